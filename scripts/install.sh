@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install lifelog into ./.venv with the Debian libraries it needs. Idempotent.
+#   scripts/install.sh          what recording needs
+#   scripts/install.sh --test   plus what the test suite needs (Xvfb, xterm, audio tools, pytest)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+sudo_cmd=""
+[ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+
+pkgs="libgl1 libglib2.0-0"
+if [ "$want_test" = 1 ]; then
+  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng sox libportaudio2 libasound2-plugins"
+fi
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3.12 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))'; then
+      PY="$cand"; break
+    fi
+  done
+fi
+if [ -z "$PY" ] || ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+  missing="$missing python3 python3-venv"
+  PY="${PY:-python3}"
+fi
+
+if [ -n "$missing" ]; then
+  echo "lifelog install: Debian packages:$missing" >&2
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+if [ "$want_test" = 1 ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+else
+  .venv/bin/python -m pip install -q --disable-pip-version-check .
+fi

@@ -1,0 +1,56 @@
+"""What every command shares: the runtime (paths, settings, store), options defined once,
+stderr console and progress bars."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from lifelog.config import Settings, load_settings
+from lifelog.paths import Paths
+from lifelog.store import Store
+
+err = Console(stderr=True)
+out = Console(soft_wrap=True, highlight=False)
+
+SinceOpt = typer.Option(None, "--since", help="Start: 90s, 10m, 2h, 3d (ago), ISO time, today, yesterday.")
+UntilOpt = typer.Option(None, "--until", help="End (same forms as --since). Default: now.")
+JsonOpt = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
+BudgetOpt = typer.Option(None, "--budget", help="Token budget for the window (default 8000).")
+
+
+@dataclass
+class Runtime:
+    paths: Paths
+    settings: Settings
+
+    @classmethod
+    def load(cls, **flags) -> "Runtime":
+        paths = Paths.from_env()
+        return cls(paths, load_settings(paths.config_file, **flags))
+
+    def store(self) -> Store:
+        return Store(self.paths.db, busy_timeout=self.settings.busy_timeout_s)
+
+
+def print_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def progress_bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=False,
+    )
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="lifelog: %(levelname)s: %(name)s: %(message)s",
+    )
+

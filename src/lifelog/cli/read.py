@@ -1,0 +1,102 @@
+"""Read commands: ``search``, ``context``, ``status``. Each has ``--json``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lifelog.cli.common import BudgetOpt, JsonOpt, Runtime, SinceOpt, UntilOpt, err, out, print_json
+from lifelog.errors import UsageError
+from lifelog.timespec import parse_range
+
+
+def search(
+    query: str = typer.Argument(..., help="Words to find in what was on screen."),
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    app_name: Optional[str] = typer.Option(None, "--app", help="Only text seen in this app (e.g. XTerm, firefox)."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000, help="At most this many results."),
+    json_out: bool = JsonOpt,
+) -> None:
+    """Find the moments a text was on screen, best matches first.
+
+    Example: lifelog search "invoice 4821" --since 2h
+    """
+    from lifelog.replay.search import find, hit_json, hit_line
+
+    if not query.strip():
+        raise UsageError("Empty search query: give some words to look for.")
+    start, end = parse_range(since, until)
+    rt = Runtime.load()
+    hits = find(rt.store(), query, since=start, until=end, app=app_name, limit=limit)
+    if json_out:
+        print_json([hit_json(h) for h in hits])
+        return
+    if not hits:
+        err.print(f"No matches for {query!r}.", highlight=False)
+        raise typer.Exit(1)
+    for h in hits:
+        out.print(hit_line(h), markup=False)
+
+
+def context(
+    since: Optional[str] = SinceOpt,
+    until: Optional[str] = UntilOpt,
+    budget: Optional[int] = BudgetOpt,
+    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown or json."),
+    model: Optional[str] = typer.Option(None, "--model", help="Tokenizer to count with: o200k (default), cl100k, llama3, qwen3, gpt-4o, gpt-4."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
+) -> None:
+    """Build a context window of what was on screen, chronological, under a token budget.
+
+    Example: lifelog context --since 10m --budget 8000 > window.md
+    """
+    from lifelog.replay.context import build_context
+
+    start, end = parse_range(since, until)
+    rt = Runtime.load(budget=budget, tokenizer=model)
+    with rt.store().read() as reader:
+        window = build_context(reader, since=start, until=end, budget=rt.settings.budget,
+                               fmt=fmt, tokenizer=rt.settings.tokenizer)
+    if output:
+        _write_atomic(output, window.text)
+    else:
+        typer.echo(window.text, nl=False)
+    note = f"{window.tokens:,} tokens ({window.tokenizer}) of {window.budget:,}; {window.lines:,} lines"
+    if window.omitted:
+        note += f"; left out {window.omitted.lines:,} older lines to fit"
+    err.print(note, highlight=False)
+
+
+def status(json_out: bool = JsonOpt) -> None:
+    """Frames kept and skipped, text spans, pending backlog, database and image sizes.
+
+    Example: lifelog status --json
+    """
+    from lifelog.replay.status import gather, render_lines
+
+    rt = Runtime.load()
+    data = gather(rt.paths, rt.store())
+    if json_out:
+        print_json(data)
+    else:
+        for line in render_lines(data):
+            out.print(line, markup=False)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"Cannot write {path}: {exc.strerror}.") from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(search)
+    app.command()(context)
+    app.command()(status)

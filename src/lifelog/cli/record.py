@@ -1,0 +1,115 @@
+"""``lifelog record`` and ``lifelog process``."""
+
+from __future__ import annotations
+
+import signal
+from typing import Optional
+
+import typer
+
+from lifelog.cli.common import Runtime, err, print_json, progress_bar
+from lifelog.timespec import parse_duration
+
+
+def record(
+    duration: Optional[str] = typer.Option(None, "--duration", "-d", help="Stop after this long (90s, 10m, 2h). Default: until Ctrl-C."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Screen captures per second (default 2)."),
+    monitor: Optional[int] = typer.Option(None, "--monitor", help="Only this monitor (1, 2, ...). Default: all."),
+    no_audio: bool = typer.Option(False, "--no-audio", help="Screen only (audio capture is not built yet; this is the default for now)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Record the screen, OCR it as it goes, and store it; returns once everything captured is searchable.
+
+    Example: lifelog record --duration 2m --no-audio
+    """
+    from lifelog.daemon.recorder import Recorder, StopSignals
+
+    seconds = parse_duration(duration).total_seconds() if duration else None
+    rt = Runtime.load(fps=fps, monitor=monitor)
+    rt.paths.ensure()
+    signals = StopSignals()
+    _install_handlers(signals)
+    recorder = Recorder(rt.paths, rt.store(), rt.settings)
+    recorder.preflight()
+    err.print(f"Recording at {rt.settings.fps:g} fps into {rt.paths.data}"
+              + (f" for {duration}" if duration else "") + ". Ctrl-C stops.", highlight=False)
+    bar = progress_bar("Processing captured frames")
+    task = None
+
+    def on_progress(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("ocr", total=total)
+        bar.update(task, completed=done, total=total)
+
+    try:
+        summary = recorder.run(seconds, signals, progress=on_progress)
+    finally:
+        bar.stop()
+    _report(summary, json_out)
+
+
+def _install_handlers(signals) -> None:
+    def handle(signum, _frame):
+        if signals.stop:
+            signals.abort = True
+            err.print("lifelog: stopping now; unprocessed frames stay in the spool for `lifelog process`.")
+        else:
+            signals.stop = True
+            err.print("lifelog: stopping capture, processing what was captured (Ctrl-C again to skip)...")
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _report(summary, json_out: bool) -> None:
+    data = {
+        "recording": summary.recording_id, "seconds": round(summary.seconds, 1),
+        "frames_kept": summary.counts.get("kept", 0), "frames_skipped": summary.counts.get("skipped", 0),
+        "late_ticks": summary.counts.get("late_ticks", 0), "frames_processed": summary.frames_processed,
+        "ocr_failures": summary.ocr_failures, "new_text_spans": summary.new_spans,
+        "left_in_spool": summary.left_in_spool,
+    }
+    if json_out:
+        print_json(data)
+        return
+    err.print(
+        f"Recorded {data['seconds']}s: {data['frames_kept']} frames kept, {data['frames_skipped']} unchanged skipped, "
+        f"{data['new_text_spans']} new text spans, {data['ocr_failures']} OCR failures."
+        + (f" {data['left_in_spool']} frames left in the spool: run `lifelog process`." if data["left_in_spool"] else ""),
+        highlight=False,
+    )
+
+
+def process(json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+    """Process captured frames still waiting in the spool (after an interrupted recording).
+
+    Example: lifelog process
+    """
+    from lifelog.tokenize_media.pipeline import Pipeline
+
+    rt = Runtime.load()
+    rt.paths.ensure()
+    store = rt.store()
+    store.migrate()
+    pipeline = Pipeline(store, rt.paths, ocr_engine=rt.settings.ocr_engine).acquire()
+    try:
+        with progress_bar("Processing") as bar:
+            task = bar.add_task("ocr", total=None)
+            stats = pipeline.drain(progress=lambda d, t: bar.update(task, completed=d, total=t))
+        with store.write() as w:
+            w.refresh_search_index()
+    finally:
+        pipeline.release()
+    data = {"frames": stats.frames, "ocr_failures": stats.ocr_failures, "bad_files": stats.bad_files,
+            "new_text_spans": stats.new_spans}
+    if json_out:
+        print_json(data)
+    else:
+        err.print(f"Processed {stats.frames} frames ({stats.ocr_failures} OCR failures, {stats.bad_files} unreadable).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(record)
+    app.command()(process)

@@ -1,0 +1,67 @@
+"""Settings: defaults in code < config file (TOML) < environment (LIFELOG_*) < command-line flags.
+
+The file lives at ``<config dir>/config.toml``; unknown keys and bad values are errors that
+name the key. Config is read when a command runs, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from lifelog.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    fps: float = 2.0
+    monitor: int = 0  # 0: every monitor
+    ocr_engine: str = "ppocr-v4"
+    tokenizer: str = "o200k"
+    budget: int = 8000
+    keyframe_every_s: float = 300.0
+    busy_timeout_s: float = 30.0
+
+    def validate(self) -> "Settings":
+        if not 0.1 <= self.fps <= 30:
+            raise ConfigError(f"fps = {self.fps}: must be between 0.1 and 30.")
+        if self.monitor < 0:
+            raise ConfigError(f"monitor = {self.monitor}: must be 0 (all) or a monitor number.")
+        if self.budget < 1:
+            raise ConfigError(f"budget = {self.budget}: must be positive.")
+        return self
+
+
+def load_settings(config_file: Path | None, env: dict[str, str] | None = None, **flags) -> Settings:
+    settings = Settings()
+    if config_file is not None and config_file.exists():
+        settings = _apply(settings, _read_toml(config_file), str(config_file))
+    env = os.environ if env is None else env
+    from_env = {f.name: env[f"LIFELOG_{f.name.upper()}"] for f in fields(Settings) if f"LIFELOG_{f.name.upper()}" in env}
+    settings = _apply(settings, from_env, "environment")
+    settings = _apply(settings, {k: v for k, v in flags.items() if v is not None}, "command line")
+    return settings.validate()
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _apply(settings: Settings, values: dict, origin: str) -> Settings:
+    types = {f.name: f.type for f in fields(Settings)}
+    changes = {}
+    for key, value in values.items():
+        if key not in types:
+            raise ConfigError(f"{origin}: unknown setting {key!r}. Known: {', '.join(sorted(types))}.")
+        kind = {"float": float, "int": int, "str": str}[types[key]]
+        try:
+            changes[key] = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {types[key]}.") from None
+    return replace(settings, **changes)

@@ -1,0 +1,57 @@
+"""lifelog's exception tree.
+
+Core code raises these; the CLI maps them in one place (``cli/app.py``) to a one-line
+message and an exit code. Messages say what happened, where, and what to do next.
+
+    LifelogError                 base; exit code 1
+    ├── UsageError               bad option value, time spec, budget; exit code 2
+    ├── ConfigError              bad config file or key; exit code 2
+    ├── CaptureUnavailable       no display / no permission to capture; exit code 2
+    ├── EngineError              an engine failed or an unknown engine id was asked for
+    │   └── UnknownEngine        lists the valid ids; exit code 2
+    ├── StoreError               the database could not be opened or written
+    │   └── StoreBusy            another process held the database too long
+    └── BudgetError              the smallest possible window does not fit the budget; exit code 2
+"""
+
+from __future__ import annotations
+
+
+class LifelogError(Exception):
+    exit_code = 1
+
+
+class UsageError(LifelogError):
+    exit_code = 2
+
+
+class ConfigError(LifelogError):
+    exit_code = 2
+
+
+class CaptureUnavailable(LifelogError):
+    exit_code = 2
+
+
+class EngineError(LifelogError):
+    pass
+
+
+class UnknownEngine(EngineError):
+    exit_code = 2
+
+    def __init__(self, kind: str, name: str, valid: list[str]):
+        super().__init__(f"Unknown {kind} engine {name!r}. Valid: {', '.join(sorted(valid))}.")
+        self.valid = valid
+
+
+class StoreError(LifelogError):
+    pass
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+class BudgetError(LifelogError):
+    exit_code = 2

@@ -1,0 +1,99 @@
+"""Plain data passed between lifelog's layers. No behaviour beyond small derived views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Box = tuple[int, int, int, int]
+"""Axis-aligned box in full-frame pixel coordinates: (left, top, right, bottom), right/bottom exclusive."""
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    """The focused application and window title when a frame was captured."""
+
+    app: str = ""
+    title: str = ""
+
+
+@dataclass
+class SpooledFrame:
+    """A kept frame as capture writes it to the spool and tokenize_media reads it back.
+
+    ``image`` holds the pixels of ``region`` only: a PIL image when capture writes it, an RGB
+    HxWx3 uint8 array when read back. A keyframe's region is the whole monitor; other frames
+    carry just the part of the screen that changed.
+    """
+
+    ts: datetime  # UTC, naive
+    monitor: int
+    width: int
+    height: int
+    region: Box
+    keyframe: bool
+    window: WindowInfo
+    image: "object"  # PIL.Image or numpy.ndarray; untyped so this module imports neither
+    path: "object" = None  # pathlib.Path of the spool file, set when read back
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of text recognised on screen, in full-frame coordinates."""
+
+    text: str
+    box: Box
+    score: float = 1.0
+
+
+@dataclass
+class FrameRecord:
+    """A frame as stored in the timeline."""
+
+    ts: datetime
+    monitor: int
+    width: int
+    height: int
+    app: str
+    window: str
+    image_ref: str
+    region: Box
+    keyframe: bool
+    ocr_ms: float = 0.0
+    ocr_failed: bool = False
+    id: int | None = None
+
+
+@dataclass
+class TextSpan:
+    """Text seen on screen, with the time range it stayed visible."""
+
+    t_start: datetime
+    t_end: datetime
+    monitor: int
+    app: str
+    window: str
+    text: str
+    top: int = 0
+    left: int = 0
+    frame_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class SearchHit:
+    span: TextSpan
+    score: float
+
+
+@dataclass
+class StoreStats:
+    frames: int = 0
+    keyframes: int = 0
+    ocr_failures: int = 0
+    text_spans: int = 0
+    first_ts: datetime | None = None
+    last_ts: datetime | None = None
+    db_bytes: int = 0
+    frame_bytes: int = 0
+    counters: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,67 @@
+"""Where lifelog keeps its data. ``LIFELOG_HOME`` relocates everything (tests use it)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP = "lifelog"
+
+
+@dataclass(frozen=True)
+class Paths:
+    home: Path | None = None
+
+    @classmethod
+    def from_env(cls) -> "Paths":
+        home = os.environ.get("LIFELOG_HOME")
+        return cls(Path(home).expanduser().resolve() if home else None)
+
+    def _dir(self, sub: str, default: str) -> Path:
+        return self.home / sub if self.home else Path(default)
+
+    @property
+    def data(self) -> Path:
+        return self.home or Path(platformdirs.user_data_dir(APP))
+
+    @property
+    def config_dir(self) -> Path:
+        return self._dir("config", platformdirs.user_config_dir(APP))
+
+    @property
+    def cache(self) -> Path:
+        return self._dir("cache", platformdirs.user_cache_dir(APP))
+
+    @property
+    def logs(self) -> Path:
+        return self._dir("logs", platformdirs.user_log_dir(APP))
+
+    @property
+    def db(self) -> Path:
+        return self.data / "lifelog.duckdb"
+
+    @property
+    def spool(self) -> Path:
+        return self.data / "spool"
+
+    @property
+    def frames(self) -> Path:
+        return self.data / "frames"
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    def ensure(self) -> "Paths":
+        """Create the folders, private to the user (0700)."""
+        for d in (self.data, self.spool, self.frames, self.cache, self.logs, self.config_dir):
+            make_private_dir(d)
+        return self
+
+
+def make_private_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)

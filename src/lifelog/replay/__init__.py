@@ -1,0 +1,1 @@
+"""Turn timeline slices back into what models and people consume: context windows, search results."""

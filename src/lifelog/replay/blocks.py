@@ -1,0 +1,66 @@
+"""Group text spans into blocks: what appeared in one window within a short stretch of time.
+
+Spans already merge a line across identical consecutive frames. Blocks go further: a line
+that was already shown for the same window earlier in the slice is not repeated (switching
+back to a tab shows only what is new there), and lines are ordered as they appeared, top to
+bottom within one moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from lifelog.models import TextSpan
+
+BLOCK_GAP = timedelta(seconds=60)
+
+
+@dataclass
+class Block:
+    ts: datetime
+    monitor: int
+    app: str
+    window: str
+    lines: list[str] = field(default_factory=list)
+    kind: str = "seen"  # "seen" (screen text) or "event" (recording started/stopped, gaps)
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return (self.monitor, self.app, self.window)
+
+
+def build_blocks(spans: list[TextSpan], since: datetime | None = None) -> list[Block]:
+    """Spans (ordered by t_start, monitor, top, left) → blocks. Spans that began before
+    ``since`` are placed at ``since``: they were on screen when the slice starts."""
+    blocks: list[Block] = []
+    shown: dict[tuple[int, str, str], set[str]] = {}
+    current: Block | None = None
+    for span in spans:
+        ts = max(span.t_start, since) if since else span.t_start
+        key = (span.monitor, span.app, span.window)
+        seen = shown.setdefault(key, set())
+        if span.text in seen:
+            continue
+        if current is None or current.key != key or ts - current.ts > BLOCK_GAP:
+            current = Block(ts, span.monitor, span.app, span.window)
+            blocks.append(current)
+        current.lines.append(span.text)
+        seen.add(span.text)
+    return blocks
+
+
+def event_blocks(events: list[dict]) -> list[Block]:
+    """Recording starts and stops, so a window never pretends a silent hour was empty."""
+    labels = {"record_start": "recording started", "record_stop": "recording stopped", "gap": "gap in capture"}
+    return [
+        Block(e["ts"], 0, "", "", [labels[e["kind"]]], kind="event")
+        for e in events
+        if e["kind"] in labels
+    ]
+
+
+def merge_chronological(*streams: list[Block]) -> list[Block]:
+    merged = [b for s in streams for b in s]
+    merged.sort(key=lambda b: (b.ts, b.kind != "event", b.monitor, b.app, b.window))
+    return merged

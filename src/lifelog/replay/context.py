@@ -1,0 +1,130 @@
+"""Build a context window: a chronological slice of the timeline under an exact token budget.
+
+Faithful first: when the slice fits, everything goes in. When it does not, the oldest lines
+are left out (the newest activity is usually what a model needs next) and a marker at the top
+says what, when and roughly how many tokens. The count reported is the tokenizer's count of
+the exact text emitted, never an estimate, and never above the budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lifelog.errors import BudgetError, UsageError
+from lifelog.replay import render
+from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological
+from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+FORMATS = ("markdown", "json")
+
+
+@dataclass
+class ContextWindow:
+    text: str
+    tokens: int
+    budget: int
+    tokenizer: str
+    fmt: str
+    blocks: int
+    lines: int
+    omitted: render.Omission | None
+
+
+def build_context(reader, *, since: datetime | None, until: datetime | None, budget: int,
+                  fmt: str = "markdown", tokenizer: str = "o200k") -> ContextWindow:
+    """Read the slice from ``reader`` (a store Reader) and fit it to ``budget`` tokens."""
+    if fmt not in FORMATS:
+        raise UsageError(f"Unknown format {fmt!r}. Valid: {', '.join(FORMATS)}.")
+    spans = reader.spans_between(since, until)
+    events = reader.events_between(since, until)
+    blocks = merge_chronological(build_blocks(spans, since), event_blocks(events))
+    return fit(blocks, budget=budget, fmt=fmt, tokenizer=tokenizer, since=since, until=until)
+
+
+def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
+        since: datetime | None = None, until: datetime | None = None) -> ContextWindow:
+    tok = get_tokenizer(tokenizer)
+    units = _units(blocks)
+
+    def render_from(start: int) -> tuple[str, render.Omission | None]:
+        kept = _regroup(units[start:])
+        omitted = _omission(units[:start], tok) if start else None
+        if fmt == "json":
+            return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
+        return render.markdown(kept, omitted), omitted
+
+    start = _smallest_fitting_start(len(units), lambda i: tok.count(render_from(i)[0]), budget)
+    text, omitted = render_from(start)
+    tokens = tok.count(text)
+    if tokens > budget:
+        raise BudgetError(
+            f"--budget {budget} is below the smallest possible window ({tokens} tokens for the "
+            f"{fmt} frame alone). Raise --budget."
+        )
+    kept_units = units[start:]
+    return ContextWindow(
+        text=text, tokens=tokens, budget=budget, tokenizer=tok.id, fmt=fmt,
+        blocks=len({id(u[0]) for u in kept_units}), lines=len(kept_units), omitted=omitted,
+    )
+
+
+# A unit is one line of one block (events are one unit): the granularity of cutting.
+Unit = tuple[Block, str]
+
+
+def _units(blocks: list[Block]) -> list[Unit]:
+    return [(b, line) for b in blocks for line in b.lines]
+
+
+def _regroup(units: list[Unit]) -> list[Block]:
+    """Blocks again from a run of units; a block cut at its start keeps its header."""
+    out: list[Block] = []
+    source = None
+    for block, line in units:
+        if block is not source:
+            source = block
+            out.append(Block(block.ts, block.monitor, block.app, block.window, [], block.kind))
+        out[-1].lines.append(line)
+    return out
+
+
+def _omission(units: list[Unit], tok) -> render.Omission:
+    blocks = {id(b) for b, _ in units}
+    approx = sum(tok.count_many([line for _, line in units])) + 8 * len(blocks)
+    return render.Omission(
+        lines=len(units), blocks=len(blocks), tokens=approx,
+        start=units[0][0].ts, end=units[-1][0].ts,
+    )
+
+
+def _smallest_fitting_start(n: int, count_from, budget: int) -> int:
+    """The smallest i such that the window built from units[i:] fits. Counts shrink as i
+    grows (fewer lines), so binary search; each probe counts the exact rendered text."""
+    if count_from(0) <= budget:
+        return 0
+    lo, hi = 1, n  # hi: everything omitted, the smallest window
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if count_from(mid) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _json_fixed_point(blocks, omitted, tok, budget, since, until) -> str:
+    """JSON carries its own token count, which changes the text it counts: iterate until the
+    number written is the count of the text it is written in (converges in 2–3 rounds)."""
+    meta = {
+        "tokenizer": tok.id, "budget": budget, "tokens": 0,
+        "since": since.isoformat() + "Z" if since else None,
+        "until": until.isoformat() + "Z" if until else None,
+    }
+    for _ in range(8):
+        text = render.as_json(blocks, omitted, meta)
+        n = tok.count(text)
+        if n == meta["tokens"]:
+            return text
+        meta["tokens"] = n
+    return text

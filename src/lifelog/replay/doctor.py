@@ -1,0 +1,78 @@
+"""Checks behind ``lifelog doctor``. Each returns {name, status: ok|warn|fail, detail}."""
+
+from __future__ import annotations
+
+import os
+
+from lifelog.config import Settings
+from lifelog.paths import Paths
+
+
+def _check(name: str, fn) -> dict:
+    try:
+        status, detail = fn()
+    except Exception as exc:  # a check that crashes is a failed check, not a crashed doctor
+        status, detail = "fail", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return {"name": name, "status": status, "detail": detail}
+
+
+def _screen():
+    from lifelog.capture.screen import open_grabber
+
+    g = open_grabber()
+    try:
+        mons = g.monitors()
+    finally:
+        g.close()
+    sizes = ", ".join(f"#{m.index} {m.width}x{m.height}" for m in mons)
+    return "ok", f"{len(mons)} monitor(s): {sizes}"
+
+
+def _window():
+    from lifelog.capture.window import NoWindowSource, open_window_source
+
+    src = open_window_source()
+    if isinstance(src, NoWindowSource):
+        return "warn", "no active-window source on this platform/session; frames carry no app or title"
+    w = src.active()
+    return "ok", f"{type(src).__name__}: focused app {w.app or '(none)'!r}, title {w.title or '(none)'!r}"
+
+
+def _ocr(settings: Settings):
+    import onnxruntime
+
+    from lifelog.tokenize_media.ocr import get_engine
+
+    engine = get_engine(settings.ocr_engine)
+    available = onnxruntime.get_available_providers()
+    gpu = "CUDA in use" if "CUDAExecutionProvider" in engine.providers else "CPU only (no CUDA provider)"
+    return "ok", f"{engine.id} via onnxruntime {onnxruntime.__version__}: using {', '.join(engine.providers)}; available {', '.join(available)}; {gpu}"
+
+
+def _tokenizer(settings: Settings):
+    from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+    tok = get_tokenizer(settings.tokenizer)
+    return "ok", f"{tok.id} ({tok.encoding}), bundled offline; 'hello world' = {tok.count('hello world')} tokens"
+
+
+def _store(paths: Paths):
+    from lifelog.store import Store
+
+    if not paths.db.exists():
+        return "warn", f"{paths.db} does not exist yet (created by the first `lifelog record`)"
+    with Store(paths.db, busy_timeout=5).read() as r:
+        stats = r.stats()
+    mode = oct(os.stat(paths.data).st_mode & 0o777)
+    status = "ok" if mode == "0o700" else "warn"
+    return status, f"{paths.db}: {stats.text_spans:,} text spans, {stats.db_bytes / 1e6:.1f} MB; data folder mode {mode}"
+
+
+def run_checks(paths: Paths, settings: Settings) -> list[dict]:
+    return [
+        _check("screen", _screen),
+        _check("active window", _window),
+        _check("ocr", lambda: _ocr(settings)),
+        _check("tokenizer", lambda: _tokenizer(settings)),
+        _check("store", lambda: _store(paths)),
+    ]

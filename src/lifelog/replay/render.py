@@ -1,0 +1,71 @@
+"""Render blocks as Markdown or JSON. Pure functions of their input: same blocks, same bytes.
+
+Times are UTC, so output does not depend on the machine's time zone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from lifelog.replay.blocks import Block
+
+TITLE = "# Computer activity (lifelog; times UTC)"
+
+
+@dataclass(frozen=True)
+class Omission:
+    lines: int
+    blocks: int
+    tokens: int
+    start: datetime
+    end: datetime
+
+    def describe(self) -> str:
+        return (
+            f"[… left out to fit the token budget: {self.lines:,} lines in {self.blocks:,} blocks, "
+            f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{self.end:%H:%M:%S} UTC]"
+        )
+
+
+def header(block: Block) -> str:
+    if block.kind == "event":
+        return f"### {block.ts:%H:%M:%S} · {block.lines[0]}"
+    where = " — ".join(p for p in (block.app, block.window) if p) or "unknown window"
+    screen = f" · screen {block.monitor}" if block.monitor > 1 else ""
+    return f"### {block.ts:%H:%M:%S} · {where}{screen}"
+
+
+def markdown(blocks: list[Block], omitted: Omission | None) -> str:
+    out = [TITLE]
+    if omitted:
+        out.append(omitted.describe())
+    day = None
+    for b in blocks:
+        if b.ts.date() != day:
+            day = b.ts.date()
+            out.append(f"## {day:%Y-%m-%d}")
+        out.append(header(b) if b.kind == "event" else header(b) + "\n" + "\n".join(b.lines))
+    if not blocks:
+        out.append("(nothing recorded in this range)")
+    return "\n\n".join(out) + "\n"
+
+
+def block_json(b: Block) -> dict:
+    if b.kind == "event":
+        return {"time": b.ts.isoformat() + "Z", "kind": "event", "event": b.lines[0]}
+    return {
+        "time": b.ts.isoformat() + "Z", "kind": b.kind, "monitor": b.monitor,
+        "app": b.app, "window": b.window, "lines": b.lines,
+    }
+
+
+def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
+    doc = dict(meta)
+    doc["omitted"] = None if omitted is None else {
+        "lines": omitted.lines, "blocks": omitted.blocks, "tokens": omitted.tokens,
+        "start": omitted.start.isoformat() + "Z", "end": omitted.end.isoformat() + "Z",
+    }
+    doc["blocks"] = [block_json(b) for b in blocks]
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"

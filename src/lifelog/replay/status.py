@@ -1,0 +1,42 @@
+"""What ``lifelog status`` reports."""
+
+from __future__ import annotations
+
+from lifelog.paths import Paths
+from lifelog.spool import pending
+from lifelog.store.images import FrameImages
+
+
+def gather(paths: Paths, store) -> dict:
+    with store.read() as reader:
+        stats = reader.stats()
+    c = stats.counters
+    return {
+        "data_dir": str(paths.data),
+        "frames_seen": c.get("frames_seen", 0),
+        "frames_kept": c.get("frames_kept", 0),
+        "frames_skipped": c.get("frames_skipped", 0),
+        "frames_stored": stats.frames,
+        "keyframes": stats.keyframes,
+        "ocr_failures": stats.ocr_failures,
+        "text_spans": stats.text_spans,
+        "pending_frames": len(pending(paths.spool)),
+        "first": stats.first_ts.isoformat() + "Z" if stats.first_ts else None,
+        "last": stats.last_ts.isoformat() + "Z" if stats.last_ts else None,
+        "db_bytes": stats.db_bytes,
+        "frame_image_bytes": FrameImages(paths.frames).total_bytes(),
+    }
+
+
+def render_lines(d: dict) -> list[str]:
+    mb = lambda n: f"{n / 1e6:,.1f} MB"  # noqa: E731
+    return [
+        f"Data:          {d['data_dir']}",
+        f"Frames:        {d['frames_kept']:,} kept, {d['frames_skipped']:,} unchanged skipped "
+        f"({d['frames_stored']:,} stored, {d['keyframes']:,} keyframes)",
+        f"Text spans:    {d['text_spans']:,}",
+        f"OCR failures:  {d['ocr_failures']:,}",
+        f"Pending:       {d['pending_frames']:,} frames waiting for OCR",
+        f"Time range:    {d['first'] or '-'} … {d['last'] or '-'}",
+        f"Storage:       database {mb(d['db_bytes'])}, frame images {mb(d['frame_image_bytes'])}",
+    ]

@@ -1,0 +1,93 @@
+"""The on-disk spool between capture and tokenize_media.
+
+Each kept frame is one PNG file whose ``lifelog`` text chunk carries the metadata as JSON.
+Files are written to a dot-prefixed temporary name, fsynced and renamed into place, so a
+reader never sees half a file and a crash loses at most the frame in flight. Names sort by
+capture time, so draining in name order is draining in time order. A file is deleted only
+after its rows are committed to the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from lifelog.models import SpooledFrame, WindowInfo
+
+log = logging.getLogger(__name__)
+
+FRAME_SUFFIX = ".png"
+_META_KEY = "lifelog"
+
+
+def frame_name(ts: datetime, monitor: int) -> str:
+    return f"{ts.strftime('%Y%m%dT%H%M%S%f')}-m{monitor:02d}{FRAME_SUFFIX}"
+
+
+def write_frame(spool_dir: Path, frame: SpooledFrame) -> Path:
+    """Atomically write ``frame`` into ``spool_dir`` and return its path."""
+    meta = {
+        "ts": frame.ts.isoformat(),
+        "monitor": frame.monitor,
+        "width": frame.width,
+        "height": frame.height,
+        "region": list(frame.region),
+        "keyframe": frame.keyframe,
+        "app": frame.window.app,
+        "title": frame.window.title,
+    }
+    info = PngImagePlugin.PngInfo()
+    info.add_text(_META_KEY, json.dumps(meta))
+    final = spool_dir / frame_name(frame.ts, frame.monitor)
+    tmp = spool_dir / f".{final.name}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        image = frame.image if isinstance(frame.image, Image.Image) else Image.fromarray(frame.image)
+        image.save(fh, format="PNG", compress_level=1, pnginfo=info)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def read_frame(path: Path) -> SpooledFrame:
+    """Read a spooled frame back. Raises ``ValueError`` for a file that is not one."""
+    with Image.open(path) as im:
+        raw = im.text.get(_META_KEY) if hasattr(im, "text") else None
+        if raw is None:
+            raise ValueError(f"{path.name}: not a lifelog spool frame")
+        image = np.asarray(im.convert("RGB"))
+    meta = json.loads(raw)
+    return SpooledFrame(
+        ts=datetime.fromisoformat(meta["ts"]),
+        monitor=int(meta["monitor"]),
+        width=int(meta["width"]),
+        height=int(meta["height"]),
+        region=tuple(meta["region"]),
+        keyframe=bool(meta["keyframe"]),
+        window=WindowInfo(meta.get("app", ""), meta.get("title", "")),
+        image=image,
+        path=path,
+    )
+
+
+def pending(spool_dir: Path) -> list[Path]:
+    """Spooled frames not yet processed, oldest first."""
+    if not spool_dir.exists():
+        return []
+    return sorted(p for p in spool_dir.iterdir() if p.suffix == FRAME_SUFFIX and not p.name.startswith("."))
+
+
+def clean_partial(spool_dir: Path) -> int:
+    """Remove temporary files left by a crash mid-write; returns how many."""
+    n = 0
+    for p in spool_dir.glob(".*.tmp"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n

@@ -1,0 +1,58 @@
+"""Parse the time specs the CLI accepts: ``90s``, ``10m``, ``2h``, ``3d`` (ago), ISO-8601,
+``now``, ``today``, ``yesterday``. Results are naive UTC datetimes, like the store's."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from lifelog.errors import UsageError
+
+_AGO = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)$")
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def parse_duration(spec: str) -> timedelta:
+    """``90s``/``10m``/``2h``/``3d`` as a timedelta."""
+    m = _AGO.match(spec.strip().lower())
+    if not m:
+        raise UsageError(f"Bad duration {spec!r}: use a number with s, m, h or d, e.g. 90s, 10m, 2h.")
+    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def parse_time(spec: str, now: datetime | None = None) -> datetime:
+    """A point in time as naive UTC. Relative specs count back from ``now``."""
+    now = now or utcnow()
+    s = spec.strip().lower()
+    if s == "now":
+        return now
+    if s in ("today", "yesterday"):
+        local_midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+        if s == "yesterday":
+            local_midnight -= timedelta(days=1)
+        return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
+    if _AGO.match(s):
+        return now - parse_duration(s)
+    try:
+        dt = datetime.fromisoformat(spec.strip())
+    except ValueError:
+        raise UsageError(
+            f"Bad time {spec!r}: use 90s, 10m, 2h, 3d (ago), an ISO time like 2026-11-20T14:00, "
+            "today or yesterday."
+        ) from None
+    if dt.tzinfo is None:  # a wall-clock time the user typed is local time
+        dt = dt.astimezone()
+    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def parse_range(since: str | None, until: str | None, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    now = now or utcnow()
+    start = parse_time(since, now) if since else None
+    end = parse_time(until, now) if until else None
+    if start and end and end <= start:
+        raise UsageError(f"--until ({until}) must be after --since ({since}).")
+    return start, end

@@ -1,0 +1,217 @@
+"""Drain the spool: OCR each kept frame, store frames and text spans in batches, and delete
+spool files only after their batch is committed.
+
+One process drains at a time (a lock file in the spool folder), so ``lifelog process`` and a
+running recorder never OCR the same frame twice. A frame that fails OCR is stored, marked
+and counted; a spool file that cannot be read is moved aside to ``spool/bad``. Neither stops
+the pipeline.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lifelog import spool
+from lifelog.errors import LifelogError, StoreBusy
+from lifelog.models import FrameRecord, OcrLine, SpooledFrame
+from lifelog.paths import Paths, make_private_dir
+from lifelog.store import Store
+from lifelog.store.images import FrameImages
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+class SpoolBusy(LifelogError):
+    """Another process is draining this spool."""
+
+
+@dataclass
+class DrainStats:
+    frames: int = 0
+    ocr_failures: int = 0
+    bad_files: int = 0
+    new_spans: int = 0
+    ocr_seconds: float = 0.0
+
+
+@dataclass
+class _Done:
+    path: Path
+    record: FrameRecord
+    lines: list[OcrLine] | None  # None: OCR failed, leave the monitor's spans as they were
+
+
+@dataclass
+class _MonitorText:
+    reader: object
+    canvas: np.ndarray | None = None
+
+
+class Pipeline:
+    def __init__(self, store: Store, paths: Paths, *, ocr_engine: str = "ppocr-v4", engine=None) -> None:
+        self.store = store
+        self.paths = paths
+        self.images = FrameImages(paths.frames)
+        self._engine_id = ocr_engine
+        self._engine = engine
+        self._monitors: dict[int, _MonitorText] = {}
+        self._uncommitted: list[_Done] = []
+        self._lock_fh = None
+        self.totals = DrainStats()
+
+    # -- locking ---------------------------------------------------------------------------
+    def acquire(self) -> "Pipeline":
+        make_private_dir(self.paths.spool)
+        fh = open(self.paths.spool / ".drain.lock", "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise SpoolBusy("Another lifelog process (the recorder?) is processing the spool; it will drain it.") from None
+        self._lock_fh = fh
+        spool.clean_partial(self.paths.spool)
+        return self
+
+    def release(self) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
+
+    # -- draining --------------------------------------------------------------------------
+    def drain(
+        self,
+        *,
+        batch_seconds: float = 1.0,
+        should_stop: Callable[[], bool] = lambda: False,
+        progress: Progress | None = None,
+        on_commit: Callable[[object], None] | None = None,
+    ) -> DrainStats:
+        """Process every frame pending now, committing about every ``batch_seconds``."""
+        files = spool.pending(self.paths.spool)
+        stats = DrainStats()
+        started = time.monotonic()
+        for i, path in enumerate(files):
+            if should_stop():
+                break
+            self._process(path, stats)
+            if progress:
+                progress(i + 1, len(files))
+            if time.monotonic() - started >= batch_seconds:
+                self.commit(stats, on_commit)
+                started = time.monotonic()
+        self.commit(stats, on_commit)
+        return stats
+
+    def commit(self, stats: DrainStats | None = None, on_commit=None) -> bool:
+        """Write the processed frames in one transaction, then delete their spool files.
+        If the store stays busy the batch is kept and retried on the next call."""
+        if not self._uncommitted and on_commit is None:
+            return True
+        batch = self._uncommitted
+        try:
+            with self.store.write() as w:
+                new = self._write_batch(w, batch)
+                if on_commit:
+                    on_commit(w)
+        except StoreBusy as exc:
+            log.warning("store busy, keeping %d frames for the next commit: %s", len(batch), exc)
+            return False
+        for done in batch:
+            done.path.unlink(missing_ok=True)
+        self._uncommitted = []
+        if stats is not None:
+            stats.new_spans += new
+        self.totals.new_spans += new
+        return True
+
+    def _write_batch(self, w, batch: list[_Done]) -> int:
+        new = 0
+        for done in batch:
+            rec = done.record
+            frame_id = w.add_frame(rec)
+            if done.lines is None:
+                w.add_event(rec.ts, "ocr_failure", {"monitor": rec.monitor, "frame_id": frame_id})
+                continue
+            created, _ = w.observe_lines(frame_id, rec.ts, rec.monitor, rec.app, rec.window, done.lines)
+            new += created
+        return new
+
+    # -- one frame -------------------------------------------------------------------------
+    def _process(self, path: Path, stats: DrainStats) -> None:
+        try:
+            frame = spool.read_frame(path)
+        except Exception as exc:
+            self._quarantine(path, exc)
+            stats.bad_files += 1
+            self.totals.bad_files += 1
+            return
+        full = self._composite(frame)
+        t = time.perf_counter()
+        lines, ok = self._ocr(frame, full)
+        ocr_s = time.perf_counter() - t
+        stats.frames += 1
+        stats.ocr_seconds += ocr_s
+        self.totals.frames += 1
+        self.totals.ocr_seconds += ocr_s
+        if not ok:
+            stats.ocr_failures += 1
+            self.totals.ocr_failures += 1
+        record = FrameRecord(
+            ts=frame.ts, monitor=frame.monitor, width=frame.width, height=frame.height,
+            app=frame.window.app, window=frame.window.title, image_ref=self._save_image(frame),
+            region=frame.region, keyframe=frame.keyframe, ocr_ms=ocr_s * 1000, ocr_failed=not ok,
+        )
+        self._uncommitted.append(_Done(path, record, lines if ok else None))
+
+    def _composite(self, frame: SpooledFrame) -> np.ndarray:
+        """The whole monitor as it looked at this frame: a keyframe replaces the canvas, a
+        partial frame is pasted over it. A partial frame with no canvas (its keyframe was
+        processed by an earlier process) starts from black; only its region is read."""
+        state = self._monitor(frame.monitor)
+        size = (frame.height, frame.width, 3)
+        if frame.keyframe or state.canvas is None or state.canvas.shape != size:
+            state.canvas = np.zeros(size, np.uint8)
+        left, top, right, bottom = frame.region
+        state.canvas[top:bottom, left:right] = frame.image
+        return state.canvas.copy()
+
+    def _ocr(self, frame: SpooledFrame, full: np.ndarray) -> tuple[list[OcrLine], bool]:
+        reader = self._monitor(frame.monitor).reader
+        try:
+            return reader.read(full, frame.region).lines, True
+        except Exception as exc:
+            log.error("OCR failed on %s: %s", frame.path.name if frame.path else frame.ts, exc)
+            reader.reset()
+            return [], False
+
+    def _save_image(self, frame: SpooledFrame) -> str:
+        try:
+            return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), frame.image)
+        except OSError as exc:
+            log.error("cannot store frame image: %s", exc)
+            return ""
+
+    def _monitor(self, monitor: int) -> _MonitorText:
+        if monitor not in self._monitors:
+            from lifelog.tokenize_media.ocr import get_engine
+            from lifelog.tokenize_media.ocr.incremental import ScreenReader
+
+            engine = self._engine or get_engine(self._engine_id)
+            self._monitors[monitor] = _MonitorText(ScreenReader(engine))
+        return self._monitors[monitor]
+
+    def _quarantine(self, path: Path, exc: Exception) -> None:
+        bad = self.paths.spool / "bad"
+        make_private_dir(bad)
+        log.error("unreadable spool file %s moved to %s: %s", path.name, bad, exc)
+        os.replace(path, bad / path.name)

@@ -1,0 +1,31 @@
+from datetime import datetime, timedelta
+
+import pytest
+
+from lifelog.errors import UsageError
+from lifelog.timespec import parse_duration, parse_range, parse_time
+
+NOW = datetime(2026, 11, 24, 12, 0, 0)
+
+
+@pytest.mark.parametrize("spec,delta", [("90s", 90), ("10m", 600), ("2h", 7200), ("3d", 3 * 86400), ("1.5h", 5400)])
+def test_relative(spec, delta):
+    assert parse_time(spec, NOW) == NOW - timedelta(seconds=delta)
+
+
+def test_iso_with_zone_is_converted_to_utc():
+    assert parse_time("2026-11-20T14:00:00+02:00", NOW) == datetime(2026, 11, 20, 12, 0)
+
+
+@pytest.mark.parametrize("bad", ["banana", "10 parsecs", "", "-5m"])
+def test_bad_specs_raise_usage_error(bad):
+    with pytest.raises(UsageError, match="Bad time"):
+        parse_time(bad, NOW)
+
+
+def test_duration_and_range_order():
+    assert parse_duration("2m") == timedelta(minutes=2)
+    with pytest.raises(UsageError):
+        parse_duration("soon")
+    with pytest.raises(UsageError, match="must be after"):
+        parse_range("5m", "10m", NOW)
