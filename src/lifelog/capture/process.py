@@ -1,4 +1,5 @@
-"""Run the capture loop in its own process, so OCR in the parent can never slow it down."""
+"""Run a capture loop (screen or audio) in its own process, so OCR and ASR in the parent can
+never slow it down, and a failing audio device can never stop screen capture."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from lifelog.capture.audio import AUDIO_COUNTERS, AudioLoop, AudioSettings
 from lifelog.capture.loop import COUNTERS, CaptureLoop, CaptureSettings
 
 log = logging.getLogger(__name__)
 
 
-def _child(spool_dir: str, settings: CaptureSettings, stop, counters, failure) -> None:
+def _build(folder: Path, settings, counters, problems):
+    if isinstance(settings, AudioSettings):
+        return AudioLoop(folder, settings, counters, problems)
+    return CaptureLoop(folder, settings, counters)
+
+
+def _child(folder: str, settings, stop, counters, failure, problems) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when capture stops
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        loop = CaptureLoop(Path(spool_dir), settings, counters)
+        loop = _build(Path(folder), settings, counters, problems)
     except Exception as exc:
         failure.value = str(exc).encode()[:500]
         return
@@ -32,25 +40,34 @@ class CaptureProcess:
     """Handle on a running capture child: ``counts()`` reads its counters live."""
 
     process: mp.Process
+    names: tuple[str, ...]
     stop_event: object
     counters: object
     failure: object
+    problems: object
 
     @classmethod
-    def start(cls, spool_dir: Path, settings: CaptureSettings) -> "CaptureProcess":
+    def start(cls, folder: Path, settings: CaptureSettings | AudioSettings) -> "CaptureProcess":
         ctx = mp.get_context("spawn")
+        names = AUDIO_COUNTERS if isinstance(settings, AudioSettings) else COUNTERS
         stop = ctx.Event()
-        counters = ctx.Array("q", len(COUNTERS), lock=False)
+        counters = ctx.Array("q", len(names), lock=False)
         failure = ctx.Array("c", 512, lock=False)
-        proc = ctx.Process(
-            target=_child, args=(str(spool_dir), settings, stop, counters, failure),
-            name="lifelog-capture", daemon=True,
-        )
+        problems = ctx.Manager().dict() if isinstance(settings, AudioSettings) else None
+        kind = "audio" if isinstance(settings, AudioSettings) else "screen"
+        proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems),
+                           name=f"lifelog-{kind}", daemon=True)
         proc.start()
-        return cls(proc, stop, counters, failure)
+        return cls(proc, names, stop, counters, failure, problems)
 
     def counts(self) -> dict[str, int]:
-        return dict(zip(COUNTERS, list(self.counters)))
+        return dict(zip(self.names, list(self.counters)))
+
+    def source_problems(self) -> dict[str, str]:
+        try:
+            return {k: v for k, v in dict(self.problems or {}).items() if v}
+        except (EOFError, OSError, BrokenPipeError):  # manager gone at shutdown
+            return {}
 
     def failed(self) -> str | None:
         if self.process.is_alive():

@@ -1,0 +1,46 @@
+"""Bad input gets one clear line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.cli.helpers import lifelog
+
+
+@pytest.fixture
+def env(home):
+    return {**os.environ, "LIFELOG_HOME": str(home)}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["context", "--since", "banana"], "Bad time 'banana'"),
+    (["context", "--since", "5m", "--until", "10m"], "must be after"),
+    (["context", "--budget", "5"], "below the smallest possible window"),
+    (["context", "--format", "yaml"], "Unknown format 'yaml'"),
+    (["context", "--model", "gpt-99"], "Unknown tokenizer engine 'gpt-99'"),
+    (["record", "--duration", "forever"], "Bad duration 'forever'"),
+    (["record", "--fps", "500"], "fps = 500.0"),
+    (["search", "  "], "Empty search query"),
+])
+def test_one_line_error_exit_2(env, args, message):
+    proc = lifelog(*args, env=env, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lifelog: error:") and message in lines[0], proc.stderr
+
+
+def test_bad_config_file_names_the_key(env, home):
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text("fsp = 3\n")
+    proc = lifelog("context", env=env, check=False)
+    assert proc.returncode == 2
+    assert "unknown setting 'fsp'" in proc.stderr
+
+
+def test_reads_on_a_fresh_home_work(env):
+    proc = lifelog("context", "--since", "1h", env=env)
+    assert "(nothing recorded in this range)" in proc.stdout
+    assert lifelog("search", "anything", env=env, check=False).returncode == 1

@@ -1,0 +1,108 @@
+"""Context windows from a real DuckDB timeline: chronological, collapsed, deterministic, and
+never over budget, with the count being the tokenizer's count of the exact text."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from lifelog.errors import BudgetError, UsageError
+from lifelog.models import FrameRecord, OcrLine
+from lifelog.replay.context import build_context
+from lifelog.store import Store
+from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+T0 = datetime(2026, 11, 24, 9, 0, 0)
+
+
+def _frame(w, ts, app, title, lines, monitor=1):
+    fid = w.add_frame(FrameRecord(ts=ts, monitor=monitor, width=1920, height=1080, app=app, window=title,
+                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+    w.observe_lines(fid, ts, monitor, app, title,
+                    [OcrLine(text, (10, 30 * i, 900, 30 * i + 20)) for i, text in enumerate(lines)])
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "t.duckdb")
+    s.migrate()
+    with s.write() as w:
+        _frame(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
+        _frame(w, T0 + timedelta(seconds=1), "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
+        _frame(w, T0 + timedelta(seconds=30), "XTerm", "bash", ["$ make test", "12 passed"])
+        _frame(w, T0 + timedelta(seconds=90), "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR", "Paid on 2 December"])
+        for i in range(200):  # a long scrolling log later on
+            _frame(w, T0 + timedelta(minutes=5, seconds=i), "XTerm", "tail -f app.log",
+                   [f"2026-11-24 request {i} served in {i % 17} ms by worker {i % 5}"])
+        w.close_spans(T0 + timedelta(minutes=10))
+    return s
+
+
+def _ctx(store, **kw):
+    kw.setdefault("since", T0 - timedelta(minutes=1))
+    kw.setdefault("until", T0 + timedelta(hours=1))
+    kw.setdefault("budget", 100_000)
+    with store.read() as r:
+        return build_context(r, **kw)
+
+
+def test_everything_fits_in_time_order_with_headers(store):
+    w = _ctx(store)
+    text = w.text
+    assert w.omitted is None
+    assert text.index("Invoice 4821") < text.index("$ make test") < text.index("Paid on 2 December") < text.index("request 0 ")
+    assert "### 09:00:00 · firefox — Invoices" in text
+    assert "### 09:00:30 · XTerm — bash" in text
+    # identical text seen again (same window, later frame) is not repeated
+    assert text.count("Invoice 4821") == 1 and text.count("Total due") == 1
+
+
+def test_count_is_exact_and_output_deterministic(store):
+    a, b = _ctx(store), _ctx(store)
+    assert a.text == b.text
+    assert a.tokens == get_tokenizer("o200k").count(a.text)
+
+
+@pytest.mark.parametrize("budget", [60, 120, 500, 1000, 2500])
+def test_never_over_budget_and_says_what_was_left_out(store, budget):
+    w = _ctx(store, budget=budget)
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= budget
+    assert w.omitted is not None
+    assert "left out to fit the token budget" in w.text
+    assert "request 199 " in w.text  # newest activity is kept
+    # filling: one more line would not have fit
+    assert w.tokens > budget * 0.6
+
+
+def test_json_format_reports_its_own_exact_count(store):
+    w = _ctx(store, budget=800, fmt="json")
+    doc = json.loads(w.text)
+    assert doc["tokens"] == w.tokens == get_tokenizer("o200k").count(w.text) <= 800
+    assert doc["omitted"]["lines"] > 0
+    assert doc["blocks"][-1]["lines"][-1].startswith("2026-11-24 request 199 ")
+
+
+def test_other_tokenizer(store):
+    w = _ctx(store, budget=300, tokenizer="cl100k")
+    assert w.tokens == get_tokenizer("cl100k").count(w.text) <= 300
+
+
+def test_budget_below_minimum_and_bad_format(store):
+    with pytest.raises(BudgetError, match="below the smallest possible window"):
+        _ctx(store, budget=5)
+    with pytest.raises(UsageError, match="Unknown format"):
+        _ctx(store, fmt="yaml")
+
+
+def test_slice_starting_mid_span_shows_what_was_on_screen(store):
+    w = _ctx(store, since=T0 + timedelta(seconds=10), until=T0 + timedelta(seconds=40))
+    assert "Invoice 4821" in w.text  # visible since 09:00:00, still on screen at 09:00:10
+    assert "$ make test" in w.text
+    assert "request" not in w.text
+
+
+def test_empty_range(store):
+    w = _ctx(store, since=T0 + timedelta(days=1), until=T0 + timedelta(days=2))
+    assert "(nothing recorded in this range)" in w.text
