@@ -43,12 +43,13 @@ class XScreen:
         return proc
 
     def _focus(self, title: str) -> None:
-        for _ in range(50):
-            found = subprocess.run(["xdotool", "search", "--name", title], env=self.env,
+        """Give the window input focus (there is no window manager to do it); retry until it
+        is mapped and X accepts the focus."""
+        for _ in range(100):
+            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
                                    capture_output=True, text=True).stdout.split()
-            if found:
-                subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=self.env,
-                               capture_output=True, timeout=5)
+            if found and subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=self.env,
+                                        capture_output=True, timeout=5).returncode == 0:
                 time.sleep(0.5)  # let the text draw
                 return
             time.sleep(0.1)

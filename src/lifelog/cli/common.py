@@ -14,7 +14,7 @@ from lifelog.config import Settings, load_settings
 from lifelog.paths import Paths
 from lifelog.store import Store
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True, highlight=False)
 
 SinceOpt = typer.Option(None, "--since", help="Start: 90s, 10m, 2h, 3d (ago), ISO time, today, yesterday.")

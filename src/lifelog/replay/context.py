@@ -101,7 +101,7 @@ def _omission(units: list[Unit], tok) -> render.Omission:
 def _smallest_fitting_start(n: int, count_from, budget: int) -> int:
     """The smallest i such that the window built from units[i:] fits. Counts shrink as i
     grows (fewer lines), so binary search; each probe counts the exact rendered text."""
-    if count_from(0) <= budget:
+    if n == 0 or count_from(0) <= budget:
         return 0
     lo, hi = 1, n  # hi: everything omitted, the smallest window
     while lo < hi:

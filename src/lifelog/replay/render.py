@@ -47,7 +47,7 @@ def markdown(blocks: list[Block], omitted: Omission | None) -> str:
             day = b.ts.date()
             out.append(f"## {day:%Y-%m-%d}")
         out.append(header(b) if b.kind == "event" else header(b) + "\n" + "\n".join(b.lines))
-    if not blocks:
+    if not blocks and not omitted:
         out.append("(nothing recorded in this range)")
     return "\n\n".join(out) + "\n"
 

@@ -1,0 +1,146 @@
+"""Schema as code: numbered migration functions, each applied with its record in ONE transaction.
+
+Modelled on sqlite-utils' ``migrations``: a migration is a function taking a connection,
+registered under a version number with :func:`migration`. :func:`apply` runs the pending
+ones in order; each runs in its own transaction together with the row that records it in
+``schema_migrations``, so a failure leaves neither its changes nor its record behind.
+
+NEVER edit a migration that has shipped: add a new, higher-numbered one instead.
+
+No table has a PRIMARY KEY or index: DuckDB 1.4's ART indexes leak file blocks under the
+open-write-close pattern this store uses (see ``db.py``). Ids come from sequences and the
+single writer keeps them unique; time filters use DuckDB's zonemaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import duckdb
+
+from lifelog.errors import StoreError
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migration(version: int) -> Callable[[Migration], Migration]:
+    """Register ``fn`` as migration number ``version``."""
+
+    def register(fn: Migration) -> Migration:
+        if version in MIGRATIONS:
+            raise ValueError(f"migration {version} is registered twice")
+        MIGRATIONS[version] = fn
+        return fn
+
+    return register
+
+
+def latest_version(migrations: dict[int, Migration] | None = None) -> int:
+    return max(migrations if migrations is not None else MIGRATIONS, default=0)
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The highest applied version, 0 for an empty record, None if never migrated."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def apply(con: duckdb.DuckDBPyConnection, migrations: dict[int, Migration] | None = None) -> list[int]:
+    """Apply pending migrations in version order; returns the versions applied."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    if max(done, default=0) > latest_version(migrations):
+        raise StoreError(
+            f"The database is at schema version {max(done)}, newer than this lifelog knows "
+            f"({latest_version(migrations)}). Upgrade lifelog to use it."
+        )
+    applied = []
+    for version in sorted(set(migrations) - done):
+        fn = migrations[version]
+        con.begin()
+        try:
+            fn(con)
+            con.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, fn.__name__, datetime.now(timezone.utc).replace(tzinfo=None)],
+            )
+            con.commit()
+        except Exception as exc:
+            con.rollback()
+            raise StoreError(
+                f"Schema migration {version} ({fn.__name__}) failed and was rolled back: {exc}. "
+                f"The database stays at version {max(done | set(applied), default=0)}."
+            ) from exc
+        applied.append(version)
+    return applied
+
+
+@migration(1)
+def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        CREATE SEQUENCE frames_id_seq START 1;
+        CREATE TABLE frames (
+            id            BIGINT    NOT NULL DEFAULT nextval('frames_id_seq'),
+            ts            TIMESTAMP NOT NULL,
+            monitor       INTEGER   NOT NULL,
+            width         INTEGER   NOT NULL,
+            height        INTEGER   NOT NULL,
+            app           VARCHAR   NOT NULL DEFAULT '',
+            "window"      VARCHAR   NOT NULL DEFAULT '',
+            image_ref     VARCHAR   NOT NULL DEFAULT '',
+            region_left   INTEGER   NOT NULL,
+            region_top    INTEGER   NOT NULL,
+            region_right  INTEGER   NOT NULL,
+            region_bottom INTEGER   NOT NULL,
+            keyframe      BOOLEAN   NOT NULL,
+            ocr_ms        DOUBLE    NOT NULL DEFAULT 0,
+            ocr_failed    BOOLEAN   NOT NULL DEFAULT false
+        );
+        CREATE SEQUENCE text_spans_id_seq START 1;
+        CREATE TABLE text_spans (
+            id       BIGINT    NOT NULL DEFAULT nextval('text_spans_id_seq'),
+            t_start  TIMESTAMP NOT NULL,
+            t_end    TIMESTAMP NOT NULL,
+            monitor  INTEGER   NOT NULL,
+            app      VARCHAR   NOT NULL DEFAULT '',
+            "window" VARCHAR   NOT NULL DEFAULT '',
+            text     VARCHAR   NOT NULL,
+            top      INTEGER   NOT NULL DEFAULT 0,
+            "left"   INTEGER   NOT NULL DEFAULT 0,
+            frame_id BIGINT,
+            open     BOOLEAN   NOT NULL DEFAULT true
+        );
+        CREATE SEQUENCE events_id_seq START 1;
+        CREATE TABLE events (
+            id     BIGINT    NOT NULL DEFAULT nextval('events_id_seq'),
+            ts     TIMESTAMP NOT NULL,
+            kind   VARCHAR   NOT NULL,
+            detail VARCHAR              -- JSON object text, NULL when there is none
+        );
+        CREATE TABLE recordings (
+            id             VARCHAR   NOT NULL,  -- uuid
+            started        TIMESTAMP NOT NULL,
+            ended          TIMESTAMP,
+            fps            DOUBLE,
+            frames_seen    BIGINT    NOT NULL DEFAULT 0,
+            frames_kept    BIGINT    NOT NULL DEFAULT 0,
+            frames_skipped BIGINT    NOT NULL DEFAULT 0,
+            ocr_failures   BIGINT    NOT NULL DEFAULT 0
+        );
+        CREATE TABLE meta (
+            key   VARCHAR NOT NULL,
+            value VARCHAR NOT NULL
+        );
+    """)

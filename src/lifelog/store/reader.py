@@ -1,0 +1,132 @@
+"""Time-range reads, stats and search over one open connection (read-only or not)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from lifelog.models import FrameRecord, SearchHit, StoreStats, TextSpan
+from lifelog.store import search as _search
+from lifelog.store.db import load_fts
+from lifelog.store.sql import SPAN_COLUMNS, indexed_max_id, span_from_row, time_range, where
+
+FRAME_COLUMNS = (
+    'id, ts, monitor, width, height, app, "window", image_ref, '
+    "region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed"
+)
+RECORDING_COLUMNS = (
+    "id", "started", "ended", "fps", "frames_seen", "frames_kept", "frames_skipped", "ocr_failures",
+)
+
+
+class Reader:
+    """Queries over the timeline. Obtain one from ``Store.read()``; valid inside that block."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, db_path: Path | None = None):
+        self._con = con
+        self._db_path = db_path
+        self._fts_loaded = False
+
+    def _load_fts(self) -> None:
+        if not self._fts_loaded:
+            load_fts(self._con)
+            self._fts_loaded = True
+
+    def spans_between(self, since: datetime | None, until: datetime | None) -> list[TextSpan]:
+        """Spans visible at some time in [since, until), in a deterministic on-screen order."""
+        conds, params = time_range(since, until, "t_start", "t_end")
+        rows = self._con.execute(
+            f"SELECT {SPAN_COLUMNS} FROM text_spans{where(conds)} "
+            'ORDER BY t_start, monitor, top, "left", id',
+            params,
+        ).fetchall()
+        return [span_from_row(r) for r in rows]
+
+    def frames_between(self, since: datetime | None, until: datetime | None) -> list[FrameRecord]:
+        conds, params = time_range(since, until, "ts", "ts")
+        rows = self._con.execute(
+            f"SELECT {FRAME_COLUMNS} FROM frames{where(conds)} ORDER BY ts, monitor, id", params
+        ).fetchall()
+        return [_frame_from_row(r) for r in rows]
+
+    def events_between(self, since: datetime | None, until: datetime | None) -> list[dict]:
+        conds, params = time_range(since, until, "ts", "ts")
+        rows = self._con.execute(
+            f"SELECT ts, kind, detail FROM events{where(conds)} ORDER BY ts, id", params
+        ).fetchall()
+        return [{"ts": ts, "kind": kind, "detail": json.loads(d) if d else {}} for ts, kind, d in rows]
+
+    def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        app: str | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """Full-text search; see ``store/search.py`` for matching and ranking."""
+        return _search.search(
+            self._con, query, since=since, until=until, app=app, limit=limit, load_fts=self._load_fts
+        )
+
+    def recordings(self) -> list[dict]:
+        rows = self._con.execute(
+            f"SELECT {', '.join(RECORDING_COLUMNS)} FROM recordings ORDER BY started, id"
+        ).fetchall()
+        return [dict(zip(RECORDING_COLUMNS, r)) for r in rows]
+
+    def stats(self) -> StoreStats:
+        frames, keyframes, ocr_failed, spans, open_spans, events, first, last = self._con.execute("""
+            SELECT (SELECT count(*) FROM frames),
+                   (SELECT count(*) FROM frames WHERE keyframe),
+                   (SELECT count(*) FROM frames WHERE ocr_failed),
+                   (SELECT count(*) FROM text_spans),
+                   (SELECT count(*) FROM text_spans WHERE open),
+                   (SELECT count(*) FROM events),
+                   least((SELECT min(ts) FROM frames), (SELECT min(t_start) FROM text_spans)),
+                   greatest((SELECT max(ts) FROM frames), (SELECT max(t_end) FROM text_spans))
+        """).fetchone()
+        sums = self._con.execute("""
+            SELECT count(*), coalesce(sum(frames_seen), 0), coalesce(sum(frames_kept), 0),
+                   coalesce(sum(frames_skipped), 0), coalesce(sum(ocr_failures), 0)
+            FROM recordings
+        """).fetchone()
+        counters = dict(zip(
+            ("recordings", "frames_seen", "frames_kept", "frames_skipped", "ocr_failures"),
+            (int(v) for v in sums),
+        ))
+        counters.update(events=events, open_spans=open_spans, unindexed_spans=self._unindexed())
+        return StoreStats(
+            frames=frames, keyframes=keyframes, ocr_failures=ocr_failed, text_spans=spans,
+            first_ts=first, last_ts=last, db_bytes=self._db_bytes(), counters=counters,
+        )
+
+    def _unindexed(self) -> int:
+        indexed = indexed_max_id(self._con) or 0
+        return self._con.execute("SELECT count(*) FROM text_spans WHERE id > ?", [indexed]).fetchone()[0]
+
+    def _db_bytes(self) -> int:
+        if self._db_path is None:
+            return 0
+        total = 0
+        for path in (self._db_path, self._db_path.with_name(self._db_path.name + ".wal")):
+            try:
+                total += os.path.getsize(path)
+            except OSError:
+                pass
+        return total
+
+
+def _frame_from_row(row: tuple) -> FrameRecord:
+    (id_, ts, monitor, width, height, app, window, image_ref,
+     left, top, right, bottom, keyframe, ocr_ms, ocr_failed) = row
+    return FrameRecord(
+        ts=ts, monitor=monitor, width=width, height=height, app=app, window=window,
+        image_ref=image_ref, region=(left, top, right, bottom), keyframe=keyframe,
+        ocr_ms=ocr_ms, ocr_failed=ocr_failed, id=id_,
+    )

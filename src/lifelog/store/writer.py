@@ -1,0 +1,176 @@
+"""Writes inside one ``Store.write()`` transaction: frames, merged text spans, events, sessions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from lifelog.errors import StoreError
+from lifelog.models import FrameRecord, OcrLine
+from lifelog.store import search as _search
+from lifelog.store.reader import RECORDING_COLUMNS, Reader
+from lifelog.store.sql import ids_filter, ids_params, to_json_param, utc_naive
+
+_NEW_SPANS_TYPE = (
+    '[{"t": "TIMESTAMP", "monitor": "INTEGER", "app": "VARCHAR", "window": "VARCHAR",'
+    ' "text": "VARCHAR", "top": "INTEGER", "left": "INTEGER", "frame_id": "BIGINT"}]'
+)
+
+
+@dataclass
+class _OpenSpan:
+    id: int
+    text: str
+    top: int
+    left: int
+
+
+class Writer(Reader):
+    """Everything a Reader does, plus writes. Valid inside its ``Store.write()`` block only."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, db_path: Path | None = None):
+        super().__init__(con, db_path)
+        self._open: dict[int, list[_OpenSpan]] = {}  # open spans per monitor, loaded lazily
+
+    def add_frame(self, frame: FrameRecord) -> int:
+        left, top, right, bottom = frame.region
+        return self._con.execute(
+            "INSERT INTO frames (ts, monitor, width, height, app, \"window\", image_ref,"
+            " region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [utc_naive(frame.ts), frame.monitor, frame.width, frame.height, frame.app, frame.window,
+             frame.image_ref, left, top, right, bottom, frame.keyframe, frame.ocr_ms, frame.ocr_failed],
+        ).fetchone()[0]
+
+    def observe_lines(
+        self, frame_id: int, ts: datetime, monitor: int, app: str, window: str, lines: list[OcrLine]
+    ) -> tuple[int, int]:
+        """Merge the lines visible on ``monitor`` at ``ts`` into text spans.
+
+        A line whose text equals an open span's on that monitor extends the span to ``ts``
+        (a multiset match: two identical lines need two spans; among equal texts the span
+        nearest the line's position wins). Other lines open new spans. Open spans left
+        unmatched close with ``t_end = ts``, the moment they were no longer seen. Blank
+        lines are ignored. Returns ``(new_spans, extended_spans)``.
+        """
+        ts = utc_naive(ts)
+        by_text: dict[str, list[_OpenSpan]] = {}
+        for span in self._open_spans(monitor):
+            by_text.setdefault(span.text, []).append(span)
+        extended: list[_OpenSpan] = []
+        fresh: list[OcrLine] = []
+        for line in lines:
+            if not line.text.strip():
+                continue
+            candidates = by_text.get(line.text)
+            if candidates:
+                best = min(candidates, key=lambda s: abs(s.top - line.box[1]) + abs(s.left - line.box[0]))
+                candidates.remove(best)
+                extended.append(best)
+            else:
+                fresh.append(line)
+        gone = [s.id for group in by_text.values() for s in group]
+        self._set_end(gone, ts, close=True)
+        self._set_end([s.id for s in extended], ts, close=False)
+        created = self._insert_spans(frame_id, ts, monitor, app, window, fresh)
+        self._open[monitor] = extended + created
+        return len(created), len(extended)
+
+    def close_spans(self, ts: datetime, monitor: int | None = None) -> int:
+        """Close the open spans (of one monitor, or all) at ``ts``; returns how many.
+
+        ``t_end`` never moves backwards: after a crash, pass ``datetime.min`` to close the
+        leftover spans at the last moment they were seen.
+        """
+        sql = "UPDATE text_spans SET open = false, t_end = greatest(t_end, ?) WHERE open"
+        params: list = [utc_naive(ts)]
+        if monitor is not None:
+            sql += " AND monitor = ?"
+            params.append(monitor)
+            self._open.pop(monitor, None)
+        else:
+            self._open.clear()
+        return self._con.execute(sql, params).fetchone()[0]
+
+    def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
+        """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
+        self._con.execute(
+            "INSERT INTO events (ts, kind, detail) VALUES (?, ?, ?)",
+            [utc_naive(ts), kind, json.dumps(detail, default=str) if detail else None],
+        )
+
+    def upsert_recording(self, rec: dict) -> None:
+        """Insert or update the recording session ``rec["id"]``; absent keys keep their value."""
+        unknown = set(rec) - set(RECORDING_COLUMNS)
+        if unknown or not rec.get("id"):
+            raise StoreError(
+                f"Bad recording row: unknown keys {sorted(unknown)} or no id. "
+                f"Valid keys: {', '.join(RECORDING_COLUMNS)}."
+            )
+        values = {k: utc_naive(v) if isinstance(v, datetime) else v for k, v in rec.items()}
+        rec_id = str(values.pop("id"))
+        if values:
+            sets = ", ".join(f"{k} = ?" for k in values)  # keys checked against RECORDING_COLUMNS
+            updated = self._con.execute(
+                f"UPDATE recordings SET {sets} WHERE id = ? RETURNING id", [*values.values(), rec_id]
+            ).fetchall()
+        else:
+            updated = self._con.execute("SELECT id FROM recordings WHERE id = ?", [rec_id]).fetchall()
+        if updated:
+            return
+        if values.get("started") is None:
+            raise StoreError(f"Recording {rec_id} is new, so it needs a 'started' time.")
+        cols = ["id", *values]
+        self._con.execute(
+            f"INSERT INTO recordings ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [rec_id, *values.values()],
+        )
+
+    def refresh_search_index(self, *, min_new_spans: int = 1) -> bool:
+        """Rebuild the full-text index if spans were added since the last build.
+
+        A rebuild re-reads every span and holds the write lock meanwhile, so callers with
+        a large timeline should pass ``min_new_spans`` (or call this rarely): spans newer
+        than the index are still searchable, only more slowly.
+        """
+        return _search.rebuild_index(self._con, self._load_fts, min_new_spans)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _open_spans(self, monitor: int) -> list[_OpenSpan]:
+        if monitor not in self._open:
+            rows = self._con.execute(
+                'SELECT id, text, top, "left" FROM text_spans WHERE open AND monitor = ? ORDER BY id',
+                [monitor],
+            ).fetchall()
+            self._open[monitor] = [_OpenSpan(*r) for r in rows]
+        return self._open[monitor]
+
+    def _set_end(self, ids: list[int], ts: datetime, *, close: bool) -> None:
+        if not ids:
+            return
+        sets = "open = false, t_end = greatest(t_end, ?)" if close else "t_end = greatest(t_end, ?)"
+        self._con.execute(f"UPDATE text_spans SET {sets} WHERE {ids_filter()}", [ts, *ids_params(ids)])
+
+    def _insert_spans(
+        self, frame_id: int, ts: datetime, monitor: int, app: str, window: str, lines: list[OcrLine]
+    ) -> list[_OpenSpan]:
+        if not lines:
+            return []
+        rows = [
+            {"t": ts, "monitor": monitor, "app": app, "window": window, "text": line.text,
+             "top": line.box[1], "left": line.box[0], "frame_id": frame_id}
+            for line in lines
+        ]
+        created = self._con.execute(
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id)'
+            ' SELECT t, t, monitor, app, "window", text, top, "left", frame_id'
+            f" FROM (SELECT unnest(from_json(?, '{_NEW_SPANS_TYPE}'), recursive := true))"
+            ' RETURNING id, text, top, "left"',
+            [to_json_param(rows)],
+        ).fetchall()
+        return sorted((_OpenSpan(*r) for r in created), key=lambda s: s.id)
