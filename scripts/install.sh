@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install lifelog into ./.venv with the Debian libraries it needs. Idempotent.
-#   scripts/install.sh          what recording needs
+#   scripts/install.sh          what recording needs (screen + audio with faster-whisper)
 #   scripts/install.sh --test   plus what the test suite needs (Xvfb, xterm, audio tools, pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +11,9 @@ want_test=0
 sudo_cmd=""
 [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 
-pkgs="libgl1 libglib2.0-0"
+pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins"
 if [ "$want_test" = 1 ]; then
-  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng sox libportaudio2 libasound2-plugins"
+  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng sox"
 fi
 missing=""
 for p in $pkgs; do
@@ -44,5 +44,5 @@ fi
 if [ "$want_test" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check .
+  .venv/bin/python -m pip install -q --disable-pip-version-check ".[audio]"
 fi

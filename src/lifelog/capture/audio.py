@@ -64,7 +64,7 @@ class Chunker:
 
     def feed(self, ts: datetime, block: np.ndarray) -> Chunk | None:
         seconds = len(block) / RATE
-        loud = bool(np.any(frame_dbfs(block, RATE) > self.settings.threshold_dbfs))
+        loud = bool(np.any(frame_dbfs(block, RATE * 30 // 1000) > self.settings.threshold_dbfs))
         if self._start is None:
             if not loud:
                 self._keep_preroll(ts, block)

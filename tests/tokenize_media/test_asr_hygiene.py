@@ -1,0 +1,108 @@
+"""Transcript hygiene on hand-made segment lists: what Whisper says in silence, loops, overlaps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lifelog.tokenize_media.asr.base import Segment
+from lifelog.tokenize_media.asr.hygiene import (
+    absolute_span,
+    clean,
+    collapse_repeats,
+    dedupe_overlap,
+    drop_repeated_segments,
+    shift_segments,
+)
+
+SURE = {"no_speech_prob": 0.05, "avg_logprob": -0.3, "compression_ratio": 1.2}
+UNSURE = {"no_speech_prob": 0.93, "avg_logprob": -0.82, "compression_ratio": 0.3}
+
+
+def seg(start, end, text, **scores):
+    return Segment(start, end, text, **(scores or SURE))
+
+
+def texts(segments):
+    return [s.text for s in segments]
+
+
+def test_whispers_no_speech_rule_drops_silent_windows():
+    silent = seg(0, 5, "I'm going to go to the store.", no_speech_prob=0.8, avg_logprob=-1.4, compression_ratio=1.0)
+    speech = seg(5, 8, "The budget review starts now.")
+    assert texts(clean([silent, speech])) == ["The budget review starts now."]
+
+
+def test_silence_hallucinations_go_unless_confidently_spoken():
+    said = [seg(0, 2, " Thank you."), seg(2, 4, "you", **UNSURE), seg(4, 5, "Thanks for watching!", **UNSURE)]
+    assert texts(clean(said)) == ["Thank you."]
+
+
+def test_punctuation_only_segments_go():
+    assert clean([seg(0, 3, " ."), seg(3, 6, ". . ."), seg(6, 8, "...", **UNSURE)]) == []
+
+
+LOOPING_WINDOW = {"no_speech_prob": 0.1, "avg_logprob": -0.4, "compression_ratio": 9.5}
+
+
+def test_an_exact_loop_collapses_to_what_was_said():
+    loop = seg(0, 30, "We need 25 slides. " + "The budget, " * 40, **LOOPING_WINDOW)
+    assert texts(clean([loop])) == ["We need 25 slides. The budget,"]
+
+
+def test_a_loop_that_cannot_be_collapsed_is_dropped():
+    cycle = " ".join(f"Item {i % 3} is late and the team knows it." for i in range(12))
+    sane = seg(30, 33, "Next item.", **LOOPING_WINDOW)  # same 30 s window, its own text is fine
+    assert clean([seg(0, 30, cycle, **LOOPING_WINDOW), sane]) == [sane]
+
+
+def test_repeated_phrases_collapse_within_a_segment():
+    assert collapse_repeats("We need 25 slides. We need 25 slides. We need 25 slides.") == "We need 25 slides."
+    assert collapse_repeats("the budget, the budget, the budget review") == "the budget review"
+    assert collapse_repeats("okay okay okay okay fine") == "okay fine"
+
+
+def test_natural_repeats_survive():
+    assert collapse_repeats("no, no, we are not done") == "no, no, we are not done"
+    assert collapse_repeats("it was very very good") == "it was very very good"
+    assert collapse_repeats("that that is fine") == "that that is fine"
+
+
+def test_repeated_segments_merge_into_the_first():
+    loop = [seg(0, 2, "Let's move on."), seg(2, 4, "Let's move on."), seg(4, 6, "let's move on"), seg(6, 9, "Done.")]
+    assert drop_repeated_segments(loop) == [seg(0, 6, "Let's move on."), seg(6, 9, "Done.")]
+
+
+def test_overlap_drops_the_repeated_words_only():
+    prev = [seg(0, 4, "The budget review meeting starts on Tuesday."), seg(4, 8, "We need 25 slides about the")]
+    new = [seg(6, 9, "slides about the quarterly numbers."), seg(9, 12, "Please send the report.")]
+    out = dedupe_overlap(prev, new, overlap_seconds=3)
+    assert texts(out) == ["quarterly numbers.", "Please send the report."]
+    assert out[0].start >= 8  # the kept words come after what prev already covered
+
+
+def test_overlap_tolerates_a_word_cut_at_the_boundary():
+    prev = [seg(0, 8, "We need 25 slides about the quarterly numb")]
+    new = [seg(6, 9, "Sides about the quarterly numbers."), seg(9, 12, "Please send the report.")]
+    assert texts(dedupe_overlap(prev, new, overlap_seconds=3)) == ["numbers.", "Please send the report."]
+
+
+def test_whole_duplicate_segments_disappear():
+    prev = [seg(0, 5, "Please send the report."), seg(5, 8, "Before Friday.")]
+    new = [seg(5, 8, "Before Friday."), seg(8, 10, "Thanks, Ana.")]
+    assert texts(dedupe_overlap(prev, new, overlap_seconds=3)) == ["Thanks, Ana."]
+
+
+def test_phrases_said_again_later_are_kept():
+    prev = [seg(0, 5, "Please send the report.")]
+    later = [seg(20, 24, "Please send the report.")]
+    assert dedupe_overlap(prev, later, overlap_seconds=3) == later
+    unrelated = [seg(4, 7, "The plan is new.")]
+    assert dedupe_overlap(prev, unrelated, overlap_seconds=3) == unrelated
+
+
+def test_chunk_offsets_become_absolute_times():
+    shifted = shift_segments([seg(1.5, 3.0, "hello")], 60.0)
+    assert (shifted[0].start, shifted[0].end) == (61.5, 63.0)
+    start, end = absolute_span(seg(1.5, 3.0, "hi"), datetime(2026, 11, 24, 9, 0, 0))
+    assert start == datetime(2026, 11, 24, 9, 0, 1, 500000)
+    assert end == datetime(2026, 11, 24, 9, 0, 3)
