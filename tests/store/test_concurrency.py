@@ -63,7 +63,7 @@ def test_store_busy_names_the_file_and_the_holder(held, db_path, mode):
     assert 0.4 < waited < 2.5
     message = str(info.value)
     assert str(db_path) in message
-    assert f"held by process {held.pid}" in message
+    assert f"(PID {held.pid})" in message
     assert "more than 0.5 s" in message
 
 

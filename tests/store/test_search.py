@@ -49,6 +49,22 @@ def test_bm25_finds_the_span_with_both_terms_first(store):
     assert len(hits) == 20
 
 
+@pytest.mark.parametrize("indexed", [False, True])
+def test_spans_with_every_term_outrank_stronger_partial_matches(store, indexed):
+    long_line = "invoice 4821 " + " ".join(WORDS)  # both terms, diluted by many words
+    with store.write() as w:
+        observe(w, at(0), ["4821 4821", long_line, "unrelated words"])
+        observe(w, at(1), ["invoice", "other unrelated words"])
+        if indexed:
+            w.refresh_search_index()
+    with store.read() as r:
+        texts = [h.span.text for h in r.search("invoice 4821")]
+    if indexed:  # BM25 also returns spans with some of the terms, after the complete ones
+        assert texts[0] == long_line and set(texts[1:]) == {"4821 4821", "invoice"}
+    else:  # before the first index build only complete matches are found
+        assert texts == [long_line]
+
+
 def test_spans_newer_than_the_index_are_found_and_ranked_as_if_indexed(store):
     fill(store)
     with store.write() as w:

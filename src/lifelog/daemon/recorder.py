@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 
 from lifelog.capture.loop import CaptureSettings
@@ -91,6 +92,7 @@ class Recorder:
     def _begin(self) -> None:
         self.store.migrate()
         with self.store.write() as w:
+            w.close_spans(datetime.min)  # spans a crashed recorder left open end where last seen
             w.add_event(self._started, "record_start", {"recording": self.id, "fps": self.settings.fps})
             self._update_row(w)
         cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
@@ -116,10 +118,14 @@ class Recorder:
         self._maybe_refresh_index(force=True)
 
     def _maybe_refresh_index(self, force: bool = False) -> None:
-        if force or time.monotonic() - self._last_index >= INDEX_REFRESH_S:
-            with self.store.write() as w:
-                w.refresh_search_index()
-            self._last_index = time.monotonic()
+        """Rebuild the BM25 index at the end, and while recording only after ~5% growth: a
+        rebuild holds the write lock (12 s at 1M spans). Newer spans are searchable anyway."""
+        if not force and time.monotonic() - self._last_index < INDEX_REFRESH_S:
+            return
+        with self.store.write() as w:
+            min_new = 1 if force else max(1000, w.stats().text_spans // 20)
+            w.refresh_search_index(min_new_spans=min_new)
+        self._last_index = time.monotonic()
 
     def _update_row(self, w, ended=None) -> None:
         counts = self._capture.counts() if self._capture else {}

@@ -1,20 +1,21 @@
-"""Full-text search over text spans: BM25 from DuckDB's fts index plus the spans newer than it.
+"""Full-text search over text spans: BM25 over DuckDB's fts index plus the spans newer than it.
 
 The index (``PRAGMA create_fts_index``) is a snapshot that only a rebuild refreshes, so a
-search covers two sets:
+search covers two sets, both scored with the fts extension's BM25 (k=1.2, b=0.75) and the
+index's own statistics (document count, average length, document frequencies), tokenizer,
+stop words and stemmer:
 
-* spans in the index (``id <= meta.fts_max_span_id``): scored by ``match_bm25``;
-* spans added since (``id >`` that): a case-insensitive, accent-blind substring match of
-  every query term, scored with the same BM25 formula and the index's own statistics
-  (document count, average length, document frequencies), using the index's tokenizer,
-  stop words and stemmer. They rank as if they had been indexed, instead of being pinned
-  above or below everything else.
+* spans in the index (``id <= meta.fts_max_span_id``): scored from the index tables in one
+  pass that also tells whether a span holds every term (the scores ``match_bm25`` gives,
+  in one query for both tiers instead of its conjunctive and then disjunctive passes);
+* spans added since: a case-insensitive, accent-blind substring match of every query term,
+  then scored by tokenizing just those spans. They rank as if they had been indexed,
+  instead of being pinned above or below everything else.
 
-Ranking: spans containing every term come first (indexed: ``conjunctive := 1``; newer:
-every term as a substring), by BM25 score; then indexed spans containing only some terms.
-Ties go to the newer span. Words in double quotes must also appear as that exact phrase.
-Stop words are dropped from the BM25 terms (the index dropped them from documents). With
-no index yet, or a query of only stop words, every span is matched by substring and
+Ranking: spans containing every term come first, by BM25 score; then indexed spans with
+only some terms. Ties go to the newer span. Words in double quotes must also appear as that
+exact phrase. Stop words are dropped from the terms (the index dropped them from documents).
+With no index yet, or a query of only stop words, spans are matched by substring and
 returned newest first with score 0.0. Queries are parsed in Python and every value reaches
 DuckDB as a parameter, so no input can produce an SQL error or injection.
 """
@@ -37,7 +38,7 @@ from lifelog.store.sql import (
 FTS = "fts_main_text_spans"
 STEMMER = "porter"
 MAX_TERMS = 32
-BM25_K, BM25_B = 1.2, 0.75  # match_bm25's defaults, used for the spans newer than the index
+BM25_K, BM25_B = 1.2, 0.75  # match_bm25's defaults
 
 CREATE_INDEX_SQL = (
     "PRAGMA create_fts_index('text_spans', 'id', 'text', "
@@ -92,16 +93,12 @@ def search(
         rows = _substring_matches(con, parsed.terms, conds, params, limit)
         return [SearchHit(span_from_row(r), 0.0) for r in rows]
 
-    ranked = [(0, r) for r in _bm25(con, terms, True, indexed, conds, params, limit)]
-    complete = len(ranked) < limit  # every conjunctive match is in hand
-    ranked += [(0, r) for r in _unindexed_bm25(con, terms, indexed, conds, params, limit)]
-    if complete and len(terms) > 1:
-        seen = {r[0] for _, r in ranked}
-        some = _bm25(con, terms, False, indexed, conds, params, limit + len(seen))
-        ranked += [(1, r) for r in some if r[0] not in seen]
+    ranked = [(0 if all_terms else 1, row, score)
+              for *row, score, all_terms in _indexed_bm25(con, terms, indexed, conds, params, limit)]
+    ranked += [(0, row, score) for *row, score in _unindexed_bm25(con, terms, indexed, conds, params, limit)]
     # tier, then score, then newer t_start, then higher id
-    ranked.sort(key=lambda tr: (tr[0], -tr[1][-1], -_seconds(tr[1][1]), -tr[1][0]))
-    return [SearchHit(span_from_row(r), float(r[-1])) for _, r in ranked[:limit]]
+    ranked.sort(key=lambda h: (h[0], -h[2], -_seconds(h[1][1]), -h[1][0]))
+    return [SearchHit(span_from_row(row), float(score)) for _, row, score in ranked[:limit]]
 
 
 def _seconds(ts: datetime) -> float:
@@ -130,39 +127,56 @@ def _without_stopwords(con: duckdb.DuckDBPyConnection, terms: tuple[str, ...]) -
     return [t for t in terms if t not in stop]
 
 
-def _bm25(con, terms, conjunctive, indexed, conds, params, limit) -> list[tuple]:
-    sql = (
-        f"SELECT {SPAN_COLUMNS}, score FROM ("
-        f" SELECT *, {FTS}.match_bm25(id, ?, conjunctive := ?) AS score"
-        f" FROM text_spans{where(['id <= ?', *conds])}"
-        ") WHERE score IS NOT NULL ORDER BY score DESC, t_start DESC, id DESC LIMIT ?"
-    )
-    args = [" ".join(terms), 1 if conjunctive else 0, indexed, *params, limit]
-    return con.execute(sql, args).fetchall()
+_BM25 = (
+    "log(((st.num_docs - df + 0.5) / (df + 0.5)) + 1) * (tf * ({k} + 1))"
+    " / (tf + {k} * (1 - {b} + {b} * len / st.avgdl))"
+).format(k=BM25_K, b=BM25_B)
+"""One term's BM25 contribution, as the fts extension computes it (``log`` is log10 in DuckDB)."""
+
+_SPAN_COLUMNS_S = ", ".join(f"s.{c.strip()}" for c in SPAN_COLUMNS.split(","))
+
+_QTERMS = f"SELECT DISTINCT stem(unnest(from_json(?, '[\"VARCHAR\"]')), '{STEMMER}') AS term"
+
+
+def _indexed_bm25(con, terms, indexed, conds, params, limit) -> list[tuple]:
+    """Top indexed spans: span columns, BM25 score, whether every term is present."""
+    sql = f"""
+        WITH qterms AS ({_QTERMS}),
+        qt AS (SELECT d.termid, d.df FROM {FTS}.dict AS d JOIN qterms AS q ON d.term = q.term),
+        tfs AS (SELECT docid, termid, count(*) AS tf FROM {FTS}.terms
+                WHERE termid IN (SELECT termid FROM qt) GROUP BY docid, termid),
+        scored AS (
+            SELECT any_value(docs.name) AS span_id, count(*) AS matched, sum({_BM25}) AS score
+            FROM tfs JOIN qt USING (termid) JOIN {FTS}.docs AS docs USING (docid), {FTS}.stats AS st
+            GROUP BY tfs.docid),
+        top AS (  -- rank on the few columns the filters need, fetch whole rows for the top only
+            SELECT id, score, matched = (SELECT count(*) FROM qterms) AS all_terms, t_start
+            FROM scored JOIN text_spans ON id = span_id{where(["id <= ?", *conds])}
+            ORDER BY all_terms DESC, score DESC, t_start DESC, id DESC LIMIT ?)
+        SELECT {_SPAN_COLUMNS_S}, top.score, top.all_terms FROM top JOIN text_spans AS s USING (id)
+    """
+    return con.execute(sql, [to_json_param(terms), indexed, *params, limit]).fetchall()  # sorted by caller
 
 
 def _unindexed_bm25(con, terms, indexed, conds, params, limit) -> list[tuple]:
-    """Spans newer than the index holding every term, scored as match_bm25 would score them."""
-    cand = where(["id > ?", *conds, *[_CONTAINS] * len(terms)])
+    """Spans newer than the index holding every term (as substrings), scored as if indexed."""
     sql = f"""
-        WITH cand AS (SELECT {SPAN_COLUMNS} FROM text_spans{cand}),
-        qterms AS (SELECT DISTINCT stem(unnest(from_json(?, '["VARCHAR"]')), '{STEMMER}') AS term),
+        WITH cand AS (SELECT {SPAN_COLUMNS} FROM text_spans
+                      {where(["id > ?", *conds, *[_CONTAINS] * len(terms)])}),
+        qterms AS ({_QTERMS}),
         toks AS (
             SELECT c.id, stem(tok, '{STEMMER}') AS term
             FROM cand AS c, (SELECT unnest({FTS}.tokenize(c.text)) AS tok)
             WHERE tok <> '' AND tok NOT IN (SELECT sw FROM {FTS}.stopwords)),
         lens AS (SELECT id, count(*) AS len FROM toks GROUP BY id),
-        tf AS (SELECT id, term, count(*) AS tf FROM toks
-               WHERE term IN (SELECT term FROM qterms) GROUP BY id, term),
-        df AS (SELECT q.term, coalesce(d.df, 0) AS df
-               FROM qterms AS q LEFT JOIN {FTS}.dict AS d ON d.term = q.term),
+        tfs AS (SELECT id, term, count(*) AS tf FROM toks
+                WHERE term IN (SELECT term FROM qterms) GROUP BY id, term),
+        dfs AS (SELECT q.term, coalesce(d.df, 0) AS df
+                FROM qterms AS q LEFT JOIN {FTS}.dict AS d ON d.term = q.term),
         scores AS (
-            SELECT tf.id, sum(
-                log(((st.num_docs - df.df + 0.5) / (df.df + 0.5)) + 1)
-                * (tf.tf * ({BM25_K} + 1))
-                / (tf.tf + {BM25_K} * (1 - {BM25_B} + {BM25_B} * lens.len / st.avgdl))) AS score
-            FROM tf JOIN df USING (term) JOIN lens USING (id), {FTS}.stats AS st
-            GROUP BY tf.id)
+            SELECT tfs.id, sum({_BM25}) AS score
+            FROM tfs JOIN dfs USING (term) JOIN lens USING (id), {FTS}.stats AS st
+            GROUP BY tfs.id)
         SELECT cand.*, coalesce(scores.score, 0.0) AS score
         FROM cand LEFT JOIN scores USING (id)
         ORDER BY score DESC, t_start DESC, id DESC LIMIT ?
