@@ -81,9 +81,42 @@ class TextSpan:
 
 
 @dataclass
+class Transcript:
+    """Text heard: one cleaned Whisper segment with absolute times."""
+
+    t_start: datetime
+    t_end: datetime
+    source: str  # "mic", "system", or "file" for imported recordings
+    engine: str  # ASR engine id, e.g. "faster-whisper"
+    text: str
+    tokens: int = 0  # o200k count of text
+    chunk_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class AudioChunkRecord:
+    """A stretch of voiced audio kept for replay (the audio file lives beside the database)."""
+
+    t_start: datetime
+    t_end: datetime
+    source: str
+    audio_ref: str  # path relative to the audio folder; "" when not kept
+    voiced_s: float
+    id: int | None = None
+
+
+@dataclass
 class SearchHit:
-    span: TextSpan
+    """A match: text seen on screen (``span``) or heard (``transcript``)."""
+
     score: float
+    span: TextSpan | None = None
+    transcript: Transcript | None = None
+
+    @property
+    def kind(self) -> str:
+        return "heard" if self.transcript is not None else "seen"
 
 
 @dataclass

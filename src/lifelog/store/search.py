@@ -91,14 +91,14 @@ def search(
         terms = _without_stopwords(con, parsed.terms)
     if not terms:
         rows = _substring_matches(con, parsed.terms, conds, params, limit)
-        return [SearchHit(span_from_row(r), 0.0) for r in rows]
+        return [SearchHit(0.0, span=span_from_row(r)) for r in rows]
 
     ranked = [(0 if all_terms else 1, row, score)
               for *row, score, all_terms in _indexed_bm25(con, terms, indexed, conds, params, limit)]
     ranked += [(0, row, score) for *row, score in _unindexed_bm25(con, terms, indexed, conds, params, limit)]
     # tier, then score, then newer t_start, then higher id
     ranked.sort(key=lambda h: (h[0], -h[2], -_seconds(h[1][1]), -h[1][0]))
-    return [SearchHit(span_from_row(row), float(score)) for _, row, score in ranked[:limit]]
+    return [SearchHit(float(score), span=span_from_row(row)) for _, row, score in ranked[:limit]]
 
 
 def _seconds(ts: datetime) -> float:
