@@ -1,0 +1,145 @@
+"""OCR speed and word recall, side by side: raw RapidOCR vs lifelog's ppocr-v4 engine and ScreenReader.
+
+    .venv/bin/python bench/ocr_speed.py [--runs 5]
+
+Pages are rendered with PIL (the same pages the tests use). Prints a Markdown table of
+medians over ``--runs`` runs; CPU seconds are this process's user+system time per run, which
+other load on a shared machine disturbs far less than wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
+from tests.tokenize_media.test_ocr_pages import (  # noqa: E402
+    DARK,
+    code_page,
+    edited_line,
+    scrolled_pair,
+    text_page,
+    word_scores,
+)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(fn, runs: int) -> tuple[float, float, float, object]:
+    """(median wall s, min wall s, median CPU s, last result) over ``runs`` calls."""
+    walls, cpus, result = [], [], None
+    for i in range(runs):
+        cpu, wall = cpu_seconds(), time.perf_counter()
+        result = fn(i)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(cpu_seconds() - cpu)
+    return statistics.median(walls), min(walls), statistics.median(cpus), result
+
+
+def raw_rapidocr(runs: int, page) -> tuple:
+    from rapidocr_onnxruntime import RapidOCR
+
+    raw = RapidOCR()
+    bgr = page.image[:, :, ::-1].copy()
+    raw(bgr)  # warm-up: first-run allocations are not what a long-running recorder pays
+    *times, result = measure(lambda _: raw(bgr)[0] or [], runs)
+    return (*times, word_scores(page.lines, [r[1] for r in result]))
+
+
+def ours_full(runs: int, page, engine) -> tuple:
+    engine.recognize(page.image)
+    *times, lines = measure(lambda _: engine.recognize(page.image), runs)
+    return (*times, word_scores(page.lines, [line.text for line in lines]))
+
+
+def scroll_seen(runs: int, engine) -> tuple:
+    """Scroll down and back between two positions whose lines the reader has already read."""
+    before, after = scrolled_pair(shift_lines=4)
+    reader = ScreenReader(engine)
+    reader.read(before.image)
+    reader.read(after.image)
+    frames = [before, after]
+    *times, result = measure(lambda i: reader.read(frames[i % 2].image), runs * 2)
+    return (*times, word_scores(frames[(runs * 2 - 1) % 2].lines, [line.text for line in result.lines]))
+
+
+def one_line_edit(runs: int, engine) -> tuple:
+    """A different edit each run, so the edited line is always new to the cache."""
+    page = text_page()
+    reader = ScreenReader(engine)
+    reader.read(page.image)
+    edits = [
+        edited_line(page, 5, f"The database migration touched {40 + i} tables and left {i} warnings.")
+        for i in range(runs)
+    ]
+    results = []
+
+    def edit(i: int):
+        reader.read(page.image)
+        start = time.perf_counter()
+        results.append(reader.read(edits[i].image))
+        return time.perf_counter() - start
+
+    walls = [edit(i) for i in range(runs)]
+    lines = results[-1].lines
+    return (
+        statistics.median(walls),
+        min(walls),
+        float("nan"),
+        word_scores(edits[-1].lines, [line.text for line in lines]),
+    )
+
+
+def unchanged(runs: int, engine) -> tuple:
+    page = text_page()
+    reader = ScreenReader(engine)
+    reader.read(page.image)
+    *times, result = measure(lambda _: reader.read(page.image.copy()), runs)
+    return (*times, word_scores(page.lines, [line.text for line in result.lines]))
+
+
+def row(name: str, figures: tuple) -> str:
+    wall, fastest, cpu, (recall, precision) = figures
+    cpu_text = "–" if math.isnan(cpu) else f"{cpu:.2f}"
+    return f"| {name} | {wall:.3f} | {fastest:.3f} | {cpu_text} | {recall:.1%} | {precision:.1%} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    engine = get_engine()
+    light, dark, code = text_page(), text_page(DARK), code_page()
+    load = os.getloadavg()[0]
+    rows = [
+        row("(a) raw `RapidOCR()` defaults, full page", raw_rapidocr(args.runs, light)),
+        row("(b) ppocr-v4 engine, full new page", ours_full(args.runs, light, engine)),
+        row("(b) ppocr-v4 engine, dark page", ours_full(args.runs, dark, engine)),
+        row("(b) ppocr-v4 engine, code page", ours_full(args.runs, code, engine)),
+        row("(c) ScreenReader, scroll to lines seen before", scroll_seen(args.runs, engine)),
+        row("(d) ScreenReader, one-line edit", one_line_edit(args.runs, engine)),
+        row("(e) ScreenReader, unchanged frame", unchanged(args.runs, engine)),
+    ]
+    print(
+        f"OCR on 1920x1080 rendered pages, {args.runs} runs, {os.cpu_count()} cores, "
+        f"providers {engine.providers}, load average {load:.1f} -> {os.getloadavg()[0]:.1f}\n"
+    )
+    print("| case | median s | min s | CPU s | word recall | word precision |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""ONNX Runtime sessions for the OCR models: provider choice, session options, model location."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lifelog.errors import EngineError
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+def model_dir() -> Path:
+    """The folder of ONNX models bundled in the rapidocr-onnxruntime wheel (no download)."""
+    try:
+        import rapidocr_onnxruntime
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise EngineError(
+            "rapidocr-onnxruntime is not installed; run `pip install rapidocr-onnxruntime==1.4.4`."
+        ) from exc
+    return Path(rapidocr_onnxruntime.__file__).resolve().parent / "models"
+
+
+def providers() -> list[str]:
+    """CUDA first when this onnxruntime build offers it, CPU always as the fallback."""
+    import onnxruntime
+
+    available = onnxruntime.get_available_providers()
+    return [CUDA, CPU] if CUDA in available else [CPU]
+
+
+def open_session(path: Path, threads: int | None = None):
+    """An inference session for ``path``; ``threads`` caps intra-op threads (None: ORT's default)."""
+    import onnxruntime
+
+    if not path.is_file():
+        raise EngineError(f"OCR model {path} is missing; reinstall rapidocr-onnxruntime==1.4.4.")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # A recorder shares the machine with its user: idle ORT threads must sleep, not spin.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers())
+    log.debug("opened %s with %s", path.name, session.get_providers())
+    return session

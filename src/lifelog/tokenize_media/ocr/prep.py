@@ -1,0 +1,109 @@
+"""Image to tensor for the PP-OCR models, and the content box that trims empty screen margins.
+
+Kept apart from the engine so the shapes and normalisation the models expect are in one
+place: BGR channel order (PaddleOCR trained on cv2-loaded images), values in [-1, 1], NCHW.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from lifelog.models import Box
+
+DET_STRIDE = 32
+CONTENT_MARGIN = 16
+INK_TOLERANCE = 8
+
+
+def det_input(image: np.ndarray, scale: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """BGR, scaled and padded to a multiple of 32, normalised to [-1, 1], as NCHW.
+
+    Padding (instead of rapidocr's resize to a multiple of 32) keeps the scale the same for a
+    full frame and for a strip of it, so the incremental reader gets the same boxes. Returns
+    the tensor and the original-pixel size that the padded tensor covers.
+    """
+    bgr = image[:, :, ::-1]
+    if scale != 1.0:
+        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = bgr.shape[:2]
+    ph, pw = _round_up(max(h, 64)), _round_up(max(w, 64))
+    fill = [int(v) for v in np.median(bgr[[0, -1]].reshape(-1, 3), axis=0)]
+    padded = cv2.copyMakeBorder(np.ascontiguousarray(bgr), 0, ph - h, 0, pw - w, cv2.BORDER_CONSTANT, value=fill)
+    tensor = (padded.astype(np.float32) * (2 / 255.0) - 1.0).transpose(2, 0, 1)[None]
+    return np.ascontiguousarray(tensor), (round(ph / scale), round(pw / scale))
+
+
+def content_box(image: np.ndarray, margin: int = CONTENT_MARGIN) -> Box | None:
+    """Bounding box of pixels unlike the background (the commonest border colour), plus a
+    margin for the detector's context; None for a blank image.
+
+    Looks at every second pixel: the margin covers what that can miss, and it keeps this at
+    a few milliseconds for a full frame.
+    """
+    h, w = image.shape[:2]
+    if h < 4 or w < 4:
+        return None
+    sample = np.ascontiguousarray(image[::2, ::2])
+    ink = cv2.absdiff(sample, np.full_like(sample, _background(image))) > INK_TOLERANCE
+    rows = np.flatnonzero(ink.reshape(ink.shape[0], -1).any(axis=1)) * 2
+    cols = np.flatnonzero(ink.any(axis=0).any(axis=1)) * 2
+    if rows.size == 0:
+        return None
+    return (
+        max(0, int(cols[0]) - margin),
+        max(0, int(rows[0]) - margin),
+        min(w, int(cols[-1]) + 2 + margin),
+        min(h, int(rows[-1]) + 2 + margin),
+    )
+
+
+def _background(image: np.ndarray) -> np.ndarray:
+    """The most common colour on the image border."""
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]]).astype(np.int32)
+    packed = (border[:, 0] << 16) | (border[:, 1] << 8) | border[:, 2]
+    values, counts = np.unique(packed, return_counts=True)
+    bg = int(values[counts.argmax()])
+    return np.array([bg >> 16, (bg >> 8) & 255, bg & 255], dtype=np.uint8)
+
+
+def _round_up(n: int) -> int:
+    return int(math.ceil(n / DET_STRIDE) * DET_STRIDE)
+
+
+def rec_input(crop: np.ndarray, height: int) -> np.ndarray:
+    """One crop as a ``3xHxW`` float tensor: BGR, aspect ratio kept, in [-1, 1]."""
+    h, w = crop.shape[:2]
+    width = max(8, math.ceil(height * w / max(h, 1)))
+    resized = cv2.resize(np.ascontiguousarray(crop[:, :, ::-1]), (width, height), interpolation=cv2.INTER_LINEAR)
+    return (resized.astype(np.float32) * (2 / 255.0) - 1.0).transpose(2, 0, 1)
+
+
+def width_groups(widths: list[int], pad: float) -> list[list[int]]:
+    """Indices grouped so that each group's widest crop is at most ``1 + pad`` times its narrowest."""
+    order = sorted(range(len(widths)), key=widths.__getitem__)
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and widths[i] <= widths[groups[-1][0]] * (1 + pad):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+def stack(tensors: list[np.ndarray], height: int) -> np.ndarray:
+    """Batch tensors, right-padding narrower ones with zeros (mid-grey after normalisation)."""
+    if len(tensors) == 1:
+        return tensors[0][None]
+    width = max(t.shape[2] for t in tensors)
+    batch = np.zeros((len(tensors), 3, height, width), np.float32)
+    for i, t in enumerate(tensors):
+        batch[i, :, :, : t.shape[2]] = t
+    return batch
+
+
+def valid_steps(width: int, batch_width: int, steps: int) -> int:
+    """Time steps that belong to a crop padded from ``width`` to ``batch_width``."""
+    return steps if width >= batch_width else max(1, math.ceil(steps * width / batch_width))

@@ -1,0 +1,86 @@
+"""The ppocr-v4 engine reads rendered screens: real ONNX models, real pixels, scored by words."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+
+from lifelog.errors import UnknownEngine
+from lifelog.tokenize_media.ocr import engine_ids, get_engine
+from lifelog.tokenize_media.ocr.base import OcrEngine, reading_order
+from tests.tokenize_media.test_ocr_pages import DARK, code_page, text_page, word_scores
+
+
+@pytest.fixture(scope="module")
+def engine() -> OcrEngine:
+    return get_engine("ppocr-v4")
+
+
+def test_unknown_engine_lists_valid_ids():
+    with pytest.raises(UnknownEngine) as err:
+        get_engine("tesseract-9")
+    assert "ppocr-v4" in str(err.value)
+    assert err.value.valid == engine_ids()
+
+
+def test_same_instance_each_time(engine):
+    assert get_engine("ppocr-v4") is engine
+    assert get_engine() is engine
+    assert engine.id == "ppocr-v4"
+    assert engine.providers[-1] == "CPUExecutionProvider"
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_prose_page_words_are_read(engine, theme):
+    page = text_page(DARK) if theme == "dark" else text_page()
+    lines = engine.recognize(page.image)
+    recall, precision = word_scores(page.lines, [line.text for line in lines])
+    assert recall >= 0.95, [line.text for line in lines]
+    assert precision >= 0.90
+    assert "invoice 4821" in " ".join(line.text for line in lines)
+
+
+def test_lines_come_back_in_reading_order_with_boxes(engine):
+    page = text_page()
+    lines = engine.recognize(page.image)
+    assert len(lines) == len(page.lines)
+    tops = [line.box[1] for line in lines]
+    assert tops == sorted(tops)
+    for line in lines:
+        left, top, right, bottom = line.box
+        assert 0 <= left < right <= 1920 and 0 <= top < bottom <= 1080
+        assert line.score >= 0.5
+
+
+def test_code_page_keeps_words_and_ascii_punctuation(engine):
+    page = code_page()
+    text = [line.text for line in engine.recognize(page.image)]
+    recall, _ = word_scores(page.lines, text)
+    assert recall >= 0.90, text
+    joined = "".join(text)
+    assert not [c for c in joined if unicodedata.east_asian_width(c) in "FW"], joined
+    for mark in '():[]{}=,"':
+        assert mark in joined
+    assert "parse_invoice" in joined, "no space may split an identifier at its underscore"
+
+
+def test_blank_and_tiny_images_have_no_text(engine):
+    assert engine.recognize(np.full((1080, 1920, 3), 255, np.uint8)) == []
+    assert engine.recognize(np.zeros((2, 2, 3), np.uint8)) == []
+
+
+def test_read_lines_keeps_input_order(engine):
+    page = text_page()
+    boxes = engine.detect(page.image)[:3]
+    crops = [page.image[t:b, l:r] for l, t, r, b in boxes]
+    forward = engine.read_lines(crops)
+    backward = engine.read_lines(crops[::-1])
+    assert [text for text, _ in forward] == [text for text, _ in backward[::-1]]
+    assert forward[0][0] == page.lines[0]
+
+
+def test_reading_order_puts_same_row_left_to_right():
+    boxes = [(500, 12, 700, 40), (10, 100, 200, 130), (10, 10, 300, 42)]
+    assert reading_order(boxes) == [(10, 10, 300, 42), (500, 12, 700, 40), (10, 100, 200, 130)]
