@@ -14,6 +14,9 @@ from pathlib import Path
 from lifelog.errors import ConfigError
 
 
+AUDIO_SOURCES = ("both", "mic", "system", "none")
+
+
 @dataclass(frozen=True)
 class Settings:
     fps: float = 2.0
@@ -23,12 +26,21 @@ class Settings:
     budget: int = 8000
     keyframe_every_s: float = 300.0
     busy_timeout_s: float = 30.0
+    audio_source: str = "both"  # mic, system, both, none
+    asr_engine: str = "faster-whisper"
+    asr_model_path: str = ""  # other Whisper weights (CTranslate2 folder or .pt); "" = bundled tiny.en
+
+    @property
+    def audio_sources(self) -> tuple[str, ...]:
+        return {"both": ("mic", "system"), "none": ()}.get(self.audio_source, (self.audio_source,))
 
     def validate(self) -> "Settings":
         if not 0.1 <= self.fps <= 30:
             raise ConfigError(f"fps = {self.fps}: must be between 0.1 and 30.")
         if self.monitor < 0:
             raise ConfigError(f"monitor = {self.monitor}: must be 0 (all) or a monitor number.")
+        if self.audio_source not in AUDIO_SOURCES:
+            raise ConfigError(f"audio_source = {self.audio_source!r}: must be one of {', '.join(AUDIO_SOURCES)}.")
         if self.budget < 1:
             raise ConfigError(f"budget = {self.budget}: must be positive.")
         return self

@@ -125,6 +125,9 @@ class StoreStats:
     keyframes: int = 0
     ocr_failures: int = 0
     text_spans: int = 0
+    transcripts: int = 0
+    audio_chunks: int = 0
+    audio_voiced_s: float = 0.0
     first_ts: datetime | None = None
     last_ts: datetime | None = None
     db_bytes: int = 0

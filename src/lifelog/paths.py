@@ -52,12 +52,20 @@ class Paths:
         return self.data / "frames"
 
     @property
+    def audio_spool(self) -> Path:
+        return self.spool / "audio"
+
+    @property
+    def audio(self) -> Path:
+        return self.data / "audio"
+
+    @property
     def config_file(self) -> Path:
         return self.config_dir / "config.toml"
 
     def ensure(self) -> "Paths":
         """Create the folders, private to the user (0700)."""
-        for d in (self.data, self.spool, self.frames, self.cache, self.logs, self.config_dir):
+        for d in (self.data, self.spool, self.audio_spool, self.frames, self.audio, self.cache, self.logs, self.config_dir):
             make_private_dir(d)
         return self
 

@@ -53,8 +53,8 @@ def test_everything_fits_in_time_order_with_headers(store):
     text = w.text
     assert w.omitted is None
     assert text.index("Invoice 4821") < text.index("$ make test") < text.index("Paid on 2 December") < text.index("request 0 ")
-    assert "### 09:00:00 · firefox — Invoices" in text
-    assert "### 09:00:30 · XTerm — bash" in text
+    assert "### 09:00:00 · seen · firefox — Invoices" in text
+    assert "### 09:00:30 · seen · XTerm — bash" in text
     # identical text seen again (same window, later frame) is not repeated
     assert text.count("Invoice 4821") == 1 and text.count("Total due") == 1
 

@@ -37,9 +37,10 @@ def _root(
 
 
 def _register() -> None:
-    from lifelog.cli import doctor, read, record
+    from lifelog.cli import doctor, importing, read, record
 
     record.register(app)
+    importing.register(app)
     read.register(app)
     doctor.register(app)
 

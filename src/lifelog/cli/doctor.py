@@ -9,7 +9,8 @@ from lifelog.cli.common import JsonOpt, Runtime, out, print_json
 
 def doctor(json_out: bool = JsonOpt) -> None:
     """Check screen access, the active-window source, the OCR engine and its execution
-    providers, the tokenizer and the store. Exits 1 if something essential is broken.
+    providers, audio devices, the ASR engines (CUDA or CPU), the tokenizer and the store.
+    Exits 1 if something essential is broken.
 
     Example: lifelog doctor
     """
@@ -22,7 +23,7 @@ def doctor(json_out: bool = JsonOpt) -> None:
     else:
         for c in checks:
             mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}[c["status"]]
-            out.print(f"[{mark}] {c['name']:<14} {c['detail']}", markup=False, highlight=False)
+            out.print(f"[{mark}] {c['name']:<20} {c['detail']}", markup=False, highlight=False)
     if any(c["status"] == "fail" for c in checks):
         raise typer.Exit(1)
 

@@ -15,7 +15,9 @@ def record(
     duration: Optional[str] = typer.Option(None, "--duration", "-d", help="Stop after this long (90s, 10m, 2h). Default: until Ctrl-C."),
     fps: Optional[float] = typer.Option(None, "--fps", help="Screen captures per second (default 2)."),
     monitor: Optional[int] = typer.Option(None, "--monitor", help="Only this monitor (1, 2, ...). Default: all."),
-    no_audio: bool = typer.Option(False, "--no-audio", help="Screen only (audio capture is not built yet; this is the default for now)."),
+    audio_source: Optional[str] = typer.Option(None, "--audio-source", help="Audio to record: both (default; microphone and system output), mic, system, none."),
+    no_audio: bool = typer.Option(False, "--no-audio", help="Screen only (same as --audio-source none)."),
+    asr_engine: Optional[str] = typer.Option(None, "--asr-engine", help="faster-whisper (default) or openai-whisper."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Record the screen, OCR it as it goes, and store it; returns once everything captured is searchable.
@@ -25,14 +27,16 @@ def record(
     from lifelog.daemon.recorder import Recorder, StopSignals
 
     seconds = parse_duration(duration).total_seconds() if duration else None
-    rt = Runtime.load(fps=fps, monitor=monitor)
+    rt = Runtime.load(fps=fps, monitor=monitor, asr_engine=asr_engine,
+                      audio_source="none" if no_audio else audio_source)
     rt.paths.ensure()
     signals = StopSignals()
     _install_handlers(signals)
-    recorder = Recorder(rt.paths, rt.store(), rt.settings)
+    recorder = Recorder(rt.paths, rt.store(), rt.settings, warn=lambda m: err.print(f"lifelog: warning: {m}"))
     recorder.preflight()
-    err.print(f"Recording at {rt.settings.fps:g} fps into {rt.paths.data}"
-              + (f" for {duration}" if duration else "") + ". Ctrl-C stops.", highlight=False)
+    audio = f"audio: {rt.settings.audio_source}" if rt.settings.audio_sources else "no audio"
+    err.print(f"Recording the screen at {rt.settings.fps:g} fps ({audio}) into {rt.paths.data}"
+              + (f" for {duration}" if duration else "") + ". Ctrl-C stops.")
     bar = progress_bar("Processing captured frames")
     task = None
 
@@ -70,13 +74,19 @@ def _report(summary, json_out: bool) -> None:
         "late_ticks": summary.counts.get("late_ticks", 0), "frames_processed": summary.frames_processed,
         "ocr_failures": summary.ocr_failures, "new_text_spans": summary.new_spans,
         "left_in_spool": summary.left_in_spool,
+        "audio_chunks": summary.audio.get("chunks", 0),
+        "audio_voiced_s": round(summary.audio.get("voiced_ms", 0) / 1000, 1),
+        "audio_silent_s": round(summary.audio.get("silent_ms", 0) / 1000, 1),
+        "transcripts": summary.transcripts,
+        "audio_problems": summary.audio_problems,
     }
     if json_out:
         print_json(data)
         return
     err.print(
         f"Recorded {data['seconds']}s: {data['frames_kept']} frames kept, {data['frames_skipped']} unchanged skipped, "
-        f"{data['new_text_spans']} new text spans, {data['ocr_failures']} OCR failures."
+        f"{data['new_text_spans']} new text spans, {data['ocr_failures']} OCR failures; "
+        f"{data['audio_voiced_s']}s of speech in {data['audio_chunks']} audio chunks, {data['transcripts']} transcript segments."
         + (f" {data['left_in_spool']} frames left in the spool: run `lifelog process`." if data["left_in_spool"] else ""),
         highlight=False,
     )

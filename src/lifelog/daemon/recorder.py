@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+from lifelog.capture.audio import AudioSettings
 from lifelog.capture.loop import CaptureSettings
 from lifelog.capture.process import CaptureProcess
 from lifelog.capture.screen import open_grabber, select_monitors
@@ -26,11 +27,13 @@ from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store import Store
 from lifelog.timespec import utcnow
+from lifelog.tokenize_media.audio_pipeline import AudioPipeline
 from lifelog.tokenize_media.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
 INDEX_REFRESH_S = 30.0
+AUDIO_CHECK_AFTER_S = 4.0  # give sound devices this long to open before warning
 
 
 @dataclass
@@ -50,26 +53,39 @@ class RecordSummary:
     ocr_failures: int = 0
     new_spans: int = 0
     left_in_spool: int = 0
+    audio: dict[str, int] = field(default_factory=dict)
+    transcripts: int = 0
+    audio_problems: dict[str, str] = field(default_factory=dict)
 
 
 class Recorder:
-    def __init__(self, paths: Paths, store: Store, settings: Settings, *, engine=None) -> None:
+    def __init__(self, paths: Paths, store: Store, settings: Settings, *, engine=None,
+                 warn: Callable[[str], None] = log.warning) -> None:
         self.paths = paths
         self.store = store
         self.settings = settings
         self.pipeline = Pipeline(store, paths, ocr_engine=settings.ocr_engine, engine=engine)
+        self.audio = AudioPipeline(store, paths, engine_id=settings.asr_engine,
+                                   model_path=settings.asr_model_path or None)
         self.id = uuid.uuid4().hex
         self._started = utcnow()
         self._capture: CaptureProcess | None = None
+        self._audio: CaptureProcess | None = None
+        self._audio_checked = False
+        self._audio_started = 0.0
+        self._warn = warn
         self._last_index = 0.0
 
     def preflight(self) -> None:
-        """Fail fast, in this process, when the screen cannot be captured."""
+        """Fail fast, in this process, when the screen cannot be captured or the ASR engine
+        cannot load (a missing extra names its install command)."""
         grabber = open_grabber()
         try:
             select_monitors(grabber.monitors(), self.settings.monitor or None)
         finally:
             grabber.close()
+        if self.settings.audio_sources:
+            self.audio.engine  # noqa: B018 - load now: errors surface before recording starts
 
     def run(self, duration_s: float | None, signals: StopSignals,
             progress: Callable[[int, int], None] | None = None) -> RecordSummary:
@@ -80,13 +96,13 @@ class Recorder:
             t0 = time.monotonic()
             deadline = t0 + duration_s if duration_s else None
             self._record_until(lambda: signals.stop or (deadline is not None and time.monotonic() >= deadline))
-            self._capture.stop()
+            self._stop_capture()
             self.pipeline.drain(should_stop=lambda: signals.abort, progress=progress, on_commit=self._update_row)
+            self.audio.drain(should_stop=lambda: signals.abort, progress=progress)
             self._finish()
             return self._summary(time.monotonic() - t0)
         finally:
-            if self._capture is not None and self._capture.alive():
-                self._capture.stop()
+            self._stop_capture()
             self.pipeline.release()
 
     def _begin(self) -> None:
@@ -98,6 +114,14 @@ class Recorder:
         cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
                               keyframe_every_s=self.settings.keyframe_every_s)
         self._capture = CaptureProcess.start(self.paths.spool, cap)
+        if self.settings.audio_sources:
+            self._audio = CaptureProcess.start(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
+        self._audio_started = time.monotonic()
+
+    def _stop_capture(self) -> None:
+        for proc in (self._capture, self._audio):
+            if proc is not None and proc.alive():
+                proc.stop()
 
     def _record_until(self, done: Callable[[], bool]) -> None:
         while not done():
@@ -105,9 +129,21 @@ class Recorder:
             if failure:
                 raise CaptureUnavailable(f"Screen capture stopped: {failure}")
             stats = self.pipeline.drain(should_stop=done, on_commit=self._update_row)
+            heard = self.audio.drain(should_stop=done)
+            self._check_audio()
             self._maybe_refresh_index()
-            if stats.frames == 0:
+            if stats.frames == 0 and heard.chunks == 0:
                 time.sleep(0.2)
+
+    def _check_audio(self) -> None:
+        """One warning, once, for sources that could not be opened; screen capture goes on."""
+        if self._audio is None or self._audio_checked or time.monotonic() - self._audio_started < AUDIO_CHECK_AFTER_S:
+            return
+        self._audio_checked = True
+        problems = self._audio.source_problems()
+        if problems:
+            detail = "; ".join(f"{src}: {msg}" for src, msg in sorted(problems.items()))
+            self._warn(f"audio not recorded ({detail}). Screen recording continues; see `lifelog doctor`.")
 
     def _finish(self) -> None:
         ended = utcnow()
@@ -129,10 +165,13 @@ class Recorder:
 
     def _update_row(self, w, ended=None) -> None:
         counts = self._capture.counts() if self._capture else {}
+        audio = self._audio.counts() if self._audio else {}
         w.upsert_recording({
             "id": self.id, "started": self._started, "ended": ended, "fps": self.settings.fps,
             "frames_seen": counts.get("grabs", 0), "frames_kept": counts.get("kept", 0),
             "frames_skipped": counts.get("skipped", 0), "ocr_failures": self.pipeline.totals.ocr_failures,
+            "audio_chunks": audio.get("chunks", 0), "audio_voiced_ms": audio.get("voiced_ms", 0),
+            "audio_silent_ms": audio.get("silent_ms", 0),
         })
 
     def _summary(self, seconds: float) -> RecordSummary:
@@ -141,5 +180,9 @@ class Recorder:
             recording_id=self.id, seconds=seconds,
             counts=self._capture.counts() if self._capture else {},
             frames_processed=totals.frames, ocr_failures=totals.ocr_failures,
-            new_spans=totals.new_spans, left_in_spool=len(pending(self.paths.spool)),
+            new_spans=totals.new_spans,
+            left_in_spool=len(pending(self.paths.spool)) + len(self.audio.pending()),
+            audio=self._audio.counts() if self._audio else {},
+            transcripts=self.audio.totals.transcripts,
+            audio_problems=self._audio.source_problems() if self._audio else {},
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from lifelog.models import TextSpan
+from lifelog.models import TextSpan, Transcript
 
 BLOCK_GAP = timedelta(seconds=60)
 
@@ -23,7 +23,8 @@ class Block:
     app: str
     window: str
     lines: list[str] = field(default_factory=list)
-    kind: str = "seen"  # "seen" (screen text) or "event" (recording started/stopped, gaps)
+    kind: str = "seen"  # "seen" (screen text), "heard" (speech) or "event" (recording started/stopped)
+    source: str = ""  # for heard blocks: mic, system or file
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -50,9 +51,22 @@ def build_blocks(spans: list[TextSpan], since: datetime | None = None) -> list[B
     return blocks
 
 
+def transcript_blocks(transcripts: list[Transcript], since: datetime | None = None) -> list[Block]:
+    """Speech, one line per cleaned Whisper segment, grouped by source while it keeps talking."""
+    blocks: list[Block] = []
+    for t in transcripts:
+        ts = max(t.t_start, since) if since else t.t_start
+        last = blocks[-1] if blocks else None
+        if last is None or last.source != t.source or ts - last.ts > BLOCK_GAP:
+            blocks.append(Block(ts, 0, "", "", [], kind="heard", source=t.source))
+        blocks[-1].lines.append(t.text)
+    return blocks
+
+
 def event_blocks(events: list[dict]) -> list[Block]:
     """Recording starts and stops, so a window never pretends a silent hour was empty."""
-    labels = {"record_start": "recording started", "record_stop": "recording stopped", "gap": "gap in capture"}
+    labels = {"record_start": "recording started", "record_stop": "recording stopped", "gap": "gap in capture",
+              "import": "imported recording starts"}
     return [
         Block(e["ts"], 0, "", "", [labels[e["kind"]]], kind="event")
         for e in events
@@ -62,5 +76,5 @@ def event_blocks(events: list[dict]) -> list[Block]:
 
 def merge_chronological(*streams: list[Block]) -> list[Block]:
     merged = [b for s in streams for b in s]
-    merged.sort(key=lambda b: (b.ts, b.kind != "event", b.monitor, b.app, b.window))
+    merged.sort(key=lambda b: (b.ts, b.kind != "event", b.kind, b.monitor, b.app, b.window, b.source))
     return merged

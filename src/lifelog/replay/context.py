@@ -1,4 +1,5 @@
-"""Build a context window: a chronological slice of the timeline under an exact token budget.
+"""Build a context window: a chronological slice of the timeline (text seen on screen and
+speech heard, interleaved by time) under an exact token budget.
 
 Faithful first: when the slice fits, everything goes in. When it does not, the oldest lines
 are left out (the newest activity is usually what a model needs next) and a marker at the top
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
-from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological
+from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 
 FORMATS = ("markdown", "json")
@@ -37,8 +38,9 @@ def build_context(reader, *, since: datetime | None, until: datetime | None, bud
     if fmt not in FORMATS:
         raise UsageError(f"Unknown format {fmt!r}. Valid: {', '.join(FORMATS)}.")
     spans = reader.spans_between(since, until)
+    heard = reader.transcripts_between(since, until)
     events = reader.events_between(since, until)
-    blocks = merge_chronological(build_blocks(spans, since), event_blocks(events))
+    blocks = merge_chronological(build_blocks(spans, since), transcript_blocks(heard, since), event_blocks(events))
     return fit(blocks, budget=budget, fmt=fmt, tokenizer=tokenizer, since=since, until=until)
 
 
@@ -84,7 +86,7 @@ def _regroup(units: list[Unit]) -> list[Block]:
     for block, line in units:
         if block is not source:
             source = block
-            out.append(Block(block.ts, block.monitor, block.app, block.window, [], block.kind))
+            out.append(Block(block.ts, block.monitor, block.app, block.window, [], block.kind, block.source))
         out[-1].lines.append(line)
     return out
 

@@ -49,6 +49,31 @@ def _ocr(settings: Settings):
     return "ok", f"{engine.id} via onnxruntime {onnxruntime.__version__}: using {', '.join(engine.providers)}; available {', '.join(available)}; {gpu}"
 
 
+def _audio(settings: Settings):
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as exc:
+        return "warn", f"sounddevice unavailable ({exc}); install with: pip install 'lifelog[audio]' (and Debian libportaudio2)"
+    try:
+        devices = [d for d in sd.query_devices() if d["max_input_channels"] > 0]
+    except Exception as exc:  # PortAudioError: no sound server, no devices
+        return "warn", f"no audio input devices ({str(exc).splitlines()[0]}); screen recording still works"
+    names = ", ".join(d["name"] for d in devices[:6]) or "none"
+    pulse = any(d["name"] == "pulse" for d in devices)
+    system = "system output via the PulseAudio/PipeWire monitor" if pulse else "no 'pulse' device: system output cannot be recorded"
+    status = "ok" if devices and (pulse or "system" not in settings.audio_sources) else "warn"
+    return status, f"{len(devices)} input device(s): {names}; {system}; recording: {settings.audio_source}"
+
+
+def _asr(engine_id: str, settings: Settings):
+    from lifelog.tokenize_media.asr import get_asr
+
+    engine = get_asr(engine_id, model_path=settings.asr_model_path or None)
+    gpu = "CUDA" if engine.device == "cuda" else "CPU (no CUDA device)"
+    default = " (default)" if engine_id == settings.asr_engine else ""
+    return "ok", f"{engine.id}{default}: {gpu}, {engine.compute_type}"
+
+
 def _tokenizer(settings: Settings):
     from lifelog.tokenize_media.tokenizers import get_tokenizer
 
@@ -73,6 +98,14 @@ def run_checks(paths: Paths, settings: Settings) -> list[dict]:
         _check("screen", _screen),
         _check("active window", _window),
         _check("ocr", lambda: _ocr(settings)),
+        _check("audio", lambda: _audio(settings)),
+        *[_check(f"asr {name}", lambda name=name: _asr(name, settings)) for name in _asr_ids()],
         _check("tokenizer", lambda: _tokenizer(settings)),
         _check("store", lambda: _store(paths)),
     ]
+
+
+def _asr_ids() -> list[str]:
+    from lifelog.tokenize_media.asr import asr_ids
+
+    return asr_ids()

@@ -29,12 +29,17 @@ class Omission:
         )
 
 
+HEARD_FROM = {"mic": "microphone", "system": "system audio", "file": "imported recording"}
+
+
 def header(block: Block) -> str:
     if block.kind == "event":
         return f"### {block.ts:%H:%M:%S} · {block.lines[0]}"
+    if block.kind == "heard":
+        return f"### {block.ts:%H:%M:%S} · heard ({HEARD_FROM.get(block.source, block.source)})"
     where = " — ".join(p for p in (block.app, block.window) if p) or "unknown window"
     screen = f" · screen {block.monitor}" if block.monitor > 1 else ""
-    return f"### {block.ts:%H:%M:%S} · {where}{screen}"
+    return f"### {block.ts:%H:%M:%S} · seen · {where}{screen}"
 
 
 def markdown(blocks: list[Block], omitted: Omission | None) -> str:
@@ -55,6 +60,8 @@ def markdown(blocks: list[Block], omitted: Omission | None) -> str:
 def block_json(b: Block) -> dict:
     if b.kind == "event":
         return {"time": b.ts.isoformat() + "Z", "kind": "event", "event": b.lines[0]}
+    if b.kind == "heard":
+        return {"time": b.ts.isoformat() + "Z", "kind": "heard", "source": b.source, "lines": b.lines}
     return {
         "time": b.ts.isoformat() + "Z", "kind": b.kind, "monitor": b.monitor,
         "app": b.app, "window": b.window, "lines": b.lines,

@@ -1,8 +1,9 @@
-"""Search results for people and scripts."""
+"""Search results for people and scripts: text seen on screen and speech heard."""
 
 from __future__ import annotations
 
 from lifelog.models import SearchHit
+from lifelog.replay.render import HEARD_FROM
 
 
 def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20) -> list[SearchHit]:
@@ -11,14 +12,20 @@ def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20
 
 
 def hit_json(hit: SearchHit) -> dict:
+    base = {"source": hit.kind, "score": round(hit.score, 4)}
+    if hit.transcript is not None:
+        t = hit.transcript
+        return {**base, "start": t.t_start.isoformat() + "Z", "end": t.t_end.isoformat() + "Z",
+                "audio": t.source, "engine": t.engine, "text": t.text}
     s = hit.span
-    return {
-        "start": s.t_start.isoformat() + "Z", "end": s.t_end.isoformat() + "Z", "source": "seen",
-        "monitor": s.monitor, "app": s.app, "window": s.window, "text": s.text, "score": round(hit.score, 4),
-    }
+    return {**base, "start": s.t_start.isoformat() + "Z", "end": s.t_end.isoformat() + "Z",
+            "monitor": s.monitor, "app": s.app, "window": s.window, "text": s.text}
 
 
 def hit_line(hit: SearchHit) -> str:
+    if hit.transcript is not None:
+        t = hit.transcript
+        return f"{t.t_start:%Y-%m-%d %H:%M:%S}Z  heard [{HEARD_FROM.get(t.source, t.source)}]  {t.text}"
     s = hit.span
     where = " — ".join(p for p in (s.app, s.window) if p) or "unknown window"
     return f"{s.t_start:%Y-%m-%d %H:%M:%S}Z  seen  [{where}]  {s.text}"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from lifelog.capture.audio import pending_chunks
 from lifelog.paths import Paths
 from lifelog.spool import pending
+from lifelog.store.audio_files import AudioFiles
 from lifelog.store.images import FrameImages
 
 
@@ -20,11 +22,17 @@ def gather(paths: Paths, store) -> dict:
         "keyframes": stats.keyframes,
         "ocr_failures": stats.ocr_failures,
         "text_spans": stats.text_spans,
+        "transcripts": stats.transcripts,
+        "audio_chunks": stats.audio_chunks,
+        "audio_voiced_s": round(stats.audio_voiced_s, 1),
+        "audio_silent_s": round(c.get("audio_silent_ms", 0) / 1000, 1),
         "pending_frames": len(pending(paths.spool)),
+        "pending_audio_chunks": len(pending_chunks(paths.audio_spool)),
         "first": stats.first_ts.isoformat() + "Z" if stats.first_ts else None,
         "last": stats.last_ts.isoformat() + "Z" if stats.last_ts else None,
         "db_bytes": stats.db_bytes,
         "frame_image_bytes": FrameImages(paths.frames).total_bytes(),
+        "audio_bytes": AudioFiles(paths.audio).total_bytes(),
     }
 
 
@@ -34,9 +42,13 @@ def render_lines(d: dict) -> list[str]:
         f"Data:          {d['data_dir']}",
         f"Frames:        {d['frames_kept']:,} kept, {d['frames_skipped']:,} unchanged skipped "
         f"({d['frames_stored']:,} stored, {d['keyframes']:,} keyframes)",
-        f"Text spans:    {d['text_spans']:,}",
+        f"Text spans:    {d['text_spans']:,} seen on screen",
+        f"Transcripts:   {d['transcripts']:,} heard ({d['audio_voiced_s']:,}s of speech kept, "
+        f"{d['audio_silent_s']:,}s of silence skipped)",
         f"OCR failures:  {d['ocr_failures']:,}",
-        f"Pending:       {d['pending_frames']:,} frames waiting for OCR",
+        f"Pending:       {d['pending_frames']:,} frames waiting for OCR, "
+        f"{d['pending_audio_chunks']:,} audio chunks waiting for ASR",
         f"Time range:    {d['first'] or '-'} … {d['last'] or '-'}",
-        f"Storage:       database {mb(d['db_bytes'])}, frame images {mb(d['frame_image_bytes'])}",
+        f"Storage:       database {mb(d['db_bytes'])}, frame images {mb(d['frame_image_bytes'])}, "
+        f"audio {mb(d['audio_bytes'])}",
     ]

@@ -144,3 +144,34 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
             value VARCHAR NOT NULL
         );
     """)
+
+
+@migration(2)
+def m002_audio(con: duckdb.DuckDBPyConnection) -> None:
+    """Text heard: voiced audio chunks, their Whisper transcripts, audio counters per recording."""
+    con.execute("""
+        CREATE SEQUENCE audio_chunks_id_seq START 1;
+        CREATE TABLE audio_chunks (
+            id        BIGINT    NOT NULL DEFAULT nextval('audio_chunks_id_seq'),
+            t_start   TIMESTAMP NOT NULL,
+            t_end     TIMESTAMP NOT NULL,
+            source    VARCHAR   NOT NULL,           -- mic, system, file
+            audio_ref VARCHAR   NOT NULL DEFAULT '', -- relative to the audio folder; '' if not kept
+            voiced_s  DOUBLE    NOT NULL DEFAULT 0
+        );
+        CREATE SEQUENCE transcripts_id_seq START 1;
+        CREATE TABLE transcripts (
+            id       BIGINT    NOT NULL DEFAULT nextval('transcripts_id_seq'),
+            t_start  TIMESTAMP NOT NULL,
+            t_end    TIMESTAMP NOT NULL,
+            source   VARCHAR   NOT NULL,
+            engine   VARCHAR   NOT NULL,
+            text     VARCHAR   NOT NULL,
+            tokens   INTEGER   NOT NULL DEFAULT 0,
+            chunk_id BIGINT                         -- audio_chunks.id, NULL when none was kept
+        );
+        -- DuckDB cannot add a column with a NOT NULL constraint; readers coalesce.
+        ALTER TABLE recordings ADD COLUMN audio_chunks BIGINT DEFAULT 0;
+        ALTER TABLE recordings ADD COLUMN audio_voiced_ms BIGINT DEFAULT 0;
+        ALTER TABLE recordings ADD COLUMN audio_silent_ms BIGINT DEFAULT 0;
+    """)

@@ -9,18 +9,39 @@ from pathlib import Path
 
 import duckdb
 
-from lifelog.models import FrameRecord, SearchHit, StoreStats, TextSpan
+from lifelog.models import (
+    AudioChunkRecord,
+    FrameRecord,
+    SearchHit,
+    StoreStats,
+    TextSpan,
+    Transcript,
+)
 from lifelog.store import search as _search
 from lifelog.store.db import load_fts
-from lifelog.store.sql import SPAN_COLUMNS, indexed_max_id, span_from_row, time_range, where
+from lifelog.store.sql import (
+    SPAN_COLUMNS,
+    SPANS,
+    TRANSCRIPT_COLUMNS,
+    TRANSCRIPTS,
+    Corpus,
+    indexed_max_id,
+    span_from_row,
+    time_range,
+    transcript_from_row,
+    where,
+)
 
 FRAME_COLUMNS = (
     'id, ts, monitor, width, height, app, "window", image_ref, '
     "region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed"
 )
-RECORDING_COLUMNS = (
-    "id", "started", "ended", "fps", "frames_seen", "frames_kept", "frames_skipped", "ocr_failures",
+AUDIO_CHUNK_COLUMNS = "id, t_start, t_end, source, audio_ref, voiced_s"
+RECORDING_COUNTERS = (
+    "frames_seen", "frames_kept", "frames_skipped", "ocr_failures",
+    "audio_chunks", "audio_voiced_ms", "audio_silent_ms",
 )
+RECORDING_COLUMNS = ("id", "started", "ended", "fps", *RECORDING_COUNTERS)
 
 
 class Reader:
@@ -53,6 +74,27 @@ class Reader:
         ).fetchall()
         return [_frame_from_row(r) for r in rows]
 
+    def transcripts_between(self, since: datetime | None, until: datetime | None) -> list[Transcript]:
+        """Text heard at some time in [since, until), by start time, then source, then id."""
+        conds, params = time_range(since, until, "t_start", "t_end")
+        rows = self._con.execute(
+            f"SELECT {TRANSCRIPT_COLUMNS} FROM transcripts{where(conds)} ORDER BY t_start, source, id",
+            params,
+        ).fetchall()
+        return [transcript_from_row(r) for r in rows]
+
+    def audio_chunks_between(self, since: datetime | None, until: datetime | None) -> list[AudioChunkRecord]:
+        """Voiced audio overlapping [since, until), by start time, then source, then id."""
+        conds, params = time_range(since, until, "t_start", "t_end")
+        rows = self._con.execute(
+            f"SELECT {AUDIO_CHUNK_COLUMNS} FROM audio_chunks{where(conds)} ORDER BY t_start, source, id",
+            params,
+        ).fetchall()
+        return [
+            AudioChunkRecord(t_start=t0, t_end=t1, source=src, audio_ref=ref, voiced_s=voiced, id=id_)
+            for id_, t0, t1, src, ref, voiced in rows
+        ]
+
     def events_between(self, since: datetime | None, until: datetime | None) -> list[dict]:
         conds, params = time_range(since, until, "ts", "ts")
         rows = self._con.execute(
@@ -68,10 +110,16 @@ class Reader:
         until: datetime | None = None,
         app: str | None = None,
         limit: int = 20,
+        kinds: tuple[str, ...] = ("seen", "heard"),
     ) -> list[SearchHit]:
-        """Full-text search; see ``store/search.py`` for matching and ranking."""
+        """Full-text search over text seen and heard, one ranking; see ``store/search.py``.
+
+        ``app`` keeps spans of matching apps only, so it leaves out transcripts; ``kinds``
+        restricts the search to ``("seen",)`` (spans) or ``("heard",)`` (transcripts).
+        """
         return _search.search(
-            self._con, query, since=since, until=until, app=app, limit=limit, load_fts=self._load_fts
+            self._con, query, since=since, until=until, app=app, limit=limit, kinds=tuple(kinds),
+            load_fts=self._load_fts,
         )
 
     def recordings(self) -> list[dict]:
@@ -81,34 +129,38 @@ class Reader:
         return [dict(zip(RECORDING_COLUMNS, r)) for r in rows]
 
     def stats(self) -> StoreStats:
-        frames, keyframes, ocr_failed, spans, open_spans, events, first, last = self._con.execute("""
+        (frames, keyframes, ocr_failed, spans, open_spans, events, transcripts, chunks, voiced,
+         first, last) = self._con.execute("""
             SELECT (SELECT count(*) FROM frames),
                    (SELECT count(*) FROM frames WHERE keyframe),
                    (SELECT count(*) FROM frames WHERE ocr_failed),
                    (SELECT count(*) FROM text_spans),
                    (SELECT count(*) FROM text_spans WHERE open),
                    (SELECT count(*) FROM events),
-                   least((SELECT min(ts) FROM frames), (SELECT min(t_start) FROM text_spans)),
-                   greatest((SELECT max(ts) FROM frames), (SELECT max(t_end) FROM text_spans))
+                   (SELECT count(*) FROM transcripts),
+                   (SELECT count(*) FROM audio_chunks),
+                   (SELECT coalesce(sum(voiced_s), 0) FROM audio_chunks),
+                   least((SELECT min(ts) FROM frames), (SELECT min(t_start) FROM text_spans),
+                         (SELECT min(t_start) FROM transcripts)),
+                   greatest((SELECT max(ts) FROM frames), (SELECT max(t_end) FROM text_spans),
+                            (SELECT max(t_end) FROM transcripts))
         """).fetchone()
-        sums = self._con.execute("""
-            SELECT count(*), coalesce(sum(frames_seen), 0), coalesce(sum(frames_kept), 0),
-                   coalesce(sum(frames_skipped), 0), coalesce(sum(ocr_failures), 0)
-            FROM recordings
-        """).fetchone()
-        counters = dict(zip(
-            ("recordings", "frames_seen", "frames_kept", "frames_skipped", "ocr_failures"),
-            (int(v) for v in sums),
-        ))
-        counters.update(events=events, open_spans=open_spans, unindexed_spans=self._unindexed())
+        sums = ", ".join(f"coalesce(sum({c}), 0)" for c in RECORDING_COUNTERS)  # fixed names
+        recordings, *totals = self._con.execute(f"SELECT count(*), {sums} FROM recordings").fetchone()
+        counters = {"recordings": recordings, **dict(zip(RECORDING_COUNTERS, (int(v) for v in totals)))}
+        counters.update(
+            events=events, open_spans=open_spans, unindexed_spans=self._unindexed(SPANS),
+            unindexed_transcripts=self._unindexed(TRANSCRIPTS),
+        )
         return StoreStats(
             frames=frames, keyframes=keyframes, ocr_failures=ocr_failed, text_spans=spans,
+            transcripts=transcripts, audio_chunks=chunks, audio_voiced_s=float(voiced),
             first_ts=first, last_ts=last, db_bytes=self._db_bytes(), counters=counters,
         )
 
-    def _unindexed(self) -> int:
-        indexed = indexed_max_id(self._con) or 0
-        return self._con.execute("SELECT count(*) FROM text_spans WHERE id > ?", [indexed]).fetchone()[0]
+    def _unindexed(self, corpus: Corpus) -> int:
+        indexed = indexed_max_id(self._con, corpus) or 0
+        return self._con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [indexed]).fetchone()[0]
 
     def _db_bytes(self) -> int:
         if self._db_path is None:

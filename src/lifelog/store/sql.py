@@ -6,16 +6,41 @@ Only fixed SQL text lives in strings; every value, user input above all, is a pa
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import duckdb
 
-from lifelog.models import TextSpan
+from lifelog.models import TextSpan, Transcript
 
 SPAN_COLUMNS = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id'
+TRANSCRIPT_COLUMNS = "id, t_start, t_end, source, engine, text, tokens, chunk_id"
 
 META_FTS_MAX_ID = "fts_max_span_id"
 """meta key: the highest text_spans.id covered by the full-text index."""
+META_FTS_MAX_TRANSCRIPT_ID = "fts_max_transcript_id"
+"""meta key: the highest transcripts.id covered by the transcripts' full-text index."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A searchable table: text seen (spans) or heard (transcripts), each with its own fts index."""
+
+    kind: str  # SearchHit.kind of its rows: "seen" or "heard"
+    table: str
+    columns: str  # its columns as read into rows, id first, t_start second
+    meta_key: str  # meta key holding the highest id its fts index covers
+    has_app: bool  # whether rows carry an app name (search's app= filter keeps only these)
+
+    @property
+    def fts(self) -> str:
+        """The schema ``PRAGMA create_fts_index`` makes for the table."""
+        return f"fts_main_{self.table}"
+
+
+SPANS = Corpus("seen", "text_spans", SPAN_COLUMNS, META_FTS_MAX_ID, has_app=True)
+TRANSCRIPTS = Corpus("heard", "transcripts", TRANSCRIPT_COLUMNS, META_FTS_MAX_TRANSCRIPT_ID, has_app=False)
+CORPORA = (SPANS, TRANSCRIPTS)
 
 
 def utc_naive(ts: datetime | None) -> datetime | None:
@@ -72,6 +97,14 @@ def span_from_row(row: tuple) -> TextSpan:
     )
 
 
+def transcript_from_row(row: tuple) -> Transcript:
+    id_, t_start, t_end, source, engine, text, tokens, chunk_id = row[:8]
+    return Transcript(
+        t_start=t_start, t_end=t_end, source=source, engine=engine, text=text,
+        tokens=tokens, chunk_id=chunk_id, id=id_,
+    )
+
+
 def meta_get(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
@@ -82,15 +115,15 @@ def meta_set(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
 
 
-def fts_index_exists(con: duckdb.DuckDBPyConnection) -> bool:
+def fts_index_exists(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> bool:
     return bool(con.execute(
-        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_text_spans'"
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", [corpus.fts]
     ).fetchone()[0])
 
 
-def indexed_max_id(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The highest span id in the full-text index, or None when there is no usable index."""
-    value = meta_get(con, META_FTS_MAX_ID)
-    if value is None or not fts_index_exists(con):
+def indexed_max_id(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> int | None:
+    """The highest id in ``corpus``'s full-text index, or None when it has no usable index."""
+    value = meta_get(con, corpus.meta_key)
+    if value is None or not fts_index_exists(con, corpus):
         return None
     return int(value)

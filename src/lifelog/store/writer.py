@@ -1,4 +1,5 @@
-"""Writes inside one ``Store.write()`` transaction: frames, merged text spans, events, sessions."""
+"""Writes inside one ``Store.write()`` transaction: frames, merged text spans, text heard
+(audio chunks, transcripts), events, sessions, and the full-text index rebuilds."""
 
 from __future__ import annotations
 
@@ -10,14 +11,25 @@ from pathlib import Path
 import duckdb
 
 from lifelog.errors import StoreError
-from lifelog.models import FrameRecord, OcrLine
+from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
 from lifelog.store import search as _search
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
-from lifelog.store.sql import ids_filter, ids_params, to_json_param, utc_naive
+from lifelog.store.sql import (
+    SPANS,
+    TRANSCRIPTS,
+    ids_filter,
+    ids_params,
+    to_json_param,
+    utc_naive,
+)
 
 _NEW_SPANS_TYPE = (
     '[{"t": "TIMESTAMP", "monitor": "INTEGER", "app": "VARCHAR", "window": "VARCHAR",'
     ' "text": "VARCHAR", "top": "INTEGER", "left": "INTEGER", "frame_id": "BIGINT"}]'
+)
+_NEW_TRANSCRIPTS_TYPE = (
+    '[{"t_start": "TIMESTAMP", "t_end": "TIMESTAMP", "source": "VARCHAR", "engine": "VARCHAR",'
+    ' "text": "VARCHAR", "tokens": "INTEGER", "chunk_id": "BIGINT"}]'
 )
 
 
@@ -96,6 +108,30 @@ class Writer(Reader):
             self._open.clear()
         return self._con.execute(sql, params).fetchone()[0]
 
+    def add_audio_chunk(self, chunk: AudioChunkRecord) -> int:
+        """Store one stretch of voiced audio; returns its id (for its transcripts' chunk_id)."""
+        return self._con.execute(
+            "INSERT INTO audio_chunks (t_start, t_end, source, audio_ref, voiced_s)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [utc_naive(chunk.t_start), utc_naive(chunk.t_end), chunk.source, chunk.audio_ref, chunk.voiced_s],
+        ).fetchone()[0]
+
+    def add_transcripts(self, rows: list[Transcript]) -> int:
+        """Store text heard, all rows in one statement (one JSON parameter); returns how many."""
+        if not rows:
+            return 0
+        payload = [
+            {"t_start": t.t_start, "t_end": t.t_end, "source": t.source, "engine": t.engine,
+             "text": t.text, "tokens": t.tokens, "chunk_id": t.chunk_id}
+            for t in rows
+        ]
+        return self._con.execute(
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id)"
+            " SELECT t_start, t_end, source, engine, text, tokens, chunk_id"
+            f" FROM (SELECT unnest(from_json(?, '{_NEW_TRANSCRIPTS_TYPE}'), recursive := true))",
+            [to_json_param(payload)],
+        ).fetchone()[0]
+
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
         self._con.execute(
@@ -130,14 +166,17 @@ class Writer(Reader):
             [rec_id, *values.values()],
         )
 
-    def refresh_search_index(self, *, min_new_spans: int = 1) -> bool:
-        """Rebuild the full-text index if spans were added since the last build.
+    def refresh_search_index(self, *, min_new_spans: int = 1, min_new_transcripts: int = 1) -> bool:
+        """Rebuild the full-text indexes of spans and of transcripts, each only if at least
+        ``min_new_*`` rows (and at least one) were added to it since its last build.
 
-        A rebuild re-reads every span and holds the write lock meanwhile, so callers with
-        a large timeline should pass ``min_new_spans`` (or call this rarely): spans newer
-        than the index are still searchable, only more slowly.
+        A rebuild re-reads every row of its table and holds the write lock meanwhile, so
+        callers with a large timeline should pass the thresholds (or call this rarely): rows
+        newer than an index are still searchable, only more slowly. True if either was rebuilt.
         """
-        return _search.rebuild_index(self._con, self._load_fts, min_new_spans)
+        spans = _search.rebuild_index(self._con, SPANS, self._load_fts, min_new_spans)
+        heard = _search.rebuild_index(self._con, TRANSCRIPTS, self._load_fts, min_new_transcripts)
+        return spans or heard
 
     # -- helpers -----------------------------------------------------------------------
 

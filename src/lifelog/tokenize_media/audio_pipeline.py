@@ -1,0 +1,173 @@
+"""Drain spooled audio chunks through VAD + Whisper into transcripts, and import recordings.
+
+Each chunk is committed in its own transaction (a chunk is seconds of ASR work, so batching
+buys nothing) and deleted from the spool only after its commit. Voiced audio that produced
+speech is kept as Opus for replay. An import transcribes the whole file first and writes
+everything in ONE transaction: a failure leaves nothing half-imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lifelog.capture.audio import pending_chunks, read_chunk
+from lifelog.errors import StoreBusy
+from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.paths import Paths, make_private_dir
+from lifelog.store import Store
+from lifelog.store.audio_files import AudioFiles
+from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+log = logging.getLogger(__name__)
+
+RATE = 16000
+IMPORT_PIECE_S = 30.0
+
+
+@dataclass
+class AudioStats:
+    chunks: int = 0
+    transcripts: int = 0
+    audio_s: float = 0.0
+    asr_s: float = 0.0
+    failures: int = 0
+
+
+def transcripts_for(segments, start: datetime, source: str, engine_id: str, tokenizer: str = "o200k") -> list[Transcript]:
+    """Whisper segments (seconds from ``start``) as timeline transcripts with token counts."""
+    texts = [s.text.strip() for s in segments]
+    counts = get_tokenizer(tokenizer).count_many(texts)
+    return [
+        Transcript(t_start=start + timedelta(seconds=s.start), t_end=start + timedelta(seconds=max(s.end, s.start)),
+                   source=source, engine=engine_id, text=text, tokens=n)
+        for s, text, n in zip(segments, texts, counts)
+        if text
+    ]
+
+
+class AudioPipeline:
+    def __init__(self, store: Store, paths: Paths, *, engine_id: str = "faster-whisper",
+                 model_path: str | None = None, engine=None) -> None:
+        self.store = store
+        self.paths = paths
+        self.files = AudioFiles(paths.audio)
+        self._engine = engine
+        self._engine_id = engine_id
+        self._model_path = model_path
+        self.totals = AudioStats()
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from lifelog.tokenize_media.asr import get_asr
+
+            self._engine = get_asr(self._engine_id, model_path=self._model_path)
+        return self._engine
+
+    def pending(self) -> list[Path]:
+        return pending_chunks(self.paths.audio_spool)
+
+    def drain(self, *, should_stop: Callable[[], bool] = lambda: False,
+              progress: Callable[[int, int], None] | None = None) -> AudioStats:
+        files = self.pending()
+        stats = AudioStats()
+        for i, path in enumerate(files):
+            if should_stop():
+                break
+            if not self._process(path, stats):
+                break  # store busy: try again on the next drain
+            if progress:
+                progress(i + 1, len(files))
+        return stats
+
+    def _process(self, path: Path, stats: AudioStats) -> bool:
+        from lifelog.tokenize_media.asr import transcribe_speech
+
+        try:
+            start, source, samples = read_chunk(path)
+        except Exception as exc:
+            self._quarantine(path, exc)
+            stats.failures += 1
+            return True
+        t = time.perf_counter()
+        try:
+            segments = transcribe_speech(self.engine, samples)
+        except Exception as exc:  # a chunk that fails ASR is logged and counted, never fatal
+            log.error("ASR failed on %s: %s", path.name, exc)
+            stats.failures += 1
+            segments = []
+        stats.asr_s += time.perf_counter() - t
+        rows = transcripts_for(segments, start, source, self.engine.id)
+        ref = self.files.save(path.name, start.strftime("%Y-%m-%d"), samples) if rows else ""
+        seconds = len(samples) / RATE
+        chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds)
+        try:
+            with self.store.write() as w:
+                chunk_id = w.add_audio_chunk(chunk)
+                for r in rows:
+                    r.chunk_id = chunk_id
+                w.add_transcripts(rows)
+        except StoreBusy as exc:
+            log.warning("store busy, audio chunk %s stays in the spool: %s", path.name, exc)
+            return False
+        path.unlink(missing_ok=True)
+        for s in (stats, self.totals):
+            s.chunks += 1
+            s.transcripts += len(rows)
+            s.audio_s += seconds
+        return True
+
+    def _quarantine(self, path: Path, exc: Exception) -> None:
+        bad = self.paths.audio_spool / "bad"
+        make_private_dir(bad)
+        log.error("unreadable audio chunk %s moved to %s: %s", path.name, bad, exc)
+        os.replace(path, bad / path.name)
+
+
+def import_recording(store: Store, path: Path, at: datetime, *, engine,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[list[Transcript], float]:
+    """Transcribe an audio file recorded starting at ``at`` into the timeline, all or nothing.
+    Returns the transcripts and the recording's length in seconds."""
+    from lifelog.tokenize_media.asr import transcribe_speech
+    from lifelog.tokenize_media.asr.audio_io import decode_audio
+
+    audio = decode_audio(path)
+    bounds = piece_bounds(audio)
+    rows: list[Transcript] = []
+    for i, (lo, hi) in enumerate(bounds):
+        segments = transcribe_speech(engine, audio[int(lo * RATE) : int(hi * RATE)])
+        rows += transcripts_for(segments, at + timedelta(seconds=lo), "file", engine.id)
+        if progress:
+            progress(i + 1, len(bounds))
+    seconds = len(audio) / RATE
+    with store.write() as w:
+        chunk_id = w.add_audio_chunk(AudioChunkRecord(at, at + timedelta(seconds=seconds), "file", "", seconds))
+        for r in rows:
+            r.chunk_id = chunk_id
+        w.add_transcripts(rows)
+        w.add_event(at, "import", {"file": path.name, "seconds": round(seconds, 1), "transcripts": len(rows)})
+    return rows, seconds
+
+
+def piece_bounds(audio: np.ndarray, max_s: float = IMPORT_PIECE_S) -> list[tuple[float, float]]:
+    """Split a long recording into pieces of about ``max_s`` seconds, cutting in the middle
+    of pauses between speech so no word is cut in two (progress is reported per piece)."""
+    from lifelog.tokenize_media.asr.vad import energy_regions
+
+    total = len(audio) / RATE
+    cuts, piece_start, prev_end = [0.0], 0.0, None
+    for start, end in energy_regions(audio, RATE):
+        if prev_end is not None and end - piece_start > max_s:
+            piece_start = (prev_end + start) / 2
+            cuts.append(piece_start)
+        prev_end = end
+    cuts.append(total)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
