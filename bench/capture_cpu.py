@@ -88,7 +88,7 @@ def main() -> None:
         ticker.terminate()
     finally:
         screen.stop()
-    print(f"| measure | value | goal |\n|---|---|---|")
+    print("| measure | value | goal |\n|---|---|---|")
     print(f"| capture CPU, static 1920x1080 screen, 2 fps | {static_cpu:.2f}% of one core | < 1% |")
     print(f"| achieved rate, static screen | {static['rate']:.2f} fps | 2 |")
     print(f"| achieved rate while OCR saturates both cores, screen changing | {busy['rate']:.2f} fps "

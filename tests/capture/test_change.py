@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import numpy as np
-import pytest
 
 from lifelog import spool
 from lifelog.capture.change import ChangeDetector

@@ -1,4 +1,5 @@
-"""Schema migrations: full schema on an empty file, idempotence, rollback of a failed step."""
+"""Schema migrations: full schema on an empty file, idempotence, rollback of a failed step,
+and a database frozen at an older version brought up to date with its data kept."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import duckdb
 import pytest
 
 from lifelog.errors import StoreError
+from lifelog.models import Transcript
 from lifelog.store import Store, migrations
 from lifelog.store.db import create_private_db
+from tests.store.timeline_helpers import at, line
 
 EXPECTED_SCHEMA = {
     "frames": [
@@ -30,10 +33,21 @@ EXPECTED_SCHEMA = {
         ("id", "VARCHAR"), ("started", "TIMESTAMP"), ("ended", "TIMESTAMP"), ("fps", "DOUBLE"),
         ("frames_seen", "BIGINT"), ("frames_kept", "BIGINT"), ("frames_skipped", "BIGINT"),
         ("ocr_failures", "BIGINT"),
+        ("audio_chunks", "BIGINT"), ("audio_voiced_ms", "BIGINT"), ("audio_silent_ms", "BIGINT"),
     ],
     "meta": [("key", "VARCHAR"), ("value", "VARCHAR")],
     "schema_migrations": [("version", "INTEGER"), ("name", "VARCHAR"), ("applied_at", "TIMESTAMP")],
+    "audio_chunks": [
+        ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
+        ("audio_ref", "VARCHAR"), ("voiced_s", "DOUBLE"),
+    ],
+    "transcripts": [
+        ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
+        ("engine", "VARCHAR"), ("text", "VARCHAR"), ("tokens", "INTEGER"), ("chunk_id", "BIGINT"),
+    ],
 }
+SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
+ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -51,6 +65,27 @@ def schema(path) -> dict[str, list[tuple[str, str]]]:
     return tables
 
 
+def sequences(path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT sequence_name FROM duckdb_sequences()").fetchall()}
+    finally:
+        con.close()
+
+
+def no_indexes(path) -> bool:
+    """No ART index anywhere (they leak file blocks per write cycle; see store/db.py)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        indexes = con.execute("SELECT count(*) FROM duckdb_indexes()").fetchone()[0]
+        constraints = con.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+        ).fetchone()[0]
+        return indexes == 0 and constraints == 0
+    finally:
+        con.close()
+
+
 def versions(path) -> list[tuple[int, str]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -60,13 +95,11 @@ def versions(path) -> list[tuple[int, str]]:
 
 
 def test_migrate_empty_database_gives_full_schema(db_path):
-    assert Store(db_path).migrate() == [1]
+    assert Store(db_path).migrate() == [1, 2]
     assert schema(db_path) == EXPECTED_SCHEMA
-    con = duckdb.connect(str(db_path), read_only=True)
-    sequences = {r[0] for r in con.execute("SELECT sequence_name FROM duckdb_sequences()").fetchall()}
-    con.close()
-    assert sequences == {"frames_id_seq", "text_spans_id_seq", "events_id_seq"}
-    assert versions(db_path) == [(1, "m001_initial")]
+    assert sequences(db_path) == SEQUENCES
+    assert versions(db_path) == ALL_VERSIONS
+    assert no_indexes(db_path)
 
 
 def test_migrate_twice_is_a_no_op(db_path):
@@ -74,36 +107,36 @@ def test_migrate_twice_is_a_no_op(db_path):
     store.migrate()
     assert store.migrate() == []
     assert Store(db_path).migrate() == []
-    assert versions(db_path) == [(1, "m001_initial")]
+    assert versions(db_path) == ALL_VERSIONS
     assert schema(db_path) == EXPECTED_SCHEMA
 
 
 def test_failed_migration_rolls_back_its_changes_and_record(db_path):
     Store(db_path).migrate()
 
-    def m002_half_done(con):
+    def m003_half_done(con):
         con.execute("CREATE TABLE half_done (x INTEGER)")
         con.execute("INSERT INTO half_done VALUES (1)")
         raise RuntimeError("disk on fire")
 
     con = duckdb.connect(str(db_path))
     try:
-        with pytest.raises(StoreError, match=r"migration 2 \(m002_half_done\) failed.*version 1"):
-            migrations.apply(con, {**migrations.MIGRATIONS, 2: m002_half_done})
+        with pytest.raises(StoreError, match=r"migration 3 \(m003_half_done\) failed.*version 2"):
+            migrations.apply(con, {**migrations.MIGRATIONS, 3: m003_half_done})
     finally:
         con.close()
-    assert versions(db_path) == [(1, "m001_initial")]
+    assert versions(db_path) == ALL_VERSIONS
     assert "half_done" not in schema(db_path)
 
-    def m002_fixed(con):
+    def m003_fixed(con):
         con.execute("CREATE TABLE half_done (x INTEGER)")
 
     con = duckdb.connect(str(db_path))
     try:
-        assert migrations.apply(con, {**migrations.MIGRATIONS, 2: m002_fixed}) == [2]
+        assert migrations.apply(con, {**migrations.MIGRATIONS, 3: m003_fixed}) == [3]
     finally:
         con.close()
-    assert versions(db_path) == [(1, "m001_initial"), (2, "m002_fixed")]
+    assert versions(db_path) == [*ALL_VERSIONS, (3, "m003_fixed")]
 
 
 def test_database_file_is_private(db_path):
@@ -119,8 +152,10 @@ def test_read_on_a_fresh_home_returns_nothing_and_creates_nothing(db_path):
         assert r.frames_between(None, None) == []
         assert r.events_between(None, None) == []
         assert r.search("anything") == []
+        assert r.transcripts_between(None, None) == []
+        assert r.audio_chunks_between(None, None) == []
         assert r.recordings() == []
-        assert r.stats().frames == 0
+        assert r.stats().frames == 0 and r.stats().transcripts == 0
     assert not db_path.exists()
 
 
@@ -132,7 +167,7 @@ def test_read_brings_an_older_database_up_to_date(db_path):
     con.close()
     with Store(db_path).read() as r:
         assert r.spans_between(None, None) == []
-    assert versions(db_path) == [(1, "m001_initial")]
+    assert versions(db_path) == ALL_VERSIONS
 
 
 def test_a_newer_database_is_refused_with_advice(db_path):
@@ -143,3 +178,59 @@ def test_a_newer_database_is_refused_with_advice(db_path):
     with pytest.raises(StoreError, match="newer than this lifelog knows.*Upgrade lifelog"):
         with Store(db_path).read():
             pass
+
+
+def freeze_at_version_1(db_path) -> None:
+    """A database as lifelog 1 left it: schema version 1 with a recording, a frame, a span."""
+    db_path.parent.mkdir(parents=True)
+    assert create_private_db(db_path)
+    con = duckdb.connect(str(db_path))
+    try:
+        assert migrations.apply(con, {1: migrations.MIGRATIONS[1]}) == [1]
+        con.execute(
+            "INSERT INTO recordings (id, started, ended, fps, frames_seen, frames_kept, frames_skipped,"
+            " ocr_failures) VALUES ('rec-1', ?, ?, 2.0, 10, 4, 6, 1)", [at(0), at(5)],
+        )
+        con.execute(
+            "INSERT INTO frames (ts, monitor, width, height, image_ref, region_left, region_top,"
+            " region_right, region_bottom, keyframe) VALUES (?, 0, 1920, 1080, 'f.jpg', 0, 0, 1920, 1080, true)",
+            [at(0)],
+        )
+        con.execute(
+            "INSERT INTO text_spans (t_start, t_end, monitor, app, text, frame_id, open)"
+            " VALUES (?, ?, 0, 'Firefox', 'Invoice 4821 overdue', 1, false)", [at(0), at(5)],
+        )
+    finally:
+        con.close()
+
+
+def test_a_version_1_database_upgrades_to_2_and_keeps_its_data(db_path):
+    freeze_at_version_1(db_path)
+    assert versions(db_path) == [(1, "m001_initial")]
+    store = Store(db_path)
+    assert store.migrate() == [2]
+    assert schema(db_path) == EXPECTED_SCHEMA
+    assert sequences(db_path) == SEQUENCES
+    assert versions(db_path) == ALL_VERSIONS
+    with store.read() as r:
+        assert [(s.id, s.text, s.t_start, s.t_end) for s in r.spans_between(None, None)] == [
+            (1, "Invoice 4821 overdue", at(0), at(5))
+        ]
+        assert [f.image_ref for f in r.frames_between(None, None)] == ["f.jpg"]
+        (rec,) = r.recordings()
+        assert rec == {
+            "id": "rec-1", "started": at(0), "ended": at(5), "fps": 2.0, "frames_seen": 10,
+            "frames_kept": 4, "frames_skipped": 6, "ocr_failures": 1,
+            "audio_chunks": 0, "audio_voiced_ms": 0, "audio_silent_ms": 0,
+        }
+    with store.write() as w:  # the new tables and columns work, old ids keep counting
+        w.upsert_recording({"id": "rec-1", "audio_chunks": 3, "audio_voiced_ms": 4200})
+        w.add_transcripts([Transcript(at(1), at(3), "mic", "faster-whisper", "budget review at noon")])
+        assert w.observe_lines(None, at(6), 0, "Firefox", "Inbox", [line("paid")]) == (1, 0)
+    with store.read() as r:
+        assert [t.text for t in r.transcripts_between(None, None)] == ["budget review at noon"]
+        counters = r.stats().counters
+        assert (counters["audio_chunks"], counters["audio_voiced_ms"], counters["audio_silent_ms"]) == (3, 4200, 0)
+        assert r.search("budget")[0].kind == "heard"
+        assert r.search("invoice")[0].span.text == "Invoice 4821 overdue"
+        assert [(s.id, s.text) for s in r.spans_between(at(6), None)] == [(2, "paid")]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from lifelog.models import FrameRecord, OcrLine
+from lifelog.models import FrameRecord, OcrLine, Transcript
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, 250_000)
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -37,6 +37,14 @@ def observe(writer, ts: datetime, texts: list[str], monitor: int = 0, app: str =
     fid = writer.add_frame(frame(ts, monitor, app))
     lines = [line(t, top=30 * i) for i, t in enumerate(texts)]
     return writer.observe_lines(fid, ts, monitor, app, "Inbox", lines)
+
+
+def said(start: float, end: float, text: str, source: str = "mic", chunk_id: int | None = None) -> Transcript:
+    """A transcript of ``text`` heard from ``source`` between at(start) and at(end)."""
+    return Transcript(
+        t_start=at(start), t_end=at(end), source=source, engine="faster-whisper", text=text,
+        tokens=len(text.split()), chunk_id=chunk_id,
+    )
 
 
 def open_flags(db_path: Path) -> dict[int, bool]:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import threading
 import time
-import wave
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,14 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from lifelog.audio_level import frame_dbfs
-from lifelog.paths import make_private_dir
+from lifelog.audio_spool import RATE, Chunk, write_chunk
 from lifelog.timespec import utcnow
 
 log = logging.getLogger(__name__)
 
-RATE = 16000
 SOURCES = ("mic", "system")
-AUDIO_SUFFIX = ".wav"
 
 
 @dataclass
@@ -41,13 +37,6 @@ class AudioSettings:
     max_chunk_s: float = 30.0
     preroll_s: float = 0.3  # keep this much before speech starts
     retry_s: float = 5.0
-
-
-@dataclass
-class Chunk:
-    source: str
-    start: datetime
-    samples: np.ndarray  # int16
 
 
 @dataclass
@@ -93,50 +82,6 @@ class Chunker:
         self._preroll.append((ts, block))
         while sum(len(b) for _, b in self._preroll) / RATE > self.settings.preroll_s and len(self._preroll) > 1:
             self._preroll.pop(0)
-
-
-def chunk_name(chunk: Chunk) -> str:
-    return f"{chunk.start.strftime('%Y%m%dT%H%M%S%f')}-{chunk.source}{AUDIO_SUFFIX}"
-
-
-def parse_chunk_name(name: str) -> tuple[datetime, str]:
-    stamp, source = Path(name).stem.rsplit("-", 1)
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%S%f"), source
-
-
-def write_chunk(folder: Path, chunk: Chunk) -> Path:
-    """Atomically write a chunk as 16 kHz mono 16-bit WAV; the name carries time and source."""
-    make_private_dir(folder)
-    final = folder / chunk_name(chunk)
-    tmp = folder / f".{final.name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        with wave.open(fh, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(chunk.samples.astype("<i2").tobytes())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
-    return final
-
-
-def read_chunk(path: Path) -> tuple[datetime, str, np.ndarray]:
-    """(start time, source, float32 samples) of a spooled chunk."""
-    start, source = parse_chunk_name(path.name)
-    with wave.open(str(path), "rb") as w:
-        if w.getframerate() != RATE or w.getnchannels() != 1 or w.getsampwidth() != 2:
-            raise ValueError(f"{path.name}: not a 16 kHz mono 16-bit chunk")
-        data = np.frombuffer(w.readframes(w.getnframes()), "<i2")
-    return start, source, data.astype(np.float32) / 32768.0
-
-
-def pending_chunks(folder: Path) -> list[Path]:
-    if not folder.exists():
-        return []
-    return sorted((p for p in folder.iterdir() if p.suffix == AUDIO_SUFFIX and not p.name.startswith(".")),
-                  key=lambda p: p.name)
 
 
 class SourceStream:

@@ -13,14 +13,14 @@ from lifelog.timespec import parse_range
 
 
 def search(
-    query: str = typer.Argument(..., help="Words to find in what was on screen."),
+    query: str = typer.Argument(..., help="Words to find in what was seen or heard."),
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
     app_name: Optional[str] = typer.Option(None, "--app", help="Only text seen in this app (e.g. XTerm, firefox)."),
     limit: int = typer.Option(20, "--limit", min=1, max=1000, help="At most this many results."),
     json_out: bool = JsonOpt,
 ) -> None:
-    """Find the moments a text was on screen, best matches first.
+    """Find the moments words were seen on screen or heard, best matches first.
 
     Example: lifelog search "invoice 4821" --since 2h
     """
@@ -49,7 +49,7 @@ def context(
     model: Optional[str] = typer.Option(None, "--model", help="Tokenizer to count with: o200k (default), cl100k, llama3, qwen3, gpt-4o, gpt-4."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
 ) -> None:
-    """Build a context window of what was on screen, chronological, under a token budget.
+    """Build a context window of what was seen and heard, chronological, under a token budget.
 
     Example: lifelog context --since 10m --budget 8000 > window.md
     """
@@ -71,7 +71,7 @@ def context(
 
 
 def status(json_out: bool = JsonOpt) -> None:
-    """Frames kept and skipped, text spans, pending backlog, database and image sizes.
+    """Frames kept and skipped, text spans, transcripts, pending backlog, storage sizes.
 
     Example: lifelog status --json
     """

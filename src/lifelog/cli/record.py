@@ -20,9 +20,9 @@ def record(
     asr_engine: Optional[str] = typer.Option(None, "--asr-engine", help="faster-whisper (default) or openai-whisper."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Record the screen, OCR it as it goes, and store it; returns once everything captured is searchable.
+    """Record the screen and audio, turn them into text as it goes; returns once everything captured is searchable.
 
-    Example: lifelog record --duration 2m --no-audio
+    Example: lifelog record --duration 30m --audio-source mic
     """
     from lifelog.daemon.recorder import Recorder, StopSignals
 
@@ -93,10 +93,11 @@ def _report(summary, json_out: bool) -> None:
 
 
 def process(json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
-    """Process captured frames still waiting in the spool (after an interrupted recording).
+    """Process frames and audio still waiting in the spool (after an interrupted recording).
 
     Example: lifelog process
     """
+    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
     from lifelog.tokenize_media.pipeline import Pipeline
 
     rt = Runtime.load()
@@ -104,20 +105,29 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
     store = rt.store()
     store.migrate()
     pipeline = Pipeline(store, rt.paths, ocr_engine=rt.settings.ocr_engine).acquire()
+    audio = AudioPipeline(store, rt.paths, engine_id=rt.settings.asr_engine,
+                          model_path=rt.settings.asr_model_path or None)
     try:
-        with progress_bar("Processing") as bar:
+        with progress_bar("Processing frames") as bar:
             task = bar.add_task("ocr", total=None)
             stats = pipeline.drain(progress=lambda d, t: bar.update(task, completed=d, total=t))
+        heard = None
+        if audio.pending():
+            with progress_bar("Transcribing audio") as bar:
+                task = bar.add_task("asr", total=None)
+                heard = audio.drain(progress=lambda d, t: bar.update(task, completed=d, total=t))
         with store.write() as w:
             w.refresh_search_index()
     finally:
         pipeline.release()
     data = {"frames": stats.frames, "ocr_failures": stats.ocr_failures, "bad_files": stats.bad_files,
-            "new_text_spans": stats.new_spans}
+            "new_text_spans": stats.new_spans, "audio_chunks": heard.chunks if heard else 0,
+            "transcripts": heard.transcripts if heard else 0}
     if json_out:
         print_json(data)
     else:
-        err.print(f"Processed {stats.frames} frames ({stats.ocr_failures} OCR failures, {stats.bad_files} unreadable).")
+        err.print(f"Processed {stats.frames} frames ({stats.ocr_failures} OCR failures, {stats.bad_files} unreadable) "
+                  f"and {data['audio_chunks']} audio chunks ({data['transcripts']} transcript segments).")
 
 
 def register(app: typer.Typer) -> None:

@@ -159,8 +159,11 @@ class Recorder:
         if not force and time.monotonic() - self._last_index < INDEX_REFRESH_S:
             return
         with self.store.write() as w:
-            min_new = 1 if force else max(1000, w.stats().text_spans // 20)
-            w.refresh_search_index(min_new_spans=min_new)
+            stats = w.stats()
+            w.refresh_search_index(
+                min_new_spans=1 if force else max(1000, stats.text_spans // 20),
+                min_new_transcripts=1 if force else max(100, stats.transcripts // 20),
+            )
         self._last_index = time.monotonic()
 
     def _update_row(self, w, ended=None) -> None:

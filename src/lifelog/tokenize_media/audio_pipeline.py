@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from lifelog.capture.audio import pending_chunks, read_chunk
+from lifelog.audio_spool import pending_chunks, read_chunk
 from lifelog.errors import StoreBusy
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths, make_private_dir
@@ -153,6 +153,7 @@ def import_recording(store: Store, path: Path, at: datetime, *, engine,
         for r in rows:
             r.chunk_id = chunk_id
         w.add_transcripts(rows)
+        w.refresh_search_index(min_new_spans=1 << 62)  # heard rows searchable by BM25 at once
         w.add_event(at, "import", {"file": path.name, "seconds": round(seconds, 1), "transcripts": len(rows)})
     return rows, seconds
 

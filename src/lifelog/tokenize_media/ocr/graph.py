@@ -1,0 +1,277 @@
+"""Load-time rewrite of the PP-OCRv4 recognition graph into fewer, cheaper nodes.
+
+The exported recogniser (PP-LCNetV3 backbone, paddle2onnx, opset 12) writes every activation
+out node by node: each convolution is followed by a "learnable affine block" (``Mul`` and
+``Add`` by a scalar), a hard-swish spelled ``Add 3 / Clip 0..6 / Mul / Div 6``, and a second
+affine block. On CPU those element-wise nodes took about a third of the recogniser's kernel
+time, and they also stop ONNX Runtime's blocked (NCHWc) convolutions from handing their output
+straight to the next convolution. The rewrite keeps the arithmetic and removes the nodes:
+
+* ``Conv → Mul a → Add b`` becomes one ``Conv`` with weights ``a·W`` and bias ``a·B + b``;
+* the spelled-out hard-swish becomes ``x · HardSigmoid(x)`` (alpha 1/6, beta 0.5), two nodes
+  that ORT runs natively (``HardSwish`` itself needs opset 14, which would change ``Squeeze``);
+* ``Mul c → Add d → Conv`` feeding only that convolution becomes ``Conv`` with weights
+  ``c·W``, and with ``d`` folded into its bias when the convolution has no padding (zero
+  padding of ``x + d`` is not ``d`` at the borders, so a padded convolution keeps its ``Add``).
+
+All of it is exact algebra; only float rounding differs (the tests bound the logit change on
+real crops). Everything needs the ``onnx`` package; callers fall back to the original model
+when it is missing or the rewrite fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def fused_model_bytes(path: Path) -> bytes:
+    """The model at ``path`` rewritten as described above, serialised."""
+    import onnx
+
+    model = onnx.load(str(path))
+    fuse(model)
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def fuse(model) -> dict[str, int]:
+    """Rewrite ``model`` in place; returns how many patterns of each kind were folded."""
+    graph = model.graph
+    _constants_to_initializers(graph)
+    counts = {
+        "conv_affine": _fold_affine_after_conv(graph),
+        "hard_swish": _hard_swish(graph),
+        "affine_conv": _fold_affine_before_conv(graph),
+    }
+    _drop_unused_initializers(graph)
+    log.debug("rec graph rewrite: %s", counts)
+    return counts
+
+
+class _Graph:
+    """Lookups over a GraphProto that the rewrites keep in step as they edit it."""
+
+    def __init__(self, graph) -> None:
+        from onnx import numpy_helper
+
+        self.graph = graph
+        self.init = {t.name: t for t in graph.initializer}
+        self.to_array = numpy_helper.to_array
+        self.from_array = numpy_helper.from_array
+        self.outputs = {o.name for o in graph.output}
+        self.consumers: dict[str, list] = defaultdict(list)
+        for node in graph.node:
+            for name in node.input:
+                self.consumers[name].append(node)
+
+    def scalar(self, name: str) -> float | None:
+        """The value of a one-element constant, else None."""
+        tensor = self.init.get(name)
+        if tensor is None:
+            return None
+        value = self.to_array(tensor)
+        return float(value.reshape(-1)[0]) if value.size == 1 and value.dtype == np.float32 else None
+
+    def only_consumer(self, name: str, op_type: str):
+        """The single node reading ``name`` if it is an ``op_type`` and ``name`` is no graph output."""
+        users = self.consumers.get(name, [])
+        if len(users) == 1 and users[0].op_type == op_type and name not in self.outputs:
+            return users[0]
+        return None
+
+    def scalar_operand(self, node, other: str) -> float | None:
+        """For a binary ``node`` taking ``other`` and a scalar constant: that constant."""
+        if len(node.input) != 2 or other not in node.input:
+            return None
+        const = node.input[1] if node.input[0] == other else node.input[0]
+        return self.scalar(const)
+
+    def set_array(self, name: str, value: np.ndarray) -> None:
+        tensor = self.from_array(value.astype(np.float32), name)
+        self.init[name].CopyFrom(tensor)
+
+    def add_array(self, name: str, value: np.ndarray) -> str:
+        tensor = self.from_array(value.astype(np.float32), name)
+        self.graph.initializer.append(tensor)
+        self.init[name] = self.graph.initializer[-1]
+        return name
+
+    def rename_input(self, node, old: str, new: str) -> None:
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+        self.consumers[old] = [n for n in self.consumers[old] if n is not node]
+        self.consumers[new].append(node)
+
+    def remove(self, nodes: list) -> None:
+        doomed = {id(n) for n in nodes}
+        keep = [n for n in self.graph.node if id(n) not in doomed]
+        del self.graph.node[:]
+        self.graph.node.extend(keep)
+        for users in self.consumers.values():
+            users[:] = [n for n in users if id(n) not in doomed]
+
+
+def _constants_to_initializers(graph) -> None:
+    """Scalar and weight ``Constant`` nodes become initializers, which the folds work on."""
+    moved = []
+    for node in graph.node:
+        if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
+            tensor = node.attribute[0].t
+            tensor.name = node.output[0]
+            graph.initializer.append(tensor)
+            moved.append(node)
+    if moved:
+        doomed = {id(n) for n in moved}
+        keep = [n for n in graph.node if id(n) not in doomed]
+        del graph.node[:]
+        graph.node.extend(keep)
+
+
+def _conv_params(g: _Graph, conv) -> tuple[np.ndarray, np.ndarray] | None:
+    """A Conv's weight and bias (zeros when it has none), or None if they are not constants."""
+    if conv.input[1] not in g.init or (len(conv.input) > 2 and conv.input[2] not in g.init):
+        return None
+    weight = g.to_array(g.init[conv.input[1]])
+    if len(conv.input) > 2 and conv.input[2]:
+        bias = g.to_array(g.init[conv.input[2]])
+    else:
+        bias = np.zeros(weight.shape[0], np.float32)
+    return weight.astype(np.float64), bias.astype(np.float64)
+
+
+def _store_conv(g: _Graph, conv, weight: np.ndarray, bias: np.ndarray) -> None:
+    """Write new weights under fresh names (a weight may be shared by other nodes)."""
+    conv.input[1] = g.add_array(f"{conv.output[0]}.fused_w", weight)
+    bias_name = g.add_array(f"{conv.output[0]}.fused_b", bias)
+    if len(conv.input) > 2:
+        conv.input[2] = bias_name
+    else:
+        conv.input.append(bias_name)
+
+
+def _fold_affine_after_conv(graph) -> int:
+    """``Conv → Mul a → Add b`` (each the only reader of the one before) into the Conv."""
+    g = _Graph(graph)
+    folded = 0
+    for conv in [n for n in graph.node if n.op_type == "Conv"]:
+        params = _conv_params(g, conv)
+        if params is None:
+            continue
+        weight, bias = params
+        tail, doomed = conv.output[0], []
+        for op in ("Mul", "Add"):
+            node = g.only_consumer(tail, op)
+            value = g.scalar_operand(node, tail) if node is not None else None
+            if value is None:
+                break
+            if op == "Mul":
+                weight, bias = weight * value, bias * value
+            else:
+                bias = bias + value
+            doomed.append(node)
+            tail = node.output[0]
+        if not doomed:
+            continue
+        _store_conv(g, conv, weight, bias)
+        for user in list(g.consumers[tail]):
+            g.rename_input(user, tail, conv.output[0])
+        if tail in g.outputs:  # pragma: no cover - not in this model
+            continue
+        g.remove(doomed)
+        folded += 1
+    return folded
+
+
+def _hard_swish(graph) -> int:
+    """``x → Add 3 → Clip 0 6 → Mul x → Div 6`` into ``Mul(x, HardSigmoid(x))``."""
+    from onnx import helper
+
+    g = _Graph(graph)
+    replaced = 0
+    for add in [n for n in graph.node if n.op_type == "Add"]:
+        x = next((name for name in add.input if g.scalar(name) is None), None)
+        if x is None or g.scalar_operand(add, x) != 3.0:
+            continue
+        clip = g.only_consumer(add.output[0], "Clip")
+        if clip is None or len(clip.input) != 3 or (g.scalar(clip.input[1]), g.scalar(clip.input[2])) != (0.0, 6.0):
+            continue
+        mul = g.only_consumer(clip.output[0], "Mul")
+        if mul is None or sorted(mul.input) != sorted([x, clip.output[0]]):
+            continue
+        div = g.only_consumer(mul.output[0], "Div")
+        if div is None or div.input[0] != mul.output[0] or g.scalar(div.input[1]) != 6.0:
+            continue
+        gate = f"{div.output[0]}.hard_sigmoid"
+        # Insert in the Add's place so the node list stays topologically sorted.
+        position = list(graph.node).index(add)
+        new_nodes = [
+            helper.make_node("HardSigmoid", [x], [gate], alpha=1.0 / 6.0, beta=0.5, name=gate),
+            helper.make_node("Mul", [x, gate], [div.output[0]], name=f"{div.output[0]}.hard_swish"),
+        ]
+        g.remove([add, clip, mul, div])
+        for offset, node in enumerate(new_nodes):
+            graph.node.insert(position + offset, node)
+        replaced += 1
+    return replaced
+
+
+def _fold_affine_before_conv(graph) -> int:
+    """``Mul c → Add d → Conv`` (each the only reader of the one before) into the Conv.
+
+    The scale always folds; the offset only into a convolution without padding.
+    """
+    g = _Graph(graph)
+    folded = 0
+    for mul in [n for n in graph.node if n.op_type == "Mul"]:
+        x = next((name for name in mul.input if g.scalar(name) is None), None)
+        if x is None:
+            continue
+        scale = g.scalar_operand(mul, x)
+        if not scale:  # None, or 0 (which cannot be divided out of the offset)
+            continue
+        add = g.only_consumer(mul.output[0], "Add")
+        offset = g.scalar_operand(add, mul.output[0]) if add is not None else None
+        if offset is None:
+            continue
+        conv = g.only_consumer(add.output[0], "Conv")
+        if conv is None or conv.input[0] != add.output[0]:
+            continue
+        params = _conv_params(g, conv)
+        if params is None:
+            continue
+        weight, bias = params
+        pads = next((list(a.ints) for a in conv.attribute if a.name == "pads"), [0])
+        auto_pad = next((a.s for a in conv.attribute if a.name == "auto_pad"), b"NOTSET")
+        unpadded = not any(pads) and auto_pad in (b"NOTSET", b"VALID")
+        if unpadded:
+            bias = bias + offset * weight.sum(axis=(1, 2, 3))
+        weight = weight * scale
+        _store_conv(g, conv, weight, bias)
+        if unpadded:
+            g.rename_input(conv, add.output[0], x)
+            g.remove([mul, add])
+        else:
+            # Keep only the offset, as d/c: (c·W) * (x + d/c) = W * (c·x + d), and the zero
+            # padding of x + d/c times c·W is still zero.
+            const = add.input[1] if add.input[0] == mul.output[0] else add.input[0]
+            add.input[list(add.input).index(const)] = g.add_array(
+                f"{add.output[0]}.fused_offset", np.array([offset / scale], np.float64)
+            )
+            g.rename_input(add, mul.output[0], x)
+            g.remove([mul])
+        folded += 1
+    return folded
+
+
+def _drop_unused_initializers(graph) -> None:
+    used = {name for node in graph.node for name in node.input}
+    keep = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
