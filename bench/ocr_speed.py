@@ -64,6 +64,30 @@ def ours_full(runs: int, page, engine) -> tuple:
     return (*times, word_scores(page.lines, [line.text for line in lines]))
 
 
+def shipped_vs_fused(runs: int, page) -> tuple[tuple, tuple]:
+    """The recogniser as shipped vs its load-time rewritten graph, runs interleaved A/B so
+    that load on a shared machine hits both alike."""
+    from lifelog.tokenize_media.ocr.ppocr import PpOcrV4
+
+    engines = [PpOcrV4(fuse_rec=False), PpOcrV4(fuse_rec=True)]
+    walls: list[list[float]] = [[], []]
+    cpus: list[list[float]] = [[], []]
+    texts: list[list[str]] = [[], []]
+    for engine in engines:
+        engine.recognize(page.image)
+    for _ in range(runs):
+        for k, engine in enumerate(engines):
+            cpu, wall = cpu_seconds(), time.perf_counter()
+            lines = engine.recognize(page.image)
+            walls[k].append(time.perf_counter() - wall)
+            cpus[k].append(cpu_seconds() - cpu)
+            texts[k] = [line.text for line in lines]
+    return tuple(
+        (statistics.median(walls[k]), min(walls[k]), statistics.median(cpus[k]), word_scores(page.lines, texts[k]))
+        for k in range(2)
+    )
+
+
 def scroll_seen(runs: int, engine) -> tuple:
     """Scroll down and back between two positions whose lines the reader has already read."""
     before, after = scrolled_pair(shift_lines=4)
@@ -123,8 +147,11 @@ def main() -> None:
     engine = get_engine()
     light, dark, code = text_page(), text_page(DARK), code_page()
     load = os.getloadavg()[0]
+    shipped, fused = shipped_vs_fused(args.runs, light)
     rows = [
         row("(a) raw `RapidOCR()` defaults, full page", raw_rapidocr(args.runs, light)),
+        row("(b0) full new page, rec model as shipped (`fuse_rec=False`)", shipped),
+        row("(b0) full new page, rec graph rewritten (`fuse_rec=True`), A/B interleaved", fused),
         row("(b) ppocr-v4 engine, full new page", ours_full(args.runs, light, engine)),
         row("(b) ppocr-v4 engine, dark page", ours_full(args.runs, dark, engine)),
         row("(b) ppocr-v4 engine, code page", ours_full(args.runs, code, engine)),

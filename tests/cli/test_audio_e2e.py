@@ -16,7 +16,7 @@ from tests.cli.helpers import lifelog, lifelog_json
 from tests.pulse import PrivatePulse
 from tests.tokenize_media.test_asr_speech import speak, word_accuracy
 
-SYSTEM_SAY = "The budget review moves to Thursday afternoon at three."
+SYSTEM_SAY = "The budget review moves to Thursday afternoon at 3."  # espeak says "three"
 MIC_SAY = "Please send the signed contract to the legal team tomorrow."
 
 

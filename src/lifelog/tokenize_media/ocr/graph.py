@@ -65,8 +65,11 @@ class _Graph:
         self.to_array = numpy_helper.to_array
         self.from_array = numpy_helper.from_array
         self.outputs = {o.name for o in graph.output}
+        self.nodes = list(graph.node)
+        self.doomed: set[int] = set()
+        self.inserts: dict[int, list] = {}
         self.consumers: dict[str, list] = defaultdict(list)
-        for node in graph.node:
+        for node in self.nodes:
             for name in node.input:
                 self.consumers[name].append(node)
 
@@ -97,6 +100,10 @@ class _Graph:
         self.init[name].CopyFrom(tensor)
 
     def add_array(self, name: str, value: np.ndarray) -> str:
+        base, n = name, 1
+        while name in self.init:
+            n += 1
+            name = f"{base}{n}"
         tensor = self.from_array(value.astype(np.float32), name)
         self.graph.initializer.append(tensor)
         self.init[name] = self.graph.initializer[-1]
@@ -109,29 +116,39 @@ class _Graph:
         self.consumers[old] = [n for n in self.consumers[old] if n is not node]
         self.consumers[new].append(node)
 
-    def remove(self, nodes: list) -> None:
-        doomed = {id(n) for n in nodes}
-        keep = [n for n in self.graph.node if id(n) not in doomed]
+    def remove(self, nodes: list, replace_with: list | None = None) -> None:
+        """Drop ``nodes`` at ``commit``; ``replace_with`` goes where the first of them was."""
+        for node in nodes:
+            self.doomed.add(id(node))
+            for name in node.input:
+                self.consumers[name] = [n for n in self.consumers[name] if n is not node]
+        if replace_with:
+            self.inserts[id(nodes[0])] = replace_with
+
+    def commit(self) -> None:
+        """Write the node list back once: protobuf copies nodes on extend, so the pass edits
+        the wrappers it started with and rebuilds the list only at the end."""
+        nodes = []
+        for node in self.nodes:
+            nodes.extend(self.inserts.get(id(node), []))
+            if id(node) not in self.doomed:
+                nodes.append(node)
         del self.graph.node[:]
-        self.graph.node.extend(keep)
-        for users in self.consumers.values():
-            users[:] = [n for n in users if id(n) not in doomed]
+        self.graph.node.extend(nodes)
 
 
 def _constants_to_initializers(graph) -> None:
-    """Scalar and weight ``Constant`` nodes become initializers, which the folds work on."""
-    moved = []
+    """Tensor ``Constant`` nodes become initializers, which the folds work on."""
+    keep = []
     for node in graph.node:
         if node.op_type == "Constant" and len(node.attribute) == 1 and node.attribute[0].name == "value":
             tensor = node.attribute[0].t
             tensor.name = node.output[0]
             graph.initializer.append(tensor)
-            moved.append(node)
-    if moved:
-        doomed = {id(n) for n in moved}
-        keep = [n for n in graph.node if id(n) not in doomed]
-        del graph.node[:]
-        graph.node.extend(keep)
+        else:
+            keep.append(node)
+    del graph.node[:]
+    graph.node.extend(keep)
 
 
 def _conv_params(g: _Graph, conv) -> tuple[np.ndarray, np.ndarray] | None:
@@ -160,7 +177,7 @@ def _fold_affine_after_conv(graph) -> int:
     """``Conv → Mul a → Add b`` (each the only reader of the one before) into the Conv."""
     g = _Graph(graph)
     folded = 0
-    for conv in [n for n in graph.node if n.op_type == "Conv"]:
+    for conv in [n for n in g.nodes if n.op_type == "Conv"]:
         params = _conv_params(g, conv)
         if params is None:
             continue
@@ -186,6 +203,7 @@ def _fold_affine_after_conv(graph) -> int:
             continue
         g.remove(doomed)
         folded += 1
+    g.commit()
     return folded
 
 
@@ -195,7 +213,7 @@ def _hard_swish(graph) -> int:
 
     g = _Graph(graph)
     replaced = 0
-    for add in [n for n in graph.node if n.op_type == "Add"]:
+    for add in [n for n in g.nodes if n.op_type == "Add"]:
         x = next((name for name in add.input if g.scalar(name) is None), None)
         if x is None or g.scalar_operand(add, x) != 3.0:
             continue
@@ -209,16 +227,15 @@ def _hard_swish(graph) -> int:
         if div is None or div.input[0] != mul.output[0] or g.scalar(div.input[1]) != 6.0:
             continue
         gate = f"{div.output[0]}.hard_sigmoid"
-        # Insert in the Add's place so the node list stays topologically sorted.
-        position = list(graph.node).index(add)
-        new_nodes = [
-            helper.make_node("HardSigmoid", [x], [gate], alpha=1.0 / 6.0, beta=0.5, name=gate),
-            helper.make_node("Mul", [x, gate], [div.output[0]], name=f"{div.output[0]}.hard_swish"),
-        ]
-        g.remove([add, clip, mul, div])
-        for offset, node in enumerate(new_nodes):
-            graph.node.insert(position + offset, node)
+        g.remove(
+            [add, clip, mul, div],
+            replace_with=[
+                helper.make_node("HardSigmoid", [x], [gate], alpha=1.0 / 6.0, beta=0.5, name=gate),
+                helper.make_node("Mul", [x, gate], [div.output[0]], name=f"{div.output[0]}.hard_swish"),
+            ],
+        )
         replaced += 1
+    g.commit()
     return replaced
 
 
@@ -229,7 +246,7 @@ def _fold_affine_before_conv(graph) -> int:
     """
     g = _Graph(graph)
     folded = 0
-    for mul in [n for n in graph.node if n.op_type == "Mul"]:
+    for mul in [n for n in g.nodes if n.op_type == "Mul"]:
         x = next((name for name in mul.input if g.scalar(name) is None), None)
         if x is None:
             continue
@@ -267,6 +284,7 @@ def _fold_affine_before_conv(graph) -> int:
             g.rename_input(add, mul.output[0], x)
             g.remove([mul])
         folded += 1
+    g.commit()
     return folded
 
 

@@ -32,8 +32,13 @@ def providers() -> list[str]:
     return [CUDA, CPU] if CUDA in available else [CPU]
 
 
-def open_session(path: Path, threads: int | None = None):
-    """An inference session for ``path``; ``threads`` caps intra-op threads (None: ORT's default)."""
+def open_session(path: Path, threads: int | None = None, *, fuse: bool = False):
+    """An inference session for ``path``; ``threads`` caps intra-op threads (None: ORT's default).
+
+    ``fuse`` first rewrites the graph in memory (``graph.fused_model_bytes``: affine blocks
+    folded into convolutions, spelled-out hard-swish as one activation). Without the ``onnx``
+    package, or if the rewrite or its session fails, the original model is used, with a warning.
+    """
     import onnxruntime
 
     if not path.is_file():
@@ -45,6 +50,24 @@ def open_session(path: Path, threads: int | None = None):
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
-    session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers())
+    session = None
+    if fuse:
+        session = _fused_session(path, options, onnxruntime)
+    if session is None:
+        session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=providers())
     log.debug("opened %s with %s", path.name, session.get_providers())
     return session
+
+
+def _fused_session(path: Path, options, onnxruntime):
+    """A session on the rewritten graph of ``path``, or None (logged) when that cannot be had."""
+    try:
+        from lifelog.tokenize_media.ocr.graph import fused_model_bytes
+
+        model = fused_model_bytes(path)
+        return onnxruntime.InferenceSession(model, sess_options=options, providers=providers())
+    except ImportError as exc:
+        log.warning("%s: graph rewrite skipped (%s); install `onnx` for faster OCR", path.name, exc)
+    except Exception as exc:  # noqa: BLE001 - any failure means: run the model as shipped
+        log.warning("%s: graph rewrite failed (%s: %s); using the original model", path.name, type(exc).__name__, exc)
+    return None
