@@ -33,6 +33,7 @@ from lifelog.tokenize_media.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 INDEX_REFRESH_S = 30.0
+ROW_REFRESH_S = 10.0  # the recording row's counters, when no batch has refreshed them
 AUDIO_CHECK_AFTER_S = 4.0  # give sound devices this long to open before warning
 
 
@@ -75,6 +76,7 @@ class Recorder:
         self._audio_started = 0.0
         self._warn = warn
         self._last_index = 0.0
+        self._last_row = 0.0
 
     def preflight(self) -> None:
         """Fail fast, in this process, when the screen cannot be captured or the ASR engine
@@ -132,6 +134,9 @@ class Recorder:
             heard = self.audio.drain(should_stop=done)
             self._check_audio()
             self._maybe_refresh_index()
+            if time.monotonic() - self._last_row >= ROW_REFRESH_S:
+                with self.store.write() as w:
+                    self._update_row(w)
             if stats.frames == 0 and heard.chunks == 0:
                 time.sleep(0.2)
 
@@ -167,6 +172,7 @@ class Recorder:
         self._last_index = time.monotonic()
 
     def _update_row(self, w, ended=None) -> None:
+        self._last_row = time.monotonic()
         counts = self._capture.counts() if self._capture else {}
         audio = self._audio.counts() if self._audio else {}
         w.upsert_recording({

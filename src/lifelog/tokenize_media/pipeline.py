@@ -115,7 +115,7 @@ class Pipeline:
     def commit(self, stats: DrainStats | None = None, on_commit=None) -> bool:
         """Write the processed frames in one transaction, then delete their spool files.
         If the store stays busy the batch is kept and retried on the next call."""
-        if not self._uncommitted and on_commit is None:
+        if not self._uncommitted:  # nothing to write: never open the database for nothing
             return True
         batch = self._uncommitted
         try:
