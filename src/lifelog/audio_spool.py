@@ -7,7 +7,6 @@ fsynced and renamed, like spooled frames, and deleted only after their transcrip
 
 from __future__ import annotations
 
-import os
 import wave
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lifelog.paths import make_private_dir
+from lifelog.paths import atomic_private_file, make_private_dir
 
 RATE = 16000
 AUDIO_SUFFIX = ".wav"
@@ -41,17 +40,11 @@ def write_chunk(folder: Path, chunk: Chunk) -> Path:
     """Atomically write a chunk as 16 kHz mono 16-bit WAV; the name carries time and source."""
     make_private_dir(folder)
     final = folder / chunk_name(chunk)
-    tmp = folder / f".{final.name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        with wave.open(fh, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(chunk.samples.astype("<i2").tobytes())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
+    with atomic_private_file(final) as fh, wave.open(fh, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(chunk.samples.astype("<i2").tobytes())
     return final
 
 

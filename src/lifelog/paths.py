@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +75,22 @@ class Paths:
 def make_private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
+
+
+@contextlib.contextmanager
+def atomic_private_file(final: Path, *, mode: int = 0o600, sync: bool = True) -> Iterator:
+    """Write ``final`` all or nothing: a binary handle on a dot-prefixed temporary file (mode
+    0600), fsynced and renamed into place when the block ends; removed if the block fails, so
+    a reader never sees half a file and a crash leaves at most a ``.*.tmp`` to clean."""
+    tmp = final.with_name(f".{final.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

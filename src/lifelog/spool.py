@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from lifelog.models import SpooledFrame, WindowInfo
+from lifelog.paths import atomic_private_file
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,9 @@ def write_frame(spool_dir: Path, frame: SpooledFrame) -> Path:
     info = PngImagePlugin.PngInfo()
     info.add_text(_META_KEY, json.dumps(meta))
     final = spool_dir / frame_name(frame.ts, frame.monitor)
-    tmp = spool_dir / f".{final.name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        image = frame.image if isinstance(frame.image, Image.Image) else Image.fromarray(frame.image)
+    image = frame.image if isinstance(frame.image, Image.Image) else Image.fromarray(frame.image)
+    with atomic_private_file(final) as fh:
         image.save(fh, format="PNG", compress_level=1, pnginfo=info)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
     return final
 
 

@@ -9,6 +9,7 @@ import typer
 
 from lifelog.cli.common import BudgetOpt, JsonOpt, Runtime, SinceOpt, UntilOpt, err, out, print_json
 from lifelog.errors import UsageError
+from lifelog.paths import atomic_private_file
 from lifelog.timespec import parse_range
 
 
@@ -87,12 +88,10 @@ def status(json_out: bool = JsonOpt) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        with atomic_private_file(path, mode=0o644) as fh:
+            fh.write(text.encode("utf-8"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"Cannot write {path}: {exc.strerror}.") from None
 
 

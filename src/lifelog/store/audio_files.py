@@ -3,12 +3,11 @@ so a replay can play what was said. Silence never gets here: capture drops it.""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-from lifelog.paths import make_private_dir
+from lifelog.paths import atomic_private_file, make_private_dir
 
 SUFFIX = ".ogg"
 RATE = 16000
@@ -27,17 +26,14 @@ class AudioFiles:
         make_private_dir(folder)
         ref = f"{day}/{Path(name).stem}{SUFFIX}"
         final = self.root / ref
-        tmp = final.with_name(f".{final.name}.tmp")
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh, av.open(fh, "w", format="ogg") as out:
+        with atomic_private_file(final, sync=False) as fh, av.open(fh, "w", format="ogg") as out:
             stream = out.add_stream("libopus", rate=RATE, layout="mono")
             stream.bit_rate = BIT_RATE
             frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
             frame.sample_rate = RATE
             for packet in (*stream.encode(frame), *stream.encode(None)):
                 out.mux(packet)
-        os.replace(tmp, final)
         return ref
 
     def total_bytes(self) -> int:

@@ -8,14 +8,13 @@ where one line was typed costs a few kilobytes. Images are lossless WebP (text s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from lifelog.models import FrameRecord
-from lifelog.paths import make_private_dir
+from lifelog.paths import atomic_private_file, make_private_dir
 
 SUFFIX = ".webp"
 
@@ -30,11 +29,8 @@ class FrameImages:
         make_private_dir(folder)
         ref = f"{ts_day}/{Path(frame_name).stem}{SUFFIX}"
         final = self.root / ref
-        tmp = final.with_name(f".{final.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_private_file(final, sync=False) as fh:  # the spool file stays until commit
             Image.fromarray(image).save(fh, format="WEBP", lossless=True, quality=0, method=0)
-        os.replace(tmp, final)
         return ref
 
     def load(self, ref: str) -> np.ndarray:
