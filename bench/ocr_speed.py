@@ -65,11 +65,11 @@ def ours_full(runs: int, page, engine) -> tuple:
 
 
 def shipped_vs_fused(runs: int, page) -> tuple[tuple, tuple]:
-    """The recogniser as shipped vs its load-time rewritten graph, runs interleaved A/B so
+    """The models as shipped vs their load-time rewritten graphs, runs interleaved A/B so
     that load on a shared machine hits both alike."""
     from lifelog.tokenize_media.ocr.ppocr import PpOcrV4
 
-    engines = [PpOcrV4(fuse_rec=False), PpOcrV4(fuse_rec=True)]
+    engines = [PpOcrV4(fuse_graphs=False), PpOcrV4(fuse_graphs=True)]
     walls: list[list[float]] = [[], []]
     cpus: list[list[float]] = [[], []]
     texts: list[list[str]] = [[], []]
@@ -150,8 +150,8 @@ def main() -> None:
     shipped, fused = shipped_vs_fused(args.runs, light)
     rows = [
         row("(a) raw `RapidOCR()` defaults, full page", raw_rapidocr(args.runs, light)),
-        row("(b0) full new page, rec model as shipped (`fuse_rec=False`)", shipped),
-        row("(b0) full new page, rec graph rewritten (`fuse_rec=True`), A/B interleaved", fused),
+        row("(b0) full new page, models as shipped (`fuse_graphs=False`)", shipped),
+        row("(b0) full new page, graphs rewritten (`fuse_graphs=True`, default), A/B interleaved", fused),
         row("(b) ppocr-v4 engine, full new page", ours_full(args.runs, light, engine)),
         row("(b) ppocr-v4 engine, dark page", ours_full(args.runs, dark, engine)),
         row("(b) ppocr-v4 engine, code page", ours_full(args.runs, code, engine)),

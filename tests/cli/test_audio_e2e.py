@@ -16,7 +16,7 @@ from tests.cli.helpers import lifelog, lifelog_json
 from tests.pulse import PrivatePulse
 from tests.tokenize_media.test_asr_speech import speak, word_accuracy
 
-SYSTEM_SAY = "The budget review moves to Thursday afternoon at 3."  # espeak says "three"
+SYSTEM_SAY = "Remember to send the weekly report before the team meeting on Friday."
 MIC_SAY = "Please send the signed contract to the legal team tomorrow."
 
 
@@ -69,7 +69,7 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tm
     assert ctx.index("alpha milestone") < ctx.index("heard (system audio)") < ctx.index("omega renewal") \
         < ctx.index("heard (microphone)"), ctx
 
-    hits = lifelog_json("search", "budget review", env=env)
+    hits = lifelog_json("search", "weekly report", env=env)
     assert hits and hits[0]["source"] == "heard" and hits[0]["audio"] == "system"
     status = lifelog_json("status", env=env)
     assert status["pending_frames"] == 0

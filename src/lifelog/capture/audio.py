@@ -91,6 +91,7 @@ class SourceStream:
         self.source = source
         self.out = out
         self.stream = None
+        self.overflows = 0
 
     def open(self) -> None:
         import sounddevice as sd
@@ -102,8 +103,10 @@ class SourceStream:
                 raise RuntimeError("system audio needs PulseAudio or PipeWire (no 'pulse' device)")
             os.environ["PULSE_SOURCE"] = "@DEFAULT_MONITOR@"
         try:
+            # latency="high": large host buffers, so a loaded machine delays blocks instead
+            # of dropping samples (a dropout garbles the words around it).
             stream = sd.InputStream(device=device, samplerate=RATE, channels=1, dtype="int16",
-                                    blocksize=RATE // 10, callback=self._callback)
+                                    blocksize=RATE // 10, latency="high", callback=self._callback)
             stream.start()
         finally:
             if self.source == "system":
@@ -111,6 +114,8 @@ class SourceStream:
         self.stream = stream
 
     def _callback(self, data, frames, _time, status) -> None:
+        if status.input_overflow:
+            self.overflows += 1
         if status:
             log.debug("%s audio status: %s", self.source, status)
         ts = utcnow() - timedelta(seconds=frames / RATE)
@@ -142,7 +147,7 @@ def _restore_env(key: str, value: str | None) -> None:
         os.environ[key] = value
 
 
-AUDIO_COUNTERS = ("chunks", "voiced_ms", "silent_ms", "open_failures", "sources_open")
+AUDIO_COUNTERS = ("chunks", "voiced_ms", "silent_ms", "open_failures", "sources_open", "overflows")
 
 
 class AudioLoop:
@@ -183,6 +188,7 @@ class AudioLoop:
                 self.problems[source] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 log.info("%s audio unavailable: %s", source, self.problems[source])
         self.counters[AUDIO_COUNTERS.index("sources_open")] = sum(s.alive() for s in self.streams.values())
+        self.counters[AUDIO_COUNTERS.index("overflows")] = sum(s.overflows for s in self.streams.values())
 
     def _spool(self, chunk: Chunk | None) -> None:
         if chunk is None:

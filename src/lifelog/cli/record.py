@@ -77,6 +77,7 @@ def _report(summary, json_out: bool) -> None:
         "audio_chunks": summary.audio.get("chunks", 0),
         "audio_voiced_s": round(summary.audio.get("voiced_ms", 0) / 1000, 1),
         "audio_silent_s": round(summary.audio.get("silent_ms", 0) / 1000, 1),
+        "audio_overflows": summary.audio.get("overflows", 0),
         "transcripts": summary.transcripts,
         "audio_problems": summary.audio_problems,
     }

@@ -1,22 +1,27 @@
-"""Load-time rewrite of the PP-OCRv4 recognition graph into fewer, cheaper nodes.
+"""Load-time rewrite of the PP-OCRv4 ONNX graphs into fewer, cheaper nodes.
 
-The exported recogniser (PP-LCNetV3 backbone, paddle2onnx, opset 12) writes every activation
-out node by node: each convolution is followed by a "learnable affine block" (``Mul`` and
-``Add`` by a scalar), a hard-swish spelled ``Add 3 / Clip 0..6 / Mul / Div 6``, and a second
-affine block. On CPU those element-wise nodes took about a third of the recogniser's kernel
-time, and they also stop ONNX Runtime's blocked (NCHWc) convolutions from handing their output
-straight to the next convolution. The rewrite keeps the arithmetic and removes the nodes:
+Both exported models (PP-LCNetV3 backbone, paddle2onnx, opset 12) write every activation out
+node by node: each convolution is followed by a "learnable affine block" (``Mul`` and ``Add``
+by a scalar), a hard-swish spelled ``Add 3 / Clip 0..6 / Mul / Div 6``, and a second affine
+block. On CPU those element-wise nodes took about a third of the recogniser's kernel time, and
+they kept ONNX Runtime's blocked (NCHWc) convolutions from handing their output straight to the
+next convolution (another 8% went to layout conversions around them). The rewrite keeps the
+arithmetic and removes the nodes:
 
 * ``Conv → Mul a → Add b`` becomes one ``Conv`` with weights ``a·W`` and bias ``a·B + b``;
-* the spelled-out hard-swish becomes ``x · HardSigmoid(x)`` (alpha 1/6, beta 0.5), two nodes
-  that ORT runs natively (``HardSwish`` itself needs opset 14, which would change ``Squeeze``);
-* ``Mul c → Add d → Conv`` feeding only that convolution becomes ``Conv`` with weights
-  ``c·W``, and with ``d`` folded into its bias when the convolution has no padding (zero
-  padding of ``x + d`` is not ``d`` at the borders, so a padded convolution keeps its ``Add``).
+* the spelled-out hard-swish becomes ``x · HardSigmoid(x)`` (alpha 1/6, beta 0.5), which ORT
+  fuses into the convolution before it as its activation (``HardSwish`` itself needs opset 14,
+  which would change ``Squeeze``);
+* ``Mul c → Add d → Conv`` feeding only an unpadded convolution becomes that ``Conv`` with
+  weights ``c·W`` and bias ``B + d·ΣW``;
+* the remaining ``Mul c → Add d`` pairs (before padded convolutions, where the zero padding of
+  ``c·x + d`` is not ``d``, and in squeeze-excite blocks) become one ``BatchNormalization``
+  (scale c, bias d, mean 0, variance 1, epsilon 0), which ORT keeps in its blocked layout.
 
-All of it is exact algebra; only float rounding differs (the tests bound the logit change on
-real crops). Everything needs the ``onnx`` package; callers fall back to the original model
-when it is missing or the rewrite fails.
+All of it is exact algebra; only float rounding differs (tests bound the output change on real
+pages). It needs the ``onnx`` package; callers fall back to the original model when it is
+missing or the rewrite fails. Measured on a text page (2 cores): recogniser CPU time -33%,
+detector -26%, same text.
 """
 
 from __future__ import annotations
@@ -48,9 +53,10 @@ def fuse(model) -> dict[str, int]:
         "conv_affine": _fold_affine_after_conv(graph),
         "hard_swish": _hard_swish(graph),
         "affine_conv": _fold_affine_before_conv(graph),
+        "affine_batchnorm": _affine_to_batchnorm(model),
     }
     _drop_unused_initializers(graph)
-    log.debug("rec graph rewrite: %s", counts)
+    log.debug("graph rewrite: %s", counts)
     return counts
 
 
@@ -94,10 +100,6 @@ class _Graph:
             return None
         const = node.input[1] if node.input[0] == other else node.input[0]
         return self.scalar(const)
-
-    def set_array(self, name: str, value: np.ndarray) -> None:
-        tensor = self.from_array(value.astype(np.float32), name)
-        self.init[name].CopyFrom(tensor)
 
     def add_array(self, name: str, value: np.ndarray) -> str:
         base, n = name, 1
@@ -239,53 +241,76 @@ def _hard_swish(graph) -> int:
     return replaced
 
 
-def _fold_affine_before_conv(graph) -> int:
-    """``Mul c → Add d → Conv`` (each the only reader of the one before) into the Conv.
+def _scalar_affine(g: _Graph, mul):
+    """``(x, c, add, d)`` when ``mul`` is ``x · c`` read only by an ``Add`` of ``d``, else None."""
+    x = next((name for name in mul.input if g.scalar(name) is None), None)
+    scale = g.scalar_operand(mul, x) if x is not None else None
+    if scale is None:
+        return None
+    add = g.only_consumer(mul.output[0], "Add")
+    offset = g.scalar_operand(add, mul.output[0]) if add is not None else None
+    if offset is None:
+        return None
+    return x, scale, add, offset
 
-    The scale always folds; the offset only into a convolution without padding.
-    """
+
+def _fold_affine_before_conv(graph) -> int:
+    """``Mul c → Add d → Conv`` (each the only reader of the one before) into the Conv, when
+    that convolution has no padding: ``W * (c·x + d) = (c·W) * x + d·ΣW``."""
     g = _Graph(graph)
     folded = 0
     for mul in [n for n in g.nodes if n.op_type == "Mul"]:
-        x = next((name for name in mul.input if g.scalar(name) is None), None)
-        if x is None:
+        affine = _scalar_affine(g, mul)
+        if affine is None:
             continue
-        scale = g.scalar_operand(mul, x)
-        if not scale:  # None, or 0 (which cannot be divided out of the offset)
-            continue
-        add = g.only_consumer(mul.output[0], "Add")
-        offset = g.scalar_operand(add, mul.output[0]) if add is not None else None
-        if offset is None:
-            continue
+        x, scale, add, offset = affine
         conv = g.only_consumer(add.output[0], "Conv")
         if conv is None or conv.input[0] != add.output[0]:
             continue
-        params = _conv_params(g, conv)
-        if params is None:
-            continue
-        weight, bias = params
         pads = next((list(a.ints) for a in conv.attribute if a.name == "pads"), [0])
         auto_pad = next((a.s for a in conv.attribute if a.name == "auto_pad"), b"NOTSET")
-        unpadded = not any(pads) and auto_pad in (b"NOTSET", b"VALID")
-        if unpadded:
-            bias = bias + offset * weight.sum(axis=(1, 2, 3))
-        weight = weight * scale
-        _store_conv(g, conv, weight, bias)
-        if unpadded:
-            g.rename_input(conv, add.output[0], x)
-            g.remove([mul, add])
-        else:
-            # Keep only the offset, as d/c: (c·W) * (x + d/c) = W * (c·x + d), and the zero
-            # padding of x + d/c times c·W is still zero.
-            const = add.input[1] if add.input[0] == mul.output[0] else add.input[0]
-            add.input[list(add.input).index(const)] = g.add_array(
-                f"{add.output[0]}.fused_offset", np.array([offset / scale], np.float64)
-            )
-            g.rename_input(add, mul.output[0], x)
-            g.remove([mul])
+        params = _conv_params(g, conv)
+        if params is None or any(pads) or auto_pad not in (b"NOTSET", b"VALID"):
+            continue
+        weight, bias = params
+        _store_conv(g, conv, weight * scale, bias + offset * weight.sum(axis=(1, 2, 3)))
+        g.rename_input(conv, add.output[0], x)
+        g.remove([mul, add])
         folded += 1
     g.commit()
     return folded
+
+
+def _affine_to_batchnorm(model) -> int:
+    """The remaining ``Mul c → Add d`` pairs on NCHW tensors into one ``BatchNormalization``
+    (scale c, bias d, mean 0, variance 1, epsilon 0): the same ``c·x + d``, but ORT runs it
+    inside its blocked convolution layout instead of converting to NCHW and back around it."""
+    from onnx import helper, shape_inference
+
+    inferred = shape_inference.infer_shapes(model).graph
+    channels = {}
+    for info in [*inferred.value_info, *inferred.input]:
+        dims = info.type.tensor_type.shape.dim
+        if len(dims) == 4 and dims[1].dim_value > 0:
+            channels[info.name] = dims[1].dim_value
+    g = _Graph(model.graph)
+    replaced = 0
+    for mul in [n for n in g.nodes if n.op_type == "Mul"]:
+        affine = _scalar_affine(g, mul)
+        if affine is None or affine[0] not in channels:
+            continue
+        x, scale, add, offset = affine
+        n = channels[x]
+        stem = f"{add.output[0]}.affine"
+        params = [
+            g.add_array(f"{stem}_{name}", np.full(n, value, np.float64))
+            for name, value in (("scale", scale), ("bias", offset), ("mean", 0.0), ("var", 1.0))
+        ]
+        bn = helper.make_node("BatchNormalization", [x, *params], [add.output[0]], epsilon=0.0, name=stem)
+        g.remove([mul, add], replace_with=[bn])
+        replaced += 1
+    g.commit()
+    return replaced
 
 
 def _drop_unused_initializers(graph) -> None:

@@ -39,8 +39,9 @@ class PpOcrV4(OcrEngine):
     which a word gap is declared (see ``ctc``). ``rec_pad`` is how much wider, as a fraction,
     a crop may be padded to share a recognition batch (0 on CPU, where padding only costs;
     None picks 0.2 on CUDA). ``workers`` parallel recognition calls (None: one per core).
-    ``fuse_rec`` runs the recogniser on its load-time rewritten graph (see ``graph``): the same
-    arithmetic with about a third less CPU time; False runs the model as shipped.
+    ``fuse_graphs`` runs both models on their load-time rewritten graphs (see ``graph``): the
+    same arithmetic in fewer nodes, about a third less CPU time for recognition and a quarter
+    less for detection; False runs the models as shipped.
     """
 
     id = "ppocr-v4"
@@ -54,14 +55,14 @@ class PpOcrV4(OcrEngine):
         rec_pad: float | None = None,
         workers: int | None = None,
         min_score: float = 0.5,
-        fuse_rec: bool = True,
+        fuse_graphs: bool = True,
     ) -> None:
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
 
         folder = model_dir()
         self.workers = workers or default_workers()
-        self._det = open_session(folder / DET_MODEL)
-        self._rec = open_session(folder / REC_MODEL, threads=1 if self.workers > 1 else None, fuse=fuse_rec)
+        self._det = open_session(folder / DET_MODEL, fuse=fuse_graphs)
+        self._rec = open_session(folder / REC_MODEL, threads=1 if self.workers > 1 else None, fuse=fuse_graphs)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr-rec") if self.workers > 1 else None
         self.providers = self._rec.get_providers()
         self.rec_height = rec_height
