@@ -113,3 +113,30 @@ def test_import_wav_then_corrupt_file_fails_cleanly(home, tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "broken.mp3" in proc.stderr
     assert lifelog_json("status", env=env)["transcripts"] == before["transcripts"]
+
+
+def test_sound_server_dying_mid_recording_does_not_stop_the_screen(screen, env, pulse, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("before the sound server died\n")
+    screen.show_text(page, title="before")
+    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "16s", "--json"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(7)
+    pulse.proc.kill()  # the headset is gone, and the whole sound server with it
+    time.sleep(2)
+    screen.close_windows()
+    page.write_text("after the sound server died\n")
+    screen.show_text(page, title="after")
+    out, err = rec.communicate(timeout=300)
+    assert rec.returncode == 0, err
+    assert "Traceback" not in err
+    ctx = lifelog("context", "--since", "10m", env=env).stdout
+    assert "before the sound server died" in ctx and "after the sound server died" in ctx
+
+
+def test_unknown_asr_engine_lists_the_valid_ones(home, tmp_path):
+    env = {**os.environ, "LIFELOG_HOME": str(home)}
+    wav = speak("hello", tmp_path / "hello.wav")
+    proc = lifelog("import", str(wav), "--at", "1h", "--asr-engine", "whisper-xl", env=env, check=False)
+    assert proc.returncode == 2
+    assert "Unknown ASR engine 'whisper-xl'. Valid: faster-whisper, openai-whisper." in proc.stderr

@@ -94,3 +94,23 @@ def test_no_display_is_a_clear_error(home):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("lifelog: error: Cannot capture the screen")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_stops_cleanly_and_leaves_a_consistent_database(screen, env, tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text(PAGE)
+    screen.show_text(page, title="report")
+    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)
+    rec.terminate()  # SIGTERM
+    out, err = rec.communicate(timeout=300)
+    assert rec.returncode == 0, err
+    import json
+
+    summary = json.loads(out)
+    assert summary["frames_kept"] >= 1 and summary["left_in_spool"] == 0
+    status = lifelog_json("status", env=env)
+    assert status["frames_stored"] == summary["frames_kept"] and status["pending_frames"] == 0
+    ctx = lifelog("context", "--since", "10m", env=env).stdout
+    assert "recording stopped" in ctx and "Northwind" in ctx
