@@ -33,6 +33,7 @@ from lifelog.tokenize_media.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 INDEX_REFRESH_S = 30.0
+FRAME_SLICE_S = 5.0  # OCR at most this long before giving transcription a turn
 ROW_REFRESH_S = 10.0  # the recording row's counters, when no batch has refreshed them
 AUDIO_CHECK_AFTER_S = 4.0  # give sound devices this long to open before warning
 
@@ -130,7 +131,9 @@ class Recorder:
             failure = self._capture.failed()
             if failure:
                 raise CaptureUnavailable(f"Screen capture stopped: {failure}")
-            stats = self.pipeline.drain(should_stop=done, on_commit=self._update_row)
+            t0 = time.monotonic()
+            stats = self.pipeline.drain(should_stop=lambda: done() or time.monotonic() - t0 > FRAME_SLICE_S,
+                                        on_commit=self._update_row)
             heard = self.audio.drain(should_stop=done)
             self._check_audio()
             self._maybe_refresh_index()

@@ -9,6 +9,7 @@ the exact text emitted, never an estimate, and never above the budget.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,15 +49,18 @@ def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
         since: datetime | None = None, until: datetime | None = None) -> ContextWindow:
     tok = get_tokenizer(tokenizer)
     units = _units(blocks)
+    counts = tok.count_many([line for _, line in units])
+    prefix = [0, *itertools.accumulate(counts)]  # tokens of units[:i], for the omission note
 
     def render_from(start: int) -> tuple[str, render.Omission | None]:
         kept = _regroup(units[start:])
-        omitted = _omission(units[:start], tok) if start else None
+        omitted = _omission(units[:start], prefix[start]) if start else None
         if fmt == "json":
             return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
         return render.markdown(kept, omitted), omitted
 
-    start = _smallest_fitting_start(len(units), lambda i: tok.count(render_from(i)[0]), budget)
+    floor = _cheap_floor(counts, budget)
+    start = floor + _smallest_fitting_start(len(units) - floor, lambda i: tok.count(render_from(floor + i)[0]), budget)
     text, omitted = render_from(start)
     tokens = tok.count(text)
     if tokens > budget:
@@ -91,13 +95,25 @@ def _regroup(units: list[Unit]) -> list[Block]:
     return out
 
 
-def _omission(units: list[Unit], tok) -> render.Omission:
+def _omission(units: list[Unit], line_tokens: int) -> render.Omission:
     blocks = {id(b) for b, _ in units}
-    approx = sum(tok.count_many([line for _, line in units])) + 8 * len(blocks)
+    approx = line_tokens + 8 * len(blocks)  # lines plus roughly a header per block
     return render.Omission(
         lines=len(units), blocks=len(blocks), tokens=approx,
         start=units[0][0].ts, end=units[-1][0].ts,
     )
+
+
+def _cheap_floor(counts: list[int], budget: int) -> int:
+    """Units before this index cannot fit: the lines after it alone already exceed the budget
+    (a line costs at least its own tokens in any format). Lets months of history be fitted
+    by counting each line once instead of rendering everything at every probe."""
+    total, limit = 0, budget * 1.1 + 50  # margin: joins can tokenise a little tighter than parts
+    for i in range(len(counts) - 1, -1, -1):
+        total += counts[i]
+        if total > limit:
+            return i + 1
+    return 0
 
 
 def _smallest_fitting_start(n: int, count_from, budget: int) -> int:
