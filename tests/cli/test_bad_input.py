@@ -23,6 +23,9 @@ def env(home):
     (["record", "--duration", "forever"], "Bad duration 'forever'"),
     (["record", "--fps", "500"], "fps = 500.0"),
     (["search", "  "], "Empty search query"),
+    (["context", "--budget", "abc"], "Invalid value for '--budget'"),
+    (["context", "--colour"], "No such option: --colour"),
+    (["record", "--audio-source", "banana"], "audio_source = 'banana'"),
 ])
 def test_one_line_error_exit_2(env, args, message):
     proc = lifelog(*args, env=env, check=False)

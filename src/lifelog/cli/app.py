@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from typer.exceptions import TyperException
 
 from lifelog import __version__
 from lifelog.cli import common
@@ -49,16 +50,26 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every error becomes one line on stderr and an exit code (2: bad usage)."""
     try:
-        app(args=argv, standalone_mode=True)
+        rc = app(args=argv, standalone_mode=False, prog_name="lifelog")
     except LifelogError as exc:
         if _state["verbose"]:
             raise
-        common.err.print(f"lifelog: error: {exc}", markup=False, highlight=False)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        common.err.print("lifelog: interrupted", markup=False)
-        sys.exit(130)
+        _fail(str(exc), exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", 130)
+    except TyperException as exc:  # the parser's own errors: bad option values, unknown options
+        code = getattr(exc, "exit_code", 2)
+        if not exc.format_message().strip():  # `lifelog` with no arguments: the help is already shown
+            sys.exit(code)
+        _fail(exc.format_message(), code)
+    sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    common.err.print(f"lifelog: error: {' '.join(message.split())}", markup=False, highlight=False)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
