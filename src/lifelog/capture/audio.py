@@ -185,8 +185,9 @@ class AudioLoop:
                 self.problems[source] = ""
             except Exception as exc:  # no device, no server, device unplugged
                 self._count("open_failures")
-                self.problems[source] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                log.info("%s audio unavailable: %s", source, self.problems[source])
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                self.problems[source] = message
+                log.info("%s audio unavailable: %s", source, message)
         self.counters[AUDIO_COUNTERS.index("sources_open")] = sum(s.alive() for s in self.streams.values())
         self.counters[AUDIO_COUNTERS.index("overflows")] = sum(s.overflows for s in self.streams.values())
 

@@ -15,6 +15,26 @@ from lifelog.capture.loop import COUNTERS, CaptureLoop, CaptureSettings
 log = logging.getLogger(__name__)
 
 
+class SourceProblems:
+    """The last problem of each audio source, in shared memory the child writes and the parent
+    reads. (A multiprocessing Manager would be one more process, and a terminal's Ctrl-C kills it.)"""
+
+    SIZE = 256
+
+    def __init__(self, ctx, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.buf = ctx.Array("c", self.SIZE * len(names), lock=False)
+
+    def __setitem__(self, name: str, text: str) -> None:
+        start = self.names.index(name) * self.SIZE
+        self.buf[start : start + self.SIZE] = text.encode()[: self.SIZE - 1].ljust(self.SIZE, b"\0")
+
+    def as_dict(self) -> dict[str, str]:
+        raw = bytes(self.buf[:])
+        return {n: raw[i * self.SIZE : (i + 1) * self.SIZE].rstrip(b"\0").decode(errors="replace")
+                for i, n in enumerate(self.names)}
+
+
 def _build(folder: Path, settings, counters, problems):
     if isinstance(settings, AudioSettings):
         return AudioLoop(folder, settings, counters, problems)
@@ -53,7 +73,7 @@ class CaptureProcess:
         stop = ctx.Event()
         counters = ctx.Array("q", len(names), lock=False)
         failure = ctx.Array("c", 512, lock=False)
-        problems = ctx.Manager().dict() if isinstance(settings, AudioSettings) else None
+        problems = SourceProblems(ctx, settings.sources) if isinstance(settings, AudioSettings) else None
         kind = "audio" if isinstance(settings, AudioSettings) else "screen"
         proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems),
                            name=f"lifelog-{kind}", daemon=True)
@@ -64,10 +84,7 @@ class CaptureProcess:
         return dict(zip(self.names, list(self.counters)))
 
     def source_problems(self) -> dict[str, str]:
-        try:
-            return {k: v for k, v in dict(self.problems or {}).items() if v}
-        except (EOFError, OSError, BrokenPipeError):  # manager gone at shutdown
-            return {}
+        return {k: v for k, v in self.problems.as_dict().items() if v} if self.problems else {}
 
     def failed(self) -> str | None:
         if self.process.is_alive():

@@ -166,16 +166,18 @@ class Writer(Reader):
             [rec_id, *values.values()],
         )
 
-    def refresh_search_index(self, *, min_new_spans: int = 1, min_new_transcripts: int = 1) -> bool:
+    def refresh_search_index(self, *, min_new_spans: int | None = 1, min_new_transcripts: int | None = 1) -> bool:
         """Rebuild the full-text indexes of spans and of transcripts, each only if at least
-        ``min_new_*`` rows (and at least one) were added to it since its last build.
+        ``min_new_*`` rows (and at least one) were added to it since its last build; ``None``
+        leaves that index alone.
 
         A rebuild re-reads every row of its table and holds the write lock meanwhile, so
         callers with a large timeline should pass the thresholds (or call this rarely): rows
         newer than an index are still searchable, only more slowly. True if either was rebuilt.
         """
-        spans = _search.rebuild_index(self._con, SPANS, self._load_fts, min_new_spans)
-        heard = _search.rebuild_index(self._con, TRANSCRIPTS, self._load_fts, min_new_transcripts)
+        spans = min_new_spans is not None and _search.rebuild_index(self._con, SPANS, self._load_fts, min_new_spans)
+        heard = min_new_transcripts is not None and _search.rebuild_index(
+            self._con, TRANSCRIPTS, self._load_fts, min_new_transcripts)
         return spans or heard
 
     # -- helpers -----------------------------------------------------------------------

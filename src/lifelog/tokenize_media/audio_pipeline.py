@@ -153,7 +153,7 @@ def import_recording(store: Store, path: Path, at: datetime, *, engine,
         for r in rows:
             r.chunk_id = chunk_id
         w.add_transcripts(rows)
-        w.refresh_search_index(min_new_spans=1 << 62)  # heard rows searchable by BM25 at once
+        w.refresh_search_index(min_new_spans=None)  # the imported speech, ranked by BM25 at once
         w.add_event(at, "import", {"file": path.name, "seconds": round(seconds, 1), "transcripts": len(rows)})
     return rows, seconds
 
