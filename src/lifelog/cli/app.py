@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -51,6 +52,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and an exit code (2: bad usage)."""
+    os.umask(0o077)  # everything lifelog creates (DuckDB's WAL, lock files, children's files) is private
     try:
         rc = app(args=argv, standalone_mode=False, prog_name="lifelog")
     except LifelogError as exc:

@@ -89,7 +89,7 @@ def status(json_out: bool = JsonOpt) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     try:
-        with atomic_private_file(path, mode=0o644) as fh:
+        with atomic_private_file(path) as fh:  # 0600: it holds what was on screen
             fh.write(text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"Cannot write {path}: {exc.strerror}.") from None
