@@ -13,7 +13,9 @@ writer holds it. The recorder writes for hours while ``lifelog search``, ``conte
 
 Whoever finds the file locked retries with jittered exponential backoff (10 ms doubling
 to 100 ms) until ``busy_timeout`` (30 s by default) and then raises :class:`StoreBusy`
-naming the process that holds the lock. A writer that waits loses nothing: captures stay
+naming the process that holds the lock. Only DuckDB's lock-conflict message counts as
+locked (:func:`is_lock_error`); any other failure to open, such as a damaged file, raises
+:class:`StoreError` at once. A writer that waits loses nothing: captures stay
 in the on-disk spool until the commit succeeds.
 
 Writer preference. Locks on the file are not fair, so a stream of overlapping readers
@@ -32,8 +34,9 @@ them in one thread raises :class:`StoreError` (a Writer can read; use it).
 
 Privacy: the database file is created 0600 (:func:`create_private_db`) and the gate file
 0600. DuckDB deletes and re-creates its WAL (``<db>.wal``, present during a write or after
-a crash) with the process umask, which the store cannot set per file without changing the
-whole process's umask; the 0700 data folder is what keeps it private.
+a crash) with the process umask, which the store cannot set per file; the CLI sets the
+process umask to 0077 at entry (``cli/app.py``), and the 0700 data folder keeps it private
+for any other caller.
 
 Measured cost (2-core x86-64 VM, DuckDB 1.4.4, 20k-1M spans): opening a file takes
 11-12 ms, a commit 5-11 ms (WAL fsync), closing 21-31 ms (the checkpoint folds the WAL
@@ -87,9 +90,20 @@ DB_FILE_MODE = 0o600
 _BASE_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
+# DuckDB's words when another holder has the file (1.4.4, measured; its local_file_system.cpp):
+#   IO Error: Could not set lock on file "<path>": Conflicting lock is held in <exe> (PID <n>)...
+# Matched whole, because "lock" alone is also in "block" (checksum errors on a damaged file)
+# and may be in the path itself.
+_LOCK_CONFLICT = re.compile(
+    r'Could not set lock on file ".*?": (Conflicting lock is held in|Lock is already held in current process)',
+    re.DOTALL,
+)
+_DAMAGED = ("Corrupt database file", "not a valid DuckDB database file", "Could not read enough bytes")
+
+
 def is_lock_error(exc: BaseException) -> bool:
     """Whether ``exc`` is DuckDB saying another process holds the file."""
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+    return isinstance(exc, duckdb.IOException) and _LOCK_CONFLICT.search(str(exc)) is not None
 
 
 def backoff_delays(start: float = BACKOFF_START_S, cap: float = BACKOFF_MAX_S) -> Iterator[float]:
@@ -130,7 +144,16 @@ def _try_open(path: Path, read_only: bool, lock_error: Exception | None):
     except duckdb.Error as exc:
         if is_lock_error(exc):
             return None, exc
-        raise StoreError(f"Could not open the lifelog database {path}: {exc}") from exc
+        raise StoreError(_open_error_message(path, exc)) from exc
+
+
+def _open_error_message(path: Path, exc: Exception) -> str:
+    if any(marker in str(exc) for marker in _DAMAGED):
+        return (
+            f"The lifelog database {path} is damaged and could not be opened ({exc}). Restore it "
+            "from a backup, or move it aside and lifelog starts a new, empty timeline."
+        )
+    return f"Could not open the lifelog database {path}: {exc}"
 
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
@@ -146,14 +169,12 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _busy_message(path: Path, timeout: float, exc: Exception | None) -> str:
-    holder = ""
-    match = re.search(r"PID (\d+)", str(exc or ""))
-    if match:
-        holder = f" (PID {match.group(1)})"
+    match = re.search(r"held in .*?\bPID (\d+)", str(exc or ""), re.DOTALL)
+    holder, stop = (f" (PID {match[1]})", f"`kill {match[1]}`") if match else ("", "`pgrep -af lifelog` lists them")
     return (
-        f"The lifelog database {path} stayed locked by another process{holder} for more "
-        f"than {timeout:g} s. Wait for it to finish, stop it (e.g. `lifelog daemon stop`), "
-        f"or retry with a longer busy timeout."
+        f"The lifelog database {path} stayed locked by another process{holder} for more than "
+        f"{timeout:g} s. Wait for it to finish or stop it ({stop}; a running `lifelog record` "
+        f"stops on Ctrl-C), or wait longer: busy_timeout_s in config.toml or LIFELOG_BUSY_TIMEOUT_S."
     )
 
 
