@@ -11,6 +11,7 @@ from typer.exceptions import TyperException
 from lifelog import __version__
 from lifelog.cli import common
 from lifelog.errors import LifelogError
+from lifelog.quiet import quiet_dependencies
 
 app = typer.Typer(
     name="lifelog",
@@ -53,6 +54,7 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and an exit code (2: bad usage)."""
     os.umask(0o077)  # everything lifelog creates (DuckDB's WAL, lock files, children's files) is private
+    quiet_dependencies()  # before any dependency is imported: no telemetry, no downloads
     try:
         rc = app(args=argv, standalone_mode=False, prog_name="lifelog")
     except LifelogError as exc:
