@@ -9,6 +9,7 @@ message and an exit code. Messages say what happened, where, and what to do next
     ├── CaptureUnavailable       no display / no permission to capture; exit code 2
     ├── EngineError              an engine failed or an unknown engine id was asked for
     │   └── UnknownEngine        lists the valid ids; exit code 2
+    ├── DataFolderError          a lifelog folder cannot be created or used (also an OSError)
     ├── StoreError               the database could not be opened or written
     │   └── StoreBusy            another process held the database too long
     └── BudgetError              the smallest possible window does not fit the budget; exit code 2
@@ -43,6 +44,10 @@ class UnknownEngine(EngineError):
     def __init__(self, kind: str, name: str, valid: list[str]):
         super().__init__(f"Unknown {kind} engine {name!r}. Valid: {', '.join(sorted(valid))}.")
         self.valid = valid
+
+
+class DataFolderError(LifelogError, OSError):
+    """Also an ``OSError``, so code that already handles a failing disk handles this too."""
 
 
 class StoreError(LifelogError):

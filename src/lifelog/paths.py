@@ -10,6 +10,8 @@ from pathlib import Path
 
 import platformdirs
 
+from lifelog.errors import DataFolderError
+
 APP = "lifelog"
 
 
@@ -19,8 +21,11 @@ class Paths:
 
     @classmethod
     def from_env(cls) -> "Paths":
+        """The folders for this environment; :class:`DataFolderError` if a file stands in the way."""
         home = os.environ.get("LIFELOG_HOME")
-        return cls(Path(home).expanduser().resolve() if home else None)
+        paths = cls(Path(home).expanduser().resolve() if home else None)
+        _check_no_file_in_the_way(paths.data)
+        return paths
 
     def _dir(self, sub: str, default: str) -> Path:
         return self.home / sub if self.home else Path(default)
@@ -72,9 +77,31 @@ class Paths:
         return self
 
 
+_ADVICE = "Point LIFELOG_HOME at a folder you own and can write to."
+
+
 def make_private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+    """Create ``path`` (and its parents) and make it 0700; :class:`DataFolderError` if refused."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _check_no_file_in_the_way(path)
+        raise DataFolderError(f"Cannot create the lifelog folder {path}: {exc.strerror}. {_ADVICE}") from exc
+    try:
+        os.chmod(path, 0o700)
+    except OSError as exc:
+        raise DataFolderError(
+            f"Cannot make the lifelog folder {path} private (chmod 700): {exc.strerror}. {_ADVICE}"
+        ) from exc
+
+
+def _check_no_file_in_the_way(folder: Path) -> None:
+    """Raise if ``folder``, or the nearest of its parents that exists, is not a folder."""
+    for path in (folder, *folder.parents):
+        if os.path.exists(path):  # False, not an error, where the user may not look (EACCES)
+            if not os.path.isdir(path):
+                raise DataFolderError(f"Cannot use the lifelog folder {folder}: {path} is a file, not a folder. {_ADVICE}")
+            return
 
 
 @contextlib.contextmanager
