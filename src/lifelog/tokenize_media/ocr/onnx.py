@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from lifelog.errors import EngineError
+from lifelog.quiet import quiet_dependencies, quiet_onnxruntime
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +16,7 @@ CPU = "CPUExecutionProvider"
 
 def model_dir() -> Path:
     """The folder of ONNX models bundled in the rapidocr-onnxruntime wheel (no download)."""
+    quiet_dependencies()  # importing rapidocr imports onnxruntime
     try:
         import rapidocr_onnxruntime
     except ImportError as exc:  # pragma: no cover - a broken install
@@ -26,7 +28,7 @@ def model_dir() -> Path:
 
 def providers() -> list[str]:
     """CUDA first when this onnxruntime build offers it, CPU always as the fallback."""
-    import onnxruntime
+    onnxruntime = quiet_onnxruntime()
 
     available = onnxruntime.get_available_providers()
     return [CUDA, CPU] if CUDA in available else [CPU]
@@ -39,7 +41,7 @@ def open_session(path: Path, threads: int | None = None, *, fuse: bool = False):
     folded into convolutions, spelled-out hard-swish as one activation). Without the ``onnx``
     package, or if the rewrite or its session fails, the original model is used, with a warning.
     """
-    import onnxruntime
+    onnxruntime = quiet_onnxruntime()
 
     if not path.is_file():
         raise EngineError(f"OCR model {path} is missing; reinstall rapidocr-onnxruntime==1.4.4.")

@@ -17,6 +17,7 @@ import numpy as np
 
 from lifelog.errors import EngineError
 from lifelog.models import Box
+from lifelog.quiet import quiet_dependencies
 from lifelog.tokenize_media.ocr.base import OcrEngine, reading_order
 from lifelog.tokenize_media.ocr.ctc import decode
 from lifelog.tokenize_media.ocr.onnx import CUDA, model_dir, open_session, providers
@@ -57,6 +58,7 @@ class PpOcrV4(OcrEngine):
         min_score: float = 0.5,
         fuse_graphs: bool = True,
     ) -> None:
+        quiet_dependencies()  # importing rapidocr imports onnxruntime
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
 
         folder = model_dir()
