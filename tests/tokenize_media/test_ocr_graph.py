@@ -59,6 +59,18 @@ def test_recogniser_outputs_match_on_real_line_crops(rec_sessions):
     assert worst < 2e-3, worst  # probabilities; measured 2.6e-4
 
 
+# Float kernels differ between CPUs and ONNX Runtime builds, so the rewritten graphs are held
+# to what OCR needs rather than to bit equality: nearly the same probabilities, the same text
+# mask but for the odd pixel sitting on the threshold, the same boxes, the same text.
+DET_THRESHOLD = 0.3  # DBPostProcess(thresh=...) in ppocr
+BOX_SLACK_PX = 2
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return PpOcrV4(workers=1, fuse_graphs=False), PpOcrV4(workers=1)
+
+
 def test_detector_outputs_match_on_real_pages():
     path = model_dir() / DET_MODEL
     shipped, fused = open_session(path), open_session(path, fuse=True)
@@ -66,15 +78,35 @@ def test_detector_outputs_match_on_real_pages():
         left, top, right, bottom = content_box(page.image)
         x, _ = det_input(page.image[top:bottom, left:right], 0.75)
         a, b = shipped.run(None, {"x": x})[0], fused.run(None, {"x": x})[0]
-        assert float(np.abs(a - b).max()) < 1e-3  # measured 4e-5
-        assert ((a > 0.3) == (b > 0.3)).all()  # the DB threshold sees the same text mask
+        assert float(np.abs(a - b).max()) < 1e-3  # measured 2-4e-5 (ORT's own optimisation levels: 6e-5)
+        flipped = int(((a > DET_THRESHOLD) != (b > DET_THRESHOLD)).sum())
+        assert flipped <= a.size * 1e-4, flipped  # at most 1 pixel in 10,000 (3 of ~500k lie within 1e-4 of it)
+        assert (a > DET_THRESHOLD).mean() > 0.02  # the pages do have text
 
 
-def test_engine_reads_the_same_text_with_and_without_the_rewrite():
+def assert_same_boxes(got, expected):
+    """One box for each expected box, every edge within BOX_SLACK_PX (a pixel's shift may swap
+    the reading order of two boxes on one line, so boxes are paired by position, not index)."""
+    assert len(got) == len(expected) and len(expected) > 10, (len(got), len(expected))
+    unpaired = list(got)
+    for e in expected:
+        near = [g for g in unpaired if max(abs(gv - ev) for gv, ev in zip(g, e)) <= BOX_SLACK_PX]
+        assert near, (e, "has no box within", BOX_SLACK_PX, "px")
+        unpaired.remove(near[0])
+
+
+@pytest.mark.parametrize("page", [text_page, code_page], ids=["text", "code"])
+def test_detector_finds_the_same_boxes_with_and_without_the_rewrite(engines, page):
+    shipped, fused = engines
+    image = page().image
+    assert_same_boxes(fused.detect(image), shipped.detect(image))
+
+
+def test_engine_reads_the_same_text_with_and_without_the_rewrite(engines):
     page = text_page()
-    shipped = PpOcrV4(fuse_graphs=False).recognize(page.image)
-    fused = PpOcrV4().recognize(page.image)
-    assert [(line.text, line.box) for line in fused] == [(line.text, line.box) for line in shipped]
+    shipped, fused = (engine.recognize(page.image) for engine in engines)
+    assert sorted(line.text for line in fused) == sorted(line.text for line in shipped)
+    assert_same_boxes([line.box for line in fused], [line.box for line in shipped])
 
 
 def test_failed_rewrite_falls_back_to_the_shipped_model(monkeypatch, caplog):
