@@ -3,9 +3,12 @@ never slow it down, and a failing audio device can never stop screen capture."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
+import os
 import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,18 +44,68 @@ def _build(folder: Path, settings, counters, problems):
     return CaptureLoop(folder, settings, counters)
 
 
-def _child(folder: str, settings, stop, counters, failure, problems) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when capture stops
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+class ParentWatch:
+    """The stop flag a capture child runs on: set when the parent sets ``stop``, when this
+    process gets SIGTERM (sent by the kernel when the parent dies, see ``_die_with_parent``,
+    or by ``kill``), or when the parent is found gone. A child never outlives its parent,
+    even one killed with SIGKILL that could not tell it to stop."""
+
+    POLL_S = 0.25
+
+    def __init__(self, stop, parent_pid: int) -> None:
+        self._stop = stop
+        self._parent = parent_pid
+        self.terminated = False  # set by the SIGTERM handler: a plain attribute is signal-safe
+
+    def is_set(self) -> bool:
+        return self.terminated or self._stop.is_set() or os.getppid() != self._parent
+
+    def wait(self, timeout: float | None = None) -> bool:
+        remaining = float("inf") if timeout is None else timeout
+        while not self.is_set() and remaining > 0:
+            step = min(self.POLL_S, remaining)
+            self._stop.wait(step)
+            remaining -= step
+        return self.is_set()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM to this process when its parent dies (PR_SET_PDEATHSIG).
+    Elsewhere ``ParentWatch`` notices the new parent id within a quarter second."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError) as exc:  # pragma: no cover - no prctl: polling still works
+        log.debug("PR_SET_PDEATHSIG unavailable: %s", exc)
+
+
+def _child(folder: str, settings, stop, counters, failure, problems, parent_pid: int) -> None:
+    watch = ParentWatch(stop, parent_pid)
+
+    def terminate(_signum, _frame) -> None:
+        watch.terminated = True
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the parent, which stops us
+    signal.signal(signal.SIGTERM, terminate)  # finish the frame in flight, then stop
+    _die_with_parent()
+    if watch.is_set():  # the parent died before the request above took effect
+        return
     try:
         loop = _build(Path(folder), settings, counters, problems)
     except Exception as exc:
         failure.value = str(exc).encode()[:500]
         return
     try:
-        loop.run(stop)
+        loop.run(watch)
+    except Exception as exc:  # e.g. the screen is gone for good: tell the parent why
+        failure.value = str(exc).encode()[:500]
     finally:
-        loop.close()
+        try:
+            loop.close()
+        except Exception as exc:  # the display may be gone already
+            log.debug("closing the capture loop failed: %s", exc)
 
 
 @dataclass
@@ -75,7 +128,7 @@ class CaptureProcess:
         failure = ctx.Array("c", 512, lock=False)
         problems = SourceProblems(ctx, settings.sources) if isinstance(settings, AudioSettings) else None
         kind = "audio" if isinstance(settings, AudioSettings) else "screen"
-        proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems),
+        proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems, os.getpid()),
                            name=f"lifelog-{kind}", daemon=True)
         proc.start()
         return cls(proc, names, stop, counters, failure, problems)
@@ -87,10 +140,13 @@ class CaptureProcess:
         return {k: v for k, v in self.problems.as_dict().items() if v} if self.problems else {}
 
     def failed(self) -> str | None:
+        """Why the child stopped when nobody asked it to (None while it runs or after ``stop``)."""
         if self.process.is_alive():
             return None
         msg = bytes(self.failure.value).decode(errors="replace")
-        return msg or (f"capture process exited with code {self.process.exitcode}" if self.process.exitcode else None)
+        if msg or self.stop_event.is_set():
+            return msg or None
+        return f"capture process exited unexpectedly (exit code {self.process.exitcode})"
 
     def alive(self) -> bool:
         return self.process.is_alive()
