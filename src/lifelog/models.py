@@ -35,6 +35,8 @@ class SpooledFrame:
     window: WindowInfo
     image: "object"  # PIL.Image or numpy.ndarray; untyped so this module imports neither
     path: "object" = None  # pathlib.Path of the spool file, set when read back
+    shed_from: datetime | None = None  # capture shed changes from then until this keyframe
+    shed_frames: int = 0  # how many (OCR was behind; see capture/loop.py)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class FrameRecord:
     ocr_ms: float = 0.0
     ocr_failed: bool = False
     id: int | None = None
+    source_key: str = ""  # the spool file it came from: storing it twice is a no-op
 
 
 @dataclass
@@ -104,6 +107,7 @@ class AudioChunkRecord:
     audio_ref: str  # path relative to the audio folder; "" when not kept
     voiced_s: float
     id: int | None = None
+    source_key: str = ""  # the spool chunk it came from: storing it twice is a no-op
 
 
 @dataclass

@@ -21,7 +21,7 @@ EXPECTED_SCHEMA = {
         ("height", "INTEGER"), ("app", "VARCHAR"), ("window", "VARCHAR"), ("image_ref", "VARCHAR"),
         ("region_left", "INTEGER"), ("region_top", "INTEGER"), ("region_right", "INTEGER"),
         ("region_bottom", "INTEGER"), ("keyframe", "BOOLEAN"), ("ocr_ms", "DOUBLE"),
-        ("ocr_failed", "BOOLEAN"),
+        ("ocr_failed", "BOOLEAN"), ("source_key", "VARCHAR"),
     ],
     "text_spans": [
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("monitor", "INTEGER"),
@@ -39,7 +39,7 @@ EXPECTED_SCHEMA = {
     "schema_migrations": [("version", "INTEGER"), ("name", "VARCHAR"), ("applied_at", "TIMESTAMP")],
     "audio_chunks": [
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
-        ("audio_ref", "VARCHAR"), ("voiced_s", "DOUBLE"),
+        ("audio_ref", "VARCHAR"), ("voiced_s", "DOUBLE"), ("source_key", "VARCHAR"),
     ],
     "transcripts": [
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
@@ -47,7 +47,7 @@ EXPECTED_SCHEMA = {
     ],
 }
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
-ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio")]
+ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -95,7 +95,7 @@ def versions(path) -> list[tuple[int, str]]:
 
 
 def test_migrate_empty_database_gives_full_schema(db_path):
-    assert Store(db_path).migrate() == [1, 2]
+    assert Store(db_path).migrate() == [v for v, _ in ALL_VERSIONS]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS
@@ -113,30 +113,32 @@ def test_migrate_twice_is_a_no_op(db_path):
 
 def test_failed_migration_rolls_back_its_changes_and_record(db_path):
     Store(db_path).migrate()
+    latest = migrations.latest_version()
+    nxt = latest + 1
 
-    def m003_half_done(con):
+    def m_half_done(con):
         con.execute("CREATE TABLE half_done (x INTEGER)")
         con.execute("INSERT INTO half_done VALUES (1)")
         raise RuntimeError("disk on fire")
 
     con = duckdb.connect(str(db_path))
     try:
-        with pytest.raises(StoreError, match=r"migration 3 \(m003_half_done\) failed.*version 2"):
-            migrations.apply(con, {**migrations.MIGRATIONS, 3: m003_half_done})
+        with pytest.raises(StoreError, match=rf"migration {nxt} \(m_half_done\) failed.*version {latest}"):
+            migrations.apply(con, {**migrations.MIGRATIONS, nxt: m_half_done})
     finally:
         con.close()
     assert versions(db_path) == ALL_VERSIONS
     assert "half_done" not in schema(db_path)
 
-    def m003_fixed(con):
+    def m_fixed(con):
         con.execute("CREATE TABLE half_done (x INTEGER)")
 
     con = duckdb.connect(str(db_path))
     try:
-        assert migrations.apply(con, {**migrations.MIGRATIONS, 3: m003_fixed}) == [3]
+        assert migrations.apply(con, {**migrations.MIGRATIONS, nxt: m_fixed}) == [nxt]
     finally:
         con.close()
-    assert versions(db_path) == [*ALL_VERSIONS, (3, "m003_fixed")]
+    assert versions(db_path) == [*ALL_VERSIONS, (nxt, "m_fixed")]
 
 
 def test_database_file_is_private(db_path):
@@ -204,11 +206,11 @@ def freeze_at_version_1(db_path) -> None:
         con.close()
 
 
-def test_a_version_1_database_upgrades_to_2_and_keeps_its_data(db_path):
+def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path):
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2]
+    assert store.migrate() == [2, 3]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS

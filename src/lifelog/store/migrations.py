@@ -175,3 +175,13 @@ def m002_audio(con: duckdb.DuckDBPyConnection) -> None:
         ALTER TABLE recordings ADD COLUMN audio_voiced_ms BIGINT DEFAULT 0;
         ALTER TABLE recordings ADD COLUMN audio_silent_ms BIGINT DEFAULT 0;
     """)
+
+
+@migration(3)
+def m003_source_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Where each frame and audio chunk came from (its spool file's name), so replaying a spool
+    file whose rows were committed just before a crash stores nothing twice."""
+    con.execute("""
+        ALTER TABLE frames ADD COLUMN source_key VARCHAR DEFAULT '';
+        ALTER TABLE audio_chunks ADD COLUMN source_key VARCHAR DEFAULT '';
+    """)

@@ -29,14 +29,15 @@ from lifelog.store.sql import (
     span_from_row,
     time_range,
     transcript_from_row,
+    utc_naive,
     where,
 )
 
 FRAME_COLUMNS = (
     'id, ts, monitor, width, height, app, "window", image_ref, '
-    "region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed"
+    "region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed, source_key"
 )
-AUDIO_CHUNK_COLUMNS = "id, t_start, t_end, source, audio_ref, voiced_s"
+AUDIO_CHUNK_COLUMNS = "id, t_start, t_end, source, audio_ref, voiced_s, source_key"
 RECORDING_COUNTERS = (
     "frames_seen", "frames_kept", "frames_skipped", "ocr_failures",
     "audio_chunks", "audio_voiced_ms", "audio_silent_ms",
@@ -91,9 +92,21 @@ class Reader:
             params,
         ).fetchall()
         return [
-            AudioChunkRecord(t_start=t0, t_end=t1, source=src, audio_ref=ref, voiced_s=voiced, id=id_)
-            for id_, t0, t1, src, ref, voiced in rows
+            AudioChunkRecord(t_start=t0, t_end=t1, source=src, audio_ref=ref, voiced_s=voiced, id=id_,
+                             source_key=key or "")
+            for id_, t0, t1, src, ref, voiced, key in rows
         ]
+
+    def screen_before(self, monitor: int, ts: datetime, width: int, height: int) -> list[FrameRecord]:
+        """The stored frames that rebuild what ``monitor`` showed just before ``ts``: its last
+        keyframe of that size and every frame after it, in time order (empty if none)."""
+        rows = self._con.execute(
+            f"SELECT {FRAME_COLUMNS} FROM frames WHERE monitor = ? AND ts < ? AND ts >= ("
+            " SELECT max(ts) FROM frames WHERE monitor = ? AND ts < ? AND keyframe AND width = ? AND height = ?"
+            ") ORDER BY ts, id",
+            [monitor, utc_naive(ts), monitor, utc_naive(ts), width, height],
+        ).fetchall()
+        return [_frame_from_row(r) for r in rows]
 
     def events_between(self, since: datetime | None, until: datetime | None) -> list[dict]:
         conds, params = time_range(since, until, "ts", "ts")
@@ -176,9 +189,9 @@ class Reader:
 
 def _frame_from_row(row: tuple) -> FrameRecord:
     (id_, ts, monitor, width, height, app, window, image_ref,
-     left, top, right, bottom, keyframe, ocr_ms, ocr_failed) = row
+     left, top, right, bottom, keyframe, ocr_ms, ocr_failed, source_key) = row
     return FrameRecord(
         ts=ts, monitor=monitor, width=width, height=height, app=app, window=window,
         image_ref=image_ref, region=(left, top, right, bottom), keyframe=keyframe,
-        ocr_ms=ocr_ms, ocr_failed=ocr_failed, id=id_,
+        ocr_ms=ocr_ms, ocr_failed=ocr_failed, id=id_, source_key=source_key or "",
     )

@@ -52,11 +52,27 @@ class Writer(Reader):
         left, top, right, bottom = frame.region
         return self._con.execute(
             "INSERT INTO frames (ts, monitor, width, height, app, \"window\", image_ref,"
-            " region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed, source_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [utc_naive(frame.ts), frame.monitor, frame.width, frame.height, frame.app, frame.window,
-             frame.image_ref, left, top, right, bottom, frame.keyframe, frame.ocr_ms, frame.ocr_failed],
+             frame.image_ref, left, top, right, bottom, frame.keyframe, frame.ocr_ms, frame.ocr_failed,
+             frame.source_key],
         ).fetchone()[0]
+
+    def stored_keys(self, table: str, keys: list[str], since: datetime, until: datetime) -> set[str]:
+        """Which of ``keys`` (spool file names) rows of ``table`` (``frames`` or
+        ``audio_chunks``) stored between ``since`` and ``until`` already carry. The time range
+        lets DuckDB skip row groups by their zonemaps, so this stays cheap as the table grows."""
+        column = {"frames": "ts", "audio_chunks": "t_start"}[table]
+        keys = [k for k in keys if k]
+        if not keys:
+            return set()
+        rows = self._con.execute(
+            f"SELECT DISTINCT source_key FROM {table} WHERE {column} BETWEEN ? AND ?"
+            " AND list_contains(from_json(?, '[\"VARCHAR\"]'), source_key)",
+            [utc_naive(since), utc_naive(until), to_json_param(keys)],
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def observe_lines(
         self, frame_id: int, ts: datetime, monitor: int, app: str, window: str, lines: list[OcrLine]
@@ -111,9 +127,10 @@ class Writer(Reader):
     def add_audio_chunk(self, chunk: AudioChunkRecord) -> int:
         """Store one stretch of voiced audio; returns its id (for its transcripts' chunk_id)."""
         return self._con.execute(
-            "INSERT INTO audio_chunks (t_start, t_end, source, audio_ref, voiced_s)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [utc_naive(chunk.t_start), utc_naive(chunk.t_end), chunk.source, chunk.audio_ref, chunk.voiced_s],
+            "INSERT INTO audio_chunks (t_start, t_end, source, audio_ref, voiced_s, source_key)"
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [utc_naive(chunk.t_start), utc_naive(chunk.t_end), chunk.source, chunk.audio_ref, chunk.voiced_s,
+             chunk.source_key],
         ).fetchone()[0]
 
     def add_transcripts(self, rows: list[Transcript]) -> int:

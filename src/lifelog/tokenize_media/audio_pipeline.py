@@ -1,7 +1,9 @@
 """Drain spooled audio chunks through VAD + Whisper into transcripts, and import recordings.
 
 Each chunk is committed in its own transaction (a chunk is seconds of ASR work, so batching
-buys nothing) and deleted from the spool only after its commit. Voiced audio that produced
+buys nothing) and deleted from the spool only after its commit; it carries its spool file's
+name as ``source_key``, so a chunk replayed after a crash between commit and deletion is not
+stored twice. Voiced audio that produced
 speech is kept as Opus for replay. An import transcribes the whole file first and writes
 everything in ONE transaction: a failure leaves nothing half-imported.
 """
@@ -106,15 +108,20 @@ class AudioPipeline:
             segments = []
         stats.asr_s += time.perf_counter() - t
         rows = transcripts_for(segments, start, source, self.engine.id)
-        ref = self.files.save(path.name, start.strftime("%Y-%m-%d"), samples) if rows else ""
+        ref = self._save_audio(path, start, samples) if rows else ""
         seconds = len(samples) / RATE
-        chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds)
+        chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds,
+                                 source_key=path.name)
         try:
             with self.store.write() as w:
-                chunk_id = w.add_audio_chunk(chunk)
-                for r in rows:
-                    r.chunk_id = chunk_id
-                w.add_transcripts(rows)
+                if w.stored_keys("audio_chunks", [path.name], chunk.t_start, chunk.t_start):
+                    log.info("audio chunk %s was stored before; not storing it again", path.name)
+                    rows = []
+                else:
+                    chunk_id = w.add_audio_chunk(chunk)
+                    for r in rows:
+                        r.chunk_id = chunk_id
+                    w.add_transcripts(rows)
         except StoreBusy as exc:
             log.warning("store busy, audio chunk %s stays in the spool: %s", path.name, exc)
             return False
@@ -124,6 +131,15 @@ class AudioPipeline:
             s.transcripts += len(rows)
             s.audio_s += seconds
         return True
+
+    def _save_audio(self, path: Path, start: datetime, samples: np.ndarray) -> str:
+        """Keep the voiced audio for replay; a file that cannot be written (disk full, a broken
+        folder) is logged and the transcript is stored without it."""
+        try:
+            return self.files.save(path.name, start.strftime("%Y-%m-%d"), samples)
+        except Exception as exc:
+            log.error("cannot keep the audio of %s (its transcript is stored): %s", path.name, exc)
+            return ""
 
     def _quarantine(self, path: Path, exc: Exception) -> None:
         bad = self.paths.audio_spool / "bad"

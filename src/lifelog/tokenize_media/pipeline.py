@@ -5,6 +5,16 @@ One process drains at a time (a lock file in the spool folder), so ``lifelog pro
 running recorder never OCR the same frame twice. A frame that fails OCR is stored, marked
 and counted; a spool file that cannot be read is moved aside to ``spool/bad``. Neither stops
 the pipeline.
+
+Exactly once. A batch the store refuses (busy) stays queued in memory and its files stay in
+the spool, where later drains skip them until a commit takes them. Every frame carries its
+spool file's name as ``source_key``, and a batch skips frames already stored under their
+key, so a crash between a commit and the deletion of its files (or any replay of a spool
+file) stores nothing twice.
+
+Whole text after a crash. A partial frame is pasted over the screen as it was. After a
+restart, the screen before the first partial frame is rebuilt from the stored frame images
+(its last keyframe and the changes after it), so text around the changed region is read whole.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from typing import Callable
 import numpy as np
 
 from lifelog import spool
-from lifelog.errors import LifelogError, StoreBusy
+from lifelog.errors import LifelogError, StoreBusy, StoreError
 from lifelog.models import FrameRecord, OcrLine, SpooledFrame
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
@@ -49,6 +59,7 @@ class _Done:
     path: Path
     record: FrameRecord
     lines: list[OcrLine] | None  # None: OCR failed, leave the monitor's spans as they were
+    shed: tuple[object, int] | None = None  # (shed_from, frames) when capture shed changes before it
 
 
 @dataclass
@@ -66,26 +77,38 @@ class Pipeline:
         self._engine = engine
         self._monitors: dict[int, _MonitorText] = {}
         self._uncommitted: list[_Done] = []
-        self._lock_fh = None
+        self._queued: set[Path] = set()  # spool files of _uncommitted: later drains skip them
+        self._lock_fd: int | None = None
         self.totals = DrainStats()
 
     # -- locking ---------------------------------------------------------------------------
     def acquire(self) -> "Pipeline":
         make_private_dir(self.paths.spool)
-        fh = open(self.paths.spool / ".drain.lock", "a+")
+        fd = os.open(self.paths.spool / ".drain.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            fh.close()
+            os.close(fd)
             raise SpoolBusy("Another lifelog process (the recorder?) is processing the spool; it will drain it.") from None
-        self._lock_fh = fh
-        spool.clean_partial(self.paths.spool)
+        self._lock_fd = fd
+        self._clean_partial()
         return self
 
     def release(self) -> None:
-        if self._lock_fh is not None:
-            self._lock_fh.close()
-            self._lock_fh = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _clean_partial(self) -> None:
+        """Temporary files a crash left mid-write: in the spools, and in the newest day folders
+        of frame images and audio (older days were finished before any crash now pending)."""
+        folders = [self.paths.spool, self.paths.audio_spool]
+        for root in (self.paths.frames, self.paths.audio):
+            if root.is_dir():
+                folders += sorted((d for d in root.iterdir() if d.is_dir()), reverse=True)[:2]
+        removed = sum(spool.clean_partial(f) for f in folders if f.is_dir())
+        if removed:
+            log.info("removed %d partial files left by an interrupted write", removed)
 
     # -- draining --------------------------------------------------------------------------
     def drain(
@@ -97,7 +120,7 @@ class Pipeline:
         on_commit: Callable[[object], None] | None = None,
     ) -> DrainStats:
         """Process every frame pending now, committing about every ``batch_seconds``."""
-        files = spool.pending(self.paths.spool)
+        files = [p for p in spool.pending(self.paths.spool) if p not in self._queued]
         stats = DrainStats()
         started = time.monotonic()
         for i, path in enumerate(files):
@@ -129,15 +152,26 @@ class Pipeline:
         for done in batch:
             done.path.unlink(missing_ok=True)
         self._uncommitted = []
+        self._queued.clear()
         if stats is not None:
             stats.new_spans += new
         self.totals.new_spans += new
         return True
 
     def _write_batch(self, w, batch: list[_Done]) -> int:
+        stored = w.stored_keys("frames", [d.record.source_key for d in batch],
+                               min(d.record.ts for d in batch), max(d.record.ts for d in batch))
+        if stored:
+            log.info("%d frames were stored before (a replayed spool file); not storing them again", len(stored))
         new = 0
         for done in batch:
             rec = done.record
+            if rec.source_key in stored:
+                continue
+            if done.shed:
+                since, count = done.shed
+                w.add_event(since, "gap", {"monitor": rec.monitor, "until": rec.ts, "reason": "ocr_behind",
+                                           "frames_shed": count})
             frame_id = w.add_frame(rec)
             if done.lines is None:
                 w.add_event(rec.ts, "ocr_failure", {"monitor": rec.monitor, "frame_id": frame_id})
@@ -150,6 +184,9 @@ class Pipeline:
     def _process(self, path: Path, stats: DrainStats) -> None:
         try:
             frame = spool.read_frame(path)
+        except FileNotFoundError:
+            log.warning("spool file %s vanished before it was read", path.name)
+            return
         except Exception as exc:
             self._quarantine(path, exc)
             stats.bad_files += 1
@@ -170,20 +207,37 @@ class Pipeline:
             ts=frame.ts, monitor=frame.monitor, width=frame.width, height=frame.height,
             app=frame.window.app, window=frame.window.title, image_ref=self._save_image(frame),
             region=frame.region, keyframe=frame.keyframe, ocr_ms=ocr_s * 1000, ocr_failed=not ok,
+            source_key=path.name,
         )
-        self._uncommitted.append(_Done(path, record, lines if ok else None))
+        shed = (frame.shed_from, frame.shed_frames) if frame.shed_from is not None else None
+        self._uncommitted.append(_Done(path, record, lines if ok else None, shed))
+        self._queued.add(path)
 
     def _composite(self, frame: SpooledFrame) -> np.ndarray:
         """The whole monitor as it looked at this frame: a keyframe replaces the canvas, a
         partial frame is pasted over it. A partial frame with no canvas (its keyframe was
-        processed by an earlier process) starts from black; only its region is read."""
+        processed by an earlier process) is pasted over the screen rebuilt from the store."""
         state = self._monitor(frame.monitor)
         size = (frame.height, frame.width, 3)
-        if frame.keyframe or state.canvas is None or state.canvas.shape != size:
+        if frame.keyframe:
             state.canvas = np.zeros(size, np.uint8)
+        elif state.canvas is None or state.canvas.shape != size:
+            state.canvas = self._stored_screen(frame)
         left, top, right, bottom = frame.region
         state.canvas[top:bottom, left:right] = frame.image
         return state.canvas.copy()
+
+    def _stored_screen(self, frame: SpooledFrame) -> np.ndarray:
+        """What the monitor showed before ``frame``, from stored frame images; black when the
+        store has no keyframe for it (then only the changed region can be read)."""
+        try:
+            with self.store.read() as r:
+                frames = r.screen_before(frame.monitor, frame.ts, frame.width, frame.height)
+            if frames:
+                return self.images.reconstruct(frames)
+        except (StoreError, OSError, ValueError) as exc:
+            log.warning("cannot rebuild monitor %d before %s from stored frames: %s", frame.monitor, frame.ts, exc)
+        return np.zeros((frame.height, frame.width, 3), np.uint8)
 
     def _ocr(self, frame: SpooledFrame, full: np.ndarray) -> tuple[list[OcrLine], bool]:
         reader = self._monitor(frame.monitor).reader
@@ -197,7 +251,7 @@ class Pipeline:
     def _save_image(self, frame: SpooledFrame) -> str:
         try:
             return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), frame.image)
-        except OSError as exc:
+        except (OSError, LifelogError) as exc:
             log.error("cannot store frame image: %s", exc)
             return ""
 
@@ -214,4 +268,7 @@ class Pipeline:
         bad = self.paths.spool / "bad"
         make_private_dir(bad)
         log.error("unreadable spool file %s moved to %s: %s", path.name, bad, exc)
-        os.replace(path, bad / path.name)
+        try:
+            os.replace(path, bad / path.name)
+        except FileNotFoundError:
+            pass
