@@ -29,6 +29,7 @@ class Settings:
     audio_source: str = "both"  # mic, system, both, none
     asr_engine: str = "faster-whisper"
     asr_model_path: str = ""  # other Whisper weights (CTranslate2 folder or .pt); "" = bundled tiny.en
+    spool_max_frames: int = 30  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
 
     @property
     def audio_sources(self) -> tuple[str, ...]:
@@ -41,6 +42,8 @@ class Settings:
             raise ConfigError(f"monitor = {self.monitor}: must be 0 (all) or a monitor number.")
         if self.audio_source not in AUDIO_SOURCES:
             raise ConfigError(f"audio_source = {self.audio_source!r}: must be one of {', '.join(AUDIO_SOURCES)}.")
+        if self.spool_max_frames < 2:
+            raise ConfigError(f"spool_max_frames = {self.spool_max_frames}: must be at least 2.")
         if self.budget < 1:
             raise ConfigError(f"budget = {self.budget}: must be positive.")
         return self

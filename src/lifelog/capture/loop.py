@@ -2,6 +2,19 @@
 
 Ticks are scheduled at ``t0 + n / fps``; a slow grab delays one tick but never shifts the
 schedule, and ticks that are already past are skipped and counted rather than bursted.
+
+A bounded spool. When OCR cannot keep up (a screen full of changing text), frames waiting in
+the spool are capped at ``spool_max_frames``: while the spool is that full, changed frames
+are *shed* (not written, counted), except one whole-screen keyframe per monitor every
+``shed_keyframe_s``; once the spool has room, the next change is spooled as a whole keyframe
+again (partial regions are only valid on top of the frame before them). Each keyframe after a
+shed stretch carries when the stretch began and how many frames were shed, and the pipeline
+records it as a ``gap`` event, so the timeline says what was not read instead of silently
+skipping it. Capture itself never waits, and a stop drains at most ``spool_max_frames``.
+
+A lost screen. When every grab has failed for ``lost_after_s`` (the X server died, the session
+ended), the loop raises ``CaptureUnavailable``; the recorder records the gap, stores what was
+captured and says so.
 """
 
 from __future__ import annotations
@@ -20,12 +33,13 @@ from lifelog import spool
 from lifelog.capture.change import ChangeDetector
 from lifelog.capture.screen import Grabber, Monitor, Shot, open_grabber, select_monitors
 from lifelog.capture.window import WindowSource, open_window_source
-from lifelog.models import Box, SpooledFrame
+from lifelog.errors import CaptureUnavailable
+from lifelog.models import Box, SpooledFrame, WindowInfo
 from lifelog.timespec import utcnow
 
 log = logging.getLogger(__name__)
 
-COUNTERS = ("ticks", "grabs", "kept", "skipped", "late_ticks", "errors")
+COUNTERS = ("ticks", "grabs", "kept", "skipped", "late_ticks", "errors", "shed")
 
 
 class StopFlag(Protocol):
@@ -40,12 +54,39 @@ class CaptureSettings:
     monitor: int | None = None  # None: every monitor
     keyframe_every_s: float = 300.0
     keyframe_fraction: float = 0.5  # a change this large is spooled as a whole frame
+    spool_max_frames: int = 30  # frames waiting for OCR beyond which changes are shed
+    shed_keyframe_s: float = 30.0  # while shedding, one whole keyframe per monitor this often
+    lost_after_s: float = 5.0  # every grab failing this long: the screen is gone
 
 
 @dataclass
 class _MonitorState:
     detector: ChangeDetector = field(default_factory=ChangeDetector)
     last_keyframe: float = float("-inf")
+    shed_from: datetime | None = None  # first change not spooled since the last kept frame
+    shed_frames: int = 0
+
+
+class SpoolBacklog:
+    """How many frames wait in the spool: counted from the folder at most once a second
+    (about 1 ms for hundreds of files), plus the frames this loop wrote since."""
+
+    def __init__(self, folder: Path, clock: Callable[[], float], every_s: float = 1.0) -> None:
+        self.folder = folder
+        self._clock = clock
+        self._every = every_s
+        self._checked = float("-inf")
+        self._count = 0
+
+    def count(self) -> int:
+        now = self._clock()
+        if now - self._checked >= self._every:
+            self._count = spool.count_pending(self.folder)
+            self._checked = now
+        return self._count
+
+    def added(self) -> None:
+        self._count += 1
 
 
 class CaptureLoop:
@@ -72,6 +113,8 @@ class CaptureLoop:
         self._state = {m.index: _MonitorState() for m in self.monitors}
         self._clock = clock
         self._wallclock = wallclock
+        self.backlog = SpoolBacklog(spool_dir, clock)
+        self._failing_since: float | None = None
 
     def run(self, stop: StopFlag, deadline: float | None = None) -> None:
         interval = 1.0 / self.settings.fps
@@ -94,12 +137,13 @@ class CaptureLoop:
         self._count("ticks")
         ts = self._wallclock()
         changed: list[tuple[Monitor, Shot, Box]] = []
+        failures: list[Exception] = []
         for mon in self.monitors:
             try:
                 shot = self.grabber.grab(mon)
             except Exception as exc:
                 self._count("errors")
-                log.warning("grab of monitor %d failed: %s", mon.index, exc)
+                failures.append(exc)
                 continue
             self._count("grabs")
             region = self._state[mon.index].detector.changed_region(shot)
@@ -107,36 +151,70 @@ class CaptureLoop:
                 self._count("skipped")
             else:
                 changed.append((mon, shot, region))
+        self._check_lost(failures)
         if not changed:
             return 0
-        window = self.windows.active()
-        for mon, shot, region in changed:
-            self._keep(ts, mon, shot, region, window)
-        return len(changed)
+        window = self._active_window()
+        shedding = self.backlog.count() >= self.settings.spool_max_frames
+        return sum(self._keep(ts, mon, shot, region, window, shedding) for mon, shot, region in changed)
 
-    def _keep(self, ts, mon: Monitor, shot: Shot, region: Box, window) -> None:
+    def _check_lost(self, failures: list[Exception]) -> None:
+        """Raise CaptureUnavailable once every grab has failed for ``lost_after_s``."""
+        if len(failures) < len(self.monitors):
+            self._failing_since = None
+            return
+        now = self._clock()
+        if self._failing_since is None:
+            self._failing_since = now
+            log.warning("screen grab failed: %s", failures[0])
+        elif now - self._failing_since >= self.settings.lost_after_s:
+            reason = str(failures[0]).strip().splitlines()[0] if str(failures[0]).strip() else type(failures[0]).__name__
+            raise CaptureUnavailable(
+                f"the screen could not be captured for {now - self._failing_since:.0f} s ({reason})")
+
+    def _active_window(self) -> WindowInfo:
+        try:
+            return self.windows.active()
+        except Exception as exc:  # the window source lost its display: frames still count
+            self._count("errors")
+            log.debug("active window unknown: %s", exc)
+            return WindowInfo()
+
+    def _keep(self, ts, mon: Monitor, shot: Shot, region: Box, window, shedding: bool) -> int:
+        """Spool one changed monitor, or shed it while the spool is full; returns frames kept."""
         state = self._state[mon.index]
         now = self._clock()
+        if shedding and now - state.last_keyframe < self.settings.shed_keyframe_s:
+            state.shed_from = state.shed_from or ts
+            state.shed_frames += 1
+            self._count("shed")
+            return 0
         area = (region[2] - region[0]) * (region[3] - region[1])
         keyframe = (
-            now - state.last_keyframe >= self.settings.keyframe_every_s
+            state.shed_from is not None
+            or now - state.last_keyframe >= self.settings.keyframe_every_s
             or area >= self.settings.keyframe_fraction * shot.width * shot.height
         )
         if keyframe:
             region = (0, 0, shot.width, shot.height)
-            state.last_keyframe = now
         frame = SpooledFrame(
             ts=ts, monitor=mon.index, width=shot.width, height=shot.height, region=region,
             keyframe=keyframe, window=window, image=crop_rgb(shot, region),
+            shed_from=state.shed_from, shed_frames=state.shed_frames,
         )
         try:
             spool.write_frame(self.spool_dir, frame)
         except OSError as exc:  # disk full, permissions: keep capturing, count it
             self._count("errors")
             log.error("cannot spool frame: %s", exc)
-            return
+            return 0
+        if keyframe:
+            state.last_keyframe = now
+        state.shed_from, state.shed_frames = None, 0
         state.detector.keep(shot)
+        self.backlog.added()
         self._count("kept")
+        return 1
 
     def _count(self, name: str, n: int = 1) -> None:
         self.counters[COUNTERS.index(name)] += n

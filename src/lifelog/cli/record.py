@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from lifelog.cli.common import Runtime, err, print_json, progress_bar
+from lifelog.errors import LifelogError, UsageError
 from lifelog.timespec import parse_duration
 
 
@@ -26,7 +27,9 @@ def record(
     """
     from lifelog.daemon.recorder import Recorder, StopSignals
 
-    seconds = parse_duration(duration).total_seconds() if duration else None
+    seconds = parse_duration(duration).total_seconds() if duration is not None else None
+    if seconds is not None and seconds <= 0:
+        raise UsageError(f"--duration {duration}: must be longer than 0s (omit it to record until Ctrl-C).")
     rt = Runtime.load(fps=fps, monitor=monitor, asr_engine=asr_engine,
                       audio_source="none" if no_audio else audio_source)
     rt.paths.ensure()
@@ -55,13 +58,17 @@ def record(
 
 
 def _install_handlers(signals) -> None:
+    from lifelog.daemon.recorder import StopNow
+
     def handle(signum, _frame):
         if signals.stop:
+            if signals.abort:
+                return  # already stopping at once
             signals.abort = True
             err.print("lifelog: stopping now; unprocessed frames stay in the spool for `lifelog process`.")
-        else:
-            signals.stop = True
-            err.print("lifelog: stopping capture, processing what was captured (Ctrl-C again to skip)...")
+            raise StopNow()  # interrupts OCR or a wait for the database where it is
+        signals.stop = True
+        err.print("lifelog: stopping capture, processing what was captured (Ctrl-C again to skip)...")
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
@@ -80,7 +87,20 @@ def _report(summary, json_out: bool) -> None:
         "audio_overflows": summary.audio.get("overflows", 0),
         "transcripts": summary.transcripts,
         "audio_problems": summary.audio_problems,
+        "frames_shed": summary.counts.get("shed", 0),
+        "aborted": summary.aborted,
+        "capture_error": summary.capture_error,
     }
+    _print_report(data, json_out)
+    if summary.capture_error:
+        raise LifelogError(
+            f"Screen capture stopped: {summary.capture_error}. Everything captured before that is stored; "
+            "the timeline records the gap. Check the display and run `lifelog record` again.")
+    if summary.aborted:
+        raise SystemExit(130)
+
+
+def _print_report(data: dict, json_out: bool) -> None:
     if json_out:
         print_json(data)
         return
@@ -88,7 +108,9 @@ def _report(summary, json_out: bool) -> None:
         f"Recorded {data['seconds']}s: {data['frames_kept']} frames kept, {data['frames_skipped']} unchanged skipped, "
         f"{data['new_text_spans']} new text spans, {data['ocr_failures']} OCR failures; "
         f"{data['audio_voiced_s']}s of speech in {data['audio_chunks']} audio chunks, {data['transcripts']} transcript segments."
-        + (f" {data['left_in_spool']} frames left in the spool: run `lifelog process`." if data["left_in_spool"] else ""),
+        + (f" {data['frames_shed']} changed frames not kept while OCR was behind (recorded as gaps)."
+           if data["frames_shed"] else "")
+        + (f" {data['left_in_spool']} files left in the spool: run `lifelog process`." if data["left_in_spool"] else ""),
         highlight=False,
     )
 

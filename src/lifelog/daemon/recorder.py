@@ -4,8 +4,14 @@ Capture runs in its own process and only writes the spool; this process drains t
 through OCR into the store. On stop (duration reached, Ctrl-C, SIGTERM) capture stops first,
 then everything captured is processed, open text spans are closed, the search index is
 refreshed and a ``record_stop`` event is written, so the database is consistent and every
-kept frame is searchable when ``run`` returns. A second interrupt during that final drain
-leaves the rest in the spool for ``lifelog process``; nothing is lost.
+kept frame is searchable when ``run`` returns. A second interrupt raises :class:`StopNow`
+wherever the work is (mid-OCR, mid-wait): the recorder stops at once and leaves the rest in
+the spool for ``lifelog process``; nothing is lost.
+
+A busy store never ends a recording: capture keeps spooling while another process holds the
+database, and every write of the recorder's own (its start, its counters, the index, its
+stop) is retried later. When the screen is lost (the X server died), the stretch is recorded
+as a gap, what was captured is stored, and ``RecordSummary.capture_error`` says why it ended.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from lifelog.capture.loop import CaptureSettings
 from lifelog.capture.process import CaptureProcess
 from lifelog.capture.screen import open_grabber, select_monitors
 from lifelog.config import Settings
-from lifelog.errors import CaptureUnavailable
+from lifelog.errors import StoreBusy
 from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store import Store
@@ -36,6 +42,14 @@ INDEX_REFRESH_S = 30.0
 FRAME_SLICE_S = 5.0  # OCR at most this long before giving transcription a turn
 ROW_REFRESH_S = 10.0  # the recording row's counters, when no batch has refreshed them
 AUDIO_CHECK_AFTER_S = 4.0  # give sound devices this long to open before warning
+
+
+ABORT_BUSY_TIMEOUT_S = 2.0  # after a second interrupt, wait this long at most for the database
+
+
+class StopNow(KeyboardInterrupt):
+    """Raised by the second interrupt's signal handler: stop at once, keep the spool. A
+    KeyboardInterrupt, so no ``except Exception`` on the way mistakes it for a failure."""
 
 
 @dataclass
@@ -58,6 +72,8 @@ class RecordSummary:
     audio: dict[str, int] = field(default_factory=dict)
     transcripts: int = 0
     audio_problems: dict[str, str] = field(default_factory=dict)
+    aborted: bool = False  # stopped at once by a second interrupt: the spool holds the rest
+    capture_error: str = ""  # why screen capture ended by itself, if it did
 
 
 class Recorder:
@@ -78,6 +94,10 @@ class Recorder:
         self._warn = warn
         self._last_index = 0.0
         self._last_row = 0.0
+        self._begun = False  # the record_start bookkeeping is committed
+        self._busy_warned = False
+        self.aborted = False
+        self.capture_error = ""
 
     def preflight(self) -> None:
         """Fail fast, in this process, when the screen cannot be captured or the ASR engine
@@ -94,28 +114,48 @@ class Recorder:
             progress: Callable[[int, int], None] | None = None) -> RecordSummary:
         """Record until ``duration_s`` passes or ``signals.stop``; call ``preflight`` first."""
         self.pipeline.acquire()
+        t0 = time.monotonic()
         try:
-            self._begin()
-            t0 = time.monotonic()
+            self._start_capture()
             deadline = t0 + duration_s if duration_s else None
-            self._record_until(lambda: signals.stop or (deadline is not None and time.monotonic() >= deadline))
+            try:
+                self._record_until(lambda: signals.stop or (deadline is not None and time.monotonic() >= deadline))
+                self._stop_capture()
+                self._drain_all(progress)
+            except StopNow:
+                self.aborted = True
+                self.store.busy_timeout = min(self.store.busy_timeout, ABORT_BUSY_TIMEOUT_S)
             self._stop_capture()
-            self.pipeline.drain(should_stop=lambda: signals.abort, progress=progress, on_commit=self._update_row)
-            self.audio.drain(should_stop=lambda: signals.abort, progress=progress)
             self._finish()
             return self._summary(time.monotonic() - t0)
         finally:
             self._stop_capture()
             self.pipeline.release()
 
-    def _begin(self) -> None:
-        self.store.migrate()
-        with self.store.write() as w:
-            w.close_spans(datetime.min)  # spans a crashed recorder left open end where last seen
-            w.add_event(self._started, "record_start", {"recording": self.id, "fps": self.settings.fps})
-            self._update_row(w)
+    # -- the recording's own rows ----------------------------------------------------------
+    def _try_write(self, fn: Callable[[object], None]) -> bool:
+        """Run ``fn(writer)`` in one transaction; False (and one warning per busy stretch) when
+        another process holds the database past the busy timeout."""
+        try:
+            with self.store.write() as w:
+                fn(w)
+        except StoreBusy as exc:
+            if not self._busy_warned:
+                self._busy_warned = True
+                self._warn(f"{exc} Recording continues; captured frames wait in the spool.")
+            return False
+        self._busy_warned = False
+        return True
+
+    def _open_timeline(self, w) -> None:
+        w.close_spans(datetime.min)  # spans a crashed recorder left open end where last seen
+        w.add_event(self._started, "record_start", {"recording": self.id, "fps": self.settings.fps})
+        self._update_row(w)
+
+    def _start_capture(self) -> None:
         cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
-                              keyframe_every_s=self.settings.keyframe_every_s)
+                              keyframe_every_s=self.settings.keyframe_every_s,
+                              spool_max_frames=self.settings.spool_max_frames)
         self._capture = CaptureProcess.start(self.paths.spool, cap)
         if self.settings.audio_sources:
             self._audio = CaptureProcess.start(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
@@ -128,9 +168,11 @@ class Recorder:
 
     def _record_until(self, done: Callable[[], bool]) -> None:
         while not done():
-            failure = self._capture.failed()
-            if failure:
-                raise CaptureUnavailable(f"Screen capture stopped: {failure}")
+            if self._capture_lost():
+                return
+            if not self._begun:  # the store was busy at the start: capture spools meanwhile
+                self._begun = self._try_write(self._open_timeline)
+                continue
             t0 = time.monotonic()
             stats = self.pipeline.drain(should_stop=lambda: done() or time.monotonic() - t0 > FRAME_SLICE_S,
                                         on_commit=self._update_row)
@@ -138,10 +180,36 @@ class Recorder:
             self._check_audio()
             self._maybe_refresh_index()
             if time.monotonic() - self._last_row >= ROW_REFRESH_S:
-                with self.store.write() as w:
-                    self._update_row(w)
+                self._try_write(self._update_row)
             if stats.frames == 0 and heard.chunks == 0:
                 time.sleep(0.2)
+
+    def _capture_lost(self) -> bool:
+        """True once screen capture ended by itself; the stretch after it is recorded as a gap."""
+        failure = self._capture.failed()
+        if not failure:
+            return False
+        self.capture_error = failure
+        self._warn(f"screen capture stopped: {failure}. Storing what was captured.")
+        now = utcnow()
+        self._write_until_done(lambda w: w.add_event(now, "gap", {"reason": "capture_failed", "error": failure}))
+        return True
+
+    def _drain_all(self, progress) -> None:
+        """Everything captured into the store, waiting out a busy store (a second interrupt
+        raises StopNow and leaves the rest in the spool)."""
+        if not self._begun:
+            self._write_until_done(self._open_timeline)
+            self._begun = True
+        self.pipeline.drain(progress=progress, on_commit=self._update_row)
+        while not self.pipeline.commit(on_commit=self._update_row):
+            pass  # each try waited the busy timeout
+        while self.audio.pending():  # each pass stores or sets aside chunks, or waited out a busy store
+            self.audio.drain(progress=progress)
+
+    def _write_until_done(self, fn: Callable[[object], None]) -> None:
+        while not self._try_write(fn):
+            pass  # each try waited the busy timeout; a second interrupt raises StopNow
 
     def _check_audio(self) -> None:
         """One warning, once, for sources that could not be opened; screen capture goes on."""
@@ -154,11 +222,22 @@ class Recorder:
             self._warn(f"audio not recorded ({detail}). Screen recording continues; see `lifelog doctor`.")
 
     def _finish(self) -> None:
+        """Close the recording's spans and write ``record_stop``. After a second interrupt this
+        is one quick try (the uncommitted batch too); otherwise it waits out a busy store."""
         ended = utcnow()
-        with self.store.write() as w:
+
+        def close(w) -> None:
+            if not self._begun:
+                self._open_timeline(w)
             w.close_spans(ended)
-            w.add_event(ended, "record_stop", {"recording": self.id})
+            w.add_event(ended, "record_stop", {"recording": self.id, "aborted": self.aborted})
             self._update_row(w, ended)
+
+        if self.aborted:
+            if self.pipeline.commit(on_commit=self._update_row):
+                self._try_write(close)
+            return
+        self._write_until_done(close)
         self._maybe_refresh_index(force=True)
 
     def _maybe_refresh_index(self, force: bool = False) -> None:
@@ -166,13 +245,16 @@ class Recorder:
         rebuild holds the write lock (12 s at 1M spans). Newer spans are searchable anyway."""
         if not force and time.monotonic() - self._last_index < INDEX_REFRESH_S:
             return
-        with self.store.write() as w:
+
+        def refresh(w) -> None:
             stats = w.stats()
             w.refresh_search_index(
                 min_new_spans=1 if force else max(1000, stats.text_spans // 20),
                 min_new_transcripts=1 if force else max(100, stats.transcripts // 20),
             )
-        self._last_index = time.monotonic()
+
+        if self._try_write(refresh):
+            self._last_index = time.monotonic()
 
     def _update_row(self, w, ended=None) -> None:
         self._last_row = time.monotonic()
@@ -197,4 +279,5 @@ class Recorder:
             audio=self._audio.counts() if self._audio else {},
             transcripts=self.audio.totals.transcripts,
             audio_problems=self._audio.source_problems() if self._audio else {},
+            aborted=self.aborted, capture_error=self.capture_error,
         )
