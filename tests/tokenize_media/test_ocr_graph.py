@@ -53,7 +53,10 @@ def test_recogniser_outputs_match_on_real_line_crops(rec_sessions):
             x = rec_input(crop(page.image, box), 48)[None]
             a, b = shipped.run(None, {"x": x})[0], fused.run(None, {"x": x})[0]
             worst = max(worst, float(np.abs(a - b).max()))
-            assert (a.argmax(-1) == b.argmax(-1)).all()
+            differs = a.argmax(-1) != b.argmax(-1)
+            if differs.any():  # only a near-tie between the top two classes may flip (other CPUs)
+                top2 = np.sort(a, axis=-1)[..., -2:]
+                assert (top2[..., 1] - top2[..., 0])[differs].max() < 4e-3
             steps += a.shape[1]
     assert steps > 2000
     assert worst < 2e-3, worst  # probabilities; measured 2.6e-4

@@ -81,7 +81,9 @@ class Store:
                 con.close()
             return
         with self._connection(read_only=True) as con:
-            if self._schema_ready or self._schema_current(con):
+            with _wrap_errors(self.db_path):
+                current = self._schema_ready or self._schema_current(con)
+            if current:
                 with _wrap_errors(self.db_path):
                     yield Reader(con, self.db_path)
                 return
@@ -92,7 +94,7 @@ class Store:
     def _db_exists(self) -> bool:
         try:
             return self.db_path.stat().st_size > 0
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return False
 
     def _schema_current(self, con: duckdb.DuckDBPyConnection) -> bool:
