@@ -16,6 +16,7 @@ import pytest
 from lifelog import spool
 from lifelog.models import SpooledFrame, WindowInfo
 from lifelog.paths import Paths
+from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.tokenize_media.pipeline import Pipeline
@@ -162,3 +163,6 @@ def test_frames_shed_by_capture_become_a_gap_in_the_timeline(setup):
     (gap,) = [e for e in events if e["kind"] == "gap"]
     assert gap["ts"] == T0 + timedelta(seconds=3)
     assert gap["detail"]["frames_shed"] == 57 and gap["detail"]["reason"] == "ocr_behind"
+    with store.read() as r:
+        window = build_context(r, since=None, until=None, budget=8000, fmt="markdown", tokenizer="o200k")
+    assert "gap in capture until 10:00:40: 57 screen changes not read" in window.text

@@ -64,14 +64,28 @@ def transcript_blocks(transcripts: list[Transcript], since: datetime | None = No
 
 
 def event_blocks(events: list[dict]) -> list[Block]:
-    """Recording starts and stops, so a window never pretends a silent hour was empty."""
+    """Recording starts and stops and gaps, so a window never pretends a silent hour was empty."""
     labels = {"record_start": "recording started", "record_stop": "recording stopped", "gap": "gap in capture",
               "import": "imported recording starts"}
     return [
-        Block(e["ts"], 0, "", "", [labels[e["kind"]]], kind="event")
+        Block(e["ts"], 0, "", "", [labels[e["kind"]] + _gap_detail(e)], kind="event")
         for e in events
         if e["kind"] in labels
     ]
+
+
+def _gap_detail(event: dict) -> str:
+    """Why capture has a gap, from the event's detail (empty for other events)."""
+    detail = event.get("detail") or {}
+    if event["kind"] != "gap":
+        return ""
+    if detail.get("reason") == "ocr_behind":
+        until = str(detail.get("until", ""))[11:19]
+        return (f" until {until}: {detail.get('frames_shed', 0)} screen changes not read "
+                "(text recognition was behind)")
+    if detail.get("reason") == "capture_failed":
+        return f": screen capture stopped ({detail.get('error', 'unknown error')})"
+    return ""
 
 
 def merge_chronological(*streams: list[Block]) -> list[Block]:
