@@ -201,3 +201,35 @@ def test_a_zero_duration_is_refused(home):
     proc = lifelog("record", "--duration", "0s", env={**os.environ, "LIFELOG_HOME": str(home)}, check=False)
     assert proc.returncode == 2 and "must be longer than 0s" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_process_with_a_busy_database_says_so_and_keeps_the_spool(home):
+    from datetime import datetime
+
+    import numpy as np
+
+    from lifelog.models import SpooledFrame, WindowInfo
+    from lifelog.paths import Paths
+    from tests.tokenize_media.test_ocr_pages import text_page
+
+    paths = Paths(home).ensure()
+    Store(paths.db).migrate()
+    page = text_page().image
+    spool.write_frame(paths.spool, SpooledFrame(datetime(2026, 11, 24, 10), 1, page.shape[1], page.shape[0],
+                                                (0, 0, page.shape[1], page.shape[0]), True,
+                                                WindowInfo("XTerm", "notes"), np.ascontiguousarray(page)))
+    env = {**os.environ, "LIFELOG_HOME": str(home), "LIFELOG_BUSY_TIMEOUT_S": "1"}
+    holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(paths.db), "60"],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        proc = lifelog("process", env=env, check=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "stayed busy; 1 processed frames stay in the spool" in proc.stderr
+    assert len(spool.pending(paths.spool)) == 1
+    assert lifelog_json("process", env=env)["frames"] == 1
+    frames, spans, _ = _stored(home)
+    assert len(frames) == 1 and any("4821" in s.text for s in spans)

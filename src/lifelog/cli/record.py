@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from lifelog.cli.common import Runtime, err, print_json, progress_bar
-from lifelog.errors import LifelogError, UsageError
+from lifelog.errors import LifelogError, StoreBusy, UsageError
 from lifelog.timespec import parse_duration
 
 
@@ -125,8 +125,7 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
 
     rt = Runtime.load()
     rt.paths.ensure()
-    store = rt.store()
-    store.migrate()
+    store = rt.store()  # migrated by its first write: OCR need not wait for a busy database
     pipeline = Pipeline(store, rt.paths, ocr_engine=rt.settings.ocr_engine).acquire()
     audio = AudioPipeline(store, rt.paths, engine_id=rt.settings.asr_engine,
                           model_path=rt.settings.asr_model_path or None)
@@ -134,11 +133,17 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
         with progress_bar("Processing frames") as bar:
             task = bar.add_task("ocr", total=None)
             stats = pipeline.drain(progress=lambda d, t: bar.update(task, completed=d, total=t))
+        if not pipeline.commit():
+            raise StoreBusy(f"The lifelog database stayed busy; {pipeline.waiting} processed frames stay in the "
+                            "spool. Run `lifelog process` again once the other process is done.")
         heard = None
         if audio.pending():
             with progress_bar("Transcribing audio") as bar:
                 task = bar.add_task("asr", total=None)
                 heard = audio.drain(progress=lambda d, t: bar.update(task, completed=d, total=t))
+            if audio.pending():
+                raise StoreBusy(f"The lifelog database stayed busy; {len(audio.pending())} audio chunks stay in "
+                                "the spool. Run `lifelog process` again once the other process is done.")
         with store.write() as w:
             w.refresh_search_index()
     finally:

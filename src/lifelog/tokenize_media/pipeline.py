@@ -135,6 +135,11 @@ class Pipeline:
         self.commit(stats, on_commit)
         return stats
 
+    @property
+    def waiting(self) -> int:
+        """Frames processed but not yet committed (the store was busy)."""
+        return len(self._uncommitted)
+
     def commit(self, stats: DrainStats | None = None, on_commit=None) -> bool:
         """Write the processed frames in one transaction, then delete their spool files.
         If the store stays busy the batch is kept and retried on the next call."""
