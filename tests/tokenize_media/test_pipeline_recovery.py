@@ -166,3 +166,15 @@ def test_frames_shed_by_capture_become_a_gap_in_the_timeline(setup):
     with store.read() as r:
         window = build_context(r, since=None, until=None, budget=8000, fmt="markdown", tokenizer="o200k")
     assert "gap in capture until 10:00:40: 57 screen changes not read" in window.text
+
+
+def test_partial_files_left_by_a_crash_are_removed_everywhere_lifelog_writes(setup):
+    paths, store = setup
+    leftovers = [paths.spool / ".a.png.tmp", paths.audio_spool / ".b.wav.tmp",
+                 paths.frames / "2026-11-24" / ".c.webp.tmp", paths.audio / "2026-11-24" / ".d.ogg.tmp"]
+    keep = paths.frames / "2026-11-24" / "c.webp"
+    for f in [*leftovers, keep]:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"half a file")
+    Pipeline(store, paths, engine=get_engine()).acquire().release()
+    assert [f for f in leftovers if f.exists()] == [] and keep.exists()
