@@ -77,7 +77,6 @@ class Pipeline:
         self._engine = engine
         self._monitors: dict[int, _MonitorText] = {}
         self._uncommitted: list[_Done] = []
-        self._queued: set[Path] = set()  # spool files of _uncommitted: later drains skip them
         self._lock_fd: int | None = None
         self.totals = DrainStats()
 
@@ -120,7 +119,8 @@ class Pipeline:
         on_commit: Callable[[object], None] | None = None,
     ) -> DrainStats:
         """Process every frame pending now, committing about every ``batch_seconds``."""
-        files = [p for p in spool.pending(self.paths.spool) if p not in self._queued]
+        waiting = {done.path for done in self._uncommitted}  # processed, kept for the next commit
+        files = [p for p in spool.pending(self.paths.spool) if p not in waiting]
         stats = DrainStats()
         started = time.monotonic()
         for i, path in enumerate(files):
@@ -157,7 +157,6 @@ class Pipeline:
         for done in batch:
             done.path.unlink(missing_ok=True)
         self._uncommitted = []
-        self._queued.clear()
         if stats is not None:
             stats.new_spans += new
         self.totals.new_spans += new
@@ -216,7 +215,6 @@ class Pipeline:
         )
         shed = (frame.shed_from, frame.shed_frames) if frame.shed_from is not None else None
         self._uncommitted.append(_Done(path, record, lines if ok else None, shed))
-        self._queued.add(path)
 
     def _composite(self, frame: SpooledFrame) -> np.ndarray:
         """The whole monitor as it looked at this frame: a keyframe replaces the canvas, a
