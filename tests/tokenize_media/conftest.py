@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lifelog.paths import Paths
+from lifelog.store import Store
 from lifelog.tokenize_media.asr import asr_ids, get_asr
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from tests.tokenize_media.test_asr_speech import SHORT, asr_require, have_espeak, place, speech_samples
@@ -36,3 +38,12 @@ def asr_engine(request, asr_home):
     """Every registered engine on this machine's best device, loaded once per session."""
     asr_require(request.param)
     return get_asr(request.param)
+
+
+@pytest.fixture
+def pipeline_home(tmp_path):
+    """``(paths, store)``: a fresh LIFELOG_HOME with its folders and a migrated database."""
+    paths = Paths(tmp_path / "home").ensure()
+    store = Store(paths.db)
+    store.migrate()
+    return paths, store

@@ -6,12 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-import pytest
 
 from lifelog import spool
 from lifelog.models import SpooledFrame, WindowInfo
-from lifelog.paths import Paths
-from lifelog.store import Store
 from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.tokenize_media.pipeline import Pipeline
@@ -27,16 +24,8 @@ def _spool(paths, ts, page, region, keyframe):
     return spool.write_frame(paths.spool, frame)
 
 
-@pytest.fixture
-def setup(tmp_path):
-    paths = Paths(tmp_path / "home").ensure()
-    store = Store(paths.db)
-    store.migrate()
-    return paths, store
-
-
-def test_frames_spans_and_rebuildable_images(setup):
-    paths, store = setup
+def test_frames_spans_and_rebuildable_images(pipeline_home):
+    paths, store = pipeline_home
     page = render(PROSE).image
     edited = page.copy()
     edited[900:1000, :] = 255  # the last lines erased
@@ -68,8 +57,8 @@ class _BrokenEngine:
     read_lines = recognize = detect
 
 
-def test_ocr_failure_is_counted_and_unreadable_files_set_aside(setup):
-    paths, store = setup
+def test_ocr_failure_is_counted_and_unreadable_files_set_aside(pipeline_home):
+    paths, store = pipeline_home
     page = render(PROSE).image
     _spool(paths, T0, page, (0, 0, page.shape[1], page.shape[0]), True)
     (paths.spool / "20261124T100001000000-m01.png").write_bytes(b"not a png")

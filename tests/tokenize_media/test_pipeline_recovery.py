@@ -11,11 +11,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lifelog import spool
 from lifelog.models import SpooledFrame, WindowInfo
-from lifelog.paths import Paths
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
@@ -46,14 +44,6 @@ def _rows(store):
         return r.frames_between(None, None), r.spans_between(None, None), r.events_between(None, None)
 
 
-@pytest.fixture
-def setup(tmp_path):
-    paths = Paths(tmp_path / "home").ensure()
-    store = Store(paths.db)
-    store.migrate()
-    return paths, store
-
-
 def _pages():
     lines = PROSE[:12]
     first = render(lines).image
@@ -62,10 +52,10 @@ def _pages():
     return first, second
 
 
-def test_a_spool_replayed_after_commit_is_stored_once(setup, tmp_path):
+def test_a_spool_replayed_after_commit_is_stored_once(pipeline_home, tmp_path):
     """A kill between a batch's commit and the deletion of its files leaves them in the spool:
     the next drain must find them stored and add nothing."""
-    paths, store = setup
+    paths, store = pipeline_home
     first, second = _pages()
     _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     _spool(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
@@ -83,10 +73,10 @@ def test_a_spool_replayed_after_commit_is_stored_once(setup, tmp_path):
     assert [(s.text, s.t_start) for s in spans2] == [(s.text, s.t_start) for s in spans]
 
 
-def test_a_busy_store_keeps_the_batch_and_stores_it_once(setup):
+def test_a_busy_store_keeps_the_batch_and_stores_it_once(pipeline_home):
     """While another process holds the database, processed frames wait (their files stay in
     the spool and are not processed again); once it lets go, each frame is stored once."""
-    paths, store = setup
+    paths, store = pipeline_home
     first, second = _pages()
     _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     _spool(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
@@ -112,11 +102,11 @@ def test_a_busy_store_keeps_the_batch_and_stores_it_once(setup):
     assert sum("ticket 119" in s.text for s in spans) == 1
 
 
-def test_partial_frames_after_a_restart_are_read_whole(setup):
+def test_partial_frames_after_a_restart_are_read_whole(pipeline_home):
     """After a crash the spool can hold partial frames whose keyframe was stored by the
     process that died: the new process rebuilds the screen from stored frames, so a line that
     only partly changed comes back whole, and unchanged lines are still on screen."""
-    paths, store = setup
+    paths, store = pipeline_home
     first, second = _pages()
     _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     _spool(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
@@ -136,8 +126,8 @@ def test_partial_frames_after_a_restart_are_read_whole(setup):
     assert any(PROSE[0][:30] in t for t in at_t2), "unchanged lines must still be seen"
 
 
-def test_a_spool_file_whose_region_disagrees_with_its_image_is_set_aside(setup):
-    paths, store = setup
+def test_a_spool_file_whose_region_disagrees_with_its_image_is_set_aside(pipeline_home):
+    paths, store = pipeline_home
     first, _ = _pages()
     _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     liar = SpooledFrame(T0 + timedelta(seconds=1), 1, WIDTH, first.shape[0], (0, 0, 500, 500), False,
@@ -151,8 +141,8 @@ def test_a_spool_file_whose_region_disagrees_with_its_image_is_set_aside(setup):
     assert spool.pending(paths.spool) == [] and len(list((paths.spool / "bad").iterdir())) == 2
 
 
-def test_frames_shed_by_capture_become_a_gap_in_the_timeline(setup):
-    paths, store = setup
+def test_frames_shed_by_capture_become_a_gap_in_the_timeline(pipeline_home):
+    paths, store = pipeline_home
     first, second = _pages()
     _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     _spool(paths, T0 + timedelta(seconds=40), second, (0, 0, WIDTH, second.shape[0]), True,
@@ -168,8 +158,8 @@ def test_frames_shed_by_capture_become_a_gap_in_the_timeline(setup):
     assert "gap in capture until 10:00:40: 57 screen changes not read" in window.text
 
 
-def test_partial_files_left_by_a_crash_are_removed_everywhere_lifelog_writes(setup):
-    paths, store = setup
+def test_partial_files_left_by_a_crash_are_removed_everywhere_lifelog_writes(pipeline_home):
+    paths, store = pipeline_home
     leftovers = [paths.spool / ".a.png.tmp", paths.audio_spool / ".b.wav.tmp",
                  paths.frames / "2026-11-24" / ".c.webp.tmp", paths.audio / "2026-11-24" / ".d.ogg.tmp"]
     keep = paths.frames / "2026-11-24" / "c.webp"
