@@ -29,7 +29,7 @@ class Settings:
     audio_source: str = "both"  # mic, system, both, none
     asr_engine: str = "faster-whisper"
     asr_model_path: str = ""  # other Whisper weights (CTranslate2 folder or .pt); "" = bundled tiny.en
-    spool_max_frames: int = 30  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
+    spool_max_frames: int = 20  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
 
     @property
     def audio_sources(self) -> tuple[str, ...]:

@@ -4,10 +4,10 @@ Ticks are scheduled at ``t0 + n / fps``; a slow grab delays one tick but never s
 schedule, and ticks that are already past are skipped and counted rather than bursted.
 
 A bounded spool. When OCR cannot keep up (a screen full of changing text), frames waiting in
-the spool are capped at ``spool_max_frames``: while the spool is that full, changed frames
-are *shed* (not written, counted), except one whole-screen keyframe per monitor every
-``shed_keyframe_s``; once the spool has room, the next change is spooled as a whole keyframe
-again (partial regions are only valid on top of the frame before them). Each keyframe after a
+the spool are capped at ``spool_max_frames``: once the spool is that full, and until it has
+drained to half of that, changed frames are *shed* (not written, counted), except one
+whole-screen keyframe per monitor every ``shed_keyframe_s``; then the next change is spooled
+as a whole keyframe again (partial regions are only valid on top of the frame before them). Each keyframe after a
 shed stretch carries when the stretch began and how many frames were shed, and the pipeline
 records it as a ``gap`` event, so the timeline says what was not read instead of silently
 skipping it. Capture itself never waits, and a stop drains at most ``spool_max_frames``.
@@ -54,7 +54,7 @@ class CaptureSettings:
     monitor: int | None = None  # None: every monitor
     keyframe_every_s: float = 300.0
     keyframe_fraction: float = 0.5  # a change this large is spooled as a whole frame
-    spool_max_frames: int = 30  # frames waiting for OCR beyond which changes are shed
+    spool_max_frames: int = 20  # frames waiting for OCR beyond which changes are shed
     shed_keyframe_s: float = 30.0  # while shedding, one whole keyframe per monitor this often
     lost_after_s: float = 5.0  # every grab failing this long: the screen is gone
 
@@ -115,6 +115,7 @@ class CaptureLoop:
         self._wallclock = wallclock
         self.backlog = SpoolBacklog(spool_dir, clock)
         self._failing_since: float | None = None
+        self._shed = False  # shedding: the spool filled up and has not drained to half yet
 
     def run(self, stop: StopFlag, deadline: float | None = None) -> None:
         interval = 1.0 / self.settings.fps
@@ -155,8 +156,16 @@ class CaptureLoop:
         if not changed:
             return 0
         window = self._active_window()
-        shedding = self.backlog.count() >= self.settings.spool_max_frames
+        shedding = self._shedding()
         return sum(self._keep(ts, mon, shot, region, window, shedding) for mon, shot, region in changed)
+
+    def _shedding(self) -> bool:
+        """Whether the spool is full: from ``spool_max_frames`` waiting until half of that is
+        left (hysteresis, so a spool at the limit does not alternate one frame in, one out)."""
+        backlog = self.backlog.count()
+        limit = self.settings.spool_max_frames
+        self._shed = backlog > limit // 2 if self._shed else backlog >= limit
+        return self._shed
 
     def _check_lost(self, failures: list[Exception]) -> None:
         """Raise CaptureUnavailable once every grab has failed for ``lost_after_s``."""

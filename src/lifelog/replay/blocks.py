@@ -80,8 +80,8 @@ def _gap_detail(event: dict) -> str:
     if event["kind"] != "gap":
         return ""
     if detail.get("reason") == "ocr_behind":
-        until = str(detail.get("until", ""))[11:19]
-        return (f" until {until}: {detail.get('frames_shed', 0)} screen changes not read "
+        until, shed = str(detail.get("until", ""))[11:19], detail.get("frames_shed", 0)
+        return (f" until {until}: {shed} screen change{'' if shed == 1 else 's'} not read "
                 "(text recognition was behind)")
     if detail.get("reason") == "capture_failed":
         return f": screen capture stopped ({detail.get('error', 'unknown error')})"
