@@ -1,11 +1,13 @@
 """Speech recognition speed and accuracy: every ASR engine side by side on ~30 s of espeak-ng speech.
 
-    .venv/bin/python bench/asr_rtf.py [--runs 5] [--all]
+    .venv/bin/python bench/asr_rtf.py [--runs 5] [--all] [--device cpu|cuda]
 
 Real-time factor (RTF) = processing seconds / audio seconds, the median of ``--runs`` timed
 runs after one warm-up. Word accuracy = 1 - WER against the text that was spoken;
 agreement = 1 - WER against the reference engine (openai-whisper). Goals on CPU:
 faster-whisper RTF <= 0.1, openai-whisper RTF <= 0.3. Prints a Markdown table.
+``--device cuda`` runs every engine on the GPU (faster-whisper's default there is float16;
+openai-whisper then needs a CUDA build of torch).
 """
 
 from __future__ import annotations
@@ -67,18 +69,25 @@ def timed(fn, audio, runs: int) -> tuple[list[float], object]:
     return times, result
 
 
-def variants(everything: bool):
-    """(label, engine id for the goal, factory) for each configuration measured."""
-    slow = [("openai-whisper float32 beam 5", "openai-whisper", lambda: OpenAIWhisperEngine(device="cpu", beam_size=5))]
+def variants(everything: bool, device: str = "cpu"):
+    """(label, engine id for the goal, factory) for each configuration measured on ``device``."""
+    default = "float16" if device == "cuda" else "int8"  # FasterWhisperEngine's own choice per device
+    slow = [
+        ("openai-whisper float32 beam 5", "openai-whisper", lambda: OpenAIWhisperEngine(device=device, beam_size=5))
+    ]
     return [
-        ("faster-whisper int8 beam 5 (default)", "faster-whisper", lambda: get_asr("faster-whisper", device="cpu")),
-        ("faster-whisper int8 greedy", "faster-whisper", lambda: FasterWhisperEngine(device="cpu", beam_size=1)),
+        (
+            f"faster-whisper {default} beam 5 (default)",
+            "faster-whisper",
+            lambda: get_asr("faster-whisper", device=device),
+        ),
+        (f"faster-whisper {default} greedy", "faster-whisper", lambda: FasterWhisperEngine(device=device, beam_size=1)),
         (
             "faster-whisper float32 greedy",
             "faster-whisper",
-            lambda: FasterWhisperEngine(device="cpu", compute_type="float32", beam_size=1),
+            lambda: FasterWhisperEngine(device=device, compute_type="float32", beam_size=1),
         ),
-        ("openai-whisper float32 greedy (default)", "openai-whisper", lambda: get_asr("openai-whisper", device="cpu")),
+        ("openai-whisper float32 greedy (default)", "openai-whisper", lambda: get_asr("openai-whisper", device=device)),
     ] + (slow if everything else [])
 
 
@@ -109,8 +118,9 @@ def bench(args, work: Path) -> None:
     print(f"audio: {seconds:.1f} s of espeak-ng speech, {len(normalise(text))} words; {os.cpu_count()} CPUs")
     print(cuda_report())
     print(f"load average before: {os.getloadavg()[0]:.1f}")
-    rows = [measure(*variant, audio, text, args.runs) for variant in variants(args.all)]
-    pipeline = get_asr("faster-whisper", device="cpu")
+    print(f"device: {args.device}")
+    rows = [measure(*variant, audio, text, args.runs) for variant in variants(args.all, args.device)]
+    pipeline = get_asr("faster-whisper", device=args.device)
     label = "faster-whisper default + VAD + hygiene"
     rows.append(
         measure(label, "faster-whisper", lambda: lambda a: transcribe_speech(pipeline, a), audio, text, args.runs)
@@ -124,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--all", action="store_true", help="also time openai-whisper with beam search (slow)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where every engine runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
         os.environ.setdefault("LIFELOG_HOME", str(Path(tmp) / "home"))  # the converted checkpoint goes here

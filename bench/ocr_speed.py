@@ -1,6 +1,6 @@
 """OCR speed and word recall, side by side: raw RapidOCR vs lifelog's ppocr-v4 engine and ScreenReader.
 
-    .venv/bin/python bench/ocr_speed.py [--runs 5]
+    .venv/bin/python bench/ocr_speed.py [--runs 5] [--provider auto|cpu|cuda]
 
 Pages are rendered with PIL (the same pages the tests use). Prints a Markdown table of
 medians over ``--runs`` runs; CPU seconds are this process's user+system time per run, which
@@ -30,6 +30,31 @@ from tests.tokenize_media.test_ocr_pages import (  # noqa: E402
     text_page,
     word_scores,
 )
+
+
+def use_provider(choice: str) -> None:
+    """Pin the ONNX Runtime provider of every ppocr-v4 engine created after this call.
+
+    "auto" keeps lifelog's choice (CUDA first when the onnxruntime build offers it). "cpu"
+    runs on the CPU even under onnxruntime-gpu, so one environment can time both; it replaces
+    ``providers()`` where ``onnx.open_session`` and ``ppocr.default_workers`` look it up, so
+    the CPU gets its usual parallel recognition workers too. "cuda" changes nothing here:
+    ``check_provider`` then refuses an engine that fell back to the CPU.
+    """
+    if choice != "cpu":
+        return
+    from lifelog.tokenize_media.ocr import onnx, ppocr
+
+    onnx.providers = ppocr.providers = lambda: [onnx.CPU]
+
+
+def check_provider(choice: str, engine) -> None:
+    """Exit with a message when ``engine`` does not run on the provider asked for."""
+    from lifelog.tokenize_media.ocr.onnx import CPU, CUDA
+
+    wanted = {"cpu": CPU, "cuda": CUDA}.get(choice)
+    if wanted and engine.providers[0] != wanted:
+        sys.exit(f"ocr_speed: asked for {wanted}, but the OCR sessions run on {engine.providers}")
 
 
 def cpu_seconds() -> float:
@@ -143,8 +168,17 @@ def row(name: str, figures: tuple) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--provider",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="ONNX Runtime provider for lifelog's engine (auto: CUDA when onnxruntime-gpu has it); "
+        "the raw RapidOCR row always runs on the CPU",
+    )
     args = parser.parse_args()
+    use_provider(args.provider)
     engine = get_engine()
+    check_provider(args.provider, engine)
     light, dark, code = text_page(), text_page(DARK), code_page()
     load = os.getloadavg()[0]
     shipped, fused = shipped_vs_fused(args.runs, light)
