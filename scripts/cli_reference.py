@@ -30,10 +30,13 @@ def reference() -> str:
 
     import typer.main
 
-    names = sorted(typer.main.get_command(app).commands)
+    commands = typer.main.get_command(app).commands
     parts = ["```", "$ lifelog --help", help_text([]), "```"]
-    for name in names:
+    for name in sorted(commands):
         parts += ["", f"### lifelog {name}", "", "```", f"$ lifelog {name} --help", help_text([name]), "```"]
+        for sub in sorted(getattr(commands[name], "commands", {})):  # a group: each of its commands
+            parts += ["", f"#### lifelog {name} {sub}", "", "```", f"$ lifelog {name} {sub} --help",
+                      help_text([name, sub]), "```"]
     return "\n".join(parts)
 
 

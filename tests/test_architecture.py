@@ -1,4 +1,4 @@
-"""Imports point one way: shared <- store <- capture, tokenize_media <- daemon, replay <- cli.
+"""Imports point one way: shared <- store <- capture, tokenize_media <- replay <- api <- daemon <- cli.
 Capture never imports a model runtime."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ ALLOWED = {
     "store": {"shared", "store"},
     "capture": {"shared", "store", "capture"},
     "tokenize_media": {"shared", "store", "tokenize_media"},
-    "daemon": {"shared", "store", "capture", "tokenize_media", "daemon"},
     "replay": {"shared", "store", "capture", "tokenize_media", "replay"},
-    "cli": {"shared", "store", "capture", "tokenize_media", "daemon", "replay", "cli"},
+    "api": {"shared", "store", "capture", "tokenize_media", "replay", "api"},
+    "daemon": {"shared", "store", "capture", "tokenize_media", "replay", "api", "daemon"},
+    "cli": {"shared", "store", "capture", "tokenize_media", "replay", "api", "daemon", "cli"},
 }
 MODEL_RUNTIMES = {"onnxruntime", "rapidocr_onnxruntime", "faster_whisper", "whisper", "ctranslate2", "torch"}
 

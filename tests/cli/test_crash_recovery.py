@@ -151,24 +151,25 @@ def test_a_second_interrupt_stops_at_once_and_process_finishes_the_work(screen, 
     assert any(e["kind"] == "record_stop" and e["detail"].get("aborted") for e in events)
 
 
-def test_a_database_held_by_another_process_does_not_end_the_recording(screen, env, home):
+def test_a_database_held_at_start_is_waited_for(screen, env, home):
+    """The owner opens the file once; if a reader that opened it directly (no owner was
+    running then) still holds it, recording waits for it instead of failing."""
+    Store(home / "lifelog.duckdb").migrate()
+    holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(home / "lifelog.duckdb"), "4"],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    assert holder.stdout.readline().strip() == "ready"
     ticker = _xterm(env, TICKER)
     try:
-        rec = _record(env, "--no-audio", "--duration", "16s", "--json")
-        time.sleep(5)
-        holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(home / "lifelog.duckdb"), "7"],
-                                  stdout=subprocess.PIPE, text=True, env=env)
-        assert holder.stdout.readline().strip() == "ready"
-        holder.wait(timeout=60)
+        rec = _record(env, "--no-audio", "--duration", "6s", "--json")
         out, err = rec.communicate(timeout=300)
     finally:
         ticker.terminate()
+        holder.wait()
     assert rec.returncode == 0, err
     summary = json.loads(out)
-    assert summary["left_in_spool"] == 0
     frames, _, _ = _stored(home)
     _assert_once(frames, set())
-    assert len(frames) == summary["frames_kept"] > 10
+    assert len(frames) == summary["frames_kept"] >= 1
 
 
 def test_a_dead_x_server_is_a_gap_and_a_clear_error(home, tmp_path):
@@ -194,7 +195,7 @@ def test_a_dead_x_server_is_a_gap_and_a_clear_error(home, tmp_path):
     _, spans, events = _stored(home)
     assert any("4821" in s.text for s in spans)
     assert any(e["kind"] == "gap" and e["detail"]["reason"] == "capture_failed" for e in events)
-    assert "gap in capture" in lifelog("context", "--since", "10m", env=env).stdout
+    assert "· screen capture stopped:" in lifelog("context", "--since", "10m", env=env).stdout
 
 
 def test_a_zero_duration_is_refused(home):

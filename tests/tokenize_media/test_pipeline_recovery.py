@@ -155,7 +155,7 @@ def test_frames_shed_by_capture_become_a_gap_in_the_timeline(pipeline_home):
     assert gap["detail"]["frames_shed"] == 57 and gap["detail"]["reason"] == "ocr_behind"
     with store.read() as r:
         window = build_context(r, since=None, until=None, budget=8000, fmt="markdown", tokenizer="o200k")
-    assert "gap in capture until 10:00:40: 57 screen changes not read" in window.text
+    assert "[gap 10:00:03–10:00:40 · 57 screen changes not read: text recognition was behind]" in window.text
 
 
 def test_partial_files_left_by_a_crash_are_removed_everywhere_lifelog_writes(pipeline_home):

@@ -40,9 +40,10 @@ def _root(
 
 
 def _register() -> None:
-    from lifelog.cli import doctor, importing, read, record
+    from lifelog.cli import daemon, doctor, importing, read, record
 
     record.register(app)
+    daemon.register(app)
     importing.register(app)
     read.register(app)
     doctor.register(app)

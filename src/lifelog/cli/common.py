@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lifelog.config import Settings, load_settings
 from lifelog.paths import Paths
-from lifelog.store import Store
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(soft_wrap=True, highlight=False)
@@ -33,8 +32,16 @@ class Runtime:
         paths = Paths.from_env()
         return cls(paths, load_settings(paths.config_file, **flags))
 
-    def store(self) -> Store:
+    def store(self):
+        from lifelog.store import Store  # DuckDB is a 50 ms import: only commands that open the file pay it
+
         return Store(self.paths.db, busy_timeout=self.settings.busy_timeout_s)
+
+    def timeline(self):
+        """The facade: the running owner over its socket, or this process's own store."""
+        from lifelog.api import open_timeline
+
+        return open_timeline(self.paths, self.settings)
 
 
 def print_json(data) -> None:

@@ -14,7 +14,7 @@ def doctor(json_out: bool = JsonOpt) -> None:
 
     Example: lifelog doctor
     """
-    from lifelog.replay.doctor import run_checks
+    from lifelog.api.doctor import run_checks
 
     rt = Runtime.load()
     checks = run_checks(rt.paths, rt.settings)

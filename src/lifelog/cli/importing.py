@@ -24,8 +24,9 @@ def import_(
 
     Example: lifelog import meeting.wav --at 2026-11-20T14:00
     """
+    from lifelog.api.timeline import chunk_for_import
     from lifelog.tokenize_media.asr import get_asr
-    from lifelog.tokenize_media.audio_pipeline import import_recording
+    from lifelog.tokenize_media.audio_pipeline import transcribe_recording
 
     start = parse_time(at)
     for f in files:
@@ -33,15 +34,18 @@ def import_(
             raise UsageError(f"Cannot import {f}: no such file.")
     rt = Runtime.load(asr_engine=asr_engine)
     rt.paths.ensure()
-    store = rt.store()
-    store.migrate()
     engine = get_asr(rt.settings.asr_engine, model_path=rt.settings.asr_model_path or None)
     report = []
     for f in files:
         with progress_bar(f"Transcribing {f.name}") as bar:
             task = bar.add_task("asr", total=None)
-            rows, seconds = import_recording(store, f, start, engine=engine,
-                                             progress=lambda d, t: bar.update(task, completed=d, total=t))
+            rows, seconds = transcribe_recording(f, start, engine=engine,
+                                                 progress=lambda d, t: bar.update(task, completed=d, total=t))
+        timeline = rt.timeline()  # the owner, if one runs, stores it; else this process does
+        try:
+            timeline.import_transcripts(rows, chunk_for_import(start, seconds), file=f.name)
+        finally:
+            timeline.close()
         report.append({"file": str(f), "start": start.isoformat() + "Z", "seconds": round(seconds, 1),
                        "transcripts": len(rows), "words": sum(len(r.text.split()) for r in rows)})
         start += timedelta(seconds=seconds)

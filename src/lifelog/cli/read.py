@@ -25,19 +25,22 @@ def search(
 
     Example: lifelog search "invoice 4821" --since 2h
     """
-    from lifelog.replay.search import find, hit_json, hit_line
-
     if not query.strip():
         raise UsageError("Empty search query: give some words to look for.")
     start, end = parse_range(since, until)
-    rt = Runtime.load()
-    hits = find(rt.store(), query, since=start, until=end, app=app_name, limit=limit)
+    timeline = Runtime.load().timeline()
+    try:
+        hits = timeline.search(query, since=start, until=end, app=app_name, limit=limit)
+    finally:
+        timeline.close()
     if json_out:
-        print_json([hit_json(h) for h in hits])
+        print_json(hits)
         return
     if not hits:
         err.print(f"No matches for {query!r}.", highlight=False)
         raise typer.Exit(1)
+    from lifelog.replay.search import hit_line
+
     for h in hits:
         out.print(hit_line(h), markup=False)
 
@@ -54,21 +57,19 @@ def context(
 
     Example: lifelog context --since 10m --budget 8000 > window.md
     """
-    from lifelog.replay.context import build_context
-
     start, end = parse_range(since, until)
     rt = Runtime.load(budget=budget, tokenizer=model)
-    with rt.store().read() as reader:
-        window = build_context(reader, since=start, until=end, budget=rt.settings.budget,
-                               fmt=fmt, tokenizer=rt.settings.tokenizer)
+    timeline = rt.timeline()
+    try:
+        window = timeline.context(since=start, until=end, budget=rt.settings.budget, fmt=fmt,
+                                  tokenizer=rt.settings.tokenizer)
+    finally:
+        timeline.close()
     if output:
         _write_atomic(output, window.text)
     else:
         typer.echo(window.text, nl=False)
-    note = f"{window.tokens:,} tokens ({window.tokenizer}) of {window.budget:,}; {window.lines:,} lines"
-    if window.omitted:
-        note += f"; left out {window.omitted.lines:,} older lines to fit"
-    err.print(note, highlight=False)
+    err.print(window.note(), highlight=False)
 
 
 def status(json_out: bool = JsonOpt) -> None:
@@ -76,10 +77,13 @@ def status(json_out: bool = JsonOpt) -> None:
 
     Example: lifelog status --json
     """
-    from lifelog.replay.status import gather, render_lines
+    from lifelog.api.status import render_lines
 
-    rt = Runtime.load()
-    data = gather(rt.paths, rt.store())
+    timeline = Runtime.load().timeline()
+    try:
+        data = timeline.status()
+    finally:
+        timeline.close()
     if json_out:
         print_json(data)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from typing import Optional
 
@@ -25,7 +26,8 @@ def record(
 
     Example: lifelog record --duration 30m --audio-source mic
     """
-    from lifelog.daemon.recorder import Recorder, StopSignals
+    from lifelog.daemon.owner import owned_recording
+    from lifelog.daemon.recorder import StopSignals
 
     seconds = parse_duration(duration).total_seconds() if duration is not None else None
     if seconds is not None and seconds <= 0:
@@ -35,11 +37,19 @@ def record(
     rt.paths.ensure()
     signals = StopSignals()
     _install_handlers(signals)
-    recorder = Recorder(rt.paths, rt.store(), rt.settings, warn=lambda m: err.print(f"lifelog: warning: {m}"))
-    recorder.preflight()
-    audio = f"audio: {rt.settings.audio_source}" if rt.settings.audio_sources else "no audio"
-    err.print(f"Recording the screen at {rt.settings.fps:g} fps ({audio}) into {rt.paths.data}"
-              + (f" for {duration}" if duration else "") + ". Ctrl-C stops.")
+    warn = lambda m: err.print(f"lifelog: warning: {m}")  # noqa: E731
+    with owned_recording(rt.paths, rt.settings, role="record", warn=warn, signals=signals) as recorder:
+        audio = f"audio: {rt.settings.audio_source}" if rt.settings.audio_sources else "no audio"
+        err.print(f"Recording the screen at {rt.settings.fps:g} fps ({audio}) into {rt.paths.data}"
+                  + (f" for {duration}" if duration else "") + ". Ctrl-C stops.")
+        with _progress() as on_progress:
+            summary = recorder.run(seconds, progress=on_progress)
+    _report(summary, json_out)
+
+
+@contextlib.contextmanager
+def _progress():
+    """A progress bar for the final drain, shown only once there is something to drain."""
     bar = progress_bar("Processing captured frames")
     task = None
 
@@ -51,10 +61,9 @@ def record(
         bar.update(task, completed=done, total=total)
 
     try:
-        summary = recorder.run(seconds, signals, progress=on_progress)
+        yield on_progress
     finally:
         bar.stop()
-    _report(summary, json_out)
 
 
 def _install_handlers(signals) -> None:

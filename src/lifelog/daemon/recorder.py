@@ -20,13 +20,11 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Callable
 
-from lifelog.capture.audio import AudioSettings
-from lifelog.capture.loop import CaptureSettings
-from lifelog.capture.process import CaptureProcess
 from lifelog.capture.screen import open_grabber, select_monitors
+from lifelog.daemon.supervisor import Supervisor
+from lifelog.api.timeline import Controls
 from lifelog.config import Settings
 from lifelog.errors import StoreBusy
 from lifelog.paths import Paths
@@ -78,7 +76,8 @@ class RecordSummary:
 
 class Recorder:
     def __init__(self, paths: Paths, store: Store, settings: Settings, *, engine=None,
-                 warn: Callable[[str], None] = log.warning) -> None:
+                 warn: Callable[[str], None] = log.warning, daemon: bool = False,
+                 signals: StopSignals | None = None) -> None:
         self.paths = paths
         self.store = store
         self.settings = settings
@@ -87,8 +86,8 @@ class Recorder:
                                    model_path=settings.asr_model_path or None)
         self.id = uuid.uuid4().hex
         self._started = utcnow()
-        self._capture: CaptureProcess | None = None
-        self._audio: CaptureProcess | None = None
+        self.capture = Supervisor(paths, settings, retry=daemon)
+        self.signals = signals or StopSignals()  # also set by the owner's API (stop)
         self._audio_checked = False
         self._audio_started = 0.0
         self._warn = warn
@@ -97,26 +96,43 @@ class Recorder:
         self._begun = False  # the record_start bookkeeping is committed
         self._busy_warned = False
         self.aborted = False
-        self.capture_error = ""
 
-    def preflight(self) -> None:
+    @property
+    def capture_error(self) -> str:
+        return self.capture.error
+
+    def controls(self) -> Controls:
+        """What the owner's API lets other processes do to this recording."""
+        def stop() -> dict:
+            self.signals.stop = True
+            return {"stopping": True}
+
+        def info() -> dict:
+            return {"recording": self.id, "started": self._started.isoformat() + "Z", **self.capture.info(),
+                    "backlog_frames": len(pending(self.paths.spool)), "backlog_audio": len(self.audio.pending())}
+
+        return Controls(pause=self.capture.request_pause, resume=self.capture.request_resume, stop=stop, info=info)
+
+    def preflight(self, *, screen: bool = True) -> None:
         """Fail fast, in this process, when the screen cannot be captured or the ASR engine
         cannot load (a missing extra names its install command)."""
-        grabber = open_grabber()
-        try:
-            select_monitors(grabber.monitors(), self.settings.monitor or None)
-        finally:
-            grabber.close()
+        if screen:
+            grabber = open_grabber()
+            try:
+                select_monitors(grabber.monitors(), self.settings.monitor or None)
+            finally:
+                grabber.close()
         if self.settings.audio_sources:
             self.audio.engine  # noqa: B018 - load now: errors surface before recording starts
 
-    def run(self, duration_s: float | None, signals: StopSignals,
-            progress: Callable[[int, int], None] | None = None) -> RecordSummary:
-        """Record until ``duration_s`` passes or ``signals.stop``; call ``preflight`` first."""
+    def run(self, duration_s: float | None, progress: Callable[[int, int], None] | None = None) -> RecordSummary:
+        """Record until ``duration_s`` passes or ``self.signals.stop``; call ``preflight`` first."""
+        signals = self.signals
         self.pipeline.acquire()
         t0 = time.monotonic()
         try:
-            self._start_capture()
+            self.capture.start()
+            self._audio_started = time.monotonic()
             deadline = t0 + duration_s if duration_s else None
             try:
                 self._record_until(lambda: signals.stop or (deadline is not None and time.monotonic() >= deadline))
@@ -148,27 +164,21 @@ class Recorder:
         return True
 
     def _open_timeline(self, w) -> None:
-        w.close_spans(datetime.min)  # spans a crashed recorder left open end where last seen
+        down = w.close_crashed_recordings()  # spans a crashed recorder left open end where last seen
+        if down is not None:
+            w.add_event(down, "gap", {"reason": "recorder down", "until": self._started})
         w.add_event(self._started, "record_start", {"recording": self.id, "fps": self.settings.fps})
         self._update_row(w)
 
-    def _start_capture(self) -> None:
-        cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
-                              keyframe_every_s=self.settings.keyframe_every_s,
-                              spool_max_frames=self.settings.spool_max_frames)
-        self._capture = CaptureProcess.start(self.paths.spool, cap)
-        if self.settings.audio_sources:
-            self._audio = CaptureProcess.start(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
-        self._audio_started = time.monotonic()
-
     def _stop_capture(self) -> None:
-        for proc in (self._capture, self._audio):
-            if proc is not None and proc.alive():
-                proc.stop()
+        self.capture.stop()
 
     def _record_until(self, done: Callable[[], bool]) -> None:
         while not done():
-            if self._capture_lost():
+            for gap in self.capture.tick():
+                self._write_until_done(lambda w, g=gap: w.add_event(*g.event()))
+            if self.capture.error:
+                self._capture_lost()
                 return
             if not self._begun:  # the store was busy at the start: capture spools meanwhile
                 self._begun = self._try_write(self._open_timeline)
@@ -184,16 +194,13 @@ class Recorder:
             if stats.frames == 0 and heard.chunks == 0:
                 time.sleep(0.2)
 
-    def _capture_lost(self) -> bool:
-        """True once screen capture ended by itself; the stretch after it is recorded as a gap."""
-        failure = self._capture.failed()
-        if not failure:
-            return False
-        self.capture_error = failure
+    def _capture_lost(self) -> None:
+        """Screen capture ended by itself (and this recorder does not wait for the screen to
+        come back): the stretch after it is recorded as a gap."""
+        failure = self.capture.error
         self._warn(f"screen capture stopped: {failure}. Storing what was captured.")
         now = utcnow()
         self._write_until_done(lambda w: w.add_event(now, "gap", {"reason": "capture_failed", "error": failure}))
-        return True
 
     def _drain_all(self, progress) -> None:
         """Everything captured into the store, waiting out a busy store (a second interrupt
@@ -213,10 +220,11 @@ class Recorder:
 
     def _check_audio(self) -> None:
         """One warning, once, for sources that could not be opened; screen capture goes on."""
-        if self._audio is None or self._audio_checked or time.monotonic() - self._audio_started < AUDIO_CHECK_AFTER_S:
+        audio = self.capture.audio
+        if audio is None or self._audio_checked or time.monotonic() - self._audio_started < AUDIO_CHECK_AFTER_S:
             return
         self._audio_checked = True
-        problems = self._audio.source_problems()
+        problems = audio.source_problems()
         if problems:
             detail = "; ".join(f"{src}: {msg}" for src, msg in sorted(problems.items()))
             self._warn(f"audio not recorded ({detail}). Screen recording continues; see `lifelog doctor`.")
@@ -226,9 +234,13 @@ class Recorder:
         is one quick try (the uncommitted batch too); otherwise it waits out a busy store."""
         ended = utcnow()
 
+        gaps = self.capture.finish()
+
         def close(w) -> None:
             if not self._begun:
                 self._open_timeline(w)
+            for gap in gaps:
+                w.add_event(*gap.event())
             w.close_spans(ended)
             w.add_event(ended, "record_stop", {"recording": self.id, "aborted": self.aborted})
             self._update_row(w, ended)
@@ -258,8 +270,8 @@ class Recorder:
 
     def _update_row(self, w, ended=None) -> None:
         self._last_row = time.monotonic()
-        counts = self._capture.counts() if self._capture else {}
-        audio = self._audio.counts() if self._audio else {}
+        counts = self.capture.screen.counts() if self.capture.screen else {}
+        audio = self.capture.audio.counts() if self.capture.audio else {}
         w.upsert_recording({
             "id": self.id, "started": self._started, "ended": ended, "fps": self.settings.fps,
             "frames_seen": counts.get("grabs", 0), "frames_kept": counts.get("kept", 0),
@@ -272,12 +284,12 @@ class Recorder:
         totals = self.pipeline.totals
         return RecordSummary(
             recording_id=self.id, seconds=seconds,
-            counts=self._capture.counts() if self._capture else {},
+            counts=self.capture.screen.counts() if self.capture.screen else {},
             frames_processed=totals.frames, ocr_failures=totals.ocr_failures,
             new_spans=totals.new_spans,
             left_in_spool=len(pending(self.paths.spool)) + len(self.audio.pending()),
-            audio=self._audio.counts() if self._audio else {},
+            audio=self.capture.audio.counts() if self.capture.audio else {},
             transcripts=self.audio.totals.transcripts,
-            audio_problems=self._audio.source_problems() if self._audio else {},
+            audio_problems=self.capture.audio.source_problems() if self.capture.audio else {},
             aborted=self.aborted, capture_error=self.capture_error,
         )

@@ -65,27 +65,27 @@ def transcript_blocks(transcripts: list[Transcript], since: datetime | None = No
 
 def event_blocks(events: list[dict]) -> list[Block]:
     """Recording starts and stops and gaps, so a window never pretends a silent hour was empty."""
-    labels = {"record_start": "recording started", "record_stop": "recording stopped", "gap": "gap in capture",
+    labels = {"record_start": "recording started", "record_stop": "recording stopped",
               "import": "imported recording starts"}
     return [
-        Block(e["ts"], 0, "", "", [labels[e["kind"]] + _gap_detail(e)], kind="event")
+        Block(e["ts"], 0, "", "", [gap_label(e) if e["kind"] == "gap" else labels[e["kind"]]], kind="event")
         for e in events
-        if e["kind"] in labels
+        if e["kind"] in labels or e["kind"] == "gap"
     ]
 
 
-def _gap_detail(event: dict) -> str:
-    """Why capture has a gap, from the event's detail (empty for other events)."""
+def gap_label(event: dict) -> str:
+    """``[gap 10:02:00–10:31:00 · paused]``: when capture had a gap, and why."""
     detail = event.get("detail") or {}
-    if event["kind"] != "gap":
-        return ""
-    if detail.get("reason") == "ocr_behind":
-        until, shed = str(detail.get("until", ""))[11:19], detail.get("frames_shed", 0)
-        return (f" until {until}: {shed} screen change{'' if shed == 1 else 's'} not read "
-                "(text recognition was behind)")
-    if detail.get("reason") == "capture_failed":
-        return f": screen capture stopped ({detail.get('error', 'unknown error')})"
-    return ""
+    until = str(detail.get("until") or "")[11:19]
+    span = f"{event['ts']:%H:%M:%S}–{until}" if until else f"from {event['ts']:%H:%M:%S}"
+    reason = detail.get("reason", "")
+    if reason == "ocr_behind":
+        shed = detail.get("frames_shed", 0)
+        reason = f"{shed} screen change{'' if shed == 1 else 's'} not read: text recognition was behind"
+    elif reason == "capture_failed":
+        reason = f"screen capture stopped: {detail.get('error', 'unknown error')}"
+    return f"[gap {span} · {reason or 'not recorded'}]"
 
 
 def merge_chronological(*streams: list[Block]) -> list[Block]:

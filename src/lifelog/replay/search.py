@@ -22,10 +22,10 @@ def hit_json(hit: SearchHit) -> dict:
             "monitor": s.monitor, "app": s.app, "window": s.window, "text": s.text}
 
 
-def hit_line(hit: SearchHit) -> str:
-    if hit.transcript is not None:
-        t = hit.transcript
-        return f"{t.t_start:%Y-%m-%d %H:%M:%S}Z  heard [{HEARD_FROM.get(t.source, t.source)}]  {t.text}"
-    s = hit.span
-    where = " — ".join(p for p in (s.app, s.window) if p) or "unknown window"
-    return f"{s.t_start:%Y-%m-%d %H:%M:%S}Z  seen  [{where}]  {s.text}"
+def hit_line(hit: dict) -> str:
+    """One line for a person, from a hit as ``hit_json`` gives it (what the facade returns)."""
+    when = hit["start"][:19].replace("T", " ") + "Z"
+    if hit["source"] == "heard":
+        return f"{when}  heard [{HEARD_FROM.get(hit['audio'], hit['audio'])}]  {hit['text']}"
+    where = " — ".join(p for p in (hit["app"], hit["window"]) if p) or "unknown window"
+    return f"{when}  seen  [{where}]  {hit['text']}"

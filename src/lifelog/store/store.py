@@ -1,15 +1,28 @@
-"""``Store``: the one entry point other layers use to read and write the timeline."""
+"""``Store``: the one entry point other layers use to read and write the timeline.
+
+Two ways to hold the file:
+
+* **Owner** (:meth:`Store.open_owner`): the process that owns the timeline (``lifelog daemon
+  run`` or ``lifelog record``) opens the file once, read-write, and keeps that one connection
+  until :meth:`close`. Every read runs on its own cursor of it, so reads run concurrently
+  with each other and with a write (DuckDB's MVCC: a reader sees the last commit); writes
+  are serialised by a lock. Other processes cannot open the file at all then, so they ask
+  the owner over its socket (``lifelog.api``).
+* **Short-lived** (the constructor): when no owner runs, a command opens the file for one
+  read or one write transaction and closes it again (see ``store/db.py``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
-from lifelog.errors import StoreError
+from lifelog.errors import StoreBusy, StoreError
 from lifelog.store import migrations
 from lifelog.store.db import connect, connect_memory, create_private_db, process_guard
 from lifelog.store.reader import Reader
@@ -30,10 +43,44 @@ class Store:
         self.db_path = Path(db_path)
         self.busy_timeout = busy_timeout
         self._schema_ready = False
+        self._owned: duckdb.DuckDBPyConnection | None = None  # the owner's one connection
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open_owner(cls, db_path: Path, *, busy_timeout: float = 30.0) -> "Store":
+        """Open the file once and keep it: this process owns the timeline until ``close()``."""
+        store = cls(db_path, busy_timeout=busy_timeout)
+        create_private_db(store.db_path)
+        store._owned = connect(store.db_path, read_only=False, timeout=busy_timeout)
+        try:
+            store.migrate()
+            # Schema changes must not wait in the WAL: DuckDB 1.4.4 cannot replay a CREATE whose
+            # DEFAULT calls nextval() after a crash ("GetDefaultDatabase with no default
+            # database set") and the file would not open again. Rows replay fine.
+            store._owned.execute("CHECKPOINT")
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @property
+    def owned(self) -> bool:
+        return self._owned is not None
+
+    def close(self) -> None:
+        """Let go of the owner's connection (DuckDB checkpoints the WAL into the file)."""
+        con, self._owned = self._owned, None
+        if con is not None:
+            with self._write_lock:
+                try:
+                    con.close()
+                except duckdb.Error as exc:
+                    log.warning("closing %s failed: %s", self.db_path, exc)
 
     def migrate(self) -> list[int]:
         """Apply pending migrations; create the file (0600) and its folder if missing."""
-        create_private_db(self.db_path)
+        if self._owned is None:
+            create_private_db(self.db_path)
         with self._connection(read_only=False) as con:
             try:
                 applied = migrations.apply(con)
@@ -55,22 +102,38 @@ class Store:
         if not self._schema_ready:
             self.migrate()
         with self._connection(read_only=False) as con:
-            con.begin()
+            cur = con.cursor() if self._owned is not None else con  # the owner's connection stays open
             try:
-                yield Writer(con, self.db_path)
-            except BaseException as exc:
-                con.rollback()
-                if isinstance(exc, duckdb.Error):
-                    raise StoreError(f"Writing to the lifelog database {self.db_path} failed: {exc}") from exc
-                raise
-            try:
-                con.commit()
-            except duckdb.Error as exc:
-                raise StoreError(f"Committing to the lifelog database {self.db_path} failed: {exc}") from exc
+                yield from self._transaction(cur)
+            finally:
+                if cur is not con:
+                    cur.close()
+
+    def _transaction(self, con: duckdb.DuckDBPyConnection) -> Iterator[Writer]:
+        con.begin()
+        try:
+            yield Writer(con, self.db_path)
+        except BaseException as exc:
+            con.rollback()
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"Writing to the lifelog database {self.db_path} failed: {exc}") from exc
+            raise
+        try:
+            con.commit()
+        except duckdb.Error as exc:
+            raise StoreError(f"Committing to the lifelog database {self.db_path} failed: {exc}") from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:
         """A read-only view; on a home with no database yet, an empty in-memory one."""
+        if self._owned is not None:  # a cursor of its own: concurrent with other reads and the writer
+            cursor = self._owned.cursor()
+            try:
+                with _wrap_errors(self.db_path):
+                    yield Reader(cursor, self.db_path)
+            finally:
+                cursor.close()
+            return
         if not self._db_exists():
             con = connect_memory()
             try:
@@ -110,6 +173,15 @@ class Store:
 
     @contextlib.contextmanager
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._owned is not None:  # only writes come here: one at a time
+            if not self._write_lock.acquire(timeout=self.busy_timeout):
+                raise StoreBusy(f"Another write kept the lifelog database {self.db_path} busy for more "
+                                f"than {self.busy_timeout:g} s.")
+            try:
+                yield self._owned
+            finally:
+                self._write_lock.release()
+            return
         with process_guard(self.db_path, self.busy_timeout):
             con = connect(self.db_path, read_only=read_only, timeout=self.busy_timeout)
             try:

@@ -124,6 +124,21 @@ class Writer(Reader):
             self._open.clear()
         return self._con.execute(sql, params).fetchone()[0]
 
+    def close_crashed_recordings(self) -> datetime | None:
+        """After a crash: close the spans left open where they were last seen, and end each
+        recording that never ended at the last moment anything was recorded. Returns that
+        moment (where the gap while nothing recorded begins), or None if nothing had crashed."""
+        self.close_spans(datetime.min)
+        crashed = self._con.execute("SELECT count(*) FROM recordings WHERE ended IS NULL").fetchone()[0]
+        if not crashed:
+            return None
+        last = self._con.execute(
+            "SELECT greatest((SELECT max(ts) FROM frames), (SELECT max(ts) FROM events),"
+            " (SELECT max(t_end) FROM audio_chunks), (SELECT max(started) FROM recordings WHERE ended IS NULL))"
+        ).fetchone()[0]
+        self._con.execute("UPDATE recordings SET ended = ? WHERE ended IS NULL", [last])
+        return last
+
     def add_audio_chunk(self, chunk: AudioChunkRecord) -> int:
         """Store one stretch of voiced audio; returns its id (for its transcripts' chunk_id)."""
         return self._con.execute(

@@ -4,8 +4,8 @@ Each chunk is committed in its own transaction (a chunk is seconds of ASR work, 
 buys nothing) and deleted from the spool only after its commit; it carries its spool file's
 name as ``source_key``, so a chunk replayed after a crash between commit and deletion is not
 stored twice. Voiced audio that produced
-speech is kept as Opus for replay. An import transcribes the whole file first and writes
-everything in ONE transaction: a failure leaves nothing half-imported.
+speech is kept as Opus for replay. An import transcribes the whole file first; the caller
+writes everything in ONE transaction, so a failure leaves nothing half-imported.
 """
 
 from __future__ import annotations
@@ -148,10 +148,10 @@ class AudioPipeline:
         os.replace(path, bad / path.name)
 
 
-def import_recording(store: Store, path: Path, at: datetime, *, engine,
-                     progress: Callable[[int, int], None] | None = None) -> tuple[list[Transcript], float]:
-    """Transcribe an audio file recorded starting at ``at`` into the timeline, all or nothing.
-    Returns the transcripts and the recording's length in seconds."""
+def transcribe_recording(path: Path, at: datetime, *, engine,
+                         progress: Callable[[int, int], None] | None = None) -> tuple[list[Transcript], float]:
+    """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times)
+    and its length in seconds. Storing them is the caller's one transaction."""
     from lifelog.tokenize_media.asr import transcribe_speech
     from lifelog.tokenize_media.asr.audio_io import decode_audio
 
@@ -163,15 +163,7 @@ def import_recording(store: Store, path: Path, at: datetime, *, engine,
         rows += transcripts_for(segments, at + timedelta(seconds=lo), "file", engine.id)
         if progress:
             progress(i + 1, len(bounds))
-    seconds = len(audio) / RATE
-    with store.write() as w:
-        chunk_id = w.add_audio_chunk(AudioChunkRecord(at, at + timedelta(seconds=seconds), "file", "", seconds))
-        for r in rows:
-            r.chunk_id = chunk_id
-        w.add_transcripts(rows)
-        w.refresh_search_index(min_new_spans=None)  # the imported speech, ranked by BM25 at once
-        w.add_event(at, "import", {"file": path.name, "seconds": round(seconds, 1), "transcripts": len(rows)})
-    return rows, seconds
+    return rows, len(audio) / RATE
 
 
 def piece_bounds(audio: np.ndarray, max_s: float = IMPORT_PIECE_S) -> list[tuple[float, float]]:

@@ -1,4 +1,4 @@
-"""What ``lifelog status`` reports."""
+"""What ``lifelog status`` (and ``lifelog daemon status``) report."""
 
 from __future__ import annotations
 
@@ -51,4 +51,26 @@ def render_lines(d: dict) -> list[str]:
         f"Time range:    {d['first'] or '-'} … {d['last'] or '-'}",
         f"Storage:       database {mb(d['db_bytes'])}, frame images {mb(d['frame_image_bytes'])}, "
         f"audio {mb(d['audio_bytes'])}",
+        *owner_lines(d.get("owner")),
+    ]
+
+
+def owner_lines(o: dict | None) -> list[str]:
+    """The running recorder, as the owner reports it (nothing when no owner runs)."""
+    if not o:
+        return ["Recorder:      not running"]
+    if o.get("capturing"):
+        fps = o.get("fps_achieved")
+        state = "starting capture" if fps is None else f"recording at {fps} fps (target {o['fps_target']:g})"
+    else:
+        gap = o.get("gap") or {}
+        until = o.get("paused_until_s")
+        state = f"not capturing since {gap.get('since', '?')}: {gap.get('reason', '?')}" + (
+            f" (resumes in {until:.0f} s)" if until is not None else "")
+    procs = ", ".join(f"PID {p['pid']} {p['cpu_percent']}% CPU {p['rss_mb']} MB" for p in o.get("processes", []))
+    return [
+        f"Recorder:      {state}; since {o.get('started', '?')}",
+        f"Backlog:       {o.get('backlog_frames', 0)} frames, {o.get('backlog_audio', 0)} audio chunks; "
+        f"{o.get('frames_shed', 0)} changes shed, {o.get('late_ticks', 0)} late ticks",
+        f"Processes:     {procs or '-'}",
     ]

@@ -82,16 +82,22 @@ def _tokenizer(settings: Settings):
     return "ok", f"{tok.id} ({tok.encoding}), bundled offline; 'hello world' = {tok.count('hello world')} tokens"
 
 
-def _store(paths: Paths):
-    from lifelog.store import Store
+def _store(paths: Paths, settings: Settings):
+    from lifelog.api import open_timeline
 
     if not paths.db.exists():
         return "warn", f"{paths.db} does not exist yet (created by the first `lifelog record`)"
-    with Store(paths.db, busy_timeout=5).read() as r:
-        stats = r.stats()
+    timeline = open_timeline(paths, settings)
+    try:
+        stats = timeline.status()
+    finally:
+        timeline.close()
+    owner = timeline.owner
     mode = oct(os.stat(paths.data).st_mode & 0o777)
     status = "ok" if mode == "0o700" else "warn"
-    return status, f"{paths.db}: {stats.text_spans:,} text spans, {stats.db_bytes / 1e6:.1f} MB; data folder mode {mode}"
+    served = f"served by {owner['role']} PID {owner['pid']}" if owner else "no owner running, opened directly"
+    return status, (f"{paths.db}: {stats['text_spans']:,} text spans, {stats['db_bytes'] / 1e6:.1f} MB "
+                    f"({served}); data folder mode {mode}")
 
 
 def run_checks(paths: Paths, settings: Settings) -> list[dict]:
@@ -102,7 +108,7 @@ def run_checks(paths: Paths, settings: Settings) -> list[dict]:
         _check("audio", lambda: _audio(settings)),
         *[_check(f"asr {name}", lambda name=name: _asr(name, settings)) for name in _asr_ids()],
         _check("tokenizer", lambda: _tokenizer(settings)),
-        _check("store", lambda: _store(paths)),
+        _check("store", lambda: _store(paths, settings)),
     ]
 
 

@@ -1,0 +1,49 @@
+"""The owner's local API: HTTP/1.1 over a Unix domain socket, JSON in and out.
+
+Versioned: every path starts with ``/v{PROTOCOL}``, and every request carries the header
+``Lifelog-Protocol``. An owner answers a request of another version with 409 and a message
+naming both versions; ``GET /v1/health`` answers any version, so a client can say which side
+to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx status.
+
+    GET  /v1/health                 {"protocol", "version", "pid", "role", "started"}
+    GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
+    GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first
+    POST /v1/context {since, until, budget, format, tokenizer}
+                                    the window's bytes, streamed; its count in Lifelog-* headers
+    POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
+    POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop
+
+Times are ISO-8601 UTC. The socket lives in the data folder, which is 0700, and is itself
+0600: only the user can connect. There is no TCP port.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from lifelog.paths import Paths, make_private_dir
+
+PROTOCOL = 1
+HEADER = "Lifelog-Protocol"
+SOCKET_NAME = "lifelog.sock"
+OWNER_LOCK = "owner.lock"
+MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes on Linux, 103 on macOS
+
+
+def socket_path(paths: Paths) -> Path:
+    """``<data>/lifelog.sock``, or a private folder under the temp dir when that path is too
+    long for a Unix socket (a deep LIFELOG_HOME)."""
+    path = paths.data / SOCKET_NAME
+    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(os.fsencode(paths.data)).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"lifelog-{os.getuid()}-{digest}"
+    make_private_dir(folder)
+    return folder / SOCKET_NAME
+
+
+def lock_path(paths: Paths) -> Path:
+    return paths.data / OWNER_LOCK

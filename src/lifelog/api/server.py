@@ -1,0 +1,195 @@
+"""The owner's side of the socket: uvicorn serving a small Starlette app on a Unix socket.
+
+Every call is answered by the owner's :class:`LocalTimeline` in uvicorn's thread pool, each
+read on its own cursor, so reads never wait for capture, for the writer, or for each other.
+:func:`claim` makes this process the one owner (an ``flock`` on ``owner.lock``, which the
+kernel drops when the process dies): a second owner is refused with a message naming the
+first; a socket left by a dead owner is taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+
+from lifelog.api.protocol import HEADER, PROTOCOL, lock_path, socket_path
+from lifelog.api.timeline import LocalTimeline, Window
+from lifelog.errors import LifelogError
+from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.paths import Paths
+
+log = logging.getLogger(__name__)
+
+STREAM_CHUNK = 64 * 1024
+
+
+class OwnerRunning(LifelogError):
+    """Another process already owns this timeline."""
+
+
+class OwnerLock:
+    """This process owns the timeline while it holds the lock (the kernel drops it on death)."""
+
+    def __init__(self, paths: Paths, role: str) -> None:
+        self.path = lock_path(paths)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = read_owner(paths) or {}
+            os.close(self.fd)
+            raise OwnerRunning(
+                f"lifelog is already running here ({holder.get('role', 'owner')}, PID {holder.get('pid', '?')}, "
+                f"since {holder.get('started', '?')}). Stop it first (`lifelog daemon stop`, or Ctrl-C where "
+                "`lifelog record` runs).") from None
+        self.info = {"pid": os.getpid(), "role": role, "started": datetime.now().astimezone().isoformat(timespec="seconds")}
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, json.dumps(self.info).encode(), 0)
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            os.close(self.fd)  # drops the flock
+            self.fd = None
+
+
+def read_owner(paths: Paths) -> dict | None:
+    """What the owner lock file says about the owner (pid, role, started), if anything."""
+    try:
+        return json.loads(lock_path(paths).read_text() or "null")
+    except (OSError, ValueError):
+        return None
+
+
+class OwnerServer:
+    """Serves ``timeline`` on the socket from a background thread until ``stop()``."""
+
+    def __init__(self, paths: Paths, timeline: LocalTimeline, lock: OwnerLock) -> None:
+        self.paths = paths
+        self.timeline = timeline
+        self.lock = lock
+        self.socket = socket_path(paths)
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 10.0) -> "OwnerServer":
+        import uvicorn
+
+        self.socket.unlink(missing_ok=True)  # left by an owner that died: we hold the lock now
+        config = uvicorn.Config(build_app(self.timeline, self.lock.info), uds=str(self.socket),
+                                log_config=None, log_level="warning", access_log=False,
+                                lifespan="off", timeout_keep_alive=60)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="lifelog-api", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise LifelogError(f"Could not serve the lifelog socket {self.socket}; see the log.")
+            time.sleep(0.01)
+        os.chmod(self.socket, 0o600)
+        return self
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+            self.socket.unlink(missing_ok=True)
+            self._server = None
+
+
+def build_app(timeline: LocalTimeline, info: dict):
+    """The Starlette app: one route per facade call (see protocol.py)."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.middleware import Middleware
+    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.responses import JSONResponse, StreamingResponse
+    from starlette.routing import Route
+
+    async def health(request):
+        return JSONResponse({"protocol": PROTOCOL, "version": _version(), **info})
+
+    async def status(request):
+        return JSONResponse(await run_in_threadpool(timeline.status))
+
+    async def search(request):
+        q = request.query_params
+        hits = await run_in_threadpool(
+            timeline.search, q.get("q", ""), since=_time(q.get("since")), until=_time(q.get("until")),
+            app=q.get("app"), limit=int(q.get("limit", 20)))
+        return JSONResponse(hits)
+
+    async def context(request):
+        body = await request.json()
+        window: Window = await run_in_threadpool(
+            timeline.context, since=_time(body.get("since")), until=_time(body.get("until")),
+            budget=int(body["budget"]), fmt=body.get("format", "markdown"), tokenizer=body.get("tokenizer", "o200k"))
+        data = window.text.encode("utf-8")
+        chunks = (data[i:i + STREAM_CHUNK] for i in range(0, len(data), STREAM_CHUNK))
+        return StreamingResponse(chunks, media_type="text/plain; charset=utf-8",
+                                 headers={"Lifelog-Window": json.dumps(window.meta())})
+
+    async def import_(request):
+        body = await request.json()
+        chunk = AudioChunkRecord(**_times(body["chunk"], "t_start", "t_end"))
+        rows = [Transcript(**_times(r, "t_start", "t_end")) for r in body["transcripts"]]
+        n = await run_in_threadpool(timeline.import_transcripts, rows, chunk, file=body.get("file", ""))
+        return JSONResponse({"transcripts": n})
+
+    async def pause(request):
+        seconds = (await request.json()).get("seconds")
+        return JSONResponse(await run_in_threadpool(timeline.pause, None if seconds is None else float(seconds)))
+
+    async def resume(request):
+        return JSONResponse(await run_in_threadpool(timeline.resume))
+
+    async def stop(request):
+        return JSONResponse(await run_in_threadpool(timeline.stop))
+
+    async def check_version(request, call_next):
+        asked = request.headers.get(HEADER)
+        if asked is not None and asked != str(PROTOCOL) and not request.url.path.endswith("/health"):
+            return JSONResponse({"error": f"This lifelog owner speaks protocol {PROTOCOL}; the client asked for "
+                                          f"{asked}. Use the same lifelog version on both sides.", "exit_code": 2},
+                                status_code=409)
+        try:
+            return await call_next(request)
+        except LifelogError as exc:
+            return JSONResponse({"error": str(exc), "exit_code": exc.exit_code},
+                                status_code=400 if exc.exit_code == 2 else 500)
+        except (KeyError, TypeError, ValueError) as exc:
+            return JSONResponse({"error": f"Bad request: {exc}", "exit_code": 2}, status_code=400)
+
+    v = f"/v{PROTOCOL}"
+    routes = [
+        Route(f"{v}/health", health), Route(f"{v}/status", status), Route(f"{v}/search", search),
+        Route(f"{v}/context", context, methods=["POST"]), Route(f"{v}/import", import_, methods=["POST"]),
+        Route(f"{v}/pause", pause, methods=["POST"]), Route(f"{v}/resume", resume, methods=["POST"]),
+        Route(f"{v}/stop", stop, methods=["POST"]),
+        Route("/{version}/health", health),  # any version may ask who is there
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=check_version)])
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if not value else datetime.fromisoformat(value)
+
+
+def _times(d: dict, *keys: str) -> dict:
+    return {k: _time(v) if k in keys else v for k, v in d.items()}
+
+
+def _version() -> str:
+    from lifelog import __version__
+
+    return __version__

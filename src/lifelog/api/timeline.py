@@ -1,0 +1,159 @@
+"""The facade: the calls every client makes, answered locally or by the owner.
+
+:class:`LocalTimeline` answers from a :class:`~lifelog.store.Store`: the owner's own (inside
+``lifelog daemon run`` / ``lifelog record``, where the server calls it) or a short-lived one
+(a command run while no owner runs). :class:`~lifelog.api.client.RemoteTimeline` sends the
+same calls over the owner's socket. Results are plain JSON-able data, so both give the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Callable, Protocol
+
+from lifelog.config import Settings
+from lifelog.errors import LifelogError
+from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.paths import Paths
+
+if TYPE_CHECKING:  # DuckDB is a 50 ms import: a client of the owner never needs it
+    from lifelog.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class NotRunning(LifelogError):
+    """A call only an owner can answer (pause, resume, stop) and none runs."""
+
+
+@dataclass
+class Window:
+    """A context window and its exact count."""
+
+    text: str
+    tokens: int
+    budget: int
+    tokenizer: str
+    fmt: str
+    lines: int
+    omitted_lines: int = 0
+
+    def note(self) -> str:
+        note = f"{self.tokens:,} tokens ({self.tokenizer}) of {self.budget:,}; {self.lines:,} lines"
+        if self.omitted_lines:
+            note += f"; left out {self.omitted_lines:,} older lines to fit"
+        return note
+
+    def meta(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k != "text"}
+
+
+@dataclass
+class Controls:
+    """What the owner's recorder lets clients do; absent (None) where no recorder runs."""
+
+    pause: Callable[[float | None], dict]
+    resume: Callable[[], dict]
+    stop: Callable[[], dict]
+    info: Callable[[], dict]
+
+
+class Timeline(Protocol):
+    owner: dict | None  # the owner's health when calls go to one, else None
+
+    def search(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
+               app: str | None = None, limit: int = 20) -> list[dict]: ...
+
+    def context(self, *, since: datetime | None, until: datetime | None, budget: int,
+                fmt: str = "markdown", tokenizer: str = "o200k") -> Window: ...
+
+    def status(self) -> dict: ...
+
+    def import_transcripts(self, rows: list[Transcript], chunk: AudioChunkRecord, *, file: str) -> int: ...
+
+    def pause(self, seconds: float | None) -> dict: ...
+
+    def resume(self) -> dict: ...
+
+    def stop(self) -> dict: ...
+
+    def close(self) -> None: ...
+
+
+class LocalTimeline:
+    """The calls answered from a store in this process."""
+
+    owner = None
+
+    def __init__(self, paths: Paths, store: "Store", controls: Controls | None = None) -> None:
+        self.paths = paths
+        self.store = store
+        self.controls = controls
+
+    def search(self, query, *, since=None, until=None, app=None, limit=20) -> list[dict]:
+        from lifelog.replay.search import find, hit_json
+
+        return [hit_json(h) for h in find(self.store, query, since=since, until=until, app=app, limit=limit)]
+
+    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k") -> Window:
+        from lifelog.replay.context import build_context
+
+        with self.store.read() as reader:
+            w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer)
+        return Window(w.text, w.tokens, w.budget, w.tokenizer, w.fmt, w.lines,
+                      w.omitted.lines if w.omitted else 0)
+
+    def status(self) -> dict:
+        from lifelog.api.status import gather
+
+        data = gather(self.paths, self.store)
+        data["owner"] = self.controls.info() if self.controls else None
+        return data
+
+    def import_transcripts(self, rows, chunk, *, file: str) -> int:
+        """Store one imported recording in ONE transaction: all of it or nothing."""
+        with self.store.write() as w:
+            chunk_id = w.add_audio_chunk(chunk)
+            for r in rows:
+                r.chunk_id = chunk_id
+            w.add_transcripts(rows)
+            w.refresh_search_index(min_new_spans=None)  # the imported speech, ranked by BM25 at once
+            w.add_event(chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1),
+                                                  "transcripts": len(rows)})
+        return len(rows)
+
+    def pause(self, seconds):
+        return self._control().pause(seconds)
+
+    def resume(self):
+        return self._control().resume()
+
+    def stop(self):
+        return self._control().stop()
+
+    def _control(self) -> Controls:
+        if self.controls is None:
+            raise NotRunning("No lifelog recorder is running (start one with `lifelog daemon start` "
+                             "or `lifelog record`).")
+        return self.controls
+
+    def close(self) -> None:
+        pass
+
+
+def open_timeline(paths: Paths, settings: Settings) -> Timeline:
+    """The owner's timeline over its socket when one runs, else this process's own."""
+    from lifelog.api.client import find_owner
+
+    remote = find_owner(paths)
+    if remote is not None:
+        return remote
+    from lifelog.store import Store
+
+    return LocalTimeline(paths, Store(paths.db, busy_timeout=settings.busy_timeout_s))
+
+
+def chunk_for_import(at: datetime, seconds: float) -> AudioChunkRecord:
+    return AudioChunkRecord(at, at + timedelta(seconds=seconds), "file", "", seconds)

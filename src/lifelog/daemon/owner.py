@@ -1,0 +1,42 @@
+"""Owning the timeline: the one process that holds the DuckDB file and serves everyone else.
+
+``lifelog daemon run`` and ``lifelog record`` both record through :func:`owned_recording`:
+claim the owner lock (a second owner is refused with a message naming the first), open the
+file once (:meth:`Store.open_owner`), serve the facade on the socket with the recorder's
+controls (pause, resume, stop, status), and undo all of it in reverse order on the way out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Callable
+
+from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.timeline import LocalTimeline
+from lifelog.config import Settings
+from lifelog.daemon.recorder import Recorder, StopSignals
+from lifelog.paths import Paths
+from lifelog.store import Store
+
+
+@contextlib.contextmanager
+def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callable[[str], None],
+                    signals: StopSignals) -> Iterator[Recorder]:
+    """A recorder that owns the timeline and serves it while the block runs; checked
+    (``preflight``) before it serves, so a client that finds the socket finds it ready."""
+    lock = OwnerLock(paths, role)
+    try:
+        store = Store.open_owner(paths.db, busy_timeout=settings.busy_timeout_s)
+        try:
+            recorder = Recorder(paths, store, settings, warn=warn, daemon=role == "daemon", signals=signals)
+            recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
+            server = OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start()
+            try:
+                yield recorder
+            finally:
+                server.stop()
+        finally:
+            store.close()
+    finally:
+        lock.release()

@@ -1,0 +1,193 @@
+"""The capture processes of one recording: started, paused, resumed, restarted after the
+screen comes back, and the gaps all that leaves, as rows for the timeline.
+
+A gap is written when it ends, as a ``gap`` event at its start carrying ``until`` and a
+``reason`` (``paused``, ``no screen``), so ``context`` shows it where it falls. Requests from
+other threads (the owner's API) are queued and applied by the recorder's loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lifelog.capture.audio import AudioSettings
+from lifelog.capture.loop import CaptureSettings
+from lifelog.capture.process import CaptureProcess
+from lifelog.capture.screen import open_grabber
+from lifelog.config import Settings
+from lifelog.errors import LifelogError
+from lifelog.paths import Paths
+from lifelog.timespec import utcnow
+
+log = logging.getLogger(__name__)
+
+SCREEN_RETRY_S = 5.0  # how often a daemon looks for the screen again after losing it
+
+
+@dataclass
+class Gap:
+    since: datetime
+    reason: str
+    until: datetime | None = None
+
+    def event(self) -> tuple[datetime, str, dict]:
+        return self.since, "gap", {"reason": self.reason, "until": self.until}
+
+
+class Supervisor:
+    """Owns the screen and audio capture processes. ``retry``: a lost screen is waited for
+    (the daemon) instead of ending the recording (``lifelog record``)."""
+
+    def __init__(self, paths: Paths, settings: Settings, *, retry: bool) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.retry = retry
+        self.screen: CaptureProcess | None = None
+        self.audio: CaptureProcess | None = None
+        self.started_at = 0.0  # monotonic, when the current screen capture started
+        self.gap: Gap | None = None  # capture is down: paused, or no screen
+        self.paused_until: float | None = None  # monotonic; None: until resumed
+        self.error = ""  # why capture ended for good (not retrying)
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._next_try = 0.0
+
+    # -- requests from other threads ---------------------------------------------------------
+    def request_pause(self, seconds: float | None) -> dict:
+        if seconds is not None and seconds <= 0:
+            raise LifelogError("A pause must last longer than 0s.")
+        self._requests.put(("pause", seconds))
+        until = None if seconds is None else (datetime.now().astimezone() + timedelta(seconds=seconds))
+        return {"paused": True, "until": until.isoformat(timespec="seconds") if until else None}
+
+    def request_resume(self) -> dict:
+        self._requests.put(("resume", None))
+        return {"paused": False}
+
+    # -- the recorder's loop -----------------------------------------------------------------
+    def start(self) -> None:
+        self._start_screen()
+        if self.settings.audio_sources:
+            self.audio = CaptureProcess.start(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
+
+    def stop(self) -> None:
+        for proc in (self.screen, self.audio):
+            if proc is not None and proc.alive():
+                proc.stop()
+
+    def tick(self) -> list[Gap]:
+        """Apply requests, end a pause that ran out, notice a lost screen, try to get it back.
+        Returns the gaps that ended (to be written). Sets ``error`` when capture ended for good."""
+        ended: list[Gap] = []
+        while not self._requests.empty():
+            kind, seconds = self._requests.get()
+            if kind == "pause":
+                self._pause(seconds)
+            elif self.gap is not None and self.gap.reason == "paused":
+                ended += self._resume()
+        if self.paused_until is not None and time.monotonic() >= self.paused_until:
+            ended += self._resume()
+        if self.gap is None:
+            self._check_screen()
+        elif self.gap.reason != "paused" and time.monotonic() >= self._next_try:
+            ended += self._retry_screen()
+        return ended
+
+    def finish(self) -> list[Gap]:
+        """The gap still open when the recording stops, closed now."""
+        if self.gap is None:
+            return []
+        gap, self.gap = self.gap, None
+        gap.until = utcnow()
+        return [gap]
+
+    def info(self) -> dict:
+        counts = self.screen.counts() if self.screen and self.gap is None else {}
+        elapsed = max(time.monotonic() - self.started_at, 1e-9)
+        return {
+            "capturing": self.gap is None,
+            "gap": None if self.gap is None else {"since": self.gap.since.isoformat() + "Z", "reason": self.gap.reason},
+            "paused_until_s": None if self.paused_until is None else round(self.paused_until - time.monotonic(), 1),
+            "fps_target": self.settings.fps,
+            "fps_achieved": round(counts.get("ticks", 0) / elapsed, 2) if counts else None,
+            "frames_kept": counts.get("kept", 0), "frames_shed": counts.get("shed", 0),
+            "late_ticks": counts.get("late_ticks", 0),
+            "processes": processes(os.getpid()),
+        }
+
+    # -- internals ----------------------------------------------------------------------------
+    def _start_screen(self) -> None:
+        cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
+                              keyframe_every_s=self.settings.keyframe_every_s,
+                              spool_max_frames=self.settings.spool_max_frames)
+        self.screen = CaptureProcess.start(self.paths.spool, cap)
+        self.started_at = time.monotonic()
+
+    def _pause(self, seconds: float | None) -> None:
+        self.paused_until = None if seconds is None else time.monotonic() + seconds
+        if self.gap is not None:  # already down (no screen): the pause starts when that gap ends
+            return
+        self.stop()
+        self.gap = Gap(utcnow(), "paused")
+        log.info("capture paused%s", "" if seconds is None else f" for {seconds:g} s")
+
+    def _resume(self) -> list[Gap]:
+        self.paused_until = None
+        if self.gap is None or self.gap.reason != "paused":
+            return []
+        gap, self.gap = self.gap, None
+        gap.until = utcnow()
+        self.start()
+        log.info("capture resumed")
+        return [gap]
+
+    def _check_screen(self) -> None:
+        failure = self.screen.failed() if self.screen else None
+        if not failure:
+            return
+        if not self.retry:
+            self.error = failure
+            return
+        log.warning("screen capture stopped: %s; trying again every %g s", failure, SCREEN_RETRY_S)
+        self.gap = Gap(utcnow(), f"no screen ({failure})")
+        self._next_try = time.monotonic() + SCREEN_RETRY_S
+
+    def _retry_screen(self) -> list[Gap]:
+        self._next_try = time.monotonic() + SCREEN_RETRY_S
+        try:
+            open_grabber().close()
+        except LifelogError:
+            return []
+        gap, self.gap = self.gap, None
+        gap.until = utcnow()
+        log.info("the screen is back; capture restarts")
+        self._start_screen()
+        return [gap]
+
+
+def processes(pid: int) -> list[dict]:
+    """CPU (average since start, % of one core) and memory of the owner and its children."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a dependency; stay useful without it
+        return []
+    out = []
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+    for p in procs:
+        try:
+            with p.oneshot():
+                times = p.cpu_times()
+                age = max(time.time() - p.create_time(), 1e-9)
+                out.append({"pid": p.pid, "name": p.name(), "cpu_percent": round(100 * (times.user + times.system) / age, 1),
+                            "rss_mb": round(p.memory_info().rss / 1e6, 1)})
+        except psutil.Error:
+            continue
+    return out

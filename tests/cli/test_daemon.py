@@ -1,0 +1,160 @@
+"""The daemon that owns the timeline, for real: started in the background on an Xvfb screen,
+asked by other processes over its socket, paused, killed, restarted, installed."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lifelog.api.client import _UnixConnection
+from lifelog.api.protocol import socket_path
+from lifelog.paths import Paths
+from lifelog.store import Store
+from tests.cli.helpers import lifelog, lifelog_json
+
+TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review\"; sleep 0.3; done"
+
+
+@pytest.fixture
+def env(screen, home):
+    return {**os.environ, "DISPLAY": screen.display, "LIFELOG_HOME": str(home), "LIFELOG_AUDIO_SOURCE": "none"}
+
+
+@pytest.fixture
+def daemon(env):
+    """A running daemon; stopped (or killed) after the test."""
+    started = lifelog_json("daemon", "start", env=env, timeout=180)
+    yield started
+    lifelog("daemon", "stop", env=env, timeout=300, check=False)
+    if _alive(started["pid"]):
+        os.kill(started["pid"], signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _ticker(env) -> subprocess.Popen:
+    return subprocess.Popen(["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13",
+                             "-e", "sh", "-c", TICKER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _frames(home: Path):
+    with Store(home / "lifelog.duckdb").read() as r:
+        return r.frames_between(None, None), r.events_between(None, None), r.recordings()
+
+
+def test_concurrent_clients_while_the_daemon_records(daemon, env, home):
+    """Several processes search and ask for 1M-token windows for 60 s while the daemon records
+    a changing screen: every read answers, no frame is lost, capture keeps 2 fps."""
+    ticker = _ticker(env)
+    client = ("import os, subprocess, sys, time\n"
+              "end = time.monotonic() + 60; n = fails = 0\n"
+              "while time.monotonic() < end:\n"
+              "    for args in (['search', 'ticket review', '--json'], ['context', '--since', '1h', '--budget', '1000000']):\n"
+              "        p = subprocess.run([sys.executable, '-m', 'lifelog.cli.app', *args], capture_output=True, text=True)\n"
+              "        n += 1; fails += p.returncode != 0\n"
+              "        if p.returncode: print(p.stderr, file=sys.stderr)\n"
+              "print(n, fails)\n")
+    try:
+        clients = [subprocess.Popen([sys.executable, "-c", client], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        results = [c.communicate(timeout=300) for c in clients]
+        status = lifelog_json("daemon", "status", env=env)
+    finally:
+        ticker.terminate()
+    for out, err in results:
+        reads, fails = map(int, out.split())
+        assert reads >= 4 and fails == 0, err
+    assert status["owner"]["fps_achieved"] >= 1.9, status["owner"]
+    lifelog("daemon", "stop", env=env, timeout=300)
+    frames, _, recordings = _frames(home)
+    assert len(frames) == len({f.source_key for f in frames})
+    assert len(frames) == sum(r["frames_kept"] for r in recordings) > 20
+
+
+def test_pause_resume_and_the_gap_in_context(daemon, env):
+    time.sleep(2)
+    assert "Paused until" in lifelog("pause", "10m", env=env).stderr
+    time.sleep(1.5)
+    owner = lifelog_json("daemon", "status", env=env)["owner"]
+    assert owner["capturing"] is False and owner["gap"]["reason"] == "paused" and owner["paused_until_s"] > 500
+    lifelog("resume", env=env)
+    time.sleep(1.5)
+    assert lifelog_json("daemon", "status", env=env)["owner"]["capturing"] is True
+    ctx = lifelog("context", "--since", "10m", env=env).stdout
+    assert "· paused]" in ctx and "[gap " in ctx
+    bad = lifelog("pause", "soon", env=env, check=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_one_owner_at_a_time(daemon, env):
+    again = lifelog("daemon", "start", env=env)
+    assert "already running" in again.stderr and str(daemon["pid"]) in again.stderr
+    rec = lifelog("record", "--duration", "3s", "--no-audio", env=env, check=False)
+    assert rec.returncode == 1 and f"PID {daemon['pid']}" in rec.stderr and "Traceback" not in rec.stderr
+
+
+def test_a_client_of_another_protocol_is_told(daemon, env, home):
+    con = _UnixConnection(str(socket_path(Paths(home))), 5)
+    con.request("GET", "/v1/status", headers={"Lifelog-Protocol": "9"})
+    resp = con.getresponse()
+    assert resp.status == 409 and "speaks protocol 1" in json.loads(resp.read())["error"]
+    con.request("GET", "/v9/health")
+    assert json.loads(con.getresponse().read())["protocol"] == 1
+
+
+def test_kill_9_of_the_daemon_tree_then_restart(daemon, env, home):
+    ticker = _ticker(env)
+    try:
+        time.sleep(8)
+        os.killpg(daemon["pid"], signal.SIGKILL)  # the whole process group: owner and capture
+        deadline = time.monotonic() + 10
+        while _alive(daemon["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = {p.name for p in (home / "spool").glob("*.png")}
+        assert socket_path(Paths(home)).exists()  # stale: the next owner takes it over
+        hits = lifelog_json("search", "ticket", env=env)  # no owner: answered from the file itself
+        assert hits
+        restarted = lifelog_json("daemon", "start", env=env, timeout=180)
+        assert restarted["pid"] != daemon["pid"]
+        time.sleep(3)
+    finally:
+        ticker.terminate()
+    lifelog("daemon", "stop", env=env, timeout=300)
+    frames, events, recordings = _frames(home)
+    keys = {f.source_key for f in frames}
+    assert len(keys) == len(frames) and left <= keys
+    assert any(e["kind"] == "gap" and e["detail"]["reason"] == "recorder down" for e in events)
+    assert all(r["ended"] is not None for r in recordings)
+    with Store(home / "lifelog.duckdb").read() as r:
+        assert r.stats().counters["open_spans"] == 0
+    assert "· recorder down]" in lifelog("context", "--since", "1h", env=env).stdout
+
+
+def test_the_systemd_unit(tmp_path, home):
+    env = {**os.environ, "LIFELOG_HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc = lifelog("daemon", "install", "--no-start", env=env)
+    unit = tmp_path / "config" / "systemd" / "user" / "lifelog.service"
+    assert str(unit) in proc.stderr
+    text = unit.read_text()
+    assert "Type=notify" in text and "KillMode=mixed" in text and f"LIFELOG_HOME={home}" in text
+    assert f"ExecStart={sys.executable} -m lifelog.cli.app daemon run" in text
+    if shutil.which("systemd-analyze"):
+        check = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
+        assert "lifelog.service" not in check.stderr or check.returncode == 0, check.stderr
+    assert "Removed" in lifelog("daemon", "uninstall", env=env).stderr
+    assert not unit.exists()
