@@ -158,3 +158,42 @@ def test_the_systemd_unit(tmp_path, home):
         assert "lifelog.service" not in check.stderr or check.returncode == 0, check.stderr
     assert "Removed" in lifelog("daemon", "uninstall", env=env).stderr
     assert not unit.exists()
+
+
+def _nice(pid: int, tid: int | None = None) -> int:
+    stat = Path(f"/proc/{pid}/task/{tid or pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(stat[16])  # field 19 of stat, counted after the command name
+
+
+def test_tokenising_runs_nicer_than_capture_and_the_api(daemon, env, home):
+    pid = daemon["pid"]
+    deadline = time.monotonic() + 30
+    while len(_children(pid)) < 1:
+        assert time.monotonic() < deadline, "no capture process"
+        time.sleep(0.2)
+    base = _nice(os.getpid())
+    threads = [_nice(pid, int(t.name)) for t in Path(f"/proc/{pid}/task").iterdir()]
+    assert _nice(pid) == base + 10  # the recorder's thread: OCR and ASR
+    assert base in threads  # the API's threads kept their priority
+    assert [_nice(c) for c in _children(pid)] == [base] * len(_children(pid))  # capture too
+    assert lifelog_json("status", env=env)["owner"]["capturing"] is True  # and the API answers
+
+
+def _children(pid: int) -> list[int]:
+    return [int(k) for t in Path(f"/proc/{pid}/task").iterdir() for k in (t / "children").read_text().split()]
+
+
+def test_a_daemon_without_a_screen_waits_for_one_and_records_the_gap(home):
+    env = {**os.environ, "DISPLAY": ":4242", "LIFELOG_HOME": str(home), "LIFELOG_AUDIO_SOURCE": "none"}
+    started = lifelog_json("daemon", "start", env=env, timeout=180)
+    try:
+        deadline = time.monotonic() + 30
+        while (owner := lifelog_json("daemon", "status", env=env)["owner"])["capturing"]:
+            assert time.monotonic() < deadline, owner
+            time.sleep(0.5)
+        assert owner["gap"]["reason"].startswith("no screen")
+    finally:
+        lifelog("daemon", "stop", env=env, timeout=300)
+    assert not _alive(started["pid"])
+    ctx = lifelog("context", "--since", "10m", env=env).stdout
+    assert "[gap " in ctx and "· no screen (" in ctx

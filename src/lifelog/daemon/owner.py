@@ -4,6 +4,10 @@
 claim the owner lock (a second owner is refused with a message naming the first), open the
 file once (:meth:`Store.open_owner`), serve the facade on the socket with the recorder's
 controls (pause, resume, stop, status), and undo all of it in reverse order on the way out.
+
+Priorities: OCR and ASR run in this (the recorder's) thread, made nicer by ``TOKENIZE_NICE``;
+capture processes and the API server are started from a thread that keeps normal priority,
+so capture holds its rate and answers stay quick while text recognition works.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from lifelog.api.server import OwnerLock, OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
 from lifelog.daemon.recorder import Recorder, StopSignals
+from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
 from lifelog.paths import Paths
 from lifelog.store import Store
 
@@ -26,12 +31,15 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
     """A recorder that owns the timeline and serves it while the block runs; checked
     (``preflight``) before it serves, so a client that finds the socket finds it ready."""
     lock = OwnerLock(paths, role)
+    normal = NormalPriority()  # before lowering this thread: capture and the API keep their priority
     try:
         store = Store.open_owner(paths.db, busy_timeout=settings.busy_timeout_s)
         try:
-            recorder = Recorder(paths, store, settings, warn=warn, daemon=role == "daemon", signals=signals)
+            recorder = Recorder(paths, store, settings, warn=warn, daemon=role == "daemon", signals=signals,
+                                normal=normal)
+            lower_this_thread()  # OCR and ASR (loaded and run from here) yield to capture and the user
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
-            server = OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start()
+            server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start)
             try:
                 yield recorder
             finally:
@@ -39,4 +47,5 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
         finally:
             store.close()
     finally:
+        normal.close()
         lock.release()

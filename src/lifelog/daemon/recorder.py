@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from lifelog.capture.screen import open_grabber, select_monitors
-from lifelog.daemon.supervisor import Supervisor
+from lifelog.daemon.supervisor import NormalPriority, Supervisor
 from lifelog.api.timeline import Controls
 from lifelog.config import Settings
 from lifelog.errors import StoreBusy
@@ -77,7 +77,7 @@ class RecordSummary:
 class Recorder:
     def __init__(self, paths: Paths, store: Store, settings: Settings, *, engine=None,
                  warn: Callable[[str], None] = log.warning, daemon: bool = False,
-                 signals: StopSignals | None = None) -> None:
+                 signals: StopSignals | None = None, normal: NormalPriority | None = None) -> None:
         self.paths = paths
         self.store = store
         self.settings = settings
@@ -86,7 +86,7 @@ class Recorder:
                                    model_path=settings.asr_model_path or None)
         self.id = uuid.uuid4().hex
         self._started = utcnow()
-        self.capture = Supervisor(paths, settings, retry=daemon)
+        self.capture = Supervisor(paths, settings, retry=daemon, normal=normal)
         self.signals = signals or StopSignals()  # also set by the owner's API (stop)
         self._audio_checked = False
         self._audio_started = 0.0

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +29,36 @@ from lifelog.timespec import utcnow
 log = logging.getLogger(__name__)
 
 SCREEN_RETRY_S = 5.0  # how often a daemon looks for the screen again after losing it
+TOKENIZE_NICE = 10  # OCR and ASR run this much nicer than capture and the API
+
+
+class NormalPriority:
+    """One thread kept at its creator's priority, to start what must not inherit a lowered
+    one: capture processes and the API server (threads and processes inherit the niceness of
+    the thread that starts them). Create it before calling :func:`lower_this_thread`."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lifelog-normal")
+        self._thread.submit(lambda: None).result()  # the thread exists from now on
+
+    def run(self, fn, *args):
+        return self._thread.submit(fn, *args).result()
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False)
+
+
+def lower_this_thread(increment: int = TOKENIZE_NICE) -> bool:
+    """Make the calling thread (and the threads and processes it starts later) nicer. On
+    Linux niceness is per thread, so capture processes and the API threads started from other
+    threads keep their priority; elsewhere it is the whole process."""
+    try:
+        tid = threading.get_native_id() if os.uname().sysname == "Linux" else 0
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+        return True
+    except (OSError, AttributeError) as exc:  # pragma: no cover - a platform without priorities
+        log.debug("cannot lower the tokenising priority: %s", exc)
+        return False
 
 
 @dataclass
@@ -43,7 +75,7 @@ class Supervisor:
     """Owns the screen and audio capture processes. ``retry``: a lost screen is waited for
     (the daemon) instead of ending the recording (``lifelog record``)."""
 
-    def __init__(self, paths: Paths, settings: Settings, *, retry: bool) -> None:
+    def __init__(self, paths: Paths, settings: Settings, *, retry: bool, normal: NormalPriority | None = None) -> None:
         self.paths = paths
         self.settings = settings
         self.retry = retry
@@ -55,6 +87,7 @@ class Supervisor:
         self.error = ""  # why capture ended for good (not retrying)
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._next_try = 0.0
+        self._normal = normal  # capture processes start there: they keep capture's priority
 
     # -- requests from other threads ---------------------------------------------------------
     def request_pause(self, seconds: float | None) -> dict:
@@ -72,7 +105,12 @@ class Supervisor:
     def start(self) -> None:
         self._start_screen()
         if self.settings.audio_sources:
-            self.audio = CaptureProcess.start(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
+            self.audio = self._spawn(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
+
+    def _spawn(self, folder, settings) -> CaptureProcess:
+        if self._normal is None:
+            return CaptureProcess.start(folder, settings)
+        return self._normal.run(CaptureProcess.start, folder, settings)
 
     def stop(self) -> None:
         for proc in (self.screen, self.audio):
@@ -124,7 +162,7 @@ class Supervisor:
         cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
                               keyframe_every_s=self.settings.keyframe_every_s,
                               spool_max_frames=self.settings.spool_max_frames)
-        self.screen = CaptureProcess.start(self.paths.spool, cap)
+        self.screen = self._spawn(self.paths.spool, cap)
         self.started_at = time.monotonic()
 
     def _pause(self, seconds: float | None) -> None:
