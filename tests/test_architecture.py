@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "lifelog"
-SHARED = {"errors", "paths", "models", "spool", "timespec", "config", "audio_level", "audio_spool", "quiet", "__init__"}
+SHARED = {"errors", "paths", "models", "spool", "timespec", "config", "quiet", "__init__"}
 ALLOWED = {
     "shared": {"shared"},
     "store": {"shared", "store"},

@@ -3,7 +3,6 @@ asked by other processes over its socket, paused, killed, restarted, installed."
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import shutil

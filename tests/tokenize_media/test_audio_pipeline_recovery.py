@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from lifelog.audio_spool import Chunk, write_chunk
+from lifelog.spool.audio import Chunk, write_chunk
 from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.asr import get_asr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lifelog.audio_spool import pending_chunks
+from lifelog.spool.audio import pending_chunks
 from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store.audio_files import AudioFiles

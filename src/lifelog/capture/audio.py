@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lifelog.audio_level import frame_dbfs
-from lifelog.audio_spool import RATE, Chunk, write_chunk
+from lifelog.spool.level import frame_dbfs
+from lifelog.spool.audio import RATE, Chunk, write_chunk
 from lifelog.timespec import utcnow
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from lifelog.audio_spool import pending_chunks, read_chunk
+from lifelog.spool.audio import pending_chunks, read_chunk
 from lifelog.errors import StoreBusy
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths, make_private_dir

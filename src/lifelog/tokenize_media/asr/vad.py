@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lifelog.audio_level import frame_dbfs
+from lifelog.spool.level import frame_dbfs
 
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 
