@@ -1,5 +1,11 @@
 """Opening the DuckDB file: short-lived connections, lock retry, writer preference.
 
+This is how commands open the file when no owner runs. While one runs (the daemon or
+``lifelog record``; see ``store.py`` and ``lifelog.api``), it holds the only connection for
+its whole life and everyone else asks it over its socket: nothing below applies then, and
+there is no per-batch checkpoint (DuckDB checkpoints the WAL when it reaches 16 MB, and a
+WAL left by a crash replays when the file next opens; tests/cli/test_daemon.py kills it).
+
 Why connections are short
 -------------------------
 DuckDB lets one process open a database file read-write, and while it does no other
