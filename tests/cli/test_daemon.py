@@ -196,3 +196,17 @@ def test_a_daemon_without_a_screen_waits_for_one_and_records_the_gap(home):
     assert not _alive(started["pid"])
     ctx = lifelog("context", "--since", "10m", env=env).stdout
     assert "[gap " in ctx and "· no screen (" in ctx
+
+
+def test_a_hung_owner_is_named_not_waited_for(daemon, env):
+    os.kill(daemon["pid"], signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        proc = lifelog("status", env=env, check=False, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        os.kill(daemon["pid"], signal.SIGCONT)
+    assert proc.returncode == 1 and took < 15
+    assert f"PID {daemon['pid']}" in proc.stderr and "did not answer" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert lifelog_json("status", env=env)["owner"]["capturing"] in (True, False)  # answers again

@@ -13,18 +13,21 @@ import socket
 import urllib.parse
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
-from lifelog.api.protocol import HEADER, PROTOCOL, socket_path
+from lifelog.api.protocol import HEADER, OWNER_LOCK, PROTOCOL, socket_path
 from lifelog.api.timeline import Window
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
 
-CONNECT_TIMEOUT_S = 2.0
+CONNECT_TIMEOUT_S = 5.0  # how long a health check waits before calling the owner hung
 CALL_TIMEOUT_S = 600.0  # a month-long context window can take minutes on a slow machine
 
 
 class OwnerError(LifelogError):
     """The owner answered with an error, or stopped answering."""
+
+    hung = False  # it accepted the connection but did not answer in time
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -52,9 +55,11 @@ def find_owner(paths: Paths) -> "RemoteTimeline | None":
     remote = RemoteTimeline(str(path))
     try:
         remote.owner = remote.health()
-    except OwnerError:  # nobody listens: the socket of an owner that died
+    except OwnerError as exc:
         remote.close()
-        return None
+        if exc.hung:  # alive but not answering: say so rather than wait on its file lock
+            raise
+        return None  # nobody listens: the socket of an owner that died
     if remote.owner.get("protocol") != PROTOCOL:
         remote.close()
         raise OwnerError(
@@ -119,8 +124,10 @@ class RemoteTimeline:
             resp = self._con.getresponse()
         except TimeoutError:
             self._con.close()
-            raise OwnerError(self._who(f"did not answer within {timeout:g} s; it may be busy or hung. "
-                                       "See `lifelog daemon status` and `lifelog daemon logs`.")) from None
+            error = OwnerError(self._who(f"did not answer within {timeout:g} s; it may be busy or hung. "
+                                         "See `lifelog daemon logs`; `lifelog daemon stop` stops it."))
+            error.hung = True
+            raise error from None
         except (OSError, http.client.HTTPException) as exc:
             self._con.close()
             raise OwnerError(self._who(f"stopped answering ({exc}).")) from None
@@ -132,7 +139,7 @@ class RemoteTimeline:
         return resp
 
     def _who(self, what: str) -> str:
-        pid = (self.owner or {}).get("pid", "?")
+        pid = (self.owner or {}).get("pid") or _lock_pid(self.path)
         return f"The running lifelog (PID {pid}, socket {self.path}) {what}"
 
 
@@ -142,3 +149,11 @@ def _iso(ts: datetime | None) -> str | None:
 
 def _plain(d: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in d.items()}
+
+
+def _lock_pid(socket_file: str) -> str:
+    """The owner's PID from the lock file beside its socket, for messages ("?" if unknown)."""
+    try:
+        return str(json.loads((Path(socket_file).parent / OWNER_LOCK).read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "?"
