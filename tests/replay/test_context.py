@@ -106,3 +106,34 @@ def test_slice_starting_mid_span_shows_what_was_on_screen(store):
 def test_empty_range(store):
     w = _ctx(store, since=T0 + timedelta(days=1), until=T0 + timedelta(days=2))
     assert "(nothing recorded in this range)" in w.text
+
+
+def test_a_cut_window_keeps_every_line_of_the_stretch_it_covers(tmp_path):
+    """A line seen early and seen again later in the same window is left out as a repeat only
+    while its first showing is in the window: when the cut drops the first showing, the later
+    one stays (it was on screen during the window's own time range)."""
+    s = Store(tmp_path / "t.duckdb")
+    with s.write() as w:
+        _frame(w, T0, "firefox", "Runbook", ["Deploy key rotates on Fridays", "Step 1: drain the node"])
+        for i in range(300):  # a long log in between pushes the first showing out of a small window
+            _frame(w, T0 + timedelta(seconds=10 + i), "XTerm", "tail -f app.log", [f"request {i} served in {i % 17} ms"])
+        _frame(w, T0 + timedelta(minutes=20), "firefox", "Runbook",
+               ["Deploy key rotates on Fridays", "Step 1: drain the node", "Step 2: restart"])
+        w.close_spans(T0 + timedelta(minutes=21))
+    full = _ctx(s)
+    assert full.text.count("Deploy key rotates on Fridays") == 1  # the repeat is left out when both fit
+    cut = _ctx(s, budget=400)
+    assert cut.omitted is not None and "Step 2: restart" in cut.text
+    assert "Deploy key rotates on Fridays" in cut.text and "Step 1: drain the node" in cut.text
+    assert cut.tokens == get_tokenizer("o200k").count(cut.text) <= 400
+
+
+def test_the_omission_marker_names_both_days(tmp_path):
+    s = Store(tmp_path / "t.duckdb")
+    with s.write() as w:
+        for day in range(3):
+            for i in range(40):
+                _frame(w, T0 + timedelta(days=day, seconds=i), "XTerm", f"day {day}", [f"day {day} line {i} of the build log"])
+        w.close_spans(T0 + timedelta(days=3))
+    cut = _ctx(s, since=T0 - timedelta(hours=1), until=T0 + timedelta(days=4), budget=300)
+    assert "2026-11-24 09:00:00–2026-11-26 09:00:" in cut.text, cut.text.splitlines()[1]

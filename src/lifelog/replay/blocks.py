@@ -1,9 +1,9 @@
 """Group text spans into blocks: what appeared in one window within a short stretch of time.
 
-Spans already merge a line across identical consecutive frames. Blocks go further: a line
-that was already shown for the same window earlier in the slice is not repeated (switching
-back to a tab shows only what is new there), and lines are ordered as they appeared, top to
-bottom within one moment.
+Spans already merge a line across identical consecutive frames. Blocks keep every line, ordered
+as they appeared, top to bottom within one moment; the context builder then leaves out a line
+already shown for the same window earlier *in the window it emits* (switching back to a tab
+shows only what is new there), so a repeat is dropped only while its first showing is kept.
 """
 
 from __future__ import annotations
@@ -32,22 +32,18 @@ class Block:
 
 
 def build_blocks(spans: list[TextSpan], since: datetime | None = None) -> list[Block]:
-    """Spans (ordered by t_start, monitor, top, left) → blocks. Spans that began before
-    ``since`` are placed at ``since``: they were on screen when the slice starts."""
+    """Spans (ordered by t_start, monitor, top, left) → blocks, every line kept (the context
+    builder decides which repeats to leave out, after it has cut to the budget). Spans that
+    began before ``since`` are placed at ``since``: they were on screen when the slice starts."""
     blocks: list[Block] = []
-    shown: dict[tuple[int, str, str], set[str]] = {}
     current: Block | None = None
     for span in spans:
         ts = max(span.t_start, since) if since else span.t_start
         key = (span.monitor, span.app, span.window)
-        seen = shown.setdefault(key, set())
-        if span.text in seen:
-            continue
         if current is None or current.key != key or ts - current.ts > BLOCK_GAP:
             current = Block(ts, span.monitor, span.app, span.window)
             blocks.append(current)
         current.lines.append(span.text)
-        seen.add(span.text)
     return blocks
 
 

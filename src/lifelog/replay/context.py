@@ -49,17 +49,17 @@ def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
         since: datetime | None = None, until: datetime | None = None) -> ContextWindow:
     tok = get_tokenizer(tokenizer)
     units = _units(blocks)
-    counts = tok.count_many([line for _, line in units])
+    counts = tok.count_many([u.line for u in units])
     prefix = [0, *itertools.accumulate(counts)]  # tokens of units[:i], for the omission note
 
     def render_from(start: int) -> tuple[str, render.Omission | None]:
-        kept = _regroup(units[start:])
+        kept = _regroup(_shown(units, start))
         omitted = _omission(units[:start], prefix[start]) if start else None
         if fmt == "json":
             return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
         return render.markdown(kept, omitted), omitted
 
-    floor = _cheap_floor(counts, budget)
+    floor = _cheap_floor([n if u.repeats < 0 else 0 for u, n in zip(units, counts)], budget)
     start = floor + _smallest_fitting_start(len(units) - floor, lambda i: tok.count(render_from(floor + i)[0]), budget)
     text, omitted = render_from(start)
     tokens = tok.count(text)
@@ -68,39 +68,58 @@ def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
             f"--budget {budget} is below the smallest possible window ({tokens} tokens for the "
             f"{fmt} frame alone). Raise --budget."
         )
-    kept_units = units[start:]
+    kept_units = _shown(units, start)
     return ContextWindow(
         text=text, tokens=tokens, budget=budget, tokenizer=tok.id, fmt=fmt,
-        blocks=len({id(u[0]) for u in kept_units}), lines=len(kept_units), omitted=omitted,
+        blocks=len({id(u.block) for u in kept_units}), lines=len(kept_units), omitted=omitted,
     )
 
 
-# A unit is one line of one block (events are one unit): the granularity of cutting.
-Unit = tuple[Block, str]
+@dataclass(frozen=True)
+class Unit:
+    """One line of one block (an event is one unit): the granularity of cutting. ``repeats``
+    is the index of the same line shown earlier for the same window, or -1."""
+
+    block: Block
+    line: str
+    repeats: int = -1
 
 
 def _units(blocks: list[Block]) -> list[Unit]:
-    return [(b, line) for b in blocks for line in b.lines]
+    units: list[Unit] = []
+    last: dict[tuple, int] = {}  # (window key, text) -> index of its latest unit
+    for b in blocks:
+        for line in b.lines:
+            key = (b.kind, b.key, line)
+            units.append(Unit(b, line, last.get(key, -1) if b.kind == "seen" else -1))
+            last[key] = len(units) - 1
+    return units
+
+
+def _shown(units: list[Unit], start: int) -> list[Unit]:
+    """The units a window starting at ``start`` shows: a line seen again in the same window is
+    left out only while an earlier showing of it is in the window too."""
+    return [u for u in units[start:] if u.repeats < start]
 
 
 def _regroup(units: list[Unit]) -> list[Block]:
     """Blocks again from a run of units; a block cut at its start keeps its header."""
     out: list[Block] = []
     source = None
-    for block, line in units:
-        if block is not source:
-            source = block
-            out.append(Block(block.ts, block.monitor, block.app, block.window, [], block.kind, block.source))
-        out[-1].lines.append(line)
+    for u in units:
+        if u.block is not source:
+            source = u.block
+            out.append(Block(u.block.ts, u.block.monitor, u.block.app, u.block.window, [], u.block.kind, u.block.source))
+        out[-1].lines.append(u.line)
     return out
 
 
 def _omission(units: list[Unit], line_tokens: int) -> render.Omission:
-    blocks = {id(b) for b, _ in units}
+    blocks = {id(u.block) for u in units}
     approx = line_tokens + 8 * len(blocks)  # lines plus roughly a header per block
     return render.Omission(
         lines=len(units), blocks=len(blocks), tokens=approx,
-        start=units[0][0].ts, end=units[-1][0].ts,
+        start=units[0].block.ts, end=units[-1].block.ts,
     )
 
 

@@ -23,9 +23,10 @@ class Omission:
     end: datetime
 
     def describe(self) -> str:
+        end = f"{self.end:%H:%M:%S}" if self.end.date() == self.start.date() else f"{self.end:%Y-%m-%d %H:%M:%S}"
         return (
             f"[… left out to fit the token budget: {self.lines:,} lines in {self.blocks:,} blocks, "
-            f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{self.end:%H:%M:%S} UTC]"
+            f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC]"
         )
 
 
