@@ -137,3 +137,36 @@ def test_the_omission_marker_names_both_days(tmp_path):
         w.close_spans(T0 + timedelta(days=3))
     cut = _ctx(s, since=T0 - timedelta(hours=1), until=T0 + timedelta(days=4), budget=300)
     assert "2026-11-24 09:00:00–2026-11-26 09:00:" in cut.text, cut.text.splitlines()[1]
+
+
+@pytest.mark.parametrize("budget", [300, 100_000])
+def test_xml_is_well_formed_exact_and_under_budget(store, budget):
+    import xml.etree.ElementTree as ET
+
+    w = _ctx(store, fmt="xml", budget=budget)
+    root = ET.fromstring(w.text)
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= budget
+    seen = root.findall("seen")
+    assert seen and all(e.get("time", "").endswith("Z") and e.get("app") for e in seen)
+    if budget == 100_000:
+        first = seen[0]
+        assert (first.get("app"), first.get("window")) == ("firefox", "Invoices") and "Invoice 4821" in first.text
+    else:
+        assert root.find("omitted") is not None and "request 199 " in w.text
+
+
+def test_new_activity_only_appends_to_a_window_that_fits(tmp_path):
+    """Cache-friendly: the same range gives the same bytes, and later activity leaves the
+    earlier window as a byte prefix (a provider's prompt cache reuses it)."""
+    s = Store(tmp_path / "t.duckdb")
+    with s.write() as w:
+        _frame(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
+        _frame(w, T0 + timedelta(seconds=20), "XTerm", "bash", ["$ make test"])
+    before = _ctx(s, until=T0 + timedelta(hours=2)).text
+    with s.write() as w:
+        _frame(w, T0 + timedelta(seconds=40), "XTerm", "bash", ["$ make test", "12 passed"])
+        _frame(w, T0 + timedelta(minutes=5), "firefox", "Invoices", ["Invoice 4821", "Paid on 2 December"])
+        w.close_spans(T0 + timedelta(minutes=6))
+    after = _ctx(s, until=T0 + timedelta(hours=2)).text
+    assert after.startswith(before) and len(after) > len(before)
+    assert "12 passed" in after and "Paid on 2 December" in after

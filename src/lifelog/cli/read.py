@@ -49,7 +49,7 @@ def context(
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
     budget: Optional[int] = BudgetOpt,
-    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown or json."),
+    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, json or xml."),
     model: Optional[str] = typer.Option(None, "--model", help="Tokenizer to count with: o200k (default), cl100k, llama3, qwen3, gpt-4o, gpt-4."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
 ) -> None:

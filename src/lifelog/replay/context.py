@@ -18,7 +18,7 @@ from lifelog.replay import render
 from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 
-FORMATS = ("markdown", "json")
+FORMATS = ("markdown", "json", "xml")
 
 
 @dataclass
@@ -57,7 +57,7 @@ def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
         omitted = _omission(units[:start], prefix[start]) if start else None
         if fmt == "json":
             return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
-        return render.markdown(kept, omitted), omitted
+        return (render.xml if fmt == "xml" else render.markdown)(kept, omitted), omitted
 
     floor = _cheap_floor([n if u.repeats < 0 else 0 for u, n in zip(units, counts)], budget)
     start = floor + _smallest_fitting_start(len(units) - floor, lambda i: tok.count(render_from(floor + i)[0]), budget)

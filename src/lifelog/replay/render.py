@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from xml.sax.saxutils import escape, quoteattr
 
 from lifelog.replay.blocks import Block
 
@@ -77,3 +78,24 @@ def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
     }
     doc["blocks"] = [block_json(b) for b in blocks]
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def xml(blocks: list[Block], omitted: Omission | None) -> str:
+    """One element per block (``seen``, ``heard``, ``event``) with its time, app, window and
+    source as attributes and its lines as text; element order is time order."""
+    out = ['<activity source="lifelog" times="UTC">']
+    if omitted:
+        out.append(f"<omitted lines=\"{omitted.lines}\" blocks=\"{omitted.blocks}\" tokens=\"{omitted.tokens}\" "
+                   f"start=\"{omitted.start.isoformat()}Z\" end=\"{omitted.end.isoformat()}Z\"/>")
+    for b in blocks:
+        when = f'time="{b.ts.isoformat()}Z"'
+        if b.kind == "event":
+            out.append(f"<event {when}>{escape(b.lines[0])}</event>")
+        elif b.kind == "heard":
+            source = quoteattr(HEARD_FROM.get(b.source, b.source))
+            out.append(f"<heard {when} source={source}>\n" + escape("\n".join(b.lines)) + "\n</heard>")
+        else:
+            attrs = f"{when} app={quoteattr(b.app)} window={quoteattr(b.window)} monitor=\"{b.monitor}\""
+            out.append(f"<seen {attrs}>\n" + escape("\n".join(b.lines)) + "\n</seen>")
+    out.append("</activity>")
+    return "\n".join(out) + "\n"
