@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from lifelog.models import TextSpan, Transcript
 
 BLOCK_GAP = timedelta(seconds=60)
+HEARD_FROM = {"mic": "microphone", "system": "system audio", "file": "imported recording"}
 
 
 @dataclass
@@ -23,8 +24,8 @@ class Block:
     app: str
     window: str
     lines: list[str] = field(default_factory=list)
-    kind: str = "seen"  # "seen" (screen text), "heard" (speech) or "event" (recording started/stopped)
-    source: str = ""  # for heard blocks: mic, system or file
+    kind: str = "seen"  # "seen" (screen text), "heard" (speech), "event" or "outline" (a summary)
+    source: str = ""  # heard blocks: mic, system or file; outline blocks: hour or day
 
     @property
     def key(self) -> tuple[int, str, str]:

@@ -1,10 +1,13 @@
 """Build a context window: a chronological slice of the timeline (text seen on screen and
 speech heard, interleaved by time) under an exact token budget.
 
-Faithful first: when the slice fits, everything goes in. When it does not, the oldest lines
-are left out (the newest activity is usually what a model needs next) and a marker at the top
-says what, when and roughly how many tokens. The count reported is the tokenizer's count of
-the exact text emitted, never an estimate, and never above the budget.
+Faithful first: when the slice fits, everything goes in. When it does not, the newest activity
+(usually what a model needs next) stays at full detail and everything before it is
+*represented* by an outline per hour (``outline.py``: where the time went, first lines, who
+spoke, gaps), per day when even that does not fit; a marker at the top says what was cut, when
+and roughly how many tokens it held. Only when no outline fits are the oldest lines left out
+with the marker alone. The count reported is the tokenizer's count of the exact text emitted,
+never an estimate, and never above the budget.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime
 from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
 from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
+from lifelog.replay.outline import Outliner
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
@@ -51,16 +55,32 @@ def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
     units = _units(blocks)
     counts = tok.count_many([u.line for u in units])
     prefix = [0, *itertools.accumulate(counts)]  # tokens of units[:i], for the omission note
+    index = {id(b): i for i, b in enumerate(blocks)}
 
-    def render_from(start: int) -> tuple[str, render.Omission | None]:
-        kept = _regroup(_shown(units, start))
-        omitted = _omission(units[:start], prefix[start]) if start else None
-        if fmt == "json":
-            return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
-        return (render.xml if fmt == "xml" else render.markdown)(kept, omitted), omitted
+    def renderer(outliner: Outliner | None):
+        def render_from(start: int) -> tuple[str, render.Omission | None]:
+            kept = _regroup(_shown(units, start))
+            omitted = None
+            if start:
+                omitted = _omission(units[:start], prefix[start], outliner.per if outliner else "")
+                if outliner is not None:
+                    kept = _outline_before(outliner, units, start, index) + kept
+            if fmt == "json":
+                return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
+            return (render.xml if fmt == "xml" else render.markdown)(kept, omitted), omitted
+        return render_from
 
     floor = _cheap_floor([n if u.repeats < 0 else 0 for u, n in zip(units, counts)], budget)
-    start = floor + _smallest_fitting_start(len(units) - floor, lambda i: tok.count(render_from(floor + i)[0]), budget)
+    render_from = renderer(None)
+    if floor == 0 and tok.count(render_from(0)[0]) <= budget:
+        start = 0  # faithful: everything fits
+    else:
+        for per in ("hour", "day", None):  # the finest outline whose whole-range form fits
+            render_from = renderer(Outliner(blocks, per) if per else None)
+            if per is None or tok.count(render_from(len(units))[0]) <= budget:
+                break
+        probe = lambda i: tok.count(render_from(floor + i)[0])  # noqa: E731
+        start = floor + _smallest_fitting_start(len(units) - floor, probe, budget)
     text, omitted = render_from(start)
     tokens = tok.count(text)
     if tokens > budget:
@@ -73,6 +93,16 @@ def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
         text=text, tokens=tokens, budget=budget, tokenizer=tok.id, fmt=fmt,
         blocks=len({id(u.block) for u in kept_units}), lines=len(kept_units), omitted=omitted,
     )
+
+
+def _outline_before(outliner: Outliner, units: list[Unit], start: int, index: dict[int, int]) -> list[Block]:
+    """The outline of everything before ``units[start]``, the cut block's head included."""
+    if start >= len(units):
+        return outliner.prefix(len(outliner.blocks))
+    cut = units[start].block
+    head = [u.line for u in units[:start] if u.block is cut]
+    partial = Block(cut.ts, cut.monitor, cut.app, cut.window, head, cut.kind, cut.source) if head else None
+    return outliner.prefix(index[id(cut)], partial)
 
 
 @dataclass(frozen=True)
@@ -114,12 +144,12 @@ def _regroup(units: list[Unit]) -> list[Block]:
     return out
 
 
-def _omission(units: list[Unit], line_tokens: int) -> render.Omission:
+def _omission(units: list[Unit], line_tokens: int, outline: str = "") -> render.Omission:
     blocks = {id(u.block) for u in units}
     approx = line_tokens + 8 * len(blocks)  # lines plus roughly a header per block
     return render.Omission(
         lines=len(units), blocks=len(blocks), tokens=approx,
-        start=units[0].block.ts, end=units[-1].block.ts,
+        start=units[0].block.ts, end=units[-1].block.ts, outline=outline,
     )
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
-from lifelog.replay.blocks import Block
+from lifelog.replay.blocks import HEARD_FROM, Block
 
 TITLE = "# Computer activity (lifelog; times UTC)"
 
@@ -22,19 +22,22 @@ class Omission:
     tokens: int
     start: datetime
     end: datetime
+    outline: str = ""  # "hour" or "day" when the omitted stretch is shown as an outline
 
     def describe(self) -> str:
         end = f"{self.end:%H:%M:%S}" if self.end.date() == self.start.date() else f"{self.end:%Y-%m-%d %H:%M:%S}"
+        shown = {"hour": "; shown below as an outline per hour", "day": "; shown below as an outline per day"}
         return (
             f"[… left out to fit the token budget: {self.lines:,} lines in {self.blocks:,} blocks, "
-            f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC]"
+            f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC{shown.get(self.outline, '')}]"
         )
 
 
-HEARD_FROM = {"mic": "microphone", "system": "system audio", "file": "imported recording"}
-
-
 def header(block: Block) -> str:
+    if block.kind == "outline":
+        if block.source == "day":
+            return f"### {block.ts:%Y-%m-%d} · outline of the day"
+        return f"### {block.ts:%H:%M}–{block.ts + timedelta(hours=1):%H:%M} · outline"
     if block.kind == "event":
         return f"### {block.ts:%H:%M:%S} · {block.lines[0]}"
     if block.kind == "heard":
@@ -60,6 +63,8 @@ def markdown(blocks: list[Block], omitted: Omission | None) -> str:
 
 
 def block_json(b: Block) -> dict:
+    if b.kind == "outline":
+        return {"time": b.ts.isoformat() + "Z", "kind": "outline", "per": b.source, "summary": b.lines[0]}
     if b.kind == "event":
         return {"time": b.ts.isoformat() + "Z", "kind": "event", "event": b.lines[0]}
     if b.kind == "heard":
@@ -75,6 +80,7 @@ def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
     doc["omitted"] = None if omitted is None else {
         "lines": omitted.lines, "blocks": omitted.blocks, "tokens": omitted.tokens,
         "start": omitted.start.isoformat() + "Z", "end": omitted.end.isoformat() + "Z",
+        "outline": omitted.outline or None,
     }
     doc["blocks"] = [block_json(b) for b in blocks]
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
@@ -86,10 +92,13 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
     out = ['<activity source="lifelog" times="UTC">']
     if omitted:
         out.append(f"<omitted lines=\"{omitted.lines}\" blocks=\"{omitted.blocks}\" tokens=\"{omitted.tokens}\" "
-                   f"start=\"{omitted.start.isoformat()}Z\" end=\"{omitted.end.isoformat()}Z\"/>")
+                   f"start=\"{omitted.start.isoformat()}Z\" end=\"{omitted.end.isoformat()}Z\" "
+                   f"outline=\"{omitted.outline or 'none'}\"/>")
     for b in blocks:
         when = f'time="{b.ts.isoformat()}Z"'
-        if b.kind == "event":
+        if b.kind == "outline":
+            out.append(f"<outline {when} per=\"{b.source}\">{escape(b.lines[0])}</outline>")
+        elif b.kind == "event":
             out.append(f"<event {when}>{escape(b.lines[0])}</event>")
         elif b.kind == "heard":
             source = quoteattr(HEARD_FROM.get(b.source, b.source))

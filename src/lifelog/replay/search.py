@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lifelog.models import SearchHit
-from lifelog.replay.render import HEARD_FROM
+from lifelog.replay.blocks import HEARD_FROM
 
 
 def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20) -> list[SearchHit]:

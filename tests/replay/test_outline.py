@@ -1,0 +1,81 @@
+"""What does not fit is represented: hourly outlines, daily when hours do not fit, the marker
+alone when nothing does; always under the budget, counted exactly. Real DuckDB timelines."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.replay.context import build_context
+from lifelog.store import Store
+from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+T0 = datetime(2026, 11, 2, 9, 0, 0)
+WINDOWS = [("firefox", "Invoices — Billing"), ("XTerm", "bash: deploy"), ("code", "app.py")]
+
+
+def _frame(w, ts, app, title, lines):
+    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
+                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+    w.observe_lines(fid, ts, 1, app, title, [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Ten days, eight active hours each, a window change every six minutes, some speech."""
+    s = Store(tmp_path_factory.mktemp("outline") / "t.duckdb")
+    with s.write() as w:
+        for day in range(10):
+            for hour in range(8):
+                for minute in range(0, 60, 6):
+                    ts = T0 + timedelta(days=day, hours=hour, minutes=minute)
+                    app, title = WINDOWS[(hour + minute // 20) % 3]
+                    _frame(w, ts, app, title, [f"{title} day {day} hour {hour}",
+                                               f"event {day}-{hour}-{minute}: order {day * 1000 + hour * 60 + minute} shipped"])
+                w.add_transcripts([Transcript(T0 + timedelta(days=day, hours=hour, minutes=30),
+                                              T0 + timedelta(days=day, hours=hour, minutes=31), "mic",
+                                              "faster-whisper", f"standup note {day} {hour}")])
+        w.close_spans(T0 + timedelta(days=11))
+    return s
+
+
+def _ctx(store, budget, fmt="markdown"):
+    with store.read() as r:
+        return build_context(r, since=T0, until=T0 + timedelta(days=11), budget=budget, fmt=fmt)
+
+
+def test_older_activity_becomes_an_hourly_outline_under_the_budget(store):
+    w = _ctx(store, 12_000)
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= 12_000
+    assert w.omitted is not None and w.omitted.outline == "hour"
+    assert "shown below as an outline per hour" in w.text
+    outlines = re.findall(r"^### \d\d:\d\d–\d\d:\d\d · outline$", w.text, re.M)
+    assert len(outlines) >= 20  # many hours of the ten days stand for themselves
+    assert "firefox — Invoices — Billing" in w.text and "heard (microphone)" in w.text
+    assert "order 9474 shipped" in w.text  # the newest line, at full detail
+    # chronological: the outline comes before the detail it precedes
+    assert w.text.index("· outline") < w.text.index("· seen ·")
+
+
+def test_a_smaller_budget_outlines_per_day_and_the_smallest_keeps_only_the_marker(store):
+    day = _ctx(store, 1500)
+    assert day.omitted.outline == "day" and day.tokens <= 1500
+    assert len(re.findall(r"^### 2026-11-\d\d · outline of the day$", day.text, re.M)) >= 9
+    tiny = _ctx(store, 150)
+    assert tiny.tokens <= 150 and tiny.omitted.outline == "" and "outline" not in tiny.text
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_outlines_in_json_and_xml(store, fmt):
+    w = _ctx(store, 12_000, fmt)
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= 12_000
+    if fmt == "json":
+        doc = json.loads(w.text)
+        assert doc["omitted"]["outline"] == "hour"
+        assert any(b["kind"] == "outline" and "min" in b["summary"] for b in doc["blocks"])
+    else:
+        assert '<outline time="2026-11-02T09:00:00Z" per="hour">' in w.text
