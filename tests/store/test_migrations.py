@@ -45,9 +45,16 @@ EXPECTED_SCHEMA = {
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
         ("engine", "VARCHAR"), ("text", "VARCHAR"), ("tokens", "INTEGER"), ("chunk_id", "BIGINT"),
     ],
+    "search_stats": [("corpus", "VARCHAR"), ("docs", "BIGINT"), ("total_len", "BIGINT"), ("max_id", "BIGINT")],
+    **{
+        table: [("term", "BIGINT"), ("doc", "BIGINT"), ("tf", "USMALLINT"), ("len", "USMALLINT"),
+                ("t_start", "TIMESTAMP")]
+        for table in ("text_spans_postings", "text_spans_postings_tail",
+                      "transcripts_postings", "transcripts_postings_tail")
+    },
 }
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
-ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys")]
+ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys"), (4, "m004_search_postings")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -210,7 +217,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3]
+    assert store.migrate() == [2, 3, 4]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS

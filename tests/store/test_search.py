@@ -1,4 +1,4 @@
-"""Search: BM25 over the index, plus the spans newer than it; filters; hostile input."""
+"""Search: BM25 over the postings index, kept up by every write; filters; hostile input."""
 
 from __future__ import annotations
 
@@ -38,8 +38,7 @@ def test_bm25_finds_the_span_with_both_terms_first(store):
     fill(store)
     with store.write() as w:
         observe(w, at(5000), ["Invoice 4821 is overdue"])
-        assert w.refresh_search_index() is True
-        assert w.refresh_search_index() is False  # nothing new since
+        assert w.refresh_search_index() is False  # indexed as it was stored: nothing waits
     with store.read() as r:
         hits = r.search("invoice 4821")
     assert hits[0].span.text == "Invoice 4821 is overdue"
@@ -49,32 +48,27 @@ def test_bm25_finds_the_span_with_both_terms_first(store):
     assert len(hits) == 20
 
 
-@pytest.mark.parametrize("indexed", [False, True])
-def test_spans_with_every_term_outrank_stronger_partial_matches(store, indexed):
+def test_spans_with_every_term_outrank_stronger_partial_matches(store):
     long_line = "invoice 4821 " + " ".join(WORDS)  # both terms, diluted by many words
     with store.write() as w:
         observe(w, at(0), ["4821 4821", long_line, "unrelated words"])
         observe(w, at(1), ["invoice", "other unrelated words"])
-        if indexed:
-            w.refresh_search_index()
     with store.read() as r:
         texts = [h.span.text for h in r.search("invoice 4821")]
-    if indexed:  # BM25 also returns spans with some of the terms, after the complete ones
-        assert texts[0] == long_line and set(texts[1:]) == {"4821 4821", "invoice"}
-    else:  # before the first index build only complete matches are found
-        assert texts == [long_line]
+    # BM25 also returns spans with some of the terms, after the complete ones
+    assert texts[0] == long_line and set(texts[1:]) == {"4821 4821", "invoice"}
 
 
-def test_spans_newer_than_the_index_are_found_and_ranked_as_if_indexed(store):
+def test_identical_lines_score_the_same_and_the_newer_comes_first(store):
     fill(store)
     with store.write() as w:
         observe(w, at(5000), ["Invoice 4821 is overdue"])
         w.close_spans(at(5001))
-        w.refresh_search_index()
-        observe(w, at(6000), ["Invoice 4821 is overdue"])  # same words, after the build
+    with store.write() as w:
+        observe(w, at(6000), ["Invoice 4821 is overdue"])  # same words, a later batch
         observe(w, at(6001), ["reminder: INVOICE 4821"])
     with store.read() as r:
-        assert r.stats().counters["unindexed_spans"] == 2
+        assert r.stats().counters["unindexed_spans"] == 0
         hits = r.search("invoice 4821", limit=5)
     texts = [(h.span.text, h.span.t_start) for h in hits[:3]]
     assert set(texts) == {
@@ -87,23 +81,20 @@ def test_spans_newer_than_the_index_are_found_and_ranked_as_if_indexed(store):
     assert same[0].span.t_start == at(6000)  # equal scores: the newer first
 
 
-def test_search_works_before_any_index_exists(store):
+def test_complete_matches_come_first_then_partial_ones(store):
     fill(store, n_frames=20)
     with store.write() as w:
         observe(w, at(5000), ["Invoice 4821 is overdue"])
     with store.read() as r:
         hits = r.search("INVOICE 4821")
-        assert [h.span.text for h in hits] == ["Invoice 4821 is overdue"]
+        assert hits[0].span.text == "Invoice 4821 is overdue"
+        assert all(("invoice" in h.span.text) != ("4821" in h.span.text) for h in hits[1:])
         assert r.search("overdue invoice")[0].span.text == "Invoice 4821 is overdue"
         assert r.search("no such words") == []
 
 
-@pytest.mark.parametrize("indexed", [False, True])
-def test_filters_since_until_and_app(store, indexed):
+def test_filters_since_until_and_app(store):
     fill(store, n_frames=40)
-    with store.write() as w:
-        if indexed:
-            w.refresh_search_index()
     with store.read() as r:
         hits = r.search("4821", since=at(100), until=at(200), limit=100)
         # spans overlapping [100, 200): the one seen at 90 was visible until 100
@@ -115,36 +106,27 @@ def test_filters_since_until_and_app(store, indexed):
         assert r.search("4821", limit=0) == []
 
 
-@pytest.mark.parametrize("indexed", [False, True])
-def test_quoted_phrases_must_match_exactly(store, indexed):
+def test_quoted_phrases_must_match_exactly(store):
     with store.write() as w:
         observe(w, at(0), ["pay invoice 4821 today", "invoice paid for 4821"])
-        if indexed:
-            w.refresh_search_index()
     with store.read() as r:
         assert [h.span.text for h in r.search('"invoice 4821"')] == ["pay invoice 4821 today"]
         assert len(r.search("invoice 4821")) == 2
 
 
-@pytest.mark.parametrize("indexed", [False, True])
-def test_accents_case_and_punctuation_do_not_matter(store, indexed):
+def test_accents_case_and_punctuation_do_not_matter(store):
     with store.write() as w:
         observe(w, at(0), ["Café Münster: order #4821", "foo.bar(baz_qux)"])
-        if indexed:
-            w.refresh_search_index()
     with store.read() as r:
         assert [h.span.text for h in r.search("cafe MUNSTER")] == ["Café Münster: order #4821"]
         assert [h.span.text for h in r.search("foo.bar")] == ["foo.bar(baz_qux)"]
         assert [h.span.text for h in r.search("order#4821!")] == ["Café Münster: order #4821"]
 
 
-@pytest.mark.parametrize("indexed", [False, True])
-def test_hostile_input_never_raises(store, indexed):
+def test_hostile_input_never_raises(store):
     fill(store, n_frames=10)
     with store.write() as w:
         observe(w, at(5000), ["the word is here"])
-        if indexed:
-            w.refresh_search_index()
     with store.read() as r:
         before = r.stats().text_spans
         for query in HOSTILE:

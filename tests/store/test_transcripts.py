@@ -96,7 +96,7 @@ def test_stats_count_text_heard_and_sum_audio_counters(store):
     assert {k: stats.counters[k] for k in ("recordings", "audio_chunks", "audio_voiced_ms", "audio_silent_ms",
                                            "frames_seen", "unindexed_transcripts")} == {
         "recordings": 2, "audio_chunks": 2, "audio_voiced_ms": 19750, "audio_silent_ms": 40250,
-        "frames_seen": 3, "unindexed_transcripts": 2,
+        "frames_seen": 3, "unindexed_transcripts": 0,  # indexed as stored
     }
     with store.write() as w:
         w.refresh_search_index()

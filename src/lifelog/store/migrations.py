@@ -185,3 +185,17 @@ def m003_source_keys(con: duckdb.DuckDBPyConnection) -> None:
         ALTER TABLE frames ADD COLUMN source_key VARCHAR DEFAULT '';
         ALTER TABLE audio_chunks ADD COLUMN source_key VARCHAR DEFAULT '';
     """)
+
+
+@migration(4)
+def m004_search_postings(con: duckdb.DuckDBPyConnection) -> None:
+    """Search by postings tables kept up with every write (``store/search_index.py``), instead
+    of the fts extension's index that only a whole rebuild refreshed: create them, index the
+    rows stored so far once, and drop the fts index and its bookkeeping."""
+    from lifelog.store import search_index
+
+    search_index.create_tables(con)
+    search_index.backfill(con)
+    for table in ("text_spans", "transcripts"):
+        con.execute(f"DROP SCHEMA IF EXISTS fts_main_{table} CASCADE")
+    con.execute("DELETE FROM meta WHERE key IN ('fts_max_span_id', 'fts_max_transcript_id')")

@@ -18,14 +18,12 @@ from lifelog.models import (
     Transcript,
 )
 from lifelog.store import search as _search
-from lifelog.store.db import load_fts
+from lifelog.store import search_index
 from lifelog.store.sql import (
     SPAN_COLUMNS,
     SPANS,
     TRANSCRIPT_COLUMNS,
     TRANSCRIPTS,
-    Corpus,
-    indexed_max_id,
     span_from_row,
     time_range,
     transcript_from_row,
@@ -51,12 +49,6 @@ class Reader:
     def __init__(self, con: duckdb.DuckDBPyConnection, db_path: Path | None = None):
         self._con = con
         self._db_path = db_path
-        self._fts_loaded = False
-
-    def _load_fts(self) -> None:
-        if not self._fts_loaded:
-            load_fts(self._con)
-            self._fts_loaded = True
 
     def spans_between(self, since: datetime | None, until: datetime | None) -> list[TextSpan]:
         """Spans visible at some time in [since, until), in a deterministic on-screen order."""
@@ -132,7 +124,6 @@ class Reader:
         """
         return _search.search(
             self._con, query, since=since, until=until, app=app, limit=limit, kinds=tuple(kinds),
-            load_fts=self._load_fts,
         )
 
     def recordings(self) -> list[dict]:
@@ -162,18 +153,15 @@ class Reader:
         recordings, *totals = self._con.execute(f"SELECT count(*), {sums} FROM recordings").fetchone()
         counters = {"recordings": recordings, **dict(zip(RECORDING_COUNTERS, (int(v) for v in totals)))}
         counters.update(
-            events=events, open_spans=open_spans, unindexed_spans=self._unindexed(SPANS),
-            unindexed_transcripts=self._unindexed(TRANSCRIPTS),
+            events=events, open_spans=open_spans,
+            unindexed_spans=search_index.unindexed(self._con, SPANS),
+            unindexed_transcripts=search_index.unindexed(self._con, TRANSCRIPTS),
         )
         return StoreStats(
             frames=frames, keyframes=keyframes, ocr_failures=ocr_failed, text_spans=spans,
             transcripts=transcripts, audio_chunks=chunks, audio_voiced_s=float(voiced),
             first_ts=first, last_ts=last, db_bytes=self._db_bytes(), counters=counters,
         )
-
-    def _unindexed(self, corpus: Corpus) -> int:
-        indexed = indexed_max_id(self._con, corpus) or 0
-        return self._con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [indexed]).fetchone()[0]
 
     def _db_bytes(self) -> int:
         if self._db_path is None:

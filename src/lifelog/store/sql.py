@@ -16,30 +16,28 @@ from lifelog.models import TextSpan, Transcript
 SPAN_COLUMNS = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id'
 TRANSCRIPT_COLUMNS = "id, t_start, t_end, source, engine, text, tokens, chunk_id"
 
-META_FTS_MAX_ID = "fts_max_span_id"
-"""meta key: the highest text_spans.id covered by the full-text index."""
-META_FTS_MAX_TRANSCRIPT_ID = "fts_max_transcript_id"
-"""meta key: the highest transcripts.id covered by the transcripts' full-text index."""
-
-
 @dataclass(frozen=True)
 class Corpus:
-    """A searchable table: text seen (spans) or heard (transcripts), each with its own fts index."""
+    """A searchable table: text seen (spans) or heard (transcripts), each with its own postings."""
 
     kind: str  # SearchHit.kind of its rows: "seen" or "heard"
     table: str
     columns: str  # its columns as read into rows, id first, t_start second
-    meta_key: str  # meta key holding the highest id its fts index covers
     has_app: bool  # whether rows carry an app name (search's app= filter keeps only these)
 
     @property
-    def fts(self) -> str:
-        """The schema ``PRAGMA create_fts_index`` makes for the table."""
-        return f"fts_main_{self.table}"
+    def postings(self) -> str:
+        """Sorted runs of postings (see ``store/search_index.py``)."""
+        return f"{self.table}_postings"
+
+    @property
+    def tail(self) -> str:
+        """Postings of the newest rows, in the order they were added."""
+        return f"{self.table}_postings_tail"
 
 
-SPANS = Corpus("seen", "text_spans", SPAN_COLUMNS, META_FTS_MAX_ID, has_app=True)
-TRANSCRIPTS = Corpus("heard", "transcripts", TRANSCRIPT_COLUMNS, META_FTS_MAX_TRANSCRIPT_ID, has_app=False)
+SPANS = Corpus("seen", "text_spans", SPAN_COLUMNS, has_app=True)
+TRANSCRIPTS = Corpus("heard", "transcripts", TRANSCRIPT_COLUMNS, has_app=False)
 CORPORA = (SPANS, TRANSCRIPTS)
 
 
@@ -113,17 +111,3 @@ def meta_get(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 def meta_set(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("DELETE FROM meta WHERE key = ?", [key])
     con.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [key, value])
-
-
-def fts_index_exists(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> bool:
-    return bool(con.execute(
-        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", [corpus.fts]
-    ).fetchone()[0])
-
-
-def indexed_max_id(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> int | None:
-    """The highest id in ``corpus``'s full-text index, or None when it has no usable index."""
-    value = meta_get(con, corpus.meta_key)
-    if value is None or not fts_index_exists(con, corpus):
-        return None
-    return int(value)

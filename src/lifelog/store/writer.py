@@ -1,5 +1,6 @@
 """Writes inside one ``Store.write()`` transaction: frames, merged text spans, text heard
-(audio chunks, transcripts), events, sessions, and the full-text index rebuilds."""
+(audio chunks, transcripts), events, sessions; every span and transcript is indexed for
+search in the same transaction (``search_index.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
-from lifelog.store import search as _search
+from lifelog.store import search_index
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -157,12 +158,15 @@ class Writer(Reader):
              "text": t.text, "tokens": t.tokens, "chunk_id": t.chunk_id}
             for t in rows
         ]
-        return self._con.execute(
+        created = self._con.execute(
             "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id)"
             " SELECT t_start, t_end, source, engine, text, tokens, chunk_id"
-            f" FROM (SELECT unnest(from_json(?, '{_NEW_TRANSCRIPTS_TYPE}'), recursive := true))",
+            f" FROM (SELECT unnest(from_json(?, '{_NEW_TRANSCRIPTS_TYPE}'), recursive := true))"
+            " RETURNING id, text, t_start",
             [to_json_param(payload)],
-        ).fetchone()[0]
+        ).fetchall()
+        search_index.add(self._con, TRANSCRIPTS, created)
+        return len(created)
 
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
@@ -199,18 +203,17 @@ class Writer(Reader):
         )
 
     def refresh_search_index(self, *, min_new_spans: int | None = 1, min_new_transcripts: int | None = 1) -> bool:
-        """Rebuild the full-text indexes of spans and of transcripts, each only if at least
-        ``min_new_*`` rows (and at least one) were added to it since its last build; ``None``
-        leaves that index alone.
+        """Index spans and transcripts that were stored without being indexed, if at least
+        ``min_new_*`` of them wait (``None`` leaves that table alone); True if any were.
 
-        A rebuild re-reads every row of its table and holds the write lock meanwhile, so
-        callers with a large timeline should pass the thresholds (or call this rarely): rows
-        newer than an index are still searchable, only more slowly. True if either was rebuilt.
+        Every row this Writer stores is indexed in the same transaction, so this normally
+        finds nothing: it is a cheap check (two counts over the newest rows), and at most
+        ``search_index.CATCH_UP_ROWS`` rows per table are indexed per call. Nothing is rebuilt.
         """
-        spans = min_new_spans is not None and _search.rebuild_index(self._con, SPANS, self._load_fts, min_new_spans)
-        heard = min_new_transcripts is not None and _search.rebuild_index(
-            self._con, TRANSCRIPTS, self._load_fts, min_new_transcripts)
-        return spans or heard
+        spans = min_new_spans is not None and search_index.catch_up(self._con, SPANS, min_rows=min_new_spans)
+        heard = min_new_transcripts is not None and search_index.catch_up(
+            self._con, TRANSCRIPTS, min_rows=min_new_transcripts)
+        return bool(spans or heard)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -246,4 +249,5 @@ class Writer(Reader):
             ' RETURNING id, text, top, "left"',
             [to_json_param(rows)],
         ).fetchall()
+        search_index.add(self._con, SPANS, [(id_, text, ts) for id_, text, _, _ in created])
         return sorted((_OpenSpan(*r) for r in created), key=lambda s: s.id)

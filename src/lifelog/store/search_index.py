@@ -1,0 +1,181 @@
+"""The full-text index: postings tables inside the DuckDB file, kept up in the same
+transaction as the rows they index.
+
+Per searchable table (``text_spans``, ``transcripts``; see ``sql.Corpus``):
+
+* ``<table>_postings_tail``: one row per (term, row) of the newest rows, appended by every
+  write batch in insertion order (a batch of 2 frames x 35 lines adds ~500 rows, ~2 ms).
+* ``<table>_postings``: sorted runs. When the tail holds ``TAIL_MAX`` postings, the next
+  write moves it here sorted by (term, doc) in one statement (~0.3 s for 1M postings) and
+  empties it. Runs are never rewritten, so no write ever touches more than one tail's worth
+  of the index. A term's postings then sit in one stretch of each run, which DuckDB's
+  per-segment min/max (zonemaps) find without an ART index; the tail is scanned whole.
+* ``search_stats``: per table, how many rows are indexed (``docs``), their total length in
+  terms (for BM25's average) and the highest row id indexed (``max_id``).
+
+A posting is ``(term, doc, tf, len, t_start)``: the term's 64-bit id (``terms.term_id``), the
+row id, how often the term occurs in the row, the row's length in terms, and the row's start
+time (immutable; search ranks ties and filters time with it without reading the row).
+Document frequencies are counted from the postings at query time, so nothing but the one
+stats row is ever updated.
+
+Rows reach the index through :func:`add` (``Writer`` calls it for every span and
+transcript it inserts); :func:`catch_up` indexes rows that were stored some other way, in
+id order, a bounded number per call; migration 4 calls :func:`backfill` once for the rows
+that existed before it. To remove rows (``forget``), call :func:`remove` with their ids.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+import duckdb
+import numpy as np
+
+from lifelog.store.sql import CORPORA, Corpus, ids_filter, ids_params
+from lifelog.store.terms import term_id, terms
+
+TAIL_MAX = 1_000_000
+"""Postings in a tail before it becomes a sorted run: scanning a full tail costs ~2 ms a
+term, sorting it into a run ~0.3 s once per ~150,000 lines of text (2-core x86-64)."""
+CATCH_UP_ROWS = 50_000
+"""Most rows :func:`catch_up` indexes in one call."""
+BACKFILL_CHUNK = 100_000
+MAX_COUNT = 65_535  # tf and len are USMALLINT
+
+POSTING_COLUMNS = "term, doc, tf, len, t_start"
+_POSTINGS_DDL = (
+    "term BIGINT NOT NULL, doc BIGINT NOT NULL, tf USMALLINT NOT NULL, len USMALLINT NOT NULL,"
+    " t_start TIMESTAMP NOT NULL"
+)
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The index's tables (migration 4), empty, with one stats row per table."""
+    con.execute(
+        "CREATE TABLE search_stats (corpus VARCHAR NOT NULL, docs BIGINT NOT NULL,"
+        " total_len BIGINT NOT NULL, max_id BIGINT NOT NULL)"
+    )
+    for corpus in CORPORA:
+        con.execute(f"CREATE TABLE {corpus.postings} ({_POSTINGS_DDL})")
+        con.execute(f"CREATE TABLE {corpus.tail} ({_POSTINGS_DDL})")
+        con.execute("INSERT INTO search_stats VALUES (?, 0, 0, 0)", [corpus.table])
+
+
+def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple[int, str, datetime]]) -> None:
+    """Index new rows ``(id, text, t_start)`` of ``corpus``, in the caller's transaction."""
+    rows = list(rows)
+    if not rows:
+        return
+    _append(con, corpus, rows)
+    if con.execute(f"SELECT count(*) FROM {corpus.tail}").fetchone()[0] >= TAIL_MAX:
+        merge_tail(con, corpus)
+
+
+def merge_tail(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> None:
+    """Move the tail into a new sorted run."""
+    con.execute(
+        f"INSERT INTO {corpus.postings} SELECT {POSTING_COLUMNS} FROM {corpus.tail} ORDER BY term, doc"
+    )
+    con.execute(f"DELETE FROM {corpus.tail}")
+
+
+def stats(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> tuple[int, int, int]:
+    """``(docs, total_len, max_id)`` of ``corpus``'s index."""
+    row = con.execute(
+        "SELECT docs, total_len, max_id FROM search_stats WHERE corpus = ?", [corpus.table]
+    ).fetchone()
+    return row if row else (0, 0, 0)
+
+
+def unindexed(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> int:
+    """Rows of ``corpus`` newer than its index (0 unless they were stored without :func:`add`)."""
+    max_id = stats(con, corpus)[2]
+    return con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [max_id]).fetchone()[0]
+
+
+def catch_up(con: duckdb.DuckDBPyConnection, corpus: Corpus, *, min_rows: int = 1) -> int:
+    """Index up to ``CATCH_UP_ROWS`` rows newer than the index, oldest first, if at least
+    ``min_rows`` are waiting; returns how many were indexed."""
+    max_id = stats(con, corpus)[2]
+    waiting = con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [max_id]).fetchone()[0]
+    if waiting == 0 or waiting < min_rows:
+        return 0
+    rows = con.execute(
+        f"SELECT id, text, t_start FROM {corpus.table} WHERE id > ? ORDER BY id LIMIT ?", [max_id, CATCH_UP_ROWS]
+    ).fetchall()
+    add(con, corpus, rows)
+    return len(rows)
+
+
+def backfill(con: duckdb.DuckDBPyConnection) -> None:
+    """Index every row of every corpus (migration 4: once, over the rows stored before it).
+
+    Reads id ranges (DuckDB skips row groups by their min/max id), so each chunk costs its
+    own rows, not a scan of the table; every ``TAIL_MAX`` postings become a sorted run.
+    """
+    for corpus in CORPORA:
+        lo, hi = con.execute(f"SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM {corpus.table}").fetchone()
+        for start in range(lo, hi + 1, BACKFILL_CHUNK):
+            rows = con.execute(
+                f"SELECT id, text, t_start FROM {corpus.table} WHERE id BETWEEN ? AND ?",
+                [start, start + BACKFILL_CHUNK - 1],
+            ).fetchall()
+            add(con, corpus, sorted(rows))
+
+
+def remove(con: duckdb.DuckDBPyConnection, corpus: Corpus, ids: list[int]) -> None:
+    """Take rows out of the index (``forget``), in the transaction that deletes them."""
+    if not ids:
+        return
+    docs, length = con.execute(
+        f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
+        f" (SELECT doc, len FROM {corpus.postings} UNION ALL SELECT doc, len FROM {corpus.tail})"
+        f" WHERE {ids_filter('doc')} GROUP BY doc)",
+        ids_params(ids),
+    ).fetchone()
+    for table in (corpus.postings, corpus.tail):
+        con.execute(f"DELETE FROM {table} WHERE {ids_filter('doc')}", ids_params(ids))
+    con.execute(
+        "UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
+        [docs, int(length), corpus.table],
+    )
+
+
+def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple[int, str, datetime]]) -> None:
+    term_ids: list[int] = []
+    docs: list[int] = []
+    tfs: list[int] = []
+    lens: list[int] = []
+    starts: list[datetime] = []
+    total = 0
+    for doc, text, t_start in rows:
+        found = terms(text)
+        total += len(found)
+        length = min(len(found), MAX_COUNT)
+        for term, tf in Counter(found).items():
+            term_ids.append(term_id(term))
+            tfs.append(min(tf, MAX_COUNT))
+        added = len(term_ids) - len(docs)
+        docs += itertools.repeat(doc, added)
+        lens += itertools.repeat(length, added)
+        starts += itertools.repeat(t_start, added)
+    if term_ids:
+        columns = {
+            "term": np.array(term_ids, dtype=np.int64), "doc": np.array(docs, dtype=np.int64),
+            "tf": np.array(tfs, dtype=np.uint16), "len": np.array(lens, dtype=np.uint16),
+            "t_start": np.array(starts, dtype="datetime64[us]"),
+        }
+        con.register("_lifelog_new_postings", columns)
+        try:
+            con.execute(f"INSERT INTO {corpus.tail} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings")
+        finally:
+            con.unregister("_lifelog_new_postings")
+    con.execute(
+        "UPDATE search_stats SET docs = docs + ?, total_len = total_len + ?, max_id = greatest(max_id, ?)"
+        " WHERE corpus = ?",
+        [len(rows), total, max(r[0] for r in rows), corpus.table],
+    )
