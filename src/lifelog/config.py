@@ -7,14 +7,28 @@ name the key. Config is read when a command runs, never at import time.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from lifelog.errors import ConfigError
+from lifelog.errors import ConfigError, UsageError
 
 
 AUDIO_SOURCES = ("both", "mic", "system", "none")
+DEFAULT_BUDGET = 8000
+_BUDGET = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+
+
+def parse_budget(text: str | int) -> int:
+    """``8000``, ``200k`` (200,000), ``1M`` (1,000,000), ``1.5M``, ``8_000`` or ``8,000`` -> tokens."""
+    if isinstance(text, int):
+        return text
+    m = _BUDGET.match(str(text).strip().replace("_", "").replace(",", ""))
+    value = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()] if m else 0
+    if value < 1 or value != int(value):
+        raise UsageError(f"Bad budget {text!r}: give a whole number of tokens such as 8000, 200k or 1M.")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -23,7 +37,11 @@ class Settings:
     monitor: int = 0  # 0: every monitor
     ocr_engine: str = "ppocr-v4"
     tokenizer: str = "o200k"
-    budget: int = 8000
+    budget: int = 0  # tokens; 0: the model's usable context when a model is named, else DEFAULT_BUDGET
+    model: str = ""  # the model windows are for (gpt-4o, claude-sonnet-4-5, qwen3, ...); see tokenize_media/targets.py
+    ask_base_url: str = ""  # an OpenAI-compatible endpoint for `lifelog ask`, e.g. http://127.0.0.1:8080/v1
+    ask_api_key_env: str = ""  # the environment variable holding its key (LIFELOG_ASK_API_KEY is read first)
+    ask_timeout_s: float = 600.0  # longest wait for the endpoint's next bytes (a long prefill can take minutes)
     keyframe_every_s: float = 300.0
     busy_timeout_s: float = 30.0
     audio_source: str = "both"  # mic, system, both, none
@@ -44,8 +62,10 @@ class Settings:
             raise ConfigError(f"audio_source = {self.audio_source!r}: must be one of {', '.join(AUDIO_SOURCES)}.")
         if self.spool_max_frames < 2:
             raise ConfigError(f"spool_max_frames = {self.spool_max_frames}: must be at least 2.")
-        if self.budget < 1:
-            raise ConfigError(f"budget = {self.budget}: must be positive.")
+        if self.budget < 0:
+            raise ConfigError(f"budget = {self.budget}: must be positive (or 0: from the model).")
+        if self.ask_timeout_s <= 0:
+            raise ConfigError(f"ask_timeout_s = {self.ask_timeout_s}: must be positive.")
         return self
 
 
@@ -75,8 +95,10 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
         if key not in types:
             raise ConfigError(f"{origin}: unknown setting {key!r}. Known: {', '.join(sorted(types))}.")
         kind = {"float": float, "int": int, "str": str}[types[key]]
+        if key == "budget":
+            kind = parse_budget
         try:
             changes[key] = kind(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, UsageError):
             raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {types[key]}.") from None
     return replace(settings, **changes)

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from lifelog.config import Settings, load_settings
+from lifelog.config import Settings, load_settings, parse_budget
+from lifelog.errors import UsageError
 from lifelog.paths import Paths
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -19,7 +20,23 @@ out = Console(soft_wrap=True, highlight=False)
 SinceOpt = typer.Option(None, "--since", help="Start: 90s, 10m, 2h, 3d (ago), ISO time, today, yesterday.")
 UntilOpt = typer.Option(None, "--until", help="End (same forms as --since). Default: now.")
 JsonOpt = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
-BudgetOpt = typer.Option(None, "--budget", help="Token budget for the window (default 8000).")
+
+
+def _budget(value: str | None) -> int | None:
+    try:
+        return None if value is None else parse_budget(value)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+BudgetOpt = typer.Option(None, "--budget", callback=_budget, metavar="<tokens>",
+                         help="Token budget for the window: 8000, 200k, 1M. Default: the model's context "
+                              "less room for the answer, else 8000.")
+ModelOpt = typer.Option(None, "--model", "-m", help="The model the window is for (gpt-4o, claude-sonnet-4-5, "
+                        "gemini-2.5-pro, llama3.1, qwen3, mistral-large, deepseek-chat, ...): picks the tokenizer "
+                        "and the default budget.")
+TokenizerOpt = typer.Option(None, "--tokenizer", help="Count with this tokenizer instead of the model's: o200k, "
+                            "cl100k, llama3, qwen3, or an upper bound (claude-approx, gemini-approx, ...).")
 
 
 @dataclass

@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from lifelog.cli.common import BudgetOpt, JsonOpt, Runtime, SinceOpt, UntilOpt, err, out, print_json
+from lifelog.cli.common import (BudgetOpt, JsonOpt, ModelOpt, Runtime, SinceOpt, TokenizerOpt, UntilOpt, err, out,
+                                print_json)
 from lifelog.errors import UsageError
 from lifelog.paths import atomic_private_file
 from lifelog.timespec import parse_range
@@ -48,21 +49,26 @@ def search(
 def context(
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    budget: Optional[int] = BudgetOpt,
+    budget: Optional[str] = BudgetOpt,
     fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, json or xml."),
-    model: Optional[str] = typer.Option(None, "--model", help="Tokenizer to count with: o200k (default), cl100k, llama3, qwen3, gpt-4o, gpt-4."),
+    model: Optional[str] = ModelOpt,
+    tokenizer: Optional[str] = TokenizerOpt,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
 ) -> None:
     """Build a context window of what was seen and heard, chronological, under a token budget.
 
-    Example: lifelog context --since 10m --budget 8000 > window.md
+    Example: lifelog context --since 7d --model gpt-4o --budget 200k > window.md
     """
+    from lifelog.tokenize_media.targets import choose
+
     start, end = parse_range(since, until)
-    rt = Runtime.load(budget=budget, tokenizer=model)
+    rt = Runtime.load()
+    choice = choose(rt.settings, model=model, tokenizer=tokenizer, budget=budget)
+    if choice.warning():
+        err.print(choice.warning(), highlight=False)
     timeline = rt.timeline()
     try:
-        window = timeline.context(since=start, until=end, budget=rt.settings.budget, fmt=fmt,
-                                  tokenizer=rt.settings.tokenizer)
+        window = timeline.context(since=start, until=end, budget=choice.budget, fmt=fmt, tokenizer=choice.tokenizer)
     finally:
         timeline.close()
     if output:
