@@ -12,7 +12,11 @@ message and an exit code. Messages say what happened, where, and what to do next
     ├── DataFolderError          a lifelog folder cannot be created or used (also an OSError)
     ├── StoreError               the database could not be opened or written
     │   └── StoreBusy            another process held the database too long
-    └── BudgetError              the smallest possible window does not fit the budget; exit code 2
+    ├── BudgetError              the smallest possible window does not fit the budget; exit code 2
+    └── EndpointError            a model endpoint (`lifelog ask`) failed or answered an error
+        ├── EndpointUnreachable  no connection, or it stopped answering
+        ├── EndpointAuthError    it refused the API key (HTTP 401/403)
+        └── ContextTooLong       it refused the request as too long for the model's context
 """
 
 from __future__ import annotations
@@ -60,3 +64,19 @@ class StoreBusy(StoreError):
 
 class BudgetError(LifelogError):
     exit_code = 2
+
+
+class EndpointError(LifelogError):
+    pass
+
+
+class EndpointUnreachable(EndpointError):
+    pass
+
+
+class EndpointAuthError(EndpointError):
+    pass
+
+
+class ContextTooLong(EndpointError):
+    pass

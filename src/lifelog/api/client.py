@@ -97,6 +97,9 @@ class RemoteTimeline:
         body = {"file": file, "chunk": _plain(asdict(chunk)), "transcripts": [_plain(asdict(r)) for r in rows]}
         return json.loads(self._call("POST", "/import", body))["transcripts"]
 
+    def record_event(self, kind: str, detail: dict, *, at: datetime) -> None:
+        self._call("POST", "/event", {"kind": kind, "detail": detail, "at": _iso(at)})
+
     def pause(self, seconds):
         return json.loads(self._call("POST", "/pause", {"seconds": seconds}))
 

@@ -11,6 +11,7 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
     POST /v1/context {since, until, budget, format, tokenizer}
                                     the window's bytes, streamed; its count in Lifelog-* headers
     POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
+    POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
     POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop
 
 Times are ISO-8601 UTC. The socket lives in the data folder, which is 0700, and is itself

@@ -146,6 +146,12 @@ def build_app(timeline: LocalTimeline, info: dict):
         n = await run_in_threadpool(timeline.import_transcripts, rows, chunk, file=body.get("file", ""))
         return JSONResponse({"transcripts": n})
 
+    async def event(request):
+        body = await request.json()
+        await run_in_threadpool(timeline.record_event, str(body["kind"]), dict(body.get("detail") or {}),
+                                at=_time(body["at"]))
+        return JSONResponse({"recorded": True})
+
     async def pause(request):
         seconds = (await request.json()).get("seconds")
         return JSONResponse(await run_in_threadpool(timeline.pause, None if seconds is None else float(seconds)))
@@ -174,6 +180,7 @@ def build_app(timeline: LocalTimeline, info: dict):
     routes = [
         Route(f"{v}/health", health), Route(f"{v}/status", status), Route(f"{v}/search", search),
         Route(f"{v}/context", context, methods=["POST"]), Route(f"{v}/import", import_, methods=["POST"]),
+        Route(f"{v}/event", event, methods=["POST"]),
         Route(f"{v}/pause", pause, methods=["POST"]), Route(f"{v}/resume", resume, methods=["POST"]),
         Route(f"{v}/stop", stop, methods=["POST"]),
         Route("/{version}/health", health),  # any version may ask who is there

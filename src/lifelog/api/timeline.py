@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from lifelog.config import Settings
-from lifelog.errors import LifelogError
+from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
 
@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 class NotRunning(LifelogError):
     """A call only an owner can answer (pause, resume, stop) and none runs."""
+
+
+# Events a client may add to the timeline (recording events are the recorder's alone).
+CLIENT_EVENTS = ("ask",)
 
 
 @dataclass
@@ -72,6 +76,8 @@ class Timeline(Protocol):
     def status(self) -> dict: ...
 
     def import_transcripts(self, rows: list[Transcript], chunk: AudioChunkRecord, *, file: str) -> int: ...
+
+    def record_event(self, kind: str, detail: dict, *, at: datetime) -> None: ...
 
     def pause(self, seconds: float | None) -> dict: ...
 
@@ -123,6 +129,13 @@ class LocalTimeline:
             w.add_event(chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1),
                                                   "transcripts": len(rows)})
         return len(rows)
+
+    def record_event(self, kind: str, detail: dict, *, at: datetime) -> None:
+        """Add one event a client made (``ask``: a question and its answer) to the timeline."""
+        if kind not in CLIENT_EVENTS:
+            raise UsageError(f"Unknown event kind {kind!r}. Clients may record: {', '.join(CLIENT_EVENTS)}.")
+        with self.store.write() as w:
+            w.add_event(at, kind, detail)
 
     def pause(self, seconds):
         return self._control().pause(seconds)

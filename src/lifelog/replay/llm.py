@@ -1,0 +1,212 @@
+"""A client for any OpenAI-compatible chat endpoint (OpenAI, llama.cpp's server, vLLM, Ollama,
+LM Studio, OpenRouter, ...): ``POST {base_url}/chat/completions`` with ``"stream": true``,
+read as server-sent events, the answer's text yielded as it arrives.
+
+The standard library's ``http.client``, so the only socket opened goes to the configured host
+(no proxy variables, no redirects followed). One essential method, :meth:`ChatClient.stream`;
+:meth:`ChatClient.complete` derives from it. Failures are one-line :class:`EndpointError` s:
+unreachable, a refused key, a request too long for the model's context, any other HTTP error.
+The key is sent only in the ``Authorization`` header and never appears in a message.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import ssl
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from lifelog.errors import (ConfigError, ContextTooLong, EndpointAuthError, EndpointError, EndpointUnreachable)
+
+CONNECT_TIMEOUT_S = 15.0
+_TOO_LONG = re.compile(r"context|too long|too many tokens|maximum.{0,60}tokens|exceed", re.I)
+_KEYLIKE = re.compile(r"\b(?:sk|key|api)[-_](?=[\w*\-]*[\d*])[\w*\-]{6,}", re.I)  # has a digit or a *
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str  # e.g. https://api.openai.com/v1 or http://127.0.0.1:8080/v1
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+    timeout_s: float = 600.0  # longest silence between bytes (a long prefill can take minutes)
+
+    def where(self) -> str:
+        """The URL called, for messages (never the key)."""
+        parts = urllib.parse.urlsplit(self.base_url)
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return f"{parts.scheme}://{host}{parts.path.rstrip('/')}/chat/completions"
+
+
+class ChatClient:
+    id = "openai-chat"
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        parts = urllib.parse.urlsplit(endpoint.base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"ask_base_url = {endpoint.base_url!r}: give an http(s) URL such as "
+                              "http://127.0.0.1:8080/v1 or https://api.openai.com/v1.")
+        self._parts = parts
+
+    def complete(self, messages: list[dict]) -> str:
+        return "".join(self.stream(messages))
+
+    def stream(self, messages: list[dict]) -> Iterator[str]:
+        """Yield the answer's text piece by piece as the endpoint sends it."""
+        conn = self._connect()
+        try:
+            resp = self._post(conn, messages)
+            if "text/event-stream" not in (resp.getheader("Content-Type") or ""):
+                yield _whole_answer(self._read(resp))  # a server that answers in one piece
+                return
+            for data in sse_data(self._lines(resp)):
+                if data.strip() == "[DONE]":
+                    return
+                yield from _delta_text(self._chunk(data))
+        finally:
+            conn.close()
+
+    # -- transport ------------------------------------------------------------------------
+    def _connect(self) -> http.client.HTTPConnection:
+        p = self._parts
+        if p.scheme == "https":
+            conn = http.client.HTTPSConnection(p.hostname, p.port, timeout=CONNECT_TIMEOUT_S,
+                                               context=ssl.create_default_context())
+        else:
+            conn = http.client.HTTPConnection(p.hostname, p.port, timeout=CONNECT_TIMEOUT_S)
+        try:
+            conn.connect()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._unreachable(exc) from None
+        conn.sock.settimeout(self.endpoint.timeout_s)
+        return conn
+
+    def _post(self, conn, messages) -> http.client.HTTPResponse:
+        body = json.dumps({"model": self.endpoint.model, "messages": messages, "stream": True},
+                          ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "lifelog"}
+        if self.endpoint.api_key:
+            headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
+        path = self._parts.path.rstrip("/") + "/chat/completions"
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unreachable(exc) from None
+        if resp.status >= 400:
+            raise self._http_error(resp.status, self._read(resp), len(body))
+        return resp
+
+    def _read(self, resp) -> bytes:
+        try:
+            return resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._unreachable(exc) from None
+
+    def _lines(self, resp) -> Iterator[bytes]:
+        while True:
+            try:
+                line = resp.readline()
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._unreachable(exc, during=True) from None
+            if not line:
+                return
+            yield line
+
+    def _chunk(self, data: str) -> dict:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise EndpointError(f"The model endpoint {self.endpoint.where()} sent something that is not an "
+                                f"OpenAI chat stream: {self._clean(data)[:120]!r}.") from None
+        if isinstance(chunk, dict) and chunk.get("error"):
+            raise EndpointError(f"The model endpoint {self.endpoint.where()} stopped with an error: "
+                                f"{self._clean(error_message(json.dumps(chunk).encode()))}")
+        return chunk
+
+    # -- errors ---------------------------------------------------------------------------
+    def _unreachable(self, exc: BaseException, during: bool = False) -> EndpointUnreachable:
+        reason = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else (
+            getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+        if during:
+            return EndpointUnreachable(f"The model endpoint {self.endpoint.where()} stopped answering ({reason}).")
+        return EndpointUnreachable(
+            f"Cannot reach the model endpoint {self.endpoint.where()} ({reason}). Is the server running? "
+            "Check --base-url or ask_base_url.")
+
+    def _http_error(self, status: int, body: bytes, request_bytes: int) -> EndpointError:
+        where, detail = self.endpoint.where(), self._clean(error_message(body))
+        if status in (401, 403):
+            hint = ("Check the key in LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env "
+                    "(--api-key-env)." if self.endpoint.api_key else
+                    "No key was sent: set LIFELOG_ASK_API_KEY, or name the variable holding it with "
+                    "ask_api_key_env (--api-key-env).")
+            return EndpointAuthError(f"The model endpoint {where} refused the API key (HTTP {status}: {detail}). {hint}")
+        if status in (400, 413, 422) and _TOO_LONG.search(detail):
+            return ContextTooLong(f"The model refused the request as too long for its context (HTTP {status}: {detail}).")
+        if status == 404:
+            return EndpointError(f"The model endpoint {where} answered HTTP 404 ({detail}). Check --model, and "
+                                 "that the base URL ends where /chat/completions is served (often .../v1).")
+        return EndpointError(f"The model endpoint {where} answered HTTP {status}: {detail}")
+
+    def _clean(self, text: str) -> str:
+        """One line, at most 300 characters, and no key (nor anything that looks like one)."""
+        if self.endpoint.api_key:
+            text = text.replace(self.endpoint.api_key, "[key]")
+        text = _KEYLIKE.sub("[key]", " ".join(text.split()))
+        return text[:300] + ("…" if len(text) > 300 else "")
+
+
+def error_message(body: bytes) -> str:
+    """The message of an error body in the shapes servers use: OpenAI's ``{"error": {"message"}}``,
+    ``{"error": "..."}``, vLLM's ``{"message"}``, FastAPI's ``{"detail"}``, or plain text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace").strip() or "no details"
+    if not isinstance(data, dict):
+        return json.dumps(data)
+    err = data.get("error", data)
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("detail") or err.get("msg") or json.dumps(err))
+    return str(err if "error" in data else data.get("message") or data.get("detail") or json.dumps(data))
+
+
+def sse_data(lines: Iterable[bytes]) -> Iterator[str]:
+    """The ``data`` of each server-sent event (multi-line data joined by newlines; comments,
+    ``event:``/``id:`` fields and keep-alives skipped)."""
+    data: list[str] = []
+    for raw in lines:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        name, _, value = line.partition(":")
+        if name == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data:
+        yield "\n".join(data)
+
+
+def _delta_text(chunk: dict) -> Iterator[str]:
+    for choice in chunk.get("choices") or []:
+        text = (choice.get("delta") or {}).get("content")
+        if text:  # reasoning_content (DeepSeek R1, vLLM reasoning parsers) is not the answer
+            yield text
+
+
+def _whole_answer(body: bytes) -> str:
+    try:
+        return json.loads(body)["choices"][0]["message"]["content"] or ""
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise EndpointError("The model endpoint answered with something that is not an OpenAI chat completion: "
+                            f"{body[:120]!r}.") from None
