@@ -1,6 +1,6 @@
 """Target models: every known name resolves to a tokenizer and a context; upper-bound tokenizers
-are never under the real tokenizers' counts recorded on a mixed corpus (English, code, 18
-languages, logs, numbers, emoji; bench/tokenizer_calibration.py measured them offline), nor
+are never under the real tokenizers' counts recorded on a mixed corpus (English and 17 other
+languages, code, logs, numbers, emoji; bench/tokenizer_calibration.py measured them offline), nor
 under any tokenizer lifelog ships; budgets parse; images cost the providers' published rates."""
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def test_every_known_model_resolves_to_a_tokenizer_and_a_usable_budget(name):
     ("qwen3-coder:30b", "qwen3-coder", "qwen3", 262_144),
     ("mistral-large-latest", "mistral-large", "mistral-approx", 131_072),
     ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b", "mistral-sp-approx", 32_768),
+    ("mistral:7b", "mistral", "mistral-sp-approx", 32_768),  # as Ollama names them
+    ("gemma3:12b", "gemma3", "gemini-approx", 131_072),
     ("deepseek-chat", "deepseek-chat", "deepseek-approx", 131_072),
     ("deepseek-ai/DeepSeek-R1", "deepseek-r1", "deepseek-approx", 131_072),
     ("deepseek-r1-distill-qwen-7b", "deepseek-r1-distill-qwen", "qwen3", 131_072),

@@ -86,6 +86,9 @@ _TABLE: dict[str, tuple[str, int, str | None, int | None]] = {
     "gemini-1.5-pro": ("gemini-approx", 2_097_152, "google", None),
     "gemini-1.0": ("gemini-approx", 32_760, "google", None),
     "gemma-3": ("gemini-approx", 131_072, None, None),
+    "gemma3": ("gemini-approx", 131_072, None, None),  # Ollama's spelling
+    "gemma-2": ("gemini-approx", 8_192, None, None),
+    "gemma2": ("gemini-approx", 8_192, None, None),
     # Meta Llama 3.x (3.0: 8k; 3.1 and later: 128k)
     "llama3": ("llama3", 8_192, None, None),
     "llama-3": ("llama3", 8_192, None, None),
@@ -116,6 +119,7 @@ _TABLE: dict[str, tuple[str, int, str | None, int | None]] = {
     "codestral": ("mistral-approx", 262_144, None, None),
     "devstral": ("mistral-approx", 131_072, None, None),
     "magistral": ("mistral-approx", 40_960, None, None),
+    "mistral": ("mistral-sp-approx", 32_768, None, None),  # Ollama's "mistral" is Mistral 7B
     "mistral-7b": ("mistral-sp-approx", 32_768, None, None),
     "open-mistral-7b": ("mistral-sp-approx", 32_768, None, None),
     "mistral-large-2402": ("mistral-sp-approx", 32_768, None, None),
@@ -133,8 +137,8 @@ _TABLE: dict[str, tuple[str, int, str | None, int | None]] = {
     "deepseek-r1-distill-llama": ("llama3", 131_072, None, None),
 }
 
-FAMILIES = ("gpt-4o", "gpt-4.1", "o1/o3/o4-mini", "gpt-5", "gpt-4", "gpt-3.5-turbo", "claude-*", "gemini-*",
-            "llama3.x", "qwen2.5/qwen3", "mistral-*/mixtral/codestral", "deepseek-chat/-reasoner/-v3/-r1")
+FAMILIES = ("gpt-4o", "gpt-4.1", "o1/o3/o4-mini", "gpt-5", "gpt-4", "gpt-3.5-turbo", "claude-*", "gemini-*", "gemma3",
+            "llama3.x", "qwen2.5/qwen3", "mistral*/mixtral/codestral", "deepseek-chat/-reasoner/-v3/-r1")
 
 
 def normalise(name: str) -> str:

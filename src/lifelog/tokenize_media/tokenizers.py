@@ -12,12 +12,12 @@ it. Two kinds share that shape:
 
   ``extra_whitespace`` is the whitespace characters that follow another one (indentation,
   padding), which some tokenizers spend one token on each and cl100k/qwen3 merge. Each factor
-  is the worst ratio real/base measured on a mixed corpus (English, code, 18 languages, logs,
-  numbers, emoji) with the real tokenizers running offline, plus margin; see
+  is the worst ratio real/base measured on a mixed corpus (English and 17 other languages,
+  code, logs, numbers, emoji) with the real tokenizers running offline, plus 6-8% margin; see
   ``bench/tokenizer_calibration.py``. The recorded real counts sit in
   ``tests/tokenize_media/data/tokenizer_corpus.jsonl`` and the tests hold every factor to
-  them, so a window counted this way is never over the real count on that corpus, at the cost
-  of a window some 10–40% smaller than it could be.
+  them: on that corpus the count is never under the real one, so a window is never too big for
+  the model, at the cost of a window some 20-35% smaller than it could be (median text).
 """
 
 from __future__ import annotations
