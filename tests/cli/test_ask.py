@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import socket
 import subprocess
 import sys
@@ -193,6 +194,26 @@ def test_clients_may_record_only_their_own_events(home):
     timeline = LocalTimeline(home, Store(home.db))
     with pytest.raises(UsageError, match="Clients may record: ask"):
         timeline.record_event("gap", {}, at=None)
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="needs strace (scripts/install.sh --test installs it)")
+def test_ask_connects_only_to_the_endpoint_it_was_given(home, tmp_path):
+    """Under strace: every internet socket lifelog connects goes to the configured host and port
+    (no DNS lookup, no proxy, nothing else), the only command that may open one at all."""
+    traces = tmp_path / "trace"
+    traces.mkdir()
+    with FakeOpenAI("stream") as api:
+        port = api.base_url.split(":")[2].split("/")[0]
+        proc = subprocess.run(
+            ["strace", "-ff", "-qq", "-e", "trace=connect,sendto", "-e", "signal=none", "-o", str(traces / "t"),
+             sys.executable, "-m", "lifelog.cli.app", "ask", QUESTION, "-m", "gpt-4o", "--base-url", api.base_url],
+            env=_env(home, LIFELOG_ASK_API_KEY=KEY, HTTPS_PROXY="http://10.9.9.9:3128", HTTP_PROXY="http://10.9.9.9:3128"),
+            capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0 and "ptrace" in proc.stderr:
+        pytest.skip(f"strace cannot trace here: {proc.stderr.strip()}")
+    assert proc.returncode == 0 and proc.stdout == ANSWER + "\n", proc.stderr
+    inet = [line for t in traces.iterdir() for line in t.read_text().splitlines() if "sa_family=AF_INET" in line]
+    assert inet and all(f"sin_port=htons({port})" in line and '"127.0.0.1"' in line for line in inet), inet
 
 
 def _read_until(pipe, wanted: bytes, timeout: float) -> bytes:
