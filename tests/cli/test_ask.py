@@ -107,7 +107,9 @@ def test_config_names_model_endpoint_and_key_variable_and_the_prefix_stays_the_s
         plain = lifelog("ask", QUESTION, "--since", "1h", "--api-key-env", "OTHER", env={**env, "OTHER": "k2"})
     assert first.stdout == second.stdout == ANSWER + "\n"
     a, b, c = (r["body"]["messages"] for r in api.requests)
-    assert a[0] == b[0] and a[1]["content"].split("---")[0] == b[1]["content"].split("---")[0]  # cache-friendly prefix
+    window_a = a[1]["content"].split("---")[0]
+    assert a[0] == b[0] and b[1]["content"].startswith(window_a.rstrip())  # cache-friendly: the earlier window is a prefix
+    assert f"Q: {QUESTION}" in b[1]["content"].split("---")[0]  # and the earlier question and answer follow it
     assert [r["body"]["model"] for r in api.requests] == ["qwen3"] * 3
     assert [r["headers"]["Authorization"] for r in api.requests] == [f"Bearer {KEY}"] * 2 + ["Bearer k2"]
     asks = _asks(home)

@@ -24,8 +24,8 @@ class Block:
     app: str
     window: str
     lines: list[str] = field(default_factory=list)
-    kind: str = "seen"  # "seen" (screen text), "heard" (speech), "event" or "outline" (a summary)
-    source: str = ""  # heard blocks: mic, system or file; outline blocks: hour or day
+    kind: str = "seen"  # "seen" (screen text), "heard" (speech), "event", "asked" (a model) or "outline"
+    source: str = ""  # heard: mic, system or file; outline: hour or day; asked: the model
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -64,11 +64,15 @@ def event_blocks(events: list[dict]) -> list[Block]:
     """Recording starts and stops and gaps, so a window never pretends a silent hour was empty."""
     labels = {"record_start": "recording started", "record_stop": "recording stopped",
               "import": "imported recording starts"}
-    return [
-        Block(e["ts"], 0, "", "", [gap_label(e) if e["kind"] == "gap" else labels[e["kind"]]], kind="event")
-        for e in events
-        if e["kind"] in labels or e["kind"] == "gap"
-    ]
+    out = []
+    for e in events:
+        if e["kind"] == "ask":  # a question put to a model about this timeline, and its answer
+            detail = e.get("detail") or {}
+            lines = [f"Q: {detail.get('question', '')}", *f"A: {detail.get('answer', '')}".splitlines()]
+            out.append(Block(e["ts"], 0, "", "", lines, kind="asked", source=detail.get("model", "")))
+        elif e["kind"] in labels or e["kind"] == "gap":
+            out.append(Block(e["ts"], 0, "", "", [gap_label(e) if e["kind"] == "gap" else labels[e["kind"]]], kind="event"))
+    return out
 
 
 def gap_label(event: dict) -> str:

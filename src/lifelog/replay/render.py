@@ -40,6 +40,8 @@ def header(block: Block) -> str:
         return f"### {block.ts:%H:%M}–{block.ts + timedelta(hours=1):%H:%M} · outline"
     if block.kind == "event":
         return f"### {block.ts:%H:%M:%S} · {block.lines[0]}"
+    if block.kind == "asked":
+        return f"### {block.ts:%H:%M:%S} · asked {block.source or 'a model'}"
     if block.kind == "heard":
         return f"### {block.ts:%H:%M:%S} · heard ({HEARD_FROM.get(block.source, block.source)})"
     where = " — ".join(p for p in (block.app, block.window) if p) or "unknown window"
@@ -67,7 +69,7 @@ def block_json(b: Block) -> dict:
         return {"time": b.ts.isoformat() + "Z", "kind": "outline", "per": b.source, "summary": b.lines[0]}
     if b.kind == "event":
         return {"time": b.ts.isoformat() + "Z", "kind": "event", "event": b.lines[0]}
-    if b.kind == "heard":
+    if b.kind in ("heard", "asked"):
         return {"time": b.ts.isoformat() + "Z", "kind": "heard", "source": b.source, "lines": b.lines}
     return {
         "time": b.ts.isoformat() + "Z", "kind": b.kind, "monitor": b.monitor,
@@ -100,9 +102,9 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
             out.append(f"<outline {when} per=\"{b.source}\">{escape(b.lines[0])}</outline>")
         elif b.kind == "event":
             out.append(f"<event {when}>{escape(b.lines[0])}</event>")
-        elif b.kind == "heard":
+        elif b.kind in ("heard", "asked"):
             source = quoteattr(HEARD_FROM.get(b.source, b.source))
-            out.append(f"<heard {when} source={source}>\n" + escape("\n".join(b.lines)) + "\n</heard>")
+            out.append(f"<{b.kind} {when} source={source}>\n" + escape("\n".join(b.lines)) + f"\n</{b.kind}>")
         else:
             attrs = f"{when} app={quoteattr(b.app)} window={quoteattr(b.window)} monitor=\"{b.monitor}\""
             out.append(f"<seen {attrs}>\n" + escape("\n".join(b.lines)) + "\n</seen>")
