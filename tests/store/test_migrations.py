@@ -46,9 +46,10 @@ EXPECTED_SCHEMA = {
         ("engine", "VARCHAR"), ("text", "VARCHAR"), ("tokens", "INTEGER"), ("chunk_id", "BIGINT"),
     ],
     "search_stats": [("corpus", "VARCHAR"), ("docs", "BIGINT"), ("total_len", "BIGINT"), ("max_id", "BIGINT")],
+    "search_apps": [("id", "INTEGER"), ("app", "VARCHAR")],
     **{
         table: [("term", "BIGINT"), ("doc", "BIGINT"), ("tf", "USMALLINT"), ("len", "USMALLINT"),
-                ("t_start", "TIMESTAMP")]
+                ("t_start", "TIMESTAMP"), ("app", "INTEGER")]
         for table in ("text_spans_postings", "text_spans_postings_tail",
                       "transcripts_postings", "transcripts_postings_tail")
     },

@@ -202,3 +202,25 @@ def test_odd_queries_never_raise(store, query):
     with store.read() as r:
         assert isinstance(r.search(query), list)
         assert isinstance(r.search(query, since=at(1), until=at(3), app="fire"), list)
+
+
+@pytest.mark.parametrize("check_max", [search_index.TAIL_MAX, 4])
+def test_row_filters_page_through_candidates_then_join(store, monkeypatch, check_max):
+    from lifelog.store import search
+
+    monkeypatch.setattr(search, "CHECK_PAGE", 2)
+    monkeypatch.setattr(search, "CHECK_MAX", check_max)  # 4: past two pages, one join
+    rng = random.Random(15)
+    for f in range(40):
+        with store.write() as w:
+            observe(w, at(f), random_lines(rng, 5), app="Slack" if f % 3 == 0 else "Firefox")
+    rows = rows_of(store)
+    with store.read() as r:
+        spans = {s.id: s for s in r.spans_between(None, None)}
+        for query, app in [("budget review", "slack"), ('"budget review"', None), ("会議室", "slack"),
+                           ("資 notes", None), ("meeting", "fire")]:
+            want = [(i, round(s, 6)) for _, i, s in ranking(rows, query, len(rows))
+                    if not app or app in spans[i].app.lower()][:10]
+            got = [(h.span.id, round(h.score, 6)) for h in r.search(query, app=app, limit=10)]
+            assert [s for _, s in got] == [s for _, s in want], query
+            assert {i for i, _ in got} == {i for i, _ in want} or len(want) == 10, query

@@ -102,7 +102,7 @@ def search(
         return []
     ranked: list[tuple] = []  # (tier, score, t_start, id, order, corpus)
     for order, corpus in enumerate(corpora):
-        filters = _Filters(corpus, parsed, utc_naive(since), utc_naive(until), app)
+        filters = _Filters(con, corpus, parsed, utc_naive(since), utc_naive(until), app)
         ranked += [(tier, score, t_start, doc, order, corpus)
                    for tier, doc, t_start, score in _search_corpus(con, corpus, parsed, filters, limit)]
     ranked.sort(key=lambda h: (h[0], -h[1], -_seconds(h[2]), -h[3], h[4]))
@@ -117,11 +117,7 @@ def _hits(con: duckdb.DuckDBPyConnection, ranked: list[tuple]) -> list[SearchHit
     rows: dict[tuple[str, int], tuple] = {}
     for corpus in CORPORA:
         ids = [h[3] for h in ranked if h[5] is corpus]
-        if ids:
-            found = con.execute(
-                f"SELECT {corpus.columns} FROM {corpus.table} WHERE id IN ({_ints(ids)})"
-            ).fetchall()
-            rows.update(((corpus.table, r[0]), r) for r in found)
+        rows.update(((corpus.table, r[0]), r) for r in _rows(con, corpus, ids, corpus.columns))
     hits = []
     for _, score, _, doc, _, corpus in ranked:
         row = rows.get((corpus.table, doc))
@@ -132,28 +128,54 @@ def _hits(con: duckdb.DuckDBPyConnection, ranked: list[tuple]) -> list[SearchHit
     return hits
 
 
+def _rows(con, corpus: Corpus, ids: list[int], columns: str, conds: str = "", params: list = ()) -> list:
+    """Rows by id, one zonemap-pruned lookup each (``id IN (...)`` would scan the table)."""
+    one = f"SELECT {columns} FROM {corpus.table} WHERE id = {{}}{conds}"
+    rows = []
+    for start in range(0, len(ids), 200):  # DuckDB's expression depth limit
+        chunk = ids[start:start + 200]
+        rows += con.execute(" UNION ALL ".join(one.format(int(i)) for i in chunk), list(params) * len(chunk)).fetchall()
+    return rows
+
+
 def _ints(values) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
 class _Filters:
-    """SQL conditions on a candidate ``doc`` (with its ``t_start``) for one corpus.
+    """Conditions on candidates for one corpus.
 
-    Time: a row overlaps [since, until) when ``t_start < until`` and ``t_end >= since``;
-    ``t_start`` is in the postings, and ``t_end >= since`` holds when ``t_start >= since``
-    or the row is one of the few that started before ``since`` and lasted past it (DuckDB
-    finds those through the zonemaps of ``t_end``). App, quoted phrases and lone characters
-    need the row itself (joined as ``r``).
+    Time and app are checked on the postings: a row overlaps [since, until) when ``t_start <
+    until`` and ``t_end >= since``; ``t_start`` is in the postings, and ``t_end >= since``
+    holds when ``t_start >= since`` or the row is one of the few that started before
+    ``since`` and lasted past it (found through the zonemaps of ``t_end``). The app filter
+    becomes the numbers of the matching names in ``search_apps``. Quoted phrases, lone
+    characters and runs need the row's text: they are checked on the best candidates by id,
+    a page at a time (:func:`_take`).
     """
 
-    def __init__(self, corpus: Corpus, parsed: ParsedQuery, since, until, app):
+    def __init__(self, con, corpus: Corpus, parsed: ParsedQuery, since, until, app):
         self.corpus, self.since, self.until, self.app = corpus, since, until, app
         self.texts = [*parsed.phrases, *parsed.chars]
+        self.apps: list[int] | None = None
+        if app:
+            self.apps = [r[0] for r in con.execute(
+                "SELECT id FROM search_apps WHERE strpos(lower(app), lower(?)) > 0", [app]).fetchall()]
 
-    def sql(self, doc: str, t: str, *, runs: tuple[str, ...] = (), exclude: list[int] = ()) -> tuple[str, list]:
-        """``(join and where, params)`` for candidates named ``doc`` / ``t``: ``runs`` must be
-        substrings too, ``exclude`` lists docs left out."""
-        conds, params, row_conds, row_params = [], [], [], []
+    @property
+    def nothing(self) -> bool:
+        """True when the app filter matches no app at all."""
+        return self.apps == []
+
+    def app_sql(self, column: str = "app") -> str:
+        """A condition on a postings query's app column (empty without an app filter)."""
+        if not self.apps:
+            return ""
+        return f" AND {column} = {self.apps[0]}" if len(self.apps) == 1 else f" AND {column} IN ({_ints(self.apps)})"
+
+    def sql(self, doc: str, t: str, *, exclude: list[int] = ()) -> tuple[str, list]:
+        """``(where, params)`` for candidates named ``doc`` / ``t``, ``exclude`` left out."""
+        conds, params = [], []
         if exclude:
             conds.append(f"{doc} NOT IN ({_ints(exclude)})")
         if self.until is not None:
@@ -163,14 +185,39 @@ class _Filters:
             conds.append(f"({t} >= ? OR {doc} IN (SELECT id FROM {self.corpus.table}"
                          " WHERE t_end >= ? AND t_start < ?))")
             params += [self.since] * 3
-        if self.app:
-            row_conds.append("strpos(lower(r.app), lower(?)) > 0")
-            row_params.append(self.app)
+        return where(conds), params
+
+    def row_sql(self, runs: tuple[str, ...] = (), row: str = "") -> tuple[list[str], list]:
+        """Conditions on the row's text (its columns prefixed with ``row``) and their params."""
         texts = [*self.texts, *runs]
-        row_conds += [_CONTAINS.format(col="r.text")] * len(texts)
-        row_params += texts
-        join = f" JOIN {self.corpus.table} AS r ON r.id = {doc}" if row_conds else ""
-        return join + where(conds + row_conds), params + row_params
+        return [_CONTAINS.format(col=f"{row}text")] * len(texts), texts
+
+
+CHECK_PAGE = 64
+CHECK_MAX = 512
+"""Candidates checked by id at most; past that the row conditions run as a join."""
+
+
+def _take(con, corpus: Corpus, filters: _Filters, ranked_sql: str, doc: str, params: list, limit: int,
+          runs: tuple[str, ...] = ()) -> list:
+    """The first ``limit`` rows of ``ranked_sql`` (``(doc, t_start, score)``, ordered, no LIMIT)
+    whose rows pass the row conditions. Those are checked on a page of the best candidates at
+    a time, by id; a filter that keeps few rows ends in one join instead."""
+    conds, row_params = filters.row_sql(runs)
+    if not conds:
+        return con.execute(f"{ranked_sql} LIMIT ?", [*params, limit]).fetchall()
+    kept, offset, page = [], 0, max(CHECK_PAGE, 2 * limit)
+    while offset < CHECK_MAX:
+        rows = con.execute(f"{ranked_sql} LIMIT ? OFFSET ?", [*params, page, offset]).fetchall()
+        ok = {r[0] for r in _rows(con, corpus, [r[0] for r in rows], "id", " AND " + " AND ".join(conds), row_params)}
+        kept += [r for r in rows if r[0] in ok]
+        if len(kept) >= limit or len(rows) < page:
+            return kept[:limit]
+        offset, page = offset + page, page * 2
+    conds, _ = filters.row_sql(runs, row="r.")
+    joined = (f"SELECT q.* FROM ({ranked_sql}) AS q JOIN {corpus.table} AS r ON r.id = q.{doc}"
+              f" WHERE {' AND '.join(conds)} ORDER BY q.score DESC, q.t_start DESC, q.doc DESC LIMIT ?")
+    return con.execute(joined, [*params, *row_params, limit]).fetchall()
 
 
 @dataclass
@@ -184,6 +231,8 @@ def _search_corpus(con, corpus: Corpus, parsed: ParsedQuery, filters: _Filters, 
     """``(tier, doc, t_start, score)`` of the best ``limit`` matches in one table."""
     if not parsed.terms:
         return [(0, doc, t_start, 0.0) for doc, t_start in _substring_matches(con, corpus, parsed, filters, limit)]
+    if filters.nothing:
+        return []
     docs, total_len, _ = search_index.stats(con, corpus)
     if docs == 0:
         return []
@@ -196,7 +245,10 @@ def _search_corpus(con, corpus: Corpus, parsed: ParsedQuery, filters: _Filters, 
     if len(found) == len(parsed.terms):  # every term occurs somewhere
         complete = _complete(con, corpus, found, weight, filters, parsed.runs, limit)
     ranked = [(0, doc, t_start, score) for doc, t_start, score in complete]
-    if len(complete) < limit and (len(parsed.terms) > 1 or parsed.runs):
+    quoted = {t for phrase in parsed.phrases for t in terms.terms(phrase)}
+    if len(complete) < limit and (len(parsed.terms) > 1 or parsed.runs) and not set(parsed.terms) <= quoted:
+        # (a row holding every quoted phrase holds each of their terms: when those are all
+        # the terms, no partial match can pass the phrase check)
         exclude = [doc for doc, _, _ in complete]
         ranked += [(1, doc, t_start, score)
                    for doc, t_start, score in _partial(con, corpus, found, weight, filters, exclude,
@@ -207,10 +259,8 @@ def _search_corpus(con, corpus: Corpus, parsed: ParsedQuery, filters: _Filters, 
 def _terms(con, corpus: Corpus, names: tuple[str, ...], docs: int) -> list[_Term]:
     """The query's terms that occur in ``corpus``, rarest first, with their df and idf."""
     ids = [terms.term_id(t) for t in names]
-    counts = ", ".join(f"count(*) FILTER (WHERE term = {i})" for i in ids)
-    sql = (f"SELECT {counts} FROM {corpus.postings} WHERE term IN ({_ints(ids)})"
-           f" UNION ALL SELECT {counts} FROM {corpus.tail} WHERE term IN ({_ints(ids)})")
-    dfs = [sum(col) for col in zip(*con.execute(sql).fetchall())]
+    counts = ", ".join(f"(SELECT count(*) FROM {_postings(corpus, i, 'doc')})" for i in ids)
+    dfs = con.execute(f"SELECT {counts}").fetchone()
     found = [_Term(i, df, math.log10((docs - df + 0.5) / (df + 0.5) + 1)) for i, df in zip(ids, dfs) if df]
     return sorted(found, key=lambda t: (t.df, t.id))
 
@@ -228,24 +278,25 @@ class _Weight:
         return f"({tf}::DOUBLE * {BM25_K + 1!r} / ({tf}::DOUBLE + {self.c1!r} + {self.c2!r} * {length}::DOUBLE))"
 
 
-def _postings(corpus: Corpus, ids: list[int], columns: str) -> str:
-    match = f"term = {ids[0]}" if len(ids) == 1 else f"term IN ({_ints(ids)})"
-    return (f"(SELECT {columns} FROM {corpus.postings} WHERE {match}"
-            f" UNION ALL SELECT {columns} FROM {corpus.tail} WHERE {match})")
+def _postings(corpus: Corpus, term: int, columns: str, cond: str = "") -> str:
+    """One term's postings. Always ``term = <id>``: DuckDB prunes by zonemap for an equality,
+    while ``term IN (...)`` only narrows to the range between the smallest and largest id."""
+    return (f"(SELECT {columns} FROM {corpus.postings} WHERE term = {int(term)}{cond}"
+            f" UNION ALL SELECT {columns} FROM {corpus.tail} WHERE term = {int(term)}{cond})")
 
 
 def _complete(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: _Filters, runs, limit) -> list:
     """``(doc, t_start, score)`` of the best rows holding every term (and every run)."""
     first = found[0]
-    sources = [f"{_postings(corpus, [first.id], 'doc, tf, len, t_start')} AS p0"]
+    sources = [f"{_postings(corpus, first.id, 'doc, tf, len, t_start', filters.app_sql())} AS p0"]
     score = [f"{first.idf!r} * {weight.sql('p0.tf', 'p0.len')}"]
     for n, term in enumerate(found[1:], start=1):
-        sources.append(f"JOIN {_postings(corpus, [term.id], 'doc, tf')} AS p{n} ON p{n}.doc = p0.doc")
+        sources.append(f"JOIN {_postings(corpus, term.id, 'doc, tf')} AS p{n} ON p{n}.doc = p0.doc")
         score.append(f"{term.idf!r} * {weight.sql(f'p{n}.tf', 'p0.len')}")
-    cond, params = filters.sql("p0.doc", "p0.t_start", runs=runs)
-    sql = (f"SELECT p0.doc, p0.t_start, {' + '.join(score)} AS score FROM {' '.join(sources)}{cond}"
-           " ORDER BY score DESC, p0.t_start DESC, p0.doc DESC LIMIT ?")
-    return con.execute(sql, [*params, limit]).fetchall()
+    cond, params = filters.sql("p0.doc", "p0.t_start")
+    sql = (f"SELECT p0.doc AS doc, p0.t_start AS t_start, {' + '.join(score)} AS score FROM {' '.join(sources)}{cond}"
+           " ORDER BY score DESC, t_start DESC, doc DESC")
+    return _take(con, corpus, filters, sql, "doc", params, limit, runs)
 
 
 def _partial(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: _Filters,
@@ -256,20 +307,21 @@ def _partial(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: 
     them only while the most the commoner ones could add together could still reach the
     ``limit``-th score found (rows holding none of the candidates' terms score less).
     """
-    idf = " ".join(f"WHEN {t.id} THEN {t.idf!r}" for t in found)
-    all_ids = [t.id for t in found]
-    cond, params = filters.sql("s.doc", "s.t_start", exclude=exclude)
+    each = " UNION ALL ".join(
+        f"SELECT doc, t_start, {t.idf!r} * {weight.sql('tf', 'len')} AS w"
+        f" FROM {_postings(corpus, t.id, 'doc, tf, len, t_start', filters.app_sql())}"
+        for t in found)
+    cond, params = filters.sql("doc", "t_start", exclude=exclude)
     rows: list = []
     for essential in range(1, len(found) + 1):
-        postings = _postings(corpus, all_ids, "term, doc, tf, len, t_start")
+        postings = f"({each})"
         if essential < len(found):
-            candidates = _postings(corpus, all_ids[:essential], "doc")
-            postings = f"(SELECT * FROM {postings} WHERE doc IN (SELECT doc FROM {candidates}))"
-        sql = (f"WITH s AS (SELECT doc, max(t_start) AS t_start,"
-               f" sum((CASE term {idf} END) * {weight.sql('tf', 'len')}) AS score FROM {postings} GROUP BY doc)"
-               f" SELECT s.doc, s.t_start, s.score FROM s{cond}"
-               " ORDER BY s.score DESC, s.t_start DESC, s.doc DESC LIMIT ?")
-        rows = con.execute(sql, [*params, limit]).fetchall()
+            candidates = " UNION ALL ".join(f"SELECT doc FROM {_postings(corpus, t.id, 'doc', filters.app_sql())}"
+                                            for t in found[:essential])
+            postings = f"(SELECT * FROM ({each}) WHERE doc IN ({candidates}))"
+        sql = (f"SELECT doc, t_start, score FROM (SELECT doc, max(t_start) AS t_start, sum(w) AS score"
+               f" FROM {postings} GROUP BY doc){cond} ORDER BY score DESC, t_start DESC, doc DESC")
+        rows = _take(con, corpus, filters, sql, "doc", params, limit)
         rest = sum(t.idf for t in found[essential:]) * weight.bound
         if len(rows) == limit and rows[-1][2] >= rest:
             break

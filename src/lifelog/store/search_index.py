@@ -12,10 +12,12 @@ Per searchable table (``text_spans``, ``transcripts``; see ``sql.Corpus``):
   per-segment min/max (zonemaps) find without an ART index; the tail is scanned whole.
 * ``search_stats``: per table, how many rows are indexed (``docs``), their total length in
   terms (for BM25's average) and the highest row id indexed (``max_id``).
+* ``search_apps``: a number for each app name seen (a few hundred rows).
 
-A posting is ``(term, doc, tf, len, t_start)``: the term's 64-bit id (``terms.term_id``), the
-row id, how often the term occurs in the row, the row's length in terms, and the row's start
-time (immutable; search ranks ties and filters time with it without reading the row).
+A posting is ``(term, doc, tf, len, t_start, app)``: the term's 64-bit id (``terms.term_id``),
+the row id, how often the term occurs in the row, the row's length in terms, the row's start
+time and its app's number in ``search_apps`` (0 for none). Both are immutable, so search
+ranks ties and filters by time and app without reading the rows.
 Document frequencies are counted from the postings at query time, so nothing but the one
 stats row is ever updated.
 
@@ -35,7 +37,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 
-from lifelog.store.sql import CORPORA, Corpus, ids_filter, ids_params
+from lifelog.store.sql import CORPORA, SPANS, TRANSCRIPTS, Corpus, ids_filter, ids_params, to_json_param
 from lifelog.store.terms import term_id, terms
 
 TAIL_MAX = 1_000_000
@@ -44,12 +46,14 @@ term, sorting it into a run ~0.3 s once per ~150,000 lines of text (2-core x86-6
 CATCH_UP_ROWS = 50_000
 """Most rows :func:`catch_up` indexes in one call."""
 BACKFILL_CHUNK = 100_000
+_ROW_COLUMNS = {SPANS.table: "id, text, t_start, app", TRANSCRIPTS.table: "id, text, t_start, NULL"}
 MAX_COUNT = 65_535  # tf and len are USMALLINT
 
-POSTING_COLUMNS = "term, doc, tf, len, t_start"
+POSTING_COLUMNS = "term, doc, tf, len, t_start, app"
+_ARRAYS = ("term", "doc", "tf", "len", "t_start", "app")
 _POSTINGS_DDL = (
     "term BIGINT NOT NULL, doc BIGINT NOT NULL, tf USMALLINT NOT NULL, len USMALLINT NOT NULL,"
-    " t_start TIMESTAMP NOT NULL"
+    " t_start TIMESTAMP NOT NULL, app INTEGER NOT NULL"
 )
 
 
@@ -59,14 +63,16 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE search_stats (corpus VARCHAR NOT NULL, docs BIGINT NOT NULL,"
         " total_len BIGINT NOT NULL, max_id BIGINT NOT NULL)"
     )
+    con.execute("CREATE TABLE search_apps (id INTEGER NOT NULL, app VARCHAR NOT NULL)")
     for corpus in CORPORA:
         con.execute(f"CREATE TABLE {corpus.postings} ({_POSTINGS_DDL})")
         con.execute(f"CREATE TABLE {corpus.tail} ({_POSTINGS_DDL})")
         con.execute("INSERT INTO search_stats VALUES (?, 0, 0, 0)", [corpus.table])
 
 
-def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple[int, str, datetime]]) -> None:
-    """Index new rows ``(id, text, t_start)`` of ``corpus``, in the caller's transaction."""
+def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple]) -> None:
+    """Index new rows ``(id, text, t_start, app)`` of ``corpus`` (``app`` None for
+    transcripts), in the caller's transaction."""
     rows = list(rows)
     if not rows:
         return
@@ -105,7 +111,7 @@ def catch_up(con: duckdb.DuckDBPyConnection, corpus: Corpus, *, min_rows: int = 
     if waiting == 0 or waiting < min_rows:
         return 0
     rows = con.execute(
-        f"SELECT id, text, t_start FROM {corpus.table} WHERE id > ? ORDER BY id LIMIT ?", [max_id, CATCH_UP_ROWS]
+        f"SELECT {_ROW_COLUMNS[corpus.table]} FROM {corpus.table} WHERE id > ? ORDER BY id LIMIT ?", [max_id, CATCH_UP_ROWS]
     ).fetchall()
     add(con, corpus, rows)
     return len(rows)
@@ -115,16 +121,25 @@ def backfill(con: duckdb.DuckDBPyConnection) -> None:
     """Index every row of every corpus (migration 4: once, over the rows stored before it).
 
     Reads id ranges (DuckDB skips row groups by their min/max id), so each chunk costs its
-    own rows, not a scan of the table; every ``TAIL_MAX`` postings become a sorted run.
+    own rows, not a scan of the table. Every ``TAIL_MAX`` postings go straight into a sorted
+    run (nothing is written twice); the rest into the tail.
     """
     for corpus in CORPORA:
         lo, hi = con.execute(f"SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM {corpus.table}").fetchone()
+        pending: list[dict] = []
         for start in range(lo, hi + 1, BACKFILL_CHUNK):
             rows = con.execute(
-                f"SELECT id, text, t_start FROM {corpus.table} WHERE id BETWEEN ? AND ?",
+                f"SELECT {_ROW_COLUMNS[corpus.table]} FROM {corpus.table} WHERE id BETWEEN ? AND ?",
                 [start, start + BACKFILL_CHUNK - 1],
             ).fetchall()
-            add(con, corpus, sorted(rows))
+            if rows:
+                pending.append(_postings(sorted(rows), app_ids(con, {r[3] for r in rows})))
+                _count(con, corpus, rows, pending[-1]["total"])
+            if sum(len(p["term"]) for p in pending) >= TAIL_MAX:
+                _insert(con, corpus.postings, _concat(pending), order=True)
+                pending = []
+        if pending:
+            _insert(con, corpus.tail, _concat(pending))
 
 
 def remove(con: duckdb.DuckDBPyConnection, corpus: Corpus, ids: list[int]) -> None:
@@ -145,14 +160,36 @@ def remove(con: duckdb.DuckDBPyConnection, corpus: Corpus, ids: list[int]) -> No
     )
 
 
-def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple[int, str, datetime]]) -> None:
+def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple]) -> None:
+    postings = _postings(rows, app_ids(con, {r[3] for r in rows}))
+    _insert(con, corpus.tail, postings)
+    _count(con, corpus, rows, postings["total"])
+
+
+def app_ids(con: duckdb.DuckDBPyConnection, names: set[str | None]) -> dict[str | None, int]:
+    """Each app name's number in ``search_apps``, numbering new names (None and '' -> 0)."""
+    names = {n for n in names if n}
+    known = dict(con.execute(
+        "SELECT app, id FROM search_apps WHERE list_contains(from_json(?, '[\"VARCHAR\"]'), app)",
+        [to_json_param(sorted(names))],
+    ).fetchall()) if names else {}
+    for name in sorted(names - set(known)):
+        known[name] = con.execute(
+            "INSERT INTO search_apps SELECT coalesce(max(id), 0) + 1, ? FROM search_apps RETURNING id", [name]
+        ).fetchone()[0]
+    return {None: 0, "": 0, **known}
+
+
+def _postings(rows: list[tuple], apps: dict[str | None, int]) -> dict:
+    """Column arrays of the postings of ``rows`` (``id, text, t_start, app``), plus their total length."""
     term_ids: list[int] = []
     docs: list[int] = []
     tfs: list[int] = []
     lens: list[int] = []
     starts: list[datetime] = []
+    app_of: list[int] = []
     total = 0
-    for doc, text, t_start in rows:
+    for doc, text, t_start, app in rows:
         found = terms(text)
         total += len(found)
         length = min(len(found), MAX_COUNT)
@@ -163,17 +200,32 @@ def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple[int
         docs += itertools.repeat(doc, added)
         lens += itertools.repeat(length, added)
         starts += itertools.repeat(t_start, added)
-    if term_ids:
-        columns = {
-            "term": np.array(term_ids, dtype=np.int64), "doc": np.array(docs, dtype=np.int64),
-            "tf": np.array(tfs, dtype=np.uint16), "len": np.array(lens, dtype=np.uint16),
-            "t_start": np.array(starts, dtype="datetime64[us]"),
-        }
-        con.register("_lifelog_new_postings", columns)
-        try:
-            con.execute(f"INSERT INTO {corpus.tail} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings")
-        finally:
-            con.unregister("_lifelog_new_postings")
+        app_of += itertools.repeat(apps[app], added)
+    return {
+        "term": np.array(term_ids, dtype=np.int64), "doc": np.array(docs, dtype=np.int64),
+        "tf": np.array(tfs, dtype=np.uint16), "len": np.array(lens, dtype=np.uint16),
+        "t_start": np.array(starts, dtype="datetime64[us]"), "app": np.array(app_of, dtype=np.int32),
+        "total": total,
+    }
+
+
+def _concat(parts: list[dict]) -> dict:
+    return {k: np.concatenate([p[k] for p in parts]) for k in _ARRAYS}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, postings: dict, *, order: bool = False) -> None:
+    if not len(postings["term"]):
+        return
+    con.register("_lifelog_new_postings", {k: postings[k] for k in _ARRAYS})
+    try:
+        con.execute(f"INSERT INTO {table} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings"
+                    + (" ORDER BY term, doc" if order else ""))
+    finally:
+        con.unregister("_lifelog_new_postings")
+
+
+def _count(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list, total: int) -> None:
+    """Add ``rows`` to the corpus's document count, total length and highest id."""
     con.execute(
         "UPDATE search_stats SET docs = docs + ?, total_len = total_len + ?, max_id = greatest(max_id, ?)"
         " WHERE corpus = ?",

@@ -162,7 +162,7 @@ class Writer(Reader):
             "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id)"
             " SELECT t_start, t_end, source, engine, text, tokens, chunk_id"
             f" FROM (SELECT unnest(from_json(?, '{_NEW_TRANSCRIPTS_TYPE}'), recursive := true))"
-            " RETURNING id, text, t_start",
+            " RETURNING id, text, t_start, NULL",
             [to_json_param(payload)],
         ).fetchall()
         search_index.add(self._con, TRANSCRIPTS, created)
@@ -249,5 +249,5 @@ class Writer(Reader):
             ' RETURNING id, text, top, "left"',
             [to_json_param(rows)],
         ).fetchall()
-        search_index.add(self._con, SPANS, [(id_, text, ts) for id_, text, _, _ in created])
+        search_index.add(self._con, SPANS, [(id_, text, ts, app) for id_, text, _, _ in created])
         return sorted((_OpenSpan(*r) for r in created), key=lambda s: s.id)
