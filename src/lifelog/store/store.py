@@ -30,6 +30,8 @@ from lifelog.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
+OWNER_MEMORY_LIMIT = "512MB"  # DuckDB's buffer pool in a long-lived owner
+
 
 class Store:
     """The DuckDB timeline at ``db_path``, opened briefly for each read or write batch.
@@ -53,6 +55,11 @@ class Store:
         create_private_db(store.db_path)
         store._owned = connect(store.db_path, read_only=False, timeout=busy_timeout)
         try:
+            # A connection held for days must not keep growing DuckDB's buffer pool toward its
+            # default (80% of RAM): bounded, it spills to temporary files under the data folder.
+            store._owned.execute(f"SET memory_limit = '{OWNER_MEMORY_LIMIT}'")
+            spill = str(store.db_path.parent / "tmp").replace("'", "''")
+            store._owned.execute(f"SET temp_directory = '{spill}'")
             store.migrate()
             # Schema changes must not wait in the WAL: DuckDB 1.4.4 cannot replay a CREATE whose
             # DEFAULT calls nextval() after a crash ("GetDefaultDatabase with no default

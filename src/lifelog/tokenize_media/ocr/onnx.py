@@ -50,6 +50,9 @@ def open_session(path: Path, threads: int | None = None, *, fuse: bool = False):
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     # A recorder shares the machine with its user: idle ORT threads must sleep, not spin.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # No memory arena: it keeps every buffer at its peak size for the life of the process (a
+    # recorder runs for days); without it a 1080p page costs the same time and ~100 MB less.
+    options.enable_cpu_mem_arena = False
     if threads:
         options.intra_op_num_threads = threads
     session = None
