@@ -43,6 +43,7 @@ import numpy as np
 from lifelog.models import FrameRecord, OcrLine
 from lifelog.store import Store, migrations, search_index
 from lifelog.store.db import create_private_db, load_fts
+from lifelog.store.search import _rows
 from lifelog.store.sql import SPANS
 from lifelog.store.terms import terms
 
@@ -325,9 +326,7 @@ def tantivy_compare(store: Store, folder: Path, mix: dict[str, list[str]]) -> di
             hits += searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses]), 20,
                                     count=False).hits
         ids = [searcher.doc(a)["id"][0] for _, a in hits[:20]]
-        if not ids:
-            return []
-        return r._con.execute(f"SELECT * FROM text_spans WHERE id IN ({', '.join(map(str, ids))})").fetchall()
+        return _rows(r._con, SPANS, ids, SPANS.columns)  # fetched as lifelog's search fetches its hits
 
     latency = {}
     for kind, queries in mix.items():
@@ -346,6 +345,7 @@ def main() -> None:
     ap.add_argument("--fts-rows", type=int, default=1_000_000)
     ap.add_argument("--no-tantivy", action="store_true")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one, removed)")
+    ap.add_argument("--reuse", action="store_true", help="use the timeline already in --dir (no generation, no migration)")
     args = ap.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-search-year-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -358,10 +358,13 @@ def main() -> None:
 
 
 def run(args, folder: Path, db: Path) -> None:
-    log(f"generating {args.days} days x {args.per_day} spans into {db}")
-    t = time.perf_counter()
-    build_v3(db, args.days, args.per_day)
-    gen_s, v3_mib = time.perf_counter() - t, db.stat().st_size / 2**20
+    gen_s = v3_mib = math.nan
+    if not (args.reuse and db.exists()):
+        log(f"generating {args.days} days x {args.per_day} spans into {db}")
+        t = time.perf_counter()
+        build_v3(db, args.days, args.per_day)
+        gen_s, v3_mib = time.perf_counter() - t, db.stat().st_size / 2**20
+    shutil.rmtree(folder / "tantivy", ignore_errors=True)
     log("migration 4 (one-time index of every row)")
     t = time.perf_counter()
     store = Store.open_owner(db)

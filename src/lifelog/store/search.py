@@ -22,11 +22,14 @@ with no index term (only stop words, or one CJK character) is answered by substr
 have no app). Every user value reaches DuckDB as a parameter; term ids and weights are
 numbers computed here.
 
-How it stays fast (measured on a generated year of 16M spans, see BENCHMARKS.md): a term's
-postings are found through zonemaps; a complete match joins the terms' postings, rarest
+How it stays fast (measured on a generated year of 16M spans, see BENCHMARKS.md): each
+term's postings are found through zonemaps, one ``term = <id>`` scan per term; time and
+app filters apply to the postings; a complete match joins the terms' postings, rarest
 first; partial matches are only computed when fewer than ``limit`` rows match completely,
 starting from the rarest terms and adding commoner ones only while their highest possible
-contribution could still reach the current ``limit``-th score (MaxScore).
+contribution could still reach the current ``limit``-th score (MaxScore). Conditions on
+the text (quoted phrases, runs, lone characters) are checked on the best candidates by id,
+a page at a time, and past ``CHECK_MAX`` candidates by one join; rows are fetched by id.
 """
 
 from __future__ import annotations
