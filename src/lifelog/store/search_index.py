@@ -4,7 +4,8 @@ transaction as the rows they index.
 Per searchable table (``text_spans``, ``transcripts``; see ``sql.Corpus``):
 
 * ``<table>_postings_tail``: one row per (term, row) of the newest rows, appended by every
-  write batch in insertion order (a batch of 2 frames x 35 lines adds ~500 rows, ~2 ms).
+  write batch in insertion order (a batch of 2 frames x 35 new lines adds ~500 rows; the
+  index's share of such a batch is 6-10 ms on a 2-core VM, see BENCHMARKS.md).
 * ``<table>_postings``: sorted runs. When the tail holds ``TAIL_MAX`` postings, the next
   write moves it here sorted by (term, doc) in one statement (~0.3 s for 1M postings) and
   empties it. Runs are never rewritten, so no write ever touches more than one tail's worth
@@ -16,8 +17,8 @@ Per searchable table (``text_spans``, ``transcripts``; see ``sql.Corpus``):
 
 A posting is ``(term, doc, tf, len, t_start, app)``: the term's 64-bit id (``terms.term_id``),
 the row id, how often the term occurs in the row, the row's length in terms, the row's start
-time and its app's number in ``search_apps`` (0 for none). Both are immutable, so search
-ranks ties and filters by time and app without reading the rows.
+time and its app's number in ``search_apps`` (0 for none). A row's start and app never
+change, so search ranks ties and filters by time and app without reading the rows.
 Document frequencies are counted from the postings at query time, so nothing but the one
 stats row is ever updated.
 
