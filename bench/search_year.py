@@ -400,7 +400,11 @@ def run(args, folder: Path, db: Path) -> None:
         store.close()
     file_mib = db.stat().st_size / 2**20
     log("old fts rebuild")
-    fts_n, fts_s = fts_rebuild(db, folder, args.fts_rows)
+    try:
+        fts_n, fts_s = fts_rebuild(db, folder, args.fts_rows)
+    except (ImportError, duckdb.Error) as exc:  # duckdb-ext-fts no longer installed
+        log(f"  skipped: {exc}")
+        fts_n, fts_s = 0, math.nan
 
     every = [x for xs in latency.values() for x in xs]
     print(f"Generated timeline: {args.days} days x {args.per_day:,} spans = **{spans:,} spans**, {heard:,} transcripts"

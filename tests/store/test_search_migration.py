@@ -11,12 +11,19 @@ from lifelog.store.db import create_private_db, load_fts
 from tests.store.search_reference import ranking
 from tests.store.timeline_helpers import at, observe, said
 
-try:
-    import duckdb_ext  # noqa: F401  (the fts extension's wheel)
+def _have_fts() -> bool:
+    """Whether the fts extension lifelog 3 used is still installed (duckdb-ext-fts)."""
+    con = duckdb.connect()
+    try:
+        load_fts(con)
+        return True
+    except (ImportError, duckdb.Error):
+        return False
+    finally:
+        con.close()
 
-    HAVE_FTS = True
-except ImportError:
-    HAVE_FTS = False
+
+HAVE_FTS = _have_fts()
 
 OLD_SPANS = ["Invoice 4821 overdue", "budget review deck", "明日の会議室の予約", "invoice paid", "会議 notes"]
 OLD_HEARD = ["the budget review is on friday", "会議室は三階です"]
