@@ -104,7 +104,7 @@ def test_config_names_model_endpoint_and_key_variable_and_the_prefix_stays_the_s
         env = _env(home, MY_LLM_KEY=KEY)
         first = lifelog("ask", QUESTION, "--since", "1h", env=env)
         second = lifelog("ask", "and the deploy?", "--since", "1h", env=env)
-        plain = lifelog("ask", QUESTION, "--since", "1h", "--api-key-env", "OTHER", env={**env, "OTHER": "k2"})
+        lifelog("ask", QUESTION, "--since", "1h", "--api-key-env", "OTHER", env={**env, "OTHER": "k2"})
     assert first.stdout == second.stdout == ANSWER + "\n"
     a, b, c = (r["body"]["messages"] for r in api.requests)
     window_a = a[1]["content"].split("---")[0]

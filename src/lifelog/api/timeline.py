@@ -125,7 +125,6 @@ class LocalTimeline:
             for r in rows:
                 r.chunk_id = chunk_id
             w.add_transcripts(rows)
-            w.refresh_search_index(min_new_spans=None)  # the imported speech, ranked by BM25 at once
             w.add_event(chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1),
                                                   "transcripts": len(rows)})
         return len(rows)

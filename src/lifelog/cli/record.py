@@ -153,8 +153,6 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
             if audio.pending():
                 raise StoreBusy(f"The lifelog database stayed busy; {len(audio.pending())} audio chunks stay in "
                                 "the spool. Run `lifelog process` again once the other process is done.")
-        with store.write() as w:
-            w.refresh_search_index()
     finally:
         pipeline.release()
     data = {"frames": stats.frames, "ocr_failures": stats.ocr_failures, "bad_files": stats.bad_files,

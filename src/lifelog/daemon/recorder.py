@@ -2,14 +2,14 @@
 
 Capture runs in its own process and only writes the spool; this process drains the spool
 through OCR into the store. On stop (duration reached, Ctrl-C, SIGTERM) capture stops first,
-then everything captured is processed, open text spans are closed, the search index is
-refreshed and a ``record_stop`` event is written, so the database is consistent and every
+then everything captured is processed (searchable as each batch commits), open text spans
+are closed and a ``record_stop`` event is written, so the database is consistent and every
 kept frame is searchable when ``run`` returns. A second interrupt raises :class:`StopNow`
 wherever the work is (mid-OCR, mid-wait): the recorder stops at once and leaves the rest in
 the spool for ``lifelog process``; nothing is lost.
 
 A busy store never ends a recording: capture keeps spooling while another process holds the
-database, and every write of the recorder's own (its start, its counters, the index, its
+database, and every write of the recorder's own (its start, its counters, its
 stop) is retried later. When the screen is lost (the X server died), the stretch is recorded
 as a gap, what was captured is stored, and ``RecordSummary.capture_error`` says why it ended.
 """
@@ -36,7 +36,6 @@ from lifelog.tokenize_media.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
-INDEX_REFRESH_S = 30.0
 FRAME_SLICE_S = 5.0  # OCR at most this long before giving transcription a turn
 ROW_REFRESH_S = 10.0  # the recording row's counters, when no batch has refreshed them
 AUDIO_CHECK_AFTER_S = 4.0  # give sound devices this long to open before warning
@@ -91,7 +90,6 @@ class Recorder:
         self._audio_checked = False
         self._audio_started = 0.0
         self._warn = warn
-        self._last_index = 0.0
         self._last_row = 0.0
         self._begun = False  # the record_start bookkeeping is committed
         self._busy_warned = False
@@ -188,7 +186,6 @@ class Recorder:
                                         on_commit=self._update_row)
             heard = self.audio.drain(should_stop=done)
             self._check_audio()
-            self._maybe_refresh_index()
             if time.monotonic() - self._last_row >= ROW_REFRESH_S:
                 self._try_write(self._update_row)
             if stats.frames == 0 and heard.chunks == 0:
@@ -250,23 +247,6 @@ class Recorder:
                 self._try_write(close)
             return
         self._write_until_done(close)
-        self._maybe_refresh_index(force=True)
-
-    def _maybe_refresh_index(self, force: bool = False) -> None:
-        """Rebuild the BM25 index at the end, and while recording only after ~5% growth: a
-        rebuild holds the write lock (12 s at 1M spans). Newer spans are searchable anyway."""
-        if not force and time.monotonic() - self._last_index < INDEX_REFRESH_S:
-            return
-
-        def refresh(w) -> None:
-            stats = w.stats()
-            w.refresh_search_index(
-                min_new_spans=1 if force else max(1000, stats.text_spans // 20),
-                min_new_transcripts=1 if force else max(100, stats.transcripts // 20),
-            )
-
-        if self._try_write(refresh):
-            self._last_index = time.monotonic()
 
     def _update_row(self, w, ended=None) -> None:
         self._last_row = time.monotonic()

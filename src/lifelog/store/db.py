@@ -49,8 +49,9 @@ Measured cost (2-core x86-64 VM, DuckDB 1.4.4, 20k-1M spans): opening a file tak
 into the file, so readers never replay a WAL); a whole batch of 2 frames x 35 lines
 60-76 ms, flat as the file grows. Skipping that checkpoint made every later open replay
 the growing WAL (90-280 ms after 200-1000 batches), so it stays. A read-only open and
-close costs 11-19 ms; ``LOAD fts`` ~60 ms more (the extension's signature is verified),
-so it is loaded only by what needs it: BM25 search and index rebuilds.
+close costs 11-19 ms. (Search no longer needs the fts extension: its index is lifelog's own
+postings tables, see ``search_index.py``; ``load_fts`` remains for reading and upgrading a
+database that an older lifelog indexed with it.)
 
 Two DuckDB behaviours shape the schema and the inserts (measured, 1.4.4):
 * Any ART index (PRIMARY KEY, UNIQUE, CREATE INDEX) leaked about one 256 KiB block per

@@ -22,7 +22,6 @@ ones for open-weight models; Claude's 1M-token beta and Qwen's YaRN extensions n
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from lifelog.config import DEFAULT_BUDGET, Settings
