@@ -134,16 +134,16 @@ class Recorder:
             deadline = t0 + duration_s if duration_s else None
             try:
                 self._record_until(lambda: signals.stop or (deadline is not None and time.monotonic() >= deadline))
-                self._stop_capture()
+                self.capture.stop()
                 self._drain_all(progress)
             except StopNow:
                 self.aborted = True
                 self.store.busy_timeout = min(self.store.busy_timeout, ABORT_BUSY_TIMEOUT_S)
-            self._stop_capture()
+            self.capture.stop()
             self._finish()
             return self._summary(time.monotonic() - t0)
         finally:
-            self._stop_capture()
+            self.capture.stop()
             self.pipeline.release()
 
     # -- the recording's own rows ----------------------------------------------------------
@@ -167,9 +167,6 @@ class Recorder:
             w.add_event(down, "gap", {"reason": "recorder down", "until": self._started})
         w.add_event(self._started, "record_start", {"recording": self.id, "fps": self.settings.fps})
         self._update_row(w)
-
-    def _stop_capture(self) -> None:
-        self.capture.stop()
 
     def _record_until(self, done: Callable[[], bool]) -> None:
         while not done():

@@ -70,10 +70,6 @@ class Store:
             raise
         return store
 
-    @property
-    def owned(self) -> bool:
-        return self._owned is not None
-
     def close(self) -> None:
         """Let go of the owner's connection (DuckDB checkpoints the WAL into the file)."""
         con, self._owned = self._owned, None
