@@ -7,7 +7,7 @@ of shuffled ``ls -la`` output every 0.5 s, so nearly every capture tick is a new
 OCR falls behind. ``lifelog record --no-audio --json`` runs for ``--seconds`` in a fresh
 LIFELOG_HOME, once per case, the cases interleaved in one run:
 
-- bounded: the default ``spool_max_frames`` (30);
+- bounded: the default ``spool_max_frames`` (20);
 - unbounded: ``LIFELOG_SPOOL_MAX_FRAMES=1000000``.
 
 While recording, the spool (``$LIFELOG_HOME/spool/*.png``: count and bytes) is sampled every
@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from tests.xscreen import XScreen  # noqa: E402
 
 WORKLOAD = "while true; do ls -la /usr/lib /usr/bin | shuf | head -70; sleep 0.5; done"
-CASES = {"bounded (default 30)": None, "unbounded (1000000)": "1000000"}
+CASES = {"bounded (default 20)": None, "unbounded (1000000)": "1000000"}
 SAMPLE_S = 0.5
 
 
