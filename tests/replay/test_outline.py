@@ -79,3 +79,37 @@ def test_outlines_in_json_and_xml(store, fmt):
         assert any(b["kind"] == "outline" and "min" in b["summary"] for b in doc["blocks"])
     else:
         assert '<outline time="2026-11-02T09:00:00Z" per="hour">' in w.text
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+@pytest.mark.parametrize("budget", [700, 1500, 4000, 12_000])
+def test_outlines_from_the_database_match_outlines_from_lines_in_memory(store, monkeypatch, fmt, budget):
+    """Only the newest hours worth a couple of budgets are read line by line; the hours before
+    them are outlined from the database's aggregates. Reading everything instead (the tail
+    made as large as the range) must give the same bytes."""
+    from lifelog.replay import context
+
+    monkeypatch.setattr(context, "TAIL_BUDGETS", 10**9)
+    everything = _ctx(store, budget, fmt)
+    monkeypatch.setattr(context, "TAIL_BUDGETS", 1)
+    tail_only = _ctx(store, budget, fmt)
+    assert tail_only.text == everything.text
+    assert tail_only.tokens == everything.tokens <= budget
+
+
+def test_only_the_newest_hours_are_read_line_by_line(store, monkeypatch):
+    from lifelog.store.reader import Reader
+
+    read = []
+    original = Reader.seen_rows
+
+    def spy(self, since, until, *, start_from=None):
+        rows = original(self, since, until, start_from=start_from)
+        read.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(Reader, "seen_rows", spy)
+    w = _ctx(store, 1500)
+    with store.read() as r:
+        total = len(r.spans_between(T0, T0 + timedelta(days=11)))
+    assert w.omitted.outline == "day" and sum(read) < total / 3

@@ -8,10 +8,9 @@ shows only what is new there), so a repeat is dropped only while its first showi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from lifelog.models import TextSpan, Transcript
 
 BLOCK_GAP = timedelta(seconds=60)
 HEARD_FROM = {"mic": "microphone", "system": "system audio", "file": "imported recording"}
@@ -26,37 +25,42 @@ class Block:
     lines: list[str] = field(default_factory=list)
     kind: str = "seen"  # "seen" (screen text), "heard" (speech), "event", "asked" (a model) or "outline"
     source: str = ""  # heard: mic, system or file; outline: hour or day; asked: the model
+    times: list[datetime] = field(default_factory=list)  # when each line appeared (empty: ``ts``)
 
     @property
     def key(self) -> tuple[int, str, str]:
         return (self.monitor, self.app, self.window)
 
 
-def build_blocks(spans: list[TextSpan], since: datetime | None = None) -> list[Block]:
-    """Spans (ordered by t_start, monitor, top, left) → blocks, every line kept (the context
-    builder decides which repeats to leave out, after it has cut to the budget). Spans that
-    began before ``since`` are placed at ``since``: they were on screen when the slice starts."""
+def build_blocks(spans: Iterable[tuple], since: datetime | None = None) -> list[Block]:
+    """Span rows ``(t_start, monitor, app, window, text)`` ordered by t_start, monitor, top,
+    left → blocks, every line kept (the context builder decides which repeats to leave out,
+    after it has cut to the budget). Spans that began before ``since`` are placed at ``since``:
+    they were on screen when the slice starts."""
     blocks: list[Block] = []
     current: Block | None = None
-    for span in spans:
-        ts = max(span.t_start, since) if since else span.t_start
-        key = (span.monitor, span.app, span.window)
-        if current is None or current.key != key or ts - current.ts > BLOCK_GAP:
-            current = Block(ts, span.monitor, span.app, span.window)
+    for t_start, monitor, app, window, text, *_ in spans:
+        ts = max(t_start, since) if since else t_start
+        if (current is None or current.monitor != monitor or current.app != app or current.window != window
+                or ts - current.ts > BLOCK_GAP):
+            current = Block(ts, monitor, app, window)
             blocks.append(current)
-        current.lines.append(span.text)
+        current.lines.append(text)
+        current.times.append(ts)
     return blocks
 
 
-def transcript_blocks(transcripts: list[Transcript], since: datetime | None = None) -> list[Block]:
-    """Speech, one line per cleaned Whisper segment, grouped by source while it keeps talking."""
+def transcript_blocks(transcripts: Iterable[tuple], since: datetime | None = None) -> list[Block]:
+    """Speech rows ``(t_start, source, text)``, one line per cleaned Whisper segment, grouped by
+    source while it keeps talking."""
     blocks: list[Block] = []
-    for t in transcripts:
-        ts = max(t.t_start, since) if since else t.t_start
+    for t_start, source, text, *_ in transcripts:
+        ts = max(t_start, since) if since else t_start
         last = blocks[-1] if blocks else None
-        if last is None or last.source != t.source or ts - last.ts > BLOCK_GAP:
-            blocks.append(Block(ts, 0, "", "", [], kind="heard", source=t.source))
-        blocks[-1].lines.append(t.text)
+        if last is None or last.source != source or ts - last.ts > BLOCK_GAP:
+            blocks.append(Block(ts, 0, "", "", [], kind="heard", source=source))
+        blocks[-1].lines.append(text)
+        blocks[-1].times.append(ts)
     return blocks
 
 

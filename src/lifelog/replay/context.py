@@ -8,6 +8,13 @@ spoke, gaps), per day when even that does not fit; a marker at the top says what
 and roughly how many tokens it held. Only when no outline fits are the oldest lines left out
 with the marker alone. The count reported is the tokenizer's count of the exact text emitted,
 never an estimate, and never above the budget.
+
+The cost follows the budget, not the range. Every line carries its o200k token count from
+when it was stored, so the database says per hour what the range holds
+(``Reader.token_costs``); only the newest hours worth a few budgets are read line by line (the
+*tail*), and the hours before them are outlined from aggregates the database computes
+(``Reader.outline_rows``). Inside the tail the cut is found on estimates (stored counts plus
+block headers, numpy over the lines) and settled by a few exact counts of the rendered text.
 """
 
 from __future__ import annotations
@@ -16,13 +23,17 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
 from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
-from lifelog.replay.outline import Outliner
-from lifelog.tokenize_media.tokenizers import get_tokenizer
+from lifelog.replay.outline import Outliner, Tally, join, tally_rows
+from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
+OUTLINES = ("hour", "day", None)  # finest first; None: the marker alone
+TAIL_BUDGETS = 2  # read lines worth this many budgets (repeats in a window cost nothing)
 
 
 @dataclass
@@ -38,146 +49,289 @@ class ContextWindow:
 
 
 def build_context(reader, *, since: datetime | None, until: datetime | None, budget: int,
-                  fmt: str = "markdown", tokenizer: str = "o200k") -> ContextWindow:
+                  fmt: str = "markdown", tokenizer: str = DEFAULT_TOKENIZER) -> ContextWindow:
     """Read the slice from ``reader`` (a store Reader) and fit it to ``budget`` tokens."""
     if fmt not in FORMATS:
         raise UsageError(f"Unknown format {fmt!r}. Valid: {', '.join(FORMATS)}.")
-    spans = reader.spans_between(since, until)
-    heard = reader.transcripts_between(since, until)
-    events = reader.events_between(since, until)
-    blocks = merge_chronological(build_blocks(spans, since), transcript_blocks(heard, since), event_blocks(events))
-    return fit(blocks, budget=budget, fmt=fmt, tokenizer=tokenizer, since=since, until=until)
+    tok = get_tokenizer(tokenizer)
+    costs = reader.token_costs(since, until)
+    need = TAIL_BUDGETS * _limit(budget)
+    while True:
+        start_from = _tail_start(costs, need)
+        lines = _Lines.read(reader, since, until, start_from, tok)
+        floor = _cheap_floor(lines.floor_counts(), budget)
+        if start_from is None or floor > 0:
+            break
+        need *= 4  # everything read might fit: read further back
+    older = _Older(reader, since, start_from) if start_from is not None else None
+    return _Fitter(lines, older, tok, budget, fmt, since, until).fit(floor)
 
 
 def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
         since: datetime | None = None, until: datetime | None = None) -> ContextWindow:
+    """Fit blocks already in memory (no database behind them) to ``budget``."""
+    if fmt not in FORMATS:
+        raise UsageError(f"Unknown format {fmt!r}. Valid: {', '.join(FORMATS)}.")
     tok = get_tokenizer(tokenizer)
-    units = _units(blocks)
-    counts = tok.count_many([u.line for u in units])
-    prefix = [0, *itertools.accumulate(counts)]  # tokens of units[:i], for the omission note
-    index = {id(b): i for i, b in enumerate(blocks)}
+    lines = _Lines(blocks, None, tok)
+    return _Fitter(lines, None, tok, budget, fmt, since, until).fit(_cheap_floor(lines.floor_counts(), budget))
 
-    def renderer(outliner: Outliner | None):
-        def render_from(start: int) -> tuple[str, render.Omission | None]:
-            kept = _regroup(_shown(units, start))
-            omitted = None
-            if start:
-                omitted = _omission(units[:start], prefix[start], outliner.per if outliner else "")
-                if outliner is not None:
-                    kept = _outline_before(outliner, units, start, index) + kept
-            if fmt == "json":
-                return _json_fixed_point(kept, omitted, tok, budget, since, until), omitted
-            return (render.xml if fmt == "xml" else render.markdown)(kept, omitted), omitted
-        return render_from
 
-    floor = _cheap_floor([n if u.repeats < 0 else 0 for u, n in zip(units, counts)], budget)
-    render_from = renderer(None)
-    if floor == 0 and tok.count(render_from(0)[0]) <= budget:
-        start = 0  # faithful: everything fits
-    else:
-        for per in ("hour", "day", None):  # the finest outline whose whole-range form fits
-            render_from = renderer(Outliner(blocks, per) if per else None)
-            if per is None or tok.count(render_from(len(units))[0]) <= budget:
-                break
-        probe = lambda i: tok.count(render_from(floor + i)[0])  # noqa: E731
-        start = floor + _smallest_fitting_start(len(units) - floor, probe, budget)
-    text, omitted = render_from(start)
-    tokens = tok.count(text)
-    if tokens > budget:
-        raise BudgetError(
-            f"--budget {budget} is below the smallest possible window ({tokens} tokens for the "
-            f"{fmt} frame alone). Raise --budget."
+def _limit(budget: int) -> float:
+    return budget * 1.1 + 50  # margin: joins can tokenise a little tighter than parts
+
+
+def _tail_start(costs: list[tuple[datetime, int]], need: float) -> datetime | None:
+    """The start of the newest hours whose stored tokens reach ``need``; None: all of them."""
+    total = 0
+    for i in range(len(costs) - 1, 0, -1):
+        total += costs[i][1]
+        if total >= need:
+            return costs[i][0]
+    return None
+
+
+class _Lines:
+    """The lines a window may show, one entry per line of each block, in window order: the
+    granularity of cutting. ``repeats[i]`` is the index of the same line shown earlier for the
+    same window, or -1; a repeat is left out only while that earlier showing is in the window."""
+
+    def __init__(self, blocks: list[Block], stored: list[int | None] | None, tok) -> None:
+        self.blocks = blocks
+        block_of, text, repeats, rows = [], [], [], []
+        last: dict[tuple, int] = {}
+        for bi, b in enumerate(blocks):
+            seen = b.kind == "seen"
+            for j, line in enumerate(b.lines):
+                i = len(text)
+                if seen:
+                    key = (b.monitor, b.app, b.window, line)
+                    repeats.append(last.get(key, -1))
+                    last[key] = i
+                else:
+                    repeats.append(-1)
+                block_of.append(bi)
+                text.append(line)
+                ts = b.times[j] if b.times else b.ts
+                rows.append((ts, b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0))
+        self.text = text
+        self.rows = rows  # what the outliner reads
+        self.block_of = np.asarray(block_of, dtype=np.int64)
+        self.repeats = np.asarray(repeats, dtype=np.int64)
+        if stored is not None and tok.id == DEFAULT_TOKENIZER and all(n is not None for n in stored):
+            counts = stored
+        else:
+            counts = tok.count_many(text)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.prefix = np.concatenate([[0], np.cumsum(self.counts)])
+        self.latest = list(itertools.accumulate((r[0] for r in rows), max))  # latest time in rows[:i+1]
+        self.header_tokens = np.asarray(tok.count_many([render.header(b) for b in blocks]), dtype=np.int64)
+
+    @classmethod
+    def read(cls, reader, since, until, start_from, tok) -> _Lines:
+        clamp = since if start_from is None else None
+        seen = reader.seen_rows(since, until, start_from=start_from)
+        heard = reader.heard_rows(since, until, start_from=start_from)
+        events = reader.events_between(start_from or since, until)
+        seen_blocks, heard_blocks = build_blocks(seen, clamp), transcript_blocks(heard, clamp)
+        blocks = merge_chronological(seen_blocks, heard_blocks, event_blocks(events))
+        # stored counts in block order: merge_chronological keeps each stream's lines together
+        stored = {id(b): n for b, n in _stored_counts(seen_blocks, seen) + _stored_counts(heard_blocks, heard, 3)}
+        counts = [n for b in blocks for n in stored.get(id(b), [None] * len(b.lines))]
+        return cls(blocks, counts, tok)
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def floor_counts(self) -> list[int]:
+        return np.where(self.repeats < 0, self.counts, 0).tolist()
+
+    def shown(self, start: int) -> np.ndarray:
+        """Indices of the lines a window starting at ``start`` shows."""
+        idx = np.arange(start, len(self.text))
+        return idx[self.repeats[start:] < start]
+
+    def regroup(self, shown: np.ndarray) -> list[Block]:
+        """Blocks again from the shown lines; a block cut at its start keeps its header."""
+        out: list[Block] = []
+        source = -1
+        for i in shown.tolist():
+            bi = self.block_of[i]
+            if bi != source:
+                source = bi
+                b = self.blocks[bi]
+                out.append(Block(b.ts, b.monitor, b.app, b.window, [], b.kind, b.source))
+            out[-1].lines.append(self.text[i])
+        return out
+
+    def estimate(self, start: int) -> int:
+        """Tokens of the shown lines and their block headers from ``start`` on (no outline)."""
+        mask = self.repeats[start:] < start
+        lines = int(self.counts[start:][mask].sum())
+        shown_blocks = self.block_of[start:][mask]
+        if not len(shown_blocks):
+            return lines
+        runs = np.concatenate([[True], shown_blocks[1:] != shown_blocks[:-1]])
+        return lines + int(self.header_tokens[shown_blocks[runs]].sum()) + int(mask.sum())
+
+
+def _stored_counts(blocks: list[Block], rows: list[tuple], col: int = 5) -> list[tuple[Block, list]]:
+    it = iter(r[col] for r in rows)
+    return [(b, list(itertools.islice(it, len(b.lines)))) for b in blocks]
+
+
+class _Older:
+    """The hours before the tail: outlined from database aggregates, never read line by line."""
+
+    def __init__(self, reader, since: datetime | None, upto: datetime) -> None:
+        self.reader, self.since, self.upto = reader, since, upto
+        self.events = event_blocks(reader.events_between(since, upto))
+        self._tallies: dict[str, list[Tally]] = {}
+        self._totals = None
+
+    def tallies(self, per: str | None) -> list[Tally]:
+        if per is None:
+            return []
+        if per not in self._tallies:
+            rows = self.reader.outline_rows(self.since, self.upto, per)
+            self._totals = rows["totals"]
+            self._tallies[per] = tally_rows(rows, self.events, per)
+        return self._tallies[per]
+
+    def totals(self) -> tuple[int, int, datetime | None, datetime | None]:
+        """Lines (events included), stored tokens, first and last time."""
+        if self._totals is None:
+            self._totals = self.reader.outline_rows(self.since, self.upto, "day")["totals"]
+        lines, tokens, first, last = self._totals
+        times = [t for t in (first, last, *(e.ts for e in self.events)) if t is not None]
+        return lines + len(self.events), tokens, min(times, default=None), max(times, default=None)
+
+
+class _Fitter:
+    def __init__(self, lines: _Lines, older: _Older | None, tok, budget: int, fmt: str,
+                 since: datetime | None, until: datetime | None) -> None:
+        self.lines, self.older, self.tok = lines, older, tok
+        self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
+        self.per: str | None = None
+        self._outliners: dict[str, Outliner] = {}
+        self._exact: dict[int, int] = {}  # start -> exact count, for the current outline kind
+
+    def fit(self, floor: int) -> ContextWindow:
+        n, budget = len(self.lines), self.budget
+        if self.older is None and floor == 0 and self.count(0) <= budget:
+            start = 0  # faithful: everything fits
+        else:
+            for per in OUTLINES:  # the finest outline whose whole-range form fits
+                self.per = per
+                self._exact = {}
+                if per is None or self.count(n) <= budget:
+                    break
+            start = self.search(floor)
+        text, omitted = self.render(start)
+        tokens = self.tok.count(text)
+        if tokens > budget:
+            raise BudgetError(
+                f"--budget {budget} is below the smallest possible window ({tokens} tokens for the "
+                f"{self.fmt} frame alone). Raise --budget."
+            )
+        shown = self.lines.shown(start)
+        return ContextWindow(
+            text=text, tokens=tokens, budget=budget, tokenizer=self.tok.id, fmt=self.fmt,
+            blocks=len(set(self.lines.block_of[shown].tolist())), lines=len(shown), omitted=omitted,
         )
-    kept_units = _shown(units, start)
-    return ContextWindow(
-        text=text, tokens=tokens, budget=budget, tokenizer=tok.id, fmt=fmt,
-        blocks=len({id(u.block) for u in kept_units}), lines=len(kept_units), omitted=omitted,
-    )
+
+    # -- rendering -------------------------------------------------------------------------
+    def render(self, start: int) -> tuple[str, render.Omission | None]:
+        kept = self.lines.regroup(self.lines.shown(start))
+        omitted = self.omission(start)
+        if self.per is not None and omitted is not None:
+            kept = self.outline(start) + kept
+        if self.fmt == "json":
+            return _json_fixed_point(kept, omitted, self.tok, self.budget, self.since, self.until), omitted
+        return (render.xml if self.fmt == "xml" else render.markdown)(kept, omitted), omitted
+
+    def outline(self, start: int) -> list[Block]:
+        if self.per not in self._outliners:
+            self._outliners[self.per] = Outliner(self.lines.rows, self.per)
+        older = self.older.tallies(self.per) if self.older else []
+        return join(older, self._outliners[self.per].prefix(start))
+
+    def omission(self, start: int) -> render.Omission | None:
+        lines, tokens, first, last = self.older.totals() if self.older else (0, 0, None, None)
+        if start:
+            rows = self.lines.rows
+            lines += start
+            tokens += int(self.lines.prefix[start])
+            first = first or rows[0][0]
+            last = max(t for t in (last, self.lines.latest[start - 1]) if t is not None)
+        if not lines:
+            return None
+        return render.Omission(lines=lines, tokens=tokens + lines, start=first, end=last, outline=self.per or "")
+
+    def count(self, start: int) -> int:
+        if start not in self._exact:
+            self._exact[start] = self.tok.count(self.render(start)[0])
+        return self._exact[start]
+
+    # -- the cut -----------------------------------------------------------------------------
+    def estimate(self, start: int) -> int:
+        outline = self.outline(start) if self.per is not None and (start or self.older) else []
+        text = "\n".join(line for b in outline for line in b.lines)
+        return self.lines.estimate(start) + (self.tok.count(text) + 12 * len(outline) if outline else 0)
+
+    def search(self, floor: int) -> int:
+        """The smallest start >= ``floor`` whose window fits (``len(lines)`` always does: it
+        was checked when the outline was chosen). Estimates find it to within a few lines,
+        exact counts of the rendered text settle it."""
+        n, budget = len(self.lines), self.budget
+        fits, fails = {n}, set()
+        target, previous = budget, None
+        for _ in range(4):
+            s = _first_at_most(self.estimate, floor, n, target)
+            if s == previous:
+                break
+            previous = s
+            exact = self.count(s)
+            (fits if exact <= budget else fails).add(s)
+            target = budget - (exact - self.estimate(s))
+        best = min(fits)
+        below = [f for f in fails if f < best]
+        if below:
+            lo = max(below)
+        else:  # gallop back until a start does not fit (or the floor is reached)
+            lo, step = floor - 1, 1
+            while best - step >= floor:
+                if self.count(best - step) <= budget:
+                    best, step = best - step, step * 2
+                else:
+                    lo = best - step
+                    break
+        while lo + 1 < best:  # exact binary search in (lo, best]
+            mid = (lo + best) // 2
+            if self.count(mid) <= budget:
+                best = mid
+            else:
+                lo = mid
+        return best
 
 
-def _outline_before(outliner: Outliner, units: list[Unit], start: int, index: dict[int, int]) -> list[Block]:
-    """The outline of everything before ``units[start]``, the cut block's head included."""
-    if start >= len(units):
-        return outliner.prefix(len(outliner.blocks))
-    cut = units[start].block
-    head = [u.line for u in units[:start] if u.block is cut]
-    partial = Block(cut.ts, cut.monitor, cut.app, cut.window, head, cut.kind, cut.source) if head else None
-    return outliner.prefix(index[id(cut)], partial)
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One line of one block (an event is one unit): the granularity of cutting. ``repeats``
-    is the index of the same line shown earlier for the same window, or -1."""
-
-    block: Block
-    line: str
-    repeats: int = -1
-
-
-def _units(blocks: list[Block]) -> list[Unit]:
-    units: list[Unit] = []
-    last: dict[tuple, int] = {}  # (window key, text) -> index of its latest unit
-    for b in blocks:
-        for line in b.lines:
-            key = (b.kind, b.key, line)
-            units.append(Unit(b, line, last.get(key, -1) if b.kind == "seen" else -1))
-            last[key] = len(units) - 1
-    return units
-
-
-def _shown(units: list[Unit], start: int) -> list[Unit]:
-    """The units a window starting at ``start`` shows: a line seen again in the same window is
-    left out only while an earlier showing of it is in the window too."""
-    return [u for u in units[start:] if u.repeats < start]
-
-
-def _regroup(units: list[Unit]) -> list[Block]:
-    """Blocks again from a run of units; a block cut at its start keeps its header."""
-    out: list[Block] = []
-    source = None
-    for u in units:
-        if u.block is not source:
-            source = u.block
-            out.append(Block(u.block.ts, u.block.monitor, u.block.app, u.block.window, [], u.block.kind, u.block.source))
-        out[-1].lines.append(u.line)
-    return out
-
-
-def _omission(units: list[Unit], line_tokens: int, outline: str = "") -> render.Omission:
-    blocks = {id(u.block) for u in units}
-    approx = line_tokens + 8 * len(blocks)  # lines plus roughly a header per block
-    return render.Omission(
-        lines=len(units), blocks=len(blocks), tokens=approx,
-        start=units[0].block.ts, end=units[-1].block.ts, outline=outline,
-    )
-
-
-def _cheap_floor(counts: list[int], budget: int) -> int:
-    """Units before this index cannot fit: the lines after it alone already exceed the budget
-    (a line costs at least its own tokens in any format). Lets months of history be fitted
-    by counting each line once instead of rendering everything at every probe."""
-    total, limit = 0, budget * 1.1 + 50  # margin: joins can tokenise a little tighter than parts
-    for i in range(len(counts) - 1, -1, -1):
-        total += counts[i]
-        if total > limit:
-            return i + 1
-    return 0
-
-
-def _smallest_fitting_start(n: int, count_from, budget: int) -> int:
-    """The smallest i such that the window built from units[i:] fits. Counts shrink as i
-    grows (fewer lines), so binary search; each probe counts the exact rendered text."""
-    if n == 0 or count_from(0) <= budget:
-        return 0
-    lo, hi = 1, n  # hi: everything omitted, the smallest window
+def _first_at_most(f, lo: int, hi: int, target: float) -> int:
+    """The smallest i in [lo, hi] with f(i) <= target, for f falling (roughly) as i grows."""
     while lo < hi:
         mid = (lo + hi) // 2
-        if count_from(mid) <= budget:
+        if f(mid) <= target:
             hi = mid
         else:
             lo = mid + 1
     return lo
+
+
+def _cheap_floor(counts: list[int], budget: int) -> int:
+    """Lines before this index cannot fit: the lines after it alone already exceed the budget
+    (a line costs at least its own tokens in any format)."""
+    suffix = np.cumsum(np.asarray(counts[::-1], dtype=np.int64))  # suffix[k]: the last k+1 lines
+    over = np.nonzero(suffix > _limit(budget))[0]
+    return len(counts) - int(over[0]) if len(over) else 0
 
 
 def _json_fixed_point(blocks, omitted, tok, budget, since, until) -> str:

@@ -1,23 +1,30 @@
 """Outlines: what does not fit at full detail is represented, not dropped in silence.
 
 An outline block stands for one hour (or, coarser, one day) of activity: the windows where the
-time went (a window counts from each change it showed until the next change anywhere, at most
-five minutes), how many lines it showed and the first line shown
-there (usually a heading or the start of a new document); who spoke and for how long; gaps and
-recording starts and stops. It reads like a person's own notes of the day, at a few dozen
-tokens an hour.
+time went, how many lines each showed and the first line shown there (usually a heading or the
+start of a new document); who spoke and for how long; gaps and recording starts and stops. It
+reads like a person's own notes of the day, at a few dozen tokens an hour.
+
+A window's time counts from each moment it showed a change until the next change anywhere in
+the hour (or day), at least one second and at most five minutes. The same figures come from two
+places that must agree: lines held in memory (the stretch a window cuts into, :class:`Outliner`)
+and the database's aggregates for the stretch before it (``Reader.outline_rows``, so a month of
+history is outlined without being read line by line); ``tests/replay/test_outline.py`` holds
+them to each other.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lifelog.replay.blocks import HEARD_FROM, Block
 
 TOP_WINDOWS = 6  # windows named per outline block; the rest are counted
-FOCUS_CAP = timedelta(minutes=5)  # a window counts as in use until the next change, at most this long
+FOCUS_CAP = 300.0  # seconds: a window counts as in use until the next change, at most this long
 FIRST_LINE_CHARS = 60
+PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
 def bucket_start(ts: datetime, per: str) -> datetime:
@@ -26,68 +33,127 @@ def bucket_start(ts: datetime, per: str) -> datetime:
     return ts.replace(minute=0, second=0, microsecond=0)
 
 
-class Outliner:
-    """The outline of any leading part of ``blocks`` (time order), by hour or by day. Whole
-    hours are summarised once and kept, so outlining a prefix costs the hours it spans plus
-    the one it cuts: cheap enough to try at every step of the budget search."""
+@dataclass
+class Tally:
+    """What one hour or day held, before it is written as an outline block."""
 
-    def __init__(self, blocks: list[Block], per: str) -> None:
-        self.per = per
-        self.blocks = blocks
-        self.bucket: list[int] = []  # bucket index of each block
-        self.starts: list[datetime] = []
-        self.first: list[int] = []  # index of each bucket's first block
-        for i, b in enumerate(blocks):
-            start = bucket_start(b.ts, per)
-            if not self.starts or self.starts[-1] != start:
-                self.starts.append(start)
-                self.first.append(i)
-            self.bucket.append(len(self.starts) - 1)
-        self._whole: dict[int, Block] = {}
+    start: datetime
+    per: str
+    seconds: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    lines: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    first: dict[tuple[str, str], str] = field(default_factory=dict)
+    heard: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # source -> minutes
+    events: list[str] = field(default_factory=list)
 
-    def prefix(self, whole_blocks: int, partial: Block | None = None) -> list[Block]:
-        """The outline of ``blocks[:whole_blocks]`` plus the head of the next (``partial``)."""
-        if whole_blocks == 0 and partial is None:
-            return []
-        last = self.bucket[whole_blocks] if partial is not None else self.bucket[whole_blocks - 1]
-        out = [self._summary(i) for i in range(last)]
-        members = self.blocks[self.first[last]:whole_blocks] + ([partial] if partial is not None else [])
-        ends_bucket = partial is None and (whole_blocks == len(self.blocks) or self.bucket[whole_blocks] != last)
-        out.append(self._summary(last) if ends_bucket else summarise(self.starts[last], members, self.per))
+    def merge(self, later: Tally) -> Tally:
+        """This tally followed by ``later`` of the same bucket (a day split where the lines held
+        in memory begin)."""
+        out = Tally(self.start, self.per)
+        for t in (self, later):
+            for k, v in t.seconds.items():
+                out.seconds[k] += v
+            for k, v in t.lines.items():
+                out.lines[k] += v
+            for k, v in t.first.items():
+                out.first.setdefault(k, v)
+            for k, v in t.heard.items():
+                out.heard[k] += v
+            out.events += [e for e in t.events if e not in out.events]
         return out
 
-    def _summary(self, i: int) -> Block:
-        if i not in self._whole:
-            end = self.first[i + 1] if i + 1 < len(self.first) else len(self.blocks)
-            self._whole[i] = summarise(self.starts[i], self.blocks[self.first[i]:end], self.per)
-        return self._whole[i]
+    def block(self) -> Block:
+        ranked = sorted(self.seconds, key=lambda k: (-self.seconds[k], k))
+        parts = [f"{_where(k)} {_minutes(self.seconds[k])}, {self.lines[k]} lines: {_clip(self.first[k])}"
+                 for k in ranked[:TOP_WINDOWS]]
+        if len(ranked) > TOP_WINDOWS:
+            rest = sum(self.lines[k] for k in ranked[TOP_WINDOWS:])
+            parts.append(f"{len(ranked) - TOP_WINDOWS} more windows, {rest} lines")
+        parts += [f"heard ({HEARD_FROM.get(src, src)}) in {n} min" for src, n in sorted(self.heard.items())]
+        parts += self.events
+        return Block(self.start, 0, "", "", ["; ".join(parts) or "nothing shown"], kind="outline", source=self.per)
 
 
-def summarise(start: datetime, blocks: list[Block], per: str) -> Block:
-    seconds: dict[tuple[str, str], float] = defaultdict(float)
-    lines: dict[tuple[str, str], int] = defaultdict(int)
-    first: dict[tuple[str, str], str] = {}
-    heard: dict[str, set[datetime]] = defaultdict(set)
-    events: list[str] = []
-    end = start + (timedelta(days=1) if per == "day" else timedelta(hours=1))
-    for i, b in enumerate(blocks):
-        if b.kind == "seen":
-            key = (b.app, b.window)
-            upto = blocks[i + 1].ts if i + 1 < len(blocks) else end  # on screen until the next thing happened
-            seconds[key] += max(1.0, min((upto - b.ts).total_seconds(), FOCUS_CAP.total_seconds()))
-            lines[key] += len(b.lines)
-            first.setdefault(key, b.lines[0] if b.lines else "")
-        elif b.kind == "heard":
-            heard[b.source].add(b.ts.replace(second=0, microsecond=0))
-        elif b.lines and b.lines[0] not in events:
-            events.append(b.lines[0])
-    ranked = sorted(seconds, key=lambda k: (-seconds[k], k))
-    parts = [f"{_where(k)} {_minutes(seconds[k])}, {lines[k]} lines: {_clip(first[k])}" for k in ranked[:TOP_WINDOWS]]
-    if len(ranked) > TOP_WINDOWS:
-        parts.append(f"{len(ranked) - TOP_WINDOWS} more windows, {sum(lines[k] for k in ranked[TOP_WINDOWS:])} lines")
-    parts += [f"heard ({HEARD_FROM.get(src, src)}) in {len(m)} min" for src, m in sorted(heard.items())]
-    parts += events
-    return Block(start, 0, "", "", ["; ".join(parts) or "nothing shown"], kind="outline", source=per)
+def tally_lines(start: datetime, per: str, lines: list[tuple]) -> Tally:
+    """The tally of one bucket from lines held in memory: ``(ts, kind, app, window, text,
+    first_of_block)`` in the order the window shows them."""
+    t = Tally(start, per)
+    instants = sorted({(ts, app, window) for ts, kind, app, window, *_ in lines if kind == "seen"})
+    end = start + PERIOD[per]
+    for i, (ts, app, window) in enumerate(instants):
+        upto = instants[i + 1][0] if i + 1 < len(instants) else end
+        t.seconds[(app, window)] += min(FOCUS_CAP, max(1.0, (upto - ts).total_seconds()))
+    minutes: dict[str, set[datetime]] = defaultdict(set)
+    for ts, kind, app, window, text, first in lines:
+        if kind == "seen":
+            t.lines[(app, window)] += 1
+            t.first.setdefault((app, window), text)
+        elif kind == "heard":
+            minutes[app].add(ts.replace(second=0, microsecond=0))
+        elif first and text not in t.events:
+            t.events.append(text)
+    t.heard.update({src: len(m) for src, m in minutes.items()})
+    return t
+
+
+def tally_rows(rows: dict, events: list[Block], per: str) -> list[Tally]:
+    """Tallies from the database's aggregates (``Reader.outline_rows``) and the event blocks of
+    the same stretch, one per bucket in time order."""
+    by: dict[datetime, Tally] = {}
+
+    def get(b: datetime) -> Tally:
+        return by.setdefault(b, Tally(b, per))
+
+    for b, app, window, seconds, lines, first in rows["seen"]:
+        t = get(b)
+        t.seconds[(app, window)] += float(seconds)
+        t.lines[(app, window)] += int(lines)
+        t.first.setdefault((app, window), first)
+    for b, source, minutes in rows["heard"]:
+        get(b).heard[source] += int(minutes)
+    for e in events:
+        t = get(bucket_start(e.ts, per))
+        if e.lines and e.lines[0] not in t.events:
+            t.events.append(e.lines[0])
+    return [by[b] for b in sorted(by)]
+
+
+class Outliner:
+    """The outline of any leading part of a window's lines, by hour or by day. ``lines`` are
+    ``(ts, kind, app, window, text, first_of_block)`` in window order; a bucket's lines need not
+    be contiguous (a block begun at 10:59 may run past 11:00). Whole buckets are tallied once
+    and kept, so outlining a prefix costs the one or two buckets it cuts: cheap enough to try
+    at every step of the budget search."""
+
+    def __init__(self, lines: list[tuple], per: str) -> None:
+        self.per = per
+        self.lines = lines
+        self.members: dict[datetime, list[int]] = defaultdict(list)
+        for i, line in enumerate(lines):
+            self.members[bucket_start(line[0], per)].append(i)
+        self._whole: dict[datetime, Tally] = {}
+
+    def prefix(self, n: int) -> list[Tally]:
+        """Tallies of ``lines[:n]``, one per bucket it touches, in time order."""
+        out = []
+        for b in sorted(self.members):
+            idx = self.members[b]
+            if idx[0] >= n:
+                continue
+            if idx[-1] < n:
+                if b not in self._whole:
+                    self._whole[b] = tally_lines(b, self.per, [self.lines[i] for i in idx])
+                out.append(self._whole[b])
+            else:
+                out.append(tally_lines(b, self.per, [self.lines[i] for i in idx if i < n]))
+        return out
+
+
+def join(older: list[Tally], recent: list[Tally]) -> list[Block]:
+    """Outline blocks of two stretches, one after the other; a bucket both touch is one block."""
+    if older and recent and older[-1].start == recent[0].start:
+        older = [*older[:-1], older[-1].merge(recent[0])]
+        recent = recent[1:]
+    return [t.block() for t in (*older, *recent)]
 
 
 def _minutes(seconds: float) -> str:

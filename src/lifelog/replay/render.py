@@ -18,7 +18,6 @@ TITLE = "# Computer activity (lifelog; times UTC)"
 @dataclass(frozen=True)
 class Omission:
     lines: int
-    blocks: int
     tokens: int
     start: datetime
     end: datetime
@@ -28,7 +27,7 @@ class Omission:
         end = f"{self.end:%H:%M:%S}" if self.end.date() == self.start.date() else f"{self.end:%Y-%m-%d %H:%M:%S}"
         shown = {"hour": "; shown below as an outline per hour", "day": "; shown below as an outline per day"}
         return (
-            f"[… left out to fit the token budget: {self.lines:,} lines in {self.blocks:,} blocks, "
+            f"[… left out to fit the token budget: {self.lines:,} lines, "
             f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC{shown.get(self.outline, '')}]"
         )
 
@@ -80,7 +79,7 @@ def block_json(b: Block) -> dict:
 def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
     doc = dict(meta)
     doc["omitted"] = None if omitted is None else {
-        "lines": omitted.lines, "blocks": omitted.blocks, "tokens": omitted.tokens,
+        "lines": omitted.lines, "tokens": omitted.tokens,
         "start": omitted.start.isoformat() + "Z", "end": omitted.end.isoformat() + "Z",
         "outline": omitted.outline or None,
     }
@@ -93,7 +92,7 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
     source as attributes and its lines as text; element order is time order."""
     out = ['<activity source="lifelog" times="UTC">']
     if omitted:
-        out.append(f"<omitted lines=\"{omitted.lines}\" blocks=\"{omitted.blocks}\" tokens=\"{omitted.tokens}\" "
+        out.append(f"<omitted lines=\"{omitted.lines}\" tokens=\"{omitted.tokens}\" "
                    f"start=\"{omitted.start.isoformat()}Z\" end=\"{omitted.end.isoformat()}Z\" "
                    f"outline=\"{omitted.outline or 'none'}\"/>")
     for b in blocks:

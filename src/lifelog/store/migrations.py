@@ -199,3 +199,13 @@ def m004_search_postings(con: duckdb.DuckDBPyConnection) -> None:
     for table in ("text_spans", "transcripts"):
         con.execute(f"DROP SCHEMA IF EXISTS fts_main_{table} CASCADE")
     con.execute("DELETE FROM meta WHERE key IN ('fts_max_span_id', 'fts_max_transcript_id')")
+
+
+@migration(5)
+def m005_span_tokens(con: duckdb.DuckDBPyConnection) -> None:
+    """The o200k token count of each text span, kept with the span when it is written
+    (``store/tokens.py``), so a context window's cost is a sum, not a re-tokenisation."""
+    from lifelog.store import tokens
+
+    con.execute("ALTER TABLE text_spans ADD COLUMN tokens INTEGER")
+    tokens.backfill_spans(con)

@@ -17,8 +17,11 @@ from lifelog.models import (
     TextSpan,
     Transcript,
 )
+from lifelog.store import embeddings
 from lifelog.store import search as _search
 from lifelog.store import search_index
+from lifelog.store.exchange import RowStream
+from lifelog.store.embeddings import ChunkHit
 from lifelog.store.sql import (
     SPAN_COLUMNS,
     SPANS,
@@ -59,6 +62,98 @@ class Reader:
             params,
         ).fetchall()
         return [span_from_row(r) for r in rows]
+
+    # -- context windows: rows without objects, costs and outlines by query -----------------
+    def seen_rows(self, since: datetime | None, until: datetime | None, *,
+                  start_from: datetime | None = None) -> list[tuple]:
+        """``(t_start, monitor, app, window, text, tokens)`` of the spans visible in [since, until)
+        in on-screen order, or with ``start_from`` only those that began at or after it."""
+        conds, params = self._starting(since, until, start_from, "t_start", "t_end")
+        return self._con.execute(
+            f'SELECT t_start, monitor, app, "window", text, tokens FROM text_spans{where(conds)} '
+            'ORDER BY t_start, monitor, top, "left", id', params,
+        ).fetchall()
+
+    def heard_rows(self, since: datetime | None, until: datetime | None, *,
+                   start_from: datetime | None = None) -> list[tuple]:
+        """``(t_start, source, text, tokens)`` of the transcripts heard in [since, until)."""
+        conds, params = self._starting(since, until, start_from, "t_start", "t_end")
+        return self._con.execute(
+            f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
+            params,
+        ).fetchall()
+
+    def token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
+        """Per hour (by start time, a span begun before ``since`` counting at ``since``), the
+        stored o200k tokens of the lines seen and heard plus one per line, oldest first."""
+        out: dict[datetime, int] = {}
+        for table in ("text_spans", "transcripts"):
+            conds, params = time_range(since, until, "t_start", "t_end")
+            t = self._clamped(since, params)
+            for hour, n in self._con.execute(
+                f"SELECT date_trunc('hour', {t}) AS h, sum(coalesce(tokens, 0) + 1) FROM {table}"
+                f"{where(conds)} GROUP BY h", params,
+            ).fetchall():
+                out[hour] = out.get(hour, 0) + int(n)
+        return sorted(out.items())
+
+    def outline_rows(self, since: datetime | None, upto: datetime, per: str) -> dict:
+        """What an outline of [since, upto) says, aggregated in the database (``per``: hour or
+        day; a span begun before ``since`` counts at ``since``):
+
+        - ``seen``: ``(bucket, app, window, seconds, lines, first line)``, where a window's
+          seconds run from each moment it showed a change until the next change anywhere in
+          the bucket (its end for the last), at least 1 s and at most 300 s;
+        - ``heard``: ``(bucket, source, minutes with speech)``;
+        - ``totals``: lines, stored tokens, first and last time of the rows.
+        """
+        unit = {"hour": "hour", "day": "day"}[per]
+        conds, params = time_range(since, upto, "t_start", "t_end")
+        t = self._clamped(since, params)
+        seen = self._con.execute(f"""
+            WITH s AS (SELECT {t} AS t, app, "window" AS w, text, monitor, top, "left" AS l, id, tokens
+                       FROM text_spans{where(conds)}),
+            inst AS (SELECT DISTINCT t, app, w, date_trunc('{unit}', t)::TIMESTAMP AS b FROM s),
+            d AS (SELECT b, app, w, least(300, greatest(1, epoch(coalesce(
+                      lead(t) OVER (PARTITION BY b ORDER BY t, app, w), b + INTERVAL 1 {unit}) - t))) AS sec
+                  FROM inst),
+            secs AS (SELECT b, app, w, sum(sec) AS sec FROM d GROUP BY ALL),
+            ln AS (SELECT date_trunc('{unit}', t)::TIMESTAMP AS b, app, w, count(*) AS n,
+                          first(text ORDER BY t, monitor, top, l, id) AS f FROM s GROUP BY ALL)
+            SELECT ln.b, ln.app, ln.w, secs.sec, ln.n, ln.f FROM ln JOIN secs USING (b, app, w)
+            ORDER BY ln.b, ln.app, ln.w""", params).fetchall()
+        heard = self._con.execute(
+            f"SELECT date_trunc('{unit}', t)::TIMESTAMP AS b, source, count(DISTINCT date_trunc('minute', t)) "
+            f"FROM (SELECT {t} AS t, source FROM transcripts{where(conds)}) GROUP BY ALL ORDER BY b, source",
+            params,
+        ).fetchall()
+        lines, tokens, firsts, lasts = 0, 0, [], []
+        for table in ("text_spans", "transcripts"):
+            n, tok, first, last = self._con.execute(
+                f"SELECT count(*), coalesce(sum(tokens), 0), min(t), max(t) "
+                f"FROM (SELECT {t} AS t, tokens FROM {table}{where(conds)})", params,
+            ).fetchone()
+            lines, tokens = lines + n, tokens + int(tok)
+            firsts += [first] if first else []
+            lasts += [last] if last else []
+        totals = (lines, tokens, min(firsts, default=None), max(lasts, default=None))
+        return {"seen": seen, "heard": heard, "totals": totals}
+
+    @staticmethod
+    def _clamped(since: datetime | None, params: list) -> str:
+        """The row's time in a slice: its start, or ``since`` when it began earlier (the ``?``
+        is bound first: insert its parameter at the front)."""
+        if since is None:
+            return "t_start"
+        params.insert(0, utc_naive(since))
+        return "greatest(t_start, ?)"
+
+    @staticmethod
+    def _starting(since, until, start_from, start: str, end: str) -> tuple[list[str], list]:
+        if start_from is None or (since is not None and start_from <= since):
+            return time_range(since, until, start, end)
+        conds, params = time_range(None, until, start, end)
+        return [f"{start} >= ?", *conds], [utc_naive(start_from), *params]
 
     def frames_between(self, since: datetime | None, until: datetime | None) -> list[FrameRecord]:
         conds, params = time_range(since, until, "ts", "ts")
@@ -106,6 +201,11 @@ class Reader:
             f"SELECT ts, kind, detail FROM events{where(conds)} ORDER BY ts, id", params
         ).fetchall()
         return [{"ts": ts, "kind": kind, "detail": json.loads(d) if d else {}} for ts, kind, d in rows]
+
+    def timeline_rows(self, since: datetime | None, until: datetime | None) -> RowStream:
+        """Every span, transcript and event overlapping [since, until), merged in time order and
+        read in batches from one snapshot (``store/exchange.py``); close it when done."""
+        return RowStream(self._con, since, until)
 
     def search(
         self,
@@ -162,6 +262,17 @@ class Reader:
             transcripts=transcripts, audio_chunks=chunks, audio_voiced_s=float(voiced),
             first_ts=first, last_ts=last, db_bytes=self._db_bytes(), counters=counters,
         )
+
+    # -- semantic search: vectors of minutes of the timeline (store/embeddings.py) -----------
+    def nearest_chunks(self, query_vector, *, since: datetime | None = None, until: datetime | None = None,
+                       k: int = 20, model: str | None = None, kind: str | None = None) -> list[ChunkHit]:
+        """The ``k`` embedded chunks overlapping [since, until) most similar to ``query_vector``
+        (normalised, from ``model``), best first."""
+        return embeddings.nearest(self._con, query_vector, since=since, until=until, k=k, model=model, kind=kind)
+
+    def embedding_backlog(self, model: str) -> int:
+        """Chunks of settled minutes not yet embedded (or changed since) with ``model``."""
+        return embeddings.backlog(self._con, model=model)
 
     def _db_bytes(self) -> int:
         if self._db_path is None:

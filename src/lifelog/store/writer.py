@@ -13,7 +13,8 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
-from lifelog.store import search_index
+from lifelog.store import search_index, tokens
+from lifelog.store import exchange
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -26,7 +27,7 @@ from lifelog.store.sql import (
 
 _NEW_SPANS_TYPE = (
     '[{"t": "TIMESTAMP", "monitor": "INTEGER", "app": "VARCHAR", "window": "VARCHAR",'
-    ' "text": "VARCHAR", "top": "INTEGER", "left": "INTEGER", "frame_id": "BIGINT"}]'
+    ' "text": "VARCHAR", "top": "INTEGER", "left": "INTEGER", "frame_id": "BIGINT", "tokens": "INTEGER"}]'
 )
 _NEW_TRANSCRIPTS_TYPE = (
     '[{"t_start": "TIMESTAMP", "t_end": "TIMESTAMP", "source": "VARCHAR", "engine": "VARCHAR",'
@@ -168,6 +169,11 @@ class Writer(Reader):
         search_index.add(self._con, TRANSCRIPTS, created)
         return len(created)
 
+    def merge_rows(self, kind: str, rows: list[tuple], *, tokens: list[int] | None = None) -> int:
+        """Store rows from elsewhere (``seen``, ``heard`` or ``event`` tuples, see
+        ``store/exchange.py``) unless already stored, indexed for search; returns how many."""
+        return exchange.merge(self._con, kind, rows, tokens=tokens)
+
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
         self._con.execute(
@@ -237,14 +243,15 @@ class Writer(Reader):
     ) -> list[_OpenSpan]:
         if not lines:
             return []
+        counts = tokens.count_many([line.text for line in lines])
         rows = [
             {"t": ts, "monitor": monitor, "app": app, "window": window, "text": line.text,
-             "top": line.box[1], "left": line.box[0], "frame_id": frame_id}
-            for line in lines
+             "top": line.box[1], "left": line.box[0], "frame_id": frame_id, "tokens": n}
+            for line, n in zip(lines, counts)
         ]
         created = self._con.execute(
-            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id)'
-            ' SELECT t, t, monitor, app, "window", text, top, "left", frame_id'
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id, tokens)'
+            ' SELECT t, t, monitor, app, "window", text, top, "left", frame_id, tokens'
             f" FROM (SELECT unnest(from_json(?, '{_NEW_SPANS_TYPE}'), recursive := true))"
             ' RETURNING id, text, top, "left"',
             [to_json_param(rows)],
