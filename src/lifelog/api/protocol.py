@@ -8,8 +8,9 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
     GET  /v1/health                 {"protocol", "version", "pid", "role", "started"}
     GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
     GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first
-    POST /v1/context {since, until, budget, format, tokenizer}
+    POST /v1/context {since, until, budget, format, tokenizer, model, images}
                                     the window's bytes, streamed; its count in Lifelog-* headers
+                                    (format "messages": a chat request for model, up to images keyframes)
     POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
     POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
     POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop

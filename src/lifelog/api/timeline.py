@@ -43,15 +43,19 @@ class Window:
     fmt: str
     lines: int
     omitted_lines: int = 0
+    images: int = 0  # keyframes in a messages window
 
     def note(self) -> str:
         note = f"{self.tokens:,} tokens ({self.tokenizer}) of {self.budget:,}; {self.lines:,} lines"
+        if self.images:
+            note += f"; {self.images} image{'s' if self.images > 1 else ''}"
         if self.omitted_lines:
             note += f"; left out {self.omitted_lines:,} older lines to fit"
         return note
 
     def meta(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k != "text"}
+        """The window without its text (``images`` only where there are some)."""
+        return {k: v for k, v in asdict(self).items() if k != "text" and (k != "images" or v)}
 
 
 @dataclass
@@ -71,7 +75,8 @@ class Timeline(Protocol):
                app: str | None = None, limit: int = 20) -> list[dict]: ...
 
     def context(self, *, since: datetime | None, until: datetime | None, budget: int,
-                fmt: str = "markdown", tokenizer: str = "o200k") -> Window: ...
+                fmt: str = "markdown", tokenizer: str = "o200k", model: str | None = None,
+                images: int | None = None) -> Window: ...
 
     def status(self) -> dict: ...
 
@@ -103,13 +108,25 @@ class LocalTimeline:
 
         return [hit_json(h) for h in find(self.store, query, since=since, until=until, app=app, limit=limit)]
 
-    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k") -> Window:
+    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None) -> Window:
+        """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``
+        keyframes (UsageError for images in another format or for a model without an image rate)."""
         from lifelog.replay.context import build_context
+        from lifelog.replay.messages import FORMAT, build_messages, check_request
 
+        check_request(fmt, images)
         with self.store.read() as reader:
-            w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer)
-        return Window(w.text, w.tokens, w.budget, w.tokenizer, w.fmt, w.lines,
-                      w.omitted.lines if w.omitted else 0)
+            if fmt != FORMAT:
+                w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer)
+                return Window(w.text, w.tokens, w.budget, w.tokenizer, w.fmt, w.lines,
+                              w.omitted.lines if w.omitted else 0)
+            from lifelog.store.images import FrameImages
+
+            m = build_messages(reader, FrameImages(self.paths.frames), since=since, until=until, budget=budget,
+                               tokenizer=tokenizer, model=model, n_images=images or 0)
+        w = m.window
+        return Window(m.text, m.tokens, m.budget, w.tokenizer, FORMAT, w.lines,
+                      w.omitted.lines if w.omitted else 0, m.images)
 
     def status(self) -> dict:
         from lifelog.api.status import gather

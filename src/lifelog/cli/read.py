@@ -50,7 +50,11 @@ def context(
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
     budget: Optional[str] = BudgetOpt,
-    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, json or xml."),
+    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, json, xml, or messages (an OpenAI "
+                            "chat request body)."),
+    images: Optional[int] = typer.Option(None, "--images", metavar="N",
+                                         help="With --format messages: up to N screenshots spread over the range, "
+                                              "counted at the model's image rate."),
     model: Optional[str] = ModelOpt,
     tokenizer: Optional[str] = TokenizerOpt,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
@@ -58,9 +62,13 @@ def context(
     """Build a context window of what was seen and heard, chronological, under a token budget.
 
     Example: lifelog context --since 7d --model gpt-4o --budget 200k > window.md
+
+    Example: lifelog context --since 2h --model gpt-4o --format messages --images 8 > request.json
     """
+    from lifelog.replay.messages import check_request
     from lifelog.tokenize_media.targets import choose
 
+    check_request(fmt, images)
     start, end = parse_range(since, until)
     rt = Runtime.load()
     choice = choose(rt.settings, model=model, tokenizer=tokenizer, budget=budget)
@@ -68,7 +76,8 @@ def context(
         err.print(choice.warning(), highlight=False)
     timeline = rt.timeline()
     try:
-        window = timeline.context(since=start, until=end, budget=choice.budget, fmt=fmt, tokenizer=choice.tokenizer)
+        window = timeline.context(since=start, until=end, budget=choice.budget, fmt=fmt, tokenizer=choice.tokenizer,
+                                  model=model or rt.settings.model or None, images=images)
     finally:
         timeline.close()
     if output:
