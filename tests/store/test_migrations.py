@@ -45,6 +45,11 @@ EXPECTED_SCHEMA = {
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
         ("engine", "VARCHAR"), ("text", "VARCHAR"), ("tokens", "INTEGER"), ("chunk_id", "BIGINT"),
     ],
+    "chunk_vectors": [
+        ("chunk_start", "TIMESTAMP"), ("kind", "VARCHAR"), ("monitor", "INTEGER"), ("app", "VARCHAR"),
+        ("window", "VARCHAR"), ("source", "VARCHAR"), ("model", "VARCHAR"), ("n_lines", "INTEGER"),
+        ("last_id", "BIGINT"), ("vector", "FLOAT[384]"),
+    ],
     "search_stats": [("corpus", "VARCHAR"), ("docs", "BIGINT"), ("total_len", "BIGINT"), ("max_id", "BIGINT")],
     "search_apps": [("id", "INTEGER"), ("app", "VARCHAR")],
     **{
@@ -56,7 +61,7 @@ EXPECTED_SCHEMA = {
 }
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
 ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys"), (4, "m004_search_postings"),
-                (5, "m005_span_tokens")]
+                (5, "m005_span_tokens"), (6, "m006_chunk_vectors")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -219,7 +224,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3, 4, 5]
+    assert store.migrate() == [2, 3, 4, 5, 6]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS

@@ -209,3 +209,24 @@ def m005_span_tokens(con: duckdb.DuckDBPyConnection) -> None:
 
     con.execute("ALTER TABLE text_spans ADD COLUMN tokens INTEGER")
     tokens.backfill_spans(con)
+
+
+@migration(6)
+def m006_chunk_vectors(con: duckdb.DuckDBPyConnection) -> None:
+    """Semantic search: one vector per chunk (a minute of one window seen, or of one audio
+    source heard) and model (``store/embeddings.py``). Nothing is embedded here: the owner
+    embeds the backlog in the background, ``lifelog index`` at once."""
+    con.execute("""
+        CREATE TABLE chunk_vectors (
+            chunk_start TIMESTAMP  NOT NULL,           -- the minute (UTC)
+            kind        VARCHAR    NOT NULL,           -- seen, heard
+            monitor     INTEGER    NOT NULL,           -- -1 for heard
+            app         VARCHAR    NOT NULL DEFAULT '',
+            "window"    VARCHAR    NOT NULL DEFAULT '',
+            source      VARCHAR    NOT NULL DEFAULT '', -- mic, system, file; '' for seen
+            model       VARCHAR    NOT NULL,
+            n_lines     INTEGER    NOT NULL,
+            last_id     BIGINT     NOT NULL,           -- the highest span / transcript id included
+            vector      FLOAT[384] NOT NULL            -- L2-normalised
+        )
+    """)

@@ -1,0 +1,303 @@
+"""Vectors of timeline chunks for semantic search: what is pending, storing them, the nearest.
+
+A **chunk** is one minute of one window seen (monitor, app, window: the text spans whose
+``t_start`` falls in that minute) or one minute of one audio source heard (its transcripts),
+embedded as one text: lines, not single lines, carry a topic. ``chunk_vectors`` (migration 6)
+holds one row per chunk and model, with the highest span / transcript id it included.
+
+Pending work is found from two watermarks per model in ``meta`` (``embed_span_id:<model>``,
+``embed_transcript_id:<model>``): every row at or below them is in a stored chunk. Rows
+above them are grouped into chunks; only minutes that ended ``SETTLE_S`` ago are taken, so the
+minute being recorded is embedded once, when it is complete. A closed minute that gets more
+rows later (a spool processed late, an import) is pending again and re-embedded whole. The
+chunks are taken in the order of their first new row, and the watermark moves to just below
+the first chunk not taken, so a bounded pass never skips a row; a chunk whose stored
+``last_id`` shows nothing new is not embedded again.
+
+Embedding takes seconds and must not hold the owner's write lock, so :func:`embed_store`
+reads a batch (:func:`pending`), embeds it outside any transaction, and writes it
+(:func:`store_vectors`) only if the watermarks have not moved meanwhile.
+
+:func:`nearest` ranks chunks by inner product (the cosine: vectors are normalised) in
+DuckDB, brute force: 100k chunks take ~70-100 ms, 200k ~150 ms on 2 cores (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+
+from lifelog.store.sql import meta_get, meta_set, to_json_param, utc_naive
+
+CHUNK = timedelta(seconds=60)
+SETTLE_S = 120.0  # a minute is embedded once it ended this long ago
+DIM = 384  # chunk_vectors.vector is FLOAT[384] (migration 6)
+SEEN, HEARD = "seen", "heard"
+
+_KEY_TYPE = '[{"chunk_start": "TIMESTAMP", "kind": "VARCHAR", "monitor": "INTEGER", "app": "VARCHAR",' \
+            ' "window": "VARCHAR", "source": "VARCHAR"}]'
+_ROW_TYPE = _KEY_TYPE[:-2] + ', "n_lines": "INTEGER", "last_id": "BIGINT", "vector": "FLOAT[]"}]'
+_KEY_COLS = 'chunk_start, kind, monitor, app, "window", source'
+
+
+@dataclass
+class Chunk:
+    chunk_start: datetime
+    kind: str  # seen or heard
+    monitor: int  # -1 for heard
+    app: str
+    window: str
+    source: str  # '' for seen
+    text: str = ""
+    n_lines: int = 0
+    last_id: int = 0
+
+    def key(self) -> tuple:
+        return (self.chunk_start, self.kind, self.monitor, self.app, self.window, self.source)
+
+
+@dataclass
+class ChunkHit:
+    chunk_start: datetime
+    chunk_end: datetime
+    kind: str
+    monitor: int | None  # None for heard
+    app: str
+    window: str
+    source: str  # '' for seen
+    score: float  # cosine similarity to the query
+
+
+@dataclass
+class Pending:
+    """A batch of chunks to embed, and where the watermarks move once they are stored."""
+
+    model: str
+    chunks: list[Chunk] = field(default_factory=list)
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)  # meta key -> (from, to)
+
+    def advances(self) -> bool:
+        return bool(self.chunks) or any(a != b for a, b in self.marks.values())
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str
+    table: str
+    key_cols: str  # grouping columns besides the minute
+    mark: str
+
+    def key(self, model: str) -> str:
+        return f"{self.mark}:{model}"
+
+
+_SOURCES = (
+    _Source(SEEN, "text_spans", 'monitor, app, "window"', "embed_span_id"),
+    _Source(HEARD, "transcripts", "source", "embed_transcript_id"),
+)
+
+
+def pending(con: duckdb.DuckDBPyConnection, limit: int, *, model: str, now: datetime | None = None) -> Pending:
+    """Up to ``limit`` chunks to (re-)embed with their text, screen chunks first."""
+    cutoff = _cutoff(now)
+    batch = Pending(model)
+    for src in _SOURCES:
+        left = limit - len(batch.chunks)
+        mark = _mark(con, src, model)
+        keys, to = _pending_keys(con, src, mark, cutoff, left) if left > 0 else ([], mark)
+        batch.marks[src.key(model)] = (mark, to)
+        batch.chunks += _fill(con, src, keys, model)
+    return batch
+
+
+def backlog(con: duckdb.DuckDBPyConnection, *, model: str, now: datetime | None = None) -> int:
+    """Chunks of settled minutes waiting to be embedded (or re-embedded) with ``model``."""
+    cutoff = _cutoff(now)
+    total = 0
+    for src in _SOURCES:
+        total += con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols}"
+            f" FROM {src.table} WHERE id > ? AND t_start < ?)", [_mark(con, src, model), cutoff]).fetchone()[0]
+    return total
+
+
+def store_vectors(con: duckdb.DuckDBPyConnection, batch: Pending, vectors) -> int:
+    """Replace the batch's chunks' vectors and move the watermarks, unless another embedder
+    moved them since the batch was read (then nothing is written: 0). Returns rows written."""
+    for key, (start, _) in batch.marks.items():
+        if int(meta_get(con, key) or 0) != start:
+            return 0
+    rows = [{"chunk_start": c.chunk_start, "kind": c.kind, "monitor": c.monitor, "app": c.app, "window": c.window,
+             "source": c.source, "n_lines": c.n_lines, "last_id": c.last_id, "vector": v}
+            for c, v in zip(batch.chunks, _floats(vectors))]
+    if rows:
+        _delete_keys(con, batch)
+        con.execute(
+            f'INSERT INTO chunk_vectors ({_KEY_COLS}, model, n_lines, last_id, vector)'
+            f' SELECT {_KEY_COLS}, ?, n_lines, last_id, vector::FLOAT[{DIM}]'
+            f" FROM (SELECT unnest(from_json(?, '{_ROW_TYPE}'), recursive := true))",
+            [batch.model, to_json_param(rows)])
+    for key, (_, to) in batch.marks.items():
+        meta_set(con, key, str(to))
+    return len(rows)
+
+
+def embed_pending(con: duckdb.DuckDBPyConnection, embedder, *, max_chunks: int, batch: int = 16,
+                  now: datetime | None = None) -> int:
+    """Embed up to ``max_chunks`` pending chunks on one connection (not inside a transaction),
+    one transaction per batch; returns how many were stored."""
+    done = 0
+    while done < max_chunks:
+        work = pending(con, min(batch, max_chunks - done), model=embedder.id, now=now)
+        if not work.advances():
+            break
+        vectors = embedder.passages([c.text for c in work.chunks])
+        con.begin()
+        try:
+            done += store_vectors(con, work, vectors)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    return done
+
+
+def embed_store(store, embedder, *, max_chunks: int, batch: int = 8, now: datetime | None = None,
+                should_stop: Callable[[], bool] = lambda: False,
+                progress: Callable[[int], None] | None = None) -> int:
+    """Like :func:`embed_pending` through a ``Store``: each batch is read on a read cursor,
+    embedded outside any transaction, and written in one short ``store.write()``."""
+    done = 0
+    while done < max_chunks and not should_stop():
+        with store.read() as reader:
+            work = pending(reader._con, min(batch, max_chunks - done), model=embedder.id, now=now)
+        if not work.advances():
+            break
+        vectors = embedder.passages([c.text for c in work.chunks])
+        with store.write() as writer:
+            stored = store_vectors(writer._con, work, vectors)
+        done += stored
+        if progress is not None:
+            progress(stored)
+    return done
+
+
+def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | None = None,
+            until: datetime | None = None, k: int = 20, model: str | None = None,
+            kind: str | None = None) -> list[ChunkHit]:
+    """The ``k`` chunks overlapping [since, until) most similar to ``query_vector`` (a
+    normalised vector from the same model), best first."""
+    conds, params = ["true"], []
+    if since is not None:
+        conds.append("chunk_start > ?")
+        params.append(utc_naive(since) - CHUNK)
+    if until is not None:
+        conds.append("chunk_start < ?")
+        params.append(utc_naive(until))
+    for column, value in (("model", model), ("kind", kind)):
+        if value is not None:
+            conds.append(f"{column} = ?")
+            params.append(value)
+    rows = con.execute(
+        f"SELECT {_KEY_COLS}, array_inner_product(vector, ?::FLOAT[{DIM}]) AS score FROM chunk_vectors"
+        f" WHERE {' AND '.join(conds)} ORDER BY score DESC, chunk_start LIMIT ?",
+        [[float(x) for x in query_vector], *params, k]).fetchall()
+    return [ChunkHit(start, start + CHUNK, kind_, monitor if kind_ == SEEN else None, app, window, source,
+                     float(score)) for start, kind_, monitor, app, window, source, score in rows]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _floats(vectors) -> list[list[float]]:
+    """Rows of a (n, DIM) array (numpy or lists) as lists of floats, checked."""
+    rows = [[float(x) for x in v] for v in vectors]
+    if any(len(r) != DIM for r in rows):
+        raise ValueError(f"chunk vectors must have {DIM} dimensions")
+    return rows
+
+
+def _cutoff(now: datetime | None) -> datetime:
+    """Rows that began before this are in settled minutes (ended ``SETTLE_S`` ago or more)."""
+    from lifelog.timespec import utcnow
+
+    last = (utc_naive(now) if now is not None else utcnow()) - timedelta(seconds=SETTLE_S) - CHUNK
+    return last.replace(second=0, microsecond=0) + CHUNK  # the end of the last settled minute
+
+
+def _mark(con, src: _Source, model: str) -> int:
+    return int(meta_get(con, src.key(model)) or 0)
+
+
+def _pending_keys(con, src: _Source, mark: int, cutoff: datetime, limit: int) -> tuple[list[tuple], int]:
+    """Chunk keys (minute, *key_cols) with rows above ``mark`` in settled minutes, first new
+    row first, at most ``limit``; and the watermark once they are stored."""
+    hi = con.execute(
+        f"SELECT coalesce((SELECT min(id) - 1 FROM {src.table} WHERE id > $1 AND t_start >= $2),"
+        f" (SELECT max(id) FROM {src.table} WHERE id > $1), $1)", [mark, cutoff]).fetchone()[0]
+    keys = con.execute(
+        f"SELECT date_trunc('minute', t_start) AS m, {src.key_cols}, min(id) AS first FROM {src.table}"
+        f" WHERE id > ? AND id <= ? GROUP BY ALL ORDER BY first LIMIT ?", [mark, hi, limit + 1]).fetchall()
+    if len(keys) > limit:
+        hi = keys[limit][-1] - 1
+    return [k[:-1] for k in keys[:limit]], hi
+
+
+def _fill(con, src: _Source, keys: list[tuple], model: str) -> list[Chunk]:
+    """The chunks of ``keys`` with all their rows (old and new), less those stored unchanged."""
+    chunks: dict[tuple, Chunk] = {}
+    for minute in sorted({k[0] for k in keys}):
+        wanted = {k for k in keys if k[0] == minute}
+        for row in _minute_rows(con, src, minute):
+            key = (minute, *row[:-2])
+            if key not in wanted:
+                continue
+            if key not in chunks:
+                chunks[key] = _new_chunk(src, key)
+            chunk = chunks[key]
+            chunk.n_lines += 1
+            chunk.last_id = max(chunk.last_id, row[-2])
+            chunk.text += ("\n" if src.kind == SEEN else " ") + row[-1]
+    stored = _stored_last_ids(con, [c for c in chunks.values()], model)
+    for c in chunks.values():
+        c.text = c.text.strip()
+    return [c for c in chunks.values() if c.text and stored.get(c.key()) != (c.last_id, c.n_lines)]
+
+
+def _minute_rows(con, src: _Source, minute: datetime) -> list[tuple]:
+    order = "t_start, top, \"left\", id" if src.kind == SEEN else "t_start, id"
+    return con.execute(
+        f"SELECT {src.key_cols}, id, text FROM {src.table} WHERE t_start >= ? AND t_start < ? ORDER BY {order}",
+        [minute, minute + CHUNK]).fetchall()
+
+
+def _new_chunk(src: _Source, key: tuple) -> Chunk:
+    if src.kind == SEEN:
+        minute, monitor, app, window = key
+        header = " — ".join(p for p in (app, window) if p)
+        return Chunk(minute, SEEN, monitor, app, window, "", text=header)
+    minute, source = key
+    return Chunk(minute, HEARD, -1, "", "", source)
+
+
+def _stored_last_ids(con, chunks: list[Chunk], model: str) -> dict[tuple, tuple[int, int]]:
+    if not chunks:
+        return {}
+    starts = [c.chunk_start for c in chunks]
+    rows = con.execute(
+        f"SELECT {_KEY_COLS}, last_id, n_lines FROM chunk_vectors WHERE model = ? AND chunk_start BETWEEN ? AND ?",
+        [model, min(starts), max(starts)]).fetchall()
+    return {tuple(r[:6]): (r[6], r[7]) for r in rows}
+
+
+def _delete_keys(con, batch: Pending) -> None:
+    keys = [{"chunk_start": c.chunk_start, "kind": c.kind, "monitor": c.monitor, "app": c.app,
+             "window": c.window, "source": c.source} for c in batch.chunks]
+    starts = [c.chunk_start for c in batch.chunks]
+    con.execute(
+        f"DELETE FROM chunk_vectors WHERE model = ? AND chunk_start BETWEEN ? AND ?"
+        f" AND ({_KEY_COLS}) IN (SELECT ({_KEY_COLS})"
+        f" FROM (SELECT unnest(from_json(?, '{_KEY_TYPE}'), recursive := true)))",
+        [batch.model, min(starts), max(starts), to_json_param(keys)])

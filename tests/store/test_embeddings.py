@@ -1,0 +1,186 @@
+"""Chunk vectors in a real DuckDB file with the real embedder: what is pending, the watermark,
+re-embedding a minute that grew, bounded passes, nearest chunks, and migration 6 on a v5 file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import duckdb
+import pytest
+
+from lifelog.store import Store, embeddings, migrations
+from lifelog.store.embeddings import HEARD, SEEN
+from lifelog.tokenize_media.embed import embedding_unavailable, get_embedder
+from tests.store.timeline_helpers import frame, line, said
+
+T = datetime(2026, 3, 2, 9, 0, 0)  # a minute boundary
+LATER = T + timedelta(hours=1)  # every minute below is settled by then
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    reason = embedding_unavailable()
+    if reason:
+        pytest.skip(reason)
+    return CountingEmbedder(get_embedder())
+
+
+class CountingEmbedder:
+    """The real embedder, counting the passages it embeds."""
+
+    def __init__(self, inner):
+        self.inner, self.id, self.texts = inner, inner.id, []
+
+    def passages(self, texts):
+        self.texts += texts
+        return self.inner.passages(texts)
+
+    def query(self, text):
+        return self.inner.query(text)
+
+
+def seen(w, seconds: float, text: str, *, app: str = "Firefox", window: str = "Inbox", monitor: int = 0) -> None:
+    """A frame at T + seconds showing one line, stored as the recorder stores it."""
+    ts = T + timedelta(seconds=seconds)
+    fid = w.add_frame(frame(ts, monitor, app, window))
+    w.observe_lines(fid, ts, monitor, app, window, [line(text)])
+
+
+def rows(store: Store) -> list[tuple]:
+    with store.read() as r:
+        return r._con.execute('SELECT chunk_start, kind, monitor, app, "window", source, n_lines, last_id'
+                              " FROM chunk_vectors ORDER BY ALL").fetchall()
+
+
+def embed_all(store: Store, embedder, *, now=LATER, max_chunks=1000, batch=16) -> int:
+    return embeddings.embed_store(store, embedder, max_chunks=max_chunks, batch=batch, now=now)
+
+
+def backlog(store: Store, now=LATER) -> int:
+    with store.read() as r:
+        return embeddings.backlog(r._con, model=get_embedder().id, now=now)
+
+
+def test_a_chunk_is_a_minute_of_one_window_or_one_source(store, embedder):
+    with store.write() as w:
+        seen(w, 5, "Invoice 4821 is overdue")
+        seen(w, 20, "Please pay within 7 days")
+        seen(w, 30, "kubectl get pods", app="XTerm", window="bash")
+        seen(w, 40, "second monitor line", monitor=1)
+        seen(w, 65, "next minute, same window")
+        w.add_transcripts([said(3, 8, "shall we book the flights"), said(50, 55, "yes, Tuesday"),
+                           said(10, 12, "system sound", source="system")])
+    assert backlog(store) == 6
+    with store.read() as r:
+        batch = embeddings.pending(r._con, 100, model=embedder.id, now=LATER)
+    texts = {(c.kind, c.chunk_start.minute, c.monitor, c.app, c.source): c.text for c in batch.chunks}
+    assert texts == {
+        (SEEN, 0, 0, "Firefox", ""): "Firefox — Inbox\nInvoice 4821 is overdue\nPlease pay within 7 days",
+        (SEEN, 0, 0, "XTerm", ""): "XTerm — bash\nkubectl get pods",
+        (SEEN, 0, 1, "Firefox", ""): "Firefox — Inbox\nsecond monitor line",
+        (SEEN, 1, 0, "Firefox", ""): "Firefox — Inbox\nnext minute, same window",
+        (HEARD, 0, -1, "", "mic"): "shall we book the flights yes, Tuesday",
+        (HEARD, 0, -1, "", "system"): "system sound",
+    }
+    assert embed_all(store, embedder) == 6
+    assert backlog(store) == 0
+    assert len(rows(store)) == 6
+    assert embed_all(store, embedder) == 0  # nothing pending: nothing embedded again
+
+
+def test_the_minute_being_recorded_waits_until_it_settles(store, embedder):
+    with store.write() as w:
+        seen(w, 5, "an old minute")
+        seen(w, 125, "the current minute")
+    now = T + timedelta(seconds=150)  # minute 2 is still open; minute 0 ended 90 s ago
+    assert embed_all(store, embedder, now=now) == 0
+    now = T + timedelta(seconds=185)  # minute 0 ended 125 s ago: settled
+    assert embed_all(store, embedder, now=now) == 1
+    assert [r[0] for r in rows(store)] == [T]
+    assert embed_all(store, embedder, now=T + timedelta(seconds=305)) == 1
+    assert [r[0] for r in rows(store)] == [T, T + timedelta(minutes=2)]
+
+
+def test_a_minute_that_gets_more_lines_later_is_embedded_again_whole(store, embedder):
+    with store.write() as w:
+        seen(w, 5, "Slow-roasted lamb shoulder")
+    embed_all(store, embedder)
+    with store.write() as w:  # a spool processed late, or an import, adds to the same minute
+        seen(w, 30, "Roast covered for four hours")
+    embedder.texts.clear()
+    assert embed_all(store, embedder) == 1
+    assert embedder.texts == ["Firefox — Inbox\nSlow-roasted lamb shoulder\nRoast covered for four hours"]
+    assert [(r[6], r[7]) for r in rows(store)] == [(2, 2)]  # one row for the chunk: 2 lines, last id 2
+
+
+def test_bounded_passes_skip_nothing_and_embed_each_chunk_once(store, embedder):
+    with store.write() as w:  # rows of two monitors interleave by id, as the recorder writes them
+        for minute in range(4):
+            for m in (0, 1):
+                seen(w, minute * 60 + 10 + m, f"minute {minute} monitor {m} first", monitor=m)
+            for m in (0, 1):
+                seen(w, minute * 60 + 20 + m, f"minute {minute} monitor {m} second", monitor=m)
+    embedder.texts.clear()
+    passes = 0
+    while embed_all(store, embedder, max_chunks=1, batch=1):
+        passes += 1
+    assert passes == 8 and backlog(store) == 0
+    assert sorted(embedder.texts) == sorted(
+        f"Firefox — Inbox\nminute {i} monitor {m} first\nminute {i} monitor {m} second" for i in range(4) for m in (0, 1))
+
+
+def test_a_batch_is_not_stored_when_another_embedder_moved_the_watermark(store, embedder):
+    with store.write() as w:
+        seen(w, 5, "one line")
+    with store.read() as r:
+        stale = embeddings.pending(r._con, 10, model=embedder.id, now=LATER)
+    embed_all(store, embedder)
+    with store.write() as w:
+        assert embeddings.store_vectors(w._con, stale, embedder.passages([c.text for c in stale.chunks])) == 0
+    assert len(rows(store)) == 1
+
+
+def test_nearest_ranks_chunks_by_meaning_within_the_range(store, embedder):
+    with store.write() as w:
+        seen(w, 5, "payments-api CrashLoopBackOff: Back-off restarting failed container", app="XTerm", window="kubectl")
+        seen(w, 70, "Slow-roasted lamb shoulder with garlic and rosemary, four hours in the oven")
+        seen(w, 130, "2026年第三季度营业收入同比增长12%，毛利率提高到41%", app="WPS", window="财务报告")
+        w.add_transcripts([said(200, 210, "let's book the flights to Lisbon for the conference")])
+    embed_all(store, embedder)
+    query = embedder.query
+    with store.read() as r:
+        assert r.nearest_chunks(query("why does the container keep restarting"), k=1)[0].app == "XTerm"
+        assert r.nearest_chunks(query("季度收入增长"), k=1)[0].window == "财务报告"
+        top = r.nearest_chunks(query("travel plans"), k=1, model=embedder.id)[0]
+        assert (top.kind, top.source, top.monitor) == (HEARD, "mic", None)
+        assert top.chunk_end - top.chunk_start == timedelta(minutes=1)
+        cooking = query("dinner recipe")
+        assert r.nearest_chunks(cooking, k=1)[0].app == "Firefox"
+        # a range that leaves the cooking minute out; a chunk overlapping the edge is in
+        assert all(h.app != "Firefox" for h in r.nearest_chunks(cooking, since=T + timedelta(seconds=125), k=10))
+        assert r.nearest_chunks(cooking, since=T + timedelta(seconds=119), until=T + timedelta(seconds=121), k=10)[0].app == "Firefox"
+        assert len(r.nearest_chunks(cooking, k=10, kind=SEEN)) == 3
+        assert r.nearest_chunks(cooking, k=10, model="another-model") == []
+        assert r.embedding_backlog(embedder.id) == 0
+
+
+def test_migration_6_on_a_version_5_database_leaves_every_chunk_pending(db_path, embedder):
+    before_6 = {v: fn for v, fn in migrations.MIGRATIONS.items() if v < 6}
+    Store(db_path).migrate()  # create the file, then undo: freeze it at the version before 6
+    db_path.unlink()
+    from lifelog.store.db import create_private_db
+
+    create_private_db(db_path)
+    con = duckdb.connect(str(db_path))
+    try:
+        migrations.apply(con, before_6)
+        con.execute('INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text) VALUES'
+                    " (?, ?, 0, 'Thunderbird', 'Inbox', 'Invoice 4821 is overdue')", [T, T])
+        con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text) VALUES"
+                    " (?, ?, 'mic', 'faster-whisper', 'the invoice is late')", [T, T])
+    finally:
+        con.close()
+    store = Store(db_path)
+    assert store.migrate() == [6]
+    assert backlog(store) == 2 and rows(store) == []
+    assert embed_all(store, embedder) == 2 and backlog(store) == 0
