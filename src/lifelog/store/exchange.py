@@ -1,0 +1,203 @@
+"""Whole timelines in and out: every row of a time range in time order, read in batches
+from one snapshot; rows from elsewhere merged in without duplicates.
+
+The line format these rows travel in is ``lifelog.api.jsonl``'s; here they are plain tuples:
+
+* ``seen``:  ``(t_start, t_end, monitor, app, window, text, top, left)``
+* ``heard``: ``(t_start, t_end, source, engine, text)``
+* ``event``: ``(ts, kind, detail)``, ``detail`` the stored JSON text or None
+
+A row's natural key says whether it is already there: a span by ``(t_start, monitor, app,
+window, text, top, left)`` (two equal lines seen at once at two places are two spans), a
+transcript by ``(t_start, source, text)``, an event by ``(ts, kind, detail)``. Ids are not
+part of any key: they differ between machines.
+
+Reading never holds a range in memory: each table is read a time window at a time (windows
+sized to about ``BATCH_ROWS`` rows, on the start column, which DuckDB's zonemaps find without
+an index), and the three tables are merged by time. Ties are broken by the whole key, so the
+order depends on the rows only, never on their ids: a timeline exported, imported elsewhere
+and exported again gives the same lines.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import numpy as np
+
+from lifelog.store import search_index
+from lifelog.store.sql import SPANS, TRANSCRIPTS, time_range, utc_naive, where
+
+KINDS = ("seen", "heard", "event")
+BATCH_ROWS = 20_000
+_MIN_STEP = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: str
+    start: str  # the time column rows are ordered and windowed by
+    end: str
+    columns: str
+    order: str  # a total order over the natural key, time first
+
+
+_TABLES = {
+    "seen": _Table("text_spans", "t_start", "t_end", 't_start, t_end, monitor, app, "window", text, top, "left"',
+                   't_start, monitor, top, "left", app, "window", text, t_end, id'),
+    "heard": _Table("transcripts", "t_start", "t_end", "t_start, t_end, source, engine, text",
+                    "t_start, source, text, t_end, engine, id"),
+    "event": _Table("events", "ts", "ts", "ts, kind, detail", "ts, kind, detail NULLS FIRST, id"),
+}
+
+
+class RowStream:
+    """The rows of ``[since, until)`` (rows overlapping it, as every read command takes a
+    range), all three kinds merged by time. ``counts`` is known before the first row; both
+    come from one transaction, so a recorder writing meanwhile changes neither. Iterate
+    once, then ``close()``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None,
+                 *, batch: int = BATCH_ROWS) -> None:
+        self._con = con
+        self._batch = batch
+        self._ranges = {k: time_range(since, until, t.start, t.end) for k, t in _TABLES.items()}
+        con.begin()
+        self._open = True
+        self._extents = {k: self._extent(k) for k in KINDS}
+        self.counts = {k: self._extents[k][2] for k in KINDS}
+
+    def __iter__(self) -> Iterator[tuple[str, tuple]]:
+        merged = heapq.merge(*(self._keyed(kind, rank) for rank, kind in enumerate(KINDS)))
+        return ((kind, row) for _, _, kind, row in merged)
+
+    def close(self) -> None:
+        if self._open:
+            self._open = False
+            try:
+                self._con.rollback()  # it only read
+            except duckdb.Error:
+                pass
+
+    def _keyed(self, kind: str, rank: int) -> Iterator[tuple]:
+        for row in self._rows(kind):
+            yield row[0], rank, kind, row
+
+    def _extent(self, kind: str) -> tuple:
+        """``(first start, last start, rows)`` of the kind in the range."""
+        t = _TABLES[kind]
+        conds, params = self._ranges[kind]
+        return self._con.execute(
+            f"SELECT min({t.start}), max({t.start}), count(*) FROM {t.name}{where(conds)}", params
+        ).fetchone()
+
+    def _rows(self, kind: str) -> Iterator[tuple]:
+        """The kind's rows in order, one window of start times at a time. Each window is counted
+        first and narrowed until it holds at most twice ``batch`` rows (rows that start in the
+        same microsecond cannot be split); empty stretches are jumped over."""
+        lo, hi, n = self._extents[kind]
+        if not n:
+            return
+        t = _TABLES[kind]
+        conds, params = self._ranges[kind]
+        window = [*conds, f"{t.start} >= ?", f"{t.start} < ?"]
+        count_sql = f"SELECT count(*) FROM {t.name}{where(window)}"
+        rows_sql = f"SELECT {t.columns} FROM {t.name}{where(window)} ORDER BY {t.order}"
+        next_sql = f"SELECT min({t.start}) FROM {t.name}{where([*conds, f'{t.start} >= ?'])}"
+        step = max((hi - lo) * (self._batch / n), _MIN_STEP)
+        a = lo
+        while a is not None and a <= hi:
+            b = a + step
+            found = self._con.execute(count_sql, [*params, a, b]).fetchone()[0]
+            if found > 2 * self._batch and step > _MIN_STEP:
+                step = max(step * (self._batch / found), _MIN_STEP)
+                continue
+            if found:
+                yield from self._con.execute(rows_sql, [*params, a, b]).fetchall()
+                a = b
+            else:
+                a = self._con.execute(next_sql, [*params, b]).fetchone()[0]
+            if found < self._batch // 2:
+                step *= min(2.0, self._batch / max(found, 1))
+
+
+def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, tokens: list[int] | None = None) -> int:
+    """Insert the ``kind`` rows (tuples as in the module docstring) that are not stored yet,
+    in the caller's transaction, indexing spans and transcripts for search as every write
+    does; duplicates within ``rows`` count once. ``tokens``: each transcript's o200k count.
+    Returns how many rows were inserted (in the order given)."""
+    if not rows:
+        return 0
+    staged = _staged(kind, rows, tokens)
+    times = staged["ts" if kind == "event" else "t_start"]
+    con.register("_lifelog_merge", staged)
+    try:
+        created = con.execute(_MERGE_SQL[kind], [times.min().item(), times.max().item()]).fetchall()
+    finally:
+        con.unregister("_lifelog_merge")
+    if kind == "seen":
+        search_index.add(con, SPANS, created)
+    elif kind == "heard":
+        search_index.add(con, TRANSCRIPTS, created)
+    return len(created)
+
+
+def _staged(kind: str, rows: list[tuple], tokens: list[int] | None) -> dict[str, np.ndarray]:
+    """The rows as column arrays, plus ``n``, their order."""
+    cols = list(zip(*rows))
+    if kind == "seen":
+        t_start, t_end, monitor, app, window, text, top, left = cols
+        staged = {"t_start": _times(t_start), "t_end": _times(t_end), "monitor": np.array(monitor, dtype=np.int32),
+                  "app": _strings(app), "window": _strings(window), "text": _strings(text),
+                  "top": np.array(top, dtype=np.int32), "left": np.array(left, dtype=np.int32)}
+    elif kind == "heard":
+        t_start, t_end, source, engine, text = cols
+        staged = {"t_start": _times(t_start), "t_end": _times(t_end), "source": _strings(source),
+                  "engine": _strings(engine), "text": _strings(text),
+                  "tokens": np.array(tokens if tokens is not None else [0] * len(rows), dtype=np.int32)}
+    else:
+        ts, kinds, detail = cols
+        staged = {"ts": _times(ts), "kind": _strings(kinds), "detail": _strings(detail)}
+    return {"n": np.arange(len(rows), dtype=np.int64), **staged}
+
+
+def _times(values) -> np.ndarray:
+    return np.array([utc_naive(v) for v in values], dtype="datetime64[us]")
+
+
+def _strings(values) -> np.ndarray:
+    return np.array(values, dtype=object)
+
+
+def _merge_sql(table: str, columns: list[str], key: list[str], start: str, returning: str,
+               extra: dict[str, str] | None = None, nullable: tuple[str, ...] = ()) -> str:
+    """``INSERT`` the staged rows whose key is in neither the table (in the staged time range:
+    zonemaps skip the rest) nor earlier staged rows."""
+    quoted = [f'"{c}"' for c in columns]
+    same = " AND ".join(f's."{c}" {"IS NOT DISTINCT FROM" if c in nullable else "="} t."{c}"' for c in key)
+    partition = ", ".join(f'"{c}"' for c in key)
+    extra = extra or {}
+    return (
+        f"INSERT INTO {table} ({', '.join(quoted + list(extra))})"
+        f" SELECT {', '.join([f's.{q}' for q in quoted] + list(extra.values()))}"
+        f" FROM (SELECT *, row_number() OVER (PARTITION BY {partition}"
+        f" ORDER BY n) AS copy FROM _lifelog_merge) s"
+        f" WHERE s.copy = 1 AND NOT EXISTS (SELECT 1 FROM {table} t"
+        f" WHERE t.{start} BETWEEN ? AND ? AND {same})"
+        f" ORDER BY s.n RETURNING {returning}"
+    )
+
+
+_MERGE_SQL = {
+    "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left"],
+                       ["t_start", "monitor", "app", "window", "text", "top", "left"], "t_start",
+                       "id, text, t_start, app", extra={"open": "false"}),
+    "heard": _merge_sql("transcripts", ["t_start", "t_end", "source", "engine", "text", "tokens"],
+                        ["t_start", "source", "text"], "t_start", "id, text, t_start, NULL"),
+    "event": _merge_sql("events", ["ts", "kind", "detail"], ["ts", "kind", "detail"], "ts", "id",
+                        nullable=("detail",)),
+}
