@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lifelog.store import Store
+from lifelog.store.tokens import count_many
 from tests.store.timeline_helpers import T0, at, observe, said
 
 
@@ -82,9 +83,11 @@ def test_merge_skips_rows_already_stored_and_repeated_within_a_batch(store):
 def test_merged_rows_are_closed_and_searchable(store, db_path):
     with store.write() as w:
         w.merge_rows("seen", [_span(at(0), "quarterly invoice 4821")])
-        w.merge_rows("heard", [(at(1), at(2), "system", "", "call Dana about the invoice")], tokens=[7])
+        w.merge_rows("heard", [(at(1), at(2), "system", "", "call Dana about the invoice")])
     with store.read() as r:
         hits = r.search("invoice")
         assert {h.kind for h in hits} == {"seen", "heard"}
         assert r.stats().counters["open_spans"] == 0
-        assert r.transcripts_between(None, None)[0].tokens == 7
+        # counted in o200k as the recorder counts what it writes
+        assert r.transcripts_between(None, None)[0].tokens == count_many(["call Dana about the invoice"])[0] > 0
+        assert [row[-1] for row in r.seen_rows(None, None)] == count_many(["quarterly invoice 4821"])

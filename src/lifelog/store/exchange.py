@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 import duckdb
 import numpy as np
 
-from lifelog.store import search_index
+from lifelog.store import search_index, tokens
 from lifelog.store.sql import SPANS, TRANSCRIPTS, time_range, utc_naive, where
 
 KINDS = ("seen", "heard", "event")
@@ -125,14 +125,14 @@ class RowStream:
                 step *= min(2.0, self._batch / max(found, 1))
 
 
-def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, tokens: list[int] | None = None) -> int:
+def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple]) -> int:
     """Insert the ``kind`` rows (tuples as in the module docstring) that are not stored yet,
-    in the caller's transaction, indexing spans and transcripts for search as every write
-    does; duplicates within ``rows`` count once. ``tokens``: each transcript's o200k count.
-    Returns how many rows were inserted (in the order given)."""
+    in the caller's transaction, with their o200k token counts and indexed for search, as
+    every write does; duplicates within ``rows`` count once. Returns how many were inserted
+    (in the order given)."""
     if not rows:
         return 0
-    staged = _staged(kind, rows, tokens)
+    staged = _staged(kind, rows)
     times = staged["ts" if kind == "event" else "t_start"]
     con.register("_lifelog_merge", staged)
     try:
@@ -146,19 +146,20 @@ def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, token
     return len(created)
 
 
-def _staged(kind: str, rows: list[tuple], tokens: list[int] | None) -> dict[str, np.ndarray]:
+def _staged(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
     """The rows as column arrays, plus ``n``, their order."""
     cols = list(zip(*rows))
     if kind == "seen":
         t_start, t_end, monitor, app, window, text, top, left = cols
         staged = {"t_start": _times(t_start), "t_end": _times(t_end), "monitor": np.array(monitor, dtype=np.int32),
                   "app": _strings(app), "window": _strings(window), "text": _strings(text),
-                  "top": np.array(top, dtype=np.int32), "left": np.array(left, dtype=np.int32)}
+                  "top": np.array(top, dtype=np.int32), "left": np.array(left, dtype=np.int32),
+                  "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
     elif kind == "heard":
         t_start, t_end, source, engine, text = cols
         staged = {"t_start": _times(t_start), "t_end": _times(t_end), "source": _strings(source),
                   "engine": _strings(engine), "text": _strings(text),
-                  "tokens": np.array(tokens if tokens is not None else [0] * len(rows), dtype=np.int32)}
+                  "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
     else:
         ts, kinds, detail = cols
         staged = {"ts": _times(ts), "kind": _strings(kinds), "detail": _strings(detail)}
@@ -193,7 +194,7 @@ def _merge_sql(table: str, columns: list[str], key: list[str], start: str, retur
 
 
 _MERGE_SQL = {
-    "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left"],
+    "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left", "tokens"],
                        ["t_start", "monitor", "app", "window", "text", "top", "left"], "t_start",
                        "id, text, t_start, app", extra={"open": "false"}),
     "heard": _merge_sql("transcripts", ["t_start", "t_end", "source", "engine", "text", "tokens"],

@@ -169,10 +169,10 @@ class Writer(Reader):
         search_index.add(self._con, TRANSCRIPTS, created)
         return len(created)
 
-    def merge_rows(self, kind: str, rows: list[tuple], *, tokens: list[int] | None = None) -> int:
+    def merge_rows(self, kind: str, rows: list[tuple]) -> int:
         """Store rows from elsewhere (``seen``, ``heard`` or ``event`` tuples, see
-        ``store/exchange.py``) unless already stored, indexed for search; returns how many."""
-        return exchange.merge(self._con, kind, rows, tokens=tokens)
+        ``store/exchange.py``) unless already stored, counted and indexed; returns how many."""
+        return exchange.merge(self._con, kind, rows)
 
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
