@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import urllib.parse
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
+from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, OWNER_LOCK, PROTOCOL, socket_path
 from lifelog.api.timeline import Window
+from lifelog.api.timeline_file import Export
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
 
 CONNECT_TIMEOUT_S = 5.0  # how long a health check waits before calling the owner hung
 CALL_TIMEOUT_S = 600.0  # a month-long context window can take minutes on a slow machine
+STREAM_CHUNK = 256 * 1024  # bytes per read of a streamed export, per write of an uploaded file
 
 
 class OwnerError(LifelogError):
@@ -32,7 +36,7 @@ class OwnerError(LifelogError):
 
 class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("lifelog", timeout=timeout)
+        super().__init__("lifelog", timeout=timeout, blocksize=STREAM_CHUNK)
         self._path = path
 
     def connect(self) -> None:
@@ -101,6 +105,40 @@ class RemoteTimeline:
     def record_event(self, kind: str, detail: dict, *, at: datetime) -> None:
         self._call("POST", "/event", {"kind": kind, "detail": detail, "at": _iso(at)})
 
+    def export_jsonl(self, *, since=None, until=None) -> Export:
+        query = urllib.parse.urlencode({k: v for k, v in (("since", _iso(since)), ("until", _iso(until))) if v})
+        resp = self._request("GET", f"/export?{query}")
+        rows = json.loads(resp.getheader("Lifelog-Export") or "{}").get("rows", {})
+        done = False
+
+        def chunks():
+            nonlocal done
+            while True:
+                try:
+                    data = resp.read(STREAM_CHUNK)
+                except (OSError, http.client.HTTPException) as exc:
+                    self._con.close()
+                    raise OwnerError(self._who(f"stopped answering during the export ({exc!r}).")) from None
+                if not data:
+                    done = True
+                    return
+                yield data
+
+        def close() -> None:
+            if not done:  # a half-read response cannot be followed by another call on this connection
+                self._con.close()
+
+        return Export(rows, chunks(), close)
+
+    def import_jsonl(self, path: Path, *, name: str) -> dict:
+        """Send the file to the owner, which checks and merges it (allowing 1 s per MB on top
+        of the usual wait: a month of spans is a few hundred MB)."""
+        query = urllib.parse.urlencode({"name": name})
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            return json.loads(self._call("POST", f"/import-jsonl?{query}", raw=(fh, size, MEDIA_TYPE),
+                                         timeout=CALL_TIMEOUT_S + size / 1e6))
+
     def pause(self, seconds):
         return json.loads(self._call("POST", "/pause", {"seconds": seconds}))
 
@@ -114,12 +152,18 @@ class RemoteTimeline:
         self._con.close()
 
     # -- transport ----------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: dict | None = None, timeout: float = CALL_TIMEOUT_S) -> bytes:
-        return self._request(method, path, body, timeout).read()
+    def _call(self, method: str, path: str, body: dict | None = None, timeout: float = CALL_TIMEOUT_S,
+              raw: tuple | None = None) -> bytes:
+        return self._request(method, path, body, timeout, raw).read()
 
-    def _request(self, method, path, body=None, timeout: float = CALL_TIMEOUT_S) -> http.client.HTTPResponse:
+    def _request(self, method, path, body=None, timeout: float = CALL_TIMEOUT_S,
+                 raw: tuple | None = None) -> http.client.HTTPResponse:
+        """``body`` goes as JSON; ``raw`` = (file, size, media type) streams a file instead."""
         data = None if body is None else json.dumps(body).encode()
         headers = {HEADER: str(PROTOCOL), "Content-Type": "application/json"}
+        if raw is not None:
+            data, size, media = raw
+            headers.update({"Content-Type": media, "Content-Length": str(size)})
         self._con.timeout = timeout
         if self._con.sock is not None:
             self._con.sock.settimeout(timeout)
@@ -135,6 +179,10 @@ class RemoteTimeline:
         except (OSError, http.client.HTTPException) as exc:
             self._con.close()
             raise OwnerError(self._who(f"stopped answering ({exc}).")) from None
+        if resp.status == 404:  # an owner from before this call was added
+            resp.read()
+            raise OwnerError(self._who(f"does not know {path.split('?')[0]}: it is an older lifelog. "
+                                       "Restart it (`lifelog daemon restart`) so both are the same version."))
         if resp.status >= 400:
             detail = json.loads(resp.read() or b"{}")
             error = OwnerError(detail.get("error") or self._who(f"answered HTTP {resp.status}."))

@@ -13,7 +13,15 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
                                     (format "messages": a chat request for model, up to images keyframes)
     POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
     POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
+    GET  /v1/export?since=&until=   the range as lifelog JSONL (``jsonl.py``), streamed as it is
+                                    read; rows per type in the Lifelog-Export header {"rows": {...}}
+    POST /v1/import-jsonl?name=     body: a lifelog JSONL file (application/x-ndjson); checked
+                                    whole, merged in one transaction; the import report
     POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop
+
+Calls added within a version keep its number (old clients never send them); an owner from
+before a call answers it 404, and the client then says to restart the owner. Added to version 1:
+``/export`` and ``/import-jsonl`` (2026-11-29).
 
 Times are ISO-8601 UTC. The socket lives in the data folder, which is 0700, and is itself
 0600: only the user can connect. There is no TCP port.

@@ -14,10 +14,13 @@ import fcntl
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 
+from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, PROTOCOL, lock_path, socket_path
 from lifelog.api.timeline import LocalTimeline, Window
 from lifelog.errors import LifelogError
@@ -147,6 +150,31 @@ def build_app(timeline: LocalTimeline, info: dict):
         n = await run_in_threadpool(timeline.import_transcripts, rows, chunk, file=body.get("file", ""))
         return JSONResponse({"transcripts": n})
 
+    async def export(request):
+        q = request.query_params
+        stream = await run_in_threadpool(timeline.export_jsonl, since=_time(q.get("since")), until=_time(q.get("until")))
+
+        def chunks():
+            try:
+                yield from stream.chunks
+            finally:
+                stream.close()
+
+        return StreamingResponse(chunks(), media_type=MEDIA_TYPE, headers={"Lifelog-Export": json.dumps({"rows": stream.rows})})
+
+    async def import_jsonl(request):
+        """The uploaded file goes to a private temporary file in the data folder, then is imported."""
+        fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".jsonl", dir=timeline.paths.data)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                async for chunk in request.stream():
+                    fh.write(chunk)
+            report = await run_in_threadpool(timeline.import_jsonl, Path(tmp),
+                                             name=request.query_params.get("name") or "the uploaded file")
+        finally:
+            os.unlink(tmp)
+        return JSONResponse(report)
+
     async def event(request):
         body = await request.json()
         await run_in_threadpool(timeline.record_event, str(body["kind"]), dict(body.get("detail") or {}),
@@ -181,7 +209,8 @@ def build_app(timeline: LocalTimeline, info: dict):
     routes = [
         Route(f"{v}/health", health), Route(f"{v}/status", status), Route(f"{v}/search", search),
         Route(f"{v}/context", context, methods=["POST"]), Route(f"{v}/import", import_, methods=["POST"]),
-        Route(f"{v}/event", event, methods=["POST"]),
+        Route(f"{v}/event", event, methods=["POST"]), Route(f"{v}/export", export),
+        Route(f"{v}/import-jsonl", import_jsonl, methods=["POST"]),
         Route(f"{v}/pause", pause, methods=["POST"]), Route(f"{v}/resume", resume, methods=["POST"]),
         Route(f"{v}/stop", stop, methods=["POST"]),
         Route("/{version}/health", health),  # any version may ask who is there

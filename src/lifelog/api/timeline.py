@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from lifelog.config import Settings
@@ -19,6 +20,7 @@ from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
 
 if TYPE_CHECKING:  # DuckDB is a 50 ms import: a client of the owner never needs it
+    from lifelog.api.timeline_file import Export
     from lifelog.store import Store
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,10 @@ class Timeline(Protocol):
     def import_transcripts(self, rows: list[Transcript], chunk: AudioChunkRecord, *, file: str) -> int: ...
 
     def record_event(self, kind: str, detail: dict, *, at: datetime) -> None: ...
+
+    def export_jsonl(self, *, since: datetime | None = None, until: datetime | None = None) -> "Export": ...
+
+    def import_jsonl(self, path: Path, *, name: str) -> dict: ...
 
     def pause(self, seconds: float | None) -> dict: ...
 
@@ -152,6 +158,18 @@ class LocalTimeline:
             raise UsageError(f"Unknown event kind {kind!r}. Clients may record: {', '.join(CLIENT_EVENTS)}.")
         with self.store.write() as w:
             w.add_event(at, kind, detail)
+
+    def export_jsonl(self, *, since=None, until=None) -> "Export":
+        """The timeline of [since, until) as lifelog JSONL, streamed (``jsonl.py``)."""
+        from lifelog.api.timeline_file import export_jsonl
+
+        return export_jsonl(self.store, since, until)
+
+    def import_jsonl(self, path: Path, *, name: str) -> dict:
+        """Merge a lifelog JSONL file in, all or nothing, skipping rows already stored."""
+        from lifelog.api.timeline_file import import_jsonl
+
+        return import_jsonl(self.store, path, name)
 
     def pause(self, seconds):
         return self._control().pause(seconds)

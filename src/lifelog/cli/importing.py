@@ -1,8 +1,8 @@
-"""``lifelog import``: bring existing recordings into the timeline."""
+"""``lifelog import``: bring existing recordings and timelines into the timeline."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
 
@@ -14,26 +14,64 @@ from lifelog.timespec import parse_time
 
 
 def import_(
-    files: list[Path] = typer.Argument(..., help="Audio files: .wav, .mp3, .flac, .m4a (anything FFmpeg reads)."),
-    at: str = typer.Option(..., "--at", help="When the recording started: ISO time (local unless it has a zone) or 2h, 1d (ago)."),
+    files: list[Path] = typer.Argument(..., help="Audio files (.wav, .mp3, .flac, .m4a: anything FFmpeg reads) or "
+                                                 "lifelog timelines (.jsonl, from `lifelog export`)."),
+    at: Optional[str] = typer.Option(None, "--at", help="Audio only: when the recording started, ISO time (local "
+                                                        "unless it has a zone) or 2h, 1d (ago)."),
     asr_engine: Optional[str] = typer.Option(None, "--asr-engine", help="faster-whisper (default) or openai-whisper."),
     json_out: bool = typer.Option(False, "--json", help="Print what was imported as JSON."),
 ) -> None:
-    """Transcribe audio recordings into the timeline, as heard at the time given by --at
-    (several files are placed one after another). Each file is imported whole or not at all.
+    """Bring recordings and timelines in. Audio is transcribed as heard at the time given by
+    --at (several files are placed one after another); a lifelog JSONL timeline is merged,
+    skipping what is already there, so importing it twice adds nothing. Each file is imported
+    whole or not at all.
 
     Example: lifelog import meeting.wav --at 2026-11-20T14:00
+
+    Example: lifelog import laptop.jsonl
     """
+    for f in files:
+        if not f.is_file():
+            raise UsageError(f"Cannot import {f}: no such file.")
+    audio = [f for f in files if not _is_jsonl(f)]
+    if audio and at is None:
+        raise UsageError(f"Importing {audio[0].name} needs --at: when the recording started "
+                         "(e.g. --at 2026-11-20T14:00, or --at 2h for two hours ago).")
+    start = parse_time(at) if at is not None else None
+    rt = Runtime.load(asr_engine=asr_engine)
+    rt.paths.ensure()
+    report = [_import_jsonl(rt, f, json_out) for f in files if _is_jsonl(f)]
+    if audio:
+        report += _import_audio(rt, audio, start, json_out)
+    if json_out:
+        print_json(report)
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() == ".jsonl"
+
+
+def _import_jsonl(rt: Runtime, f: Path, quiet: bool) -> dict:
+    timeline = rt.timeline()  # the owner, if one runs, merges it; else this process does
+    try:
+        report = timeline.import_jsonl(f.resolve(), name=f.name)
+    finally:
+        timeline.close()
+    if not quiet:
+        from lifelog.cli.export import per_kind
+
+        read, new = sum(report["read"].values()), report["inserted"]
+        err.print(f"Imported {f.name}: {read:,} rows read, {sum(new.values()):,} new ({per_kind(new)}), "
+                  f"{read - sum(new.values()):,} already there; {report['seconds']:.1f} s "
+                  f"({report['rows_per_s'] or 0:,} rows/s).", markup=False)
+    return {"file": str(f), **{k: v for k, v in report.items() if k != "file"}}
+
+
+def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) -> list[dict]:
     from lifelog.api.timeline import chunk_for_import
     from lifelog.tokenize_media.asr import get_asr
     from lifelog.tokenize_media.audio_pipeline import transcribe_recording
 
-    start = parse_time(at)
-    for f in files:
-        if not f.is_file():
-            raise UsageError(f"Cannot import {f}: no such file.")
-    rt = Runtime.load(asr_engine=asr_engine)
-    rt.paths.ensure()
     engine = get_asr(rt.settings.asr_engine, model_path=rt.settings.asr_model_path or None)
     report = []
     for f in files:
@@ -49,10 +87,9 @@ def import_(
         report.append({"file": str(f), "start": start.isoformat() + "Z", "seconds": round(seconds, 1),
                        "transcripts": len(rows), "words": sum(len(r.text.split()) for r in rows)})
         start += timedelta(seconds=seconds)
-        if not json_out:
+        if not quiet:
             err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words.")
-    if json_out:
-        print_json(report)
+    return report
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,278 @@
+"""lifelog's timeline as JSON Lines: a documented, versioned format for moving timelines
+between machines (``lifelog export --format jsonl``, ``lifelog import FILE.jsonl``).
+
+Format version 1
+----------------
+UTF-8, one JSON object per line, lines end with ``\\n``. The first line is a header; every
+other line is one row: text seen (``seen``), text heard (``heard``) or an event (``event``)::
+
+    {"lifelog":"timeline","version":1,"exported":"2026-11-29T09:00:00Z","since":null,"until":null,"rows":{"seen":1,"heard":1,"event":1}}
+    {"type":"seen","t_start":"2026-11-24T10:01:40.5Z","t_end":"2026-11-24T10:03:02Z","monitor":0,"app":"firefox","window":"Reports — Mozilla Firefox","top":112,"left":40,"text":"Weekly report: due Friday 15:00"}
+    {"type":"heard","t_start":"2026-11-24T10:02:13Z","t_end":"2026-11-24T10:02:17.25Z","source":"system","engine":"faster-whisper","text":"Remember to send the weekly report."}
+    {"type":"event","ts":"2026-11-24T10:30:00Z","kind":"pause","detail":{"seconds":1800}}
+
+Header: ``lifelog`` is ``"timeline"``; ``version`` the format version (an integer); then,
+optional, ``exported`` (when), ``since``/``until`` (the range asked for, null for open) and
+``rows`` (how many rows of each type follow: an importer refuses a file holding other counts,
+which is how a file cut short is caught).
+
+Rows (``*`` = required; the others default as shown):
+
+* ``seen``: a line of text on screen and the time it stayed visible. ``t_start``\\*,
+  ``t_end``\\*, ``text``\\* (string), ``monitor`` (0), ``app`` (""), ``window`` (the window
+  title, ""), ``top``/``left`` (its position in pixels, 0).
+* ``heard``: a stretch of speech. ``t_start``\\*, ``t_end``\\*, ``source``\\* (``mic``,
+  ``system``, ``file``, ...), ``text``\\*, ``engine`` (the ASR engine, ""), ``language``
+  (an ISO 639-1 code, when known; this lifelog does not store it).
+* ``event``: something that happened at one moment (``record_start``, ``pause``, ``gap``,
+  ``ask``, ...). ``ts``\\*, ``kind``\\* (string), ``detail`` (an object, ``{}``).
+
+Times are ISO-8601 with a zone; lifelog writes UTC with ``Z`` and microseconds when they are
+not zero. Integers are JSON integers. Rows come in time order (``t_start``/``ts``, then
+seen before heard before events, then by content), so the same timeline always gives the same
+lines; an importer takes them in any order. Blank lines are ignored, and so are fields an
+importer does not know: a later lifelog may add optional fields within version 1. Anything
+an older importer would misread gets a new version number, which this lifelog refuses by name.
+
+Importing merges: a row already in the timeline (a span with the same ``t_start``, monitor,
+app, window, text and position; a transcript with the same ``t_start``, source and text; an
+event with the same ``ts``, kind and detail) or earlier in the file is skipped, so importing a
+file twice adds nothing and two machines' exports combine. The whole file is checked before
+anything is stored (an error names the line), then stored in one transaction. Not carried:
+frame images, audio, ids; imported spans are closed (a recorder never extends them), and
+transcripts' token counts are counted again on import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from lifelog.errors import UsageError
+
+FORMAT = "timeline"
+VERSION = 1
+KINDS = ("seen", "heard", "event")
+MEDIA_TYPE = "application/x-ndjson"
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+_fromiso = datetime.fromisoformat
+_INT32 = 2**31
+
+
+# -- writing -----------------------------------------------------------------------------
+
+def iso(ts: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO-8601 with ``Z``."""
+    return None if ts is None else ts.isoformat() + "Z"
+
+
+def header_line(rows: dict[str, int], since: datetime | None, until: datetime | None, exported: datetime) -> str:
+    return _encode({"lifelog": FORMAT, "version": VERSION, "exported": iso(exported.replace(microsecond=0)),
+                    "since": iso(since), "until": iso(until), "rows": rows}) + "\n"
+
+
+def row_line(kind: str, row: tuple) -> str:
+    """One stored row (``store.exchange``'s tuples) as a line."""
+    if kind == "seen":
+        t_start, t_end, monitor, app, window, text, top, left = row
+        obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "monitor": monitor, "app": app,
+               "window": window, "top": top, "left": left, "text": text}
+    elif kind == "heard":
+        t_start, t_end, source, engine, text = row
+        obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "source": source, "engine": engine,
+               "text": text}
+    else:
+        ts, event_kind, detail = row
+        obj = {"type": kind, "ts": iso(ts), "kind": event_kind, "detail": json.loads(detail) if detail else {}}
+    return _encode(obj) + "\n"
+
+
+# -- reading -----------------------------------------------------------------------------
+
+class BadLine(ValueError):
+    """What is wrong with one line (the reader adds the file and line number)."""
+
+
+def read_rows(path, name: str) -> Iterator[tuple[int, str, tuple]]:
+    """``(line number, kind, row)`` for every row of the file at ``path`` (``name`` in
+    messages), after checking its header. Raises UsageError naming the first bad line."""
+    header = None
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = _json(raw)
+                if header is None:
+                    header = check_header(obj)
+                    continue
+                yield lineno, *parse_row(obj)
+            except BadLine as exc:
+                raise UsageError(f"Cannot import {name}: line {lineno} {exc}. Nothing was imported.") from None
+    if header is None:
+        raise UsageError(f"Cannot import {name}: it is empty (a lifelog JSONL file starts with a header line "
+                         f'such as {{"lifelog":"timeline","version":{VERSION}}}). Nothing was imported.')
+
+
+def validate(path, name: str) -> tuple[dict, dict[str, int]]:
+    """Read the whole file once: its header and how many rows of each kind it holds.
+    Raises UsageError for the first bad line, or when the counts differ from the header's."""
+    counts = dict.fromkeys(KINDS, 0)
+    for _, kind, _ in read_rows(path, name):
+        counts[kind] += 1
+    header = read_header(path)
+    promised = header.get("rows")
+    if promised is not None and {k: promised.get(k, 0) for k in KINDS} != counts:
+        raise UsageError(
+            f"Cannot import {name}: its header promises {_counted(promised)} but it holds {_counted(counts)}, so "
+            "it is incomplete (cut short while it was written or copied) or was edited. Export it again. "
+            "Nothing was imported.")
+    return header, counts
+
+
+def read_header(path) -> dict:
+    with open(path, "rb") as fh:
+        for raw in fh:
+            if raw.strip():
+                return check_header(_json(raw))
+    return {}
+
+
+def check_header(obj) -> dict:
+    if not isinstance(obj, dict) or obj.get("lifelog") != FORMAT:
+        raise BadLine(f'is not a lifelog timeline header (a JSONL export starts with {{"lifelog":"timeline",'
+                      f'"version":{VERSION},...}})')
+    version = obj.get("version")
+    if not _is_int(version) or version < 1:
+        raise BadLine(f'has a bad format version {version!r} (an integer, e.g. {VERSION})')
+    if version > VERSION:
+        raise BadLine(f"is in timeline format version {version}, newer than this lifelog reads ({VERSION}); "
+                      "upgrade lifelog to import it")
+    rows = obj.get("rows")
+    if rows is not None and not (isinstance(rows, dict) and all(k in KINDS and _is_int(v) and v >= 0
+                                                               for k, v in rows.items())):
+        raise BadLine('has bad "rows" (an object of counts: seen, heard, event)')
+    return obj
+
+
+_REQUIRED = object()
+
+
+def _time(value, field: str) -> datetime:
+    if type(value) is str:
+        try:
+            if value[-1:] == "Z":  # what lifelog writes: parsed without a zone object
+                ts = _fromiso(value[:-1])
+                if ts.tzinfo is None:
+                    return ts
+            else:
+                ts = _fromiso(value)
+                if ts.tzinfo is not None:
+                    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+        except ValueError:
+            pass
+    raise BadLine(f'has a bad "{field}": {value!r} is not an ISO-8601 time with a zone (e.g. 2026-11-24T10:01:40Z)')
+
+
+def _int(value, field: str) -> int:
+    if _is_int(value) and -_INT32 <= value < _INT32:
+        return value
+    raise BadLine(f'has a bad "{field}": {value!r} is not an integer')
+
+
+def _str(value, field: str) -> str:
+    if _utf8(value):
+        return value
+    if isinstance(value, str):
+        raise BadLine(f'has a bad "{field}": it holds an unpaired surrogate (\\ud800-\\udfff)')
+    raise BadLine(f'has a bad "{field}": {value!r} is not a string')
+
+
+def _detail(value, field: str) -> str | None:
+    if isinstance(value, dict):
+        return json.dumps(value, default=str) if value else None  # stored as the recorder stores it
+    raise BadLine(f'has a bad "{field}": {value!r} is not an object')
+
+
+_FIELDS = {
+    "seen": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("monitor", _int, 0), ("app", _str, ""),
+             ("window", _str, ""), ("text", _str, _REQUIRED), ("top", _int, 0), ("left", _int, 0)),
+    "heard": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("source", _str, _REQUIRED),
+              ("engine", _str, ""), ("text", _str, _REQUIRED)),
+    "event": (("ts", _time, _REQUIRED), ("kind", _str, _REQUIRED), ("detail", _detail, None)),
+}
+
+
+def parse_row(obj) -> tuple[str, tuple]:
+    """A row object as ``(kind, row)`` with ``store.exchange``'s tuple; raises BadLine."""
+    if type(obj) is dict and obj.get("type") == "seen":  # most rows: checked inline, else as below
+        try:
+            row = (_time(obj["t_start"], "t_start"), _time(obj["t_end"], "t_end"), obj.get("monitor", 0),
+                   obj.get("app", ""), obj.get("window", ""), obj["text"], obj.get("top", 0), obj.get("left", 0))
+        except (KeyError, BadLine):
+            row = None
+        if (row is not None and row[0] <= row[1] and type(row[2]) is type(row[6]) is type(row[7]) is int
+                and -_INT32 <= row[2] < _INT32 and -_INT32 <= row[6] < _INT32 and -_INT32 <= row[7] < _INT32
+                and _utf8(row[3]) and _utf8(row[4]) and _utf8(row[5])):
+            return "seen", row
+    return _parse_row(obj)
+
+
+def _utf8(value) -> bool:
+    """A str that UTF-8 can encode (JSON escapes can make unpaired surrogates)."""
+    if type(value) is not str:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse_row(obj) -> tuple[str, tuple]:
+    if not isinstance(obj, dict):
+        raise BadLine(f"is not a JSON object but {type(obj).__name__}")
+    kind = obj.get("type")
+    fields = _FIELDS.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        if "lifelog" in obj:
+            raise BadLine("is a second header (files joined together?): import each file on its own")
+        raise BadLine(f'has an unknown "type" {kind!r} (seen, heard or event)')
+    row = []
+    for field, check, default in fields:
+        value = obj.get(field, _REQUIRED)
+        if value is _REQUIRED:
+            if default is _REQUIRED:
+                raise BadLine(f'is a {kind} row without "{field}"')
+            row.append(default)
+        else:
+            row.append(check(value, field))
+    if kind != "event" and row[1] < row[0]:
+        raise BadLine("ends (t_end) before it starts (t_start)")
+    if kind == "event" and not row[1]:
+        raise BadLine('has an empty "kind"')
+    if kind == "heard" and "language" in obj:
+        _str(obj["language"], "language")
+    return kind, tuple(row)
+
+
+def _json(raw: bytes):
+    try:
+        return _decode(raw.rstrip(b"\r\n").decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadLine("is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"is not JSON ({exc.msg} at column {exc.colno})") from None
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _counted(counts: dict) -> str:
+    return ", ".join(f"{counts.get(k, 0):,} {k}" for k in KINDS)

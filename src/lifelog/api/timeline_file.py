@@ -1,0 +1,105 @@
+"""A whole timeline to and from a JSONL file (the format: ``jsonl.py``), for the facade.
+
+Export streams: rows are read from the store a window at a time in one snapshot
+(``store.exchange.RowStream``) and leave as chunks of lines, so a year costs no more memory
+than a day. Import reads the file twice: once to check every line (nothing is stored if one is
+bad), then again to merge it in chunks inside ONE write transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from lifelog.api import jsonl
+
+if TYPE_CHECKING:
+    from lifelog.store import Store
+
+CHUNK_BYTES = 256 * 1024  # an export leaves in chunks of about this size
+IMPORT_CHUNK_ROWS = 20_000  # rows of one kind merged per statement
+
+
+@dataclass
+class Export:
+    """An export under way: ``rows`` (how many of each kind, known before the first line),
+    ``chunks`` (the file's bytes, header first). Call ``close()`` when done, read or not."""
+
+    rows: dict[str, int]
+    chunks: Iterator[bytes]
+    close: Callable[[], None] = field(repr=False)
+
+
+def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
+                 now: Callable[[], datetime] | None = None) -> Export:
+    stack = contextlib.ExitStack()
+    try:
+        reader = stack.enter_context(store.read())
+        stream = reader.timeline_rows(since, until)
+        stack.callback(stream.close)
+    except BaseException:
+        stack.close()
+        raise
+    exported = (now or _utcnow)()
+    head = jsonl.header_line(stream.counts, since, until, exported)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            lines, size = [head], len(head)
+            for kind, row in stream:
+                line = jsonl.row_line(kind, row)
+                lines.append(line)
+                size += len(line)
+                if size >= CHUNK_BYTES:
+                    yield "".join(lines).encode("utf-8")
+                    lines, size = [], 0
+            if lines:
+                yield "".join(lines).encode("utf-8")
+        finally:
+            stack.close()
+
+    gen = chunks()
+
+    def close() -> None:
+        gen.close()
+        stack.close()
+
+    return Export(dict(stream.counts), gen, close)
+
+
+def import_jsonl(store: "Store", path, name: str) -> dict:
+    """Check the file at ``path`` (``name`` in messages), then merge it into ``store`` in one
+    transaction; returns the report (rows read, inserted and skipped as duplicates, per kind)."""
+    started = time.monotonic()
+    header, read = jsonl.validate(path, name)
+    checked = time.monotonic()
+    inserted = dict.fromkeys(jsonl.KINDS, 0)
+
+    def flush(w, kind: str, rows: list[tuple]) -> None:
+        inserted[kind] += w.merge_rows(kind, rows)
+        rows.clear()
+
+    with store.write() as w:
+        pending: dict[str, list[tuple]] = {k: [] for k in jsonl.KINDS}
+        for _, kind, row in jsonl.read_rows(path, name):
+            pending[kind].append(row)
+            if len(pending[kind]) >= IMPORT_CHUNK_ROWS:
+                flush(w, kind, pending[kind])
+        for kind, rows in pending.items():
+            flush(w, kind, rows)
+    seconds = time.monotonic() - started
+    total = sum(read.values())
+    return {
+        "file": name, "format": "jsonl", "version": header["version"], "read": read, "inserted": inserted,
+        "duplicates": {k: read[k] - inserted[k] for k in jsonl.KINDS},
+        "seconds": round(seconds, 2), "check_seconds": round(checked - started, 2),
+        "rows_per_s": round(total / seconds) if seconds > 0 else None,
+    }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)

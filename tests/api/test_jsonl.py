@@ -1,0 +1,95 @@
+"""The JSONL line format: what it writes, and the one-line error for each kind of bad line."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from lifelog.api import jsonl
+from lifelog.errors import UsageError
+
+HEADER = '{"lifelog":"timeline","version":1}'
+SEEN = {"type": "seen", "t_start": "2026-11-24T10:01:40.5Z", "t_end": "2026-11-24T10:03:02Z", "text": "hi"}
+
+
+def _read(tmp_path, *lines: str):
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return jsonl.validate(path, "t.jsonl"), list(jsonl.read_rows(path, "t.jsonl"))
+
+
+def test_lines_written_read_back_to_the_same_rows(tmp_path):
+    rows = [("seen", (datetime(2026, 11, 24, 10, 1, 40, 500000), datetime(2026, 11, 24, 10, 3), 1, "firefox",
+                      "Reports — Mozilla Firefox", "Weekly report: 周五 15:00 \"due\"", 112, 40)),
+            ("heard", (datetime(2026, 11, 24, 10, 2, 13), datetime(2026, 11, 24, 10, 2, 17, 250000), "system",
+                       "faster-whisper", "Remember the report.")),
+            ("event", (datetime(2026, 11, 24, 10, 30), "pause", json.dumps({"seconds": 1800}))),
+            ("event", (datetime(2026, 11, 24, 10, 31), "resume", None))]
+    head = jsonl.header_line({"seen": 1, "heard": 1, "event": 2}, None, None, datetime(2026, 11, 29, 9, 0, 0, 7))
+    assert head == ('{"lifelog":"timeline","version":1,"exported":"2026-11-29T09:00:00Z","since":null,'
+                    '"until":null,"rows":{"seen":1,"heard":1,"event":2}}\n')
+    lines = [jsonl.row_line(k, r) for k, r in rows]
+    assert lines[0].startswith('{"type":"seen","t_start":"2026-11-24T10:01:40.500000Z","t_end":"2026-11-24T10:03:00Z"')
+    assert "周五" in lines[0]  # UTF-8, not \u escapes
+    (header, counts), read = _read(tmp_path, head.strip(), *(line.strip() for line in lines))
+    assert counts == {"seen": 1, "heard": 1, "event": 2} and header["version"] == 1
+    assert [(k, r) for _, k, r in read] == rows
+
+
+def test_defaults_zones_and_unknown_fields(tmp_path):
+    _, read = _read(tmp_path, "", HEADER, "   ", json.dumps({**SEEN, "t_start": "2026-11-24T11:01:40.5+01:00",
+                                                              "later_field": [1]}),
+                    json.dumps({"type": "heard", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:00:01Z",
+                                "source": "mic", "text": "x", "language": "en"}),
+                    json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": {}}))
+    assert [(n, k) for n, k, _ in read] == [(4, "seen"), (5, "heard"), (6, "event")]
+    assert read[0][2] == (datetime(2026, 11, 24, 10, 1, 40, 500000), datetime(2026, 11, 24, 10, 3, 2), 0, "", "",
+                          "hi", 0, 0)
+    assert read[1][2][3] == "" and read[2][2][2] is None
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"type":"seen",', "line 3 is not JSON (Expecting property name enclosed in double quotes at column 16)"),
+    ('[1, 2]', "line 3 is not a JSON object but list"),
+    ('{"type":"frame"}', "line 3 has an unknown \"type\" 'frame' (seen, heard or event)"),
+    (json.dumps({**SEEN, "text": None}), "line 3 has a bad \"text\": None is not a string"),
+    (json.dumps({k: v for k, v in SEEN.items() if k != "t_end"}), 'line 3 is a seen row without "t_end"'),
+    (json.dumps({**SEEN, "t_start": "2026-11-24 10:01"}), "line 3 has a bad \"t_start\": '2026-11-24 10:01' is not an "
+                                                           "ISO-8601 time with a zone"),
+    (json.dumps({**SEEN, "t_end": "2026-11-24T10:00:00Z"}), "line 3 ends (t_end) before it starts (t_start)"),
+    (json.dumps({**SEEN, "monitor": "0"}), "line 3 has a bad \"monitor\": '0' is not an integer"),
+    (json.dumps({**SEEN, "top": True}), "line 3 has a bad \"top\": True is not an integer"),
+    (json.dumps({**SEEN, "left": 2**40}), "line 3 has a bad \"left\""),
+    ('{"type":"seen","t_start":"2026-11-24T10:01:40Z","t_end":"2026-11-24T10:03:02Z","text":"\\ud800"}',
+     "line 3 has a bad \"text\": it holds an unpaired surrogate"),
+    (json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": "x"}),
+     "line 3 has a bad \"detail\": 'x' is not an object"),
+    (json.dumps({"type": "heard", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:00:01Z", "text": "x"}),
+     'line 3 is a heard row without "source"'),
+    (HEADER, "line 3 is a second header (files joined together?)"),
+])
+def test_a_bad_line_is_named(tmp_path, line, message):
+    with pytest.raises(UsageError) as exc:
+        _read(tmp_path, HEADER, json.dumps(SEEN), line)
+    assert str(exc.value).startswith(f"Cannot import t.jsonl: {message}")
+    assert str(exc.value).endswith("Nothing was imported.")
+
+
+@pytest.mark.parametrize("lines, message", [
+    ((), "it is empty"),
+    ((json.dumps(SEEN),), "line 1 is not a lifelog timeline header"),
+    (('{"lifelog":"timeline","version":2}',), "line 1 is in timeline format version 2, newer than this lifelog reads "
+                                              "(1); upgrade lifelog to import it"),
+    (('{"lifelog":"timeline","version":"1"}',), "line 1 has a bad format version '1'"),
+    ((b"\xff\xfe".decode("latin-1"),), "line 1 is not UTF-8"),
+    (('{"lifelog":"timeline","version":1,"rows":{"seen":2}}', json.dumps(SEEN)),
+     "its header promises 2 seen, 0 heard, 0 event but it holds 1 seen, 0 heard, 0 event"),
+])
+def test_a_bad_file_is_refused(tmp_path, lines, message):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b"".join((line.encode("latin-1") if "\xff" in line else line.encode()) + b"\n" for line in lines))
+    with pytest.raises(UsageError) as exc:
+        jsonl.validate(path, "t.jsonl")
+    assert message in str(exc.value)
