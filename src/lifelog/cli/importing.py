@@ -21,10 +21,11 @@ def import_(
     asr_engine: Optional[str] = typer.Option(None, "--asr-engine", help="faster-whisper (default) or openai-whisper."),
     json_out: bool = typer.Option(False, "--json", help="Print what was imported as JSON."),
 ) -> None:
-    """Bring recordings and timelines in. Audio is transcribed as heard at the time given by
-    --at (several files are placed one after another); a lifelog JSONL timeline is merged,
-    skipping what is already there, so importing it twice adds nothing. Each file is imported
-    whole or not at all.
+    """Bring audio recordings and lifelog timelines (.jsonl) in, each file whole or not at all.
+
+    Audio is transcribed as heard at the time given by --at (several files are placed one after
+    another). A timeline from `lifelog export` is merged, skipping what is already there, so
+    importing it twice adds nothing.
 
     Example: lifelog import meeting.wav --at 2026-11-20T14:00
 
