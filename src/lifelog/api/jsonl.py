@@ -123,7 +123,7 @@ def validate(path, name: str) -> tuple[dict, dict[str, int]]:
     counts = dict.fromkeys(KINDS, 0)
     for _, kind, _ in read_rows(path, name):
         counts[kind] += 1
-    header = read_header(path)
+    header = _read_header(path)
     promised = header.get("rows")
     if promised is not None and {k: promised.get(k, 0) for k in KINDS} != counts:
         raise UsageError(
@@ -133,7 +133,7 @@ def validate(path, name: str) -> tuple[dict, dict[str, int]]:
     return header, counts
 
 
-def read_header(path) -> dict:
+def _read_header(path) -> dict:
     with open(path, "rb") as fh:
         for raw in fh:
             if raw.strip():
