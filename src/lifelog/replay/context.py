@@ -46,14 +46,37 @@ class ContextWindow:
     blocks: int
     lines: int
     omitted: render.Omission | None
+    note: str = ""  # said on stderr: e.g. that a query matched nothing
 
 
 def build_context(reader, *, since: datetime | None, until: datetime | None, budget: int,
-                  fmt: str = "markdown", tokenizer: str = DEFAULT_TOKENIZER) -> ContextWindow:
-    """Read the slice from ``reader`` (a store Reader) and fit it to ``budget`` tokens."""
+                  fmt: str = "markdown", tokenizer: str = DEFAULT_TOKENIZER, query: str | None = None,
+                  semantic: bool = True) -> ContextWindow:
+    """Read the slice from ``reader`` (a store Reader) and fit it to ``budget`` tokens. With
+    ``query``, full detail goes to the stretches that answer it (``focus.py``; ``semantic``
+    False ranks by BM25 alone)."""
     if fmt not in FORMATS:
         raise UsageError(f"Unknown format {fmt!r}. Valid: {', '.join(FORMATS)}.")
     tok = get_tokenizer(tokenizer)
+    note = ""
+    if query and query.strip():
+        from lifelog.replay.focus import build_focused, rank_minutes
+
+        if sum(n for _, n in reader.token_costs(since, until)) <= budget:  # may all fit: then all goes in
+            window = _build_recent(reader, since, until, budget, fmt, tok)
+            if window.omitted is None:
+                return window
+        ranked = rank_minutes(reader, query, since=since, until=until, semantic=semantic)
+        if ranked:
+            return build_focused(reader, query, ranked, since=since, until=until, budget=budget, fmt=fmt, tok=tok)
+        note = (f"Nothing in this range matches {query!r}: the window shows the newest activity "
+                "in full and the rest as an outline.")
+    window = _build_recent(reader, since, until, budget, fmt, tok)
+    window.note = note
+    return window
+
+
+def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWindow:
     costs = reader.token_costs(since, until)
     need = TAIL_BUDGETS * _limit(budget)
     while True:
@@ -281,38 +304,43 @@ class _Fitter:
 
     def search(self, floor: int) -> int:
         """The smallest start >= ``floor`` whose window fits (``len(lines)`` always does: it
-        was checked when the outline was chosen). Estimates find it to within a few lines,
-        exact counts of the rendered text settle it."""
-        n, budget = len(self.lines), self.budget
-        fits, fails = {n}, set()
-        target, previous = budget, None
-        for _ in range(4):
-            s = _first_at_most(self.estimate, floor, n, target)
-            if s == previous:
-                break
-            previous = s
-            exact = self.count(s)
-            (fits if exact <= budget else fails).add(s)
-            target = budget - (exact - self.estimate(s))
-        best = min(fits)
-        below = [f for f in fails if f < best]
-        if below:
-            lo = max(below)
-        else:  # gallop back until a start does not fit (or the floor is reached)
-            lo, step = floor - 1, 1
-            while best - step >= floor:
-                if self.count(best - step) <= budget:
-                    best, step = best - step, step * 2
-                else:
-                    lo = best - step
-                    break
-        while lo + 1 < best:  # exact binary search in (lo, best]
-            mid = (lo + best) // 2
-            if self.count(mid) <= budget:
-                best = mid
+        was checked when the outline was chosen)."""
+        return smallest_fitting(self.estimate, self.count, floor, len(self.lines), self.budget)
+
+
+def smallest_fitting(estimate, count, lo: int, hi: int, budget: int) -> int:
+    """The smallest i in [lo, hi] with ``count(i) <= budget``, for counts that fall as i grows
+    and ``count(hi)`` known to fit. ``estimate`` (cheap, close) finds it to within a few steps;
+    exact counts (costly: a render and a tokenisation) settle it."""
+    fits, fails = {hi}, set()
+    target, previous = budget, None
+    for _ in range(4):
+        s = _first_at_most(estimate, lo, hi, target)
+        if s == previous:
+            break
+        previous = s
+        exact = count(s)
+        (fits if exact <= budget else fails).add(s)
+        target = budget - (exact - estimate(s))
+    best = min(fits)
+    below = [f for f in fails if f < best]
+    if below:
+        low = max(below)
+    else:  # gallop back until an i does not fit (or lo is reached)
+        low, step = lo - 1, 1
+        while best - step >= lo:
+            if count(best - step) <= budget:
+                best, step = best - step, step * 2
             else:
-                lo = mid
-        return best
+                low = best - step
+                break
+    while low + 1 < best:  # exact binary search in (low, best]
+        mid = (low + best) // 2
+        if count(mid) <= budget:
+            best = mid
+        else:
+            low = mid
+    return best
 
 
 def _first_at_most(f, lo: int, hi: int, target: float) -> int:

@@ -22,12 +22,18 @@ class Omission:
     start: datetime
     end: datetime
     outline: str = ""  # "hour" or "day" when the omitted stretch is shown as an outline
+    focus: str = ""  # the query whose best matches are shown in full (context --query)
+    stretches: int = 0  # how many stretches around them
 
     def describe(self) -> str:
         end = f"{self.end:%H:%M:%S}" if self.end.date() == self.start.date() else f"{self.end:%Y-%m-%d %H:%M:%S}"
         shown = {"hour": "; shown below as an outline per hour", "day": "; shown below as an outline per day"}
+        picked = ""
+        if self.focus:
+            picked = (f"shown in full: {self.stretches:,} stretch{'' if self.stretches == 1 else 'es'} "
+                      f"around the best matches for {json.dumps(self.focus, ensure_ascii=False)}; ")
         return (
-            f"[… left out to fit the token budget: {self.lines:,} lines, "
+            f"[… {picked}left out to fit the token budget: {self.lines:,} lines, "
             f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC{shown.get(self.outline, '')}]"
         )
 
@@ -82,6 +88,7 @@ def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
         "lines": omitted.lines, "tokens": omitted.tokens,
         "start": omitted.start.isoformat() + "Z", "end": omitted.end.isoformat() + "Z",
         "outline": omitted.outline or None,
+        **({"query": omitted.focus, "stretches": omitted.stretches} if omitted.focus else {}),
     }
     doc["blocks"] = [block_json(b) for b in blocks]
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
@@ -94,7 +101,9 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
     if omitted:
         out.append(f"<omitted lines=\"{omitted.lines}\" tokens=\"{omitted.tokens}\" "
                    f"start=\"{omitted.start.isoformat()}Z\" end=\"{omitted.end.isoformat()}Z\" "
-                   f"outline=\"{omitted.outline or 'none'}\"/>")
+                   f"outline=\"{omitted.outline or 'none'}\""
+                   + (f" query={quoteattr(omitted.focus)} stretches=\"{omitted.stretches}\"" if omitted.focus else "")
+                   + "/>")
     for b in blocks:
         when = f'time="{b.ts.isoformat()}Z"'
         if b.kind == "outline":

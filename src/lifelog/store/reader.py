@@ -83,6 +83,31 @@ class Reader:
             params,
         ).fetchall()
 
+    def seen_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[tuple]:
+        """For each stretch (by its index in ``stretches``), the spans visible in it, a span begun
+        earlier placed at the stretch's start: ``(stretch, t, id, monitor, app, window, text,
+        tokens)`` by time, then on-screen order. A span in several stretches is in each."""
+        return self._within("text_spans", 'monitor, app, "window", text, tokens',
+                            'monitor, top, "left", id', stretches)
+
+    def heard_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[tuple]:
+        """The same for speech: ``(stretch, t, id, source, text, tokens)``."""
+        return self._within("transcripts", "source, text, tokens", "source, id", stretches)
+
+    def _within(self, table: str, columns: str, order: str, stretches) -> list[tuple]:
+        if not stretches:
+            return []
+        # one range join; the outer bounds let zonemaps skip what lies outside all of them
+        return self._con.execute(
+            f"SELECT r.i, greatest(s.t_start, r.a) AS t, id, {columns} FROM {table} s"
+            " JOIN (SELECT unnest(range(len(?::TIMESTAMP[]))) AS i, unnest(?::TIMESTAMP[]) AS a,"
+            " unnest(?::TIMESTAMP[]) AS b) r ON s.t_end >= r.a AND s.t_start < r.b"
+            f" WHERE s.t_end >= ? AND s.t_start < ? ORDER BY t, {order}, r.i",
+            [[utc_naive(a) for a, _ in stretches], [utc_naive(a) for a, _ in stretches],
+             [utc_naive(b) for _, b in stretches],
+             utc_naive(min(a for a, _ in stretches)), utc_naive(max(b for _, b in stretches))],
+        ).fetchall()
+
     def token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
         """Per hour (by start time, a span begun before ``since`` counting at ``since``), the
         stored o200k tokens of the lines seen and heard plus one per line, oldest first."""

@@ -1,0 +1,195 @@
+"""``context --query``: full detail where the question is answered, the rest as an outline.
+
+The timeline is ranked by minutes: one minute of one window seen or of one audio source heard
+(a *chunk*). Two rankings are fused by reciprocal rank (each chunk scores the sum of
+``1 / (60 + rank)`` over the lists it is in): BM25 over the lines seen and, apart (the scores
+of two tables do not compare), over the speech heard (the search index; a chunk ranks by its
+best line) and, where an embedding model is installed, the cosine
+similarity of the chunks' vectors to the question (``replay/semantic.py``). Each chunk brings
+its neighbours in time (two minutes either side, every window and source), so an answer spread
+over what was seen and heard around it comes along; stretches that overlap merge.
+
+The window is then: an outline of the whole range (per hour when that takes at most a quarter
+of the budget, else per day, else none), and as many of the best stretches at full detail as
+fit, all in time order. The number of stretches is found on estimates (stored token counts)
+and settled by exact counts of the rendered text, like the cut of a window without a query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from lifelog.replay import render
+from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
+from lifelog.replay.context import ContextWindow, _json_fixed_point, _Lines, smallest_fitting
+from lifelog.replay.outline import tally_rows
+
+NEIGHBOURS = timedelta(minutes=2)
+MINUTE = timedelta(minutes=1)
+CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
+RRF_K = 60
+OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A chunk's minute and its fused score, best first."""
+
+    minute: datetime
+    score: float
+
+
+def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime | None,
+                 semantic: bool = True) -> list[Ranked]:
+    """Chunks ranked for ``query`` (BM25 fused with embeddings when available), as minutes."""
+    scores: dict[tuple, float] = {}
+    lists = []
+    for kind in ("seen", "heard"):  # each its own list: BM25 scores of two tables do not compare
+        keys = []
+        for h in reader.search(query, since=since, until=until, limit=CANDIDATES, kinds=(kind,)):
+            if h.span is not None:
+                keys.append((_minute(h.span.t_start), "seen", h.span.monitor, h.span.app, h.span.window, ""))
+            else:
+                keys.append((_minute(h.transcript.t_start), "heard", None, "", "", h.transcript.source))
+        lists.append(list(dict.fromkeys(keys)))
+    if semantic:
+        from lifelog.replay.semantic import semantic_hits
+
+        near = semantic_hits(reader, query, since=since, until=until, k=CANDIDATES) or []
+        lists.append([(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in near])
+    for ranking in lists:
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+    best: dict[datetime, float] = {}
+    for key, score in scores.items():  # a minute counts by its best chunk
+        best[key[0]] = max(best.get(key[0], 0.0), score)
+    ordered = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [Ranked(m, s) for m, s in ordered[:CANDIDATES]]
+
+
+def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
+                  until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
+    stretches = [_clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until) for r in ranked]
+    seen = _Rows(reader.seen_rows_within(stretches), tokens_at=7)
+    heard = _Rows(reader.heard_rows_within(stretches), tokens_at=5)
+    merged = _union(stretches)
+    events = [e for a, b in merged for e in reader.events_between(a, b)]
+    per, outline, totals = _outline(reader, since, until, budget, tok)
+    picker = _Picker(seen, heard, events, stretches, outline, totals, per, query, tok, budget, fmt, since, until)
+    n = len(stretches)
+    k = n - smallest_fitting(lambda i: picker.estimate(n - i), lambda i: picker.count(n - i), 0, n, budget)
+    return picker.window(k)
+
+
+class _Rows:
+    """Rows read for the candidate stretches, ``(stretch, t, id, ...)``: those of the best
+    ``k`` stretches, each row once (at its earliest time among them)."""
+
+    def __init__(self, rows: list[tuple], tokens_at: int) -> None:
+        self.rows = rows
+        self.stretch = np.asarray([r[0] for r in rows], dtype=np.int64)
+        self.ids = np.asarray([r[2] for r in rows], dtype=np.int64)
+        self.tokens = np.asarray([(r[tokens_at] or 0) + 1 for r in rows], dtype=np.int64)
+
+    def chosen(self, k: int) -> np.ndarray:
+        """Indices (in time order) of the rows of stretches ``< k``, first copy of each row."""
+        idx = np.nonzero(self.stretch < k)[0]
+        _, first = np.unique(self.ids[idx], return_index=True)
+        return np.sort(idx[first])
+
+    def take(self, k: int) -> list[tuple]:
+        """The chosen rows without their stretch and id: ``(t, ...)``."""
+        return [(r[1], *r[3:]) for r in (self.rows[i] for i in self.chosen(k).tolist())]
+
+
+def _outline(reader, since, until, budget: int, tok):
+    """The finest outline of the whole range that takes at most OUTLINE_SHARE of the budget."""
+    totals = None
+    for per in ("hour", "day"):
+        rows = reader.outline_rows(since, until, per)
+        totals = rows["totals"]
+        events = event_blocks(reader.events_between(since, until))
+        blocks = [t.block() for t in tally_rows(rows, events, per)]
+        if tok.count(render.markdown(blocks, None)) <= OUTLINE_SHARE * budget:
+            return per, blocks, totals
+    return None, [], totals
+
+
+class _Picker:
+    """Windows made of the outline and the best ``k`` stretches."""
+
+    def __init__(self, seen: _Rows, heard: _Rows, events, stretches, outline, totals, per, query, tok,
+                 budget, fmt, since, until) -> None:
+        self.seen, self.heard, self.events = seen, heard, events
+        self.stretches, self.outline, self.totals, self.per = stretches, outline, totals, per
+        self.query, self.tok, self.budget, self.fmt = query, tok, budget, fmt
+        self.since, self.until = since, until
+        self.outline_tokens = tok.count(render.markdown(outline, None)) if outline else 0
+        self._exact: dict[int, int] = {}
+
+    def estimate(self, k: int) -> int:
+        lines = int(self.seen.tokens[self.seen.chosen(k)].sum() + self.heard.tokens[self.heard.chosen(k)].sum())
+        return self.outline_tokens + lines + 12 * len(_union(self.stretches[:k])) + 40
+
+    def count(self, k: int) -> int:
+        if k not in self._exact:
+            self._exact[k] = self.tok.count(self.render(k)[0])
+        return self._exact[k]
+
+    def render(self, k: int) -> tuple[str, render.Omission | None, _Lines]:
+        seen_rows, heard_rows = self.seen.take(k), self.heard.take(k)
+        chosen = _union(self.stretches[:k])
+        events = [e for e in self.events if _within(e["ts"], chosen)]
+        detail = merge_chronological(build_blocks(seen_rows), transcript_blocks(heard_rows), event_blocks(events))
+        lines = _Lines(detail, None, self.tok)
+        blocks = sorted(self.outline + lines.regroup(lines.shown(0)), key=lambda b: (b.ts, b.kind != "outline"))
+        omitted = self._omission(seen_rows, heard_rows, len(chosen))
+        if self.fmt == "json":
+            text = _json_fixed_point(blocks, omitted, self.tok, self.budget, self.since, self.until)
+        else:
+            text = (render.xml if self.fmt == "xml" else render.markdown)(blocks, omitted)
+        return text, omitted, lines
+
+    def _omission(self, seen_rows, heard_rows, stretches: int) -> render.Omission | None:
+        total_lines, total_tokens, first, last = self.totals
+        shown = len(seen_rows) + len(heard_rows)
+        tokens = sum(r[5] or 0 for r in seen_rows) + sum(r[3] or 0 for r in heard_rows)  # (t, ..., tokens)
+        if first is None or shown >= total_lines:
+            return None
+        return render.Omission(
+            lines=total_lines - shown, tokens=max(0, total_tokens - tokens) + total_lines - shown,
+            start=first, end=last, outline=self.per or "", focus=self.query, stretches=stretches,
+        )
+
+    def window(self, k: int) -> ContextWindow:
+        text, omitted, lines = self.render(k)
+        shown = lines.shown(0)
+        return ContextWindow(
+            text=text, tokens=self.tok.count(text), budget=self.budget, tokenizer=self.tok.id, fmt=self.fmt,
+            blocks=len(set(lines.block_of[shown].tolist())), lines=len(shown), omitted=omitted,
+        )
+
+
+def _minute(ts: datetime) -> datetime:
+    return ts.replace(second=0, microsecond=0)
+
+
+def _clip(a: datetime, b: datetime, since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    return (max(a, since) if since else a, min(b, until) if until else b)
+
+
+def _union(stretches: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[list[datetime]] = []
+    for a, b in sorted(stretches):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _within(ts: datetime, chosen: list[tuple[datetime, datetime]]) -> bool:
+    return any(a <= ts < b for a, b in chosen)

@@ -1,0 +1,139 @@
+"""``context --query``: the stretches that answer the question at full detail, the rest as an
+outline, under the budget, counted exactly. Real DuckDB timelines, real search index."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+
+import pytest
+
+from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.replay.context import build_context
+from lifelog.store import Store
+from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+T0 = datetime(2026, 10, 1, 9, 0, 0)
+DAYS = 10
+STEP = 5  # minutes between screens
+WINDOWS = [("firefox", "Inbox — Mail"), ("XTerm", "bash: ops"), ("code", "billing.py"), ("Slack", "#team")]
+WORDS = ("invoice report server deploy queue meeting review branch commit ticket customer release "
+         "metrics latency budget draft schedule backup cluster node config").split()
+# (day, hour, minute, text): the facts, and near misses that share their words
+FACTS = [
+    (1, 2, 14, "seen", "The staging database password was rotated to tangerine-47 by Priya"),
+    (4, 6, 33, "heard", "Dana moved the quarterly budget review to Thursday at 3 pm"),
+    (9, 1, 47, "seen", "Root cause of the outage: the certificate on lb-east expired at 02:10"),
+]
+DISTRACTORS = [
+    (2, 3, 5, "seen", "Reminder: rotate your own laptop password every 90 days"),
+    (3, 4, 20, "seen", "The staging cache was flushed by the nightly job"),
+    (6, 2, 50, "heard", "We should review the hiring plan at some point"),
+    (7, 5, 12, "seen", "Outage drill scheduled for next month, no action needed"),
+]
+QUERIES = {
+    0: "staging database password rotated",
+    1: "who moved the budget review meeting",
+    2: "root cause of the outage certificate",
+}
+
+
+def _at(day, hour, minute):
+    return T0 + timedelta(days=day, hours=hour, minutes=minute)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    rng = random.Random(7)
+    s = Store(tmp_path_factory.mktemp("focus") / "t.duckdb")
+    planted = {(d, h, m): (k, t) for d, h, m, k, t in FACTS + DISTRACTORS}
+    with s.write() as w:
+        for day in range(DAYS):
+            for hour in range(8):
+                for minute in range(0, 60, STEP):
+                    ts = _at(day, hour, minute)
+                    app, title = WINDOWS[(hour * 7 + minute // 9 + day) % len(WINDOWS)]
+                    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 10))) + f" #{day}.{hour}.{minute}.{i}"
+                             for i in range(6)]
+                    for m in range(minute, minute + STEP):
+                        kind, text = planted.get((day, hour, m), (None, None))
+                        if kind == "seen":
+                            lines.insert(3, text)
+                        elif kind == "heard":
+                            w.add_transcripts([Transcript(_at(day, hour, m), _at(day, hour, m) + timedelta(seconds=8),
+                                                          "mic", "faster-whisper", text, tokens=len(text.split()))])
+                    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
+                                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+                    w.observe_lines(fid, ts, 1, app, title,
+                                    [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
+        w.close_spans(_at(DAYS, 0, 0))
+    return s
+
+
+def _ctx(store, budget, query, fmt="markdown", semantic=False, tokenizer="o200k"):
+    with store.read() as r:
+        return build_context(r, since=T0, until=_at(DAYS, 0, 0), budget=budget, fmt=fmt,
+                             tokenizer=tokenizer, query=query, semantic=semantic)
+
+
+@pytest.mark.parametrize("i", sorted(QUERIES))
+def test_each_fact_is_in_a_small_window_for_a_question_about_it(store, i):
+    w = _ctx(store, 4000, QUERIES[i])
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= 4000
+    assert FACTS[i][4] in w.text
+    assert w.omitted is not None and w.omitted.focus == QUERIES[i]
+    assert "around the best matches for" in w.text
+
+
+def test_without_a_query_the_old_facts_are_not_in_the_same_budget(store):
+    w = _ctx(store, 4000, None)
+    assert not any(f[4] in w.text for f in FACTS)
+
+
+def test_all_facts_for_one_question_naming_them_all(store):
+    w = _ctx(store, 8000, "staging database password rotated; budget review moved; outage root cause certificate")
+    assert all(f[4] in w.text for f in FACTS), w.text[:3000]
+    assert w.tokens <= 8000
+
+
+def test_neighbours_in_time_come_along_in_time_order(store):
+    w = _ctx(store, 4000, QUERIES[1])
+    heard = w.text.index(FACTS[1][4])
+    # what was on screen in the minutes around the speech is there too, in time order
+    assert "#4.6.30." in w.text
+    blocks = [line for line in w.text.splitlines() if line.startswith("### ")]
+    times = [b.split(" ")[1] for b in blocks]
+    assert heard > 0 and len(times) > 3
+
+
+@pytest.mark.parametrize("budget", [600, 1500, 3000, 9000, 30000])
+@pytest.mark.parametrize("fmt", ["markdown", "json", "xml"])
+def test_never_over_budget_exact_and_deterministic(store, budget, fmt):
+    a = _ctx(store, budget, QUERIES[2], fmt)
+    b = _ctx(store, budget, QUERIES[2], fmt)
+    assert a.text == b.text
+    assert a.tokens == get_tokenizer("o200k").count(a.text) <= budget
+    if fmt == "json":
+        doc = json.loads(a.text)
+        assert doc["tokens"] == a.tokens and doc["omitted"]["query"] == QUERIES[2]
+
+
+def test_an_approximate_tokenizer_stays_under_its_bound(store):
+    w = _ctx(store, 5000, QUERIES[0], tokenizer="claude-approx")
+    assert w.tokens == get_tokenizer("claude-approx").count(w.text) <= 5000
+    assert FACTS[0][4] in w.text
+
+
+def test_a_query_with_no_match_falls_back_and_says_so(store):
+    w = _ctx(store, 3000, "zyzzyva quokka")
+    assert "Nothing in this range matches" in w.note
+    assert w.omitted is not None and not w.omitted.focus and w.tokens <= 3000
+
+
+def test_a_range_that_fits_goes_in_whole_even_with_a_query(store):
+    since, until = _at(4, 6, 0), _at(4, 7, 0)
+    with store.read() as r:
+        plain = build_context(r, since=since, until=until, budget=50_000)
+        asked = build_context(r, since=since, until=until, budget=50_000, query=QUERIES[1], semantic=False)
+    assert plain.omitted is None and asked.text == plain.text
