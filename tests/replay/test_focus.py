@@ -43,13 +43,13 @@ def _at(day, hour, minute):
     return T0 + timedelta(days=day, hours=hour, minutes=minute)
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def plant(s: Store, days: int = DAYS) -> Store:
+    """``days`` of screens (four windows, a new screen every STEP minutes, eight hours a day)
+    with the facts and near misses planted where their day falls inside."""
     rng = random.Random(7)
-    s = Store(tmp_path_factory.mktemp("focus") / "t.duckdb")
     planted = {(d, h, m): (k, t) for d, h, m, k, t in FACTS + DISTRACTORS}
     with s.write() as w:
-        for day in range(DAYS):
+        for day in range(days):
             for hour in range(8):
                 for minute in range(0, 60, STEP):
                     ts = _at(day, hour, minute)
@@ -67,8 +67,13 @@ def store(tmp_path_factory):
                                                   image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
                     w.observe_lines(fid, ts, 1, app, title,
                                     [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
-        w.close_spans(_at(DAYS, 0, 0))
+        w.close_spans(_at(days, 0, 0))
     return s
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return plant(Store(tmp_path_factory.mktemp("focus") / "t.duckdb"))
 
 
 def _ctx(store, budget, query, fmt="markdown", semantic=False, tokenizer="o200k"):

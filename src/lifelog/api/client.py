@@ -88,9 +88,12 @@ class RemoteTimeline:
         query_string = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
         return json.loads(self._call("GET", f"/search?{query_string}"))
 
-    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None) -> Window:
+    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None,
+                query=None) -> Window:
         body = {"since": _iso(since), "until": _iso(until), "budget": budget, "format": fmt, "tokenizer": tokenizer,
                 "model": model, "images": images}
+        if query:  # sent only when given: an owner from before queries keeps answering the rest
+            body["query"] = query
         resp = self._request("POST", "/context", body)
         meta = json.loads(resp.getheader("Lifelog-Window"))
         return Window(text=resp.read().decode("utf-8"), **meta)

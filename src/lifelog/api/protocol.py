@@ -8,9 +8,10 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
     GET  /v1/health                 {"protocol", "version", "pid", "role", "started"}
     GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
     GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first
-    POST /v1/context {since, until, budget, format, tokenizer, model, images}
+    POST /v1/context {since, until, budget, format, tokenizer, model, images, query}
                                     the window's bytes, streamed; its count in Lifelog-* headers
-                                    (format "messages": a chat request for model, up to images keyframes)
+                                    (format "messages": a chat request for model, up to images keyframes;
+                                    query: full detail where it is answered, the rest outlined)
     POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
     POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
     GET  /v1/export?since=&until=   the range as lifelog JSONL (``jsonl.py``), streamed as it is
@@ -21,7 +22,8 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
 
 Calls added within a version keep its number (old clients never send them); an owner from
 before a call answers it 404, and the client then says to restart the owner. Added to version 1:
-``/export`` and ``/import-jsonl`` (2026-11-29).
+``/export`` and ``/import-jsonl``, the context field ``query`` (2026-11-29; an owner from
+before ignores it).
 
 Times are ISO-8601 UTC. The socket lives in the data folder, which is 0700, and is itself
 0600: only the user can connect. There is no TCP port.

@@ -137,7 +137,8 @@ def build_app(timeline: LocalTimeline, info: dict):
         window: Window = await run_in_threadpool(
             timeline.context, since=_time(body.get("since")), until=_time(body.get("until")),
             budget=int(body["budget"]), fmt=body.get("format", "markdown"), tokenizer=body.get("tokenizer", "o200k"),
-            model=body.get("model"), images=None if body.get("images") is None else int(body["images"]))
+            model=body.get("model"), images=None if body.get("images") is None else int(body["images"]),
+            query=body.get("query") or None)
         data = window.text.encode("utf-8")
         chunks = (data[i:i + STREAM_CHUNK] for i in range(0, len(data), STREAM_CHUNK))
         return StreamingResponse(chunks, media_type="text/plain; charset=utf-8",

@@ -46,6 +46,7 @@ class Window:
     lines: int
     omitted_lines: int = 0
     images: int = 0  # keyframes in a messages window
+    notice: str = ""  # something the user should know about the window (a query matched nothing)
 
     def note(self) -> str:
         note = f"{self.tokens:,} tokens ({self.tokenizer}) of {self.budget:,}; {self.lines:,} lines"
@@ -57,7 +58,7 @@ class Window:
 
     def meta(self) -> dict:
         """The window without its text (``images`` only where there are some)."""
-        return {k: v for k, v in asdict(self).items() if k != "text" and (k != "images" or v)}
+        return {k: v for k, v in asdict(self).items() if k != "text" and (k not in ("images", "notice") or v)}
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Timeline(Protocol):
 
     def context(self, *, since: datetime | None, until: datetime | None, budget: int,
                 fmt: str = "markdown", tokenizer: str = "o200k", model: str | None = None,
-                images: int | None = None) -> Window: ...
+                images: int | None = None, query: str | None = None) -> Window: ...
 
     def status(self) -> dict: ...
 
@@ -114,25 +115,28 @@ class LocalTimeline:
 
         return [hit_json(h) for h in find(self.store, query, since=since, until=until, app=app, limit=limit)]
 
-    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None) -> Window:
+    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None,
+                query=None) -> Window:
         """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``
-        keyframes (UsageError for images in another format or for a model without an image rate)."""
+        keyframes (UsageError for images in another format or for a model without an image rate);
+        ``query`` puts full detail where it is answered (``replay/focus.py``)."""
         from lifelog.replay.context import build_context
         from lifelog.replay.messages import FORMAT, build_messages, check_request
 
         check_request(fmt, images)
         with self.store.read() as reader:
             if fmt != FORMAT:
-                w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer)
+                w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer,
+                                  query=query)
                 return Window(w.text, w.tokens, w.budget, w.tokenizer, w.fmt, w.lines,
-                              w.omitted.lines if w.omitted else 0)
+                              w.omitted.lines if w.omitted else 0, notice=w.note)
             from lifelog.store.images import FrameImages
 
             m = build_messages(reader, FrameImages(self.paths.frames), since=since, until=until, budget=budget,
-                               tokenizer=tokenizer, model=model, n_images=images or 0)
+                               tokenizer=tokenizer, model=model, n_images=images or 0, query=query)
         w = m.window
         return Window(m.text, m.tokens, m.budget, w.tokenizer, FORMAT, w.lines,
-                      w.omitted.lines if w.omitted else 0, m.images)
+                      w.omitted.lines if w.omitted else 0, m.images, notice=w.note)
 
     def status(self) -> dict:
         from lifelog.api.status import gather

@@ -55,6 +55,8 @@ def context(
     images: Optional[int] = typer.Option(None, "--images", metavar="N",
                                          help="With --format messages: up to N screenshots spread over the range, "
                                               "counted at the model's image rate."),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="Full detail where this is answered (BM25 and "
+                                        "embeddings), the rest of the range as an outline."),
     model: Optional[str] = ModelOpt,
     tokenizer: Optional[str] = TokenizerOpt,
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
@@ -62,6 +64,8 @@ def context(
     """Build a context window of what was seen and heard, chronological, under a token budget.
 
     Example: lifelog context --since 7d --model gpt-4o --budget 200k > window.md
+
+    Example: lifelog context --since 30d --budget 32k --query "why did the deploy fail"
 
     Example: lifelog context --since 2h --model gpt-4o --format messages --images 8 > request.json
     """
@@ -77,13 +81,15 @@ def context(
     timeline = rt.timeline()
     try:
         window = timeline.context(since=start, until=end, budget=choice.budget, fmt=fmt, tokenizer=choice.tokenizer,
-                                  model=model or rt.settings.model or None, images=images)
+                                  model=model or rt.settings.model or None, images=images, query=query)
     finally:
         timeline.close()
     if output:
         _write_atomic(output, window.text)
     else:
         typer.echo(window.text, nl=False)
+    if window.notice:
+        err.print(window.notice, highlight=False)
     err.print(window.note(), highlight=False)
 
 
