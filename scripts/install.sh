@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install lifelog into ./.venv with the Debian libraries it needs. Idempotent.
-#   scripts/install.sh          what recording needs (screen + audio with faster-whisper)
+#   scripts/install.sh          what recording needs (screen + audio with faster-whisper, semantic ranking)
 #   scripts/install.sh --test   plus what the test suite needs (Xvfb, xterm, audio tools, pytest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,5 +44,5 @@ fi
 if [ "$want_test" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check ".[audio]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check ".[audio,relevance]"
 fi

@@ -7,11 +7,14 @@ from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store.audio_files import AudioFiles
 from lifelog.store.images import FrameImages
+from lifelog.tokenize_media.embed import DEFAULT as EMBED_MODEL
+from lifelog.tokenize_media.embed import embedding_unavailable
 
 
 def gather(paths: Paths, store) -> dict:
     with store.read() as reader:
         stats = reader.stats()
+        chunks_pending = reader.embedding_backlog(EMBED_MODEL)
     c = stats.counters
     return {
         "data_dir": str(paths.data),
@@ -28,6 +31,9 @@ def gather(paths: Paths, store) -> dict:
         "audio_silent_s": round(c.get("audio_silent_ms", 0) / 1000, 1),
         "pending_frames": len(pending(paths.spool)),
         "pending_audio_chunks": len(pending_chunks(paths.audio_spool)),
+        "embedding_model": EMBED_MODEL,
+        "embedding_backlog": chunks_pending,  # minutes of a window or a source not yet embedded
+        "embedding_unavailable": embedding_unavailable(EMBED_MODEL),  # why not, or None
         "first": stats.first_ts.isoformat() + "Z" if stats.first_ts else None,
         "last": stats.last_ts.isoformat() + "Z" if stats.last_ts else None,
         "db_bytes": stats.db_bytes,
@@ -48,11 +54,22 @@ def render_lines(d: dict) -> list[str]:
         f"OCR failures:  {d['ocr_failures']:,}",
         f"Pending:       {d['pending_frames']:,} frames waiting for OCR, "
         f"{d['pending_audio_chunks']:,} audio chunks waiting for ASR",
+        f"Embeddings:    {_embedding_line(d)}",
         f"Time range:    {d['first'] or '-'} … {d['last'] or '-'}",
         f"Storage:       database {mb(d['db_bytes'])}, frame images {mb(d['frame_image_bytes'])}, "
         f"audio {mb(d['audio_bytes'])}",
         *owner_lines(d.get("owner")),
     ]
+
+
+def _embedding_line(d: dict) -> str:
+    if d.get("embedding_unavailable"):
+        return f"off ({d['embedding_unavailable']})"
+    n = d.get("embedding_backlog", 0)
+    if not n:
+        return f"up to date ({d['embedding_model']})"
+    who = "the recorder embeds them in the background" if d.get("owner") else "`lifelog index` embeds them"
+    return f"{n:,} chunks waiting ({d['embedding_model']}); {who}"
 
 
 def owner_lines(o: dict | None) -> list[str]:

@@ -40,13 +40,14 @@ def _root(
 
 
 def _register() -> None:
-    from lifelog.cli import ask, daemon, doctor, export, importing, read, record
+    from lifelog.cli import ask, daemon, doctor, export, importing, index, read, record
 
     record.register(app)
     daemon.register(app)
     importing.register(app)
     export.register(app)
     read.register(app)
+    index.register(app)
     ask.register(app)
     doctor.register(app)
 

@@ -7,7 +7,9 @@ controls (pause, resume, stop, status), and undo all of it in reverse order on t
 
 Priorities: OCR and ASR run in this (the recorder's) thread, made nicer by ``TOKENIZE_NICE``;
 capture processes and the API server are started from a thread that keeps normal priority,
-so capture holds its rate and answers stay quick while text recognition works.
+so capture holds its rate and answers stay quick while text recognition works. Chunks of
+the timeline are embedded for semantic search by a thread at the lowest priority
+(``daemon/embedding.py``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from typing import Callable
 from lifelog.api.server import OwnerLock, OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
+from lifelog.daemon.embedding import EmbedWorker
 from lifelog.daemon.recorder import Recorder, StopSignals
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
 from lifelog.paths import Paths
+from lifelog.spool import pending
 from lifelog.store import Store
+
+EMBED_WHEN_SPOOL_BELOW = 4  # frames waiting for OCR: more, and the background embedder waits
 
 
 @contextlib.contextmanager
@@ -40,9 +46,11 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
             lower_this_thread()  # OCR and ASR (loaded and run from here) yield to capture and the user
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start)
+            embedder = EmbedWorker(store, busy=lambda: len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW).start()
             try:
                 yield recorder
             finally:
+                embedder.stop()
                 server.stop()
         finally:
             store.close()
