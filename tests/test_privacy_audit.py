@@ -9,6 +9,7 @@ a private Xvfb screen (OCR), an import of espeak-ng speech (VAD + Whisper), sear
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -65,6 +66,7 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
         ("record", "--duration", "12s", "--no-audio"),  # ORT's uploader first looks up its host ~9 s in
         ("process",),
         ("import", str(speech), "--at", "1h"),
+        ("index", "--json"),  # embeds the imported minutes with the bundled e5 model
         ("search", "northwind"),
         ("context", "--since", "2h"),
     ]
@@ -77,6 +79,7 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
     # the commands really ran the models: otherwise the audit would prove nothing
     assert "Northwind" in outputs["search"], outputs["search"]
     assert "contract" in outputs["context"].lower(), outputs["context"]
+    assert json.loads(outputs["index"])["embedded"] > 0, outputs["index"]
     assert not problems, "lifelog reached the network or wrote outside LIFELOG_HOME:\n" + "\n".join(problems)
 
 
