@@ -209,22 +209,12 @@ class _Older:
     def __init__(self, reader, since: datetime | None, upto: datetime) -> None:
         self.reader, self.since, self.upto = reader, since, upto
         self.events = event_blocks(reader.events_between(since, upto))
-        self._tallies: dict[str, list[Tally]] = {}
-        self._totals = None
-
-    def tallies(self, per: str | None) -> list[Tally]:
-        if per is None:
-            return []
-        if per not in self._tallies:
-            rows = self.reader.outline_rows(self.since, self.upto, per)
-            self._totals = rows["totals"]
-            self._tallies[per] = tally_rows(rows, self.events, per)
-        return self._tallies[per]
+        rows = reader.outline_rows(since, upto)
+        self.hours: list[Tally] = tally_rows(rows, self.events)
+        self._totals = rows["totals"]
 
     def totals(self) -> tuple[int, int, datetime | None, datetime | None]:
         """Lines (events included), stored tokens, first and last time."""
-        if self._totals is None:
-            self._totals = self.reader.outline_rows(self.since, self.upto, "day")["totals"]
         lines, tokens, first, last = self._totals
         times = [t for t in (first, last, *(e.ts for e in self.events)) if t is not None]
         return lines + len(self.events), tokens, min(times, default=None), max(times, default=None)
@@ -236,7 +226,7 @@ class _Fitter:
         self.lines, self.older, self.tok = lines, older, tok
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
-        self._outliners: dict[str, Outliner] = {}
+        self._outliner = Outliner(lines.rows)
         self._exact: dict[int, int] = {}  # start -> exact count, for the current outline kind
 
     def fit(self, floor: int) -> ContextWindow:
@@ -273,11 +263,9 @@ class _Fitter:
             return _json_fixed_point(kept, omitted, self.tok, self.budget, self.since, self.until), omitted
         return (render.xml if self.fmt == "xml" else render.markdown)(kept, omitted), omitted
 
-    def outline(self, start: int) -> list[Block]:
-        if self.per not in self._outliners:
-            self._outliners[self.per] = Outliner(self.lines.rows, self.per)
-        older = self.older.tallies(self.per) if self.older else []
-        return join(older, self._outliners[self.per].prefix(start))
+    def outline(self, start: int, *, estimate: bool = False) -> list[Block]:
+        older = self.older.hours if self.older else []
+        return join(older, self._outliner.prefix(start, estimate=estimate), self.per)
 
     def omission(self, start: int) -> render.Omission | None:
         lines, tokens, first, last = self.older.totals() if self.older else (0, 0, None, None)
@@ -298,7 +286,7 @@ class _Fitter:
 
     # -- the cut -----------------------------------------------------------------------------
     def estimate(self, start: int) -> int:
-        outline = self.outline(start) if self.per is not None and (start or self.older) else []
+        outline = self.outline(start, estimate=True) if self.per is not None and (start or self.older) else []
         text = "\n".join(line for b in outline for line in b.lines)
         return self.lines.estimate(start) + (self.tok.count(text) + 12 * len(outline) if outline else 0)
 
@@ -309,19 +297,27 @@ class _Fitter:
 
 
 def smallest_fitting(estimate, count, lo: int, hi: int, budget: int) -> int:
-    """The smallest i in [lo, hi] with ``count(i) <= budget``, for counts that fall as i grows
-    and ``count(hi)`` known to fit. ``estimate`` (cheap, close) finds it to within a few steps;
-    exact counts (costly: a render and a tokenisation) settle it."""
+    """An i in [lo, hi] with ``count(i) <= budget`` and either within ``close_enough`` of it or
+    the smallest such i, for counts that fall as i grows and ``count(hi)`` known to fit.
+    ``estimate`` (cheap, a few percent off) finds the region; its error measured by each exact
+    count (costly: a render and a tokenisation) corrects the next guess, which usually lands
+    within a few lines. Settling for a window a few tokens under the budget instead of the very
+    largest saves the exact counts a bisection of the last lines would take."""
+    slack = close_enough(budget)
     fits, fails = {hi}, set()
-    target, previous = budget, None
+    target = budget
     for _ in range(4):
         s = _first_at_most(estimate, lo, hi, target)
-        if s == previous:
+        if s in fits or s in fails:
             break
-        previous = s
         exact = count(s)
-        (fits if exact <= budget else fails).add(s)
-        target = budget - (exact - estimate(s))
+        if exact <= budget:
+            fits.add(s)
+            if exact >= budget - slack:
+                return s
+        else:
+            fails.add(s)
+        target = budget - slack // 2 - (exact - estimate(s))
     best = min(fits)
     below = [f for f in fails if f < best]
     if below:
@@ -334,13 +330,18 @@ def smallest_fitting(estimate, count, lo: int, hi: int, budget: int) -> int:
             else:
                 low = best - step
                 break
-    while low + 1 < best:  # exact binary search in (low, best]
+    while low + 1 < best:  # exact bisection in (low, best]
         mid = (low + best) // 2
         if count(mid) <= budget:
             best = mid
         else:
             low = mid
     return best
+
+
+def close_enough(budget: int) -> int:
+    """How far under the budget a window may stop: 0.2 %, at least 16 tokens."""
+    return max(16, budget // 500)
 
 
 def _first_at_most(f, lo: int, hi: int, target: float) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 from lifelog.replay import render
 from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.context import ContextWindow, _json_fixed_point, _Lines, smallest_fitting
-from lifelog.replay.outline import tally_rows
+from lifelog.replay.outline import coarsen, tally_rows
 
 NEIGHBOURS = timedelta(minutes=2)
 MINUTE = timedelta(minutes=1)
@@ -107,12 +107,11 @@ class _Rows:
 
 def _outline(reader, since, until, budget: int, tok):
     """The finest outline of the whole range that takes at most OUTLINE_SHARE of the budget."""
-    totals = None
+    rows = reader.outline_rows(since, until)
+    totals = rows["totals"]
+    hours = tally_rows(rows, event_blocks(reader.events_between(since, until)))
     for per in ("hour", "day"):
-        rows = reader.outline_rows(since, until, per)
-        totals = rows["totals"]
-        events = event_blocks(reader.events_between(since, until))
-        blocks = [t.block() for t in tally_rows(rows, events, per)]
+        blocks = [t.block() for t in coarsen(hours, per)]
         if tok.count(render.markdown(blocks, None)) <= OUTLINE_SHARE * budget:
             return per, blocks, totals
     return None, [], totals

@@ -6,7 +6,7 @@ start of a new document); who spoke and for how long; gaps and recording starts 
 reads like a person's own notes of the day, at a few dozen tokens an hour.
 
 A window's time counts from each moment it showed a change until the next change anywhere in
-the hour (or day), at least one second and at most five minutes. The same figures come from two
+the hour, at least one second and at most five minutes; a day is the sum of its hours. The same figures come from two
 places that must agree: lines held in memory (the stretch a window cuts into, :class:`Outliner`)
 and the database's aggregates for the stretch before it (``Reader.outline_rows``, so a month of
 history is outlined without being read line by line); ``tests/replay/test_outline.py`` holds
@@ -45,10 +45,9 @@ class Tally:
     heard: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # source -> minutes
     events: list[str] = field(default_factory=list)
 
-    def merge(self, later: Tally) -> Tally:
-        """This tally followed by ``later`` of the same bucket (a day split where the lines held
-        in memory begin)."""
-        out = Tally(self.start, self.per)
+    def merge(self, later: Tally, per: str | None = None) -> Tally:
+        """This tally followed by ``later`` (of the same hour, or the next hours of a day)."""
+        out = Tally(self.start, per or self.per)
         for t in (self, later):
             for k, v in t.seconds.items():
                 out.seconds[k] += v
@@ -73,12 +72,12 @@ class Tally:
         return Block(self.start, 0, "", "", ["; ".join(parts) or "nothing shown"], kind="outline", source=self.per)
 
 
-def tally_lines(start: datetime, per: str, lines: list[tuple]) -> Tally:
-    """The tally of one bucket from lines held in memory: ``(ts, kind, app, window, text,
+def tally_lines(start: datetime, lines: list[tuple]) -> Tally:
+    """The tally of one hour from lines held in memory: ``(ts, kind, app, window, text,
     first_of_block)`` in the order the window shows them."""
-    t = Tally(start, per)
+    t = Tally(start, "hour")
     instants = sorted({(ts, app, window) for ts, kind, app, window, *_ in lines if kind == "seen"})
-    end = start + PERIOD[per]
+    end = start + PERIOD["hour"]
     for i, (ts, app, window) in enumerate(instants):
         upto = instants[i + 1][0] if i + 1 < len(instants) else end
         t.seconds[(app, window)] += min(FOCUS_CAP, max(1.0, (upto - ts).total_seconds()))
@@ -95,13 +94,13 @@ def tally_lines(start: datetime, per: str, lines: list[tuple]) -> Tally:
     return t
 
 
-def tally_rows(rows: dict, events: list[Block], per: str) -> list[Tally]:
-    """Tallies from the database's aggregates (``Reader.outline_rows``) and the event blocks of
-    the same stretch, one per bucket in time order."""
+def tally_rows(rows: dict, events: list[Block]) -> list[Tally]:
+    """Hour tallies from the database's aggregates (``Reader.outline_rows``) and the event
+    blocks of the same stretch, in time order."""
     by: dict[datetime, Tally] = {}
 
     def get(b: datetime) -> Tally:
-        return by.setdefault(b, Tally(b, per))
+        return by.setdefault(b, Tally(b, "hour"))
 
     for b, app, window, seconds, lines, first in rows["seen"]:
         t = get(b)
@@ -111,49 +110,66 @@ def tally_rows(rows: dict, events: list[Block], per: str) -> list[Tally]:
     for b, source, minutes in rows["heard"]:
         get(b).heard[source] += int(minutes)
     for e in events:
-        t = get(bucket_start(e.ts, per))
+        t = get(bucket_start(e.ts, "hour"))
         if e.lines and e.lines[0] not in t.events:
             t.events.append(e.lines[0])
     return [by[b] for b in sorted(by)]
 
 
-class Outliner:
-    """The outline of any leading part of a window's lines, by hour or by day. ``lines`` are
-    ``(ts, kind, app, window, text, first_of_block)`` in window order; a bucket's lines need not
-    be contiguous (a block begun at 10:59 may run past 11:00). Whole buckets are tallied once
-    and kept, so outlining a prefix costs the one or two buckets it cuts: cheap enough to try
-    at every step of the budget search."""
+def per_day(hours: list[Tally]) -> list[Tally]:
+    """Hour tallies (time order) summed into day tallies."""
+    days: list[Tally] = []
+    for t in hours:
+        day = bucket_start(t.start, "day")
+        if days and days[-1].start == day:
+            days[-1] = days[-1].merge(t, "day")
+        else:
+            days.append(Tally(day, "day").merge(t, "day"))
+    return days
 
-    def __init__(self, lines: list[tuple], per: str) -> None:
-        self.per = per
+
+def coarsen(hours: list[Tally], per: str) -> list[Tally]:
+    return per_day(hours) if per == "day" else hours
+
+
+class Outliner:
+    """Hour tallies of any leading part of a window's lines. ``lines`` are ``(ts, kind, app,
+    window, text, first_of_block)`` in window order; an hour's lines need not be contiguous (a
+    block begun at 10:59 may run past 11:00). Whole hours are tallied once and kept, so
+    outlining a prefix costs the one or two hours it cuts; ``estimate=True`` counts a cut hour
+    whole, which is close and free: enough for the budget search's estimates."""
+
+    def __init__(self, lines: list[tuple]) -> None:
         self.lines = lines
         self.members: dict[datetime, list[int]] = defaultdict(list)
         for i, line in enumerate(lines):
-            self.members[bucket_start(line[0], per)].append(i)
+            self.members[bucket_start(line[0], "hour")].append(i)
+        self.hours = sorted(self.members)
         self._whole: dict[datetime, Tally] = {}
 
-    def prefix(self, n: int) -> list[Tally]:
-        """Tallies of ``lines[:n]``, one per bucket it touches, in time order."""
+    def prefix(self, n: int, *, estimate: bool = False) -> list[Tally]:
+        """Hour tallies of ``lines[:n]``, one per hour it touches, in time order."""
         out = []
-        for b in sorted(self.members):
+        for b in self.hours:
             idx = self.members[b]
             if idx[0] >= n:
                 continue
-            if idx[-1] < n:
+            if idx[-1] < n or estimate:
                 if b not in self._whole:
-                    self._whole[b] = tally_lines(b, self.per, [self.lines[i] for i in idx])
+                    self._whole[b] = tally_lines(b, [self.lines[i] for i in idx])
                 out.append(self._whole[b])
             else:
-                out.append(tally_lines(b, self.per, [self.lines[i] for i in idx if i < n]))
+                out.append(tally_lines(b, [self.lines[i] for i in idx if i < n]))
         return out
 
 
-def join(older: list[Tally], recent: list[Tally]) -> list[Block]:
-    """Outline blocks of two stretches, one after the other; a bucket both touch is one block."""
+def join(older: list[Tally], recent: list[Tally], per: str) -> list[Block]:
+    """Outline blocks by ``per`` of two stretches of hours, one after the other (an hour both
+    touch is one)."""
     if older and recent and older[-1].start == recent[0].start:
         older = [*older[:-1], older[-1].merge(recent[0])]
         recent = recent[1:]
-    return [t.block() for t in (*older, *recent)]
+    return [t.block() for t in coarsen([*older, *recent], per)]
 
 
 def _minutes(seconds: float) -> str:

@@ -122,17 +122,17 @@ class Reader:
                 out[hour] = out.get(hour, 0) + int(n)
         return sorted(out.items())
 
-    def outline_rows(self, since: datetime | None, upto: datetime, per: str) -> dict:
-        """What an outline of [since, upto) says, aggregated in the database (``per``: hour or
-        day; a span begun before ``since`` counts at ``since``):
+    def outline_rows(self, since: datetime | None, upto: datetime | None) -> dict:
+        """What an outline of [since, upto) says per hour, aggregated in the database (a span
+        begun before ``since`` counts at ``since``):
 
-        - ``seen``: ``(bucket, app, window, seconds, lines, first line)``, where a window's
+        - ``seen``: ``(hour, app, window, seconds, lines, first line)``, where a window's
           seconds run from each moment it showed a change until the next change anywhere in
-          the bucket (its end for the last), at least 1 s and at most 300 s;
-        - ``heard``: ``(bucket, source, minutes with speech)``;
+          the hour (its end for the last), at least 1 s and at most 300 s;
+        - ``heard``: ``(hour, source, minutes with speech)``;
         - ``totals``: lines, stored tokens, first and last time of the rows.
         """
-        unit = {"hour": "hour", "day": "day"}[per]
+        unit = "hour"
         conds, params = time_range(since, upto, "t_start", "t_end")
         t = self._clamped(since, params)
         seen = self._con.execute(f"""
@@ -144,7 +144,7 @@ class Reader:
                   FROM inst),
             secs AS (SELECT b, app, w, sum(sec) AS sec FROM d GROUP BY ALL),
             ln AS (SELECT date_trunc('{unit}', t)::TIMESTAMP AS b, app, w, count(*) AS n,
-                          first(text ORDER BY t, monitor, top, l, id) AS f FROM s GROUP BY ALL)
+                          arg_min(text, (t, monitor, top, l, id)) AS f FROM s GROUP BY ALL)
             SELECT ln.b, ln.app, ln.w, secs.sec, ln.n, ln.f FROM ln JOIN secs USING (b, app, w)
             ORDER BY ln.b, ln.app, ln.w""", params).fetchall()
         heard = self._con.execute(

@@ -53,6 +53,7 @@ _APPROX_BASES = ("cl100k_base", "qwen3")
 _EXTRA_WHITESPACE = re.compile(r"\s{2,}")
 
 
+@lru_cache(maxsize=None)
 def _encoding(name: str):
     import quicktok
 
