@@ -50,3 +50,14 @@ def test_query_brings_an_old_fact_into_a_small_window_alone_and_through_the_owne
         lock.release()
     assert served.stdout == alone.stdout and served.stderr == alone.stderr
     assert "Nothing in this range matches 'zyzzyva quokka'" in missing.stderr
+
+
+def test_ask_aims_a_window_that_does_not_fit_at_the_question(env):
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI("stream") as api:
+        lifelog("ask", "who rotated the staging database password?", *RANGE, "--budget", "4000",
+                "--model", "gpt-4o", "--base-url", api.base_url, env={**env, "OPENAI_API_KEY": "k"})
+    (request,) = api.requests
+    window = request["body"]["messages"][1]["content"]
+    assert FACTS[0][4] in window and window.rstrip().endswith("who rotated the staging database password?")

@@ -60,7 +60,9 @@ def ask(timeline: Timeline, question: str, *, since: datetime | None, until: dat
     if budget < 1:
         raise BudgetError(f"--budget {choice.budget:,} leaves no room for a window after the question "
                           f"({prompt_cost(question, choice.tokenizer):,} tokens). Raise --budget.")
-    window = timeline.context(since=since, until=until, budget=budget, fmt="markdown", tokenizer=choice.tokenizer)
+    # the question aims the window: a range that fits goes in whole, else full detail where it is answered
+    window = timeline.context(since=since, until=until, budget=budget, fmt="markdown", tokenizer=choice.tokenizer,
+                              query=question)
     started, parts = time.monotonic(), []
     answer = Answer("", window, endpoint.model, 0.0)
 
