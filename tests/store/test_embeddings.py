@@ -184,3 +184,17 @@ def test_migration_6_on_a_version_5_database_leaves_every_chunk_pending(db_path,
     assert store.migrate() == [6]
     assert backlog(store) == 2 and rows(store) == []
     assert embed_all(store, embedder) == 2 and backlog(store) == 0
+
+
+def test_a_backlog_is_read_in_slices_of_ids_even_across_a_gap_in_them(store, embedder, monkeypatch):
+    monkeypatch.setattr(embeddings, "SCAN_ROWS", 2)
+    with store.write() as w:
+        for minute in range(3):
+            for k in range(3):
+                seen(w, minute * 60 + 10 + k, f"minute {minute} line {k}")
+        w._con.execute("SELECT max(nextval('text_spans_id_seq')) FROM range(500)")  # ids jump, as after rollbacks
+        seen(w, 200, "after the gap")
+        assert w._con.execute("SELECT max(id) FROM text_spans").fetchone()[0] > 500
+    embedder.texts.clear()
+    assert embed_all(store, embedder) == 4 and backlog(store) == 0
+    assert len(embedder.texts) == 4  # each minute once, though its rows spanned slices

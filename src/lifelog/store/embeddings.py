@@ -34,6 +34,7 @@ from lifelog.store.sql import meta_get, meta_set, to_json_param, utc_naive
 
 CHUNK = timedelta(seconds=60)
 SETTLE_S = 120.0  # a minute is embedded once it ended this long ago
+SCAN_ROWS = 100_000  # ids looked at past the watermark per batch: a huge backlog is read in slices
 DIM = 384  # chunk_vectors.vector is FLOAT[384] (migration 6)
 SEEN, HEARD = "seen", "heard"
 
@@ -233,10 +234,16 @@ def _mark(con, src: _Source, model: str) -> int:
 
 def _pending_keys(con, src: _Source, mark: int, cutoff: datetime, limit: int) -> tuple[list[tuple], int]:
     """Chunk keys (minute, *key_cols) with rows above ``mark`` in settled minutes, first new
-    row first, at most ``limit``; and the watermark once they are stored."""
+    row first, at most ``limit``; and the watermark once they are stored. Only the next
+    ``SCAN_ROWS`` ids are grouped (a chunk's rows past them are read with it all the same),
+    so a pass over an upgraded year does not aggregate millions of rows."""
+    first = con.execute(f"SELECT min(id) FROM {src.table} WHERE id > ?", [mark]).fetchone()[0]
+    if first is None:
+        return [], mark
     hi = con.execute(
-        f"SELECT coalesce((SELECT min(id) - 1 FROM {src.table} WHERE id > $1 AND t_start >= $2),"
-        f" (SELECT max(id) FROM {src.table} WHERE id > $1), $1)", [mark, cutoff]).fetchone()[0]
+        f"SELECT coalesce((SELECT min(id) - 1 FROM {src.table} WHERE id > $1 AND id <= $3 AND t_start >= $2),"
+        f" (SELECT max(id) FROM {src.table} WHERE id > $1 AND id <= $3))",
+        [mark, cutoff, first + SCAN_ROWS - 1]).fetchone()[0]
     keys = con.execute(
         f"SELECT date_trunc('minute', t_start) AS m, {src.key_cols}, min(id) AS first FROM {src.table}"
         f" WHERE id > ? AND id <= ? GROUP BY ALL ORDER BY first LIMIT ?", [mark, hi, limit + 1]).fetchall()
