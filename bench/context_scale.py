@@ -2,11 +2,13 @@
 windows, and the tokens an hour costs at full detail and as outline.
 
     .venv/bin/python bench/context_scale.py [--dir DIR] [--days-small 30] [--days-large 365]
-                                            [--skip-large] [--runs 3] [--seed 1]
+                                            [--skip-large] [--large-search-index] [--runs 3] [--seed 1]
 
 Builds (``gen_timeline.py``) or, with ``--dir DIR`` holding them from an earlier run, reuses
 a timeline of ``--days-small`` days (``DIR/d30``) and one of ``--days-large`` days
-(``DIR/d365``). Then, each in a fresh process (the wall time and the peak RSS, from
+(``DIR/d365``). The large one is written without the search index unless
+``--large-search-index`` (``gen_timeline.build``: windows without a query never read it, and
+its backfill would take most of an hour). Then, each in a fresh process (the wall time and the peak RSS, from
 ``os.wait4``'s rusage, are that process's own):
 
 * ``build_context`` (``lifelog.replay.context``) through a short-lived ``Store`` read, as a
@@ -145,7 +147,7 @@ def repeat(fn, runs: int) -> dict:
 
 # -- timelines -----------------------------------------------------------------------------
 
-def timeline(folder: Path, days: int, seed: int) -> dict:
+def timeline(folder: Path, days: int, seed: int, search_index: bool = True) -> dict:
     """The generated timeline in ``folder`` (built now unless an earlier run left it)."""
     info = folder / "gen.json"
     if info.exists():
@@ -157,7 +159,7 @@ def timeline(folder: Path, days: int, seed: int) -> dict:
     if folder.exists():
         shutil.rmtree(folder)
     log(f"generating {days} days into {folder}")
-    meta = gen_timeline.build(folder, days, seed=seed)
+    meta = gen_timeline.build(folder, days, seed=seed, search_index=search_index)
     info.write_text(json.dumps(meta, indent=1))
     return meta
 
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days-small", type=int, default=30)
     ap.add_argument("--days-large", type=int, default=365)
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--large-search-index", action="store_true", help="index the large timeline for search too")
     ap.add_argument("--runs", type=int, default=3, help="runs per case (median time, largest RSS)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     metas = {}
     for size, days, _ in sets:
         if size not in metas:
-            metas[size] = timeline(root / f"d{days}", days, args.seed)
+            metas[size] = timeline(root / f"d{days}", days, args.seed, size == "small" or args.large_search_index)
     rows = []
     for size, days, budget in sets:
         meta = metas[size]
@@ -213,10 +216,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def report(rows, metas, hours, root) -> None:
     print(f"Timelines in {root}:\n")
-    print("| timeline | spans | transcripts | file MiB | generate s | migrate s |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| timeline | spans | transcripts | search index | file MiB | generate s | migrate s (owner open) |")
+    print("|---|---:|---:|---|---:|---:|---:|")
     for meta in metas.values():
-        print(f"| {meta['days']} days | {meta['spans']:,} | {meta['transcripts']:,} | {meta['bytes'] / 2**20:,.0f} |"
+        print(f"| {meta['days']} days | {meta['spans']:,} | {meta['transcripts']:,} |"
+              f" {'yes' if meta.get('search_index', True) else 'no'} | {meta['bytes'] / 2**20:,.0f} |"
               f" {meta['generate_s']} | {meta['migrate_s']} |")
     print("\n| window | tokens | lines | build_context s | its process s | peak RSS MiB | CLI process s | CLI peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

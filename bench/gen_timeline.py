@@ -1,6 +1,6 @@
 """Generate a realistic lifelog timeline straight into a DuckDB file, fast and seeded.
 
-    .venv/bin/python bench/gen_timeline.py DIR [--days 30] [--seed 1] [--needles]
+    .venv/bin/python bench/gen_timeline.py DIR [--days 30] [--seed 1] [--needles] [--no-search-index]
 
 ``DIR`` is a ``LIFELOG_HOME``-style data folder; the timeline goes to ``DIR/lifelog.duckdb``
 (which must not exist yet). Days start on ``START`` (a fixed date, so the same seed gives the
@@ -22,7 +22,8 @@ How it is written: the database is created with lifelog's own migrations up to v
 rows are bulk-inserted from numpy arrays (ids given, sequences advanced past them), then the
 file is opened once as the owner does (``Store.open_owner``), which applies every later
 migration as it would to a real user's file: the search postings (4), stored token counts
-(5) and whatever comes after.
+(5) and whatever comes after. ``--no-search-index`` instead writes at the latest version,
+token counts included, and leaves the rows unindexed for search (``build``'s docstring).
 
 ``plant_needles`` (see ``needles.py``) adds facts to find: lines in a chat or mail window or
 segments of speech at given times, written into the simulation where they fall.
@@ -47,6 +48,7 @@ from timeline_text import CHANNELS, NAMES, PROJECTS, SITES, TextSource  # noqa: 
 
 from lifelog.store import Store, migrations  # noqa: E402
 from lifelog.store.db import create_private_db  # noqa: E402
+from lifelog.tokenize_media.tokenizers import get_tokenizer  # noqa: E402
 
 START = datetime(2026, 1, 5)
 US = 1_000_000
@@ -119,6 +121,7 @@ class Simulator:
         self.mru: list[Window] = []
         self.project = PROJECTS[0]
         self.pages: list[Window] = []
+        self.mails: list[Window] = []
 
     # -- one day ---------------------------------------------------------------------
     def day(self, d: int, plants: list[Plant]) -> None:
@@ -209,13 +212,24 @@ class Simulator:
                                 lambda: [site, f"{host}  Docs  Blog  Community  Sign in", t.title_words(),
                                          *(t.prose_line() for _ in range(r.randint(60, 250)))], 35)
             self.pages.append(page)
+            if len(self.pages) > 60:  # tabs closed long ago: forget them (bounded memory over a year)
+                self._forget(self.pages.pop(0))
             return page
         if kind == "chat":
             return self.chat(r.choice(CHANNELS))
         if r.random() < 0.6:
             return self._window("thunderbird", "Inbox - dana@acme.example - Mozilla Thunderbird", "mail",
                                 lambda: [t.mail_row() for _ in range(60)], 25)
-        return self.mail(t.sentence(3, 8, 0.4)[:-1], t.name(), [])
+        message = self.mail(t.sentence(3, 8, 0.4)[:-1], t.name(), [])
+        self.mails.append(message)
+        if len(self.mails) > 30:
+            self._forget(self.mails.pop(0))
+        return message
+
+    def _forget(self, w: Window) -> None:
+        self.windows.pop((w.app, w.title), None)
+        if w in self.mru:
+            self.mru.remove(w)
 
     def chat(self, channel: str) -> Window:
         return self._window("Slack", f"{channel} - Acme - Slack", "chat",
@@ -276,15 +290,17 @@ class Simulator:
             w.doc[-1] = prompt + cmd
             w.doc.extend(x.output_line(w.project) for _ in range(r.choice([0, 1, 2, 3, 5, 8, 12, 20, 30])))
             w.doc.append(prompt)
+            del w.doc[:-200]  # scrollback beyond the screen is never shown again
         elif w.kind == "chat" and r.random() < 0.85:
             w.doc.extend(x.chat_lines(x.name(), (t // HOUR) % 24, (t // (60 * US)) % 60))
+            del w.doc[:-200]
         elif w.kind == "mail" and w.title.startswith("Inbox") and r.random() < 0.5:
             w.doc.insert(0, x.mail_row())
         elif w.kind == "meeting":
             w.doc[1] = f"Participants ({r.randint(3, 9)})"
         else:  # scroll
             step = r.choice([3, 5, 8, 12, 20, 30]) * (1 if r.random() < 0.75 else -1)
-            if w.kind == "editor" and w.pos + step + w.height > len(w.doc):
+            if w.kind == "editor" and w.pos + step + w.height > len(w.doc) and len(w.doc) < 2000:
                 w.doc.extend(x.code(w.pos + step + w.height - len(w.doc)))
             w.pos = max(0, min(w.pos + step, len(w.doc) - w.height))
         return self._refresh(w, page, min(t, t1 - 1))
@@ -351,8 +367,10 @@ class Simulator:
         return f"{(hh - 1) % 12 + 1}:{mm:02d} {'AM' if hh < 12 else 'PM'}"
 
     # -- into DuckDB -------------------------------------------------------------------
-    def flush(self, con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-        """Write the rows generated since the last flush; returns (spans, transcripts)."""
+    def flush(self, con: duckdb.DuckDBPyConnection, span_tokens: bool = False) -> tuple[int, int]:
+        """Write the rows generated since the last flush; returns (spans, transcripts). Transcripts
+        carry their o200k counts, as the speech pipeline stores them; spans too with
+        ``span_tokens`` (the schema has the column: the rows are written at the latest version)."""
         rows, self.rows = self.rows, Rows()
         s = rows.spans
         order = np.lexsort((np.array(s["top"]), np.array(s["t_start"])))
@@ -360,8 +378,12 @@ class Simulator:
         cols = {k: np.array(v, dtype=object if k in ("app", "window", "text") else np.int64)[order] for k, v in s.items()}
         cols["id"] = np.arange(self.span_id + 1, self.span_id + n + 1)
         self.span_id += n
-        _insert(con, "text_spans", cols, 'id, t_start, t_end, 0, app, "window", text, top, 0, nullif(frame_id, 0), false',
-                'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id, open')
+        columns = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id, open'
+        select = 'id, t_start, t_end, 0, app, "window", text, top, 0, nullif(frame_id, 0), false'
+        if span_tokens:
+            cols["tokens"] = _o200k(cols["text"])
+            columns, select = columns + ", tokens", select + ", tokens"
+        _insert(con, "text_spans", cols, select, columns)
         f = {k: np.array(v, dtype=object if k in ("app", "window") else None) for k, v in rows.frames.items()}
         _insert(con, "frames", f, "id, ts, 0, 1920, 1080, app, \"window\", '', 0, 0, 1920, 1080, keyframe, 0, false, ''",
                 'id, ts, monitor, width, height, app, "window", image_ref, region_left, region_top, region_right,'
@@ -372,7 +394,8 @@ class Simulator:
         hc = {k: np.array(v, dtype=object if k in ("source", "text") else np.int64)[order] for k, v in h.items()}
         hc["id"] = np.arange(self.transcript_id + 1, self.transcript_id + m + 1)
         self.transcript_id += m
-        _insert(con, "transcripts", hc, "id, t_start, t_end, source, 'faster-whisper', text, 0, NULL",
+        hc["tokens"] = _o200k(hc["text"])
+        _insert(con, "transcripts", hc, "id, t_start, t_end, source, 'faster-whisper', text, tokens, NULL",
                 "id, t_start, t_end, source, engine, text, tokens, chunk_id")
         for t, kind, detail in rows.events:
             con.execute("INSERT INTO events (ts, kind, detail) VALUES (make_timestamp(?), ?, ?)", [t, kind, detail])
@@ -380,6 +403,13 @@ class Simulator:
             con.execute("INSERT INTO recordings (id, started, ended, fps) VALUES (?, make_timestamp(?), make_timestamp(?), 2.0)",
                         [rec, started, ended])
         return n, m
+
+
+def _o200k(texts) -> np.ndarray:
+    """o200k counts of ``texts``, each distinct text counted once (the tokenizer lifelog stores)."""
+    distinct = list(dict.fromkeys(texts))
+    counts = dict(zip(distinct, get_tokenizer("o200k").count_many(distinct)))
+    return np.fromiter((counts[t] for t in texts), dtype=np.int32, count=len(texts))
 
 
 def _insert(con, table: str, cols: dict, select: str, columns: str) -> None:
@@ -401,9 +431,16 @@ def _advance(con, seq: str, n: int) -> None:
         con.execute(f"SELECT max(nextval('{seq}')) FROM range({int(n)})").fetchone()
 
 
-def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), progress=log) -> dict:
+def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), search_index: bool = True,
+          progress=log) -> dict:
     """Generate ``days`` days into ``home/lifelog.duckdb`` (new), migrate it as the owner
-    would, and return what was built and how long each stage took."""
+    would, and return what was built and how long each stage took.
+
+    Without ``search_index`` the file is created at the latest schema version and the rows are
+    written with their token counts (``tokens`` of spans, when the schema has it), but not
+    indexed for search: they wait for ``search_index.catch_up`` as rows stored by another
+    path would. Context windows without a query never read the index, and this skips its
+    one-time backfill (~26 s per million spans), which dominates building a year."""
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     db = home / "lifelog.duckdb"
@@ -415,14 +452,17 @@ def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), pro
     sim = Simulator(seed)
     spans = heard = 0
     try:
-        migrations.apply(con, {v: f for v, f in migrations.MIGRATIONS.items() if v <= SCHEMA_BASE})
+        base = SCHEMA_BASE if search_index else migrations.latest_version()
+        migrations.apply(con, {v: f for v, f in migrations.MIGRATIONS.items() if v <= base})
+        span_tokens = "tokens" in {c for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'text_spans'").fetchall()}
         by_day: dict[int, list[Plant]] = {}
         for p in plants:
             by_day.setdefault((p.at - START).days, []).append(p)
         for d in range(days):
             sim.day(d, by_day.get(d, []))
             if (d + 1) % 10 == 0 or d == days - 1:
-                n, m = sim.flush(con)
+                n, m = sim.flush(con, span_tokens)
                 spans, heard = spans + n, heard + m
                 progress(f"  days 1-{d + 1}: {spans:,} spans, {heard:,} transcripts, {time.perf_counter() - t0:.0f} s")
         _advance(con, "text_spans_id_seq", sim.span_id)
@@ -432,10 +472,10 @@ def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), pro
     finally:
         con.close()
     t1 = time.perf_counter()
-    store = Store.open_owner(db)  # the migrations after SCHEMA_BASE, on every row
+    store = Store.open_owner(db)  # the migrations after the base version, on every row
     store.close()
     t2 = time.perf_counter()
-    return {"db": str(db), "days": days, "seed": seed, "spans": spans, "transcripts": heard,
+    return {"db": str(db), "days": days, "seed": seed, "search_index": search_index, "spans": spans, "transcripts": heard,
             "frames": sim.frame_id, "generate_s": round(t1 - t0, 1), "migrate_s": round(t2 - t1, 1),
             "bytes": db.stat().st_size, "start": START.isoformat(),
             "end": (START + timedelta(days=days)).isoformat()}
@@ -454,9 +494,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--needles", action="store_true", help="plant the 10 facts of needles.py and their distractors")
+    ap.add_argument("--no-search-index", action="store_true",
+                    help="write at the latest schema and leave the rows unindexed for search (much faster)")
     args = ap.parse_args(argv)
     plants = plant_needles(args.days, seed=args.seed).plants if args.needles else []
-    print(json.dumps(build(args.dir, args.days, seed=args.seed, plants=plants), indent=1))
+    print(json.dumps(build(args.dir, args.days, seed=args.seed, plants=plants,
+                           search_index=not args.no_search_index), indent=1))
 
 
 if __name__ == "__main__":

@@ -90,8 +90,13 @@ def embed_all(db: Path, limit: int) -> dict | None:
             total = r._con.execute("SELECT count(*) FROM chunk_vectors WHERE model = ?", [embedder.id]).fetchone()[0]
     finally:
         store.close()
+    record = db.parent / "embed.json"  # the embedding time over every run on this timeline
+    spent = json.loads(record.read_text()) if record.exists() else {"seconds": 0.0, "chunks": 0, "runs": 0}
+    if stored:
+        spent = {"seconds": spent["seconds"] + seconds, "chunks": spent["chunks"] + stored, "runs": spent["runs"] + 1}
+        record.write_text(json.dumps(spent))
     return {"model": embedder.id, "embedded_now": stored, "seconds": round(seconds, 1), "left": left, "vectors": total,
-            "per_s": round(stored / seconds, 1) if seconds and stored else None}
+            "total": spent}
 
 
 def found(text: str) -> tuple[list[bool], int]:
@@ -181,9 +186,11 @@ def report(meta: dict, results: list, embedded: dict | None, root: Path) -> None
         if mode != "none" and missed:
             print(f"\nMissed at {budget:,}, {names[mode]}: {', '.join(missed)}")
     if embedded:
-        print(f"\nEmbeddings ({embedded['model']}): {embedded['vectors']:,} chunk vectors; this run embedded "
-              f"{embedded['embedded_now']:,} in {embedded['seconds']:,} s ({embedded['per_s']} chunks/s), "
-              f"{embedded['left']:,} left.")
+        total = embedded["total"]
+        rate = total["chunks"] / total["seconds"] if total["seconds"] else 0
+        print(f"\nEmbeddings ({embedded['model']}): {embedded['vectors']:,} chunk vectors, {embedded['left']:,} chunks "
+              f"left; embedding took {total['seconds'] / 60:,.1f} min for {total['chunks']:,} chunks ({rate:.1f} chunks/s"
+              f"{', over several runs' if total['runs'] > 1 else ''}).")
 
 
 if __name__ == "__main__":

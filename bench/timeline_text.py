@@ -53,6 +53,14 @@ value type string integer list dict field parameter argument return import expor
 account user password login session permission role team project issue ticket sprint roadmap estimate
 """.split()
 
+OFFICE = """
+meeting moved staging production rotated wifi floor flight booking reference confirmed hotel train conference
+talk slot room hall keynote workshop extension phone desk on-call rotation pager rate limit tier partner free
+enterprise renewal renewed contract discount freeze window sprint review sync budget finance hiring design
+Monday Tuesday Wednesday Thursday Friday morning afternoon next week schedule calendar invite agenda notes
+password secret vault credentials printer guest visitors customer Acme Logistics Robotics Lisbon Berlin Porto
+""".split()
+
 NAMES = ["Dana Whitfield", "Marco Rossi", "Priya Natarajan", "Lena Fischer", "Omar Haddad", "Sofia Lindqvist",
          "Kenji Watanabe", "Aisha Bello", "Tom Gallagher", "Ines Carvalho", "Raj Mehta", "Hannah Kowalski"]
 PROJECTS = ["lifelog", "billing-api", "atlas-web", "ingest-worker", "ops-tools"]
@@ -77,6 +85,7 @@ class TextSource:
         self.rng = rng
         self._common = list(accumulate(1.0 / (i + 8) for i in range(len(COMMON))))
         self._tech = list(accumulate(1.0 / (i + 4) for i in range(len(TECH))))
+        self._office = list(accumulate(1.0 / (i + 4) for i in range(len(OFFICE))))
 
     # -- words -------------------------------------------------------------------------
     def word(self) -> str:
@@ -85,9 +94,17 @@ class TextSource:
     def tech(self) -> str:
         return self.rng.choices(TECH, cum_weights=self._tech)[0]
 
-    def words(self, n: int, tech_share: float = 0.15) -> list[str]:
-        r = self.rng.random
-        return [self.tech() if r() < tech_share else self.word() for _ in range(n)]
+    def office(self) -> str:
+        return self.rng.choices(OFFICE, cum_weights=self._office)[0]
+
+    def words(self, n: int, tech_share: float = 0.15, office_share: float = 0.05) -> list[str]:
+        """Common words, with a share of technical and of office words (meetings, travel,
+        passwords, limits: the topics of the planted facts also come up in everyday text)."""
+        out = []
+        for _ in range(n):
+            x = self.rng.random()
+            out.append(self.tech() if x < tech_share else self.office() if x < tech_share + office_share else self.word())
+        return out
 
     def ident(self) -> str:
         return "_".join(self.tech() if i == 0 else self.word() for i in range(self.rng.randint(1, 3)))
@@ -99,7 +116,7 @@ class TextSource:
         ws = self.words(self.rng.randint(lo, hi), tech_share)
         if self.rng.random() < 0.15:
             ws.insert(self.rng.randrange(len(ws)), str(self.rng.randint(2, 9999)))
-        return " ".join(ws).capitalize() + self.rng.choice(".....?!:")
+        return _upper_first(" ".join(ws)) + self.rng.choice(".....?!:")
 
     def number(self) -> str:
         return str(self.rng.choice([self.rng.randint(0, 99), self.rng.randint(100, 99999)]))
@@ -168,11 +185,12 @@ class TextSource:
         out, n = [], 0
         limit = self.rng.randint(60, 100)
         while n < limit:
-            w = self.tech() if self.rng.random() < 0.12 else self.word()
+            x = self.rng.random()
+            w = self.tech() if x < 0.12 else self.office() if x < 0.16 else self.word()
             out.append(w)
             n += len(w) + 1
         line = " ".join(out)
-        return line[0].upper() + line[1:] + ("." if self.rng.random() < 0.3 else "")
+        return _upper_first(line) + ("." if self.rng.random() < 0.3 else "")
 
     def chat_lines(self, name: str, hh: int, mm: int) -> list[str]:
         ampm = "AM" if hh < 12 else "PM"
@@ -190,7 +208,7 @@ class TextSource:
         ws = self.words(self.rng.randint(6, 30), 0.12)
         if self.rng.random() < 0.5:
             ws.insert(0, self.rng.choice(FILLERS))
-        return " ".join(ws).capitalize() + self.rng.choice("...?")
+        return _upper_first(" ".join(ws)) + self.rng.choice("...?")
 
     def title_words(self) -> str:
         return " ".join(self.words(self.rng.randint(3, 7), 0.4)).title()
@@ -200,3 +218,7 @@ class TextSource:
 
     def token_hex(self, k: int = 6) -> str:
         return "".join(self.rng.choices(string.ascii_uppercase + string.digits, k=k))
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
