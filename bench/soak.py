@@ -12,7 +12,8 @@ tokenises: OCR and the store; its children capture). Rate per interval = (target
 late ticks) / seconds: the capture loop either grabs each tick of its grid or counts it late.
 
 Reported: fps overall (status) and the lowest interval; owner RSS after ``--warmup`` minutes
-vs at the end (growth %, goal <= 5 %); CPU of capture and of tokenising; frames kept/shed;
+vs at the end, and (swing-proof) the median of the 10 minutes after warm-up vs the median of the
+last 10 with the least-squares trend (growth %, goal <= 5 %); CPU of capture and of tokenising; frames kept/shed;
 largest backlog. Samples are written as JSON lines to ``--jsonl``.
 """
 
@@ -128,6 +129,20 @@ def run(args) -> tuple[list[dict], dict, float]:
     return samples, started, stop_s
 
 
+def rss_trend(points: list[tuple[float, float]], warmup: float, span: float = 10.0) -> tuple[float, float, float]:
+    """(minute, MB) samples -> median RSS over ``span`` minutes after ``warmup``, median over the
+    last ``span`` minutes, and the least-squares slope after warm-up in MB per hour. RSS swings
+    by 100 MB as batches come and go; one sample at each end measures the swing, not a leak."""
+    after = [(m, r) for m, r in points if m >= warmup]
+    end = after[-1][0]
+    first = statistics.median(r for m, r in after if m <= warmup + span)
+    last = statistics.median(r for m, r in after if m >= end - span)
+    mean_m, mean_r = statistics.mean(m for m, _ in after), statistics.mean(r for _, r in after)
+    slope = (sum((m - mean_m) * (r - mean_r) for m, r in after)
+             / max(1e-9, sum((m - mean_m) ** 2 for m, _ in after)))
+    return first, last, slope * 60
+
+
 def report(samples: list[dict], started: dict, stop_s: float, args) -> None:
     pid = started["pid"]
     intervals = [s for s in samples if "fps" in s]
@@ -152,6 +167,10 @@ def report(samples: list[dict], started: dict, stop_s: float, args) -> None:
     print(f"| late ticks, whole run | {last['late']} | |")
     print(f"| owner RSS at {warm['min']:.1f} min → end ({length:.1f} min) | {rss_w:.1f} → {rss_end:.1f} MB "
           f"(**{100 * (rss_end - rss_w) / rss_w:+.1f} %**; max after warm-up {rss_max:.1f}) | ≤ +5 % |")
+    med_w, med_end, slope = rss_trend([(s["min"], rss(s)) for s in samples], args.warmup)
+    print(f"| owner RSS, median of the 10 min after warm-up → of the last 10 min (swings cancel) | "
+          f"{med_w:.1f} → {med_end:.1f} MB (**{100 * (med_end - med_w) / med_w:+.1f} %**) | ≤ +5 % |")
+    print(f"| owner RSS trend after warm-up (least squares) | {slope:+.1f} MB/hour | |")
     for p in children:
         first = next((q["rss_mb"] for q in warm["procs"] if q["pid"] == p["pid"]), None)
         print(f"| child {p['name']} (PID {p['pid']}) RSS at {warm['min']:.1f} min → end | {first} → {p['rss_mb']} MB | |")
