@@ -95,6 +95,7 @@ class Transcript:
     tokens: int = 0  # o200k count of text
     chunk_id: int | None = None
     id: int | None = None
+    language: str = ""  # Whisper's code of the language heard (zh, en, ...); "" when not known
 
 
 @dataclass

@@ -44,6 +44,7 @@ EXPECTED_SCHEMA = {
     "transcripts": [
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
         ("engine", "VARCHAR"), ("text", "VARCHAR"), ("tokens", "INTEGER"), ("chunk_id", "BIGINT"),
+        ("language", "VARCHAR"),
     ],
     "chunk_vectors": [
         ("chunk_start", "TIMESTAMP"), ("kind", "VARCHAR"), ("monitor", "INTEGER"), ("app", "VARCHAR"),
@@ -61,7 +62,7 @@ EXPECTED_SCHEMA = {
 }
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
 ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys"), (4, "m004_search_postings"),
-                (5, "m005_span_tokens"), (6, "m006_chunk_vectors")]
+                (5, "m005_span_tokens"), (6, "m006_chunk_vectors"), (7, "m007_transcript_language")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -224,7 +225,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3, 4, 5, 6]
+    assert store.migrate() == [2, 3, 4, 5, 6, 7]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS
@@ -256,3 +257,24 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
             ("Invoice 4821 overdue", 5), ("paid", 1)]
     finally:
         con.close()
+
+
+def test_transcripts_from_before_languages_read_as_unknown(db_path):
+    """Migration 7 adds the language heard; rows stored before it read as "" (not known)."""
+    db_path.parent.mkdir(parents=True)
+    assert create_private_db(db_path)
+    con = duckdb.connect(str(db_path))
+    try:
+        migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v <= 6})
+        con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens)"
+                    " VALUES (?, ?, 'mic', 'faster-whisper', 'budget review at noon', 4)", [at(0), at(2)])
+    finally:
+        con.close()
+    store = Store(db_path)
+    assert store.migrate() == [7]
+    with store.write() as w:
+        w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
+    with store.read() as r:
+        assert [(t.text, t.language) for t in r.transcripts_between(None, None)] == [
+            ("budget review at noon", ""), ("富士康在印度工厂", "zh")]
+        assert r.search("印度工厂")[0].transcript.language == "zh"

@@ -23,7 +23,8 @@ Rows (``*`` = required; the others default as shown):
   title, ""), ``top``/``left`` (its position in pixels, 0).
 * ``heard``: a stretch of speech. ``t_start``\\*, ``t_end``\\*, ``source``\\* (``mic``,
   ``system``, ``file``, ...), ``text``\\*, ``engine`` (the ASR engine, ""), ``language``
-  (an ISO 639-1 code, when known; this lifelog does not store it).
+  (Whisper's code of the language heard, ``zh``, ``en``, ...: ISO 639-1 where one exists;
+  written only when known, "").
 * ``event``: something that happened at one moment (``record_start``, ``pause``, ``gap``,
   ``ask``, ...). ``ts``\\*, ``kind``\\* (string), ``detail`` (an object, ``{}``).
 
@@ -81,9 +82,10 @@ def row_line(kind: str, row: tuple) -> str:
         obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "monitor": monitor, "app": app,
                "window": window, "top": top, "left": left, "text": text}
     elif kind == "heard":
-        t_start, t_end, source, engine, text = row
+        t_start, t_end, source, engine, text, *language = row
+        language = language[0] if language else ""
         obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "source": source, "engine": engine,
-               "text": text}
+               **({"language": language} if language else {}), "text": text}
     else:
         ts, event_kind, detail = row
         obj = {"type": kind, "ts": iso(ts), "kind": event_kind, "detail": json.loads(detail) if detail else {}}
@@ -201,7 +203,7 @@ _FIELDS = {
     "seen": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("monitor", _int, 0), ("app", _str, ""),
              ("window", _str, ""), ("text", _str, _REQUIRED), ("top", _int, 0), ("left", _int, 0)),
     "heard": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("source", _str, _REQUIRED),
-              ("engine", _str, ""), ("text", _str, _REQUIRED)),
+              ("engine", _str, ""), ("text", _str, _REQUIRED), ("language", _str, "")),
     "event": (("ts", _time, _REQUIRED), ("kind", _str, _REQUIRED), ("detail", _detail, None)),
 }
 
@@ -256,8 +258,6 @@ def _parse_row(obj) -> tuple[str, tuple]:
         raise BadLine("ends (t_end) before it starts (t_start)")
     if kind == "event" and not row[1]:
         raise BadLine('has an empty "kind"')
-    if kind == "heard" and "language" in obj:
-        _str(obj["language"], "language")
     return kind, tuple(row)
 
 

@@ -16,7 +16,8 @@ def hit_json(hit: SearchHit) -> dict:
     if hit.transcript is not None:
         t = hit.transcript
         return {**base, "start": t.t_start.isoformat() + "Z", "end": t.t_end.isoformat() + "Z",
-                "audio": t.source, "engine": t.engine, "text": t.text}
+                "audio": t.source, "engine": t.engine, **({"language": t.language} if t.language else {}),
+                "text": t.text}
     s = hit.span
     return {**base, "start": s.t_start.isoformat() + "Z", "end": s.t_end.isoformat() + "Z",
             "monitor": s.monitor, "app": s.app, "window": s.window, "text": s.text}

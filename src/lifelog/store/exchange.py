@@ -4,7 +4,8 @@ from one snapshot; rows from elsewhere merged in without duplicates.
 The line format these rows travel in is ``lifelog.api.jsonl``'s; here they are plain tuples:
 
 * ``seen``:  ``(t_start, t_end, monitor, app, window, text, top, left)``
-* ``heard``: ``(t_start, t_end, source, engine, text)``
+* ``heard``: ``(t_start, t_end, source, engine, text, language)`` (``language`` may be left
+  off when merging: "")
 * ``event``: ``(ts, kind, detail)``, ``detail`` the stored JSON text or None
 
 A row's natural key says whether it is already there: a span by ``(t_start, monitor, app,
@@ -50,7 +51,7 @@ class _Table:
 _TABLES = {
     "seen": _Table("text_spans", "t_start", "t_end", 't_start, t_end, monitor, app, "window", text, top, "left"',
                    't_start, monitor, top, "left", app, "window", text, t_end, id'),
-    "heard": _Table("transcripts", "t_start", "t_end", "t_start, t_end, source, engine, text",
+    "heard": _Table("transcripts", "t_start", "t_end", "t_start, t_end, source, engine, text, coalesce(language, '')",
                     "t_start, source, text, t_end, engine, id"),
     "event": _Table("events", "ts", "ts", "ts, kind, detail", "ts, kind, detail NULLS FIRST, id"),
 }
@@ -157,9 +158,10 @@ def _staged(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
                   "top": np.array(top, dtype=np.int32), "left": np.array(left, dtype=np.int32),
                   "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
     elif kind == "heard":
-        t_start, t_end, source, engine, text = cols
+        t_start, t_end, source, engine, text = cols[:5]
+        language = [row[5] if len(row) > 5 else "" for row in rows]
         staged = {"t_start": _times(t_start), "t_end": _times(t_end), "source": _strings(source),
-                  "engine": _strings(engine), "text": _strings(text),
+                  "engine": _strings(engine), "text": _strings(text), "language": _strings(language),
                   "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
     else:
         ts, kinds, detail = cols
@@ -199,7 +201,7 @@ _MERGE_SQL = {
     "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left", "tokens"],
                        ["t_start", "monitor", "app", "window", "text", "top", "left"], "t_start",
                        "id, text, t_start, app", extra={"open": "false"}),
-    "heard": _merge_sql("transcripts", ["t_start", "t_end", "source", "engine", "text", "tokens"],
+    "heard": _merge_sql("transcripts", ["t_start", "t_end", "source", "engine", "text", "tokens", "language"],
                         ["t_start", "source", "text"], "t_start", "id, text, t_start, NULL"),
     "event": _merge_sql("events", ["ts", "kind", "detail"], ["ts", "kind", "detail"], "ts", "id",
                         nullable=("detail",)),

@@ -230,3 +230,11 @@ def m006_chunk_vectors(con: duckdb.DuckDBPyConnection) -> None:
             vector      FLOAT[384] NOT NULL            -- L2-normalised
         )
     """)
+
+
+@migration(7)
+def m007_transcript_language(con: duckdb.DuckDBPyConnection) -> None:
+    """The language each transcript was heard in (Whisper's code: zh, en, ...), detected per
+    audio chunk or fixed by ``asr_language``; '' for rows from before (tiny.en: English)."""
+    con.execute("ALTER TABLE transcripts ADD COLUMN language VARCHAR DEFAULT ''")
+

@@ -14,7 +14,7 @@ import duckdb
 from lifelog.models import TextSpan, Transcript
 
 SPAN_COLUMNS = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id'
-TRANSCRIPT_COLUMNS = "id, t_start, t_end, source, engine, text, tokens, chunk_id"
+TRANSCRIPT_COLUMNS = "id, t_start, t_end, source, engine, text, tokens, chunk_id, language"
 
 @dataclass(frozen=True)
 class Corpus:
@@ -96,10 +96,10 @@ def span_from_row(row: tuple) -> TextSpan:
 
 
 def transcript_from_row(row: tuple) -> Transcript:
-    id_, t_start, t_end, source, engine, text, tokens, chunk_id = row[:8]
+    id_, t_start, t_end, source, engine, text, tokens, chunk_id, language = row[:9]
     return Transcript(
         t_start=t_start, t_end=t_end, source=source, engine=engine, text=text,
-        tokens=tokens, chunk_id=chunk_id, id=id_,
+        tokens=tokens, chunk_id=chunk_id, id=id_, language=language or "",
     )
 
 

@@ -31,7 +31,7 @@ _NEW_SPANS_TYPE = (
 )
 _NEW_TRANSCRIPTS_TYPE = (
     '[{"t_start": "TIMESTAMP", "t_end": "TIMESTAMP", "source": "VARCHAR", "engine": "VARCHAR",'
-    ' "text": "VARCHAR", "tokens": "INTEGER", "chunk_id": "BIGINT"}]'
+    ' "text": "VARCHAR", "tokens": "INTEGER", "chunk_id": "BIGINT", "language": "VARCHAR"}]'
 )
 
 
@@ -156,12 +156,12 @@ class Writer(Reader):
             return 0
         payload = [
             {"t_start": t.t_start, "t_end": t.t_end, "source": t.source, "engine": t.engine,
-             "text": t.text, "tokens": t.tokens, "chunk_id": t.chunk_id}
+             "text": t.text, "tokens": t.tokens, "chunk_id": t.chunk_id, "language": t.language}
             for t in rows
         ]
         created = self._con.execute(
-            "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id)"
-            " SELECT t_start, t_end, source, engine, text, tokens, chunk_id"
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id, language)"
+            " SELECT t_start, t_end, source, engine, text, tokens, chunk_id, language"
             f" FROM (SELECT unnest(from_json(?, '{_NEW_TRANSCRIPTS_TYPE}'), recursive := true))"
             " RETURNING id, text, t_start, NULL",
             [to_json_param(payload)],
