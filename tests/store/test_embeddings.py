@@ -181,7 +181,7 @@ def test_migration_6_on_a_version_5_database_leaves_every_chunk_pending(db_path,
     finally:
         con.close()
     store = Store(db_path)
-    assert store.migrate() == [6]
+    assert store.migrate()[0] == 6
     assert backlog(store) == 2 and rows(store) == []
     assert embed_all(store, embedder) == 2 and backlog(store) == 0
 
@@ -198,3 +198,14 @@ def test_a_backlog_is_read_in_slices_of_ids_even_across_a_gap_in_them(store, emb
     embedder.texts.clear()
     assert embed_all(store, embedder) == 4 and backlog(store) == 0
     assert len(embedder.texts) == 4  # each minute once, though its rows spanned slices
+
+
+def test_int8_vectors_keep_the_cosine_within_a_hundredth(embedder):
+    import numpy as np
+
+    vectors = embedder.passages(["Invoice 4821 is overdue", "季度财务报告", "kubectl get pods"])
+    query = embedder.query("unpaid bill")
+    for v in vectors:
+        scale, ints = embeddings.quantize([float(x) for x in v])
+        assert all(-127 <= i <= 127 for i in ints)
+        assert abs(scale * np.dot(ints, query) - float(np.dot(v, query))) < 0.01

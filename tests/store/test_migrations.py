@@ -49,7 +49,7 @@ EXPECTED_SCHEMA = {
     "chunk_vectors": [
         ("chunk_start", "TIMESTAMP"), ("kind", "VARCHAR"), ("monitor", "INTEGER"), ("app", "VARCHAR"),
         ("window", "VARCHAR"), ("source", "VARCHAR"), ("model", "VARCHAR"), ("n_lines", "INTEGER"),
-        ("last_id", "BIGINT"), ("vector", "FLOAT[384]"),
+        ("last_id", "BIGINT"), ("scale", "FLOAT"), ("vector", "TINYINT[384]"),
     ],
     "search_stats": [("corpus", "VARCHAR"), ("docs", "BIGINT"), ("total_len", "BIGINT"), ("max_id", "BIGINT")],
     "search_apps": [("id", "INTEGER"), ("app", "VARCHAR")],

@@ -19,7 +19,9 @@ reads a batch (:func:`pending`), embeds it outside any transaction, and writes i
 (:func:`store_vectors`) only if the watermarks have not moved meanwhile.
 
 :func:`nearest` ranks chunks by inner product (the cosine: vectors are normalised) in
-DuckDB, brute force: 100k chunks take ~70-100 ms, 200k ~150 ms on 2 cores (BENCHMARKS.md).
+DuckDB, brute force over the range. Vectors are stored as int8 with one scale each
+(:func:`quantize`): DuckDB compresses FLOAT columns with ALP-RD, whose decoding made a scan
+of 100k chunks take ~570 ms; int8 takes ~130 ms and a quarter of the space (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ from lifelog.store.sql import meta_get, meta_set, to_json_param, utc_naive
 CHUNK = timedelta(seconds=60)
 SETTLE_S = 120.0  # a minute is embedded once it ended this long ago
 SCAN_ROWS = 100_000  # ids looked at past the watermark per batch: a huge backlog is read in slices
-DIM = 384  # chunk_vectors.vector is FLOAT[384] (migration 6)
+DIM = 384  # chunk_vectors.vector is TINYINT[384] times scale (migration 6)
 SEEN, HEARD = "seen", "heard"
 
 _KEY_TYPE = '[{"chunk_start": "TIMESTAMP", "kind": "VARCHAR", "monitor": "INTEGER", "app": "VARCHAR",' \
             ' "window": "VARCHAR", "source": "VARCHAR"}]'
-_ROW_TYPE = _KEY_TYPE[:-2] + ', "n_lines": "INTEGER", "last_id": "BIGINT", "vector": "FLOAT[]"}]'
+_ROW_TYPE = _KEY_TYPE[:-2] + ', "n_lines": "INTEGER", "last_id": "BIGINT", "scale": "FLOAT", "vector": "TINYINT[]"}]'
 _KEY_COLS = 'chunk_start, kind, monitor, app, "window", source'
 
 
@@ -132,13 +134,13 @@ def store_vectors(con: duckdb.DuckDBPyConnection, batch: Pending, vectors) -> in
         if int(meta_get(con, key) or 0) != start:
             return 0
     rows = [{"chunk_start": c.chunk_start, "kind": c.kind, "monitor": c.monitor, "app": c.app, "window": c.window,
-             "source": c.source, "n_lines": c.n_lines, "last_id": c.last_id, "vector": v}
-            for c, v in zip(batch.chunks, _floats(vectors))]
+             "source": c.source, "n_lines": c.n_lines, "last_id": c.last_id, "scale": scale, "vector": q}
+            for c, (scale, q) in zip(batch.chunks, map(quantize, _floats(vectors)))]
     if rows:
         _delete_keys(con, batch)
         con.execute(
-            f'INSERT INTO chunk_vectors ({_KEY_COLS}, model, n_lines, last_id, vector)'
-            f' SELECT {_KEY_COLS}, ?, n_lines, last_id, vector::FLOAT[{DIM}]'
+            f'INSERT INTO chunk_vectors ({_KEY_COLS}, model, n_lines, last_id, scale, vector)'
+            f' SELECT {_KEY_COLS}, ?, n_lines, last_id, scale, vector::TINYINT[{DIM}]'
             f" FROM (SELECT unnest(from_json(?, '{_ROW_TYPE}'), recursive := true))",
             [batch.model, to_json_param(rows)])
     for key, (_, to) in batch.marks.items():
@@ -203,7 +205,8 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
             conds.append(f"{column} = ?")
             params.append(value)
     rows = con.execute(
-        f"SELECT {_KEY_COLS}, array_inner_product(vector, from_json(?, '[\"FLOAT\"]')::FLOAT[{DIM}]) AS score"
+        f"SELECT {_KEY_COLS}, scale * array_inner_product(vector::FLOAT[{DIM}],"
+        f" from_json(?, '[\"FLOAT\"]')::FLOAT[{DIM}]) AS score"
         f" FROM chunk_vectors WHERE {' AND '.join(conds)} ORDER BY score DESC, chunk_start LIMIT ?",
         # one JSON parameter: a bound list of 384 floats costs ~27 ms (see db.py on binding)
         [to_json_param(_floats([query_vector])[0]), *params, k]).fetchall()
@@ -212,6 +215,13 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+def quantize(vector: list[float]) -> tuple[float, list[int]]:
+    """``(scale, ints)`` with ``ints * scale`` ≈ ``vector``: int8 per component, one scale per
+    vector (its largest magnitude / 127). Cosines move by < 0.01, rankings practically not."""
+    scale = max(abs(x) for x in vector) / 127 or 1.0
+    return scale, [round(x / scale) for x in vector]
+
 
 def _floats(vectors) -> list[list[float]]:
     """Rows of a (n, DIM) array (numpy or lists) as lists of floats, checked."""

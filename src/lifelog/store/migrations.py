@@ -227,7 +227,8 @@ def m006_chunk_vectors(con: duckdb.DuckDBPyConnection) -> None:
             model       VARCHAR    NOT NULL,
             n_lines     INTEGER    NOT NULL,
             last_id     BIGINT     NOT NULL,           -- the highest span / transcript id included
-            vector      FLOAT[384] NOT NULL            -- L2-normalised
+            scale       FLOAT      NOT NULL,           -- vector * scale: the L2-normalised embedding
+            vector      TINYINT[384] NOT NULL          -- int8: scanned ~4x faster than FLOAT (no ALP-RD)
         )
     """)
 
