@@ -67,13 +67,27 @@ def build_context(reader, *, since: datetime | None, until: datetime | None, bud
             if window.omitted is None:
                 return window
         ranked = rank_minutes(reader, query, since=since, until=until, semantic=semantic)
+        words_only = _words_only(semantic)
         if ranked:
-            return build_focused(reader, query, ranked, since=since, until=until, budget=budget, fmt=fmt, tok=tok)
-        note = (f"Nothing in this range matches {query!r}: the window shows the newest activity "
-                "in full and the rest as an outline.")
+            window = build_focused(reader, query, ranked, since=since, until=until, budget=budget, fmt=fmt, tok=tok)
+            window.note = words_only
+            return window
+        note = " ".join(filter(None, (
+            f"Nothing in this range matches {query!r}: the window shows the newest activity "
+            "in full and the rest as an outline.", words_only)))
     window = _build_recent(reader, since, until, budget, fmt, tok)
     window.note = note
     return window
+
+
+def _words_only(semantic: bool) -> str:
+    """Why --query ranked by words alone, when it did (no embedding model runs here)."""
+    if not semantic:
+        return ""
+    from lifelog.replay.semantic import semantic_unavailable
+
+    reason = semantic_unavailable()
+    return f"--query ranked by words only (BM25): {reason}" if reason else ""
 
 
 def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWindow:
