@@ -142,3 +142,35 @@ def test_a_range_that_fits_goes_in_whole_even_with_a_query(store):
         plain = build_context(r, since=since, until=until, budget=50_000)
         asked = build_context(r, since=since, until=until, budget=50_000, query=QUERIES[1], semantic=False)
     assert plain.omitted is None and asked.text == plain.text
+
+
+def test_meaning_finds_what_shares_no_word_with_the_question(tmp_path):
+    """The fused ranking: a question worded unlike the fact (no shared index term) still brings
+    it in once the minutes are embedded (the real e5 model), and not by words alone."""
+    from lifelog.store.embeddings import embed_store
+    from lifelog.tokenize_media.embed import embedding_unavailable, get_embedder
+
+    if embedding_unavailable():
+        pytest.skip(embedding_unavailable())
+    s = Store(tmp_path / "t.duckdb")
+    topics = ["flaky login test retried in CI", "grocery list: oat milk, bread, apples",
+              "kernel upgrade scheduled for the build farm", "holiday photos uploaded to the shared album",
+              "Dana moved the quarterly budget review to Thursday at 3 pm", "new font for the slides"]
+    with s.write() as w:
+        for day in range(3):
+            for i, topic in enumerate(topics):
+                ts = _at(day, i, 0)
+                fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app="Slack",
+                                              window="#team", image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+                text = topic if (day, i) == (1, 4) else f"{topics[(i + day) % 4]} (day {day})"
+                w.observe_lines(fid, ts, 1, "Slack", "#team", [OcrLine(text, (10, 10, 900, 30)),
+                                                             OcrLine(f"padding line {day} {i} " * 8, (10, 40, 900, 60))])
+        w.close_spans(_at(3, 0, 0))
+    assert embed_store(s, get_embedder(), max_chunks=100, now=_at(4, 0, 0)) > 0
+    question = "when is the finance meeting now?"
+    fact = topics[4]
+    with s.read() as r:
+        words = build_context(r, since=T0, until=_at(3, 0, 0), budget=400, query=question, semantic=False)
+        meaning = build_context(r, since=T0, until=_at(3, 0, 0), budget=400, query=question, semantic=True)
+    assert fact not in words.text
+    assert fact in meaning.text and meaning.tokens <= 400
