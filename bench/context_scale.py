@@ -8,8 +8,8 @@ Builds (``gen_timeline.py``) or, with ``--dir DIR`` holding them from an earlier
 a timeline of ``--days-small`` days (``DIR/d30``) and one of ``--days-large`` days
 (``DIR/d365``). The large one is written without the search index unless
 ``--large-search-index`` (``gen_timeline.build``: windows without a query never read it, and
-its backfill would take most of an hour). Then, each in a fresh process (the wall time and the peak RSS, from
-``os.wait4``'s rusage, are that process's own):
+its backfill would take most of an hour). Then, each in a fresh process (the wall time and
+the peak RSS, from GNU ``/usr/bin/time``, are that process's own):
 
 * ``build_context`` (``lifelog.replay.context``) through a short-lived ``Store`` read, as a
   command does when no owner runs: a 1M-token window over the small timeline, an 8k window
@@ -46,6 +46,7 @@ sys.path.insert(0, str(BENCH))
 import gen_timeline  # noqa: E402
 
 LIFELOG = Path(sys.executable).with_name("lifelog")
+TIME = "/usr/bin/time"  # GNU time: the peak RSS of the command alone
 OUTLINE_HEADER = re.compile(r"^### (?:(\d\d:\d\d)–\d\d:\d\d|(\d{4}-\d\d-\d\d)) · outline")
 
 
@@ -106,19 +107,20 @@ def outline_stats(text: str, tok) -> dict:
 # -- the parent: fresh processes, their own rusage -----------------------------------------
 
 def measured(cmd: list[str], env: dict | None = None, stdout=subprocess.PIPE) -> tuple[float, float, str, str]:
-    """Run ``cmd``; returns (wall s, peak RSS MiB, stdout, stderr) of that process alone."""
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=err)
-        out = proc.stdout.read().decode() if proc.stdout else ""
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``cmd`` under GNU time; returns (wall s, peak RSS MiB, stdout, stderr) of that process.
+
+    Not ``os.wait4`` on a child of this process: Linux records the high-water mark of the
+    memory a process had before it exec'd (here, a vfork of this process, which grew to
+    gigabytes while generating) as the new program's peak. ``time`` is a small C program."""
+    with tempfile.NamedTemporaryFile("r") as usage, tempfile.TemporaryFile() as err:
+        proc = subprocess.run([TIME, "-f", "%e %M", "-o", usage.name, *cmd], env=env, stdout=stdout, stderr=err)
         err.seek(0)
         errors = err.read().decode(errors="replace")
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {errors[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, out, errors
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {errors[-2000:]}")
+        wall, kib = usage.read().split()[-2:]
+    out = proc.stdout.decode() if proc.stdout else ""
+    return float(wall), int(kib) / 1024, out, errors
 
 
 def run_child(spec: dict) -> dict:
