@@ -16,6 +16,7 @@ from lifelog.errors import ConfigError, UsageError
 
 
 AUDIO_SOURCES = ("both", "mic", "system", "none")
+CHINESE_SCRIPTS = ("as-heard", "simplified", "traditional")
 DEFAULT_BUDGET = 8000
 _BUDGET = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
 
@@ -46,8 +47,16 @@ class Settings:
     busy_timeout_s: float = 30.0
     audio_source: str = "both"  # mic, system, both, none
     asr_engine: str = "faster-whisper"
-    asr_model_path: str = ""  # other Whisper weights (CTranslate2 folder or .pt); "" = bundled tiny.en
+    asr_model: str = "tiny.en"  # tiny.en (bundled, English), base, small (multilingual), or a path to Whisper weights
+    asr_model_path: str = ""  # the older name of asr_model for a path (CTranslate2 folder or .pt); "" = asr_model
+    asr_language: str = ""  # a Whisper language code (zh, en, ja, ...); "" = detected in each chunk
+    chinese_script: str = "as-heard"  # Chinese transcripts: as-heard (as Whisper wrote them), simplified, traditional
     spool_max_frames: int = 20  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
+
+    @property
+    def whisper_model(self) -> str:
+        """The Whisper weights to run: ``asr_model_path`` when set (the older setting), else ``asr_model``."""
+        return self.asr_model_path or self.asr_model
 
     @property
     def audio_sources(self) -> tuple[str, ...]:
@@ -60,6 +69,11 @@ class Settings:
             raise ConfigError(f"monitor = {self.monitor}: must be 0 (all) or a monitor number.")
         if self.audio_source not in AUDIO_SOURCES:
             raise ConfigError(f"audio_source = {self.audio_source!r}: must be one of {', '.join(AUDIO_SOURCES)}.")
+        if self.chinese_script not in CHINESE_SCRIPTS:
+            raise ConfigError(f"chinese_script = {self.chinese_script!r}: must be one of {', '.join(CHINESE_SCRIPTS)}.")
+        if self.asr_model_path and self.asr_model != Settings.asr_model:
+            raise ConfigError(f"asr_model = {self.asr_model!r} and asr_model_path = {self.asr_model_path!r} are both "
+                              "set: asr_model_path is the older name of asr_model; keep only asr_model.")
         if self.spool_max_frames < 2:
             raise ConfigError(f"spool_max_frames = {self.spool_max_frames}: must be at least 2.")
         if self.budget < 0:
@@ -102,3 +116,4 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
         except (TypeError, ValueError, UsageError):
             raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {types[key]}.") from None
     return replace(settings, **changes)
+

@@ -49,7 +49,7 @@ def transcripts_for(segments, start: datetime, source: str, engine_id: str, toke
     counts = get_tokenizer(tokenizer).count_many(texts)
     return [
         Transcript(t_start=start + timedelta(seconds=s.start), t_end=start + timedelta(seconds=max(s.end, s.start)),
-                   source=source, engine=engine_id, text=text, tokens=n)
+                   source=source, engine=engine_id, text=text, tokens=n, language=s.language)
         for s, text, n in zip(segments, texts, counts)
         if text
     ]
@@ -57,21 +57,33 @@ def transcripts_for(segments, start: datetime, source: str, engine_id: str, toke
 
 class AudioPipeline:
     def __init__(self, store: Store, paths: Paths, *, engine_id: str = "faster-whisper",
-                 model_path: str | None = None, engine=None) -> None:
+                 model_path: str | None = None, model: str | None = None, engine=None,
+                 language: str | None = None, script: str = "as-heard") -> None:
         self.store = store
         self.paths = paths
         self.files = AudioFiles(paths.audio)
         self._engine = engine
         self._engine_id = engine_id
-        self._model_path = model_path
+        self._model = {"model": model, "model_path": model_path, "language": language}
+        self.script = script
         self.totals = AudioStats()
+
+    @classmethod
+    def from_settings(cls, store: Store, paths: Paths, settings) -> "AudioPipeline":
+        """The pipeline the configuration asks for; its ASR settings are checked now (ConfigError,
+        exit 2, before anything is recorded), the model is loaded with the first chunk."""
+        from lifelog.tokenize_media.asr import check_settings, settings_options
+
+        check_settings(settings)
+        return cls(store, paths, engine_id=settings.asr_engine, script=settings.chinese_script,
+                   **settings_options(settings))
 
     @property
     def engine(self):
         if self._engine is None:
             from lifelog.tokenize_media.asr import get_asr
 
-            self._engine = get_asr(self._engine_id, model_path=self._model_path)
+            self._engine = get_asr(self._engine_id, **self._model)
         return self._engine
 
     def pending(self) -> list[Path]:
@@ -101,7 +113,7 @@ class AudioPipeline:
             return True
         t = time.perf_counter()
         try:
-            segments = transcribe_speech(self.engine, samples)
+            segments = transcribe_speech(self.engine, samples, script=self.script)
         except Exception as exc:  # a chunk that fails ASR is logged and counted, never fatal
             log.error("ASR failed on %s: %s", path.name, exc)
             stats.failures += 1
@@ -148,10 +160,11 @@ class AudioPipeline:
         os.replace(path, bad / path.name)
 
 
-def transcribe_recording(path: Path, at: datetime, *, engine,
+def transcribe_recording(path: Path, at: datetime, *, engine, script: str = "as-heard",
                          progress: Callable[[int, int], None] | None = None) -> tuple[list[Transcript], float]:
-    """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times)
-    and its length in seconds. Storing them is the caller's one transaction."""
+    """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times,
+    the language detected in each piece of about 30 s, Chinese in ``script``) and its length in
+    seconds. Storing them is the caller's one transaction."""
     from lifelog.tokenize_media.asr import transcribe_speech
     from lifelog.tokenize_media.asr.audio_io import decode_audio
 
@@ -159,7 +172,7 @@ def transcribe_recording(path: Path, at: datetime, *, engine,
     bounds = piece_bounds(audio)
     rows: list[Transcript] = []
     for i, (lo, hi) in enumerate(bounds):
-        segments = transcribe_speech(engine, audio[int(lo * RATE) : int(hi * RATE)])
+        segments = transcribe_speech(engine, audio[int(lo * RATE) : int(hi * RATE)], script=script)
         rows += transcripts_for(segments, at + timedelta(seconds=lo), "file", engine.id)
         if progress:
             progress(i + 1, len(bounds))

@@ -91,3 +91,33 @@ def _to_array(raw: memoryview, dtype: str, shape: tuple[int, ...], name: str) ->
     if array.size != int(np.prod(shape, dtype=np.int64)):
         raise Ct2FormatError(f"variable {name}: {array.size} values for shape {shape}")
     return array.reshape(shape)
+
+
+def declared_size(path: Path) -> int:
+    """How many bytes ``model.bin`` says it holds, read from its variable table alone (the
+    weights are skipped, not read): a file whose parts were joined short or too long differs."""
+    import os
+
+    with open(path, "rb") as fh:
+
+        def unpack(fmt: str) -> int:
+            raw = fh.read(struct.calcsize("<" + fmt))
+            if len(raw) != struct.calcsize("<" + fmt):
+                raise Ct2FormatError(f"unexpected end of file at byte {fh.tell()}")
+            return struct.unpack("<" + fmt, raw)[0]
+
+        def skip_string() -> None:
+            fh.seek(unpack("H"), os.SEEK_CUR)
+
+        if unpack("I") < MIN_VERSION:
+            raise Ct2FormatError("binary version older than 5")
+        skip_string()
+        unpack("I")  # spec revision
+        for _ in range(unpack("I")):
+            skip_string()
+            fh.seek(4 * unpack("B"), os.SEEK_CUR)  # dims
+            unpack("B")  # dtype
+            fh.seek(unpack("I"), os.SEEK_CUR)
+        for _ in range(2 * unpack("I")):  # alias, target
+            skip_string()
+        return fh.tell()

@@ -12,7 +12,7 @@ import numpy as np
 
 from lifelog.errors import EngineError
 from lifelog.quiet import quiet_dependencies
-from lifelog.tokenize_media.asr.base import AsrEngine, Segment, as_samples
+from lifelog.tokenize_media.asr.base import AsrEngine, Segment, as_samples, fixed_language
 from lifelog.tokenize_media.asr.weights import ct2_dir
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,8 @@ DEFAULT_BEAM = 5  # measured: better words than greedy, still RTF < 0.1 with tin
 
 
 class FasterWhisperEngine(AsrEngine):
-    """CTranslate2 Whisper; ``model_path`` is a CTranslate2 model folder (default: bundled tiny.en)."""
+    """CTranslate2 Whisper; ``model_path`` is a CTranslate2 model folder (default: bundled tiny.en);
+    ``language`` a Whisper code, or None to detect it in each call's audio."""
 
     id = "faster-whisper"
 
@@ -32,6 +33,7 @@ class FasterWhisperEngine(AsrEngine):
         compute_type: str | None = None,
         beam_size: int = DEFAULT_BEAM,
         cpu_threads: int = 0,
+        language: str | None = None,
     ):
         quiet_dependencies()
         from faster_whisper import WhisperModel
@@ -50,16 +52,20 @@ class FasterWhisperEngine(AsrEngine):
             )
         except (RuntimeError, ValueError) as exc:  # CTranslate2: bad model file, no CUDA, bad compute type
             raise EngineError(f"faster-whisper cannot load {self.model_path} on {self.device}: {exc}") from exc
+        self.multilingual = bool(self._model.model.is_multilingual)
+        self.languages = int(self._model.model.num_languages) if self.multilingual else 1
+        self.language = fixed_language(language, self.multilingual, self.model_path)
 
     def transcribe(self, audio: np.ndarray) -> list[Segment]:
-        """English segments; decoding is deterministic (temperature 0) and never conditions on
-        the previous window's text, which is what lets one bad window start a repetition loop."""
+        """Segments in the engine's language, or in the one detected in the first 30 s of
+        ``audio``; decoding is deterministic (temperature 0) and never conditions on the
+        previous window's text, which is what lets one bad window start a repetition loop."""
         samples = as_samples(audio)
         if samples.size == 0:
             return []
-        segments, _ = self._model.transcribe(
+        segments, info = self._model.transcribe(
             samples,
-            language="en",
+            language=self.language,
             task="transcribe",
             beam_size=self.beam_size,
             temperature=0.0,
@@ -67,7 +73,8 @@ class FasterWhisperEngine(AsrEngine):
             vad_filter=False,  # lifelog runs its own VAD first (asr.vad), shared by both engines
             without_timestamps=False,
         )
-        return [_segment(s) for s in segments]
+        probability = 1.0 if self.language else float(info.language_probability)
+        return [_segment(s, info.language, probability) for s in segments]
 
 
 def resolve_device(device: str) -> str:
@@ -82,7 +89,7 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _segment(s) -> Segment:
+def _segment(s, language: str, probability: float) -> Segment:
     return Segment(
         start=float(s.start),
         end=float(s.end),
@@ -90,4 +97,6 @@ def _segment(s) -> Segment:
         no_speech_prob=float(s.no_speech_prob),
         avg_logprob=float(s.avg_logprob),
         compression_ratio=float(s.compression_ratio),
+        language=language,
+        language_probability=probability,
     )

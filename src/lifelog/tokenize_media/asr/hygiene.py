@@ -1,9 +1,14 @@
 """Transcript hygiene: remove what Whisper says when nobody spoke, and what it says twice.
 
-Whisper was trained on subtitles, so silence and noise come out as "Thank you.", "you" or
-runs of dots, and a window it cannot read can loop on one phrase. Overlapping audio chunks
-transcribe the shared seconds twice. These pure functions clean a segment list; ``clean``
-applies the per-chunk rules in order, ``dedupe_overlap`` joins consecutive chunks.
+Whisper was trained on subtitles, so silence and noise come out as "Thank you.", "you", runs
+of dots, or, from the multilingual models, a subtitle credit in some language
+("字幕由Amara.org社区提供", "Sous-titres réalisés par la communauté d'Amara.org"), a channel's
+plea ("請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目", "ご視聴ありがとうございました"), or words in a
+language it was unsure it heard. A window it cannot read can loop on one phrase. Overlapping
+audio chunks transcribe the shared seconds twice. These pure functions clean a segment list;
+``clean`` applies the per-chunk rules in order, ``dedupe_overlap`` joins consecutive chunks.
+Words are Unicode words, so the rules hold in every language; text in scripts written without
+spaces (Chinese, Japanese) is one word per run of characters.
 """
 
 from __future__ import annotations
@@ -18,27 +23,79 @@ from lifelog.tokenize_media.asr.base import Segment
 # Whisper's own skip rule (openai/whisper transcribe.py defaults).
 NO_SPEECH = 0.6
 LOW_LOGPROB = -1.0
+# Below this, language detection was a guess. Measured with base: silence and noise read as
+# cy or nn at 0.34-0.62 with no_speech_prob 0.59-0.94; speech (espeak English, even a lone
+# "Yes.", real Mandarin) at 0.70-1.0 with no_speech_prob at most 0.53.
+UNSURE_LANGUAGE = 0.7
 # gzip ratio above which a window is a repetition loop (Whisper's fallback threshold).
 MAX_COMPRESSION = 2.4
 
+# Stock phrases Whisper says over silence; kept only when the model was sure it heard speech.
 # fmt: off
 HALLUCINATIONS = frozenset({
     "you", "thank you", "thank you very much", "thanks", "thanks for watching",
     "thank you for watching", "thanks for watching and see you next time", "please subscribe",
     "subscribe", "like and subscribe", "bye", "bye bye", "okay", "so", "oh", "uh", "um", "hmm",
     "the end", "music", "applause", "silence", "subtitles by the amara org community",
+    # Chinese, both scripts
+    "谢谢", "謝謝", "谢谢观看", "謝謝觀看", "感谢观看", "感謝觀看", "谢谢大家", "謝謝大家", "谢谢收看", "謝謝收看",
+    "请订阅", "請訂閱", "订阅我的频道", "訂閱我的頻道", "欢迎订阅", "歡迎訂閱", "记得订阅", "記得訂閱",
+    "我们下期再见", "我們下期再見", "下期再见", "下期再見", "本期视频就到这里", "本期視頻就到這裡", "嗯", "啊",
+    # Japanese, Korean
+    "ご視聴ありがとうございました", "ご清聴ありがとうございました", "ありがとうございました",
+    "チャンネル登録お願いします", "チャンネル登録よろしくお願いします", "おやすみなさい", "お疲れ様でした",
+    "시청해주셔서 감사합니다", "시청해 주셔서 감사합니다", "감사합니다", "구독과 좋아요 부탁드립니다",
+    # European languages
+    "merci", "merci d'avoir regardé", "merci d'avoir regardé cette vidéo", "abonnez vous",
+    "danke", "vielen dank", "vielen dank fürs zuschauen", "danke fürs zuschauen", "bis zum nächsten mal",
+    "gracias", "gracias por ver", "gracias por ver el video", "suscríbete", "obrigado", "obrigada",
+    "obrigado por assistir", "grazie", "grazie per la visione", "grazie a tutti", "bedankt voor het kijken",
+    "спасибо", "спасибо за просмотр", "продолжение следует", "подписывайтесь на канал",
+    "dziękuję", "dzięki za obejrzenie", "izlediğiniz için teşekkürler", "شكرا للمشاهدة",
 })
+# Subtitle credits and channel plugs: nobody says these, so they go whatever the scores.
+CREDITS = re.compile("|".join([
+    r"amara\.org", r"明[镜鏡].{0,12}(?:支持|订阅|訂閱|栏目|欄目)", r"[点點][点點][栏欄]目",
+    r"字幕(?:由|提供|制作|製作|志愿者|志願者|翻译|翻譯|校对|校對|组|組)", r"(?:字幕|翻译|翻譯|校对|校對|时间轴|時間軸)\s*[:：]",
+    r"优优独播剧场|優優獨播劇場|yoyo television", r"untertitel(?:ung)?\s+(?:der|des|im auftrag|von)\b",
+    r"sous-titr(?:es|age)\s+(?:réalisés|fait|par|st)", r"subt[ií]tulos?\s+(?:realizados|por|hechos|creados)",
+    r"sottotitoli\s+(?:creati|a cura)", r"legendas?\s+(?:pela|por|feitas)", r"ondertiteld?(?:ing)?\s+(?:door|van)",
+    r"субтитр|редактор субтитров", r"napisy\s+(?:stworzone|wykonane|przez)", r"자막\s*(?:제공|제작|by)",
+    r"(?:mbc|kbs|sbs|ytn)\s*뉴스\s*\S+입니다", r"\b(?:subtitles|captions|transcription)\s+by\b",
+]), re.IGNORECASE)
+# Pleas of the channels Whisper's subtitles came from: kept only when confidently spoken
+# (a video playing on the system audio may really say them).
+PLEAS = re.compile("|".join([
+    r"(?:点赞|點贊|点讚|點讚|订阅|訂閱|转发|轉發|打赏|打賞).{0,6}(?:点赞|點贊|点讚|點讚|订阅|訂閱|转发|轉發|打赏|打賞)",
+    r"(?:订阅|訂閱)(?:我的|我們的|我们的)?(?:频道|頻道)", r"チャンネル登録", r"구독", r"like and subscribe",
+    r"subscribe to (?:my|our|the) channel", r"abonnez-vous", r"abonniert", r"suscr[ií]bete", r"iscriviti",
+    r"inscreva-se", r"подписывайтесь",
+]), re.IGNORECASE)
 # fmt: on
+_PUNCTUATION_RUN = re.compile(r"([^\w\s])\1{3,}")
+# A phrase of 2-16 characters starting in a script without spaces, said 4+ times back to back.
+_CJK_LOOP = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af][^\s]{1,15}?)\1{3,}")
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words without punctuation: the form transcripts are compared in."""
-    return re.findall(r"[a-z0-9']+", text.lower().replace("%", " percent"))
+    """Lower-case Unicode words without punctuation: the form transcripts are compared in."""
+    return re.findall(r"[^\W_]+(?:['’][^\W_]+)*", text.lower().replace("%", " percent"))
+
+
+def said(text: str) -> str:
+    """The words of ``text`` run together: one key for "Thank you." and "請不吝 點贊"."""
+    return "".join(words(text)).replace("’", "'")
+
+
+_STOCK = frozenset(said(p) for p in HALLUCINATIONS)
 
 
 def is_no_speech(seg: Segment) -> bool:
-    """Whisper's rule: the model thought the window silent *and* was unsure of its words."""
-    return seg.no_speech_prob > NO_SPEECH and seg.avg_logprob < LOW_LOGPROB
+    """Whisper's rule: the model thought the window silent *and* was unsure of its words; or
+    it thought it silent and could not tell which language it heard."""
+    if seg.no_speech_prob <= NO_SPEECH:
+        return False
+    return seg.avg_logprob < LOW_LOGPROB or seg.language_probability < UNSURE_LANGUAGE
 
 
 def is_confident_speech(seg: Segment) -> bool:
@@ -47,11 +104,18 @@ def is_confident_speech(seg: Segment) -> bool:
 
 
 def is_hallucination(seg: Segment) -> bool:
-    """No words at all, or a stock subtitle phrase the model was not sure was speech."""
-    said = " ".join(words(seg.text))
-    if not said:
+    """No words at all, a subtitle credit, or a stock phrase or channel plea the model was not
+    sure was speech."""
+    key = said(seg.text)
+    if not key or CREDITS.search(seg.text):
         return True
-    return said in HALLUCINATIONS and not is_confident_speech(seg)
+    return (key in _STOCK or PLEAS.search(seg.text) is not None) and not is_confident_speech(seg)
+
+
+def tidy(text: str) -> str:
+    """Runs of one punctuation mark cut to three ("。。。。。。" -> "。。。"), and a CJK phrase said
+    four or more times back to back kept once (the loop of a language without spaces)."""
+    return _CJK_LOOP.sub(r"\1", _PUNCTUATION_RUN.sub(r"\1\1\1", text))
 
 
 def compression_ratio(text: str) -> float:
@@ -115,7 +179,7 @@ def clean(segments: list[Segment]) -> list[Segment]:
     Exact repeats are collapsed before the loop test, so a segment that merely stuttered
     keeps its words; only a loop collapsing cannot explain is dropped.
     """
-    kept = [replace(s, text=collapse_repeats(s.text)) for s in segments if not is_no_speech(s)]
+    kept = [replace(s, text=collapse_repeats(tidy(s.text))) for s in segments if not is_no_speech(s)]
     kept = [s for s in kept if not (is_loop(s) or is_hallucination(s))]
     return drop_repeated_segments(kept)
 

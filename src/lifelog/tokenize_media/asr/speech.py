@@ -16,6 +16,7 @@ import numpy as np
 
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE, AsrEngine, Segment, as_samples
 from lifelog.tokenize_media.asr.hygiene import clean
+from lifelog.tokenize_media.asr.script import to_script
 from lifelog.tokenize_media.asr.vad import Region, speech_regions
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,10 @@ def join_regions(audio: np.ndarray, regions: list[Region], rate: int = SAMPLE_RA
     return np.concatenate(pieces[:-1]), SpeechMap(list(regions), joined)
 
 
-def transcribe_speech(engine: AsrEngine, audio: np.ndarray, use_vad_model: bool = True) -> list[Segment]:
-    """Clean segments of the speech in ``audio``, timed in seconds from its start; [] for silence."""
+def transcribe_speech(engine: AsrEngine, audio: np.ndarray, use_vad_model: bool = True,
+                      script: str = "as-heard") -> list[Segment]:
+    """Clean segments of the speech in ``audio``, timed in seconds from its start, Chinese ones
+    written in ``script`` (``chinese_script``); [] for silence."""
     audio = as_samples(audio)
     regions = speech_regions(audio, use_model=use_vad_model)
     if not regions:
@@ -70,4 +73,4 @@ def transcribe_speech(engine: AsrEngine, audio: np.ndarray, use_vad_model: bool 
     mapped = [
         replace(s, start=speech_map.to_original(s.start), end=speech_map.to_original(s.end, is_end=True)) for s in raw
     ]
-    return clean(mapped)
+    return to_script(clean(mapped), script)
