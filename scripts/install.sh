@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # Install lifelog into ./.venv with the Debian libraries it needs. Idempotent.
-#   scripts/install.sh          what recording needs (screen + audio with faster-whisper, semantic ranking)
-#   scripts/install.sh --test   plus what the test suite needs (Xvfb, xterm, audio tools, pytest)
+#   scripts/install.sh              what recording needs (screen + audio with faster-whisper, semantic ranking)
+#   scripts/install.sh --with EXTRA also a lifelog extra (repeatable): multilingual (speech in 99 languages)
+#   scripts/install.sh --test       plus what the test suite needs (Xvfb, xterm, audio tools, pytest, every extra)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-[ "${1:-}" = "--test" ] && want_test=1
+extras="audio,relevance"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --test) want_test=1; shift ;;
+    --with)
+      case "${2:-}" in
+        ""|*[!a-z0-9-]*) echo "scripts/install.sh: --with needs an extra's name, e.g. --with multilingual" >&2; exit 2 ;;
+      esac
+      extras="$extras,$2"; shift 2 ;;
+    *) echo "scripts/install.sh: unknown option $1 (--test, --with EXTRA)" >&2; exit 2 ;;
+  esac
+done
 
 sudo_cmd=""
 [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 
 pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins"
 if [ "$want_test" = 1 ]; then
-  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool fonts-dejavu-core pulseaudio pulseaudio-utils espeak-ng sox strace"
+  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace"
 fi
 missing=""
 for p in $pkgs; do
@@ -44,5 +56,5 @@ fi
 if [ "$want_test" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check ".[audio,relevance]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check ".[$extras]"
 fi

@@ -6,6 +6,7 @@ name the key. Config is read when a command runs, never at import time.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -13,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from lifelog.errors import ConfigError, UsageError
+from lifelog.paths import atomic_private_file, make_private_dir
 
 
 AUDIO_SOURCES = ("both", "mic", "system", "none")
@@ -117,3 +119,29 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
             raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {types[key]}.") from None
     return replace(settings, **changes)
 
+
+def edit_config(path: Path, key: str, value: str | None, check=lambda settings: None) -> Settings:
+    """The settings the file at ``path`` gives with ``key`` set to ``value`` (None: removed),
+    checked first, by ``check`` too (a ConfigError names the key, and nothing is written), then
+    written in place: its other lines, comments included, stay as they were. The environment
+    does not count here."""
+    if key not in {f.name for f in fields(Settings)}:
+        _apply(Settings(), {key: value}, str(path))  # raises: unknown setting, listing the known ones
+    current = _read_toml(path) if path.exists() else {}
+    current.pop(key, None)
+    settings = _apply(Settings(), current, str(path))
+    settings = _apply(settings, {} if value is None else {key: value}, "config").validate()
+    check(settings)
+    lines = [line for line in (path.read_text().splitlines() if path.exists() else [])
+             if not re.match(rf"\s*{re.escape(key)}\s*=", line)]
+    if value is not None:
+        lines.append(f"{key} = {_toml_value(getattr(settings, key))}")
+    make_private_dir(path.parent)
+    with atomic_private_file(path) as fh:
+        fh.write(("\n".join(lines).strip("\n") + "\n").encode())
+    return settings
+
+
+def _toml_value(value) -> str:
+    """A setting's value as TOML: a JSON string is a valid TOML basic string."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)

@@ -67,12 +67,13 @@ def _audio(settings: Settings):
 
 
 def _asr(engine_id: str, settings: Settings):
-    from lifelog.tokenize_media.asr import get_asr
+    from lifelog.tokenize_media.asr import get_asr, settings_options
 
-    engine = get_asr(engine_id, model_path=settings.asr_model_path or None)
+    engine = get_asr(engine_id, **settings_options(settings))
     gpu = "CUDA" if engine.device == "cuda" else "CPU (no CUDA device)"
     default = " (default)" if engine_id == settings.asr_engine else ""
-    return "ok", f"{engine.id}{default}: {gpu}, {engine.compute_type}"
+    return "ok", (f"{engine.id}{default}: {gpu}, {engine.compute_type}; Whisper {settings.whisper_model} "
+                  f"reads {engine.reads}; Chinese script: {settings.chinese_script}")
 
 
 def _tokenizer(settings: Settings):

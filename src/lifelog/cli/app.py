@@ -40,7 +40,7 @@ def _root(
 
 
 def _register() -> None:
-    from lifelog.cli import ask, daemon, doctor, export, importing, index, read, record
+    from lifelog.cli import ask, config, daemon, doctor, export, importing, index, read, record
 
     record.register(app)
     daemon.register(app)
@@ -50,6 +50,7 @@ def _register() -> None:
     index.register(app)
     ask.register(app)
     doctor.register(app)
+    config.register(app)
 
 
 _register()

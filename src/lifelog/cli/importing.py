@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
@@ -40,6 +41,10 @@ def import_(
                          "(e.g. --at 2026-11-20T14:00, or --at 2h for two hours ago).")
     start = parse_time(at) if at is not None else None
     rt = Runtime.load(asr_engine=asr_engine)
+    if audio:
+        from lifelog.tokenize_media.asr import check_settings
+
+        check_settings(rt.settings)  # a bad ASR setting stops the import before anything is written
     rt.paths.ensure()
     report = [_import_jsonl(rt, f, json_out) for f in files if _is_jsonl(f)]
     if audio:
@@ -70,15 +75,15 @@ def _import_jsonl(rt: Runtime, f: Path, quiet: bool) -> dict:
 
 def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) -> list[dict]:
     from lifelog.api.timeline import chunk_for_import
-    from lifelog.tokenize_media.asr import get_asr
+    from lifelog.tokenize_media.asr import asr_from_settings
     from lifelog.tokenize_media.audio_pipeline import transcribe_recording
 
-    engine = get_asr(rt.settings.asr_engine, model_path=rt.settings.asr_model_path or None)
+    engine = asr_from_settings(rt.settings)
     report = []
     for f in files:
         with progress_bar(f"Transcribing {f.name}") as bar:
             task = bar.add_task("asr", total=None)
-            rows, seconds = transcribe_recording(f, start, engine=engine,
+            rows, seconds = transcribe_recording(f, start, engine=engine, script=rt.settings.chinese_script,
                                                  progress=lambda d, t: bar.update(task, completed=d, total=t))
         timeline = rt.timeline()  # the owner, if one runs, stores it; else this process does
         try:
@@ -86,11 +91,21 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
         finally:
             timeline.close()
         report.append({"file": str(f), "start": start.isoformat() + "Z", "seconds": round(seconds, 1),
-                       "transcripts": len(rows), "words": sum(len(r.text.split()) for r in rows)})
+                       "transcripts": len(rows), "words": sum(word_count(r.text) for r in rows)})
         start += timedelta(seconds=seconds)
         if not quiet:
             err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words.")
     return report
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them: each Chinese or Japanese character is one."""
+    from lifelog.tokenize_media.asr.hygiene import words
+
+    return sum(len(w) if _HAN_OR_KANA.match(w) else 1 for w in words(text))
+
+
+_HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def register(app: typer.Typer) -> None:

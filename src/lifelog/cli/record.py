@@ -135,9 +135,8 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
     rt = Runtime.load()
     rt.paths.ensure()
     store = rt.store()  # migrated by its first write: OCR need not wait for a busy database
+    audio = AudioPipeline.from_settings(store, rt.paths, rt.settings)
     pipeline = Pipeline(store, rt.paths, ocr_engine=rt.settings.ocr_engine).acquire()
-    audio = AudioPipeline(store, rt.paths, engine_id=rt.settings.asr_engine,
-                          model_path=rt.settings.asr_model_path or None)
     try:
         with progress_bar("Processing frames") as bar:
             task = bar.add_task("ocr", total=None)

@@ -81,8 +81,7 @@ class Recorder:
         self.store = store
         self.settings = settings
         self.pipeline = Pipeline(store, paths, ocr_engine=settings.ocr_engine, engine=engine)
-        self.audio = AudioPipeline(store, paths, engine_id=settings.asr_engine,
-                                   model_path=settings.asr_model_path or None)
+        self.audio = AudioPipeline.from_settings(store, paths, settings)
         self.id = uuid.uuid4().hex
         self._started = utcnow()
         self.capture = Supervisor(paths, settings, retry=daemon, normal=normal)
