@@ -1,0 +1,116 @@
+"""Whisper models side by side on English and Mandarin: speed and accuracy of tiny.en vs base (vs small).
+
+    .venv/bin/python bench/asr_languages.py [--runs 5] [--engines faster-whisper,openai-whisper]
+
+English: the 8 espeak-ng sentences of bench/asr_rtf.py (~32 s). Mandarin: the two real clips
+in ../shared/testdata/speech-zh (13 s, FunASR's test clips), converted to Simplified before
+scoring. Each run times every model on each language in turn (interleaved, so a busy machine
+slows all alike); figures are medians after one warm-up. RTF = wall seconds / audio seconds;
+CPU RTF = CPU seconds of the process (all threads) / audio seconds, less disturbed by other
+load. Accuracy: English 1 - WER; Mandarin character recall (longest common subsequence).
+A model that cannot be loaded (small: its wheels hold an incomplete file) is reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+
+from lifelog.errors import LifelogError  # noqa: E402
+from lifelog.tokenize_media.asr import get_asr  # noqa: E402
+from lifelog.tokenize_media.asr.audio_io import decode_audio  # noqa: E402
+from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
+from lifelog.tokenize_media.asr.script import to_script  # noqa: E402
+from lifelog.tokenize_media.asr.speech import transcribe_speech  # noqa: E402
+from tests.tokenize_media.test_asr_multilingual import MANDARIN, SPEECH_ZH, char_recall  # noqa: E402
+from tests.tokenize_media.test_asr_speech import SENTENCES, joined, place, speech_samples, word_accuracy  # noqa: E402
+
+MODELS = ("tiny.en", "base", "small")
+
+
+def load(engine_id: str, model: str):
+    start = time.perf_counter()
+    try:
+        return get_asr(engine_id, model=model, device="cpu"), time.perf_counter() - start
+    except LifelogError as exc:
+        return str(exc), 0.0
+
+
+def run(engine, clips: list) -> tuple[float, float, list]:
+    """Wall and CPU seconds to transcribe every clip (VAD, Whisper, hygiene), and the segments."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    segments = [transcribe_speech(engine, audio) for audio in clips]
+    return time.perf_counter() - wall, time.process_time() - cpu, segments
+
+
+def score(language: str, segments: list, reference: str) -> tuple[float, str]:
+    if language == "English":
+        said = " ".join(joined(s) for s in segments)
+        return word_accuracy(reference, said), said
+    said = "".join(joined(to_script(s, "simplified")) for s in segments)
+    return char_recall(reference, said), said
+
+
+def bench(args, work: Path) -> None:
+    text = " ".join(SENTENCES)
+    speech = speech_samples(text, work)
+    languages = {
+        "English": ([place(speech, at=0.5, total=speech.size / SAMPLE_RATE + 1.0)], text),
+        "Mandarin": ([decode_audio(SPEECH_ZH / name) for name in MANDARIN], "".join(MANDARIN.values())),
+    }
+    seconds = {lang: sum(a.size for a in clips) / SAMPLE_RATE for lang, (clips, _) in languages.items()}
+    print(f"audio: English {seconds['English']:.1f} s (espeak-ng, {len(text.split())} words); Mandarin "
+          f"{seconds['Mandarin']:.1f} s (2 real clips); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
+    engines = {}
+    for engine_id in args.engines.split(","):
+        for model in MODELS:
+            engine, took = load(engine_id, model)
+            engines[(engine_id, model)] = engine
+            print(f"  {engine_id} {model}: " + (f"loaded in {took:.1f} s" if took else f"not loaded: {engine}"),
+                  file=sys.stderr)
+    ready = {k: e for k, e in engines.items() if not isinstance(e, str)}
+    times = {(k, lang): [] for k in ready for lang in languages}
+    results = {}
+    for i in range(args.runs + 1):  # run 0 warms up
+        for key, engine in ready.items():
+            for lang, (clips, reference) in languages.items():
+                wall, cpu, segments = run(engine, clips)
+                if i:
+                    times[(key, lang)].append((wall, cpu))
+                results[(key, lang)] = score(lang, segments, reference) + (
+                    sorted({s.language for seg in segments for s in seg}),)
+    print(f"load average after: {os.getloadavg()[0]:.1f}\n")
+    print("| engine | model | language | RTF | CPU RTF | accuracy | detected | heard |")
+    print("|---|---|---|---:|---:|---:|---|---|")
+    for (engine_id, model), engine in engines.items():
+        if isinstance(engine, str):
+            print(f"| {engine_id} | {model} | – | – | – | – | – | not loaded: {engine.split('.')[0]} |")
+            continue
+        for lang in languages:
+            walls, cpus = zip(*times[((engine_id, model), lang)])
+            accuracy, said, detected = results[((engine_id, model), lang)]
+            print(f"| {engine_id} {engine.compute_type} | {model} | {lang} | {statistics.median(walls) / seconds[lang]:.3f} "
+                  f"| {statistics.median(cpus) / seconds[lang]:.3f} | {accuracy:.1%} | {', '.join(detected) or '–'} "
+                  f"| {said[:48]} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--engines", default="faster-whisper", help="comma-separated engine ids")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="asr-languages-") as tmp:
+        os.environ.setdefault("LIFELOG_HOME", str(Path(tmp) / "home"))  # the assembled models go here
+        bench(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
