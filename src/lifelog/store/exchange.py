@@ -136,11 +136,9 @@ def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple]) -> int:
         return 0
     staged = _staged(kind, rows)
     times = staged["ts" if kind == "event" else "t_start"]
-    con.register("_lifelog_merge", staged)
-    try:
-        created = con.execute(_MERGE_SQL[kind], [times.min().item(), times.max().item()]).fetchall()
-    finally:
-        con.unregister("_lifelog_merge")
+    # read by DuckDB's replacement scan, not con.register(): see search_index._insert
+    _lifelog_merge = staged  # noqa: F841
+    created = con.execute(_MERGE_SQL[kind], [times.min().item(), times.max().item()]).fetchall()
     if kind == "seen":
         search_index.add(con, SPANS, created)
     elif kind == "heard":

@@ -218,12 +218,12 @@ def _concat(parts: list[dict]) -> dict:
 def _insert(con: duckdb.DuckDBPyConnection, table: str, postings: dict, *, order: bool = False) -> None:
     if not len(postings["term"]):
         return
-    con.register("_lifelog_new_postings", {k: postings[k] for k in _ARRAYS})
-    try:
-        con.execute(f"INSERT INTO {table} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings"
-                    + (" ORDER BY term, doc" if order else ""))
-    finally:
-        con.unregister("_lifelog_new_postings")
+    # Read by DuckDB's replacement scan (this local variable's name in the SQL), not
+    # con.register(): a registered object stays referenced until the transaction ends, so one
+    # long transaction (an import, migration 4) would keep every batch's arrays in memory.
+    _lifelog_new_postings = {k: postings[k] for k in _ARRAYS}  # noqa: F841
+    con.execute(f"INSERT INTO {table} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings"
+                + (" ORDER BY term, doc" if order else ""))
 
 
 def _count(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list, total: int) -> None:
