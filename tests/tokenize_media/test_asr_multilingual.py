@@ -259,3 +259,21 @@ def test_the_assembled_model_lives_in_the_cache(asr_home):
     needs_base()
     folder = model_path("base", asr_home / "cache")
     assert folder.parent == asr_home / "cache" / "asr" and (folder / "tokenizer.json").is_file()
+
+
+def test_a_screen_only_install_is_not_stopped_by_speech_settings(monkeypatch, pipeline_home):
+    """Without lifelog[audio] the default tiny.en is missing, and that is no error before audio is
+    recorded; with audio off, not even a model that is missing stops recording the screen."""
+    from lifelog.config import Settings
+    from lifelog.tokenize_media.asr import check_settings, weights
+    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+
+    def missing():
+        raise ConfigError("asr_model = 'tiny.en' is not installed")
+
+    monkeypatch.setattr(weights, "bundled_ct2_dir", missing)
+    check_settings(Settings())
+    paths, store = pipeline_home
+    AudioPipeline.from_settings(store, paths, Settings(asr_model="small", audio_source="none"))
+    with pytest.raises(ConfigError, match="asr_model = 'small'"):
+        AudioPipeline.from_settings(store, paths, Settings(asr_model="small"))

@@ -70,11 +70,12 @@ class AudioPipeline:
 
     @classmethod
     def from_settings(cls, store: Store, paths: Paths, settings) -> "AudioPipeline":
-        """The pipeline the configuration asks for; its ASR settings are checked now (ConfigError,
-        exit 2, before anything is recorded), the model is loaded with the first chunk."""
+        """The pipeline the configuration asks for; its ASR settings are checked now when audio is
+        recorded (ConfigError, exit 2, before anything is), the model is loaded with the first chunk."""
         from lifelog.tokenize_media.asr import check_settings, settings_options
 
-        check_settings(settings)
+        if settings.audio_sources:
+            check_settings(settings)
         return cls(store, paths, engine_id=settings.asr_engine, script=settings.chinese_script,
                    **settings_options(settings))
 

@@ -110,9 +110,10 @@ def asr_from_settings(settings, device: str = "auto") -> AsrEngine:
 
 def check_settings(settings) -> None:
     """Raise now, without loading a model, what a bad ``asr_engine``, ``asr_model``,
-    ``asr_language`` or ``chinese_script`` would raise later: an unknown engine, a model that
-    is not installed (naming its extra; a named model is assembled here if need be), a language
-    Whisper does not know or the English-only model cannot read, a script without OpenCC."""
+    ``asr_language`` or ``chinese_script`` would raise later: an unknown engine, a model chosen
+    that is not installed (naming its extra; a named model is assembled here if need be), a
+    language Whisper does not know or the English-only model cannot read, a script without
+    OpenCC. The default tiny.en is not required: a screen-only install records without it."""
     from lifelog.tokenize_media.asr.script import converter
 
     if settings.asr_engine not in _ENGINES:
@@ -122,7 +123,8 @@ def check_settings(settings) -> None:
     if options["model"]:
         name = check_model(options["model"])
         if name in weights.MODELS:
-            weights.model_path(name, Paths.from_env().cache)
+            if name != BUNDLED_MODEL:
+                weights.model_path(name, Paths.from_env().cache)
             fixed_language(language, weights.MODELS[name].multilingual, name)
     converter(settings.chinese_script)
 
