@@ -117,6 +117,15 @@ def test_parts_are_joined_once_into_the_cache(site, tmp_path):
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no temporary folder left
 
 
+def test_an_upgrade_rebuilds_and_drops_the_old_copy(site, tmp_path):
+    spec = fake_wheels(site, ct2_file(1 << 16))
+    old = assemble(spec, tmp_path / "cache")
+    part = site / "fake_whisper_1" / "data" / "model.bin.part1"
+    os.utime(part, ns=(part.stat().st_atime_ns, part.stat().st_mtime_ns + 10**9))  # a new release
+    new = assemble(spec, tmp_path / "cache")
+    assert new != old and [p.name for p in new.parent.iterdir()] == [new.name]
+
+
 def test_a_damaged_copy_is_rebuilt(site, tmp_path):
     spec = fake_wheels(site, ct2_file(1 << 16))
     folder = assemble(spec, tmp_path / "cache")

