@@ -17,6 +17,16 @@ class WindowInfo:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class VisibleWindow:
+    """A window shown on a monitor when a frame was captured: its app, title and rectangle in
+    that monitor's pixel coordinates (it may reach beyond the monitor's edges)."""
+
+    app: str
+    title: str
+    box: Box
+
+
 @dataclass
 class SpooledFrame:
     """A kept frame as capture writes it to the spool and tokenize_media reads it back.
@@ -37,15 +47,27 @@ class SpooledFrame:
     path: "object" = None  # pathlib.Path of the spool file, set when read back
     shed_from: datetime | None = None  # capture shed changes from then until this keyframe
     shed_frames: int = 0  # how many (OCR was behind; see capture/loop.py)
+    windows: list[VisibleWindow] = field(default_factory=list)  # visible windows, topmost first
 
 
 @dataclass(frozen=True)
 class OcrLine:
-    """One line of text recognised on screen, in full-frame coordinates."""
+    """One line of text recognised on screen, in full-frame coordinates.
+
+    After layout (``tokenize_media/ocr/layout.py``) a line is a row of a block, and also says
+    where it stands in reading order on its frame (``ord``), what goes before its text when it
+    is shown (``lead``: a newline where a paragraph, column or pane begins, ``# `` for a
+    heading, spaces for the indentation of monospace text), and the app and title of the
+    window it lies in (None: the focused window's).
+    """
 
     text: str
     box: Box
     score: float = 1.0
+    ord: int = 0
+    lead: str = ""
+    app: str | None = None
+    window: str | None = None
 
 
 @dataclass
