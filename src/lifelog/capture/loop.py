@@ -34,7 +34,7 @@ from lifelog.capture.change import ChangeDetector
 from lifelog.capture.screen import Grabber, Monitor, Shot, open_grabber, select_monitors
 from lifelog.capture.window import WindowSource, open_window_source
 from lifelog.errors import CaptureUnavailable
-from lifelog.models import Box, SpooledFrame, WindowInfo
+from lifelog.models import Box, SpooledFrame, VisibleWindow, WindowInfo
 from lifelog.timespec import utcnow
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,10 @@ class CaptureLoop:
         if not changed:
             return 0
         window = self._active_window()
+        visible = self._visible_windows()
         shedding = self._shedding()
-        return sum(self._keep(ts, mon, shot, region, window, shedding) for mon, shot, region in changed)
+        return sum(self._keep(ts, mon, shot, region, window, shedding, on_monitor(visible, mon))
+                   for mon, shot, region in changed)
 
     def _shedding(self) -> bool:
         """Whether the spool is full: from ``spool_max_frames`` waiting until half of that is
@@ -189,7 +191,15 @@ class CaptureLoop:
             log.debug("active window unknown: %s", exc)
             return WindowInfo()
 
-    def _keep(self, ts, mon: Monitor, shot: Shot, region: Box, window, shedding: bool) -> int:
+    def _visible_windows(self) -> list[VisibleWindow]:
+        try:
+            return self.windows.visible()
+        except Exception as exc:
+            log.debug("visible windows unknown: %s", exc)
+            return []
+
+    def _keep(self, ts, mon: Monitor, shot: Shot, region: Box, window, shedding: bool,
+              visible: list[VisibleWindow]) -> int:
         """Spool one changed monitor, or shed it while the spool is full; returns frames kept."""
         state = self._state[mon.index]
         now = self._clock()
@@ -209,7 +219,7 @@ class CaptureLoop:
         frame = SpooledFrame(
             ts=ts, monitor=mon.index, width=shot.width, height=shot.height, region=region,
             keyframe=keyframe, window=window, image=crop_rgb(shot, region),
-            shed_from=state.shed_from, shed_frames=state.shed_frames,
+            shed_from=state.shed_from, shed_frames=state.shed_frames, windows=visible,
         )
         try:
             spool.write_frame(self.spool_dir, frame)
@@ -230,6 +240,17 @@ class CaptureLoop:
 
     def close(self) -> None:
         self.grabber.close()
+
+
+def on_monitor(windows: list[VisibleWindow], mon: Monitor) -> list[VisibleWindow]:
+    """The windows overlapping ``mon``, with rectangles in its pixel coordinates."""
+    out = []
+    for w in windows:
+        left, top, right, bottom = w.box
+        box = (left - mon.left, top - mon.top, right - mon.left, bottom - mon.top)
+        if box[0] < mon.width and box[1] < mon.height and box[2] > 0 and box[3] > 0:
+            out.append(VisibleWindow(w.app, w.title, box))
+    return out
 
 
 def crop_rgb(shot: Shot, region: Box) -> Image.Image:

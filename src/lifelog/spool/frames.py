@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from lifelog.models import SpooledFrame, WindowInfo
+from lifelog.models import SpooledFrame, VisibleWindow, WindowInfo
 from lifelog.paths import atomic_private_file
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ def write_frame(spool_dir: Path, frame: SpooledFrame) -> Path:
         "app": frame.window.app,
         "title": frame.window.title,
     }
+    if frame.windows:
+        meta["windows"] = [[w.app, w.title, list(w.box)] for w in frame.windows]
     if frame.shed_from is not None:
         meta["shed_from"] = frame.shed_from.isoformat()
         meta["shed_frames"] = frame.shed_frames
@@ -78,6 +80,8 @@ def read_frame(path: Path) -> SpooledFrame:
             path=path,
             shed_from=datetime.fromisoformat(shed_from) if shed_from else None,
             shed_frames=int(meta.get("shed_frames", 0)),
+            windows=[VisibleWindow(str(app), str(title), tuple(int(v) for v in box))
+                     for app, title, box in meta.get("windows", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path.name}: bad spool metadata ({exc})") from exc
