@@ -27,6 +27,7 @@ EXPECTED_SCHEMA = {
         ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("monitor", "INTEGER"),
         ("app", "VARCHAR"), ("window", "VARCHAR"), ("text", "VARCHAR"), ("top", "INTEGER"),
         ("left", "INTEGER"), ("frame_id", "BIGINT"), ("open", "BOOLEAN"), ("tokens", "INTEGER"),
+        ("ord", "INTEGER"), ("lead", "VARCHAR"),
     ],
     "events": [("id", "BIGINT"), ("ts", "TIMESTAMP"), ("kind", "VARCHAR"), ("detail", "VARCHAR")],
     "recordings": [
@@ -62,7 +63,8 @@ EXPECTED_SCHEMA = {
 }
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
 ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys"), (4, "m004_search_postings"),
-                (5, "m005_span_tokens"), (6, "m006_chunk_vectors"), (7, "m007_transcript_language")]
+                (5, "m005_span_tokens"), (6, "m006_chunk_vectors"), (7, "m007_transcript_language"),
+                (8, "m008_span_layout")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -225,7 +227,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3, 4, 5, 6, 7]
+    assert store.migrate() == [2, 3, 4, 5, 6, 7, 8]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS
@@ -271,7 +273,7 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
     finally:
         con.close()
     store = Store(db_path)
-    assert store.migrate() == [7]
+    assert store.migrate() == [7, 8]
     with store.write() as w:
         w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
     with store.read() as r:

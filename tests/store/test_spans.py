@@ -136,3 +136,33 @@ def test_nesting_read_inside_write_is_a_clear_error(store):
         with pytest.raises(StoreError, match="nested"):
             with store.read():
                 pass
+
+
+def test_lines_keep_their_own_window_reading_order_and_lead(store):
+    """Lines read from two windows on one frame: each stored under its window, read back in the
+    layout's order (not top to bottom), shown with what goes before them; matched frame to frame
+    by text alone, so a different lead on a later frame extends the span as it was."""
+    from dataclasses import replace
+
+    from lifelog.models import OcrLine
+    from tests.store.timeline_helpers import frame
+
+    left = [OcrLine("def load(self):", (10, 100, 300, 120), ord=0, app="XTerm", window="ledger.py"),
+            OcrLine("return rows", (10, 130, 300, 150), ord=1, lead="    ", app="XTerm", window="ledger.py")]
+    right = [OcrLine("deploy started", (1000, 90, 1300, 110), ord=2, lead="\n", app="XTerm", window="deploy log")]
+    focused = [OcrLine("focused default", (1000, 500, 1300, 520), ord=3)]
+    with store.write() as w:
+        w.observe_lines(w.add_frame(frame(at(0))), at(0), 0, "Firefox", "Inbox", [*right, *focused, *left])
+        shifted = [replace(line, lead="", box=(10, 40, 300, 60)) if line.text == "return rows" else line
+                   for line in [*right, *focused, *left]]
+        assert w.observe_lines(w.add_frame(frame(at(1))), at(1), 0, "Firefox", "Inbox", shifted) == (0, 4)
+    with store.read() as r:
+        assert [s.text for s in r.spans_between(None, None)] == [
+            "def load(self):", "return rows", "deploy started", "focused default"]
+        assert [(row[2], row[3], row[4]) for row in r.seen_rows(None, None)] == [
+            ("XTerm", "ledger.py", "def load(self):"), ("XTerm", "ledger.py", "    return rows"),
+            ("XTerm", "deploy log", "\ndeploy started"), ("Firefox", "Inbox", "focused default")]
+        assert [row[6] for row in r.seen_rows_within([(at(0.5), at(2))])] == [
+            "def load(self):", "    return rows", "\ndeploy started", "focused default"]
+        hit = r.search("deploy started")[0].span
+        assert (hit.app, hit.window) == ("XTerm", "deploy log")

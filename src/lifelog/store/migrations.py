@@ -239,3 +239,15 @@ def m007_transcript_language(con: duckdb.DuckDBPyConnection) -> None:
     audio chunk or fixed by ``asr_language``; '' for rows from before (tiny.en: English)."""
     con.execute("ALTER TABLE transcripts ADD COLUMN language VARCHAR DEFAULT ''")
 
+
+@migration(8)
+def m008_span_layout(con: duckdb.DuckDBPyConnection) -> None:
+    """How each line is read on its screen (``tokenize_media/ocr/layout.py``): ``ord``, its place
+    in reading order among the lines first seen on the same frame (columns, panes and windows
+    one after another), and ``lead``, what goes before its text when shown (a newline where a
+    paragraph, column or pane begins, ``# `` for a heading, the indentation of monospace text).
+    Rows from before read in their old order (0, then top and left) with nothing before them."""
+    con.execute("""
+        ALTER TABLE text_spans ADD COLUMN ord INTEGER DEFAULT 0;
+        ALTER TABLE text_spans ADD COLUMN lead VARCHAR DEFAULT '';
+    """)

@@ -44,6 +44,7 @@ RECORDING_COUNTERS = (
     "audio_chunks", "audio_voiced_ms", "audio_silent_ms",
 )
 RECORDING_COLUMNS = ("id", "started", "ended", "fps", *RECORDING_COUNTERS)
+SHOWN_TEXT = "coalesce(lead, '') || text"  # a span as shown: indentation, blank line or heading mark first
 
 
 class Reader:
@@ -58,7 +59,7 @@ class Reader:
         conds, params = time_range(since, until, "t_start", "t_end")
         rows = self._con.execute(
             f"SELECT {SPAN_COLUMNS} FROM text_spans{where(conds)} "
-            'ORDER BY t_start, monitor, top, "left", id',
+            'ORDER BY t_start, monitor, ord, top, "left", id',
             params,
         ).fetchall()
         return [span_from_row(r) for r in rows]
@@ -70,8 +71,8 @@ class Reader:
         in on-screen order, or with ``start_from`` only those that began at or after it."""
         conds, params = self._starting(since, until, start_from, "t_start", "t_end")
         return self._con.execute(
-            f'SELECT t_start, monitor, app, "window", text, tokens FROM text_spans{where(conds)} '
-            'ORDER BY t_start, monitor, top, "left", id', params,
+            f'SELECT t_start, monitor, app, "window", {SHOWN_TEXT}, tokens FROM text_spans{where(conds)} '
+            'ORDER BY t_start, monitor, ord, top, "left", id', params,
         ).fetchall()
 
     def heard_rows(self, since: datetime | None, until: datetime | None, *,
@@ -87,8 +88,8 @@ class Reader:
         """For each stretch (by its index in ``stretches``), the spans visible in it, a span begun
         earlier placed at the stretch's start: ``(stretch, t, id, monitor, app, window, text,
         tokens)`` by time, then on-screen order. A span in several stretches is in each."""
-        return self._within("text_spans", 'monitor, app, "window", text, tokens',
-                            'monitor, top, "left", id', stretches)
+        return self._within("text_spans", f'monitor, app, "window", {SHOWN_TEXT}, tokens',
+                            'monitor, t_start, ord, top, "left", id', stretches)
 
     def heard_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[tuple]:
         """The same for speech: ``(stretch, t, id, source, text, tokens)``."""
@@ -136,7 +137,8 @@ class Reader:
         conds, params = time_range(since, upto, "t_start", "t_end")
         t = self._clamped(since, params)
         seen = self._con.execute(f"""
-            WITH s AS (SELECT {t} AS t, app, "window" AS w, text, monitor, top, "left" AS l, id, tokens
+            WITH s AS (SELECT {t} AS t, app, "window" AS w, text, monitor, t_start AS t0, ord AS o, top,
+                              "left" AS l, id, tokens
                        FROM text_spans{where(conds)}),
             inst AS (SELECT DISTINCT t, app, w, date_trunc('{unit}', t)::TIMESTAMP AS b FROM s),
             d AS (SELECT b, app, w, least(300, greatest(1, epoch(coalesce(
@@ -144,7 +146,7 @@ class Reader:
                   FROM inst),
             secs AS (SELECT b, app, w, sum(sec) AS sec FROM d GROUP BY ALL),
             ln AS (SELECT date_trunc('{unit}', t)::TIMESTAMP AS b, app, w, count(*) AS n,
-                          arg_min(text, (t, monitor, top, l, id)) AS f FROM s GROUP BY ALL)
+                          arg_min(text, (t, monitor, t0, o, top, l, id)) AS f FROM s GROUP BY ALL)
             SELECT ln.b, ln.app, ln.w, secs.sec, ln.n, ln.f FROM ln JOIN secs USING (b, app, w)
             ORDER BY ln.b, ln.app, ln.w""", params).fetchall()
         heard = self._con.execute(

@@ -27,7 +27,8 @@ from lifelog.store.sql import (
 
 _NEW_SPANS_TYPE = (
     '[{"t": "TIMESTAMP", "monitor": "INTEGER", "app": "VARCHAR", "window": "VARCHAR",'
-    ' "text": "VARCHAR", "top": "INTEGER", "left": "INTEGER", "frame_id": "BIGINT", "tokens": "INTEGER"}]'
+    ' "text": "VARCHAR", "top": "INTEGER", "left": "INTEGER", "frame_id": "BIGINT", "tokens": "INTEGER",'
+    ' "ord": "INTEGER", "lead": "VARCHAR"}]'
 )
 _NEW_TRANSCRIPTS_TYPE = (
     '[{"t_start": "TIMESTAMP", "t_end": "TIMESTAMP", "source": "VARCHAR", "engine": "VARCHAR",'
@@ -81,6 +82,9 @@ class Writer(Reader):
     ) -> tuple[int, int]:
         """Merge the lines visible on ``monitor`` at ``ts`` into text spans.
 
+        A line is stored with its own app and window title when it has them (the window it was
+        read from), else with ``app`` and ``window`` (the focused one), and with its place in
+        reading order and what goes before it when shown (``OcrLine.ord``, ``OcrLine.lead``).
         A line whose text equals an open span's on that monitor extends the span to ``ts``
         (a multiset match: two identical lines need two spans; among equal texts the span
         nearest the line's position wins). Other lines open new spans. Open spans left
@@ -245,16 +249,19 @@ class Writer(Reader):
             return []
         counts = tokens.count_many([line.text for line in lines])
         rows = [
-            {"t": ts, "monitor": monitor, "app": app, "window": window, "text": line.text,
-             "top": line.box[1], "left": line.box[0], "frame_id": frame_id, "tokens": n}
+            {"t": ts, "monitor": monitor, "app": app if line.app is None else line.app,
+             "window": window if line.window is None else line.window, "text": line.text,
+             "top": line.box[1], "left": line.box[0], "frame_id": frame_id, "tokens": n,
+             "ord": line.ord, "lead": line.lead}
             for line, n in zip(lines, counts)
         ]
         created = self._con.execute(
-            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id, tokens)'
-            ' SELECT t, t, monitor, app, "window", text, top, "left", frame_id, tokens'
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id, tokens,'
+            ' ord, lead)'
+            ' SELECT t, t, monitor, app, "window", text, top, "left", frame_id, tokens, ord, lead'
             f" FROM (SELECT unnest(from_json(?, '{_NEW_SPANS_TYPE}'), recursive := true))"
-            ' RETURNING id, text, top, "left"',
+            ' RETURNING id, text, top, "left", app',
             [to_json_param(rows)],
         ).fetchall()
-        search_index.add(self._con, SPANS, [(id_, text, ts, app) for id_, text, _, _ in created])
-        return sorted((_OpenSpan(*r) for r in created), key=lambda s: s.id)
+        search_index.add(self._con, SPANS, [(id_, text, ts, row_app) for id_, text, _, _, row_app in created])
+        return sorted((_OpenSpan(*r[:4]) for r in created), key=lambda s: s.id)
