@@ -70,3 +70,32 @@ def test_ocr_failure_is_counted_and_unreadable_files_set_aside(pipeline_home):
     with store.read() as r:
         assert r.stats().ocr_failures == 1
         assert [e["kind"] for e in r.events_between(None, None)] == ["ocr_failure"]
+
+
+def test_lines_are_stored_under_the_window_they_were_read_from_in_reading_order(pipeline_home):
+    """Two windows side by side on one frame: each line under its own app and title, the left
+    window's lines before the right one's, whatever the focus."""
+    from PIL import Image, ImageDraw
+
+    from lifelog.models import VisibleWindow
+    from tests.tokenize_media.test_ocr_pages import font
+
+    paths, store = pipeline_home
+    image = Image.new("RGB", (1920, 1080), (255, 255, 255))
+    pen = ImageDraw.Draw(image)
+    for i, text in enumerate(PROSE[:8]):
+        pen.text((40, 60 + 34 * i), text[:60], fill=(20, 20, 20), font=font(size=20))
+        pen.text((1000, 60 + 34 * i), f"ticket {4800 + i} ready for review", fill=(20, 20, 20), font=font(size=20))
+    page = np.asarray(image).copy()
+    frame = SpooledFrame(T0, 1, 1920, 1080, (0, 0, 1920, 1080), True, WindowInfo("XTerm", "tickets"), page,
+                         windows=[VisibleWindow("XTerm", "tickets", (980, 20, 1900, 1000)),
+                                  VisibleWindow("Writer", "draft.txt", (0, 20, 970, 1000))])
+    spool.write_frame(paths.spool, frame)
+    pipe = Pipeline(store, paths, engine=get_engine()).acquire()
+    pipe.drain()
+    pipe.release()
+    with store.read() as r:
+        spans = r.spans_between(None, None)
+    where = [(s.app, s.window) for s in spans]
+    assert where == [("Writer", "draft.txt")] * 8 + [("XTerm", "tickets")] * 8, [(s.text, s.app) for s in spans]
+    assert all("ticket" in s.text for s in spans[8:]) and "4821" in " ".join(s.text for s in spans[:8])

@@ -33,10 +33,12 @@ class Block:
 
 
 def build_blocks(spans: Iterable[tuple], since: datetime | None = None) -> list[Block]:
-    """Span rows ``(t_start, monitor, app, window, text)`` ordered by t_start, monitor, top,
-    left → blocks, every line kept (the context builder decides which repeats to leave out,
-    after it has cut to the budget). Spans that began before ``since`` are placed at ``since``:
-    they were on screen when the slice starts."""
+    """Span rows ``(t_start, monitor, app, window, text)`` in reading order (t_start, monitor,
+    then their order on screen) → blocks, every line kept (the context builder decides which
+    repeats to leave out, after it has cut to the budget). Spans that began before ``since`` are
+    placed at ``since``: they were on screen when the slice starts. A line's text may begin with
+    what goes before it when shown (``text_spans.lead``): a newline, kept inside a block as the
+    blank line between paragraphs or columns, is dropped at a block's start."""
     blocks: list[Block] = []
     current: Block | None = None
     for t_start, monitor, app, window, text, *_ in spans:
@@ -45,7 +47,7 @@ def build_blocks(spans: Iterable[tuple], since: datetime | None = None) -> list[
                 or ts - current.ts > BLOCK_GAP):
             current = Block(ts, monitor, app, window)
             blocks.append(current)
-        current.lines.append(text)
+        current.lines.append(text if current.lines else text.lstrip("\n"))
         current.times.append(ts)
     return blocks
 
@@ -94,6 +96,8 @@ def gap_label(event: dict) -> str:
 
 
 def merge_chronological(*streams: list[Block]) -> list[Block]:
+    """Blocks of every stream by time; at one moment events first, then by kind and monitor,
+    and blocks of one stream keep their order (windows seen at once stay in reading order)."""
     merged = [b for s in streams for b in s]
-    merged.sort(key=lambda b: (b.ts, b.kind != "event", b.kind, b.monitor, b.app, b.window, b.source))
+    merged.sort(key=lambda b: (b.ts, b.kind != "event", b.kind, b.monitor, b.source))
     return merged

@@ -64,7 +64,8 @@ class _Done:
 
 @dataclass
 class _MonitorText:
-    reader: object
+    reader: object  # ScreenReader: the lines of each frame
+    layout: object  # Layout: their reading order, windows and text as shown
     canvas: np.ndarray | None = None
 
 
@@ -243,12 +244,15 @@ class Pipeline:
         return np.zeros((frame.height, frame.width, 3), np.uint8)
 
     def _ocr(self, frame: SpooledFrame, full: np.ndarray) -> tuple[list[OcrLine], bool]:
-        reader = self._monitor(frame.monitor).reader
+        """The frame's lines in reading order, each in the window it was read from."""
+        state = self._monitor(frame.monitor)
         try:
-            return reader.read(full, frame.region).lines, True
+            lines = state.reader.read(full, frame.region).lines
+            return state.layout.arrange(full, lines, frame.windows), True
         except Exception as exc:
             log.error("OCR failed on %s: %s", frame.path.name if frame.path else frame.ts, exc)
-            reader.reset()
+            state.reader.reset()
+            state.layout.reset()
             return [], False
 
     def _save_image(self, frame: SpooledFrame) -> str:
@@ -262,9 +266,10 @@ class Pipeline:
         if monitor not in self._monitors:
             from lifelog.tokenize_media.ocr import get_engine
             from lifelog.tokenize_media.ocr.incremental import ScreenReader
+            from lifelog.tokenize_media.ocr.layout import Layout
 
             engine = self._engine or get_engine(self._engine_id)
-            self._monitors[monitor] = _MonitorText(ScreenReader(engine))
+            self._monitors[monitor] = _MonitorText(ScreenReader(engine), Layout())
         return self._monitors[monitor]
 
     def _quarantine(self, path: Path, exc: Exception) -> None:
