@@ -43,3 +43,30 @@ def test_repeats_collapse_and_blanks_separate():
 def test_normalize_and_digits():
     assert normalize("ａ（b）：  c\t d ") == "a(b): c d"
     assert fix_digits("invoice 48o1 costs 9o euros, not good") == "invoice 4801 costs 90 euros, not good"
+
+
+HAN = ["", "中", "文", "G", "i", "，", " "]
+
+
+def han_table(steps: list[tuple[int, float]]) -> np.ndarray:
+    probs = np.zeros((len(steps), len(HAN)), np.float32)
+    for row, (cls, space) in enumerate(steps):
+        probs[row, -1] = space
+        probs[row, cls] = 1.0 - space
+    return probs
+
+
+def test_no_space_is_inferred_next_to_chinese_and_none_kept_between_two_characters():
+    faint = 0.2  # well above the threshold that splits English words
+    assert decode(han_table([(1, 0), (0, faint), (2, 0)]), HAN)[0] == "中文"
+    assert decode(han_table([(1, 0), (0, faint), (3, 0), (0, 0), (4, 0)]), HAN)[0] == "中Gi"
+    assert decode(han_table([(1, 0), (6, 0), (2, 0)]), HAN)[0] == "中文", "a space read outright between two"
+    assert decode(han_table([(1, 0), (6, 0), (3, 0), (0, 0), (4, 0)]), HAN)[0] == "中 Gi", "a real one before English"
+    assert decode(han_table([(3, 0), (0, faint), (4, 0)]), HAN)[0] == "G i"
+
+
+def test_full_width_punctuation_stays_beside_chinese_only():
+    assert normalize("你好，世界：（注意）") == "你好，世界：（注意）"
+    assert normalize("total（x）： 1，2") == "total(x): 1,2"
+    assert normalize("请在 GitHub 上查看，谢谢") == "请在 GitHub 上查看，谢谢"
+    assert normalize("中 文 字") == "中文字"

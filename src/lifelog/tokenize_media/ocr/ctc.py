@@ -6,6 +6,12 @@ English it often lets "blank" win the argmax at word gaps and glues words togeth
 those gaps: a space goes in between two emitted characters when P(space) exceeds
 ``space_threshold`` on any time step between them (FIELD-NOTES: ~0.03 keeps code intact,
 lower values start splitting before ``_``).
+
+Only scripts that write spaces get them: next to a Chinese or Japanese character no space is
+inferred (a space the model reads outright, as between ``在`` and ``GitHub``, stays), and
+between two of them none is kept at all. Full-width punctuation becomes ASCII (code read as
+``（x）：`` is ``(x):``) except next to such a character, where it is the text's own
+(``你好，世界``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,17 @@ _WHITESPACE = re.compile(r"\s+")
 _NO_SPACE_NEXT_TO = frozenset("_")
 _NO_SPACE_BEFORE = frozenset(")]}:;,.!?")
 _NO_SPACE_AFTER = frozenset("([{")
+# Scripts written without spaces between words: CJK ideographs, kana, CJK punctuation and the
+# full-width forms used with them (Korean Hangul writes spaces, so it is not here).
+_UNSPACED = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+_SPACE_BETWEEN_UNSPACED = re.compile(f"(?<=[{_UNSPACED}]) +(?=[{_UNSPACED}])")
+_IDEOGRAPH = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# Full-width punctuation beside an ideograph or kana: kept as written.
+_CJK_PUNCTUATION = re.compile(
+    f"(?<=[{_IDEOGRAPH}])[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]"
+    f"|[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65](?=[{_IDEOGRAPH}])"
+)
 # A number the model read with letter o's in it ("12oo0", "9o days"): all digits but o/O.
 _DIGITS_WITH_O = re.compile(r"\b(?=[0-9oO]*[oO])(?=[0-9oO]*[0-9])[0-9oO]+\b")
 
@@ -66,12 +83,24 @@ def _flush(left: str, right: str) -> bool:
     left, right = unicodedata.normalize("NFKC", left), unicodedata.normalize("NFKC", right)
     return (
         left in _NO_SPACE_NEXT_TO or right in _NO_SPACE_NEXT_TO or right in _NO_SPACE_BEFORE or left in _NO_SPACE_AFTER
+        or bool(_UNSPACED_CHAR.match(left)) or bool(_UNSPACED_CHAR.match(right))
     )
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width code punctuation becomes ASCII) and single spaces between words."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    """NFKC (full-width code punctuation becomes ASCII, but not beside CJK text), single spaces
+    between words, and none between two CJK characters."""
+    kept = [m.span() for m in _CJK_PUNCTUATION.finditer(text)]
+    if kept:
+        pieces, at = [], 0
+        for a, b in kept:
+            pieces += [unicodedata.normalize("NFKC", text[at:a]), text[a:b]]
+            at = b
+        text = "".join(pieces) + unicodedata.normalize("NFKC", text[at:])
+    else:
+        text = unicodedata.normalize("NFKC", text)
+    text = _WHITESPACE.sub(" ", text).strip()
+    return _SPACE_BETWEEN_UNSPACED.sub("", text)
 
 
 def fix_digits(text: str) -> str:
