@@ -1,4 +1,4 @@
-"""A real X screen for tests: a private Xvfb, and xterm windows showing known text."""
+"""A real X screen for tests: a private Xvfb, and xterm or Chromium windows showing known text."""
 
 from __future__ import annotations
 
@@ -42,10 +42,39 @@ class XScreen:
         self._focus(title)
         return proc
 
-    def _focus(self, title: str) -> None:
+    def show_page(self, path: Path, *, title: str, profile: Path) -> subprocess.Popen:
+        """Chromium showing the local HTML file ``path`` (whose <title> is ``title``) over the
+        whole screen; returns once the page has drawn. ``profile``: a private folder."""
+        browser = shutil.which("chromium") or shutil.which("chromium-browser")
+        if browser is None:
+            raise RuntimeError("Chromium is not installed: run `bash scripts/test.sh`, which installs it.")
+        proc = subprocess.Popen(
+            [browser, "--kiosk", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--password-store=basic", "--hide-scrollbars",
+             "--disable-features=Translate",
+             f"--user-data-dir={profile}", f"--window-size={self.width},{self.height}", "--window-position=0,0",
+             path.resolve().as_uri()],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self._windows.append(proc)
+        self._focus(title, attempts=300)
+        time.sleep(2.0)  # fonts load and the page paints after the window maps
+        return proc
+
+    def place(self, title: str, x: int, y: int) -> None:
+        """Move the window named ``title`` so its top-left corner is at (x, y), with xdotool."""
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
+                               capture_output=True, text=True).stdout.split()
+        if not found:
+            raise RuntimeError(f"no window {title!r} to place")
+        subprocess.run(["xdotool", "windowmove", "--sync", found[0], str(x), str(y)], env=self.env,
+                       capture_output=True, timeout=10, check=True)
+        time.sleep(0.5)  # let it redraw where it now is
+
+    def _focus(self, title: str, attempts: int = 100) -> None:
         """Give the window input focus (there is no window manager to do it); retry until it
         is mapped and X accepts the focus."""
-        for _ in range(100):
+        for _ in range(attempts):
             found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
                                    capture_output=True, text=True).stdout.split()
             if found and subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=self.env,
@@ -53,7 +82,7 @@ class XScreen:
                 time.sleep(0.5)  # let the text draw
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"xterm window {title!r} did not appear")
+        raise RuntimeError(f"window {title!r} did not appear")
 
     def close_windows(self) -> None:
         for p in self._windows:
