@@ -84,3 +84,20 @@ def test_read_lines_keeps_input_order(engine):
 def test_reading_order_puts_same_row_left_to_right():
     boxes = [(500, 12, 700, 40), (10, 100, 200, 130), (10, 10, 300, 42)]
     assert reading_order(boxes) == [(10, 10, 300, 42), (500, 12, 700, 40), (10, 100, 200, 130)]
+
+
+def test_the_engine_says_which_scripts_it_reads(engine):
+    """From the model's own character set: PP-OCRv4's bundled model reads Chinese and Latin
+    letters, not kana or Hangul (a handful of each is not a script)."""
+    reads = engine.reads
+    assert reads.startswith("Chinese Han characters (") and "Latin letters (" in reads.split("; not")[0]
+    assert "Japanese kana" in reads.split("; not")[1] and "Korean Hangul" in reads.split("; not")[1]
+
+
+def test_scripts_read_counts_characters_per_script():
+    from lifelog.tokenize_media.ocr.ppocr import scripts_read
+
+    hangul = [chr(c) for c in range(0xAC00, 0xAC00 + 1200)]
+    latin = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    assert scripts_read(["", *hangul, *latin, " "]).startswith("Latin letters (52) and Korean Hangul (1,200); not ")
+    assert scripts_read(["", "1", " "]).startswith("no script fully; not Chinese Han characters (0)")

@@ -47,7 +47,9 @@ def _ocr(settings: Settings):
     engine = get_engine(settings.ocr_engine)
     available = onnxruntime.get_available_providers()
     gpu = "CUDA in use" if "CUDAExecutionProvider" in engine.providers else "CPU only (no CUDA provider)"
-    return "ok", f"{engine.id} via onnxruntime {onnxruntime.__version__}: using {', '.join(engine.providers)}; available {', '.join(available)}; {gpu}"
+    reads = getattr(engine, "reads", "")
+    return "ok", (f"{engine.id} via onnxruntime {onnxruntime.__version__}: using {', '.join(engine.providers)}; "
+                  f"available {', '.join(available)}; {gpu}" + (f"; reads {reads}" if reads else ""))
 
 
 def _audio(settings: Settings):

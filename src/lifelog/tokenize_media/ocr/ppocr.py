@@ -76,6 +76,11 @@ class PpOcrV4(OcrEngine):
         self.min_score = min_score
         log.info("ppocr-v4 loaded from %s on %s", folder, self.providers)
 
+    @property
+    def reads(self) -> str:
+        """The scripts this recognition model reads (``doctor``)."""
+        return scripts_read(self._charset)
+
     def detect(self, image: np.ndarray) -> list[Box]:
         """Text line boxes via DB segmentation, in reading order.
 
@@ -123,6 +128,37 @@ class PpOcrV4(OcrEngine):
             )
             for i, p in zip(group, probs)
         ]
+
+
+# (what the Unicode name of a character starts with, the script's name, how many characters a
+# model needs to be said to read it: Chinese needs thousands, an alphabet a few dozen)
+_SCRIPTS = (
+    (("CJK UNIFIED IDEOGRAPH",), "Chinese Han characters", 1000),
+    (("LATIN",), "Latin letters", 40),
+    (("HIRAGANA", "KATAKANA"), "Japanese kana", 100),
+    (("HANGUL",), "Korean Hangul", 1000),
+    (("CYRILLIC",), "Cyrillic", 50),
+    (("GREEK",), "Greek", 40),
+    (("ARABIC",), "Arabic", 40),
+    (("DEVANAGARI",), "Devanagari", 40),
+    (("THAI",), "Thai", 40),
+)
+
+
+def scripts_read(charset: list[str]) -> str:
+    """Which scripts a recognition model reads, from its own character set, e.g. ``Chinese Han
+    characters (6,280) and Latin letters (77); not Japanese kana (4), Korean Hangul (0), ...``"""
+    import unicodedata
+
+    counts = [0] * len(_SCRIPTS)
+    for ch in charset:
+        name = unicodedata.name(ch, "") if len(ch) == 1 else ""
+        for i, (prefixes, _, _) in enumerate(_SCRIPTS):
+            if name.startswith(prefixes):
+                counts[i] += 1
+    reads = [f"{label} ({n:,})" for (_, label, need), n in zip(_SCRIPTS, counts) if n >= need]
+    lacks = [f"{label} ({n:,})" for (_, label, need), n in zip(_SCRIPTS, counts) if n < need]
+    return " and ".join(reads or ["no script fully"]) + ("; not " + ", ".join(lacks) if lacks else "")
 
 
 def _charset(session) -> list[str]:
