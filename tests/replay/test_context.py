@@ -170,3 +170,32 @@ def test_new_activity_only_appends_to_a_window_that_fits(tmp_path):
     after = _ctx(s, until=T0 + timedelta(hours=2)).text
     assert after.startswith(before) and len(after) > len(before)
     assert "12 passed" in after and "Paid on 2 December" in after
+
+
+CJK = ["注意力竞争是新的稀缺资源", "語音識別模型在本機運行，不上傳任何資料", "会議室の予約は明日の十時です",
+       "회의는 내일 오전 열 시입니다", "lifelog 把屏幕上的文字变成 tokens", "发布失败：证书在 02:10 过期了"]
+
+
+@pytest.fixture(scope="module")
+def cjk_store(tmp_path_factory):
+    """Chinese (Simplified and Traditional), Japanese, Korean and mixed lines, over four hours."""
+    s = Store(tmp_path_factory.mktemp("cjk") / "t.duckdb")
+    with s.write() as w:
+        for i in range(240):
+            ts = T0 + timedelta(minutes=i)
+            _frame(w, ts, "chromium", f"新闻 {i // 30}", [f"{CJK[(i + k) % len(CJK)]}（第{i}段，第{k}行）" for k in range(4)])
+        w.close_spans(T0 + timedelta(hours=5))
+    return s
+
+
+@pytest.mark.parametrize("tokenizer", ["o200k", "cl100k", "qwen3", "llama3", "claude-approx", "gemini-approx"])
+@pytest.mark.parametrize("fmt", ["markdown", "json", "xml"])
+@pytest.mark.parametrize("budget", [300, 2_000, 9_000, 60_000])
+def test_cjk_windows_are_exact_and_never_over_budget(cjk_store, tokenizer, fmt, budget):
+    """Budgets hold for text written without spaces: the count is the tokenizer's recount of
+    the emitted bytes, under every budget, tokenizer and format; the newest line is in."""
+    w = _ctx(cjk_store, since=T0, until=T0 + timedelta(hours=5), budget=budget, fmt=fmt, tokenizer=tokenizer)
+    assert w.tokens == get_tokenizer(tokenizer).count(w.text) <= budget
+    assert w.omitted is None or w.tokens > budget * 0.5  # all of it, or filled
+    if budget >= 2_000:  # (300 holds the outline of the four hours and no line at full detail)
+        assert "第239段，第3行" in w.text
