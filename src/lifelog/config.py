@@ -39,6 +39,7 @@ class Settings:
     fps: float = 2.0
     monitor: int = 0  # 0: every monitor
     ocr_engine: str = "ppocr-v4"
+    ocr_rec_model: str = ""  # another PP-OCR recognition model (.onnx with its character list); "" = bundled
     tokenizer: str = "o200k"
     budget: int = 0  # tokens; 0: the model's usable context when a model is named, else DEFAULT_BUDGET
     model: str = ""  # the model windows are for (gpt-4o, claude-sonnet-4-5, qwen3, ...); see tokenize_media/targets.py
@@ -60,6 +61,10 @@ class Settings:
         """The Whisper weights to run: ``asr_model_path`` when set (the older setting), else ``asr_model``."""
         return self.asr_model_path or self.asr_model
 
+    def ocr_options(self) -> dict:
+        """Options for the OCR engine from these settings (``get_engine(id, **options)``)."""
+        return {"rec_model": self.ocr_rec_model} if self.ocr_rec_model else {}
+
     @property
     def audio_sources(self) -> tuple[str, ...]:
         return {"both": ("mic", "system"), "none": ()}.get(self.audio_source, (self.audio_source,))
@@ -76,6 +81,9 @@ class Settings:
         if self.asr_model_path and self.asr_model != Settings.asr_model:
             raise ConfigError(f"asr_model = {self.asr_model!r} and asr_model_path = {self.asr_model_path!r} are both "
                               "set: asr_model_path is the older name of asr_model; keep only asr_model.")
+        if self.ocr_rec_model and not Path(self.ocr_rec_model).expanduser().is_file():
+            raise ConfigError(f"ocr_rec_model = {self.ocr_rec_model!r}: no such file (give the path of a PP-OCR "
+                              "recognition model in ONNX form, or unset it for the bundled one).")
         if self.spool_max_frames < 2:
             raise ConfigError(f"spool_max_frames = {self.spool_max_frames}: must be at least 2.")
         if self.budget < 0:

@@ -101,3 +101,26 @@ def test_scripts_read_counts_characters_per_script():
     latin = [chr(c) for c in range(ord("a"), ord("z") + 1)] + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
     assert scripts_read(["", *hangul, *latin, " "]).startswith("Latin letters (52) and Korean Hangul (1,200); not ")
     assert scripts_read(["", "1", " "]).startswith("no script fully; not Chinese Han characters (0)")
+
+
+def test_another_recognition_model_from_a_path(tmp_path, engine):
+    """``ocr_rec_model``: a PP-OCR recogniser from a file (here the bundled one, copied: no other
+    language's model ships in an installed package) reads as the bundled one does; a model
+    without its character list is refused with one clear line; a missing file is a config error."""
+    import shutil
+
+    from lifelog.config import load_settings
+    from lifelog.errors import ConfigError, EngineError
+    from lifelog.tokenize_media.ocr.onnx import model_dir
+    from lifelog.tokenize_media.ocr.ppocr import DET_MODEL, REC_MODEL, PpOcrV4
+
+    mine = tmp_path / "my_rec.onnx"
+    shutil.copy(model_dir() / REC_MODEL, mine)
+    page = text_page()
+    other = PpOcrV4(rec_model=str(mine), workers=1)
+    assert [line.text for line in other.recognize(page.image)] == [line.text for line in engine.recognize(page.image)]
+    with pytest.raises(EngineError, match="no 'character' metadata"):
+        PpOcrV4(rec_model=str(model_dir() / DET_MODEL), workers=1)
+    assert load_settings(None, env={"LIFELOG_OCR_REC_MODEL": str(mine)}).ocr_options() == {"rec_model": str(mine)}
+    with pytest.raises(ConfigError, match="ocr_rec_model = .*no such file"):
+        load_settings(None, env={"LIFELOG_OCR_REC_MODEL": str(tmp_path / "nope.onnx")})

@@ -44,7 +44,7 @@ def _ocr(settings: Settings):
 
     from lifelog.tokenize_media.ocr import get_engine
 
-    engine = get_engine(settings.ocr_engine)
+    engine = get_engine(settings.ocr_engine, **settings.ocr_options())
     available = onnxruntime.get_available_providers()
     gpu = "CUDA in use" if "CUDAExecutionProvider" in engine.providers else "CPU only (no CUDA provider)"
     reads = getattr(engine, "reads", "")

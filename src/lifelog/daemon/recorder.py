@@ -80,7 +80,8 @@ class Recorder:
         self.paths = paths
         self.store = store
         self.settings = settings
-        self.pipeline = Pipeline(store, paths, ocr_engine=settings.ocr_engine, engine=engine)
+        self.pipeline = Pipeline(store, paths, ocr_engine=settings.ocr_engine, engine=engine,
+                                 ocr_options=settings.ocr_options())
         self.audio = AudioPipeline.from_settings(store, paths, settings)
         self.id = uuid.uuid4().hex
         self._started = utcnow()

@@ -70,11 +70,13 @@ class _MonitorText:
 
 
 class Pipeline:
-    def __init__(self, store: Store, paths: Paths, *, ocr_engine: str = "ppocr-v4", engine=None) -> None:
+    def __init__(self, store: Store, paths: Paths, *, ocr_engine: str = "ppocr-v4", engine=None,
+                 ocr_options: dict | None = None) -> None:
         self.store = store
         self.paths = paths
         self.images = FrameImages(paths.frames)
         self._engine_id = ocr_engine
+        self._engine_options = ocr_options or {}
         self._engine = engine
         self._monitors: dict[int, _MonitorText] = {}
         self._uncommitted: list[_Done] = []
@@ -268,7 +270,7 @@ class Pipeline:
             from lifelog.tokenize_media.ocr.incremental import ScreenReader
             from lifelog.tokenize_media.ocr.layout import Layout
 
-            engine = self._engine or get_engine(self._engine_id)
+            engine = self._engine or get_engine(self._engine_id, **self._engine_options)
             self._monitors[monitor] = _MonitorText(ScreenReader(engine), Layout())
         return self._monitors[monitor]
 

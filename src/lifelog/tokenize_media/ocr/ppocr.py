@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -57,6 +58,7 @@ class PpOcrV4(OcrEngine):
         workers: int | None = None,
         min_score: float = 0.5,
         fuse_graphs: bool = True,
+        rec_model: str | None = None,
     ) -> None:
         quiet_dependencies()  # importing rapidocr imports onnxruntime
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
@@ -64,11 +66,12 @@ class PpOcrV4(OcrEngine):
         folder = model_dir()
         self.workers = workers or default_workers()
         self._det = open_session(folder / DET_MODEL, fuse=fuse_graphs)
-        self._rec = open_session(folder / REC_MODEL, threads=1 if self.workers > 1 else None, fuse=fuse_graphs)
+        rec_path = Path(rec_model).expanduser() if rec_model else folder / REC_MODEL
+        self._rec = open_session(rec_path, threads=1 if self.workers > 1 else None, fuse=fuse_graphs)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr-rec") if self.workers > 1 else None
         self.providers = self._rec.get_providers()
         self.rec_height = rec_height
-        self._charset = _charset(self._rec)
+        self._charset = _charset(self._rec, rec_path)
         self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, use_dilation=True)
         self.det_scale = det_scale
         self.space_threshold = space_threshold
@@ -161,11 +164,12 @@ def scripts_read(charset: list[str]) -> str:
     return " and ".join(reads or ["no script fully"]) + ("; not " + ", ".join(lacks) if lacks else "")
 
 
-def _charset(session) -> list[str]:
+def _charset(session, path: Path) -> list[str]:
     """Class index to text: blank, the model's own characters, then space (the last class)."""
     meta = session.get_modelmeta().custom_metadata_map
     if "character" not in meta:
-        raise EngineError(f"{REC_MODEL} has no 'character' metadata; reinstall rapidocr-onnxruntime.")
+        raise EngineError(f"{path} has no 'character' metadata (the model's characters, one per line), so its "
+                          "output cannot be read: use a PP-OCR recognition model exported with it (as RapidOCR's are).")
     return ["", *meta["character"].splitlines(), " "]
 
 
