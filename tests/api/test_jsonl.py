@@ -22,7 +22,7 @@ def _read(tmp_path, *lines: str):
 
 def test_lines_written_read_back_to_the_same_rows(tmp_path):
     rows = [("seen", (datetime(2026, 11, 24, 10, 1, 40, 500000), datetime(2026, 11, 24, 10, 3), 1, "firefox",
-                      "Reports — Mozilla Firefox", "Weekly report: 周五 15:00 \"due\"", 112, 40)),
+                      "Reports — Mozilla Firefox", "Weekly report: 周五 15:00 \"due\"", 112, 40, 3, "    ")),
             ("heard", (datetime(2026, 11, 24, 10, 2, 13), datetime(2026, 11, 24, 10, 2, 17, 250000), "system",
                        "faster-whisper", "Remember the report.", "")),
             ("heard", (datetime(2026, 11, 24, 10, 2, 20), datetime(2026, 11, 24, 10, 2, 25), "mic",
@@ -35,6 +35,7 @@ def test_lines_written_read_back_to_the_same_rows(tmp_path):
     lines = [jsonl.row_line(k, r) for k, r in rows]
     assert lines[0].startswith('{"type":"seen","t_start":"2026-11-24T10:01:40.500000Z","t_end":"2026-11-24T10:03:00Z"')
     assert "周五" in lines[0]  # UTF-8, not \u escapes
+    assert '"ord":3,"lead":"    ",' in lines[0]  # reading order and indentation (migration 8) travel too
     assert '"language"' not in lines[1] and '"language":"zh"' in lines[2]  # written only when known
     (header, counts), read = _read(tmp_path, head.strip(), *(line.strip() for line in lines))
     assert counts == {"seen": 1, "heard": 2, "event": 2} and header["version"] == 1
@@ -49,7 +50,7 @@ def test_defaults_zones_and_unknown_fields(tmp_path):
                     json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": {}}))
     assert [(n, k) for n, k, _ in read] == [(4, "seen"), (5, "heard"), (6, "event")]
     assert read[0][2] == (datetime(2026, 11, 24, 10, 1, 40, 500000), datetime(2026, 11, 24, 10, 3, 2), 0, "", "",
-                          "hi", 0, 0)
+                          "hi", 0, 0, 0, "")
     assert read[1][2][3] == "" and read[1][2][5] == "en" and read[2][2][2] is None
 
 

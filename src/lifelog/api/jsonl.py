@@ -20,7 +20,9 @@ Rows (``*`` = required; the others default as shown):
 
 * ``seen``: a line of text on screen and the time it stayed visible. ``t_start``\\*,
   ``t_end``\\*, ``text``\\* (string), ``monitor`` (0), ``app`` (""), ``window`` (the window
-  title, ""), ``top``/``left`` (its position in pixels, 0).
+  title, ""), ``top``/``left`` (its position in pixels, 0), ``ord`` (its place in reading order
+  among the lines first seen with it, 0) and ``lead`` (what goes before its text when shown: a
+  newline before a new block, ``# `` before a heading, indentation; ""), both left out when empty.
 * ``heard``: a stretch of speech. ``t_start``\\*, ``t_end``\\*, ``source``\\* (``mic``,
   ``system``, ``file``, ...), ``text``\\*, ``engine`` (the ASR engine, ""), ``language``
   (Whisper's code of the language heard, ``zh``, ``en``, ...: ISO 639-1 where one exists;
@@ -78,9 +80,11 @@ def header_line(rows: dict[str, int], since: datetime | None, until: datetime | 
 def row_line(kind: str, row: tuple) -> str:
     """One stored row (``store.exchange``'s tuples) as a line."""
     if kind == "seen":
-        t_start, t_end, monitor, app, window, text, top, left = row
+        t_start, t_end, monitor, app, window, text, top, left, *shown = row
+        order, lead = (shown[0], shown[1]) if len(shown) > 1 else (0, "")
         obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "monitor": monitor, "app": app,
-               "window": window, "top": top, "left": left, "text": text}
+               "window": window, "top": top, "left": left, **({"ord": order} if order else {}),
+               **({"lead": lead} if lead else {}), "text": text}
     elif kind == "heard":
         t_start, t_end, source, engine, text, *language = row
         language = language[0] if language else ""
@@ -201,7 +205,8 @@ def _detail(value, field: str) -> str | None:
 
 _FIELDS = {
     "seen": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("monitor", _int, 0), ("app", _str, ""),
-             ("window", _str, ""), ("text", _str, _REQUIRED), ("top", _int, 0), ("left", _int, 0)),
+             ("window", _str, ""), ("text", _str, _REQUIRED), ("top", _int, 0), ("left", _int, 0), ("ord", _int, 0),
+             ("lead", _str, "")),
     "heard": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("source", _str, _REQUIRED),
               ("engine", _str, ""), ("text", _str, _REQUIRED), ("language", _str, "")),
     "event": (("ts", _time, _REQUIRED), ("kind", _str, _REQUIRED), ("detail", _detail, None)),
@@ -213,12 +218,14 @@ def parse_row(obj) -> tuple[str, tuple]:
     if type(obj) is dict and obj.get("type") == "seen":  # most rows: checked inline, else as below
         try:
             row = (_time(obj["t_start"], "t_start"), _time(obj["t_end"], "t_end"), obj.get("monitor", 0),
-                   obj.get("app", ""), obj.get("window", ""), obj["text"], obj.get("top", 0), obj.get("left", 0))
+                   obj.get("app", ""), obj.get("window", ""), obj["text"], obj.get("top", 0), obj.get("left", 0),
+                   obj.get("ord", 0), obj.get("lead", ""))
         except (KeyError, BadLine):
             row = None
-        if (row is not None and row[0] <= row[1] and type(row[2]) is type(row[6]) is type(row[7]) is int
+        if (row is not None and row[0] <= row[1] and type(row[2]) is type(row[6]) is type(row[7]) is type(row[8]) is int
                 and -_INT32 <= row[2] < _INT32 and -_INT32 <= row[6] < _INT32 and -_INT32 <= row[7] < _INT32
-                and _utf8(row[3]) and _utf8(row[4]) and _utf8(row[5])):
+                and -_INT32 <= row[8] < _INT32 and _utf8(row[3]) and _utf8(row[4]) and _utf8(row[5])
+                and _utf8(row[9])):
             return "seen", row
     return _parse_row(obj)
 

@@ -49,7 +49,8 @@ class _Table:
 
 
 _TABLES = {
-    "seen": _Table("text_spans", "t_start", "t_end", 't_start, t_end, monitor, app, "window", text, top, "left"',
+    "seen": _Table("text_spans", "t_start", "t_end",
+                   't_start, t_end, monitor, app, "window", text, top, "left", coalesce(ord, 0), coalesce(lead, \'\')',
                    't_start, monitor, top, "left", app, "window", text, t_end, id'),
     "heard": _Table("transcripts", "t_start", "t_end", "t_start, t_end, source, engine, text, coalesce(language, '')",
                     "t_start, source, text, t_end, engine, id"),
@@ -150,10 +151,13 @@ def _staged(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
     """The rows as column arrays, plus ``n``, their order."""
     cols = list(zip(*rows))
     if kind == "seen":
-        t_start, t_end, monitor, app, window, text, top, left = cols
+        t_start, t_end, monitor, app, window, text, top, left = cols[:8]
+        order = [row[8] if len(row) > 8 else 0 for row in rows]  # reading order and what goes before
+        lead = [row[9] if len(row) > 9 else "" for row in rows]  # the text (migration 8), if given
         staged = {"t_start": _times(t_start), "t_end": _times(t_end), "monitor": np.array(monitor, dtype=np.int32),
                   "app": _strings(app), "window": _strings(window), "text": _strings(text),
                   "top": np.array(top, dtype=np.int32), "left": np.array(left, dtype=np.int32),
+                  "ord": np.array(order, dtype=np.int32), "lead": _strings(lead),
                   "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
     elif kind == "heard":
         t_start, t_end, source, engine, text = cols[:5]
@@ -196,7 +200,8 @@ def _merge_sql(table: str, columns: list[str], key: list[str], start: str, retur
 
 
 _MERGE_SQL = {
-    "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left", "tokens"],
+    "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left", "ord",
+                                      "lead", "tokens"],
                        ["t_start", "monitor", "app", "window", "text", "top", "left"], "t_start",
                        "id, text, t_start, app", extra={"open": "false"}),
     "heard": _merge_sql("transcripts", ["t_start", "t_end", "source", "engine", "text", "tokens", "language"],
