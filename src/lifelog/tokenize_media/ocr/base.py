@@ -63,17 +63,8 @@ def sort_lines(lines: list[OcrLine]) -> list[OcrLine]:
 
 
 def _reading_indices(boxes: list[Box]) -> list[int]:
-    """Indices of ``boxes`` in reading order.
+    """Indices of ``boxes`` in reading order: rows top to bottom (a box joins a row when its
+    vertical centre lies inside the row's first box), each left to right."""
+    from lifelog.tokenize_media.ocr.xycut import row_order
 
-    Two boxes share a row when the vertical centre of one lies inside the first box of the
-    row, so slightly different heights or baselines on one row keep left-to-right order.
-    """
-    rows: list[list[int]] = []
-    for i in sorted(range(len(boxes)), key=lambda i: (boxes[i][1] + boxes[i][3], boxes[i][0])):
-        centre = (boxes[i][1] + boxes[i][3]) / 2
-        first = boxes[rows[-1][0]] if rows else None
-        if first is not None and first[1] <= centre < first[3]:
-            rows[-1].append(i)
-        else:
-            rows.append([i])
-    return [i for row in rows for i in sorted(row, key=lambda i: boxes[i][0])]
+    return [i for row in row_order(boxes, list(range(len(boxes)))) for i in row]
