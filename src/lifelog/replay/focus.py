@@ -5,9 +5,10 @@ The timeline is ranked by minutes: one minute of one window seen or of one audio
 ``1 / (60 + rank)`` over the lists it is in): BM25 over the lines seen and, apart (the scores
 of two tables do not compare), over the speech heard (the search index; a chunk ranks by its
 best line) and, where an embedding model is installed, the cosine
-similarity of the chunks' vectors to the question (``replay/semantic.py``). Each chunk brings
-its neighbours in time (two minutes either side, every window and source), so an answer spread
-over what was seen and heard around it comes along; stretches that overlap merge.
+similarity of the chunks' vectors to the question (``replay/semantic.py``). A minute goes in
+whole (every window and source), and the best minutes also bring their neighbours in time (two
+minutes either side), so an answer spread over what was seen and heard around it comes along:
+four minutes alone, then the best one not yet widened, and so on; stretches that overlap merge.
 
 The window is then: an outline of the whole range (per hour when that takes at most a quarter
 of the budget, else per day, else none), and as many of the best stretches at full detail as
@@ -28,6 +29,7 @@ from lifelog.replay.context import ContextWindow, _json_fixed_point, _Lines, sma
 from lifelog.replay.outline import coarsen, tally_rows
 
 NEIGHBOURS = timedelta(minutes=2)
+WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
 MINUTE = timedelta(minutes=1)
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
 RRF_K = 60
@@ -46,21 +48,7 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
                  semantic: bool = True) -> list[Ranked]:
     """Chunks ranked for ``query`` (BM25 fused with embeddings when available), as minutes."""
     scores: dict[tuple, float] = {}
-    lists = []
-    for kind in ("seen", "heard"):  # each its own list: BM25 scores of two tables do not compare
-        keys = []
-        for h in reader.search(query, since=since, until=until, limit=CANDIDATES, kinds=(kind,)):
-            if h.span is not None:
-                keys.append((_minute(h.span.t_start), "seen", h.span.monitor, h.span.app, h.span.window, ""))
-            else:
-                keys.append((_minute(h.transcript.t_start), "heard", None, "", "", h.transcript.source))
-        lists.append(list(dict.fromkeys(keys)))
-    if semantic:
-        from lifelog.replay.semantic import semantic_hits
-
-        near = semantic_hits(reader, query, since=since, until=until, k=CANDIDATES) or []
-        lists.append([(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in near])
-    for ranking in lists:
+    for ranking in _rankings(reader, query, since, until, semantic, CANDIDATES):
         for rank, key in enumerate(ranking):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
     best: dict[datetime, float] = {}
@@ -70,9 +58,29 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
     return [Ranked(m, s) for m, s in ordered[:CANDIDATES]]
 
 
+def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> list[list[tuple]]:
+    """Chunk keys best first: BM25 over what was seen, over what was heard (apart: the scores of
+    two tables do not compare), and by meaning when an embedding model runs here."""
+    lists = []
+    for kind in ("seen", "heard"):
+        keys = []
+        for h in reader.search(query, since=since, until=until, limit=limit, kinds=(kind,)):
+            if h.span is not None:
+                keys.append((_minute(h.span.t_start), "seen", h.span.monitor, h.span.app, h.span.window, ""))
+            else:
+                keys.append((_minute(h.transcript.t_start), "heard", None, "", "", h.transcript.source))
+        lists.append(list(dict.fromkeys(keys)))
+    if semantic:
+        from lifelog.replay.semantic import semantic_hits
+
+        near = semantic_hits(reader, query, since=since, until=until, k=limit) or []
+        lists.append([(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in near])
+    return lists
+
+
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
                   until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
-    stretches = [_clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until) for r in ranked]
+    stretches = _by_priority(ranked, since, until)
     seen = _Rows(reader.seen_rows_within(stretches), tokens_at=7)
     heard = _Rows(reader.heard_rows_within(stretches), tokens_at=5)
     merged = _union(stretches)
@@ -82,6 +90,19 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
     n = len(stretches)
     k = n - smallest_fitting(lambda i: picker.estimate(n - i), lambda i: picker.count(n - i), 0, n, budget)
     return picker.window(k)
+
+
+def _by_priority(ranked: list[Ranked], since, until) -> list[tuple[datetime, datetime]]:
+    """The stretches in the order they go in as the budget allows: each ranked minute alone,
+    and, after every WIDEN_AFTER of them, the next best minute widened by its neighbours. A
+    dense hour holds ~1k tokens a minute, so breadth first (many answers) with context for the
+    best ones, not five minutes around each of a handful."""
+    keyed = []
+    for i, r in enumerate(ranked):
+        keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until)))
+        keyed.append((WIDEN_AFTER * i + WIDEN_AFTER - 1, 1,
+                      _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until)))
+    return [stretch for _, _, stretch in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 class _Rows:
