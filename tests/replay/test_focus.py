@@ -174,3 +174,12 @@ def test_meaning_finds_what_shares_no_word_with_the_question(tmp_path):
         meaning = build_context(r, since=T0, until=_at(3, 0, 0), budget=400, query=question, semantic=True)
     assert fact not in words.text
     assert fact in meaning.text and meaning.tokens <= 400
+
+
+def test_a_question_about_several_things_is_ranked_part_by_part():
+    from lifelog.replay.focus import query_parts
+
+    assert query_parts("the staging password, the budget review Dana moved and the outage cause?") == [
+        "the staging password", "the budget review Dana moved", "the outage cause"]
+    assert query_parts("why did the deploy fail") == []  # one thing: the whole question only
+    assert query_parts("注意力竞争，语音识别模型") == ["注意力竞争", "语音识别模型"]

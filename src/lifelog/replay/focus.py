@@ -18,6 +18,7 @@ and settled by exact counts of the rendered text, like the cut of a window witho
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,24 +39,45 @@ OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 
 @dataclass(frozen=True)
 class Ranked:
-    """A chunk's minute and its fused score, best first."""
+    """A minute, its best chunk (``(kind, monitor, app, window, source)``) and that chunk's
+    fused score, best first."""
 
     minute: datetime
     score: float
+    chunk: tuple = ()
 
 
 def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime | None,
                  semantic: bool = True) -> list[Ranked]:
-    """Chunks ranked for ``query`` (BM25 fused with embeddings when available), as minutes."""
+    """Chunks ranked for ``query`` (BM25 fused with embeddings when available), as minutes. A
+    question about several things ("the password, the budget review and the flight") is also
+    ranked part by part, so each thing's best minute comes near the top, not only the minutes
+    that hold most of the words."""
+    parts = query_parts(query)
+    lists = _rankings(reader, query, since, until, semantic, CANDIDATES)
+    for part in parts:
+        lists += _rankings(reader, part, since, until, semantic, max(20, CANDIDATES // len(parts)))
     scores: dict[tuple, float] = {}
-    for ranking in _rankings(reader, query, since, until, semantic, CANDIDATES):
+    for ranking in lists:
         for rank, key in enumerate(ranking):
             scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
-    best: dict[datetime, float] = {}
-    for key, score in scores.items():  # a minute counts by its best chunk
-        best[key[0]] = max(best.get(key[0], 0.0), score)
-    ordered = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Ranked(m, s) for m, s in ordered[:CANDIDATES]]
+    best: dict[datetime, tuple[float, tuple]] = {}
+    for key, score in sorted(scores.items(), key=lambda kv: (kv[0][0], -kv[1], repr(kv[0]))):
+        best.setdefault(key[0], (score, key[1:]))  # a minute counts by its best chunk
+    ordered = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return [Ranked(m, score, chunk) for m, (score, chunk) in ordered[:CANDIDATES]]
+
+
+_PARTS = re.compile(r"[;,?!\n，；？！、]| and | or ")
+
+
+def query_parts(query: str) -> list[str]:
+    """The parts of a question about several things, split at commas, semicolons, question
+    marks and "and"/"or" (each part two words or more, or four characters of a script without
+    spaces); [] for a question about one thing."""
+    parts = [" ".join(p.split()) for p in _PARTS.split(query)]
+    parts = [p for p in parts if len(p.split()) >= 2 or (len(p) >= 4 and " " not in p)]
+    return parts if len(parts) > 1 else []
 
 
 def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> list[list[tuple]]:
@@ -80,9 +102,10 @@ def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> l
 
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
                   until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
-    stretches = _by_priority(ranked, since, until)
-    seen = _Rows(reader.seen_rows_within(stretches), tokens_at=7)
-    heard = _Rows(reader.heard_rows_within(stretches), tokens_at=5)
+    stretches, chunks = _by_priority(ranked, since, until)
+    seen = _Rows([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], tokens_at=7)
+    heard = _Rows([r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)],
+                  tokens_at=5)
     merged = _union(stretches)
     events = [e for a, b in merged for e in reader.events_between(a, b)]
     per, outline, totals = _outline(reader, since, until, budget, tok)
@@ -92,17 +115,31 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
     return picker.window(k)
 
 
-def _by_priority(ranked: list[Ranked], since, until) -> list[tuple[datetime, datetime]]:
-    """The stretches in the order they go in as the budget allows: each ranked minute alone,
-    and, after every WIDEN_AFTER of them, the next best minute widened by its neighbours. A
-    dense hour holds ~1k tokens a minute, so breadth first (many answers) with context for the
-    best ones, not five minutes around each of a handful."""
+def _by_priority(ranked: list[Ranked], since, until) -> tuple[list[tuple[datetime, datetime]], list[tuple]]:
+    """The stretches in the order they go in as the budget allows, and the chunk each is
+    limited to (``()``: every window and source): each ranked minute's best chunk alone (one
+    window's lines, or one source's speech), and, after every WIDEN_AFTER of them, the next
+    best minute widened to every window and source and its neighbours in time. A dense minute
+    of a whole screen costs ~3k tokens, so breadth first (many answers), with context for the
+    best ones."""
     keyed = []
     for i, r in enumerate(ranked):
-        keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until)))
+        keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until), r.chunk))
         keyed.append((WIDEN_AFTER * i + WIDEN_AFTER - 1, 1,
-                      _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until)))
-    return [stretch for _, _, stretch in sorted(keyed, key=lambda k: (k[0], k[1]))]
+                      _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until), ()))
+    keyed.sort(key=lambda k: (k[0], k[1]))
+    return [k[2] for k in keyed], [k[3] for k in keyed]
+
+
+def _in_chunk(chunk: tuple, kind: str, row: tuple) -> bool:
+    """Whether a row read for a stretch limited to ``chunk`` belongs to it: seen rows are
+    ``(stretch, t, id, monitor, app, window, ...)``, heard ``(stretch, t, id, source, ...)``."""
+    if not chunk:
+        return True
+    chunk_kind, monitor, app, window, source = chunk
+    if chunk_kind != kind:
+        return False
+    return (row[3], row[4], row[5]) == (monitor, app, window) if kind == "seen" else row[3] == source
 
 
 class _Rows:
