@@ -33,7 +33,7 @@ from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
 OUTLINES = ("hour", "day", None)  # finest first; None: the marker alone
-TAIL_BUDGETS = 2  # read lines worth this many budgets (repeats in a window cost nothing)
+TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if repeats made them fit)
 
 
 @dataclass
@@ -96,10 +96,14 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
     while True:
         start_from = _tail_start(costs, need)
         lines = _Lines.read(reader, since, until, start_from, tok)
-        floor = _cheap_floor(lines.floor_counts(), budget)
+        counts = lines.floor_counts()
+        floor = _cheap_floor(counts, budget)
         if start_from is None or floor > 0:
             break
-        need *= 4  # everything read might fit: read further back
+        # everything read might fit (a line shown again costs nothing): read back as far again
+        # as the share of lines shown once says it takes, with a margin
+        shown_share = sum(counts) / max(1, int(lines.counts.sum()))
+        need *= min(8.0, max(1.5, 1.3 / max(shown_share, 0.01)))
     older = _Older(reader, since, start_from) if start_from is not None else None
     return _Fitter(lines, older, tok, budget, fmt, since, until).fit(floor)
 
@@ -240,7 +244,7 @@ class _Fitter:
         self.lines, self.older, self.tok = lines, older, tok
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
-        self._outliner = Outliner(lines.rows)
+        self._outliner: Outliner | None = None  # made when an outline is first needed
         self._exact: dict[int, int] = {}  # start -> exact count, for the current outline kind
 
     def fit(self, floor: int) -> ContextWindow:
@@ -279,6 +283,8 @@ class _Fitter:
 
     def outline(self, start: int, *, estimate: bool = False) -> list[Block]:
         older = self.older.hours if self.older else []
+        if self._outliner is None:
+            self._outliner = Outliner(self.lines.rows)
         return join(older, self._outliner.prefix(start, estimate=estimate), self.per)
 
     def omission(self, start: int) -> render.Omission | None:

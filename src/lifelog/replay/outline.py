@@ -142,8 +142,12 @@ class Outliner:
     def __init__(self, lines: list[tuple]) -> None:
         self.lines = lines
         self.members: dict[datetime, list[int]] = defaultdict(list)
+        hour = end = None
         for i, line in enumerate(lines):
-            self.members[bucket_start(line[0], "hour")].append(i)
+            if hour is None or not hour <= line[0] < end:  # lines mostly come in time order
+                hour = bucket_start(line[0], "hour")
+                end = hour + PERIOD["hour"]
+            self.members[hour].append(i)
         self.hours = sorted(self.members)
         self._whole: dict[datetime, Tally] = {}
 
