@@ -5,10 +5,12 @@ with its indentation."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 import shutil
+from collections import Counter
 
 import pytest
 
@@ -106,6 +108,15 @@ def test_a_chinese_page_reads_column_by_column_without_spaces_between_characters
         share = kept_runs(column, window, han)
         assert share >= 0.95, f"column {c + 1}: {share:.2f} of its 6-character runs\n{window}"
     assert not re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]", window), window
+    # issue 9: character recall in the window, and search finds a phrase from inside a line
+    truth, seen = Counter(han("".join(columns))), Counter(han(window))
+    recall = sum(min(n, seen[ch]) for ch, n in truth.items()) / sum(truth.values())
+    assert recall >= 0.98, f"{recall:.3f} of the page's characters\n{window}"
+    line = max((ln for ln in window.splitlines() if len(han(ln)) >= 16), key=len)
+    chars = "".join(han(line))
+    phrase = chars[len(chars) // 2 - 2:len(chars) // 2 + 2]  # four characters from the middle
+    hits = json.loads(lifelog("search", phrase, "--json", env=env).stdout)
+    assert hits and phrase in "".join(han(hits[0]["text"])), (phrase, hits[:3])  # the best hit holds it
 
 
 INVOICES = """Invoice 4821 from Northwind Traders is overdue
