@@ -108,16 +108,6 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
     return _Fitter(lines, older, tok, budget, fmt, since, until).fit(floor)
 
 
-def fit(blocks: list[Block], *, budget: int, fmt: str, tokenizer: str,
-        since: datetime | None = None, until: datetime | None = None) -> ContextWindow:
-    """Fit blocks already in memory (no database behind them) to ``budget``."""
-    if fmt not in FORMATS:
-        raise UsageError(f"Unknown format {fmt!r}. Valid: {', '.join(FORMATS)}.")
-    tok = get_tokenizer(tokenizer)
-    lines = _Lines(blocks, None, tok)
-    return _Fitter(lines, None, tok, budget, fmt, since, until).fit(_cheap_floor(lines.floor_counts(), budget))
-
-
 def _limit(budget: int) -> float:
     return budget * 1.1 + 50  # margin: joins can tokenise a little tighter than parts
 
@@ -225,7 +215,6 @@ class _Older:
     """The hours before the tail: outlined from database aggregates, never read line by line."""
 
     def __init__(self, reader, since: datetime | None, upto: datetime) -> None:
-        self.reader, self.since, self.upto = reader, since, upto
         self.events = event_blocks(reader.events_between(since, upto))
         rows = reader.outline_rows(since, upto)
         self.hours: list[Tally] = tally_rows(rows, self.events)
