@@ -34,6 +34,9 @@ WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
 MINUTE = timedelta(minutes=1)
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
 RRF_K = 60
+# The embedding list counts half: its top hit is often only loosely about the question (at 32k
+# over 3 generated days, equal weight dropped per-question recall from 10/10 to 6/10).
+SEMANTIC_WEIGHT = 0.5
 OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 
 
@@ -58,9 +61,9 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
     for part in parts:
         lists += _rankings(reader, part, since, until, semantic, max(20, CANDIDATES // len(parts)))
     scores: dict[tuple, float] = {}
-    for ranking in lists:
+    for weight, ranking in lists:
         for rank, key in enumerate(ranking):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+            scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
     best: dict[datetime, tuple[float, tuple]] = {}
     for key, score in sorted(scores.items(), key=lambda kv: (kv[0][0], -kv[1], repr(kv[0]))):
         best.setdefault(key[0], (score, key[1:]))  # a minute counts by its best chunk
@@ -80,7 +83,7 @@ def query_parts(query: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> list[list[tuple]]:
+def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> list[tuple[float, list[tuple]]]:
     """Chunk keys best first: BM25 over what was seen, over what was heard (apart: the scores of
     two tables do not compare), and by meaning when an embedding model runs here."""
     lists = []
@@ -91,12 +94,13 @@ def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> l
                 keys.append((_minute(h.span.t_start), "seen", h.span.monitor, h.span.app, h.span.window, ""))
             else:
                 keys.append((_minute(h.transcript.t_start), "heard", None, "", "", h.transcript.source))
-        lists.append(list(dict.fromkeys(keys)))
+        lists.append((1.0, list(dict.fromkeys(keys))))
     if semantic:
         from lifelog.replay.semantic import semantic_hits
 
         near = semantic_hits(reader, query, since=since, until=until, k=limit) or []
-        lists.append([(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in near])
+        lists.append((SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source)
+                                        for c in near]))
     return lists
 
 
