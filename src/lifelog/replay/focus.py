@@ -1,14 +1,19 @@
 """``context --query``: full detail where the question is answered, the rest as an outline.
 
-The timeline is ranked by minutes: one minute of one window seen or of one audio source heard
-(a *chunk*). Two rankings are fused by reciprocal rank (each chunk scores the sum of
-``1 / (60 + rank)`` over the lists it is in): BM25 over the lines seen and, apart (the scores
-of two tables do not compare), over the speech heard (the search index; a chunk ranks by its
-best line) and, where an embedding model is installed, the cosine
-similarity of the chunks' vectors to the question (``replay/semantic.py``). A minute goes in
-whole (every window and source), and the best minutes also bring their neighbours in time (two
-minutes either side), so an answer spread over what was seen and heard around it comes along:
-four minutes alone, then the best one not yet widened, and so on; stretches that overlap merge.
+The timeline is ranked in *chunks*: one minute of one window seen or of one audio source heard.
+Two rankings are fused by reciprocal rank (each chunk scores the sum of ``1 / (60 + rank)`` over
+the lists it is in): BM25 over the lines seen and, apart (the scores of two tables do not
+compare), over the speech heard (the search index; a chunk ranks by its best line, a line shown
+again in later minutes counts once) and, where an embedding model is installed, the cosine
+similarity of the chunks' vectors to the question (``replay/semantic.py``). Chunks whose lines
+hold the question's words next to each other, in order ("database password"), come before
+those where the same words lie scattered. A question about several things is ranked part by
+part and the parts take turns, so each part's best chunks come first.
+
+Each ranked chunk goes in alone (one window's lines, or one source's speech), and after every
+four the next best is widened to its whole minute, every window and source, and two minutes
+either side, so an answer spread over what was seen and heard around it comes along;
+stretches that overlap merge.
 
 The window is then: an outline of the whole range (per hour when that takes at most a quarter
 of the budget, else per day, else none), and as many of the best stretches at full detail as
@@ -28,11 +33,13 @@ from lifelog.replay import render
 from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.context import ContextWindow, _json_fixed_point, _Lines, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
+from lifelog.store import terms
 
 NEIGHBOURS = timedelta(minutes=2)
 WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
 MINUTE = timedelta(minutes=1)
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
+PART_LINES = 200  # lines searched for each part of a question about several things
 RRF_K = 60
 # The embedding list counts half: its top hit is often only loosely about the question (at 32k
 # over 3 generated days, equal weight dropped per-question recall from 10/10 to 6/10).
@@ -42,8 +49,8 @@ OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 
 @dataclass(frozen=True)
 class Ranked:
-    """A minute, its best chunk (``(kind, monitor, app, window, source)``) and that chunk's
-    fused score, best first."""
+    """A chunk (``(kind, monitor, app, window, source)``) of one minute, and its score, best
+    first."""
 
     minute: datetime
     score: float
@@ -52,23 +59,35 @@ class Ranked:
 
 def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime | None,
                  semantic: bool = True) -> list[Ranked]:
-    """Chunks ranked for ``query`` (BM25 fused with embeddings when available), as minutes. A
-    question about several things ("the password, the budget review and the flight") is also
-    ranked part by part, so each thing's best minute comes near the top, not only the minutes
-    that hold most of the words."""
+    """Chunks ranked for ``query`` (BM25 fused with embeddings when available). A question
+    about several things ("the password, the budget review and the flight") is ranked part by
+    part, and the parts take turns: each part's best chunk, then each part's second best, and
+    so on, the whole question's ranking taking its turn last, so no part's answer waits behind
+    the many chunks that hold most of the words."""
+    whole = _fused(*_rankings(reader, query, since, until, semantic, CANDIDATES))
     parts = query_parts(query)
-    lists = _rankings(reader, query, since, until, semantic, CANDIDATES)
-    for part in parts:
-        lists += _rankings(reader, part, since, until, semantic, max(20, CANDIDATES // len(parts)))
+    if not parts:
+        return whole[:CANDIDATES]
+    limit = max(PART_LINES, CANDIDATES // len(parts))
+    turns = [_fused(*_rankings(reader, part, since, until, semantic, limit)) for part in parts] + [whole]
+    ranked, taken = [], set()
+    for i in range(max(map(len, turns))):
+        for turn in turns:
+            if i < len(turn) and (turn[i].minute, turn[i].chunk) not in taken:
+                taken.add((turn[i].minute, turn[i].chunk))
+                ranked.append(Ranked(turn[i].minute, 1.0 / (RRF_K + len(ranked) + 1), turn[i].chunk))
+    return ranked[:CANDIDATES]
+
+
+def _fused(lists: list[tuple[float, list[tuple]]], near: dict[tuple, int]) -> list[Ranked]:
+    """Reciprocal rank fusion: a chunk scores the sum of ``weight / (RRF_K + rank)`` over the
+    lists it is in; chunks whose lines hold more of the question's word pairs (``near``) first."""
     scores: dict[tuple, float] = {}
     for weight, ranking in lists:
         for rank, key in enumerate(ranking):
             scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
-    best: dict[datetime, tuple[float, tuple]] = {}
-    for key, score in sorted(scores.items(), key=lambda kv: (kv[0][0], -kv[1], repr(kv[0]))):
-        best.setdefault(key[0], (score, key[1:]))  # a minute counts by its best chunk
-    ordered = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    return [Ranked(m, score, chunk) for m, (score, chunk) in ordered[:CANDIDATES]]
+    ordered = sorted(scores.items(), key=lambda kv: (-near.get(kv[0], 0), -kv[1], kv[0][0], repr(kv[0])))
+    return [Ranked(key[0], score, key[1:]) for key, score in ordered]
 
 
 _PARTS = re.compile(r"[;,?!\n，；？！、]| and | or ")
@@ -83,25 +102,47 @@ def query_parts(query: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def _rankings(reader, query: str, since, until, semantic: bool, limit: int) -> list[tuple[float, list[tuple]]]:
+def _rankings(reader, query: str, since, until, semantic: bool,
+              limit: int) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int]]:
     """Chunk keys best first: BM25 over what was seen, over what was heard (apart: the scores of
-    two tables do not compare), and by meaning when an embedding model runs here."""
-    lists = []
+    two tables do not compare), and by meaning when an embedding model runs here; and the
+    :func:`_nearness` of each BM25 chunk's best line. A line shown again in later minutes
+    counts once (at its best hit)."""
+    lists, near = [], {}
+    query_terms = terms.terms(query)
     for kind in ("seen", "heard"):
+        hits = reader.search(query, since=since, until=until, limit=limit, kinds=(kind,))
+        texts = {}
+        for h in hits:
+            texts.setdefault((h.span or h.transcript).text, h)
         keys = []
-        for h in reader.search(query, since=since, until=until, limit=limit, kinds=(kind,)):
-            if h.span is not None:
-                keys.append((_minute(h.span.t_start), "seen", h.span.monitor, h.span.app, h.span.window, ""))
-            else:
-                keys.append((_minute(h.transcript.t_start), "heard", None, "", "", h.transcript.source))
+        for text, h in texts.items():
+            keys.append(_key(h))
+            near[keys[-1]] = max(near.get(keys[-1], 0), _nearness(query_terms, text))
         lists.append((1.0, list(dict.fromkeys(keys))))
     if semantic:
         from lifelog.replay.semantic import semantic_hits
 
-        near = semantic_hits(reader, query, since=since, until=until, k=limit) or []
+        hits = semantic_hits(reader, query, since=since, until=until, k=limit) or []
         lists.append((SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source)
-                                        for c in near]))
-    return lists
+                                        for c in hits]))
+    return lists, near
+
+
+def _key(hit) -> tuple:
+    if hit.span is not None:
+        s = hit.span
+        return (_minute(s.t_start), "seen", s.monitor, s.app, s.window, "")
+    return (_minute(hit.transcript.t_start), "heard", None, "", "", hit.transcript.source)
+
+
+def _nearness(query_terms: list[str], text: str) -> int:
+    """How many pairs of the question's neighbouring words (stop words left out) stand next to
+    each other, in order, in ``text``: "database password" for "the staging database password",
+    where a line of the same words scattered holds none."""
+    pairs = set(zip(query_terms, query_terms[1:]))
+    words = terms.terms(text)
+    return len(pairs & set(zip(words, words[1:])))
 
 
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
