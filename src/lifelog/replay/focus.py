@@ -147,7 +147,8 @@ def _nearness(query_terms: list[str], text: str) -> int:
 
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
                   until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
-    stretches, chunks = _by_priority(ranked, since, until)
+    parts = query_parts(query)
+    stretches, chunks = _by_priority(ranked, since, until, WIDEN_AFTER * (len(parts) + 1 if parts else 1))
     seen = _Rows([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], tokens_at=7)
     heard = _Rows([r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)],
                   tokens_at=5)
@@ -160,17 +161,19 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
     return picker.window(k)
 
 
-def _by_priority(ranked: list[Ranked], since, until) -> tuple[list[tuple[datetime, datetime]], list[tuple]]:
+def _by_priority(ranked: list[Ranked], since, until,
+                 every: int = WIDEN_AFTER) -> tuple[list[tuple[datetime, datetime]], list[tuple]]:
     """The stretches in the order they go in as the budget allows, and the chunk each is
-    limited to (``()``: every window and source): each ranked minute's best chunk alone (one
-    window's lines, or one source's speech), and, after every WIDEN_AFTER of them, the next
-    best minute widened to every window and source and its neighbours in time. A dense minute
-    of a whole screen costs ~3k tokens, so breadth first (many answers), with context for the
-    best ones."""
+    limited to (``()``: every window and source): each ranked chunk alone (one window's lines
+    in one minute, or one source's speech), and, after every ``every`` of them, the next best
+    one widened to its minute's every window and source and its neighbours in time. A dense
+    minute of a whole screen costs ~3k tokens and a widened one 10-18k, so breadth first (many
+    answers), with context for the best ones: for a question of several parts, every part
+    brings WIDEN_AFTER chunks alone before a widening (``every`` = WIDEN_AFTER x the turns)."""
     keyed = []
     for i, r in enumerate(ranked):
         keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until), r.chunk))
-        keyed.append((WIDEN_AFTER * i + WIDEN_AFTER - 1, 1,
+        keyed.append((every * (i + 1) - 1, 1,
                       _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until), ()))
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [k[2] for k in keyed], [k[3] for k in keyed]
