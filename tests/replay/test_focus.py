@@ -183,3 +183,79 @@ def test_a_question_about_several_things_is_ranked_part_by_part():
         "the staging password", "the budget review Dana moved", "the outage cause"]
     assert query_parts("why did the deploy fail") == []  # one thing: the whole question only
     assert query_parts("注意力竞争，语音识别模型") == ["注意力竞争", "语音识别模型"]
+
+
+# Six facts for one question naming them all, each with near misses, in screens and speech
+# full of the same topic words scattered (as in bench/needle_facts.py, much smaller).
+MANY_FACTS = [
+    (0, 1, 17, "seen", "Heads up: the staging database password was rotated to tangerine-47, update your env files"),
+    (0, 5, 41, "heard", "okay so Dana moved the budget review to Thursday at 3pm because finance needs a day"),
+    (1, 2, 10, "seen", "Your flight to Lisbon on March 14 is confirmed. Booking reference: QX7R2M"),
+    (1, 6, 52, "heard", "by the way the wifi password on the fourth floor is now lanternfish all one word"),
+    (0, 3, 28, "seen", "The deploy freeze starts December 18 and ends January 4, no prod changes in between"),
+    (1, 7, 5, "heard", "Marco's new phone extension is 4417 since he moved desks last week"),
+]
+MANY_DISTRACTORS = [
+    (1, 4, 11, "seen", "FYI the production database password was rotated to walnut-12 this morning"),
+    (1, 0, 35, "heard", "and the staging redis password was rotated to harbor-93 yesterday"),
+    (0, 3, 22, "heard", "Dana moved the design review to Friday at 10am for the mockups"),
+    (1, 5, 14, "seen", "I moved the budget sync to Tuesday at 2pm, same room"),
+    (0, 6, 47, "seen", "Your hotel in Lisbon from March 14 is confirmed. Booking reference: HT8W2A"),
+    (0, 2, 5, "heard", "the guest wifi password is now copperkettle for the visitors"),
+    (1, 7, 26, "seen", "Reminder: the mobile code freeze starts December 11 for the app store review"),
+    (0, 0, 44, "seen", "my new phone extension is 4402 if you need me"),
+]
+MANY_QUERY = ("What changed about the staging database password, the budget review Dana moved, the flight to "
+              "Lisbon booking, the fourth floor wifi password, the deploy freeze and Marco's phone extension?")
+TOPIC_WORDS = ("staging database password rotated budget review moved flight lisbon booking wifi fourth floor "
+               "deploy freeze phone extension changed week desk").split()
+COMMON = [w for w in WORDS if w not in TOPIC_WORDS]
+TOPIC_SHARE = 1 / 8
+
+
+def plant_many(s: Store, days: int = 2) -> Store:
+    """``days`` of busy screens (a new one every 3 minutes, 10 short lines of common words, one
+    word in eight a topic word of the facts) and of speech every 6 minutes, with MANY_FACTS and
+    MANY_DISTRACTORS planted: the short filler lines that hold a topic's words scattered outscore
+    the longer lines that answer, by BM25 alone."""
+    rng = random.Random(11)
+    planted = {(d, h, m): (k, t) for d, h, m, k, t in MANY_FACTS + MANY_DISTRACTORS}
+
+    def filler(n: int) -> str:
+        return " ".join(rng.choice(TOPIC_WORDS if rng.random() < TOPIC_SHARE else COMMON) for _ in range(n))
+
+    with s.write() as w:
+        for day in range(days):
+            for hour in range(8):
+                for minute in range(60):
+                    ts = _at(day, hour, minute)
+                    kind, text = planted.get((day, hour, minute), (None, None))
+                    speech = text if kind == "heard" else filler(rng.randint(6, 12)) if minute % 6 == 0 else None
+                    if speech:
+                        w.add_transcripts([Transcript(ts, ts + timedelta(seconds=8), "mic", "faster-whisper", speech,
+                                                      tokens=len(speech.split()))])
+                    if minute % 3 and kind != "seen":
+                        continue
+                    app, title = WINDOWS[(hour * 5 + minute // 10 + day) % len(WINDOWS)]
+                    lines = [f"{filler(rng.randint(3, 6))} {day}.{hour}.{minute}.{i}" for i in range(10)]
+                    if kind == "seen":
+                        lines.insert(5, text)
+                    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
+                                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+                    w.observe_lines(fid, ts, 1, app, title,
+                                    [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
+        w.close_spans(_at(days, 0, 0))
+    return s
+
+
+def test_one_question_naming_six_things_brings_each_answer_past_its_near_misses(tmp_path):
+    """Every part of the question gets its best chunks in turn, and a line holding a part's words
+    next to each other ("deploy freeze") ranks before lines with the same words scattered. With
+    the parts' rankings summed into one instead, and whole minutes widened every fourth chunk
+    (commit f2d7304), this window held 1 of the 6 answers, and all 6 took 16k tokens."""
+    s = plant_many(Store(tmp_path / "t.duckdb"))
+    with s.read() as r:
+        w = build_context(r, since=T0, until=_at(2, 0, 0), budget=3000, query=MANY_QUERY, semantic=False)
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= 3000
+    missing = [f[4] for f in MANY_FACTS if f[4] not in w.text]
+    assert not missing, missing
