@@ -12,14 +12,15 @@ never an estimate, and never above the budget.
 The cost follows the budget, not the range. Every line carries its o200k token count from
 when it was stored, so the database says per hour what the range holds
 (``Reader.token_costs``); only the newest hours worth a few budgets are read line by line (the
-*tail*), and the hours before them are outlined from aggregates the database computes
-(``Reader.outline_rows``). Inside the tail the cut is found on estimates (stored counts plus
-block headers, numpy over the lines) and settled by a few exact counts of the rendered text.
+*tail*, ``tail.py``: numpy columns straight from DuckDB, read backwards until the lines shown
+once exceed the budget), and the hours before them are outlined from aggregates the database
+computes (``Reader.outline_rows``). Inside the tail the cut is found on estimates (stored
+counts plus block headers, numpy over the lines; the outline at the older hours' measured
+tokens per hour) and settled by a few exact counts of the rendered text.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,13 +28,15 @@ import numpy as np
 
 from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
-from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
-from lifelog.replay.outline import Outliner, Tally, join, tally_rows
+from lifelog.replay.blocks import Block, event_blocks
+from lifelog.replay.outline import Outliner, Tally, coarsen, tally_rows
+from lifelog.replay.tail import Tail
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
 OUTLINES = ("hour", "day", None)  # finest first; None: the marker alone
 TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if repeats made them fit)
+OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block's tokens, when none is made yet
 
 
 @dataclass
@@ -92,20 +95,33 @@ def _words_only(semantic: bool) -> str:
 
 def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWindow:
     costs = reader.token_costs(since, until)
-    need = TAIL_BUDGETS * _limit(budget)
+    limit = _limit(budget)
+    tail = Tail(reader, since, until, tok)
+    start = _tail_start(costs, TAIL_BUDGETS * limit)
+    tail.read_back(start)
     while True:
-        start_from = _tail_start(costs, need)
-        lines = _Lines.read(reader, since, until, start_from, tok)
-        counts = lines.floor_counts()
-        floor = _cheap_floor(counts, budget)
-        if start_from is None or floor > 0:
+        if start is not None:
+            shown, stored = tail.shown_once()
+            if shown <= limit:  # everything read might fit (a line shown again costs nothing)
+                start = _read_further(tail, costs, start, limit, shown, stored)
+                continue
+        lines = tail.lines()
+        floor = _cheap_floor(lines.floor_counts(), budget)
+        if start is None or floor > 0:
             break
-        # everything read might fit (a line shown again costs nothing): read back as far again
-        # as the share of lines shown once says it takes, with a margin
-        shown_share = sum(counts) / max(1, int(lines.counts.sum()))
-        need *= min(8.0, max(1.5, 1.3 / max(shown_share, 0.01)))
-    older = _Older(reader, since, start_from) if start_from is not None else None
+        start = _read_further(tail, costs, start, limit, *tail.shown_once())
+    older = _Older(reader, since, start) if start is not None else None
     return _Fitter(lines, older, tok, budget, fmt, since, until).fit(floor)
+
+
+def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, stored: int) -> datetime | None:
+    """Read back as far again as the share of lines shown once so far says the budget still
+    needs, with a margin; returns the new start (None: from the range's start)."""
+    share = max(0.05, shown / max(1, stored))
+    need = max(TAIL_BUDGETS * limit - shown, 0.1 * limit) / share
+    start = _tail_start([c for c in costs if c[0] < start], need)
+    tail.read_back(start)
+    return start
 
 
 def _limit(budget: int) -> float:
@@ -123,30 +139,28 @@ def _tail_start(costs: list[tuple[datetime, int]], need: float) -> datetime | No
 
 
 class _Lines:
-    """The lines a window may show, one entry per line of each block, in window order: the
-    granularity of cutting. ``repeats[i]`` is the index of the same line shown earlier for the
-    same window, or -1; a repeat is left out only while that earlier showing is in the window."""
+    """Lines of blocks held in memory, one entry per line of each block, in window order (a
+    focused window's few stretches; a window's tail is ``tail.TailLines``, columnar).
+    ``repeats[i]`` is the index of the same line shown earlier for the same window, or -1; a
+    repeat is left out only while that earlier showing is in the window."""
 
     def __init__(self, blocks: list[Block], stored: list[int | None] | None, tok) -> None:
         self.blocks = blocks
-        block_of, text, repeats, rows = [], [], [], []
+        block_of, text, repeats = [], [], []
         last: dict[tuple, int] = {}
         for bi, b in enumerate(blocks):
             seen = b.kind == "seen"
-            for j, line in enumerate(b.lines):
+            for line in b.lines:
                 i = len(text)
-                if seen:
-                    key = (b.monitor, b.app, b.window, line)
+                if seen:  # the same line, with or without the blank line before it
+                    key = (b.monitor, b.app, b.window, line.lstrip("\n"))
                     repeats.append(last.get(key, -1))
                     last[key] = i
                 else:
                     repeats.append(-1)
                 block_of.append(bi)
                 text.append(line)
-                ts = b.times[j] if b.times else b.ts
-                rows.append((ts, b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0))
         self.text = text
-        self.rows = rows  # what the outliner reads
         self.block_of = np.asarray(block_of, dtype=np.int64)
         self.repeats = np.asarray(repeats, dtype=np.int64)
         if stored is not None and tok.id == DEFAULT_TOKENIZER and all(n is not None for n in stored):
@@ -154,28 +168,10 @@ class _Lines:
         else:
             counts = tok.count_many(text)
         self.counts = np.asarray(counts, dtype=np.int64)
-        self.prefix = np.concatenate([[0], np.cumsum(self.counts)])
-        self.latest = list(itertools.accumulate((r[0] for r in rows), max))  # latest time in rows[:i+1]
         self.header_tokens = np.asarray(tok.count_many([render.header(b) for b in blocks]), dtype=np.int64)
-
-    @classmethod
-    def read(cls, reader, since, until, start_from, tok) -> _Lines:
-        clamp = since if start_from is None else None
-        seen = reader.seen_rows(since, until, start_from=start_from)
-        heard = reader.heard_rows(since, until, start_from=start_from)
-        events = reader.events_between(start_from or since, until)
-        seen_blocks, heard_blocks = build_blocks(seen, clamp), transcript_blocks(heard, clamp)
-        blocks = merge_chronological(seen_blocks, heard_blocks, event_blocks(events))
-        # stored counts in block order: merge_chronological keeps each stream's lines together
-        stored = {id(b): n for b, n in _stored_counts(seen_blocks, seen) + _stored_counts(heard_blocks, heard, 3)}
-        counts = [n for b in blocks for n in stored.get(id(b), [None] * len(b.lines))]
-        return cls(blocks, counts, tok)
 
     def __len__(self) -> int:
         return len(self.text)
-
-    def floor_counts(self) -> list[int]:
-        return np.where(self.repeats < 0, self.counts, 0).tolist()
 
     def shown(self, start: int) -> np.ndarray:
         """Indices of the lines a window starting at ``start`` shows."""
@@ -196,7 +192,7 @@ class _Lines:
         return out
 
     def estimate(self, start: int) -> int:
-        """Tokens of the shown lines and their block headers from ``start`` on (no outline)."""
+        """Tokens of the shown lines and their block headers from ``start`` on."""
         mask = self.repeats[start:] < start
         lines = int(self.counts[start:][mask].sum())
         shown_blocks = self.block_of[start:][mask]
@@ -204,11 +200,6 @@ class _Lines:
             return lines
         runs = np.concatenate([[True], shown_blocks[1:] != shown_blocks[:-1]])
         return lines + int(self.header_tokens[shown_blocks[runs]].sum()) + int(mask.sum())
-
-
-def _stored_counts(blocks: list[Block], rows: list[tuple], col: int = 5) -> list[tuple[Block, list]]:
-    it = iter(r[col] for r in rows)
-    return [(b, list(itertools.islice(it, len(b.lines)))) for b in blocks]
 
 
 class _Older:
@@ -234,6 +225,8 @@ class _Fitter:
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
         self._outliner: Outliner | None = None  # made when an outline is first needed
+        self._older: dict[str | None, tuple] = {}  # per outline kind: tallies, blocks, tokens
+        self._last: tuple | None = None  # (start, text, omitted, tokens) of the last window made
         self._exact: dict[int, int] = {}  # start -> exact count, for the current outline kind
 
     def fit(self, floor: int) -> ContextWindow:
@@ -243,12 +236,11 @@ class _Fitter:
         else:
             for per in OUTLINES:  # the finest outline whose whole-range form fits
                 self.per = per
-                self._exact = {}
+                self._exact, self._last = {}, None
                 if per is None or self.count(n) <= budget:
                     break
             start = self.search(floor)
-        text, omitted = self.render(start)
-        tokens = self.tok.count(text)
+        text, omitted, tokens = self.counted(start)
         if tokens > budget:
             raise BudgetError(
                 f"--budget {budget} is below the smallest possible window ({tokens} tokens for the "
@@ -261,43 +253,71 @@ class _Fitter:
         )
 
     # -- rendering -------------------------------------------------------------------------
-    def render(self, start: int) -> tuple[str, render.Omission | None]:
+    def counted(self, start: int) -> tuple[str, render.Omission | None, int]:
+        """The window starting at ``start``, what it leaves out and its exact count; the
+        last one made is kept (the search's last probe is usually the window returned)."""
+        if self._last is not None and self._last[0] == start:
+            return self._last[1:]
         kept = self.lines.regroup(self.lines.shown(start))
         omitted = self.omission(start)
         if self.per is not None and omitted is not None:
             kept = self.outline(start) + kept
         if self.fmt == "json":
-            return _json_fixed_point(kept, omitted, self.tok, self.budget, self.since, self.until), omitted
-        return (render.xml if self.fmt == "xml" else render.markdown)(kept, omitted), omitted
+            text, tokens = _json_counted(kept, omitted, self.tok, self.budget, self.since, self.until)
+        else:
+            text = (render.xml if self.fmt == "xml" else render.markdown)(kept, omitted)
+            tokens = self.tok.count(text)
+        self._last = (start, text, omitted, tokens)
+        return text, omitted, tokens
 
-    def outline(self, start: int, *, estimate: bool = False) -> list[Block]:
-        older = self.older.hours if self.older else []
+    def outline(self, start: int) -> list[Block]:
+        """Outline blocks of the older hours and of the tail's first ``start`` lines (an hour or
+        day both touch is one): the older part is made once per outline kind."""
+        older, older_blocks = self._older_outline()
         if self._outliner is None:
-            self._outliner = Outliner(self.lines.rows)
-        return join(older, self._outliner.prefix(start, estimate=estimate), self.per)
+            self._outliner = self.lines.outliner()
+        recent = coarsen(self._outliner.prefix(start), self.per)
+        if older and recent and older[-1].start == recent[0].start:
+            return [*older_blocks[:-1], older[-1].merge(recent[0]).block(), *(t.block() for t in recent[1:])]
+        return [*older_blocks, *(t.block() for t in recent)]
+
+    def _older_outline(self) -> tuple[list[Tally], list[Block]]:
+        if self.per not in self._older:
+            tallies = coarsen(self.older.hours, self.per) if self.older else []
+            blocks = [t.block() for t in tallies]
+            tokens = self.tok.count("\n".join(line for b in blocks for line in b.lines)) + 12 * len(blocks)
+            self._older[self.per] = (tallies, blocks, tokens)
+        tallies, blocks, _ = self._older[self.per]
+        return tallies, blocks
 
     def omission(self, start: int) -> render.Omission | None:
         lines, tokens, first, last = self.older.totals() if self.older else (0, 0, None, None)
         if start:
-            rows = self.lines.rows
             lines += start
             tokens += int(self.lines.prefix[start])
-            first = first or rows[0][0]
-            last = max(t for t in (last, self.lines.latest[start - 1]) if t is not None)
+            first = first or self.lines.first_time()
+            last = max(t for t in (last, self.lines.latest_before(start)) if t is not None)
         if not lines:
             return None
         return render.Omission(lines=lines, tokens=tokens + lines, start=first, end=last, outline=self.per or "")
 
     def count(self, start: int) -> int:
         if start not in self._exact:
-            self._exact[start] = self.tok.count(self.render(start)[0])
+            self._exact[start] = self.counted(start)[2]
         return self._exact[start]
 
     # -- the cut -----------------------------------------------------------------------------
     def estimate(self, start: int) -> int:
-        outline = self.outline(start, estimate=True) if self.per is not None and (start or self.older) else []
-        text = "\n".join(line for b in outline for line in b.lines)
-        return self.lines.estimate(start) + (self.tok.count(text) + 12 * len(outline) if outline else 0)
+        """Shown lines and headers from the tail, plus the outline: the older part's exact
+        tokens and, for the tail's hours (or days) cut, as many again as an older one takes on
+        average (exact counts correct the rest)."""
+        estimate = self.lines.estimate(start)
+        if self.per is None or not (start or self.older):
+            return estimate
+        self._older_outline()
+        tallies, _, tokens = self._older[self.per]
+        each = tokens / len(tallies) if tallies else OUTLINE_TOKENS[self.per]
+        return estimate + tokens + int(each * self.lines.units_before(start, self.per))
 
     def search(self, floor: int) -> int:
         """The smallest start >= ``floor`` whose window fits (``len(lines)`` always does: it
@@ -373,6 +393,10 @@ def _cheap_floor(counts: list[int], budget: int) -> int:
 
 
 def _json_fixed_point(blocks, omitted, tok, budget, since, until) -> str:
+    return _json_counted(blocks, omitted, tok, budget, since, until)[0]
+
+
+def _json_counted(blocks, omitted, tok, budget, since, until) -> tuple[str, int]:
     """JSON carries its own token count, which changes the text it counts: iterate until the
     number written is the count of the text it is written in (converges in 2–3 rounds)."""
     meta = {
@@ -384,6 +408,6 @@ def _json_fixed_point(blocks, omitted, tok, budget, since, until) -> str:
         text = render.as_json(blocks, omitted, meta)
         n = tok.count(text)
         if n == meta["tokens"]:
-            return text
+            return text, n
         meta["tokens"] = n
-    return text
+    return text, n

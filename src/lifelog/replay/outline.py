@@ -151,6 +151,20 @@ class Outliner:
         self.hours = sorted(self.members)
         self._whole: dict[datetime, Tally] = {}
 
+    @classmethod
+    def grouped(cls, members: dict[datetime, list[int]], tally) -> Outliner:
+        """An outliner of lines held elsewhere, already grouped by hour: ``members`` maps each
+        hour to the indices of its lines, ascending, and ``tally(hour, indices)`` gives what
+        ``tally_lines`` would for those lines."""
+        self = cls.__new__(cls)
+        self.lines, self.members, self._tally = None, members, tally
+        self.hours = sorted(members)
+        self._whole = {}
+        return self
+
+    def _tally(self, hour: datetime, idx: list[int]) -> Tally:
+        return tally_lines(hour, [self.lines[i] for i in idx])
+
     def prefix(self, n: int, *, estimate: bool = False) -> list[Tally]:
         """Hour tallies of ``lines[:n]``, one per hour it touches, in time order."""
         out = []
@@ -160,10 +174,10 @@ class Outliner:
                 continue
             if idx[-1] < n or estimate:
                 if b not in self._whole:
-                    self._whole[b] = tally_lines(b, [self.lines[i] for i in idx])
+                    self._whole[b] = self._tally(b, idx)
                 out.append(self._whole[b])
             else:
-                out.append(tally_lines(b, [self.lines[i] for i in idx if i < n]))
+                out.append(self._tally(b, [i for i in idx if i < n]))
         return out
 
 

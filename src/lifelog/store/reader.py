@@ -84,6 +84,39 @@ class Reader:
             params,
         ).fetchall()
 
+    def seen_columns(self, since: datetime | None, until: datetime | None, *,
+                     start_from: datetime | None = None, before: datetime | None = None) -> dict:
+        """The rows of ``seen_rows`` as numpy columns: ``t`` (begun before ``since``: at
+        ``since``), ``monitor``, ``app``, ``window``, ``text``, ``tokens``, ``key`` (a 64-bit
+        hash of monitor, app, window and the text without its leading blank lines, to find a
+        line shown again, and ``chars``, that text's length) and ``place`` (a hash of app and
+        window). ``before`` bounds the starts (a newer stretch already read). A window's tail is
+        read this way, with no Python object per row."""
+        conds, params = self._starting(since, None if before else until, start_from, "t_start", "t_end")
+        if before is not None:
+            conds.append("t_start < ?")
+            params.append(utc_naive(before))
+        t = self._clamped(since if start_from is None else None, params)
+        return self._con.execute(
+            f'SELECT {t} AS t, monitor, app, "window", {SHOWN_TEXT} AS text, tokens, '
+            f"hash(monitor, app, \"window\", ltrim({SHOWN_TEXT}, chr(10))) AS key, "
+            f"length(ltrim({SHOWN_TEXT}, chr(10))) AS chars, hash(app, \"window\") AS place "
+            f"FROM text_spans{where(conds)} "
+            'ORDER BY t_start, monitor, ord, top, "left", id', params,
+        ).fetchnumpy()
+
+    def heard_columns(self, since: datetime | None, until: datetime | None, *,
+                      start_from: datetime | None = None, before: datetime | None = None) -> list[tuple]:
+        """``heard_rows`` of the same stretch (speech is sparse: plain rows)."""
+        conds, params = self._starting(since, None if before else until, start_from, "t_start", "t_end")
+        if before is not None:
+            conds.append("t_start < ?")
+            params.append(utc_naive(before))
+        return self._con.execute(
+            f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
+            params,
+        ).fetchall()
+
     def seen_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[tuple]:
         """For each stretch (by its index in ``stretches``), the spans visible in it, a span begun
         earlier placed at the stretch's start: ``(stretch, t, id, monitor, app, window, text,

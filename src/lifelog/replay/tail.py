@@ -1,0 +1,348 @@
+"""The newest stretch of a context window's range, read line by line as numpy columns.
+
+A window is cut at line granularity, so the stretch it cuts into (the *tail*) is read line by
+line; everything before it is outlined from aggregates (``context.py``). The tail of a
+million-token window holds a couple of hundred thousand lines, so it is held as columns (times,
+token counts, a repeat key per line) straight from DuckDB, with blocks as index ranges: no
+Python object per line until the lines actually shown are rendered.
+
+It is read backwards from the end of the range in stretches of whole hours until the lines
+shown once (a line shown again for the same window costs nothing while its first showing is
+in) exceed the budget, each stretch sized by the share of lines shown once so far.
+
+The result means exactly what ``blocks.build_blocks`` / ``merge_chronological`` and
+``context._Lines`` mean for the same rows (``tests/replay/test_tail.py`` holds them to each
+other); ``_Lines`` stays for the few lines of a focused window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from lifelog.replay import render
+from lifelog.replay.blocks import BLOCK_GAP, Block, event_blocks, transcript_blocks
+from lifelog.replay.outline import FOCUS_CAP, Outliner, Tally
+from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER
+
+EPOCH = datetime(1970, 1, 1)
+GAP_US = int(BLOCK_GAP / timedelta(microseconds=1))
+HOUR_US = 3_600_000_000
+KIND_RANK = {"event": 0, "asked": 1, "heard": 2, "seen": 3}  # merge_chronological's order at one moment
+
+
+def to_us(ts: datetime) -> int:
+    return (ts - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=int(us))
+
+
+class Tail:
+    """Reads the tail backwards: ``read_back(start)`` adds the lines that began in [start, the
+    start of what was read) (``start`` None: from ``since`` on, lines begun before it placed at
+    it); ``lines()`` arranges everything read in window order."""
+
+    def __init__(self, reader, since: datetime | None, until: datetime | None, tok) -> None:
+        self.reader, self.since, self.until, self.tok = reader, since, until, tok
+        self.start: datetime | None = None
+        self.started = False  # anything read yet
+        self.seen: list[dict] = []  # column stretches, oldest first
+        self.heard: list[tuple] = []
+
+    def read_back(self, start: datetime | None) -> None:
+        before = self.start if self.started else None
+        seen = self.reader.seen_columns(self.since, self.until, start_from=start, before=before)
+        heard = self.reader.heard_columns(self.since, self.until, start_from=start, before=before)
+        self.seen.insert(0, seen)
+        self.heard = heard + self.heard
+        self.start, self.started = start, True
+
+    def shown_once(self) -> tuple[int, int]:
+        """Stored tokens (plus one a line) of the lines read that are not repeats (near enough:
+        first copies by key, in time order), and of all lines read."""
+        key = np.concatenate([s["key"] for s in self.seen]) if self.seen else np.zeros(0, np.uint64)
+        tokens = _stored(np.concatenate([s["tokens"] for s in self.seen])) if self.seen else np.zeros(0, np.int64)
+        heard = sum((r[3] or 0) + 1 for r in self.heard)
+        _, first = np.unique(key, return_index=True)
+        return int(tokens[first].sum()) + len(first) + heard, int(tokens.sum()) + len(tokens) + heard
+
+    def lines(self) -> TailLines:
+        return TailLines(self)
+
+
+def _stored(tokens) -> np.ndarray:
+    """Stored counts, 0 where none was stored (estimates only)."""
+    if np.ma.isMaskedArray(tokens):
+        return np.ma.filled(tokens, 0).astype(np.int64)
+    return np.asarray(tokens, dtype=np.int64)
+
+
+class TailLines:
+    """The tail's lines in window order: ``repeats[i]`` is the index of the same line shown
+    earlier for the same window, or -1 (a repeat is left out while that earlier showing is
+    in); ``block_of[i]`` its block, of which ``meta`` holds kind, time, monitor, app, window
+    and source. The interface ``context._Fitter`` cuts."""
+
+    def __init__(self, tail: Tail) -> None:
+        cols = _concat(tail.seen)
+        t = cols["t"].astype("datetime64[us]").astype(np.int64)
+        n_seen = len(t)
+        starts = _seen_block_starts(t, cols["monitor"], cols["app"], cols["window"])
+        text = cols["text"]
+        if len(starts):  # a block's first line loses its leading blank lines
+            text[starts] = [s.lstrip("\n") for s in text[starts].tolist()]
+
+        clamp = tail.since if tail.start is None else None
+        heard = transcript_blocks(tail.heard, clamp)
+        events = event_blocks(tail.reader.events_between(tail.start or tail.since, tail.until))
+        other = heard + events
+
+        # blocks in merge_chronological's order: time, events first, kind, monitor, source,
+        # then the order of the streams (seen, heard, events) and within them
+        ends = np.append(starts[1:], n_seen).astype(np.int64)
+        n_blocks = len(starts) + len(other)
+        sources = sorted({b.source for b in other} | {""})
+        rank = {s: i for i, s in enumerate(sources)}
+        block_ts = np.concatenate([t[starts], np.asarray([to_us(b.ts) for b in other], dtype=np.int64)])
+        kind = np.concatenate([np.full(len(starts), KIND_RANK["seen"]),
+                               np.asarray([KIND_RANK[b.kind] for b in other], dtype=np.int64)])
+        monitor = np.concatenate([cols["monitor"][starts].astype(np.int64),
+                                  np.asarray([b.monitor for b in other], dtype=np.int64)])
+        source = np.concatenate([np.zeros(len(starts), np.int64), np.asarray([rank[b.source] for b in other], dtype=np.int64)])
+        order = np.lexsort((np.arange(n_blocks), source, monitor, kind, block_ts))
+
+        # the pool of lines: seen rows, then the lines of the other blocks
+        other_text = [line for b in other for line in b.lines]
+        other_t = [to_us(ts) for b in other for ts in (b.times or [b.ts] * len(b.lines))]
+        heard_counts = [(r[3] if r[3] is not None else None) for r in tail.heard]
+        pool_text = np.concatenate([text, np.asarray(other_text, dtype=object)]) if other_text else text
+        pool_t = np.concatenate([t, np.asarray(other_t, dtype=np.int64)])
+        sizes_other = [len(b.lines) for b in other]
+        first_other = n_seen + np.concatenate([[0], np.cumsum(sizes_other)]).astype(np.int64)[:-1]
+        block_first = np.concatenate([starts, first_other]).astype(np.int64)
+        block_size = np.concatenate([ends - starts, np.asarray(sizes_other, dtype=np.int64)]).astype(np.int64)
+
+        sizes = block_size[order]
+        self.n_blocks = n_blocks
+        self.block_of = np.repeat(np.arange(n_blocks, dtype=np.int64), sizes)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])[:-1]
+        within = np.arange(len(self.block_of), dtype=np.int64) - np.repeat(offsets, sizes)
+        perm = np.repeat(block_first[order], sizes) + within
+        self.perm = perm
+        self.text = pool_text[perm]
+        self.times = pool_t[perm]
+        self.kinds = kind[order]
+
+        # counts: stored when the tokenizer is the stored one and every line has one
+        stored_seen = cols["tokens"]
+        have_stored = (tail.tok.id == DEFAULT_TOKENIZER and not (np.ma.isMaskedArray(stored_seen) and stored_seen.mask.any())
+                       and all(c is not None for c in heard_counts))
+        if have_stored:
+            event_counts = tail.tok.count_many([line for b in events for line in b.lines])
+            pool_counts = np.concatenate([np.asarray(stored_seen, dtype=np.int64),
+                                          np.asarray(heard_counts + event_counts, dtype=np.int64)])
+            self.counts = pool_counts[perm]
+        else:
+            self.counts = np.asarray(tail.tok.count_many(self.text.tolist()), dtype=np.int64)
+        self.prefix = np.concatenate([[0], np.cumsum(self.counts)])
+        self.latest = np.maximum.accumulate(self.times) if len(self.times) else self.times
+
+        # repeats: seen lines with the same key (checked: same window and text)
+        is_seen = perm < n_seen
+        self.repeats = np.full(len(perm), -1, dtype=np.int64)
+        pos = np.flatnonzero(is_seen)
+        if len(pos):
+            keys = cols["key"][perm[pos]]
+            by = np.lexsort((pos, keys))
+            same = keys[by[1:]] == keys[by[:-1]]
+            later, earlier = pos[by[1:][same]], pos[by[:-1][same]]
+            ok = _same_line(cols, perm[later], perm[earlier])
+            self.repeats[later[ok]] = earlier[ok]
+
+        # block descriptions, in window order
+        meta: list[tuple] = []
+        other_of = dict(zip(first_other.tolist(), other))
+        for first in block_first[order].tolist():
+            if first < n_seen:
+                meta.append(("seen", from_us(t[first]), int(cols["monitor"][first]), cols["app"][first],
+                             cols["window"][first], ""))
+            else:
+                b = other_of[first]
+                meta.append((b.kind, b.ts, b.monitor, b.app, b.window, b.source))
+        self.meta = meta
+        self.line_kind = np.asarray([KIND_RANK[m[0]] for m in meta], dtype=np.int64)[self.block_of]
+        self.first = np.concatenate([[True], self.block_of[1:] != self.block_of[:-1]]) if len(perm) else np.zeros(0, bool)
+        codes, self.places = _places(cols)  # (app, window) of each seen line as its rank among them
+        self.place = np.full(len(perm), -1, dtype=np.int64)
+        self.place[pos] = codes[perm[pos]]
+        self.header_tokens = _header_tokens(meta, self.place[self.first] if len(perm) else self.place, tail.tok)
+        self._firsts: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    # -- the interface context._Fitter cuts ---------------------------------------------------
+    def floor_counts(self) -> list[int]:
+        return np.where(self.repeats < 0, self.counts, 0).tolist()
+
+    def shown(self, start: int) -> np.ndarray:
+        idx = np.arange(start, len(self.text))
+        return idx[self.repeats[start:] < start]
+
+    def regroup(self, shown: np.ndarray) -> list[Block]:
+        if not len(shown):
+            return []
+        blocks = self.block_of[shown]
+        cuts = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1
+        bounds = np.concatenate([[0], cuts, [len(shown)]]).tolist()
+        texts = self.text[shown].tolist()
+        return [_block(self.meta[blocks[a]], texts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def estimate(self, start: int) -> int:
+        mask = self.repeats[start:] < start
+        lines = int(self.counts[start:][mask].sum())
+        shown_blocks = self.block_of[start:][mask]
+        if not len(shown_blocks):
+            return lines
+        runs = np.concatenate([[True], shown_blocks[1:] != shown_blocks[:-1]])
+        return lines + int(self.header_tokens[shown_blocks[runs]].sum()) + int(mask.sum())
+
+    def first_time(self) -> datetime:
+        return from_us(self.times[0])
+
+    def latest_before(self, start: int) -> datetime:
+        """The latest time among the first ``start`` lines."""
+        return from_us(self.latest[start - 1])
+
+    def outliner(self) -> Outliner:
+        hours = self.times // HOUR_US
+        members: dict[datetime, list[int]] = {}
+        order = np.argsort(hours, kind="stable")
+        bounds = np.flatnonzero(np.diff(hours[order])) + 1
+        for group in np.split(order, bounds) if len(order) else []:
+            members[from_us(int(hours[group[0]]) * HOUR_US)] = group.tolist()
+        return Outliner.grouped(members, self.tally)
+
+    def tally(self, hour: datetime, idx: list[int]) -> Tally:
+        """``outline.tally_lines`` of the lines ``idx`` (ascending) of one hour, on columns."""
+        idx = np.asarray(idx, dtype=np.int64)
+        kind = self.line_kind[idx]
+        t = Tally(hour, "hour")
+        seen = idx[kind == KIND_RANK["seen"]]
+        if len(seen):
+            ts, place = self.times[seen], self.place[seen]
+            by = np.lexsort((place, ts))  # instants (time, window), distinct, in time order
+            ts, place = ts[by], place[by]
+            keep = np.concatenate([[True], (ts[1:] != ts[:-1]) | (place[1:] != place[:-1])])
+            ts, place = ts[keep], place[keep]
+            upto = np.append(ts[1:], to_us(hour) + HOUR_US)
+            seconds = np.minimum(FOCUS_CAP, np.maximum(1.0, (upto - ts) / 1e6))
+            per = np.bincount(place, weights=seconds)
+            for code in np.unique(place).tolist():
+                t.seconds[self.places[code]] += float(per[code])
+            lines = np.bincount(self.place[seen])
+            codes, first = np.unique(self.place[seen], return_index=True)
+            for code, i in zip(codes.tolist(), seen[first].tolist()):
+                t.lines[self.places[code]] = int(lines[code])
+                t.first[self.places[code]] = self.text[i]
+        minutes: dict[str, set[int]] = {}
+        for i in idx[kind == KIND_RANK["heard"]].tolist():
+            minutes.setdefault(self.meta[self.block_of[i]][5], set()).add(int(self.times[i]) // 60_000_000)
+        t.heard.update({src: len(m) for src, m in minutes.items()})
+        for i in idx[kind < KIND_RANK["heard"]].tolist():  # events and questions asked
+            if self.first[i] and self.text[i] not in t.events:
+                t.events.append(self.text[i])
+        return t
+
+    def units_before(self, start: int, per: str) -> int:
+        """How many hours (or days) the first ``start`` lines touch."""
+        if per not in self._firsts:
+            unit = HOUR_US if per == "hour" else 24 * HOUR_US
+            self._firsts[per] = np.sort(np.unique(self.times // unit, return_index=True)[1])
+        return int(np.searchsorted(self._firsts[per], start))
+
+
+def _block(meta: tuple, lines: list[str]) -> Block:
+    kind, ts, monitor, app, window, source = meta
+    return Block(ts, monitor, app, window, lines, kind, source)
+
+
+def _concat(parts: list[dict]) -> dict:
+    names = ("t", "monitor", "app", "window", "text", "tokens", "key", "chars", "place")
+    if not parts:
+        return {"t": np.zeros(0, "datetime64[us]"), "monitor": np.zeros(0, np.int32),
+                "app": np.zeros(0, object), "window": np.zeros(0, object), "text": np.zeros(0, object),
+                "tokens": np.zeros(0, np.int64), "key": np.zeros(0, np.uint64), "chars": np.zeros(0, np.int64), "place": np.zeros(0, np.uint64)}
+    if len(parts) == 1:
+        return {k: parts[0][k] for k in names}
+    out = {}
+    for k in names:
+        cols = [p[k] for p in parts]
+        out[k] = np.ma.concatenate(cols) if any(np.ma.isMaskedArray(c) for c in cols) else np.concatenate(cols)
+    return out
+
+
+def _seen_block_starts(t: np.ndarray, monitor, app, window) -> np.ndarray:
+    """``build_blocks``'s blocks as start indices: a new block where the window changes or
+    more than BLOCK_GAP after the block's first line."""
+    n = len(t)
+    if not n:
+        return np.zeros(0, np.int64)
+    change = np.ones(n, dtype=bool)
+    change[1:] = (monitor[1:] != monitor[:-1]) | (app[1:] != app[:-1]) | (window[1:] != window[:-1])
+    seg = np.flatnonzero(change)
+    seg_end = np.append(seg[1:], n)
+    long = np.flatnonzero(t[seg_end - 1] - t[seg] > GAP_US)  # segments that span more than one block
+    if not len(long):
+        return seg.astype(np.int64)
+    extra = []
+    for s, e in zip(seg[long].tolist(), seg_end[long].tolist()):
+        b = s
+        while True:
+            b = int(np.searchsorted(t, t[b] + GAP_US, side="right"))
+            if b >= e:
+                break
+            extra.append(b)
+    return np.sort(np.concatenate([seg, np.asarray(extra, dtype=np.int64)])).astype(np.int64)
+
+
+def _same_line(cols: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether pool rows ``a`` and ``b``, whose keys hash alike, are the same line of the same
+    window: their windows hash alike too and their texts are as long. (Comparing the strings
+    themselves cost 2.5 s for a 10M-token window; two different lines pass all three with odds
+    far below one in 10^18.)"""
+    return ((cols["monitor"][a] == cols["monitor"][b]) & (cols["place"][a] == cols["place"][b])
+            & (cols["chars"][a] == cols["chars"][b]))
+
+
+def _places(cols: dict) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Each row's (app, window) as a code that sorts as the pairs do, and the pairs by code
+    (from the 64-bit hash of the pair)."""
+    _, first, inverse = np.unique(cols["place"], return_index=True, return_inverse=True)
+    pairs = list(zip(cols["app"][first].tolist(), cols["window"][first].tolist()))
+    rank = sorted(range(len(pairs)), key=pairs.__getitem__)
+    code_of = np.empty(len(pairs), dtype=np.int64)
+    code_of[rank] = np.arange(len(pairs))
+    return code_of[inverse.reshape(-1)], [pairs[i] for i in rank]
+
+
+def _header_tokens(meta: list[tuple], place: np.ndarray, tok) -> np.ndarray:
+    """Tokens of each block's header, for estimates: a seen block's counted once per window
+    and screen (its time as 00:00:00), the others' exactly. ``place`` is each block's window
+    code (-1: not seen)."""
+    out = np.zeros(len(meta), dtype=np.int64)
+    midnight = datetime(2000, 1, 1)
+    seen = [i for i, m in enumerate(meta) if m[0] == "seen"]
+    other = [i for i, m in enumerate(meta) if m[0] != "seen"]
+    if seen:
+        combos = place[seen] * 1024 + np.asarray([meta[i][2] for i in seen], dtype=np.int64) % 1024
+        _, first, inverse = np.unique(combos, return_index=True, return_inverse=True)
+        reps = [meta[seen[i]] for i in first.tolist()]
+        counts = np.asarray(tok.count_many([render.header(_block(("seen", midnight, *m[2:]), [""])) for m in reps]))
+        out[seen] = counts[inverse.reshape(-1)]
+    if other:
+        out[other] = tok.count_many([render.header(_block(meta[i], [""])) for i in other])
+    return out
