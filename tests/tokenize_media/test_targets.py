@@ -176,3 +176,24 @@ def test_images_cost_the_published_rates():
     assert image_tokens(gemini, 1920, 1080) == 6 * 258  # 720-px tiles
     with pytest.raises(UsageError, match="no image rate"):
         image_tokens(resolve("llama3.1"), 100, 100)
+
+
+@pytest.mark.parametrize("tokenizer", EXACT)
+def test_a_long_text_counted_in_pieces_counts_as_the_whole(tokenizer):
+    """Counting a long window in parallel pieces cut before a ``#`` at a line start gives the
+    whole text's count: on every kind of text in the corpus, put between headings the way a
+    window renders them, after punctuation, spaces, blank lines and CJK."""
+    from lifelog.tokenize_media import tokenizers
+
+    corpus = [row["text"] for row in CORPUS]
+    ends = ["", ".", "  ", "\n", "。", "!!", "\t", "::", "\r"]
+    sections = [f"### 10:0{i % 10}:00 · seen · app\n{text}{ends[i % len(ends)]}" for i, text in enumerate(corpus)]
+    text = "\n\n".join(sections * max(1, (tokenizers.SPLIT_FROM * 2) // sum(map(len, sections)) + 1))
+    assert len(text) > tokenizers.SPLIT_FROM
+    whole = tokenizers._encoding(tokenizers._ENCODINGS[tokenizer]).count(text)
+    tok = get_tokenizer(tokenizer)
+    assert tok.count(text) == whole
+    for parts in (2, 3, 7, 50):
+        pieces = tokenizers.split_at_headings(text, parts)
+        assert "".join(pieces) == text and len(pieces) > 1
+        assert sum(tok.count_many(pieces)) == whole
