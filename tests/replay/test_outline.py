@@ -105,7 +105,7 @@ def test_only_the_newest_hours_are_read_line_by_line(store, monkeypatch):
 
     def spy(self, since, until, **kwargs):
         columns = original(self, since, until, **kwargs)
-        read.append(len(columns["t"]))
+        read.append(len(columns["rows"]["t"]))
         return columns
 
     monkeypatch.setattr(Reader, "seen_columns", spy)

@@ -36,6 +36,7 @@ from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 FORMATS = ("markdown", "json", "xml")
 OUTLINES = ("hour", "day", None)  # finest first; None: the marker alone
 TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if repeats made them fit)
+FURTHER_MARGIN = 1.08  # reading further back aims at this many budgets shown (a short one reads again)
 OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block's tokens, when none is made yet
 
 
@@ -118,7 +119,7 @@ def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, 
     """Read back as far again as the share of lines shown once so far says the budget still
     needs, with a margin; returns the new start (None: from the range's start)."""
     share = max(0.05, shown / max(1, stored))
-    need = max(TAIL_BUDGETS * limit - shown, 0.1 * limit) / share
+    need = max(FURTHER_MARGIN * limit - shown, 0.05 * limit) / share
     start = _tail_start([c for c in costs if c[0] < start], need)
     tail.read_back(start)
     return start

@@ -61,13 +61,14 @@ class Tail:
         self.start, self.started = start, True
 
     def shown_once(self) -> tuple[int, int]:
-        """Stored tokens (plus one a line) of the lines read that are not repeats (near enough:
-        first copies by key, in time order), and of all lines read."""
-        key = np.concatenate([s["key"] for s in self.seen]) if self.seen else np.zeros(0, np.uint64)
-        tokens = _stored(np.concatenate([s["tokens"] for s in self.seen])) if self.seen else np.zeros(0, np.int64)
-        heard = sum((r[3] or 0) + 1 for r in self.heard)
+        """Stored tokens of the lines read that are not repeats (near enough: first copies by
+        key, in time order), and of all lines read: the floor ``context`` tests, estimated."""
+        key = np.concatenate([s["rows"]["key"] for s in self.seen]) if self.seen else np.zeros(0, np.uint64)
+        tokens = (_stored(np.concatenate([s["rows"]["tokens"] for s in self.seen])) if self.seen
+                  else np.zeros(0, np.int64))
+        heard = sum(r[3] or 0 for r in self.heard)
         _, first = np.unique(key, return_index=True)
-        return int(tokens[first].sum()) + len(first) + heard, int(tokens.sum()) + len(tokens) + heard
+        return int(tokens[first].sum()) + heard, int(tokens.sum()) + heard
 
     def lines(self) -> TailLines:
         return TailLines(self)
@@ -87,13 +88,16 @@ class TailLines:
     and source. The interface ``context._Fitter`` cuts."""
 
     def __init__(self, tail: Tail) -> None:
-        cols = _concat(tail.seen)
+        cols = _concat([s["rows"] for s in tail.seen])
+        self._texts = _dictionary([s["texts"] for s in tail.seen], "text", ("shown",))
+        self._places = _dictionary([s["places"] for s in tail.seen], "place", ("app", "window"))
         t = cols["t"].astype("datetime64[us]").astype(np.int64)
-        n_seen = len(t)
-        starts = _seen_block_starts(t, cols["monitor"], cols["app"], cols["window"])
-        text = cols["text"]
-        if len(starts):  # a block's first line loses its leading blank lines
-            text[starts] = [s.lstrip("\n") for s in text[starts].tolist()]
+        n_seen = self.n_seen = len(t)
+        starts = _seen_block_starts(t, cols["monitor"], cols["place"])
+        self._text_key = cols["text"]
+        self._block_start = np.zeros(n_seen, dtype=bool)
+        self._block_start[starts] = True  # a block's first line loses its leading blank lines
+        app, window = self._places.lookup(cols["place"][starts])
 
         clamp = tail.since if tail.start is None else None
         heard = transcript_blocks(tail.heard, clamp)
@@ -118,7 +122,7 @@ class TailLines:
         other_text = [line for b in other for line in b.lines]
         other_t = [to_us(ts) for b in other for ts in (b.times or [b.ts] * len(b.lines))]
         heard_counts = [(r[3] if r[3] is not None else None) for r in tail.heard]
-        pool_text = np.concatenate([text, np.asarray(other_text, dtype=object)]) if other_text else text
+        self._other_text = np.asarray(other_text, dtype=object)
         pool_t = np.concatenate([t, np.asarray(other_t, dtype=np.int64)])
         sizes_other = [len(b.lines) for b in other]
         first_other = n_seen + np.concatenate([[0], np.cumsum(sizes_other)]).astype(np.int64)[:-1]
@@ -132,9 +136,7 @@ class TailLines:
         within = np.arange(len(self.block_of), dtype=np.int64) - np.repeat(offsets, sizes)
         perm = np.repeat(block_first[order], sizes) + within
         self.perm = perm
-        self.text = pool_text[perm]
         self.times = pool_t[perm]
-        self.kinds = kind[order]
 
         # counts: stored when the tokenizer is the stored one and every line has one
         stored_seen = cols["tokens"]
@@ -156,7 +158,7 @@ class TailLines:
         pos = np.flatnonzero(is_seen)
         if len(pos):
             keys = cols["key"][perm[pos]]
-            by = np.lexsort((pos, keys))
+            by = np.argsort(keys, kind="stable")  # by key, then position (pos ascends)
             same = keys[by[1:]] == keys[by[:-1]]
             later, earlier = pos[by[1:][same]], pos[by[:-1][same]]
             ok = _same_line(cols, perm[later], perm[earlier])
@@ -165,31 +167,64 @@ class TailLines:
         # block descriptions, in window order
         meta: list[tuple] = []
         other_of = dict(zip(first_other.tolist(), other))
+        seen_block = {first: i for i, first in enumerate(starts.tolist())}
         for first in block_first[order].tolist():
             if first < n_seen:
-                meta.append(("seen", from_us(t[first]), int(cols["monitor"][first]), cols["app"][first],
-                             cols["window"][first], ""))
+                i = seen_block[first]
+                meta.append(("seen", from_us(t[first]), int(cols["monitor"][first]), app[i], window[i], ""))
             else:
                 b = other_of[first]
                 meta.append((b.kind, b.ts, b.monitor, b.app, b.window, b.source))
         self.meta = meta
         self.line_kind = np.asarray([KIND_RANK[m[0]] for m in meta], dtype=np.int64)[self.block_of]
         self.first = np.concatenate([[True], self.block_of[1:] != self.block_of[:-1]]) if len(perm) else np.zeros(0, bool)
-        codes, self.places = _places(cols)  # (app, window) of each seen line as its rank among them
+        codes, self.places = self._place_codes(cols["place"])  # (app, window) of each seen line as its rank
         self.place = np.full(len(perm), -1, dtype=np.int64)
         self.place[pos] = codes[perm[pos]]
         self.header_tokens = _header_tokens(meta, self.place[self.first] if len(perm) else self.place, tail.tok)
         self._firsts: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
-        return len(self.text)
+        return len(self.perm)
+
+    @property
+    def text(self) -> np.ndarray:
+        """Every line's text, in window order."""
+        return self._pool_texts(self.perm)
+
+    def line(self, i: int) -> str:
+        return self._pool_texts(self.perm[i:i + 1])[0]
+
+    def _pool_texts(self, pool: np.ndarray) -> np.ndarray:
+        """Texts of pool lines: seen ones from the dictionary (a block's first line without its
+        leading blank lines), the others as made."""
+        out = np.empty(len(pool), dtype=object)
+        seen = pool < self.n_seen
+        rows = pool[seen]
+        texts = self._texts.lookup(self._text_key[rows])[0]
+        first = np.flatnonzero(self._block_start[rows])
+        if len(first):
+            texts[first] = [x.lstrip("\n") for x in texts[first].tolist()]
+        out[seen] = texts
+        out[~seen] = self._other_text[pool[~seen] - self.n_seen]
+        return out
+
+    def _place_codes(self, place: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
+        """Each row's (app, window) as a code that sorts as the pairs do, and the pairs by code."""
+        keys = self._places.keys
+        app, window = self._places.lookup(keys)
+        pairs = list(zip(app.tolist(), window.tolist()))
+        rank = sorted(range(len(pairs)), key=pairs.__getitem__)
+        code_of = np.empty(len(pairs), dtype=np.int64)
+        code_of[rank] = np.arange(len(pairs))
+        return code_of[np.searchsorted(keys, place)], [pairs[i] for i in rank]
 
     # -- the interface context._Fitter cuts ---------------------------------------------------
     def floor_counts(self) -> list[int]:
         return np.where(self.repeats < 0, self.counts, 0).tolist()
 
     def shown(self, start: int) -> np.ndarray:
-        idx = np.arange(start, len(self.text))
+        idx = np.arange(start, len(self.perm))
         return idx[self.repeats[start:] < start]
 
     def regroup(self, shown: np.ndarray) -> list[Block]:
@@ -198,7 +233,7 @@ class TailLines:
         blocks = self.block_of[shown]
         cuts = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1
         bounds = np.concatenate([[0], cuts, [len(shown)]]).tolist()
-        texts = self.text[shown].tolist()
+        texts = self._pool_texts(self.perm[shown]).tolist()
         return [_block(self.meta[blocks[a]], texts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
     def estimate(self, start: int) -> int:
@@ -247,14 +282,14 @@ class TailLines:
             codes, first = np.unique(self.place[seen], return_index=True)
             for code, i in zip(codes.tolist(), seen[first].tolist()):
                 t.lines[self.places[code]] = int(lines[code])
-                t.first[self.places[code]] = self.text[i]
+                t.first[self.places[code]] = self.line(i)
         minutes: dict[str, set[int]] = {}
         for i in idx[kind == KIND_RANK["heard"]].tolist():
             minutes.setdefault(self.meta[self.block_of[i]][5], set()).add(int(self.times[i]) // 60_000_000)
         t.heard.update({src: len(m) for src, m in minutes.items()})
         for i in idx[kind < KIND_RANK["heard"]].tolist():  # events and questions asked
-            if self.first[i] and self.text[i] not in t.events:
-                t.events.append(self.text[i])
+            if self.first[i] and self.line(i) not in t.events:
+                t.events.append(self.line(i))
         return t
 
     def units_before(self, start: int, per: str) -> int:
@@ -271,11 +306,10 @@ def _block(meta: tuple, lines: list[str]) -> Block:
 
 
 def _concat(parts: list[dict]) -> dict:
-    names = ("t", "monitor", "app", "window", "text", "tokens", "key", "chars", "place")
+    names = ("t", "monitor", "tokens", "key", "chars", "place", "text")
     if not parts:
-        return {"t": np.zeros(0, "datetime64[us]"), "monitor": np.zeros(0, np.int32),
-                "app": np.zeros(0, object), "window": np.zeros(0, object), "text": np.zeros(0, object),
-                "tokens": np.zeros(0, np.int64), "key": np.zeros(0, np.uint64), "chars": np.zeros(0, np.int64), "place": np.zeros(0, np.uint64)}
+        return {"t": np.zeros(0, "datetime64[us]"), "monitor": np.zeros(0, np.int32), "tokens": np.zeros(0, np.int64),
+                **{k: np.zeros(0, np.uint64) for k in ("key", "place", "text")}, "chars": np.zeros(0, np.int64)}
     if len(parts) == 1:
         return {k: parts[0][k] for k in names}
     out = {}
@@ -285,14 +319,15 @@ def _concat(parts: list[dict]) -> dict:
     return out
 
 
-def _seen_block_starts(t: np.ndarray, monitor, app, window) -> np.ndarray:
-    """``build_blocks``'s blocks as start indices: a new block where the window changes or
-    more than BLOCK_GAP after the block's first line."""
+def _seen_block_starts(t: np.ndarray, monitor, place) -> np.ndarray:
+    """``build_blocks``'s blocks as start indices: a new block where the window changes (its
+    monitor, or its app and title by their hash) or more than BLOCK_GAP after the block's first
+    line."""
     n = len(t)
     if not n:
         return np.zeros(0, np.int64)
     change = np.ones(n, dtype=bool)
-    change[1:] = (monitor[1:] != monitor[:-1]) | (app[1:] != app[:-1]) | (window[1:] != window[:-1])
+    change[1:] = (monitor[1:] != monitor[:-1]) | (place[1:] != place[:-1])
     seg = np.flatnonzero(change)
     seg_end = np.append(seg[1:], n)
     long = np.flatnonzero(t[seg_end - 1] - t[seg] > GAP_US)  # segments that span more than one block
@@ -309,6 +344,25 @@ def _seen_block_starts(t: np.ndarray, monitor, app, window) -> np.ndarray:
     return np.sort(np.concatenate([seg, np.asarray(extra, dtype=np.int64)])).astype(np.int64)
 
 
+class _Dictionary:
+    """Strings by their 64-bit hash: ``lookup(hashes)`` gives their columns."""
+
+    def __init__(self, keys: np.ndarray, columns: list[np.ndarray]) -> None:
+        self.keys, self.columns = keys, columns
+
+    def lookup(self, hashes: np.ndarray) -> list[np.ndarray]:
+        at = np.searchsorted(self.keys, hashes)
+        return [c[at] for c in self.columns]
+
+
+def _dictionary(parts: list[dict], key: str, columns: tuple[str, ...]) -> _Dictionary:
+    """One dictionary from the stretches' (a string read in two stretches is in both)."""
+    keys = np.concatenate([p[key] for p in parts]) if parts else np.zeros(0, np.uint64)
+    keys, first = np.unique(keys, return_index=True)
+    return _Dictionary(keys, [np.concatenate([p[c] for p in parts])[first] if parts else np.zeros(0, object)
+                              for c in columns])
+
+
 def _same_line(cols: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Whether pool rows ``a`` and ``b``, whose keys hash alike, are the same line of the same
     window: their windows hash alike too and their texts are as long. (Comparing the strings
@@ -316,17 +370,6 @@ def _same_line(cols: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     far below one in 10^18.)"""
     return ((cols["monitor"][a] == cols["monitor"][b]) & (cols["place"][a] == cols["place"][b])
             & (cols["chars"][a] == cols["chars"][b]))
-
-
-def _places(cols: dict) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Each row's (app, window) as a code that sorts as the pairs do, and the pairs by code
-    (from the 64-bit hash of the pair)."""
-    _, first, inverse = np.unique(cols["place"], return_index=True, return_inverse=True)
-    pairs = list(zip(cols["app"][first].tolist(), cols["window"][first].tolist()))
-    rank = sorted(range(len(pairs)), key=pairs.__getitem__)
-    code_of = np.empty(len(pairs), dtype=np.int64)
-    code_of[rank] = np.arange(len(pairs))
-    return code_of[inverse.reshape(-1)], [pairs[i] for i in rank]
 
 
 def _header_tokens(meta: list[tuple], place: np.ndarray, tok) -> np.ndarray:

@@ -86,24 +86,39 @@ class Reader:
 
     def seen_columns(self, since: datetime | None, until: datetime | None, *,
                      start_from: datetime | None = None, before: datetime | None = None) -> dict:
-        """The rows of ``seen_rows`` as numpy columns: ``t`` (begun before ``since``: at
-        ``since``), ``monitor``, ``app``, ``window``, ``text``, ``tokens``, ``key`` (a 64-bit
-        hash of monitor, app, window and the text without its leading blank lines, to find a
-        line shown again, and ``chars``, that text's length) and ``place`` (a hash of app and
-        window). ``before`` bounds the starts (a newer stretch already read). A window's tail is
-        read this way, with no Python object per row."""
+        """The rows of ``seen_rows`` as numpy columns, strings apart: a window's tail is read
+        this way, with no Python object per row and each distinct string fetched once.
+
+        - ``rows``: ``t`` (begun before ``since``: at ``since``), ``monitor``, ``tokens``,
+          ``key`` (a 64-bit hash of monitor, app, window and the text without its leading
+          blank lines: the same line shown again), ``chars`` (that text's length), ``place``
+          (a hash of app and window) and ``text`` (a hash of the text as shown), in on-screen
+          order;
+        - ``texts``: ``text`` (the hash) and ``shown`` (the text), one row per hash;
+        - ``places``: ``place``, ``app`` and ``window``, one row per hash.
+
+        ``before`` bounds the starts (a newer stretch already read)."""
         conds, params = self._starting(since, None if before else until, start_from, "t_start", "t_end")
         if before is not None:
             conds.append("t_start < ?")
             params.append(utc_naive(before))
-        t = self._clamped(since if start_from is None else None, params)
-        return self._con.execute(
-            f'SELECT {t} AS t, monitor, app, "window", {SHOWN_TEXT} AS text, tokens, '
-            f"hash(monitor, app, \"window\", ltrim({SHOWN_TEXT}, chr(10))) AS key, "
-            f"length(ltrim({SHOWN_TEXT}, chr(10))) AS chars, hash(app, \"window\") AS place "
-            f"FROM text_spans{where(conds)} "
-            'ORDER BY t_start, monitor, ord, top, "left", id', params,
+        clamped = list(params)
+        t = self._clamped(since if start_from is None else None, clamped)
+        rows = self._con.execute(
+            f"SELECT {t} AS t, monitor, tokens, hash(monitor, app, \"window\", ltrim({SHOWN_TEXT}, chr(10))) AS key, "
+            f"length(ltrim({SHOWN_TEXT}, chr(10))) AS chars, hash(app, \"window\") AS place, "
+            f"hash({SHOWN_TEXT}) AS text FROM text_spans{where(conds)} "
+            'ORDER BY t_start, monitor, ord, top, "left", id', clamped,
         ).fetchnumpy()
+        texts = self._con.execute(
+            f"SELECT hash({SHOWN_TEXT}) AS text, any_value({SHOWN_TEXT}) AS shown FROM text_spans{where(conds)} "
+            "GROUP BY 1", params,
+        ).fetchnumpy()
+        places = self._con.execute(
+            f'SELECT hash(app, "window") AS place, any_value(app) AS app, any_value("window") AS "window" '
+            f"FROM text_spans{where(conds)} GROUP BY 1", params,
+        ).fetchnumpy()
+        return {"rows": rows, "texts": texts, "places": places}
 
     def heard_columns(self, since: datetime | None, until: datetime | None, *,
                       start_from: datetime | None = None, before: datetime | None = None) -> list[tuple]:
