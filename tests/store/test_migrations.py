@@ -52,6 +52,11 @@ EXPECTED_SCHEMA = {
         ("window", "VARCHAR"), ("source", "VARCHAR"), ("model", "VARCHAR"), ("n_lines", "INTEGER"),
         ("last_id", "BIGINT"), ("scale", "FLOAT"), ("vector", "TINYINT[384]"),
     ],
+    "hour_seen": [("hour", "TIMESTAMP"), ("app", "VARCHAR"), ("window", "VARCHAR"), ("seconds", "DOUBLE"),
+                  ("lines", "BIGINT"), ("first_line", "VARCHAR")],
+    "hour_heard": [("hour", "TIMESTAMP"), ("source", "VARCHAR"), ("minutes", "BIGINT")],
+    "hour_totals": [("hour", "TIMESTAMP"), ("kind", "VARCHAR"), ("lines", "BIGINT"), ("tokens", "BIGINT"),
+                    ("first", "TIMESTAMP"), ("last", "TIMESTAMP")],
     "search_stats": [("corpus", "VARCHAR"), ("docs", "BIGINT"), ("total_len", "BIGINT"), ("max_id", "BIGINT")],
     "search_apps": [("id", "INTEGER"), ("app", "VARCHAR")],
     **{
@@ -64,7 +69,7 @@ EXPECTED_SCHEMA = {
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
 ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys"), (4, "m004_search_postings"),
                 (5, "m005_span_tokens"), (6, "m006_chunk_vectors"), (7, "m007_transcript_language"),
-                (8, "m008_span_layout")]
+                (8, "m008_span_layout"), (9, "m009_hour_summaries")]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -227,7 +232,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3, 4, 5, 6, 7, 8]
+    assert store.migrate() == [2, 3, 4, 5, 6, 7, 8, 9]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS
@@ -273,7 +278,7 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
     finally:
         con.close()
     store = Store(db_path)
-    assert store.migrate() == [7, 8]
+    assert store.migrate() == [7, 8, 9]
     with store.write() as w:
         w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
     with store.read() as r:

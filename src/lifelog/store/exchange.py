@@ -128,11 +128,12 @@ class RowStream:
                 step *= min(2.0, self._batch / max(found, 1))
 
 
-def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple]) -> int:
+def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, hours: set | None = None) -> int:
     """Insert the ``kind`` rows (tuples as in the module docstring) that are not stored yet,
     in the caller's transaction, with their o200k token counts and indexed for search, as
     every write does; duplicates within ``rows`` count once. Returns how many were inserted
-    (in the order given)."""
+    (in the order given). The hours lines were added to go into ``hours`` (their summaries
+    are the caller's to recompute: ``hours.refresh_hours``)."""
     if not rows:
         return 0
     staged = _staged(kind, rows)
@@ -144,6 +145,8 @@ def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple]) -> int:
         search_index.add(con, SPANS, created)
     elif kind == "heard":
         search_index.add(con, TRANSCRIPTS, created)
+    if hours is not None and kind != "event":
+        hours.update(t.replace(minute=0, second=0, microsecond=0) for _, _, t, _ in created)
     return len(created)
 
 

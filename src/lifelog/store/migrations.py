@@ -251,3 +251,14 @@ def m008_span_layout(con: duckdb.DuckDBPyConnection) -> None:
         ALTER TABLE text_spans ADD COLUMN ord INTEGER DEFAULT 0;
         ALTER TABLE text_spans ADD COLUMN lead VARCHAR DEFAULT '';
     """)
+
+
+@migration(9)
+def m009_hour_summaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-hour summaries of the lines seen and heard (``store/hours.py``), so an outline or a
+    cost over months reads hours instead of aggregating every line: create them and summarise
+    the hours stored so far, up to the hour being recorded (a year of lines: ~15 s)."""
+    from lifelog.store import hours
+
+    hours.create_tables(con)
+    hours.advance(con)

@@ -17,7 +17,7 @@ from lifelog.models import (
     TextSpan,
     Transcript,
 )
-from lifelog.store import embeddings
+from lifelog.store import embeddings, hours
 from lifelog.store import search as _search
 from lifelog.store import search_index
 from lifelog.store.exchange import RowStream
@@ -159,21 +159,14 @@ class Reader:
 
     def token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
         """Per hour (by start time, a span begun before ``since`` counting at ``since``), the
-        stored o200k tokens of the lines seen and heard plus one per line, oldest first."""
-        out: dict[datetime, int] = {}
-        for table in ("text_spans", "transcripts"):
-            conds, params = time_range(since, until, "t_start", "t_end")
-            t = self._clamped(since, params)
-            for hour, n in self._con.execute(
-                f"SELECT date_trunc('hour', {t}) AS h, sum(coalesce(tokens, 0) + 1) FROM {table}"
-                f"{where(conds)} GROUP BY h", params,
-            ).fetchall():
-                out[hour] = out.get(hour, 0) + int(n)
-        return sorted(out.items())
+        stored o200k tokens of the lines seen and heard plus one per line, oldest first.
+        Whole past hours come from their stored summaries (``store/hours.py``)."""
+        return hours.token_costs(self._con, since, until)
 
     def outline_rows(self, since: datetime | None, upto: datetime | None) -> dict:
         """What an outline of [since, upto) says per hour, aggregated in the database (a span
-        begun before ``since`` counts at ``since``):
+        begun before ``since`` counts at ``since``; whole past hours come from their stored
+        summaries, ``store/hours.py``):
 
         - ``seen``: ``(hour, app, window, seconds, lines, first line)``, where a window's
           seconds run from each moment it showed a change until the next change anywhere in
@@ -181,38 +174,15 @@ class Reader:
         - ``heard``: ``(hour, source, minutes with speech)``;
         - ``totals``: lines, stored tokens, first and last time of the rows.
         """
-        unit = "hour"
-        conds, params = time_range(since, upto, "t_start", "t_end")
-        t = self._clamped(since, params)
-        seen = self._con.execute(f"""
-            WITH s AS (SELECT {t} AS t, app, "window" AS w, text, monitor, t_start AS t0, ord AS o, top,
-                              "left" AS l, id, tokens
-                       FROM text_spans{where(conds)}),
-            inst AS (SELECT DISTINCT t, app, w, date_trunc('{unit}', t)::TIMESTAMP AS b FROM s),
-            d AS (SELECT b, app, w, least(300, greatest(1, epoch(coalesce(
-                      lead(t) OVER (PARTITION BY b ORDER BY t, app, w), b + INTERVAL 1 {unit}) - t))) AS sec
-                  FROM inst),
-            secs AS (SELECT b, app, w, sum(sec) AS sec FROM d GROUP BY ALL),
-            ln AS (SELECT date_trunc('{unit}', t)::TIMESTAMP AS b, app, w, count(*) AS n,
-                          arg_min(text, (t, monitor, t0, o, top, l, id)) AS f FROM s GROUP BY ALL)
-            SELECT ln.b, ln.app, ln.w, secs.sec, ln.n, ln.f FROM ln JOIN secs USING (b, app, w)
-            ORDER BY ln.b, ln.app, ln.w""", params).fetchall()
-        heard = self._con.execute(
-            f"SELECT date_trunc('{unit}', t)::TIMESTAMP AS b, source, count(DISTINCT date_trunc('minute', t)) "
-            f"FROM (SELECT {t} AS t, source FROM transcripts{where(conds)}) GROUP BY ALL ORDER BY b, source",
-            params,
-        ).fetchall()
-        lines, tokens, firsts, lasts = 0, 0, [], []
-        for table in ("text_spans", "transcripts"):
-            n, tok, first, last = self._con.execute(
-                f"SELECT count(*), coalesce(sum(tokens), 0), min(t), max(t) "
-                f"FROM (SELECT {t} AS t, tokens FROM {table}{where(conds)})", params,
-            ).fetchone()
-            lines, tokens = lines + n, tokens + int(tok)
-            firsts += [first] if first else []
-            lasts += [last] if last else []
-        totals = (lines, tokens, min(firsts, default=None), max(lasts, default=None))
-        return {"seen": seen, "heard": heard, "totals": totals}
+        return hours.outline_rows(self._con, since, upto)
+
+    def _live_token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
+        """``token_costs`` from the rows alone, without summaries (what they must equal)."""
+        return hours.token_costs(self._con, since, until, cached=False)
+
+    def _live_outline_rows(self, since: datetime | None, upto: datetime | None) -> dict:
+        """``outline_rows`` from the rows alone, without summaries (what they must equal)."""
+        return hours.outline_rows(self._con, since, upto, cached=False)
 
     @staticmethod
     def _clamped(since: datetime | None, params: list) -> str:

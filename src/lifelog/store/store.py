@@ -61,6 +61,8 @@ class Store:
             spill = str(store.db_path.parent / "tmp").replace("'", "''")
             store._owned.execute(f"SET temp_directory = '{spill}'")
             store.migrate()
+            with store.write() as w:  # the hours stored since an owner last summarised them
+                w.summarise_hours()
             # Schema changes must not wait in the WAL: DuckDB 1.4.4 cannot replay a CREATE whose
             # DEFAULT calls nextval() after a crash ("GetDefaultDatabase with no default
             # database set") and the file would not open again. Rows replay fine.
@@ -115,7 +117,9 @@ class Store:
     def _transaction(self, con: duckdb.DuckDBPyConnection) -> Iterator[Writer]:
         con.begin()
         try:
-            yield Writer(con, self.db_path)
+            writer = Writer(con, self.db_path)
+            yield writer
+            writer.finish()  # past hours that gained lines: their summaries, in this transaction
         except BaseException as exc:
             con.rollback()
             if isinstance(exc, duckdb.Error):

@@ -12,6 +12,8 @@ from functools import lru_cache
 import duckdb
 import numpy as np
 
+from lifelog.store import hours
+
 ENCODING = "o200k_base"
 
 
@@ -53,10 +55,16 @@ def backfill_spans(con: duckdb.DuckDBPyConnection, batch: int = 100_000) -> int:
             done += len(texts)
         if not done:
             return 0
-        return con.execute(
+        upto = hours.watermark(con)  # summarised hours whose lines gain a count are recomputed
+        stale = {r[0] for r in con.execute(
+            "SELECT DISTINCT date_trunc('hour', t_start) FROM text_spans WHERE tokens IS NULL AND t_start < ?",
+            [upto]).fetchall()} if upto else set()
+        updated = con.execute(
             "UPDATE text_spans SET tokens = c.tokens FROM _counts c "
             "WHERE text_spans.tokens IS NULL AND text_spans.text = c.text"
         ).fetchone()[0]
+        hours.refresh_hours(con, stale)
+        return updated
     finally:
         con.execute("DROP TABLE IF EXISTS _texts")
         con.execute("DROP TABLE IF EXISTS _counts")

@@ -1,6 +1,7 @@
 """Writes inside one ``Store.write()`` transaction: frames, merged text spans, text heard
 (audio chunks, transcripts), events, sessions; every span and transcript is indexed for
-search in the same transaction (``search_index.py``)."""
+search in the same transaction (``search_index.py``), and the summaries of past hours that
+gained lines are recomputed before it commits (``hours.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
-from lifelog.store import search_index, tokens
+from lifelog.store import hours, search_index, tokens
 from lifelog.store import exchange
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
@@ -50,6 +51,7 @@ class Writer(Reader):
     def __init__(self, con: duckdb.DuckDBPyConnection, db_path: Path | None = None):
         super().__init__(con, db_path)
         self._open: dict[int, list[_OpenSpan]] = {}  # open spans per monitor, loaded lazily
+        self._hours: set[datetime] = set()  # the hours lines were added to
 
     def add_frame(self, frame: FrameRecord) -> int:
         left, top, right, bottom = frame.region
@@ -171,12 +173,13 @@ class Writer(Reader):
             [to_json_param(payload)],
         ).fetchall()
         search_index.add(self._con, TRANSCRIPTS, created)
+        self._hours.update(hours.hour_of(row[2]) for row in created)
         return len(created)
 
     def merge_rows(self, kind: str, rows: list[tuple]) -> int:
         """Store rows from elsewhere (``seen``, ``heard`` or ``event`` tuples, see
         ``store/exchange.py``) unless already stored, counted and indexed; returns how many."""
-        return exchange.merge(self._con, kind, rows)
+        return exchange.merge(self._con, kind, rows, hours=self._hours)
 
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
@@ -211,6 +214,17 @@ class Writer(Reader):
             f"INSERT INTO recordings ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [rec_id, *values.values()],
         )
+
+    def summarise_hours(self, now: datetime | None = None) -> datetime | None:
+        """Summarise the hours up to the one being recorded (``hours.advance``); returns the
+        watermark: every hour before it has summaries."""
+        return hours.advance(self._con, now)
+
+    def finish(self) -> int:
+        """Recompute the summaries of the past hours this transaction added lines to; called
+        by ``Store.write()`` just before it commits. Returns how many hours were."""
+        touched, self._hours = self._hours, set()
+        return hours.refresh_hours(self._con, touched)
 
     def refresh_search_index(self, *, min_new_spans: int | None = 1, min_new_transcripts: int | None = 1) -> bool:
         """Index spans and transcripts that were stored without being indexed, if at least
@@ -264,4 +278,5 @@ class Writer(Reader):
             [to_json_param(rows)],
         ).fetchall()
         search_index.add(self._con, SPANS, [(id_, text, ts, row_app) for id_, text, _, _, row_app in created])
+        self._hours.add(hours.hour_of(ts))
         return sorted((_OpenSpan(*r[:4]) for r in created), key=lambda s: s.id)
