@@ -9,7 +9,8 @@ Priorities: OCR and ASR run in this (the recorder's) thread, made nicer by ``TOK
 capture processes and the API server are started from a thread that keeps normal priority,
 so capture holds its rate and answers stay quick while text recognition works. Chunks of
 the timeline are embedded for semantic search by a thread at the lowest priority
-(``daemon/embedding.py``).
+(``daemon/embedding.py``); the hours that ended are summarised for outlines every few
+minutes (``daemon/hours.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from lifelog.api.server import OwnerLock, OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
 from lifelog.daemon.embedding import EmbedWorker
+from lifelog.daemon.hours import HourSummarizer
 from lifelog.daemon.recorder import Recorder, StopSignals
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
 from lifelog.paths import Paths
@@ -47,9 +49,11 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start)
             embedder = EmbedWorker(store, busy=lambda: len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW).start()
+            summarizer = HourSummarizer(store).start()
             try:
                 yield recorder
             finally:
+                summarizer.stop()
                 embedder.stop()
                 server.stop()
         finally:
