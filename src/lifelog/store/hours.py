@@ -16,7 +16,9 @@ summaries. It only moves forward (:func:`advance`: the owner, every few minutes 
 opens the file) and stays behind the hour being recorded, so recording never recomputes one.
 A write that adds rows to hours before it recomputes those hours in its own transaction
 (:func:`refresh_hours`, from ``Writer.finish``): a late line (a spool backlog after a crash,
-an import) never leaves a summary stale. A row's end never matters to a summarised hour.
+an import) never leaves a summary stale. A write that changes or deletes lines of past hours
+(their start, text, tokens, app, window, monitor or place) must do the same; a row's end
+never matters to a summarised hour.
 
 A read takes the whole hours of its range that lie after the hour holding ``since`` and
 before the watermark from the summaries, and the rest (that first hour, and the hours from

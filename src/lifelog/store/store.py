@@ -61,8 +61,7 @@ class Store:
             spill = str(store.db_path.parent / "tmp").replace("'", "''")
             store._owned.execute(f"SET temp_directory = '{spill}'")
             store.migrate()
-            with store.write() as w:  # the hours stored since an owner last summarised them
-                w.summarise_hours()
+            store._summarise_hours()
             # Schema changes must not wait in the WAL: DuckDB 1.4.4 cannot replay a CREATE whose
             # DEFAULT calls nextval() after a crash ("GetDefaultDatabase with no default
             # database set") and the file would not open again. Rows replay fine.
@@ -71,6 +70,15 @@ class Store:
             store.close()
             raise
         return store
+
+    def _summarise_hours(self) -> None:
+        """Summarise the hours stored since an owner last did (``hours.py``); a failure only
+        leaves them to be read from their lines until the owner's next pass."""
+        try:
+            with self.write() as w:
+                w.summarise_hours()
+        except StoreError as exc:
+            log.warning("summarising hours at open failed: %s", exc)
 
     def close(self) -> None:
         """Let go of the owner's connection (DuckDB checkpoints the WAL into the file)."""
