@@ -30,7 +30,7 @@ from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
 from lifelog.replay.blocks import Block, event_blocks
 from lifelog.replay.outline import Outliner, Tally, coarsen, tally_rows
-from lifelog.replay.tail import Tail
+from lifelog.replay.tail import Cuts, Tail
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
@@ -139,7 +139,7 @@ def _tail_start(costs: list[tuple[datetime, int]], need: float) -> datetime | No
     return None
 
 
-class _Lines:
+class _Lines(Cuts):
     """Lines of blocks held in memory, one entry per line of each block, in window order (a
     focused window's few stretches; a window's tail is ``tail.TailLines``, columnar).
     ``repeats[i]`` is the index of the same line shown earlier for the same window, or -1; a
@@ -174,11 +174,6 @@ class _Lines:
     def __len__(self) -> int:
         return len(self.text)
 
-    def shown(self, start: int) -> np.ndarray:
-        """Indices of the lines a window starting at ``start`` shows."""
-        idx = np.arange(start, len(self.text))
-        return idx[self.repeats[start:] < start]
-
     def regroup(self, shown: np.ndarray) -> list[Block]:
         """Blocks again from the shown lines; a block cut at its start keeps its header."""
         out: list[Block] = []
@@ -192,15 +187,6 @@ class _Lines:
             out[-1].lines.append(self.text[i])
         return out
 
-    def estimate(self, start: int) -> int:
-        """Tokens of the shown lines and their block headers from ``start`` on."""
-        mask = self.repeats[start:] < start
-        lines = int(self.counts[start:][mask].sum())
-        shown_blocks = self.block_of[start:][mask]
-        if not len(shown_blocks):
-            return lines
-        runs = np.concatenate([[True], shown_blocks[1:] != shown_blocks[:-1]])
-        return lines + int(self.header_tokens[shown_blocks[runs]].sum()) + int(mask.sum())
 
 
 class _Older:

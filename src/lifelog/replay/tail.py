@@ -81,7 +81,33 @@ def _stored(tokens) -> np.ndarray:
     return np.asarray(tokens, dtype=np.int64)
 
 
-class TailLines:
+class Cuts:
+    """What cutting a window's lines at a start index needs, on arrays held by the subclass:
+    ``repeats``, ``block_of``, ``counts`` and ``header_tokens`` (per block)."""
+
+    repeats: np.ndarray
+    block_of: np.ndarray
+    counts: np.ndarray
+    header_tokens: np.ndarray
+
+    def shown(self, start: int) -> np.ndarray:
+        """Indices of the lines a window starting at ``start`` shows."""
+        idx = np.arange(start, len(self.repeats))
+        return idx[self.repeats[start:] < start]
+
+    def estimate(self, start: int) -> int:
+        """Tokens of the shown lines and their block headers from ``start`` on (a newline
+        each)."""
+        mask = self.repeats[start:] < start
+        lines = int(self.counts[start:][mask].sum())
+        shown_blocks = self.block_of[start:][mask]
+        if not len(shown_blocks):
+            return lines
+        runs = np.concatenate([[True], shown_blocks[1:] != shown_blocks[:-1]])
+        return lines + int(self.header_tokens[shown_blocks[runs]].sum()) + int(mask.sum())
+
+
+class TailLines(Cuts):
     """The tail's lines in window order: ``repeats[i]`` is the index of the same line shown
     earlier for the same window, or -1 (a repeat is left out while that earlier showing is
     in); ``block_of[i]`` its block, of which ``meta`` holds kind, time, monitor, app, window
@@ -223,10 +249,6 @@ class TailLines:
     def floor_counts(self) -> list[int]:
         return np.where(self.repeats < 0, self.counts, 0).tolist()
 
-    def shown(self, start: int) -> np.ndarray:
-        idx = np.arange(start, len(self.perm))
-        return idx[self.repeats[start:] < start]
-
     def regroup(self, shown: np.ndarray) -> list[Block]:
         if not len(shown):
             return []
@@ -235,15 +257,6 @@ class TailLines:
         bounds = np.concatenate([[0], cuts, [len(shown)]]).tolist()
         texts = self._pool_texts(self.perm[shown]).tolist()
         return [_block(self.meta[blocks[a]], texts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-
-    def estimate(self, start: int) -> int:
-        mask = self.repeats[start:] < start
-        lines = int(self.counts[start:][mask].sum())
-        shown_blocks = self.block_of[start:][mask]
-        if not len(shown_blocks):
-            return lines
-        runs = np.concatenate([[True], shown_blocks[1:] != shown_blocks[:-1]])
-        return lines + int(self.header_tokens[shown_blocks[runs]].sum()) + int(mask.sum())
 
     def first_time(self) -> datetime:
         return from_us(self.times[0])
