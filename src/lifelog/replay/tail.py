@@ -293,9 +293,10 @@ class TailLines(Cuts):
                 t.seconds[self.places[code]] += float(per[code])
             lines = np.bincount(self.place[seen])
             codes, first = np.unique(self.place[seen], return_index=True)
-            for code, i in zip(codes.tolist(), seen[first].tolist()):
+            texts = self._pool_texts(self.perm[seen[first]]).tolist()
+            for code, text in zip(codes.tolist(), texts):
                 t.lines[self.places[code]] = int(lines[code])
-                t.first[self.places[code]] = self.line(i)
+                t.first[self.places[code]] = text
         minutes: dict[str, set[int]] = {}
         for i in idx[kind == KIND_RANK["heard"]].tolist():
             minutes.setdefault(self.meta[self.block_of[i]][5], set()).add(int(self.times[i]) // 60_000_000)
