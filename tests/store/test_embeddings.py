@@ -29,11 +29,12 @@ class CountingEmbedder:
     """The real embedder, counting the passages it embeds."""
 
     def __init__(self, inner):
-        self.inner, self.id, self.texts = inner, inner.id, []
+        self.inner, self.id, self.texts, self.cuts = inner, inner.id, [], set()
 
-    def passages(self, texts):
+    def passages(self, texts, max_tokens=None):
         self.texts += texts
-        return self.inner.passages(texts)
+        self.cuts.add(max_tokens)
+        return self.inner.passages(texts, max_tokens=max_tokens)
 
     def query(self, text):
         return self.inner.query(text)
@@ -86,6 +87,38 @@ def test_a_chunk_is_a_minute_of_one_window_or_one_source(store, embedder):
     assert backlog(store) == 0
     assert len(rows(store)) == 6
     assert embed_all(store, embedder) == 0  # nothing pending: nothing embedded again
+
+
+def test_a_window_that_redraws_its_lines_is_embedded_with_each_line_once(store, embedder):
+    with store.write() as w:  # the same lines drawn again later in the minute (a scroll back, a redraw)
+        for seconds in (5, 25, 45):
+            seen(w, seconds, "Heads up: the staging password was rotated")
+            seen(w, seconds + 1, "  Omar Haddad  10:45 AM")
+    embedder.texts.clear()
+    embedder.cuts.clear()
+    assert embed_all(store, embedder) == 1
+    assert embedder.texts == ["Firefox — Inbox\nHeads up: the staging password was rotated\nOmar Haddad  10:45 AM"]
+    assert embedder.cuts == {embeddings.CHUNK_TOKENS}  # cut to the chunk's tokens, not the model's 512
+    assert [r[6] for r in rows(store)] == [6]  # every row is still counted: a new one makes it pending
+
+
+def test_vectors_of_another_chunk_text_are_stale_and_replaced(store, embedder, monkeypatch):
+    with store.write() as w:
+        seen(w, 5, "Invoice 4821 is overdue")
+        w.add_transcripts([said(3, 8, "the invoice is late")])
+    assert embed_all(store, embedder) == 2
+    old = embeddings.vector_model(embedder.id)
+    monkeypatch.setattr(embeddings, "CHUNK_TEXT", embeddings.CHUNK_TEXT + 1)  # what is embedded changed
+    assert embeddings.vector_model(embedder.id) != old
+    assert backlog(store) == 2
+    with store.read() as r:  # semantic search does not mix the old vectors with new ones
+        assert r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id) == []
+        assert r.nearest_chunks(embedder.query("unpaid bill"), k=5) == []
+    assert embed_all(store, embedder) == 2 and backlog(store) == 0
+    with store.read() as r:
+        models = r._con.execute("SELECT DISTINCT model FROM chunk_vectors").fetchall()
+        assert models == [(embeddings.vector_model(embedder.id),)]  # the stale rows went as they were replaced
+        assert len(r.nearest_chunks(embedder.query("unpaid bill"), k=5)) == 2
 
 
 def test_the_minute_being_recorded_waits_until_it_settles(store, embedder):

@@ -100,5 +100,5 @@ class _OnFirstUse:
     def __init__(self, id: str) -> None:
         self.id = id
 
-    def passages(self, texts):
-        return get_embedder(self.id).passages(texts)
+    def passages(self, texts, max_tokens=None):
+        return get_embedder(self.id).passages(texts, max_tokens=max_tokens)

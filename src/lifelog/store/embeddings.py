@@ -2,13 +2,19 @@
 
 A **chunk** is one minute of one window seen (monitor, app, window: the text spans whose
 ``t_start`` falls in that minute) or one minute of one audio source heard (its transcripts),
-embedded as one text: lines, not single lines, carry a topic. ``chunk_vectors`` (migration 6)
-holds one row per chunk and model, with the highest span / transcript id it included.
+embedded as one text: lines, not single lines, carry a topic. The text (:func:`chunk_text`) is
+the window's title and each distinct line once, cut to ``CHUNK_TOKENS`` model tokens: a dense
+minute holds ~900 tokens (a scrolled chat shows most lines twice), and embedding 512 tokens
+costs 0.8 CPU s, 384 tokens 0.45, 256 tokens 0.3; at 256 the needles' chunks ranked worse
+among others (BENCHMARKS.md). ``chunk_vectors`` (migration 6) holds one row per chunk and
+model, with the highest span / transcript id it included; its ``model`` column holds
+:func:`vector_model` (the embedder's id and the chunk text's version), so a new definition of
+the text makes every chunk pending again.
 
 Pending work is found from two watermarks per model in ``meta`` (``embed_span_id:<model>``,
-``embed_transcript_id:<model>``): every row at or below them is in a stored chunk. Rows
-above them are grouped into chunks; only minutes that ended ``SETTLE_S`` ago are taken, so the
-minute being recorded is embedded once, when it is complete. A closed minute that gets more
+``embed_transcript_id:<model>``, that same versioned model): every row at or below them is in
+a stored chunk. Rows above them are grouped into chunks; only minutes that ended ``SETTLE_S``
+ago are taken, so the minute being recorded is embedded once, when it is complete. A closed minute that gets more
 rows later (a spool processed late, an import) is pending again and re-embedded whole. The
 chunks are taken in the order of their first new row, and the watermark moves to just below
 the first chunk not taken, so a bounded pass never skips a row; a chunk whose stored
@@ -38,6 +44,8 @@ CHUNK = timedelta(seconds=60)
 SETTLE_S = 120.0  # a minute is embedded once it ended this long ago
 SCAN_ROWS = 100_000  # ids looked at past the watermark per batch: a huge backlog is read in slices
 DIM = 384  # chunk_vectors.vector is TINYINT[384] times scale (migration 6)
+CHUNK_TEXT = 2  # the version of chunk_text(); raise it whenever what is embedded changes
+CHUNK_TOKENS = 384  # model tokens embedded per chunk (prefix and specials included)
 SEEN, HEARD = "seen", "heard"
 
 _KEY_TYPE = '[{"chunk_start": "TIMESTAMP", "kind": "VARCHAR", "monitor": "INTEGER", "app": "VARCHAR",' \
@@ -103,9 +111,17 @@ _SOURCES = (
 )
 
 
+def vector_model(model: str) -> str:
+    """What ``chunk_vectors.model`` and the watermarks hold for embedder ``model``: its id and
+    the chunk text's definition, so vectors of another definition (or of the bare id, before
+    version 2) are stale: every chunk is pending again, and their rows are replaced as it is."""
+    return f"{model}/text{CHUNK_TEXT}-{CHUNK_TOKENS}"
+
+
 def pending(con: duckdb.DuckDBPyConnection, limit: int, *, model: str, now: datetime | None = None) -> Pending:
     """Up to ``limit`` chunks to (re-)embed with their text, screen chunks first."""
     cutoff = _cutoff(now)
+    model = vector_model(model)
     batch = Pending(model)
     for src in _SOURCES:
         left = limit - len(batch.chunks)
@@ -119,6 +135,7 @@ def pending(con: duckdb.DuckDBPyConnection, limit: int, *, model: str, now: date
 def backlog(con: duckdb.DuckDBPyConnection, *, model: str, now: datetime | None = None) -> int:
     """Chunks of settled minutes waiting to be embedded (or re-embedded) with ``model``."""
     cutoff = _cutoff(now)
+    model = vector_model(model)
     total = 0
     for src in _SOURCES:
         total += con.execute(
@@ -157,7 +174,7 @@ def embed_pending(con: duckdb.DuckDBPyConnection, embedder, *, max_chunks: int, 
         work = pending(con, min(batch, max_chunks - done), model=embedder.id, now=now)
         if not work.advances():
             break
-        vectors = embedder.passages([c.text for c in work.chunks])
+        vectors = embedder.passages([c.text for c in work.chunks], max_tokens=CHUNK_TOKENS)
         con.begin()
         try:
             done += store_vectors(con, work, vectors)
@@ -179,7 +196,7 @@ def embed_store(store, embedder, *, max_chunks: int, batch: int = 8, now: dateti
             work = pending(reader._con, min(batch, max_chunks - done), model=embedder.id, now=now)
         if not work.advances():
             break
-        vectors = embedder.passages([c.text for c in work.chunks])
+        vectors = embedder.passages([c.text for c in work.chunks], max_tokens=CHUNK_TOKENS)
         with store.write() as writer:
             stored = store_vectors(writer._con, work, vectors)
         done += stored
@@ -200,10 +217,15 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
     if until is not None:
         conds.append("chunk_start < ?")
         params.append(utc_naive(until))
-    for column, value in (("model", model), ("kind", kind)):
-        if value is not None:
-            conds.append(f"{column} = ?")
-            params.append(value)
+    if model is not None:
+        conds.append("model = ?")
+        params.append(vector_model(model))
+    else:  # any model, this chunk text
+        conds.append("ends_with(model, ?)")
+        params.append(vector_model(""))
+    if kind is not None:
+        conds.append("kind = ?")
+        params.append(kind)
     rows = con.execute(
         f"SELECT {_KEY_COLS}, scale * array_inner_product(vector::FLOAT[{DIM}],"
         f" from_json(?, '[\"FLOAT\"]')::FLOAT[{DIM}]) AS score"
@@ -266,6 +288,7 @@ def _pending_keys(con, src: _Source, mark: int, cutoff: datetime, limit: int) ->
 def _fill(con, src: _Source, keys: list[tuple], model: str) -> list[Chunk]:
     """The chunks of ``keys`` with all their rows (old and new), less those stored unchanged."""
     chunks: dict[tuple, Chunk] = {}
+    lines: dict[tuple, list[str]] = {}
     for minute in sorted({k[0] for k in keys}):
         wanted = {k for k in keys if k[0] == minute}
         for row in _minute_rows(con, src, minute):
@@ -274,14 +297,23 @@ def _fill(con, src: _Source, keys: list[tuple], model: str) -> list[Chunk]:
                 continue
             if key not in chunks:
                 chunks[key] = _new_chunk(src, key)
+                lines[key] = [chunks[key].text] if chunks[key].text else []
             chunk = chunks[key]
             chunk.n_lines += 1
             chunk.last_id = max(chunk.last_id, row[-2])
-            chunk.text += ("\n" if src.kind == SEEN else " ") + row[-1]
+            lines[key].append(row[-1])
     stored = _stored_last_ids(con, [c for c in chunks.values()], model)
-    for c in chunks.values():
-        c.text = c.text.strip()
+    for key, c in chunks.items():
+        c.text = chunk_text(lines[key], src.kind)
     return [c for c in chunks.values() if c.text and stored.get(c.key()) != (c.last_id, c.n_lines)]
+
+
+def chunk_text(lines: list[str], kind: str) -> str:
+    """What is embedded for a chunk (version ``CHUNK_TEXT``): its lines in order, each distinct
+    line once (a window that scrolls or redraws shows the same lines again within a minute;
+    speech joined by spaces). The embedder then cuts it to ``CHUNK_TOKENS``."""
+    distinct = list(dict.fromkeys(line.strip() for line in lines))
+    return ("\n" if kind == SEEN else " ").join(line for line in distinct if line)
 
 
 def _minute_rows(con, src: _Source, minute: datetime) -> list[tuple]:
@@ -314,8 +346,8 @@ def _delete_keys(con, batch: Pending) -> None:
     keys = [{"chunk_start": c.chunk_start, "kind": c.kind, "monitor": c.monitor, "app": c.app,
              "window": c.window, "source": c.source} for c in batch.chunks]
     starts = [c.chunk_start for c in batch.chunks]
-    con.execute(
-        f"DELETE FROM chunk_vectors WHERE model = ? AND chunk_start BETWEEN ? AND ?"
+    con.execute(  # this model's rows of these chunks, of any chunk text (stale ones go as they are replaced)
+        f"DELETE FROM chunk_vectors WHERE split_part(model, '/', 1) = ? AND chunk_start BETWEEN ? AND ?"
         f" AND ({_KEY_COLS}) IN (SELECT ({_KEY_COLS})"
         f" FROM (SELECT unnest(from_json(?, '{_KEY_TYPE}'), recursive := true)))",
-        [batch.model, min(starts), max(starts), to_json_param(keys)])
+        [batch.model.split("/")[0], min(starts), max(starts), to_json_param(keys)])
