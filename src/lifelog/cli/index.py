@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 import typer
@@ -48,10 +49,13 @@ def _index_here(rt: Runtime, model: str, limit: int | None) -> dict:
     with store.read() as reader:
         total = reader.embedding_backlog(model)
     embedder = get_embedder(model)
+    workers = os.cpu_count() or 1  # catching up with no recorder running: every core
+    if hasattr(embedder, "workers"):
+        embedder.workers = workers
     wanted = min(total, limit) if limit else total
     with progress_bar("Embedding chunks") as bar:
         task = bar.add_task("embed", total=wanted)
-        done = embed_store(store, embedder, max_chunks=limit or 2**62, batch=8,
+        done = embed_store(store, embedder, max_chunks=limit or 2**62, batch=4 * workers,
                            progress=lambda n: bar.advance(task, n))
     with store.read() as reader:
         waiting = reader.embedding_backlog(model)
