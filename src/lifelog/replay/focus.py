@@ -62,14 +62,14 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
     """Chunks ranked for ``query`` (BM25 fused with embeddings when available). A question
     about several things ("the password, the budget review and the flight") is ranked part by
     part, and the parts take turns: each part's best chunk, then each part's second best, and
-    so on, the whole question's ranking taking its turn last, so no part's answer waits behind
-    the many chunks that hold most of the words."""
-    whole = _fused(*_rankings(reader, query, since, until, semantic, CANDIDATES))
+    so on, so no part's answer waits behind the many chunks that hold most of the words. Such
+    a question is not also searched whole: with all its words that search cost most of the time
+    (3-6 s of ~8 s over 30 generated days) and found lines with many of them scattered."""
     parts = query_parts(query)
     if not parts:
-        return whole[:CANDIDATES]
+        return _fused(*_rankings(reader, query, since, until, semantic, CANDIDATES))[:CANDIDATES]
     limit = max(PART_LINES, CANDIDATES // len(parts))
-    turns = [_fused(*_rankings(reader, part, since, until, semantic, limit)) for part in parts] + [whole]
+    turns = [_fused(*_rankings(reader, part, since, until, semantic, limit)) for part in parts]
     ranked, taken = [], set()
     for i in range(max(map(len, turns))):
         for turn in turns:
@@ -147,8 +147,7 @@ def _nearness(query_terms: list[str], text: str) -> int:
 
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
                   until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
-    parts = query_parts(query)
-    stretches, chunks = _by_priority(ranked, since, until, WIDEN_AFTER * (len(parts) + 1 if parts else 1))
+    stretches, chunks = _by_priority(ranked, since, until, WIDEN_AFTER * max(1, len(query_parts(query))))
     seen = _Rows([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], tokens_at=7)
     heard = _Rows([r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)],
                   tokens_at=5)
@@ -169,7 +168,7 @@ def _by_priority(ranked: list[Ranked], since, until,
     one widened to its minute's every window and source and its neighbours in time. A dense
     minute of a whole screen costs ~3k tokens and a widened one 10-18k, so breadth first (many
     answers), with context for the best ones: for a question of several parts, every part
-    brings WIDEN_AFTER chunks alone before a widening (``every`` = WIDEN_AFTER x the turns)."""
+    brings WIDEN_AFTER chunks alone before a widening (``every`` = WIDEN_AFTER x the parts)."""
     keyed = []
     for i, r in enumerate(ranked):
         keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until), r.chunk))
