@@ -1,6 +1,7 @@
 """Background embedding: what an hour of dense activity asks of it, and what it leaves behind.
 
     .venv/bin/python bench/embed_rate.py [--windows 3] [--sources 2] [--free-cores 1.0]
+    .venv/bin/python bench/embed_rate.py --compare [--db TIMELINE.duckdb --chunks 400]
 
 1. An hour of dense activity is written through the real Writer into a fresh DuckDB file:
    every minute ``--lines`` lines of terminal/source text (bench/activity.py measured 584 new
@@ -14,6 +15,13 @@
    what is pending, or not yet settled, when the clock reaches 60 minutes.
 4. ``nearest`` over 100k and 200k stored chunks (a year at 8 h/day is ~100-200k), whole range
    and one week, and ``backlog`` over ``--rows`` spans never embedded (an upgraded database).
+
+``--compare`` measures only throughput, side by side in one run: the chunks of the dense hour
+(or the first ``--chunks`` pending chunks of an existing timeline, ``--db``, opened read-only)
+embedded as before chunk text version 2 (every row of the minute, cut at the model's 512
+tokens), as now (each distinct line once, cut at ``CHUNK_TOKENS``), and as now on two threads
+(``workers=2``, what ``lifelog index`` does). The three take turns on slices of 16 chunks,
+so a neighbour's load falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -136,6 +144,49 @@ def simulate(store: Store, embedder, rng, args) -> dict:
             - backlog(store, embedder.id, end)}
 
 
+def whole_minute_text(con, chunk) -> str:
+    """A chunk's text before version 2: its header and every row of the minute, in order."""
+    seen = chunk.kind == embeddings.SEEN
+    src = embeddings._SOURCES[0 if seen else 1]
+    key = (chunk.monitor, chunk.app, chunk.window) if seen else (chunk.source,)
+    texts = [row[-1] for row in embeddings._minute_rows(con, src, chunk.chunk_start) if tuple(row[:-2]) == key]
+    header = " — ".join(p for p in (chunk.app, chunk.window) if p) if seen else ""
+    return (header + "\n" + "\n".join(texts) if seen else " ".join(texts)).strip()
+
+
+def compare(con, embedder, limit: int, now: datetime) -> list[dict]:
+    """Before / now / now on two threads, taking turns on slices of 16 chunks (docstring)."""
+    chunks = embeddings.pending(con, limit, model=embedder.id, now=now).chunks
+    ways = [("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512, 1),
+            (f"now: distinct lines, cut at {embeddings.CHUNK_TOKENS}", [c.text for c in chunks],
+             embeddings.CHUNK_TOKENS, 1),
+            ("now, 2 threads (lifelog index)", [c.text for c in chunks], embeddings.CHUNK_TOKENS, 2)]
+    out = [{"way": w, "tokens": statistics.mean(embedder.tokens(t) for t in texts),
+            "cut": statistics.mean(embedder.tokens(embedder.truncate(t, max_tokens=cap)) for t in texts),
+            "wall_s": 0.0, "cpu_s": 0.0} for w, texts, cap, _ in ways]
+    for i in range(0, len(chunks), 16):
+        turn = (i // 16) % len(ways)
+        for k in list(range(turn, len(ways))) + list(range(turn)):
+            _, texts, cap, workers = ways[k]
+            embedder.workers = workers
+            c0, t0 = cpu(), time.perf_counter()
+            embedder.passages(texts[i:i + 16], max_tokens=cap)
+            out[k]["wall_s"] += time.perf_counter() - t0
+            out[k]["cpu_s"] += cpu() - c0
+    embedder.workers = 1
+    for r in out:
+        r["chunks"] = len(chunks)
+    return out
+
+
+def print_compare(rows: list[dict]) -> None:
+    print("| chunk text | tokens in the text (mean) | tokens embedded (mean) | chunks/s wall | CPU s per chunk |")
+    print("|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['way']} | {r['tokens']:,.0f} | {r['cut']:.0f} | **{r['chunks'] / r['wall_s']:.2f}** "
+              f"| {r['cpu_s'] / r['chunks']:.2f} |")
+
+
 def nearest_latency(path: Path, n: int, runs: int = 7) -> dict:
     """A fresh owner store with ``n`` random int8 vectors over a year (appended in time order,
     as the worker appends them; checkpointed), then nearest() p50 over all, 30 days, one week."""
@@ -147,9 +198,9 @@ def nearest_latency(path: Path, n: int, runs: int = 7) -> dict:
             w._con.execute(f"""
                 INSERT INTO chunk_vectors
                 SELECT TIMESTAMP '2025-11-01' + to_minutes((i * 525600 // {n})::BIGINT), 'seen', 0, 'app' || (i % 40),
-                       'window ' || (i % 400), '', 'bench', 20, i, 0.008,
+                       'window ' || (i % 400), '', ?, 20, i, 0.008,
                        list_transform(range(384), x -> (floor(random() * 255) - 127)::TINYINT)::TINYINT[384]
-                FROM range({n}) t(i) ORDER BY i""")
+                FROM range({n}) t(i) ORDER BY i""", [embeddings.vector_model("bench")])
         with store.write() as w:
             w._con.execute("CHECKPOINT")
         rng = np.random.default_rng(0)
@@ -183,6 +234,27 @@ def backlog_latency(store: Store, rows: int) -> float:
     return (time.perf_counter() - t0) * 1000, n
 
 
+def run_compare(embedder, args) -> None:
+    import duckdb
+
+    if args.db:
+        con = duckdb.connect(str(args.db), read_only=True)
+        print(f"# the first {args.chunks} pending chunks of {args.db}\n")
+        print_compare(compare(con, embedder, args.chunks, datetime(2100, 1, 1)))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="embed-rate-"))
+    print(f"# an hour of {args.lines} lines/min over {args.windows} windows, {args.sources} sources talking\n")
+    store = Store.open_owner(tmp / "a.duckdb")
+    try:
+        for m in range(60):
+            write_minute(store, random.Random(7 + m), T0 + timedelta(minutes=m), args)
+        with store.read() as r:
+            print_compare(compare(r._con, embedder, 10**6, T0 + timedelta(hours=2)))
+    finally:
+        store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=120, help="new lines on screen a minute")
@@ -191,10 +263,15 @@ def main() -> None:
     ap.add_argument("--free-cores", type=float, default=1.0, help="CPU the nice-19 worker gets")
     ap.add_argument("--rows", type=int, default=1_000_000, help="spans for the backlog query timing")
     ap.add_argument("--search-only", action="store_true", help="only the nearest/backlog timings (part 4)")
+    ap.add_argument("--compare", action="store_true", help="only throughput: chunk text before / now, side by side")
+    ap.add_argument("--db", type=Path, help="with --compare: chunks of this timeline (read-only), not the dense hour")
+    ap.add_argument("--chunks", type=int, default=400, help="with --compare --db: how many pending chunks")
     args = ap.parse_args()
     from lifelog.tokenize_media.embed import get_embedder
 
     embedder = get_embedder()
+    if args.compare:
+        return run_compare(embedder, args)
     tmp = Path(tempfile.mkdtemp(prefix="embed-rate-"))
     rng = random.Random(7)
     print(f"# {args.lines} lines/min over {args.windows} windows, {args.sources} sources talking, "

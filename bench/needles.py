@@ -87,7 +87,8 @@ def embed_all(db: Path, limit: int) -> dict | None:
         seconds = time.perf_counter() - t
         with store.read() as r:
             left = embeddings.backlog(r._con, model=embedder.id)
-            total = r._con.execute("SELECT count(*) FROM chunk_vectors WHERE model = ?", [embedder.id]).fetchone()[0]
+            total = r._con.execute("SELECT count(*) FROM chunk_vectors WHERE model = ?",
+                                   [embeddings.vector_model(embedder.id)]).fetchone()[0]
     finally:
         store.close()
     record = db.parent / "embed.json"  # the embedding time over every run on this timeline
