@@ -13,7 +13,8 @@ the peak RSS, from GNU ``/usr/bin/time``, are that process's own):
 
 * ``build_context`` (``lifelog.replay.context``) through a short-lived ``Store`` read, as a
   command does when no owner runs: a 1M-token window over the small timeline, an 8k window
-  over it, a 10M-token window over the large one. "build s" is the call itself (reading the
+  over it, a 10M-token window over the large one, and 1M and 8k windows over the large one
+  (the cost and memory of a window should follow its budget, not the timeline). "build s" is the call itself (reading the
   rows included), "process s" the whole process (interpreter, imports, open);
 * the same windows through the real CLI, ``lifelog context --since ISO --until ISO --budget N``
   with ``LIFELOG_HOME`` set and no owner, stdout to /dev/null;
@@ -195,8 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     root = args.dir or Path(tempfile.mkdtemp(prefix="context_scale."))
     root.mkdir(parents=True, exist_ok=True)
     sets = [("small", args.days_small, 1_000_000), ("small", args.days_small, 8_000)]
-    if not args.skip_large:
-        sets.append(("large", args.days_large, 10_000_000))
+    if not args.skip_large:  # the same budgets over 12x the timeline: cost and memory follow the budget
+        sets += [("large", args.days_large, 10_000_000), ("large", args.days_large, 1_000_000),
+                 ("large", args.days_large, 8_000)]
     metas = {}
     for size, days, _ in sets:
         if size not in metas:

@@ -366,6 +366,8 @@ class _Dictionary:
 
     def lookup(self, hashes: np.ndarray) -> list[np.ndarray]:
         at = np.searchsorted(self.keys, hashes)
+        if len(at) and (at.max() >= len(self.keys) or not np.array_equal(self.keys[at], hashes)):
+            raise RuntimeError("a string read for the window is missing from its dictionary")
         return [c[at] for c in self.columns]
 
 
