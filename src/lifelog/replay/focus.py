@@ -10,9 +10,11 @@ hold the question's words next to each other, in order ("database password"), co
 those where the same words lie scattered. A question about several things is ranked part by
 part and the parts take turns, so each part's best chunks come first.
 
-Each ranked chunk goes in alone (one window's lines, or one source's speech), and after every
-four the next best is widened to its whole minute, every window and source, and two minutes
-either side, so an answer spread over what was seen and heard around it comes along;
+Each ranked chunk goes in alone: the lines seen that the words matched, with two lines either
+side and their window's header (a dense minute of one window costs up to ~4k tokens, its
+matches ~100), or one source's speech in that minute; and after every four (per part of the
+question) the next best is widened to its whole minute, every window and source, and two
+minutes either side, so an answer spread over what was seen and heard around it comes along;
 stretches that overlap merge.
 
 The window is then: an outline of the whole range (per hour when that takes at most a quarter
@@ -40,6 +42,7 @@ WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
 MINUTE = timedelta(minutes=1)
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
 PART_LINES = 200  # lines searched for each part of a question about several things
+MATCH_CONTEXT = 2  # lines either side of a matched line that come with it at first
 RRF_K = 60
 # The embedding list counts half: its top hit is often only loosely about the question (at 32k
 # over 3 generated days, equal weight dropped per-question recall from 10/10 to 6/10).
@@ -49,12 +52,13 @@ OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 
 @dataclass(frozen=True)
 class Ranked:
-    """A chunk (``(kind, monitor, app, window, source)``) of one minute, and its score, best
-    first."""
+    """A chunk (``(kind, monitor, app, window, source)``) of one minute, its score (best first)
+    and the lines in it that the words matched."""
 
     minute: datetime
     score: float
     chunk: tuple = ()
+    lines: frozenset = frozenset()  # ids of the lines seen that matched the words (none: all the chunk)
 
 
 def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime | None,
@@ -75,11 +79,12 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
         for turn in turns:
             if i < len(turn) and (turn[i].minute, turn[i].chunk) not in taken:
                 taken.add((turn[i].minute, turn[i].chunk))
-                ranked.append(Ranked(turn[i].minute, 1.0 / (RRF_K + len(ranked) + 1), turn[i].chunk))
+                ranked.append(Ranked(turn[i].minute, 1.0 / (RRF_K + len(ranked) + 1), turn[i].chunk, turn[i].lines))
     return ranked[:CANDIDATES]
 
 
-def _fused(lists: list[tuple[float, list[tuple]]], near: dict[tuple, int]) -> list[Ranked]:
+def _fused(lists: list[tuple[float, list[tuple]]], near: dict[tuple, int],
+           lines: dict[tuple, set[int]]) -> list[Ranked]:
     """Reciprocal rank fusion: a chunk scores the sum of ``weight / (RRF_K + rank)`` over the
     lists it is in; chunks whose lines hold more of the question's word pairs (``near``) first."""
     scores: dict[tuple, float] = {}
@@ -87,7 +92,7 @@ def _fused(lists: list[tuple[float, list[tuple]]], near: dict[tuple, int]) -> li
         for rank, key in enumerate(ranking):
             scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
     ordered = sorted(scores.items(), key=lambda kv: (-near.get(kv[0], 0), -kv[1], kv[0][0], repr(kv[0])))
-    return [Ranked(key[0], score, key[1:]) for key, score in ordered]
+    return [Ranked(key[0], score, key[1:], frozenset(lines.get(key, ()))) for key, score in ordered]
 
 
 _PARTS = re.compile(r"[;,?!\n，；？！、]| and | or ")
@@ -103,18 +108,20 @@ def query_parts(query: str) -> list[str]:
 
 
 def _rankings(reader, query: str, since, until, semantic: bool,
-              limit: int) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int]]:
+              limit: int) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int], dict[tuple, set[int]]]:
     """Chunk keys best first: BM25 over what was seen, over what was heard (apart: the scores of
-    two tables do not compare), and by meaning when an embedding model runs here; and the
-    :func:`_nearness` of each BM25 chunk's best line. A line shown again in later minutes
-    counts once (at its best hit)."""
-    lists, near = [], {}
+    two tables do not compare), and by meaning when an embedding model runs here; the
+    :func:`_nearness` of each BM25 chunk's best line; and the ids of the lines seen that
+    matched, by chunk. A line shown again in later minutes counts once (at its best hit)."""
+    lists, near, lines = [], {}, {}
     query_terms = terms.terms(query)
     for kind in ("seen", "heard"):
         hits = reader.search(query, since=since, until=until, limit=limit, kinds=(kind,))
         texts = {}
         for h in hits:
             texts.setdefault((h.span or h.transcript).text, h)
+            if h.span is not None:
+                lines.setdefault(_key(h), set()).add(h.span.id)
         keys = []
         for text, h in texts.items():
             keys.append(_key(h))
@@ -126,7 +133,7 @@ def _rankings(reader, query: str, since, until, semantic: bool,
         hits = semantic_hits(reader, query, since=since, until=until, k=limit) or []
         lists.append((SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source)
                                         for c in hits]))
-    return lists, near
+    return lists, near, lines
 
 
 def _key(hit) -> tuple:
@@ -147,10 +154,10 @@ def _nearness(query_terms: list[str], text: str) -> int:
 
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
                   until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
-    stretches, chunks = _by_priority(ranked, since, until, WIDEN_AFTER * max(1, len(query_parts(query))))
-    seen = _Rows([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], tokens_at=7)
-    heard = _Rows([r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)],
-                  tokens_at=5)
+    stretches, chunks, lines = _by_priority(ranked, since, until, WIDEN_AFTER * max(1, len(query_parts(query))))
+    seen = _around_matches([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], lines)
+    heard = [r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)]
+    seen, heard = _Rows(seen, tokens_at=7), _Rows(heard, tokens_at=5)
     merged = _union(stretches)
     events = [e for a, b in merged for e in reader.events_between(a, b)]
     per, outline, totals = _outline(reader, since, until, budget, tok)
@@ -161,21 +168,40 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
 
 
 def _by_priority(ranked: list[Ranked], since, until,
-                 every: int = WIDEN_AFTER) -> tuple[list[tuple[datetime, datetime]], list[tuple]]:
-    """The stretches in the order they go in as the budget allows, and the chunk each is
-    limited to (``()``: every window and source): each ranked chunk alone (one window's lines
-    in one minute, or one source's speech), and, after every ``every`` of them, the next best
-    one widened to its minute's every window and source and its neighbours in time. A dense
-    minute of a whole screen costs ~3k tokens and a widened one 10-18k, so breadth first (many
-    answers), with context for the best ones: for a question of several parts, every part
-    brings WIDEN_AFTER chunks alone before a widening (``every`` = WIDEN_AFTER x the parts)."""
+                 every: int = WIDEN_AFTER) -> tuple[list[tuple[datetime, datetime]], list[tuple], list[frozenset]]:
+    """The stretches in the order they go in as the budget allows, the chunk each is limited to
+    (``()``: every window and source) and the lines it is limited to (empty: all): each ranked
+    chunk alone, as the lines the words matched and MATCH_CONTEXT lines either side of them
+    (or all its lines when none matched: speech, or a chunk found by meaning), and, after every
+    ``every`` of them, the next best one widened to its minute's every window and source and
+    its neighbours in time. A dense minute of one window costs up to ~4k tokens, of a whole
+    screen and its neighbours 10-18k, so breadth first (many answers), with context for the
+    best ones: for a question of several parts, every part brings WIDEN_AFTER chunks alone
+    before a widening (``every`` = WIDEN_AFTER x the parts)."""
     keyed = []
     for i, r in enumerate(ranked):
-        keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until), r.chunk))
+        keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until), r.chunk, r.lines))
         keyed.append((every * (i + 1) - 1, 1,
-                      _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until), ()))
+                      _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until), (), frozenset()))
     keyed.sort(key=lambda k: (k[0], k[1]))
-    return [k[2] for k in keyed], [k[3] for k in keyed]
+    return [k[2] for k in keyed], [k[3] for k in keyed], [k[4] for k in keyed]
+
+
+def _around_matches(rows: list[tuple], lines: list[frozenset]) -> list[tuple]:
+    """Of seen rows ``(stretch, t, id, ...)`` in window order, for a stretch limited to matched
+    lines, those lines and MATCH_CONTEXT rows either side of each among the stretch's rows."""
+    at: dict[int, list[int]] = {}
+    for p, r in enumerate(rows):
+        at.setdefault(r[0], []).append(p)
+    keep = []
+    for stretch, positions in at.items():
+        hits = [j for j, p in enumerate(positions) if rows[p][2] in lines[stretch]]
+        if not hits:
+            keep += positions
+            continue
+        near = {j + d for j in hits for d in range(-MATCH_CONTEXT, MATCH_CONTEXT + 1)}
+        keep += [p for j, p in enumerate(positions) if j in near]
+    return [rows[p] for p in sorted(keep)]
 
 
 def _in_chunk(chunk: tuple, kind: str, row: tuple) -> bool:
