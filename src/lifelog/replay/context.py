@@ -214,6 +214,7 @@ class _Fitter:
         self._outliner: Outliner | None = None  # made when an outline is first needed
         self._older: dict[str | None, tuple] = {}  # per outline kind: tallies, blocks, tokens
         self._last: tuple | None = None  # (start, text, omitted, tokens) of the last window made
+        self._blocks: dict[int, tuple[Tally, Block]] = {}  # id -> (tally, its outline block)
         self._exact: dict[int, int] = {}  # start -> exact count, for the current outline kind
 
     def fit(self, floor: int) -> ContextWindow:
@@ -265,8 +266,16 @@ class _Fitter:
             self._outliner = self.lines.outliner()
         recent = coarsen(self._outliner.prefix(start), self.per)
         if older and recent and older[-1].start == recent[0].start:
-            return [*older_blocks[:-1], older[-1].merge(recent[0]).block(), *(t.block() for t in recent[1:])]
-        return [*older_blocks, *(t.block() for t in recent)]
+            return [*older_blocks[:-1], older[-1].merge(recent[0]).block(), *map(self._block, recent[1:])]
+        return [*older_blocks, *map(self._block, recent)]
+
+    def _block(self, tally: Tally) -> Block:
+        """A tally's outline block; a whole hour's tally is the same object each time (the
+        outliner keeps it), so its block is made once."""
+        key = id(tally)
+        if key not in self._blocks or self._blocks[key][0] is not tally:
+            self._blocks[key] = (tally, tally.block())
+        return self._blocks[key][1]
 
     def _older_outline(self) -> tuple[list[Tally], list[Block]]:
         if self.per not in self._older:
