@@ -197,3 +197,10 @@ def test_a_long_text_counted_in_pieces_counts_as_the_whole(tokenizer):
         pieces = tokenizers.split_at_headings(text, parts)
         assert "".join(pieces) == text and len(pieces) > 1
         assert sum(tok.count_many(pieces)) == whole
+
+
+def test_the_note_on_a_budget_too_big_names_the_model_as_given():
+    from lifelog.tokenize_media.targets import choose
+
+    choice = choose(Settings(), model="gemini-2.5-pro", tokenizer=None, budget=1_000_000)
+    assert "gemini-2.5-pro can take" in choice.warning()

@@ -177,7 +177,7 @@ class Choice:
         usable = self.target.usable_budget() if self.target else None
         if usable is None or self.budget <= usable:
             return None
-        return (f"note: a budget of {self.budget:,} is above what {self.target.name} can take with room for an "
+        return (f"note: a budget of {self.budget:,} is above what {self.target.model} can take with room for an "
                 f"answer ({usable:,} of its {self.target.context:,}-token context).")
 
 
