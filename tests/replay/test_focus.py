@@ -259,3 +259,24 @@ def test_one_question_naming_six_things_brings_each_answer_past_its_near_misses(
     assert w.tokens == get_tokenizer("o200k").count(w.text) <= 3000
     missing = [f[4] for f in MANY_FACTS if f[4] not in w.text]
     assert not missing, missing
+
+
+def test_a_widening_that_would_fill_the_window_is_left_out_and_the_budget_used(tmp_path):
+    """On a dense screen (60 lines a minute) a best minute widened to its neighbours costs more
+    than half of a 2,000-token window: it is left out, and more matches take its place instead
+    of the window stopping short of it."""
+    rng = random.Random(5)
+    s = Store(tmp_path / "t.duckdb")
+    with s.write() as w:
+        for minute in range(180):
+            ts = T0 + timedelta(minutes=minute)
+            lines = [" ".join(rng.choice(WORDS) for _ in range(8)) for _ in range(60)]
+            fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app="code", window="billing.py",
+                                          image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+            w.observe_lines(fid, ts, 1, "code", "billing.py",
+                            [OcrLine(t, (10, 15 * i, 900, 15 * i + 12)) for i, t in enumerate(lines)])
+        w.close_spans(T0 + timedelta(minutes=180))
+    with s.read() as r:
+        w = build_context(r, since=T0, until=T0 + timedelta(minutes=180), budget=2000, query="deploy budget",
+                          semantic=False)
+    assert 1800 <= w.tokens <= 2000

@@ -43,6 +43,7 @@ MINUTE = timedelta(minutes=1)
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
 PART_LINES = 200  # lines searched for each part of a question about several things
 MATCH_CONTEXT = 2  # lines either side of a matched line that come with it at first
+WIDEN_SHARE = 0.5  # the most of the budget one widened stretch may take
 RRF_K = 60
 # The embedding list counts half: its top hit is often only loosely about the question (at 32k
 # over 3 generated days, equal weight dropped per-question recall from 10/10 to 6/10).
@@ -157,6 +158,7 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
     stretches, chunks, lines = _by_priority(ranked, since, until, WIDEN_AFTER * max(1, len(query_parts(query))))
     seen = _around_matches([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], lines)
     heard = [r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)]
+    stretches, seen, heard = _affordable(stretches, chunks, seen, heard, budget)
     seen, heard = _Rows(seen, tokens_at=7), _Rows(heard, tokens_at=5)
     merged = _union(stretches)
     events = [e for a, b in merged for e in reader.events_between(a, b)]
@@ -185,6 +187,19 @@ def _by_priority(ranked: list[Ranked], since, until,
                       _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until), (), frozenset()))
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [k[2] for k in keyed], [k[3] for k in keyed], [k[4] for k in keyed]
+
+
+def _affordable(stretches, chunks, seen: list[tuple], heard: list[tuple], budget: int):
+    """The stretches and their rows without the widenings that alone would take more than
+    WIDEN_SHARE of the budget (they would leave room for little else, and stretches go in in
+    order: one that does not fit keeps out all after it); rows renumbered."""
+    cost = [0] * len(stretches)
+    for rows, tokens_at in ((seen, 7), (heard, 5)):
+        for r in rows:
+            cost[r[0]] += (r[tokens_at] or 0) + 1
+    kept = {old: new for new, old in enumerate(i for i, c in enumerate(cost) if chunks[i] or c <= WIDEN_SHARE * budget)}
+    return ([s for i, s in enumerate(stretches) if i in kept], [(kept[r[0]], *r[1:]) for r in seen if r[0] in kept],
+            [(kept[r[0]], *r[1:]) for r in heard if r[0] in kept])
 
 
 def _around_matches(rows: list[tuple], lines: list[frozenset]) -> list[tuple]:
