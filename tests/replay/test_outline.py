@@ -113,3 +113,23 @@ def test_only_the_newest_hours_are_read_line_by_line(store, monkeypatch):
     with store.read() as r:
         total = len(r.spans_between(T0, T0 + timedelta(days=11)))
     assert w.omitted.outline == "day" and 0 < sum(read) < total / 3
+
+
+@pytest.mark.parametrize("hours", [(0, 240), (5.5, 100), (26, 26.75)])
+def test_the_totals_of_a_stretch_alone_are_those_of_its_outline(store, hours):
+    """A window too small for any outline reads only the totals of what it leaves out."""
+    since, upto = T0 + timedelta(hours=hours[0]), T0 + timedelta(hours=hours[1])
+    with store.read() as r:
+        assert r.outline_totals(since, upto) == r.outline_rows(since, upto)["totals"]
+        assert r.outline_totals(since, upto)[0] > 0
+
+
+def test_a_budget_too_small_for_any_outline_reads_no_outline(store, monkeypatch):
+    from lifelog.store.reader import Reader
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("outline rows read")
+
+    monkeypatch.setattr(Reader, "outline_rows", refuse)
+    tiny = _ctx(store, 110)  # ten days: even a day's outline takes more than 11 tokens a day
+    assert tiny.tokens <= 110 and tiny.omitted.outline == "" and tiny.lines > 0

@@ -37,6 +37,7 @@ FORMATS = ("markdown", "json", "xml")
 OUTLINES = ("hour", "day", None)  # finest first; None: the marker alone
 TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if repeats made them fit)
 FURTHER_MARGIN = 1.08  # reading further back aims at this many budgets shown (a short one reads again)
+MIN_OUTLINE_BLOCK = 12  # tokens: no outline block is smaller (its header alone takes 10-25)
 OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block's tokens, when none is made yet
 
 
@@ -112,7 +113,9 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
             break
         start = _read_further(tail, costs, start, limit, *tail.shown_once())
     older = _Older(reader, since, start) if start is not None else None
-    return _Fitter(lines, older, tok, budget, fmt, since, until).fit(floor)
+    fitter = _Fitter(lines, older, tok, budget, fmt, since, until)
+    fitter.units = {"hour": len(costs), "day": len({hour.date() for hour, _ in costs})}
+    return fitter.fit(floor)
 
 
 def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, stored: int) -> datetime | None:
@@ -193,13 +196,24 @@ class _Older:
     """The hours before the tail: outlined from database aggregates, never read line by line."""
 
     def __init__(self, reader, since: datetime | None, upto: datetime) -> None:
+        self.reader, self.since, self.upto = reader, since, upto
         self.events = event_blocks(reader.events_between(since, upto))
-        rows = reader.outline_rows(since, upto)
-        self.hours: list[Tally] = tally_rows(rows, self.events)
-        self._totals = rows["totals"]
+        self._hours: list[Tally] | None = None
+        self._totals: tuple | None = None
+
+    @property
+    def hours(self) -> list[Tally]:
+        """Hour tallies, read when an outline is first wanted (a window too small for any
+        outline of a year needs only the totals)."""
+        if self._hours is None:
+            rows = self.reader.outline_rows(self.since, self.upto)
+            self._hours, self._totals = tally_rows(rows, self.events), rows["totals"]
+        return self._hours
 
     def totals(self) -> tuple[int, int, datetime | None, datetime | None]:
         """Lines (events included), stored tokens, first and last time."""
+        if self._totals is None:
+            self._totals = self.reader.outline_totals(self.since, self.upto)
         lines, tokens, first, last = self._totals
         times = [t for t in (first, last, *(e.ts for e in self.events)) if t is not None]
         return lines + len(self.events), tokens, min(times, default=None), max(times, default=None)
@@ -212,6 +226,7 @@ class _Fitter:
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
         self._outliner: Outliner | None = None  # made when an outline is first needed
+        self.units: dict[str, int] = {}  # hours and days with activity: an outline has a block each
         self._older: dict[str | None, tuple] = {}  # per outline kind: tallies, blocks, tokens
         self._last: tuple | None = None  # (start, text, omitted, tokens) of the last window made
         self._blocks: dict[int, tuple[Tally, Block]] = {}  # id -> (tally, its outline block)
@@ -225,7 +240,7 @@ class _Fitter:
             for per in OUTLINES:  # the finest outline whose whole-range form fits
                 self.per = per
                 self._exact, self._last = {}, None
-                if per is None or self.count(n) <= budget:
+                if per is None or (MIN_OUTLINE_BLOCK * self.units.get(per, 0) <= budget and self.count(n) <= budget):
                     break
             start = self.search(floor)
         text, omitted, tokens = self.counted(start)

@@ -256,6 +256,19 @@ def outline_rows(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: d
     return _outline({k: [row for part in parts for row in part[k]] for k in ("seen", "heard", "totals")})
 
 
+def outline_totals(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: datetime | None) -> tuple:
+    """The ``totals`` of ``outline_rows`` alone (what a window that shows no outline of the
+    stretch still says about it)."""
+    plan = _Plan.of(con, since, upto)
+    if plan is None:
+        return _outline({"seen": [], "heard": [], "totals": _totals(con, _Slice.of(since, upto))})["totals"]
+    parts = [row for rows in plan.live() for row in _totals(con, rows)]
+    cond, params = plan.hours()
+    parts += con.execute(f"SELECT sum(lines), sum(tokens), min(first), max(last) FROM hour_totals{cond}",
+                         params).fetchall()
+    return _outline({"seen": [], "heard": [], "totals": parts})["totals"]
+
+
 def _outline_part(con, rows: _Slice) -> dict:
     return {"seen": _seen(con, rows), "heard": _heard(con, rows), "totals": _totals(con, rows)}
 

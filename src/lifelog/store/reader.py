@@ -176,6 +176,11 @@ class Reader:
         """
         return hours.outline_rows(self._con, since, upto)
 
+    def outline_totals(self, since: datetime | None, upto: datetime | None) -> tuple:
+        """``outline_rows(since, upto)["totals"]`` alone: lines, stored tokens, first and last
+        time."""
+        return hours.outline_totals(self._con, since, upto)
+
     def _live_token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
         """``token_costs`` from the rows alone, without summaries (what they must equal)."""
         return hours.token_costs(self._con, since, until, cached=False)
