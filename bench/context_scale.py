@@ -8,7 +8,8 @@ Builds (``gen_timeline.py``) or, with ``--dir DIR`` holding them from an earlier
 a timeline of ``--days-small`` days (``DIR/d30``) and one of ``--days-large`` days
 (``DIR/d365``). The large one is written without the search index unless
 ``--large-search-index`` (``gen_timeline.build``: windows without a query never read it, and
-its backfill would take most of an hour). Then, each in a fresh process (the wall time and
+its backfill would take most of an hour). The hour summaries are brought up to each timeline's
+last hour, as its owner would have. Then, each in a fresh process (the wall time and
 the peak RSS, from GNU ``/usr/bin/time``, are that process's own):
 
 * ``build_context`` (``lifelog.replay.context``) through a short-lived ``Store`` read, as a
@@ -167,6 +168,25 @@ def timeline(folder: Path, days: int, seed: int, search_index: bool = True) -> d
     return meta
 
 
+def summarised(meta: dict) -> None:
+    """Bring the hour summaries up to the timeline's last hour, as its owner would have running
+    at that time (a generated year may end after today's clock, which the owner never passes)."""
+    import duckdb
+
+    from lifelog.store import hours
+
+    con = duckdb.connect(meta["db"])
+    try:
+        con.execute("SET memory_limit = '2GB'")
+        con.execute("BEGIN")
+        upto = hours.advance(con, now=datetime.fromisoformat(meta["end"]) + timedelta(minutes=10))
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    log(f"hours summarised up to {upto}")
+
+
 def mid_day(meta: dict) -> dict:
     """The middle day of a timeline and its full active hours."""
     day = datetime.fromisoformat(meta["start"]) + timedelta(days=meta["days"] // 2)
@@ -203,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     for size, days, _ in sets:
         if size not in metas:
             metas[size] = timeline(root / f"d{days}", days, args.seed, size == "small" or args.large_search_index)
+            summarised(metas[size])
     rows = []
     for size, days, budget in sets:
         meta = metas[size]
