@@ -14,8 +14,8 @@ Each ranked chunk goes in alone: the lines seen that the words matched, with two
 side and their window's header (a dense minute of one window costs up to ~4k tokens, its
 matches ~100), or one source's speech in that minute; and after every four (per part of the
 question) the next best is widened to its whole minute, every window and source, and two
-minutes either side, so an answer spread over what was seen and heard around it comes along;
-stretches that overlap merge.
+minutes either side, so an answer spread over what was seen and heard around it comes along
+(unless that alone would take over half the budget); stretches that overlap merge.
 
 The window is then: an outline of the whole range (per hour when that takes at most a quarter
 of the budget, else per day, else none), and as many of the best stretches at full detail as
