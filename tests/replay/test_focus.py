@@ -177,7 +177,7 @@ def test_meaning_finds_what_shares_no_word_with_the_question(tmp_path):
 
 
 def test_a_question_about_several_things_is_ranked_part_by_part():
-    from lifelog.replay.focus import query_parts
+    from lifelog.replay.rank import query_parts
 
     assert query_parts("the staging password, the budget review Dana moved and the outage cause?") == [
         "the staging password", "the budget review Dana moved", "the outage cause"]

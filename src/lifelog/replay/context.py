@@ -65,7 +65,8 @@ def build_context(reader, *, since: datetime | None, until: datetime | None, bud
     tok = get_tokenizer(tokenizer)
     note = ""
     if query and query.strip():
-        from lifelog.replay.focus import build_focused, rank_minutes
+        from lifelog.replay.focus import build_focused
+        from lifelog.replay.rank import rank_minutes
 
         if sum(n for _, n in reader.token_costs(since, until)) <= budget:  # may all fit: then all goes in
             window = _build_recent(reader, since, until, budget, fmt, tok)

@@ -1,14 +1,7 @@
 """``context --query``: full detail where the question is answered, the rest as an outline.
 
-The timeline is ranked in *chunks*: one minute of one window seen or of one audio source heard.
-Two rankings are fused by reciprocal rank (each chunk scores the sum of ``1 / (60 + rank)`` over
-the lists it is in): BM25 over the lines seen and, apart (the scores of two tables do not
-compare), over the speech heard (the search index; a chunk ranks by its best line, a line shown
-again in later minutes counts once) and, where an embedding model is installed, the cosine
-similarity of the chunks' vectors to the question (``replay/semantic.py``). Chunks whose lines
-hold the question's words next to each other, in order ("database password"), come before
-those where the same words lie scattered. A question about several things is ranked part by
-part and the parts take turns, so each part's best chunks come first.
+The timeline is ranked in *chunks*, one minute of one window seen or of one audio source heard
+(``rank.py``).
 
 Each ranked chunk goes in alone: the lines seen that the words matched, with two lines either
 side and their window's header (a dense minute of one window costs up to ~4k tokens, its
@@ -25,8 +18,6 @@ and settled by exact counts of the rendered text, like the cut of a window witho
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -35,122 +26,14 @@ from lifelog.replay import render
 from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.context import ContextWindow, _json_fixed_point, _Lines, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
-from lifelog.store import terms
+from lifelog.replay.rank import Ranked, query_parts
 
 NEIGHBOURS = timedelta(minutes=2)
 WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
 MINUTE = timedelta(minutes=1)
-CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
-PART_LINES = 200  # lines searched for each part of a question about several things
 MATCH_CONTEXT = 2  # lines either side of a matched line that come with it at first
 WIDEN_SHARE = 0.5  # the most of the budget one widened stretch may take
-RRF_K = 60
-# The embedding list counts half: its top hit is often only loosely about the question (at 32k
-# over 3 generated days, equal weight dropped per-question recall from 10/10 to 6/10).
-SEMANTIC_WEIGHT = 0.5
 OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """A chunk (``(kind, monitor, app, window, source)``) of one minute, its score (best first)
-    and the lines in it that the words matched."""
-
-    minute: datetime
-    score: float
-    chunk: tuple = ()
-    lines: frozenset = frozenset()  # ids of the lines seen that matched the words (none: all the chunk)
-
-
-def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime | None,
-                 semantic: bool = True) -> list[Ranked]:
-    """Chunks ranked for ``query`` (BM25 fused with embeddings when available). A question
-    about several things ("the password, the budget review and the flight") is ranked part by
-    part, and the parts take turns: each part's best chunk, then each part's second best, and
-    so on, so no part's answer waits behind the many chunks that hold most of the words. Such
-    a question is not also searched whole: with all its words that search cost most of the time
-    (3-6 s of ~8 s over 30 generated days) and found lines with many of them scattered."""
-    parts = query_parts(query)
-    if not parts:
-        return _fused(*_rankings(reader, query, since, until, semantic, CANDIDATES))[:CANDIDATES]
-    limit = max(PART_LINES, CANDIDATES // len(parts))
-    turns = [_fused(*_rankings(reader, part, since, until, semantic, limit)) for part in parts]
-    ranked, taken = [], set()
-    for i in range(max(map(len, turns))):
-        for turn in turns:
-            if i < len(turn) and (turn[i].minute, turn[i].chunk) not in taken:
-                taken.add((turn[i].minute, turn[i].chunk))
-                ranked.append(Ranked(turn[i].minute, 1.0 / (RRF_K + len(ranked) + 1), turn[i].chunk, turn[i].lines))
-    return ranked[:CANDIDATES]
-
-
-def _fused(lists: list[tuple[float, list[tuple]]], near: dict[tuple, int],
-           lines: dict[tuple, set[int]]) -> list[Ranked]:
-    """Reciprocal rank fusion: a chunk scores the sum of ``weight / (RRF_K + rank)`` over the
-    lists it is in; chunks whose lines hold more of the question's word pairs (``near``) first."""
-    scores: dict[tuple, float] = {}
-    for weight, ranking in lists:
-        for rank, key in enumerate(ranking):
-            scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
-    ordered = sorted(scores.items(), key=lambda kv: (-near.get(kv[0], 0), -kv[1], kv[0][0], repr(kv[0])))
-    return [Ranked(key[0], score, key[1:], frozenset(lines.get(key, ()))) for key, score in ordered]
-
-
-_PARTS = re.compile(r"[;,?!\n，；？！、]| and | or ")
-
-
-def query_parts(query: str) -> list[str]:
-    """The parts of a question about several things, split at commas, semicolons, question
-    marks and "and"/"or" (each part two words or more, or four characters of a script without
-    spaces); [] for a question about one thing."""
-    parts = [" ".join(p.split()) for p in _PARTS.split(query)]
-    parts = [p for p in parts if len(p.split()) >= 2 or (len(p) >= 4 and " " not in p)]
-    return parts if len(parts) > 1 else []
-
-
-def _rankings(reader, query: str, since, until, semantic: bool,
-              limit: int) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int], dict[tuple, set[int]]]:
-    """Chunk keys best first: BM25 over what was seen, over what was heard (apart: the scores of
-    two tables do not compare), and by meaning when an embedding model runs here; the
-    :func:`_nearness` of each BM25 chunk's best line; and the ids of the lines seen that
-    matched, by chunk. A line shown again in later minutes counts once (at its best hit)."""
-    lists, near, lines = [], {}, {}
-    query_terms = terms.terms(query)
-    for kind in ("seen", "heard"):
-        hits = reader.search(query, since=since, until=until, limit=limit, kinds=(kind,))
-        texts = {}
-        for h in hits:
-            texts.setdefault((h.span or h.transcript).text, h)
-            if h.span is not None:
-                lines.setdefault(_key(h), set()).add(h.span.id)
-        keys = []
-        for text, h in texts.items():
-            keys.append(_key(h))
-            near[keys[-1]] = max(near.get(keys[-1], 0), _nearness(query_terms, text))
-        lists.append((1.0, list(dict.fromkeys(keys))))
-    if semantic:
-        from lifelog.replay.semantic import semantic_hits
-
-        hits = semantic_hits(reader, query, since=since, until=until, k=limit) or []
-        lists.append((SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source)
-                                        for c in hits]))
-    return lists, near, lines
-
-
-def _key(hit) -> tuple:
-    if hit.span is not None:
-        s = hit.span
-        return (_minute(s.t_start), "seen", s.monitor, s.app, s.window, "")
-    return (_minute(hit.transcript.t_start), "heard", None, "", "", hit.transcript.source)
-
-
-def _nearness(query_terms: list[str], text: str) -> int:
-    """How many pairs of the question's neighbouring words (stop words left out) stand next to
-    each other, in order, in ``text``: "database password" for "the staging database password",
-    where a line of the same words scattered holds none."""
-    pairs = set(zip(query_terms, query_terms[1:]))
-    words = terms.terms(text)
-    return len(pairs & set(zip(words, words[1:])))
 
 
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
