@@ -1,0 +1,100 @@
+"""Does a cheaper chunk text still find the needles? Rank by the embedding alone.
+
+    .venv/bin/python bench/embed_quality.py --db /tmp/nde3/needles-d3/lifelog.duckdb [--random 300] [--cuts 256,384]
+
+On a needle timeline (``bench/needles.py --days 3``, opened read-only) a pool of chunks is
+formed: the ten needles' chunks, the chunks of their distractors, and ``--random`` chunks
+drawn (seeded) from the timeline. Each fact's question is embedded and the rank of its
+needle's chunk among the pool is reported, for the chunk text before version 2 (every row
+of the minute, cut at 512 tokens) and for today's text (each distinct line once) cut at each
+of ``--cuts``. BM25 plays no part: this is what the embedding list brings to the fusion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+from embed_rate import whole_minute_text  # noqa: E402
+from needle_facts import FACTS  # noqa: E402
+
+from lifelog.store.embeddings import _SOURCES, SEEN, _fill  # noqa: E402
+
+
+def chunks_with(con, text: str) -> list[tuple]:
+    """(source, chunk key) of every chunk with a line holding ``text``."""
+    out = []
+    for src in _SOURCES:
+        rows = con.execute(f"SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols} FROM {src.table}"
+                           " WHERE contains(text, ?) ORDER BY ALL", [text]).fetchall()
+        out += [(src, tuple(r)) for r in rows]
+    return out
+
+
+def pool(con, n_random: int) -> tuple[list, dict[int, int]]:
+    """The pool's chunks and, per fact, the index of its needle's chunk."""
+    keys, needles = [], {}
+    for i, fact in enumerate(FACTS):
+        found = chunks_with(con, fact.answer)
+        needles[i] = found[0]
+        keys += found
+        for d in fact.distractors:
+            keys += chunks_with(con, d[3][:40])
+    every = []
+    for src in _SOURCES:
+        every += [(src, tuple(r)) for r in con.execute(
+            f"SELECT DISTINCT date_trunc('minute', t_start) AS m, {src.key_cols} FROM {src.table} ORDER BY ALL").fetchall()]
+    keys += random.Random(3).sample(every, n_random)
+    keys = list(dict.fromkeys(keys))
+    chunks, index = [], {}
+    for src, key in keys:
+        got = _fill(con, src, [key], "none")
+        if got:
+            index[(src, key)] = len(chunks)
+            chunks.append(got[0])
+    return chunks, {i: index[k] for i, k in needles.items()}
+
+
+def ranks(embedder, vectors: np.ndarray, needles: dict[int, int]) -> list[int]:
+    out = []
+    for i, fact in enumerate(FACTS):
+        scores = vectors @ embedder.query(fact.query)
+        out.append(int((scores > scores[needles[i]]).sum()) + 1)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--random", type=int, default=300)
+    ap.add_argument("--cuts", default="256,384")
+    args = ap.parse_args()
+    from lifelog.tokenize_media.embed import get_embedder
+
+    embedder = get_embedder()
+    con = duckdb.connect(str(args.db), read_only=True)
+    chunks, needles = pool(con, args.random)
+    ways = [("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512)]
+    ways += [(f"distinct lines, cut at {cut}", [c.text for c in chunks], int(cut)) for cut in args.cuts.split(",")]
+    print(f"# {len(chunks)} chunks in the pool ({sum(c.kind == SEEN for c in chunks)} seen)\n")
+    print("| chunk text | CPU s / chunk | ranks of the 10 needles | top-1 | top-5 | MRR |")
+    print("|---|---:|---|---:|---:|---:|")
+    for name, texts, cut in ways:
+        t = time.process_time()
+        vectors = embedder.passages(texts, max_tokens=cut)
+        cpu = (time.process_time() - t) / len(texts)
+        r = ranks(embedder, vectors, needles)
+        print(f"| {name} | {cpu:.2f} | {', '.join(map(str, r))} | {sum(x == 1 for x in r)}/10 "
+              f"| {sum(x <= 5 for x in r)}/10 | {np.mean([1 / x for x in r]):.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
