@@ -111,14 +111,18 @@ def test_vectors_of_another_chunk_text_are_stale_and_replaced(store, embedder, m
     monkeypatch.setattr(embeddings, "CHUNK_TEXT", embeddings.CHUNK_TEXT + 1)  # what is embedded changed
     assert embeddings.vector_model(embedder.id) != old
     assert backlog(store) == 2
-    with store.read() as r:  # semantic search does not mix the old vectors with new ones
-        assert r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id) == []
-        assert r.nearest_chunks(embedder.query("unpaid bill"), k=5) == []
-    assert embed_all(store, embedder) == 2 and backlog(store) == 0
+    with store.read() as r:  # until they are re-embedded the stale vectors still serve semantic search
+        assert len(r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id)) == 2
+    assert embed_all(store, embedder, max_chunks=1, batch=1) == 1
+    with store.read() as r:  # one chunk re-embedded: one row per chunk still, one of each text
+        assert len(r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id)) == 2
+        models = r._con.execute("SELECT model FROM chunk_vectors ORDER BY model").fetchall()
+        assert models == [(old,), (embeddings.vector_model(embedder.id),)]
+    assert embed_all(store, embedder) == 1 and backlog(store) == 0
     with store.read() as r:
         models = r._con.execute("SELECT DISTINCT model FROM chunk_vectors").fetchall()
         assert models == [(embeddings.vector_model(embedder.id),)]  # the stale rows went as they were replaced
-        assert len(r.nearest_chunks(embedder.query("unpaid bill"), k=5)) == 2
+        assert len(r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id)) == 2
 
 
 def test_the_minute_being_recorded_waits_until_it_settles(store, embedder):

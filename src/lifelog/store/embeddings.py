@@ -114,7 +114,8 @@ _SOURCES = (
 def vector_model(model: str) -> str:
     """What ``chunk_vectors.model`` and the watermarks hold for embedder ``model``: its id and
     the chunk text's definition, so vectors of another definition (or of the bare id, before
-    version 2) are stale: every chunk is pending again, and their rows are replaced as it is."""
+    version 2) are stale: every chunk is pending again, and its row is replaced when it is
+    re-embedded (:func:`nearest` uses a stale row until then)."""
     return f"{model}/text{CHUNK_TEXT}-{CHUNK_TOKENS}"
 
 
@@ -209,7 +210,9 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
             until: datetime | None = None, k: int = 20, model: str | None = None,
             kind: str | None = None) -> list[ChunkHit]:
     """The ``k`` chunks overlapping [since, until) most similar to ``query_vector`` (a
-    normalised vector from the same model), best first."""
+    normalised vector from the same model), best first. Vectors of an older chunk text count
+    until their chunk is re-embedded (it then has one row again), so an upgrade re-embedding a
+    year oldest first leaves no hole in semantic search meanwhile."""
     conds, params = ["true"], []
     if since is not None:
         conds.append("chunk_start > ?")
@@ -217,12 +220,9 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
     if until is not None:
         conds.append("chunk_start < ?")
         params.append(utc_naive(until))
-    if model is not None:
-        conds.append("model = ?")
-        params.append(vector_model(model))
-    else:  # any model, this chunk text
-        conds.append("ends_with(model, ?)")
-        params.append(vector_model(""))
+    if model is not None:  # any chunk text of it: a stale vector serves until its chunk is re-embedded
+        conds.append("(model = ? OR starts_with(model, ?))")
+        params += [model, model + "/"]
     if kind is not None:
         conds.append("kind = ?")
         params.append(kind)
