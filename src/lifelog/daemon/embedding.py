@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 EMBED_NICE = 19  # the lowest priority: below OCR and ASR (TOKENIZE_NICE)
 INTERVAL_S = 20.0  # between passes when there was nothing left to do
 BACKLOG_PAUSE_S = 1.0  # between passes while a backlog lasts
-PER_PASS = 16  # chunks per pass (~8 s of one core at 512 tokens each)
+PER_PASS = 16  # chunks per pass (~7 s of one core at 384 tokens each)
 BATCH = 4  # chunks per write
 
 
