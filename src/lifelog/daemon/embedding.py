@@ -13,9 +13,9 @@ behind (frames waiting for OCR). Without the embedding package it logs why once 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Callable
 
+from lifelog.daemon.background import Background
 from lifelog.daemon.supervisor import lower_this_thread
 from lifelog.errors import LifelogError
 from lifelog.store import embeddings
@@ -30,8 +30,10 @@ PER_PASS = 16  # chunks per pass (~7 s of one core at 384 tokens each)
 BATCH = 4  # chunks per write
 
 
-class EmbedWorker:
+class EmbedWorker(Background):
     """Embeds the owner's pending chunks in a background thread until :meth:`stop`."""
+
+    thread_name = "lifelog-embed"
 
     def __init__(self, store, *, embedder_id: str = DEFAULT, busy: Callable[[], bool] = lambda: False,
                  interval_s: float = INTERVAL_S, per_pass: int = PER_PASS, now=None) -> None:
@@ -43,8 +45,7 @@ class EmbedWorker:
         self.now = now  # a clock for tests; None: the wall clock
         self.embedded = 0
         self.error = ""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def start(self) -> "EmbedWorker":
         reason = embedding_unavailable(self.embedder_id)
@@ -52,15 +53,7 @@ class EmbedWorker:
             self.error = reason
             log.info("no background embedding: %s", reason)
             return self
-        self._thread = threading.Thread(target=self._run, name="lifelog-embed", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        return self._start_thread()
 
     def info(self) -> dict:
         return {"model": self.embedder_id, "embedded": self.embedded, "running": self._thread is not None,

@@ -11,10 +11,10 @@ watermark are read from the lines).
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Callable
 
+from lifelog.daemon.background import Background
 from lifelog.errors import LifelogError
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 INTERVAL_S = 180.0  # between passes
 
 
-class HourSummarizer:
+class HourSummarizer(Background):
     """Moves the owner's watermark forward every ``interval_s`` until :meth:`stop`."""
+
+    thread_name = "lifelog-hours"
 
     def __init__(self, store, *, interval_s: float = INTERVAL_S,
                  now: Callable[[], datetime] | None = None) -> None:
@@ -31,19 +33,10 @@ class HourSummarizer:
         self.interval_s = interval_s
         self.now = now  # a clock for tests; None: the wall clock
         self.watermark: datetime | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def start(self) -> "HourSummarizer":
-        self._thread = threading.Thread(target=self._run, name="lifelog-hours", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        return self._start_thread()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
