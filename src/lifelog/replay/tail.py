@@ -116,14 +116,14 @@ class TailLines(Cuts):
     def __init__(self, tail: Tail) -> None:
         cols = _concat([s["rows"] for s in tail.seen])
         self._texts = _dictionary([s["texts"] for s in tail.seen], "text", ("shown",))
-        self._places = _dictionary([s["places"] for s in tail.seen], "place", ("app", "window"))
+        self._windows = _dictionary([s["places"] for s in tail.seen], "place", ("app", "window"))
         t = cols["t"].astype("datetime64[us]").astype(np.int64)
         n_seen = self.n_seen = len(t)
         starts = _seen_block_starts(t, cols["monitor"], cols["place"])
         self._text_key = cols["text"]
         self._block_start = np.zeros(n_seen, dtype=bool)
         self._block_start[starts] = True  # a block's first line loses its leading blank lines
-        app, window = self._places.lookup(cols["place"][starts])
+        app, window = self._windows.lookup(cols["place"][starts])
 
         clamp = tail.since if tail.start is None else None
         heard = transcript_blocks(tail.heard, clamp)
@@ -156,7 +156,6 @@ class TailLines(Cuts):
         block_size = np.concatenate([ends - starts, np.asarray(sizes_other, dtype=np.int64)]).astype(np.int64)
 
         sizes = block_size[order]
-        self.n_blocks = n_blocks
         self.block_of = np.repeat(np.arange(n_blocks, dtype=np.int64), sizes)
         offsets = np.concatenate([[0], np.cumsum(sizes)])[:-1]
         within = np.arange(len(self.block_of), dtype=np.int64) - np.repeat(offsets, sizes)
@@ -237,8 +236,8 @@ class TailLines(Cuts):
 
     def _place_codes(self, place: np.ndarray) -> tuple[np.ndarray, list[tuple[str, str]]]:
         """Each row's (app, window) as a code that sorts as the pairs do, and the pairs by code."""
-        keys = self._places.keys
-        app, window = self._places.lookup(keys)
+        keys = self._windows.keys
+        app, window = self._windows.lookup(keys)
         pairs = list(zip(app.tolist(), window.tolist()))
         rank = sorted(range(len(pairs)), key=pairs.__getitem__)
         code_of = np.empty(len(pairs), dtype=np.int64)
