@@ -63,7 +63,7 @@ def _reference(reader, since, until, tok) -> tuple[_Lines, list[tuple]]:
                                  event_blocks(reader.events_between(since, until)))
     rows = [((b.times[j] if b.times else b.ts), b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0)
             for b in blocks for j, line in enumerate(b.lines)]
-    return _Lines(blocks, None, tok), rows
+    return _Lines(blocks, tok), rows
 
 
 def _tail(reader, since, until, tok, starts):

@@ -30,7 +30,7 @@ from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
 from lifelog.replay.blocks import Block, event_blocks
 from lifelog.replay.outline import Outliner, Tally, coarsen, tally_rows
-from lifelog.replay.tail import Cuts, Tail
+from lifelog.replay.tail import Cuts, Tail, TailLines
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
@@ -114,9 +114,8 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
             break
         start = _read_further(tail, costs, start, limit, *tail.shown_once())
     older = _Older(reader, since, start) if start is not None else None
-    fitter = _Fitter(lines, older, tok, budget, fmt, since, until)
-    fitter.units = {"hour": len(costs), "day": len({hour.date() for hour, _ in costs})}
-    return fitter.fit(floor)
+    units = {"hour": len(costs), "day": len({hour.date() for hour, _ in costs})}
+    return _Fitter(lines, older, tok, budget, fmt, since, until, units).fit(floor)
 
 
 def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, stored: int) -> datetime | None:
@@ -149,7 +148,7 @@ class _Lines(Cuts):
     ``repeats[i]`` is the index of the same line shown earlier for the same window, or -1; a
     repeat is left out only while that earlier showing is in the window."""
 
-    def __init__(self, blocks: list[Block], stored: list[int | None] | None, tok) -> None:
+    def __init__(self, blocks: list[Block], tok) -> None:
         self.blocks = blocks
         block_of, text, repeats = [], [], []
         last: dict[tuple, int] = {}
@@ -168,11 +167,7 @@ class _Lines(Cuts):
         self.text = text
         self.block_of = np.asarray(block_of, dtype=np.int64)
         self.repeats = np.asarray(repeats, dtype=np.int64)
-        if stored is not None and tok.id == DEFAULT_TOKENIZER and all(n is not None for n in stored):
-            counts = stored
-        else:
-            counts = tok.count_many(text)
-        self.counts = np.asarray(counts, dtype=np.int64)
+        self.counts = np.asarray(tok.count_many(text), dtype=np.int64)
         self.header_tokens = np.asarray(tok.count_many([render.header(b) for b in blocks]), dtype=np.int64)
 
     def __len__(self) -> int:
@@ -190,7 +185,6 @@ class _Lines(Cuts):
                 out.append(Block(b.ts, b.monitor, b.app, b.window, [], b.kind, b.source))
             out[-1].lines.append(self.text[i])
         return out
-
 
 
 class _Older:
@@ -221,13 +215,13 @@ class _Older:
 
 
 class _Fitter:
-    def __init__(self, lines: _Lines, older: _Older | None, tok, budget: int, fmt: str,
-                 since: datetime | None, until: datetime | None) -> None:
+    def __init__(self, lines: TailLines, older: _Older | None, tok, budget: int, fmt: str,
+                 since: datetime | None, until: datetime | None, units: dict[str, int]) -> None:
         self.lines, self.older, self.tok = lines, older, tok
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
         self._outliner: Outliner | None = None  # made when an outline is first needed
-        self.units: dict[str, int] = {}  # hours and days with activity: an outline has a block each
+        self.units = units  # hours and days with activity: an outline has a block each
         self._older: dict[str | None, tuple] = {}  # per outline kind: tallies, blocks, tokens
         self._last: tuple | None = None  # (start, text, omitted, tokens) of the last window made
         self._blocks: dict[int, tuple[Tally, Block]] = {}  # id -> (tally, its outline block)

@@ -172,7 +172,7 @@ class _Picker:
         chosen = _union(self.stretches[:k])
         events = [e for e in self.events if _within(e["ts"], chosen)]
         detail = merge_chronological(build_blocks(seen_rows), transcript_blocks(heard_rows), event_blocks(events))
-        lines = _Lines(detail, None, self.tok)
+        lines = _Lines(detail, self.tok)
         blocks = sorted(self.outline + lines.regroup(lines.shown(0)), key=lambda b: (b.ts, b.kind != "outline"))
         omitted = self._omission(seen_rows, heard_rows, len(chosen))
         if self.fmt == "json":

@@ -48,17 +48,16 @@ class Tail:
     def __init__(self, reader, since: datetime | None, until: datetime | None, tok) -> None:
         self.reader, self.since, self.until, self.tok = reader, since, until, tok
         self.start: datetime | None = None
-        self.started = False  # anything read yet
         self.seen: list[dict] = []  # column stretches, oldest first
         self.heard: list[tuple] = []
 
     def read_back(self, start: datetime | None) -> None:
-        before = self.start if self.started else None
+        before = self.start if self.seen else None  # the first read ends at ``until``
         seen = self.reader.seen_columns(self.since, self.until, start_from=start, before=before)
         heard = self.reader.heard_columns(self.since, self.until, start_from=start, before=before)
         self.seen.insert(0, seen)
         self.heard = heard + self.heard
-        self.start, self.started = start, True
+        self.start = start
 
     def shown_once(self) -> tuple[int, int]:
         """Stored tokens of the lines read that are not repeats (near enough: first copies by
