@@ -39,7 +39,7 @@ class XScreen:
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self._windows.append(proc)
-        self._focus(title)
+        self._focus(title, proc)
         return proc
 
     def show_page(self, path: Path, *, title: str, profile: Path) -> subprocess.Popen:
@@ -57,7 +57,7 @@ class XScreen:
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self._windows.append(proc)
-        self._focus(title, attempts=300)
+        self._focus(title, proc, within=120.0)
         time.sleep(2.0)  # fonts load and the page paints after the window maps
         return proc
 
@@ -71,10 +71,14 @@ class XScreen:
                        capture_output=True, timeout=10, check=True)
         time.sleep(0.5)  # let it redraw where it now is
 
-    def _focus(self, title: str, attempts: int = 100) -> None:
+    def _focus(self, title: str, proc: subprocess.Popen, within: float = 60.0) -> None:
         """Give the window input focus (there is no window manager to do it); retry until it
-        is mapped and X accepts the focus."""
-        for _ in range(attempts):
+        is mapped and X accepts the focus. The wait is generous: on a loaded machine a first
+        xterm or Chromium may spend many seconds building font caches before it maps."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"window {title!r}: its program exited with status {proc.returncode} before it appeared")
             found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
                                    capture_output=True, text=True).stdout.split()
             if found and subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=self.env,
@@ -82,7 +86,7 @@ class XScreen:
                 time.sleep(0.5)  # let the text draw
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"window {title!r} did not appear")
+        raise RuntimeError(f"window {title!r} did not appear within {within:.0f} s")
 
     def close_windows(self) -> None:
         for p in self._windows:
