@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -69,6 +70,8 @@ def embed_all(db: Path, limit: int) -> dict | None:
         log(f"no embeddings: {reason}")
         return None
     embedder = get_embedder(DEFAULT)
+    if hasattr(embedder, "workers"):  # as `lifelog index` does: every core
+        embedder.workers = os.cpu_count() or 1
     store = Store.open_owner(db)
     try:
         with store.read() as r:
@@ -83,7 +86,8 @@ def embed_all(db: Path, limit: int) -> dict | None:
                 rate = done[0] / (time.perf_counter() - t)
                 log(f"  {done[0]:,} chunks, {rate:.1f}/s, ~{(min(before, limit) - done[0]) / rate / 60:.0f} min left")
 
-        stored = embeddings.embed_store(store, embedder, max_chunks=limit, batch=16, progress=progress)
+        stored = embeddings.embed_store(store, embedder, max_chunks=limit, batch=max(16, 4 * getattr(embedder, "workers", 1)),
+                                        progress=progress)
         seconds = time.perf_counter() - t
         with store.read() as r:
             left = embeddings.backlog(r._con, model=embedder.id)
