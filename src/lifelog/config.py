@@ -10,7 +10,7 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from lifelog.errors import ConfigError, UsageError
@@ -21,6 +21,71 @@ AUDIO_SOURCES = ("both", "mic", "system", "none")
 CHINESE_SCRIPTS = ("as-heard", "simplified", "traditional")
 DEFAULT_BUDGET = 8000
 _BUDGET = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+_BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", re.IGNORECASE)
+_BYTE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
+               "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
+
+# Windows of private browsing, excluded unless the user unsets exclude_titles: Firefox says
+# "Private Browsing", Chromium and Chrome "Incognito", Edge "InPrivate", Brave "Private".
+PRIVATE_BROWSING_TITLES = (
+    r"(?i)private browsing",
+    r"(?i)\bincognito\b",
+    r"(?i)\binprivate\b",
+    r"(?i)\bprivate( window)?\b.*\bbrave\b",
+)
+
+
+def parse_bytes(text: str | int) -> int:
+    """``20GB``, ``500MB``, ``1.5GiB``, ``1000000`` -> bytes (K/M/G/T are powers of 1000, Ki/Mi/Gi/Ti of 1024)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    m = _BYTES.match(str(text).strip().replace("_", "").replace(",", ""))
+    if not m:
+        raise UsageError(f"Bad size {text!r}: give a number of bytes such as 500MB, 20GB or 1.5TiB.")
+    unit = m.group(2).lower().rstrip("b")
+    return int(float(m.group(1)) * _BYTE_UNITS[unit])
+
+
+def parse_age(text: str) -> float:
+    """A retention age (``30d``, ``12h``, ``2w``) in seconds; "" means for ever (returns 0)."""
+    from lifelog.timespec import parse_duration
+
+    text = str(text).strip()
+    if not text:
+        return 0.0
+    seconds = parse_duration(text).total_seconds()
+    if seconds <= 0:
+        raise UsageError(f"Bad age {text!r}: give a positive age such as 30d, 12h or 2w.")
+    return seconds
+
+
+def _json_list(value) -> tuple[str, ...]:
+    """A list setting: a TOML array, or a JSON list given as text (``'["a", "b"]'``)."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else []
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def _json_table(value) -> dict[str, str]:
+    """A name -> text setting: a TOML table, or a JSON object given as text."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError("not a table of strings")
+    return dict(value)
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError("not a boolean")
 
 
 def parse_budget(text: str | int) -> int:
@@ -55,6 +120,26 @@ class Settings:
     asr_language: str = ""  # a Whisper language code (zh, en, ja, ...); "" = detected in each chunk
     chinese_script: str = "as-heard"  # Chinese transcripts: as-heard (as Whisper wrote them), simplified, traditional
     spool_max_frames: int = 20  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
+    # Privacy and storage (README "Privacy"). Lists and tables may be given as JSON text.
+    exclude_apps: tuple[str, ...] = ()  # apps (WM_CLASS, any case) never recorded: their windows are blanked
+    exclude_titles: tuple[str, ...] = PRIVATE_BROWSING_TITLES  # regexes on window titles, never recorded
+    exclude_audio: bool = True  # while an excluded window has focus, no sound is kept either
+    redact_patterns: dict[str, str] = field(default_factory=dict)  # more secrets: name -> regex
+    redact_disable: tuple[str, ...] = ()  # built-in secret patterns not to apply (by name)
+    keep_images: str = ""  # frame images older than this go (30d); "" = kept until storage_max needs room
+    keep_audio: str = ""  # audio files older than this go; ""= as above
+    keep_text: str = ""  # text older than this goes; "" = for ever
+    storage_max: str = ""  # bytes for the whole data folder (20GB); "" = no budget
+    disk_min_free: str = "1GB"  # capture pauses (a gap) while the data folder's disk has less free
+
+    @property
+    def storage_max_bytes(self) -> int:
+        """``storage_max`` in bytes; 0 = no budget."""
+        return parse_bytes(self.storage_max) if self.storage_max else 0
+
+    @property
+    def disk_min_free_bytes(self) -> int:
+        return parse_bytes(self.disk_min_free) if self.disk_min_free else 0
 
     @property
     def whisper_model(self) -> str:
@@ -90,7 +175,26 @@ class Settings:
             raise ConfigError(f"budget = {self.budget}: must be positive (or 0: from the model).")
         if self.ask_timeout_s <= 0:
             raise ConfigError(f"ask_timeout_s = {self.ask_timeout_s}: must be positive.")
+        self._validate_privacy()
         return self
+
+    def _validate_privacy(self) -> None:
+        for key, patterns in (("exclude_titles", self.exclude_titles), ("redact_patterns", self.redact_patterns.values())):
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ConfigError(f"{key}: invalid regular expression {pattern!r} ({exc}).") from None
+        for key in ("keep_images", "keep_audio", "keep_text"):
+            try:
+                parse_age(getattr(self, key))
+            except UsageError as exc:
+                raise ConfigError(f"{key} = {getattr(self, key)!r}: {exc}") from None
+        for key in ("storage_max", "disk_min_free"):
+            try:
+                getattr(self, f"{key}_bytes")
+            except UsageError as exc:
+                raise ConfigError(f"{key} = {getattr(self, key)!r}: {exc}") from None
 
 
 def load_settings(config_file: Path | None, env: dict[str, str] | None = None, **flags) -> Settings:
@@ -118,14 +222,20 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
     for key, value in values.items():
         if key not in types:
             raise ConfigError(f"{origin}: unknown setting {key!r}. Known: {', '.join(sorted(types))}.")
-        kind = {"float": float, "int": int, "str": str}[types[key]]
+        kind = _CONVERTERS[types[key]]
         if key == "budget":
             kind = parse_budget
         try:
             changes[key] = kind(value)
         except (TypeError, ValueError, UsageError):
-            raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {types[key]}.") from None
+            raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {_KIND_NAMES.get(types[key], types[key])}.") from None
     return replace(settings, **changes)
+
+
+_CONVERTERS = {"float": float, "int": int, "str": str, "bool": _bool,
+               "tuple[str, ...]": _json_list, "dict[str, str]": _json_table}
+_KIND_NAMES = {"tuple[str, ...]": 'JSON list of strings (\'["a", "b"]\')',
+               "dict[str, str]": 'JSON object of strings (\'{"name": "regex"}\')', "bool": "true or false"}
 
 
 def edit_config(path: Path, key: str, value: str | None, check=lambda settings: None) -> Settings:
@@ -151,5 +261,14 @@ def edit_config(path: Path, key: str, value: str | None, check=lambda settings: 
 
 
 def _toml_value(value) -> str:
-    """A setting's value as TOML: a JSON string is a valid TOML basic string."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    """A setting's value as TOML: a JSON string is a valid TOML basic string, and so a JSON
+    list of strings is a valid TOML array."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, tuple, list)):
+        return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    if isinstance(value, dict):
+        items = ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {json.dumps(v, ensure_ascii=False)}"
+                          for k, v in value.items())
+        return "{" + items + "}"
+    return repr(value)

@@ -70,6 +70,11 @@ class Paths:
     def config_file(self) -> Path:
         return self.config_dir / "config.toml"
 
+    @property
+    def key_file(self) -> Path:
+        """The timeline's data key, wrapped by the passphrase (present only when encrypted)."""
+        return self.data / "lifelog.key"
+
     def ensure(self) -> "Paths":
         """Create the folders, private to the user (0700)."""
         for d in (self.data, self.spool, self.audio_spool, self.frames, self.audio, self.cache, self.logs, self.config_dir):
