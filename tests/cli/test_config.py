@@ -53,3 +53,58 @@ def test_asr_model_base_is_checked_against_what_is_installed(env):
     assert "asr_language = 'zh'" in proc.stderr
     proc = lifelog("config", "set", "asr_model", "tiny.en", env=env, check=False)  # English only, with zh fixed
     assert proc.returncode == 2 and "reads English only" in proc.stderr
+
+
+def test_privacy_settings_take_json_lists_tables_sizes_and_ages(home, env):
+    config = home / "config" / "config.toml"
+    lifelog("config", "set", "exclude_apps", '["keepassxc", "1password", "signal"]', env=env)
+    lifelog("config", "set", "exclude_titles", '["(?i)private browsing", "(?i)incognito", "(?i)online banking"]', env=env)
+    lifelog("config", "set", "redact_patterns", '{"ticket": "TCK-\\\\d{6}"}', env=env)
+    lifelog("config", "set", "exclude_audio", "false", env=env)
+    lifelog("config", "set", "keep_images", "30d", env=env)
+    lifelog("config", "set", "storage_max", "20GB", env=env)
+    shown = lifelog_json("config", "show", env=env)
+    assert shown["exclude_apps"] == ["keepassxc", "1password", "signal"]
+    assert shown["exclude_titles"][2] == "(?i)online banking"
+    assert shown["redact_patterns"] == {"ticket": "TCK-\\d{6}"}
+    assert (shown["exclude_audio"], shown["keep_images"], shown["storage_max"]) == (False, "30d", "20GB")
+    assert 'exclude_apps = ["keepassxc", "1password", "signal"]' in config.read_text()
+    assert 'redact_patterns = {"ticket" = "TCK-\\\\d{6}"}' in config.read_text()
+
+
+def test_private_browsing_is_excluded_by_default_and_can_be_unset(home, env):
+    import re
+
+    default = lifelog_json("config", "show", env=env)["exclude_titles"]
+    for title in ("Mozilla Firefox Private Browsing", "New Incognito Tab - Google Chrome",
+                  "Example - Chromium (Incognito)", "New InPrivate tab - Microsoft Edge", "New Private Tab - Brave"):
+        assert any(re.search(p, title) for p in default), title
+    assert not any(re.search(p, "Inbox - Mozilla Thunderbird") for p in default)
+    lifelog("config", "set", "exclude_titles", "[]", env=env)
+    assert lifelog_json("config", "show", env=env)["exclude_titles"] == []
+
+
+@pytest.mark.parametrize("key,value,says", [
+    ("exclude_titles", '["(?i)private ("]', "exclude_titles: invalid regular expression '(?i)private ('"),
+    ("exclude_apps", "keepassxc", "exclude_apps = 'keepassxc' is not a valid JSON list of strings"),
+    ("exclude_apps", '[1, 2]', "is not a valid JSON list of strings"),
+    ("redact_patterns", '{"x": "("}', "redact_patterns: invalid regular expression '('"),
+    ("exclude_audio", "maybe", "exclude_audio = 'maybe' is not a valid true or false"),
+    ("keep_images", "forever", "keep_images = 'forever': Bad duration"),
+    ("storage_max", "20XB", "storage_max = '20XB': Bad size"),
+])
+def test_a_bad_privacy_value_names_its_key_and_changes_nothing(home, env, key, value, says):
+    config = home / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("fps = 1.0\n")
+    proc = lifelog("config", "set", key, value, env=env, check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and says in proc.stderr, proc.stderr
+    assert config.read_text() == "fps = 1.0\n"
+
+
+def test_sizes_and_ages_parse():
+    from lifelog.config import parse_age, parse_bytes
+
+    assert parse_bytes("20GB") == 20 * 10**9 and parse_bytes("1.5GiB") == int(1.5 * 2**30)
+    assert parse_bytes("500mb") == 500 * 10**6 and parse_bytes("4096") == 4096
+    assert parse_age("30d") == 30 * 86400 and parse_age("") == 0
