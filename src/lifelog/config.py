@@ -25,6 +25,11 @@ _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", re.IGNORECASE)
 _BYTE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
                "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
 
+# The built-in secret patterns (tokenize_media/redact.py defines them; redact_disable names them).
+REDACT_PATTERN_NAMES = ("aws-key", "gcp-key", "openai-key", "anthropic-key", "github-token", "gitlab-token",
+                        "slack-token", "jwt", "bearer-token", "private-key", "connection-string", "card-number",
+                        "iban", "password")
+
 # Windows of private browsing, excluded unless the user unsets exclude_titles: Firefox says
 # "Private Browsing", Chromium and Chrome "Incognito", Edge "InPrivate", Brave "Private".
 PRIVATE_BROWSING_TITLES = (
@@ -185,6 +190,10 @@ class Settings:
                     re.compile(pattern)
                 except re.error as exc:
                     raise ConfigError(f"{key}: invalid regular expression {pattern!r} ({exc}).") from None
+        unknown = [name for name in self.redact_disable if name not in REDACT_PATTERN_NAMES]
+        if unknown:
+            raise ConfigError(f"redact_disable: unknown secret pattern {unknown[0]!r}. Known: "
+                              f"{', '.join(REDACT_PATTERN_NAMES)}.")
         for key in ("keep_images", "keep_audio", "keep_text"):
             try:
                 parse_age(getattr(self, key))
