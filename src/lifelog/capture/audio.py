@@ -6,6 +6,12 @@ PipeWire's) monitor of the default sink, opened by pointing ``PULSE_SOURCE`` at
 ``@DEFAULT_MONITOR@`` while the stream connects. A source that fails or disappears (a headset
 unplugged, no sound server) is retried every few seconds; it never stops screen capture,
 which runs in another process.
+
+Exclusions (``exclude_audio``). While the focused window is excluded (capture/exclude.py),
+no block of any source is kept: chunks in progress are discarded and the stretch becomes a
+gap marker in ``gap_dir``. A finished chunk is held until a focus check made after its last
+sample finds the focus not excluded, so sound from just before a switch the last check had
+not seen yet is dropped too. Focus is checked at most ``focus_every_s``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from lifelog.capture.audio_gate import FocusGate
+from lifelog.capture.window import WindowSource
 
 from lifelog.spool.level import frame_dbfs
 from lifelog.spool.audio import RATE, Chunk, write_chunk
@@ -37,6 +46,10 @@ class AudioSettings:
     max_chunk_s: float = 30.0
     preroll_s: float = 0.3  # keep this much before speech starts
     retry_s: float = 5.0
+    exclude_apps: tuple[str, ...] = ()  # while such a window has focus, nothing is kept
+    exclude_titles: tuple[str, ...] = ()
+    gap_dir: str = ""  # where excluded stretches are spooled as gaps (the frames spool); "": the chunks' folder
+    focus_every_s: float = 0.3
 
 
 @dataclass
@@ -67,6 +80,10 @@ class Chunker:
         if self._silent_s >= self.settings.pause_s or self._length() >= self.settings.max_chunk_s:
             return self.flush()
         return None
+
+    def discard(self) -> None:
+        """Forget the chunk in progress and the pre-roll, unkept."""
+        self._start, self._blocks, self._silent_s, self._preroll = None, [], 0.0, []
 
     def flush(self) -> Chunk | None:
         if self._start is None:
@@ -154,7 +171,8 @@ class AudioLoop:
     """Runs every configured source, chunks speech and spools it. ``counters`` is indexed like
     AUDIO_COUNTERS; ``problems`` (optional dict-like) receives the last error per source."""
 
-    def __init__(self, folder: Path, settings: AudioSettings, counters, problems=None) -> None:
+    def __init__(self, folder: Path, settings: AudioSettings, counters, problems=None,
+                 windows: WindowSource | None = None) -> None:
         self.folder = folder
         self.settings = settings
         self.counters = counters
@@ -163,6 +181,7 @@ class AudioLoop:
         self.streams = {s: SourceStream(s, self.queue) for s in settings.sources}
         self.chunkers = {s: Chunker(s, settings) for s in settings.sources}
         self._next_try = {s: 0.0 for s in settings.sources}
+        self.focus = FocusGate(settings, Path(settings.gap_dir) if settings.gap_dir else folder, windows)
 
     def run(self, stop) -> None:
         while not stop.is_set():
@@ -170,8 +189,19 @@ class AudioLoop:
             try:
                 source, ts, block = self.queue.get(timeout=0.2)
             except queue.Empty:
+                self._release(self.focus.check())
                 continue
-            self._spool(self.chunkers[source].feed(ts, block))
+            if self.focus.check():
+                for chunker in self.chunkers.values():
+                    chunker.discard()
+                self.focus.drop(ts)
+                continue
+            self.focus.hold(self.chunkers[source].feed(ts, block))
+            self._release(False)
+
+    def _release(self, excluded: bool) -> None:
+        for chunk in self.focus.release(excluded):
+            self._spool(chunk)
 
     def _reopen(self) -> None:
         now = time.monotonic()
@@ -208,6 +238,9 @@ class AudioLoop:
     def close(self) -> None:
         for source, stream in self.streams.items():
             stream.close()
-            self._spool(self.chunkers[source].flush())
+            self.focus.hold(self.chunkers[source].flush())
+        for chunk in self.focus.release(self.focus.check(force=True)):
+            self._spool(chunk)
+        self.focus.close()
         silent = sum(c.silent_seconds for c in self.chunkers.values())
         self.counters[AUDIO_COUNTERS.index("silent_ms")] = int(silent * 1000)

@@ -12,6 +12,10 @@ shed stretch carries when the stretch began and how many frames were shed, and t
 records it as a ``gap`` event, so the timeline says what was not read instead of silently
 skipping it. Capture itself never waits, and a stop drains at most ``spool_max_frames``.
 
+Exclusions (capture/screen_gate.py). Excluded windows are blanked in each shot before the
+change detector sees it; a monitor that is (nearly) all excluded is not kept, and the
+stretch becomes a gap.
+
 A lost screen. When every grab has failed for ``lost_after_s`` (the X server died, the session
 ended), the loop raises ``CaptureUnavailable``; the recorder records the gap, stores what was
 captured and says so.
@@ -31,6 +35,7 @@ from PIL import Image
 
 from lifelog import spool
 from lifelog.capture.change import ChangeDetector
+from lifelog.capture.screen_gate import ScreenGate
 from lifelog.capture.screen import Grabber, Monitor, Shot, open_grabber, select_monitors
 from lifelog.capture.window import WindowSource, open_window_source
 from lifelog.errors import CaptureUnavailable
@@ -39,7 +44,7 @@ from lifelog.timespec import utcnow
 
 log = logging.getLogger(__name__)
 
-COUNTERS = ("ticks", "grabs", "kept", "skipped", "late_ticks", "errors", "shed")
+COUNTERS = ("ticks", "grabs", "kept", "skipped", "late_ticks", "errors", "shed", "excluded")
 
 
 class StopFlag(Protocol):
@@ -57,6 +62,8 @@ class CaptureSettings:
     spool_max_frames: int = 20  # frames waiting for OCR beyond which changes are shed
     shed_keyframe_s: float = 30.0  # while shedding, one whole keyframe per monitor this often
     lost_after_s: float = 5.0  # every grab failing this long: the screen is gone
+    exclude_apps: tuple[str, ...] = ()  # WM_CLASS names never recorded (capture/exclude.py)
+    exclude_titles: tuple[str, ...] = ()  # title regexes never recorded
 
 
 @dataclass
@@ -116,6 +123,7 @@ class CaptureLoop:
         self.backlog = SpoolBacklog(spool_dir, clock)
         self._failing_since: float | None = None
         self._shed = False  # shedding: the spool filled up and has not drained to half yet
+        self.gate = ScreenGate(settings.exclude_apps, settings.exclude_titles, self.windows, spool_dir, self._count)
 
     def run(self, stop: StopFlag, deadline: float | None = None) -> None:
         interval = 1.0 / self.settings.fps
@@ -134,32 +142,44 @@ class CaptureLoop:
             stop.wait(max(0.0, next_at - self._clock()))
 
     def tick(self) -> int:
-        """Grab every monitor once; spool the ones that changed. Returns frames kept."""
+        """Grab every monitor once, blank excluded windows, spool the ones that changed.
+        Returns frames kept."""
         self._count("ticks")
         ts = self._wallclock()
+        before = self.gate.before()
+        shots, failures = self._grab_all()
+        self._check_lost(failures)
+        seen = self.gate.after(before) if shots else None
         changed: list[tuple[Monitor, Shot, Box]] = []
-        failures: list[Exception] = []
-        for mon in self.monitors:
-            try:
-                shot = self.grabber.grab(mon)
-            except Exception as exc:
-                self._count("errors")
-                failures.append(exc)
+        for mon, shot in shots:
+            if seen is not None and self.gate.excluded(ts, mon, shot, seen):
                 continue
-            self._count("grabs")
             region = self._state[mon.index].detector.changed_region(shot)
             if region is None:
                 self._count("skipped")
             else:
                 changed.append((mon, shot, region))
-        self._check_lost(failures)
         if not changed:
             return 0
         window = self._active_window()
-        visible = self._visible_windows()
+        visible = self._visible_windows() if seen is None else seen.windows
+        if seen is not None:
+            window = self.gate.named(window, seen)
         shedding = self._shedding()
         return sum(self._keep(ts, mon, shot, region, window, shedding, on_monitor(visible, mon))
                    for mon, shot, region in changed)
+
+    def _grab_all(self) -> tuple[list[tuple[Monitor, Shot]], list[Exception]]:
+        shots, failures = [], []
+        for mon in self.monitors:
+            try:
+                shots.append((mon, self.grabber.grab(mon)))
+            except Exception as exc:
+                self._count("errors")
+                failures.append(exc)
+                continue
+            self._count("grabs")
+        return shots, failures
 
     def _shedding(self) -> bool:
         """Whether the spool is full: from ``spool_max_frames`` waiting until half of that is
@@ -239,6 +259,8 @@ class CaptureLoop:
         self.counters[COUNTERS.index(name)] += n
 
     def close(self) -> None:
+        """Stop: an excluded stretch still open ends now, so its gap is not lost."""
+        self.gate.close(self.monitors, self._wallclock())
         self.grabber.close()
 
 

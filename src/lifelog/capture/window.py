@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from typing import Protocol
 
 from lifelog.models import Box, VisibleWindow, WindowInfo
@@ -27,10 +28,35 @@ from lifelog.models import Box, VisibleWindow, WindowInfo
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class TopWindow:
+    """A top-level window as the X server stacks it: ``box`` is its outer rectangle (frame and
+    decorations, where the title bar shows the title) and ``client_box`` the application's area,
+    both in root coordinates. ``id`` is the client window's; ``transient_for`` the client it is a
+    dialog of; ``override_redirect`` marks menus and tooltips no window manager knows of."""
+
+    id: int
+    box: Box
+    client_box: Box
+    app: str = ""  # WM_CLASS class
+    instance: str = ""  # WM_CLASS instance
+    title: str = ""
+    pid: int = 0  # _NET_WM_PID, 0 if unknown
+    transient_for: int = 0
+    override_redirect: bool = False
+    focused: bool = False
+    opaque: bool = True  # False for a window with an alpha channel (32-bit depth): what lies below shows
+
+    def visible(self) -> VisibleWindow:
+        return VisibleWindow(self.app or self.instance, self.title, self.client_box)
+
+
 class WindowSource(Protocol):
     def active(self) -> WindowInfo: ...
 
     def visible(self) -> list[VisibleWindow]: ...
+
+    def stack(self) -> list[TopWindow]: ...
 
 
 class NoWindowSource:
@@ -42,14 +68,18 @@ class NoWindowSource:
     def visible(self) -> list[VisibleWindow]:
         return []
 
+    def stack(self) -> list[TopWindow]:
+        return []
+
 
 class X11WindowSource:
     """Reads _NET_ACTIVE_WINDOW (EWMH window managers) or, without a window manager, the
     input focus; the app is the WM_CLASS class name, the title _NET_WM_NAME or WM_NAME.
 
-    Visible windows come from _NET_CLIENT_LIST_STACKING (the window manager's clients, bottom
-    to top) or, without a window manager, the root's children (the X server's stacking
-    order); each mapped window's rectangle is its client area in root coordinates."""
+    Visible windows come from the root's children (the X server's stacking order, window-manager
+    frames and override-redirect popups alike), each resolved to the client window inside it;
+    a visible window's rectangle is its client area in root coordinates (``stack()`` gives the
+    outer one too, which exclusions blank)."""
 
     def __init__(self, display: str | None = None) -> None:
         from Xlib import display as xdisplay
@@ -58,9 +88,10 @@ class X11WindowSource:
         self._root = self._d.screen().root
         self._atoms = {
             name: self._d.intern_atom(name)
-            for name in ("_NET_ACTIVE_WINDOW", "_NET_CLIENT_LIST_STACKING", "_NET_WM_NAME", "UTF8_STRING")
+            for name in ("_NET_ACTIVE_WINDOW", "_NET_CLIENT_LIST_STACKING", "_NET_WM_NAME", "_NET_WM_PID", "UTF8_STRING")
         }
-        self._classes: dict[int, str] = {}  # WM_CLASS per window id: it does not change
+        self._clients: dict[int, object] = {}  # the client window inside each top-level window
+        self._identities: dict[int, tuple[str, str, int, int]] = {}  # WM_CLASS, pid, transient-for
 
     def active(self) -> WindowInfo:
         try:
@@ -71,65 +102,99 @@ class X11WindowSource:
             return WindowInfo()
 
     def visible(self) -> list[VisibleWindow]:
-        """The mapped windows, topmost first, with their rectangles in root coordinates."""
+        """The mapped windows, topmost first, with their client rectangles in root coordinates."""
         try:
-            stacking = self._stacking()
+            return [w.visible() for w in self.stack() if w.app or w.instance or w.title]
         except Exception as exc:
             log.debug("window stacking unknown: %s", exc)
             return []
+
+    def stack(self) -> list[TopWindow]:
+        """Every viewable top-level window, topmost first: the root's children in the X server's
+        stacking order, so window-manager frames and override-redirect popups (menus, tooltips,
+        absent from _NET_CLIENT_LIST_STACKING) are ordered as they are drawn. A window that
+        vanishes mid-query is left out; a lost display raises."""
+        from Xlib.error import XError
+
+        focus = self._focus_chain()
         out = []
-        for win in reversed(stacking):
+        for top in reversed(self._root.query_tree().children):
             try:
-                shown = self._shown(win)
-            except Exception as exc:  # X errors on windows that vanish mid-query
-                log.debug("window %s skipped: %s", getattr(win, "id", win), exc)
+                shown = self._top(top, focus)
+            except XError as exc:  # the window vanished mid-query
+                log.debug("window %s skipped: %s", top.id, exc)
                 continue
             if shown is not None:
                 out.append(shown)
         return out
 
-    def _stacking(self) -> list:
-        """Client windows bottom to top: the window manager's list, else the root's children."""
-        prop = self._root.get_full_property(self._atoms["_NET_CLIENT_LIST_STACKING"], 0)
-        if prop is not None and len(prop.value):
-            return [self._d.create_resource_object("window", int(w)) for w in prop.value]
-        return list(self._root.query_tree().children)
-
-    def _shown(self, win) -> VisibleWindow | None:
+    def _top(self, top, focus: set[int]) -> TopWindow | None:
         from Xlib import X
 
-        attrs = win.get_attributes()
+        attrs = top.get_attributes()
         if attrs.map_state != X.IsViewable or attrs.win_class != X.InputOutput:
             return None
-        geometry = win.get_geometry()
-        if geometry.width <= 1 or geometry.height <= 1:
+        g = top.get_geometry()
+        if g.width <= 1 or g.height <= 1:
             return None
-        origin = self._root.translate_coords(win, 0, 0)
-        box: Box = (origin.x, origin.y, origin.x + geometry.width, origin.y + geometry.height)
-        client = self._client(win)
-        app = self._app(client)
-        title = self._title(client)
-        if not app and not title:
-            return None
-        return VisibleWindow(app, title, box)
+        edge = 2 * g.border_width
+        box: Box = (g.x, g.y, g.x + g.width + edge, g.y + g.height + edge)
+        client = self._client(top)
+        inner, depth = box, g.depth
+        if client.id != top.id:
+            cg = client.get_geometry()
+            origin = self._root.translate_coords(client, 0, 0)
+            inner, depth = (origin.x, origin.y, origin.x + cg.width, origin.y + cg.height), max(depth, cg.depth)
+        app, instance, pid, transient = self._identity(client)
+        return TopWindow(client.id, box, inner, app, instance, self._title(client), pid, transient,
+                         bool(attrs.override_redirect), bool({client.id, top.id} & focus), depth < 32)
 
-    def _client(self, win):
-        """The window carrying WM_CLASS: ``win`` itself or, under a window manager that frames
-        clients without EWMH, a child of its frame."""
-        if self._app(win):
+    def _client(self, top):
+        """The window carrying WM_CLASS: ``top`` itself or, under a reparenting window manager,
+        a window inside its frame (openbox puts it two levels down). Remembered per frame."""
+        if top.id not in self._clients:
+            if len(self._clients) > 4096:
+                self._clients.clear()
+            self._clients[top.id] = self._find_client(top, depth=3) or top
+        return self._clients[top.id]
+
+    def _find_client(self, win, depth: int):
+        if win.get_wm_class():
             return win
+        if depth == 0:
+            return None
         for child in win.query_tree().children:
-            if self._app(child):
-                return child
-        return win
+            found = self._find_client(child, depth - 1)
+            if found is not None:
+                return found
+        return None
 
-    def _app(self, win) -> str:
-        if win.id not in self._classes:
-            if len(self._classes) > 4096:
-                self._classes.clear()
-            cls = win.get_wm_class()
-            self._classes[win.id] = (cls[1] or cls[0]) if cls else ""
-        return self._classes[win.id]
+    def _identity(self, client) -> tuple[str, str, int, int]:
+        """(class, instance, pid, transient-for id) of a client: set before it maps, so read once."""
+        if client.id not in self._identities:
+            if len(self._identities) > 4096:
+                self._identities.clear()
+            cls = client.get_wm_class() or ("", "")
+            pid = client.get_full_property(self._atoms["_NET_WM_PID"], 0)
+            transient = client.get_wm_transient_for()
+            self._identities[client.id] = (cls[1] or "", cls[0] or "", int(pid.value[0]) if pid and len(pid.value) else 0,
+                                           int(getattr(transient, "id", 0) or 0))
+        return self._identities[client.id]
+
+    def _focus_chain(self) -> set[int]:
+        """The focused window and its ancestors (the focus may be a child of a client)."""
+        try:
+            win = self._focused()
+            ids = set()
+            for _ in range(8):
+                if win is None or win.id == self._root.id:
+                    break
+                ids.add(win.id)
+                win = win.query_tree().parent
+            return ids
+        except Exception as exc:
+            log.debug("focus unknown: %s", exc)
+            return set()
 
     def _focused(self):
         prop = self._root.get_full_property(self._atoms["_NET_ACTIVE_WINDOW"], 0)

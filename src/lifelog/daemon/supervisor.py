@@ -105,7 +105,11 @@ class Supervisor:
     def start(self) -> None:
         self._start_screen()
         if self.settings.audio_sources:
-            self.audio = self._spawn(self.paths.audio_spool, AudioSettings(sources=self.settings.audio_sources))
+            muted = self.settings.exclude_audio  # while an excluded window has focus, no sound is kept
+            self.audio = self._spawn(self.paths.audio_spool, AudioSettings(
+                sources=self.settings.audio_sources, gap_dir=str(self.paths.spool),
+                exclude_apps=self.settings.exclude_apps if muted else (),
+                exclude_titles=self.settings.exclude_titles if muted else ()))
 
     def _spawn(self, folder, settings) -> CaptureProcess:
         if self._normal is None:
@@ -161,7 +165,8 @@ class Supervisor:
     def _start_screen(self) -> None:
         cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
                               keyframe_every_s=self.settings.keyframe_every_s,
-                              spool_max_frames=self.settings.spool_max_frames)
+                              spool_max_frames=self.settings.spool_max_frames,
+                              exclude_apps=self.settings.exclude_apps, exclude_titles=self.settings.exclude_titles)
         self.screen = self._spawn(self.paths.spool, cap)
         self.started_at = time.monotonic()
 

@@ -90,6 +90,8 @@ def gap_label(event: dict) -> str:
     if reason == "ocr_behind":
         shed = detail.get("frames_shed", 0)
         reason = f"{shed} screen change{'' if shed == 1 else 's'} not read: text recognition was behind"
+    elif reason == "excluded":  # capture/exclude.py: no title is ever stored
+        reason = "sound not kept: excluded window focused" if detail.get("sound") else "excluded window"
     elif reason == "capture_failed":
         reason = f"screen capture stopped: {detail.get('error', 'unknown error')}"
     return f"[gap {span} · {reason or 'not recorded'}]"

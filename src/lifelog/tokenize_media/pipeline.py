@@ -35,6 +35,7 @@ from lifelog.models import FrameRecord, OcrLine, SpooledFrame
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
 from lifelog.store.images import FrameImages
+from lifelog.tokenize_media.spool_gaps import store_gaps
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class Pipeline:
         on_commit: Callable[[object], None] | None = None,
     ) -> DrainStats:
         """Process every frame pending now, committing about every ``batch_seconds``."""
+        store_gaps(self.store, self.paths.spool)  # what capture chose not to keep (excluded windows)
         waiting = {done.path for done in self._uncommitted}  # processed, kept for the next commit
         files = [p for p in spool.pending(self.paths.spool) if p not in waiting]
         stats = DrainStats()

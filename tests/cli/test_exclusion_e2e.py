@@ -1,0 +1,138 @@
+"""The exclusion canary, on a real X screen: a window whose title matches ``exclude_titles``, an
+excluded app with popups of its own (an override-redirect menu of its class, a dialog transient
+for it with no class at all) and a private-browsing window each show unique words while
+``lifelog record`` runs beside an ordinary window. Afterwards no byte of any file in the data
+folder (nor anything the recorder printed) holds those words or titles; their rectangles are
+black in every stored frame; the ordinary window is found by search; and a screen covered by
+an excluded window to the end of the recording leaves an ``excluded window`` gap."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lifelog.capture.window import X11WindowSource
+from lifelog.config import PRIVATE_BROWSING_TITLES
+from lifelog.paths import Paths
+from lifelog.store import Store
+from lifelog.store.images import FrameImages
+from tests.cli.helpers import lifelog, lifelog_json
+
+pytestmark = [pytest.mark.xvfb,
+              pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")]
+
+POPUP = Path(__file__).resolve().parents[1] / "capture" / "xpopup.py"
+NORMAL = "Quarterly supplier report\nInvoice 4821 from Northwind Traders is overdue\n"
+TITLED = ("Payroll ledger", "Marmalade Kettle harbour")  # (title, words shown)
+APP = ("keeper vault", "Walrus Pineapple quarry")
+MENU = "Octopus Saxophone meadow"  # an override-redirect popup of the excluded app's class
+DIALOG = "Hedgehog Trombone lantern"  # transient for the excluded app's window, no class
+PRIVATE = ("Mozilla Firefox Private Browsing", "Lighthouse Cinnamon orchard")
+NEEDLES = ["Marmalade", "Kettle", "Walrus", "Pineapple", "Octopus", "Saxophone", "Hedgehog", "Trombone",
+           "Lighthouse", "Cinnamon", "Payroll ledger", "keeper vault", "Private Browsing", "SecretApp"]
+
+
+@pytest.fixture
+def env(screen, home):
+    return {**os.environ, "DISPLAY": screen.display, "LIFELOG_HOME": str(home)}
+
+
+def xterm(screen, tmp_path: Path, title: str, text: str, geometry: str, *extra: str) -> subprocess.Popen:
+    page = tmp_path / f"{len(screen._windows)}.txt"
+    page.write_text(text + "\n")
+    proc = subprocess.Popen(
+        ["xterm", *extra, "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "14", "-T", title,
+         "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", "-c", f"cat '{page}'; exec sleep 100000"],
+        env=screen.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    screen._windows.append(proc)
+    screen._focus(title, proc)
+    return proc
+
+
+def popup(screen, text: str, geometry: str, *extra: str) -> None:
+    proc = subprocess.Popen([sys.executable, str(POPUP), "--text", text, "--geometry", geometry, *extra],
+                            env=screen.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    screen._windows.append(proc)
+    assert proc.stdout.readline().startswith("0x"), "the popup did not map"
+    time.sleep(0.3)
+
+
+def window_id(screen, title: str) -> str:
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=screen.env,
+                          capture_output=True, text=True, check=True).stdout.split()[0]
+
+
+def wait_for_frames(env: dict, rec: subprocess.Popen, n: int) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and rec.poll() is None:
+        status = lifelog("status", "--json", env=env, check=False, timeout=60)
+        if status.returncode == 0 and json.loads(status.stdout).get("frames_stored", 0) >= n:
+            return
+        time.sleep(1)
+    raise AssertionError(f"the recorder stored fewer than {n} frames (exit {rec.poll()})")
+
+
+def test_excluded_windows_never_reach_disk(screen, env, tmp_path, home):
+    titles = list(PRIVATE_BROWSING_TITLES) + ["(?i)payroll ledger"]
+    lifelog("config", "set", "exclude_titles", json.dumps(titles), env=env)
+    lifelog("config", "set", "exclude_apps", '["secretapp"]', env=env)  # any case: the class is SecretApp
+
+    xterm(screen, tmp_path, "report", NORMAL, "70x6+1100+760")
+    xterm(screen, tmp_path, TITLED[0], TITLED[1], "50x5+20+20")
+    xterm(screen, tmp_path, PRIVATE[0], PRIVATE[1], "50x5+1100+20")
+    xterm(screen, tmp_path, APP[0], APP[1], "50x5+20+330", "-class", "SecretApp")  # focused last
+    popup(screen, MENU, "560x60+20+560", "--wm-class", "SecretApp", "--override-redirect")
+    popup(screen, DIALOG, "560x60+20+700", "--transient-for", window_id(screen, APP[0]))
+    source = X11WindowSource(screen.display)
+    excluded = [w.box for w in source.stack() if w.title in (TITLED[0], APP[0], PRIVATE[0]) or w.app == "SecretApp"
+                or w.transient_for]
+    source.close()
+    assert len(excluded) == 5
+
+    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_frames(env, rec, 1)
+        time.sleep(2)
+        popup(screen, "nothing to see", "1920x1080+0+0", "--title", PRIVATE[0])  # covers the screen
+        time.sleep(4)
+    finally:
+        rec.send_signal(signal.SIGTERM)
+        out, err = rec.communicate(timeout=300)
+    assert rec.returncode == 0, err
+    said = (out + err).lower()
+    assert not [n for n in NEEDLES if n.lower() in said], err
+
+    hits = lifelog_json("search", "northwind", env=env)
+    assert hits and "Northwind" in hits[0]["text"]
+    files = [p for p in home.rglob("*") if p.is_file() and p.name != "config.toml"]
+    found = {n: [str(p.relative_to(home)) for p in files if n.lower().encode() in p.read_bytes().lower()]
+             for n in NEEDLES + ["Northwind"]}
+    assert found.pop("Northwind"), "the byte scan finds the ordinary window's text (or it proves nothing)"
+    assert {n: where for n, where in found.items() if where} == {}
+
+    ctx = lifelog("context", "--since", "10m", env=env).stdout
+    assert "· excluded window]" in ctx and "Northwind" in ctx
+    assert_black(Paths(home), excluded)
+
+
+def assert_black(paths: Paths, boxes: list[tuple[int, int, int, int]]) -> None:
+    """Every stored screen is black inside each excluded window's rectangle."""
+    with Store(paths.db).read() as r:
+        frames = [f for f in r.frames_between(None, None) if f.monitor == 1]
+    assert frames
+    images = FrameImages(paths.frames)
+    for i in range(len(frames)):
+        screen = images.reconstruct(frames[: i + 1])
+        assert screen.max() > 0, "the ordinary window shows"
+        for left, top, right, bottom in boxes:
+            assert not screen[top:bottom, left:right].any(), f"frame {i}: excluded box {(left, top, right, bottom)} not black"
