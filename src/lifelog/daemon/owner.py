@@ -25,6 +25,7 @@ from lifelog.config import Settings
 from lifelog.daemon.embedding import EmbedWorker
 from lifelog.daemon.hours import HourSummarizer
 from lifelog.daemon.recorder import Recorder, StopSignals
+from lifelog.daemon.retention import RetentionWorker
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
 from lifelog.paths import Paths
 from lifelog.spool import pending
@@ -50,9 +51,11 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start)
             embedder = EmbedWorker(store, busy=lambda: len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW).start()
             summarizer = HourSummarizer(store).start()
+            keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max
             try:
                 yield recorder
             finally:
+                keeper.stop()
                 summarizer.stop()
                 embedder.stop()
                 server.stop()
