@@ -7,11 +7,8 @@ PipeWire's) monitor of the default sink, opened by pointing ``PULSE_SOURCE`` at
 unplugged, no sound server) is retried every few seconds; it never stops screen capture,
 which runs in another process.
 
-Exclusions (``exclude_audio``). While the focused window is excluded (capture/exclude.py),
-no block of any source is kept: chunks in progress are discarded and the stretch becomes a
-gap marker in ``gap_dir``. A finished chunk is held until a focus check made after its last
-sample finds the focus not excluded, so sound from just before a switch the last check had
-not seen yet is dropped too. Focus is checked at most ``focus_every_s``.
+Exclusions (``exclude_audio``): while the focused window is excluded no block of any source
+is kept, and the chunk in progress is discarded (capture/audio_gate.py).
 """
 
 from __future__ import annotations
@@ -189,18 +186,28 @@ class AudioLoop:
             try:
                 source, ts, block = self.queue.get(timeout=0.2)
             except queue.Empty:
-                self._release(self.focus.check())
+                self.idle()
                 continue
-            if self.focus.check():
-                for chunker in self.chunkers.values():
-                    chunker.discard()
-                self.focus.drop(ts)
-                continue
-            self.focus.hold(self.chunkers[source].feed(ts, block))
-            self._release(False)
+            self.take(source, ts, block)
 
-    def _release(self, excluded: bool) -> None:
-        for chunk in self.focus.release(excluded):
+    def take(self, source: str, ts: datetime, block: np.ndarray) -> None:
+        """One block: dropped, with any chunk in progress, while the focus is excluded; else
+        chunked, and the chunks a focus check has cleared are spooled."""
+        if not self.focus.keeps(ts):
+            for chunker in self.chunkers.values():
+                chunker.discard()
+            self.focus.release(True)
+            return
+        self.focus.hold(self.chunkers[source].feed(ts, block))
+        self._spool_all(self.focus.release(False))
+
+    def idle(self) -> None:
+        """No block came: still check the focus, so held chunks are spooled or dropped."""
+        excluded = self.focus.check()
+        self._spool_all(self.focus.release(excluded))
+
+    def _spool_all(self, chunks: list[Chunk]) -> None:
+        for chunk in chunks:
             self._spool(chunk)
 
     def _reopen(self) -> None:
@@ -239,8 +246,7 @@ class AudioLoop:
         for source, stream in self.streams.items():
             stream.close()
             self.focus.hold(self.chunkers[source].flush())
-        for chunk in self.focus.release(self.focus.check(force=True)):
-            self._spool(chunk)
+        self._spool_all(self.focus.release(self.focus.check(force=True)))
         self.focus.close()
         silent = sum(c.silent_seconds for c in self.chunkers.values())
         self.counters[AUDIO_COUNTERS.index("silent_ms")] = int(silent * 1000)

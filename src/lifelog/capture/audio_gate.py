@@ -2,7 +2,8 @@
 this gate about every block. Focus is looked up at most every ``focus_every_s``; while it is
 excluded nothing is kept, and a finished chunk waits until a check made after its last sample
 finds the focus not excluded, so sound from just before a switch the last check had not seen
-is dropped too. The excluded stretch is spooled as a gap marker when it ends.
+is dropped too; and after an excluded stretch only blocks that began after the check that
+found it over are kept. The excluded stretch is spooled as a gap marker when it ends.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FocusGate:
         self._cleared: datetime | None = None  # when a check last found the focus not excluded
         self._excluded = False
         self._since: datetime | None = None  # the excluded stretch began after this
+        self._resumed: datetime | None = None  # the last excluded stretch was over by this
         self._held: list[Chunk] = []
         self._warned = False
 
@@ -56,10 +58,16 @@ class FocusGate:
                 self._held.clear()
             elif not excluded and self._excluded:
                 self._end(at)
+                self._resumed = at
             self._excluded = excluded
             if not excluded:
                 self._cleared = at
         return self._excluded
+
+    def keeps(self, ts: datetime) -> bool:
+        """Whether a block that began at ``ts`` may be kept: not while the focus is excluded,
+        nor one that began before a check found an excluded stretch over."""
+        return not self.check() and (self._resumed is None or ts >= self._resumed)
 
     def hold(self, chunk: Chunk | None) -> None:
         if chunk is not None:
