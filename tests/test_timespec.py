@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -29,3 +29,14 @@ def test_duration_and_range_order():
         parse_duration("soon")
     with pytest.raises(UsageError, match="must be after"):
         parse_range("5m", "10m", NOW)
+
+
+@pytest.mark.parametrize("spec, clock", [("09:00", (9, 0, 0)), ("9:05", (9, 5, 0)), ("23:59:30", (23, 59, 30))])
+def test_a_bare_clock_time_is_today_in_local_time(spec, clock):
+    local = datetime.now().astimezone().replace(hour=clock[0], minute=clock[1], second=clock[2], microsecond=0)
+    assert parse_time(spec, NOW) == local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def test_a_bad_clock_time_is_named_as_typed():
+    with pytest.raises(UsageError, match="Bad time '25:00'"):
+        parse_time("25:00", NOW)

@@ -1,5 +1,5 @@
 """Parse the time specs the CLI accepts: ``90s``, ``10m``, ``2h``, ``3d`` (ago), ISO-8601,
-``now``, ``today``, ``yesterday``. Results are naive UTC datetimes, like the store's."""
+``09:00`` (today, local), ``now``, ``today``, ``yesterday``. Results are naive UTC datetimes, like the store's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from lifelog.errors import UsageError
 
 _AGO = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)$")
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -37,12 +38,15 @@ def parse_time(spec: str, now: datetime | None = None) -> datetime:
         return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
     if _AGO.match(s):
         return now - parse_duration(s)
+    iso = spec.strip()
+    if _CLOCK.match(s):  # 09:00 or 9:00:30: that time today, local
+        iso = f"{datetime.now().astimezone():%Y-%m-%d}T{s.zfill(len(s) + (s.index(':') == 1))}"
     try:
-        dt = datetime.fromisoformat(spec.strip())
+        dt = datetime.fromisoformat(iso)
     except ValueError:
         raise UsageError(
             f"Bad time {spec!r}: use 90s, 10m, 2h, 3d (ago), an ISO time like 2026-11-20T14:00, "
-            "today or yesterday."
+            "09:00 (today), today or yesterday."
         ) from None
     if dt.tzinfo is None:  # a wall-clock time the user typed is local time
         dt = dt.astimezone()
