@@ -12,6 +12,7 @@ message and an exit code. Messages say what happened, where, and what to do next
     ├── DataFolderError          a lifelog folder cannot be created or used (also an OSError)
     ├── StoreError               the database could not be opened or written
     │   └── StoreBusy            another process held the database too long
+    ├── PassphraseError          an encrypted timeline without its passphrase, or a wrong one
     ├── BudgetError              the smallest possible window does not fit the budget; exit code 2
     └── EndpointError            a model endpoint (`lifelog ask`) failed or answered an error
         ├── EndpointUnreachable  no connection, or it stopped answering
@@ -60,6 +61,10 @@ class StoreError(LifelogError):
 
 class StoreBusy(StoreError):
     pass
+
+
+class PassphraseError(LifelogError):
+    """Never carries the passphrase or a key in its message."""
 
 
 class BudgetError(LifelogError):

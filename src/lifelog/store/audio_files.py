@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lifelog.paths import atomic_private_file, make_private_dir
+from lifelog.store.sealed import Sealer
 
 SUFFIX = ".ogg"
 RATE = 16000
@@ -17,6 +18,7 @@ BIT_RATE = 16000
 class AudioFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.sealer = Sealer(root)  # sealed with AES-GCM when the timeline is encrypted
 
     def save(self, name: str, day: str, samples: np.ndarray) -> str:
         """Encode float32 mono 16 kHz ``samples`` atomically; returns the stored reference."""
@@ -27,7 +29,8 @@ class AudioFiles:
         ref = f"{day}/{Path(name).stem}{SUFFIX}"
         final = self.root / ref
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        with atomic_private_file(final, sync=False) as fh, av.open(fh, "w", format="ogg") as out:
+        with atomic_private_file(final, sync=False) as raw, self.sealer.writer(raw) as fh, \
+                av.open(fh, "w", format="ogg") as out:
             stream = out.add_stream("libopus", rate=RATE, layout="mono")
             stream.bit_rate = BIT_RATE
             frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")

@@ -82,6 +82,7 @@ from pathlib import Path
 import duckdb
 
 from lifelog.errors import StoreBusy, StoreError
+from lifelog.store import crypt
 
 try:  # POSIX only; without it there is no writer preference, the retry still works.
     import fcntl
@@ -121,15 +122,19 @@ def backoff_delays(start: float = BACKOFF_START_S, cap: float = BACKOFF_MAX_S) -
         step = min(step * 2, cap)
 
 
-def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
-    """Open ``path``, retrying while another process holds it, for up to ``timeout`` s."""
+def connect(path: Path, *, read_only: bool, timeout: float, secret: str | None = None,
+            own_instance: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, retrying while another process holds it, for up to ``timeout`` s.
+
+    With ``secret`` the file is an encrypted one, attached to an in-memory connection and made
+    its default catalog (``crypt.py``); close what this returns with :func:`close`."""
     started = time.monotonic()
     gate = _Gate(gate_path(path))
     lock_error: Exception | None = None  # DuckDB's last word on who holds the file
     try:
         for delay in backoff_delays():
             if not read_only or gate.passable():
-                con, lock_error = _try_open(path, read_only, lock_error)
+                con, lock_error = _try_open(path, read_only, lock_error, secret, own_instance)
                 if con is not None:
                     if time.monotonic() - started > 1.0:
                         log.debug("waited %.1f s for %s", time.monotonic() - started, path)
@@ -144,14 +149,16 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
     raise AssertionError("unreachable")  # backoff_delays() never ends
 
 
-def _try_open(path: Path, read_only: bool, lock_error: Exception | None):
+def _try_open(path: Path, read_only: bool, lock_error: Exception | None, secret: str | None, own: bool):
     """``(connection, lock_error)``; the connection is None while another process holds the file."""
     try:
+        if secret is not None:
+            return crypt.attach(path, secret, read_only=read_only, own_instance=own), lock_error
         return duckdb.connect(str(path), read_only=read_only, config=dict(_BASE_CONFIG)), lock_error
     except duckdb.Error as exc:
         if is_lock_error(exc):
             return None, exc
-        raise StoreError(_open_error_message(path, exc)) from exc
+        raise StoreError(crypt.scrub(_open_error_message(path, exc), secret)) from None
 
 
 def _open_error_message(path: Path, exc: Exception) -> str:
@@ -161,6 +168,12 @@ def _open_error_message(path: Path, exc: Exception) -> str:
             "from a backup, or move it aside and lifelog starts a new, empty timeline."
         )
     return f"Could not open the lifelog database {path}: {exc}"
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection from :func:`connect` (an attached encrypted file is detached first)."""
+    crypt.detach(con)
+    con.close()
 
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
@@ -274,7 +287,7 @@ def process_guard(path: Path, timeout: float):
     return _ProcessGuard.for_path(path).held(path, timeout)
 
 
-def create_private_db(path: Path) -> bool:
+def create_private_db(path: Path, secret: str | None = None) -> bool:
     """Create an empty DuckDB file at ``path`` with mode 0600, atomically; False if it exists.
 
     DuckDB creates files with the process umask and rejects a pre-created empty file, so
@@ -290,7 +303,10 @@ def create_private_db(path: Path) -> bool:
     tmp_dir = Path(tempfile.mkdtemp(prefix=".lifelog-init-", dir=path.parent))
     try:
         tmp = tmp_dir / path.name
-        duckdb.connect(str(tmp), config=dict(_BASE_CONFIG)).close()
+        if secret is None:
+            duckdb.connect(str(tmp), config=dict(_BASE_CONFIG)).close()
+        else:
+            close(crypt.attach(tmp, secret, read_only=False))
         os.chmod(tmp, DB_FILE_MODE)
         try:
             os.link(tmp, path)

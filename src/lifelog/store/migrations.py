@@ -46,7 +46,7 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The highest applied version, 0 for an empty record, None if never migrated."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = 'schema_migrations'"
+        "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'schema_migrations'"
     ).fetchone()[0]
     if not exists:
         return None

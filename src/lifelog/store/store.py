@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from lifelog.errors import StoreBusy, StoreError
-from lifelog.store import migrations
+from lifelog.errors import PassphraseError, StoreBusy, StoreError
+from lifelog.store import crypt, db, keys, migrations, rewrite
 from lifelog.store.db import connect, connect_memory, create_private_db, process_guard
 from lifelog.store.reader import Reader
 from lifelog.store.writer import Writer
@@ -47,13 +47,15 @@ class Store:
         self._schema_ready = False
         self._owned: duckdb.DuckDBPyConnection | None = None  # the owner's one connection
         self._write_lock = threading.Lock()
+        self._swap = rewrite.SwapGate()  # the owner's reads, and a forget's swap of the file (rewrite.py)
 
     @classmethod
     def open_owner(cls, db_path: Path, *, busy_timeout: float = 30.0) -> "Store":
         """Open the file once and keep it: this process owns the timeline until ``close()``."""
         store = cls(db_path, busy_timeout=busy_timeout)
-        create_private_db(store.db_path)
-        store._owned = connect(store.db_path, read_only=False, timeout=busy_timeout)
+        create_private_db(store.db_path, store.secret())
+        store._owned = connect(store.db_path, read_only=False, timeout=busy_timeout, secret=store.secret(),
+                               own_instance=True)
         try:
             # A connection held for days must not keep growing DuckDB's buffer pool toward its
             # default (80% of RAM): bounded, it spills to temporary files under the data folder.
@@ -86,14 +88,26 @@ class Store:
         if con is not None:
             with self._write_lock:
                 try:
-                    con.close()
+                    db.close(con)
                 except duckdb.Error as exc:
                     log.warning("closing %s failed: %s", self.db_path, exc)
+
+    def secret(self) -> str | None:
+        """DuckDB's ENCRYPTION_KEY for this file, None for a plaintext one (``keys.py``): the
+        file's header decides; a file yet to be made is encrypted when the timeline is."""
+        data_dir = self.db_path.parent
+        if crypt.is_encrypted_file(self.db_path) or (not self._db_exists() and keys.is_encrypted(data_dir)):
+            key = keys.data_key(data_dir)
+            if key is None:
+                raise PassphraseError(f"The lifelog database {self.db_path} is encrypted but its key file "
+                                      f"{keys.key_path(data_dir)} is missing: restore it from a backup.")
+            return keys.db_secret(key)
+        return None
 
     def migrate(self) -> list[int]:
         """Apply pending migrations; create the file (0600) and its folder if missing."""
         if self._owned is None:
-            create_private_db(self.db_path)
+            create_private_db(self.db_path, self.secret())
         with self._connection(read_only=False) as con:
             try:
                 applied = migrations.apply(con)
@@ -115,7 +129,7 @@ class Store:
         if not self._schema_ready:
             self.migrate()
         with self._connection(read_only=False) as con:
-            cur = con.cursor() if self._owned is not None else con  # the owner's connection stays open
+            cur = crypt.cursor(con) if self._owned is not None else con  # the owner's connection stays open
             try:
                 yield from self._transaction(cur)
             finally:
@@ -142,12 +156,13 @@ class Store:
     def read(self) -> Iterator[Reader]:
         """A read-only view; on a home with no database yet, an empty in-memory one."""
         if self._owned is not None:  # a cursor of its own: concurrent with other reads and the writer
-            cursor = self._owned.cursor()
-            try:
-                with _wrap_errors(self.db_path):
-                    yield Reader(cursor, self.db_path)
-            finally:
-                cursor.close()
+            with self._swap.reading():  # a rewrite swaps the file between reads, never under one
+                cursor = crypt.cursor(self._owned)
+                try:
+                    with _wrap_errors(self.db_path):
+                        yield Reader(cursor, self.db_path)
+                finally:
+                    cursor.close()
             return
         if not self._db_exists():
             con = connect_memory()
@@ -198,12 +213,12 @@ class Store:
                 self._write_lock.release()
             return
         with process_guard(self.db_path, self.busy_timeout):
-            con = connect(self.db_path, read_only=read_only, timeout=self.busy_timeout)
+            con = connect(self.db_path, read_only=read_only, timeout=self.busy_timeout, secret=self.secret())
             try:
                 yield con
             finally:
                 try:
-                    con.close()
+                    db.close(con)
                 except duckdb.Error as exc:  # after a commit the data is safe in the WAL
                     log.warning("closing %s failed: %s", self.db_path, exc)
 
