@@ -1,12 +1,18 @@
-"""What ``lifelog status`` (and ``lifelog daemon status``) report."""
+"""What ``lifelog status`` (and ``lifelog daemon status``) report: the timeline's counts, the
+recorder, and what is kept private and for how long (exclusions, encryption, the ``keep_*``
+ages, the storage budget, free disk) with what each kind of data costs on disk."""
 
 from __future__ import annotations
 
+from lifelog.config import Settings, load_settings
+from lifelog.errors import LifelogError
 from lifelog.spool.audio import pending_chunks
 from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store.audio_files import AudioFiles
 from lifelog.store.images import FrameImages
+from lifelog.store.retention import last_report
+from lifelog.store.usage import free_bytes, usage
 from lifelog.tokenize_media.embed import DEFAULT as EMBED_MODEL
 from lifelog.tokenize_media.embed import embedding_unavailable
 
@@ -15,6 +21,7 @@ def gather(paths: Paths, store) -> dict:
     with store.read() as reader:
         stats = reader.stats()
         chunks_pending = reader.embedding_backlog(EMBED_MODEL)
+        last_pass = last_report(reader)
     c = stats.counters
     return {
         "data_dir": str(paths.data),
@@ -39,6 +46,29 @@ def gather(paths: Paths, store) -> dict:
         "db_bytes": stats.db_bytes,
         "frame_image_bytes": FrameImages(paths.frames).total_bytes(),
         "audio_bytes": AudioFiles(paths.audio).total_bytes(),
+        **privacy(paths, last_pass),
+    }
+
+
+def privacy(paths: Paths, last_pass: dict | None) -> dict:
+    """What is excluded, whether the timeline is encrypted, how long each kind is kept, the
+    budget, free disk, and bytes on disk by kind (``storage``)."""
+    try:
+        settings, config_error = load_settings(paths.config_file), None
+    except LifelogError as exc:  # status still answers; it says why the settings are unknown
+        settings, config_error = Settings(), str(exc)
+    storage = usage(paths)
+    free = free_bytes(paths.data)
+    return {
+        "excluded": {"apps": list(settings.exclude_apps), "titles": list(settings.exclude_titles),
+                     "audio": settings.exclude_audio},
+        "encrypted": paths.key_file.exists(),
+        "kept": {"images": settings.keep_images, "audio": settings.keep_audio, "text": settings.keep_text},
+        "storage_max": settings.storage_max, "storage_max_bytes": settings.storage_max_bytes,
+        "disk_min_free_bytes": settings.disk_min_free_bytes, "disk_free_bytes": free,
+        "storage": {**storage, "total": sum(storage.values())},
+        "retention": last_pass,
+        "config_error": config_error,
     }
 
 
@@ -56,10 +86,51 @@ def render_lines(d: dict) -> list[str]:
         f"{d['pending_audio_chunks']:,} audio chunks waiting for ASR",
         f"Embeddings:    {_embedding_line(d)}",
         f"Time range:    {d['first'] or '-'} … {d['last'] or '-'}",
-        f"Storage:       database {mb(d['db_bytes'])}, frame images {mb(d['frame_image_bytes'])}, "
-        f"audio {mb(d['audio_bytes'])}",
+        *privacy_lines(d),
         *owner_lines(d.get("owner")),
     ]
+
+
+def size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} B"
+
+
+def privacy_lines(d: dict) -> list[str]:
+    if "storage" not in d:  # an owner from before these were reported
+        return []
+    ex, kept, st = d["excluded"], d["kept"], d["storage"]
+    apps = ", ".join(ex["apps"]) or "none"
+    titles = f"{len(ex['titles'])} title patterns" if ex["titles"] else "no titles"
+    audio = "; no sound kept while one has focus" if ex["audio"] else "; sound kept while one has focus"
+    forever = lambda age: age or "for ever"  # noqa: E731
+    budget = f"budget {size(d['storage_max_bytes'])}" if d["storage_max_bytes"] else "no storage budget"
+    return [
+        f"Excluded:      apps {apps}; {titles}{audio}",
+        f"Encrypted:     {'yes' if d['encrypted'] else 'no (`lifelog encrypt` encrypts the timeline)'}",
+        f"Kept:          frame images {forever(kept['images'])}, audio {forever(kept['audio'])}, "
+        f"text {forever(kept['text'])}; {budget}",
+        f"On disk:       {size(st['total'])} in all: database {size(st['database'])}, frame images "
+        f"{size(st['frame_images'])}, audio {size(st['audio'])}, spool {size(st['spool'])}, logs {size(st['logs'])}, "
+        f"other {size(st['other'])}",
+        f"Free disk:     {size(d['disk_free_bytes'])} (capture pauses under {size(d['disk_min_free_bytes'])})",
+        f"Retention:     {_retention_line(d.get('retention'))}",
+        *([f"Config:        {d['config_error']}"] if d.get("config_error") else []),
+    ]
+
+
+def _retention_line(r: dict | None) -> str:
+    if not r:
+        return "no pass yet (the recorder runs one at start and every 10 minutes)"
+    what = (f"{r['images']:,} frame images ({r['thinned']:,} by thinning), {r['audio']:,} audio files, "
+            f"{r['spans'] + r['transcripts']:,} lines") if (r["images"] or r["audio"] or r["spans"]
+                                                              or r["transcripts"]) else "nothing"
+    over = "; still over the budget with only the newest day left" if r.get("over_budget") else ""
+    return f"last pass {r['at']} removed {what} ({size(r['bytes_freed'])}) in {r['seconds']:.1f} s{over}"
 
 
 def _embedding_line(d: dict) -> str:

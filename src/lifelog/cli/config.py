@@ -8,6 +8,7 @@ import typer
 
 from lifelog.cli.common import JsonOpt, Runtime, err, out, print_json
 from lifelog.config import Settings, edit_config
+from lifelog.errors import ConfigError
 from lifelog.paths import Paths
 
 config_app = typer.Typer(help="Show and change the settings in config.toml (`lifelog config show` lists them).",
@@ -28,6 +29,8 @@ def set_(key: str = typer.Argument(..., help="The setting, e.g. asr_model."),
     """
     paths = Paths.from_env()  # not Runtime.load(): a bad value already in the file is what this fixes
     check = _check_asr if key in _ASR_KEYS else (lambda settings: None)
+    if key == "storage_max":
+        check = lambda settings: _check_storage_max(settings, paths)  # noqa: E731
     settings = edit_config(paths.config_file, key, value, check=check)
     err.print(f"{key} = {getattr(settings, key)!r} in {paths.config_file}", markup=False)
 
@@ -63,6 +66,23 @@ def _check_asr(settings: Settings) -> None:
     from lifelog.tokenize_media.asr import check_settings
 
     check_settings(settings)
+
+
+def _check_storage_max(settings: Settings, paths: Paths) -> None:
+    from lifelog.store.usage import day_need
+
+    budget = settings.storage_max_bytes
+    if not budget:
+        return
+    need, days = day_need(paths)
+    if budget < need:
+        basis = f"measured over the last {days} recorded days" if days else "the least assumed before any recording"
+        raise ConfigError(f"storage_max = {settings.storage_max!r} is below what one day of recording needs "
+                          f"(~{need / 1e6:,.0f} MB, {basis}): give at least {_round_up_mb(need)}.")
+
+
+def _round_up_mb(n: int) -> str:
+    return f"{-(-n // 100_000_000) * 100}MB"
 
 
 def register(app: typer.Typer) -> None:

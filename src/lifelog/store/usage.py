@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,3 +128,16 @@ def day_need(paths: Paths, sizes: FolderSizes | None = None) -> tuple[int, int]:
     media = sum(frames.get(d, 0) + audio.get(d, 0) for d in recent) / len(recent)
     per_day = media + database_bytes(paths.db) / len(days)
     return max(DAY_NEED_FLOOR, int(per_day)), len(recent)
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Free bytes on the filesystem of ``folder`` (or of its nearest existing parent), for
+    this user; None when none can be asked."""
+    for path in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(path).free
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    return None
