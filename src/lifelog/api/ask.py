@@ -17,6 +17,8 @@ from typing import Callable
 from lifelog.api.timeline import Timeline, Window
 from lifelog.errors import BudgetError, ContextTooLong, EndpointError
 from lifelog.replay.llm import ChatClient, Endpoint
+from lifelog.tokenize_media.redact import Redactor
+from lifelog.tokenize_media.redact import default as default_redactor
 from lifelog.tokenize_media.targets import Choice
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 
@@ -50,10 +52,12 @@ def prompt_cost(question: str, tokenizer: str) -> int:
 
 
 def ask(timeline: Timeline, question: str, *, since: datetime | None, until: datetime | None, choice: Choice,
-        endpoint: Endpoint, write: Callable[[str], None], clock: Callable[[], datetime] | None = None) -> Answer:
+        endpoint: Endpoint, write: Callable[[str], None], clock: Callable[[], datetime] | None = None,
+        redactor: Redactor | None = None) -> Answer:
     """Build the window under what the budget leaves after the question, stream the answer into
     ``write`` piece by piece, record the question and the answer (also a partial one cut by
-    Ctrl-C) as an ``ask`` event at the time it was asked."""
+    Ctrl-C) as an ``ask`` event at the time it was asked, secrets in them redacted (``redactor``,
+    else the built-in patterns)."""
     client = ChatClient(endpoint)  # a bad URL fails before any work
     asked_at = (clock or (lambda: datetime.now(timezone.utc)))()
     budget = choice.budget - prompt_cost(question, choice.tokenizer)
@@ -68,7 +72,8 @@ def ask(timeline: Timeline, question: str, *, since: datetime | None, until: dat
 
     def keep(**flags) -> None:
         answer.text, answer.seconds = "".join(parts), round(time.monotonic() - started, 2)
-        timeline.record_event("ask", {**_detail(question, answer, endpoint, since, until), **flags}, at=asked_at)
+        detail = (redactor or default_redactor()).redact_json(_detail(question, answer, endpoint, since, until))
+        timeline.record_event("ask", {**detail, **flags}, at=asked_at)
 
     try:
         for piece in client.stream(messages(window.text, question)):

@@ -172,8 +172,10 @@ class LocalTimeline:
     def import_jsonl(self, path: Path, *, name: str) -> dict:
         """Merge a lifelog JSONL file in, all or nothing, skipping rows already stored."""
         from lifelog.api.timeline_file import import_jsonl
+        from lifelog.config import load_settings
+        from lifelog.tokenize_media.redact import Redactor
 
-        return import_jsonl(self.store, path, name)
+        return import_jsonl(self.store, path, name, Redactor.from_settings(load_settings(self.paths.config_file)))
 
     def pause(self, seconds):
         return self._control().pause(seconds)

@@ -9,6 +9,7 @@ bad), then again to merge it in chunks inside ONE write transaction.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from lifelog.api import jsonl
 
 if TYPE_CHECKING:
     from lifelog.store import Store
+    from lifelog.tokenize_media.redact import Redactor
 
 CHUNK_BYTES = 256 * 1024  # an export leaves in chunks of about this size
 IMPORT_CHUNK_ROWS = 20_000  # rows of one kind merged per statement
@@ -71,9 +73,13 @@ def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
     return Export(dict(stream.counts), gen, close)
 
 
-def import_jsonl(store: "Store", path, name: str) -> dict:
+def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = None) -> dict:
     """Check the file at ``path`` (``name`` in messages), then merge it into ``store`` in one
-    transaction; returns the report (rows read, inserted and skipped as duplicates, per kind)."""
+    transaction, secrets in its text redacted first (``redactor``, else the built-in patterns);
+    returns the report (rows read, inserted and skipped as duplicates, per kind)."""
+    from lifelog.tokenize_media.redact import default
+
+    redactor = redactor or default()
     started = time.monotonic()
     header, read = jsonl.validate(path, name)
     checked = time.monotonic()
@@ -86,7 +92,7 @@ def import_jsonl(store: "Store", path, name: str) -> dict:
     with store.write() as w:
         pending: dict[str, list[tuple]] = {k: [] for k in jsonl.KINDS}
         for _, kind, row in jsonl.read_rows(path, name):
-            pending[kind].append(row)
+            pending[kind].append(redact_row(redactor, kind, row))
             if len(pending[kind]) >= IMPORT_CHUNK_ROWS:
                 flush(w, kind, pending[kind])
         for kind, rows in pending.items():
@@ -99,6 +105,19 @@ def import_jsonl(store: "Store", path, name: str) -> dict:
         "seconds": round(seconds, 2), "check_seconds": round(checked - started, 2),
         "rows_per_s": round(total / seconds) if seconds > 0 else None,
     }
+
+
+def redact_row(redactor: "Redactor", kind: str, row: tuple) -> tuple:
+    """An imported row with secrets in its text (and a seen row's window title, an event's
+    detail) replaced by their markers."""
+    if kind == "seen":
+        return (*row[:4], redactor.redact(row[4])[0], redactor.redact(row[5])[0], *row[6:])
+    if kind == "heard":
+        return (*row[:4], redactor.redact(row[4])[0], *row[5:])
+    if row[2] is None:
+        return row
+    detail = json.dumps(redactor.redact_json(json.loads(row[2])), default=str)
+    return row if detail == row[2] else (*row[:2], detail)
 
 
 def _utcnow() -> datetime:

@@ -38,6 +38,7 @@ def ask(
     """
     from lifelog.api.ask import ask as ask_model
     from lifelog.replay.llm import Endpoint
+    from lifelog.tokenize_media.redact import Redactor
     from lifelog.tokenize_media.targets import choose
 
     if not question.strip():
@@ -52,7 +53,8 @@ def ask(
     write = (lambda _: None) if json_out else _stream_out
     timeline = rt.timeline()
     try:
-        answer = ask_model(timeline, question, since=start, until=end, choice=choice, endpoint=endpoint, write=write)
+        answer = ask_model(timeline, question, since=start, until=end, choice=choice, endpoint=endpoint, write=write,
+                           redactor=Redactor.from_settings(rt.settings))
     finally:
         timeline.close()
     if json_out:

@@ -77,6 +77,7 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
     from lifelog.api.timeline import chunk_for_import
     from lifelog.tokenize_media.asr import asr_from_settings
     from lifelog.tokenize_media.audio_pipeline import transcribe_recording
+    from lifelog.tokenize_media.redact import Redactor
 
     engine = asr_from_settings(rt.settings)
     report = []
@@ -84,6 +85,7 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
         with progress_bar(f"Transcribing {f.name}") as bar:
             task = bar.add_task("asr", total=None)
             rows, seconds = transcribe_recording(f, start, engine=engine, script=rt.settings.chinese_script,
+                                                 redactor=Redactor.from_settings(rt.settings),
                                                  progress=lambda d, t: bar.update(task, completed=d, total=t))
         timeline = rt.timeline()  # the owner, if one runs, stores it; else this process does
         try:

@@ -131,12 +131,14 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
     """
     from lifelog.tokenize_media.audio_pipeline import AudioPipeline
     from lifelog.tokenize_media.pipeline import Pipeline
+    from lifelog.tokenize_media.redact import Redactor
 
     rt = Runtime.load()
     rt.paths.ensure()
     store = rt.store()  # migrated by its first write: OCR need not wait for a busy database
     audio = AudioPipeline.from_settings(store, rt.paths, rt.settings)
-    pipeline = Pipeline(store, rt.paths, ocr_engine=rt.settings.ocr_engine, ocr_options=rt.settings.ocr_options()).acquire()
+    pipeline = Pipeline(store, rt.paths, ocr_engine=rt.settings.ocr_engine, ocr_options=rt.settings.ocr_options(),
+                        redactor=Redactor.from_settings(rt.settings)).acquire()
     try:
         with progress_bar("Processing frames") as bar:
             task = bar.add_task("ocr", total=None)

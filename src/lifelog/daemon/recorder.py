@@ -32,6 +32,7 @@ from lifelog.spool import pending
 from lifelog.store import Store
 from lifelog.timespec import utcnow
 from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+from lifelog.tokenize_media.redact import Redactor
 from lifelog.tokenize_media.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class Recorder:
         self.store = store
         self.settings = settings
         self.pipeline = Pipeline(store, paths, ocr_engine=settings.ocr_engine, engine=engine,
-                                 ocr_options=settings.ocr_options())
+                                 ocr_options=settings.ocr_options(), redactor=Redactor.from_settings(settings))
         self.audio = AudioPipeline.from_settings(store, paths, settings)
         self.id = uuid.uuid4().hex
         self._started = utcnow()

@@ -26,6 +26,8 @@ from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
 from lifelog.store.audio_files import AudioFiles
+from lifelog.tokenize_media.redact import Redactor
+from lifelog.tokenize_media.redact import default as default_redactor
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,12 @@ class AudioStats:
     failures: int = 0
 
 
-def transcripts_for(segments, start: datetime, source: str, engine_id: str, tokenizer: str = "o200k") -> list[Transcript]:
-    """Whisper segments (seconds from ``start``) as timeline transcripts with token counts."""
-    texts = [s.text.strip() for s in segments]
+def transcripts_for(segments, start: datetime, source: str, engine_id: str, tokenizer: str = "o200k",
+                    redactor: Redactor | None = None) -> list[Transcript]:
+    """Whisper segments (seconds from ``start``) as timeline transcripts with token counts,
+    secrets heard replaced by their markers (``redact.py``)."""
+    redactor = redactor or default_redactor()
+    texts = [redactor.redact(s.text.strip())[0] for s in segments]
     counts = get_tokenizer(tokenizer).count_many(texts)
     return [
         Transcript(t_start=start + timedelta(seconds=s.start), t_end=start + timedelta(seconds=max(s.end, s.start)),
@@ -58,7 +63,7 @@ def transcripts_for(segments, start: datetime, source: str, engine_id: str, toke
 class AudioPipeline:
     def __init__(self, store: Store, paths: Paths, *, engine_id: str = "faster-whisper",
                  model_path: str | None = None, model: str | None = None, engine=None,
-                 language: str | None = None, script: str = "as-heard") -> None:
+                 language: str | None = None, script: str = "as-heard", redactor: Redactor | None = None) -> None:
         self.store = store
         self.paths = paths
         self.files = AudioFiles(paths.audio)
@@ -66,6 +71,7 @@ class AudioPipeline:
         self._engine_id = engine_id
         self._model = {"model": model, "model_path": model_path, "language": language}
         self.script = script
+        self.redactor = redactor or default_redactor()
         self.totals = AudioStats()
 
     @classmethod
@@ -77,7 +83,7 @@ class AudioPipeline:
         if settings.audio_sources:
             check_settings(settings)
         return cls(store, paths, engine_id=settings.asr_engine, script=settings.chinese_script,
-                   **settings_options(settings))
+                   redactor=Redactor.from_settings(settings), **settings_options(settings))
 
     @property
     def engine(self):
@@ -120,7 +126,7 @@ class AudioPipeline:
             stats.failures += 1
             segments = []
         stats.asr_s += time.perf_counter() - t
-        rows = transcripts_for(segments, start, source, self.engine.id)
+        rows = transcripts_for(segments, start, source, self.engine.id, redactor=self.redactor)
         ref = self._save_audio(path, start, samples) if rows else ""
         seconds = len(samples) / RATE
         chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds,
@@ -162,7 +168,8 @@ class AudioPipeline:
 
 
 def transcribe_recording(path: Path, at: datetime, *, engine, script: str = "as-heard",
-                         progress: Callable[[int, int], None] | None = None) -> tuple[list[Transcript], float]:
+                         progress: Callable[[int, int], None] | None = None,
+                         redactor: Redactor | None = None) -> tuple[list[Transcript], float]:
     """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times,
     the language detected in each piece of about 30 s, Chinese in ``script``) and its length in
     seconds. Storing them is the caller's one transaction."""
@@ -174,7 +181,7 @@ def transcribe_recording(path: Path, at: datetime, *, engine, script: str = "as-
     rows: list[Transcript] = []
     for i, (lo, hi) in enumerate(bounds):
         segments = transcribe_speech(engine, audio[int(lo * RATE) : int(hi * RATE)], script=script)
-        rows += transcripts_for(segments, at + timedelta(seconds=lo), "file", engine.id)
+        rows += transcripts_for(segments, at + timedelta(seconds=lo), "file", engine.id, redactor=redactor)
         if progress:
             progress(i + 1, len(bounds))
     return rows, len(audio) / RATE

@@ -35,6 +35,8 @@ from lifelog.models import FrameRecord, OcrLine, SpooledFrame
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
 from lifelog.store.images import FrameImages
+from lifelog.tokenize_media.redact import Redactor, black_out
+from lifelog.tokenize_media.redact import default as default_redactor
 from lifelog.tokenize_media.spool_gaps import store_gaps
 
 log = logging.getLogger(__name__)
@@ -72,13 +74,14 @@ class _MonitorText:
 
 class Pipeline:
     def __init__(self, store: Store, paths: Paths, *, ocr_engine: str = "ppocr-v4", engine=None,
-                 ocr_options: dict | None = None) -> None:
+                 ocr_options: dict | None = None, redactor: Redactor | None = None) -> None:
         self.store = store
         self.paths = paths
         self.images = FrameImages(paths.frames)
         self._engine_id = ocr_engine
         self._engine_options = ocr_options or {}
         self._engine = engine
+        self.redactor = redactor or default_redactor()  # secrets out of text and stored pixels
         self._monitors: dict[int, _MonitorText] = {}
         self._uncommitted: list[_Done] = []
         self._lock_fd: int | None = None
@@ -205,6 +208,7 @@ class Pipeline:
         t = time.perf_counter()
         lines, ok = self._ocr(frame, full)
         ocr_s = time.perf_counter() - t
+        lines, secret_boxes = self.redactor.redact_ocr(lines)
         stats.frames += 1
         stats.ocr_seconds += ocr_s
         self.totals.frames += 1
@@ -214,7 +218,8 @@ class Pipeline:
             self.totals.ocr_failures += 1
         record = FrameRecord(
             ts=frame.ts, monitor=frame.monitor, width=frame.width, height=frame.height,
-            app=frame.window.app, window=frame.window.title, image_ref=self._save_image(frame),
+            app=frame.window.app, window=self.redactor.redact(frame.window.title)[0],
+            image_ref=self._save_image(frame, secret_boxes),
             region=frame.region, keyframe=frame.keyframe, ocr_ms=ocr_s * 1000, ocr_failed=not ok,
             source_key=path.name,
         )
@@ -259,9 +264,11 @@ class Pipeline:
             state.layout.reset()
             return [], False
 
-    def _save_image(self, frame: SpooledFrame) -> str:
+    def _save_image(self, frame: SpooledFrame, secret_boxes: list | None = None) -> str:
+        """The frame's pixels as stored, with the boxes of redacted lines black."""
+        image = black_out(frame.image, frame.region, secret_boxes) if secret_boxes else frame.image
         try:
-            return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), frame.image)
+            return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), image)
         except (OSError, LifelogError) as exc:
             log.error("cannot store frame image: %s", exc)
             return ""
