@@ -4,7 +4,8 @@ nothing under HOME outside LIFELOG_HOME.
 This is what catches a dependency phoning home (ONNX Runtime's telemetry looks up
 mobile.events.data.microsoft.com and writes ~/.cache/Microsoft/DeveloperTools/.onnxruntime)
 or leaving caches in the user's home. The commands run for real: a recording of an xterm on
-a private Xvfb screen (OCR), an import of espeak-ng speech (VAD + Whisper), search, context.
+a private Xvfb screen (OCR), an import of espeak-ng speech (VAD + Whisper), search, context,
+forget (which rewrites the database file).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
         ("index", "--json"),  # embeds the imported minutes with the bundled e5 model
         ("search", "northwind"),
         ("context", "--since", "2h"),
+        ("forget", "--since", "2h", "--yes"),  # deletes, rewrites and swaps the database file
     ]
     problems, outputs = [], {}
     for i, args in enumerate(runs):
@@ -80,6 +82,7 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
     assert "Northwind" in outputs["search"], outputs["search"]
     assert "contract" in outputs["context"].lower(), outputs["context"]
     assert json.loads(outputs["index"])["embedded"] > 0, outputs["index"]
+    assert outputs["forget"].startswith("Forgot "), outputs["forget"]
     assert not problems, "lifelog reached the network or wrote outside LIFELOG_HOME:\n" + "\n".join(problems)
 
 

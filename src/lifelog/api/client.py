@@ -142,6 +142,9 @@ class RemoteTimeline:
             return json.loads(self._call("POST", f"/import-jsonl?{query}", raw=(fh, size, MEDIA_TYPE),
                                          timeout=CALL_TIMEOUT_S + size / 1e6))
 
+    def forget(self, selection: dict, *, dry_run: bool = False) -> dict:
+        return json.loads(self._call("POST", "/forget", {**selection, "dry_run": dry_run}))
+
     def pause(self, seconds):
         return json.loads(self._call("POST", "/pause", {"seconds": seconds}))
 

@@ -18,12 +18,14 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
                                     read; rows per type in the Lifelog-Export header {"rows": {...}}
     POST /v1/import-jsonl?name=     body: a lifelog JSONL file (application/x-ndjson); checked
                                     whole, merged in one transaction; the import report
+    POST /v1/forget {since, until, app, title, matching, dry_run}   forget it everywhere (or say
+                                    what would go): the report, with the data folder's bytes before/after
     POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop
 
 Calls added within a version keep its number (old clients never send them); an owner from
 before a call answers it 404, and the client then says to restart the owner. Added to version 1:
 ``/export`` and ``/import-jsonl``, the context field ``query`` (2026-11-29; an owner from
-before ignores it).
+before ignores it), ``/forget`` (2026-12-02).
 
 Times are ISO-8601 UTC. The socket lives in the data folder, which is 0700, and is itself
 0600: only the user can connect. There is no TCP port.

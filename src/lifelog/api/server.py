@@ -182,6 +182,10 @@ def build_app(timeline: LocalTimeline, info: dict):
                                 at=_time(body["at"]))
         return JSONResponse({"recorded": True})
 
+    async def forget(request):
+        body = await request.json()
+        return JSONResponse(await run_in_threadpool(timeline.forget, body, dry_run=bool(body.get("dry_run"))))
+
     async def pause(request):
         seconds = (await request.json()).get("seconds")
         return JSONResponse(await run_in_threadpool(timeline.pause, None if seconds is None else float(seconds)))
@@ -212,6 +216,7 @@ def build_app(timeline: LocalTimeline, info: dict):
         Route(f"{v}/context", context, methods=["POST"]), Route(f"{v}/import", import_, methods=["POST"]),
         Route(f"{v}/event", event, methods=["POST"]), Route(f"{v}/export", export),
         Route(f"{v}/import-jsonl", import_jsonl, methods=["POST"]),
+        Route(f"{v}/forget", forget, methods=["POST"]),
         Route(f"{v}/pause", pause, methods=["POST"]), Route(f"{v}/resume", resume, methods=["POST"]),
         Route(f"{v}/stop", stop, methods=["POST"]),
         Route("/{version}/health", health),  # any version may ask who is there

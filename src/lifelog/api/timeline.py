@@ -91,6 +91,8 @@ class Timeline(Protocol):
 
     def import_jsonl(self, path: Path, *, name: str) -> dict: ...
 
+    def forget(self, selection: dict, *, dry_run: bool = False) -> dict: ...
+
     def pause(self, seconds: float | None) -> dict: ...
 
     def resume(self) -> dict: ...
@@ -176,6 +178,14 @@ class LocalTimeline:
         from lifelog.tokenize_media.redact import Redactor
 
         return import_jsonl(self.store, path, name, Redactor.from_settings(load_settings(self.paths.config_file)))
+
+    def forget(self, selection: dict, *, dry_run: bool = False) -> dict:
+        """Forget what ``selection`` (``store.forget.Selection`` as JSON) selects, everywhere in the
+        data folder, or with ``dry_run`` say what would go (``api/forget.py``); the report."""
+        from lifelog.api.forget import forget
+        from lifelog.store.forget import Selection
+
+        return forget(self.paths, self.store, Selection.from_json(selection), dry_run=dry_run)
 
     def pause(self, seconds):
         return self._control().pause(seconds)
