@@ -40,7 +40,7 @@ def _root(
 
 
 def _register() -> None:
-    from lifelog.cli import ask, config, daemon, doctor, export, forget, importing, index, read, record
+    from lifelog.cli import ask, config, daemon, doctor, encrypt, export, forget, importing, index, read, record
 
     record.register(app)
     daemon.register(app)
@@ -51,6 +51,7 @@ def _register() -> None:
     ask.register(app)
     doctor.register(app)
     config.register(app)
+    encrypt.register(app)
     forget.register(app)
 
 

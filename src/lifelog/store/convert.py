@@ -69,7 +69,7 @@ def encrypt(paths: Paths, passphrase: str, progress: Callable[[str], None] = lam
         record = keys.wrap(key, passphrase)
     else:
         key = keys.unwrap(keys.read_record(paths.data), passphrase, keys.key_path(paths.data))
-    report = {"rows": {}, "database": "unchanged", "files": 0}
+    report = {"rows": {}, "database": "unchanged", "files": 0, "key": "created" if created else "kept"}
     try:
         if created:
             keys.write_record(paths.data, record)
