@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -146,3 +147,29 @@ def test_encrypt_is_refused_while_an_owner_runs(home, tmp_path):
         lock.release()
     assert proc.returncode == 1 and "already running" in proc.stderr
     assert not (home / "lifelog.key").exists()
+
+
+@pytest.mark.xvfb
+def test_an_encrypted_daemon_serves_readers_that_have_no_passphrase(screen, env, home, tmp_path):
+    lifelog("encrypt", env=env)
+    page = tmp_path / "page.txt"
+    page.write_text("Ledger zqvdaemon 31337 reconciled\n" * 3)
+    screen.show_text(page, title="served")
+    wrong = {**env, "LIFELOG_PASSPHRASE": "not it", "LIFELOG_AUDIO_SOURCE": "none"}
+    proc = lifelog("daemon", "start", env=wrong, check=False, timeout=180)
+    assert proc.returncode == 1 and "Wrong passphrase" in lifelog("daemon", "logs", env=env, check=False).stdout + proc.stderr
+    lifelog("daemon", "start", env={**env, "LIFELOG_AUDIO_SOURCE": "none"}, timeout=180)
+    try:
+        no_pass = {k: v for k, v in env.items() if k != "LIFELOG_PASSPHRASE"}
+        deadline = time.monotonic() + 120
+        hits = []
+        while not hits and time.monotonic() < deadline:  # the daemon reads the screen, then answers
+            found = lifelog("search", "zqvdaemon", "--json", env=no_pass, check=False)
+            hits = json.loads(found.stdout) if found.returncode == 0 else []
+        assert hits and "31337" in hits[0]["text"]
+        refused = lifelog("decrypt", env=env, check=False)
+        assert refused.returncode == 1 and "already running" in refused.stderr
+    finally:
+        lifelog("daemon", "stop", env=env, timeout=300, check=False)
+    for path, data in _files(home).items():
+        assert b"zqvdaemon" not in data, path

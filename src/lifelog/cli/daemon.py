@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Optional
 
@@ -53,6 +54,7 @@ def start(json_out: bool = JsonOpt) -> None:
     from lifelog.daemon import service
 
     rt = Runtime.load()
+    _passphrase_for_the_daemon(rt.paths)
     info = service.start(rt.paths)
     if json_out:
         print_json(info)
@@ -60,6 +62,17 @@ def start(json_out: bool = JsonOpt) -> None:
         err.print(f"lifelog is already running ({info['role']}, PID {info['pid']}, since {info['started']}).")
     else:
         err.print(f"lifelog daemon started (PID {info['pid']}); `lifelog daemon status` shows what it does.")
+
+
+def _passphrase_for_the_daemon(paths) -> None:
+    """An encrypted timeline's passphrase, asked here on the terminal and checked before the
+    detached daemon starts; it inherits it in its environment (never in a file)."""
+    from lifelog.store import keys
+
+    if keys.is_encrypted(paths.data) and not os.environ.get(keys.PASSPHRASE_ENV):
+        phrase = keys.get_passphrase(paths.data)
+        keys.unwrap(keys.read_record(paths.data), phrase, keys.key_path(paths.data))  # wrong: one line, none started
+        os.environ[keys.PASSPHRASE_ENV] = phrase
 
 
 @daemon_app.command("stop")

@@ -30,7 +30,7 @@ from lifelog.daemon.retention import RetentionWorker
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
 from lifelog.paths import Paths
 from lifelog.spool import pending
-from lifelog.store import Store
+from lifelog.store import Store, keys
 
 EMBED_WHEN_SPOOL_BELOW = 4  # frames waiting for OCR: more, and the background embedder waits
 
@@ -43,6 +43,7 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
     lock = OwnerLock(paths, role)
     normal = NormalPriority()  # before lowering this thread: capture and the API keep their priority
     try:
+        keys.data_key(paths.data)  # an encrypted timeline: its key unwrapped now (or one clear error), held in memory
         store = Store.open_owner(paths.db, busy_timeout=settings.busy_timeout_s)
         try:
             finish_forgetting(paths, store)  # a forget a crash cut short (api/forget.py), a leftover copy
