@@ -58,7 +58,7 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
     data = home / "lifelog"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in QUIETING_ENV and not k.startswith("XDG_")}
-    env.update(HOME=str(home), LIFELOG_HOME=str(data), DISPLAY=screen.display)
+    env.update(HOME=str(home), LIFELOG_HOME=str(data), DISPLAY=screen.display, LIFELOG_PASSPHRASE="audit passphrase")
     page, speech = tmp_path / "page.txt", speak(SAID, tmp_path / "said.wav")
     page.write_text(PAGE)
     screen.show_text(page, title="report")
@@ -68,9 +68,11 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
         ("process",),
         ("import", str(speech), "--at", "1h"),
         ("index", "--json"),  # embeds the imported minutes with the bundled e5 model
+        ("encrypt", "--json"),  # httpfs's OpenSSL, loaded offline; the reads below open the encrypted file
         ("search", "northwind"),
         ("context", "--since", "2h"),
         ("forget", "--since", "2h", "--yes"),  # deletes, rewrites and swaps the database file
+        ("decrypt", "--json"),
     ]
     problems, outputs = [], {}
     for i, args in enumerate(runs):
@@ -83,6 +85,8 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
     assert "contract" in outputs["context"].lower(), outputs["context"]
     assert json.loads(outputs["index"])["embedded"] > 0, outputs["index"]
     assert outputs["forget"].startswith("Forgot "), outputs["forget"]
+    assert json.loads(outputs["encrypt"])["database"] == "encrypted", outputs["encrypt"]
+    assert json.loads(outputs["decrypt"])["database"] == "decrypted", outputs["decrypt"]
     assert not problems, "lifelog reached the network or wrote outside LIFELOG_HOME:\n" + "\n".join(problems)
 
 
