@@ -81,6 +81,19 @@ def wait_for_frames(env: dict, rec: subprocess.Popen, n: int) -> None:
     raise AssertionError(f"the recorder stored fewer than {n} frames (exit {rec.poll()})")
 
 
+def wait_for_hearing(env: dict, rec: subprocess.Popen, pulse, wav: Path) -> None:
+    """Play ``wav`` until the recorder has transcribed something: its audio source is open."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and rec.poll() is None:
+        pulse.play(wav, to="system")
+        for _ in range(10):
+            time.sleep(1)
+            status = lifelog("status", "--json", env=env, check=False, timeout=60)
+            if status.returncode == 0 and json.loads(status.stdout).get("transcripts", 0) >= 1:
+                return
+    raise AssertionError(f"the recorder heard nothing (exit {rec.poll()})")
+
+
 def test_excluded_windows_never_reach_disk(screen, env, tmp_path, home):
     titles = list(PRIVATE_BROWSING_TITLES) + ["(?i)payroll ledger"]
     lifelog("config", "set", "exclude_titles", json.dumps(titles), env=env)
@@ -136,3 +149,46 @@ def assert_black(paths: Paths, boxes: list[tuple[int, int, int, int]]) -> None:
         assert screen.max() > 0, "the ordinary window shows"
         for left, top, right, bottom in boxes:
             assert not screen[top:bottom, left:right].any(), f"frame {i}: excluded box {(left, top, right, bottom)} not black"
+
+
+HEARD = "Remember to send the weekly report before the team meeting on Friday."
+SECRET_SAID = "The vault combination is walrus pineapple quarry seven."
+
+
+def test_no_sound_is_kept_while_an_excluded_app_has_focus(screen, home, tmp_path):
+    from tests.pulse import PrivatePulse
+    from tests.tokenize_media.test_asr_speech import speak, word_accuracy
+
+    pulse = PrivatePulse()
+    try:
+        env = {**pulse.env, "DISPLAY": screen.display, "LIFELOG_HOME": str(home)}
+        lifelog("config", "set", "exclude_apps", '["SecretApp"]', env=env)
+        heard, secret = speak(HEARD, tmp_path / "heard.wav"), speak(SECRET_SAID, tmp_path / "secret.wav")
+        normal = xterm(screen, tmp_path, "report", NORMAL, "70x6+1100+760")
+        rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--audio-source", "system",
+                                "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for_hearing(env, rec, pulse, speak("Good morning, this is a sound check.", tmp_path / "check.wav"))
+            pulse.play(heard, to="system")
+            time.sleep(1.5)  # a pause ends the chunk
+            xterm(screen, tmp_path, APP[0], APP[1], "50x5+20+330", "-class", "SecretApp")  # takes the focus
+            time.sleep(0.5)
+            pulse.play(secret, to="system")
+            time.sleep(0.5)
+            screen._focus("report", normal)
+            time.sleep(2)
+        finally:
+            rec.send_signal(signal.SIGTERM)
+            out, err = rec.communicate(timeout=400)
+    finally:
+        pulse.stop()
+    assert rec.returncode == 0, err
+    assert json.loads(out)["audio_problems"] == {}
+    ctx = lifelog("context", "--since", "10m", env=env).stdout
+    heard_words = lifelog_json("search", "weekly report", env=env)
+    assert heard_words and heard_words[0]["source"] == "heard"
+    assert word_accuracy(HEARD, heard_words[0]["text"]) >= 0.8, heard_words
+    assert "sound not kept: excluded window focused]" in ctx
+    for word in ("combination", "walrus", "pineapple", "quarry"):
+        assert word not in ctx.lower()
+        assert not lifelog_json("search", word, env=env)
