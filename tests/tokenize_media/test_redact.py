@@ -27,6 +27,8 @@ SECRETS = [
     ("gcp-key", 'maps key "AIzaSyD4xQ9b_Kc2Lm7Np0Rt3Vw6Yz8Ab1Cd2Ef" in config', "AIzaSyD4xQ9b_Kc2Lm7Np0Rt3Vw6Yz8Ab1Cd2Ef"),
     ("openai-key", "OPENAI_API_KEY=sk-proj-4fTq9Lm2Xv8Rb6Nc1Hd7Kp3Wz5Yj0Ga", "sk-proj-4fTq9Lm2Xv8Rb6Nc1Hd7Kp3Wz5Yj0Ga"),
     ("openai-key", "key sk-9QwErTy8UiOp7AsDfGh6JkLzXcVbNm5 pasted", "sk-9QwErTy8UiOp7AsDfGh6JkLzXcVbNm5"),
+    ("openai-key", "export 0PENAI_API_KEY=sk-proj -4fTq9Lm2Xv8Rb6Nc1Hd7Kp3Wz5Yj 0Ga", "sk-proj -4fTq9Lm2Xv8Rb6Nc1Hd7Kp3Wz5Yj 0Ga"),
+    ("aws-key", "staging key AKIAZ7QK3M5R2XW4 PLNB rotate monthly", "AKIAZ7QK3M5R2XW4 PLNB"),  # as OCR spaced them
     ("anthropic-key", "x-api-key: sk-ant-api03-Zx8Cv7Bn6Mq5Lw4Ke3Jr2Ht1Gy0Fu9Di8So7", "sk-ant-api03-Zx8Cv7Bn6Mq5Lw4Ke3Jr2Ht1Gy0Fu9Di8So7"),
     ("github-token", "git clone https://ghp_R8s7T6u5V4w3X2y1Z0a9B8c7D6e5F4g3H2i1@github.com/o/r", "ghp_R8s7T6u5V4w3X2y1Z0a9B8c7D6e5F4g3H2i1"),
     ("github-token", "GH_TOKEN=github_pat_11ABCDEFG0aBcDeFgHiJkL_mNoPqRsTuVwXyZ0123456789", "github_pat_11ABCDEFG0aBcDeFgHiJkL_mNoPqRsTuVwXyZ0123456789"),

@@ -93,6 +93,7 @@ _ARITHMETIC = set("([{,=*/+-^<>%)]}")
 _NOT_A_PASSWORD = frozenset("""
 none null nil true false undefined str string bytes int bool dict list any optional self cls lambda
 required optional hidden yes no input getpass prompt env environ value default changeme redacted
+the and one not for are was must should will can see set use has have with from that this your you our its
 """.split())
 _CALL = re.compile(r"[A-Za-z_][\w.]*[(\[]")  # code: pwd = os.getcwd(), secret = keys[0], Optional[str]
 _ANNOTATION = re.compile(r"\s*[=|]")  # what follows the value of "password: str = None"
@@ -163,23 +164,29 @@ def _has(*words: str, lower: bool = False) -> Hint:
 
 _B = r"(?<![A-Za-z0-9_\-])"  # not inside a longer token
 _E = r"(?![A-Za-z0-9_\-])"
+# OCR of a monospace screen can put a space inside a long key ("sk-proj -4fTq...Yj 0Ga"): a key
+# goes on over a space while the next piece looks like key (a digit, or two capitals inside).
+_MORE = r"(?: (?=[A-Za-z0-9_\-]*\d|[A-Za-z0-9_\-]*[A-Z][a-z0-9_\-]*[A-Z])[A-Za-z0-9_\-]{2,})*"
+_DASH = r" ?- ?"  # a dash OCR set apart
 _PW_LABEL = r"(?i:password|passwd|passwort|passphrase|pwd|secret|contraseña|mot de passe|пароль)|密码|口令"
 
 BUILTIN: tuple[Pattern, ...] = (
     Pattern("private-key", r"-{3,}\s*BEGIN\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}"
                            r"[\s\S]*?(?:-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}|\Z)",
             hint=_has("PRIVATE")),
-    Pattern("aws-key", _B + r"(?:AKIA|ASIA)[A-Z0-9]{16}" + _E, hint=_has("AKIA", "ASIA")),
+    Pattern("aws-key", _B + r"(?:AKIA|ASIA)(?: ?[A-Z0-9]){16}" + _E, hint=_has("AKIA", "ASIA")),
     Pattern("aws-key", r"(?i:aws_?secret(?:_?access)?_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
                        r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", hint=_has("secret", lower=True)),
-    Pattern("gcp-key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _E, hint=_has("AIza")),
-    Pattern("anthropic-key", _B + r"sk-ant-(?:[a-z]{3}\d\d-)?[A-Za-z0-9_\-]{20,}", hint=_has("sk-ant-")),
-    Pattern("openai-key", _B + r"sk-(?:proj-|svcacct-|admin-)?(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])"
-                          r"[A-Za-z0-9_\-]{20,}", hint=_has("sk-")),
-    Pattern("github-token", _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})" + _E,
+    Pattern("gcp-key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _MORE + _E, hint=_has("AIza")),
+    Pattern("anthropic-key", _B + r"sk" + _DASH + r"ant" + _DASH + r"(?:[a-z]{3}\d\d" + _DASH + r")?[A-Za-z0-9_\-]{20,}"
+            + _MORE, hint=_has("sk-ant", "sk -ant", "sk- ant")),
+    Pattern("openai-key", _B + r"sk" + _DASH + r"(?:(?:proj|svcacct|admin)" + _DASH + r")?"
+                          r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _MORE,
+            hint=_has("sk-", "sk -")),
+    Pattern("github-token", _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})" + _MORE + _E,
             hint=_has("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-    Pattern("gitlab-token", _B + r"glpat-[A-Za-z0-9_\-]{20,}", hint=_has("glpat-")),
-    Pattern("slack-token", _B + r"xox[abprs]-[A-Za-z0-9\-]{10,}", hint=_has("xox")),
+    Pattern("gitlab-token", _B + r"glpat" + _DASH + r"[A-Za-z0-9_\-]{20,}" + _MORE, hint=_has("glpat")),
+    Pattern("slack-token", _B + r"xox[abprs]" + _DASH + r"[A-Za-z0-9\-]{10,}" + _MORE, hint=_has("xox")),
     Pattern("jwt", _B + r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}", hint=_has("eyJ")),
     Pattern("bearer-token", r"(?i:\bbearer\s+|\bauthorization\s*[:=]\s*[\"']?(?:basic|token)\s+)"
                             r"(?P<secret>(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{16,}=*)",
@@ -197,7 +204,7 @@ BUILTIN: tuple[Pattern, ...] = (
 assert {p.name for p in BUILTIN} == set(REDACT_PATTERN_NAMES), "config.REDACT_PATTERN_NAMES is out of date"
 
 # Every hint above that a line with fewer than 6 digits can pass, as one search of its lower case.
-_ANY_HINT = re.compile("private|akia|asia|aiza|sk-|gh[pousr]_|github_pat_|glpat-|xox|eyj|://|secret|pass|pwd|"
+_ANY_HINT = re.compile("private|akia|asia|aiza|sk ?-|gh[pousr]_|github_pat_|glpat|xox|eyj|://|secret|pass|pwd|"
                        "bearer|authoriz|contraseña|пароль|密码|口令")
 _KEY_LINE = re.compile(r"^\s*[A-Za-z0-9+/=\s]{16,}$")  # a base64 line of a private-key block
 _KEY_END = re.compile(r"-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY")
