@@ -132,3 +132,17 @@ def test_an_unknown_pattern_name_is_one_clear_line(env, home):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "redact_disable" in lines[0] and "card-number, iban" in lines[0], proc.stderr
     assert lifelog("config", "set", "redact_disable", '["iban"]', env=env).returncode == 0
+
+
+def test_ask_keeps_the_question_and_answer_redacted(env, home):
+    from lifelog.paths import Paths
+    from lifelog.store import Store
+    from tests.fake_openai import FakeOpenAI
+
+    question = f"is {AWS} still the staging key?"
+    with FakeOpenAI("json") as api:
+        lifelog("ask", question, "--since", "1h", "--model", "gpt-4o", "--base-url", api.base_url, env=env)
+    with Store(Paths(home).db).read() as r:
+        (event,) = [e for e in r.events_between(None, None) if e["kind"] == "ask"]
+    assert event["detail"]["question"] == "is [redacted: aws-key] still the staging key?"
+    assert _files_holding(home, (AWS,)) == []

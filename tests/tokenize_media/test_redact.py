@@ -195,3 +195,16 @@ def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
     x0, y0, x1, y1 = card_boxes[0]
     assert (stored[y0:y1, x0:x1] == 0).all()
     assert (stored[:y0 - 10] == page[:y0 - 10]).all()  # the lines above as they were
+
+
+def test_transcripts_are_redacted_before_they_are_counted_and_stored():
+    from types import SimpleNamespace
+
+    from lifelog.tokenize_media.audio_pipeline import transcripts_for
+
+    said = [SimpleNamespace(text=" my card is 4111 1111 1111 1111 thanks ", start=0.0, end=3.0, language="en"),
+            SimpleNamespace(text="the project is blue falcon", start=3.0, end=5.0, language="en")]
+    custom = Redactor.from_settings(Settings(redact_patterns={"codename": r"(?i)blue falcon"}).validate())
+    rows = transcripts_for(said, datetime(2026, 11, 24, 10), "mic", "test", redactor=custom)
+    assert [r.text for r in rows] == ["my card is [redacted: card-number] thanks", "the project is [redacted: codename]"]
+    assert transcripts_for(said[:1], datetime(2026, 11, 24, 10), "mic", "test")[0].text.count("[redacted:") == 1
