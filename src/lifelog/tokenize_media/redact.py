@@ -2,51 +2,29 @@
 ``[redacted: NAME]``, before anything is stored (OCR lines, transcripts, imported timelines,
 the questions and answers ``lifelog ask`` keeps). The text around a secret stays.
 
-The built-in patterns (their names are what ``redact_disable`` takes):
+The built-in patterns and their names are in ``secret_patterns.py``. More come from
+``redact_patterns`` (name -> regex): the whole match is replaced, or only its group named
+``secret`` when it has one. Git hashes, UUIDs, hex colours, version strings, dates and ordinary
+digits are not secrets: ``bench/redact_fp.py`` measures false positives on ordinary code and
+prose (and that every kind of synthetic secret is caught).
 
-=================  =========================================================================
-aws-key            AWS access key ids (AKIA/ASIA..., 20 characters) and a 40-character secret
-                   access key next to an ``aws_secret_access_key``-style label
-gcp-key            Google API keys (``AIza`` + 35)
-openai-key         ``sk-...`` and ``sk-proj-...`` keys (20+ characters with a digit)
-anthropic-key      ``sk-ant-...`` keys
-github-token       ``ghp_`` ``gho_`` ``ghu_`` ``ghs_`` ``ghr_`` tokens and ``github_pat_...``
-gitlab-token       ``glpat-...``
-slack-token        ``xoxa-`` ``xoxb-`` ``xoxp-`` ``xoxr-`` ``xoxs-`` tokens
-jwt                three base64url parts, the first starting ``eyJ``
-bearer-token       the token after ``Bearer`` / ``Authorization: Basic|Token``
-private-key        a ``-----BEGIN ... PRIVATE KEY-----`` block; OCR gives one line at a time,
-                   so :meth:`Redactor.redact_lines` also takes the base64 lines after it
-connection-string  the password of ``scheme://user:password@host``
-card-number        13-19 digits (spaces or dashes between them allowed, as OCR reads them)
-                   with a card network's first digits, that pass the Luhn check
-iban               country code, check digits and account, of that country's length,
-                   passing the mod-97 check
-password           a value shown next to a password/passwd/pwd/passphrase/secret/密码 label
-                   (``password: hunter2``, ``DB_PASSWORD=...``, ``"secret": "..."``); code
-                   such as ``password = None`` or ``password=self.password`` is left alone
-=================  =========================================================================
-
-More come from ``redact_patterns`` (name -> regex): the whole match is replaced, or only its
-group named ``secret`` when it has one. Git hashes, UUIDs, hex colours, version strings, dates
-and ordinary digits are not secrets: ``bench/redact_fp.py`` measures false positives on
-ordinary code and prose (and that every kind of synthetic secret is caught).
-
-Cost: the built-ins are one compiled alternation, one pass per line (see ``bench/redact_fp.py``
-for microseconds per line and per frame).
+Cost: one lower-case search decides whether a line needs more; the patterns whose hints it
+passes then run as one compiled alternation (``bench/redact_fp.py``: microseconds per line and
+per frame). In the pipeline the boxes of redacted lines are painted black in the stored image.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
-from typing import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from lifelog.config import REDACT_PATTERN_NAMES
 from lifelog.models import Box, OcrLine
+from lifelog.tokenize_media.secret_patterns import (  # noqa: F401 (IBAN_LENGTHS, iban_ok, luhn_ok: re-exported)
+    ANY_HINT, BUILTIN, IBAN_LENGTHS, KEY_END, KEY_LINE, Pattern, iban_ok, luhn_ok,
+)
 
 MARKER = "[redacted: {}]"
 BOX_PAD = 3  # pixels around a redacted line's box also blacked out (the detector's box can be tight)
@@ -54,160 +32,6 @@ BOX_PAD = 3  # pixels around a redacted line's box also blacked out (the detecto
 
 def marker(name: str) -> str:
     return MARKER.format(name)
-
-
-# -- validators --------------------------------------------------------------------------
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn checksum every payment card number passes."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-# IBAN lengths by country (SWIFT's IBAN registry).
-IBAN_LENGTHS = dict(
-    (c, int(n)) for c, n in (item.split(":") for item in (
-        "AD:24 AE:23 AL:28 AT:20 AZ:28 BA:20 BE:16 BG:22 BH:22 BR:29 BY:28 CH:21 CR:22 CY:28 CZ:24 DE:22 "
-        "DK:18 DO:28 EE:20 EG:29 ES:24 FI:18 FO:18 FR:27 GB:22 GE:22 GI:23 GL:18 GR:27 GT:28 HR:21 HU:28 "
-        "IE:22 IL:23 IQ:23 IS:26 IT:27 JO:30 KW:30 KZ:20 LB:28 LC:32 LI:21 LT:20 LU:20 LV:21 MC:27 MD:24 "
-        "ME:22 MK:19 MR:27 MT:31 MU:30 NL:18 NO:15 PK:24 PL:28 PS:29 PT:25 QA:29 RO:24 RS:22 SA:24 SC:31 "
-        "SE:24 SI:19 SK:24 SM:27 ST:25 SV:28 TL:23 TN:24 TR:26 UA:29 VA:22 VG:24 XK:20").split()))
-
-
-def iban_ok(text: str) -> bool:
-    """A valid IBAN: a known country, its length, and the mod-97 check."""
-    iban = text.replace(" ", "").upper()
-    if IBAN_LENGTHS.get(iban[:2]) != len(iban):
-        return False
-    moved = iban[4:] + iban[:4]
-    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
-
-
-_CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[068]|6|35")
-_ARITHMETIC = set("([{,=*/+-^<>%)]}")
-_NOT_A_PASSWORD = frozenset("""
-none null nil true false undefined str string bytes int bool dict list any optional self cls lambda
-required optional hidden yes no input getpass prompt env environ value default changeme redacted
-the and one not for are was must should will can see set use has have with from that this your you our its
-""".split())
-_CALL = re.compile(r"[A-Za-z_][\w.]*[(\[]")  # code: pwd = os.getcwd(), secret = keys[0], Optional[str]
-_ANNOTATION = re.compile(r"\s*[=|]")  # what follows the value of "password: str = None"
-_PLACEHOLDER_START = tuple("$%{<[*(•·.#@&\\") + ("...",)
-
-
-def _card(m: re.Match, secret: str) -> bool:
-    """13-19 digits of a card network that pass Luhn; a run without separators next to code or
-    arithmetic (``seed(4111...)``, ``[..., 5105...]``, ``x * 10**15``) is a number."""
-    digits = re.sub(r"\D", "", secret)
-    if not (13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits)):
-        return False
-    if len(digits) < len(secret):  # grouped as printed (4 4 4 4, 4 6 5), not a row of small numbers
-        return all(len(group) >= 3 for group in re.split(r"[ \-]+", secret))
-    before, after = m.string[:m.start()].rstrip()[-1:], m.string[m.end():].lstrip()[:1]
-    return not (before and before in _ARITHMETIC or after and after in _ARITHMETIC)
-
-
-def _iban(m: re.Match, secret: str) -> bool:
-    return iban_ok(secret)
-
-
-def _password(m: re.Match, secret: str) -> bool:
-    """A value next to a password label, not code that names one (``password=None``,
-    ``password=self.password``, ``pwd = os.getcwd()``) or a placeholder (``${PASSWORD}``, ``****``)."""
-    after, before = m.string[m.end():m.end() + 1], m.string[max(0, m.start() - 7):m.start()].lower()
-    if after in ("(", ".", "[") or secret.startswith(_PLACEHOLDER_START) or _CALL.match(secret):
-        return False
-    if _ANNOTATION.match(m.string, m.end()) or before.endswith("param "):
-        return False  # a type annotation (password: Optional[str] = None) or a docstring's :param password:
-    label = m.group(0)[:m.group(0).rfind(secret)]
-    if "=" in label and (after == "," or m.string[:m.start()].rstrip().endswith(",")):
-        return False  # code: user, password = a, b / f(x, pwd=y, z)
-    low = secret.lower().rstrip(")]},:")
-    if low in _NOT_A_PASSWORD or set(low) <= set("*•·x-_."):
-        return False
-    if re.fullmatch(r"[a-z_][a-z0-9_]*", low) and any(w in low for w in ("pass", "pwd", "secret")):
-        return False  # an identifier that names one: password=new_password
-    return not re.fullmatch(r"[A-Za-z_][\w]*\.[A-Za-z_][\w.]*", secret)  # attribute access: args.password
-
-
-def _connection(m: re.Match, secret: str) -> bool:
-    return not secret.startswith(_PLACEHOLDER_START) and secret.lower() not in ("password", "pass", "pwd")
-
-
-# -- the pattern set ----------------------------------------------------------------------
-
-Hint = Callable[[str, str, int], bool]  # (text, text.lower(), how many ASCII digits) -> worth a look
-
-
-@dataclass(frozen=True)
-class Pattern:
-    """One kind of secret: ``regex`` matches it; its group ``secret`` (when it has one) is the
-    part replaced; ``check`` (match, secret text) -> bool rejects look-alikes; ``hint`` is a
-    cheap test a line must pass before the regex runs (most lines hold no secret)."""
-
-    name: str
-    regex: str
-    check: Callable[[re.Match, str], bool] | None = None
-    hint: Hint = lambda text, low, digits: True
-
-
-def _has(*words: str, lower: bool = False) -> Hint:
-    if lower:
-        return lambda text, low, digits: any(w in low for w in words)
-    return lambda text, low, digits: any(w in text for w in words)
-
-
-_B = r"(?<![A-Za-z0-9_\-])"  # not inside a longer token
-_E = r"(?![A-Za-z0-9_\-])"
-# OCR of a monospace screen can put a space inside a long key ("sk-proj -4fTq...Yj 0Ga"): a key
-# goes on over a space while the next piece looks like key (a digit, or two capitals inside).
-_MORE = r"(?: (?=[A-Za-z0-9_\-]*\d|[A-Za-z0-9_\-]*[A-Z][a-z0-9_\-]*[A-Z])[A-Za-z0-9_\-]{2,})*"
-_DASH = r" ?- ?"  # a dash OCR set apart
-_PW_LABEL = r"(?i:password|passwd|passwort|passphrase|pwd|secret|contraseña|mot de passe|пароль)|密码|口令"
-
-BUILTIN: tuple[Pattern, ...] = (
-    Pattern("private-key", r"-{3,}\s*BEGIN\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}"
-                           r"[\s\S]*?(?:-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}|\Z)",
-            hint=_has("PRIVATE")),
-    Pattern("aws-key", _B + r"(?:AKIA|ASIA)(?: ?[A-Z0-9]){16}" + _E, hint=_has("AKIA", "ASIA")),
-    Pattern("aws-key", r"(?i:aws_?secret(?:_?access)?_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
-                       r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", hint=_has("secret", lower=True)),
-    Pattern("gcp-key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _MORE + _E, hint=_has("AIza")),
-    Pattern("anthropic-key", _B + r"sk" + _DASH + r"ant" + _DASH + r"(?:[a-z]{3}\d\d" + _DASH + r")?[A-Za-z0-9_\-]{20,}"
-            + _MORE, hint=_has("sk-ant", "sk -ant", "sk- ant")),
-    Pattern("openai-key", _B + r"sk" + _DASH + r"(?:(?:proj|svcacct|admin)" + _DASH + r")?"
-                          r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _MORE,
-            hint=_has("sk-", "sk -")),
-    Pattern("github-token", _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})" + _MORE + _E,
-            hint=_has("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
-    Pattern("gitlab-token", _B + r"glpat" + _DASH + r"[A-Za-z0-9_\-]{20,}" + _MORE, hint=_has("glpat")),
-    Pattern("slack-token", _B + r"xox[abprs]" + _DASH + r"[A-Za-z0-9\-]{10,}" + _MORE, hint=_has("xox")),
-    Pattern("jwt", _B + r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}", hint=_has("eyJ")),
-    Pattern("bearer-token", r"(?i:\bbearer\s+|\bauthorization\s*[:=]\s*[\"']?(?:basic|token)\s+)"
-                            r"(?P<secret>(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{16,}=*)",
-            hint=lambda text, low, digits: digits > 0 and ("bearer" in low or "authoriz" in low)),
-    Pattern("connection-string", r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@]+:(?P<secret>[^\s:/@]+)@[^\s/@]",
-            _connection, hint=lambda text, low, digits: "://" in text and "@" in text),
-    Pattern("card-number", r"(?<![\w.\-])(?P<secret>\d(?:[ \-]{0,2}\d){12,18})(?![ \-]?\d)(?![\w.])", _card,
-            hint=lambda text, low, digits: digits >= 13),
-    Pattern("iban", r"\b(?P<secret>[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b", _iban,
-            hint=lambda text, low, digits: digits >= 6),
-    Pattern("password", r"(?<![\w:/])(?:[A-Za-z0-9]+[_\-.])*(?:" + _PW_LABEL + r")[\"']?\s*[:=：＝](?!=)\s*"
-                        r"[\"'`]?(?P<secret>[^\s\"'`,;]{3,})", _password,
-            hint=_has("pass", "pwd", "secret", "密码", "口令", "contraseña", "пароль", lower=True)),
-)
-assert {p.name for p in BUILTIN} == set(REDACT_PATTERN_NAMES), "config.REDACT_PATTERN_NAMES is out of date"
-
-# Every hint above that a line with fewer than 6 digits can pass, as one search of its lower case.
-_ANY_HINT = re.compile("private|akia|asia|aiza|sk ?-|gh[pousr]_|github_pat_|glpat|xox|eyj|://|secret|pass|pwd|"
-                       "bearer|authoriz|contraseña|пароль|密码|口令")
-_KEY_LINE = re.compile(r"^\s*[A-Za-z0-9+/=\s]{16,}$")  # a base64 line of a private-key block
-_KEY_END = re.compile(r"-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY")
 
 
 # -- the redactor -------------------------------------------------------------------------
@@ -234,7 +58,7 @@ class Redactor:
         raw, low = text.encode(), text.lower()
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
         wanted = ()
-        if digits >= 6 or _ANY_HINT.search(low):  # most lines: no, and no more work
+        if digits >= 6 or ANY_HINT.search(low):  # most lines: no, and no more work
             wanted = tuple(i for i, hint in self._hints if hint(text, low, digits))
         if wanted:
             text = self._regex(wanted).sub(lambda m: self._replace(m, found), text)
@@ -247,12 +71,12 @@ class Redactor:
         ``BEGIN ... PRIVATE KEY`` line (and its END line) are redacted whole."""
         out, in_key = [], False
         for text in texts:
-            if in_key and (_KEY_LINE.match(text) or _KEY_END.search(text)):
-                in_key = not _KEY_END.search(text)
+            if in_key and (KEY_LINE.match(text) or KEY_END.search(text)):
+                in_key = not KEY_END.search(text)
                 out.append((marker("private-key"), ["private-key"]))
                 continue
             new, names = self.redact(text)
-            in_key = "private-key" in names and not _KEY_END.search(text)
+            in_key = "private-key" in names and not KEY_END.search(text)
             out.append((new, names))
         return out
 
