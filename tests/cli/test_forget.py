@@ -174,3 +174,21 @@ def test_forget_through_a_running_owner(screen, home, tmp_path):
             pass
     assert _files_holding(home) == []
     assert len(lifelog_json("search", "quokka", env=env)) == 2
+
+
+@pytest.mark.parametrize("step", ["staged", "commit", "pending", "files", "copy", "swap"])
+def test_a_kill_at_any_step_leaves_the_timeline_whole_and_the_next_forget_finishes(env, home, step):
+    from lifelog.store.rewrite import DIE_AT_ENV
+
+    _plant(home, utcnow() - timedelta(minutes=40))
+    killed = lifelog("forget", "--matching", "zebrafinch", env={**env, DIE_AT_ENV: step}, check=False)
+    assert killed.returncode == 9, killed.stderr
+    texts = [h["text"] for h in lifelog_json("search", "zebrafinch quokka", env=env)]
+    assert sum(KEPT in t for t in texts) == 2  # whole: the rest is all there ...
+    assert sum(SECRET in t for t in texts) == (2 if step == "staged" else 0)  # ... and the forget before or after
+    again = lifelog("forget", "--matching", "zebrafinch", env=env, check=False)
+    assert again.returncode == (0 if step == "staged" else 2), again.stderr  # 2: finished, nothing left to forget
+    assert _files_holding(home) == []
+    assert not list(home.glob(".lifelog.duckdb.*"))  # no copy, no pending list left
+    assert sum(KEPT in h["text"] for h in lifelog_json("search", "quokka", env=env)) == 2
+    assert len(list((home / "frames").rglob("*.webp"))) == 1 and len(list((home / "audio").rglob("*.ogg"))) == 1

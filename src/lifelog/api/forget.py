@@ -8,10 +8,12 @@ Order matters for privacy and for a crash:
 1. spooled frames and audio of what goes are deleted first, so the pipeline cannot store
    them after the rows are gone. A spooled frame is not read yet, so for a text match every
    frame and chunk still waiting goes (at most seconds of capture while an owner runs);
-2. the rows go in one transaction (a crash before its commit: nothing changed);
-3. the files of what went are listed in a pending file, deleted, the database rewritten
-   and swapped in, and the pending file removed. A crash in between leaves the pending file:
-   the next forget or owner start finishes the work (:func:`finish_pending`).
+2. the rows go in one transaction (a crash before its commit: no row changed);
+3. the files of what goes are listed in a pending file before the rows are deleted; after
+   the commit they are deleted, the database rewritten and swapped in, and the pending file
+   removed. A crash in between leaves the pending file: the next forget or owner start
+   finishes the work (:func:`finish_pending`), deleting only files no row refers to (so a
+   forget that never committed loses nothing).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 def forget(paths: Paths, store: "Store", sel: "Selection", *, dry_run: bool = False) -> dict:
     """Forget what ``sel`` selects (or, with ``dry_run``, say what would go); the report."""
+    from lifelog.store import rewrite
     from lifelog.store.forget import forget_in
 
     sel.check()
@@ -45,7 +48,8 @@ def forget(paths: Paths, store: "Store", sel: "Selection", *, dry_run: bool = Fa
     spooled = _spooled(paths, sel)
     if not dry_run:
         _unlink(spooled)
-    report = forget_in(store, sel, apply=not dry_run)
+    report = forget_in(store, sel, apply=not dry_run, staged=lambda r: _note_pending(paths, r))
+    rewrite.step("commit")
     if report.rows == 0 and not spooled:
         raise UsageError("Nothing to forget: nothing recorded matches that (check the range, app, title or "
                          "text; `lifelog search` finds text). Nothing was changed.")
@@ -60,6 +64,14 @@ def forget(paths: Paths, store: "Store", sel: "Selection", *, dry_run: bool = Fa
     }
 
 
+def _note_pending(paths: Paths, report) -> None:
+    """List the files a forget is about to orphan (before its rows go, in its transaction)."""
+    from lifelog.store import rewrite
+
+    rewrite.write_pending(paths.db, {"frames": report.frame_refs, "audio": report.audio_refs})
+    rewrite.step("staged")
+
+
 def finish_pending(paths: Paths, store: "Store") -> bool:
     """End a forget a crash interrupted after its commit: its files, the rewrite; True if one was.
     Also removes the copy a killed rewrite left, when this process holds the file (an owner)."""
@@ -70,8 +82,11 @@ def finish_pending(paths: Paths, store: "Store") -> bool:
         if store._owned is not None:  # the owner holds the file: a copy left there is a killed rewrite's
             rewrite.clean_leftovers(paths.db)
         return False
+    from lifelog.store.forget import unreferenced
+
     log.warning("finishing a forget that was interrupted")
-    _finish(paths, store, work)
+    frames, audio = unreferenced(store, work.get("frames", []), work.get("audio", []))
+    _finish(paths, store, {"frames": frames, "audio": audio})
     return True
 
 
@@ -79,11 +94,12 @@ def _finish(paths: Paths, store: "Store", work: dict) -> None:
     from lifelog.store import rewrite
     from lifelog.store.images import FrameImages
 
-    rewrite.write_pending(paths.db, work)
+    rewrite.step("pending")
     images = FrameImages(paths.frames)
     for ref in work.get("frames", []):
         images.delete(ref)
     _unlink(paths.audio / ref for ref in work.get("audio", []))
+    rewrite.step("files")
     rewrite.rewrite_store(store)
     rewrite.pending_path(paths.db).unlink(missing_ok=True)
 

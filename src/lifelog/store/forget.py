@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -99,12 +100,16 @@ class Report:
         return self.lines + self.transcripts + self.frames + self.audio_chunks + self.events + self.vectors
 
 
-def forget(con: duckdb.DuckDBPyConnection, sel: Selection, *, apply: bool = True) -> Report:
-    """Find what ``sel`` selects and, with ``apply``, delete it, in the caller's transaction."""
+def forget(con: duckdb.DuckDBPyConnection, sel: Selection, *, apply: bool = True,
+           staged: Callable[[Report], None] | None = None) -> Report:
+    """Find what ``sel`` selects and, with ``apply``, delete it, in the caller's transaction;
+    ``staged`` is told what goes before anything is deleted (to note the files to delete)."""
     try:
         _stage(con, sel)
         report = _count(con)
         if apply and report.rows:
+            if staged is not None:
+                staged(report)
             report.vectors = _delete_vectors(con, sel)
             _delete(con, sel)
             report.hours = hours.refresh_hours(con, _touched_hours(con))
@@ -305,7 +310,18 @@ def _drop_unused_apps(con) -> None:
 
 
 
-def forget_in(store, sel: Selection, *, apply: bool = True) -> Report:
+def forget_in(store, sel: Selection, *, apply: bool = True, staged: Callable[[Report], None] | None = None) -> Report:
     """:func:`forget` in one ``store.write()`` transaction (a dry run commits nothing it changed)."""
     with store.write() as writer:
-        return forget(writer._con, sel, apply=apply)
+        return forget(writer._con, sel, apply=apply, staged=staged)
+
+
+def unreferenced(store, frame_refs: list[str], audio_refs: list[str]) -> tuple[list[str], list[str]]:
+    """Those of the files no row refers to (any more): after a crash, the files a forget that
+    committed still had to delete, and none that a forget rolled back still needs."""
+    with store.read() as r:
+        used = {(kind, ref) for kind, ref in r._con.execute(
+            "SELECT 'frame', image_ref FROM frames WHERE list_contains(?::VARCHAR[], image_ref)"
+            " UNION ALL SELECT 'audio', audio_ref FROM audio_chunks WHERE list_contains(?::VARCHAR[], audio_ref)",
+            [frame_refs, audio_refs]).fetchall()}
+    return ([f for f in frame_refs if ("frame", f) not in used], [a for a in audio_refs if ("audio", a) not in used])

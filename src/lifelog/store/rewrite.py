@@ -39,6 +39,13 @@ from lifelog.store import crypt
 from lifelog.store.db import create_private_db
 
 FRESH = "lifelog_fresh"
+DIE_AT_ENV = "LIFELOG_TEST_FORGET_DIE_AT"  # tests: die as kill -9 would right after this step
+
+
+def step(name: str) -> None:
+    """A point where a test may stop the process dead (``DIE_AT_ENV``): no cleanup, no checkpoint."""
+    if os.environ.get(DIE_AT_ENV) == name:
+        os._exit(9)
 
 
 def temp_path(db_path: Path) -> Path:
@@ -108,11 +115,13 @@ def replace_with_copy(con: duckdb.DuckDBPyConnection, db_path: Path, close=None,
     module docstring. The caller opens the database again."""
     try:
         tmp = copy_live(con, db_path, secret)
+        step("copy")
     except duckdb.Error as exc:
         raise StoreError(f"Rewriting the lifelog database {db_path} failed: {exc}") from exc
     finally:
         (close or (lambda c: c.close()))(con)
     swap_in(tmp, db_path)
+    step("swap")
 
 
 def write_pending(db_path: Path, work: dict) -> None:
