@@ -208,3 +208,11 @@ def test_transcripts_are_redacted_before_they_are_counted_and_stored():
     rows = transcripts_for(said, datetime(2026, 11, 24, 10), "mic", "test", redactor=custom)
     assert [r.text for r in rows] == ["my card is [redacted: card-number] thanks", "the project is [redacted: codename]"]
     assert transcripts_for(said[:1], datetime(2026, 11, 24, 10), "mic", "test")[0].text.count("[redacted:") == 1
+
+
+def test_redacted_text_stays_as_it_is_when_redacted_again():
+    """An export of a redacted timeline imported again (or a marker on screen) changes nothing."""
+    r = default()
+    for _, line, _ in SECRETS:
+        once = r.redact(line)[0]
+        assert r.redact(once) == (once, []), once
