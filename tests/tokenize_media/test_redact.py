@@ -135,6 +135,8 @@ def test_settings_add_patterns_and_disable_built_ins():
     assert text == ("[redacted: employee-id] changed PIN [redacted: pin]; IBAN DE89 3704 0044 0532 0130 00; "
                     "card [redacted: card-number]")
     assert sorted(names) == ["card-number", "employee-id", "pin"]
+    loose = Redactor.from_settings(Settings(redact_patterns={"digits": r"\d*"}).validate())  # empty matches too
+    assert loose.redact("room 42 today") == ("room [redacted: digits] today", ["digits"])
 
 
 def test_an_unknown_pattern_name_is_a_config_error_listing_the_names():

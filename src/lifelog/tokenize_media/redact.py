@@ -126,11 +126,13 @@ class Redactor:
 
 
 def _replace_extra(m: re.Match, name: str, found: list[str]) -> str:
+    """A user pattern's match (or its ``secret`` group) as the marker; an empty match (``x*``)
+    is nothing to hide and stays as it is."""
+    start, end = m.span("secret") if "secret" in m.re.groupindex and m.group("secret") is not None else m.span()
+    if start == end:
+        return m.group(0)
     found.append(name)
-    if "secret" in m.re.groupindex and m.group("secret") is not None:
-        start, end = m.span("secret")
-        return m.group(0)[:start - m.start()] + marker(name) + m.group(0)[end - m.start():]
-    return marker(name)
+    return m.group(0)[:start - m.start()] + marker(name) + m.group(0)[end - m.start():]
 
 
 @functools.lru_cache(maxsize=8)
