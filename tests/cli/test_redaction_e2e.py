@@ -36,6 +36,18 @@ def _files_holding(home: Path, needles) -> list[str]:
     return found
 
 
+def _bands(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Vertical spans of OCR boxes, one per line of text: boxes whose centres lie within half a
+    box height of each other are one line (boxes of neighbouring lines may overlap a little)."""
+    bands: list[list[int]] = []
+    for y0, y1 in sorted(spans, key=lambda s: s[0] + s[1]):
+        if bands and abs((y0 + y1) - (bands[-1][0] + bands[-1][1])) / 2 < (y1 - y0) / 2:
+            bands[-1] = [min(bands[-1][0], y0), max(bands[-1][1], y1)]
+        else:
+            bands.append([y0, y1])
+    return [(a, b) for a, b in bands]
+
+
 @pytest.fixture
 def env(home):
     return {**os.environ, "LIFELOG_HOME": str(home)}
@@ -69,7 +81,7 @@ def test_secrets_on_screen_never_reach_disk_and_their_lines_are_black(screen, en
         shot = np.asarray(grab.grab(grab.monitors[1]))[:, :, 2::-1]
     read = get_engine().recognize(np.ascontiguousarray(shot))
     rows = [line.box for line in read if any(k in line.text for k in ("1111", "AKIA", "PENAI", "staging", "Customer"))]
-    rows = sorted({(b[1], b[3]) for b in rows})
+    rows = _bands([(b[1], b[3]) for b in rows])
     assert len(rows) == 3, (rows, [line.text for line in read])
     boxes = [line.box for line in read if any(y0 <= (line.box[1] + line.box[3]) / 2 <= y1 for y0, y1 in rows)]
     paths = Paths(home)
