@@ -111,7 +111,8 @@ def secrets(rnd: random.Random, n: int = 50) -> list[tuple[str, str]]:
         "connection-string": lambda: f"postgres://app:{_s(rnd, 14)}@db{rnd.randrange(9)}.internal:5432/prod",
         "card-number": lambda: _card(rnd),
         "iban": lambda: _iban(rnd),
-        "password": lambda: rnd.choice(["password: ", "PASSWORD=", "db_password = '", "Passwd: ", "密码："])
+        "password": lambda: rnd.choice(["password: ", "PASSWORD=", "db_password = '", "Passwd: ", "密码：",
+                                        "the wifi password is "])
                             + _s(rnd, 1) + _s(rnd, 11, string.ascii_letters + string.digits + "!#%+"),
     }
     return [(name, f"see {make()} here") for name, make in makers.items() for _ in range(n)]

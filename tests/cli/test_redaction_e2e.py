@@ -103,17 +103,19 @@ def test_secrets_on_screen_never_reach_disk_and_their_lines_are_black(screen, en
 
 @pytest.mark.skipif(not shutil.which("espeak-ng"), reason="needs espeak-ng")
 def test_a_secret_heard_in_an_imported_recording_is_redacted(env, home, tmp_path):
-    """tiny.en hears espeak-ng's card numbers as '4,111,111,...' (22 digits) or drops digits, so
-    the spoken secret here is a code name the user adds as a pattern; the card is said too."""
+    """A password said aloud, and a code name the user adds as a pattern. tiny.en hears
+    espeak-ng's card numbers as '4,111,111,...' (22 digits) or drops digits, so the card said
+    last is only checked not to reach disk as digits."""
     from tests.tokenize_media.test_asr_speech import speak
 
     env = {**env, "LIFELOG_REDACT_PATTERNS": json.dumps({"codename": "(?i)blue\\s*falcon"})}  # not in a file here
-    wav = speak(f"The project code name is blue falcon, keep it quiet. My card number is {CARD}.", tmp_path / "m.wav")
+    wav = speak("The server password is tangerine, change it on Friday. The project code name is blue falcon, "
+                f"keep it quiet. My card number is {CARD}.", tmp_path / "m.wav")
     report = lifelog_json("import", str(wav), "--at", "2026-11-20T14:00:00+00:00", env=env)
     assert report[0]["transcripts"] >= 1
-    heard = " ".join(h["text"] for h in lifelog_json("search", "project code name", env=env))
-    assert "[redacted: codename]" in heard and "quiet" in heard, heard
-    assert _files_holding(home, ("falcon", "4111 1111", "4111111111111111")) == []
+    heard = " ".join(h["text"] for h in lifelog_json("search", "server password project code name", env=env))
+    assert "[redacted: password]" in heard and "[redacted: codename]" in heard and "Friday" in heard, heard
+    assert _files_holding(home, ("tangerine", "falcon", "4111 1111", "4111111111111111")) == []
 
 
 def test_an_imported_timeline_is_redacted_before_it_is_stored(env, home, tmp_path):

@@ -51,6 +51,7 @@ SECRETS = [
     ("password", '{"user": "ana", "password": "p4ss w"}'.replace(" w", "w0rd!"), "p4ssw0rd!"),
     ("password", "Wi-Fi 密码：qwe12345 (guest)", "qwe12345"),
     ("password", "secret = 'Zk3-mQ9-xR7'", "Zk3-mQ9-xR7"),
+    ("password", "and the wifi password is tangerine42 for guests", "tangerine42"),  # a sentence, or speech
 ]
 
 
@@ -110,7 +111,8 @@ def test_look_alikes_that_fail_their_checks_are_kept():
     for line in ("card 4111 1111 1111 1112 (fails Luhn)", "IBAN DE88 3704 0044 0532 0130 00 (bad check digits)",
                  "password = None", "password=self.password", "pwd = os.getcwd()", "password: Optional[str] = None",
                  "Password: ********", "url = f'postgres://{user}:{password}@{host}'",
-                 "25 26 27 28 29 30 31  1  2  3  4  5  6", "seed = np.random.default_rng(4111111111111111)"):
+                 "25 26 27 28 29 30 31  1  2  3  4  5  6", "seed = np.random.default_rng(4111111111111111)",
+                 "Your password is incorrect.", "The password is required", "if password is None:"):
         assert r.redact(line) == (line, []), line
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
     assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")

@@ -22,8 +22,10 @@ card-number        13-19 digits (spaces or dashes between them allowed, as OCR r
 iban               country code, check digits and account, of that country's length,
                    passing the mod-97 check
 password           a value shown next to a password/passwd/pwd/passphrase/secret/密码 label
-                   (``password: hunter2``, ``DB_PASSWORD=...``, ``"secret": "..."``); code
-                   such as ``password = None`` or ``password=self.password`` is left alone
+                   (``password: hunter2``, ``DB_PASSWORD=...``, ``"secret": "..."``), or
+                   said or written as ``the password is tangerine``; code such as
+                   ``password = None`` or ``password=self.password``, and forms saying
+                   ``password is required``, are left alone
 =================  =========================================================================
 
 Each pattern has a cheap hint a line must pass before its regex runs, since most lines hold no
@@ -78,6 +80,7 @@ required optional hidden yes no input getpass prompt env environ value default c
 the and one not for are was must should will can see set use has have with from that this your you our its
 """.split())
 _CALL = re.compile(r"[A-Za-z_][\w.]*[(\[]")  # code: pwd = os.getcwd(), secret = keys[0], Optional[str]
+_ATTRIBUTE = re.compile(r"[A-Za-z_]\w*\.[A-Za-z_][\w.]*")  # code: args.password
 _ANNOTATION = re.compile(r"\s*[=|]")  # what follows the value of "password: str = None"
 _PLACEHOLDER_START = tuple("$%{<[*(•·.#@&\\") + ("...",)
 
@@ -114,7 +117,21 @@ def _password(m: re.Match, secret: str) -> bool:
         return False
     if re.fullmatch(r"[a-z_][a-z0-9_]*", low) and any(w in low for w in ("pass", "pwd", "secret")):
         return False  # an identifier that names one: password=new_password
-    return not re.fullmatch(r"[A-Za-z_][\w]*\.[A-Za-z_][\w.]*", secret)  # attribute access: args.password
+    return not _ATTRIBUTE.fullmatch(secret)  # attribute access: args.password
+
+
+_NOT_SAID = frozenset("""
+required incorrect invalid wrong too case correct expired changed reset weak strong empty missing needed
+saved stored shown hidden encrypted hashed protected sent set being also still now only different same
+used unknown blank long short secure insecure correct case-sensitive displayed visible masked generated
+""".split())
+
+
+def _spoken_password(m: re.Match, secret: str) -> bool:
+    """``password is X`` where X is a password, not how a form describes one (``is required``)."""
+    low = secret.lower().rstrip(")]},:")
+    return not (low in _NOT_SAID or low in _NOT_A_PASSWORD or secret.startswith(_PLACEHOLDER_START)
+                or _CALL.match(secret) or _ATTRIBUTE.fullmatch(secret.rstrip(")]},:")))
 
 
 def _connection(m: re.Match, secret: str) -> bool:
@@ -182,6 +199,9 @@ BUILTIN: tuple[Pattern, ...] = (
     Pattern("password", r"(?<![\w:/])(?:[A-Za-z0-9]+[_\-.])*(?:" + _PW_LABEL + r")[\"']?\s*[:=：＝](?!=)\s*"
                         r"[\"'`]?(?P<secret>[^\s\"'`,;]{3,})", _password,
             hint=_has("pass", "pwd", "secret", "密码", "口令", "contraseña", "пароль", lower=True)),
+    # said aloud, or written as a sentence: "the wifi password is tangerine"
+    Pattern("password", r"(?i:\b(?:password|passphrase|passcode)\s+is\s+)(?P<secret>[^\s\"'`,;]{2,}[^\s\"'`,;.!?])",
+            _spoken_password, hint=_has("pass", lower=True)),
 )
 assert {p.name for p in BUILTIN} == set(REDACT_PATTERN_NAMES), "config.REDACT_PATTERN_NAMES is out of date"
 
