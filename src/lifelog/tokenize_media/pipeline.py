@@ -268,7 +268,8 @@ class Pipeline:
         """The frame's pixels as stored, with the boxes of redacted lines black."""
         image = black_out(frame.image, frame.region, secret_boxes) if secret_boxes else frame.image
         try:
-            return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), image)
+            return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), image, monitor=frame.monitor,
+                                    region=frame.region, size=(frame.width, frame.height))
         except (OSError, LifelogError) as exc:
             log.error("cannot store frame image: %s", exc)
             return ""
