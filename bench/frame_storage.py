@@ -199,6 +199,47 @@ def decode_times(images, refs: list[str], sample: int = 12) -> dict:
     return {"median": statistics.median(times) if times else 0, "max": max(times, default=0)}
 
 
+def report_text(t: dict, minutes: float) -> None:
+    per_day = 60 / minutes * 8
+    grown = t["db_bytes"] - t["empty_db_bytes"]
+    print(f"text only (lifelog process, {t['process_s']:.0f} s): {t['spans']} spans, {t['span_text_bytes']} bytes of "
+          f"span text = {t['span_text_bytes'] * per_day / 1e6:.2f} MB per 8-hour day; database {t['db_bytes'] / 2**20:.2f} "
+          f"MiB ({t['empty_db_bytes'] / 2**20:.2f} MiB empty: +{grown * per_day / 1e6:.1f} MB per 8-hour day scaled); "
+          f"frames through the real pipeline {t['pipeline_frame_bytes'] * 60 / minutes / 1e6:.1f} MB/hour")
+    print(json.dumps(t))
+
+
+# -- text only ----------------------------------------------------------------------------------
+def text_cost(spool_dir: Path) -> dict:
+    """OCR the corpus into a fresh timeline with ``lifelog process``; the database's size and
+    the text it holds, against an empty timeline's size (DuckDB's fixed floor of blocks)."""
+    import duckdb
+
+    from lifelog.paths import Paths
+    from lifelog.store import Store
+    paths = Paths(Path(tempfile.mkdtemp(prefix="frame-text.")) / "home")
+    try:
+        store = Store(paths.db)
+        store.migrate()
+        store.close()
+        empty = paths.db.stat().st_size
+        paths.spool.mkdir(parents=True, exist_ok=True)
+        for p in spool_dir.glob("*.png"):
+            shutil.copy2(p, paths.spool / p.name)
+        t = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "lifelog"), "process", "--json"], check=True,
+                       env={**os.environ, "LIFELOG_HOME": str(paths.home)}, capture_output=True, text=True)
+        seconds = time.perf_counter() - t
+        with duckdb.connect(str(paths.db)) as con:
+            con.execute("CHECKPOINT")
+            spans, text = con.execute("SELECT count(*), coalesce(sum(octet_length(text)), 0) FROM text_spans").fetchone()
+        frames = sum(p.stat().st_size for p in paths.frames.rglob("*") if p.is_file())
+        return {"db_bytes": paths.db.stat().st_size, "empty_db_bytes": empty, "spans": spans, "span_text_bytes": text,
+                "pipeline_frame_bytes": frames, "process_s": seconds}
+    finally:
+        shutil.rmtree(paths.home.parent, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=5)
@@ -215,7 +256,10 @@ def main() -> None:
         result = encode_all(spool, out)
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    report(result, float((corpus / "minutes").read_text()) if (corpus / "minutes").exists() else args.minutes)
+    minutes = float((corpus / "minutes").read_text()) if (corpus / "minutes").exists() else args.minutes
+    report(result, minutes)
+    if args.text:
+        report_text(text_cost(spool), minutes)
 
 
 def report(r: dict, minutes: float) -> None:

@@ -182,16 +182,29 @@ def test_old_format_files_still_load_and_chains_continue_after_them(images):
     assert restarted.total_bytes() == sum((images.root / r.image_ref).stat().st_size for r in records)
 
 
-def test_a_new_day_starts_without_a_base(images):
+def test_each_day_stands_alone(images):
     shots = screens()
     first = store_all(images, shots[:11])
     next_day = store_all(images, shots[11:13], day="2026-03-05", start=11, prev=shots[10])
-    records = first + next_day
-    kinds = [codec.loads((images.root / r.image_ref).read_bytes()).kind for r in records]
+    kinds = [codec.loads((images.root / r.image_ref).read_bytes()).kind for r in first + next_day]
     assert kinds[0] == "intra" and kinds[1:11].count("delta") >= 5
-    assert kinds[11:] == ["patch", "patch"]  # no screen of that day yet: pasted over the one before
+    assert kinds[11:] == ["intra", "delta"]  # the screen as it was, whole, then built on it
+    images.delete_many([r.image_ref for r in first])  # the first day ages out
+    assert not (images.root / "2026-03-04").exists() or not any((images.root / "2026-03-04").iterdir())
+    for i, r in zip((11, 12), next_day):
+        np.testing.assert_array_equal(images.reconstruct([r] if i == 11 else next_day), shots[i])
+
+
+def test_a_restart_pastes_changes_until_the_next_keyframe(images):
+    shots = screens()
+    first = store_all(images, shots[:11])
+    restarted = FrameImages(images.root)  # a new process knows no screen yet
+    later = store_all(restarted, shots[11:13], start=11, prev=shots[10])
+    kinds = [codec.loads((images.root / r.image_ref).read_bytes()).kind for r in later]
+    assert kinds == ["patch", "patch"]  # pasted over the screen before, as the old format was
+    records = first + later
     for i in (11, 12):
-        np.testing.assert_array_equal(images.reconstruct(chain_until(records, i)), shots[i])
+        np.testing.assert_array_equal(restarted.reconstruct(chain_until(records, i)), shots[i])
 
 
 def test_several_monitors_keep_separate_chains(images):
@@ -213,3 +226,15 @@ def test_switching_back_to_a_window_costs_only_what_changed_in_it(images):
     images.delete(records[0].image_ref)  # the frame built on it is rewritten whole first
     np.testing.assert_array_equal(images.screen(records[2].image_ref), back)
     np.testing.assert_array_equal(images.screen(records[1].image_ref), other)
+
+
+def test_blanking_an_old_format_frame(images):
+    shots = screens()
+    old = store_all(images, shots[10:12], legacy=True, start=10)
+    typed = old[1]  # a partial frame: only the prompt row changed
+    left, top, right, bottom = typed.region
+    images.blank(typed, [(0, top, W, bottom)])
+    assert not images.load(typed.image_ref).any()
+    screen = images.reconstruct(old)
+    assert not screen[top:bottom, left:right].any()
+    np.testing.assert_array_equal(screen[:top], shots[11][:top])

@@ -84,8 +84,8 @@ class FrameImages:
             return self._save_legacy(frame_name, ts_day, image)
         ref = f"{ts_day}/{Path(frame_name).stem}{COMPACT}"
         region = tuple(int(v) for v in region)
-        state = self._known(monitor, ts_day, size, ref)
-        frame, screen, base, switched = self._encode(state, image, region, size)
+        state = self._known(monitor, size, ref)
+        frame, screen, base, switched = self._encode(state, image, region, size, ts_day)
         data = codec.dumps(frame)
         make_private_dir(self.root / ts_day)
         self._write(ref, data)
@@ -93,15 +93,15 @@ class FrameImages:
                        frame, base, switched)
         return ref
 
-    def _known(self, monitor, day: str, size: tuple[int, int], ref: str) -> _Monitor | None:
+    def _known(self, monitor, size: tuple[int, int], ref: str) -> _Monitor | None:
         state = self._state.get(monitor)
-        if state is None or state.day != day or state.last.screen.shape[:2] != (size[1], size[0]):
+        if state is None or state.last.screen.shape[:2] != (size[1], size[0]):
             return None
         if state.last.ref == ref or not (self.root / state.last.ref).exists():  # forgotten or aged out meanwhile
             return None
         return state
 
-    def _encode(self, state: _Monitor | None, image: np.ndarray, region: Box, size: tuple[int, int]):
+    def _encode(self, state: _Monitor | None, image: np.ndarray, region: Box, size: tuple[int, int], day: str):
         """The frame to store, the screen it shows (None when unknown: a patch frame), the
         stored screen it is built on (None: none) and whether most of the screen changed."""
         left, top, right, bottom = region
@@ -111,7 +111,7 @@ class FrameImages:
             return codec.patch(image, region, size), None, None, False
         screen = state.last.screen.copy()
         screen[top:bottom, left:right] = image
-        if not state.usable(state.last):  # its chain would cost too much to decode
+        if state.day != day or not state.usable(state.last):  # each day stands alone; chains stay cheap
             frame = codec.intra(screen)
             frame.region = region
             return frame, screen, None, False
@@ -131,8 +131,9 @@ class FrameImages:
         if shown is None:
             self._state.pop(monitor, None)
             return
-        if state is None:
-            self._state[monitor] = _Monitor(shown.ref.split("/", 1)[0], shown, intra_bytes=shown.cost)
+        day = shown.ref.split("/", 1)[0]
+        if state is None or state.day != day:
+            self._state[monitor] = _Monitor(day, shown, intra_bytes=shown.cost)
             return
         shown.index = state.last.index + 1
         if base is not None:
