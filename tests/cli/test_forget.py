@@ -72,6 +72,10 @@ def _files_holding(home: Path, needles=NEEDLES) -> list[str]:
     return found
 
 
+def _count_files(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file())
+
+
 def _reads(env, tmp_path: Path) -> dict[str, str]:
     out = tmp_path / "export.jsonl"
     lifelog("export", "--format", "jsonl", "-o", str(out), env=env)
@@ -98,8 +102,7 @@ def test_forget_matching_leaves_no_byte_anywhere(env, home, tmp_path):
     for what, text in after.items():
         assert "Zebrafinch" not in text and "zebrafinch" not in text, what
         assert "Quokka" in text, what  # the rest of the timeline is intact
-    assert len(os.listdir(home / "frames" / os.listdir(home / "frames")[0])) == 1
-    assert len(list((home / "audio").rglob("*.ogg"))) == 1
+    assert _count_files(home / "frames") == 1 and _count_files(home / "audio") == 1
 
 
 def test_forget_a_range_by_clock_time_and_the_last_minutes(env, home):
@@ -191,4 +194,4 @@ def test_a_kill_at_any_step_leaves_the_timeline_whole_and_the_next_forget_finish
     assert _files_holding(home) == []
     assert not list(home.glob(".lifelog.duckdb.*"))  # no copy, no pending list left
     assert sum(KEPT in h["text"] for h in lifelog_json("search", "quokka", env=env)) == 2
-    assert len(list((home / "frames").rglob("*.webp"))) == 1 and len(list((home / "audio").rglob("*.ogg"))) == 1
+    assert _count_files(home / "frames") == 1 and _count_files(home / "audio") == 1

@@ -95,9 +95,7 @@ def _finish(paths: Paths, store: "Store", work: dict) -> None:
     from lifelog.store.images import FrameImages
 
     rewrite.step("pending")
-    images = FrameImages(paths.frames)
-    for ref in work.get("frames", []):
-        images.delete(ref)
+    FrameImages(paths.frames).delete_many(work.get("frames", []))
     _unlink(paths.audio / ref for ref in work.get("audio", []))
     rewrite.step("files")
     rewrite.rewrite_store(store)

@@ -11,9 +11,11 @@ What goes, for a :class:`Selection` (its criteria combine: AND):
   recomputed (``hours.refresh_hours``), app names nothing is filed under any more;
 * frames taken in the range, of the app, under a matching title or with the text in their
   title, and every frame that may show a forgotten line: on its monitor, while it was seen
-  (from its start until its end, the moment it was gone), whose changed region reaches the line's place (a line stores only its top-left corner, so
-  :data:`LINE_BAND` pixels below it count as the line). Their image files are returned,
-  for the caller to delete after the commit;
+  (from its start until its end, the moment it was gone). A stored frame rebuilds the whole
+  screen (``images.py``), so every one of them shows it, whatever region changed; a line
+  keeps only its top-left corner, too little to black out just its box. Their image files
+  are returned, for the caller to delete after the commit (the frame store rebuilds a kept
+  frame that was built on a deleted one as a whole screen);
 * audio chunks overlapping the range (time alone) or that a forgotten transcript was heard
   in, and their audio files (returned likewise);
 * events: in a time range alone, the events in it, replaced by one ``gap`` event whose
@@ -38,7 +40,6 @@ from lifelog.errors import UsageError
 from lifelog.store import hours
 from lifelog.store.sql import CORPORA, utc_naive, where
 
-LINE_BAND = 96  # pixels below a line's top that may still show it (a line is ~16-40 px high)
 _TEMP = {"spans": "forget_spans", "heard": "forget_heard", "frames": "forget_frames",
          "chunks": "forget_chunks", "events": "forget_events"}
 
@@ -171,7 +172,6 @@ def _stage_frames(con, sel: Selection) -> None:
         within, more = _overlap(sel, "f.ts", "f.ts")
         sql += (f" UNION SELECT f.id, f.image_ref FROM frames f JOIN {_TEMP['spans']} s"
                 " ON f.monitor = s.monitor AND f.ts >= s.t_start AND (f.ts < s.t_end OR f.ts = s.t_start)"
-                f" AND f.region_top < s.top + {LINE_BAND} AND f.region_bottom > s.top AND f.region_right > s.\"left\""
                 + "".join(f" AND {c}" for c in within))
         params = [*params, *more]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_TEMP['frames']} AS {sql}", params)
