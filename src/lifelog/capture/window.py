@@ -140,7 +140,8 @@ class X11WindowSource:
         edge = 2 * g.border_width
         box: Box = (g.x, g.y, g.x + g.width + edge, g.y + g.height + edge)
         client = self._client(top)
-        inner, depth = box, g.depth
+        bw = g.border_width  # the client area lies inside the border, as translate_coords says
+        inner, depth = (g.x + bw, g.y + bw, g.x + bw + g.width, g.y + bw + g.height), g.depth
         if client.id != top.id:
             cg = client.get_geometry()
             origin = self._root.translate_coords(client, 0, 0)
