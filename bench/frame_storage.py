@@ -201,43 +201,59 @@ def decode_times(images, refs: list[str], sample: int = 12) -> dict:
 
 def report_text(t: dict, minutes: float) -> None:
     per_day = 60 / minutes * 8
-    grown = t["db_bytes"] - t["empty_db_bytes"]
+    grown = t["db_bytes"] - t["db_bytes_after_each_part"][0]
+    growth_day = grown / max(1.0, t["later_parts_s"]) * 8 * 3600
     print(f"text only (lifelog process, {t['process_s']:.0f} s): {t['spans']} spans, {t['span_text_bytes']} bytes of "
-          f"span text = {t['span_text_bytes'] * per_day / 1e6:.2f} MB per 8-hour day; database {t['db_bytes'] / 2**20:.2f} "
-          f"MiB ({t['empty_db_bytes'] / 2**20:.2f} MiB empty: +{grown * per_day / 1e6:.1f} MB per 8-hour day scaled); "
-          f"frames through the real pipeline {t['pipeline_frame_bytes'] * 60 / minutes / 1e6:.1f} MB/hour")
+          f"span text = {t['span_text_bytes'] * per_day / 1e6:.2f} MB per 8-hour day; database "
+          f"{t['db_bytes'] / 2**20:.2f} MiB ({t['empty_db_bytes'] / 2**20:.2f} MiB empty), after each part "
+          f"{[round(b / 2**20, 2) for b in t['db_bytes_after_each_part']]} MiB: growth over the later parts "
+          f"{growth_day / 1e6:.1f} MB per 8-hour day; frames through the real pipeline "
+          f"{t['pipeline_frame_bytes'] * 60 / minutes / 1e6:.1f} MB/hour")
     print(json.dumps(t))
 
 
 # -- text only ----------------------------------------------------------------------------------
-def text_cost(spool_dir: Path) -> dict:
-    """OCR the corpus into a fresh timeline with ``lifelog process``; the database's size and
-    the text it holds, against an empty timeline's size (DuckDB's fixed floor of blocks)."""
+def text_cost(spool_dir: Path, parts: int = 2) -> dict:
+    """OCR the corpus into a fresh timeline with ``lifelog process``, in ``parts`` chronological
+    parts; the database's size (checkpointed) after each, the text it holds, and an empty
+    timeline's size. DuckDB grows in 256 KiB blocks per table, so the growth from the first part's
+    end to the last's is the figure to scale, not the file over the empty floor."""
     import duckdb
 
     from lifelog.paths import Paths
     from lifelog.store import Store
     paths = Paths(Path(tempfile.mkdtemp(prefix="frame-text.")) / "home")
+    files = sorted(spool_dir.glob("*.png"))
     try:
         store = Store(paths.db)
         store.migrate()
         store.close()
-        empty = paths.db.stat().st_size
+        sizes, seconds = [paths.db.stat().st_size], 0.0
         paths.spool.mkdir(parents=True, exist_ok=True)
-        for p in spool_dir.glob("*.png"):
-            shutil.copy2(p, paths.spool / p.name)
-        t = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "lifelog"), "process", "--json"], check=True,
-                       env={**os.environ, "LIFELOG_HOME": str(paths.home)}, capture_output=True, text=True)
-        seconds = time.perf_counter() - t
-        with duckdb.connect(str(paths.db)) as con:
-            con.execute("CHECKPOINT")
-            spans, text = con.execute("SELECT count(*), coalesce(sum(octet_length(text)), 0) FROM text_spans").fetchone()
+        for k in range(parts):
+            for p in files[k * len(files) // parts: (k + 1) * len(files) // parts]:
+                shutil.copy2(p, paths.spool / p.name)
+            t = time.perf_counter()
+            subprocess.run([str(Path(sys.executable).parent / "lifelog"), "process", "--json"], check=True,
+                           env={**os.environ, "LIFELOG_HOME": str(paths.home)}, capture_output=True, text=True)
+            seconds += time.perf_counter() - t
+            with duckdb.connect(str(paths.db)) as con:
+                con.execute("CHECKPOINT")
+                spans, text = con.execute("SELECT count(*), coalesce(sum(strlen(text)), 0) FROM text_spans").fetchone()
+            sizes.append(paths.db.stat().st_size)
         frames = sum(p.stat().st_size for p in paths.frames.rglob("*") if p.is_file())
-        return {"db_bytes": paths.db.stat().st_size, "empty_db_bytes": empty, "spans": spans, "span_text_bytes": text,
+        first_end = _ts(files[len(files) // parts - 1])
+        later_s = (_ts(files[-1]) - first_end).total_seconds()
+        return {"db_bytes": sizes[-1], "empty_db_bytes": sizes[0], "db_bytes_after_each_part": sizes[1:],
+                "later_parts_s": later_s, "spans": spans, "span_text_bytes": text,
                 "pipeline_frame_bytes": frames, "process_s": seconds}
     finally:
         shutil.rmtree(paths.home.parent, ignore_errors=True)
+
+
+def _ts(path: Path):
+    from datetime import datetime
+    return datetime.strptime(path.name.split("-")[0], "%Y%m%dT%H%M%S%f")
 
 
 def main() -> None:

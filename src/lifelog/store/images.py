@@ -107,7 +107,7 @@ class FrameImages:
         left, top, right, bottom = region
         if state is None:
             if region == (0, 0, size[0], size[1]):
-                return codec.intra(image), image, None, False
+                return codec.intra(image), image.copy(), None, False  # kept: the caller's may change
             return codec.patch(image, region, size), None, None, False
         screen = state.last.screen.copy()
         screen[top:bottom, left:right] = image
