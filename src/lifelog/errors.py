@@ -12,6 +12,7 @@ message and an exit code. Messages say what happened, where, and what to do next
     ├── DataFolderError          a lifelog folder cannot be created or used (also an OSError)
     ├── StoreError               the database could not be opened or written
     │   └── StoreBusy            another process held the database too long
+    │       └── StoreFull        the disk is full: the write is refused whole, kept and tried again later
     ├── PassphraseError          an encrypted timeline without its passphrase, or a wrong one
     ├── BudgetError              the smallest possible window does not fit the budget; exit code 2
     └── EndpointError            a model endpoint (`lifelog ask`) failed or answered an error
@@ -61,6 +62,11 @@ class StoreError(LifelogError):
 
 class StoreBusy(StoreError):
     pass
+
+
+class StoreFull(StoreBusy):
+    """No space left on the data folder's disk. A ``StoreBusy``: whoever waits out a busy store
+    (the pipeline keeps its batch and spool files, the recorder retries its rows) waits this out too."""
 
 
 class PassphraseError(LifelogError):

@@ -26,7 +26,7 @@ from lifelog.capture.screen import open_grabber, select_monitors
 from lifelog.daemon.supervisor import NormalPriority, Supervisor
 from lifelog.api.timeline import Controls
 from lifelog.config import Settings
-from lifelog.errors import StoreBusy
+from lifelog.errors import StoreBusy, StoreFull
 from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store import Store
@@ -42,6 +42,7 @@ ROW_REFRESH_S = 10.0  # the recording row's counters, when no batch has refreshe
 AUDIO_CHECK_AFTER_S = 4.0  # give sound devices this long to open before warning
 
 
+FULL_RETRY_S = 2.0  # after a full disk refused one of the recording's own rows, wait this long to retry
 ABORT_BUSY_TIMEOUT_S = 2.0  # after a second interrupt, wait this long at most for the database
 
 
@@ -158,6 +159,8 @@ class Recorder:
             if not self._busy_warned:
                 self._busy_warned = True
                 self._warn(f"{exc} Recording continues; captured frames wait in the spool.")
+            if isinstance(exc, StoreFull):  # a full disk refuses at once: wait, as a busy store makes one wait
+                time.sleep(FULL_RETRY_S)
             return False
         self._busy_warned = False
         return True

@@ -22,6 +22,7 @@ from lifelog.capture.loop import CaptureSettings
 from lifelog.capture.process import CaptureProcess
 from lifelog.capture.screen import open_grabber
 from lifelog.config import Settings
+from lifelog.daemon.disk import LOW_DISK, DiskGuard
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
 from lifelog.timespec import utcnow
@@ -88,6 +89,7 @@ class Supervisor:
         self._requests: queue.SimpleQueue = queue.SimpleQueue()
         self._next_try = 0.0
         self._normal = normal  # capture processes start there: they keep capture's priority
+        self.disk = DiskGuard(paths.data, settings.disk_min_free_bytes)
 
     # -- requests from other threads ---------------------------------------------------------
     def request_pause(self, seconds: float | None) -> dict:
@@ -133,9 +135,10 @@ class Supervisor:
                 ended += self._resume()
         if self.paused_until is not None and time.monotonic() >= self.paused_until:
             ended += self._resume()
+        ended += self._guard_disk()
         if self.gap is None:
             self._check_screen()
-        elif self.gap.reason != "paused" and time.monotonic() >= self._next_try:
+        elif self.gap.reason not in ("paused", LOW_DISK) and time.monotonic() >= self._next_try:
             ended += self._retry_screen()
         return ended
 
@@ -187,6 +190,23 @@ class Supervisor:
         self.start()
         log.info("capture resumed")
         return [gap]
+
+    def _guard_disk(self) -> list[Gap]:
+        """Pause capture (a ``low_disk`` gap) while the data folder's disk is nearly full, and
+        resume when space is back (``daemon/disk.py``); returns the gap that ended."""
+        low = self.disk.low()
+        if low and self.gap is None:
+            self.stop()
+            self.gap = Gap(utcnow(), LOW_DISK)
+            log.warning("capture paused: %s has %s bytes free, under disk_min_free (%s)", self.paths.data,
+                        self.disk.last_free, self.disk.min_free)
+        elif not low and self.gap is not None and self.gap.reason == LOW_DISK:
+            gap, self.gap = self.gap, None
+            gap.until = utcnow()
+            self.start()
+            log.info("disk space is back (%s bytes free); capture resumes", self.disk.last_free)
+            return [gap]
+        return []
 
     def _check_screen(self) -> None:
         failure = self.screen.failed() if self.screen else None

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from lifelog.errors import PassphraseError, StoreBusy, StoreError
+from lifelog.errors import PassphraseError, StoreBusy, StoreError, StoreFull
 from lifelog.store import crypt, db, keys, migrations, rewrite
 from lifelog.store.db import connect, connect_memory, create_private_db, process_guard
 from lifelog.store.reader import Reader
@@ -145,12 +145,12 @@ class Store:
         except BaseException as exc:
             con.rollback()
             if isinstance(exc, duckdb.Error):
-                raise StoreError(f"Writing to the lifelog database {self.db_path} failed: {exc}") from exc
+                raise _write_error(exc)(f"Writing to the lifelog database {self.db_path} failed: {exc}") from exc
             raise
         try:
             con.commit()
         except duckdb.Error as exc:
-            raise StoreError(f"Committing to the lifelog database {self.db_path} failed: {exc}") from exc
+            raise _write_error(exc)(f"Committing to the lifelog database {self.db_path} failed: {exc}") from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Reader]:
@@ -221,6 +221,11 @@ class Store:
                     db.close(con)
                 except duckdb.Error as exc:  # after a commit the data is safe in the WAL
                     log.warning("closing %s failed: %s", self.db_path, exc)
+
+
+def _write_error(exc: duckdb.Error) -> type[StoreError]:
+    """``StoreFull`` when the disk was full (DuckDB rolled the write back whole), else ``StoreError``."""
+    return StoreFull if "No space left on device" in str(exc) else StoreError
 
 
 @contextlib.contextmanager

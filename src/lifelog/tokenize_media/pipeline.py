@@ -19,6 +19,7 @@ restart, the screen before the first partial frame is rebuilt from the stored fr
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -30,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from lifelog import spool
-from lifelog.errors import LifelogError, StoreBusy, StoreError
+from lifelog.errors import LifelogError, StoreBusy, StoreError, StoreFull
 from lifelog.models import FrameRecord, OcrLine, SpooledFrame
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
@@ -42,6 +43,16 @@ from lifelog.tokenize_media.spool_gaps import store_gaps
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
+FULL_RETRY_S = 5.0  # after a full disk refused a frame image or a batch, wait this long before trying again
+
+
+def _no_space(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is ENOSPC: the disk is full."""
+    while exc is not None:
+        if getattr(exc, "errno", None) == errno.ENOSPC:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 class SpoolBusy(LifelogError):
@@ -85,6 +96,7 @@ class Pipeline:
         self._monitors: dict[int, _MonitorText] = {}
         self._uncommitted: list[_Done] = []
         self._lock_fd: int | None = None
+        self._full_until = 0.0  # monotonic: the disk was full; drains wait until then
         self.totals = DrainStats()
 
     # -- locking ---------------------------------------------------------------------------
@@ -132,9 +144,13 @@ class Pipeline:
         stats = DrainStats()
         started = time.monotonic()
         for i, path in enumerate(files):
-            if should_stop():
+            if should_stop() or time.monotonic() < self._full_until:
                 break
-            self._process(path, stats)
+            try:
+                self._process(path, stats)
+            except StoreFull as exc:  # the frame's image could not be written: its spool file stays
+                log.warning("%s; frames wait in the spool, tried again in %g s", exc, FULL_RETRY_S)
+                self._full_until = time.monotonic() + FULL_RETRY_S
             if progress:
                 progress(i + 1, len(files))
             if time.monotonic() - started >= batch_seconds:
@@ -161,6 +177,8 @@ class Pipeline:
                     on_commit(w)
         except StoreBusy as exc:
             log.warning("store busy, keeping %d frames for the next commit: %s", len(batch), exc)
+            if isinstance(exc, StoreFull):  # a full disk answers at once: do not retry in a tight loop
+                time.sleep(FULL_RETRY_S)
             return False
         for done in batch:
             done.path.unlink(missing_ok=True)
@@ -271,6 +289,8 @@ class Pipeline:
             return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), image, monitor=frame.monitor,
                                     region=frame.region, size=(frame.width, frame.height))
         except (OSError, LifelogError) as exc:
+            if _no_space(exc):  # kept in the spool and stored whole later, not stored without its image
+                raise StoreFull(f"No space left to store a frame image under {self.paths.frames}") from exc
             log.error("cannot store frame image: %s", exc)
             return ""
 
