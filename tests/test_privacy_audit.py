@@ -71,6 +71,8 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
         ("encrypt", "--json"),  # httpfs's OpenSSL, loaded offline; the reads below open the encrypted file
         ("search", "northwind"),
         ("context", "--since", "2h"),
+        ("config", "set", "storage_max", "20GB"),  # measures a recorded day from the data folder
+        ("status", "--json"),  # bytes on disk by kind, free disk, the last retention pass (record ran one)
         ("forget", "--since", "2h", "--yes"),  # deletes, rewrites and swaps the database file
         ("decrypt", "--json"),
     ]
