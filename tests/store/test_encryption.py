@@ -231,3 +231,55 @@ def _secret_or_none(paths: Paths) -> str | None:
     if not crypt.is_encrypted_file(paths.db):
         return None
     return keys.db_secret(keys.data_key(paths.data))
+
+
+def test_spooled_frames_and_audio_chunks_are_sealed_and_read_back(paths):
+    from datetime import datetime
+
+    from lifelog.models import SpooledFrame, VisibleWindow, WindowInfo
+    from lifelog.spool.audio import Chunk, read_chunk, write_chunk
+    from lifelog.spool.frames import read_frame, write_frame
+
+    _encrypt_new(paths)
+    image = _screen()
+    frame = SpooledFrame(ts=at(0), monitor=0, width=200, height=120, region=(0, 0, 200, 120), keyframe=True,
+                         window=WindowInfo("xterm", CANARY_TITLE), image=image,
+                         windows=[VisibleWindow("xterm", CANARY_TITLE, (0, 0, 200, 120))])
+    path = write_frame(paths.spool, frame)
+    pcm = (_voice() * 32767).astype("int16")
+    chunk = write_chunk(paths.audio_spool, Chunk("mic", datetime(2026, 3, 2, 9), pcm))
+    for p in (path, chunk):
+        data = p.read_bytes()
+        assert sealed.is_sealed(data) and CANARY_TITLE.encode() not in data and b"RIFF" not in data[:64]
+    back = read_frame(path)
+    assert back.window.title == CANARY_TITLE and np.array_equal(back.image, image)
+    assert np.array_equal((read_chunk(chunk)[2] * 32768).astype("int16"), pcm)
+
+
+@pytest.mark.xvfb
+def test_the_capture_child_seals_the_spool_with_the_key_its_owner_sent(paths, screen, monkeypatch, tmp_path):
+    import time
+
+    from lifelog.capture.loop import CaptureSettings
+    from lifelog.capture.process import CaptureProcess
+    from lifelog.spool.frames import pending, read_frame
+
+    _encrypt_new(paths)
+    assert keys.data_key(paths.data) is not None  # this process, the owner, holds the key
+    monkeypatch.delenv(keys.PASSPHRASE_ENV)  # the child could not unwrap it itself
+    page = tmp_path / "page.txt"
+    page.write_text("sealed spool check\n" * 5)
+    screen.show_text(page, title=CANARY_TITLE)
+    proc = CaptureProcess.start(paths.spool, CaptureSettings(fps=2.0))
+    try:
+        deadline = time.monotonic() + 60
+        while not pending(paths.spool) and time.monotonic() < deadline and not proc.failed():
+            time.sleep(0.2)
+    finally:
+        proc.stop()
+    assert proc.failed() is None
+    spooled = pending(paths.spool)
+    assert spooled
+    for p in spooled:
+        assert sealed.is_sealed(p.read_bytes()) and CANARY_TITLE.encode() not in p.read_bytes()
+    assert any(read_frame(p).window.title == CANARY_TITLE for p in spooled)

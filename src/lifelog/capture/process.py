@@ -81,8 +81,12 @@ def _die_with_parent() -> None:
         log.debug("PR_SET_PDEATHSIG unavailable: %s", exc)
 
 
-def _child(folder: str, settings, stop, counters, failure, problems, parent_pid: int) -> None:
+def _child(folder: str, settings, stop, counters, failure, problems, parent_pid: int, unlocked=None) -> None:
     watch = ParentWatch(stop, parent_pid)
+    if unlocked:  # an encrypted timeline: the owner's keys, sent over the start pipe, seal the spool
+        from lifelog.store import keys  # (and installs the spool's sealing)
+
+        keys.import_unlocked(unlocked)
 
     def terminate(_signum, _frame) -> None:
         watch.terminated = True
@@ -128,7 +132,11 @@ class CaptureProcess:
         failure = ctx.Array("c", 512, lock=False)
         problems = SourceProblems(ctx, settings.sources) if isinstance(settings, AudioSettings) else None
         kind = "audio" if isinstance(settings, AudioSettings) else "screen"
-        proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems, os.getpid()),
+        from lifelog.store import keys  # the store is imported already in an owner
+
+        unlocked = keys.export_unlocked()  # in memory only: pickled over the child's start pipe
+        proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems, os.getpid(),
+                                                unlocked),
                            name=f"lifelog-{kind}", daemon=True)
         proc.start()
         return cls(proc, names, stop, counters, failure, problems)

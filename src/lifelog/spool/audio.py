@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lifelog.paths import atomic_private_file, make_private_dir
+from lifelog.spool import sealing
 
 RATE = 16000
 AUDIO_SUFFIX = ".wav"
@@ -40,7 +41,7 @@ def write_chunk(folder: Path, chunk: Chunk) -> Path:
     """Atomically write a chunk as 16 kHz mono 16-bit WAV; the name carries time and source."""
     make_private_dir(folder)
     final = folder / chunk_name(chunk)
-    with atomic_private_file(final) as fh, wave.open(fh, "wb") as w:
+    with atomic_private_file(final) as raw, sealing.for_folder(folder).writer(raw) as fh, wave.open(fh, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
@@ -51,7 +52,7 @@ def write_chunk(folder: Path, chunk: Chunk) -> Path:
 def read_chunk(path: Path) -> tuple[datetime, str, np.ndarray]:
     """(start time, source, float32 samples) of a spooled chunk."""
     start, source = parse_chunk_name(path.name)
-    with wave.open(str(path), "rb") as w:
+    with wave.open(sealing.for_folder(path.parent).open(path), "rb") as w:
         if w.getframerate() != RATE or w.getnchannels() != 1 or w.getsampwidth() != 2:
             raise ValueError(f"{path.name}: not a 16 kHz mono 16-bit chunk")
         data = np.frombuffer(w.readframes(w.getnframes()), "<i2")

@@ -20,6 +20,7 @@ from PIL import Image, PngImagePlugin
 
 from lifelog.models import SpooledFrame, VisibleWindow, WindowInfo
 from lifelog.paths import atomic_private_file
+from lifelog.spool import sealing
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def write_frame(spool_dir: Path, frame: SpooledFrame) -> Path:
     info.add_text(_META_KEY, json.dumps(meta))
     final = spool_dir / frame_name(frame.ts, frame.monitor)
     image = frame.image if isinstance(frame.image, Image.Image) else Image.fromarray(frame.image)
-    with atomic_private_file(final) as fh:
+    with atomic_private_file(final) as raw, sealing.for_folder(spool_dir).writer(raw) as fh:  # sealed if encrypted
         image.save(fh, format="PNG", compress_level=1, pnginfo=info)
     return final
 
@@ -60,7 +61,7 @@ def write_frame(spool_dir: Path, frame: SpooledFrame) -> Path:
 def read_frame(path: Path) -> SpooledFrame:
     """Read a spooled frame back. Raises ``ValueError`` for a file that is not one, or whose
     metadata disagrees with its pixels; ``FileNotFoundError`` if it is gone."""
-    with Image.open(path) as im:
+    with Image.open(sealing.for_folder(path.parent).open(path)) as im:
         raw = im.text.get(_META_KEY) if hasattr(im, "text") else None
         if raw is None:
             raise ValueError(f"{path.name}: not a lifelog spool frame")

@@ -5,6 +5,7 @@ Other layers use :class:`Store` (``read()`` / ``write()`` / ``migrate()``) and t
 shared between the recorder and concurrent readers in other processes.
 """
 
+from lifelog.store import sealed as _sealed  # noqa: F401  installs the spool's sealing (spool/sealing.py)
 from lifelog.store.reader import Reader
 from lifelog.store.store import Store
 from lifelog.store.writer import Writer

@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from lifelog.errors import PassphraseError
+from lifelog.spool import sealing as spool_sealing
 from lifelog.store import keys
 
 MAGIC = b"LLSEAL"
@@ -104,3 +105,6 @@ def convert_file(path: Path, file_key: bytes, *, to_sealed: bool) -> bool:
     with atomic_private_file(path) as fh:
         fh.write(data)
     return True
+
+
+spool_sealing.install(Sealer)  # spooled frames and audio chunks too (the spool cannot import the store)
