@@ -67,6 +67,12 @@ def test_ages_take_images_audio_and_text_older_than_each_keep(timeline):
         assert r.search("line", since=DAY0, until=DAY0 + DAY, limit=5) == []  # postings went with the lines
         assert r.search("line", since=DAY0 + 2 * DAY, limit=5)  # later ones stay
         kept_hours = r._con.execute("SELECT count(*) FROM hour_totals WHERE hour < ?", [DAY0 + DAY]).fetchone()[0]
+        for table in ("text_spans", "transcripts"):  # the index counts exactly the rows left, and holds no other
+            docs, rows, posted = r._con.execute(
+                f"SELECT (SELECT docs FROM search_stats WHERE corpus = '{table}'), (SELECT count(*) FROM {table}),"
+                f" (SELECT count(DISTINCT doc) FROM (SELECT doc FROM {table}_postings UNION ALL"
+                f" SELECT doc FROM {table}_postings_tail))").fetchone()
+            assert docs == rows == posted, table
     assert kept_hours > 0  # the summaries of the old hours stay
     assert report.images == sum(1 for ts, _, _ in frames if ts < image_cut)
     assert report.spans + report.transcripts == sum(before_text.values()) - sum(after_text.values())

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from lifelog.paths import Paths
-from lifelog.store import hours, search_index, usage
+from lifelog.store import hours, usage
 from lifelog.store.images import FrameImages
-from lifelog.store.sql import SPANS, TRANSCRIPTS, ids_filter, ids_params, meta_get, meta_set, utc_naive
+from lifelog.store.sql import SPANS, TRANSCRIPTS, ids_filter, ids_params, meta_get, meta_set, to_json_param, utc_naive
 
 log = logging.getLogger(__name__)
 
@@ -272,18 +272,40 @@ def drop_text(store, before: datetime, should_stop=lambda: False) -> tuple[int, 
 
 
 def _delete_rows(store, corpus, before: datetime, extra: str, should_stop) -> int:
+    """Delete ``corpus``'s rows that began before ``before`` (and match ``extra``), oldest
+    first, about :data:`TEXT_SLICE_ROWS` a transaction, with their postings."""
     done = 0
     while not should_stop():
         with store.write() as w:
-            ids = [r[0] for r in w._con.execute(
-                f"SELECT id FROM {corpus.table} WHERE t_start < ?{extra} ORDER BY t_start, id LIMIT ?",
-                [before, TEXT_SLICE_ROWS]).fetchall()]
-            if not ids:
-                break
-            search_index.remove(w._con, corpus, ids)
-            w._con.execute(f"DELETE FROM {corpus.table} WHERE {ids_filter()}", ids_params(ids))
-        done += len(ids)
+            con = w._con
+            hi = con.execute(f"SELECT t_start FROM {corpus.table} WHERE t_start < ?{extra} ORDER BY t_start"
+                             " LIMIT 1 OFFSET ?", [before, TEXT_SLICE_ROWS]).fetchone()
+            hi = before if hi is None else hi[0] + timedelta(microseconds=1)
+            kept = [r[0] for r in con.execute(  # rows of the slice that stay (open spans)
+                f"SELECT id FROM {corpus.table} WHERE t_start < ? AND NOT (true{extra})", [hi]).fetchall()]
+            n = _remove_postings(con, corpus, hi, kept)
+            deleted = con.execute(f"DELETE FROM {corpus.table} WHERE t_start < ?{extra}", [hi]).fetchone()[0]
+        done += deleted
+        if not deleted and not n:
+            break
     return done
+
+
+def _remove_postings(con, corpus, before: datetime, kept: list[int]) -> int:
+    """``search_index.remove`` for every row that began before ``before`` but ``kept``: a
+    posting carries its row's start, so this needs no list of ids (a list of 20,000 ids
+    checked against every posting made a slice take seconds)."""
+    keep = to_json_param(kept)
+    cond = "t_start < ? AND NOT list_contains(from_json(?, '[\"BIGINT\"]'), doc)"
+    docs, length = con.execute(
+        f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
+        f" (SELECT doc, len, t_start FROM {corpus.postings} UNION ALL SELECT doc, len, t_start FROM {corpus.tail})"
+        f" WHERE {cond} GROUP BY doc)", [before, keep]).fetchone()
+    for table in (corpus.postings, corpus.tail):
+        con.execute(f"DELETE FROM {table} WHERE {cond}", [before, keep])
+    con.execute("UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
+                [docs, int(length), corpus.table])
+    return docs
 
 
 def _text_for_budget(store, paths, excess: int, protect: datetime, report: Report, should_stop) -> int:
