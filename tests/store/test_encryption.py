@@ -172,16 +172,22 @@ def test_encrypt_then_decrypt_keeps_every_row_and_file(paths):
     store = Store(paths.db)
     _fill(store)
     ref = FrameImages(paths.frames).save("f.png", "2026-03-02", _screen())
+    from lifelog.spool.audio import Chunk, read_chunk, write_chunk
+
+    pcm = (_voice() * 32767).astype("int16")
+    chunk = write_chunk(paths.audio_spool, Chunk("mic", at(0), pcm))  # left in the spool by a crash
     before = _dump(paths, None)
     report = convert.encrypt(paths, PASS)
-    assert report["database"] == "encrypted" and report["files"] == 1
+    assert report["database"] == "encrypted" and report["files"] == 2
+    assert sealed.is_sealed(chunk.read_bytes())
+    assert np.array_equal((read_chunk(chunk)[2] * 32768).astype("int16"), pcm)
     assert report["rows"]["text_spans"] == 41
     assert crypt.is_encrypted_file(paths.db) and keys.is_encrypted(paths.data)
     assert _dump(paths, keys.db_secret(keys.data_key(paths.data))) == before
     assert convert.decrypt(paths, PASS)["database"] == "decrypted"
     assert not crypt.is_encrypted_file(paths.db) and not keys.is_encrypted(paths.data)
     assert _dump(paths, None) == before
-    assert not sealed.is_sealed((paths.frames / ref).read_bytes())
+    assert not sealed.is_sealed((paths.frames / ref).read_bytes()) and not sealed.is_sealed(chunk.read_bytes())
     assert {p.name for p in paths.data.iterdir()} >= {"lifelog.duckdb"}
     assert not list(paths.data.glob(".*convert*"))
 

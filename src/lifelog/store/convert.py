@@ -168,8 +168,8 @@ def _check_copy(con: duckdb.DuckDBPyConnection, db_path: Path) -> dict[str, int]
 
 
 def stored_files(paths: Paths) -> Iterator[Path]:
-    """Every frame and audio file of the timeline (not temporary ones)."""
-    for root in (paths.frames, paths.audio):
+    """Every frame and audio file of the timeline and its spool (not temporary ones)."""
+    for root in (paths.frames, paths.audio, paths.spool):
         if root.exists():
             for p in sorted(root.rglob("*")):
                 if p.suffix in FILE_SUFFIXES and not p.name.startswith(".") and p.is_file():
