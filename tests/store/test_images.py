@@ -24,11 +24,11 @@ T0 = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc)
 DAY = "2026-03-04"
 
 
-def text_screen(lines: list[str], typed: str = "") -> np.ndarray:
+def text_screen(lines: list[str], typed: str = "", title: str = "terminal") -> np.ndarray:
     im = Image.new("RGB", (W, H), (255, 255, 255))
     draw = ImageDraw.Draw(im)
     draw.rectangle((0, 0, W, 20), fill=(40, 60, 120))
-    draw.text((6, 2), "terminal", font=FONT, fill=(255, 255, 255))
+    draw.text((6, 2), title, font=FONT, fill=(255, 255, 255))
     for i, line in enumerate(lines):
         draw.text((6, 26 + i * LINE), line, font=FONT, fill=(20, 20, 20))
     draw.text((6, H - 22), "$ " + typed, font=FONT, fill=(0, 110, 0))
@@ -238,3 +238,14 @@ def test_blanking_an_old_format_frame(images):
     screen = images.reconstruct(old)
     assert not screen[top:bottom, left:right].any()
     np.testing.assert_array_equal(screen[:top], shots[11][:top])
+
+
+def test_a_screen_built_on_an_older_one_takes_what_changed_outside_its_region(images):
+    page = text_screen(source(60)[0:10])
+    other = text_screen([line.upper() for line in source(60)[30:40]], title="editor")
+    back = text_screen(source(60)[0:10], title="editor")  # the page again, the title not
+    records = store_all(images, [page, other, back])
+    assert records[2].region[1] > 20  # the title bar did not change since the screen before
+    frame = codec.loads((images.root / records[2].image_ref).read_bytes())
+    assert frame.base == records[0].image_ref
+    np.testing.assert_array_equal(images.reconstruct(chain_until(records, 2)), back)

@@ -156,13 +156,14 @@ class Plan:
         return sum((r[2] - r[0]) * (r[3] - r[1]) for r in self.rects)
 
 
-def plan(base: np.ndarray, screen: np.ndarray, base_ref: str, region: Box | None = None) -> Plan:
-    """``screen`` as shifts of ``base`` and patches; ``region``: where they may differ (default:
-    the whole screen), also what ``load`` will return."""
+def plan(base: np.ndarray, screen: np.ndarray, base_ref: str, region: Box | None = None, *,
+         anywhere: bool = False) -> Plan:
+    """``screen`` as shifts of ``base`` and patches; ``region``: what ``load`` will return and,
+    unless ``anywhere`` (a base older than the screen before), the only place they may differ."""
     h, w = screen.shape[:2]
     region = region or (0, 0, w, h)
     out = Plan((w, h), base_ref, region)
-    box = _changed_box(base, screen, region)
+    box = _changed_box(base, screen, (0, 0, w, h) if anywhere else region)
     if box is None:
         return out
     left, top, right, bottom = box

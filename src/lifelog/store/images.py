@@ -120,7 +120,7 @@ class FrameImages:
         if switched:
             for scene in state.scenes:
                 if state.usable(scene) and (self.root / scene.ref).exists():
-                    tried = codec.plan(scene.screen, screen, scene.ref, region)
+                    tried = codec.plan(scene.screen, screen, scene.ref, region, anywhere=True)
                     if tried.area < best.area:
                         best, base = tried, scene
         frame = codec.encode(best, screen)
