@@ -7,7 +7,7 @@ screen, one of the few screens shown just before earlier big changes if that is 
 back to a window costs what changed in it). A whole screen (*intra*) is stored when the day begins,
 at the first keyframe after a restart, when most of the screen is new, and when rebuilding the
 frame would otherwise mean decoding more than ``CHAIN_BYTES`` intras' worth or ``CHAIN_FRAMES``
-frames. On a recorded mix of terminal, browser and typing this is 4.2x smaller than the old format
+frames. On recorded mixes of terminal, browser and typing this is 4.2-4.9x smaller than the old format
 (bench/frame_storage.py). Frames stored before it (``.webp``: the changed region as lossless WebP,
 pasted over the frames before it from their last keyframe) still load and reconstruct.
 
