@@ -83,12 +83,24 @@ def test_overlapping_chunks_join_without_duplicates(asr_speech):
     asr_require("faster-whisper")
     text, speech = asr_speech
     engine = get_asr("faster-whisper")
-    cut, overlap = speech.size // 2, 2 * SAMPLE_RATE
+    # Both cuts fall between words: a chunk that starts or ends inside a word is misheard
+    # differently on different CPUs, and this test is about joining, not about hearing.
+    cut = quietest(speech, around=speech.size // 2)
+    start = quietest(speech, around=cut - 2 * SAMPLE_RATE)
     first = transcribe_speech(engine, speech[:cut])
-    second = shift_segments(transcribe_speech(engine, speech[cut - overlap :]), (cut - overlap) / SAMPLE_RATE)
-    combined = first + dedupe_overlap(first, second, overlap / SAMPLE_RATE)
+    second = shift_segments(transcribe_speech(engine, speech[start:]), start / SAMPLE_RATE)
+    combined = first + dedupe_overlap(first, second, (cut - start) / SAMPLE_RATE)
     assert word_accuracy(text, joined(combined)) >= 0.75, joined(combined)
     assert len(normalise(joined(combined))) <= len(normalise(text)) + 2
+
+
+def quietest(audio: np.ndarray, around: int, within: float = 0.5, frame: float = 0.03) -> int:
+    """The middle of the quietest ``frame``-second stretch within ``within`` s of sample ``around``."""
+    step = int(frame * SAMPLE_RATE)
+    lo, hi = max(0, around - int(within * SAMPLE_RATE)), min(audio.size - step, around + int(within * SAMPLE_RATE))
+    starts = np.arange(lo, hi, step // 3)
+    energy = [float(np.square(audio[s : s + step]).sum()) for s in starts]
+    return int(starts[int(np.argmin(energy))]) + step // 2
 
 
 def test_transcribe_file_decodes_and_transcribes(asr_speech, tmp_path):
