@@ -20,12 +20,14 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from lifelog.api.admission import OwnerBusy, WindowGate
 from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, PROTOCOL, lock_path, socket_path
 from lifelog.api.timeline import LocalTimeline, Window
-from lifelog.errors import LifelogError
+from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
+from lifelog.replay.context import check_budget
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +121,8 @@ def build_app(timeline: LocalTimeline, info: dict):
     from starlette.responses import JSONResponse, StreamingResponse
     from starlette.routing import Route
 
+    gate = WindowGate()
+
     async def health(request):
         return JSONResponse({"protocol": PROTOCOL, "version": _version(), **info})
 
@@ -133,12 +137,14 @@ def build_app(timeline: LocalTimeline, info: dict):
         return JSONResponse(hits)
 
     async def context(request):
-        body = await request.json()
-        window: Window = await run_in_threadpool(
-            timeline.context, since=_time(body.get("since")), until=_time(body.get("until")),
-            budget=int(body["budget"]), fmt=body.get("format", "markdown"), tokenizer=body.get("tokenizer", "o200k"),
-            model=body.get("model"), images=None if body.get("images") is None else int(body["images"]),
-            query=body.get("query") or None)
+        """Windows are admitted by budget (``admission.py``): the owner's memory stays bounded
+        however many clients ask for however much."""
+        args = _context_args(await request.json())
+        try:
+            window: Window = await gate.run(args["budget"], lambda: timeline.context(**args))
+        except OwnerBusy as exc:
+            return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=exc.http_status,
+                                headers={"Retry-After": "5"})
         data = window.text.encode("utf-8")
         chunks = (data[i:i + STREAM_CHUNK] for i in range(0, len(data), STREAM_CHUNK))
         return StreamingResponse(chunks, media_type="text/plain; charset=utf-8",
@@ -222,6 +228,20 @@ def build_app(timeline: LocalTimeline, info: dict):
         Route("/{version}/health", health),  # any version may ask who is there
     ]
     return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=check_version)])
+
+
+def _context_args(body) -> dict:
+    """The facade's arguments from a context request, checked before it waits for its turn."""
+    if not isinstance(body, dict):
+        raise UsageError("Bad request: a context request is a JSON object.")
+    check_budget(body.get("budget"))
+    images, query = body.get("images"), body.get("query")
+    if (images is not None and (isinstance(images, bool) or not isinstance(images, int))) or \
+            (query is not None and not isinstance(query, str)):
+        raise UsageError("Bad request: images is a whole number and query a string.")
+    return {"since": _time(body.get("since")), "until": _time(body.get("until")), "budget": body["budget"],
+            "fmt": str(body.get("format", "markdown")), "tokenizer": str(body.get("tokenizer", "o200k")),
+            "model": body.get("model"), "images": images, "query": query or None}
 
 
 def _time(value: str | None) -> datetime | None:

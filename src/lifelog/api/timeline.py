@@ -122,9 +122,10 @@ class LocalTimeline:
         """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``
         keyframes (UsageError for images in another format or for a model without an image rate);
         ``query`` puts full detail where it is answered (``replay/focus.py``)."""
-        from lifelog.replay.context import build_context
+        from lifelog.replay.context import build_context, check_budget
         from lifelog.replay.messages import FORMAT, build_messages, check_request
 
+        check_budget(budget)  # before anything is read: the memory a window takes follows its budget
         check_request(fmt, images)
         with self.store.read() as reader:
             if fmt != FORMAT:

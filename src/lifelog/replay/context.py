@@ -17,6 +17,11 @@ once exceed the budget), and the hours before them are outlined from aggregates 
 computes (``Reader.outline_rows``). Inside the tail the cut is found on estimates (stored
 counts plus block headers, numpy over the lines; the outline at the older hours' measured
 tokens per hour) and settled by a few exact counts of the rendered text.
+
+Memory follows the budget too, so the budget has a ceiling: ``MAX_BUDGET`` (10M tokens, the
+year a window is meant to hold; no model takes more). The facade refuses a larger budget before
+reading anything (``check_budget``), whatever the range, and the owner admits windows by budget
+(``api/admission.py``), which bounds what all the windows being built at once take.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if 
 FURTHER_MARGIN = 1.08  # reading further back aims at this many budgets shown (a short one reads again)
 MIN_OUTLINE_BLOCK = 12  # tokens: no outline block is smaller (its header alone takes 10-25)
 OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block's tokens, when none is made yet
+MAX_BUDGET = 10_000_000  # tokens: the largest window (its memory grows with the budget, not the range)
 
 
 @dataclass
@@ -84,6 +90,16 @@ def build_context(reader, *, since: datetime | None, until: datetime | None, bud
     window = _build_recent(reader, since, until, budget, fmt, tok)
     window.note = note
     return window
+
+
+def check_budget(budget: int) -> None:
+    """UsageError for a budget no window may have: a window is assembled in memory, which grows
+    with its budget, so above ``MAX_BUDGET`` it is refused rather than tried."""
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise UsageError(f"Bad budget {budget!r}: give a whole number of tokens from 1 to {MAX_BUDGET:,}.")
+    if budget > MAX_BUDGET:
+        raise UsageError(f"A budget of {budget:,} tokens is over the largest window lifelog builds "
+                         f"({MAX_BUDGET:,}). Lower --budget (or the budget in config).")
 
 
 def _words_only(semantic: bool) -> str:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from lifelog.errors import UsageError
 from lifelog.models import SearchHit
 from lifelog.replay.blocks import HEARD_FROM
 
+MAX_HITS = 1000  # results of one search: the hits are held in memory, so their number is bounded
+
 
 def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20) -> list[SearchHit]:
+    """The best ``limit`` hits; UsageError for a limit outside 1..MAX_HITS (before any read)."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HITS:
+        raise UsageError(f"Bad search limit {limit!r}: give 1 to {MAX_HITS}.")
     with store.read() as reader:
         return reader.search(query, since=since, until=until, app=app, limit=limit)
 
