@@ -11,6 +11,9 @@ from lifelog.errors import UsageError
 _AGO = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)$")
 _CLOCK = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+# The longest pause: a pause must end, and one longer than this was almost surely a typo.
+MAX_PAUSE = timedelta(days=30)
+_OUT_OF_RANGE = "is out of range: lifelog keeps times from year 1 to 9999 (UTC)"
 
 
 def utcnow() -> datetime:
@@ -22,7 +25,29 @@ def parse_duration(spec: str) -> timedelta:
     m = _AGO.match(spec.strip().lower())
     if not m:
         raise UsageError(f"Bad duration {spec!r}: use a number with s, m, h or d, e.g. 90s, 10m, 2h.")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    try:  # timedelta refuses over 999,999,999 days (and float('9' * 400) is inf)
+        return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    except (OverflowError, ValueError):
+        raise UsageError(f"Bad duration {spec!r}: it is too long (at most 999999999d).") from None
+
+
+def ago(duration: timedelta, now: datetime, spec: str) -> datetime:
+    """``now`` minus ``duration``; a duration reaching before year 1 is a UsageError naming ``spec``."""
+    try:
+        return now - duration
+    except OverflowError:
+        raise UsageError(f"Bad time {spec!r}: {spec} ago {_OUT_OF_RANGE}.") from None
+
+
+def pause_seconds(seconds: float | None, spec: str = "") -> float | None:
+    """A pause's length checked before anything pauses: None (until resumed) or finite
+    seconds in (0, MAX_PAUSE], so that every pause ends (NaN or a huge number never would)."""
+    if seconds is None:
+        return None
+    if not 0 < seconds <= MAX_PAUSE.total_seconds():  # also False for NaN
+        raise UsageError(f"Pause {spec or f'of {seconds:g} s'}: a pause lasts more than 0s and at most {MAX_PAUSE.days}d "
+                         "(omit the length to pause until `lifelog resume`).")
+    return float(seconds)
 
 
 def parse_time(spec: str, now: datetime | None = None) -> datetime:
@@ -37,7 +62,7 @@ def parse_time(spec: str, now: datetime | None = None) -> datetime:
             local_midnight -= timedelta(days=1)
         return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
     if _AGO.match(s):
-        return now - parse_duration(s)
+        return ago(parse_duration(s), now, spec)
     iso = spec.strip()
     if _CLOCK.match(s):  # 09:00 or 9:00:30: that time today, local
         iso = f"{datetime.now().astimezone():%Y-%m-%d}T{s.zfill(len(s) + (s.index(':') == 1))}"
@@ -48,9 +73,12 @@ def parse_time(spec: str, now: datetime | None = None) -> datetime:
             f"Bad time {spec!r}: use 90s, 10m, 2h, 3d (ago), an ISO time like 2026-11-20T14:00, "
             "09:00 (today), today or yesterday."
         ) from None
-    if dt.tzinfo is None:  # a wall-clock time the user typed is local time
-        dt = dt.astimezone()
-    return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        if dt.tzinfo is None:  # a wall-clock time the user typed is local time
+            dt = dt.astimezone()
+        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+    except (OverflowError, ValueError):  # 0001-01-01T00:00+05:00 is in year 0 in UTC
+        raise UsageError(f"Bad time {spec!r}: it {_OUT_OF_RANGE}.") from None
 
 
 def parse_range(since: str | None, until: str | None, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:

@@ -10,8 +10,7 @@ from typing import Optional
 import typer
 
 from lifelog.cli.common import JsonOpt, Runtime, err, out, print_json
-from lifelog.errors import UsageError
-from lifelog.timespec import parse_duration
+from lifelog.timespec import parse_duration, pause_seconds
 
 daemon_app = typer.Typer(help="The background recorder that owns the timeline and serves every other command.",
                          no_args_is_help=True)
@@ -181,9 +180,7 @@ def pause(duration: Optional[str] = typer.Argument(None, help="How long: 90s, 10
 
     Example: lifelog pause 30m
     """
-    seconds = parse_duration(duration).total_seconds() if duration is not None else None
-    if seconds is not None and seconds <= 0:
-        raise UsageError(f"Pause {duration}: must be longer than 0s (omit it to pause until `lifelog resume`).")
+    seconds = pause_seconds(parse_duration(duration).total_seconds() if duration is not None else None, duration)
     timeline = Runtime.load().timeline()
     try:
         state = timeline.pause(seconds)

@@ -9,7 +9,7 @@ import typer
 
 from lifelog.cli.common import JsonOpt, Runtime, err, out, print_json
 from lifelog.errors import UsageError
-from lifelog.timespec import parse_duration, parse_range, utcnow
+from lifelog.timespec import ago, parse_duration, parse_range, utcnow
 
 
 def forget(
@@ -57,7 +57,7 @@ def _selection(last, since, until, app, title, matching) -> dict:
         raise UsageError("Give either --last or --since/--until, not both.")
     if last:
         end = utcnow()
-        start, end = end - parse_duration(last), end
+        start, end = ago(parse_duration(last), end, last), end
     else:
         start, end = parse_range(since, until)
         if start is not None and end is None:

@@ -25,7 +25,7 @@ from lifelog.config import Settings
 from lifelog.daemon.disk import LOW_DISK, DiskGuard
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
-from lifelog.timespec import utcnow
+from lifelog.timespec import pause_seconds, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,7 @@ class Supervisor:
 
     # -- requests from other threads ---------------------------------------------------------
     def request_pause(self, seconds: float | None) -> dict:
-        if seconds is not None and seconds <= 0:
-            raise LifelogError("A pause must last longer than 0s.")
+        seconds = pause_seconds(seconds)  # checked first: a refused pause does not pause
         self._requests.put(("pause", seconds))
         until = None if seconds is None else (datetime.now().astimezone() + timedelta(seconds=seconds))
         return {"paused": True, "until": until.isoformat(timespec="seconds") if until else None}
