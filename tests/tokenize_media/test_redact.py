@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,10 @@ SECRETS = [
     ("card-number", "amex 3782 822463 10005 ok", "3782 822463 10005"),
     ("card-number", "paid with 4111111111111111 today", "4111111111111111"),
     ("card-number", "OCR merged 4111 11111111 1111 here", "4111 11111111 1111"),
+    # said aloud digit by digit, as tiny.en wrote it ("card" heard as "current")
+    ("card-number", "The card number is 4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7.", "4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7"),
+    ("card-number", "K with the current 4.5-3-9, 1-4-8-8, 0-3-4-3, 6-4-6-7 please", "4.5-3-9, 1-4-8-8, 0-3-4-3, 6-4-6-7"),
+    ("card-number", "The current number is 453 9148803436467", "453 9148803436467"),
     ("iban", "IBAN DE89 3704 0044 0532 0130 00 for rent", "DE89 3704 0044 0532 0130 00"),
     ("iban", "to GB82WEST12345698765432 by Friday", "GB82WEST12345698765432"),
     ("password", "password: hunter2", "hunter2"),
@@ -112,7 +117,9 @@ def test_look_alikes_that_fail_their_checks_are_kept():
                  "password = None", "password=self.password", "pwd = os.getcwd()", "password: Optional[str] = None",
                  "Password: ********", "url = f'postgres://{user}:{password}@{host}'",
                  "25 26 27 28 29 30 31  1  2  3  4  5  6", "seed = np.random.default_rng(4111111111111111)",
-                 "Your password is incorrect.", "The password is required", "if password is None:"):
+                 "Your password is incorrect.", "The password is required", "if password is None:",
+                 "card 4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 8 (fails Luhn)", "digits = [4, 5, 3, 9, 1, 4, 8, 8, 0, 3, 4, 3, 6, 4, 6, 7]",
+                 "4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7", "releases 2024-01-15, 2024-02-01, 2024-03-11 by number"):
         assert r.redact(line) == (line, []), line
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
     assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
@@ -246,3 +253,31 @@ def test_a_password_heard_while_recording_is_stored_redacted(pipeline_home, asr_
     with store.read() as r:
         heard = " ".join(t.text for t in r.transcripts_between(None, None))
     assert "password is [redacted: password]" in heard and "Friday" in heard and "tangerine" not in heard.lower(), heard
+
+
+def test_a_card_number_said_digit_by_digit_is_stored_redacted(pipeline_home, asr_home, tmp_path):
+    """espeak-ng says a card number a digit at a time into a spooled microphone chunk; the
+    recorder's audio pipeline (real faster-whisper) stores the sentence without its digits."""
+    from lifelog.spool.audio import Chunk, write_chunk
+    from lifelog.tokenize_media.asr import get_asr
+    from lifelog.tokenize_media.asr.base import SAMPLE_RATE
+    from lifelog.tokenize_media.asr.speech import transcribe_speech
+    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+    from tests.tokenize_media.test_asr_speech import asr_require, have_espeak, place, speech_samples
+
+    if not have_espeak():
+        pytest.skip("espeak-ng is not installed")
+    asr_require("faster-whisper")
+    paths, store = pipeline_home
+    card = "4539148803436467"
+    speech = speech_samples(f"The card number is {' '.join(card)}.", tmp_path)
+    samples = place(speech, at=0.5, total=speech.size / SAMPLE_RATE + 1.0)
+    engine = get_asr("faster-whisper")
+    plain = " ".join(s.text for s in transcribe_speech(engine, samples))
+    if card not in re.sub(r"\D", "", plain):
+        pytest.skip(f"Whisper did not hear the digits on this CPU: {plain!r}")  # nothing to redact
+    write_chunk(paths.audio_spool, Chunk("mic", datetime(2026, 11, 24, 10), (samples * 32767).astype(np.int16)))
+    AudioPipeline(store, paths, engine=engine, redactor=default()).drain()
+    with store.read() as r:
+        heard = " ".join(t.text for t in r.transcripts_between(None, None))
+    assert "[redacted: card-number]" in heard and card not in re.sub(r"\D", "", heard), heard

@@ -18,7 +18,9 @@ private-key        a ``-----BEGIN ... PRIVATE KEY-----`` block; OCR gives one li
                    so ``Redactor.redact_lines`` also takes the base64 lines after it
 connection-string  the password of ``scheme://user:password@host``
 card-number        13-19 digits (spaces or dashes between them allowed, as OCR reads them)
-                   with a card network's first digits, that pass the Luhn check
+                   with a card network's first digits, that pass the Luhn check; in a
+                   sentence about a card or a number, single digits too, however spaced
+                   (a number said aloud digit by digit: ``4.5-3-9, 1-4-8-8, ...``)
 iban               country code, check digits and account, of that country's length,
                    passing the mod-97 check
 password           a value shown next to a password/passwd/pwd/passphrase/secret/密码 label
@@ -95,6 +97,26 @@ def _card(m: re.Match, secret: str) -> bool:
         return all(len(group) >= 3 for group in re.split(r"[ \-]+", secret))
     before, after = m.string[:m.start()].rstrip()[-1:], m.string[m.end():].lstrip()[:1]
     return not (before and before in _ARITHMETIC or after and after in _ARITHMETIC)
+
+
+_CARD_WORDS = ("card", "visa", "master", "amex", "credit", "debit", "number")
+
+
+def _card_said(m: re.Match, secret: str) -> bool:
+    """13-19 digits of a card network that pass Luhn, however they are spaced, in a sentence
+    about a card or a number; without such a word (Whisper heard "card" as "current") only
+    digits said one by one and written with dashes (``4.5-3-9, 1-4-8-8``)."""
+    digits = re.sub(r"\D", "", secret)
+    if not (13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits)):
+        return False
+    if any(w in m.string.lower() for w in _CARD_WORDS):
+        return True
+    if "-" in secret and all(len(group) == 1 for group in re.split(r"[ \-.,]+", secret)):
+        return True
+    return _PRINTED.fullmatch(secret) is not None and _card(m, secret)  # what the printed form would take
+
+
+_PRINTED = re.compile(r"\d(?:[ \-]{0,2}\d)+")
 
 
 def _iban(m: re.Match, secret: str) -> bool:
@@ -192,6 +214,10 @@ BUILTIN: tuple[Pattern, ...] = (
             hint=lambda text, low, digits: digits > 0 and ("bearer" in low or "authoriz" in low)),
     Pattern("connection-string", r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@]+:(?P<secret>[^\s:/@]+)@[^\s/@]",
             _connection, hint=lambda text, low, digits: "://" in text and "@" in text),
+    # said aloud, a digit at a time, Whisper writes "4.5-3-9, 1-4-8-8, ..." or "4 5 3 9 ...": any
+    # spacing (first: the printed form below would take the run and refuse its one-digit groups)
+    Pattern("card-number", r"(?<![\w.\-])(?P<secret>\d(?:[ \-.,]{0,3}\d){12,18})(?![ \-.,]{0,3}\d)(?![\w])",
+            _card_said, hint=lambda text, low, digits: digits >= 13 and ("-" in text or any(w in low for w in _CARD_WORDS))),
     Pattern("card-number", r"(?<![\w.\-])(?P<secret>\d(?:[ \-]{0,2}\d){12,18})(?![ \-]?\d)(?![\w.])", _card,
             hint=lambda text, low, digits: digits >= 13),
     Pattern("iban", r"\b(?P<secret>[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b", _iban,
