@@ -7,6 +7,7 @@ name the key. Config is read when a command runs, never at import time.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -24,6 +25,13 @@ _BUDGET = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", re.IGNORECASE)
 _BYTE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
                "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
+MAX_BYTES = 1000**6  # an exabyte: more than any disk, far less than a float's range
+MAX_AGE_DAYS = 36525  # a century; "" keeps for ever
+# Numeric settings: (lowest, highest). Every one must be finite (NaN fails these comparisons).
+RANGES = {
+    "fps": (0.1, 30), "monitor": (0, 64), "spool_max_frames": (2, 100_000),
+    "keyframe_every_s": (1, 86400), "busy_timeout_s": (0.1, 3600), "ask_timeout_s": (1, 86400),
+}
 
 # The built-in secret patterns (tokenize_media/redact.py defines them; redact_disable names them).
 REDACT_PATTERN_NAMES = ("aws-key", "gcp-key", "openai-key", "anthropic-key", "github-token", "gitlab-token",
@@ -42,13 +50,11 @@ PRIVATE_BROWSING_TITLES = (
 
 def parse_bytes(text: str | int) -> int:
     """``20GB``, ``500MB``, ``1.5GiB``, ``1000000`` -> bytes (K/M/G/T are powers of 1000, Ki/Mi/Gi/Ti of 1024)."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    m = _BYTES.match(str(text).strip().replace("_", "").replace(",", ""))
-    if not m:
+    m = _BYTES.match(str(text).strip().replace("_", "").replace(",", "")) if not isinstance(text, bool) else None
+    size = float(m.group(1)) * _BYTE_UNITS[m.group(2).lower().rstrip("b")] if m else -1
+    if not 0 <= size <= MAX_BYTES:  # float("9" * 400) is inf
         raise UsageError(f"Bad size {text!r}: give a number of bytes such as 500MB, 20GB or 1.5TiB.")
-    unit = m.group(2).lower().rstrip("b")
-    return int(float(m.group(1)) * _BYTE_UNITS[unit])
+    return int(size)
 
 
 def parse_age(text: str) -> float:
@@ -59,8 +65,9 @@ def parse_age(text: str) -> float:
     if not text:
         return 0.0
     seconds = parse_duration(text).total_seconds()
-    if seconds <= 0:
-        raise UsageError(f"Bad age {text!r}: give a positive age such as 30d, 12h or 2w.")
+    if not 0 < seconds <= MAX_AGE_DAYS * 86400:  # older than a century would reach before year 1 soon
+        raise UsageError(f"Bad age {text!r}: give a positive age up to {MAX_AGE_DAYS}d, such as 30d, 12h or 2w "
+                         "(or nothing: kept for ever).")
     return seconds
 
 
@@ -82,6 +89,35 @@ def _json_table(value) -> dict[str, str]:
     return dict(value)
 
 
+def _float(value) -> float:
+    """A number (TOML's true/false are not numbers); its range is checked in ``validate``."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    return float(value)
+
+
+def _int(value) -> int:
+    """A whole number: an integer, or a float or text that is one (``3.0``, ``"3"``)."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    if isinstance(value, float) or (isinstance(value, str) and not value.strip().lstrip("+-").isdigit()):
+        number = float(value)
+        if not number.is_integer():  # also NaN and inf
+            raise ValueError("not a whole number")
+        return int(number)
+    return int(value)
+
+
+def _str(value) -> str:
+    """Text (a TOML number is taken as written, ``storage_max = 1000000``); UTF-8 encodable,
+    since the config file is UTF-8."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("not text")
+    text = str(value)
+    text.encode("utf-8")  # an unpaired surrogate (from a badly encoded argument) raises
+    return text
+
+
 def _bool(value) -> bool:
     if isinstance(value, bool):
         return value
@@ -95,11 +131,11 @@ def _bool(value) -> bool:
 
 def parse_budget(text: str | int) -> int:
     """``8000``, ``200k`` (200,000), ``1M`` (1,000,000), ``1.5M``, ``8_000`` or ``8,000`` -> tokens."""
-    if isinstance(text, int):
+    if isinstance(text, int) and not isinstance(text, bool):
         return text
     m = _BUDGET.match(str(text).strip().replace("_", "").replace(",", ""))
     value = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()] if m else 0
-    if value < 1 or value != int(value):
+    if value < 1 or not math.isfinite(value) or value != int(value):
         raise UsageError(f"Bad budget {text!r}: give a whole number of tokens such as 8000, 200k or 1M.")
     return int(value)
 
@@ -160,10 +196,9 @@ class Settings:
         return {"both": ("mic", "system"), "none": ()}.get(self.audio_source, (self.audio_source,))
 
     def validate(self) -> "Settings":
-        if not 0.1 <= self.fps <= 30:
-            raise ConfigError(f"fps = {self.fps}: must be between 0.1 and 30.")
-        if self.monitor < 0:
-            raise ConfigError(f"monitor = {self.monitor}: must be 0 (all) or a monitor number.")
+        for key, (low, high) in RANGES.items():
+            if not low <= getattr(self, key) <= high:  # NaN and inf fail here too
+                raise ConfigError(f"{key} = {getattr(self, key)}: must be between {low:g} and {high:g}.")
         if self.audio_source not in AUDIO_SOURCES:
             raise ConfigError(f"audio_source = {self.audio_source!r}: must be one of {', '.join(AUDIO_SOURCES)}.")
         if self.chinese_script not in CHINESE_SCRIPTS:
@@ -174,12 +209,8 @@ class Settings:
         if self.ocr_rec_model and not Path(self.ocr_rec_model).expanduser().is_file():
             raise ConfigError(f"ocr_rec_model = {self.ocr_rec_model!r}: no such file (give the path of a PP-OCR "
                               "recognition model in ONNX form, or unset it for the bundled one).")
-        if self.spool_max_frames < 2:
-            raise ConfigError(f"spool_max_frames = {self.spool_max_frames}: must be at least 2.")
         if self.budget < 0:
             raise ConfigError(f"budget = {self.budget}: must be positive (or 0: from the model).")
-        if self.ask_timeout_s <= 0:
-            raise ConfigError(f"ask_timeout_s = {self.ask_timeout_s}: must be positive.")
         self._validate_privacy()
         return self
 
@@ -236,12 +267,12 @@ def _apply(settings: Settings, values: dict, origin: str) -> Settings:
             kind = parse_budget
         try:
             changes[key] = kind(value)
-        except (TypeError, ValueError, UsageError):
+        except (TypeError, ValueError, OverflowError, UsageError):
             raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {_KIND_NAMES.get(types[key], types[key])}.") from None
     return replace(settings, **changes)
 
 
-_CONVERTERS = {"float": float, "int": int, "str": str, "bool": _bool,
+_CONVERTERS = {"float": _float, "int": _int, "str": _str, "bool": _bool,
                "tuple[str, ...]": _json_list, "dict[str, str]": _json_table}
 _KIND_NAMES = {"tuple[str, ...]": 'JSON list of strings (\'["a", "b"]\')',
                "dict[str, str]": 'JSON object of strings (\'{"name": "regex"}\')', "bool": "true or false"}

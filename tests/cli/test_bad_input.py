@@ -50,6 +50,14 @@ def test_bad_config_file_names_the_key(env, home):
     assert "unknown setting 'fsp'" in proc.stderr
 
 
+def test_a_non_finite_setting_in_the_config_file_is_refused(env, home):
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text("busy_timeout_s = nan\n")
+    proc = lifelog("search", "anything", env=env, check=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "busy_timeout_s = nan: must be between 0.1 and 3600" in proc.stderr
+
+
 def test_reads_on_a_fresh_home_work(env):
     proc = lifelog("context", "--since", "1h", env=env)
     assert "(nothing recorded in this range)" in proc.stdout
