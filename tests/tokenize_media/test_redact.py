@@ -177,7 +177,8 @@ def test_black_out_paints_only_inside_the_region():
 
 def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
     """Real OCR of a rendered page with a card number: the span holds the marker, the stored
-    frame is black over the line the OCR found it on, the other lines are stored as read."""
+    frame is black over the line the OCR found it on, the other lines are stored as read. A
+    line showing an excluded title (a taskbar button of a private window) goes whole."""
     from lifelog import spool
     from lifelog.models import SpooledFrame, WindowInfo
     from lifelog.store.images import FrameImages
@@ -187,14 +188,16 @@ def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
 
     paths, store = pipeline_home
     page = render(["Quarterly supplier report for Northwind", "Payment card 4111 1111 1111 1111 on file",
-                   "Contact Maria Lopez about the delay"]).image
+                   "Contact Maria Lopez about the delay", "Bank - Mozilla Firefox Private Browsing"]).image
     h, w = page.shape[:2]
     spool.write_frame(paths.spool, SpooledFrame(datetime(2026, 11, 24, 10), 1, w, h, (0, 0, w, h), True,
                                                 WindowInfo("Writer", "notes"), page))
     engine = get_engine()
-    card_boxes = [line.box for line in engine.recognize(page) if "1111" in line.text]
-    assert card_boxes, "OCR did not read the card line"
-    pipe = Pipeline(store, paths, engine=engine).acquire()
+    read = engine.recognize(page)
+    card_boxes = [line.box for line in read if "1111" in line.text]
+    title_boxes = [line.box for line in read if "Browsing" in line.text]
+    assert card_boxes and title_boxes, "OCR did not read the card line or the title"
+    pipe = Pipeline(store, paths, engine=engine, redactor=Redactor.from_settings(Settings().validate())).acquire()
     pipe.drain()
     pipe.release()
     with store.read() as r:
@@ -202,9 +205,10 @@ def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
         frames = r.frames_between(None, None)
     texts = " | ".join(s.text for s in spans)
     assert "[redacted: card-number]" in texts and "1111" not in texts and "Northwind" in texts, texts
+    assert "[redacted: excluded-title]" in texts and "Browsing" not in texts and "Bank" not in texts, texts
     stored = FrameImages(paths.frames).load(frames[0].image_ref)
-    x0, y0, x1, y1 = card_boxes[0]
-    assert (stored[y0:y1, x0:x1] == 0).all()
+    for x0, y0, x1, y1 in (title_boxes[0], card_boxes[0]):
+        assert (stored[y0:y1, x0:x1] == 0).all()
     assert (stored[:y0 - 10] == page[:y0 - 10]).all()  # the lines above as they were
 
 

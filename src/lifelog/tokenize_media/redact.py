@@ -27,6 +27,7 @@ from lifelog.tokenize_media.secret_patterns import (  # noqa: F401 (IBAN_LENGTHS
 )
 
 MARKER = "[redacted: {}]"
+EXCLUDED = "excluded-title"  # the marker of a screen line that showed an excluded window's title
 BOX_PAD = 3  # pixels around a redacted line's box also blacked out (the detector's box can be tight)
 
 
@@ -39,8 +40,12 @@ def marker(name: str) -> str:
 class Redactor:
     """Replaces secrets in text: ``redact(text) -> (text, names of what was redacted)``."""
 
-    def __init__(self, patterns: tuple[Pattern, ...] = BUILTIN, extra: dict[str, str] | None = None) -> None:
+    def __init__(self, patterns: tuple[Pattern, ...] = BUILTIN, extra: dict[str, str] | None = None,
+                 excluded_titles: tuple[str, ...] = ()) -> None:
         self.patterns = patterns
+        # a screen line that shows an excluded title (a taskbar button, an Alt-Tab list, a tab
+        # strip) goes whole: the window is blanked at capture, but its title is shown elsewhere
+        self._excluded = [re.compile(t) for t in excluded_titles]
         self._hints = [(i, p.hint) for i, p in enumerate(patterns)]
         self._regexes: dict[tuple[int, ...], re.Pattern] = {}
         self._extra = [(name, re.compile(regex)) for name, regex in (extra or {}).items()]
@@ -48,8 +53,10 @@ class Redactor:
     @classmethod
     def from_settings(cls, settings) -> "Redactor":
         """The built-ins less ``redact_disable``, plus ``redact_patterns`` (settings already
-        validated: names known, regexes compile)."""
-        return _cached(tuple(settings.redact_disable), tuple(sorted(settings.redact_patterns.items())))
+        validated: names known, regexes compile); screen lines showing an ``exclude_titles``
+        title are taken out whole."""
+        return _cached(tuple(settings.redact_disable), tuple(sorted(settings.redact_patterns.items())),
+                       tuple(settings.exclude_titles))
 
     def redact(self, text: str) -> tuple[str, list[str]]:
         if not text:
@@ -93,7 +100,8 @@ class Redactor:
     def redact_ocr(self, lines: list[OcrLine]) -> tuple[list[OcrLine], list[Box]]:
         """A frame's OCR lines (reading order) redacted, their window titles too, and the boxes
         of the lines that held a secret (to black out in the stored image)."""
-        texts = self.redact_lines([line.text for line in lines])
+        texts = [(marker(EXCLUDED), [EXCLUDED]) if any(t.search(line.text) for t in self._excluded) else done
+                 for line, done in zip(lines, self.redact_lines([line.text for line in lines]))]
         titles: dict[str, str] = {}
         out, boxes = [], []
         for line, (text, names) in zip(lines, texts):
@@ -136,8 +144,8 @@ def _replace_extra(m: re.Match, name: str, found: list[str]) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...]) -> Redactor:
-    return Redactor(tuple(p for p in BUILTIN if p.name not in disabled), dict(extra))
+def _cached(disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...], excluded_titles: tuple[str, ...] = ()) -> Redactor:
+    return Redactor(tuple(p for p in BUILTIN if p.name not in disabled), dict(extra), excluded_titles)
 
 
 def black_out(image: np.ndarray, region: Box, boxes: list[Box], pad: int = BOX_PAD) -> np.ndarray:
