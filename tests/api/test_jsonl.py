@@ -6,12 +6,15 @@ import json
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lifelog.api import jsonl
 from lifelog.errors import UsageError
 
 HEADER = '{"lifelog":"timeline","version":1}'
 SEEN = {"type": "seen", "t_start": "2026-11-24T10:01:40.5Z", "t_end": "2026-11-24T10:03:02Z", "text": "hi"}
+_EVENT = '{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"gap","detail":{}}'
 
 
 def _read(tmp_path, *lines: str):
@@ -73,6 +76,13 @@ def test_defaults_zones_and_unknown_fields(tmp_path):
     (json.dumps({"type": "heard", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:00:01Z", "text": "x"}),
      'line 3 is a heard row without "source"'),
     (HEADER, "line 3 is a second header (files joined together?)"),
+    ("[" * 100_000 + "]" * 100_000, "line 3 is nested too deeply to read"),
+    ('{"type":"seen","monitor":' + "7" * 5000 + "}", "line 3 holds a number with too many digits"),
+    (json.dumps({**SEEN, "monitor": 10**4000}), 'line 3 has a bad "monitor": 1' + "0" * 56 + "... is not an integer"),
+    (json.dumps({**SEEN, "t_start": "0001-01-01T00:00:00+05:00"}), 'line 3 has a bad "t_start"'),
+    (_EVENT.replace("{}", '{"seconds":NaN}'), 'line 3 has a bad "detail": it holds nan, which JSON has no number'),
+    (_EVENT.replace("{}", '{"a":[1e400]}'), 'line 3 has a bad "detail": it holds inf'),
+    (_EVENT.replace("{}", '{"a":' * 40 + "1" + "}" * 40), 'line 3 has a bad "detail": it is nested deeper than 32'),
 ])
 def test_a_bad_line_is_named(tmp_path, line, message):
     with pytest.raises(UsageError) as exc:
@@ -97,3 +107,52 @@ def test_a_bad_file_is_refused(tmp_path, lines, message):
     with pytest.raises(UsageError) as exc:
         jsonl.validate(path, "t.jsonl")
     assert message in str(exc.value)
+
+
+def test_an_exported_detail_is_always_valid_json():
+    """A detail stored with NaN or Infinity (an older lifelog, the recorder's own json.dumps)
+    is exported with null in their place: strict JSON readers accept every line."""
+    line = jsonl.row_line("event", (datetime(2026, 11, 24, 10), "gap", '{"a": NaN, "b": [Infinity, 1e400, 1.5]}'))
+    strict = json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in {line}"))
+    assert strict["detail"] == {"a": None, "b": [None, None, 1.5]}
+
+
+_ROW_VALUES = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70), st.floats(),
+                        st.text(max_size=20), st.sampled_from(["2026-11-24T10:00:00Z", "0001-01-01T00:00:00+05:00",
+                                                               "9999-12-31T23:59:59-05:00", "2026-11-24T10:00:00"]))
+_JSON = st.recursive(_ROW_VALUES, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                          st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+                     max_leaves=10)
+_ROWS = st.builds(lambda kind, fields, extra: {"type": kind, **fields, **extra},
+                  st.sampled_from(["seen", "heard", "event", "frame", ""]),
+                  st.fixed_dictionaries({}, optional={f: _ROW_VALUES for f in (
+                      "t_start", "t_end", "ts", "text", "kind", "source", "monitor", "top", "left", "ord", "lead")}),
+                  st.fixed_dictionaries({}, optional={"detail": _JSON, "language": _ROW_VALUES}))
+_LINES = st.one_of(
+    _ROWS.map(lambda row: json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")),
+    st.integers(min_value=1, max_value=200_000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(min_value=1, max_value=200_000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+    st.integers(min_value=1, max_value=20_000).map(lambda n: b'{"type":"seen","top":' + b"9" * n + b"}"),
+    st.sampled_from([b"NaN", b"-Infinity", b'{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"x","detail":'
+                     b'{"a":NaN}}', b"\xef\xbb\xbf" + HEADER.encode(), b"\x00", b'"\\ud800"']),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(st.lists(_LINES, max_size=4))
+def test_any_line_is_a_row_or_one_line_naming_it(tmp_path, lines):
+    """Random, deep, huge and odd lines after a header: each file is read whole into rows
+    that export as valid JSON, or refused with one line; never another exception."""
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(HEADER.encode() + b"\n" + b"".join(line + b"\n" for line in lines))
+    try:
+        jsonl.validate(path, "t.jsonl")
+        rows = [(kind, row) for _, kind, row in jsonl.read_rows(path, "t.jsonl")]
+    except UsageError as exc:
+        message = str(exc)
+        assert len(message.splitlines()) == 1 and len(message) < 600 and message.endswith("Nothing was imported.")
+    else:
+        for kind, row in rows:
+            json.loads(jsonl.row_line(kind, row), parse_constant=lambda c: pytest.fail(f"{c} exported"))

@@ -49,6 +49,7 @@ transcripts' token counts are counted again on import.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -59,10 +60,11 @@ VERSION = 1
 KINDS = ("seen", "heard", "event")
 MEDIA_TYPE = "application/x-ndjson"
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _decode = json.JSONDecoder().decode
 _fromiso = datetime.fromisoformat
 _INT32 = 2**31
+MAX_DETAIL_DEPTH = 32  # objects and lists inside an event's detail; deeper is no event lifelog writes
 
 
 # -- writing -----------------------------------------------------------------------------
@@ -92,8 +94,21 @@ def row_line(kind: str, row: tuple) -> str:
                **({"language": language} if language else {}), "text": text}
     else:
         ts, event_kind, detail = row
-        obj = {"type": kind, "ts": iso(ts), "kind": event_kind, "detail": json.loads(detail) if detail else {}}
+        obj = {"type": kind, "ts": iso(ts), "kind": event_kind, "detail": stored_detail(detail)}
     return _encode(obj) + "\n"
+
+
+def stored_detail(text: str | None) -> dict:
+    """A stored event detail as an object JSON can carry: NaN and Infinity (stored before they
+    were refused, or by an older lifelog) become null, so an export is always valid JSON."""
+    if not text:
+        return {}
+    return json.loads(text, parse_constant=lambda _: None, parse_float=_finite_or_none)
+
+
+def _finite_or_none(text: str) -> float | None:
+    number = float(text)  # 1e400 is inf
+    return number if math.isfinite(number) else None
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -153,7 +168,7 @@ def check_header(obj) -> dict:
                       f'"version":{VERSION},...}})')
     version = obj.get("version")
     if not _is_int(version) or version < 1:
-        raise BadLine(f'has a bad format version {version!r} (an integer, e.g. {VERSION})')
+        raise BadLine(f'has a bad format version {_short(version)} (an integer, e.g. {VERSION})')
     if version > VERSION:
         raise BadLine(f"is in timeline format version {version}, newer than this lifelog reads ({VERSION}); "
                       "upgrade lifelog to import it")
@@ -178,15 +193,15 @@ def _time(value, field: str) -> datetime:
                 ts = _fromiso(value)
                 if ts.tzinfo is not None:
                     return ts.astimezone(timezone.utc).replace(tzinfo=None)
-        except ValueError:
+        except (ValueError, OverflowError):  # 0001-01-01T00:00+05:00 falls in year 0 in UTC
             pass
-    raise BadLine(f'has a bad "{field}": {value!r} is not an ISO-8601 time with a zone (e.g. 2026-11-24T10:01:40Z)')
+    raise BadLine(f'has a bad "{field}": {_short(value)} is not an ISO-8601 time with a zone (e.g. 2026-11-24T10:01:40Z)')
 
 
 def _int(value, field: str) -> int:
     if _is_int(value) and -_INT32 <= value < _INT32:
         return value
-    raise BadLine(f'has a bad "{field}": {value!r} is not an integer')
+    raise BadLine(f'has a bad "{field}": {_short(value)} is not an integer')
 
 
 def _str(value, field: str) -> str:
@@ -194,13 +209,35 @@ def _str(value, field: str) -> str:
         return value
     if isinstance(value, str):
         raise BadLine(f'has a bad "{field}": it holds an unpaired surrogate (\\ud800-\\udfff)')
-    raise BadLine(f'has a bad "{field}": {value!r} is not a string')
+    raise BadLine(f'has a bad "{field}": {_short(value)} is not a string')
 
 
 def _detail(value, field: str) -> str | None:
     if isinstance(value, dict):
+        check_detail(value, f'has a bad "{field}"')
         return json.dumps(value, default=str) if value else None  # stored as the recorder stores it
-    raise BadLine(f'has a bad "{field}": {value!r} is not an object')
+    raise BadLine(f'has a bad "{field}": {_short(value)} is not an object')
+
+
+def check_detail(detail: dict, where: str = "Bad event detail") -> None:
+    """Refuse (BadLine, a ValueError) what JSON cannot carry or lifelog would not write:
+    NaN or Infinity (Python's json reads and writes them; other readers fail on them) and
+    nesting deeper than MAX_DETAIL_DEPTH. Walked without recursion."""
+    todo = [(detail, 1)]
+    while todo:
+        value, depth = todo.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadLine(f"{where}: it holds {value!r}, which JSON has no number for")
+        if isinstance(value, (dict, list)):
+            if depth > MAX_DETAIL_DEPTH:
+                raise BadLine(f"{where}: it is nested deeper than {MAX_DETAIL_DEPTH} levels")
+            todo.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+
+
+def _short(value) -> str:
+    """``repr`` of a value in a message, cut to 60 characters (a bad field may be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _FIELDS = {
@@ -251,7 +288,7 @@ def _parse_row(obj) -> tuple[str, tuple]:
     if fields is None:
         if "lifelog" in obj:
             raise BadLine("is a second header (files joined together?): import each file on its own")
-        raise BadLine(f'has an unknown "type" {kind!r} (seen, heard or event)')
+        raise BadLine(f'has an unknown "type" {_short(kind)} (seen, heard or event)')
     row = []
     for field, check, default in fields:
         value = obj.get(field, _REQUIRED)
@@ -275,6 +312,10 @@ def _json(raw: bytes):
         raise BadLine("is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise BadLine(f"is not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise BadLine("is nested too deeply to read (a lifelog row is an object of plain fields)") from None
+    except ValueError:  # Python reads integers of at most 4,300 digits
+        raise BadLine("holds a number with too many digits") from None
 
 
 def _is_int(value) -> bool:
