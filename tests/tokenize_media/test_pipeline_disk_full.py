@@ -57,7 +57,7 @@ def test_a_frame_meeting_a_full_disk_waits_in_the_spool_and_is_stored_later(smal
         with store.read() as r:
             assert r.frames_between(None, None) == []
         filler.unlink()
-        pipe._full_until = 0.0  # as after the pipeline's wait
+        pipe._wait_until = 0.0  # as after the pipeline's wait
         pipe.drain()
     finally:
         pipe.release()

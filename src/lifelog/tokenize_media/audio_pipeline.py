@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from lifelog.spool import transient
 from lifelog.spool.audio import pending_chunks, read_chunk
 from lifelog.errors import StoreBusy
 from lifelog.models import AudioChunkRecord, Transcript
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 RATE = 16000
 IMPORT_PIECE_S = 30.0
+UNAVAILABLE_RETRY_S = 1.0  # after a passing I/O error reading a chunk, before the drain gives way
 
 
 @dataclass
@@ -115,6 +117,10 @@ class AudioPipeline:
         try:
             start, source, samples = read_chunk(path)
         except Exception as exc:
+            if transient(exc):  # not the chunk's fault (out of file descriptors, EIO): it stays for later
+                log.warning("cannot read audio chunk %s now (%s); it stays in the spool", path.name, exc)
+                time.sleep(UNAVAILABLE_RETRY_S)
+                return False
             self._quarantine(path, exc)
             stats.failures += 1
             return True

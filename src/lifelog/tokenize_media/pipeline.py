@@ -3,8 +3,9 @@ spool files only after their batch is committed.
 
 One process drains at a time (a lock file in the spool folder), so ``lifelog process`` and a
 running recorder never OCR the same frame twice. A frame that fails OCR is stored, marked
-and counted; a spool file that cannot be read is moved aside to ``spool/bad``. Neither stops
-the pipeline.
+and counted; a spool file that cannot be decoded is moved aside to ``spool/bad``. Neither stops
+the pipeline; a file that meets a passing I/O error (out of file descriptors, EIO) stays in the
+spool and is read again a little later.
 
 Exactly once. A batch the store refuses (busy) stays queued in memory and its files stay in
 the spool, where later drains skip them until a commit takes them. Every frame carries its
@@ -44,19 +45,21 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total)
 FULL_RETRY_S = 5.0  # after a full disk refused a frame image or a batch, wait this long before trying again
+UNAVAILABLE_RETRY_S = 2.0  # after a passing I/O error (out of fds, EIO) on a spool or image file
 
 
 def _no_space(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is ENOSPC: the disk is full."""
-    while exc is not None:
-        if getattr(exc, "errno", None) == errno.ENOSPC:
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return spool.caused_by(exc, {errno.ENOSPC})
 
 
 class SpoolBusy(LifelogError):
     """Another process is draining this spool."""
+
+
+class FilesUnavailable(LifelogError):
+    """A spool file could not be read, or a frame image written, for a reason that passes
+    (``spool.transient``: out of file descriptors, EIO, ...): the file stays in the spool."""
 
 
 @dataclass
@@ -96,7 +99,8 @@ class Pipeline:
         self._monitors: dict[int, _MonitorText] = {}
         self._uncommitted: list[_Done] = []
         self._lock_fd: int | None = None
-        self._full_until = 0.0  # monotonic: the disk was full; drains wait until then
+        self._wait_until = 0.0  # monotonic: the disk was full, or files could not be opened; drains wait until then
+        self._unavailable = False  # a passing I/O error was logged and has not yet cleared
         self.totals = DrainStats()
 
     # -- locking ---------------------------------------------------------------------------
@@ -144,13 +148,15 @@ class Pipeline:
         stats = DrainStats()
         started = time.monotonic()
         for i, path in enumerate(files):
-            if should_stop() or time.monotonic() < self._full_until:
+            if should_stop() or time.monotonic() < self._wait_until:
                 break
             try:
                 self._process(path, stats)
             except StoreFull as exc:  # the frame's image could not be written: its spool file stays
                 log.warning("%s; frames wait in the spool, tried again in %g s", exc, FULL_RETRY_S)
-                self._full_until = time.monotonic() + FULL_RETRY_S
+                self._wait_until = time.monotonic() + FULL_RETRY_S
+            except FilesUnavailable as exc:
+                self._files_unavailable(exc)
             if progress:
                 progress(i + 1, len(files))
             if time.monotonic() - started >= batch_seconds:
@@ -210,6 +216,13 @@ class Pipeline:
             new += created
         return new
 
+    def _files_unavailable(self, exc: FilesUnavailable) -> None:
+        """Wait a little before the next try; logged once until a frame is read again."""
+        if not self._unavailable:
+            log.warning("%s; frames wait in the spool, tried again every %g s", exc, UNAVAILABLE_RETRY_S)
+            self._unavailable = True
+        self._wait_until = time.monotonic() + UNAVAILABLE_RETRY_S
+
     # -- one frame -------------------------------------------------------------------------
     def _process(self, path: Path, stats: DrainStats) -> None:
         try:
@@ -218,10 +231,15 @@ class Pipeline:
             log.warning("spool file %s vanished before it was read", path.name)
             return
         except Exception as exc:
+            if spool.transient(exc):  # not the file's fault: it stays and is read again later
+                raise FilesUnavailable(f"cannot read spool file {path.name} now ({exc})") from exc
             self._quarantine(path, exc)
             stats.bad_files += 1
             self.totals.bad_files += 1
             return
+        if self._unavailable:
+            log.warning("spool files can be read again")
+            self._unavailable = False
         full = self._composite(frame)
         t = time.perf_counter()
         lines, ok = self._ocr(frame, full)
@@ -291,6 +309,8 @@ class Pipeline:
         except (OSError, LifelogError) as exc:
             if _no_space(exc):  # kept in the spool and stored whole later, not stored without its image
                 raise StoreFull(f"No space left to store a frame image under {self.paths.frames}") from exc
+            if spool.transient(exc):
+                raise FilesUnavailable(f"cannot write a frame image under {self.paths.frames} now ({exc})") from exc
             log.error("cannot store frame image: %s", exc)
             return ""
 
