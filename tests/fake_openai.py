@@ -5,7 +5,9 @@ It records every request (path, headers, JSON body) and answers as ``mode`` says
 first piece so a test can prove the answer reached stdout before it was complete), ``json``
 (one non-streamed completion), or an error: ``401``, ``403``, ``context`` (400, context length
 exceeded, as OpenAI words it), ``llamacpp-context`` (llama.cpp's wording), ``500``, ``midstream``
-(an error event after the first piece).
+(an error event after the first piece); or as a careless or hostile server would: ``echo`` (200,
+a JSON body quoting the request's headers, key included), ``redirect`` (308 to ``/openai/v1``),
+``events`` (server-sent events carrying ``events``, each as given: malformed chunks).
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ class FakeOpenAI:
         self.requests: list[dict] = []
         self.gate: threading.Event | None = None  # set by the test once it saw the first piece
         self.gate_passed: bool | None = None
+        self.events: list = []  # mode "events": the data of each event, JSON-encoded
         handler = type("Handler", (_Handler,), {"fake": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> "FakeOpenAI":
         self._thread.start()
@@ -67,6 +70,13 @@ class _Handler(BaseHTTPRequestHandler):
         if mode in ERRORS:
             status, payload = ERRORS[mode]
             return self._json(status, payload)
+        if mode == "echo":
+            return self._json(200, {"you_sent": {"authorization": self.headers.get("Authorization"), "path": self.path}})
+        if mode == "redirect":
+            self.send_response(308)
+            self.send_header("Location", "/openai/v1/chat/completions")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         if mode == "json":
             return self._json(200, {"id": "c1", "object": "chat.completion", "model": body["model"],
                                     "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER},
@@ -78,6 +88,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self._event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
         self._send(b": keep-alive comment\n\n")
+        if mode == "events":
+            for data in self.fake.events:
+                self._event(data)
+            return self._send(b"")
         for i, piece in enumerate(PIECES):
             self._event({"id": "c1", "object": "chat.completion.chunk", "model": body["model"],
                          "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
@@ -90,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(b"data: [DONE]\n\n")
         self._send(b"")  # the last chunk
 
-    def _event(self, data: dict) -> None:
+    def _event(self, data) -> None:
         self._send(b"data: " + json.dumps(data).encode() + b"\n\n")
 
     def _send(self, data: bytes) -> None:

@@ -146,9 +146,11 @@ def test_ask_through_the_running_owner(home):
     ("llamacpp-context", "too long for its context (HTTP 400: the request exceeds the available context size"),
     ("500", "answered HTTP 500: The server had an error"),
     ("midstream", "stopped with an error: upstream model crashed"),
+    ("events", "answered with a stream chunk that is not an OpenAI chat completion: '{\"choices\": [null]}'"),
 ])
 def test_endpoint_failures_are_one_clear_line(home, mode, says):
     with FakeOpenAI("stream" if mode == "unreachable" else mode) as api:
+        api.events = [{"choices": [None]}]
         url = _closed_port_url() if mode == "unreachable" else api.base_url
         proc = lifelog("ask", QUESTION, "--since", "1h", "-m", "gpt-4o", "--base-url", url,
                        env=_env(home, LIFELOG_ASK_API_KEY=KEY), check=False)
@@ -175,6 +177,14 @@ def test_endpoint_failures_are_one_clear_line(home, mode, says):
 def test_missing_settings_are_one_line_exit_2(home, args, says):
     proc = lifelog("ask", QUESTION, *args, env=_env(home), check=False)
     assert proc.returncode == 2 and says in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_a_key_over_plain_http_to_another_machine_is_refused_before_anything_is_sent(home):
+    proc = lifelog("ask", QUESTION, "-m", "gpt-4o", "--base-url", "http://192.0.2.7:8080/v1",
+                   env=_env(home, LIFELOG_ASK_API_KEY=KEY), check=False)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Refusing to send the API key in clear text over plain http:// to 192.0.2.7" in proc.stderr
+    assert "--allow-insecure" in proc.stderr and KEY not in proc.stderr and _asks(home) == []
 
 
 def test_any_model_name_with_a_named_tokenizer(home):

@@ -28,6 +28,8 @@ def ask(
     api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="The environment variable holding the "
                                               f"API key. Default: {KEY_ENV}, else the one `ask_api_key_env` names in config."),
     tokenizer: Optional[str] = TokenizerOpt,
+    allow_insecure: bool = typer.Option(False, "--allow-insecure", help="Send the API key over plain http:// to "
+                                        "another machine (refused by default: anyone on the way could read it)."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Ask a model about your activity: a context window of the range, then your question, sent to an
@@ -46,7 +48,8 @@ def ask(
     start, end = parse_range(since, until)
     rt = Runtime.load(ask_base_url=base_url, ask_api_key_env=api_key_env, model=model)
     key = _api_key(rt.settings, flag=api_key_env)
-    endpoint = Endpoint(_base_url(rt.settings), _model(rt.settings), key, rt.settings.ask_timeout_s)
+    endpoint = Endpoint(_base_url(rt.settings), _model(rt.settings), key, rt.settings.ask_timeout_s,
+                        allow_insecure=allow_insecure)
     choice = choose(rt.settings, model=model, tokenizer=tokenizer, budget=budget)
     if choice.warning():
         err.print(choice.warning(), highlight=False)

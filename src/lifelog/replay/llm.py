@@ -3,15 +3,18 @@ LM Studio, OpenRouter, ...): ``POST {base_url}/chat/completions`` with ``"stream
 read as server-sent events, the answer's text yielded as it arrives.
 
 The standard library's ``http.client``, so the only socket opened goes to the configured host
-(no proxy variables, no redirects followed). One essential method, :meth:`ChatClient.stream`;
-:meth:`ChatClient.complete` derives from it. Failures are one-line :class:`EndpointError` s:
-unreachable, a refused key, a request too long for the model's context, any other HTTP error.
-The key is sent only in the ``Authorization`` header and never appears in a message.
+(no proxy variables, no redirects followed: a redirect is explained, with the URL to set).
+One essential method, :meth:`ChatClient.stream`; :meth:`ChatClient.complete` derives from it.
+Failures are one-line :class:`EndpointError` s: unreachable, a refused key, a request too long
+for the model's context, a redirect, any other HTTP error, a reply that is not a chat completion.
+The key is sent only in the ``Authorization`` header, never over plain http to another machine
+(unless ``allow_insecure``), and never appears in a message, even when a reply quotes it.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import re
 import socket
@@ -33,14 +36,16 @@ class Endpoint:
     model: str
     api_key: str | None = field(default=None, repr=False)
     timeout_s: float = 600.0  # longest silence between bytes (a long prefill can take minutes)
+    allow_insecure: bool = False  # send the key over plain http to another machine
 
     def where(self) -> str:
-        """The URL called, for messages (never the key)."""
-        parts = urllib.parse.urlsplit(self.base_url)
+        """The URL called, for messages (never the key, nor a query value named like a secret)."""
+        parts = urllib.parse.urlsplit(self.base_url.strip())
         host = parts.hostname or ""
         if parts.port:
             host += f":{parts.port}"
-        return f"{parts.scheme}://{host}{parts.path.rstrip('/')}/chat/completions"
+        query = _masked_query(parts.query)
+        return f"{parts.scheme}://{host}{parts.path.rstrip('/')}/chat/completions" + (f"?{query}" if query else "")
 
 
 class ChatClient:
@@ -52,6 +57,10 @@ class ChatClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"ask_base_url = {endpoint.base_url!r}: give an http(s) URL such as "
                               "http://127.0.0.1:8080/v1 or https://api.openai.com/v1.")
+        if parts.scheme == "http" and endpoint.api_key and not endpoint.allow_insecure and not is_loopback(parts.hostname):
+            raise ConfigError(f"Refusing to send the API key in clear text over plain http:// to {parts.hostname} "
+                              "(anyone on the way can read it): use https://, or pass --allow-insecure if you trust "
+                              "the network.")
         self._parts = parts
 
     def complete(self, messages: list[dict]) -> str:
@@ -63,12 +72,12 @@ class ChatClient:
         try:
             resp = self._post(conn, messages)
             if "text/event-stream" not in (resp.getheader("Content-Type") or ""):
-                yield _whole_answer(self._read(resp))  # a server that answers in one piece
+                yield self._whole_answer(self._read(resp))  # a server that answers in one piece
                 return
             for data in sse_data(self._lines(resp)):
                 if data.strip() == "[DONE]":
                     return
-                yield from _delta_text(self._chunk(data))
+                yield from self._delta_text(self._chunk(data), data)
         finally:
             conn.close()
 
@@ -94,7 +103,7 @@ class ChatClient:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "lifelog"}
         if self.endpoint.api_key:
             headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
-        path = self._parts.path.rstrip("/") + "/chat/completions"
+        path = self._parts.path.rstrip("/") + "/chat/completions" + (f"?{self._parts.query}" if self._parts.query else "")
         try:
             conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -102,6 +111,8 @@ class ChatClient:
             raise self._unreachable(exc) from None
         if resp.status >= 400:
             raise self._http_error(resp.status, self._read(resp), len(body))
+        if 300 <= resp.status < 400:
+            raise self._redirected(resp.status, resp.getheader("Location"), path)
         return resp
 
     def _read(self, resp) -> bytes:
@@ -131,9 +142,41 @@ class ChatClient:
                                 f"{self._clean(error_message(json.dumps(chunk).encode()))}")
         return chunk
 
+    def _delta_text(self, chunk, data: str) -> list[str]:
+        try:
+            return delta_texts(chunk)
+        except ValueError:
+            raise self._not_chat("a stream chunk", data) from None
+
+    def _whole_answer(self, body: bytes) -> str:
+        try:
+            text = json.loads(body)["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise self._not_chat("a reply", body.decode("utf-8", "replace")) from None
+        if text is not None and not isinstance(text, str):
+            raise self._not_chat("a reply", body.decode("utf-8", "replace"))
+        return text or ""
+
     # -- errors ---------------------------------------------------------------------------
+    def _not_chat(self, what: str, text: str) -> EndpointError:
+        return EndpointError(f"The model endpoint {self.endpoint.where()} answered with {what} that is not an OpenAI "
+                             f"chat completion: {self._clean(text)[:120]!r}. Check --base-url (it should end where "
+                             "/chat/completions is served, often .../v1).")
+
+    def _redirected(self, status: int, location: str | None, path: str) -> EndpointError:
+        where = self.endpoint.where()
+        if not location:
+            return EndpointError(f"The model endpoint {where} answered HTTP {status} (a redirect) without saying "
+                                 "where to; check --base-url.")
+        target = urllib.parse.urljoin(f"{self._parts.scheme}://{self._parts.netloc}{path}", location)
+        t = urllib.parse.urlsplit(target)
+        base = urllib.parse.urlunsplit(t._replace(path=t.path.removesuffix("/chat/completions"), fragment=""))
+        return EndpointError(f"The model endpoint {where} redirected (HTTP {status}) to {self._clean(target)}; set the "
+                             f"base URL to {self._clean(base)} (--base-url or ask_base_url): lifelog does not follow "
+                             "redirects.")
+
     def _unreachable(self, exc: BaseException, during: bool = False) -> EndpointUnreachable:
-        reason = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else (
+        reason = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else self._clean(
             getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
         if during:
             return EndpointUnreachable(f"The model endpoint {self.endpoint.where()} stopped answering ({reason}).")
@@ -197,16 +240,40 @@ def sse_data(lines: Iterable[bytes]) -> Iterator[str]:
         yield "\n".join(data)
 
 
-def _delta_text(chunk: dict) -> Iterator[str]:
-    for choice in chunk.get("choices") or []:
-        text = (choice.get("delta") or {}).get("content")
-        if text:  # reasoning_content (DeepSeek R1, vLLM reasoning parsers) is not the answer
-            yield text
+def delta_texts(chunk) -> list[str]:
+    """The answer's text in one stream chunk (``choices[].delta.content``, empty ones left out;
+    ``reasoning_content`` is not the answer); :class:`ValueError` when the chunk is not shaped
+    like a chat stream's (``{"choices": [null]}``, a list, a number for content)."""
+    choices = chunk.get("choices") or [] if isinstance(chunk, dict) else None
+    if not isinstance(choices, list):
+        raise ValueError("not a chat stream chunk")
+    texts = []
+    for choice in choices:
+        delta = (choice.get("delta") or {}) if isinstance(choice, dict) else None
+        text = delta.get("content") if isinstance(delta, dict) else ValueError
+        if text is ValueError or (text is not None and not isinstance(text, str)):
+            raise ValueError("not a chat stream chunk")
+        if text:
+            texts.append(text)
+    return texts
 
 
-def _whole_answer(body: bytes) -> str:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``), without a DNS lookup."""
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
     try:
-        return json.loads(body)["choices"][0]["message"]["content"] or ""
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise EndpointError("The model endpoint answered with something that is not an OpenAI chat completion: "
-                            f"{body[:120]!r}.") from None
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+_SECRET_NAME = re.compile(r"key|token|secret|sig|pass|auth|cred", re.I)
+
+
+def _masked_query(query: str) -> str:
+    """The query string for messages: values of parameters named like a secret as ``[key]``."""
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    return urllib.parse.urlencode([(k, "[key]" if _SECRET_NAME.search(k) else v) for k, v in pairs], safe="[]")
