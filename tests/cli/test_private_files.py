@@ -68,3 +68,21 @@ def test_duckdb_wal_under_the_cli_is_0600(env, home):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "0o600"
+
+
+def test_outputs_over_a_planted_link_or_world_writable_file_are_private_files(env, tmp_path):
+    """In a folder others can write to, `context -o` and `export -o` replace what was planted at
+    the path: a link is not followed (its target stays as it was), a 0666 file becomes ours, 0600."""
+    shared, victim = tmp_path / "shared", tmp_path / "victim.txt"
+    shared.mkdir()
+    victim.write_text("keep me")
+    window, export = shared / "window.md", shared / "timeline.jsonl"
+    window.symlink_to(victim)
+    export.write_text("planted")
+    export.chmod(0o666)
+    lifelog("context", "--since", "1h", "-o", str(window), env=env)
+    lifelog("export", "-o", str(export), env=env)
+    assert victim.read_text() == "keep me"
+    assert not window.is_symlink() and "(nothing recorded in this range)" in window.read_text()
+    assert export.read_text() != "planted"
+    assert mode(window) == mode(export) == 0o600

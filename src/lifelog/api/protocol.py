@@ -35,10 +35,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import stat
 import tempfile
 from pathlib import Path
 
-from lifelog.paths import Paths, make_private_dir
+from lifelog.errors import DataFolderError
+from lifelog.paths import Paths, make_shared_private_dir
 
 PROTOCOL = 1
 HEADER = "Lifelog-Protocol"
@@ -49,14 +52,37 @@ MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes on Linux, 103 on
 
 def socket_path(paths: Paths) -> Path:
     """``<data>/lifelog.sock``, or a private folder under the temp dir when that path is too
-    long for a Unix socket (a deep LIFELOG_HOME)."""
+    long for a Unix socket (a deep LIFELOG_HOME). Owner and clients must find the same folder,
+    so its name is known in advance: it is used only if it is ours, 0700 and not a link
+    (anyone may create a name in /tmp first), else one clear line."""
     path = paths.data / SOCKET_NAME
     if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
         return path
     digest = hashlib.sha256(os.fsencode(paths.data)).hexdigest()[:16]
     folder = Path(tempfile.gettempdir()) / f"lifelog-{os.getuid()}-{digest}"
-    make_private_dir(folder)
+    make_shared_private_dir(folder, f"use a shorter LIFELOG_HOME (at most {MAX_SOCKET_PATH - len(SOCKET_NAME) - 1} "
+                                    "bytes), whose folder then holds the socket.")
     return folder / SOCKET_NAME
+
+
+def bind_private(path: Path) -> socket.socket:
+    """A listening Unix socket at ``path`` that only this user may connect to from the moment it
+    exists: bound under a 0177 umask (process-wide for that instant; it only takes bits away),
+    its mode checked after. Whatever stood at ``path`` (a dead owner's socket) is replaced."""
+    path.unlink(missing_ok=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)
+    try:
+        sock.bind(str(path))
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        os.umask(old)
+    if stat.S_IMODE(os.lstat(path).st_mode) != 0o600:
+        sock.close()
+        raise DataFolderError(f"The lifelog socket {path} did not come out private (0600); not serving on it.")
+    return sock
 
 
 def lock_path(paths: Paths) -> Path:

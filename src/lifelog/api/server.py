@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lifelog.api.admission import OwnerBusy, WindowGate
 from lifelog.api.jsonl import MEDIA_TYPE
-from lifelog.api.protocol import HEADER, PROTOCOL, lock_path, socket_path
+from lifelog.api.protocol import HEADER, PROTOCOL, bind_private, lock_path, socket_path
 from lifelog.api.timeline import LocalTimeline, Window
 from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
@@ -86,23 +86,23 @@ class OwnerServer:
     def start(self, timeout: float = 10.0) -> "OwnerServer":
         import uvicorn
 
-        self.socket.unlink(missing_ok=True)  # left by an owner that died: we hold the lock now
-        config = uvicorn.Config(build_app(self.timeline, self.lock.info), uds=str(self.socket),
+        listener = bind_private(self.socket)  # 0600 from the start; replaces a dead owner's: we hold the lock now
+        config = uvicorn.Config(build_app(self.timeline, self.lock.info),
                                 log_config=None, log_level="warning", access_log=False,
                                 lifespan="off", timeout_keep_alive=60)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._serve, name="lifelog-api", daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(listener,), name="lifelog-api", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                listener.close()
                 raise LifelogError(f"Could not serve the lifelog socket {self.socket}; see the log.")
             time.sleep(0.01)
-        os.chmod(self.socket, 0o600)
         return self
 
-    def _serve(self) -> None:
-        asyncio.run(self._server.serve())
+    def _serve(self, listener) -> None:
+        asyncio.run(self._server.serve(sockets=[listener]))
 
     def stop(self) -> None:
         if self._server is not None:

@@ -28,7 +28,7 @@ from lifelog.daemon.hours import HourSummarizer
 from lifelog.daemon.recorder import Recorder, StopSignals
 from lifelog.daemon.retention import RetentionWorker
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
-from lifelog.paths import Paths
+from lifelog.paths import Paths, clean_stale_temporaries
 from lifelog.spool import pending
 from lifelog.store import Store, keys
 
@@ -43,6 +43,7 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
     lock = OwnerLock(paths, role)
     normal = NormalPriority()  # before lowering this thread: capture and the API keep their priority
     try:
+        clean_leftovers(paths)
         keys.data_key(paths.data)  # an encrypted timeline: its key unwrapped now (or one clear error), held in memory
         store = Store.open_owner(paths.db, busy_timeout=settings.busy_timeout_s)
         try:
@@ -67,3 +68,10 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
     finally:
         normal.close()
         lock.release()
+
+
+def clean_leftovers(paths: Paths) -> int:
+    """Temporary files of private writes a crash cut short, in the data and config folders; the
+    owner calls it once it holds the lock. (The spool, frame and audio folders are the
+    pipeline's, cleaned as it takes the spool; a dead owner's socket is replaced at bind.)"""
+    return sum(clean_stale_temporaries(folder) for folder in (paths.data, paths.config_dir) if folder.is_dir())
