@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from lifelog.tokenize_media.asr.base import Segment
 from lifelog.tokenize_media.asr.hygiene import (
     absolute_span,
@@ -12,6 +15,7 @@ from lifelog.tokenize_media.asr.hygiene import (
     dedupe_overlap,
     drop_repeated_segments,
     shift_segments,
+    words,
 )
 
 SURE = {"no_speech_prob": 0.05, "avg_logprob": -0.3, "compression_ratio": 1.2}
@@ -100,6 +104,42 @@ def test_phrases_said_again_later_are_kept():
     assert dedupe_overlap(prev, unrelated, overlap_seconds=3) == unrelated
 
 
+def test_overlap_decoded_differently_is_said_once():
+    """The second chunk misheard its first words on another CPU (AVX-512 int8 kernels): the
+    join must not repeat "slides about"."""
+    prev = [seg(0, 5, "The budget review starts on Tuesday."), seg(5, 9, "We need 25 slides about that.")]
+    new = [seg(6, 11, "When to find slides about the quarterly numbers, please."), seg(11, 13, "Thanks, Ana.")]
+    out = dedupe_overlap(prev, new, overlap_seconds=3)
+    assert texts(out) == ["quarterly numbers, please.", "Thanks, Ana."]
+    assert out[0].start >= 9
+
+
+def test_overlap_with_misheard_words_is_said_once():
+    prev = [seg(0, 8, "Please ask the finance team for the numbers.")]
+    new = [seg(5, 10, "the find and steam for the numbers. Then send them on.")]
+    assert texts(dedupe_overlap(prev, new, overlap_seconds=3)) == ["Then send them on."]
+
+
+def test_overlap_tolerates_a_word_cut_at_the_start_of_the_new_chunk():
+    prev = [seg(0, 8, "We need 25 slides about the quarterly numbers.")]
+    new = [seg(6, 10, "Ides about the quarterly numbers. Please send the report.")]
+    assert texts(dedupe_overlap(prev, new, overlap_seconds=3)) == ["Please send the report."]
+
+
+def test_overlap_in_a_script_without_spaces_is_said_once():
+    prev = [zh(0, 8, "我们需要二十五张关于季度数字的幻灯片")]
+    new = [zh(6, 12, "关于季度数子的幻灯片，请在周五前发给我。")]  # 字 misheard as 子
+    assert texts(dedupe_overlap(prev, new, overlap_seconds=3)) == ["请在周五前发给我。"]
+    unrelated = [zh(6, 12, "明天下午三点开会。")]
+    assert dedupe_overlap(prev, unrelated, overlap_seconds=3) == unrelated
+
+
+def test_a_phrase_said_again_right_after_the_overlap_survives():
+    prev = [seg(0, 8, "Send the report to Ana.")]
+    new = [seg(5, 8, "to Ana."), seg(8, 12, "Yes, send the report to Ana today.")]
+    assert texts(dedupe_overlap(prev, new, overlap_seconds=3)) == ["Yes, send the report to Ana today."]
+
+
 def test_chunk_offsets_become_absolute_times():
     shifted = shift_segments([seg(1.5, 3.0, "hello")], 60.0)
     assert (shifted[0].start, shifted[0].end) == (61.5, 63.0)
@@ -156,3 +196,23 @@ def test_words_in_a_language_the_model_could_not_name_go_when_it_thought_it_sile
     quiet_yes = Segment(5, 6, "Yes.", no_speech_prob=0.53, avg_logprob=-0.92, compression_ratio=0.3,
                         language="en", language_probability=0.70)
     assert clean([noise, quiet_yes]) == [quiet_yes]
+
+
+_SAID = st.lists(st.sampled_from(["the", "report", "slides", "about", "Ana", "25", "numbers,", "find", "季度", "数字",
+                                  "幻灯片，", "please.", "—"]), max_size=12).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(prev_text=_SAID, new_texts=st.lists(_SAID, min_size=1, max_size=3), gap=st.floats(-8, 8))
+def test_a_join_only_removes_the_start_of_the_new_chunk(prev_text, new_texts, gap):
+    """Whatever the words: the join keeps an ending of new's words in order, never adds or
+    reorders any, and removes nothing when the chunks do not overlap in time."""
+    prev = [seg(0, 8, prev_text)]
+    new = [seg(8 + gap + 2 * i, 10 + gap + 2 * i, text) for i, text in enumerate(new_texts)]
+    out = dedupe_overlap(prev, new, overlap_seconds=3)
+    kept = [w for s in out for w in words(s.text)]
+    every = [w for s in new for w in words(s.text)]
+    assert kept == every[len(every) - len(kept):]
+    assert all(s in new or s.start >= min(8, s.end) for s in out)  # trimmed: after prev, if it can
+    if gap > 1:
+        assert out == [s for s in new if words(s.text)] or out == new

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from difflib import SequenceMatcher
+from functools import lru_cache
 
 from lifelog.tokenize_media.asr.base import Segment
 
@@ -202,60 +204,106 @@ def dedupe_overlap(
     Both lists use one clock (see ``shift_segments``), and the new chunk began
     ``overlap_seconds`` before the previous one ended. Only the last ``overlap_seconds`` of
     ``prev`` and the first ``overlap_seconds`` of ``new`` (plus ``slack``) are compared, so
-    a phrase legitimately said twice minutes apart survives. The longest run of words that
-    ends ``prev``'s tail and starts ``new``'s head is removed from ``new``.
+    a phrase legitimately said twice minutes apart survives. The two decodings of the shared
+    audio rarely agree word for word (a word cut at a chunk's edge, int8 kernels that differ
+    by CPU: "the find and steam" for "the finance team"), so the end of ``prev``'s tail is
+    aligned fuzzily with the start of ``new``'s head (:func:`_repeated_units`) and what
+    ``new`` says of the shared audio is removed: one side kept, no fragment said twice.
     """
     if not prev or not new or overlap_seconds <= 0:
         return list(new)
     prev_end = max(s.end for s in prev)
-    tail = [w for s in prev if s.end > prev_end - overlap_seconds - slack for w in words(s.text)]
+    recent = [s for s in prev if s.end > prev_end - overlap_seconds - slack]
+    tail = [u.key for i, s in enumerate(recent) for u in _units(i, s.text)][-ALIGN_UNITS:]
     head_until = min(min(s.start for s in new) + overlap_seconds, prev_end) + slack
-    head = [(i, tok) for i, s in enumerate(new) if s.start < head_until for tok in s.text.split()]
-    head_keys = [" ".join(words(tok)) for _, tok in head]
-    drop = _shared_prefix(tail, head_keys)
-    return _remove_leading_tokens(prev, new, head, drop)
+    head = [u for i, s in enumerate(new) if s.start < head_until for u in _units(i, s.text)][:ALIGN_UNITS]
+    return _remove_leading_units(prev_end, new, head[: _repeated_units(tail, head)])
 
 
-def _shared_prefix(tail: list[str], head: list[str]) -> int:
-    """Number of leading ``head`` tokens that repeat the words ending ``tail``.
+# Overlap alignment: units are words, or single characters in scripts written without spaces.
+ALIGN_UNITS = 60  # units compared at each side: a few seconds of speech, with room to spare
+MIN_EVIDENCE = 3  # alignment score that shows a repeat: two words heard alike, or more
+HEAD_SKIP = 2  # unmatched units at the very start of the new chunk (a word cut in two)
+_CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_UNIT = re.compile(rf"[{_CJK_CHAR}]|(?:(?![{_CJK_CHAR}])[^\W_])+(?:['’](?:(?![{_CJK_CHAR}])[^\W_])+)*")
 
-    Head tokens can be pure punctuation (empty key); they travel with their neighbours. A
-    chunk boundary often cuts a word in half, so the match may skip the first head word or
-    the last tail word, but then it must be at least two words long to count.
+
+@dataclass(frozen=True)
+class _Unit:
+    seg: int  # index of its segment
+    end: int  # offset just after it in the segment's text
+    key: str  # lower case
+    cjk: bool  # one character of a script without spaces
+
+
+def _units(seg: int, text: str) -> list[_Unit]:
+    return [_Unit(seg, m.end(), m.group().lower(), len(m.group()) == 1 and bool(re.match(f"[{_CJK_CHAR}]", m.group())))
+            for m in _UNIT.finditer(text)]
+
+
+def _repeated_units(tail: list[str], head: list[_Unit]) -> int:
+    """How many leading ``head`` units say again what ends ``tail``.
+
+    An alignment of a suffix of ``tail`` with a prefix of ``head`` (edit distance, scored:
+    a word heard alike +2, heard nearly alike +1 (:func:`_likeness`), a word only one side
+    heard -1), which must run to ``tail``'s end and from ``head``'s start (at most HEAD_SKIP
+    units in). The best prefix
+    counts when it scores MIN_EVIDENCE; a single word ending ``tail`` and starting ``head``
+    counts too. A last tail word cut short ("numb" for "numbers") leaves ``head`` its whole word.
     """
-    keyed = [i for i, k in enumerate(head) if k]
-    best = 0
-    for head_skip in (0, 1):
-        for tail_skip in (0, 1):
-            size = _match_size(tail[: len(tail) - tail_skip], [head[i] for i in keyed[head_skip:]])
-            if size and (size >= 2 or head_skip + tail_skip == 0):
-                best = max(best, keyed[head_skip + size - 1] + 1)
-    return best
+    if not tail or not head:
+        return 0
+    keys = [u.key for u in head]
+    # Before the first tail word only a cut first word or two of head may go unmatched: the
+    # tail reaches further back than head, so a later match is a phrase said again.
+    above = [-j if j <= HEAD_SKIP else -len(keys) * 3 for j in range(len(keys) + 1)]
+    for i, word in enumerate(tail):
+        row = [0]  # tail words before the aligned suffix cost nothing
+        for j, key in enumerate(keys, 1):
+            row.append(max(above[j - 1] + _likeness(word, key), above[j] - 1, row[j - 1] - 1))
+        if i < len(tail) - 1:
+            above = row
+    score, count = max((row[j], -j) for j in range(1, len(keys) + 1))
+    count = -count
+    if score < MIN_EVIDENCE:
+        return 1 if keys[0] == tail[-1] and not head[0].cjk else 0
+    last = keys[count - 1]
+    if row[count] == above[count - 1] + _likeness(tail[-1], last) and last != tail[-1] and last.startswith(tail[-1]):
+        count -= 1  # prev's last word was cut at its chunk's end: new's whole word stays
+    return count
 
 
-def _match_size(tail: list[str], head: list[str]) -> int:
-    """Length of the longest run that both ends ``tail`` and starts ``head``."""
-    for size in range(min(len(tail), len(head)), 0, -1):
-        if head[:size] == tail[-size:]:
-            return size
-    return 0
+@lru_cache(maxsize=4096)
+def _likeness(a: str, b: str) -> int:
+    """+2 for one word, +1 for a word nearly alike (misheard: "sides"/"slides", "that"/"the",
+    a cut "numb"/"numbers"), -1 otherwise. Single characters are alike only when equal."""
+    if a == b:
+        return 2
+    if min(len(a), len(b)) > 1 and SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.5:
+        return 1
+    return -1
 
 
-def _remove_leading_tokens(
-    prev: list[Segment], new: list[Segment], head: list[tuple[int, str]], count: int
-) -> list[Segment]:
-    """``new`` with its first ``count`` head tokens removed; emptied segments disappear and a
-    trimmed one starts no earlier than ``prev`` ended, so the timeline does not overlap."""
-    if count == 0:
-        return list(new)
-    prev_end = max(s.end for s in prev)
-    removed: dict[int, int] = {}
-    for seg_index, _ in head[:count]:
-        removed[seg_index] = removed.get(seg_index, 0) + 1
+def _remove_leading_units(prev_end: float, new: list[Segment], dropped: list[_Unit]) -> list[Segment]:
+    """``new`` without the ``dropped`` units (a prefix of its head) and the punctuation that
+    follows them; emptied segments disappear and a trimmed one starts no earlier than
+    ``prev`` ended, so the timeline does not overlap."""
+    cut = {u.seg: u for u in dropped}  # the last dropped unit of each segment
     out = []
     for i, seg in enumerate(new):
-        tokens = seg.text.split()[removed.get(i, 0) :]
-        if tokens and any(words(" ".join(tokens))):
-            trimmed = replace(seg, text=" ".join(tokens), start=min(max(seg.start, prev_end), seg.end))
-            out.append(trimmed if i in removed else seg)
+        if i not in cut:
+            out.append(seg)
+            continue
+        rest = _after(seg.text, cut[i])
+        if words(rest):
+            out.append(replace(seg, text=rest, start=min(max(seg.start, prev_end), seg.end)))
     return out
+
+
+def _after(text: str, unit: _Unit) -> str:
+    """What ``text`` says after ``unit``: a word's trailing punctuation goes with it (up to the
+    next space); after a character of a script without spaces, its punctuation mark (，。)."""
+    if unit.cjk:
+        return re.sub(r"^[\W_]+", "", text[unit.end :]).strip()
+    space = re.search(r"\s", text[unit.end :])
+    return "" if space is None else text[unit.end + space.start() :].strip()
