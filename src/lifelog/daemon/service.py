@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 from lifelog.api.client import find_owner
+from lifelog.api.protocol import lock_path
 from lifelog.api.server import read_owner
+from lifelog.daemon.pids import command_line, is_lifelog_process, lock_is_held
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
 
@@ -104,9 +106,8 @@ def stop(paths: Paths, timeout: float = STOP_TIMEOUT_S) -> int | None:
         finally:
             owner.close()
     else:
-        held = read_owner(paths)
-        pid = held.get("pid") if held else None
-        if not pid or not _alive(pid):
+        pid = silent_owner(paths)
+        if pid is None:
             return None
         os.kill(pid, signal.SIGTERM)  # an owner that no longer answers: the signal stops it cleanly
     deadline = time.monotonic() + timeout
@@ -115,6 +116,21 @@ def stop(paths: Paths, timeout: float = STOP_TIMEOUT_S) -> int | None:
             raise ServiceError(f"The lifelog owner (PID {pid}) is still finishing after {timeout:g} s; "
                                f"it stops once its spool is stored (`kill {pid}` again to stop at once).")
         time.sleep(0.1)
+    return pid
+
+
+def silent_owner(paths: Paths) -> int | None:
+    """The PID of an owner that holds the lock but does not answer on the socket; None when no
+    process holds the lock (the file then names a dead owner, whose PID may since belong to
+    anything). :class:`ServiceError` when the holder is not lifelog: it is never signalled."""
+    held = read_owner(paths)
+    pid = held.get("pid") if isinstance(held, dict) else None
+    if type(pid) is not int or pid <= 0 or not lock_is_held(paths) or not _alive(pid):
+        return None
+    if not is_lifelog_process(pid):
+        raise ServiceError(f"{lock_path(paths)} is locked and names PID {pid} ({' '.join(command_line(pid))[:80]}), "
+                           "which is not lifelog: nothing was signalled. Find what holds the lock with "
+                           f"`fuser {lock_path(paths)}`.")
     return pid
 
 
