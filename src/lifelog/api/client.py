@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import socket
+import time
 import urllib.parse
 from dataclasses import asdict
 from datetime import datetime
@@ -26,6 +27,7 @@ from lifelog.paths import Paths
 CONNECT_TIMEOUT_S = 5.0  # how long a health check waits before calling the owner hung
 CALL_TIMEOUT_S = 600.0  # a month-long context window can take minutes on a slow machine
 STREAM_CHUNK = 256 * 1024  # bytes per read of a streamed export, per write of an uploaded file
+REUSE_IDLE_S = 2.0  # a kept-alive connection idle longer is replaced (cheap on a Unix socket) rather than trusted
 
 
 class OwnerError(LifelogError):
@@ -79,14 +81,15 @@ class RemoteTimeline:
         self.path = path
         self.owner: dict | None = None
         self._con = _UnixConnection(path, CONNECT_TIMEOUT_S)
+        self._used = time.monotonic()  # when the connection last carried a call
 
     def health(self) -> dict:
-        return json.loads(self._call("GET", "/health", timeout=CONNECT_TIMEOUT_S))
+        return self._json(self._call("GET", "/health", timeout=CONNECT_TIMEOUT_S))
 
     def search(self, query, *, since=None, until=None, app=None, limit=20) -> list[dict]:
         params = {"q": query, "since": _iso(since), "until": _iso(until), "app": app, "limit": limit}
         query_string = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        return json.loads(self._call("GET", f"/search?{query_string}"))
+        return self._json(self._call("GET", f"/search?{query_string}"))
 
     def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None,
                 query=None) -> Window:
@@ -95,15 +98,19 @@ class RemoteTimeline:
         if query:  # sent only when given: an owner from before queries keeps answering the rest
             body["query"] = query
         resp = self._request("POST", "/context", body)
-        meta = json.loads(resp.getheader("Lifelog-Window"))
-        return Window(text=resp.read().decode("utf-8"), **meta)
+        meta = self._json(resp.getheader("Lifelog-Window") or "", "its window's Lifelog-Window header")
+        try:
+            return Window(text=resp.read().decode("utf-8"), **meta)
+        except (TypeError, UnicodeDecodeError, OSError, http.client.HTTPException) as exc:
+            self._con.close()
+            raise OwnerError(self._who(f"sent a window that cannot be read ({exc}).")) from None
 
     def status(self) -> dict:
-        return json.loads(self._call("GET", "/status"))
+        return self._json(self._call("GET", "/status"))
 
     def import_transcripts(self, rows, chunk, *, file: str) -> int:
         body = {"file": file, "chunk": _plain(asdict(chunk)), "transcripts": [_plain(asdict(r)) for r in rows]}
-        return json.loads(self._call("POST", "/import", body))["transcripts"]
+        return self._json(self._call("POST", "/import", body))["transcripts"]
 
     def record_event(self, kind: str, detail: dict, *, at: datetime) -> None:
         self._call("POST", "/event", {"kind": kind, "detail": detail, "at": _iso(at)})
@@ -111,7 +118,7 @@ class RemoteTimeline:
     def export_jsonl(self, *, since=None, until=None) -> Export:
         query = urllib.parse.urlencode({k: v for k, v in (("since", _iso(since)), ("until", _iso(until))) if v})
         resp = self._request("GET", f"/export?{query}")
-        rows = json.loads(resp.getheader("Lifelog-Export") or "{}").get("rows", {})
+        rows = self._json(resp.getheader("Lifelog-Export") or "{}", "its Lifelog-Export header").get("rows", {})
         done = False
 
         def chunks():
@@ -139,20 +146,20 @@ class RemoteTimeline:
         query = urllib.parse.urlencode({"name": name})
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
-            return json.loads(self._call("POST", f"/import-jsonl?{query}", raw=(fh, size, MEDIA_TYPE),
+            return self._json(self._call("POST", f"/import-jsonl?{query}", raw=(fh, size, MEDIA_TYPE),
                                          timeout=CALL_TIMEOUT_S + size / 1e6))
 
     def forget(self, selection: dict, *, dry_run: bool = False) -> dict:
-        return json.loads(self._call("POST", "/forget", {**selection, "dry_run": dry_run}))
+        return self._json(self._call("POST", "/forget", {**selection, "dry_run": dry_run}))
 
     def pause(self, seconds):
-        return json.loads(self._call("POST", "/pause", {"seconds": seconds}))
+        return self._json(self._call("POST", "/pause", {"seconds": seconds}))
 
     def resume(self):
-        return json.loads(self._call("POST", "/resume", {}))
+        return self._json(self._call("POST", "/resume", {}))
 
     def stop(self):
-        return json.loads(self._call("POST", "/stop", {}))
+        return self._json(self._call("POST", "/stop", {}))
 
     def close(self) -> None:
         self._con.close()
@@ -171,6 +178,8 @@ class RemoteTimeline:
             data, size, media = raw
             headers.update({"Content-Type": media, "Content-Length": str(size)})
         self._con.timeout = timeout
+        if self._con.sock is not None and time.monotonic() - self._used > REUSE_IDLE_S:
+            self._con.close()  # the owner may have closed it meanwhile (idle too long, or to make room)
         if self._con.sock is not None:
             self._con.sock.settimeout(timeout)
         try:
@@ -185,16 +194,33 @@ class RemoteTimeline:
         except (OSError, http.client.HTTPException) as exc:
             self._con.close()
             raise OwnerError(self._who(f"stopped answering ({exc}).")) from None
+        finally:
+            self._used = time.monotonic()
         if resp.status == 404:  # an owner from before this call was added
             resp.read()
             raise OwnerError(self._who(f"does not know {path.split('?')[0]}: it is an older lifelog. "
                                        "Restart it (`lifelog daemon restart`) so both are the same version."))
         if resp.status >= 400:
-            detail = json.loads(resp.read() or b"{}")
-            error = OwnerError(detail.get("error") or self._who(f"answered HTTP {resp.status}."))
-            error.exit_code = int(detail.get("exit_code", 1))
-            raise error
+            raise self._error(resp)
         return resp
+
+    def _error(self, resp: http.client.HTTPResponse) -> OwnerError:
+        """The owner's JSON error as one line; anything else it answered is summed up, never a traceback."""
+        try:
+            detail = json.loads(resp.read())
+            message, code = str(detail["error"]), int(detail.get("exit_code", 1))
+        except (OSError, http.client.HTTPException, ValueError, TypeError, KeyError):
+            self._con.close()
+            message, code = self._who(f"answered HTTP {resp.status} {resp.reason} without the usual error."), 1
+        error = OwnerError(" ".join(message.split()))
+        error.exit_code = code if code in (1, 2) else 1
+        return error
+
+    def _json(self, data: bytes | str, what: str = "its answer"):
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise OwnerError(self._who(f"sent something that is not JSON as {what}.")) from None
 
     def _who(self, what: str) -> str:
         pid = (self.owner or {}).get("pid") or _lock_pid(self.path)

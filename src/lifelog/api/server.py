@@ -14,22 +14,25 @@ import fcntl
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timezone
 
 from lifelog.api.admission import OwnerBusy, WindowGate
+from lifelog.api.guard import Limits, guarded
+from lifelog.api.http_errors import NUMBER, JsonErrors, http_exception, json_object
 from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, PROTOCOL, bind_private, lock_path, socket_path
 from lifelog.api.timeline import LocalTimeline, Window
+from lifelog.api.upload import save_upload
 from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
 from lifelog.replay.context import check_budget
 
 log = logging.getLogger(__name__)
+
+NONE = type(None)
 
 STREAM_CHUNK = 64 * 1024
 
@@ -75,10 +78,11 @@ def read_owner(paths: Paths) -> dict | None:
 class OwnerServer:
     """Serves ``timeline`` on the socket from a background thread until ``stop()``."""
 
-    def __init__(self, paths: Paths, timeline: LocalTimeline, lock: OwnerLock) -> None:
+    def __init__(self, paths: Paths, timeline: LocalTimeline, lock: OwnerLock, limits: Limits | None = None) -> None:
         self.paths = paths
         self.timeline = timeline
         self.lock = lock
+        self.protocol, self.door = guarded(limits or Limits())  # connection limit and timeouts (guard.py)
         self.socket = socket_path(paths)
         self._server = None
         self._thread: threading.Thread | None = None
@@ -87,7 +91,7 @@ class OwnerServer:
         import uvicorn
 
         listener = bind_private(self.socket)  # 0600 from the start; replaces a dead owner's: we hold the lock now
-        config = uvicorn.Config(build_app(self.timeline, self.lock.info),
+        config = uvicorn.Config(build_app(self.timeline, self.lock.info), http=self.protocol,
                                 log_config=None, log_level="warning", access_log=False,
                                 lifespan="off", timeout_keep_alive=60)
         self._server = uvicorn.Server(config)
@@ -102,7 +106,11 @@ class OwnerServer:
         return self
 
     def _serve(self, listener) -> None:
-        asyncio.run(self._server.serve(sockets=[listener]))
+        async def serve() -> None:
+            asyncio.get_running_loop().set_exception_handler(self.door.loop_errors)  # accept() out of fds: logged once
+            await self._server.serve(sockets=[listener])
+
+        asyncio.run(serve())
 
     def stop(self) -> None:
         if self._server is not None:
@@ -117,7 +125,7 @@ def build_app(timeline: LocalTimeline, info: dict):
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.middleware import Middleware
-    from starlette.middleware.base import BaseHTTPMiddleware
+    from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse, StreamingResponse
     from starlette.routing import Route
 
@@ -151,7 +159,7 @@ def build_app(timeline: LocalTimeline, info: dict):
                                  headers={"Lifelog-Window": json.dumps(window.meta())})
 
     async def import_(request):
-        body = await request.json()
+        body = await json_object(request, {"file": (str,), "chunk": (dict,), "transcripts": (list,)})
         chunk = AudioChunkRecord(**_times(body["chunk"], "t_start", "t_end"))
         rows = [Transcript(**_times(r, "t_start", "t_end")) for r in body["transcripts"]]
         n = await run_in_threadpool(timeline.import_transcripts, rows, chunk, file=body.get("file", ""))
@@ -170,51 +178,37 @@ def build_app(timeline: LocalTimeline, info: dict):
         return StreamingResponse(chunks(), media_type=MEDIA_TYPE, headers={"Lifelog-Export": json.dumps({"rows": stream.rows})})
 
     async def import_jsonl(request):
-        """The uploaded file goes to a private temporary file in the data folder, then is imported."""
-        fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=".jsonl", dir=timeline.paths.data)
+        """The upload streams to a private file in the data folder, within import_max (upload.py), then is imported."""
+        name = request.query_params.get("name") or "the uploaded file"
+        tmp = await save_upload(request, timeline.paths, name)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                async for chunk in request.stream():
-                    fh.write(chunk)
-            report = await run_in_threadpool(timeline.import_jsonl, Path(tmp),
-                                             name=request.query_params.get("name") or "the uploaded file")
+            report = await run_in_threadpool(timeline.import_jsonl, tmp, name=name)
         finally:
-            os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
         return JSONResponse(report)
 
     async def event(request):
-        body = await request.json()
+        body = await json_object(request, {"kind": (str,), "detail": (dict, NONE), "at": (str,)})
         await run_in_threadpool(timeline.record_event, str(body["kind"]), dict(body.get("detail") or {}),
                                 at=_time(body["at"]))
         return JSONResponse({"recorded": True})
 
     async def forget(request):
-        body = await request.json()
+        body = await json_object(request, {**dict.fromkeys(("since", "until", "app", "title", "matching"), (str, NONE)),
+                                           "dry_run": (bool,)})
         return JSONResponse(await run_in_threadpool(timeline.forget, body, dry_run=bool(body.get("dry_run"))))
 
     async def pause(request):
-        seconds = (await request.json()).get("seconds")
+        seconds = (await json_object(request, {"seconds": (*NUMBER, NONE)})).get("seconds")
         return JSONResponse(await run_in_threadpool(timeline.pause, None if seconds is None else float(seconds)))
 
     async def resume(request):
+        await json_object(request, {})
         return JSONResponse(await run_in_threadpool(timeline.resume))
 
     async def stop(request):
+        await json_object(request, {})
         return JSONResponse(await run_in_threadpool(timeline.stop))
-
-    async def check_version(request, call_next):
-        asked = request.headers.get(HEADER)
-        if asked is not None and asked != str(PROTOCOL) and not request.url.path.endswith("/health"):
-            return JSONResponse({"error": f"This lifelog owner speaks protocol {PROTOCOL}; the client asked for "
-                                          f"{asked}. Use the same lifelog version on both sides.", "exit_code": 2},
-                                status_code=409)
-        try:
-            return await call_next(request)
-        except LifelogError as exc:
-            return JSONResponse({"error": str(exc), "exit_code": exc.exit_code},
-                                status_code=400 if exc.exit_code == 2 else 500)
-        except (KeyError, TypeError, ValueError) as exc:
-            return JSONResponse({"error": f"Bad request: {exc}", "exit_code": 2}, status_code=400)
 
     v = f"/v{PROTOCOL}"
     routes = [
@@ -227,7 +221,8 @@ def build_app(timeline: LocalTimeline, info: dict):
         Route(f"{v}/stop", stop, methods=["POST"]),
         Route("/{version}/health", health),  # any version may ask who is there
     ]
-    return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=check_version)])
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_exception},
+                     middleware=[Middleware(JsonErrors, protocol=PROTOCOL, header=HEADER)])
 
 
 def _context_args(body) -> dict:
@@ -245,7 +240,20 @@ def _context_args(body) -> dict:
 
 
 def _time(value: str | None) -> datetime | None:
-    return None if not value else datetime.fromisoformat(value)
+    """An ISO-8601 time from a request; one the timeline cannot hold (not a string, or beyond
+    year 1-9999 in UTC) is a bad request."""
+    if not value:
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"Bad request: a time is an ISO-8601 string, not {value!r}.")
+    try:
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is not None:
+            at.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise UsageError(f"Bad request: {value[:80]!r} is not a time lifelog can hold (ISO-8601, UTC within "
+                         "years 1-9999).") from None
+    return at
 
 
 def _times(d: dict, *keys: str) -> dict:

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 class NotRunning(LifelogError):
     """A call only an owner can answer (pause, resume, stop) and none runs."""
 
+    http_status = 409  # the owner's API answers it as a conflict with its state, not as its own failure
+
 
 # Events a client may add to the timeline (recording events are the recorder's alone).
 CLIENT_EVENTS = ("ask",)
