@@ -68,14 +68,18 @@ def test_engines_agree(asr_home, asr_speech):
 
 
 def test_converted_weights_match_faster_whisper_float32(asr_home, asr_speech):
-    """Same weights, same greedy decoding, both in float32: the transcripts must be identical."""
+    """Same weights, same greedy decoding, both in float32: the same words, give or take one.
+    Not bit-identical: PyTorch and CTranslate2 sum in different orders with different kernels
+    (AVX2, AVX-512), and greedy decoding turns a near tie between two tokens either way. A
+    conversion that went wrong (a weight transposed, a bias dropped) gives another text."""
     asr_require("openai-whisper")
     _, audio = asr_speech
     float32 = FasterWhisperEngine(compute_type="float32", beam_size=1, device="cpu")
     reference = get_asr("openai-whisper")
     if reference.device != "cpu":
         pytest.skip("the reference runs float16 on CUDA")
-    assert joined(reference.transcribe(audio)) == joined(float32.transcribe(audio))
+    expected, got = normalise(joined(float32.transcribe(audio))), normalise(joined(reference.transcribe(audio)))
+    assert word_errors(expected, got) <= 1, (expected, got)
 
 
 def test_overlapping_chunks_join_without_duplicates(asr_speech):

