@@ -11,6 +11,7 @@ from lifelog.cli.common import (BudgetOpt, JsonOpt, ModelOpt, Runtime, SinceOpt,
                                 print_json)
 from lifelog.errors import UsageError
 from lifelog.paths import atomic_private_file
+from lifelog.replay.search import MAX_HITS
 from lifelog.timespec import parse_range
 
 
@@ -19,7 +20,7 @@ def search(
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
     app_name: Optional[str] = typer.Option(None, "--app", help="Only text seen in this app (e.g. XTerm, firefox)."),
-    limit: int = typer.Option(20, "--limit", min=1, max=1000, help="At most this many results."),
+    limit: int = typer.Option(20, "--limit", min=1, max=MAX_HITS, help="At most this many results."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Find the moments words were seen on screen or heard, best matches first.
