@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lifelog.api.client import _UnixConnection
+from lifelog.api.client import OwnerError, _UnixConnection, find_owner
 from lifelog.api.protocol import socket_path
 from lifelog.paths import Paths
 from lifelog.store import Store
@@ -85,7 +85,7 @@ def test_concurrent_clients_while_the_daemon_records(daemon, env, home):
     assert len(frames) == sum(r["frames_kept"] for r in recordings) > 20
 
 
-def test_pause_resume_and_the_gap_in_context(daemon, env):
+def test_pause_resume_and_the_gap_in_context(daemon, env, home):
     time.sleep(2)
     assert "Paused until" in lifelog("pause", "10m", env=env).stderr
     time.sleep(1.5)
@@ -98,6 +98,14 @@ def test_pause_resume_and_the_gap_in_context(daemon, env):
     assert "· paused]" in ctx and "[gap " in ctx
     bad = lifelog("pause", "soon", env=env, check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    remote = find_owner(Paths(home))
+    for seconds in (float("nan"), 3_000_000 * 86400.0, -1.0):  # never ends, past year 9999, negative
+        with pytest.raises(OwnerError) as refused:
+            remote.pause(seconds)
+        assert refused.value.exit_code == 2, refused.value
+    remote.close()
+    time.sleep(1.5)  # a pause would have been applied by the supervisor's next tick
+    assert lifelog_json("daemon", "status", env=env)["owner"]["capturing"] is True  # refused: not paused
 
 
 def test_one_owner_at_a_time(daemon, env):
