@@ -7,11 +7,13 @@ to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx sta
 
     GET  /v1/health                 {"protocol", "version", "pid", "role", "started"}
     GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
-    GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first
+    GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first (limit 1 to 1000)
     POST /v1/context {since, until, budget, format, tokenizer, model, images, query}
                                     the window's bytes, streamed; its count in Lifelog-* headers
                                     (format "messages": a chat request for model, up to images keyframes;
-                                    query: full detail where it is answered, the rest outlined)
+                                    query: full detail where it is answered, the rest outlined);
+                                    budget 1 to 10,000,000 (400 beyond); 503 when the owner is building
+                                    as many windows as its memory allows (``admission.py``)
     POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
     POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
     GET  /v1/export?since=&until=   the range as lifelog JSONL (``jsonl.py``), streamed as it is
