@@ -17,9 +17,9 @@ import os
 import threading
 import time
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from lifelog.api.admission import OwnerBusy, WindowGate
-from lifelog.api.guard import Limits, guarded
 from lifelog.api.http_errors import NUMBER, JsonErrors, http_exception, json_object
 from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, PROTOCOL, bind_private, lock_path, socket_path
@@ -29,6 +29,9 @@ from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
 from lifelog.replay.context import check_budget
+
+if TYPE_CHECKING:
+    from lifelog.api.guard import Limits
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ class OwnerServer:
     """Serves ``timeline`` on the socket from a background thread until ``stop()``."""
 
     def __init__(self, paths: Paths, timeline: LocalTimeline, lock: OwnerLock, limits: Limits | None = None) -> None:
+        from lifelog.api.guard import Limits, guarded  # uvicorn: imported by the owner alone
+
         self.paths = paths
         self.timeline = timeline
         self.lock = lock
