@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lifelog.config import RANGES, Settings, edit_config, load_settings
-from lifelog.errors import ConfigError, LifelogError
+from lifelog.config import RANGES, Settings, edit_config, load_settings, parse_budget
+from lifelog.errors import ConfigError, LifelogError, UsageError
 
 KEYS = sorted(f.name for f in fields(Settings))
 _ODD = ["nan", "NaN", "inf", "-inf", "Infinity", "-1", "0", "1e400", "9" * 5000, "1_000", "3.5", "", " ", "true",
@@ -87,3 +87,17 @@ def test_a_non_finite_or_out_of_range_file_value_names_its_key(tmp_path, line):
     path.write_text(line + "\n")
     with pytest.raises(ConfigError, match=line.split()[0]):
         load_settings(path, env={})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.sampled_from(["9" * 5000, "1e400", "nan", "1.5M", "200k", "8_000"]),
+                 st.integers(min_value=1, max_value=10**40).map(str)))
+def test_a_budget_is_a_whole_number_of_tokens_or_one_short_line(text):
+    try:
+        tokens = parse_budget(text)
+    except UsageError as exc:
+        assert len(str(exc).splitlines()) == 1 and len(str(exc)) < 200
+    else:
+        assert isinstance(tokens, int) and tokens >= 1
+        if text.isdigit():
+            assert tokens == int(text)  # exact, however many digits (no float rounding)

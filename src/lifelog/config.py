@@ -7,11 +7,11 @@ name the key. Config is read when a command runs, never at import time.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
 from pathlib import Path
 
 from lifelog.errors import ConfigError, UsageError
@@ -21,7 +21,7 @@ from lifelog.paths import atomic_private_file, make_private_dir
 AUDIO_SOURCES = ("both", "mic", "system", "none")
 CHINESE_SCRIPTS = ("as-heard", "simplified", "traditional")
 DEFAULT_BUDGET = 8000
-_BUDGET = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+_BUDGET = re.compile(r"^(\d{1,30}(?:\.\d{1,30})?)([kKmM]?)$")
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", re.IGNORECASE)
 _BYTE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
                "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
@@ -134,9 +134,11 @@ def parse_budget(text: str | int) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         return text
     m = _BUDGET.match(str(text).strip().replace("_", "").replace(",", ""))
-    value = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()] if m else 0
-    if value < 1 or not math.isfinite(value) or value != int(value):
-        raise UsageError(f"Bad budget {text!r}: give a whole number of tokens such as 8000, 200k or 1M.")
+    # Exact for any number of digits (a float would turn 10**30 into 1000000000000000019884624838656)
+    value = Fraction(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()] if m else Fraction(0)
+    if value < 1 or value.denominator != 1:
+        shown = str(text) if len(str(text)) <= 40 else f"{str(text)[:37]}..."
+        raise UsageError(f"Bad budget {shown!r}: give a whole number of tokens such as 8000, 200k or 1M.")
     return int(value)
 
 
@@ -172,6 +174,7 @@ class Settings:
     keep_text: str = ""  # text older than this goes; "" = for ever
     storage_max: str = ""  # bytes for the whole data folder (20GB); "" = no budget
     disk_min_free: str = "1GB"  # capture pauses (a gap) while the data folder's disk has less free
+    import_max: str = "4GB"  # the largest JSONL file the owner takes in an upload; "" = no limit
 
     @property
     def storage_max_bytes(self) -> int:
@@ -181,6 +184,11 @@ class Settings:
     @property
     def disk_min_free_bytes(self) -> int:
         return parse_bytes(self.disk_min_free) if self.disk_min_free else 0
+
+    @property
+    def import_max_bytes(self) -> int:
+        """``import_max`` in bytes; 0 = no limit."""
+        return parse_bytes(self.import_max) if self.import_max else 0
 
     @property
     def whisper_model(self) -> str:
@@ -206,7 +214,7 @@ class Settings:
         if self.asr_model_path and self.asr_model != Settings.asr_model:
             raise ConfigError(f"asr_model = {self.asr_model!r} and asr_model_path = {self.asr_model_path!r} are both "
                               "set: asr_model_path is the older name of asr_model; keep only asr_model.")
-        if self.ocr_rec_model and not Path(self.ocr_rec_model).expanduser().is_file():
+        if self.ocr_rec_model and not _is_file(self.ocr_rec_model):
             raise ConfigError(f"ocr_rec_model = {self.ocr_rec_model!r}: no such file (give the path of a PP-OCR "
                               "recognition model in ONNX form, or unset it for the bundled one).")
         if self.budget < 0:
@@ -230,11 +238,18 @@ class Settings:
                 parse_age(getattr(self, key))
             except UsageError as exc:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: {exc}") from None
-        for key in ("storage_max", "disk_min_free"):
+        for key in ("storage_max", "disk_min_free", "import_max"):
             try:
                 getattr(self, f"{key}_bytes")
             except UsageError as exc:
                 raise ConfigError(f"{key} = {getattr(self, key)!r}: {exc}") from None
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).expanduser().is_file()
+    except (OSError, RuntimeError):  # a name too long; ~nosuchuser
+        return False
 
 
 def load_settings(config_file: Path | None, env: dict[str, str] | None = None, **flags) -> Settings:
