@@ -19,7 +19,10 @@ from hypothesis import strategies as st
 from lifelog.api.client import OwnerError, RemoteTimeline
 from lifelog.api.guard import Limits
 from lifelog.api.protocol import HEADER, PROTOCOL
+from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.timeline import LocalTimeline
 from lifelog.paths import Paths
+from lifelog.store import Store
 from tests.api.rawhttp import connect, exchange, request, serving
 
 V = f"/v{PROTOCOL}"
@@ -193,3 +196,28 @@ def test_the_client_says_one_line_when_the_answer_is_not_the_protocols(tmp_path)
         server.server_close()
     assert "HTTP 500" in str(plain_500.value) and plain_500.value.exit_code == 1
     assert "not JSON" in str(not_json.value)
+
+
+class _FailingTimeline(LocalTimeline):
+    """Fault injection: a status call that fails the way no input should make it."""
+
+    def status(self):
+        raise RuntimeError("simulated failure\nwith a second line")
+
+
+def test_an_unexpected_failure_is_a_json_500_in_one_line_logged_once(tmp_path, caplog):
+    paths = Paths(tmp_path / "home").ensure()
+    lock = OwnerLock(paths, "test")
+    store = Store.open_owner(paths.db)
+    server = OwnerServer(paths, _FailingTimeline(paths, store), lock).start()
+    try:
+        answer = exchange(server.socket, request("GET", f"{V}/status"))
+        _healthy(server)
+    finally:
+        server.stop()
+        store.close()
+        lock.release()
+    assert answer.status == 500
+    assert "RuntimeError: simulated failure with a second line" in answer.error()["error"]
+    logged = [r for r in caplog.records if r.exc_info and "simulated failure" in str(r.exc_info[1])]
+    assert len(logged) == 1 and logged[0].levelname == "ERROR"

@@ -3,7 +3,13 @@
 Versioned: every path starts with ``/v{PROTOCOL}``, and every request carries the header
 ``Lifelog-Protocol``. An owner answers a request of another version with 409 and a message
 naming both versions; ``GET /v1/health`` answers any version, so a client can say which side
-to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx status.
+to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx status, always
+(``http_errors.py``): 400 bad input (not JSON, not an object, an unknown field, a wrong type),
+404/405 no such call, 408 a request not sent in time, 409 another protocol or no recorder,
+413 a body over its cap (1 MiB; 64 MiB for /import; /import-jsonl: ``import_max``), 503 busy
+(64 connections, or windows waiting), 500 only for the owner's own failure. The owner holds at
+most 64 connections and closes one whose request head is not in 10 s or whose body stops for 10 s
+(``guard.py``).
 
     GET  /v1/health                 {"protocol", "version", "pid", "role", "started"}
     GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
