@@ -23,6 +23,7 @@ class Builds:
         self.gate, self.lock = gate, threading.Lock()
         self.in_flight = self.peak = 0
         self.started: list[str] = []
+        self.release = threading.Event()  # what held builds wait for
 
     def work(self, name: str, budget: int, hold: threading.Event | float):
         def build():
@@ -36,6 +37,19 @@ class Builds:
             return name
 
         return self.gate.run(budget, build)
+
+    async def holding(self, name: str, budget: int) -> asyncio.Task:
+        """A build of ``budget`` that runs until ``release`` is set, once it has started."""
+        task = asyncio.create_task(self.work(name, budget, self.release))
+        await _until(lambda: name in self.started)
+        return task
+
+    async def queued(self, name: str, budget: int) -> asyncio.Task:
+        """A quick build of ``budget``, once it waits in the queue."""
+        waiting = len(self.gate._queue)
+        task = asyncio.create_task(self.work(name, budget, 0))
+        await _until(lambda: len(self.gate._queue) == waiting + 1)
+        return task
 
 
 async def _until(predicate) -> None:
@@ -55,15 +69,13 @@ def test_the_pool_holds_the_largest_window_and_counts_small_ones_as_a_minimum():
 def test_requests_that_do_not_fit_wait_in_arrival_order():
     async def scenario():
         gate = WindowGate(pool=10, min_share=1)
-        builds, release = Builds(gate), threading.Event()
-        first = asyncio.create_task(builds.work("a", 6, release))
-        await _until(lambda: builds.started == ["a"])
-        second = asyncio.create_task(builds.work("b", 6, release))
-        await _until(lambda: len(gate._queue) == 1)
+        builds = Builds(gate)
+        first = await builds.holding("a", 6)
+        second = await builds.queued("b", 6)
         third = asyncio.create_task(builds.work("c", 1, 0))  # would fit now, but b came first
         await asyncio.sleep(0.05)
         assert builds.started == ["a"]
-        release.set()
+        builds.release.set()
         assert await asyncio.gather(first, second, third) == ["a", "b", "c"]
         assert builds.started == ["a", "b", "c"] and builds.peak <= 10 and gate.used == 0
 
@@ -73,16 +85,14 @@ def test_requests_that_do_not_fit_wait_in_arrival_order():
 def test_a_full_queue_is_refused_at_once_and_a_long_wait_in_time():
     async def scenario():
         gate = WindowGate(pool=10, min_share=1, wait_s=0.2, max_waiting=1)
-        builds, release = Builds(gate), threading.Event()
-        holder = asyncio.create_task(builds.work("big", 10, release))
-        await _until(lambda: gate.used == 10)
-        waiter = asyncio.create_task(builds.work("waits", 1, 0))
-        await _until(lambda: len(gate._queue) == 1)
+        builds = Builds(gate)
+        holder = await builds.holding("big", 10)
+        waiter = await builds.queued("waits", 1)
         with pytest.raises(OwnerBusy, match="1 requests are waiting"):
             await builds.work("refused", 1, 0)
         with pytest.raises(OwnerBusy, match=r"waited 0.2 s.*Try again"):
             await waiter
-        release.set()
+        builds.release.set()
         assert await holder == "big"
         assert builds.started == ["big"] and gate.used == 0 and not gate._queue
         assert await builds.work("after", 10, 0) == "after"  # nothing was left held
@@ -93,15 +103,13 @@ def test_a_full_queue_is_refused_at_once_and_a_long_wait_in_time():
 def test_a_request_cancelled_while_it_waits_leaves_nothing_held():
     async def scenario():
         gate = WindowGate(pool=10, min_share=1)
-        builds, release = Builds(gate), threading.Event()
-        holder = asyncio.create_task(builds.work("big", 10, release))
-        await _until(lambda: gate.used == 10)
-        gone = asyncio.create_task(builds.work("gone", 5, 0))  # its client hangs up while it waits
-        await _until(lambda: len(gate._queue) == 1)
+        builds = Builds(gate)
+        holder = await builds.holding("big", 10)
+        gone = await builds.queued("gone", 5)  # its client hangs up while it waits
         gone.cancel()
         with pytest.raises(asyncio.CancelledError):
             await gone
-        release.set()
+        builds.release.set()
         await holder
         assert gate.used == 0 and not gate._queue and "gone" not in builds.started
 
@@ -111,13 +119,12 @@ def test_a_request_cancelled_while_it_waits_leaves_nothing_held():
 def test_a_build_whose_client_hangs_up_counts_until_it_ends():
     async def scenario():
         gate = WindowGate(pool=10, min_share=1)
-        builds, release = Builds(gate), threading.Event()
-        running = asyncio.create_task(builds.work("running", 10, release))
-        await _until(lambda: builds.started == ["running"])
+        builds = Builds(gate)
+        running = await builds.holding("running", 10)
         running.cancel()  # the worker thread goes on building
         await asyncio.sleep(0.05)
         assert gate.used == 10
-        release.set()
+        builds.release.set()
         await _until(lambda: gate.used == 0)
 
     asyncio.run(scenario())
