@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from lifelog.api.jsonl import BadLine, check_detail
 from lifelog.config import Settings
 from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
@@ -165,6 +166,10 @@ class LocalTimeline:
         """Add one event a client made (``ask``: a question and its answer) to the timeline."""
         if kind not in CLIENT_EVENTS:
             raise UsageError(f"Unknown event kind {kind!r}. Clients may record: {', '.join(CLIENT_EVENTS)}.")
+        try:  # NaN or Infinity stored would make every later export invalid JSON
+            check_detail(detail, "Bad event detail")
+        except BadLine as exc:
+            raise UsageError(f"{exc}.") from None
         with self.store.write() as w:
             w.add_event(at, kind, detail)
 
