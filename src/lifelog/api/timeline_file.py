@@ -3,7 +3,7 @@
 Export streams: rows are read from the store a window at a time in one snapshot
 (``store.exchange.RowStream``) and leave as chunks of lines, so a year costs no more memory
 than a day. Import reads the file twice: once to check every line (nothing is stored if one is
-bad), then again to merge it in chunks inside ONE write transaction.
+bad), then again to merge it in short slices, taken back whole if one fails (``import_slices.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from lifelog.tokenize_media.redact import Redactor
 
 CHUNK_BYTES = 256 * 1024  # an export leaves in chunks of about this size
-IMPORT_CHUNK_ROWS = 20_000  # rows of one kind merged per statement
 
 
 @dataclass
@@ -74,29 +73,20 @@ def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
 
 
 def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = None) -> dict:
-    """Check the file at ``path`` (``name`` in messages), then merge it into ``store`` in one
-    transaction, secrets in its text redacted first (``redactor``, else the built-in patterns);
-    returns the report (rows read, inserted and skipped as duplicates, per kind)."""
+    """Check the file at ``path`` (``name`` in messages), then merge it into ``store`` in
+    short slices taken back whole if one fails (``import_slices.py``), secrets in its text
+    redacted first (``redactor``, else the built-in patterns); returns the report (rows read,
+    inserted and skipped as duplicates, per kind)."""
+    from lifelog.api.import_slices import SliceSize, publish, take_back_abandoned
     from lifelog.tokenize_media.redact import default
 
     redactor = redactor or default()
     started = time.monotonic()
     header, read = jsonl.validate(path, name)
     checked = time.monotonic()
-    inserted = dict.fromkeys(jsonl.KINDS, 0)
-
-    def flush(w, kind: str, rows: list[tuple]) -> None:
-        inserted[kind] += w.merge_rows(kind, rows)
-        rows.clear()
-
-    with store.write() as w:
-        pending: dict[str, list[tuple]] = {k: [] for k in jsonl.KINDS}
-        for _, kind, row in jsonl.read_rows(path, name):
-            pending[kind].append(redact_row(redactor, kind, row))
-            if len(pending[kind]) >= IMPORT_CHUNK_ROWS:
-                flush(w, kind, pending[kind])
-        for kind, rows in pending.items():
-            flush(w, kind, rows)
+    take_back_abandoned(store)  # an import a crash cut short goes first (idempotent: this one may hold it)
+    size = SliceSize()
+    inserted = publish(store, _slices(path, name, redactor, size), size)
     seconds = time.monotonic() - started
     total = sum(read.values())
     return {
@@ -104,7 +94,21 @@ def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = 
         "duplicates": {k: read[k] - inserted[k] for k in jsonl.KINDS},
         "seconds": round(seconds, 2), "check_seconds": round(checked - started, 2),
         "rows_per_s": round(total / seconds) if seconds > 0 else None,
+        "slices": size.slices, "slowest_slice_s": round(size.slowest_s, 3),
     }
+
+
+def _slices(path, name: str, redactor: "Redactor", size) -> Iterator[tuple[str, list[tuple]]]:
+    """``(kind, rows)`` of the file, redacted, ``size.rows`` rows of one kind at a time."""
+    pending: dict[str, list[tuple]] = {k: [] for k in jsonl.KINDS}
+    for _, kind, row in jsonl.read_rows(path, name):
+        pending[kind].append(redact_row(redactor, kind, row))
+        if len(pending[kind]) >= size.rows:
+            yield kind, pending[kind]
+            pending[kind] = []
+    for kind, rows in pending.items():
+        if rows:
+            yield kind, rows
 
 
 def redact_row(redactor: "Redactor", kind: str, row: tuple) -> tuple:

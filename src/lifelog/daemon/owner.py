@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Callable
 
 from lifelog.api.forget import finish_pending as finish_forgetting
+from lifelog.api.import_slices import finish_pending as finish_importing
 from lifelog.api.server import OwnerLock, OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
@@ -48,6 +49,7 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
         store = Store.open_owner(paths.db, busy_timeout=settings.busy_timeout_s)
         try:
             finish_forgetting(paths, store)  # a forget a crash cut short (api/forget.py), a leftover copy
+            finish_importing(store)  # uploads a crash left, imports it cut short taken back (api/import_slices.py)
             recorder = Recorder(paths, store, settings, warn=warn, daemon=role == "daemon", signals=signals,
                                 normal=normal)
             lower_this_thread()  # OCR and ASR (loaded and run from here) yield to capture and the user

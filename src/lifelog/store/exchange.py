@@ -134,24 +134,43 @@ def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, hours
     every write does; duplicates within ``rows`` count once. Returns how many were inserted
     (in the order given). The hours lines were added to go into ``hours`` (their summaries
     are the caller's to recompute: ``hours.refresh_hours``)."""
-    if not rows:
-        return 0
-    staged = _staged(kind, rows)
+    return len(merge_staged(con, kind, stage(kind, rows), hours=hours)) if rows else 0
+
+
+def merge_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: dict[str, np.ndarray], *,
+                 hours: set | None = None) -> list[int]:
+    """:func:`merge` of rows already staged (:func:`stage`); the ids of the rows inserted."""
+    if not len(staged["n"]):
+        return []
     times = staged["ts" if kind == "event" else "t_start"]
     # read by DuckDB's replacement scan, not con.register(): see search_index._insert
-    _lifelog_merge = staged  # noqa: F841
+    _lifelog_merge = {k: v for k, v in staged.items() if k != "terms"}  # noqa: F841
     created = con.execute(_MERGE_SQL[kind], [times.min().item(), times.max().item()]).fetchall()
-    if kind == "seen":
-        search_index.add(con, SPANS, created)
-    elif kind == "heard":
-        search_index.add(con, TRANSCRIPTS, created)
+    if kind != "event":
+        search_index.add(con, SPANS if kind == "seen" else TRANSCRIPTS, created, staged["terms"])
     if hours is not None and kind != "event":
         hours.update(t.replace(minute=0, second=0, microsecond=0) for _, _, t, _ in created)
-    return len(created)
+    return [row[0] for row in created]
 
 
-def _staged(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
-    """The rows as column arrays, plus ``n``, their order."""
+def remove_range(con: duckdb.DuckDBPyConnection, kind: str, lo: int, hi: int, *, hours: set | None = None) -> int:
+    """Delete the ``kind`` rows with ids ``lo..hi`` and their postings, in the caller's
+    transaction (an import taking back what it merged); the hours they were in go into
+    ``hours``. Returns how many rows were deleted."""
+    table = _TABLES[kind]
+    if kind != "event":
+        search_index.remove_range(con, SPANS if kind == "seen" else TRANSCRIPTS, lo, hi)
+    gone = con.execute(f"DELETE FROM {table.name} WHERE id BETWEEN ? AND ? RETURNING {table.start}",
+                       [lo, hi]).fetchall()
+    if hours is not None and kind != "event":
+        hours.update(t.replace(minute=0, second=0, microsecond=0) for (t,) in gone)
+    return len(gone)
+
+
+def stage(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
+    """The rows as :func:`merge_staged` takes them: column arrays with their token counts,
+    plus ``n``, their order, and ``terms``, each text's search terms. Needs no connection, so an import prepares its next slice while
+    others write."""
     cols = list(zip(*rows))
     if kind == "seen":
         t_start, t_end, monitor, app, window, text, top, left = cols[:8]
@@ -170,8 +189,11 @@ def _staged(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
                   "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
     else:
         ts, kinds, detail = cols
-        staged = {"ts": _times(ts), "kind": _strings(kinds), "detail": _strings(detail)}
-    return {"n": np.arange(len(rows), dtype=np.int64), **staged}
+        return {"n": np.arange(len(rows), dtype=np.int64), "ts": _times(ts), "kind": _strings(kinds),
+                "detail": _strings(detail)}
+    # each text's search terms too: indexing the rows inserted then only numbers them
+    return {"n": np.arange(len(rows), dtype=np.int64), **staged,
+            "terms": {t: search_index.text_terms(t) for t in set(text)}}
 
 
 def _times(values) -> np.ndarray:

@@ -25,7 +25,8 @@ stats row is ever updated.
 Rows reach the index through :func:`add` (``Writer`` calls it for every span and
 transcript it inserts); :func:`catch_up` indexes rows that were stored some other way, in
 id order, a bounded number per call; migration 4 calls :func:`backfill` once for the rows
-that existed before it. To remove rows (``forget``), call :func:`remove` with their ids.
+that existed before it. To remove rows (``forget``), call :func:`remove` with their ids (:func:`remove_range` for an
+import's range of ids).
 """
 
 from __future__ import annotations
@@ -69,13 +70,14 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO search_stats VALUES (?, 0, 0, 0)", [corpus.table])
 
 
-def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple]) -> None:
+def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple], known: dict | None = None) -> None:
     """Index new rows ``(id, text, t_start, app)`` of ``corpus`` (``app`` None for
-    transcripts), in the caller's transaction."""
+    transcripts), in the caller's transaction; ``known`` maps texts to their
+    :func:`text_terms`, worked out beforehand (outside the transaction)."""
     rows = list(rows)
     if not rows:
         return
-    _append(con, corpus, rows)
+    _append(con, corpus, rows, known)
     if con.execute(f"SELECT count(*) FROM {corpus.tail}").fetchone()[0] >= TAIL_MAX:
         merge_tail(con, corpus)
 
@@ -143,24 +145,32 @@ def backfill(con: duckdb.DuckDBPyConnection) -> None:
 
 def remove(con: duckdb.DuckDBPyConnection, corpus: Corpus, ids: list[int]) -> None:
     """Take rows out of the index (``forget``), in the transaction that deletes them."""
-    if not ids:
-        return
+    if ids:
+        _remove_where(con, corpus, ids_filter("doc"), ids_params(ids))
+
+
+def remove_range(con: duckdb.DuckDBPyConnection, corpus: Corpus, lo: int, hi: int) -> None:
+    """Take the rows with ids ``lo..hi`` out of the index (an import taking back its rows)."""
+    _remove_where(con, corpus, "doc BETWEEN ? AND ?", [lo, hi])
+
+
+def _remove_where(con: duckdb.DuckDBPyConnection, corpus: Corpus, cond: str, params: list) -> None:
     docs, length = con.execute(
         f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
         f" (SELECT doc, len FROM {corpus.postings} UNION ALL SELECT doc, len FROM {corpus.tail})"
-        f" WHERE {ids_filter('doc')} GROUP BY doc)",
-        ids_params(ids),
+        f" WHERE {cond} GROUP BY doc)",
+        params,
     ).fetchone()
     for table in (corpus.postings, corpus.tail):
-        con.execute(f"DELETE FROM {table} WHERE {ids_filter('doc')}", ids_params(ids))
+        con.execute(f"DELETE FROM {table} WHERE {cond}", params)
     con.execute(
         "UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
         [docs, int(length), corpus.table],
     )
 
 
-def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple]) -> None:
-    postings = _postings(rows, app_ids(con, {r[3] for r in rows}))
+def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple], known: dict | None = None) -> None:
+    postings = _postings(rows, app_ids(con, {r[3] for r in rows}), known)
     _insert(con, corpus.tail, postings)
     _count(con, corpus, rows, postings["total"])
 
@@ -179,7 +189,14 @@ def app_ids(con: duckdb.DuckDBPyConnection, names: set[str | None]) -> dict[str 
     return {None: 0, "": 0, **known}
 
 
-def _postings(rows: list[tuple], apps: dict[str | None, int]) -> dict:
+def text_terms(text: str) -> tuple[list[int], list[int], int]:
+    """A text's term ids, how often each occurs in it, and its length in terms."""
+    found = terms(text)
+    counts = Counter(found)
+    return [term_id(term) for term in counts], [min(tf, MAX_COUNT) for tf in counts.values()], len(found)
+
+
+def _postings(rows: list[tuple], apps: dict[str | None, int], known: dict | None = None) -> dict:
     """Column arrays of the postings of ``rows`` (``id, text, t_start, app``), plus their total length.
 
     Per-row values are converted once and repeated per posting: converting a datetime per
@@ -189,15 +206,14 @@ def _postings(rows: list[tuple], apps: dict[str | None, int]) -> dict:
     per_row: list[int] = []  # postings of each row
     lens: list[int] = []
     total = 0
+    known = known or {}
     for _, text, _, _ in rows:
-        found = terms(text)
-        total += len(found)
-        counts = Counter(found)
-        for term, tf in counts.items():
-            term_ids.append(term_id(term))
-            tfs.append(min(tf, MAX_COUNT))
-        per_row.append(len(counts))
-        lens.append(min(len(found), MAX_COUNT))
+        ids, counts, length = known.get(text) or text_terms(text)
+        total += length
+        term_ids += ids
+        tfs += counts
+        per_row.append(len(ids))
+        lens.append(min(length, MAX_COUNT))
     repeat = np.array(per_row, dtype=np.int64)
 
     def each(values, dtype) -> np.ndarray:

@@ -73,6 +73,12 @@ class Store:
             raise
         return store
 
+    @property
+    def is_owner(self) -> bool:
+        """Whether this process holds the file for its life (``open_owner``), its writes
+        serialised by a lock, rather than opening it for each transaction."""
+        return self._owned is not None
+
     def _summarise_hours(self) -> None:
         """Summarise the hours stored since an owner last did (``hours.py``); a failure only
         leaves them to be read from their lines until the owner's next pass."""

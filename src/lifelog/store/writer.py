@@ -181,6 +181,15 @@ class Writer(Reader):
         ``store/exchange.py``) unless already stored, counted and indexed; returns how many."""
         return exchange.merge(self._con, kind, rows, hours=self._hours)
 
+    def merge_staged(self, kind: str, staged: dict) -> list[int]:
+        """:meth:`merge_rows` of rows staged beforehand (``exchange.stage``, outside any
+        transaction); the ids of the rows inserted."""
+        return exchange.merge_staged(self._con, kind, staged, hours=self._hours)
+
+    def remove_merged(self, kind: str, lo: int, hi: int) -> int:
+        """Take back the ``kind`` rows with ids ``lo..hi`` that a merge inserted; how many went."""
+        return exchange.remove_range(self._con, kind, lo, hi, hours=self._hours)
+
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
         self._con.execute(
