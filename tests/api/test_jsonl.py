@@ -156,3 +156,13 @@ def test_any_line_is_a_row_or_one_line_naming_it(tmp_path, lines):
     else:
         for kind, row in rows:
             json.loads(jsonl.row_line(kind, row), parse_constant=lambda c: pytest.fail(f"{c} exported"))
+
+
+def test_a_line_may_hold_up_to_1_mib_and_a_longer_one_is_named(tmp_path):
+    pad = jsonl.MAX_LINE_BYTES - len(json.dumps({**SEEN, "text": ""}))
+    (_, counts), read = _read(tmp_path, HEADER, json.dumps({**SEEN, "text": "x" * pad}))
+    assert counts["seen"] == 1 and read[0][2][5] == "x" * pad
+    with pytest.raises(UsageError) as exc:
+        _read(tmp_path, HEADER, json.dumps(SEEN), json.dumps({**SEEN, "text": "x" * (pad + 1)}))
+    assert str(exc.value) == ("Cannot import t.jsonl: line 3 is longer than 1,048,576 bytes (1 MiB), more than a row "
+                              "of text holds. Nothing was imported.")

@@ -64,6 +64,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=
 _decode = json.JSONDecoder().decode
 _fromiso = datetime.fromisoformat
 _INT32 = 2**31
+MAX_LINE_BYTES = 2**20  # a longer line is refused: no row lifelog writes comes near it
 MAX_DETAIL_DEPTH = 32  # objects and lists inside an event's detail; deeper is no event lifelog writes
 
 
@@ -122,7 +123,7 @@ def read_rows(path, name: str) -> Iterator[tuple[int, str, tuple]]:
     messages), after checking its header. Raises UsageError naming the first bad line."""
     header = None
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        for lineno, raw in enumerate(_lines(fh), 1):
             if not raw.strip():
                 continue
             try:
@@ -156,10 +157,16 @@ def validate(path, name: str) -> tuple[dict, dict[str, int]]:
 
 def _read_header(path) -> dict:
     with open(path, "rb") as fh:
-        for raw in fh:
+        for raw in _lines(fh):
             if raw.strip():
                 return check_header(_json(raw))
     return {}
+
+
+def _lines(fh) -> Iterator[bytes]:
+    """The file's lines, read at most :data:`MAX_LINE_BYTES` and a newline at a time, so one
+    endless line never fills memory (:func:`_json` refuses the piece)."""
+    return iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b"")
 
 
 def check_header(obj) -> dict:
@@ -306,6 +313,8 @@ def _parse_row(obj) -> tuple[str, tuple]:
 
 
 def _json(raw: bytes):
+    if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        raise BadLine(f"is longer than {MAX_LINE_BYTES:,} bytes (1 MiB), more than a row of text holds")
     try:
         return _decode(raw.rstrip(b"\r\n").decode("utf-8"))
     except UnicodeDecodeError:

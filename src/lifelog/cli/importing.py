@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from lifelog.api.upload import check_size
 from lifelog.cli.common import Runtime, err, print_json, progress_bar
 from lifelog.errors import UsageError
 from lifelog.timespec import parse_time
@@ -60,6 +61,8 @@ def _is_jsonl(path: Path) -> bool:
 def _import_jsonl(rt: Runtime, f: Path, quiet: bool) -> dict:
     timeline = rt.timeline()  # the owner, if one runs, merges it; else this process does
     try:
+        if timeline.owner is not None:  # an upload: refused past import_max before a byte is sent
+            check_size(f.stat().st_size, rt.settings.import_max_bytes, f.name)
         report = timeline.import_jsonl(f.resolve(), name=f.name)
     finally:
         timeline.close()
