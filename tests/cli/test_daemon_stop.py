@@ -66,10 +66,11 @@ def test_a_lifelog_owner_that_holds_the_lock_but_does_not_answer_is_stopped(path
     fd = os.open(lock_path(paths), os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     owner = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "daemon", "logs", "-f"], pass_fds=(fd,),
-                             env={**os.environ, "LIFELOG_HOME": str(home)}, stdout=subprocess.DEVNULL)
+                             env={**os.environ, "LIFELOG_HOME": str(home)}, stdout=subprocess.PIPE)
     os.close(fd)  # the child holds the lock now
     _write_lock(paths, owner.pid)
     try:
+        assert owner.stdout.readline() == b"started\n"  # running (during exec its command line reads empty)
         assert is_lifelog_process(owner.pid) and not is_lifelog_process(os.getpid())
         proc = _stop(home)
         assert proc.returncode == 0 and f"lifelog (PID {owner.pid}) stopped." in proc.stderr, proc.stderr
@@ -77,6 +78,7 @@ def test_a_lifelog_owner_that_holds_the_lock_but_does_not_answer_is_stopped(path
     finally:
         owner.kill()
         owner.wait()
+        owner.stdout.close()
 
 
 @pytest.mark.parametrize("args, runs", [
