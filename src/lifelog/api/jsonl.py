@@ -41,7 +41,9 @@ Importing merges: a row already in the timeline (a span with the same ``t_start`
 app, window, text and position; a transcript with the same ``t_start``, source and text; an
 event with the same ``ts``, kind and detail) or earlier in the file is skipped, so importing a
 file twice adds nothing and two machines' exports combine. The whole file is checked before
-anything is stored (an error names the line), then stored in one transaction. Not carried:
+anything is stored (an error names the line; a line over 1 MiB is refused), then stored all or
+nothing: in one transaction, or through an owner in short slices that are all taken back if one
+fails (``import_slices.py``). Not carried:
 frame images, audio, ids; imported spans are closed (a recorder never extends them), and
 transcripts' token counts are counted again on import.
 """

@@ -24,8 +24,9 @@ most 64 connections and closes one whose request head is not in 10 s or whose bo
     POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
     GET  /v1/export?since=&until=   the range as lifelog JSONL (``jsonl.py``), streamed as it is
                                     read; rows per type in the Lifelog-Export header {"rows": {...}}
-    POST /v1/import-jsonl?name=     body: a lifelog JSONL file (application/x-ndjson); checked
-                                    whole, merged in one transaction; the import report
+    POST /v1/import-jsonl?name=     body: a lifelog JSONL file (application/x-ndjson), streamed to
+                                    disk (over import_max: 413); checked whole, merged in short
+                                    slices, all taken back if one fails; the import report
     POST /v1/forget {since, until, app, title, matching, dry_run}   forget it everywhere (or say
                                     what would go): the report, with the data folder's bytes before/after
     POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop
