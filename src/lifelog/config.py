@@ -316,14 +316,16 @@ def edit_config(path: Path, key: str, value: str | None, check=lambda settings: 
 
 
 def _toml_value(value) -> str:
-    """A setting's value as TOML: a JSON string is a valid TOML basic string, and so a JSON
-    list of strings is a valid TOML array."""
+    """A setting's value as TOML: a JSON string is a valid TOML basic string once DEL is
+    escaped too (JSON leaves it, TOML forbids it), and so a JSON list of strings is a valid TOML array."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, tuple, list)):
-        return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+        return _toml_json(list(value) if isinstance(value, tuple) else value)
     if isinstance(value, dict):
-        items = ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {json.dumps(v, ensure_ascii=False)}"
-                          for k, v in value.items())
-        return "{" + items + "}"
+        return "{" + ", ".join(f"{_toml_json(k)} = {_toml_json(v)}" for k, v in value.items()) + "}"
     return repr(value)
+
+
+def _toml_json(value) -> str:
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
