@@ -225,6 +225,7 @@ ALIGN_UNITS = 60  # units compared at each side: a few seconds of speech, with r
 MIN_EVIDENCE = 3  # alignment score that shows a repeat: two words heard alike, or more
 HEAD_SKIP = 2  # unmatched units at the very start of the new chunk (a word cut in two)
 _CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{_CJK_CHAR}]")
 _UNIT = re.compile(rf"[{_CJK_CHAR}]|(?:(?![{_CJK_CHAR}])[^\W_])+(?:['’](?:(?![{_CJK_CHAR}])[^\W_])+)*")
 
 
@@ -237,8 +238,7 @@ class _Unit:
 
 
 def _units(seg: int, text: str) -> list[_Unit]:
-    return [_Unit(seg, m.end(), m.group().lower(), len(m.group()) == 1 and bool(re.match(f"[{_CJK_CHAR}]", m.group())))
-            for m in _UNIT.finditer(text)]
+    return [_Unit(seg, m.end(), m.group().lower(), _CJK.fullmatch(m.group()) is not None) for m in _UNIT.finditer(text)]
 
 
 def _repeated_units(tail: list[str], head: list[_Unit]) -> int:
