@@ -66,6 +66,12 @@ def test_the_pool_holds_the_largest_window_and_counts_small_ones_as_a_minimum():
     assert MAX_BUDGET <= POOL < 2 * MAX_BUDGET  # never two of the largest at once
 
 
+def test_a_busy_owner_answers_503_with_the_protocols_json_error_and_exit_1():
+    from lifelog.api.http_errors import answer
+
+    assert answer(OwnerBusy("The lifelog owner is busy."), "POST /v1/context") == (503, "The lifelog owner is busy.", 1)
+
+
 def test_requests_that_do_not_fit_wait_in_arrival_order():
     async def scenario():
         gate = WindowGate(pool=10, min_share=1)

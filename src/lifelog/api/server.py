@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from lifelog.api.admission import OwnerBusy, WindowGate
+from lifelog.api.admission import WindowGate
 from lifelog.api.http_errors import NUMBER, JsonErrors, http_exception, json_object
 from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, PROTOCOL, bind_private, lock_path, socket_path
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NONE = type(None)
+CONTEXT_FIELDS = {**dict.fromkeys(("since", "until", "model", "query"), (str, NONE)), "budget": (int,),
+                  "format": (str,), "tokenizer": (str,), "images": (int, NONE)}
 
 STREAM_CHUNK = 64 * 1024
 
@@ -152,12 +154,8 @@ def build_app(timeline: LocalTimeline, info: dict):
     async def context(request):
         """Windows are admitted by budget (``admission.py``): the owner's memory stays bounded
         however many clients ask for however much."""
-        args = _context_args(await request.json())
-        try:
-            window: Window = await gate.run(args["budget"], lambda: timeline.context(**args))
-        except OwnerBusy as exc:
-            return JSONResponse({"error": str(exc), "exit_code": exc.exit_code}, status_code=exc.http_status,
-                                headers={"Retry-After": "5"})
+        args = _context_args(await json_object(request, CONTEXT_FIELDS))
+        window: Window = await gate.run(args["budget"], lambda: timeline.context(**args))  # OwnerBusy: 503
         data = window.text.encode("utf-8")
         chunks = (data[i:i + STREAM_CHUNK] for i in range(0, len(data), STREAM_CHUNK))
         return StreamingResponse(chunks, media_type="text/plain; charset=utf-8",
@@ -230,18 +228,12 @@ def build_app(timeline: LocalTimeline, info: dict):
                      middleware=[Middleware(JsonErrors, protocol=PROTOCOL, header=HEADER)])
 
 
-def _context_args(body) -> dict:
-    """The facade's arguments from a context request, checked before it waits for its turn."""
-    if not isinstance(body, dict):
-        raise UsageError("Bad request: a context request is a JSON object.")
+def _context_args(body: dict) -> dict:
+    """The facade's arguments from a context request, its budget checked before it waits its turn."""
     check_budget(body.get("budget"))
-    images, query = body.get("images"), body.get("query")
-    if (images is not None and (isinstance(images, bool) or not isinstance(images, int))) or \
-            (query is not None and not isinstance(query, str)):
-        raise UsageError("Bad request: images is a whole number and query a string.")
     return {"since": _time(body.get("since")), "until": _time(body.get("until")), "budget": body["budget"],
-            "fmt": str(body.get("format", "markdown")), "tokenizer": str(body.get("tokenizer", "o200k")),
-            "model": body.get("model"), "images": images, "query": query or None}
+            "fmt": body.get("format", "markdown"), "tokenizer": body.get("tokenizer", "o200k"),
+            "model": body.get("model"), "images": body.get("images"), "query": body.get("query") or None}
 
 
 def _time(value: str | None) -> datetime | None:
