@@ -106,32 +106,22 @@ def test_a_full_queue_is_refused_at_once_and_a_long_wait_in_time():
     asyncio.run(scenario())
 
 
-def test_a_request_cancelled_while_it_waits_leaves_nothing_held():
+def test_a_request_cancelled_waiting_leaves_nothing_held_and_one_cancelled_building_counts_until_it_ends():
     async def scenario():
         gate = WindowGate(pool=10, min_share=1)
         builds = Builds(gate)
-        holder = await builds.holding("big", 10)
+        building = await builds.holding("big", 10)
         gone = await builds.queued("gone", 5)  # its client hangs up while it waits
         gone.cancel()
         with pytest.raises(asyncio.CancelledError):
             await gone
-        builds.release.set()
-        await holder
-        assert gate.used == 0 and not gate._queue and "gone" not in builds.started
-
-    asyncio.run(scenario())
-
-
-def test_a_build_whose_client_hangs_up_counts_until_it_ends():
-    async def scenario():
-        gate = WindowGate(pool=10, min_share=1)
-        builds = Builds(gate)
-        running = await builds.holding("running", 10)
-        running.cancel()  # the worker thread goes on building
+        assert not gate._queue and gate.used == 10
+        building.cancel()  # its client hangs up too, but the worker thread goes on building
         await asyncio.sleep(0.05)
         assert gate.used == 10
         builds.release.set()
         await _until(lambda: gate.used == 0)
+        assert "gone" not in builds.started and not gate._queue
 
     asyncio.run(scenario())
 
