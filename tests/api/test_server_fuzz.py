@@ -136,6 +136,11 @@ def test_bodies_over_their_cap_are_413_read_or_declared(owner):
         assert answer.status == 413 and "over its limit" in answer.error()["error"]
 
 
+def test_a_request_head_over_h11s_limit_is_a_json_400(owner):
+    answer = exchange(owner.socket, b"GET /v1/health HTTP/1.1\r\nX-Big: " + b"a" * 200_000)
+    assert answer.status == 400 and answer.error()["exit_code"] == 2
+
+
 def test_a_large_upload_to_import_jsonl_is_not_refused_by_the_json_cap(owner):
     lines = b"".join(b'{"type": "span", "n": %d, "pad": "%s"}\n' % (i, b"x" * 200) for i in range(12_000))  # 2.7 MB
     answer = exchange(owner.socket, request("POST", f"{V}/import-jsonl?name=big.jsonl", lines, {HEADER: str(PROTOCOL)}))
