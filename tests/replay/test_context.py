@@ -80,6 +80,7 @@ def test_json_format_reports_its_own_exact_count(store):
     w = _ctx(store, budget=800, fmt="json")
     doc = json.loads(w.text)
     assert doc["tokens"] == w.tokens == get_tokenizer("o200k").count(w.text) <= 800
+    assert w.text == json.dumps(doc, ensure_ascii=False, indent=1) + "\n"  # its count rewritten in place, exactly
     assert doc["omitted"]["lines"] > 0
     assert doc["blocks"][-1]["lines"][-1].startswith("2026-11-24 request 199 ")
 
