@@ -5,8 +5,22 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
+
+
+class ProgramExited(RuntimeError):
+    """A window's program exited before its window appeared."""
+
+
+def _said(proc: subprocess.Popen) -> str:
+    """The end of what a window's program wrote to stderr, when it went to a file."""
+    err = getattr(proc, "_stderr_file", None)
+    if err is None:
+        return ""
+    err.seek(0)
+    return err.read().decode(errors="replace").strip()[-500:]
 
 
 class XScreen:
@@ -32,15 +46,25 @@ class XScreen:
         return {**os.environ, "DISPLAY": self.display}
 
     def show_text(self, path: Path, *, geometry: str = "160x50+0+0", title: str = "notes") -> subprocess.Popen:
-        """An xterm (black on white, DejaVu Sans Mono) printing ``path`` and staying open."""
-        proc = subprocess.Popen(
-            ["xterm", "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "13", "-T", title,
-             "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", "-c", f"cat '{path}'; exec sleep 100000"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        self._windows.append(proc)
-        self._focus(title, proc)
-        return proc
+        """An xterm (black on white, DejaVu Sans Mono) printing ``path`` and staying open.
+
+        An xterm that exits before it maps is started once more: on a loaded CI machine one
+        has exited with status 1 (its stderr is now in the error if it happens twice)."""
+        for attempt in (1, 2):
+            proc = subprocess.Popen(
+                ["xterm", "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "13", "-T", title,
+                 "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", "-c", f"cat '{path}'; exec sleep 100000"],
+                env=self.env, stdout=subprocess.DEVNULL, stderr=(err := tempfile.TemporaryFile()),
+            )
+            proc._stderr_file = err
+            self._windows.append(proc)
+            try:
+                self._focus(title, proc)
+                return proc
+            except ProgramExited:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def show_page(self, path: Path, *, title: str, profile: Path) -> subprocess.Popen:
         """Chromium showing the local HTML file ``path`` (whose <title> is ``title``) over the
@@ -78,7 +102,9 @@ class XScreen:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"window {title!r}: its program exited with status {proc.returncode} before it appeared")
+                said = _said(proc)
+                raise ProgramExited(f"window {title!r}: its program exited with status {proc.returncode} before it "
+                                   f"appeared: {said or 'nothing on stderr'}")
             found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
                                    capture_output=True, text=True).stdout.split()
             if found and subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=self.env,
