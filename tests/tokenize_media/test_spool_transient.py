@@ -1,14 +1,19 @@
 """A spool file that meets a passing I/O error stays in the spool and is read later; only a file
 that cannot be decoded goes to ``bad/``. The error is real: a spool name linked to
 ``/proc/self/mem``, whose first page is unmapped, fails every read with EIO, the way a failing
-disk does (out of file descriptors, the incident of issue 16, goes through the same test)."""
+disk does; and the incident of issue 16 itself, a drain in a process with every file descriptor
+in use (a child process, ``drain_without_fds.py``)."""
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +28,7 @@ from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
 from tests.tokenize_media.test_pipeline_recovery import T0, _spool
 
 FAILING = "/proc/self/mem"  # reading offset 0 is EIO
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _fail_reads(path, keep) -> None:
@@ -94,3 +100,15 @@ def test_a_damaged_file_is_not_a_passing_error():
     assert not spool.transient(OSError("image file is truncated"))  # PIL's words for a cut file: no errno
     assert not spool.transient(ValueError("not a lifelog spool frame"))
     assert not spool.transient(IsADirectoryError(errno.EISDIR, "Is a directory"))
+
+
+def test_a_drain_out_of_file_descriptors_keeps_its_frames_and_says_so_once(tmp_path):
+    """The incident itself: every descriptor of the process in use (RLIMIT_NOFILE 256, all held)."""
+    done = subprocess.run([sys.executable, "-m", "tests.tokenize_media.drain_without_fds", str(tmp_path / "home")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["held"] > 0 and result["starved"] == [0, 0, 0]
+    assert result["waiting"] == [result["frame"]] and result["bad"] == []
+    assert result["after"] == 1 and result["stored"] == 2 and result["left"] == []
+    assert done.stderr.count("Too many open files") == 1, done.stderr  # three drains, one line

@@ -75,6 +75,7 @@ class AudioPipeline:
         self.script = script
         self.redactor = redactor or default_redactor()
         self.totals = AudioStats()
+        self._waiting = False  # a passing I/O error was logged and has not yet cleared
 
     @classmethod
     def from_settings(cls, store: Store, paths: Paths, settings) -> "AudioPipeline":
@@ -100,8 +101,14 @@ class AudioPipeline:
 
     def drain(self, *, should_stop: Callable[[], bool] = lambda: False,
               progress: Callable[[int, int], None] | None = None) -> AudioStats:
-        files = self.pending()
         stats = AudioStats()
+        try:
+            files = self.pending()
+        except OSError as exc:  # out of file descriptors: the spool cannot even be listed now
+            if not transient(exc):
+                raise
+            self._unavailable(f"cannot list the audio spool now ({exc})")
+            return stats
         for i, path in enumerate(files):
             if should_stop():
                 break
@@ -118,12 +125,14 @@ class AudioPipeline:
             start, source, samples = read_chunk(path)
         except Exception as exc:
             if transient(exc):  # not the chunk's fault (out of file descriptors, EIO): it stays for later
-                log.warning("cannot read audio chunk %s now (%s); it stays in the spool", path.name, exc)
-                time.sleep(UNAVAILABLE_RETRY_S)
+                self._unavailable(f"cannot read audio chunk {path.name} now ({exc})")
                 return False
             self._quarantine(path, exc)
             stats.failures += 1
             return True
+        if self._waiting:
+            log.warning("audio chunks can be read again")
+            self._waiting = False
         t = time.perf_counter()
         try:
             segments = transcribe_speech(self.engine, samples, script=self.script)
@@ -165,6 +174,13 @@ class AudioPipeline:
         except Exception as exc:
             log.error("cannot keep the audio of %s (its transcript is stored): %s", path.name, exc)
             return ""
+
+    def _unavailable(self, what: str) -> None:
+        """Logged once until a chunk is read again; a short wait so a caller's loop does not spin."""
+        if not self._waiting:
+            log.warning("%s; audio chunks wait in the spool and are tried again", what)
+            self._waiting = True
+        time.sleep(UNAVAILABLE_RETRY_S)
 
     def _quarantine(self, path: Path, exc: Exception) -> None:
         bad = self.paths.audio_spool / "bad"

@@ -142,10 +142,16 @@ class Pipeline:
         on_commit: Callable[[object], None] | None = None,
     ) -> DrainStats:
         """Process every frame pending now, committing about every ``batch_seconds``."""
-        store_gaps(self.store, self.paths.spool)  # what capture chose not to keep (excluded windows)
-        waiting = {done.path for done in self._uncommitted}  # processed, kept for the next commit
-        files = [p for p in spool.pending(self.paths.spool) if p not in waiting]
         stats = DrainStats()
+        try:
+            store_gaps(self.store, self.paths.spool)  # what capture chose not to keep (excluded windows)
+            waiting = {done.path for done in self._uncommitted}  # processed, kept for the next commit
+            files = [p for p in spool.pending(self.paths.spool) if p not in waiting]
+        except OSError as exc:  # out of file descriptors: the spool cannot even be listed now
+            if not spool.transient(exc):
+                raise
+            self._files_unavailable(FilesUnavailable(f"cannot read the spool now ({exc})"))
+            return stats
         started = time.monotonic()
         for i, path in enumerate(files):
             if should_stop() or time.monotonic() < self._wait_until:

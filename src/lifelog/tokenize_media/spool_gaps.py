@@ -1,6 +1,6 @@
 """Gap markers capture left in the spool (spool/gaps.py) stored as ``gap`` events, then
-deleted; a marker that cannot be read is set aside in ``spool/bad``, a busy store leaves them
-for the next drain."""
+deleted; a marker that cannot be decoded is set aside in ``spool/bad``, a busy store or a
+passing I/O error (raised to the pipeline) leaves them for the next drain."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lifelog.errors import StoreBusy
 from lifelog.paths import make_private_dir
+from lifelog.spool import transient
 from lifelog.spool.gaps import pending_gaps, read_gap
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,8 @@ def store_gaps(store, folder: Path) -> int:
         try:
             gaps.append((path, read_gap(path)))
         except (OSError, ValueError) as exc:
+            if transient(exc):  # not the marker's fault (out of file descriptors, EIO): it stays for later
+                raise
             make_private_dir(folder / "bad")
             log.error("unreadable gap marker %s moved to %s: %s", path.name, folder / "bad", exc)
             os.replace(path, folder / "bad" / path.name)
