@@ -2,13 +2,15 @@
 answered, and every one of them is closed after the header timeout (the half-sent ones told
 why in the protocol's JSON). Once with the connection limit doing the work, once with the
 owner's open-file limit at 128 and no connection limit, where accept() runs out of file
-descriptors: the owner frees idle connections and says so in one line, not one a second."""
+descriptors: the owner frees idle connections and says so in one line, not one a second. And a
+client whose kept-alive connection was closed to make room carries on over a new one."""
 
 from __future__ import annotations
 
 import json
 import resource
 import select
+import socket
 import subprocess
 import sys
 import time
@@ -108,3 +110,23 @@ def test_300_connections_to_an_owner_out_of_file_descriptors(tmp_path):
     assert log.count("cannot accept connections") == 1, log  # out of fds: said once, not once a second
     assert "Too many open files" in log and "Traceback" not in log, log
     _check(held, got)
+
+
+def test_a_client_whose_idle_connection_was_closed_to_make_room_carries_on(tmp_path, monkeypatch):
+    from lifelog.api import client
+
+    monkeypatch.setattr(client, "REUSE_IDLE_S", 0.05)
+    paths = Paths(tmp_path / "home").ensure()
+    with serving(paths, Limits(max_connections=2, header_timeout_s=5.0, body_idle_s=5.0)) as server:
+        remote = client.RemoteTimeline(str(server.socket))
+        try:
+            assert remote.health()["protocol"] == PROTOCOL
+            newcomers = [connect(server.socket) for _ in range(2)]  # the client's idle connection waited longest
+            sock = remote._con.sock
+            assert select.select([sock], [], [], 10)[0] and sock.recv(1, socket.MSG_PEEK) == b""  # closed by the owner
+            time.sleep(0.1)
+            assert remote.status()["frames_seen"] == 0  # a new connection, not "stopped answering"
+        finally:
+            remote.close()
+            for sock in newcomers:
+                sock.close()
