@@ -13,10 +13,8 @@ import pytest
 
 from lifelog.api.client import OwnerError, find_owner
 from lifelog.api.protocol import HEADER, PROTOCOL, socket_path
-from lifelog.api.server import OwnerLock, OwnerServer
-from lifelog.api.timeline import LocalTimeline
 from lifelog.paths import Paths
-from lifelog.store import Store
+from tests.api.serving import served
 from tests.api.test_import_slices import _export
 from tests.cli.helpers import lifelog
 
@@ -27,13 +25,8 @@ def owner(tmp_path):
     paths = Paths(home=tmp_path / "home")
     paths.ensure()
     paths.config_file.write_text('import_max = "8KB"\n')
-    lock = OwnerLock(paths, "test")
-    store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, LocalTimeline(paths, store), lock).start()
-    yield paths
-    server.stop()
-    store.close()
-    lock.release()
+    with served(paths):
+        yield paths
 
 
 def _post(paths: Paths, data: bytes, *, chunked: bool = False) -> tuple[int, dict]:
