@@ -7,6 +7,7 @@ one line."""
 from __future__ import annotations
 
 import json
+import select
 import socketserver
 import threading
 import urllib.parse
@@ -23,7 +24,7 @@ from lifelog.api.server import OwnerLock, OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.paths import Paths
 from lifelog.store import Store
-from tests.api.rawhttp import connect, exchange, request, serving
+from tests.api.rawhttp import connect, exchange, parse, read_all, request, serving
 
 V = f"/v{PROTOCOL}"
 FIELDS = {
@@ -226,3 +227,19 @@ def test_an_unexpected_failure_is_a_json_500_in_one_line_logged_once(tmp_path, c
     assert "RuntimeError: simulated failure with a second line" in answer.error()["error"]
     logged = [r for r in caplog.records if r.exc_info and "simulated failure" in str(r.exc_info[1])]
     assert len(logged) == 1 and logged[0].levelname == "ERROR"
+
+
+def test_a_body_trickled_slower_than_its_timeout_is_408(tmp_path, monkeypatch):
+    from lifelog.api import http_errors
+
+    monkeypatch.setattr(http_errors, "BODY_TIMEOUT_S", 1.0)
+    paths = Paths(tmp_path / "home").ensure()
+    with serving(paths, Limits(header_timeout_s=5.0, body_idle_s=5.0)) as server, connect(server.socket) as sock:
+        sock.sendall(b"POST /v1/event HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        answer = b""
+        for _ in range(10):  # a byte every 0.3 s: never idle for long, never done
+            sock.sendall(b" ")
+            if select.select([sock], [], [], 0.3)[0]:
+                answer = read_all(sock)
+                break
+    assert parse(answer).status == 408 and "did not arrive within 1 s" in parse(answer).error()["error"]

@@ -42,10 +42,11 @@ class JsonErrors:
     """The ASGI middleware (see the module's docstring)."""
 
     def __init__(self, app, *, protocol: int, header: str, caps: dict | None = None, cap: int = BODY_CAP,
-                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+                 body_timeout_s: float | None = None) -> None:
         self.app, self.protocol, self.header = app, protocol, header.lower().encode()
         self.caps = BODY_CAPS if caps is None else caps
-        self.cap, self.body_timeout_s = cap, body_timeout_s
+        self.cap = cap
+        self.body_timeout_s = BODY_TIMEOUT_S if body_timeout_s is None else body_timeout_s  # read now: tests lower it
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
