@@ -94,6 +94,8 @@ def guarded(limits: Limits) -> tuple[type, Door]:
 
 
 class GuardedProtocol(H11Protocol):
+    """uvicorn's h11 protocol with the limits above; ``guarded()`` gives each server its own door."""
+
     door: Door = Door(Limits())
 
     def connection_made(self, transport) -> None:
