@@ -16,13 +16,14 @@ error; the command exits 1 saying to try again). The owner's memory for windows 
 bounded whatever clients ask.
 
 The ceiling, measured (``bench/owner_memory.py``, 30 generated days, 2.59M spans, every window
-since 3650d; 2-core VM, 2026-12-03): an owner without its recorder holds 208 MB after one small
-window; its peak is 323 MB for a 1M window, 1.41 GB for a 10M one (1.38 GB as JSON), 1.37 GB
-with ten clients asking for 10M windows at once (two answered, eight busy after 60 s), 1.17 GB
-with ten asking for 1M windows at once (all answered); an export of the whole timeline streams
-at 326 MB. One long-lived owner taking all of these in a row peaked at 1.64 GB (memory a large
-window frees stays with the process and is reused). So: about 1.7 GB, plus what the recorder
-holds beside it (~0.3 GB more while recording). A 10M window over a year took 1.4 GB too
+since 3650d; 2-core VM, shared, 2026-12-03; two runs): an owner without its recorder holds
+~200 MB after one small window; its peak is 309-323 MB for a 1M window, 1.36-1.41 GB for a 10M
+one (1.38-1.51 GB as JSON), 1.37-1.45 GB with ten clients asking for 10M windows at once (2-6
+answered, the rest busy after 60 s), 1.17-1.21 GB with ten asking for 1M windows at once (all
+answered); an export of the whole timeline (661 MiB of JSONL) streams at 326-328 MB. One
+long-lived owner taking all of these in a row peaked at 1.64 GB (memory a large window frees
+stays with the process and is reused). So: about 1.7 GB, plus what the recorder holds beside
+it (~0.3 GB more while recording). A 10M window over a year took 1.4 GB too
 (``bench/context_scale.py``): the bound follows the budget, not the range.
 """
 
