@@ -1,0 +1,199 @@
+"""Recording while a large lifelog JSONL file is imported through the owner (issue 16 part 1).
+
+    .venv/bin/python bench/import_while_recording.py [--spans 1000000] [--mode writer|record] [--dir DIR]
+
+The file (``bench/jsonl_rates.py``'s: ``--spans`` spans, a transcript per 25, an event per
+1,000; 1,041,000 rows for a million) is generated once into ``--dir`` and reused. Then the real
+``lifelog import FILE --json`` uploads it to a running owner, in one of two modes:
+
+* ``writer``: an owner served from this process as the daemon serves it (``Store.open_owner``,
+  its socket), without capture, and a thread writing as the recorder's pipeline does, each 0.5 s
+  (2 fps) a frame and its 35 lines (5 new each time) in one transaction. Over the import: how
+  long its writes waited for the write lock (longest, p99, how many over 1 s), writes that gave
+  up (``StoreBusy`` after ``busy_timeout_s``, 30 s: their frames would wait in the spool), and the
+  rate its frames were committed at.
+* ``record``: the real ``lifelog record --no-audio`` on a private Xvfb screen showing an xterm
+  ticker (``bench/owner_latency.py``); a window of ``--idle`` seconds before the import, then the
+  import: capture fps from the recorder's late ticks, frames shed, frames waiting for OCR.
+
+To compare with the code before a change: ``git worktree add /tmp/before <commit>``, copy this
+file into ``/tmp/before/bench/`` and run it from there with ``--dir`` the same folder (the
+bench puts its own checkout's ``src`` first on the path, and the CLI it starts inherits it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
+
+FRAME_S = 0.5
+LINES = 35
+
+
+def generated(folder: Path, spans: int) -> Path:
+    src = folder / f"generated-{spans}.jsonl"
+    if not src.exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "jsonl_rates.py"), "--spans", str(spans),
+                        "--generate-to", str(src)], check=True, stdout=subprocess.DEVNULL)
+    return src
+
+
+def import_cli(src: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "import", str(src), "--json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finished(proc: subprocess.Popen) -> dict:
+    out, errs = proc.communicate()
+    if proc.returncode:
+        raise SystemExit(f"lifelog import failed:\n{errs}")
+    return json.loads(out)[0]
+
+
+# -- writer mode -------------------------------------------------------------------------
+
+class RecorderLike(threading.Thread):
+    """Writes a frame and its lines every FRAME_S, each in one transaction, timing the wait."""
+
+    def __init__(self, store) -> None:
+        super().__init__(daemon=True)
+        self.store, self.stop, self.log = store, threading.Event(), []  # (asked, waited, wrote or None)
+
+    def run(self) -> None:
+        from lifelog.errors import StoreBusy
+        from lifelog.models import FrameRecord, OcrLine
+
+        i, due = 0, time.monotonic()
+        while not self.stop.is_set():
+            ts = datetime(2026, 12, 1, 9) + timedelta(seconds=i * FRAME_S)
+            lines = [OcrLine(f"ticket {i // 7 + k} ready for review, line {k}", (10, 20 * k, 600, 20 * k + 18))
+                     for k in range(LINES)]
+            asked = time.monotonic()
+            try:
+                with self.store.write() as w:
+                    waited = time.monotonic() - asked
+                    fid = w.add_frame(FrameRecord(ts=ts, monitor=0, width=1920, height=1080, app="XTerm",
+                                                  window="ticker", image_ref=f"frames/{i}.jpg",
+                                                  region=(0, 0, 1920, 1080), keyframe=True))
+                    w.observe_lines(fid, ts, 0, "XTerm", "ticker", lines)
+                self.log.append((asked, waited, time.monotonic() - asked))
+            except StoreBusy:
+                self.log.append((asked, time.monotonic() - asked, None))
+            i += 1
+            due += FRAME_S
+            time.sleep(max(0.0, due - time.monotonic()))
+
+
+def writer_mode(src: Path, folder: Path) -> dict:
+    from lifelog.api.server import OwnerLock, OwnerServer
+    from lifelog.api.timeline import LocalTimeline
+    from lifelog.paths import Paths
+    from lifelog.store import Store
+
+    paths = Paths(home=Path(tempfile.mkdtemp(prefix="home-", dir=folder)))
+    paths.ensure()
+    lock = OwnerLock(paths, "bench")
+    store = Store.open_owner(paths.db)
+    server = OwnerServer(paths, LocalTimeline(paths, store), lock).start()
+    writer = RecorderLike(store)
+    writer.start()
+    try:
+        time.sleep(5)
+        t0 = time.monotonic()
+        report = finished(import_cli(src, {**os.environ, "LIFELOG_HOME": str(paths.home)}))
+        t1 = time.monotonic()
+    finally:
+        writer.stop.set()
+        writer.join()
+        server.stop()
+        store.close()
+        lock.release()
+    during = [(waited, wrote) for asked, waited, wrote in writer.log if t0 <= asked <= t1]
+    waits = sorted(w for w, _ in during)
+    return {"import_s": t1 - t0, "report": report, "writes": len(during),
+            "fps": sum(wrote is not None for _, wrote in during) / (t1 - t0),
+            "longest_wait_s": waits[-1] if waits else 0.0, "p99_wait_s": waits[int(0.99 * (len(waits) - 1))],
+            "over_1s": sum(w > 1.0 for w in waits), "gave_up": sum(wrote is None for _, wrote in during)}
+
+
+# -- record mode -------------------------------------------------------------------------
+
+def record_mode(src: Path, idle_s: float, warmup_s: float) -> dict:
+    from owner_latency import BIN, TICKER, window
+    from owner_load import wait_for_owner
+
+    from lifelog.paths import Paths
+    from tests.xscreen import XScreen
+
+    home = Path(tempfile.mkdtemp(prefix="import_rec.")) / "home"
+    os.environ.update(LIFELOG_HOME=str(home), LIFELOG_AUDIO_SOURCE="none")
+    paths = Paths.from_env().ensure()
+    screen = XScreen()
+    env = {**os.environ, **screen.env}
+    ticker = subprocess.Popen(["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh",
+                               "-c", TICKER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    record = subprocess.Popen([str(BIN / "lifelog"), "record", "--no-audio"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    procs: list = []
+    try:
+        remote = wait_for_owner(paths, record)
+        pid = remote.owner["pid"]
+        time.sleep(warmup_s)
+        fps = remote.status()["owner"]["fps_target"]
+        idle = window(remote, idle_s, fps, pid)
+        busy = window(remote, 0, fps, pid, lambda: procs.append(import_cli(src, env)) or procs)
+        remote.close()
+    finally:
+        record.send_signal(2)
+        try:
+            record.wait(600)
+        finally:
+            ticker.terminate()
+            screen.stop()
+    out, errs = busy["clients"][0]
+    if procs[0].returncode:
+        raise SystemExit(f"lifelog import failed:\n{errs}")
+    return {"idle": idle, "busy": busy, "report": json.loads(out)[0]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spans", type=int, default=1_000_000)
+    ap.add_argument("--mode", choices=("writer", "record"), default="writer")
+    ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "lifelog-import-bench")
+    ap.add_argument("--idle", type=float, default=30, help="record mode: seconds measured before the import")
+    ap.add_argument("--warmup", type=float, default=30, help="record mode: seconds of recording first")
+    a = ap.parse_args()
+    a.dir.mkdir(parents=True, exist_ok=True)
+    src = generated(a.dir, a.spans)
+    rows = sum(json.loads(src.open().readline())["rows"].values())
+    print(f"# {rows:,} rows, {src.stat().st_size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}",
+          file=sys.stderr, flush=True)
+    if a.mode == "writer":
+        r = writer_mode(src, a.dir)
+        print(f"| {rows:,} rows imported in {r['import_s']:.1f} s | writes {r['writes']} | committed fps "
+              f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
+              f"over 1 s {r['over_1s']} | gave up {r['gave_up']} | slices {r['report'].get('slices', 1)} |")
+    else:
+        r = record_mode(src, a.idle, a.warmup)
+        for name in ("idle", "busy"):
+            w = r[name]
+            print(f"| {name} | {w['dt']:.0f} s | capture fps {w['fps']:.2f} ({w['late']} late) | shed {w['shed']} | "
+                  f"backlog {w['backlog']} | owner CPU {w['owner_cpu']:.0f} % |")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
