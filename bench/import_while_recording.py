@@ -130,6 +130,23 @@ def writer_mode(src: Path, folder: Path) -> dict:
 
 # -- record mode -------------------------------------------------------------------------
 
+class Fresh:
+    """The owner's status over a new connection each time (an older client does not reconnect
+    when the owner closed its idle kept-alive connection during a long import)."""
+
+    def __init__(self, paths) -> None:
+        self.paths = paths
+
+    def status(self) -> dict:
+        from lifelog.api.client import find_owner
+
+        remote = find_owner(self.paths)
+        try:
+            return remote.status()
+        finally:
+            remote.close()
+
+
 def record_mode(src: Path, idle_s: float, warmup_s: float) -> dict:
     from owner_latency import BIN, TICKER, window
     from owner_load import wait_for_owner
@@ -152,9 +169,9 @@ def record_mode(src: Path, idle_s: float, warmup_s: float) -> dict:
         pid = remote.owner["pid"]
         time.sleep(warmup_s)
         fps = remote.status()["owner"]["fps_target"]
-        idle = window(remote, idle_s, fps, pid)
-        busy = window(remote, 0, fps, pid, lambda: procs.append(import_cli(src, env)) or procs)
         remote.close()
+        idle = window(Fresh(paths), idle_s, fps, pid)
+        busy = window(Fresh(paths), 0, fps, pid, lambda: procs.append(import_cli(src, env)) or procs)
     finally:
         record.send_signal(2)
         try:
