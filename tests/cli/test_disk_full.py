@@ -15,19 +15,13 @@ import duckdb
 import pytest
 
 from tests.cli.helpers import lifelog_json
+from tests.tmpfs import small_tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs for a small data folder: {done.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, "40m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def _fill(path, leave: int) -> None:

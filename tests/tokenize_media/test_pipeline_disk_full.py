@@ -5,7 +5,6 @@ be mounted (needs root)."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
@@ -16,19 +15,13 @@ from lifelog.tokenize_media.ocr import get_engine
 from lifelog.tokenize_media.pipeline import Pipeline
 from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
 from tests.tokenize_media.test_pipeline_recovery import T0, _spool
+from tests.tmpfs import small_tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs for a small data folder: {done.stderr.strip()}")
-    try:
+    with small_tmpfs(tmp_path, "8m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
 
 
 def _fill(path) -> None:

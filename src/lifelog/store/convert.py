@@ -37,26 +37,22 @@ from lifelog.errors import StoreError
 from lifelog.paths import Paths
 from lifelog.store import crypt, keys, sealed
 from lifelog.store.db import create_private_db
+from lifelog.store.rewrite import step, wal_path
 
 _DIE_AT_ENV = "LIFELOG_TEST_CONVERT_DIE_AT"  # tests only: os._exit(9) right after the named step
 FILE_SUFFIXES = {".webp", ".lfr", ".ogg", ".png", ".wav"}  # frames (old, compact), audio, spool
 
 
 def _step(name: str) -> None:
-    if os.environ.get(_DIE_AT_ENV) == name:
-        os._exit(9)
+    step(name, _DIE_AT_ENV)
 
 
 def temp_path(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.convert")
 
 
-def _wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
-
-
 def _remove_leftovers(db_path: Path) -> None:
-    for p in (temp_path(db_path), _wal(temp_path(db_path))):
+    for p in (temp_path(db_path), wal_path(temp_path(db_path))):
         p.unlink(missing_ok=True)
 
 
@@ -135,7 +131,7 @@ def _convert_db(db_path: Path, src_secret: str | None, dst_secret: str | None) -
         raise StoreError(crypt.scrub(crypt.scrub(f"Converting the lifelog database {db_path} failed, nothing "
                                                  f"was changed: {exc}", src_secret), dst_secret)) from None
     con.close()
-    if _wal(tmp).exists() or _wal(db_path).exists():
+    if wal_path(tmp).exists() or wal_path(db_path).exists():
         _remove_leftovers(db_path)
         raise StoreError(f"Converting the lifelog database {db_path} left a WAL behind; nothing was changed. "
                          "Run the command again.")

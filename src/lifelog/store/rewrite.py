@@ -42,9 +42,10 @@ FRESH = "lifelog_fresh"
 DIE_AT_ENV = "LIFELOG_TEST_FORGET_DIE_AT"  # tests: die as kill -9 would right after this step
 
 
-def step(name: str) -> None:
-    """A point where a test may stop the process dead (``DIE_AT_ENV``): no cleanup, no checkpoint."""
-    if os.environ.get(DIE_AT_ENV) == name:
+def step(name: str, env: str = DIE_AT_ENV) -> None:
+    """A point where a test may stop the process dead (the variable ``env`` names the step):
+    no cleanup, no checkpoint."""
+    if os.environ.get(env) == name:
         os._exit(9)
 
 
