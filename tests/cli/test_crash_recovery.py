@@ -101,7 +101,7 @@ def test_kill_9_at_random_moments_stores_every_frame_once_and_whole(screen, env,
     ticker = _xterm(env, TICKER)
     left_behind: set[str] = set()
     try:
-        for _ in range(20):
+        for _ in range(12):
             rec = _record(env, "--no-audio")
             time.sleep(rng.uniform(0.5, 7.0))
             kids = _children(rec.pid)

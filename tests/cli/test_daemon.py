@@ -57,11 +57,11 @@ def _frames(home: Path):
 
 
 def test_concurrent_clients_while_the_daemon_records(daemon, env, home):
-    """Several processes search and ask for 1M-token windows for 60 s while the daemon records
+    """Several processes search and ask for 1M-token windows for 30 s while the daemon records
     a changing screen: every read answers, no frame is lost, capture keeps 2 fps."""
     ticker = _ticker(env)
     client = ("import os, subprocess, sys, time\n"
-              "end = time.monotonic() + 60; n = fails = 0\n"
+              "end = time.monotonic() + 30; n = fails = 0\n"
               "while time.monotonic() < end:\n"
               "    for args in (['search', 'ticket review', '--json'], ['context', '--since', '1h', '--budget', '1000000']):\n"
               "        p = subprocess.run([sys.executable, '-m', 'lifelog.cli.app', *args], capture_output=True, text=True)\n"

@@ -48,15 +48,20 @@ def test_a_full_data_folder_pauses_capture_with_a_gap_and_recording_resumes(scre
         ["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c",
          "i=0; while true; i=$((i+1)); do echo \"ticket $i ready for review\"; sleep 0.7; done"])
     log = (tmp_path / "record.log").open("w")
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "70s", "--no-audio",
+    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "240s", "--no-audio",
                             "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    frames = lambda: len(list((home / "frames").glob("*/*")))  # noqa: E731
     try:
-        _wait(lambda: any((home / "frames").glob("*/*")), 60, "the first stored frame")
+        _wait(lambda: frames() > 0, 60, "the first stored frame")
         filler = small_disk / "filler"
         _fill(filler, leave=2_000_000)  # under the 10 MB floor, with room for the rows that say so
         time.sleep(10)
         assert rec.poll() is None, "lifelog record exited while the disk was full"
+        before, freed = frames(), time.monotonic()
         filler.unlink()
+        _wait(lambda: frames() > before, 120, "frames stored after the space was freed")
+        time.sleep(max(0.0, freed + 10 - time.monotonic()))  # capture resumes within a check (3 s) or two
+        rec.terminate()  # SIGTERM: stops capture, stores what waits, exit 0
         out, _ = rec.communicate(timeout=240)
     finally:
         if rec.poll() is None:
