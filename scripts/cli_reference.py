@@ -1,7 +1,7 @@
-"""Regenerate the README's command reference from the CLI's own --help, so it cannot drift.
+"""Regenerate the command reference (docs/commands.md) from the CLI's own --help, so it cannot drift.
 
-    .venv/bin/python scripts/cli_reference.py          # rewrite README.md
-    .venv/bin/python scripts/cli_reference.py --check  # exit 1 if README.md is stale
+    .venv/bin/python scripts/cli_reference.py          # rewrite docs/commands.md
+    .venv/bin/python scripts/cli_reference.py --check  # exit 1 if docs/commands.md is stale
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 
 
@@ -47,11 +47,11 @@ def updated(readme: str) -> str:
 
 def main() -> int:
     os.environ.setdefault("COLUMNS", "100")
-    current = README.read_text()
+    current = REFERENCE.read_text()
     new = updated(current)
     if "--check" in sys.argv:
         return 0 if new == current else 1
-    README.write_text(new)
+    REFERENCE.write_text(new)
     return 0
 
 

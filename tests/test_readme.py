@@ -1,4 +1,4 @@
-"""The README opens with the two set-up commands, .ci/run calls the test one, and its command
+"""The README opens with the two set-up commands, .ci/run calls the test one, and the command
 reference is generated from --help (regenerate with scripts/cli_reference.py)."""
 
 from __future__ import annotations
@@ -21,4 +21,4 @@ def test_readme_starts_with_run_and_test_commands_and_ci_calls_the_test_one():
 
 def test_cli_reference_is_current():
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "cli_reference.py"), "--check"])
-    assert proc.returncode == 0, "README command reference is stale: run .venv/bin/python scripts/cli_reference.py"
+    assert proc.returncode == 0, "docs/commands.md is stale: run .venv/bin/python scripts/cli_reference.py"
