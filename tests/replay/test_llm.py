@@ -44,6 +44,14 @@ def test_a_bad_url_is_a_config_error():
         ChatClient(Endpoint("127.0.0.1:8080/v1", "m"))
 
 
+@pytest.mark.parametrize("url", ["https://user:s3cr3t-pw@api.example.com/v1", "http://tok@127.0.0.1:8080/v1",
+                                 "https://:pw@api.example.com/v1"])
+def test_credentials_in_the_url_are_refused_not_dropped(url):
+    with pytest.raises(ConfigError, match="does not send credentials from the URL") as caught:
+        ChatClient(Endpoint(url, "m"))
+    assert "s3cr3t" not in str(caught.value) and "pw" not in str(caught.value).replace("password", "")
+
+
 def test_non_streaming_servers_and_complete():
     with FakeOpenAI("json") as api:
         assert ChatClient(Endpoint(api.base_url, "m")).complete([{"role": "user", "content": "hi"}]) == ANSWER

@@ -57,6 +57,10 @@ class ChatClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"ask_base_url = {endpoint.base_url!r}: give an http(s) URL such as "
                               "http://127.0.0.1:8080/v1 or https://api.openai.com/v1.")
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError(f"ask_base_url names a user or password before {parts.hostname!r} ('user:pass@'): lifelog "
+                              "does not send credentials from the URL. Remove them, and give the key in "
+                              "LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env (--api-key-env).")
         if parts.scheme == "http" and endpoint.api_key and not endpoint.allow_insecure and not is_loopback(parts.hostname):
             raise ConfigError(f"Refusing to send the API key in clear text over plain http:// to {parts.hostname} "
                               "(anyone on the way can read it): use https://, or pass --allow-insecure if you trust "
