@@ -133,3 +133,17 @@ def test_a_client_whose_idle_connection_was_closed_to_make_room_carries_on(tmp_p
             remote.close()
             for sock in newcomers:
                 sock.close()
+
+
+def test_malformed_requests_are_answered_400_and_logged_once_a_minute_not_each(tmp_path, caplog):
+    caplog.set_level("WARNING")
+    paths = Paths(tmp_path / "home").ensure()
+    with serving(paths) as server:
+        for _ in range(40):
+            answer = exchange(server.socket, b"\x16\x03\x01 not HTTP at all\r\n\r\n")
+            assert answer.status == 400 and "Bad request" in answer.error()["error"]
+        _healthy(server.socket)
+    lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
+    assert not any("Invalid HTTP request received" in line for line in lines), lines
+    assert [line for line in lines if "malformed HTTP request" in line] == [
+        "malformed HTTP request answered 400 (1 since the last such line, which comes at most once a minute)"]

@@ -12,7 +12,9 @@ pipeline, unable to open spooled frames, took them for damaged. :class:`GuardedP
 - a request's head must arrive within ``header_timeout_s`` of its first byte (of the
   connection's start for its first request): a half-sent head gets 408 and is closed;
 - a body that stops arriving for ``body_idle_s`` gets 408 and is closed;
-- malformed HTTP is answered 400 with the JSON error shape, not uvicorn's plain text.
+- malformed HTTP is answered 400 with the JSON error shape, not uvicorn's plain text, and
+  logged as one line a minute at most with a count (uvicorn logs a line per bad request, so a
+  careless client could fill the log).
 
 :class:`Door` is shared by the connections of one server; its :meth:`Door.loop_errors` is the
 event loop's exception handler: when ``accept()`` runs out of file descriptors it closes idle
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ACCEPT_EXHAUSTED = "socket.accept() out of system resource"  # asyncio's message when accept() fails for want of fds
 ACCEPT_LOG_EVERY_S = 60.0
+INVALID_REQUEST = "Invalid HTTP request received."  # what uvicorn's h11 protocol logs for each malformed request
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Door:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.connections: set = set()  # uvicorn's set of live protocols, known from the first one
+        self.log = SparseLog(logging.getLogger("uvicorn.error"))  # uvicorn's logger, bad requests folded
         self.refused_accepts = 0  # accept() failures since the last line about them
         self._logged_at: float | None = None  # loop time of that line
 
@@ -87,6 +92,30 @@ class Door:
             self._logged_at, self.refused_accepts = loop.time(), 0
 
 
+class SparseLog:
+    """uvicorn's error logger for one server, with its line per malformed request folded into
+    one line a minute at most that counts them; every other line passes as it is."""
+
+    def __init__(self, logger: logging.Logger, every_s: float = ACCEPT_LOG_EVERY_S) -> None:
+        self._log, self.every_s = logger, every_s
+        self.unlogged = 0  # malformed requests since the last line about them
+        self._logged_at: float | None = None
+
+    def warning(self, msg, *args, **kwargs) -> None:
+        if msg != INVALID_REQUEST:
+            self._log.warning(msg, *args, **kwargs)
+            return
+        self.unlogged += 1
+        now = time.monotonic()
+        if self._logged_at is None or now - self._logged_at >= self.every_s:
+            self._log.warning("malformed HTTP request answered 400 (%d since the last such line, which comes at most "
+                              "once a minute)", self.unlogged)
+            self._logged_at, self.unlogged = now, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._log, name)
+
+
 def guarded(limits: Limits) -> tuple[type, Door]:
     """A protocol class for ``uvicorn.Config(http=...)`` and the door its connections share."""
     door = Door(limits)
@@ -100,6 +129,7 @@ class GuardedProtocol(H11Protocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        self.logger = self.door.log
         self.door.connections = self.connections
         self.waiting_since = self.loop.time()
         self._timer = None
