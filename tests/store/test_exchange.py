@@ -3,7 +3,10 @@ on real DuckDB files."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+
+import pytest
 
 from lifelog.store import Store
 from lifelog.store.tokens import count_many
@@ -91,3 +94,13 @@ def test_merged_rows_are_closed_and_searchable(store, db_path):
         # counted in o200k as the recorder counts what it writes
         assert r.transcripts_between(None, None)[0].tokens == count_many(["call Dana about the invoice"])[0] > 0
         assert [row[-1] for row in r.seen_rows(None, None)] == count_many(["quarterly invoice 4821"])
+
+
+def test_an_event_the_recorder_writes_with_nan_is_stored_as_strict_json(store):
+    with store.write() as w:
+        w.add_event(T0, "capture_stats", {"fps": float("nan"), "load": [float("inf"), 1.5], "note": "NaN is a word"})
+    _, rows = _all(store)
+    (kind, row), = rows
+    assert kind == "event"
+    detail = json.loads(row[2], parse_constant=lambda c: pytest.fail(f"{c} stored"))
+    assert detail == {"fps": None, "load": [None, 1.5], "note": "NaN is a word"}

@@ -191,10 +191,12 @@ class Writer(Reader):
         return exchange.remove_range(self._con, kind, lo, hi, hours=self._hours)
 
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
-        """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...)."""
+        """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...). A number
+        that is not finite (a rate of 0/0) is stored as null: NaN is not JSON, and an export of
+        it would be invalid."""
         self._con.execute(
             "INSERT INTO events (ts, kind, detail) VALUES (?, ?, ?)",
-            [utc_naive(ts), kind, json.dumps(detail, default=str) if detail else None],
+            [utc_naive(ts), kind, finite_json(detail) if detail else None],
         )
 
     def upsert_recording(self, rec: dict) -> None:
@@ -289,3 +291,11 @@ class Writer(Reader):
         search_index.add(self._con, SPANS, [(id_, text, ts, row_app) for id_, text, _, _, row_app in created])
         self._hours.add(hours.hour_of(ts))
         return sorted((_OpenSpan(*r[:4]) for r in created), key=lambda s: s.id)
+
+
+def finite_json(detail: dict) -> str:
+    """``detail`` as JSON, with NaN and infinities as null (``json.dumps`` would write them bare)."""
+    text = json.dumps(detail, default=str)
+    if "NaN" in text or "Infinity" in text:  # cheap test; a string holding the word is re-encoded the same
+        text = json.dumps(json.loads(text, parse_constant=lambda _: None), allow_nan=False)
+    return text
