@@ -1,7 +1,7 @@
-"""Regenerate the command reference (docs/commands.md) from the CLI's own --help, so it cannot drift.
+"""Regenerate the command reference (docs/cli.md) from the CLI's own --help, so it cannot drift.
 
-    .venv/bin/python scripts/cli_reference.py          # rewrite docs/commands.md
-    .venv/bin/python scripts/cli_reference.py --check  # exit 1 if docs/commands.md is stale
+    .venv/bin/python scripts/cli_reference.py          # rewrite docs/cli.md
+    .venv/bin/python scripts/cli_reference.py --check  # exit 1 if docs/cli.md is stale
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
+REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 
 
