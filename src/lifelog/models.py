@@ -29,7 +29,7 @@ class VisibleWindow:
 
 @dataclass
 class SpooledFrame:
-    """A kept frame as capture writes it to the spool and tokenize_media reads it back.
+    """A kept frame as capture writes it to the spool and ingest reads it back.
 
     ``image`` holds the pixels of ``region`` only: a PIL image when capture writes it, an RGB
     HxWx3 uint8 array when read back. A keyframe's region is the whole monitor; other frames

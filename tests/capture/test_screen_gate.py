@@ -17,7 +17,7 @@ from lifelog.models import WindowInfo
 from lifelog.replay.blocks import gap_label
 from lifelog.spool.gaps import pending_gaps, read_gap
 from lifelog.store import Store
-from lifelog.tokenize_media.spool_gaps import store_gaps
+from lifelog.ingest.gaps import store_gaps
 
 W, H = 400, 300
 VAULT = (0, 0, 200, 150)  # the excluded window's rectangle

@@ -1,6 +1,6 @@
 """A frame drain in a process that has run out of file descriptors, then got them back:
 
-    python -m tests.tokenize_media.drain_without_fds HOME
+    python -m tests.ingest.drain_without_fds HOME
 
 Prints one JSON line: what each drain did and where the spooled frame was in between. Run as a
 child so that lowering RLIMIT_NOFILE and using up every descriptor touches nothing else."""
@@ -17,11 +17,11 @@ from pathlib import Path
 from lifelog import spool
 from lifelog.paths import Paths
 from lifelog.store import Store
-from lifelog.tokenize_media import pipeline as frame_pipeline
+from lifelog.ingest import frames as frame_pipeline
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.tokenize_media.pipeline import Pipeline
+from lifelog.ingest.frames import Pipeline
 from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
-from tests.tokenize_media.test_pipeline_recovery import T0, _spool
+from tests.ingest.test_frames_recovery import T0, _spool
 
 
 def use_up_fds() -> list[int]:

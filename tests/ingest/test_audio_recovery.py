@@ -14,7 +14,7 @@ from lifelog.spool.audio import Chunk, write_chunk
 from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.asr import get_asr
-from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+from lifelog.ingest.audio import AudioPipeline
 from tests.tokenize_media.test_asr_speech import asr_require
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)

@@ -11,7 +11,7 @@ from lifelog import spool
 from lifelog.models import SpooledFrame, WindowInfo
 from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.tokenize_media.pipeline import Pipeline
+from lifelog.ingest.frames import Pipeline
 from tests.tokenize_media.test_ocr_pages import PROSE, render
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)

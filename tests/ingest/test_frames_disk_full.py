@@ -12,9 +12,9 @@ from lifelog import spool
 from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.tokenize_media.pipeline import Pipeline
+from lifelog.ingest.frames import Pipeline
 from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
-from tests.tokenize_media.test_pipeline_recovery import T0, _spool
+from tests.ingest.test_frames_recovery import T0, _spool
 from tests.tmpfs import small_tmpfs
 
 

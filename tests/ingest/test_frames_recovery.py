@@ -17,7 +17,7 @@ from lifelog.models import SpooledFrame, WindowInfo
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.tokenize_media.pipeline import Pipeline
+from lifelog.ingest.frames import Pipeline
 from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)

@@ -20,12 +20,12 @@ import pytest
 
 from lifelog import spool
 from lifelog.spool.audio import Chunk, write_chunk
-from lifelog.tokenize_media import pipeline as frame_pipeline
-from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+from lifelog.ingest import frames as frame_pipeline
+from lifelog.ingest.audio import AudioPipeline
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.tokenize_media.pipeline import Pipeline
+from lifelog.ingest.frames import Pipeline
 from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
-from tests.tokenize_media.test_pipeline_recovery import T0, _spool
+from tests.ingest.test_frames_recovery import T0, _spool
 
 FAILING = "/proc/self/mem"  # reading offset 0 is EIO
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +69,7 @@ def test_a_frame_that_cannot_be_read_now_waits_in_the_spool_and_is_stored_later(
 
 def test_an_audio_chunk_that_cannot_be_read_now_stays_and_an_undecodable_one_goes_to_bad(pipeline_home, tmp_path,
                                                                                         monkeypatch):
-    from lifelog.tokenize_media import audio_pipeline
+    from lifelog.ingest import audio as audio_pipeline
 
     monkeypatch.setattr(audio_pipeline, "UNAVAILABLE_RETRY_S", 0.0)
     paths, store = pipeline_home
@@ -104,7 +104,7 @@ def test_a_damaged_file_is_not_a_passing_error():
 
 def test_a_drain_out_of_file_descriptors_keeps_its_frames_and_says_so_once(tmp_path):
     """The incident itself: every descriptor of the process in use (RLIMIT_NOFILE 256, all held)."""
-    done = subprocess.run([sys.executable, "-m", "tests.tokenize_media.drain_without_fds", str(tmp_path / "home")],
+    done = subprocess.run([sys.executable, "-m", "tests.ingest.drain_without_fds", str(tmp_path / "home")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

@@ -275,7 +275,7 @@ def test_a_screen_only_install_is_not_stopped_by_speech_settings(monkeypatch, pi
     recorded; with audio off, not even a model that is missing stops recording the screen."""
     from lifelog.config import Settings
     from lifelog.tokenize_media.asr import check_settings, weights
-    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+    from lifelog.ingest.audio import AudioPipeline
 
     def missing():
         raise ConfigError("asr_model = 'tiny.en' is not installed")

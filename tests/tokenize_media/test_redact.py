@@ -183,7 +183,7 @@ def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
     from lifelog.models import SpooledFrame, WindowInfo
     from lifelog.store.images import FrameImages
     from lifelog.tokenize_media.ocr import get_engine
-    from lifelog.tokenize_media.pipeline import Pipeline
+    from lifelog.ingest.frames import Pipeline
     from tests.tokenize_media.test_ocr_pages import render
 
     paths, store = pipeline_home
@@ -215,7 +215,7 @@ def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
 def test_transcripts_are_redacted_before_they_are_counted_and_stored():
     from types import SimpleNamespace
 
-    from lifelog.tokenize_media.audio_pipeline import transcripts_for
+    from lifelog.ingest.audio import transcripts_for
 
     said = [SimpleNamespace(text=" my card is 4111 1111 1111 1111 thanks ", start=0.0, end=3.0, language="en"),
             SimpleNamespace(text="the project is blue falcon", start=3.0, end=5.0, language="en")]
@@ -241,7 +241,7 @@ def test_a_password_heard_while_recording_is_stored_redacted(pipeline_home, asr_
     from lifelog.spool.audio import Chunk, write_chunk
     from lifelog.tokenize_media.asr import get_asr
     from lifelog.tokenize_media.asr.base import SAMPLE_RATE
-    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+    from lifelog.ingest.audio import AudioPipeline
     from tests.tokenize_media.test_asr_speech import asr_require, have_espeak, place, speech_samples
 
     if not have_espeak():
@@ -266,7 +266,7 @@ def test_a_card_number_said_digit_by_digit_is_stored_redacted(pipeline_home, asr
     from lifelog.tokenize_media.asr import get_asr
     from lifelog.tokenize_media.asr.base import SAMPLE_RATE
     from lifelog.tokenize_media.asr.speech import transcribe_speech
-    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+    from lifelog.ingest.audio import AudioPipeline
     from tests.tokenize_media.test_asr_speech import asr_require, have_espeak, place, speech_samples
 
     if not have_espeak():

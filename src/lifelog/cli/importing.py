@@ -79,7 +79,7 @@ def _import_jsonl(rt: Runtime, f: Path, quiet: bool) -> dict:
 def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) -> list[dict]:
     from lifelog.api.timeline import chunk_for_import
     from lifelog.tokenize_media.asr import asr_from_settings
-    from lifelog.tokenize_media.audio_pipeline import transcribe_recording
+    from lifelog.ingest.audio import transcribe_recording
     from lifelog.tokenize_media.redact import Redactor
 
     engine = asr_from_settings(rt.settings)

@@ -129,8 +129,8 @@ def process(json_out: bool = typer.Option(False, "--json", help="Print the summa
 
     Example: lifelog process
     """
-    from lifelog.tokenize_media.audio_pipeline import AudioPipeline
-    from lifelog.tokenize_media.pipeline import Pipeline
+    from lifelog.ingest.audio import AudioPipeline
+    from lifelog.ingest.frames import Pipeline
     from lifelog.tokenize_media.redact import Redactor
 
     rt = Runtime.load()

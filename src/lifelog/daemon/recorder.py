@@ -31,9 +31,9 @@ from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store import Store
 from lifelog.timespec import utcnow
-from lifelog.tokenize_media.audio_pipeline import AudioPipeline
+from lifelog.ingest.audio import AudioPipeline
 from lifelog.tokenize_media.redact import Redactor
-from lifelog.tokenize_media.pipeline import Pipeline
+from lifelog.ingest.frames import Pipeline
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from lifelog.store import Store
 from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.redact import Redactor, black_out
 from lifelog.tokenize_media.redact import default as default_redactor
-from lifelog.tokenize_media.spool_gaps import store_gaps
+from lifelog.ingest.gaps import store_gaps
 
 log = logging.getLogger(__name__)
 

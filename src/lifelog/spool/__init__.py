@@ -1,4 +1,4 @@
-"""The on-disk spool between capture and tokenize_media: kept frames (``frames``), chunks of
+"""The on-disk spool between capture and ingest: kept frames (``frames``), chunks of
 speech (``audio``) and the silence gate that keeps silence out of it (``level``).
 
 Capture writes each item atomically (a dot-prefixed temporary name, fsynced, renamed); the

@@ -1,4 +1,4 @@
-"""The audio half of the spool between capture and tokenize_media.
+"""The audio half of the spool between capture and ingest.
 
 A chunk of speech is one 16 kHz mono 16-bit WAV file whose name carries its start time (UTC)
 and source (``mic`` or ``system``). Files are written to a dot-prefixed temporary name,

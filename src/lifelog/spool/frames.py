@@ -1,4 +1,4 @@
-"""Kept frames in the spool, between capture and tokenize_media.
+"""Kept frames in the spool, between capture and ingest.
 
 Each kept frame is one PNG file whose ``lifelog`` text chunk carries the metadata as JSON.
 Files are written to a dot-prefixed temporary name, fsynced and renamed into place, so a

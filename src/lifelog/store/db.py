@@ -14,7 +14,7 @@ writer holds it. The recorder writes for hours while ``lifelog search``, ``conte
 ``status`` (other processes) must keep working, so no process holds the file for long:
 
 * the writer opens read-write, writes one batch in ONE transaction, commits, closes
-  (tokenize_media does this every 1-2 s);
+  (ingest does this every 1-2 s);
 * a reader opens read-only, runs its queries, closes.
 
 Whoever finds the file locked retries with jittered exponential backoff (10 ms doubling

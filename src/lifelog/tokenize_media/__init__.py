@@ -1,2 +1,3 @@
-"""Turn spooled media into text: OCR of screen frames, token counts, and the pipeline that
-drains the spool into the store."""
+"""Turn media into text and tokens: the OCR and ASR engines, secret redaction, tokenizers, the
+model targets and the embedders. Imports nothing above the shared modules; ``ingest/`` drives
+it to write the store."""

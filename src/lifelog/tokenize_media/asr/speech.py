@@ -1,6 +1,6 @@
 """Transcribe only the voiced parts of a recording, with timestamps on the recording's clock.
 
-This is what tokenize_media calls for an audio chunk. Silence is cut out before Whisper (it
+This is what ingest calls for an audio chunk. Silence is cut out before Whisper (it
 is what makes Whisper hallucinate, and it costs decoding time); the voiced regions are
 joined with short gaps into one array so that many short utterances cost one pass rather
 than one padded 30 s window each; segment times are then mapped back; hygiene runs last.
