@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from lifelog.tokenize_media.tokenizers import get_tokenizer  # noqa: E402
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 RAW_TOKENS_PER_HOUR = 2 * 3600 * 250
 

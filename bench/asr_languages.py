@@ -30,8 +30,8 @@ from lifelog.tokenize_media.asr.audio_io import decode_audio  # noqa: E402
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
 from lifelog.tokenize_media.asr.script import to_script  # noqa: E402
 from lifelog.tokenize_media.asr.speech import transcribe_speech  # noqa: E402
-from tests.tokenize_media.test_asr_multilingual import MANDARIN, SPEECH_ZH, char_recall  # noqa: E402
-from tests.tokenize_media.test_asr_speech import SENTENCES, joined, place, speech_samples, word_accuracy  # noqa: E402
+from tests.support.speech_zh import MANDARIN, SPEECH_ZH, char_recall  # noqa: E402
+from tests.support.speech import SENTENCES, joined, place, speech_samples, word_accuracy  # noqa: E402
 
 MODELS = ("tiny.en", "base", "small")
 

@@ -28,7 +28,7 @@ from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
 from lifelog.tokenize_media.asr.faster import FasterWhisperEngine  # noqa: E402
 from lifelog.tokenize_media.asr.openai import OpenAIWhisperEngine  # noqa: E402
 from lifelog.tokenize_media.asr.speech import transcribe_speech  # noqa: E402
-from tests.tokenize_media.test_asr_speech import (  # noqa: E402
+from tests.support.speech import (  # noqa: E402
     SENTENCES,
     joined,
     normalise,

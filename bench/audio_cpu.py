@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.pulse import PrivatePulse  # noqa: E402
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.pulse import PrivatePulse  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 
 def tree_cpu() -> float:

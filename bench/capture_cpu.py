@@ -23,7 +23,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from lifelog.capture.loop import CaptureSettings  # noqa: E402
 from lifelog.capture.process import CaptureProcess  # noqa: E402
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:

@@ -59,7 +59,7 @@ def time_matching_and_blanking(repeat: int) -> tuple[list[float], list[float], f
 
 def time_x11_stack(repeat: int) -> tuple[list[float], int]:
     from lifelog.capture.window import X11WindowSource
-    from tests.xscreen import XScreen
+    from tests.support.xscreen import XScreen
 
     screen = XScreen(W, H)
     procs = []

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 PROSE = [Path("/usr/share/common-licenses/GPL-3"), Path("/usr/share/common-licenses/Apache-2.0")]
 TYPED = ("The frame store keeps what the screen showed so a replay can show it again. Scrolling "

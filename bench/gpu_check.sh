@@ -164,8 +164,8 @@ device, runs, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 sys.path.insert(0, str(Path("bench").resolve()))
 import asr_rtf  # noqa: E402  (reused: its timing of one engine configuration)
 import ocr_speed  # noqa: E402  (reused: provider pinning and its timing of one page; puts src/ on sys.path)
-from tests.tokenize_media import test_ocr_pages as pages  # noqa: E402
-from tests.tokenize_media.test_asr_speech import SENTENCES, normalise, place, speech_samples  # noqa: E402
+from tests.support import pages  # noqa: E402
+from tests.support.speech import SENTENCES, normalise, place, speech_samples  # noqa: E402
 
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
 from lifelog.tokenize_media.asr.faster import FasterWhisperEngine  # noqa: E402

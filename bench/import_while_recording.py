@@ -152,7 +152,7 @@ def record_mode(src: Path, idle_s: float, warmup_s: float) -> dict:
     from owner_load import wait_for_owner
 
     from lifelog.paths import Paths
-    from tests.xscreen import XScreen
+    from tests.support.xscreen import XScreen
 
     home = Path(tempfile.mkdtemp(prefix="import_rec.")) / "home"
     os.environ.update(LIFELOG_HOME=str(home), LIFELOG_AUDIO_SOURCE="none")

@@ -33,8 +33,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
 from lifelog.tokenize_media.ocr.layout import Layout  # noqa: E402
-from tests.cli.test_layout_e2e import han, kept_runs, page, prose, words, zh_prose  # noqa: E402
-from tests.tokenize_media.test_ocr_pages import code_page, edited_line, scrolled_pair, text_page  # noqa: E402
+from tests.support.web_pages import han, kept_runs, page, prose, words, zh_prose  # noqa: E402
+from tests.support.pages import code_page, edited_line, scrolled_pair, text_page  # noqa: E402
 
 
 def grab(display: str) -> np.ndarray:
@@ -49,7 +49,7 @@ def grab(display: str) -> np.ndarray:
 
 def browser_screens() -> list[tuple[str, np.ndarray, list[str], object]]:
     """``(name, screen, true column texts, units)`` for the Chromium pages."""
-    from tests.xscreen import XScreen
+    from tests.support.xscreen import XScreen
 
     cases = []
     for n in (2, 3):

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
-from tests.tokenize_media.test_ocr_pages import (  # noqa: E402
+from tests.support.pages import (  # noqa: E402
     DARK,
     code_page,
     edited_line,

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review\"; sleep 0.3; done"
 QUERIES = ["ticket", "ready review", "invoice", "gamma4711 beta517", "zyxwvut"]

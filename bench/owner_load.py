@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from bench.owner_latency import BIN, TICKER, pct, seed, window  # noqa: E402
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 CLIENT = """
 import json, sys, threading, time

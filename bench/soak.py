@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review $(date +%T)\"; sleep 0.3; done"
 PAGE = "ls -la /usr/lib /usr/bin | shuf | head -68; sleep 8"

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from tests.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen  # noqa: E402
 
 WORKLOAD = "while true; do ls -la /usr/lib /usr/bin | shuf | head -70; sleep 0.5; done"
 CASES = {"bounded (default 20)": None, "unbounded (1000000)": "1000000"}

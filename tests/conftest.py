@@ -4,7 +4,7 @@ import pytest
 
 from lifelog.paths import Paths
 from lifelog.store import Store
-from tests.xscreen import XScreen
+from tests.support.xscreen import XScreen
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,7 @@ def asr_speech(tmp_path_factory):
     with 0.5 s of silence either side as a microphone would record it (tiny.en mishears a first
     word that starts at sample 0)."""
     from lifelog.tokenize_media.asr.base import SAMPLE_RATE
-    from tests.tokenize_media.test_asr_speech import SHORT, have_espeak, place, speech_samples
+    from tests.support.speech import SHORT, have_espeak, place, speech_samples
 
     if not have_espeak():
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tokenize_media.test_asr_speech import speak
+from tests.support.speech import speak
 
 TOOLS = ("strace", "Xvfb", "xterm", "xdotool", "espeak-ng")
 missing = [tool for tool in TOOLS if not shutil.which(tool)]

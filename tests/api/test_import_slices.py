@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,26 +20,7 @@ from lifelog.api.timeline_file import _slices, import_jsonl
 from lifelog.store import Store
 from lifelog.tokenize_media.redact import default
 from tests.store.timeline_helpers import observe
-
-DAY = datetime(2026, 1, 5, 9, 0)  # the imported day, long before the "recorder" below writes
-NOW = datetime(2026, 3, 2, 9, 0)
-
-
-def _export(path: Path, spans: int, *, word: str = "imported") -> dict[str, int]:
-    """A lifelog JSONL file of ``spans`` spans (one second apart), a transcript per 100, an event."""
-    rows = []
-    for i in range(spans):
-        t = DAY + timedelta(seconds=i)
-        rows.append(("seen", (t, t + timedelta(seconds=1), 0, "Code", "notes.md", f"{word} line {i} of the file",
-                              10 * (i % 50), 0)))
-        if i % 100 == 0:
-            rows.append(("heard", (t, t + timedelta(seconds=2), "mic", "faster-whisper", f"{word} words {i}")))
-    rows.append(("event", (DAY, "record_start", None)))
-    counts = {k: sum(kind == k for kind, _ in rows) for k in jsonl.KINDS}
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(jsonl.header_line(counts, None, None, NOW))
-        fh.writelines(jsonl.row_line(kind, row) for kind, row in rows)
-    return counts
+from tests.support.jsonl_files import NOW, write_export
 
 
 def _count(store: Store) -> tuple[int, int]:
@@ -65,7 +46,7 @@ def test_a_writer_commits_between_the_slices_of_an_import(owner_store, tmp_path)
     the import runs, and some of its transactions see the import partly in: with one long
     transaction it would see all of the file or none."""
     src = tmp_path / "day.jsonl"
-    total = _export(src, 6000)["seen"]
+    total = write_export(src, 6000)["seen"]
     seen_in_writes: list[int] = []
     waits: list[float] = []
     done = threading.Event()
@@ -98,7 +79,7 @@ def test_a_writer_commits_between_the_slices_of_an_import(owner_store, tmp_path)
 
 def test_a_failure_mid_way_takes_back_every_slice_and_a_rerun_adds_it_all(owner_store, tmp_path):
     src = tmp_path / "day.jsonl"
-    counts = _export(src, 5000)
+    counts = write_export(src, 5000)
     with owner_store.write() as w:  # a part of the file is there already: taking back keeps it
         w.merge_rows("seen", [row for _, kind, row in jsonl.read_rows(src, "day.jsonl") if kind == "seen"][:300])
     before = _count(owner_store)
@@ -138,7 +119,7 @@ print("finished")
 def test_an_import_killed_mid_way_is_taken_back_at_the_next_owner_start(tmp_path):
     db = tmp_path / "home" / "lifelog.duckdb"
     src = tmp_path / "big.jsonl"
-    _export(src, 12000)
+    write_export(src, 12000)
     store = Store.open_owner(db)
     with store.write() as w:
         observe(w, NOW, ["recorded before the import"])

@@ -15,7 +15,7 @@ from lifelog.api.client import OwnerError, find_owner
 from lifelog.api.protocol import HEADER, PROTOCOL, socket_path
 from lifelog.paths import Paths
 from tests.api.serving import served
-from tests.api.test_import_slices import _export
+from tests.support.jsonl_files import write_export
 from tests.cli.helpers import lifelog
 
 
@@ -61,7 +61,7 @@ def _nothing_imported(paths: Paths) -> None:
 
 def test_an_upload_over_import_max_is_a_413_whether_its_length_is_declared_or_not(owner, tmp_path):
     src = tmp_path / "big.jsonl"
-    _export(src, 200)
+    write_export(src, 200)
     data = src.read_bytes()
     assert len(data) > 8000
     status, body = _post(owner, data)
@@ -78,7 +78,7 @@ def test_an_upload_over_import_max_is_a_413_whether_its_length_is_declared_or_no
             remote.import_jsonl(src, name="big.jsonl")
         assert exc.value.exit_code == 2 and "over import_max" in str(exc.value)
         small = tmp_path / "small.jsonl"
-        _export(small, 20)
+        write_export(small, 20)
         assert remote.import_jsonl(small, name="small.jsonl")["inserted"]["seen"] == 20  # under it: imported
     finally:
         remote.close()
@@ -86,7 +86,7 @@ def test_an_upload_over_import_max_is_a_413_whether_its_length_is_declared_or_no
 
 def test_the_cli_says_in_one_line_that_a_file_is_over_import_max(owner, tmp_path):
     src = tmp_path / "big.jsonl"
-    _export(src, 200)
+    write_export(src, 200)
     proc = lifelog("import", str(src), env={**os.environ, "LIFELOG_HOME": str(owner.home)}, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [

@@ -19,9 +19,9 @@ from lifelog.paths import Paths
 from lifelog.replay.context import MAX_BUDGET
 from lifelog.store import Store
 from tests.cli.helpers import lifelog
-from tests.replay.test_focus import T0, _at, plant
+from tests.support.facts import T0, at, plant
 
-RANGE = {"since": T0, "until": _at(1, 0, 0)}
+RANGE = {"since": T0, "until": at(1, 0, 0)}
 OVER = MAX_BUDGET + 1
 
 

@@ -18,7 +18,7 @@ from lifelog.capture.audio import AudioSettings
 from lifelog.capture.audio_gate import FocusGate
 from lifelog.capture.loop import COUNTERS, CaptureLoop, CaptureSettings
 from lifelog.capture.window import X11WindowSource
-from tests.xscreen import XScreen
+from tests.support.xscreen import XScreen
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(not (shutil.which("xdotool") and shutil.which("openbox")),

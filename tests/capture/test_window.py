@@ -15,7 +15,7 @@ from lifelog.capture.loop import COUNTERS, CaptureLoop, CaptureSettings, on_moni
 from lifelog.capture.screen import Monitor
 from lifelog.capture.window import X11WindowSource
 from lifelog.models import VisibleWindow
-from tests.xscreen import XScreen
+from tests.support.xscreen import XScreen
 
 pytestmark = pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")
 

@@ -26,7 +26,7 @@ from lifelog.models import FrameRecord, OcrLine, Transcript
 from lifelog.paths import Paths
 from lifelog.store import Store
 from tests.cli.helpers import lifelog
-from tests.fake_openai import ANSWER, PIECES, FakeOpenAI
+from tests.support.fake_openai import ANSWER, PIECES, FakeOpenAI
 
 KEY = "sk-test-not-a-real-key-123"
 QUESTION = "what did Dana say about the budget?"

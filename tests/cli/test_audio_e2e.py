@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -13,8 +12,9 @@ import time
 import pytest
 
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.pulse import PrivatePulse
-from tests.tokenize_media.test_asr_speech import speak, word_accuracy
+from tests.support.pulse import PrivatePulse
+from tests.support.speech import speak, word_accuracy
+from tests.support.sections import heard_sections
 
 SYSTEM_SAY = "Remember to send the weekly report before the team meeting on Friday."
 MIC_SAY = "Please send the signed contract to the legal team tomorrow."
@@ -30,12 +30,6 @@ def pulse():
 @pytest.fixture
 def env(screen, home, pulse):
     return {**pulse.env, "DISPLAY": screen.display, "LIFELOG_HOME": str(home)}
-
-
-def _heard_sections(markdown: str) -> list[tuple[str, str]]:
-    """(header, text) of every heard block, in order."""
-    parts = re.split(r"^(### .*)$", markdown, flags=re.M)
-    return [(h, body.strip()) for h, body in zip(parts[1::2], parts[2::2]) if "heard" in h]
 
 
 def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tmp_path):
@@ -60,7 +54,7 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tm
     assert summary["transcripts"] >= 2
 
     ctx = lifelog("context", "--since", "10m", "--budget", "8000", env=env).stdout
-    heard = _heard_sections(ctx)
+    heard = heard_sections(ctx)
     system = " ".join(body for h, body in heard if "system audio" in h)
     mic = " ".join(body for h, body in heard if "microphone" in h)
     assert word_accuracy(SYSTEM_SAY, system) >= 0.8, ctx
@@ -103,7 +97,7 @@ def test_import_wav_then_corrupt_file_fails_cleanly(home, tmp_path):
     ctx = lifelog("context", "--since", "2026-11-20T13:59:00+00:00", "--until", "2026-11-20T14:10:00+00:00",
                   env=env).stdout
     assert "### 14:00:0" in ctx and "heard (imported recording)" in ctx
-    body = " ".join(b for _, b in _heard_sections(ctx))
+    body = " ".join(b for _, b in heard_sections(ctx))
     assert word_accuracy(SYSTEM_SAY + " " + MIC_SAY, body) >= 0.8, ctx
     before = lifelog_json("status", env=env)
 

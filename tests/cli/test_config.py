@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.tokenize_media.test_asr_multilingual import needs_base
+from tests.support.speech_zh import needs_base
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from lifelog.api.timeline import LocalTimeline
 from lifelog.paths import Paths
 from lifelog.store import Store
 from tests.cli.helpers import lifelog
-from tests.replay.test_focus import FACTS, QUERIES, T0, _at, plant
+from tests.support.facts import FACTS, QUERIES, T0, at, plant
 
 DAYS = 5
-RANGE = ["--since", T0.isoformat() + "+00:00", "--until", _at(DAYS, 0, 0).isoformat() + "+00:00"]
+RANGE = ["--since", T0.isoformat() + "+00:00", "--until", at(DAYS, 0, 0).isoformat() + "+00:00"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_query_brings_an_old_fact_into_a_small_window_alone_and_through_the_owne
 
 
 def test_ask_aims_a_window_that_does_not_fit_at_the_question(env):
-    from tests.fake_openai import FakeOpenAI
+    from tests.support.fake_openai import FakeOpenAI
 
     with FakeOpenAI("stream") as api:
         lifelog("ask", "who rotated the staging database password?", *RANGE, "--budget", "4000",

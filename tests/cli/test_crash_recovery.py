@@ -20,7 +20,7 @@ import pytest
 from lifelog import spool
 from lifelog.store import Store
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.xscreen import XScreen
+from tests.support.xscreen import XScreen
 
 WORKERS = Path(__file__).resolve().parents[1] / "store" / "workers.py"
 TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review\"; sleep 0.3; done"
@@ -211,7 +211,7 @@ def test_process_with_a_busy_database_says_so_and_keeps_the_spool(home):
 
     from lifelog.models import SpooledFrame, WindowInfo
     from lifelog.paths import Paths
-    from tests.tokenize_media.test_ocr_pages import text_page
+    from tests.support.pages import text_page
 
     paths = Paths(home).ensure()
     Store(paths.db).migrate()

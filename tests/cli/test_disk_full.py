@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from tests.cli.helpers import lifelog_json
-from tests.tmpfs import small_tmpfs
+from tests.support.tmpfs import small_tmpfs
 
 
 @pytest.fixture

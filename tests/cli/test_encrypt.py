@@ -16,7 +16,7 @@ import pytest
 
 from lifelog.spool.audio import Chunk, write_chunk
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.tokenize_media.test_asr_speech import speech_samples
+from tests.support.speech import speech_samples
 
 pytestmark = pytest.mark.skipif(not shutil.which("espeak-ng"), reason="needs espeak-ng")
 

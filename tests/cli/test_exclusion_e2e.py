@@ -156,8 +156,8 @@ SECRET_SAID = "The vault combination is walrus pineapple quarry seven."
 
 
 def test_no_sound_is_kept_while_an_excluded_app_has_focus(screen, home, tmp_path):
-    from tests.pulse import PrivatePulse
-    from tests.tokenize_media.test_asr_speech import speak, word_accuracy
+    from tests.support.pulse import PrivatePulse
+    from tests.support.speech import speak, word_accuracy
 
     pulse = PrivatePulse()
     try:

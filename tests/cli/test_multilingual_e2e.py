@@ -11,9 +11,9 @@ import re
 import pytest
 
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.cli.test_audio_e2e import _heard_sections
-from tests.tokenize_media.test_asr_multilingual import MANDARIN, char_recall, mandarin_clip, needs_base, to_simplified
-from tests.tokenize_media.test_asr_speech import have_espeak, speak, word_accuracy
+from tests.support.sections import heard_sections
+from tests.support.speech_zh import MANDARIN, char_recall, mandarin_clip, needs_base, to_simplified
+from tests.support.speech import have_espeak, speak, word_accuracy
 
 ENGLISH = "Please send the signed contract to the legal team tomorrow."
 AT, SINCE, UNTIL = "2026-11-20T14:00:00+00:00", "2026-11-20T13:59:00+00:00", "2026-11-20T14:10:00+00:00"
@@ -30,7 +30,7 @@ def test_mandarin_and_english_recordings_are_heard_found_and_in_one_script(home,
     assert [r["transcripts"] >= 1 for r in report] == [True, True, True]
 
     ctx = lifelog("context", "--since", SINCE, "--until", UNTIL, env=env).stdout
-    heard = [line for _, body in _heard_sections(ctx) for line in body.splitlines() if line.strip()]
+    heard = [line for _, body in heard_sections(ctx) for line in body.splitlines() if line.strip()]
     chinese = " ".join(line for line in heard if HANZI.search(line))
     assert char_recall("".join(MANDARIN.values()), chinese) >= 0.85, ctx
     assert all(line == to_simplified(line) for line in heard), ctx  # no Traditional-only character remains

@@ -106,7 +106,7 @@ def test_a_secret_heard_in_an_imported_recording_is_redacted(env, home, tmp_path
     """A password said aloud, and a code name the user adds as a pattern. tiny.en hears
     espeak-ng's card numbers as '4,111,111,...' (22 digits) or drops digits, so the card said
     last is only checked not to reach disk as digits."""
-    from tests.tokenize_media.test_asr_speech import speak
+    from tests.support.speech import speak
 
     env = {**env, "LIFELOG_REDACT_PATTERNS": json.dumps({"codename": "(?i)blue\\s*falcon"})}  # not in a file here
     wav = speak("The server password is tangerine, change it on Friday. The project code name is blue falcon, "
@@ -151,7 +151,7 @@ def test_an_unknown_pattern_name_is_one_clear_line(env, home):
 def test_ask_keeps_the_question_and_answer_redacted(env, home):
     from lifelog.paths import Paths
     from lifelog.store import Store
-    from tests.fake_openai import FakeOpenAI
+    from tests.support.fake_openai import FakeOpenAI
 
     question = f"is {AWS} still the staging key?"
     with FakeOpenAI("json") as api:

@@ -20,8 +20,8 @@ from lifelog.store import Store
 from lifelog.ingest import frames as frame_pipeline
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.ingest.frames import Pipeline
-from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
-from tests.ingest.test_frames_recovery import T0, _spool
+from tests.support.pages import PROSE, WIDTH, render
+from tests.support.spooled import T0, spool_frame
 
 
 def use_up_fds() -> list[int]:
@@ -44,9 +44,9 @@ def main(home: str) -> None:
     store.migrate()
     page = render(PROSE[1:2], height=80).image
     pipe = Pipeline(store, paths, engine=get_engine()).acquire()
-    _spool(paths, T0, page, (0, 0, WIDTH, page.shape[0]), True)
+    spool_frame(paths, T0, page, (0, 0, WIDTH, page.shape[0]), True)
     pipe.drain()  # the engine and the database are open before the descriptors run out
-    frame = _spool(paths, T0.replace(second=5), page[:, ::-1].copy(), (0, 0, WIDTH, page.shape[0]), True)
+    frame = spool_frame(paths, T0.replace(second=5), page[:, ::-1].copy(), (0, 0, WIDTH, page.shape[0]), True)
     held = use_up_fds()
     starved = [pipe.drain().frames for _ in range(3)]
     for fd in held:

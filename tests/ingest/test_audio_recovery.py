@@ -15,7 +15,7 @@ from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.asr import get_asr
 from lifelog.ingest.audio import AudioPipeline
-from tests.tokenize_media.test_asr_speech import asr_require
+from tests.support.speech import asr_require
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)
 

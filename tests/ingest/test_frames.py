@@ -12,7 +12,7 @@ from lifelog.models import SpooledFrame, WindowInfo
 from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.ingest.frames import Pipeline
-from tests.tokenize_media.test_ocr_pages import PROSE, render
+from tests.support.pages import PROSE, render
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)
 
@@ -78,7 +78,7 @@ def test_lines_are_stored_under_the_window_they_were_read_from_in_reading_order(
     from PIL import Image, ImageDraw
 
     from lifelog.models import VisibleWindow
-    from tests.tokenize_media.test_ocr_pages import font
+    from tests.support.pages import font
 
     paths, store = pipeline_home
     image = Image.new("RGB", (1920, 1080), (255, 255, 255))

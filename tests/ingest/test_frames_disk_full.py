@@ -13,9 +13,9 @@ from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.ingest.frames import Pipeline
-from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
-from tests.ingest.test_frames_recovery import T0, _spool
-from tests.tmpfs import small_tmpfs
+from tests.support.pages import PROSE, WIDTH, render
+from tests.support.spooled import T0, spool_frame
+from tests.support.tmpfs import small_tmpfs
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_a_frame_meeting_a_full_disk_waits_in_the_spool_and_is_stored_later(smal
     store = Store(paths.db)
     store.migrate()
     page = render(PROSE[:6], height=400).image
-    _spool(paths, T0, page, (0, 0, WIDTH, page.shape[0]), True)
+    spool_frame(paths, T0, page, (0, 0, WIDTH, page.shape[0]), True)
     filler = small_disk / "filler"
     _fill(filler)
 

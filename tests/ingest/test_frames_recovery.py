@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -18,17 +18,10 @@ from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.ingest.frames import Pipeline
-from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
+from tests.support.pages import PROSE, WIDTH, render
+from tests.support.spooled import T0, spool_frame
 
-T0 = datetime(2026, 11, 24, 10, 0, 0)
 WORKERS = Path(__file__).resolve().parents[1] / "store" / "workers.py"
-
-
-def _spool(paths, ts, page, region, keyframe, **extra):
-    left, top, right, bottom = region
-    frame = SpooledFrame(ts, 1, page.shape[1], page.shape[0], region, keyframe, WindowInfo("XTerm", "tickets"),
-                         np.ascontiguousarray(page[top:bottom, left:right]), **extra)
-    return spool.write_frame(paths.spool, frame)
 
 
 def _drain(paths, store) -> object:
@@ -57,8 +50,8 @@ def test_a_spool_replayed_after_commit_is_stored_once(pipeline_home, tmp_path):
     the next drain must find them stored and add nothing."""
     paths, store = pipeline_home
     first, second = _pages()
-    _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
-    _spool(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
+    spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
+    spool_frame(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
     saved = tmp_path / "saved"
     shutil.copytree(paths.spool, saved)
     assert _drain(paths, store).frames == 2
@@ -78,8 +71,8 @@ def test_a_busy_store_keeps_the_batch_and_stores_it_once(pipeline_home):
     the spool and are not processed again); once it lets go, each frame is stored once."""
     paths, store = pipeline_home
     first, second = _pages()
-    _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
-    _spool(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
+    spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
+    spool_frame(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
     holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(paths.db), "30"],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -108,8 +101,8 @@ def test_partial_frames_after_a_restart_are_read_whole(pipeline_home):
     only partly changed comes back whole, and unchanged lines are still on screen."""
     paths, store = pipeline_home
     first, second = _pages()
-    _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
-    _spool(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
+    spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
+    spool_frame(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
     _drain(paths, store)  # the process that later dies got this far
     third = second.copy()
     edited = render([*PROSE[:12], "ticket 119 ready for merge by Dana"]).image
@@ -118,7 +111,7 @@ def test_partial_frames_after_a_restart_are_read_whole(pipeline_home):
     bottom, right = diff.max(axis=0) + 1
     assert left > 200, "the edit must leave the start of the line outside the changed region"
     third[top:bottom, left:right] = edited[top:bottom, left:right]
-    _spool(paths, T0 + timedelta(seconds=2), third, (int(left), int(top), int(right), int(bottom)), False)
+    spool_frame(paths, T0 + timedelta(seconds=2), third, (int(left), int(top), int(right), int(bottom)), False)
     _drain(paths, store)  # a new process: no canvas in memory
     _, spans, _ = _rows(store)
     at_t2 = [s.text for s in spans if s.t_start <= T0 + timedelta(seconds=2) <= s.t_end]
@@ -129,7 +122,7 @@ def test_partial_frames_after_a_restart_are_read_whole(pipeline_home):
 def test_a_spool_file_whose_region_disagrees_with_its_image_is_set_aside(pipeline_home):
     paths, store = pipeline_home
     first, _ = _pages()
-    _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
+    spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     liar = SpooledFrame(T0 + timedelta(seconds=1), 1, WIDTH, first.shape[0], (0, 0, 500, 500), False,
                         WindowInfo("XTerm", "x"), np.zeros((40, 40, 3), np.uint8))
     spool.write_frame(paths.spool, liar)
@@ -144,8 +137,8 @@ def test_a_spool_file_whose_region_disagrees_with_its_image_is_set_aside(pipelin
 def test_frames_shed_by_capture_become_a_gap_in_the_timeline(pipeline_home):
     paths, store = pipeline_home
     first, second = _pages()
-    _spool(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
-    _spool(paths, T0 + timedelta(seconds=40), second, (0, 0, WIDTH, second.shape[0]), True,
+    spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
+    spool_frame(paths, T0 + timedelta(seconds=40), second, (0, 0, WIDTH, second.shape[0]), True,
            shed_from=T0 + timedelta(seconds=3), shed_frames=57)
     _drain(paths, store)
     frames, _, events = _rows(store)

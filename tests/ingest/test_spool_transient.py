@@ -24,8 +24,8 @@ from lifelog.ingest import frames as frame_pipeline
 from lifelog.ingest.audio import AudioPipeline
 from lifelog.tokenize_media.ocr import get_engine
 from lifelog.ingest.frames import Pipeline
-from tests.tokenize_media.test_ocr_pages import PROSE, WIDTH, render
-from tests.ingest.test_frames_recovery import T0, _spool
+from tests.support.pages import PROSE, WIDTH, render
+from tests.support.spooled import T0, spool_frame
 
 FAILING = "/proc/self/mem"  # reading offset 0 is EIO
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def no_wait(monkeypatch):
 def test_a_frame_that_cannot_be_read_now_waits_in_the_spool_and_is_stored_later(pipeline_home, tmp_path):
     paths, store = pipeline_home
     page = render(PROSE[1:2], height=80).image
-    path = _spool(paths, T0, page, (0, 0, WIDTH, page.shape[0]), True)
+    path = spool_frame(paths, T0, page, (0, 0, WIDTH, page.shape[0]), True)
     _fail_reads(path, tmp_path / "kept.png")
     pipe = Pipeline(store, paths, engine=get_engine()).acquire()
     try:

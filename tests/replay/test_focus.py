@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -13,63 +13,7 @@ from lifelog.models import FrameRecord, OcrLine, Transcript
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
-
-T0 = datetime(2026, 10, 1, 9, 0, 0)
-DAYS = 10
-STEP = 5  # minutes between screens
-WINDOWS = [("firefox", "Inbox — Mail"), ("XTerm", "bash: ops"), ("code", "billing.py"), ("Slack", "#team")]
-WORDS = ("invoice report server deploy queue meeting review branch commit ticket customer release "
-         "metrics latency budget draft schedule backup cluster node config").split()
-# (day, hour, minute, text): the facts, and near misses that share their words
-FACTS = [
-    (1, 2, 14, "seen", "The staging database password was rotated to tangerine-47 by Priya"),
-    (4, 6, 33, "heard", "Dana moved the quarterly budget review to Thursday at 3 pm"),
-    (9, 1, 47, "seen", "Root cause of the outage: the certificate on lb-east expired at 02:10"),
-]
-DISTRACTORS = [
-    (2, 3, 5, "seen", "Reminder: rotate your own laptop password every 90 days"),
-    (3, 4, 20, "seen", "The staging cache was flushed by the nightly job"),
-    (6, 2, 50, "heard", "We should review the hiring plan at some point"),
-    (7, 5, 12, "seen", "Outage drill scheduled for next month, no action needed"),
-]
-QUERIES = {
-    0: "staging database password rotated",
-    1: "who moved the budget review meeting",
-    2: "root cause of the outage certificate",
-}
-
-
-def _at(day, hour, minute):
-    return T0 + timedelta(days=day, hours=hour, minutes=minute)
-
-
-def plant(s: Store, days: int = DAYS) -> Store:
-    """``days`` of screens (four windows, a new screen every STEP minutes, eight hours a day)
-    with the facts and near misses planted where their day falls inside."""
-    rng = random.Random(7)
-    planted = {(d, h, m): (k, t) for d, h, m, k, t in FACTS + DISTRACTORS}
-    with s.write() as w:
-        for day in range(days):
-            for hour in range(8):
-                for minute in range(0, 60, STEP):
-                    ts = _at(day, hour, minute)
-                    app, title = WINDOWS[(hour * 7 + minute // 9 + day) % len(WINDOWS)]
-                    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 10))) + f" #{day}.{hour}.{minute}.{i}"
-                             for i in range(6)]
-                    for m in range(minute, minute + STEP):
-                        kind, text = planted.get((day, hour, m), (None, None))
-                        if kind == "seen":
-                            lines.insert(3, text)
-                        elif kind == "heard":
-                            w.add_transcripts([Transcript(_at(day, hour, m), _at(day, hour, m) + timedelta(seconds=8),
-                                                          "mic", "faster-whisper", text, tokens=len(text.split()))])
-                    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
-                                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
-                    w.observe_lines(fid, ts, 1, app, title,
-                                    [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
-        w.close_spans(_at(days, 0, 0))
-    return s
-
+from tests.support.facts import T0, DAYS, WINDOWS, WORDS, FACTS, QUERIES, at, plant
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
@@ -78,7 +22,7 @@ def store(tmp_path_factory):
 
 def _ctx(store, budget, query, fmt="markdown", semantic=False, tokenizer="o200k"):
     with store.read() as r:
-        return build_context(r, since=T0, until=_at(DAYS, 0, 0), budget=budget, fmt=fmt,
+        return build_context(r, since=T0, until=at(DAYS, 0, 0), budget=budget, fmt=fmt,
                              tokenizer=tokenizer, query=query, semantic=semantic)
 
 
@@ -137,7 +81,7 @@ def test_a_query_with_no_match_falls_back_and_says_so(store):
 
 
 def test_a_range_that_fits_goes_in_whole_even_with_a_query(store):
-    since, until = _at(4, 6, 0), _at(4, 7, 0)
+    since, until = at(4, 6, 0), at(4, 7, 0)
     with store.read() as r:
         plain = build_context(r, since=since, until=until, budget=50_000)
         asked = build_context(r, since=since, until=until, budget=50_000, query=QUERIES[1], semantic=False)
@@ -159,19 +103,19 @@ def test_meaning_finds_what_shares_no_word_with_the_question(tmp_path):
     with s.write() as w:
         for day in range(3):
             for i, topic in enumerate(topics):
-                ts = _at(day, i, 0)
+                ts = at(day, i, 0)
                 fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app="Slack",
                                               window="#team", image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
                 text = topic if (day, i) == (1, 4) else f"{topics[(i + day) % 4]} (day {day})"
                 w.observe_lines(fid, ts, 1, "Slack", "#team", [OcrLine(text, (10, 10, 900, 30)),
                                                              OcrLine(f"padding line {day} {i} " * 8, (10, 40, 900, 60))])
-        w.close_spans(_at(3, 0, 0))
-    assert embed_store(s, get_embedder(), max_chunks=100, now=_at(4, 0, 0)) > 0
+        w.close_spans(at(3, 0, 0))
+    assert embed_store(s, get_embedder(), max_chunks=100, now=at(4, 0, 0)) > 0
     question = "when is the finance meeting now?"
     fact = topics[4]
     with s.read() as r:
-        words = build_context(r, since=T0, until=_at(3, 0, 0), budget=400, query=question, semantic=False)
-        meaning = build_context(r, since=T0, until=_at(3, 0, 0), budget=400, query=question, semantic=True)
+        words = build_context(r, since=T0, until=at(3, 0, 0), budget=400, query=question, semantic=False)
+        meaning = build_context(r, since=T0, until=at(3, 0, 0), budget=400, query=question, semantic=True)
     assert fact not in words.text
     assert fact in meaning.text and meaning.tokens <= 400
 
@@ -228,7 +172,7 @@ def plant_many(s: Store, days: int = 2) -> Store:
         for day in range(days):
             for hour in range(8):
                 for minute in range(60):
-                    ts = _at(day, hour, minute)
+                    ts = at(day, hour, minute)
                     kind, text = planted.get((day, hour, minute), (None, None))
                     speech = text if kind == "heard" else filler(rng.randint(6, 12)) if minute % 6 == 0 else None
                     if speech:
@@ -244,7 +188,7 @@ def plant_many(s: Store, days: int = 2) -> Store:
                                                   image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
                     w.observe_lines(fid, ts, 1, app, title,
                                     [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
-        w.close_spans(_at(days, 0, 0))
+        w.close_spans(at(days, 0, 0))
     return s
 
 
@@ -255,7 +199,7 @@ def test_one_question_naming_six_things_brings_each_answer_past_its_near_misses(
     (commit f2d7304), this window held 1 of the 6 answers, and all 6 took 16k tokens."""
     s = plant_many(Store(tmp_path / "t.duckdb"))
     with s.read() as r:
-        w = build_context(r, since=T0, until=_at(2, 0, 0), budget=3000, query=MANY_QUERY, semantic=False)
+        w = build_context(r, since=T0, until=at(2, 0, 0), budget=3000, query=MANY_QUERY, semantic=False)
     assert w.tokens == get_tokenizer("o200k").count(w.text) <= 3000
     missing = [f[4] for f in MANY_FACTS if f[4] not in w.text]
     assert not missing, missing

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lifelog.errors import ConfigError, EndpointError
 from lifelog.replay.llm import ChatClient, Endpoint, delta_texts, error_message, sse_data
-from tests.fake_openai import ANSWER, FakeOpenAI
+from tests.support.fake_openai import ANSWER, FakeOpenAI
 
 
 def test_sse_framing():

@@ -8,12 +8,7 @@ import pytest
 
 from lifelog.store.search import parse_query
 from tests.store.timeline_helpers import at, observe
-
-WORDS = (
-    "meeting notes budget report draft review commit branch merge deploy server client "
-    "invoice payment receipt order shipping address customer support ticket priority "
-    "python duckdb query index search token window context model screen record"
-).split()
+from tests.support.search_words import HOSTILE, WORDS
 
 
 def fill(store, n_frames: int = 200, seed: int = 7) -> None:
@@ -25,13 +20,6 @@ def fill(store, n_frames: int = 200, seed: int = 7) -> None:
             texts += [f"invoice {1000 + i} paid", f"ticket 4821 comment {i}"]
             app = "Slack" if i % 2 else "Firefox"
             observe(w, at(i * 10), [f"{t} #{i}" for t in texts], app=app)
-
-
-HOSTILE = [
-    "", "   ", '"', '""', "'", "'; DROP TABLE text_spans; --", "%", "_", "%_%", "\\", "a\\b",
-    "(((", ")", "NOT AND OR", "*", "?", "$1", ":name", "\x00", "ünïcödé 日本語 😀", "-- comment",
-    '"unterminated phrase', "x" * 5000, " ".join(["word"] * 500), "\n\t\r",
-]
 
 
 def test_bm25_finds_the_span_with_both_terms_first(store):

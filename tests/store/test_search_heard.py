@@ -8,7 +8,7 @@ import pytest
 
 from lifelog.errors import UsageError
 from tests.store.search_reference import bm25_scores
-from tests.store.test_search import HOSTILE, WORDS
+from tests.support.search_words import HOSTILE, WORDS
 from tests.store.timeline_helpers import at, observe, said
 
 FILLER = [w for w in WORDS if w not in ("budget", "review")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lifelog.tokenize_media.asr import asr_ids, get_asr
-from tests.tokenize_media.test_asr_speech import asr_require
+from tests.support.speech import asr_require
 
 
 @pytest.fixture(scope="session", params=asr_ids())

@@ -11,7 +11,7 @@ import pytest
 from lifelog.errors import UsageError
 from lifelog.tokenize_media.asr.audio_io import decode_audio
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
-from tests.tokenize_media.test_asr_speech import needs_espeak, speak
+from tests.support.speech import needs_espeak, speak
 
 av = pytest.importorskip("av", reason="PyAV comes with the audio extra")
 

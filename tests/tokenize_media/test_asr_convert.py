@@ -10,7 +10,7 @@ import pytest
 from lifelog.tokenize_media.asr.convert import checkpoint_path, dequantize, model_dims
 from lifelog.tokenize_media.asr.ct2_weights import Ct2FormatError, read_model_bin
 from lifelog.tokenize_media.asr.weights import bundled_ct2_dir
-from tests.tokenize_media.test_asr_speech import asr_require
+from tests.support.speech import asr_require
 
 TINY_EN = {
     "n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6, "n_audio_layer": 4,

@@ -14,7 +14,7 @@ from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from lifelog.tokenize_media.asr.faster import FasterWhisperEngine
 from lifelog.tokenize_media.asr.hygiene import dedupe_overlap, shift_segments
 from lifelog.tokenize_media.asr.speech import transcribe_speech
-from tests.tokenize_media.test_asr_speech import asr_require, joined, normalise, place, word_accuracy, word_errors
+from tests.support.speech import asr_require, joined, normalise, place, word_accuracy, word_errors
 
 
 def test_engine_hears_the_sentences(asr_engine, asr_speech):
@@ -108,7 +108,7 @@ def quietest(audio: np.ndarray, around: int, within: float = 0.5, frame: float =
 
 
 def test_transcribe_file_decodes_and_transcribes(asr_speech, tmp_path):
-    from tests.tokenize_media.test_asr_speech import SHORT, speak
+    from tests.support.speech import SHORT, speak
 
     asr_require("faster-whisper")
     path = speak(SHORT[0], tmp_path / "meeting.wav")

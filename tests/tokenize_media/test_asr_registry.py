@@ -6,7 +6,7 @@ import pytest
 
 from lifelog.errors import EngineError, UnknownEngine
 from lifelog.tokenize_media.asr import asr_ids, get_asr, missing_extra_error
-from tests.tokenize_media.test_asr_speech import asr_require
+from tests.support.speech import asr_require
 
 
 def test_ids_put_the_default_first():

@@ -9,7 +9,7 @@ from lifelog.tokenize_media.asr import vad_silero
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from lifelog.tokenize_media.asr.speech import GAP, join_regions
 from lifelog.tokenize_media.asr.vad import RegionRules, energy_regions, mask_to_regions, speech_regions
-from tests.tokenize_media.test_asr_speech import have_espeak, place, speech_samples
+from tests.support.speech import have_espeak, place, speech_samples
 
 RNG = np.random.default_rng(7)
 

@@ -10,7 +10,7 @@ import pytest
 from lifelog.errors import UnknownEngine
 from lifelog.tokenize_media.ocr import engine_ids, get_engine
 from lifelog.tokenize_media.ocr.base import OcrEngine, reading_order
-from tests.tokenize_media.test_ocr_pages import DARK, code_page, text_page, word_scores
+from tests.support.pages import DARK, code_page, text_page, word_scores
 
 
 @pytest.fixture(scope="module")

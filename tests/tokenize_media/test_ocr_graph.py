@@ -13,7 +13,7 @@ from lifelog.tokenize_media.ocr.base import crop
 from lifelog.tokenize_media.ocr.onnx import model_dir, open_session
 from lifelog.tokenize_media.ocr.ppocr import DET_MODEL, REC_MODEL, PpOcrV4
 from lifelog.tokenize_media.ocr.prep import content_box, det_input, rec_input
-from tests.tokenize_media.test_ocr_pages import DARK, code_page, text_page
+from tests.support.pages import DARK, code_page, text_page
 
 onnx = pytest.importorskip("onnx", reason="the graph rewrite needs the onnx package")
 

@@ -8,7 +8,7 @@ import pytest
 from lifelog.tokenize_media.ocr import ScreenReader, get_engine
 from lifelog.tokenize_media.ocr.base import OcrEngine
 from lifelog.tokenize_media.ocr.diff import changed_mask, find_scroll, row_bands
-from tests.tokenize_media.test_ocr_pages import PROSE, edited_line, scrolled_pair, text_page, word_scores
+from tests.support.pages import PROSE, edited_line, scrolled_pair, text_page, word_scores
 
 
 class CountingEngine(OcrEngine):

@@ -13,7 +13,7 @@ from lifelog.models import OcrLine, VisibleWindow
 from lifelog.tokenize_media.ocr.layout import Layout
 from lifelog.tokenize_media.ocr.shown import cell_width, cells, measure
 from lifelog.tokenize_media.ocr.xycut import xy_cut
-from tests.tokenize_media.test_ocr_pages import CODE, PROSE, font
+from tests.support.pages import CODE, PROSE, font
 
 W, H = 1920, 1080
 

@@ -184,7 +184,7 @@ def test_pipeline_stores_the_marker_and_a_black_line(pipeline_home):
     from lifelog.store.images import FrameImages
     from lifelog.tokenize_media.ocr import get_engine
     from lifelog.ingest.frames import Pipeline
-    from tests.tokenize_media.test_ocr_pages import render
+    from tests.support.pages import render
 
     paths, store = pipeline_home
     page = render(["Quarterly supplier report for Northwind", "Payment card 4111 1111 1111 1111 on file",
@@ -242,7 +242,7 @@ def test_a_password_heard_while_recording_is_stored_redacted(pipeline_home, asr_
     from lifelog.tokenize_media.asr import get_asr
     from lifelog.tokenize_media.asr.base import SAMPLE_RATE
     from lifelog.ingest.audio import AudioPipeline
-    from tests.tokenize_media.test_asr_speech import asr_require, have_espeak, place, speech_samples
+    from tests.support.speech import asr_require, have_espeak, place, speech_samples
 
     if not have_espeak():
         pytest.skip("espeak-ng is not installed")
@@ -267,7 +267,7 @@ def test_a_card_number_said_digit_by_digit_is_stored_redacted(pipeline_home, asr
     from lifelog.tokenize_media.asr.base import SAMPLE_RATE
     from lifelog.tokenize_media.asr.speech import transcribe_speech
     from lifelog.ingest.audio import AudioPipeline
-    from tests.tokenize_media.test_asr_speech import asr_require, have_espeak, place, speech_samples
+    from tests.support.speech import asr_require, have_espeak, place, speech_samples
 
     if not have_espeak():
         pytest.skip("espeak-ng is not installed")

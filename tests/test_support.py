@@ -1,0 +1,28 @@
+"""The shared test helpers themselves: waiting for a condition returns its value or fails
+naming what it waited for, early when the process it waits on has exited."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.wait import wait_for
+
+
+def test_wait_for_returns_the_first_true_value():
+    calls = iter([0, None, "", 7])
+    assert wait_for(lambda: next(calls), timeout=10, what="a value", interval=0) == 7
+
+
+def test_wait_for_names_what_it_waited_for_when_time_is_up():
+    with pytest.raises(AssertionError, match="waiting for the moon"):
+        wait_for(lambda: False, timeout=0, what="the moon")
+
+
+def test_wait_for_stops_when_the_process_has_exited():
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    child.wait()
+    with pytest.raises(AssertionError, match="exited with status 3"):
+        wait_for(lambda: False, timeout=60, what="a line", process=child)
