@@ -21,6 +21,7 @@ from lifelog.store import Store
 from lifelog.tokenize_media.redact import default
 from tests.store.timeline_helpers import observe
 from tests.support.jsonl_files import NOW, write_export
+from tests.support.wait import wait_for
 
 
 def _count(store: Store) -> tuple[int, int]:
@@ -147,10 +148,5 @@ def test_an_import_killed_mid_way_is_taken_back_at_the_next_owner_start(tmp_path
 
 def _wait_for_a_committed_slice(folder: Path, child: subprocess.Popen, timeout: float = 120) -> None:
     """Until the child's journal notes two slices (the first has committed)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and child.poll() is None:
-        for journal in folder.glob(".import-*.undo"):
-            if journal.read_text().count("\n") >= 2:
-                return
-        time.sleep(0.02)
-    raise AssertionError("the import never committed a slice")
+    wait_for(lambda: any(j.read_text().count("\n") >= 2 for j in folder.glob(".import-*.undo")), timeout,
+             "the import to commit a slice", interval=0.02, process=child)

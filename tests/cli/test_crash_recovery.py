@@ -20,6 +20,7 @@ import pytest
 from lifelog import spool
 from lifelog.store import Store
 from tests.cli.helpers import lifelog, lifelog_json
+from tests.support.wait import wait_for
 from tests.support.xscreen import XScreen
 
 WORKERS = Path(__file__).resolve().parents[1] / "store" / "workers.py"
@@ -85,11 +86,9 @@ def _assert_once(frames, expected_keys: set[str]) -> None:
 def test_capture_processes_die_with_a_killed_recorder(screen, env):
     for _ in range(3):
         rec = _record(env, "--audio-source", "mic")  # screen and audio children (no sound server needed)
-        deadline = time.monotonic() + 90
-        while len(_children(rec.pid)) < 2 and time.monotonic() < deadline and rec.poll() is None:
-            time.sleep(0.1)
+        wait_for(lambda: len(_children(rec.pid)) >= 2, timeout=90, what="screen and audio capture processes",
+                 process=rec)
         kids = _children(rec.pid)
-        assert len(kids) >= 2, rec.communicate(timeout=30)
         rec.kill()
         rec.communicate(timeout=30)
         _assert_no_survivors(kids)
@@ -127,9 +126,8 @@ def test_a_second_interrupt_stops_at_once_and_process_finishes_the_work(screen, 
                   geometry="230x70+0+0")
     try:
         rec = _record(env, "--no-audio", "--json")
-        deadline = time.monotonic() + 120
-        while spool.count_pending(home / "spool") < 6 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_for(lambda: spool.count_pending(home / "spool") >= 6, timeout=120, what="6 frames waiting for OCR",
+                 interval=0.2, process=rec)
         rec.send_signal(signal.SIGINT)
         time.sleep(1.0)
         rec.send_signal(signal.SIGINT)
@@ -143,7 +141,7 @@ def test_a_second_interrupt_stops_at_once_and_process_finishes_the_work(screen, 
     assert "Traceback" not in err and "stopping now" in err
     summary = json.loads(out)
     assert summary["aborted"] and summary["left_in_spool"] > 0
-    assert summary["frames_shed"] >= 0
+    assert "frames_shed" in summary
     left = {p.name for p in spool.pending(home / "spool")}
     lifelog("process", env=env)
     frames, _, events = _stored(home)

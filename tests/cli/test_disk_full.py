@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli.helpers import lifelog_json
 from tests.support.tmpfs import small_tmpfs
+from tests.support.wait import wait_for
 
 
 @pytest.fixture
@@ -33,14 +34,6 @@ def _fill(path, leave: int) -> None:
             os.fsync(fh.fileno())
 
 
-def _wait(cond, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
-
-
 def test_a_full_data_folder_pauses_capture_with_a_gap_and_recording_resumes(screen, small_disk, tmp_path):
     home = small_disk / "home"
     env = {**os.environ, "DISPLAY": screen.display, "LIFELOG_HOME": str(home), "LIFELOG_DISK_MIN_FREE": "10MB"}
@@ -52,14 +45,14 @@ def test_a_full_data_folder_pauses_capture_with_a_gap_and_recording_resumes(scre
                             "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     frames = lambda: len(list((home / "frames").glob("*/*")))  # noqa: E731
     try:
-        _wait(lambda: frames() > 0, 60, "the first stored frame")
+        wait_for(lambda: frames() > 0, 60, "the first stored frame", interval=0.5)
         filler = small_disk / "filler"
         _fill(filler, leave=2_000_000)  # under the 10 MB floor, with room for the rows that say so
         time.sleep(10)
         assert rec.poll() is None, "lifelog record exited while the disk was full"
         before, freed = frames(), time.monotonic()
         filler.unlink()
-        _wait(lambda: frames() > before, 120, "frames stored after the space was freed")
+        wait_for(lambda: frames() > before, 120, "frames stored after the space was freed", interval=0.5)
         time.sleep(max(0.0, freed + 10 - time.monotonic()))  # capture resumes within a check (3 s) or two
         rec.terminate()  # SIGTERM: stops capture, stores what waits, exit 0
         out, _ = rec.communicate(timeout=240)

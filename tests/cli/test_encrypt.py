@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from lifelog.spool.audio import Chunk, write_chunk
 from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.speech import speech_samples
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.skipif(not shutil.which("espeak-ng"), reason="needs espeak-ng")
 
@@ -135,7 +135,7 @@ def test_encrypt_a_recorded_timeline_keeps_every_row_leaves_no_plaintext_and_dec
 
 
 def test_encrypt_is_refused_while_an_owner_runs(home, tmp_path):
-    from lifelog.api.server import OwnerLock
+    from lifelog.daemon.ownership import OwnerLock
     from lifelog.paths import Paths
 
     env = {**os.environ, "LIFELOG_HOME": str(home), "LIFELOG_PASSPHRASE": PASS}
@@ -161,12 +161,12 @@ def test_an_encrypted_daemon_serves_readers_that_have_no_passphrase(screen, env,
     lifelog("daemon", "start", env={**env, "LIFELOG_AUDIO_SOURCE": "none"}, timeout=180)
     try:
         no_pass = {k: v for k, v in env.items() if k != "LIFELOG_PASSPHRASE"}
-        deadline = time.monotonic() + 120
-        hits = []
-        while not hits and time.monotonic() < deadline:  # the daemon reads the screen, then answers
+        def search() -> list:  # the daemon reads the screen, then answers
             found = lifelog("search", "zqvdaemon", "--json", env=no_pass, check=False)
-            hits = json.loads(found.stdout) if found.returncode == 0 else []
-        assert hits and "31337" in hits[0]["text"]
+            return json.loads(found.stdout) if found.returncode == 0 else []
+
+        hits = wait_for(search, timeout=120, what="the daemon to find the screen's text without a passphrase", interval=0.5)
+        assert "31337" in hits[0]["text"]
         refused = lifelog("decrypt", env=env, check=False)
         assert refused.returncode == 1 and "already running" in refused.stderr
     finally:

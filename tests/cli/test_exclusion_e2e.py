@@ -26,6 +26,7 @@ from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.store.images import FrameImages
 from tests.cli.helpers import lifelog, lifelog_json
+from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")]
@@ -72,13 +73,11 @@ def window_id(screen, title: str) -> str:
 
 
 def wait_for_frames(env: dict, rec: subprocess.Popen, n: int) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and rec.poll() is None:
+    def stored() -> bool:
         status = lifelog("status", "--json", env=env, check=False, timeout=60)
-        if status.returncode == 0 and json.loads(status.stdout).get("frames_stored", 0) >= n:
-            return
-        time.sleep(1)
-    raise AssertionError(f"the recorder stored fewer than {n} frames (exit {rec.poll()})")
+        return status.returncode == 0 and json.loads(status.stdout).get("frames_stored", 0) >= n
+
+    wait_for(stored, timeout=180, what=f"the recorder to store {n} frames", interval=1, process=rec)
 
 
 def wait_for_hearing(env: dict, rec: subprocess.Popen, pulse, wav: Path) -> None:

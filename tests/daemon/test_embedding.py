@@ -14,6 +14,7 @@ from lifelog.store import Store
 from lifelog.timespec import utcnow
 from lifelog.tokenize_media.embed import DEFAULT, embedding_unavailable, get_embedder
 from tests.store.timeline_helpers import frame, line, said
+from tests.support.wait import wait_for
 
 
 @pytest.fixture
@@ -41,15 +42,6 @@ def backlog(store: Store) -> int:
         return r.embedding_backlog(DEFAULT)
 
 
-def wait_for(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_the_worker_embeds_the_backlog_in_bounded_passes_at_the_lowest_priority(owner):
     record_minutes(owner, 5)
     assert backlog(owner) == 6
@@ -58,7 +50,7 @@ def test_the_worker_embeds_the_backlog_in_bounded_passes_at_the_lowest_priority(
                          busy=lambda: seen_nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) or False)
     worker.start()
     try:
-        assert wait_for(lambda: backlog(owner) == 0), f"{backlog(owner)} chunks still pending"
+        wait_for(lambda: backlog(owner) == 0, timeout=60, what="the embedding backlog to empty")
     finally:
         worker.stop()
     assert worker.embedded == 6 and worker.info()["error"] is None

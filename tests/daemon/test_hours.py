@@ -3,12 +3,12 @@ behind the clock (``daemon/hours.py``). A real owner store on a real file."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from lifelog.daemon.hours import HourSummarizer
 from lifelog.store import Store, hours
 from tests.store.hour_timeline import DAY0, assert_reads_match, timeline
+from tests.support.wait import wait_for
 
 
 def test_the_owner_summarises_at_open_and_then_follows_the_clock(tmp_path):
@@ -30,12 +30,10 @@ def test_the_owner_summarises_at_open_and_then_follows_the_clock(tmp_path):
         clock[0] += timedelta(minutes=10)
         summarizer.start()
         try:
-            deadline = time.monotonic() + 30
-            while summarizer.watermark != DAY0 + timedelta(days=1, hours=12) and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_for(lambda: summarizer.watermark == DAY0 + timedelta(days=1, hours=12), timeout=30,
+                     what="the summariser to settle 12:00", interval=0.05)
         finally:
             summarizer.stop()
-        assert summarizer.watermark == DAY0 + timedelta(days=1, hours=12)
         with owner.read() as r:
             assert_reads_match(r, None, None)
             assert_reads_match(r, DAY0 + timedelta(hours=9, minutes=30), DAY0 + timedelta(days=1, hours=13))

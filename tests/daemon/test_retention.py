@@ -13,6 +13,7 @@ from lifelog.daemon.retention import RetentionWorker
 from lifelog.store import Store, retention
 from tests.store.hour_timeline import DAY0
 from tests.store.retention_timeline import NOW, build, files, refs
+from tests.support.wait import wait_for
 
 
 def test_the_owner_takes_back_at_start_and_follows_config_changes(tmp_path):
@@ -32,10 +33,8 @@ def test_the_owner_takes_back_at_start_and_follows_config_changes(tmp_path):
     recorder.start()
     worker = RetentionWorker(owner, paths, load_settings(paths.config_file), interval_s=3600, now=lambda: NOW).start()
     try:
-        deadline = time.monotonic() + 60
-        while worker.report is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert worker.report is not None and worker.report.images == 360  # day 0: before NOW - 2 days
+        wait_for(lambda: worker.report is not None, timeout=60, what="the first retention pass", interval=0.05)
+        assert worker.report.images == 360  # day 0: before NOW - 2 days
         assert all((ref == "") == (ts < DAY0 + timedelta(days=1)) for ts, ref, _ in refs(owner, "frames"))
 
         edit_config(paths.config_file, "keep_audio", "12h")  # while the owner runs

@@ -21,6 +21,7 @@ from lifelog.store import Store, convert, crypt, keys, sealed
 from lifelog.store.audio_files import AudioFiles
 from lifelog.store.images import FrameImages
 from tests.store.timeline_helpers import SRC, at, observe, said
+from tests.support.wait import wait_for
 
 CANARY_SEEN = "zqxcanaryseen7741"
 CANARY_HEARD = "zqxcanaryheard5523"
@@ -264,8 +265,6 @@ def test_spooled_frames_and_audio_chunks_are_sealed_and_read_back(paths):
 
 @pytest.mark.xvfb
 def test_the_capture_child_seals_the_spool_with_the_key_its_owner_sent(paths, screen, monkeypatch, tmp_path):
-    import time
-
     from lifelog.capture.loop import CaptureSettings
     from lifelog.capture.process import CaptureProcess
     from lifelog.spool.frames import pending, read_frame
@@ -278,9 +277,7 @@ def test_the_capture_child_seals_the_spool_with_the_key_its_owner_sent(paths, sc
     screen.show_text(page, title=CANARY_TITLE)
     proc = CaptureProcess.start(paths.spool, CaptureSettings(fps=2.0))
     try:
-        deadline = time.monotonic() + 60
-        while not pending(paths.spool) and time.monotonic() < deadline and not proc.failed():
-            time.sleep(0.2)
+        wait_for(lambda: pending(paths.spool) or proc.failed(), timeout=60, what="a spooled frame", interval=0.2)
     finally:
         proc.stop()
     assert proc.failed() is None

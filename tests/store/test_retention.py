@@ -170,5 +170,5 @@ def test_kill_9_mid_pass_leaves_the_timeline_whole_and_the_next_pass_finishes(ti
     assert files(paths.frames) == set() and files(paths.audio) == set()
     with store.read() as r:
         assert r._con.execute("SELECT count(*) FROM meta WHERE key = ?", [retention.JOURNAL]).fetchone()[0] == 0
-        assert json.loads(r._con.execute("SELECT value FROM meta WHERE key = ?",
-                                         [retention.LAST]).fetchone()[0])["images"] >= 0
+        assert "images" in json.loads(r._con.execute("SELECT value FROM meta WHERE key = ?",
+                                                     [retention.LAST]).fetchone()[0])
