@@ -97,8 +97,9 @@ class RecorderLike(threading.Thread):
 
 
 def writer_mode(src: Path, folder: Path) -> dict:
-    from lifelog.api.server import OwnerLock, OwnerServer
+    from lifelog.api.server import OwnerServer
     from lifelog.api.timeline import LocalTimeline
+    from lifelog.daemon.ownership import OwnerLock
     from lifelog.paths import Paths
     from lifelog.store import Store
 
@@ -106,7 +107,7 @@ def writer_mode(src: Path, folder: Path) -> dict:
     paths.ensure()
     lock = OwnerLock(paths, "bench")
     store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, LocalTimeline(paths, store), lock).start()
+    server = OwnerServer(paths, LocalTimeline(paths, store), lock.info).start()
     writer = RecorderLike(store)
     writer.start()
     try:

@@ -36,8 +36,9 @@ sys.path[:0] = [str(ROOT / "bench")]
 from search_year import APPS, START, lines, log, vocabulary  # noqa: E402
 
 from lifelog.api import jsonl  # noqa: E402
-from lifelog.api.server import OwnerLock, OwnerServer  # noqa: E402
+from lifelog.api.server import OwnerServer  # noqa: E402
 from lifelog.api.timeline import LocalTimeline  # noqa: E402
+from lifelog.daemon.ownership import OwnerLock  # noqa: E402
 from lifelog.paths import Paths  # noqa: E402
 from lifelog.store import Store  # noqa: E402
 
@@ -101,7 +102,7 @@ def owner(home: Path):
     paths.ensure()
     lock = OwnerLock(paths, "bench")
     store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, LocalTimeline(paths, store), lock).start()
+    server = OwnerServer(paths, LocalTimeline(paths, store), lock.info).start()
     try:
         yield
     finally:

@@ -43,15 +43,16 @@ def log(*args) -> None:
 
 def serve(home: Path) -> None:
     """Runs in the child: own the timeline and serve it until stdin closes."""
-    from lifelog.api.server import OwnerLock, OwnerServer
+    from lifelog.api.server import OwnerServer
     from lifelog.api.timeline import LocalTimeline
+    from lifelog.daemon.ownership import OwnerLock
     from lifelog.paths import Paths
     from lifelog.store import Store
 
     paths = Paths(home)
     lock = OwnerLock(paths, "bench")
     store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, LocalTimeline(paths, store), lock).start()
+    server = OwnerServer(paths, LocalTimeline(paths, store), lock.info).start()
     print("ready", flush=True)
     sys.stdin.read()
     server.stop()

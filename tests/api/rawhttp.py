@@ -9,8 +9,9 @@ import socket
 from dataclasses import dataclass
 
 from lifelog.api.guard import Limits
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.paths import Paths
 from lifelog.store import Store
 
@@ -20,7 +21,7 @@ def serving(paths: Paths, limits: Limits | None = None):
     """A real owner of ``paths`` (its own DuckDB file, its socket) while the block runs."""
     lock = OwnerLock(paths, "test")
     store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, LocalTimeline(paths, store), lock, limits).start()
+    server = OwnerServer(paths, LocalTimeline(paths, store), lock.info, limits).start()
     try:
         yield server
     finally:

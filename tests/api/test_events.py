@@ -9,8 +9,9 @@ from datetime import datetime
 import pytest
 
 from lifelog.api.client import OwnerError, find_owner
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.errors import UsageError
 from lifelog.paths import Paths
 from lifelog.store import Store
@@ -23,7 +24,7 @@ def owner(tmp_path):
     """A real owner serving a fresh timeline on its socket; yields (paths, store)."""
     home = Paths(tmp_path / "home").ensure()
     lock, store = OwnerLock(home, "test"), Store.open_owner(home.db)
-    server = OwnerServer(home, LocalTimeline(home, store), lock).start()
+    server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     yield home, store
     server.stop()
     store.close()

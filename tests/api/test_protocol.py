@@ -12,8 +12,9 @@ import pytest
 
 from lifelog.api.client import find_owner
 from lifelog.api.protocol import bind_private, socket_path
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.errors import DataFolderError
 from lifelog.paths import Paths
 from lifelog.store import Store
@@ -54,7 +55,7 @@ def test_the_socket_is_0600_right_after_bind_and_replaces_a_dead_owners(tmp_path
 def test_the_owner_serves_on_a_private_socket(tmp_path, open_umask):
     home = Paths(tmp_path / "home").ensure()
     lock, store = OwnerLock(home, "test"), Store.open_owner(home.db)
-    server = OwnerServer(home, LocalTimeline(home, store), lock).start()
+    server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     try:
         assert mode(socket_path(home)) == 0o600
         owner = find_owner(home)

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from lifelog.api.client import OwnerError, RemoteTimeline
 from lifelog.api.guard import Limits
 from lifelog.api.protocol import HEADER, PROTOCOL
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.paths import Paths
 from lifelog.store import Store
 from tests.api.rawhttp import connect, exchange, parse, read_all, request, serving
@@ -207,7 +208,7 @@ def test_the_client_says_one_line_when_the_answer_is_not_the_protocols(tmp_path)
 class _FailingTimeline(LocalTimeline):
     """Fault injection: a status call that fails the way no input should make it."""
 
-    def status(self):
+    def answer_status(self):
         raise RuntimeError("simulated failure\nwith a second line")
 
 
@@ -215,7 +216,7 @@ def test_an_unexpected_failure_is_a_json_500_in_one_line_logged_once(tmp_path, c
     paths = Paths(tmp_path / "home").ensure()
     lock = OwnerLock(paths, "test")
     store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, _FailingTimeline(paths, store), lock).start()
+    server = OwnerServer(paths, _FailingTimeline(paths, store), lock.info).start()
     try:
         answer = exchange(server.socket, request("GET", f"{V}/status"))
         _healthy(server)

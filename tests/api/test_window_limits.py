@@ -12,8 +12,9 @@ import pytest
 
 from lifelog.api.client import OwnerError, _UnixConnection, find_owner
 from lifelog.api.protocol import HEADER, PROTOCOL
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.errors import UsageError
 from lifelog.paths import Paths
 from lifelog.replay.context import MAX_BUDGET
@@ -32,7 +33,7 @@ def owner(tmp_path_factory):
     plant(Store(paths.db), days=1)
     lock = OwnerLock(paths, "test")
     store = Store.open_owner(paths.db)
-    server = OwnerServer(paths, LocalTimeline(paths, store), lock).start()
+    server = OwnerServer(paths, LocalTimeline(paths, store), lock.info).start()
     yield paths
     server.stop()
     store.close()

@@ -19,8 +19,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from lifelog.api.ask import QUESTION_MARK, SYSTEM, messages, prompt_cost
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline, chunk_for_import
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.errors import UsageError
 from lifelog.models import FrameRecord, OcrLine, Transcript
 from lifelog.paths import Paths
@@ -121,7 +122,7 @@ def test_ask_through_the_running_owner(home):
     """With an owner serving the timeline, the window and the event go over its socket."""
     lock = OwnerLock(home, "test")
     store = Store.open_owner(home.db)
-    server = OwnerServer(home, LocalTimeline(home, store), lock).start()
+    server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     try:
         with FakeOpenAI("json") as api:  # and a server that does not stream
             proc = lifelog("ask", QUESTION, "--since", "1h", "-m", "claude-sonnet-4-5", "--base-url", api.base_url,

@@ -14,8 +14,9 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.store import Store
 from tests.cli.helpers import lifelog
 from tests.replay.screens import T0, record
@@ -70,7 +71,7 @@ def test_the_owner_gives_the_same_bytes(env, home):
     alone = lifelog(*args, env=env)
     lock = OwnerLock(home, "test")
     store = Store.open_owner(home.db)
-    server = OwnerServer(home, LocalTimeline(home, store), lock).start()
+    server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     try:
         served = lifelog(*args, env=env)
         bad = lifelog("context", *RANGE, "--format", "messages", "--images", "3", "--model", "llama3.1",

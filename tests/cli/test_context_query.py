@@ -7,8 +7,9 @@ import os
 
 import pytest
 
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.paths import Paths
 from lifelog.store import Store
 from tests.cli.helpers import lifelog
@@ -40,7 +41,7 @@ def test_query_brings_an_old_fact_into_a_small_window_alone_and_through_the_owne
     assert FACTS[0][4] not in plain.stdout
     lock = OwnerLock(home, "test")
     store = Store.open_owner(home.db)
-    server = OwnerServer(home, LocalTimeline(home, store), lock).start()
+    server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     try:
         served = lifelog(*args, env=env)
         missing = lifelog("context", *RANGE, "--budget", "3000", "--query", "zyzzyva quokka", env=env)

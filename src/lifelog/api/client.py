@@ -1,8 +1,11 @@
-"""The client side of the owner's socket: the facade's calls as HTTP requests.
+"""The client side of the owner's socket: the facade's calls as HTTP requests, made from
+their declarations (``calls.py``).
 
 Built on the standard library's ``http.client`` (no framing of our own, and nothing heavy to
 import: a command that asks the owner starts fast). One connection per timeline, kept alive
-across calls. A socket nobody answers is stale (the owner died): the caller works locally.
+across calls. A socket nobody answers is stale (the owner died): the caller works locally. A
+call (or a parameter) newer than the owner's version of it is refused here, in one line, before
+it is sent (the owner says its calls' versions in ``/health``).
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ import os
 import socket
 import time
 import urllib.parse
-from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from lifelog.api.calls import CALLS, Call
 from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, OWNER_LOCK, PROTOCOL, socket_path
-from lifelog.api.timeline import Window
+from lifelog.api.timeline import Timeline, Window
 from lifelog.api.timeline_file import Export
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
@@ -74,7 +77,12 @@ def find_owner(paths: Paths) -> "RemoteTimeline | None":
     return remote
 
 
-class RemoteTimeline:
+# What an owner from before per-call versions (no "calls" in its health) answers: version 1 of
+# each call it has (a call it lacks answers 404).
+BEFORE_VERSIONS = dict.fromkeys(CALLS, 1)
+
+
+class RemoteTimeline(Timeline):
     """The facade's calls answered by the owner over its socket."""
 
     def __init__(self, path: str) -> None:
@@ -86,39 +94,57 @@ class RemoteTimeline:
     def health(self) -> dict:
         return self._json(self._call("GET", "/health", timeout=CONNECT_TIMEOUT_S))
 
-    def search(self, query, *, since=None, until=None, app=None, limit=20) -> list[dict]:
-        params = {"q": query, "since": _iso(since), "until": _iso(until), "app": app, "limit": limit}
-        query_string = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        return self._json(self._call("GET", f"/search?{query_string}"))
+    def answer(self, call: Call, args: dict) -> Any:
+        self._check_version(call, args)
+        query: dict[str, Any] = {}
+        body: dict[str, Any] = {}
+        raw = None
+        for p in call.params:
+            value, where = args[p.name], call.where(p)
+            if where == "upload":
+                raw = value
+            elif value is not None and (p.required or value != p.default):  # a default goes unsaid
+                (query if where == "query" else body)[p.key] = p.kind.send(value)
+        target = call.path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        if raw is not None:
+            return self._json(self._upload(target, Path(raw)))
+        resp = self._request(call.method, target, body if call.method == "POST" else None)
+        return _READERS[call.result.kind](self, resp, call)
 
-    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None,
-                query=None) -> Window:
-        body = {"since": _iso(since), "until": _iso(until), "budget": budget, "format": fmt, "tokenizer": tokenizer,
-                "model": model, "images": images}
-        if query:  # sent only when given: an owner from before queries keeps answering the rest
-            body["query"] = query
-        resp = self._request("POST", "/context", body)
-        meta = self._json(resp.getheader("Lifelog-Window") or "", "its window's Lifelog-Window header")
+    def _check_version(self, call: Call, args: dict) -> None:
+        """Refuse a call the owner is too old for (its own health says), rather than have it
+        answer 404 or leave a newer parameter out. A timeline made without ``find_owner`` has
+        no health to go by: the owner's answers say."""
+        if self.owner is None:
+            return
+        have = (self.owner.get("calls") or BEFORE_VERSIONS).get(call.name)
+        need, what = call.needs(args)
+        if have is None:
+            reason = f"does not know {call.name}: it is an older lifelog."
+        elif have < need:
+            reason = f"answers {call.name} at version {have}, and {what} needs version {need}: it is an older lifelog."
+        else:
+            return
+        raise OwnerError(self._who(f"{reason} Restart it (`lifelog daemon restart`) so both are the same version."))
+
+    def _upload(self, target: str, path: Path) -> bytes:
+        """Send the file to the owner, which checks and merges it (allowing 1 s per MB on top
+        of the usual wait: a month of spans is a few hundred MB)."""
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            return self._call("POST", target, raw=(fh, size, MEDIA_TYPE), timeout=CALL_TIMEOUT_S + size / 1e6)
+
+    def _window(self, resp: http.client.HTTPResponse, call: Call) -> Window:
+        meta = self._json(resp.getheader(call.result.header) or "", f"its window's {call.result.header} header")
         try:
             return Window(text=resp.read().decode("utf-8"), **meta)
         except (TypeError, UnicodeDecodeError, OSError, http.client.HTTPException) as exc:
             self._con.close()
             raise OwnerError(self._who(f"sent a window that cannot be read ({exc}).")) from None
 
-    def status(self) -> dict:
-        return self._json(self._call("GET", "/status"))
-
-    def import_transcripts(self, rows, chunk, *, file: str) -> int:
-        body = {"file": file, "chunk": _plain(asdict(chunk)), "transcripts": [_plain(asdict(r)) for r in rows]}
-        return self._json(self._call("POST", "/import", body))["transcripts"]
-
-    def record_event(self, kind: str, detail: dict, *, at: datetime) -> None:
-        self._call("POST", "/event", {"kind": kind, "detail": detail, "at": _iso(at)})
-
-    def export_jsonl(self, *, since=None, until=None) -> Export:
-        query = urllib.parse.urlencode({k: v for k, v in (("since", _iso(since)), ("until", _iso(until))) if v})
-        resp = self._request("GET", f"/export?{query}")
-        rows = self._json(resp.getheader("Lifelog-Export") or "{}", "its Lifelog-Export header").get("rows", {})
+    def _file(self, resp: http.client.HTTPResponse, call: Call) -> Export:
+        header = call.result.header
+        rows = self._json(resp.getheader(header) or "{}", f"its {header} header").get("rows", {})
         done = False
 
         def chunks():
@@ -139,27 +165,6 @@ class RemoteTimeline:
                 self._con.close()
 
         return Export(rows, chunks(), close)
-
-    def import_jsonl(self, path: Path, *, name: str) -> dict:
-        """Send the file to the owner, which checks and merges it (allowing 1 s per MB on top
-        of the usual wait: a month of spans is a few hundred MB)."""
-        query = urllib.parse.urlencode({"name": name})
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            return self._json(self._call("POST", f"/import-jsonl?{query}", raw=(fh, size, MEDIA_TYPE),
-                                         timeout=CALL_TIMEOUT_S + size / 1e6))
-
-    def forget(self, selection: dict, *, dry_run: bool = False) -> dict:
-        return self._json(self._call("POST", "/forget", {**selection, "dry_run": dry_run}))
-
-    def pause(self, seconds):
-        return self._json(self._call("POST", "/pause", {"seconds": seconds}))
-
-    def resume(self):
-        return self._json(self._call("POST", "/resume", {}))
-
-    def stop(self):
-        return self._json(self._call("POST", "/stop", {}))
 
     def close(self) -> None:
         self._con.close()
@@ -227,12 +232,11 @@ class RemoteTimeline:
         return f"The running lifelog (PID {pid}, socket {self.path}) {what}"
 
 
-def _iso(ts: datetime | None) -> str | None:
-    return None if ts is None else ts.isoformat()
-
-
-def _plain(d: dict) -> dict:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in d.items()}
+_READERS = {  # an answer, by the kind of the call's result
+    "json": lambda remote, resp, call: remote._json(resp.read()),
+    "stream": RemoteTimeline._window,
+    "file": RemoteTimeline._file,
+}
 
 
 def _lock_pid(socket_file: str) -> str:

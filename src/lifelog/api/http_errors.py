@@ -19,13 +19,11 @@ import logging
 import math
 import time
 
+from lifelog.api.calls import BODY_CAP
 from lifelog.errors import LifelogError, StoreBusy, UsageError
 
 log = logging.getLogger(__name__)
 
-BODY_CAP = 1024 * 1024  # bytes of a JSON call's body (an event, a window's request, a forget)
-BODY_CAPS = {"/import": 64 * 1024 * 1024,  # a long recording's transcripts
-             "/import-jsonl": None}  # None: the route streams the upload to disk and bounds it itself
 BODY_TIMEOUT_S = 30.0  # a JSON body arrives whole within this, however it trickles
 NUMBER = (int, float)
 
@@ -44,7 +42,7 @@ class JsonErrors:
     def __init__(self, app, *, protocol: int, header: str, caps: dict | None = None, cap: int = BODY_CAP,
                  body_timeout_s: float | None = None) -> None:
         self.app, self.protocol, self.header = app, protocol, header.lower().encode()
-        self.caps = BODY_CAPS if caps is None else caps
+        self.caps = caps or {}  # call path -> its cap (None: the route bounds its body itself); else ``cap``
         self.cap = cap
         self.body_timeout_s = BODY_TIMEOUT_S if body_timeout_s is None else body_timeout_s  # read now: tests lower it
 

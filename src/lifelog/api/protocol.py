@@ -1,27 +1,32 @@
 """The owner's local API: HTTP/1.1 over a Unix domain socket, JSON in and out.
 
+The calls are declared once, in ``calls.py`` (name, parameters with their kinds, defaults and
+descriptions, result, version); the owner's routes (``server.py``) and the client
+(``client.py``) are made from that table. This docstring is the wire specification.
+
 Versioned: every path starts with ``/v{PROTOCOL}``, and every request carries the header
 ``Lifelog-Protocol``. An owner answers a request of another version with 409 and a message
 naming both versions; ``GET /v1/health`` answers any version, so a client can say which side
 to upgrade. Errors are ``{"error": message, "exit_code": n}`` with a 4xx/5xx status, always
-(``http_errors.py``): 400 bad input (not JSON, not an object, an unknown field, a wrong type),
-404/405 no such call, 408 a request not sent in time, 409 another protocol or no recorder,
-413 a body over its cap (1 MiB; 64 MiB for /import; /import-jsonl: ``import_max``), 503 busy
-(64 connections, or windows waiting), 500 only for the owner's own failure. The owner holds at
-most 64 connections and closes one whose request head is not in 10 s or whose body stops for 10 s
-(``guard.py``).
+(``http_errors.py``): 400 bad input (not JSON, not an object, an unknown field, a wrong type, a
+missing field), 404/405 no such call, 408 a request not sent in time, 409 another protocol or
+no recorder, 413 a body over its cap (1 MiB; 64 MiB for /import; /import-jsonl: ``import_max``),
+503 busy (64 connections, or windows waiting), 500 only for the owner's own failure. The owner
+holds at most 64 connections and closes one whose request head is not in 10 s or whose body
+stops for 10 s (``guard.py``).
 
-    GET  /v1/health                 {"protocol", "version", "pid", "role", "started"}
+    GET  /v1/health                 {"protocol", "version", "calls": {call: version}, "pid", "role", "started"}
     GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
-    GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first (limit 1 to 1000)
+    GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first (limit 1 to 1000, default 20)
     POST /v1/context {since, until, budget, format, tokenizer, model, images, query}
-                                    the window's bytes, streamed; its count in Lifelog-* headers
-                                    (format "messages": a chat request for model, up to images keyframes;
-                                    query: full detail where it is answered, the rest outlined);
-                                    budget 1 to 10,000,000 (400 beyond); 503 when the owner is building
-                                    as many windows as its memory allows (``admission.py``)
-    POST /v1/import {transcripts: [...], chunk: {...}, file, seconds}   one transaction
-    POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer)
+                                    the window's bytes, streamed; its count in the Lifelog-Window header
+                                    (format "markdown" by default, tokenizer "o200k"; "messages": a chat
+                                    request for model, up to images keyframes; query (version 2): full
+                                    detail where it is answered, the rest outlined); budget 1 to
+                                    10,000,000 (400 beyond); 503 when the owner is building as many
+                                    windows as its memory allows (``admission.py``)
+    POST /v1/import {transcripts: [...], chunk: {...}, file}   one transaction; {"transcripts": n}
+    POST /v1/event {kind, detail, at}   a client's event (kind "ask": question and answer); {"recorded": true}
     GET  /v1/export?since=&until=   the range as lifelog JSONL (``jsonl.py``), streamed as it is
                                     read; rows per type in the Lifelog-Export header {"rows": {...}}
     POST /v1/import-jsonl?name=     body: a lifelog JSONL file (application/x-ndjson), streamed to
@@ -29,15 +34,23 @@ most 64 connections and closes one whose request head is not in 10 s or whose bo
                                     slices, all taken back if one fails; the import report
     POST /v1/forget {since, until, app, title, matching, dry_run}   forget it everywhere (or say
                                     what would go): the report, with the data folder's bytes before/after
-    POST /v1/pause {seconds|null}   POST /v1/resume   POST /v1/stop
+    POST /v1/pause {seconds|null}   POST /v1/resume {}   POST /v1/stop {}   the recorder's state
 
-Calls added within a version keep its number (old clients never send them); an owner from
-before a call answers it 404, and the client then says to restart the owner. Added to version 1:
-``/export`` and ``/import-jsonl``, the context field ``query`` (2026-11-29; an owner from
-before ignores it), ``/forget`` (2026-12-02).
+Times are ISO-8601 UTC. A field left out takes its default (``calls.py``); a client
+sends a field only when it differs from its default, so an owner that predates a field never
+sees it unless it is used.
 
-Times are ISO-8601 UTC. The socket lives in the data folder, which is 0700, and is itself
-0600: only the user can connect. There is no TCP port.
+Versions per call. Within protocol 1 each call has a version of its own, which ``/health`` lists
+under ``calls``: the call's first version, raised by each parameter added to it. All calls are at
+version 1 except ``context`` (2: ``query``). A client refuses, in one line and before sending, a
+call its owner does not list or a parameter newer than the owner's version of the call, and asks
+for a restart of the owner (``lifelog daemon restart``). An owner from before per-call versions
+(no ``calls`` in its health) is taken to answer version 1 of every call; one from before a call
+answers 404, and the client says the same. (History: ``/export`` and ``/import-jsonl`` came
+within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02.)
+
+The socket lives in the data folder, which is 0700, and is itself 0600: only the user can
+connect. There is no TCP port.
 """
 
 from __future__ import annotations

@@ -1,21 +1,25 @@
 """The facade: the calls every client makes, answered locally or by the owner.
 
-:class:`LocalTimeline` answers from a :class:`~lifelog.store.Store`: the owner's own (inside
-``lifelog daemon run`` / ``lifelog record``, where the server calls it) or a short-lived one
-(a command run while no owner runs). :class:`~lifelog.api.client.RemoteTimeline` sends the
-same calls over the owner's socket. Results are plain JSON-able data, so both give the same.
+Each call is declared once, in ``calls.py``; :class:`Timeline` has a method per call that binds
+its arguments by the declaration (defaults filled in, unknown ones refused) and hands them to
+``answer``. :class:`LocalTimeline` answers from a :class:`~lifelog.store.Store`: the owner's own
+(inside ``lifelog daemon run`` / ``lifelog record``, where the server calls it) or a
+short-lived one (a command run while no owner runs), one ``answer_<call>`` method per call.
+:class:`~lifelog.api.client.RemoteTimeline` sends the same calls over the owner's socket.
+Results are plain JSON-able data (a window, an export stream), so both give the same.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
+from lifelog.api.calls import CALLS, Call
 from lifelog.api.jsonl import BadLine, check_detail
-from lifelog.config import Settings
 from lifelog.errors import LifelogError, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
@@ -74,54 +78,56 @@ class Controls:
     info: Callable[[], dict]
 
 
-class Timeline(Protocol):
-    owner: dict | None  # the owner's health when calls go to one, else None
+class Timeline:
+    """The facade: one method per call in ``calls.CALLS`` (``search``, ``context``, ...), each
+    answered by ``answer``."""
 
-    def search(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
-               app: str | None = None, limit: int = 20) -> list[dict]: ...
+    owner: dict | None = None  # the owner's health when calls go to one, else None
 
-    def context(self, *, since: datetime | None, until: datetime | None, budget: int,
-                fmt: str = "markdown", tokenizer: str = "o200k", model: str | None = None,
-                images: int | None = None, query: str | None = None) -> Window: ...
+    def answer(self, call: Call, args: dict) -> Any:
+        """Answer ``call`` with ``args``: every declared parameter's value."""
+        raise NotImplementedError
 
-    def status(self) -> dict: ...
+    def close(self) -> None:
+        pass
 
-    def import_transcripts(self, rows: list[Transcript], chunk: AudioChunkRecord, *, file: str) -> int: ...
-
-    def record_event(self, kind: str, detail: dict, *, at: datetime) -> None: ...
-
-    def export_jsonl(self, *, since: datetime | None = None, until: datetime | None = None) -> "Export": ...
-
-    def import_jsonl(self, path: Path, *, name: str) -> dict: ...
-
-    def forget(self, selection: dict, *, dry_run: bool = False) -> dict: ...
-
-    def pause(self, seconds: float | None) -> dict: ...
-
-    def resume(self) -> dict: ...
-
-    def stop(self) -> dict: ...
-
-    def close(self) -> None: ...
+    if TYPE_CHECKING:  # the calls' methods are made from the declarations, below the class
+        def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
 
-class LocalTimeline:
+def _method(call: Call) -> Callable[..., Any]:
+    def method(self: Timeline, *args: Any, **kwargs: Any) -> Any:
+        return self.answer(call, call.bind(args, kwargs))
+
+    method.__name__ = method.__qualname__ = call.name
+    method.__doc__ = call.doc
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = call.signature.replace(  # type: ignore[attr-defined]
+        parameters=[self_param, *call.signature.parameters.values()])
+    return method
+
+
+for _call in CALLS.values():
+    setattr(Timeline, _call.name, _method(_call))
+
+
+class LocalTimeline(Timeline):
     """The calls answered from a store in this process."""
-
-    owner = None
 
     def __init__(self, paths: Paths, store: "Store", controls: Controls | None = None) -> None:
         self.paths = paths
         self.store = store
         self.controls = controls
 
-    def search(self, query, *, since=None, until=None, app=None, limit=20) -> list[dict]:
+    def answer(self, call: Call, args: dict) -> Any:
+        return getattr(self, f"answer_{call.name}")(**args)
+
+    def answer_search(self, *, query, since, until, app, limit) -> list[dict]:
         from lifelog.replay.search import find, hit_json
 
         return [hit_json(h) for h in find(self.store, query, since=since, until=until, app=app, limit=limit)]
 
-    def context(self, *, since, until, budget, fmt="markdown", tokenizer="o200k", model=None, images=None,
-                query=None) -> Window:
+    def answer_context(self, *, since, until, budget, fmt, tokenizer, model, images, query) -> Window:
         """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``
         keyframes (UsageError for images in another format or for a model without an image rate);
         ``query`` puts full detail where it is answered (``replay/focus.py``)."""
@@ -130,6 +136,7 @@ class LocalTimeline:
 
         check_budget(budget)  # before anything is read: the memory a window takes follows its budget
         check_request(fmt, images)
+        query = query or None
         with self.store.read() as reader:
             if fmt != FORMAT:
                 w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer,
@@ -144,14 +151,14 @@ class LocalTimeline:
         return Window(m.text, m.tokens, m.budget, w.tokenizer, FORMAT, w.lines,
                       w.omitted.lines if w.omitted else 0, m.images, notice=w.note)
 
-    def status(self) -> dict:
+    def answer_status(self) -> dict:
         from lifelog.api.status import gather
 
         data = gather(self.paths, self.store)
         data["owner"] = self.controls.info() if self.controls else None
         return data
 
-    def import_transcripts(self, rows, chunk, *, file: str) -> int:
+    def answer_import_transcripts(self, *, rows: list[Transcript], chunk: AudioChunkRecord, file: str) -> dict:
         """Store one imported recording in ONE transaction: all of it or nothing."""
         with self.store.write() as w:
             chunk_id = w.add_audio_chunk(chunk)
@@ -160,26 +167,28 @@ class LocalTimeline:
             w.add_transcripts(rows)
             w.add_event(chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1),
                                                   "transcripts": len(rows)})
-        return len(rows)
+        return {"transcripts": len(rows)}
 
-    def record_event(self, kind: str, detail: dict, *, at: datetime) -> None:
+    def answer_record_event(self, *, kind: str, detail: dict | None, at: datetime) -> dict:
         """Add one event a client made (``ask``: a question and its answer) to the timeline."""
         if kind not in CLIENT_EVENTS:
             raise UsageError(f"Unknown event kind {kind!r}. Clients may record: {', '.join(CLIENT_EVENTS)}.")
+        detail = detail or {}
         try:  # NaN or Infinity stored would make every later export invalid JSON
             check_detail(detail, "Bad event detail")
         except BadLine as exc:
             raise UsageError(f"{exc}.") from None
         with self.store.write() as w:
             w.add_event(at, kind, detail)
+        return {"recorded": True}
 
-    def export_jsonl(self, *, since=None, until=None) -> "Export":
+    def answer_export_jsonl(self, *, since, until) -> "Export":
         """The timeline of [since, until) as lifelog JSONL, streamed (``jsonl.py``)."""
         from lifelog.api.timeline_file import export_jsonl
 
         return export_jsonl(self.store, since, until)
 
-    def import_jsonl(self, path: Path, *, name: str) -> dict:
+    def answer_import_jsonl(self, *, path: Path, name: str) -> dict:
         """Merge a lifelog JSONL file in, all or nothing, skipping rows already stored."""
         from lifelog.api.timeline_file import import_jsonl
         from lifelog.config import load_settings
@@ -187,21 +196,21 @@ class LocalTimeline:
 
         return import_jsonl(self.store, path, name, Redactor.from_settings(load_settings(self.paths.config_file)))
 
-    def forget(self, selection: dict, *, dry_run: bool = False) -> dict:
-        """Forget what ``selection`` (``store.forget.Selection`` as JSON) selects, everywhere in the
-        data folder, or with ``dry_run`` say what would go (``api/forget.py``); the report."""
+    def answer_forget(self, *, since, until, app, title, matching, dry_run: bool) -> dict:
+        """Forget what the criteria select, everywhere in the data folder, or with ``dry_run``
+        say what would go (``api/forget.py``); the report."""
         from lifelog.api.forget import forget
         from lifelog.store.forget import Selection
 
-        return forget(self.paths, self.store, Selection.from_json(selection), dry_run=dry_run)
+        return forget(self.paths, self.store, Selection(since, until, app, title, matching), dry_run=dry_run)
 
-    def pause(self, seconds):
+    def answer_pause(self, *, seconds: float | None) -> dict:
         return self._control().pause(seconds)
 
-    def resume(self):
+    def answer_resume(self) -> dict:
         return self._control().resume()
 
-    def stop(self):
+    def answer_stop(self) -> dict:
         return self._control().stop()
 
     def _control(self) -> Controls:
@@ -209,21 +218,6 @@ class LocalTimeline:
             raise NotRunning("No lifelog recorder is running (start one with `lifelog daemon start` "
                              "or `lifelog record`).")
         return self.controls
-
-    def close(self) -> None:
-        pass
-
-
-def open_timeline(paths: Paths, settings: Settings) -> Timeline:
-    """The owner's timeline over its socket when one runs, else this process's own."""
-    from lifelog.api.client import find_owner
-
-    remote = find_owner(paths)
-    if remote is not None:
-        return remote
-    from lifelog.store import Store
-
-    return LocalTimeline(paths, Store(paths.db, busy_timeout=settings.busy_timeout_s))
 
 
 def chunk_for_import(at: datetime, seconds: float) -> AudioChunkRecord:

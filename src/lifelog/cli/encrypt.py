@@ -12,7 +12,7 @@ from lifelog.cli.common import JsonOpt, Runtime, err, print_json
 
 
 def _run(direction: str, json_out: bool) -> None:
-    from lifelog.api.server import OwnerLock
+    from lifelog.daemon.ownership import OwnerLock
     from lifelog.store import convert, keys
 
     rt = Runtime.load()

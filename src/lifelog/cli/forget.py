@@ -38,10 +38,10 @@ def forget(
     timeline = Runtime.load().timeline()
     try:
         if not (yes or dry_run) and sys.stdin.isatty():
-            preview = timeline.forget(selection, dry_run=True)
+            preview = timeline.forget(**selection, dry_run=True)
             if not typer.confirm(f"Forget {_what(preview)}?", err=True):
                 raise typer.Abort()
-        report = timeline.forget(selection, dry_run=dry_run)
+        report = timeline.forget(**selection, dry_run=dry_run)
     finally:
         timeline.close()
     if json_out:
@@ -51,6 +51,9 @@ def forget(
 
 
 def _selection(last, since, until, app, title, matching) -> dict:
+    """The facade's forget arguments (``since``, ``until``, ``app``, ``title``, ``matching``), checked."""
+    from dataclasses import asdict
+
     from lifelog.store.forget import Selection
 
     if last and (since or until):
@@ -62,7 +65,7 @@ def _selection(last, since, until, app, title, matching) -> dict:
         start, end = parse_range(since, until)
         if start is not None and end is None:
             end = utcnow()  # up to now: what is recorded from here on is not forgotten
-    return Selection(start, end, app, title, matching).check().as_json()
+    return asdict(Selection(start, end, app, title, matching).check())
 
 
 def _what(r: dict) -> str:

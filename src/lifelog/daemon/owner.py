@@ -1,9 +1,10 @@
 """Owning the timeline: the one process that holds the DuckDB file and serves everyone else.
 
 ``lifelog daemon run`` and ``lifelog record`` both record through :func:`owned_recording`:
-claim the owner lock (a second owner is refused with a message naming the first), open the
-file once (:meth:`Store.open_owner`), serve the facade on the socket with the recorder's
-controls (pause, resume, stop, status), and undo all of it in reverse order on the way out.
+claim the owner lock (``ownership.py``: a second owner is refused with a message naming the
+first), open the file once (:meth:`Store.open_owner`), serve the facade on the socket with the
+recorder's controls (pause, resume, stop, status), and undo all of it in reverse order on the
+way out.
 
 Priorities: OCR and ASR run in this (the recorder's) thread, made nicer by ``TOKENIZE_NICE``;
 capture processes and the API server are started from a thread that keeps normal priority,
@@ -21,11 +22,12 @@ from typing import Callable
 
 from lifelog.api.forget import finish_pending as finish_forgetting
 from lifelog.api.import_slices import finish_pending as finish_importing
-from lifelog.api.server import OwnerLock, OwnerServer
+from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
 from lifelog.daemon.embedding import EmbedWorker
 from lifelog.daemon.hours import HourSummarizer
+from lifelog.daemon.ownership import OwnerLock
 from lifelog.daemon.recorder import Recorder, StopSignals
 from lifelog.daemon.retention import RetentionWorker
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
@@ -54,7 +56,7 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
                                 normal=normal)
             lower_this_thread()  # OCR and ASR (loaded and run from here) yield to capture and the user
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
-            server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock).start)
+            server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)
             embedder = EmbedWorker(store, busy=lambda: len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW).start()
             summarizer = HourSummarizer(store).start()
             keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lifelog.api.client import find_owner
 from lifelog.api.protocol import lock_path
-from lifelog.api.server import read_owner
+from lifelog.daemon.ownership import read_owner
 from lifelog.daemon.pids import command_line, is_lifelog_process, lock_is_held
 from lifelog.errors import LifelogError
 from lifelog.paths import Paths
