@@ -164,10 +164,9 @@ class Call:
     @property
     def signature(self) -> inspect.Signature:
         """The facade method's signature, as ``help()`` and ``inspect`` show it."""
-        kinds = [inspect.Parameter.POSITIONAL_OR_KEYWORD] * self.positional
-        kinds += [inspect.Parameter.KEYWORD_ONLY] * (len(self.params) - self.positional)
-        return inspect.Signature([inspect.Parameter(p.name, k, default=p.default)
-                                  for p, k in zip(self.params, kinds)])
+        by_position, by_name = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature([inspect.Parameter(p.name, by_position if i < self.positional else by_name,
+                                                    default=p.default) for i, p in enumerate(self.params)])
 
     def bind(self, args: tuple = (), kwargs: dict | None = None) -> dict:
         """Every parameter's value, as Python binds a call (TypeError for an unknown or missing

@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -59,7 +59,7 @@ class OwnerServer:
         self.info = info
         self.protocol, self.door = guarded(limits or Limits())  # connection limit and timeouts (guard.py)
         self.socket = socket_path(paths)
-        self._server = None
+        self._server: Any = None  # a uvicorn.Server once started
         self._thread: threading.Thread | None = None
 
     def start(self, timeout: float = 10.0) -> "OwnerServer":
@@ -88,7 +88,7 @@ class OwnerServer:
         asyncio.run(serve())
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is not None and self._thread is not None:
             self._server.should_exit = True
             self._thread.join(10)
             self.socket.unlink(missing_ok=True)
@@ -192,7 +192,8 @@ def file_response(call: Call, export: Export) -> Response:
                              headers={call.result.header: json.dumps({"rows": export.rows})})
 
 
-RESPONSES = {"json": json_response, "stream": window_response, "file": file_response}
+RESPONSES: dict[str, Callable[[Call, Any], Response]] = {
+    "json": json_response, "stream": window_response, "file": file_response}
 
 
 def _version() -> str:
