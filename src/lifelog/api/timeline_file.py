@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from lifelog.api import jsonl
+from lifelog.api.jsonl import KINDS, header_line, read_rows, row_line, validate
 
 if TYPE_CHECKING:
     from lifelog.store import Store
@@ -46,13 +46,13 @@ def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
         stack.close()
         raise
     exported = (now or _utcnow)()
-    head = jsonl.header_line(stream.counts, since, until, exported)
+    head = header_line(stream.counts, since, until, exported)
 
     def chunks() -> Iterator[bytes]:
         try:
             lines, size = [head], len(head)
             for kind, row in stream:
-                line = jsonl.row_line(kind, row)
+                line = row_line(kind, row)
                 lines.append(line)
                 size += len(line)
                 if size >= CHUNK_BYTES:
@@ -82,7 +82,7 @@ def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = 
 
     redactor = redactor or default()
     started = time.monotonic()
-    header, read = jsonl.validate(path, name)
+    header, read = validate(path, name)
     checked = time.monotonic()
     take_back_abandoned(store)  # an import a crash cut short goes first (idempotent: this one may hold it)
     size = SliceSize()
@@ -91,7 +91,7 @@ def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = 
     total = sum(read.values())
     return {
         "file": name, "format": "jsonl", "version": header["version"], "read": read, "inserted": inserted,
-        "duplicates": {k: read[k] - inserted[k] for k in jsonl.KINDS},
+        "duplicates": {k: read[k] - inserted[k] for k in KINDS},
         "seconds": round(seconds, 2), "check_seconds": round(checked - started, 2),
         "rows_per_s": round(total / seconds) if seconds > 0 else None,
         "slices": size.slices, "slowest_slice_s": round(size.slowest_s, 3),
@@ -100,8 +100,8 @@ def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = 
 
 def _slices(path, name: str, redactor: "Redactor", size) -> Iterator[tuple[str, list[tuple]]]:
     """``(kind, rows)`` of the file, redacted, ``size.rows`` rows of one kind at a time."""
-    pending: dict[str, list[tuple]] = {k: [] for k in jsonl.KINDS}
-    for _, kind, row in jsonl.read_rows(path, name):
+    pending: dict[str, list[tuple]] = {k: [] for k in KINDS}
+    for _, kind, row in read_rows(path, name):
         pending[kind].append(redact_row(redactor, kind, row))
         if len(pending[kind]) >= size.rows:
             yield kind, pending[kind]
