@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from datetime import datetime
 
 import pytest
 
@@ -14,7 +15,8 @@ from lifelog.api import calls, server
 from lifelog.api.calls import CALLS, REQUIRED
 from lifelog.api.client import OwnerError, find_owner
 from lifelog.api.protocol import HEADER, PROTOCOL
-from lifelog.api.timeline import LocalTimeline, Timeline
+from lifelog.api.timeline import LocalTimeline, Timeline, chunk_for_import
+from lifelog.models import Transcript
 from lifelog.paths import Paths
 from lifelog.store import Store
 from tests.api.rawhttp import exchange, request, serving
@@ -113,3 +115,18 @@ def test_a_missing_field_is_a_400_naming_it(home):
     assert answer.status == 400
     assert answer.error() == {"error": f"Bad request: POST /v{PROTOCOL}/context needs the field 'budget'.",
                               "exit_code": 2}
+
+
+def test_an_imported_recording_goes_through_the_owner_whole(home):
+    """``lifelog import`` of a recording while an owner runs: records and times cross the wire."""
+    at = datetime(2026, 11, 24, 10, 0)
+    rows = [Transcript(at, datetime(2026, 11, 24, 10, 0, 4), "file", "test", "the quarterly numbers", 4),
+            Transcript(datetime(2026, 11, 24, 10, 0, 5), datetime(2026, 11, 24, 10, 0, 9), "file", "test", "look fine", 2)]
+    with serving(home):
+        remote = find_owner(home)
+        try:
+            assert remote.import_transcripts(rows, chunk_for_import(at, 9.0), file="memo.m4a") == {"transcripts": 2}
+            hits = remote.search("quarterly")
+        finally:
+            remote.close()
+    assert len(hits) == 1 and "quarterly numbers" in hits[0]["text"]
