@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lifelog.api.calls import CALLS
 from lifelog.api.client import OwnerError, RemoteTimeline
 from lifelog.api.guard import Limits
 from lifelog.api.protocol import HEADER, PROTOCOL
@@ -28,15 +29,9 @@ from lifelog.store import Store
 from tests.api.rawhttp import connect, exchange, parse, read_all, request, serving
 
 V = f"/v{PROTOCOL}"
-FIELDS = {
-    "/context": ["since", "until", "budget", "format", "tokenizer", "model", "images", "query"],
-    "/event": ["kind", "detail", "at"],
-    "/import": ["file", "chunk", "transcripts"],
-    "/pause": ["seconds"],
-    "/forget": ["since", "until", "app", "title", "matching"],
-    "/resume": [], "/stop": [],
-}
-GETS = ["/health", "/status", "/search", "/export"]
+FIELDS = {c.path: [p.key for p in c.params] for c in CALLS.values()  # every call with a JSON body, as declared
+          if c.method == "POST" and all(c.where(p) == "body" for p in c.params)}
+GETS = ["/health", *(c.path for c in CALLS.values() if c.method == "GET")]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300, max_value=10**310)
@@ -77,7 +72,7 @@ def requests(draw) -> tuple[str, bytes]:
         method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]))
         call = draw(st.sampled_from([call, "/"]) | st.text(max_size=20).map(lambda t: "/" + urllib.parse.quote(t)))
         headers = draw(st.sampled_from([{}, {HEADER: "999"}, {"Content-Type": "text/plain"}]))
-    params = draw(st.dictionaries(st.sampled_from(["q", "since", "until", "app", "limit", "name"]),
+    params = draw(st.dictionaries(st.sampled_from(sorted({p.key for c in CALLS.values() for p in c.params} | {"x"})),
                                   st.text(max_size=12) | st.integers().map(str) | scalars.map(json.dumps), max_size=3))
     target = f"{V}{call}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
     return method, request(method, target, draw(bodies(call)), headers)
