@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.tokenize_media.tokenizers import get_tokenizer  # noqa: E402
 from tests.support.xscreen import XScreen  # noqa: E402
@@ -37,7 +38,7 @@ def lifelog(*args: str, env: dict) -> subprocess.CompletedProcess:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=5)
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"minutes": 0.1})
     screen = XScreen()
     home = Path(tempfile.mkdtemp()) / "home"
     env = {**screen.env, "LIFELOG_HOME": str(home)}
@@ -56,7 +57,7 @@ def main() -> None:
         work.terminate()
         screen.stop()
     status = json.loads(lifelog("status", "--json", env=env).stdout)
-    ctx = lifelog("context", "--since", "1d", "--budget", "100000000", env=env).stdout
+    ctx = lifelog("context", "--since", "1d", "--budget", "10M", env=env).stdout  # the largest window (10M)
     hours = summary["seconds"] / 3600
     tokens = get_tokenizer("o200k").count(ctx)
     images_mb = status["frame_image_bytes"] / 1e6

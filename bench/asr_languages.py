@@ -21,8 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.errors import LifelogError  # noqa: E402
 from lifelog.tokenize_media.asr import get_asr  # noqa: E402
@@ -106,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engines", default="faster-whisper", help="comma-separated engine ids")
-    args = parser.parse_args()
+    args = common.parse(parser, quick={"runs": 1})
     with tempfile.TemporaryDirectory(prefix="asr-languages-") as tmp:
         os.environ.setdefault("LIFELOG_HOME", str(Path(tmp) / "home"))  # the assembled models go here
         bench(args, Path(tmp))

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.tokenize_media.asr import get_asr  # noqa: E402
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
@@ -135,7 +136,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--all", action="store_true", help="also time openai-whisper with beam search (slow)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where every engine runs")
-    args = parser.parse_args()
+    args = common.parse(parser, quick={"runs": 1})
     with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
         os.environ.setdefault("LIFELOG_HOME", str(Path(tmp) / "home"))  # the converted checkpoint goes here
         bench(args, Path(tmp))

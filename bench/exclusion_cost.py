@@ -11,13 +11,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
 
 from lifelog.capture.exclude import Matcher, blank, on_screen, view  # noqa: E402
 from lifelog.capture.window import TopWindow  # noqa: E402
@@ -95,7 +93,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2000)
     ap.add_argument("--x11", action="store_true", help="also time reading a real stack of ten xterms on Xvfb")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"repeat": 20})
     matching, total, share = time_matching_and_blanking(args.repeat)
     print(describe("matching two stacks of 10 windows", matching))
     print(describe(f"matching + blanking 1920x1080 ({share:.0%} of it excluded)", total))

@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
 import context_scale  # noqa: E402
 
 from lifelog.store import Store, rewrite  # noqa: E402
@@ -73,12 +72,14 @@ def forget_day(db: Path, sel: Selection, *, owner: bool) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", type=Path, required=True)
+    ap.add_argument("--dir", type=Path, help="keep (or reuse) the timeline here (required without --quick)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--day", type=int, default=None, help="which day to forget (default: the middle one)")
     ap.add_argument("--cases", default="command,owner")
-    args = ap.parse_args(argv)
+    args = common.parse(ap, quick={"days": 2, "day": 1, "dir": lambda: common.scratch("forget")}, argv=argv)
+    if args.dir is None:
+        ap.error("--dir is required")
     base = args.dir / "base"
     fresh = not (base / "gen.json").exists()
     meta = context_scale.timeline(base, args.days, args.seed)
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         log(f"{case}: forgetting {day:%Y-%m-%d} from {db} ({db.stat().st_size / 1e6:,.0f} MB)")
         results[case] = forget_day(db, sel, owner=case == "owner")
         log(f"{case}: {results[case]}")
-    results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    results["peak_rss_mb"] = round(common.memory_mb()["peak"])
     results["load_after"] = os.getloadavg()
     print(json.dumps(results, indent=1))
 

@@ -32,8 +32,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from tests.support.xscreen import XScreen  # noqa: E402
 
@@ -261,7 +262,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=5)
     ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--text", action="store_true", help="also OCR the corpus into a timeline (slow)")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"minutes": 0.1})
     corpus = args.corpus or Path(tempfile.mkdtemp(prefix="frame-corpus."))
     spool = corpus / "spool"
     if not spool.is_dir() or not any(spool.glob("*.png")):

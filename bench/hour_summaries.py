@@ -32,6 +32,7 @@ import duckdb
 from lifelog.store import hours, migrations
 from lifelog.store.reader import Reader
 from lifelog.store.store import OWNER_MEMORY_LIMIT
+import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
 
 
 def best(runs: int, fn) -> tuple[float, object]:
@@ -43,13 +44,26 @@ def best(runs: int, fn) -> tuple[float, object]:
     return min(times), out
 
 
+def _one_day(name: str) -> Path:
+    """A generated day's timeline (``gen_timeline``), for the quick run."""
+    import gen_timeline
+
+    folder = common.scratch(name) / "src"
+    if not (folder / "lifelog.duckdb").exists():
+        gen_timeline.build(folder, 1)
+    return folder / "lifelog.duckdb"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("src", type=Path)
-    ap.add_argument("work", type=Path)
+    ap.add_argument("src", type=Path, nargs="?", help="a timeline's lifelog.duckdb (--quick: one generated day)")
+    ap.add_argument("work", type=Path, nargs="?", help="a folder for the copy")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--window", type=int, default=0, help="also build a context window of this many tokens")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"runs": 1, "src": lambda: _one_day("hour_summaries"),
+                                   "work": lambda: common.scratch("hour_summaries") / "work"})
+    if args.src is None or args.work is None:
+        ap.error("SRC and WORK are required")
     args.work.mkdir(parents=True, exist_ok=True)
     db = args.work / "lifelog.duckdb"
     shutil.copyfile(args.src, db)

@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "bench")]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from search_year import APPS, START, lines, log, vocabulary  # noqa: E402
 
@@ -116,7 +117,7 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--dir", type=Path)
     ap.add_argument("--generate-to", type=Path, help=argparse.SUPPRESS)  # the child that writes the file
-    a = ap.parse_args()
+    a = common.parse(ap, quick={"spans": 300, "dir": lambda: common.scratch("jsonl_rates")})
     if a.generate_to:
         print(json.dumps(generate(a.generate_to, a.spans)))
         return

@@ -21,15 +21,15 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
 from lifelog.tokenize_media.ocr.layout import Layout  # noqa: E402
@@ -142,7 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium pages (no Xvfb/Chromium here)")
-    args = parser.parse_args()
+    args = common.parse(parser, quick={"runs": 1, "no_browser": True})
     engine = get_engine()
     engine.recognize(text_page().image)  # warm-up
     screens = [] if args.no_browser or not shutil.which("chromium") else browser_screens()

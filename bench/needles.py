@@ -33,7 +33,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
 import gen_timeline  # noqa: E402
 from needle_facts import FACTS, plant_needles  # noqa: E402
 
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--embed", choices=("auto", "no"), default="auto")
     ap.add_argument("--embed-max", type=int, default=10**9, help="embed at most this many chunks in this run")
     ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args(argv)
+    args = common.parse(ap, quick={"days": 1, "budgets": "8000", "embed": "no", "dir": lambda: common.scratch("needles")}, argv=argv)
     root = args.dir or Path(tempfile.mkdtemp(prefix="needles."))
     meta = timeline(root / f"needles-d{args.days}", args.days, args.seed)
     db = Path(meta["db"])

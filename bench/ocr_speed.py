@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
 from tests.support.pages import (  # noqa: E402
@@ -57,9 +56,7 @@ def check_provider(choice: str, engine) -> None:
         sys.exit(f"ocr_speed: asked for {wanted}, but the OCR sessions run on {engine.providers}")
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+cpu_seconds = common.cpu_seconds  # this process's
 
 
 def measure(fn, runs: int) -> tuple[float, float, float, object]:
@@ -175,7 +172,7 @@ def main() -> None:
         help="ONNX Runtime provider for lifelog's engine (auto: CUDA when onnxruntime-gpu has it); "
         "the raw RapidOCR row always runs on the CPU",
     )
-    args = parser.parse_args()
+    args = common.parse(parser, quick={"runs": 1})
     use_provider(args.provider)
     engine = get_engine()
     check_provider(args.provider, engine)

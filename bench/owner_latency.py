@@ -34,8 +34,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from tests.support.xscreen import XScreen  # noqa: E402
 
@@ -161,11 +162,7 @@ def owner_sample(remote) -> dict:
 
 
 def cpu_s(pid: int) -> float:
-    try:
-        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    return common.cpu_seconds(pid) or 0.0  # 0 once it is gone
 
 
 def window(remote, seconds: float, fps: float, owner_pid: int, start_clients=None) -> dict:
@@ -196,7 +193,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=20, help="repeats of each search query")
     ap.add_argument("--cli-runs", type=int, default=10)
     ap.add_argument("--hammer", type=float, default=30, help="seconds of each fps window")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"seed_spans": 500, "warmup": 10, "calls": 5, "reps": 2, "cli_runs": 1, "hammer": 2})
 
     home = Path(tempfile.mkdtemp(prefix="owner_latency.")) / "home"
     os.environ.update(LIFELOG_HOME=str(home), LIFELOG_AUDIO_SOURCE="none")

@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from bench.owner_latency import BIN, TICKER, pct, seed, window  # noqa: E402
 from tests.support.xscreen import XScreen  # noqa: E402
@@ -89,7 +90,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30, help="length of each window")
     ap.add_argument("--warmup", type=float, default=30, help="seconds of recording before measuring")
     ap.add_argument("--seed-spans", type=int, default=20000, help="text spans seeded over the last hour")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"clients": 2, "procs": 1, "seconds": 2, "warmup": 2, "seed_spans": 500})
 
     home = Path(tempfile.mkdtemp(prefix="owner_load.")) / "home"
     os.environ.update(LIFELOG_HOME=str(home), LIFELOG_AUDIO_SOURCE="none")

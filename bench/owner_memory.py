@@ -28,8 +28,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+BENCH = common.BENCH
 import context_scale  # noqa: E402
 
 SINCE = timedelta(days=3650)
@@ -58,16 +59,6 @@ def serve(home: Path) -> None:
     server.stop()
     store.close()
     lock.release()
-
-
-def memory(pid: int) -> dict[str, float]:
-    """The process's RSS now and its peak since the last reset, MiB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
-
-
-def reset_peak(pid: int) -> None:
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 class Owner:
@@ -182,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
+    args = common.parse(ap, quick={"days": 1, "clients": 2, "dir": lambda: common.scratch("owner_memory")}, argv=argv)
     if args.serve:
         return serve(args.serve)
     root = args.dir or Path(context_scale.tempfile.mkdtemp(prefix="owner_memory."))
@@ -194,18 +185,17 @@ def main(argv: list[str] | None = None) -> None:
         log(name)
         with Owner(home) as pid:
             if not rows:
-                rows.append(("owner started, one 8k window answered", "", 0.0, memory(pid)))
-            reset_peak(pid)
+                rows.append(("owner started, one 8k window answered", "", 0.0, common.memory_mb(pid)))
+            common.reset_peak(pid)
             t = time.perf_counter()
             result = run()
-            rows.append((name, result, time.perf_counter() - t, memory(pid)))
+            rows.append((name, result, time.perf_counter() - t, common.memory_mb(pid)))
         log(f"  {result}; {rows[-1][3]}")
     print(f"Owner peak RSS per request, {meta['days']} days ({meta['spans']:,} spans), "
           f"{os.cpu_count()} CPUs, {datetime.now().date()}\n")
-    print("| request | result | wall s | peak RSS MiB | RSS after MiB |\n|---|---|---:|---:|---:|")
-    for name, result, wall, mem in rows:
-        print(f"| {name} | {result} | {wall:.1f} | {mem['VmHWM']:,.0f} | {mem['VmRSS']:,.0f} |")
-    print(json.dumps({"max_peak_mib": round(max(m["VmHWM"] for *_, m in rows))}), file=sys.stderr)
+    print(common.table(["request", "result", "wall s", "peak RSS MiB", "RSS after MiB"],
+                       [(name, result, f"{wall:.1f}", round(mem["peak"]), round(mem["rss"])) for name, result, wall, mem in rows]))
+    print(json.dumps({"max_peak_mib": round(max(m["peak"] for *_, m in rows))}), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
 
 from lifelog.paths import Paths  # noqa: E402
 from lifelog.store import Store, retention  # noqa: E402
@@ -27,10 +26,12 @@ from lifelog.store import Store, retention  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("dir", type=Path)
+    ap.add_argument("dir", type=Path, nargs="?", help="a data folder to keep the timelines in (required without --quick)")
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--drop-days", type=int, default=2)
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"days": 2, "drop_days": 1, "dir": lambda: common.scratch("retention")})
+    if args.dir is None:
+        ap.error("DIR is required")
     src = args.dir / "source"
     if not (src / "lifelog.duckdb").exists():
         import gen_timeline

@@ -45,6 +45,7 @@ from lifelog.store.db import create_private_db, load_fts
 from lifelog.store.search import _rows
 from lifelog.store.sql import SPANS
 from lifelog.store.terms import terms
+import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
 
 START = datetime(2025, 11, 29)
 REAL = ("meeting notes budget report draft review commit branch merge deploy server client "
@@ -345,7 +346,7 @@ def main() -> None:
     ap.add_argument("--no-tantivy", action="store_true")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one, removed)")
     ap.add_argument("--reuse", action="store_true", help="use the timeline already in --dir (no generation, no migration)")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"days": 2, "per_day": 2_000, "fts_rows": 2_000, "no_tantivy": True})
     folder = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-search-year-"))
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "lifelog.duckdb"

@@ -29,8 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from tests.support.xscreen import XScreen  # noqa: E402
 
@@ -39,12 +40,7 @@ PAGE = "ls -la /usr/lib /usr/bin | shuf | head -68; sleep 8"
 BIN = Path(sys.executable).parent
 
 
-def cpu_s(pid: int) -> float | None:
-    try:
-        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+cpu_s = common.cpu_seconds  # None once the process is gone
 
 
 def loadavg() -> float:
@@ -189,7 +185,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=5, help="minutes before the RSS baseline")
     ap.add_argument("--flip", type=float, default=60, help="seconds between full-screen pages")
     ap.add_argument("--jsonl", default=None, help="write every sample here")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"minutes": 0.2, "sample": 3, "warmup": 0.05, "flip": 5})
     samples, started, stop_s = run(args)
     report(samples, started, stop_s, args)
 

@@ -30,8 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+
+ROOT = common.ROOT
 
 from tests.support.xscreen import XScreen  # noqa: E402
 
@@ -132,7 +133,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60, help="recording time per case before SIGINT")
     ap.add_argument("--runs", type=int, default=1, help="runs per case (interleaved)")
     ap.add_argument("--drain-cap", type=float, default=900, help="longest wait for the final drain, seconds")
-    args = ap.parse_args()
+    args = common.parse(ap, quick={"seconds": 3, "drain_cap": 60})
     screen = XScreen()
     term = subprocess.Popen(
         ["xterm", "-geometry", "230x70+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-T", "churn",

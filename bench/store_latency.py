@@ -1,18 +1,25 @@
 """DuckDB store latency at scale: write batches, reads, search and index rebuilds.
 
-    .venv/bin/python bench/store_latency.py [N_SPANS=200000] [DIR]
+    .venv/bin/python bench/store_latency.py [N_SPANS=200000] [DIR] [--quick]
 
 Bulk-loads N_SPANS text spans, then times the operations the recorder and CLI perform.
 """
-import time, statistics, random, sys, os, shutil
+import argparse, time, statistics, random, os, shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 import duckdb
+import common  # noqa: F401  (puts src/, the repository and bench/generators/ on sys.path)
 from lifelog.store import Store
 from lifelog.models import FrameRecord, OcrLine
 
-N_SPANS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
-root = Path(sys.argv[2]) if len(sys.argv) > 2 else Path('/tmp/lifelog-bench-store'); shutil.rmtree(root, ignore_errors=True)
+_ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+_ap.add_argument("n_spans", type=int, nargs="?", default=200_000)
+_ap.add_argument("dir", type=Path, nargs="?", default=Path('/tmp/lifelog-bench-store'))
+_ap.add_argument("--batches", type=int, default=40, help="write batches timed")
+_ap.add_argument("--reps", type=int, default=15, help="repeats of each read")
+_args = common.parse(_ap, quick={"n_spans": 2_000, "batches": 2, "reps": 1, "dir": lambda: common.scratch("store_latency")})
+N_SPANS, root, BATCHES, REPS = _args.n_spans, _args.dir, _args.batches, _args.reps
+shutil.rmtree(root, ignore_errors=True)
 db = root / 'lifelog.duckdb'
 store = Store(db); store.migrate()
 T0 = datetime(2026, 1, 1)
@@ -47,13 +54,13 @@ def batch(i):
         w.add_event(ts, 'tick')
 batch(-1)
 times = []
-for i in range(40):
+for i in range(BATCHES):
     t = time.perf_counter(); batch(i); times.append(time.perf_counter() - t)
 print(f"write batch (2 frames x 35 lines, open..close): median {med(times)} ms, p90 {round(sorted(times)[int(.9*len(times))]*1000,1)} ms")
 # parts of a batch
 from lifelog.store.db import connect
 parts = {'open': [], 'work': [], 'commit': [], 'close': []}
-for i in range(40, 60):
+for i in range(BATCHES, BATCHES + max(1, BATCHES // 2)):
     t = time.perf_counter(); con = connect(db, read_only=False, timeout=30); parts['open'].append(time.perf_counter() - t)
     from lifelog.store.writer import Writer
     t = time.perf_counter(); con.begin(); w = Writer(con, db)
@@ -67,7 +74,7 @@ for i in range(40, 60):
     t = time.perf_counter(); con.close(); parts['close'].append(time.perf_counter() - t)
 print("write parts median ms:", {k: med(v) for k, v in parts.items()})
 
-def timed(fn, n=15):
+def timed(fn, n=REPS):
     xs = []
     for _ in range(n):
         t = time.perf_counter(); fn(); xs.append(time.perf_counter() - t)

