@@ -13,8 +13,13 @@ import numpy as np
 import pytest
 
 from lifelog.models import FrameRecord, OcrLine, Transcript
-from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
-from lifelog.replay.context import _Lines
+from lifelog.replay.blocks import (
+    build_blocks,
+    event_blocks,
+    merge_chronological,
+    transcript_blocks,
+)
+from lifelog.replay.fit import Lines
 from lifelog.replay.outline import Outliner
 from lifelog.replay.tail import Tail
 from lifelog.store import Store
@@ -56,14 +61,14 @@ def store(tmp_path_factory):
     return s
 
 
-def _reference(reader, since, until, tok) -> tuple[_Lines, list[tuple]]:
+def _reference(reader, since, until, tok) -> tuple[Lines, list[tuple]]:
     """The block-by-block reading: rows as tuples, blocks as objects."""
     seen, heard = reader.seen_rows(since, until), reader.heard_rows(since, until)
     blocks = merge_chronological(build_blocks(seen, since), transcript_blocks(heard, since),
                                  event_blocks(reader.events_between(since, until)))
     rows = [((b.times[j] if b.times else b.ts), b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0)
             for b in blocks for j, line in enumerate(b.lines)]
-    return _Lines(blocks, tok), rows
+    return Lines(blocks, tok), rows
 
 
 def _tail(reader, since, until, tok, starts):

@@ -26,7 +26,6 @@ reading anything (``check_budget``), whatever the range, and the owner admits wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -34,8 +33,9 @@ import numpy as np
 from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
 from lifelog.replay.blocks import Block, event_blocks
+from lifelog.replay.fit import ContextWindow, json_counted, smallest_fitting
 from lifelog.replay.outline import Outliner, Tally, coarsen, tally_rows
-from lifelog.replay.tail import Cuts, Tail, TailLines
+from lifelog.replay.tail import Tail, TailLines
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
@@ -44,21 +44,7 @@ TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if 
 FURTHER_MARGIN = 1.08  # reading further back aims at this many budgets shown (a short one reads again)
 MIN_OUTLINE_BLOCK = 12  # tokens: no outline block is smaller (its header alone takes 10-25)
 OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block's tokens, when none is made yet
-JSON_COUNT = '\n "tokens": {},'  # a JSON window's own count, as json.dumps(indent=1) writes it
 MAX_BUDGET = 10_000_000  # tokens: the largest window (its memory grows with the budget, not the range)
-
-
-@dataclass
-class ContextWindow:
-    text: str
-    tokens: int
-    budget: int
-    tokenizer: str
-    fmt: str
-    blocks: int
-    lines: int
-    omitted: render.Omission | None
-    note: str = ""  # said on stderr: e.g. that a query matched nothing
 
 
 def build_context(reader, *, since: datetime | None, until: datetime | None, budget: int,
@@ -159,51 +145,6 @@ def _tail_start(costs: list[tuple[datetime, int]], need: float) -> datetime | No
     return None
 
 
-class _Lines(Cuts):
-    """Lines of blocks held in memory, one entry per line of each block, in window order (a
-    focused window's few stretches; a window's tail is ``tail.TailLines``, columnar).
-    ``repeats[i]`` is the index of the same line shown earlier for the same window, or -1; a
-    repeat is left out only while that earlier showing is in the window."""
-
-    def __init__(self, blocks: list[Block], tok) -> None:
-        self.blocks = blocks
-        block_of, text, repeats = [], [], []
-        last: dict[tuple, int] = {}
-        for bi, b in enumerate(blocks):
-            seen = b.kind == "seen"
-            for line in b.lines:
-                i = len(text)
-                if seen:  # the same line, with or without the blank line before it
-                    key = (b.monitor, b.app, b.window, line.lstrip("\n"))
-                    repeats.append(last.get(key, -1))
-                    last[key] = i
-                else:
-                    repeats.append(-1)
-                block_of.append(bi)
-                text.append(line)
-        self.text = text
-        self.block_of = np.asarray(block_of, dtype=np.int64)
-        self.repeats = np.asarray(repeats, dtype=np.int64)
-        self.counts = np.asarray(tok.count_many(text), dtype=np.int64)
-        self.header_tokens = np.asarray(tok.count_many([render.header(b) for b in blocks]), dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.text)
-
-    def regroup(self, shown: np.ndarray) -> list[Block]:
-        """Blocks again from the shown lines; a block cut at its start keeps its header."""
-        out: list[Block] = []
-        source = -1
-        for i in shown.tolist():
-            bi = self.block_of[i]
-            if bi != source:
-                source = bi
-                b = self.blocks[bi]
-                out.append(Block(b.ts, b.monitor, b.app, b.window, [], b.kind, b.source))
-            out[-1].lines.append(self.text[i])
-        return out
-
-
 class _Older:
     """The hours before the tail: outlined from database aggregates, never read line by line."""
 
@@ -278,7 +219,7 @@ class _Fitter:
         if self.per is not None and omitted is not None:
             kept = self.outline(start) + kept
         if self.fmt == "json":
-            text, tokens = _json_counted(kept, omitted, self.tok, self.budget, self.since, self.until)
+            text, tokens = json_counted(kept, omitted, self.tok, self.budget, self.since, self.until)
         else:
             text = (render.xml if self.fmt == "xml" else render.markdown)(kept, omitted)
             tokens = self.tok.count(text)
@@ -348,65 +289,6 @@ class _Fitter:
         return smallest_fitting(self.estimate, self.count, floor, len(self.lines), self.budget)
 
 
-def smallest_fitting(estimate, count, lo: int, hi: int, budget: int) -> int:
-    """An i in [lo, hi] with ``count(i) <= budget`` and either within ``close_enough`` of it or
-    the smallest such i, for counts that fall as i grows and ``count(hi)`` known to fit.
-    ``estimate`` (cheap, a few percent off) finds the region; its error measured by each exact
-    count (costly: a render and a tokenisation) corrects the next guess, which usually lands
-    within a few lines. Settling for a window a few tokens under the budget instead of the very
-    largest saves the exact counts a bisection of the last lines would take."""
-    slack = close_enough(budget)
-    fits, fails = {hi}, set()
-    target = budget
-    for _ in range(4):
-        s = _first_at_most(estimate, lo, hi, target)
-        if s in fits or s in fails:
-            break
-        exact = count(s)
-        if exact <= budget:
-            fits.add(s)
-            if exact >= budget - slack:
-                return s
-        else:
-            fails.add(s)
-        target = budget - slack // 2 - (exact - estimate(s))
-    best = min(fits)
-    below = [f for f in fails if f < best]
-    if below:
-        low = max(below)
-    else:  # gallop back until an i does not fit (or lo is reached)
-        low, step = lo - 1, 1
-        while best - step >= lo:
-            if count(best - step) <= budget:
-                best, step = best - step, step * 2
-            else:
-                low = best - step
-                break
-    while low + 1 < best:  # exact bisection in (low, best]
-        mid = (low + best) // 2
-        if count(mid) <= budget:
-            best = mid
-        else:
-            low = mid
-    return best
-
-
-def close_enough(budget: int) -> int:
-    """How far under the budget a window may stop: 0.2 %, at least 16 tokens."""
-    return max(16, budget // 500)
-
-
-def _first_at_most(f, lo: int, hi: int, target: float) -> int:
-    """The smallest i in [lo, hi] with f(i) <= target, for f falling (roughly) as i grows."""
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if f(mid) <= target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
 def _cheap_floor(counts: list[int], budget: int) -> int:
     """Lines before this index cannot fit: the lines after it alone already exceed the budget
     (a line costs at least its own tokens in any format)."""
@@ -415,26 +297,3 @@ def _cheap_floor(counts: list[int], budget: int) -> int:
     return len(counts) - int(over[0]) if len(over) else 0
 
 
-def _json_fixed_point(blocks, omitted, tok, budget, since, until) -> str:
-    return _json_counted(blocks, omitted, tok, budget, since, until)[0]
-
-
-def _json_counted(blocks, omitted, tok, budget, since, until) -> tuple[str, int]:
-    """JSON carries its own token count, which changes the text it counts: iterate until the
-    number written is the count of the text it is written in (converges in 2–3 rounds). The
-    document is rendered once and only its count is rewritten between rounds: ``json.dumps``
-    with an indent is pure Python (0.8 s a render at 2M tokens, 15 renders a window)."""
-    meta = {
-        "tokenizer": tok.id, "budget": budget, "tokens": 0,
-        "since": since.isoformat() + "Z" if since else None,
-        "until": until.isoformat() + "Z" if until else None,
-    }
-    head, tail = render.as_json(blocks, omitted, meta).split(JSON_COUNT.format(0), 1)  # meta comes first
-    n = 0
-    for _ in range(8):
-        text = head + JSON_COUNT.format(n) + tail
-        counted = tok.count(text)
-        if counted == n:
-            return text, n
-        n = counted
-    return text, n

@@ -23,8 +23,13 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from lifelog.replay import render
-from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
-from lifelog.replay.context import ContextWindow, _json_fixed_point, _Lines, smallest_fitting
+from lifelog.replay.blocks import (
+    build_blocks,
+    event_blocks,
+    merge_chronological,
+    transcript_blocks,
+)
+from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
 from lifelog.replay.rank import Ranked, query_parts
 
@@ -167,16 +172,16 @@ class _Picker:
             self._exact[k] = self.tok.count(self.render(k)[0])
         return self._exact[k]
 
-    def render(self, k: int) -> tuple[str, render.Omission | None, _Lines]:
+    def render(self, k: int) -> tuple[str, render.Omission | None, Lines]:
         seen_rows, heard_rows = self.seen.take(k), self.heard.take(k)
         chosen = _union(self.stretches[:k])
         events = [e for e in self.events if _within(e["ts"], chosen)]
         detail = merge_chronological(build_blocks(seen_rows), transcript_blocks(heard_rows), event_blocks(events))
-        lines = _Lines(detail, self.tok)
+        lines = Lines(detail, self.tok)
         blocks = sorted(self.outline + lines.regroup(lines.shown(0)), key=lambda b: (b.ts, b.kind != "outline"))
         omitted = self._omission(seen_rows, heard_rows, len(chosen))
         if self.fmt == "json":
-            text = _json_fixed_point(blocks, omitted, self.tok, self.budget, self.since, self.until)
+            text = json_counted(blocks, omitted, self.tok, self.budget, self.since, self.until)[0]
         else:
             text = (render.xml if self.fmt == "xml" else render.markdown)(blocks, omitted)
         return text, omitted, lines

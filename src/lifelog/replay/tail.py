@@ -11,8 +11,8 @@ shown once (a line shown again for the same window costs nothing while its first
 in) exceed the budget, each stretch sized by the share of lines shown once so far.
 
 The result means exactly what ``blocks.build_blocks`` / ``merge_chronological`` and
-``context._Lines`` mean for the same rows (``tests/replay/test_tail.py`` holds them to each
-other); ``_Lines`` stays for the few lines of a focused window.
+``fit.Lines`` mean for the same rows (``tests/replay/test_tail.py`` holds them to each
+other); ``Lines`` stays for the few lines of a focused window.
 """
 
 from __future__ import annotations
