@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 from dataclasses import dataclass
 import typer
 from rich.console import Console
@@ -78,3 +79,21 @@ def setup_logging(verbose: bool) -> None:
         format="lifelog: %(levelname)s: %(name)s: %(message)s",
     )
 
+
+def install_stop_handlers(signals) -> None:
+    """SIGINT and SIGTERM stop a recording: the first after what was captured is processed,
+    the second at once (``daemon.recorder.StopSignals``), for ``lifelog record`` and the daemon."""
+    from lifelog.daemon.recorder import StopNow
+
+    def handle(signum, _frame):
+        if signals.stop:
+            if signals.abort:
+                return  # already stopping at once
+            signals.abort = True
+            err.print("lifelog: stopping now; unprocessed frames stay in the spool for `lifelog process`.")
+            raise StopNow()  # interrupts OCR or a wait for the database where it is
+        signals.stop = True
+        err.print("lifelog: stopping capture, processing what was captured (Ctrl-C again to skip)...")
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)

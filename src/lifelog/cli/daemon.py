@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from lifelog.cli.common import JsonOpt, Runtime, err, out, print_json
+from lifelog.cli.common import JsonOpt, Runtime, err, install_stop_handlers, out, print_json
 from lifelog.timespec import parse_duration, pause_seconds
 
 daemon_app = typer.Typer(help="The background recorder that owns the timeline and serves every other command.",
@@ -23,7 +23,6 @@ def run() -> None:
 
     Example: lifelog daemon run
     """
-    from lifelog.cli.record import _install_handlers
     from lifelog.daemon.owner import owned_recording
     from lifelog.daemon.recorder import StopSignals
     from lifelog.daemon.service import log_to_file, sd_notify
@@ -34,7 +33,7 @@ def run() -> None:
         logging.getLogger().handlers.clear()
     log_to_file(rt.paths)
     signals = StopSignals()
-    _install_handlers(signals)
+    install_stop_handlers(signals)
     with owned_recording(rt.paths, rt.settings, role="daemon", warn=log.warning, signals=signals) as recorder:
         log.info("daemon ready: recording at %g fps, audio %s", rt.settings.fps, rt.settings.audio_source)
         sd_notify("READY=1")

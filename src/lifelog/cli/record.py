@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import signal
 from typing import Optional
 
 import typer
 
-from lifelog.cli.common import Runtime, err, print_json, progress_bar
+from lifelog.cli.common import Runtime, err, install_stop_handlers, print_json, progress_bar
 from lifelog.errors import LifelogError, StoreBusy, UsageError
 from lifelog.timespec import parse_duration
 
@@ -36,7 +35,7 @@ def record(
                       audio_source="none" if no_audio else audio_source)
     rt.paths.ensure()
     signals = StopSignals()
-    _install_handlers(signals)
+    install_stop_handlers(signals)
     warn = lambda m: err.print(f"lifelog: warning: {m}")  # noqa: E731
     with owned_recording(rt.paths, rt.settings, role="record", warn=warn, signals=signals) as recorder:
         audio = f"audio: {rt.settings.audio_source}" if rt.settings.audio_sources else "no audio"
@@ -64,23 +63,6 @@ def _progress():
         yield on_progress
     finally:
         bar.stop()
-
-
-def _install_handlers(signals) -> None:
-    from lifelog.daemon.recorder import StopNow
-
-    def handle(signum, _frame):
-        if signals.stop:
-            if signals.abort:
-                return  # already stopping at once
-            signals.abort = True
-            err.print("lifelog: stopping now; unprocessed frames stay in the spool for `lifelog process`.")
-            raise StopNow()  # interrupts OCR or a wait for the database where it is
-        signals.stop = True
-        err.print("lifelog: stopping capture, processing what was captured (Ctrl-C again to skip)...")
-
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
 
 
 def _report(summary, json_out: bool) -> None:
