@@ -13,12 +13,7 @@ import numpy as np
 import pytest
 
 from lifelog.models import FrameRecord, OcrLine, Transcript
-from lifelog.replay.blocks import (
-    build_blocks,
-    event_blocks,
-    merge_chronological,
-    transcript_blocks,
-)
+from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.fit import Lines
 from lifelog.replay.outline import Outliner
 from lifelog.replay.tail import Tail

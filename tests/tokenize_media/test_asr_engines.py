@@ -107,10 +107,11 @@ def quietest(audio: np.ndarray, around: int, within: float = 0.5, frame: float =
     return int(starts[int(np.argmin(energy))]) + step // 2
 
 
-def test_transcribe_file_decodes_and_transcribes(asr_speech, tmp_path):
+def test_a_decoded_file_transcribes(asr_speech, tmp_path):
+    from lifelog.tokenize_media.asr.audio_io import decode_audio
     from tests.support.speech import SHORT, speak
 
     asr_require("faster-whisper")
     path = speak(SHORT[0], tmp_path / "meeting.wav")
-    segments = get_asr("faster-whisper").transcribe_file(path)
+    segments = get_asr("faster-whisper").transcribe(decode_audio(path))
     assert word_accuracy(SHORT[0], joined(segments)) >= 0.8

@@ -23,12 +23,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from lifelog.replay import render
-from lifelog.replay.blocks import (
-    build_blocks,
-    event_blocks,
-    merge_chronological,
-    transcript_blocks,
-)
+from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
 from lifelog.replay.rank import Ranked, query_parts

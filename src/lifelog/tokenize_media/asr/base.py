@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -55,12 +54,6 @@ class AsrEngine(ABC):
     def transcribe(self, audio: np.ndarray) -> list[Segment]:
         """Segments of the speech in ``audio`` (float32 mono 16 kHz, values in [-1, 1]), each
         with the language it was read as."""
-
-    def transcribe_file(self, path: str | Path) -> list[Segment]:
-        """Segments of an audio file of any format PyAV opens (UsageError when it cannot)."""
-        from lifelog.tokenize_media.asr.audio_io import decode_audio
-
-        return self.transcribe(decode_audio(path))
 
     @property
     def reads(self) -> str:

@@ -7,36 +7,20 @@ Two detectors share one way of turning per-frame decisions into regions:
 - ``speech_regions``: the energy gate, then the Silero VAD network (``vad_silero``) on what is
   left, when its ONNX file is installed (faster-whisper ships it); otherwise energy alone.
 
-Regions are ``(start, end)`` in seconds from the start of the array.
+Regions are ``(start, end)`` in seconds from the start of the array (``regions.py``).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 
 from lifelog.spool.level import frame_dbfs
-
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
+from lifelog.tokenize_media.asr.regions import DEFAULT_RULES, Region, RegionRules, mask_to_regions, merge_overlapping
 
 log = logging.getLogger(__name__)
-
-Region = tuple[float, float]
-
-
-@dataclass(frozen=True)
-class RegionRules:
-    """How per-frame speech decisions become regions: fill short pauses, drop blips, pad edges."""
-
-    min_speech: float = 0.25  # shorter voiced runs are clicks or breaths
-    min_silence: float = 0.6  # shorter pauses stay inside one region
-    pad: float = 0.3  # Whisper misreads words cut at their first or last phoneme
-
-
-DEFAULT_RULES = RegionRules()
-
 
 frame_rms_db = frame_dbfs
 """RMS level of each whole ``frame``-sample block in dBFS (shared with capture's silence gate)."""
@@ -65,38 +49,6 @@ def energy_regions(
     frame = int(rate * 0.03)
     mask = energy_mask(frame_rms_db(np.asarray(audio, np.float32), frame), floor_db, margin_db)
     return mask_to_regions(mask, frame / rate, audio.size / rate, rules)
-
-
-def mask_to_regions(mask: np.ndarray, hop: float, duration: float, rules: RegionRules = DEFAULT_RULES) -> list[Region]:
-    """Turn per-frame booleans (``hop`` seconds apart) into padded, merged speech regions."""
-    runs = _runs(mask, hop)
-    merged: list[list[float]] = []
-    for start, end in runs:
-        if merged and start - merged[-1][1] < rules.min_silence:
-            merged[-1][1] = end
-        else:
-            merged.append([start, end])
-    kept = [(s, e) for s, e in merged if e - s >= rules.min_speech]
-    padded = [(max(0.0, s - rules.pad), min(duration, e + rules.pad)) for s, e in kept]
-    return merge_overlapping(padded)
-
-
-def _runs(mask: np.ndarray, hop: float) -> list[Region]:
-    """``(start, end)`` seconds of each run of True frames."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(float(s * hop), float(e * hop)) for s, e in zip(starts, ends)]
-
-
-def merge_overlapping(regions: list[Region]) -> list[Region]:
-    """Sorted regions with any that touch or overlap joined."""
-    out: list[Region] = []
-    for start, end in sorted(regions):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
 
 
 def speech_regions(audio: np.ndarray, rate: int = SAMPLE_RATE, use_model: bool = True) -> list[Region]:

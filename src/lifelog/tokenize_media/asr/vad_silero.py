@@ -19,7 +19,7 @@ import numpy as np
 
 from lifelog.quiet import quiet_dependencies, quiet_onnxruntime
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
-from lifelog.tokenize_media.asr.vad import DEFAULT_RULES, Region, RegionRules, mask_to_regions
+from lifelog.tokenize_media.asr.regions import DEFAULT_RULES, Region, RegionRules, mask_to_regions
 
 log = logging.getLogger(__name__)
 
