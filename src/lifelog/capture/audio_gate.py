@@ -12,7 +12,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from lifelog.capture.exclude import Matcher, excluded_ids
 from lifelog.capture.window import WindowSource, open_window_source
@@ -20,17 +20,22 @@ from lifelog.spool.audio import RATE, Chunk
 from lifelog.spool.gaps import SpooledGap, write_gap
 from lifelog.timespec import utcnow
 
-if TYPE_CHECKING:
-    from lifelog.capture.audio import AudioSettings
-
 log = logging.getLogger(__name__)
+
+
+class GateSettings(Protocol):
+    """What the gate reads of the audio settings (``audio.AudioSettings``)."""
+
+    exclude_apps: tuple[str, ...]
+    exclude_titles: tuple[str, ...]
+    focus_every_s: float
 
 
 class FocusGate:
     """Keeps sound out while the focused window is excluded (see the module docstring). The
     window source is opened on first use, in the process that runs the loop."""
 
-    def __init__(self, settings: "AudioSettings", gap_dir: Path, windows: WindowSource | None = None,
+    def __init__(self, settings: GateSettings, gap_dir: Path, windows: WindowSource | None = None,
                  clock: Callable[[], float] = time.monotonic, wallclock: Callable[[], datetime] = utcnow) -> None:
         self.matcher = Matcher(settings.exclude_apps, settings.exclude_titles)
         self.every = settings.focus_every_s

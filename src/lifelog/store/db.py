@@ -94,6 +94,7 @@ log = logging.getLogger(__name__)
 BACKOFF_START_S = 0.010
 BACKOFF_MAX_S = 0.100
 DB_FILE_MODE = 0o600
+OWNER_MEMORY_LIMIT = "512MB"  # DuckDB's buffer pool in a long-lived owner
 
 _BASE_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 

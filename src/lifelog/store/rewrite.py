@@ -209,7 +209,7 @@ def rewrite_store(store) -> None:
 def _reopen_owned(store) -> duckdb.DuckDBPyConnection:
     """The owner's connection again, set up as ``Store.open_owner`` sets it."""
     from lifelog.store import db
-    from lifelog.store.store import OWNER_MEMORY_LIMIT
+    from lifelog.store.db import OWNER_MEMORY_LIMIT
 
     con = db.connect(store.db_path, read_only=False, timeout=store.busy_timeout, secret=store.secret(),
                      own_instance=True)

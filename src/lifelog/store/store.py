@@ -24,13 +24,11 @@ import duckdb
 
 from lifelog.errors import PassphraseError, StoreBusy, StoreError, StoreFull
 from lifelog.store import crypt, db, keys, migrations, rewrite
-from lifelog.store.db import connect, connect_memory, create_private_db, process_guard
+from lifelog.store.db import OWNER_MEMORY_LIMIT, connect, connect_memory, create_private_db, process_guard
 from lifelog.store.reader import Reader
 from lifelog.store.writer import Writer
 
 log = logging.getLogger(__name__)
-
-OWNER_MEMORY_LIMIT = "512MB"  # DuckDB's buffer pool in a long-lived owner
 
 
 class Store:
