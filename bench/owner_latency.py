@@ -35,6 +35,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+from seeded_hour import seed  # noqa: E402  (the last hour, through the JSONL import)
 
 ROOT = common.ROOT
 
@@ -76,33 +77,6 @@ def ms(xs: list[float]) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def seed(db: Path, n: int) -> None:
-    """``n`` text spans (and a frame per 4) spread over the last 58 minutes, indexed."""
-    import duckdb
-
-    from lifelog.store import Store
-
-    store = Store(db)
-    store.migrate()
-    if n:
-        t0, step = utcnow() - timedelta(minutes=58), 3480 / n
-        con = duckdb.connect(str(db))
-        con.execute("INSERT INTO frames (ts, monitor, width, height, app, \"window\", image_ref, region_left, region_top, "
-                    "region_right, region_bottom, keyframe) SELECT ?::TIMESTAMP + to_microseconds(CAST(i * ? * 4e6 AS BIGINT)), "
-                    "0, 1920, 1080, 'Firefox', 'seeded', '', 0, 0, 1920, 1080, i % 10 = 0 FROM range(?) r(i)",
-                    [t0, step, (n + 3) // 4])
-        con.execute("""INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id, open)
-            SELECT ?::TIMESTAMP + to_microseconds(CAST(i * ? * 1e6 AS BIGINT)),
-                   ?::TIMESTAMP + to_microseconds(CAST(i * ? * 1e6 AS BIGINT) + 3000000), 0, 'Firefox', 'seeded',
-                   concat_ws(' ', 'line', i::VARCHAR, 'alpha' || (i % 97)::VARCHAR, 'beta' || (i % 1013)::VARCHAR,
-                             'gamma' || (i % 7919)::VARCHAR, 'invoice', (i % 10000)::VARCHAR, 'settled for account',
-                             md5(i::VARCHAR)[:12], 'of the quarterly report'),
-                   (i % 40) * 25, 0, i // 4 + 1, false FROM range(?) r(i)""", [t0, step, t0, step, n])
-        con.close()
-    with store.write() as w:
-        w.refresh_search_index()
 
 
 def cli(args: list[str], env: dict, **kw) -> tuple[float, subprocess.CompletedProcess]:

@@ -27,7 +27,8 @@ import common  # noqa: E402  (puts src/, the repository and bench/generators/ on
 
 ROOT = common.ROOT
 
-from bench.owner_latency import BIN, TICKER, pct, seed, window  # noqa: E402
+from bench.owner_latency import BIN, TICKER, pct, window  # noqa: E402
+from seeded_hour import seed  # noqa: E402
 from tests.support.xscreen import XScreen  # noqa: E402
 
 CLIENT = """
