@@ -1,7 +1,9 @@
 """``forget`` for the facade: the spool, then the rows (one transaction), then their files,
 then a rewrite of the database so no byte of what went stays in it (``store/forget.py``,
-``store/rewrite.py``). The owner runs this itself when it runs (capture keeps spooling; reads
-and writes wait for the swap); otherwise the command does, holding the file.
+``store/rewrite.py``). The owner runs this itself when it runs (recording goes on: the copy is made
+from a snapshot and only what was written meanwhile is copied under the write lock, then reads
+and writes wait a moment for the swap, ``store/live_copy.py``); otherwise the command does,
+holding the file.
 
 Order matters for privacy and for a crash:
 
@@ -26,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from lifelog.errors import UsageError
 from lifelog.paths import Paths
-from lifelog.spool import frames as spool_frames
 from lifelog.spool import audio as spool_audio
+from lifelog.spool import frames as spool_frames
 
 if TYPE_CHECKING:
     from lifelog.store import Store
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def forget(paths: Paths, store: "Store", sel: "Selection", *, dry_run: bool = False) -> dict:
+def forget(paths: Paths, store: Store, sel: Selection, *, dry_run: bool = False) -> dict:
     """Forget what ``sel`` selects (or, with ``dry_run``, say what would go); the report."""
     from lifelog.store import rewrite
     from lifelog.store.forget import forget_in
@@ -72,7 +74,7 @@ def _note_pending(paths: Paths, report) -> None:
     rewrite.step("staged")
 
 
-def finish_pending(paths: Paths, store: "Store") -> bool:
+def finish_pending(paths: Paths, store: Store) -> bool:
     """End a forget a crash interrupted after its commit: its files, the rewrite; True if one was.
     Also removes the copy a killed rewrite left, when this process holds the file (an owner)."""
     from lifelog.store import rewrite
@@ -90,7 +92,7 @@ def finish_pending(paths: Paths, store: "Store") -> bool:
     return True
 
 
-def _finish(paths: Paths, store: "Store", work: dict) -> None:
+def _finish(paths: Paths, store: Store, work: dict) -> None:
     from lifelog.store import rewrite
     from lifelog.store.images import FrameImages
 
@@ -116,7 +118,7 @@ def folder_bytes(folder: Path) -> int:
     return total
 
 
-def _spooled(paths: Paths, sel: "Selection") -> list[Path]:
+def _spooled(paths: Paths, sel: Selection) -> list[Path]:
     """Spooled frames and audio chunks that ``sel`` selects (see the module docstring)."""
     found = [p for p in spool_frames.pending(paths.spool) if _frame_selected(p, sel)]
     if sel.app is None and sel.title is None:
@@ -125,7 +127,7 @@ def _spooled(paths: Paths, sel: "Selection") -> list[Path]:
     return found
 
 
-def _frame_selected(path: Path, sel: "Selection") -> bool:
+def _frame_selected(path: Path, sel: Selection) -> bool:
     import re
 
     try:
@@ -142,7 +144,7 @@ def _frame_selected(path: Path, sel: "Selection") -> bool:
     return True
 
 
-def _in_range(ts: datetime, sel: "Selection") -> bool:
+def _in_range(ts: datetime, sel: Selection) -> bool:
     from lifelog.store.sql import utc_naive
 
     ts = utc_naive(ts)

@@ -14,9 +14,12 @@ record), which only ever holds live rows, then makes it the database with one re
 3. ``os.replace`` puts the copy in the database's place, and the folder is fsynced.
 
 A kill -9 before the rename leaves the old database whole and a temporary file, which the
-next rewrite or owner start removes (:func:`clean_leftovers`); after it, the new one. The
-caller holds the database alone throughout (the owner's write lock and :class:`SwapGate`,
-or a short-lived read-write connection) and reopens it afterwards.
+next rewrite or owner start removes (:func:`clean_leftovers`); after it, the new one. A
+command holds the database alone throughout (a short-lived read-write connection). The owner
+copies from a snapshot while it keeps writing and holds its writes only to copy what was
+written meanwhile and swap (``live_copy.py``; reads wait for the swap, :class:`SwapGate`);
+if that delta cannot be caught up briefly it copies again, and after :data:`LIVE_TRIES`
+tries holds its writes for the whole copy.
 
 A forget that committed records itself in :func:`pending_path` until its files are deleted
 and the copy swapped in, so a crash between leaves work the next forget or owner start ends.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -38,7 +42,10 @@ from lifelog.paths import atomic_private_file
 from lifelog.store import crypt
 from lifelog.store.db import create_private_db
 
+log = logging.getLogger(__name__)
+
 FRESH = "lifelog_fresh"
+LIVE_TRIES = 3  # copies from a snapshot before the owner holds its writes for a whole copy
 DIE_AT_ENV = "LIFELOG_TEST_FORGET_DIE_AT"  # tests: die as kill -9 would right after this step
 
 
@@ -187,11 +194,13 @@ class SwapGate:
                 self._cond.notify_all()
 
 
-def rewrite_store(store) -> None:
+def rewrite_store(store, *, meanwhile=None) -> None:
     """Rewrite ``store``'s file (see the module docstring). Without an owner, on a short-lived
-    read-write connection; in the owner, with reads in flight finished and new reads and writes
-    held (``store._swap``, its write lock) until its one connection is open on the new file."""
-    from lifelog.store import db
+    read-write connection; in the owner, from a snapshot while it keeps writing, then with reads
+    in flight finished and new reads and writes held until its connection is open on the new
+    file (``store._swap``, its write lock). ``meanwhile`` (tests) runs once each copy is made,
+    before the lock is taken to catch up: writes it makes land in the copy's delta."""
+    from lifelog.store import db, live_copy
 
     if store._owned is None:
         with db.process_guard(store.db_path, store.busy_timeout):
@@ -199,11 +208,88 @@ def rewrite_store(store) -> None:
             con = db.connect(store.db_path, read_only=False, timeout=store.busy_timeout, secret=secret)
             replace_with_copy(con, store.db_path, close=db.close, secret=secret)
         return
+    for _ in range(LIVE_TRIES):
+        try:
+            return _rewrite_live(store, meanwhile)
+        except live_copy.Stale as exc:
+            log.info("writes during the copy of %s cannot be caught up briefly (%s): copying again",
+                     store.db_path, exc)
     with store._swap.swapping(), store._connection(read_only=False) as con:
         try:
             replace_with_copy(con, store.db_path, close=db.close, secret=store.secret())
         finally:
             store._owned = _reopen_owned(store)  # the new file, or the old one if the copy failed
+
+
+def _rewrite_live(store, meanwhile=None) -> None:
+    """The owner's rewrite: mark, copy, catch up, swap (``live_copy.py``); raises ``Stale``
+    (nothing changed) when the writes meanwhile cannot be caught up under a short lock."""
+    from lifelog.store import db, live_copy
+
+    con, secret, tmp = store._owned, store.secret(), temp_path(store.db_path)
+    with store._connection(read_only=False):  # no write half done while the snapshot begins
+        clean_leftovers(store.db_path)
+        create_private_db(tmp, secret)
+        cur = live_copy.snapshot_cursor(con)
+        try:
+            attach(cur, tmp, FRESH, secret)  # on the cursor: the owner's connection stays the readers'
+            cur.begin()
+            marks = live_copy.mark(cur)
+        except BaseException:
+            _abandon(cur, store.db_path)
+            raise
+    try:
+        source = cur.execute("SELECT current_database()").fetchone()[0]
+        cur.execute(f'COPY FROM DATABASE "{source}" TO {FRESH}')
+        cur.commit()
+        cur.execute(f"CHECKPOINT {FRESH}")  # the copy into its file now, not under the lock
+        step("copy")
+        if meanwhile is not None:
+            meanwhile()
+    except BaseException as exc:
+        _abandon(cur, store.db_path)
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(f"Rewriting the lifelog database {store.db_path} failed: {exc}") from exc
+        raise
+    with store._swap.swapping(), store._connection(read_only=False):
+        try:
+            needs = live_copy.plan(live_copy.logged(cur), marks)
+            cur.begin()
+            live_copy.catch_up(cur, source, FRESH, needs, marks)
+            cur.commit()
+            step("catch_up")
+            live_copy.stop_logging(cur)
+            cur.execute(f"DETACH {FRESH}")  # checkpoints what was caught up
+            cur.close()
+        except BaseException as exc:
+            _abandon(cur, store.db_path)
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"Rewriting the lifelog database {store.db_path} failed: {exc}") from exc
+            raise
+        try:
+            if wal_path(tmp).exists():
+                clean_leftovers(store.db_path)
+                raise StoreError(f"Rewriting the lifelog database {store.db_path} left a WAL behind; nothing "
+                                 "was swapped.")
+            _fsync(tmp)
+            db.close(con)
+            swap_in(tmp, store.db_path)
+            step("swap")
+        finally:
+            store._owned = _reopen_owned(store)  # the new file, or the old one if the swap failed
+
+
+def _abandon(cur: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Undo what a live rewrite set up: its transaction, the query log, the copy."""
+    from lifelog.store import live_copy
+
+    for undo in (cur.rollback, lambda: live_copy.stop_logging(cur),
+                 lambda: cur.execute(f"DETACH DATABASE IF EXISTS {FRESH}"), cur.close):
+        try:
+            undo()
+        except duckdb.Error:
+            pass
+    clean_leftovers(db_path)
 
 
 def _reopen_owned(store) -> duckdb.DuckDBPyConnection:
