@@ -26,3 +26,15 @@ def test_wait_for_stops_when_the_process_has_exited():
     child.wait()
     with pytest.raises(AssertionError, match="exited with status 3"):
         wait_for(lambda: False, timeout=60, what="a line", process=child)
+
+
+def test_no_test_module_is_imported_by_another():
+    """Shared pieces live in tests/support (or a folder's own helper module), never in a test_* module."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pattern = re.compile(r"^\s*(?:from|import)\s+tests\.[\w.]*\btest_\w+", re.M)
+    offenders = [str(p.relative_to(root)) for folder in ("tests", "bench") for p in sorted((root / folder).rglob("*.py"))
+                 if pattern.search(p.read_text())]
+    assert offenders == []

@@ -3,60 +3,13 @@ line, and the rewrite that leaves no byte of what went in the file."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
-from pathlib import Path
-
 import pytest
 
 from lifelog.errors import UsageError
-from lifelog.models import AudioChunkRecord
-from lifelog.store import embeddings, rewrite
+from lifelog.store import rewrite
 from lifelog.store.forget import Selection, forget_in
-from tests.store.timeline_helpers import T0, at, frame, line, said
-
-SECRET = "zebrafinch salary review"
-KEPT = "quokka budget memo"
-
-
-def _plant(store) -> dict:
-    """Two minutes of one monitor: the secret line at top 100 in the first, a kept line at top
-    400 throughout, a transcript of each, an ask event holding the secret; vectors and hour
-    summaries brought up to date. Returns the frame ids by what they show."""
-    ids = {}
-    with store.write() as w:
-        ids["key"] = w.add_frame(frame(at(0)))  # a keyframe: the whole screen, secret included
-        w.observe_lines(ids["key"], at(0), 0, "Firefox", "Inbox", [line(SECRET, top=100), line(KEPT, top=400)])
-        far = replace(frame(at(5)), keyframe=False, region=(0, 600, 1920, 700), image_ref="far.webp")
-        ids["far"] = w.add_frame(far)  # changed far below the secret line: its screen still shows it
-        w.observe_lines(ids["far"], at(5), 0, "Firefox", "Inbox", [line(SECRET, top=100), line(KEPT, top=400)])
-        other = replace(frame(at(6), monitor=1), keyframe=False, image_ref="other.webp")
-        ids["other"] = w.add_frame(other)  # another monitor: never showed it
-        ids["after"] = w.add_frame(replace(frame(at(90)), image_ref="after.webp"))  # the secret is gone by then
-        w.observe_lines(ids["after"], at(90), 0, "Firefox", "Inbox", [line(KEPT, top=400)])
-        chunk = w.add_audio_chunk(AudioChunkRecord(at(20), at(30), "mic", "day/said.ogg", 10.0))
-        kept_chunk = w.add_audio_chunk(AudioChunkRecord(at(40), at(50), "mic", "day/kept.ogg", 10.0))
-        w.add_transcripts([said(20, 30, f"about the {SECRET}", chunk_id=chunk),
-                           said(40, 50, f"about the {KEPT}", chunk_id=kept_chunk)])
-        w.add_event(at(25), "ask", {"question": f"what of the {SECRET}?", "answer": "later"})
-        w.close_spans(at(120))
-        later = w.add_frame(frame(at(7200), monitor=1))  # the next hour: the first one gets summarised
-        w.observe_lines(later, at(7200), 1, "Firefox", "Inbox", [line("a later hour")])
-        ids["later"] = later
-        w.summarise_hours(now=T0 + timedelta(days=1))
-    _embed(store)
-    return ids
-
-
-def _embed(store) -> None:
-    with store.write() as w:
-        batch = embeddings.pending(w._con, 100, model="test", now=T0 + timedelta(days=1))
-        embeddings.store_vectors(w._con, batch, [[0.5] + [0.0] * 383 for _ in batch.chunks])
-
-
-def _bytes_of(db_path: Path, text: str) -> int:
-    files = [db_path, rewrite.wal_path(db_path)]
-    return sum(p.read_bytes().count(text.encode()) for p in files if p.exists())
+from tests.store.timeline_helpers import T0, at, frame, line
+from tests.support.forgettable import KEPT, SECRET, bytes_of, plant
 
 
 def _first_hour_lines(reader) -> int:
@@ -70,7 +23,7 @@ def _vectors(store) -> list[tuple]:
 
 
 def test_forget_matching_leaves_no_byte_and_keeps_the_rest(store, db_path):
-    ids = _plant(store)
+    ids = plant(store)
     vectors_before = _vectors(store)
     with store.read() as r:
         assert _first_hour_lines(r) == 4
@@ -89,15 +42,15 @@ def test_forget_matching_leaves_no_byte_and_keeps_the_rest(store, db_path):
         assert _first_hour_lines(r) == 2  # recomputed: was 4
     assert report.audio_refs == ["day/said.ogg"]
     assert len(_vectors(store)) == len(vectors_before) - 2  # the secret's seen and heard minutes
-    assert _bytes_of(db_path, "zebrafinch") > 0  # deleted rows stay in the file until it is rewritten
+    assert bytes_of(db_path, "zebrafinch") > 0  # deleted rows stay in the file until it is rewritten
     rewrite.rewrite_store(store)
-    assert _bytes_of(db_path, "zebrafinch") == 0
-    assert _bytes_of(db_path, "quokka") > 0
+    assert bytes_of(db_path, "zebrafinch") == 0
+    assert bytes_of(db_path, "quokka") > 0
     assert not rewrite.temp_path(db_path).exists()
 
 
 def test_the_rewritten_file_keeps_sequences_and_schema(store, db_path):
-    _plant(store)
+    plant(store)
     forget_in(store, Selection(matching=SECRET))
     with store.read() as r:
         before = r._con.execute("SELECT max(id) FROM text_spans").fetchone()[0]
@@ -113,7 +66,7 @@ def test_the_rewritten_file_keeps_sequences_and_schema(store, db_path):
 
 
 def test_forget_a_time_range_leaves_a_gap_that_says_so(store):
-    _plant(store)
+    plant(store)
     report = forget_in(store, Selection(since=at(15), until=at(60)))
     assert report.transcripts == 2 and report.audio_chunks == 2 and report.events == 1
     assert report.lines == 2  # both lines were on screen then
@@ -125,7 +78,7 @@ def test_forget_a_time_range_leaves_a_gap_that_says_so(store):
 
 
 def test_forget_an_app_and_a_title(store):
-    _plant(store)
+    plant(store)
     with store.write() as w:
         fid = w.add_frame(frame(at(100), monitor=1, app="signal", window="Signal - Dana"))
         w.observe_lines(fid, at(100), 1, "signal", "Signal - Dana", [line("see you at the clinic")])
@@ -139,7 +92,7 @@ def test_forget_an_app_and_a_title(store):
 
 
 def test_a_dry_run_changes_nothing(store):
-    _plant(store)
+    plant(store)
     dry = forget_in(store, Selection(matching=SECRET), apply=False)
     assert (dry.lines, dry.transcripts, dry.vectors) == (1, 1, 2)
     assert forget_in(store, Selection(matching=SECRET), apply=False).lines == 1
@@ -157,7 +110,7 @@ def test_bad_selections_are_refused(sel, message):
 
 
 def test_a_copy_left_by_a_killed_rewrite_is_cleaned(store, db_path):
-    _plant(store)
+    plant(store)
     leftover = rewrite.temp_path(db_path)
     leftover.write_bytes(b"half a copy")
     rewrite.rewrite_store(store)
@@ -177,7 +130,7 @@ def test_an_owner_swaps_between_reads_and_keeps_serving(db_path, tmp_path):
     Store(db_path).migrate()
     owner = Store.open_owner(db_path)
     try:
-        _plant(owner)
+        plant(owner)
         forget_in(owner, Selection(matching=SECRET))
         results, swapped = [], threading.Event()
 
@@ -193,7 +146,7 @@ def test_an_owner_swaps_between_reads_and_keeps_serving(db_path, tmp_path):
         swapped.set()
         reader.join()
         assert results == [(False, 2)]
-        assert _bytes_of(db_path, "zebrafinch") == 0
+        assert bytes_of(db_path, "zebrafinch") == 0
         with owner.write() as w:
             fid = w.add_frame(frame(at(300)))
             w.observe_lines(fid, at(300), 0, "Firefox", "Inbox", [line("written after the swap")])
@@ -215,7 +168,7 @@ def test_forget_on_an_encrypted_timeline_keeps_it_encrypted(tmp_path, monkeypatc
         convert.encrypt(paths, "correct horse battery staple")
         store = Store(paths.db)
         store.migrate()
-        _plant(store)
+        plant(store)
         forget_in(store, Selection(matching=SECRET))
         rewrite.rewrite_store(store)
         assert crypt.is_encrypted_file(paths.db)

@@ -8,15 +8,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
 
-from lifelog.models import AudioChunkRecord
 from lifelog.store import Store, live_copy, rewrite
 from lifelog.store.forget import Selection, forget_in
-from tests.store.test_forget import KEPT, SECRET, _bytes_of, _plant
-from tests.store.timeline_helpers import SRC, T0, at, frame, line, said
+from tests.store.timeline_helpers import SRC, at, frame, line
+from tests.support.forgettable import SECRET, bytes_of, plant, write_meanwhile
 
 
 def _tables(store) -> dict[str, list[tuple]]:
@@ -25,23 +23,6 @@ def _tables(store) -> dict[str, list[tuple]]:
         names = [n for (n,) in r._con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name ="
                                               " current_database() AND NOT temporary ORDER BY 1").fetchall()]
         return {n: r._con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
-
-
-def _write_meanwhile(store, k: int) -> None:
-    """What the recorder and the owner's workers write while a copy is made: new frames and
-    lines, open spans extended and closed, text heard, an event, a recording, hour summaries."""
-    with store.write() as w:
-        fid = w.add_frame(frame(at(300 + k)))
-        w.observe_lines(fid, at(300 + k), 0, "Firefox", "Inbox",
-                        [line(KEPT, top=400), line(f"written during copy {k}", top=500)])
-        chunk = w.add_audio_chunk(AudioChunkRecord(at(310 + k), at(315 + k), "mic", f"day/m{k}.ogg", 5.0))
-        w.add_transcripts([said(310 + k, 315 + k, f"heard during copy {k}", chunk_id=chunk)])
-        w.add_event(at(320 + k), "pause", {"k": k})
-        w.upsert_recording({"id": f"rec-{k}", "started": at(300 + k)})
-    with store.write() as w:
-        other = w.add_frame(frame(at(330 + k), monitor=1))
-        w.observe_lines(other, at(330 + k), 1, "Firefox", "Inbox", [line("the other screen now")])
-        w.summarise_hours(now=T0 + timedelta(days=1))
 
 
 @pytest.fixture
@@ -53,18 +34,18 @@ def owner(db_path):
 
 
 def test_writes_during_the_copy_are_in_the_file_swapped_in(owner, db_path):
-    _plant(owner)
+    plant(owner)
     forget_in(owner, Selection(matching=SECRET))
     live: list[dict] = []
 
     def meanwhile():
-        _write_meanwhile(owner, 0)
+        write_meanwhile(owner, 0)
         live.append(_tables(owner))
 
     rewrite.rewrite_store(owner, meanwhile=meanwhile)
     assert len(live) == 1  # caught up on the first copy
     assert _tables(owner) == live[0]
-    assert _bytes_of(db_path, "zebrafinch") == 0
+    assert bytes_of(db_path, "zebrafinch") == 0
     assert not rewrite.temp_path(db_path).exists()
     with owner.write() as w:  # the sequences went on past what was written during the copy
         fid = w.add_frame(frame(at(900)))
@@ -81,18 +62,18 @@ def test_a_copy_that_cannot_be_caught_up_is_made_again_then_under_the_lock(owner
     """A change the delta cannot carry (here every change, with WHOLE_ROWS 0): the copy is
     thrown away and made again, and at last under the lock; the result is the same."""
     monkeypatch.setattr(live_copy, "WHOLE_ROWS", 0)
-    _plant(owner)
+    plant(owner)
     forget_in(owner, Selection(matching=SECRET))
     live: list[dict] = []
 
     def meanwhile():
-        _write_meanwhile(owner, len(live))
+        write_meanwhile(owner, len(live))
         live.append(_tables(owner))
 
     rewrite.rewrite_store(owner, meanwhile=meanwhile)
     assert len(live) == rewrite.LIVE_TRIES
     assert _tables(owner) == live[-1]
-    assert _bytes_of(db_path, "zebrafinch") == 0
+    assert bytes_of(db_path, "zebrafinch") == 0
     assert not rewrite.temp_path(db_path).exists()
 
 
@@ -120,13 +101,12 @@ _KILLED = """
 import sys
 from lifelog.store import Store, rewrite
 from lifelog.store.forget import Selection, forget_in
-from tests.store.test_forget import SECRET, _plant
-from tests.store.test_live_rewrite import _write_meanwhile
+from tests.support.forgettable import SECRET, plant, write_meanwhile
 owner = Store.open_owner(sys.argv[1])
-_plant(owner)
+plant(owner)
 forget_in(owner, Selection(matching=SECRET))
-_write_meanwhile(owner, 0)
-rewrite.rewrite_store(owner, meanwhile=lambda: _write_meanwhile(owner, 1))
+write_meanwhile(owner, 0)
+rewrite.rewrite_store(owner, meanwhile=lambda: write_meanwhile(owner, 1))
 """
 
 

@@ -1,4 +1,4 @@
-"""A planted timeline for the ``context --query`` tests and the needle benchmarks: days of
+"""A planted timeline for the ``context --query`` tests (focus, the CLI, the owner's limits): days of
 screens in four windows with three facts and near misses that share their words, through the
 store's writer (``plant``), and the questions that should find each fact (``QUERIES``)."""
 
