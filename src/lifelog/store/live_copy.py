@@ -173,11 +173,12 @@ def catch_up(cur: duckdb.DuckDBPyConnection, source: str, fresh: str, needs: dic
             cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live} WHERE id > ?", [marks.max_id[table]])
         elif need == "postings":
             cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live} WHERE doc > ?", [marks.indexed[table]])
-        elif need == "open":
-            cond = "id > ? OR list_contains(?::BIGINT[], id)"
-            params = [marks.max_id[table], marks.open_spans]
+        elif need == "open":  # the spans open at the mark again (the BETWEEN skips row groups), then new ones
+            spans = marks.open_spans or [0]
+            cond, params = "id BETWEEN ? AND ? AND list_contains(?::BIGINT[], id)", [min(spans), max(spans), spans]
             cur.execute(f"DELETE FROM {new} WHERE {cond}", params)
             cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live} WHERE {cond}", params)
+            cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live} WHERE id > ?", [marks.max_id[table]])
         else:
             cur.execute(f"DELETE FROM {new}")
             cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live}")

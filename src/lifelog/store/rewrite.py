@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,12 +247,15 @@ def _rewrite_live(store, meanwhile=None) -> None:
         step("copy")
         if meanwhile is not None:
             meanwhile()
+        with store._connection(read_only=False):  # the forget's deletes folded into the old file
+            cur.execute("CHECKPOINT")  # now, a hold of its own, not while the swap holds writes
     except BaseException as exc:
         _abandon(cur, store.db_path)
         if isinstance(exc, duckdb.Error):
             raise StoreError(f"Rewriting the lifelog database {store.db_path} failed: {exc}") from exc
         raise
     with store._swap.swapping(), store._connection(read_only=False):
+        held = time.monotonic()
         try:
             needs = live_copy.plan(live_copy.logged(cur), marks)
             cur.begin()
@@ -261,6 +265,7 @@ def _rewrite_live(store, meanwhile=None) -> None:
             live_copy.stop_logging(cur)
             cur.execute(f"DETACH {FRESH}")  # checkpoints what was caught up
             cur.close()
+            caught_up = time.monotonic()
         except BaseException as exc:
             _abandon(cur, store.db_path)
             if isinstance(exc, duckdb.Error):
@@ -277,6 +282,8 @@ def _rewrite_live(store, meanwhile=None) -> None:
             step("swap")
         finally:
             store._owned = _reopen_owned(store)  # the new file, or the old one if the swap failed
+        log.info("rewrote %s: writes held %.2f s (catching up %s: %.2f s)", store.db_path,
+                 time.monotonic() - held, ", ".join(sorted(needs)) or "nothing", caught_up - held)
 
 
 def _abandon(cur: duckdb.DuckDBPyConnection, db_path: Path) -> None:
