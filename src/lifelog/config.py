@@ -10,9 +10,11 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from lifelog.errors import ConfigError, UsageError
 from lifelog.paths import atomic_private_file, make_private_dir
@@ -252,12 +254,13 @@ def _is_file(path: str) -> bool:
         return False
 
 
-def load_settings(config_file: Path | None, env: dict[str, str] | None = None, **flags) -> Settings:
+def load_settings(config_file: Path | None, env: Mapping[str, str] | None = None, **flags) -> Settings:
     settings = Settings()
     if config_file is not None and config_file.exists():
         settings = _apply(settings, _read_toml(config_file), str(config_file))
-    env = os.environ if env is None else env
-    from_env = {f.name: env[f"LIFELOG_{f.name.upper()}"] for f in fields(Settings) if f"LIFELOG_{f.name.upper()}" in env}
+    environ = os.environ if env is None else env
+    from_env = {f.name: environ[f"LIFELOG_{f.name.upper()}"] for f in fields(Settings)
+                if f"LIFELOG_{f.name.upper()}" in environ}
     settings = _apply(settings, from_env, "environment")
     settings = _apply(settings, {k: v for k, v in flags.items() if v is not None}, "command line")
     return settings.validate()
@@ -271,15 +274,14 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def _apply(settings: Settings, values: dict, origin: str) -> Settings:
-    types = {f.name: f.type for f in fields(Settings)}
-    changes = {}
+def _apply(settings: Settings, values: dict[str, Any], origin: str) -> Settings:
+    # Each field's type is its annotation as text (``from __future__ import annotations``).
+    types = {f.name: str(f.type) for f in fields(Settings)}
+    changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in types:
             raise ConfigError(f"{origin}: unknown setting {key!r}. Known: {', '.join(sorted(types))}.")
-        kind = _CONVERTERS[types[key]]
-        if key == "budget":
-            kind = parse_budget
+        kind: Callable[[Any], object] = parse_budget if key == "budget" else _CONVERTERS[types[key]]
         try:
             changes[key] = kind(value)
         except (TypeError, ValueError, OverflowError, UsageError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
+import multiprocessing.synchronize
 import os
 import signal
 import sys
@@ -116,12 +117,12 @@ def _child(folder: str, settings, stop, counters, failure, problems, parent_pid:
 class CaptureProcess:
     """Handle on a running capture child: ``counts()`` reads its counters live."""
 
-    process: mp.Process
+    process: mp.process.BaseProcess
     names: tuple[str, ...]
-    stop_event: object
-    counters: object
-    failure: object
-    problems: object
+    stop_event: mp.synchronize.Event
+    counters: ctypes.Array[ctypes.c_int64]  # in shared memory, written by the child
+    failure: ctypes.Array[ctypes.c_char]
+    problems: SourceProblems | None
 
     @classmethod
     def start(cls, folder: Path, settings: CaptureSettings | AudioSettings) -> "CaptureProcess":

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from lifelog.models import SpooledFrame, VisibleWindow, WindowInfo
+from lifelog.models import Box, SpooledFrame, VisibleWindow, WindowInfo
 from lifelog.paths import atomic_private_file
 from lifelog.spool import sealing
 
@@ -52,7 +52,7 @@ def write_frame(spool_dir: Path, frame: SpooledFrame) -> Path:
     info = PngImagePlugin.PngInfo()
     info.add_text(_META_KEY, json.dumps(meta))
     final = spool_dir / frame_name(frame.ts, frame.monitor)
-    image = frame.image if isinstance(frame.image, Image.Image) else Image.fromarray(frame.image)
+    image = frame.image if isinstance(frame.image, Image.Image) else Image.fromarray(np.asarray(frame.image))
     with atomic_private_file(final) as raw, sealing.for_folder(spool_dir).writer(raw) as fh:  # sealed if encrypted
         image.save(fh, format="PNG", compress_level=1, pnginfo=info)
     return final
@@ -74,28 +74,33 @@ def read_frame(path: Path) -> SpooledFrame:
             monitor=int(meta["monitor"]),
             width=int(meta["width"]),
             height=int(meta["height"]),
-            region=tuple(int(v) for v in meta["region"]),
+            region=_box(meta["region"]),
             keyframe=bool(meta["keyframe"]),
             window=WindowInfo(meta.get("app", ""), meta.get("title", "")),
             image=image,
             path=path,
             shed_from=datetime.fromisoformat(shed_from) if shed_from else None,
             shed_frames=int(meta.get("shed_frames", 0)),
-            windows=[VisibleWindow(str(app), str(title), tuple(int(v) for v in box))
+            windows=[VisibleWindow(str(app), str(title), _box(box))
                      for app, title, box in meta.get("windows", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path.name}: bad spool metadata ({exc})") from exc
-    _check_geometry(frame)
+    _check_geometry(frame, image)
     return frame
 
 
-def _check_geometry(frame: SpooledFrame) -> None:
+def _box(values: list[int]) -> Box:
+    left, top, right, bottom = (int(v) for v in values)
+    return left, top, right, bottom
+
+
+def _check_geometry(frame: SpooledFrame, image: np.ndarray) -> None:
     left, top, right, bottom = frame.region
     if not (0 <= left < right <= frame.width and 0 <= top < bottom <= frame.height):
         raise ValueError(f"region {frame.region} lies outside the {frame.width}x{frame.height} monitor")
-    if frame.image.shape[:2] != (bottom - top, right - left):
-        raise ValueError(f"image is {frame.image.shape[1]}x{frame.image.shape[0]} but its region "
+    if image.shape[:2] != (bottom - top, right - left):
+        raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} but its region "
                          f"{frame.region} is {right - left}x{bottom - top}")
 
 
