@@ -30,6 +30,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -38,6 +39,7 @@ from lifelog.paths import Paths
 from lifelog.store import crypt, keys, sealed
 from lifelog.store.db import create_private_db
 from lifelog.store.rewrite import step, wal_path
+from lifelog.store.sql import one
 
 _DIE_AT_ENV = "LIFELOG_TEST_CONVERT_DIE_AT"  # tests only: os._exit(9) right after the named step
 FILE_SUFFIXES = {".webp", ".lfr", ".ogg", ".png", ".wav"}  # frames (old, compact), audio, spool
@@ -65,7 +67,7 @@ def encrypt(paths: Paths, passphrase: str, progress: Callable[[str], None] = lam
         record = keys.wrap(key, passphrase)
     else:
         key = keys.unwrap(keys.read_record(paths.data), passphrase, keys.key_path(paths.data))
-    report = {"rows": {}, "database": "unchanged", "files": 0, "key": "created" if created else "kept"}
+    report: dict[str, Any] = {"rows": {}, "database": "unchanged", "files": 0, "key": "created" if created else "kept"}
     try:
         if created:
             keys.write_record(paths.data, record)
@@ -97,7 +99,7 @@ def decrypt(paths: Paths, passphrase: str, progress: Callable[[str], None] = lam
     key = keys.unwrap(keys.read_record(paths.data), passphrase, keys.key_path(paths.data))
     keys.remember(paths.data, key)
     progress("opening sealed frame and audio files")
-    report = {"rows": {}, "database": "unchanged"}
+    report: dict[str, Any] = {"rows": {}, "database": "unchanged"}
     report["files"] = _convert_files(paths, keys.file_key(key), to_sealed=False)
     if crypt.is_encrypted_file(paths.db):
         progress("copying the database into a plaintext file")
@@ -148,7 +150,7 @@ def _check_copy(con: duckdb.DuckDBPyConnection, db_path: Path) -> dict[str, int]
                                         "ORDER BY table_name").fetchall()]
     rows = {}
     for table in tables:
-        counts = [con.execute(f'SELECT count(*) FROM {db}.main."{table}"').fetchone()[0] for db in ("src", "dst")]
+        counts = [one(con.execute(f'SELECT count(*) FROM {db}.main."{table}"'))[0] for db in ("src", "dst")]
         if counts[0] != counts[1]:
             raise duckdb.Error(f"table {table} has {counts[0]} rows but its copy {counts[1]}")
         rows[table] = counts[0]

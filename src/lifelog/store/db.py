@@ -73,6 +73,7 @@ import os
 import random
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -84,10 +85,8 @@ import duckdb
 from lifelog.errors import StoreBusy, StoreError
 from lifelog.store import crypt
 
-try:  # POSIX only; without it there is no writer preference, the retry still works.
+if sys.platform != "win32":  # POSIX only; without it there is no writer preference, the retry still works.
     import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -211,35 +210,38 @@ class _Gate:
         self.fd: int | None = None
         self.held = False
 
-    def _open(self) -> bool:
-        if fcntl is None:
-            return False
+    def _open(self) -> int | None:
+        """The gate's descriptor (opened once), or None where there is no gate."""
+        if sys.platform == "win32":
+            return None
         if self.fd is None:
             try:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, DB_FILE_MODE)
             except OSError:  # read-only folder: no gate, plain retry still works
-                return False
-        return True
+                return None
+        return self.fd
 
     def passable(self) -> bool:
         """True unless a writer is waiting; takes the gate shared for an instant."""
-        if not self._open():
+        fd = self._open()
+        if fd is None:
             return True
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 return False
             return True
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        fcntl.flock(fd, fcntl.LOCK_UN)
         return True
 
     def hold(self) -> None:
         """Take the gate exclusively if free; another waiting writer may hold it already."""
-        if self.held or not self._open():
+        fd = None if self.held else self._open()
+        if fd is None:
             return
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self.held = True
         except OSError:
             pass

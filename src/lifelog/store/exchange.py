@@ -26,17 +26,20 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 import numpy as np
 
 from lifelog.store import search_index, tokens
-from lifelog.store.sql import SPANS, TRANSCRIPTS, time_range, utc_naive, where
+from lifelog.store.sql import SPANS, TRANSCRIPTS, one, time_range, utc_naive, where
 
 KINDS = ("seen", "heard", "event")
 BATCH_ROWS = 20_000
 _MIN_STEP = _MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1)
+# Rows as :func:`stage` makes them: column arrays, and ``terms`` (each text's search terms).
+Staged = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,9 @@ class RowStream:
         """``(first start, last start, rows)`` of the kind in the range."""
         t = _TABLES[kind]
         conds, params = self._ranges[kind]
-        return self._con.execute(
+        return one(self._con.execute(
             f"SELECT min({t.start}), max({t.start}), count(*) FROM {t.name}{where(conds)}", params
-        ).fetchone()
+        ))
 
     def _rows(self, kind: str) -> Iterator[tuple]:
         """The kind's rows in order, one window of start times at a time. Each window is counted
@@ -115,7 +118,7 @@ class RowStream:
         a = lo
         while a is not None and a <= hi:
             b = a + step
-            found = self._con.execute(count_sql, [*params, a, b]).fetchone()[0]
+            found = one(self._con.execute(count_sql, [*params, a, b]))[0]
             if found > 2 * self._batch and step > _MIN_STEP:
                 step = max(step * (self._batch / found), _MIN_STEP)
                 continue
@@ -123,7 +126,7 @@ class RowStream:
                 yield from self._con.execute(rows_sql, [*params, a, b]).fetchall()
                 a = b
             else:
-                a = self._con.execute(next_sql, [*params, b]).fetchone()[0]
+                a = one(self._con.execute(next_sql, [*params, b]))[0]
             if found < self._batch // 2:
                 step *= min(2.0, self._batch / max(found, 1))
 
@@ -137,7 +140,7 @@ def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, hours
     return len(merge_staged(con, kind, stage(kind, rows), hours=hours)) if rows else 0
 
 
-def merge_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: dict[str, np.ndarray], *,
+def merge_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, *,
                  hours: set | None = None) -> list[int]:
     """:func:`merge` of rows already staged (:func:`stage`); the ids of the rows inserted."""
     if not len(staged["n"]):
@@ -167,7 +170,7 @@ def remove_range(con: duckdb.DuckDBPyConnection, kind: str, lo: int, hi: int, *,
     return len(gone)
 
 
-def stage(kind: str, rows: list[tuple]) -> dict[str, np.ndarray]:
+def stage(kind: str, rows: list[tuple]) -> Staged:
     """The rows as :func:`merge_staged` takes them: column arrays with their token counts,
     plus ``n``, their order, and ``terms``, each text's search terms. Needs no connection, so an import prepares its next slice while
     others write."""

@@ -28,6 +28,7 @@ import io
 import json
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -35,7 +36,7 @@ from PIL import Image
 from lifelog.models import Box
 
 MAGIC = b"LLFR\x01"
-WEBP = {"format": "WEBP", "lossless": True, "quality": 50, "method": 4}
+WEBP: dict[str, Any] = {"format": "WEBP", "lossless": True, "quality": 50, "method": 4}
 MIN_VOTES = 8  # rows that must agree on a vertical shift before it is used
 COMMON_ROW = 4  # a row content seen more often than this (blank, rules) says nothing about a shift
 BAND_GAP = 12  # changed rows this close are stored as one patch (each WebP costs ~100 bytes)
@@ -277,7 +278,7 @@ def _patch_rects(predicted: np.ndarray, screen: np.ndarray) -> list[Box]:
     shape): bands of changed rows (gaps under BAND_GAP bridged), each as wide as its changes."""
     diff = _diff(predicted, screen)
     rects = []
-    for a, b in _runs(list(diff.any(axis=1)), 0, BAND_GAP):
+    for a, b in _runs(list(np.any(diff, axis=1)), 0, BAND_GAP):
         cols = np.flatnonzero(diff[a:b].any(axis=0)) // 3
         rects.append((int(cols[0]), a, int(cols[-1]) + 1, b))
     return rects
@@ -292,7 +293,8 @@ def patched_area(frame: Frame) -> int:
 def blank(frame: Frame, boxes: list[Box]) -> Frame:
     """``frame`` with ``boxes`` (screen coordinates) black: its own patch pixels there are
     overwritten (gone from the file) and a black op covers what it took from its base."""
-    blobs, out = iter(frame.blobs), []
+    blobs = iter(frame.blobs)
+    out: list[bytes] = []
     for op in frame.ops:
         if op[0] != "patch":
             continue

@@ -83,7 +83,8 @@ class FrameImages:
         if region is None or size is None:
             return self._save_legacy(frame_name, ts_day, image)
         ref = f"{ts_day}/{Path(frame_name).stem}{COMPACT}"
-        region = tuple(int(v) for v in region)
+        left, top, right, bottom = (int(v) for v in region)
+        region = (left, top, right, bottom)
         state = self._known(monitor, size, ref)
         frame, screen, base, switched = self._encode(state, image, region, size, ts_day)
         data = codec.dumps(frame)
@@ -180,8 +181,8 @@ class FrameImages:
             chain.append(codec.loads(self._read(chain[-1].base)))
         if chain[-1].kind != "intra":
             raise ValueError(f"frame {ref}: its chain does not start at a whole screen")
-        screen = None
-        for frame in reversed(chain):
+        screen = codec.apply(chain[-1], None, in_place=True)
+        for frame in reversed(chain[:-1]):
             screen = codec.apply(frame, screen, in_place=True)
         return screen
 

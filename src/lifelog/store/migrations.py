@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from lifelog.store.sql import one
+
 from lifelog.errors import StoreError
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
@@ -44,13 +46,13 @@ def latest_version(migrations: dict[int, Migration] | None = None) -> int:
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The highest applied version, 0 for an empty record, None if never migrated."""
-    exists = con.execute(
+    exists = one(con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'schema_migrations'"
-    ).fetchone()[0]
+    ))[0]
     if not exists:
         return None
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    return one(con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations"))[0]
 
 
 def apply(con: duckdb.DuckDBPyConnection, migrations: dict[int, Migration] | None = None) -> list[int]:
@@ -66,7 +68,7 @@ def apply(con: duckdb.DuckDBPyConnection, migrations: dict[int, Migration] | Non
             f"The database is at schema version {max(done)}, newer than this lifelog knows "
             f"({latest_version(migrations)}). Upgrade lifelog to use it."
         )
-    applied = []
+    applied: list[int] = []
     for version in sorted(set(migrations) - done):
         fn = migrations[version]
         con.begin()

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -125,13 +126,14 @@ def _hits(con: duckdb.DuckDBPyConnection, ranked: list[tuple]) -> list[SearchHit
     for _, score, _, doc, _, corpus in ranked:
         row = rows.get((corpus.table, doc))
         if row is not None:  # a row deleted without search_index.remove() is skipped
-            make = span_from_row if corpus is SPANS else transcript_from_row
-            key = "span" if corpus is SPANS else "transcript"
-            hits.append(SearchHit(float(score), **{key: make(row)}))
+            if corpus is SPANS:
+                hits.append(SearchHit(float(score), span=span_from_row(row)))
+            else:
+                hits.append(SearchHit(float(score), transcript=transcript_from_row(row)))
     return hits
 
 
-def _rows(con, corpus: Corpus, ids: list[int], columns: str, conds: str = "", params: list = ()) -> list:
+def _rows(con, corpus: Corpus, ids: list[int], columns: str, conds: str = "", params: Sequence = ()) -> list:
     """Rows by id, one zonemap-pruned lookup each (``id IN (...)`` would scan the table)."""
     one = f"SELECT {columns} FROM {corpus.table} WHERE id = {{}}{conds}"
     rows = []
@@ -176,7 +178,7 @@ class _Filters:
             return ""
         return f" AND {column} = {self.apps[0]}" if len(self.apps) == 1 else f" AND {column} IN ({_ints(self.apps)})"
 
-    def sql(self, doc: str, t: str, *, exclude: list[int] = ()) -> tuple[str, list]:
+    def sql(self, doc: str, t: str, *, exclude: Sequence[int] = ()) -> tuple[str, list]:
         """``(where, params)`` for candidates named ``doc`` / ``t``, ``exclude`` left out."""
         conds, params = [], []
         if exclude:

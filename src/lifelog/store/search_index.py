@@ -37,7 +37,7 @@ from collections.abc import Iterable
 import duckdb
 import numpy as np
 
-from lifelog.store.sql import CORPORA, SPANS, TRANSCRIPTS, Corpus, ids_filter, ids_params, to_json_param
+from lifelog.store.sql import CORPORA, SPANS, TRANSCRIPTS, Corpus, ids_filter, ids_params, one, to_json_param
 from lifelog.store.terms import term_id, terms
 
 TAIL_MAX = 1_000_000
@@ -78,7 +78,7 @@ def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple], k
     if not rows:
         return
     _append(con, corpus, rows, known)
-    if con.execute(f"SELECT count(*) FROM {corpus.tail}").fetchone()[0] >= TAIL_MAX:
+    if one(con.execute(f"SELECT count(*) FROM {corpus.tail}"))[0] >= TAIL_MAX:
         merge_tail(con, corpus)
 
 
@@ -101,14 +101,14 @@ def stats(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> tuple[int, int, int
 def unindexed(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> int:
     """Rows of ``corpus`` newer than its index (0 unless they were stored without :func:`add`)."""
     max_id = stats(con, corpus)[2]
-    return con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [max_id]).fetchone()[0]
+    return one(con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [max_id]))[0]
 
 
 def catch_up(con: duckdb.DuckDBPyConnection, corpus: Corpus, *, min_rows: int = 1) -> int:
     """Index up to ``CATCH_UP_ROWS`` rows newer than the index, oldest first, if at least
     ``min_rows`` are waiting; returns how many were indexed."""
     max_id = stats(con, corpus)[2]
-    waiting = con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [max_id]).fetchone()[0]
+    waiting = one(con.execute(f"SELECT count(*) FROM {corpus.table} WHERE id > ?", [max_id]))[0]
     if waiting == 0 or waiting < min_rows:
         return 0
     rows = con.execute(
@@ -126,7 +126,7 @@ def backfill(con: duckdb.DuckDBPyConnection) -> None:
     run (nothing is written twice); the rest into the tail.
     """
     for corpus in CORPORA:
-        lo, hi = con.execute(f"SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM {corpus.table}").fetchone()
+        lo, hi = one(con.execute(f"SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM {corpus.table}"))
         pending: list[dict] = []
         for start in range(lo, hi + 1, BACKFILL_CHUNK):
             rows = con.execute(
@@ -155,12 +155,12 @@ def remove_range(con: duckdb.DuckDBPyConnection, corpus: Corpus, lo: int, hi: in
 
 
 def _remove_where(con: duckdb.DuckDBPyConnection, corpus: Corpus, cond: str, params: list) -> None:
-    docs, length = con.execute(
+    docs, length = one(con.execute(
         f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
         f" (SELECT doc, len FROM {corpus.postings} UNION ALL SELECT doc, len FROM {corpus.tail})"
         f" WHERE {cond} GROUP BY doc)",
         params,
-    ).fetchone()
+    ))
     for table in (corpus.postings, corpus.tail):
         con.execute(f"DELETE FROM {table} WHERE {cond}", params)
     con.execute(
@@ -177,15 +177,15 @@ def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple], k
 
 def app_ids(con: duckdb.DuckDBPyConnection, names: set[str | None]) -> dict[str | None, int]:
     """Each app name's number in ``search_apps``, numbering new names (None and '' -> 0)."""
-    names = {n for n in names if n}
-    known = dict(con.execute(
+    present = {n for n in names if n}
+    known: dict[str | None, int] = dict(con.execute(
         "SELECT app, id FROM search_apps WHERE list_contains(from_json(?, '[\"VARCHAR\"]'), app)",
-        [to_json_param(sorted(names))],
-    ).fetchall()) if names else {}
-    for name in sorted(names - set(known)):
-        known[name] = con.execute(
+        [to_json_param(sorted(present))],
+    ).fetchall()) if present else {}
+    for name in sorted(present - set(known)):
+        known[name] = one(con.execute(
             "INSERT INTO search_apps SELECT coalesce(max(id), 0) + 1, ? FROM search_apps RETURNING id", [name]
-        ).fetchone()[0]
+        ))[0]
     return {None: 0, "": 0, **known}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, overload
 
 import duckdb
 
@@ -41,11 +42,25 @@ TRANSCRIPTS = Corpus("heard", "transcripts", TRANSCRIPT_COLUMNS, has_app=False)
 CORPORA = (SPANS, TRANSCRIPTS)
 
 
+@overload
+def utc_naive(ts: datetime) -> datetime: ...
+@overload
+def utc_naive(ts: None) -> None: ...
+@overload
+def utc_naive(ts: datetime | None) -> datetime | None: ...
 def utc_naive(ts: datetime | None) -> datetime | None:
     """Timestamps are stored as naive UTC; convert an aware one, pass a naive one through."""
     if ts is None or ts.tzinfo is None:
         return ts
     return ts.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def one(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always returns one (an aggregate, a ``RETURNING`` count)."""
+    row = result.fetchone()
+    if row is None:
+        raise duckdb.Error("a query that returns one row returned none")
+    return row
 
 
 def to_json_param(value: object) -> str:

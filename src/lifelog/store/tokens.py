@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 
 from lifelog.store import hours
+from lifelog.store.sql import one
 
 ENCODING = "o200k_base"
 
@@ -59,10 +60,10 @@ def backfill_spans(con: duckdb.DuckDBPyConnection, batch: int = 100_000) -> int:
         stale = {r[0] for r in con.execute(
             "SELECT DISTINCT date_trunc('hour', t_start) FROM text_spans WHERE tokens IS NULL AND t_start < ?",
             [upto]).fetchall()} if upto else set()
-        updated = con.execute(
+        updated = one(con.execute(
             "UPDATE text_spans SET tokens = c.tokens FROM _counts c "
             "WHERE text_spans.tokens IS NULL AND text_spans.text = c.text"
-        ).fetchone()[0]
+        ))[0]
         hours.refresh_hours(con, stale)
         return updated
     finally:
