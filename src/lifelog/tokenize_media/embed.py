@@ -50,6 +50,9 @@ class Embedder(Protocol):
 class _Derived:
     """``query`` and ``passages`` from ``embed_batch``."""
 
+    def embed_batch(self, texts: list[str], *, query: bool, max_tokens: int | None = None) -> np.ndarray:
+        raise NotImplementedError
+
     def query(self, text: str) -> np.ndarray:
         return self.embed_batch([text], query=True)[0]
 

@@ -174,11 +174,12 @@ class Choice:
 
     def warning(self) -> str | None:
         """A note when the budget leaves the model too little room (the provider would refuse)."""
-        usable = self.target.usable_budget() if self.target else None
-        if usable is None or self.budget <= usable:
+        target = self.target
+        usable = target.usable_budget() if target else None
+        if target is None or usable is None or self.budget <= usable:
             return None
-        return (f"note: a budget of {self.budget:,} is above what {self.target.model} can take with room for an "
-                f"answer ({usable:,} of its {self.target.context:,}-token context).")
+        return (f"note: a budget of {self.budget:,} is above what {target.model} can take with room for an "
+                f"answer ({usable:,} of its {target.context:,}-token context).")
 
 
 def choose(settings: Settings, *, model: str | None = None, tokenizer: str | None = None,
@@ -201,11 +202,11 @@ def choose(settings: Settings, *, model: str | None = None, tokenizer: str | Non
     usable = target.usable_budget() if target else None
     if budget is not None:
         return Choice(target, tok, budget, "--budget")
-    if model and usable:
+    if model and target and usable:
         return Choice(target, tok, usable, f"{target.name}'s context")
     if settings.budget:
         return Choice(target, tok, settings.budget, "config")
-    if usable:
+    if target and usable:
         return Choice(target, tok, usable, f"{target.name}'s context")
     return Choice(target, tok, DEFAULT_BUDGET, "default")
 

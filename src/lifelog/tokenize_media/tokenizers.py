@@ -90,7 +90,8 @@ def split_at_headings(text: str, parts: int) -> list[str]:
     punctuation never starts with a newline), and BPE never merges across pieces: so the
     count of the text is the sum of the counts of these pieces (a window's blocks all begin
     with ``#`` on a new line; ``tests/tokenize_media`` holds the sum to the whole)."""
-    out, start = [], 0
+    out: list[str] = []
+    start = 0
     size = len(text) // parts
     while len(out) < parts - 1:
         cut = text.find("\n#", start + size)

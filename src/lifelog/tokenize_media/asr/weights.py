@@ -137,7 +137,8 @@ def _data_dirs(spec: NamedModel) -> list[Path]:
 
 def _parts(spec: NamedModel) -> tuple[list[Path], dict[str, Path]]:
     """``model.bin`` parts in order, and the other model files by name."""
-    parts, aux = [], {}
+    parts: list[Path] = []
+    aux: dict[str, Path] = {}
     for folder in _data_dirs(spec):
         parts += sorted(folder.glob("model.bin.part*"), key=lambda p: int(p.suffix[5:] or 0))
         aux |= {name: folder / name for name in AUX_FILES if (folder / name).is_file()}

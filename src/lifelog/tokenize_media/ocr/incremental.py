@@ -66,16 +66,18 @@ class ScreenReader:
         """All lines on ``frame``. ``changed`` is the caller's hint of the changed area; the
         reader computes the exact difference itself and only logs when the hint missed."""
         stats = _empty_stats()
-        if self._frame is None or self._frame.shape != frame.shape:
+        old = self._frame
+        if old is None or old.shape != frame.shape:
             lines = self._detect_and_read(frame, [(0, frame.shape[0])], None, stats)
-        elif np.array_equal(self._frame, frame):
+        elif np.array_equal(old, frame):
             stats["lines_kept"] = stats["lines_total"] = len(self._lines)
             return ReadResult(list(self._lines), stats)
         else:
-            mask = changed_mask(self._frame, frame)
+            mask = changed_mask(old, frame)
             area = bounding_box(mask)
+            assert area is not None  # the frames differ, so some pixel does
             _check_hint(changed, area)
-            kept, dirty = self._carry_over(frame, mask, area, stats)
+            kept, dirty = self._carry_over(old, frame, mask, area, stats)
             found = self._detect_and_read(frame, row_bands(dirty, self.margin), dirty, stats)
             lines = sort_lines(_merge(kept, found))
         self._frame = frame.copy()
@@ -84,10 +86,10 @@ class ScreenReader:
         return ReadResult(list(lines), stats)
 
     def _carry_over(
-        self, frame: np.ndarray, mask: np.ndarray, area: Box, stats: dict
+        self, old: np.ndarray, frame: np.ndarray, mask: np.ndarray, area: Box, stats: dict
     ) -> tuple[list[OcrLine], np.ndarray]:
-        """Previous lines still valid on ``frame``, and the changed pixels they do not explain."""
-        old = self._frame
+        """Previous lines (read on ``old``) still valid on ``frame``, and the changed pixels
+        they do not explain."""
         dy = find_scroll(old, frame, area)
         stats["scroll_dy"] = dy
         dirty = mask & ~shift_explained(old, frame, dy, area) if dy else mask
@@ -144,7 +146,8 @@ class ScreenReader:
                 self.cache.put(keys[i], result)
             stats["rec_ms"] += (time.perf_counter() - start) * 1000
         floor = self.engine.min_score
-        return [OcrLine(text, box, score) for box, (text, score) in zip(boxes, results) if text and score >= floor]
+        return [OcrLine(r[0], box, r[1]) for box, r in zip(boxes, results)
+                if r is not None and r[0] and r[1] >= floor]  # (every r is filled in by now)
 
 
 def _empty_stats() -> dict[str, Any]:

@@ -88,7 +88,7 @@ class Layout:
         grids = [whole or cell_width([sizes[i] for i in b.indices]) for b in blocks]
         origins = self._origins_of((win.app, win.box) if win else None, blocks, grids, inks)
         body = _body_size([row for b, g in zip(blocks, grids) if not g for row in b.rows], lines, inks)
-        out = []
+        out: list[OcrLine] = []
         for n, (block, grid, origin) in enumerate(zip(blocks, grids, origins)):
             for j, row in enumerate(block.rows):
                 members, row_inks = [lines[i] for i in row], [inks[i] for i in row]

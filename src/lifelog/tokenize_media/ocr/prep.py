@@ -49,7 +49,7 @@ def content_box(image: np.ndarray, margin: int = CONTENT_MARGIN) -> Box | None:
     sample = np.ascontiguousarray(image[::2, ::2])
     ink = cv2.absdiff(sample, np.full_like(sample, _background(image))) > INK_TOLERANCE
     rows = np.flatnonzero(ink.reshape(ink.shape[0], -1).any(axis=1)) * 2
-    cols = np.flatnonzero(ink.any(axis=0).any(axis=1)) * 2
+    cols = np.flatnonzero(ink.any(axis=(0, 2))) * 2
     if rows.size == 0:
         return None
     return (

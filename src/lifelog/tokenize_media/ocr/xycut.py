@@ -20,6 +20,7 @@ a coincident blank row never splits a page into halves read across.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +69,7 @@ def xy_cut(boxes: list[Box], image: np.ndarray | None = None, *, separate_all: b
     return cutter.cut(list(range(len(boxes))), start)
 
 
-def row_order(boxes: np.ndarray, indices: list[int]) -> list[list[int]]:
+def row_order(boxes: np.ndarray | Sequence[Box], indices: list[int]) -> list[list[int]]:
     """``indices`` grouped into rows (top to bottom), each row left to right. A box joins a row
     when its vertical centre lies inside the row's first box, so baselines a few pixels apart
     stay one row."""
