@@ -39,10 +39,10 @@ def chunks_with(con, text: str) -> list[tuple]:
     return out
 
 
-def pool(con, n_random: int) -> tuple[list, dict[int, int]]:
-    """The pool's chunks and, per fact, the index of its needle's chunk."""
+def pool(con, n_random: int, n_facts: int = len(FACTS)) -> tuple[list, dict[int, int]]:
+    """The pool's chunks and, per fact (the first ``n_facts``), the index of its needle's chunk."""
     keys, needles = [], {}
-    for i, fact in enumerate(FACTS):
+    for i, fact in enumerate(FACTS[:n_facts]):
         found = chunks_with(con, fact.answer)
         needles[i] = found[0]
         keys += found
@@ -65,7 +65,7 @@ def pool(con, n_random: int) -> tuple[list, dict[int, int]]:
 
 def ranks(embedder, vectors: np.ndarray, needles: dict[int, int]) -> list[int]:
     out = []
-    for i, fact in enumerate(FACTS):
+    for i, fact in enumerate(FACTS[:len(needles)]):
         scores = vectors @ embedder.query(fact.query)
         out.append(int((scores > scores[needles[i]]).sum()) + 1)
     return out
@@ -86,14 +86,15 @@ def main() -> None:
     ap.add_argument("--db", type=Path, help="a needles timeline's lifelog.duckdb (required without --quick)")
     ap.add_argument("--random", type=int, default=300)
     ap.add_argument("--cuts", default="256,384")
-    args = common.parse(ap, quick={"random": 5, "cuts": "256", "db": lambda: _needles_day()})
+    ap.add_argument("--facts", type=int, default=len(FACTS), help="rank the first N facts' needles (all 10)")
+    args = common.parse(ap, quick={"random": 3, "cuts": "256", "facts": 1, "db": lambda: _needles_day()})
     if args.db is None:
         ap.error("--db is required")
     from lifelog.tokenize_media.embed import get_embedder
 
     embedder = get_embedder()
     con = duckdb.connect(str(args.db), read_only=True)
-    chunks, needles = pool(con, args.random)
+    chunks, needles = pool(con, args.random, args.facts)
     ways = [("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512)]
     ways += [(f"distinct lines, cut at {cut}", [c.text for c in chunks], int(cut)) for cut in args.cuts.split(",")]
     print(f"# {len(chunks)} chunks in the pool ({sum(c.kind == SEEN for c in chunks)} seen)\n")
@@ -104,8 +105,8 @@ def main() -> None:
         vectors = embedder.passages(texts, max_tokens=cut)
         cpu = (time.process_time() - t) / len(texts)
         r = ranks(embedder, vectors, needles)
-        print(f"| {name} | {cpu:.2f} | {', '.join(map(str, r))} | {sum(x == 1 for x in r)}/10 "
-              f"| {sum(x <= 5 for x in r)}/10 | {np.mean([1 / x for x in r]):.2f} |", flush=True)
+        print(f"| {name} | {cpu:.2f} | {', '.join(map(str, r))} | {sum(x == 1 for x in r)}/{len(r)} "
+              f"| {sum(x <= 5 for x in r)}/{len(r)} | {np.mean([1 / x for x in r]):.2f} |", flush=True)
 
 
 if __name__ == "__main__":
