@@ -27,8 +27,9 @@ NO_QUICK_YET: dict[str, str] = {
 BENCHES = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 # Quick runs over ~10 s each (measured on 2 cores): run with LIFELOG_BENCH_SMOKE=all.
 HEAVY = {"activity.py", "asr_languages.py", "asr_rtf.py", "audio_cpu.py", "capture_cpu.py", "embed_models.py",
-         "embed_quality.py", "embed_rate.py", "frame_storage.py", "jsonl_rates.py", "layout_cost.py", "ocr_speed.py",
-         "owner_latency.py", "owner_load.py", "owner_memory.py", "soak.py", "spool_bound.py"}
+         "embed_quality.py", "embed_rate.py", "encryption.py", "frame_storage.py", "jsonl_rates.py", "layout_cost.py",
+         "needles.py", "ocr_speed.py", "owner_latency.py", "owner_load.py", "owner_memory.py", "soak.py",
+         "spool_bound.py"}
 ALL = os.environ.get("LIFELOG_BENCH_SMOKE") == "all"
 
 
