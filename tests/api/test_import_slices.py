@@ -150,3 +150,23 @@ def _wait_for_a_committed_slice(folder: Path, child: subprocess.Popen, timeout: 
     """Until the child's journal notes two slices (the first has committed)."""
     wait_for(lambda: any(j.read_text().count("\n") >= 2 for j in folder.glob(".import-*.undo")), timeout,
              "the import to commit a slice", interval=0.02, process=child)
+
+
+def test_an_import_moves_the_search_tail_into_runs_between_its_slices(owner_store, tmp_path, monkeypatch):
+    """The tail is moved on its own before a slice would bring it to IMPORT_TAIL_MAX (never a
+    whole tail's move on top of a slice), and search reads every imported line across the runs."""
+    from lifelog.api import import_slices
+
+    monkeypatch.setattr(import_slices, "IMPORT_TAIL_MAX", 1)  # moved before every slice
+    monkeypatch.setattr(import_slices, "FIRST_SLICE_ROWS", 1_000)
+    monkeypatch.setattr(import_slices, "MAX_SLICE_ROWS", 1_000)
+    src = tmp_path / "day.jsonl"
+    total = write_export(src, 6000)["seen"]
+    import_jsonl(owner_store, src, "day.jsonl")
+    assert _count(owner_store) == (total, 60)
+    with owner_store.read() as r:
+        tail, runs = r._con.execute("SELECT (SELECT count(*) FROM text_spans_postings_tail),"
+                                    " (SELECT count(*) FROM text_spans_postings)").fetchone()
+        assert 0 < tail < runs / 3  # the tail holds the last slice's postings only
+        for n in (7, 2_500, 5_993):  # early, middle and late lines: in different runs or the tail
+            assert [h.span.text for h in r.search(str(n)) if h.span] == [f"imported line {n} of the file"]

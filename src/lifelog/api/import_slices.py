@@ -40,6 +40,7 @@ FIRST_SLICE_ROWS = 2_000
 MIN_SLICE_ROWS = 200
 MAX_SLICE_ROWS = 5_000  # more, and a commit that folds the WAL into the file (0.3-0.8 s) comes on top
 WHOLE_CHUNK_ROWS = 20_000  # rows per statement in one transaction (no owner)
+IMPORT_TAIL_MAX = 250_000  # postings in the search tail before an import moves it into a run
 
 
 class SliceSize:
@@ -108,6 +109,9 @@ def _publish_whole(store: "Store", slices: Iterator[tuple[str, list[tuple]]], si
 
 def _merge_slice(store: "Store", journal: Journal, kind: str, rows: list[tuple], size: SliceSize) -> int:
     staged = stage(kind, rows)  # the costly part, before taking the write lock
+    if "terms" in staged:  # the search tail moved into a run first, on its own, while it is short
+        with store.write() as w:
+            w.make_index_room(kind, sum(len(staged["terms"][t][0]) for t in staged["text"]), IMPORT_TAIL_MAX)
     started = time.monotonic()
     with store.write() as w:
         ids = w.merge_staged(kind, staged)

@@ -190,6 +190,19 @@ class Writer(Reader):
         """Take back the ``kind`` rows with ids ``lo..hi`` that a merge inserted; how many went."""
         return exchange.remove_range(self._con, kind, lo, hi, hours=self._hours)
 
+    def make_index_room(self, kind: str, postings: int, tail_max: int = search_index.TAIL_MAX) -> bool:
+        """Move the search tail of ``kind``'s rows (``seen`` or ``heard``) into a sorted run now
+        if ``postings`` more would bring it to ``tail_max``: an import slice does it in a
+        transaction of its own with a smaller ``tail_max``, so no move holds the write lock long
+        (moving 1M postings took 0.4-2.5 s by load). True if it did."""
+        corpus = {"seen": SPANS, "heard": TRANSCRIPTS}.get(kind)
+        if corpus is None:
+            return False
+        if self._con.execute(f"SELECT count(*) FROM {corpus.tail}").fetchone()[0] + postings < tail_max:
+            return False
+        search_index.merge_tail(self._con, corpus)
+        return True
+
     def add_event(self, ts: datetime, kind: str, detail: dict | None = None) -> None:
         """Record a timeline event (record_start, record_stop, gap, ocr_failure, ...). A number
         that is not finite (a rate of 0/0) is stored as null: NaN is not JSON, and an export of
