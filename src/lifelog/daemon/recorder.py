@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from lifelog.capture.screen import open_grabber, select_monitors
-from lifelog.daemon.supervisor import NormalPriority, Supervisor
+from lifelog.daemon.supervisor import Gap, NormalPriority, Supervisor
 from lifelog.api.timeline import Controls
 from lifelog.config import Settings
 from lifelog.errors import StoreBusy, StoreFull
 from lifelog.paths import Paths
 from lifelog.spool import pending
-from lifelog.store import Store
+from lifelog.store import Store, Writer
 from lifelog.timespec import utcnow
 from lifelog.ingest.audio import AudioPipeline
 from lifelog.tokenize_media.redact import Redactor
@@ -149,7 +149,7 @@ class Recorder:
             self.pipeline.release()
 
     # -- the recording's own rows ----------------------------------------------------------
-    def _try_write(self, fn: Callable[[object], None]) -> bool:
+    def _try_write(self, fn: Callable[[Writer], None]) -> bool:
         """Run ``fn(writer)`` in one transaction; False (and one warning per busy stretch) when
         another process holds the database past the busy timeout."""
         try:
@@ -165,7 +165,7 @@ class Recorder:
         self._busy_warned = False
         return True
 
-    def _open_timeline(self, w) -> None:
+    def _open_timeline(self, w: Writer) -> None:
         down = w.close_crashed_recordings()  # spans a crashed recorder left open end where last seen
         if down is not None:
             w.add_event(down, "gap", {"reason": "recorder down", "until": self._started})
@@ -175,7 +175,7 @@ class Recorder:
     def _record_until(self, done: Callable[[], bool]) -> None:
         while not done():
             for gap in self.capture.tick():
-                self._write_until_done(lambda w, g=gap: w.add_event(*g.event()))
+                self._write_gap(gap)
             if self.capture.error:
                 self._capture_lost()
                 return
@@ -191,6 +191,10 @@ class Recorder:
                 self._try_write(self._update_row)
             if stats.frames == 0 and heard.chunks == 0:
                 time.sleep(0.2)
+
+    def _write_gap(self, gap: Gap) -> None:
+        event = gap.event()
+        self._write_until_done(lambda w: w.add_event(*event))
 
     def _capture_lost(self) -> None:
         """Screen capture ended by itself (and this recorder does not wait for the screen to
@@ -212,7 +216,7 @@ class Recorder:
         while self.audio.pending():  # each pass stores or sets aside chunks, or waited out a busy store
             self.audio.drain(progress=progress)
 
-    def _write_until_done(self, fn: Callable[[object], None]) -> None:
+    def _write_until_done(self, fn: Callable[[Writer], None]) -> None:
         while not self._try_write(fn):
             pass  # each try waited the busy timeout; a second interrupt raises StopNow
 

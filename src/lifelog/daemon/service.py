@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from lifelog.api.client import find_owner
+from lifelog.api.client import RemoteTimeline, find_owner
 from lifelog.api.protocol import lock_path
 from lifelog.daemon.ownership import read_owner
 from lifelog.daemon.pids import command_line, is_lifelog_process, lock_is_held
@@ -75,7 +75,7 @@ def start(paths: Paths, timeout: float = START_TIMEOUT_S) -> dict:
     running = find_owner(paths)
     if running is not None:
         running.close()
-        return {**running.owner, "already_running": True}
+        return {**_health(running), "already_running": True}
     paths.ensure()
     with open(log_file(paths), "ab") as out:
         proc = subprocess.Popen(daemon_command(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
@@ -85,9 +85,10 @@ def start(paths: Paths, timeout: float = START_TIMEOUT_S) -> dict:
         owner = find_owner(paths)
         if owner is not None:
             owner.close()
-            if owner.owner.get("pid") == proc.pid:
-                return {**owner.owner, "already_running": False}
-            raise ServiceError(f"Another lifelog (PID {owner.owner.get('pid')}) took the timeline first.")
+            health = _health(owner)
+            if health.get("pid") == proc.pid:
+                return {**health, "already_running": False}
+            raise ServiceError(f"Another lifelog (PID {health.get('pid')}) took the timeline first.")
         if proc.poll() is not None:
             raise ServiceError(f"The daemon exited at start (code {proc.returncode}): {last_line(paths)} "
                                f"See `lifelog daemon logs`.")
@@ -95,12 +96,19 @@ def start(paths: Paths, timeout: float = START_TIMEOUT_S) -> dict:
     raise ServiceError(f"The daemon (PID {proc.pid}) did not answer within {timeout:g} s; see `lifelog daemon logs`.")
 
 
+def _health(remote: RemoteTimeline) -> dict:
+    """The owner's health, as ``find_owner`` read it (it does for every timeline it returns)."""
+    if remote.owner is None:
+        raise ServiceError("The running lifelog gave no health.")
+    return remote.owner
+
+
 def stop(paths: Paths, timeout: float = STOP_TIMEOUT_S) -> int | None:
     """Ask the owner to stop (it drains what was captured first) and wait for it; its PID, or
     None if none ran."""
     owner = find_owner(paths)
     if owner is not None:
-        pid = owner.owner["pid"]
+        pid = _health(owner)["pid"]
         try:
             owner.stop()
         finally:
@@ -170,9 +178,9 @@ def follow(path: Path, n: int, out) -> None:
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
         while True:
-            line = fh.readline()
-            if line:
-                out(line.decode(errors="replace").rstrip("\n"))
+            raw = fh.readline()
+            if raw:
+                out(raw.decode(errors="replace").rstrip("\n"))
             else:
                 time.sleep(0.3)
                 if path.exists() and path.stat().st_size < fh.tell():  # rotated

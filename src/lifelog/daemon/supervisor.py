@@ -138,7 +138,7 @@ class Supervisor:
         if self.gap is None:
             self._check_screen()
         elif self.gap.reason not in ("paused", LOW_DISK) and time.monotonic() >= self._next_try:
-            ended += self._retry_screen()
+            ended += self._retry_screen(self.gap)
         return ended
 
     def finish(self) -> list[Gap]:
@@ -218,13 +218,14 @@ class Supervisor:
         self.gap = Gap(utcnow(), f"no screen ({failure})")
         self._next_try = time.monotonic() + SCREEN_RETRY_S
 
-    def _retry_screen(self) -> list[Gap]:
+    def _retry_screen(self, gap: Gap) -> list[Gap]:
+        """``gap`` (the screen's) ended if the screen opens again."""
         self._next_try = time.monotonic() + SCREEN_RETRY_S
         try:
             open_grabber().close()
         except LifelogError:
             return []
-        gap, self.gap = self.gap, None
+        self.gap = None
         gap.until = utcnow()
         log.info("the screen is back; capture restarts")
         self._start_screen()
