@@ -67,7 +67,8 @@ def ask(timeline: Timeline, question: str, *, since: datetime | None, until: dat
     # the question aims the window: a range that fits goes in whole, else full detail where it is answered
     window = timeline.context(since=since, until=until, budget=budget, fmt="markdown", tokenizer=choice.tokenizer,
                               query=question)
-    started, parts = time.monotonic(), []
+    started = time.monotonic()
+    parts: list[str] = []
     answer = Answer("", window, endpoint.model, 0.0)
 
     def keep(**flags) -> None:

@@ -79,10 +79,11 @@ def _asr(engine_id: str, settings: Settings):
 
 
 def _tokenizer(settings: Settings):
-    from lifelog.tokenize_media.tokenizers import get_tokenizer
+    from lifelog.tokenize_media.tokenizers import Tokenizer, get_tokenizer
 
     tok = get_tokenizer(settings.tokenizer)
-    return "ok", f"{tok.id} ({tok.encoding}), bundled offline; 'hello world' = {tok.count('hello world')} tokens"
+    kind = tok.encoding if isinstance(tok, Tokenizer) else f"an upper bound, {tok.factor:g}x bundled vocabularies"
+    return "ok", f"{tok.id} ({kind}), bundled offline; 'hello world' = {tok.count('hello world')} tokens"
 
 
 def _store(paths: Paths, settings: Settings):

@@ -23,6 +23,7 @@ connections and logs one line a minute at most (asyncio retries the accept a sec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -129,10 +130,10 @@ class GuardedProtocol(H11Protocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self.logger = self.door.log
+        self.logger = self.door.log  # type: ignore[assignment]  # a Logger in uvicorn's types; SparseLog acts as one
         self.door.connections = self.connections
         self.waiting_since = self.loop.time()
-        self._timer = None
+        self._timer: asyncio.TimerHandle | None = None
         self._got_bytes = False
         self._arm(self.door.limits.header_timeout_s, self._head_late)
         if len(self.connections) > self.door.limits.max_connections:

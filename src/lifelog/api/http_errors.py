@@ -36,6 +36,10 @@ class BodyTooSlow(UsageError):
     http_status = 408
 
 
+class ProtocolMismatch(UsageError):
+    http_status = 409
+
+
 class JsonErrors:
     """The ASGI middleware (see the module's docstring)."""
 
@@ -80,10 +84,8 @@ class JsonErrors:
         headers = dict(scope["headers"])
         asked = headers.get(self.header)
         if asked is not None and asked != str(self.protocol).encode() and not scope["path"].endswith("/health"):
-            error = UsageError(f"This lifelog owner speaks protocol {self.protocol}; the client asked for "
-                               f"{asked.decode(errors='replace')}. Use the same lifelog version on both sides.")
-            error.http_status = 409
-            raise error
+            raise ProtocolMismatch(f"This lifelog owner speaks protocol {self.protocol}; the client asked for "
+                                   f"{asked.decode(errors='replace')}. Use the same lifelog version on both sides.")
         cap, length = self._cap(scope), headers.get(b"content-length")
         if cap is not None and length is not None and length.isdigit() and int(length) > cap:
             raise _too_large(where, cap)

@@ -54,6 +54,7 @@ import json
 import math
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any, TypeGuard
 
 from lifelog.errors import UsageError
 
@@ -91,8 +92,8 @@ def row_line(kind: str, row: tuple) -> str:
                "window": window, "top": top, "left": left, **({"ord": order} if order else {}),
                **({"lead": lead} if lead else {}), "text": text}
     elif kind == "heard":
-        t_start, t_end, source, engine, text, *language = row
-        language = language[0] if language else ""
+        t_start, t_end, source, engine, text, *rest = row
+        language = rest[0] if rest else ""
         obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "source": source, "engine": engine,
                **({"language": language} if language else {}), "text": text}
     else:
@@ -293,12 +294,12 @@ def _parse_row(obj) -> tuple[str, tuple]:
     if not isinstance(obj, dict):
         raise BadLine(f"is not a JSON object but {type(obj).__name__}")
     kind = obj.get("type")
-    fields = _FIELDS.get(kind) if isinstance(kind, str) else None
-    if fields is None:
+    if not isinstance(kind, str) or kind not in _FIELDS:
         if "lifelog" in obj:
             raise BadLine("is a second header (files joined together?): import each file on its own")
         raise BadLine(f'has an unknown "type" {_short(kind)} (seen, heard or event)')
-    row = []
+    fields = _FIELDS[kind]
+    row: list[Any] = []
     for field, check, default in fields:
         value = obj.get(field, _REQUIRED)
         if value is _REQUIRED:
@@ -329,7 +330,7 @@ def _json(raw: bytes):
         raise BadLine("holds a number with too many digits") from None
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
