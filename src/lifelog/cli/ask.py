@@ -20,7 +20,7 @@ def ask(
     question: str = typer.Argument(..., help="What you want to know about what you did, saw or heard."),
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    budget: Optional[str] = BudgetOpt,
+    budget: Optional[int] = BudgetOpt,
     model: Optional[str] = typer.Option(None, "--model", "-m", help="The model to ask, as the endpoint names it "
                                         "(also picks the tokenizer and the budget). Default: `model` in config."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint, e.g. "

@@ -23,14 +23,14 @@ UntilOpt = typer.Option(None, "--until", help="End (same forms as --since). Defa
 JsonOpt = typer.Option(False, "--json", help="Machine-readable JSON on stdout.")
 
 
-def _budget(value: str | None) -> int | None:
+def _budget(value: str) -> int:
     try:
-        return None if value is None else parse_budget(value)
+        return parse_budget(value)
     except UsageError as exc:
         raise typer.BadParameter(str(exc)) from None
 
 
-BudgetOpt = typer.Option(None, "--budget", callback=_budget, metavar="<tokens>",
+BudgetOpt = typer.Option(None, "--budget", parser=_budget, metavar="<tokens>",
                          help="Token budget for the window: 8000, 200k, 1M. Default: the model's context "
                               "less room for the answer, else 8000.")
 ModelOpt = typer.Option(None, "--model", "-m", help="The model the window is for (gpt-4o, claude-sonnet-4-5, "

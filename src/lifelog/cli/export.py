@@ -66,7 +66,7 @@ def _to_file(path: Path, stream) -> bool:
             task = bar.add_task("export", total=total) if bar else None
             for chunk in stream.chunks:
                 fh.write(chunk)
-                if bar:
+                if bar and task is not None:
                     bar.advance(task, chunk.count(b"\n"))
     except OSError as exc:
         if isinstance(exc, LifelogError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Optional
 
 import typer
@@ -58,9 +59,11 @@ def _selection(last, since, until, app, title, matching) -> dict:
 
     if last and (since or until):
         raise UsageError("Give either --last or --since/--until, not both.")
+    start: datetime | None
+    end: datetime | None
     if last:
         end = utcnow()
-        start, end = ago(parse_duration(last), end, last), end
+        start = ago(parse_duration(last), end, last)
     else:
         start, end = parse_range(since, until)
         if start is not None and end is None:

@@ -48,7 +48,7 @@ def import_(
         check_settings(rt.settings)  # a bad ASR setting stops the import before anything is written
     rt.paths.ensure()
     report = [_import_jsonl(rt, f, json_out) for f in files if _is_jsonl(f)]
-    if audio:
+    if audio and start is not None:  # (audio without --at was refused above)
         report += _import_audio(rt, audio, start, json_out)
     if json_out:
         print_json(report)

@@ -50,7 +50,7 @@ def search(
 def context(
     since: Optional[str] = SinceOpt,
     until: Optional[str] = UntilOpt,
-    budget: Optional[str] = BudgetOpt,
+    budget: Optional[int] = BudgetOpt,
     fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, json, xml, or messages (an OpenAI "
                             "chat request body)."),
     images: Optional[int] = typer.Option(None, "--images", metavar="N",
