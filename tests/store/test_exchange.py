@@ -93,7 +93,7 @@ def test_merged_rows_are_closed_and_searchable(store, db_path):
         assert r.stats().counters["open_spans"] == 0
         # counted in o200k as the recorder counts what it writes
         assert r.transcripts_between(None, None)[0].tokens == count_many(["call Dana about the invoice"])[0] > 0
-        assert [row[-1] for row in r.seen_rows(None, None)] == count_many(["quarterly invoice 4821"])
+        assert [row.tokens for row in r.seen_rows(None, None)] == count_many(["quarterly invoice 4821"])
 
 
 def test_an_event_the_recorder_writes_with_nan_is_stored_as_strict_json(store):

@@ -159,10 +159,10 @@ def test_lines_keep_their_own_window_reading_order_and_lead(store):
     with store.read() as r:
         assert [s.text for s in r.spans_between(None, None)] == [
             "def load(self):", "return rows", "deploy started", "focused default"]
-        assert [(row[2], row[3], row[4]) for row in r.seen_rows(None, None)] == [
+        assert [(row.app, row.window, row.text) for row in r.seen_rows(None, None)] == [
             ("XTerm", "ledger.py", "def load(self):"), ("XTerm", "ledger.py", "    return rows"),
             ("XTerm", "deploy log", "\ndeploy started"), ("Firefox", "Inbox", "focused default")]
-        assert [row[6] for row in r.seen_rows_within([(at(0.5), at(2))])] == [
+        assert [row.text for row in r.seen_rows_within([(at(0.5), at(2))])] == [
             "def load(self):", "    return rows", "\ndeploy started", "focused default"]
         hit = r.search("deploy started")[0].span
         assert (hit.app, hit.window) == ("XTerm", "deploy log")

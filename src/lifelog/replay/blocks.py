@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from lifelog.store.rows import HeardRow, SeenRow
+
 BLOCK_GAP = timedelta(seconds=60)
 HEARD_FROM = {"mic": "microphone", "system": "system audio", "file": "imported recording"}
 
@@ -32,16 +34,15 @@ class Block:
         return (self.monitor, self.app, self.window)
 
 
-def build_blocks(spans: Iterable[tuple], since: datetime | None = None) -> list[Block]:
-    """Span rows ``(t_start, monitor, app, window, text)`` in reading order (t_start, monitor,
-    then their order on screen) → blocks, every line kept (the context builder decides which
+def build_blocks(spans: Iterable[SeenRow], since: datetime | None = None) -> list[Block]:
+    """Seen rows in reading order (start, monitor, then their order on screen) → blocks, every line kept (the context builder decides which
     repeats to leave out, after it has cut to the budget). Spans that began before ``since`` are
     placed at ``since``: they were on screen when the slice starts. A line's text may begin with
     what goes before it when shown (``text_spans.lead``): a newline, kept inside a block as the
     blank line between paragraphs or columns, is dropped at a block's start."""
     blocks: list[Block] = []
     current: Block | None = None
-    for t_start, monitor, app, window, text, *_ in spans:
+    for t_start, monitor, app, window, text, _ in spans:
         ts = max(t_start, since) if since else t_start
         if (current is None or current.monitor != monitor or current.app != app or current.window != window
                 or ts - current.ts > BLOCK_GAP):
@@ -52,11 +53,11 @@ def build_blocks(spans: Iterable[tuple], since: datetime | None = None) -> list[
     return blocks
 
 
-def transcript_blocks(transcripts: Iterable[tuple], since: datetime | None = None) -> list[Block]:
-    """Speech rows ``(t_start, source, text)``, one line per cleaned Whisper segment, grouped by
-    source while it keeps talking."""
+def transcript_blocks(transcripts: Iterable[HeardRow], since: datetime | None = None) -> list[Block]:
+    """Heard rows, one line per cleaned Whisper segment, grouped by source while it keeps
+    talking."""
     blocks: list[Block] = []
-    for t_start, source, text, *_ in transcripts:
+    for t_start, source, text, _ in transcripts:
         ts = max(t_start, since) if since else t_start
         last = blocks[-1] if blocks else None
         if last is None or last.source != source or ts - last.ts > BLOCK_GAP:

@@ -36,6 +36,7 @@ from lifelog.replay.blocks import Block, event_blocks
 from lifelog.replay.fit import ContextWindow, json_counted, smallest_fitting
 from lifelog.replay.outline import Outliner, Tally, coarsen, tally_rows
 from lifelog.replay.tail import Tail, TailLines
+from lifelog.store.rows import HourCost, Totals
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
@@ -61,7 +62,7 @@ def build_context(reader, *, since: datetime | None, until: datetime | None, bud
         from lifelog.replay.focus import build_focused
         from lifelog.replay.rank import rank_minutes
 
-        if sum(n for _, n in reader.token_costs(since, until)) <= budget:  # may all fit: then all goes in
+        if sum(c.tokens for c in reader.token_costs(since, until)) <= budget:  # may all fit: then all goes in
             window = _build_recent(reader, since, until, budget, fmt, tok)
             if window.omitted is None:
                 return window
@@ -117,7 +118,7 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
             break
         start = _read_further(tail, costs, start, limit, *tail.shown_once())
     older = _Older(reader, since, start) if start is not None else None
-    units = {"hour": len(costs), "day": len({hour.date() for hour, _ in costs})}
+    units = {"hour": len(costs), "day": len({c.hour.date() for c in costs})}
     return _Fitter(lines, older, tok, budget, fmt, since, until, units).fit(floor)
 
 
@@ -126,7 +127,7 @@ def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, 
     needs, with a margin; returns the new start (None: from the range's start)."""
     share = max(0.05, shown / max(1, stored))
     need = max(FURTHER_MARGIN * limit - shown, 0.05 * limit) / share
-    start = _tail_start([c for c in costs if c[0] < start], need)
+    start = _tail_start([c for c in costs if c.hour < start], need)
     tail.read_back(start)
     return start
 
@@ -135,13 +136,13 @@ def _limit(budget: int) -> float:
     return budget * 1.1 + 50  # margin: joins can tokenise a little tighter than parts
 
 
-def _tail_start(costs: list[tuple[datetime, int]], need: float) -> datetime | None:
+def _tail_start(costs: list[HourCost], need: float) -> datetime | None:
     """The start of the newest hours whose stored tokens reach ``need``; None: all of them."""
     total = 0
     for i in range(len(costs) - 1, 0, -1):
-        total += costs[i][1]
+        total += costs[i].tokens
         if total >= need:
-            return costs[i][0]
+            return costs[i].hour
     return None
 
 
@@ -152,7 +153,7 @@ class _Older:
         self.reader, self.since, self.upto = reader, since, upto
         self.events = event_blocks(reader.events_between(since, upto))
         self._hours: list[Tally] | None = None
-        self._totals: tuple | None = None
+        self._totals: Totals | None = None
 
     @property
     def hours(self) -> list[Tally]:

@@ -27,6 +27,7 @@ from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronologica
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
 from lifelog.replay.rank import Ranked, query_parts
+from lifelog.store.rows import HeardInStretch, HeardRow, SeenInStretch, SeenRow
 
 NEIGHBOURS = timedelta(minutes=2)
 WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
@@ -39,10 +40,10 @@ OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
                   until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
     stretches, chunks, lines = _by_priority(ranked, since, until, WIDEN_AFTER * max(1, len(query_parts(query))))
-    seen = _around_matches([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r[0]], "seen", r)], lines)
-    heard = [r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r[0]], "heard", r)]
-    stretches, seen, heard = _affordable(stretches, chunks, seen, heard, budget)
-    seen, heard = _Rows(seen, tokens_at=7), _Rows(heard, tokens_at=5)
+    seen = _around_matches([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r.stretch], r)], lines)
+    heard = [r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r.stretch], r)]
+    stretches, seen, heard, kept = _affordable(stretches, chunks, seen, heard, budget)
+    seen, heard = _Rows(seen, kept), _Rows(heard, kept)
     merged = _union(stretches)
     events = [e for a, b in merged for e in reader.events_between(a, b)]
     per, outline, totals = _outline(reader, since, until, budget, tok)
@@ -72,28 +73,27 @@ def _by_priority(ranked: list[Ranked], since, until,
     return [k[2] for k in keyed], [k[3] for k in keyed], [k[4] for k in keyed]
 
 
-def _affordable(stretches, chunks, seen: list[tuple], heard: list[tuple], budget: int):
+def _affordable(stretches, chunks, seen: list[SeenInStretch], heard: list[HeardInStretch], budget: int):
     """The stretches and their rows without the widenings that alone would take more than
     WIDEN_SHARE of the budget (they would leave room for little else, and stretches go in in
-    order: one that does not fit keeps out all after it); rows renumbered."""
+    order: one that does not fit keeps out all after it); each stretch's new number by its old."""
     cost = [0] * len(stretches)
-    for rows, tokens_at in ((seen, 7), (heard, 5)):
-        for r in rows:
-            cost[r[0]] += (r[tokens_at] or 0) + 1
+    for r in (*seen, *heard):
+        cost[r.stretch] += (r.tokens or 0) + 1
     kept = {old: new for new, old in enumerate(i for i, c in enumerate(cost) if chunks[i] or c <= WIDEN_SHARE * budget)}
-    return ([s for i, s in enumerate(stretches) if i in kept], [(kept[r[0]], *r[1:]) for r in seen if r[0] in kept],
-            [(kept[r[0]], *r[1:]) for r in heard if r[0] in kept])
+    return ([s for i, s in enumerate(stretches) if i in kept], [r for r in seen if r.stretch in kept],
+            [r for r in heard if r.stretch in kept], kept)
 
 
-def _around_matches(rows: list[tuple], lines: list[frozenset]) -> list[tuple]:
-    """Of seen rows ``(stretch, t, id, ...)`` in window order, for a stretch limited to matched
-    lines, those lines and MATCH_CONTEXT rows either side of each among the stretch's rows."""
+def _around_matches(rows: list[SeenInStretch], lines: list[frozenset]) -> list[SeenInStretch]:
+    """Of seen rows in window order, for a stretch limited to matched lines, those lines and
+    MATCH_CONTEXT rows either side of each among the stretch's rows."""
     at: dict[int, list[int]] = {}
     for p, r in enumerate(rows):
-        at.setdefault(r[0], []).append(p)
+        at.setdefault(r.stretch, []).append(p)
     keep = []
     for stretch, positions in at.items():
-        hits = [j for j, p in enumerate(positions) if rows[p][2] in lines[stretch]]
+        hits = [j for j, p in enumerate(positions) if rows[p].id in lines[stretch]]
         if not hits:
             keep += positions
             continue
@@ -102,26 +102,26 @@ def _around_matches(rows: list[tuple], lines: list[frozenset]) -> list[tuple]:
     return [rows[p] for p in sorted(keep)]
 
 
-def _in_chunk(chunk: tuple, kind: str, row: tuple) -> bool:
-    """Whether a row read for a stretch limited to ``chunk`` belongs to it: seen rows are
-    ``(stretch, t, id, monitor, app, window, ...)``, heard ``(stretch, t, id, source, ...)``."""
+def _in_chunk(chunk: tuple, row: SeenInStretch | HeardInStretch) -> bool:
+    """Whether a row read for a stretch limited to ``chunk`` belongs to it."""
     if not chunk:
         return True
-    chunk_kind, monitor, app, window, source = chunk
-    if chunk_kind != kind:
-        return False
-    return (row[3], row[4], row[5]) == (monitor, app, window) if kind == "seen" else row[3] == source
+    kind, monitor, app, window, source = chunk
+    if isinstance(row, SeenInStretch):
+        return kind == "seen" and (row.monitor, row.app, row.window) == (monitor, app, window)
+    return kind == "heard" and row.source == source
 
 
 class _Rows:
-    """Rows read for the candidate stretches, ``(stretch, t, id, ...)``: those of the best
-    ``k`` stretches, each row once (at its earliest time among them)."""
+    """Rows read for the candidate stretches (seen or heard): those of the best ``k``
+    stretches, each row once (at its earliest time among them). ``stretch`` holds each row's
+    stretch by its number in ``numbers`` (the rows keep the number they were read with)."""
 
-    def __init__(self, rows: list[tuple], tokens_at: int) -> None:
+    def __init__(self, rows: list[SeenInStretch] | list[HeardInStretch], numbers: dict[int, int]) -> None:
         self.rows = rows
-        self.stretch = np.asarray([r[0] for r in rows], dtype=np.int64)
-        self.ids = np.asarray([r[2] for r in rows], dtype=np.int64)
-        self.tokens = np.asarray([(r[tokens_at] or 0) + 1 for r in rows], dtype=np.int64)
+        self.stretch = np.asarray([numbers[r.stretch] for r in rows], dtype=np.int64)
+        self.ids = np.asarray([r.id for r in rows], dtype=np.int64)
+        self.tokens = np.asarray([(r.tokens or 0) + 1 for r in rows], dtype=np.int64)
 
     def chosen(self, k: int) -> np.ndarray:
         """Indices (in time order) of the rows of stretches ``< k``, first copy of each row."""
@@ -129,9 +129,9 @@ class _Rows:
         _, first = np.unique(self.ids[idx], return_index=True)
         return np.sort(idx[first])
 
-    def take(self, k: int) -> list[tuple]:
-        """The chosen rows without their stretch and id: ``(t, ...)``."""
-        return [(r[1], *r[3:]) for r in (self.rows[i] for i in self.chosen(k).tolist())]
+    def take(self, k: int) -> list[SeenRow] | list[HeardRow]:
+        """The chosen rows without their stretch and id."""
+        return [self.rows[i].row() for i in self.chosen(k).tolist()]
 
 
 def _outline(reader, since, until, budget: int, tok):
@@ -184,7 +184,7 @@ class _Picker:
     def _omission(self, seen_rows, heard_rows, stretches: int) -> render.Omission | None:
         total_lines, total_tokens, first, last = self.totals
         shown = len(seen_rows) + len(heard_rows)
-        tokens = sum(r[5] or 0 for r in seen_rows) + sum(r[3] or 0 for r in heard_rows)  # (t, ..., tokens)
+        tokens = sum(r.tokens or 0 for r in (*seen_rows, *heard_rows))
         if first is None or shown >= total_lines:
             return None
         return render.Omission(

@@ -24,6 +24,7 @@ import numpy as np
 from lifelog.replay import render
 from lifelog.replay.blocks import BLOCK_GAP, Block, event_blocks, transcript_blocks
 from lifelog.replay.outline import FOCUS_CAP, Outliner, Tally
+from lifelog.store.rows import HeardRow
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER
 
 EPOCH = datetime(1970, 1, 1)
@@ -49,7 +50,7 @@ class Tail:
         self.reader, self.since, self.until, self.tok = reader, since, until, tok
         self.start: datetime | None = None
         self.seen: list[dict] = []  # column stretches, oldest first
-        self.heard: list[tuple] = []
+        self.heard: list[HeardRow] = []
 
     def read_back(self, start: datetime | None) -> None:
         before = self.start if self.seen else None  # the first read ends at ``until``
@@ -65,7 +66,7 @@ class Tail:
         key = np.concatenate([s["rows"]["key"] for s in self.seen]) if self.seen else np.zeros(0, np.uint64)
         tokens = (_stored(np.concatenate([s["rows"]["tokens"] for s in self.seen])) if self.seen
                   else np.zeros(0, np.int64))
-        heard = sum(r[3] or 0 for r in self.heard)
+        heard = sum(r.tokens or 0 for r in self.heard)
         _, first = np.unique(key, return_index=True)
         return int(tokens[first].sum()) + heard, int(tokens.sum()) + heard
 
@@ -146,7 +147,7 @@ class TailLines(Cuts):
         # the pool of lines: seen rows, then the lines of the other blocks
         other_text = [line for b in other for line in b.lines]
         other_t = [to_us(ts) for b in other for ts in (b.times or [b.ts] * len(b.lines))]
-        heard_counts = [(r[3] if r[3] is not None else None) for r in tail.heard]
+        heard_counts = [r.tokens for r in tail.heard]
         self._other_text = np.asarray(other_text, dtype=object)
         pool_t = np.concatenate([t, np.asarray(other_t, dtype=np.int64)])
         sizes_other = [len(b.lines) for b in other]

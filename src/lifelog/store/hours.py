@@ -34,6 +34,7 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 
 from lifelog.store.sql import meta_get, meta_set, time_range, utc_naive, where
+from lifelog.store.rows import HourCost, Totals
 
 WATERMARK = "hours_summarised_upto"
 HOUR = timedelta(hours=1)
@@ -220,11 +221,11 @@ class _Plan:
 
 
 def token_costs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None, *,
-                cached: bool = True) -> list[tuple[datetime, int]]:
+                cached: bool = True) -> list[HourCost]:
     """See ``Reader.token_costs``."""
     plan = _Plan.of(con, since, until) if cached else None
     if plan is None:
-        return sorted(_costs(con, _Slice.of(since, until)).items())
+        return [HourCost(*c) for c in sorted(_costs(con, _Slice.of(since, until)).items())]
     out: dict[datetime, int] = {}
     for rows in plan.live():
         out.update(_costs(con, rows))
@@ -232,7 +233,7 @@ def token_costs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: d
     for hour, n in con.execute(f"SELECT hour, sum(lines + tokens) FROM hour_totals{cond} GROUP BY hour",
                                params).fetchall():
         out[hour] = int(n)
-    return sorted(out.items())
+    return [HourCost(*c) for c in sorted(out.items())]
 
 
 def outline_rows(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: datetime | None, *,
@@ -256,7 +257,7 @@ def outline_rows(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: d
     return _outline({k: [row for part in parts for row in part[k]] for k in ("seen", "heard", "totals")})
 
 
-def outline_totals(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: datetime | None) -> tuple:
+def outline_totals(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: datetime | None) -> Totals:
     """The ``totals`` of ``outline_rows`` alone (what a window that shows no outline of the
     stretch still says about it)."""
     plan = _Plan.of(con, since, upto)
@@ -281,7 +282,7 @@ def _outline(parts: dict) -> dict:
         lines, tokens = lines + int(n or 0), tokens + int(tok or 0)
         firsts += [first] if first else []
         lasts += [last] if last else []
-    totals = (lines, tokens, min(firsts, default=None), max(lasts, default=None))
+    totals = Totals(lines, tokens, min(firsts, default=None), max(lasts, default=None))
     return {"seen": parts["seen"], "heard": parts["heard"], "totals": totals}
 
 

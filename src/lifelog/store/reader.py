@@ -21,6 +21,7 @@ from lifelog.store import embeddings, hours
 from lifelog.store import search as _search
 from lifelog.store import search_index
 from lifelog.store.exchange import RowStream
+from lifelog.store.rows import HeardInStretch, HeardRow, HourCost, SeenInStretch, SeenRow, Totals, named
 from lifelog.store.embeddings import ChunkHit
 from lifelog.store.sql import (
     SPAN_COLUMNS,
@@ -66,23 +67,23 @@ class Reader:
 
     # -- context windows: rows without objects, costs and outlines by query -----------------
     def seen_rows(self, since: datetime | None, until: datetime | None, *,
-                  start_from: datetime | None = None) -> list[tuple]:
-        """``(t_start, monitor, app, window, text, tokens)`` of the spans visible in [since, until)
-        in on-screen order, or with ``start_from`` only those that began at or after it."""
+                  start_from: datetime | None = None) -> list[SeenRow]:
+        """The spans visible in [since, until) in on-screen order (``t``: their start), or with
+        ``start_from`` only those that began at or after it."""
         conds, params = self._starting(since, until, start_from, "t_start", "t_end")
-        return self._con.execute(
+        return named(SeenRow, self._con.execute(
             f'SELECT t_start, monitor, app, "window", {SHOWN_TEXT}, tokens FROM text_spans{where(conds)} '
             'ORDER BY t_start, monitor, ord, top, "left", id', params,
-        ).fetchall()
+        ).fetchall())
 
     def heard_rows(self, since: datetime | None, until: datetime | None, *,
-                   start_from: datetime | None = None) -> list[tuple]:
-        """``(t_start, source, text, tokens)`` of the transcripts heard in [since, until)."""
+                   start_from: datetime | None = None) -> list[HeardRow]:
+        """The transcripts heard in [since, until) (``t``: their start)."""
         conds, params = self._starting(since, until, start_from, "t_start", "t_end")
-        return self._con.execute(
+        return named(HeardRow, self._con.execute(
             f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
             params,
-        ).fetchall()
+        ).fetchall())
 
     def seen_columns(self, since: datetime | None, until: datetime | None, *,
                      start_from: datetime | None = None, before: datetime | None = None) -> dict:
@@ -121,29 +122,31 @@ class Reader:
         return {"rows": rows, "texts": texts, "places": places}
 
     def heard_columns(self, since: datetime | None, until: datetime | None, *,
-                      start_from: datetime | None = None, before: datetime | None = None) -> list[tuple]:
-        """``heard_rows`` of the same stretch (speech is sparse: plain rows)."""
+                      start_from: datetime | None = None, before: datetime | None = None) -> list[HeardRow]:
+        """``heard_rows`` of the same stretch (speech is sparse: rows, not columns)."""
         conds, params = self._starting(since, None if before else until, start_from, "t_start", "t_end")
         if before is not None:
             conds.append("t_start < ?")
             params.append(utc_naive(before))
-        return self._con.execute(
+        return named(HeardRow, self._con.execute(
             f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
             params,
-        ).fetchall()
+        ).fetchall())
 
-    def seen_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[tuple]:
+    def seen_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[SeenInStretch]:
         """For each stretch (by its index in ``stretches``), the spans visible in it, a span begun
-        earlier placed at the stretch's start: ``(stretch, t, id, monitor, app, window, text,
-        tokens)`` by time, then on-screen order. A span in several stretches is in each."""
-        return self._within("text_spans", f'monitor, app, "window", {SHOWN_TEXT}, tokens',
-                            'monitor, t_start, ord, top, "left", id', stretches)
+        earlier placed at the stretch's start, by time, then on-screen order. A span in several
+        stretches is in each."""
+        return named(SeenInStretch, self._within(
+            "text_spans", f'monitor, app, "window", {SHOWN_TEXT}, tokens', 'monitor, t_start, ord, top, "left", id',
+            stretches))
 
-    def heard_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[tuple]:
-        """The same for speech: ``(stretch, t, id, source, text, tokens)``."""
-        return self._within("transcripts", "source, text, tokens", "source, id", stretches)
+    def heard_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[HeardInStretch]:
+        """The same for speech."""
+        return named(HeardInStretch, self._within("transcripts", "source, text, tokens", "source, id", stretches))
 
     def _within(self, table: str, columns: str, order: str, stretches) -> list[tuple]:
+        """``(stretch, t, id, *columns)`` rows."""
         if not stretches:
             return []
         # one range join; the outer bounds let zonemaps skip what lies outside all of them
@@ -157,7 +160,7 @@ class Reader:
              utc_naive(min(a for a, _ in stretches)), utc_naive(max(b for _, b in stretches))],
         ).fetchall()
 
-    def token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
+    def token_costs(self, since: datetime | None, until: datetime | None) -> list[HourCost]:
         """Per hour (by start time, a span begun before ``since`` counting at ``since``), the
         stored o200k tokens of the lines seen and heard plus one per line, oldest first.
         Whole past hours come from their stored summaries (``store/hours.py``)."""
@@ -172,16 +175,16 @@ class Reader:
           seconds run from each moment it showed a change until the next change anywhere in
           the hour (its end for the last), at least 1 s and at most 300 s;
         - ``heard``: ``(hour, source, minutes with speech)``;
-        - ``totals``: lines, stored tokens, first and last time of the rows.
+        - ``totals``: lines, stored tokens, first and last time of the rows (``Totals``).
         """
         return hours.outline_rows(self._con, since, upto)
 
-    def outline_totals(self, since: datetime | None, upto: datetime | None) -> tuple:
+    def outline_totals(self, since: datetime | None, upto: datetime | None) -> Totals:
         """``outline_rows(since, upto)["totals"]`` alone: lines, stored tokens, first and last
         time."""
         return hours.outline_totals(self._con, since, upto)
 
-    def _live_token_costs(self, since: datetime | None, until: datetime | None) -> list[tuple[datetime, int]]:
+    def _live_token_costs(self, since: datetime | None, until: datetime | None) -> list[HourCost]:
         """``token_costs`` from the rows alone, without summaries (what they must equal)."""
         return hours.token_costs(self._con, since, until, cached=False)
 
