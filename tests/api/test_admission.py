@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifelog.api.admission import MIN_SHARE, POOL, OwnerBusy, WindowGate
+from lifelog.api.admission import MIN_SHARE, POOL, WindowGate
+from lifelog.errors import OwnerBusy
 from lifelog.replay.context import MAX_BUDGET
 
 

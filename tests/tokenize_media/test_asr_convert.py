@@ -7,8 +7,9 @@ import struct
 import numpy as np
 import pytest
 
+from lifelog.errors import Ct2FormatError
 from lifelog.tokenize_media.asr.convert import checkpoint_path, dequantize, model_dims
-from lifelog.tokenize_media.asr.ct2_weights import Ct2FormatError, read_model_bin
+from lifelog.tokenize_media.asr.ct2_weights import read_model_bin
 from lifelog.tokenize_media.asr.weights import bundled_ct2_dir
 from tests.support.speech import asr_require
 

@@ -32,20 +32,13 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from lifelog.errors import LifelogError
+from lifelog.errors import OwnerBusy
 from lifelog.replay.context import MAX_BUDGET
 
 MIN_SHARE = 500_000  # tokens a window is counted as, however small its budget
 POOL = MAX_BUDGET + 4 * MIN_SHARE  # the largest window and four small ones at once
 WAIT_S = 60.0  # the longest a request waits for its turn before it is refused
 MAX_WAITING = 32  # requests waiting at once; more are refused at once
-
-
-class OwnerBusy(LifelogError):
-    """The owner is building as many windows as its memory allows and the queue is full, or
-    this request waited its longest; nothing was done for it."""
-
-    http_status = 503
 
 
 class WindowGate:

@@ -24,19 +24,13 @@ from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.api.protocol import HEADER, OWNER_LOCK, PROTOCOL, socket_path
 from lifelog.api.timeline import Timeline, Window
 from lifelog.api.timeline_file import Export
-from lifelog.errors import LifelogError
+from lifelog.errors import OwnerError
 from lifelog.paths import Paths
 
 CONNECT_TIMEOUT_S = 5.0  # how long a health check waits before calling the owner hung
 CALL_TIMEOUT_S = 600.0  # a month-long context window can take minutes on a slow machine
 STREAM_CHUNK = 256 * 1024  # bytes per read of a streamed export, per write of an uploaded file
 REUSE_IDLE_S = 2.0  # a kept-alive connection idle longer is replaced (cheap on a Unix socket) rather than trusted
-
-
-class OwnerError(LifelogError):
-    """The owner answered with an error, or stopped answering."""
-
-    hung = False  # it accepted the connection but did not answer in time
 
 
 class _UnixConnection(http.client.HTTPConnection):

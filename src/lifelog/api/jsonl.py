@@ -56,7 +56,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any, TypeGuard
 
-from lifelog.errors import UsageError
+from lifelog.errors import BadLine, UsageError
 
 FORMAT = "timeline"
 VERSION = 1
@@ -116,10 +116,6 @@ def _finite_or_none(text: str) -> float | None:
 
 
 # -- reading -----------------------------------------------------------------------------
-
-class BadLine(ValueError):
-    """What is wrong with one line (the reader adds the file and line number)."""
-
 
 def read_rows(path, name: str) -> Iterator[tuple[int, str, tuple]]:
     """``(line number, kind, row)`` for every row of the file at ``path`` (``name`` in

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lifelog.api.calls import CALLS, Call
 from lifelog.api.jsonl import BadLine, check_detail
-from lifelog.errors import LifelogError, UsageError
+from lifelog.errors import NotRunning, UsageError
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths
 
@@ -29,12 +29,6 @@ if TYPE_CHECKING:  # DuckDB is a 50 ms import: a client of the owner never needs
     from lifelog.store import Store
 
 log = logging.getLogger(__name__)
-
-
-class NotRunning(LifelogError):
-    """A call only an owner can answer (pause, resume, stop) and none runs."""
-
-    http_status = 409  # the owner's API answers it as a conflict with its state, not as its own failure
 
 
 # Events a client may add to the timeline (recording events are the recorder's alone).

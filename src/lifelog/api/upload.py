@@ -11,17 +11,11 @@ import tempfile
 from pathlib import Path
 
 from lifelog.config import load_settings
-from lifelog.errors import UsageError
+from lifelog.errors import UploadTooLarge
 from lifelog.paths import Paths
 
 
 UPLOAD_PREFIX = ".import-"  # uploads (``.jsonl``) and import journals (``.undo``) in the data folder
-
-
-class UploadTooLarge(UsageError):
-    """A file over ``import_max``."""
-
-    http_status = 413
 
 
 def check_size(size: int, limit: int, name: str) -> None:

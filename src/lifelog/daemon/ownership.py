@@ -10,12 +10,8 @@ import os
 from datetime import datetime
 
 from lifelog.api.protocol import lock_path
-from lifelog.errors import LifelogError
+from lifelog.errors import OwnerRunning
 from lifelog.paths import Paths
-
-
-class OwnerRunning(LifelogError):
-    """Another process already owns this timeline."""
 
 
 class OwnerLock:

@@ -24,7 +24,7 @@ from lifelog.api.client import RemoteTimeline, find_owner
 from lifelog.api.protocol import lock_path
 from lifelog.daemon.ownership import read_owner
 from lifelog.daemon.pids import command_line, is_lifelog_process, lock_is_held
-from lifelog.errors import LifelogError
+from lifelog.errors import ServiceError
 from lifelog.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,6 @@ UNIT_NAME = "lifelog.service"
 LOG_NAME = "daemon.log"
 START_TIMEOUT_S = 120.0  # loading the speech model on a slow machine
 STOP_TIMEOUT_S = 300.0  # the final drain of what was captured
-
-
-class ServiceError(LifelogError):
-    pass
 
 
 def log_file(paths: Paths) -> Path:

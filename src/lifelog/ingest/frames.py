@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from lifelog import spool
-from lifelog.errors import LifelogError, StoreBusy, StoreError, StoreFull
+from lifelog.errors import FilesUnavailable, LifelogError, SpoolBusy, StoreBusy, StoreError, StoreFull
 from lifelog.models import FrameRecord, OcrLine, SpooledFrame
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
@@ -51,15 +51,6 @@ UNAVAILABLE_RETRY_S = 2.0  # after a passing I/O error (out of fds, EIO) on a sp
 def _no_space(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is ENOSPC: the disk is full."""
     return spool.caused_by(exc, {errno.ENOSPC})
-
-
-class SpoolBusy(LifelogError):
-    """Another process is draining this spool."""
-
-
-class FilesUnavailable(LifelogError):
-    """A spool file could not be read, or a frame image written, for a reason that passes
-    (``spool.transient``: out of file descriptors, EIO, ...): the file stays in the spool."""
 
 
 @dataclass

@@ -19,15 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from lifelog.errors import Ct2FormatError
+
 log = logging.getLogger(__name__)
 
 # Order matches CTranslate2's DataType enum (include/ctranslate2/types.h).
 DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
 MIN_VERSION = 5  # spec name and revision are present from this version on
-
-
-class Ct2FormatError(ValueError):
-    """``model.bin`` is truncated, of an unknown version or otherwise unreadable."""
 
 
 class _Cursor:

@@ -190,7 +190,8 @@ def _whole(folder: Path, expected: int, aux: dict[str, Path]) -> bool:
 
 
 def _join(parts: list[Path], dest: Path, expected: int, spec: NamedModel) -> None:
-    from lifelog.tokenize_media.asr.ct2_weights import Ct2FormatError, declared_size
+    from lifelog.errors import Ct2FormatError
+    from lifelog.tokenize_media.asr.ct2_weights import declared_size
 
     with open(dest, "wb") as out:
         for part in parts:
