@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 
-from lifelog.store.sql import meta_get, meta_set, time_range, utc_naive, where
+from lifelog.store.sql import meta_get, meta_set, one, time_range, utc_naive, where
 from lifelog.store.rows import HourCost, Totals
 
 WATERMARK = "hours_summarised_upto"
@@ -86,10 +86,10 @@ def advance(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> date
     (None while nothing is stored). Set-based, a stretch of :data:`STRETCH` a pass."""
     old = watermark(con)
     now = utc_naive(now) if now is not None else datetime.now(timezone.utc).replace(tzinfo=None)
-    newest = con.execute(
+    newest = one(con.execute(
         "SELECT greatest((SELECT max(t_start) FROM text_spans WHERE t_start >= ?),"
         " (SELECT max(t_start) FROM transcripts WHERE t_start >= ?))", [old or datetime.min] * 2,
-    ).fetchone()[0]
+    ))[0]
     if newest is None:
         return old
     upto = min(hour_of(now - SETTLE), hour_of(newest))
@@ -107,10 +107,10 @@ def advance(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> date
 
 def _first_start(con: duckdb.DuckDBPyConnection, at: datetime | None) -> datetime | None:
     """The first start of a line at or after ``at`` (None: ever)."""
-    return con.execute(
+    return one(con.execute(
         "SELECT least((SELECT min(t_start) FROM text_spans WHERE t_start >= ?),"
         " (SELECT min(t_start) FROM transcripts WHERE t_start >= ?))", [at or datetime.min] * 2,
-    ).fetchone()[0]
+    ))[0]
 
 
 def refresh_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> int:
