@@ -154,7 +154,7 @@ def test_deleting_a_frame_keeps_the_later_ones_whole(images):
     shots = screens()
     records = store_all(images, shots)
     for i in (0, 4, 5):
-        images.delete(records[i].image_ref)
+        images.delete_many([records[i].image_ref])
     assert not (images.root / records[4].image_ref).exists()
     for i in (6, 7, 12, 13):
         np.testing.assert_array_equal(images.screen(records[i].image_ref), shots[i])
@@ -223,7 +223,7 @@ def test_switching_back_to_a_window_costs_only_what_changed_in_it(images):
     frame = codec.loads((images.root / records[2].image_ref).read_bytes())
     assert frame.base == records[0].image_ref  # built on the screen shown before the switch
     assert codec.patched_area(frame) < W * LINE
-    images.delete(records[0].image_ref)  # the frame built on it is rewritten whole first
+    images.delete_many([records[0].image_ref])  # the frame built on it is rewritten whole first
     np.testing.assert_array_equal(images.screen(records[2].image_ref), back)
     np.testing.assert_array_equal(images.screen(records[1].image_ref), other)
 

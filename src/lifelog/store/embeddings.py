@@ -166,40 +166,21 @@ def store_vectors(con: duckdb.DuckDBPyConnection, batch: Pending, vectors) -> in
     return len(rows)
 
 
-def embed_pending(con: duckdb.DuckDBPyConnection, embedder, *, max_chunks: int, batch: int = 16,
-                  now: datetime | None = None) -> int:
-    """Embed up to ``max_chunks`` pending chunks on one connection (not inside a transaction),
-    one transaction per batch; returns how many were stored."""
-    done = 0
-    while done < max_chunks:
-        work = pending(con, min(batch, max_chunks - done), model=embedder.id, now=now)
-        if not work.advances():
-            break
-        vectors = embedder.passages([c.text for c in work.chunks], max_tokens=CHUNK_TOKENS)
-        con.begin()
-        try:
-            done += store_vectors(con, work, vectors)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    return done
-
-
 def embed_store(store, embedder, *, max_chunks: int, batch: int = 8, now: datetime | None = None,
                 should_stop: Callable[[], bool] = lambda: False,
                 progress: Callable[[int], None] | None = None) -> int:
-    """Like :func:`embed_pending` through a ``Store``: each batch is read on a read cursor,
-    embedded outside any transaction, and written in one short ``store.write()``."""
+    """Embed up to ``max_chunks`` pending chunks of ``store``: each batch is read in a short
+    ``store.read()``, embedded outside any transaction, and written in one short ``store.write()``;
+    returns how many were stored."""
     done = 0
     while done < max_chunks and not should_stop():
         with store.read() as reader:
-            work = pending(reader._con, min(batch, max_chunks - done), model=embedder.id, now=now)
+            work = reader.pending_chunks(min(batch, max_chunks - done), model=embedder.id, now=now)
         if not work.advances():
             break
         vectors = embedder.passages([c.text for c in work.chunks], max_tokens=CHUNK_TOKENS)
         with store.write() as writer:
-            stored = store_vectors(writer._con, work, vectors)
+            stored = writer.store_vectors(work, vectors)
         done += stored
         if progress is not None:
             progress(stored)

@@ -231,10 +231,6 @@ class FrameImages:
             pixels[max(0, bt - top): max(0, bb - top), max(0, bl - left): max(0, br - left)] = 0
         self._write(frame.image_ref, codec.webp(pixels))
 
-    def delete(self, ref: str) -> None:
-        """Remove a frame's image (see ``delete_many``)."""
-        self.delete_many([ref])
-
     def delete_many(self, refs: list[str]) -> None:
         """Remove the images of ``refs``. A kept compact frame built on a removed one is first
         rewritten as a whole screen (exact), so every frame left still rebuilds; only then are

@@ -327,6 +327,10 @@ class Reader:
         """Chunks of settled minutes not yet embedded (or changed since) with ``model``."""
         return embeddings.backlog(self._con, model=model)
 
+    def pending_chunks(self, limit: int, *, model: str, now: datetime | None = None) -> embeddings.Pending:
+        """Up to ``limit`` chunks to (re-)embed with ``model``, with their text (``embeddings.pending``)."""
+        return embeddings.pending(self._con, limit, model=model, now=now)
+
     def _db_bytes(self) -> int:
         if self._db_path is None:
             return 0

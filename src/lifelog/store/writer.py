@@ -14,7 +14,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
-from lifelog.store import hours, search_index, tokens
+from lifelog.store import embeddings, hours, search_index, tokens
 from lifelog.store import exchange
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
@@ -238,6 +238,11 @@ class Writer(Reader):
             f"INSERT INTO recordings ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [rec_id, *values.values()],
         )
+
+    def store_vectors(self, batch, vectors) -> int:
+        """The vectors of a batch read by ``pending_chunks``; 0 when another embedder moved on
+        since (``embeddings.store_vectors``)."""
+        return embeddings.store_vectors(self._con, batch, vectors)
 
     def summarise_hours(self, now: datetime | None = None) -> datetime | None:
         """Summarise the hours up to the one being recorded (``hours.advance``); returns the

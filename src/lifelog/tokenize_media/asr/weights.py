@@ -59,10 +59,6 @@ MODELS = {
 }
 
 
-def model_names() -> list[str]:
-    return list(MODELS)
-
-
 def check_model(model: str) -> str:
     """``model`` if it names a known model or looks like a path; ConfigError for anything else
     (a typo such as ``bsae`` must not be taken for a folder that is missing)."""
