@@ -64,13 +64,13 @@ class Redactor:
         found: list[str] = []
         raw, low = text.encode(), text.lower()
         digits = len(raw) - len(raw.translate(None, b"0123456789"))
-        wanted = ()
+        wanted: tuple[int, ...] = ()
         if digits >= 6 or ANY_HINT.search(low):  # most lines: no, and no more work
             wanted = tuple(i for i, hint in self._hints if hint(text, low, digits))
         if wanted:
             text = self._regex(wanted).sub(lambda m: self._replace(m, found), text)
         for name, regex in self._extra:
-            text = regex.sub(lambda m, name=name: _replace_extra(m, name, found), text)
+            text = regex.sub(functools.partial(_replace_extra, name=name, found=found), text)
         return text, found
 
     def redact_lines(self, texts: list[str]) -> list[tuple[str, list[str]]]:
@@ -122,6 +122,7 @@ class Redactor:
         return regex
 
     def _replace(self, m: re.Match, found: list[str]) -> str:
+        assert m.lastgroup is not None  # every alternative is a named group, p<i>
         i = int(m.lastgroup[1:])
         p = self.patterns[i]
         start, end = m.span(f"s{i}") if f"s{i}" in m.re.groupindex and m.group(f"s{i}") is not None else m.span()
