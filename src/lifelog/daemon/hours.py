@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 INTERVAL_S = 180.0  # between passes
 
 
-class HourSummarizer(Background):
+class HourSummariser(Background):
     """Moves the owner's watermark forward every ``interval_s`` until :meth:`stop`."""
 
     thread_name = "lifelog-hours"
@@ -35,7 +35,7 @@ class HourSummarizer(Background):
         self.watermark: datetime | None = None
         super().__init__()
 
-    def start(self) -> "HourSummarizer":
+    def start(self) -> "HourSummariser":
         return self._start_thread()
 
     def _run(self) -> None:

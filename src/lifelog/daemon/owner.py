@@ -26,7 +26,7 @@ from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
 from lifelog.daemon.embedding import EmbedWorker
-from lifelog.daemon.hours import HourSummarizer
+from lifelog.daemon.hours import HourSummariser
 from lifelog.daemon.ownership import OwnerLock
 from lifelog.daemon.recorder import Recorder, StopSignals
 from lifelog.daemon.retention import RetentionWorker
@@ -58,13 +58,13 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)
             embedder = EmbedWorker(store, busy=lambda: len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW).start()
-            summarizer = HourSummarizer(store).start()
+            summariser = HourSummariser(store).start()
             keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max
             try:
                 yield recorder
             finally:
                 keeper.stop()
-                summarizer.stop()
+                summariser.stop()
                 embedder.stop()
                 server.stop()
         finally:
