@@ -45,7 +45,7 @@ from lifelog.store.sql import CORPORA
 
 log = logging.getLogger(__name__)
 
-WHOLE_ROWS = 100_000  # a changed table this small is copied again whole under the lock
+WHOLE_ROWS = 250_000  # a changed table this small is copied again whole under the lock (a year of hour_seen: ~105k)
 _QUERY_LOG = "QueryLog"
 _WRITE = re.compile(
     r'\b(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)\s+'
