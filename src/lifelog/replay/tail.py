@@ -118,38 +118,40 @@ class TailLines(Cuts):
         self._texts = _dictionary([s["texts"] for s in tail.seen], "text", ("shown",))
         self._windows = _dictionary([s["places"] for s in tail.seen], "place", ("app", "window"))
         t = cols["t"].astype("datetime64[us]").astype(np.int64)
-        n_seen = self.n_seen = len(t)
+        self.n_seen = len(t)
         starts = _seen_block_starts(t, cols["monitor"], cols["place"])
         self._text_key = cols["text"]
-        self._block_start = np.zeros(n_seen, dtype=bool)
+        self._block_start = np.zeros(self.n_seen, dtype=bool)
         self._block_start[starts] = True  # a block's first line loses its leading blank lines
-        app, window = self._windows.lookup(cols["place"][starts])
-
         clamp = tail.since if tail.start is None else None
-        heard = transcript_blocks(tail.heard, clamp)
         events = event_blocks(tail.reader.events_between(tail.start or tail.since, tail.until))
-        other = heard + events
+        other = transcript_blocks(tail.heard, clamp) + events
+        firsts, first_other = self._lay_out(t, cols["monitor"], starts, other)
+        self._count(tail, cols["tokens"], events)
+        self._find_repeats(cols)
+        self._describe(cols, t, starts, dict(zip(first_other.tolist(), other)), firsts, tail.tok)
+        self._firsts: dict[str, np.ndarray] = {}
 
-        # blocks in merge_chronological's order: time, events first, kind, monitor, source,
-        # then the order of the streams (seen, heard, events) and within them
+    def _lay_out(self, t: np.ndarray, monitors: np.ndarray, starts: np.ndarray,
+                 other: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+        """Blocks in merge_chronological's order (time, events first, kind, monitor, source, then
+        the order of the streams, seen, heard, events, and within them) and their lines as
+        ``perm``, indices into the pool of lines (seen rows, then the other blocks' lines).
+        Returns each block's first line in the pool, in window order, and each other block's."""
+        n_seen = self.n_seen
         ends = np.append(starts[1:], n_seen).astype(np.int64)
         n_blocks = len(starts) + len(other)
-        sources = sorted({b.source for b in other} | {""})
-        rank = {s: i for i, s in enumerate(sources)}
+        rank = {s: i for i, s in enumerate(sorted({b.source for b in other} | {""}))}
         block_ts = np.concatenate([t[starts], np.asarray([to_us(b.ts) for b in other], dtype=np.int64)])
         kind = np.concatenate([np.full(len(starts), KIND_RANK["seen"]),
                                np.asarray([KIND_RANK[b.kind] for b in other], dtype=np.int64)])
-        monitor = np.concatenate([cols["monitor"][starts].astype(np.int64),
+        monitor = np.concatenate([monitors[starts].astype(np.int64),
                                   np.asarray([b.monitor for b in other], dtype=np.int64)])
         source = np.concatenate([np.zeros(len(starts), np.int64), np.asarray([rank[b.source] for b in other], dtype=np.int64)])
         order = np.lexsort((np.arange(n_blocks), source, monitor, kind, block_ts))
 
-        # the pool of lines: seen rows, then the lines of the other blocks
-        other_text = [line for b in other for line in b.lines]
         other_t = [to_us(ts) for b in other for ts in (b.times or [b.ts] * len(b.lines))]
-        heard_counts = [r.tokens for r in tail.heard]
-        self._other_text = np.asarray(other_text, dtype=object)
-        pool_t = np.concatenate([t, np.asarray(other_t, dtype=np.int64)])
+        self._other_text = np.asarray([line for b in other for line in b.lines], dtype=object)
         sizes_other = [len(b.lines) for b in other]
         first_other = n_seen + np.concatenate([[0], np.cumsum(sizes_other)]).astype(np.int64)[:-1]
         block_first = np.concatenate([starts, first_other]).astype(np.int64)
@@ -159,28 +161,31 @@ class TailLines(Cuts):
         self.block_of = np.repeat(np.arange(n_blocks, dtype=np.int64), sizes)
         offsets = np.concatenate([[0], np.cumsum(sizes)])[:-1]
         within = np.arange(len(self.block_of), dtype=np.int64) - np.repeat(offsets, sizes)
-        perm = np.repeat(block_first[order], sizes) + within
-        self.perm = perm
-        self.times = pool_t[perm]
+        self.perm = np.repeat(block_first[order], sizes) + within
+        self.times = np.concatenate([t, np.asarray(other_t, dtype=np.int64)])[self.perm]
+        return block_first[order], first_other
 
-        # counts: stored when the tokenizer is the stored one and every line has one
-        stored_seen = cols["tokens"]
+    def _count(self, tail: Tail, stored_seen, events: list[Block]) -> None:
+        """Every line's tokens: the stored counts when the tokenizer is the stored one and every
+        line has one (events are counted), else counted now."""
+        heard_counts = [r.tokens for r in tail.heard]
         have_stored = (tail.tok.id == DEFAULT_TOKENIZER and not (np.ma.isMaskedArray(stored_seen) and stored_seen.mask.any())
                        and all(c is not None for c in heard_counts))
         if have_stored:
             event_counts = tail.tok.count_many([line for b in events for line in b.lines])
             pool_counts = np.concatenate([np.asarray(stored_seen, dtype=np.int64),
                                           np.asarray(heard_counts + event_counts, dtype=np.int64)])
-            self.counts = pool_counts[perm]
+            self.counts = pool_counts[self.perm]
         else:
             self.counts = np.asarray(tail.tok.count_many(self.text.tolist()), dtype=np.int64)
         self.prefix = np.concatenate([[0], np.cumsum(self.counts)])
         self.latest = np.maximum.accumulate(self.times) if len(self.times) else self.times
 
-        # repeats: seen lines with the same key (checked: same window and text)
-        is_seen = perm < n_seen
+    def _find_repeats(self, cols: dict) -> None:
+        """``repeats``: seen lines with the same key (checked: same window and text)."""
+        perm = self.perm
         self.repeats = np.full(len(perm), -1, dtype=np.int64)
-        pos = np.flatnonzero(is_seen)
+        pos = np.flatnonzero(perm < self.n_seen)
         if len(pos):
             keys = cols["key"][perm[pos]]
             by = np.argsort(keys, kind="stable")  # by key, then position (pos ascends)
@@ -189,11 +194,15 @@ class TailLines(Cuts):
             ok = _same_line(cols, perm[later], perm[earlier])
             self.repeats[later[ok]] = earlier[ok]
 
-        # block descriptions, in window order
-        meta: list[tuple] = []
-        other_of = dict(zip(first_other.tolist(), other))
+    def _describe(self, cols: dict, t: np.ndarray, starts: np.ndarray, other_of: dict[int, Block],
+                  firsts: np.ndarray, tok) -> None:
+        """The blocks' descriptions in window order (``meta``; ``other_of``: a block not seen by
+        its first line in the pool), each line's kind and place, and the blocks' header tokens."""
+        n_seen, perm = self.n_seen, self.perm
+        app, window = self._windows.lookup(cols["place"][starts])
         seen_block = {first: i for i, first in enumerate(starts.tolist())}
-        for first in block_first[order].tolist():
+        meta: list[tuple] = []
+        for first in firsts.tolist():
             if first < n_seen:
                 i = seen_block[first]
                 meta.append(("seen", from_us(t[first]), int(cols["monitor"][first]), app[i], window[i], ""))
@@ -204,10 +213,10 @@ class TailLines(Cuts):
         self.line_kind = np.asarray([KIND_RANK[m[0]] for m in meta], dtype=np.int64)[self.block_of]
         self.first = np.concatenate([[True], self.block_of[1:] != self.block_of[:-1]]) if len(perm) else np.zeros(0, bool)
         codes, self.places = self._place_codes(cols["place"])  # (app, window) of each seen line as its rank
+        pos = np.flatnonzero(perm < n_seen)
         self.place = np.full(len(perm), -1, dtype=np.int64)
         self.place[pos] = codes[perm[pos]]
-        self.header_tokens = _header_tokens(meta, self.place[self.first] if len(perm) else self.place, tail.tok)
-        self._firsts: dict[str, np.ndarray] = {}
+        self.header_tokens = _header_tokens(meta, self.place[self.first] if len(perm) else self.place, tok)
 
     def __len__(self) -> int:
         return len(self.perm)
