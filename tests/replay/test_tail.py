@@ -58,7 +58,7 @@ def store(tmp_path_factory):
 
 def _reference(reader, since, until, tok) -> tuple[Lines, list[tuple]]:
     """The block-by-block reading: rows as tuples, blocks as objects."""
-    seen, heard = reader.seen_rows(since, until), reader.heard_rows(since, until)
+    seen, heard = reader.seen_rows(since, until), reader.heard_columns(since, until)
     blocks = merge_chronological(build_blocks(seen, since), transcript_blocks(heard, since),
                                  event_blocks(reader.events_between(since, until)))
     rows = [((b.times[j] if b.times else b.ts), b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0)

@@ -69,20 +69,12 @@ class Reader:
     def seen_rows(self, since: datetime | None, until: datetime | None, *,
                   start_from: datetime | None = None) -> list[SeenRow]:
         """The spans visible in [since, until) in on-screen order (``t``: their start), or with
-        ``start_from`` only those that began at or after it."""
+        ``start_from`` only those that began at or after it. Windows read ``seen_columns``;
+        these rows are the plain reading tests hold the columns to."""
         conds, params = self._starting(since, until, start_from, "t_start", "t_end")
         return named(SeenRow, self._con.execute(
             f'SELECT t_start, monitor, app, "window", {SHOWN_TEXT}, tokens FROM text_spans{where(conds)} '
             'ORDER BY t_start, monitor, ord, top, "left", id', params,
-        ).fetchall())
-
-    def heard_rows(self, since: datetime | None, until: datetime | None, *,
-                   start_from: datetime | None = None) -> list[HeardRow]:
-        """The transcripts heard in [since, until) (``t``: their start)."""
-        conds, params = self._starting(since, until, start_from, "t_start", "t_end")
-        return named(HeardRow, self._con.execute(
-            f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
-            params,
         ).fetchall())
 
     def seen_columns(self, since: datetime | None, until: datetime | None, *,
@@ -123,7 +115,9 @@ class Reader:
 
     def heard_columns(self, since: datetime | None, until: datetime | None, *,
                       start_from: datetime | None = None, before: datetime | None = None) -> list[HeardRow]:
-        """``heard_rows`` of the same stretch (speech is sparse: rows, not columns)."""
+        """The transcripts heard in [since, until) (``t``: their start), or with ``start_from``
+        those that began at or after it; ``before`` bounds the starts as in ``seen_columns``
+        (speech is sparse: rows, not columns)."""
         conds, params = self._starting(since, None if before else until, start_from, "t_start", "t_end")
         if before is not None:
             conds.append("t_start < ?")
