@@ -195,3 +195,32 @@ def test_the_import_reader_sees_deferred_relative_and_private_imports(tmp_path):
     modules = {_module_name(p, root): p for p in pkg.glob("*.py")}
     assert set(_imported(pkg / "a.py", modules, root)) == {("lifelog.x.b", None), ("lifelog.x.b", "_hidden")}
     assert set(_imported(pkg / "b.py", modules, root)) == {("lifelog.x.a", None), ("lifelog.x", "ready")}
+
+
+# -- every exception in errors.py -----------------------------------------------------------------
+# A class is an exception when one of its bases names one (``...Error``, ``...Exception``, or a
+# lifelog exception). Known exception, to go: store/live_copy.py's ``Stale`` (that file is being
+# rewritten in another change; its class moves to errors.py with it).
+EXCEPTIONS_ELSEWHERE = {"store/live_copy.py: Stale"}
+
+
+def _exception_names() -> set[str]:
+    tree = ast.parse((SRC / "errors.py").read_text())
+    return {n.name for n in tree.body if isinstance(n, ast.ClassDef)} | {"Exception", "BaseException"}
+
+
+def _exceptions_outside_errors(known: set[str]):
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+                         for b in node.bases}
+                if any(b in known or b.endswith(("Error", "Exception")) for b in bases):
+                    yield f"{rel}: {node.name}"
+
+
+def test_every_exception_is_in_errors_py():
+    assert set(_exceptions_outside_errors(_exception_names())) <= EXCEPTIONS_ELSEWHERE

@@ -7,7 +7,8 @@ message and an exit code. Messages say what happened, where, and what to do next
     ├── UsageError               bad option value, time spec, budget; exit code 2
     │   ├── UploadTooLarge       an import over ``import_max`` (the owner answers 413)
     │   ├── BodyTooLarge         a request body over its call's limit (413)
-    │   └── BodyTooSlow          a request body that did not arrive in time (408)
+    │   ├── BodyTooSlow          a request body that did not arrive in time (408)
+    │   └── ProtocolMismatch     a client asked for a call version the owner does not speak (409)
     ├── ConfigError              bad config file or key; exit code 2
     ├── CaptureUnavailable       no display / no permission to capture; exit code 2
     ├── EngineError              an engine failed or an unknown engine id was asked for
@@ -58,6 +59,10 @@ class BodyTooLarge(UsageError):
 
 class BodyTooSlow(UsageError):
     http_status = 408
+
+
+class ProtocolMismatch(UsageError):
+    http_status = 409
 
 
 class ConfigError(LifelogError):

@@ -20,16 +20,12 @@ import math
 import time
 
 from lifelog.api.calls import BODY_CAP
-from lifelog.errors import BodyTooLarge, BodyTooSlow, LifelogError, StoreBusy, UsageError
+from lifelog.errors import BodyTooLarge, BodyTooSlow, LifelogError, ProtocolMismatch, StoreBusy, UsageError
 
 log = logging.getLogger(__name__)
 
 BODY_TIMEOUT_S = 30.0  # a JSON body arrives whole within this, however it trickles
 NUMBER = (int, float)
-
-
-class ProtocolMismatch(UsageError):
-    http_status = 409
 
 
 class JsonErrors:
