@@ -31,7 +31,7 @@ import duckdb
 
 from lifelog.store import hours, migrations
 from lifelog.store.reader import Reader
-from lifelog.store.store import OWNER_MEMORY_LIMIT
+from lifelog.store.db import OWNER_MEMORY_LIMIT
 import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
 
 
