@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from lifelog.store.sql import meta_get, meta_set, to_json_param, utc_naive
+from lifelog.store.sql import meta_get, meta_set, one, to_json_param, utc_naive
 
 CHUNK = timedelta(seconds=60)
 SETTLE_S = 120.0  # a minute is embedded once it ended this long ago
@@ -139,9 +139,9 @@ def backlog(con: duckdb.DuckDBPyConnection, *, model: str, now: datetime | None 
     model = vector_model(model)
     total = 0
     for src in _SOURCES:
-        total += con.execute(
+        total += one(con.execute(
             f"SELECT count(*) FROM (SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols}"
-            f" FROM {src.table} WHERE id > ? AND t_start < ?)", [_mark(con, src, model), cutoff]).fetchone()[0]
+            f" FROM {src.table} WHERE id > ? AND t_start < ?)", [_mark(con, src, model), cutoff]))[0]
     return total
 
 
@@ -194,7 +194,8 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
     normalised vector from the same model), best first. Vectors of an older chunk text count
     until their chunk is re-embedded (it then has one row again), so an upgrade re-embedding a
     year oldest first leaves no hole in semantic search meanwhile."""
-    conds, params = ["true"], []
+    conds: list[str] = ["true"]
+    params: list[object] = []
     if since is not None:
         conds.append("chunk_start > ?")
         params.append(utc_naive(since) - CHUNK)

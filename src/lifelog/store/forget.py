@@ -246,7 +246,8 @@ _VECTOR_COLS = 'chunk_start, kind, monitor, app, "window", source'
 def _vector_conds(sel: Selection) -> tuple[str, list]:
     """Chunk vectors of forgotten rows, and those of a forgotten app, title or text (in range)."""
     conds, params = [f"({_VECTOR_COLS}) IN ({_VECTOR_KEYS})"], []
-    extra, more = [], []
+    extra: list[str] = []
+    more: list = []
     if sel.app is not None or sel.title is not None or sel.matching is not None:
         extra, more = _who(sel, [], [])
         if sel.matching is not None:

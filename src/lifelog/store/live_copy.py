@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from lifelog.store import crypt
-from lifelog.store.sql import CORPORA
+from lifelog.store.sql import CORPORA, one
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,10 @@ def mark(cur: duckdb.DuckDBPyConnection) -> Marks:
         id_type = cur.execute("SELECT data_type FROM duckdb_columns() WHERE database_name = current_database()"
                               " AND schema_name = 'main' AND table_name = ? AND column_name = 'id'", [table]).fetchall()
         if id_type and id_type[0][0] in ("BIGINT", "INTEGER"):  # a sequence's ids (recordings' are text)
-            n, top = cur.execute(f'SELECT count(*), coalesce(max(id), 0) FROM "{table}"').fetchone()
+            n, top = one(cur.execute(f'SELECT count(*), coalesce(max(id), 0) FROM "{table}"'))
             marks.max_id[table] = top
         else:
-            n = cur.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            n = one(cur.execute(f'SELECT count(*) FROM "{table}"'))[0]
         marks.rows[table] = n
     if "text_spans" in marks.rows:
         marks.open_spans = [r[0] for r in cur.execute("SELECT id FROM text_spans WHERE open").fetchall()]
@@ -184,7 +184,7 @@ def catch_up(cur: duckdb.DuckDBPyConnection, source: str, fresh: str, needs: dic
             cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live}")
     _advance_sequences(cur, source, fresh)
     for table in needs:
-        live, copied = (cur.execute(f'SELECT count(*) FROM {db}.main."{table}"').fetchone()[0]
+        live, copied = (one(cur.execute(f'SELECT count(*) FROM {db}.main."{table}"'))[0]
                         for db in (f'"{source}"', fresh))
         if live != copied:
             raise Stale(f"{table} has {live:,} rows but its copy {copied:,}")
@@ -197,7 +197,7 @@ def _advance_sequences(cur: duckdb.DuckDBPyConnection, source: str, fresh: str) 
     for name, reached in live.items():
         if reached is None:
             continue
-        at = cur.execute(f"SELECT nextval('{fresh}.main.{name}')").fetchone()[0]
+        at = one(cur.execute(f"SELECT nextval('{fresh}.main.{name}')"))[0]
         if at < reached:
             cur.execute(f"SELECT max(nextval('{fresh}.main.{name}')) FROM range(?)", [reached - at])
 

@@ -28,6 +28,7 @@ from lifelog.store.sql import (
     SPANS,
     TRANSCRIPT_COLUMNS,
     TRANSCRIPTS,
+    one,
     span_from_row,
     time_range,
     transcript_from_row,
@@ -281,7 +282,7 @@ class Reader:
 
     def stats(self) -> StoreStats:
         (frames, keyframes, ocr_failed, spans, open_spans, events, transcripts, chunks, voiced,
-         first, last) = self._con.execute("""
+         first, last) = one(self._con.execute("""
             SELECT (SELECT count(*) FROM frames),
                    (SELECT count(*) FROM frames WHERE keyframe),
                    (SELECT count(*) FROM frames WHERE ocr_failed),
@@ -295,9 +296,9 @@ class Reader:
                          (SELECT min(t_start) FROM transcripts)),
                    greatest((SELECT max(ts) FROM frames), (SELECT max(t_end) FROM text_spans),
                             (SELECT max(t_end) FROM transcripts))
-        """).fetchone()
+        """))
         sums = ", ".join(f"coalesce(sum({c}), 0)" for c in RECORDING_COUNTERS)  # fixed names
-        recordings, *totals = self._con.execute(f"SELECT count(*), {sums} FROM recordings").fetchone()
+        recordings, *totals = one(self._con.execute(f"SELECT count(*), {sums} FROM recordings"))
         counters = {"recordings": recordings, **dict(zip(RECORDING_COUNTERS, (int(v) for v in totals)))}
         counters.update(
             events=events, open_spans=open_spans,

@@ -42,6 +42,7 @@ from lifelog.errors import StoreError
 from lifelog.paths import atomic_private_file
 from lifelog.store import crypt
 from lifelog.store.db import create_private_db
+from lifelog.store.sql import one
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def copy_live(con: duckdb.DuckDBPyConnection, db_path: Path, secret: str | None 
     clean_leftovers(db_path)
     tmp = temp_path(db_path)
     create_private_db(tmp, secret)
-    source = con.execute("SELECT current_database()").fetchone()[0]
+    source = one(con.execute("SELECT current_database()"))[0]
     attach(con, tmp, FRESH, secret)
     try:
         con.execute(f'COPY FROM DATABASE "{source}" TO {FRESH}')
@@ -240,7 +241,7 @@ def _rewrite_live(store, meanwhile=None) -> None:
             _abandon(cur, store.db_path)
             raise
     try:
-        source = cur.execute("SELECT current_database()").fetchone()[0]
+        source = one(cur.execute("SELECT current_database()"))[0]
         cur.execute(f'COPY FROM DATABASE "{source}" TO {FRESH}')
         cur.commit()
         cur.execute(f"CHECKPOINT {FRESH}")  # the copy into its file now, not under the lock

@@ -22,6 +22,7 @@ from lifelog.store.sql import (
     TRANSCRIPTS,
     ids_filter,
     ids_params,
+    one,
     to_json_param,
     utc_naive,
 )
@@ -55,14 +56,14 @@ class Writer(Reader):
 
     def add_frame(self, frame: FrameRecord) -> int:
         left, top, right, bottom = frame.region
-        return self._con.execute(
+        return one(self._con.execute(
             "INSERT INTO frames (ts, monitor, width, height, app, \"window\", image_ref,"
             " region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed, source_key)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [utc_naive(frame.ts), frame.monitor, frame.width, frame.height, frame.app, frame.window,
              frame.image_ref, left, top, right, bottom, frame.keyframe, frame.ocr_ms, frame.ocr_failed,
              frame.source_key],
-        ).fetchone()[0]
+        ))[0]
 
     def stored_keys(self, table: str, keys: list[str], since: datetime, until: datetime) -> set[str]:
         """Which of ``keys`` (spool file names) rows of ``table`` (``frames`` or
@@ -130,31 +131,31 @@ class Writer(Reader):
             self._open.pop(monitor, None)
         else:
             self._open.clear()
-        return self._con.execute(sql, params).fetchone()[0]
+        return one(self._con.execute(sql, params))[0]
 
     def close_crashed_recordings(self) -> datetime | None:
         """After a crash: close the spans left open where they were last seen, and end each
         recording that never ended at the last moment anything was recorded. Returns that
         moment (where the gap while nothing recorded begins), or None if nothing had crashed."""
         self.close_spans(datetime.min)
-        crashed = self._con.execute("SELECT count(*) FROM recordings WHERE ended IS NULL").fetchone()[0]
+        crashed = one(self._con.execute("SELECT count(*) FROM recordings WHERE ended IS NULL"))[0]
         if not crashed:
             return None
-        last = self._con.execute(
+        last = one(self._con.execute(
             "SELECT greatest((SELECT max(ts) FROM frames), (SELECT max(ts) FROM events),"
             " (SELECT max(t_end) FROM audio_chunks), (SELECT max(started) FROM recordings WHERE ended IS NULL))"
-        ).fetchone()[0]
+        ))[0]
         self._con.execute("UPDATE recordings SET ended = ? WHERE ended IS NULL", [last])
         return last
 
     def add_audio_chunk(self, chunk: AudioChunkRecord) -> int:
         """Store one stretch of voiced audio; returns its id (for its transcripts' chunk_id)."""
-        return self._con.execute(
+        return one(self._con.execute(
             "INSERT INTO audio_chunks (t_start, t_end, source, audio_ref, voiced_s, source_key)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [utc_naive(chunk.t_start), utc_naive(chunk.t_end), chunk.source, chunk.audio_ref, chunk.voiced_s,
              chunk.source_key],
-        ).fetchone()[0]
+        ))[0]
 
     def add_transcripts(self, rows: list[Transcript]) -> int:
         """Store text heard, all rows in one statement (one JSON parameter); returns how many."""
@@ -198,7 +199,7 @@ class Writer(Reader):
         corpus = {"seen": SPANS, "heard": TRANSCRIPTS}.get(kind)
         if corpus is None:
             return False
-        if self._con.execute(f"SELECT count(*) FROM {corpus.tail}").fetchone()[0] + postings < tail_max:
+        if one(self._con.execute(f"SELECT count(*) FROM {corpus.tail}"))[0] + postings < tail_max:
             return False
         search_index.merge_tail(self._con, corpus)
         return True
