@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -48,7 +48,7 @@ def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
     exported = (now or _utcnow)()
     head = header_line(stream.counts, since, until, exported)
 
-    def chunks() -> Iterator[bytes]:
+    def chunks() -> Generator[bytes, None, None]:
         try:
             lines, size = [head], len(head)
             for kind, row in stream:

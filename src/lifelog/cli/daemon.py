@@ -116,7 +116,7 @@ def status(json_out: bool = JsonOpt) -> None:
             err.print("lifelog is not running (`lifelog daemon start` starts it).")
         raise typer.Exit(3)
     try:
-        data = {"running": True, **owner.owner, **owner.status()}
+        data = {"running": True, **(owner.owner or {}), **owner.status()}
     finally:
         owner.close()
     if json_out:
@@ -179,7 +179,8 @@ def pause(duration: Optional[str] = typer.Argument(None, help="How long: 90s, 10
 
     Example: lifelog pause 30m
     """
-    seconds = pause_seconds(parse_duration(duration).total_seconds() if duration is not None else None, duration)
+    seconds = pause_seconds(parse_duration(duration).total_seconds() if duration is not None else None,
+                            duration or "")
     timeline = Runtime.load().timeline()
     try:
         state = timeline.pause(seconds)

@@ -37,7 +37,9 @@ class Lines(Cuts):
 
     def __init__(self, blocks: list[Block], tok) -> None:
         self.blocks = blocks
-        block_of, text, repeats = [], [], []
+        block_of: list[int] = []
+        text: list[str] = []
+        repeats: list[int] = []
         last: dict[tuple, int] = {}
         for bi, b in enumerate(blocks):
             seen = b.kind == "seen"

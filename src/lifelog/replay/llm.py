@@ -54,18 +54,19 @@ class ChatClient:
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
         parts = urllib.parse.urlsplit(endpoint.base_url.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
             raise ConfigError(f"ask_base_url = {endpoint.base_url!r}: give an http(s) URL such as "
                               "http://127.0.0.1:8080/v1 or https://api.openai.com/v1.")
         if parts.username is not None or parts.password is not None:
             raise ConfigError(f"ask_base_url names a user or password before {parts.hostname!r} ('user:pass@'): lifelog "
                               "does not send credentials from the URL. Remove them, and give the key in "
                               "LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env (--api-key-env).")
-        if parts.scheme == "http" and endpoint.api_key and not endpoint.allow_insecure and not is_loopback(parts.hostname):
+        if parts.scheme == "http" and endpoint.api_key and not endpoint.allow_insecure and not is_loopback(host):
             raise ConfigError(f"Refusing to send the API key in clear text over plain http:// to {parts.hostname} "
                               "(anyone on the way can read it): use https://, or pass --allow-insecure if you trust "
                               "the network.")
-        self._parts = parts
+        self._parts, self._host = parts, host
 
     def complete(self, messages: list[dict]) -> str:
         return "".join(self.stream(messages))
@@ -88,11 +89,12 @@ class ChatClient:
     # -- transport ------------------------------------------------------------------------
     def _connect(self) -> http.client.HTTPConnection:
         p = self._parts
+        conn: http.client.HTTPConnection
         if p.scheme == "https":
-            conn = http.client.HTTPSConnection(p.hostname, p.port, timeout=CONNECT_TIMEOUT_S,
+            conn = http.client.HTTPSConnection(self._host, p.port, timeout=CONNECT_TIMEOUT_S,
                                                context=ssl.create_default_context())
         else:
-            conn = http.client.HTTPConnection(p.hostname, p.port, timeout=CONNECT_TIMEOUT_S)
+            conn = http.client.HTTPConnection(self._host, p.port, timeout=CONNECT_TIMEOUT_S)
         try:
             conn.connect()
         except (OSError, http.client.HTTPException) as exc:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from lifelog.models import SearchHit
 from lifelog.store import terms
 
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
@@ -51,7 +52,8 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
         return _fused(*_rankings(reader, query, since, until, semantic, CANDIDATES))[:CANDIDATES]
     limit = max(PART_LINES, CANDIDATES // len(parts))
     turns = [_fused(*_rankings(reader, part, since, until, semantic, limit)) for part in parts]
-    ranked, taken = [], set()
+    ranked: list[Ranked] = []
+    taken: set[tuple] = set()
     for i in range(max(map(len, turns))):
         for turn in turns:
             if i < len(turn) and (turn[i].minute, turn[i].chunk) not in taken:
@@ -90,11 +92,13 @@ def _rankings(reader, query: str, since, until, semantic: bool,
     two tables do not compare), and by meaning when an embedding model runs here; the
     :func:`_nearness` of each BM25 chunk's best line; and the ids of the lines seen that
     matched, by chunk. A line shown again in later minutes counts once (at its best hit)."""
-    lists, near, lines = [], {}, {}
+    lists: list[tuple[float, list[tuple]]] = []
+    near: dict[tuple, int] = {}
+    lines: dict[tuple, set[int]] = {}
     query_terms = terms.terms(query)
     for kind in ("seen", "heard"):
         hits = reader.search(query, since=since, until=until, limit=limit, kinds=(kind,))
-        texts = {}
+        texts: dict[str, SearchHit] = {}
         for h in hits:
             texts.setdefault((h.span or h.transcript).text, h)
             if h.span is not None:
