@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 Box = tuple[int, int, int, int]
 """Axis-aligned box in full-frame pixel coordinates: (left, top, right, bottom), right/bottom exclusive."""
@@ -44,7 +45,7 @@ class SpooledFrame:
     keyframe: bool
     window: WindowInfo
     image: "object"  # PIL.Image or numpy.ndarray; untyped so this module imports neither
-    path: "object" = None  # pathlib.Path of the spool file, set when read back
+    path: Path | None = None  # the spool file, set when read back
     shed_from: datetime | None = None  # capture shed changes from then until this keyframe
     shed_frames: int = 0  # how many (OCR was behind; see capture/loop.py)
     windows: list[VisibleWindow] = field(default_factory=list)  # visible windows, topmost first

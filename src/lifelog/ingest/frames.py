@@ -27,7 +27,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -40,6 +40,10 @@ from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.redact import Redactor, black_out
 from lifelog.tokenize_media.redact import default as default_redactor
 from lifelog.ingest.gaps import store_gaps
+
+if TYPE_CHECKING:  # imported when OCR first runs
+    from lifelog.tokenize_media.ocr.incremental import ScreenReader
+    from lifelog.tokenize_media.ocr.layout import Layout
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +76,8 @@ class _Done:
 
 @dataclass
 class _MonitorText:
-    reader: object  # ScreenReader: the lines of each frame
-    layout: object  # Layout: their reading order, windows and text as shown
+    reader: ScreenReader  # the lines of each frame
+    layout: Layout  # their reading order, windows and text as shown
     canvas: np.ndarray | None = None
 
 
@@ -299,9 +303,11 @@ class Pipeline:
 
     def _save_image(self, frame: SpooledFrame, secret_boxes: list | None = None) -> str:
         """The frame's pixels as stored, with the boxes of redacted lines black."""
-        image = black_out(frame.image, frame.region, secret_boxes) if secret_boxes else frame.image
+        pixels = np.asarray(frame.image)
+        image = black_out(pixels, frame.region, secret_boxes) if secret_boxes else pixels
+        name = frame.path.name if frame.path else spool.frame_name(frame.ts, frame.monitor)
         try:
-            return self.images.save(frame.path.name, frame.ts.strftime("%Y-%m-%d"), image, monitor=frame.monitor,
+            return self.images.save(name, frame.ts.strftime("%Y-%m-%d"), image, monitor=frame.monitor,
                                     region=frame.region, size=(frame.width, frame.height))
         except (OSError, LifelogError) as exc:
             if _no_space(exc):  # kept in the spool and stored whole later, not stored without its image

@@ -127,9 +127,9 @@ def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, 
     needs, with a margin; returns the new start (None: from the range's start)."""
     share = max(0.05, shown / max(1, stored))
     need = max(FURTHER_MARGIN * limit - shown, 0.05 * limit) / share
-    start = _tail_start([c for c in costs if c.hour < start], need)
-    tail.read_back(start)
-    return start
+    further = _tail_start([c for c in costs if c.hour < start], need)
+    tail.read_back(further)
+    return further
 
 
 def _limit(budget: int) -> float:

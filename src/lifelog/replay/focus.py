@@ -26,6 +26,7 @@ from lifelog.replay import render
 from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
+from lifelog.replay.render import Omission
 from lifelog.replay.rank import Ranked, query_parts
 from lifelog.store.rows import HeardInStretch, HeardRow, SeenInStretch, SeenRow
 
@@ -43,11 +44,11 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
     seen = _around_matches([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r.stretch], r)], lines)
     heard = [r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r.stretch], r)]
     stretches, seen, heard, kept = _affordable(stretches, chunks, seen, heard, budget)
-    seen, heard = _Rows(seen, kept), _Rows(heard, kept)
     merged = _union(stretches)
     events = [e for a, b in merged for e in reader.events_between(a, b)]
     per, outline, totals = _outline(reader, since, until, budget, tok)
-    picker = _Picker(seen, heard, events, stretches, outline, totals, per, query, tok, budget, fmt, since, until)
+    picker = _Picker(_Rows(seen, kept), _Rows(heard, kept), events, stretches, outline, totals, per, query, tok,
+                     budget, fmt, since, until)
     n = len(stretches)
     k = n - smallest_fitting(lambda i: picker.estimate(n - i), lambda i: picker.count(n - i), 0, n, budget)
     return picker.window(k)
@@ -78,7 +79,8 @@ def _affordable(stretches, chunks, seen: list[SeenInStretch], heard: list[HeardI
     WIDEN_SHARE of the budget (they would leave room for little else, and stretches go in in
     order: one that does not fit keeps out all after it); each stretch's new number by its old."""
     cost = [0] * len(stretches)
-    for r in (*seen, *heard):
+    rows: list[SeenInStretch | HeardInStretch] = [*seen, *heard]
+    for r in rows:
         cost[r.stretch] += (r.tokens or 0) + 1
     kept = {old: new for new, old in enumerate(i for i, c in enumerate(cost) if chunks[i] or c <= WIDEN_SHARE * budget)}
     return ([s for i, s in enumerate(stretches) if i in kept], [r for r in seen if r.stretch in kept],
@@ -167,7 +169,7 @@ class _Picker:
             self._exact[k] = self.tok.count(self.render(k)[0])
         return self._exact[k]
 
-    def render(self, k: int) -> tuple[str, render.Omission | None, Lines]:
+    def render(self, k: int) -> tuple[str, Omission | None, Lines]:
         seen_rows, heard_rows = self.seen.take(k), self.heard.take(k)
         chosen = _union(self.stretches[:k])
         events = [e for e in self.events if _within(e["ts"], chosen)]
@@ -181,7 +183,7 @@ class _Picker:
             text = (render.xml if self.fmt == "xml" else render.markdown)(blocks, omitted)
         return text, omitted, lines
 
-    def _omission(self, seen_rows, heard_rows, stretches: int) -> render.Omission | None:
+    def _omission(self, seen_rows, heard_rows, stretches: int) -> Omission | None:
         total_lines, total_tokens, first, last = self.totals
         shown = len(seen_rows) + len(heard_rows)
         tokens = sum(r.tokens or 0 for r in (*seen_rows, *heard_rows))

@@ -49,14 +49,14 @@ class Tally:
         """This tally followed by ``later`` (of the same hour, or the next hours of a day)."""
         out = Tally(self.start, per or self.per)
         for t in (self, later):
-            for k, v in t.seconds.items():
-                out.seconds[k] += v
-            for k, v in t.lines.items():
-                out.lines[k] += v
-            for k, v in t.first.items():
-                out.first.setdefault(k, v)
-            for k, v in t.heard.items():
-                out.heard[k] += v
+            for place, seconds in t.seconds.items():
+                out.seconds[place] += seconds
+            for place, n in t.lines.items():
+                out.lines[place] += n
+            for place, text in t.first.items():
+                out.first.setdefault(place, text)
+            for source, n in t.heard.items():
+                out.heard[source] += n
             out.events += [e for e in t.events if e not in out.events]
         return out
 
@@ -128,7 +128,7 @@ def per_day(hours: list[Tally]) -> list[Tally]:
     return days
 
 
-def coarsen(hours: list[Tally], per: str) -> list[Tally]:
+def coarsen(hours: list[Tally], per: str | None) -> list[Tally]:
     return per_day(hours) if per == "day" else hours
 
 

@@ -25,6 +25,7 @@ def hit_json(hit: SearchHit) -> dict:
                 "audio": t.source, "engine": t.engine, **({"language": t.language} if t.language else {}),
                 "text": t.text}
     s = hit.span
+    assert s is not None  # a hit holds a span or a transcript
     return {**base, "start": s.t_start.isoformat() + "Z", "end": s.t_end.isoformat() + "Z",
             "monitor": s.monitor, "app": s.app, "window": s.window, "text": s.text}
 

@@ -284,10 +284,10 @@ class TailLines(Cuts):
 
     def tally(self, hour: datetime, idx: list[int]) -> Tally:
         """``outline.tally_lines`` of the lines ``idx`` (ascending) of one hour, on columns."""
-        idx = np.asarray(idx, dtype=np.int64)
-        kind = self.line_kind[idx]
+        at = np.asarray(idx, dtype=np.int64)
+        kind = self.line_kind[at]
         t = Tally(hour, "hour")
-        seen = idx[kind == KIND_RANK["seen"]]
+        seen = at[kind == KIND_RANK["seen"]]
         if len(seen):
             ts, place = self.times[seen], self.place[seen]
             by = np.lexsort((place, ts))  # instants (time, window), distinct, in time order
@@ -306,10 +306,10 @@ class TailLines(Cuts):
                 t.lines[self.places[code]] = int(lines[code])
                 t.first[self.places[code]] = text
         minutes: dict[str, set[int]] = {}
-        for i in idx[kind == KIND_RANK["heard"]].tolist():
+        for i in at[kind == KIND_RANK["heard"]].tolist():
             minutes.setdefault(self.meta[self.block_of[i]][5], set()).add(int(self.times[i]) // 60_000_000)
         t.heard.update({src: len(m) for src, m in minutes.items()})
-        for i in idx[kind < KIND_RANK["heard"]].tolist():  # events and questions asked
+        for i in at[kind < KIND_RANK["heard"]].tolist():  # events and questions asked
             if self.first[i] and self.line(i) not in t.events:
                 t.events.append(self.line(i))
         return t
