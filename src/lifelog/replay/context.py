@@ -262,7 +262,7 @@ class _Fitter:
             tokens += int(self.lines.prefix[start])
             first = first or self.lines.first_time()
             last = max(t for t in (last, self.lines.latest_before(start)) if t is not None)
-        if not lines:
+        if not lines or first is None or last is None:  # (stored lines all have times)
             return None
         return render.Omission(lines=lines, tokens=tokens + lines, start=first, end=last, outline=self.per or "")
 

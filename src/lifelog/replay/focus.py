@@ -18,7 +18,9 @@ and settled by exact counts of the rendered text, like the cut of a window witho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -114,13 +116,28 @@ def _in_chunk(chunk: tuple, row: SeenInStretch | HeardInStretch) -> bool:
     return kind == "heard" and row.source == source
 
 
-class _Rows:
+_Row = TypeVar("_Row", SeenRow, HeardRow, covariant=True)
+
+
+class _InStretch(Protocol[_Row]):
+    """A row read for a stretch (``SeenInStretch``, ``HeardInStretch``)."""
+
+    @property
+    def stretch(self) -> int: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def tokens(self) -> int | None: ...
+    def row(self) -> _Row: ...
+
+
+class _Rows(Generic[_Row]):
     """Rows read for the candidate stretches (seen or heard): those of the best ``k``
     stretches, each row once (at its earliest time among them). ``stretch`` holds each row's
     stretch by its number in ``numbers`` (the rows keep the number they were read with)."""
 
-    def __init__(self, rows: list[SeenInStretch] | list[HeardInStretch], numbers: dict[int, int]) -> None:
-        self.rows = rows
+    def __init__(self, rows: Sequence[_InStretch[_Row]], numbers: dict[int, int]) -> None:
+        self.rows: Sequence[_InStretch[_Row]] = rows
         self.stretch = np.asarray([numbers[r.stretch] for r in rows], dtype=np.int64)
         self.ids = np.asarray([r.id for r in rows], dtype=np.int64)
         self.tokens = np.asarray([(r.tokens or 0) + 1 for r in rows], dtype=np.int64)
@@ -131,7 +148,7 @@ class _Rows:
         _, first = np.unique(self.ids[idx], return_index=True)
         return np.sort(idx[first])
 
-    def take(self, k: int) -> list[SeenRow] | list[HeardRow]:
+    def take(self, k: int) -> list[_Row]:
         """The chosen rows without their stretch and id."""
         return [self.rows[i].row() for i in self.chosen(k).tolist()]
 
@@ -151,7 +168,7 @@ def _outline(reader, since, until, budget: int, tok):
 class _Picker:
     """Windows made of the outline and the best ``k`` stretches."""
 
-    def __init__(self, seen: _Rows, heard: _Rows, events, stretches, outline, totals, per, query, tok,
+    def __init__(self, seen: _Rows[SeenRow], heard: _Rows[HeardRow], events, stretches, outline, totals, per, query, tok,
                  budget, fmt, since, until) -> None:
         self.seen, self.heard, self.events = seen, heard, events
         self.stretches, self.outline, self.totals, self.per = stretches, outline, totals, per

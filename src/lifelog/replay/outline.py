@@ -16,6 +16,7 @@ them to each other.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -140,7 +141,8 @@ class Outliner:
     whole, which is close and free: enough for the budget search's estimates."""
 
     def __init__(self, lines: list[tuple]) -> None:
-        self.lines = lines
+        self.lines: list[tuple] | None = lines
+        self._tally: Callable[[datetime, list[int]], Tally] = self._tally_lines
         self.members: dict[datetime, list[int]] = defaultdict(list)
         hour = end = None
         for i, line in enumerate(lines):
@@ -162,8 +164,9 @@ class Outliner:
         self._whole = {}
         return self
 
-    def _tally(self, hour: datetime, idx: list[int]) -> Tally:
-        return tally_lines(hour, [self.lines[i] for i in idx])
+    def _tally_lines(self, hour: datetime, idx: list[int]) -> Tally:
+        lines = self.lines or []  # (set whenever this tallies: grouped() gives its own)
+        return tally_lines(hour, [lines[i] for i in idx])
 
     def prefix(self, n: int, *, estimate: bool = False) -> list[Tally]:
         """Hour tallies of ``lines[:n]``, one per hour it touches, in time order."""
