@@ -20,19 +20,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from lifelog.tokenize_media.tokenizers import get_tokenizer  # noqa: E402
-from tests.support.xscreen import XScreen  # noqa: E402
+from lifelog.tokenize_media.tokenizers import get_tokenizer
+from tests.support.xscreen import XScreen
 
 RAW_TOKENS_PER_HOUR = 2 * 3600 * 250
 
 
 def lifelog(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lifelog.cli.app", *args], env=env,
-                          capture_output=True, text=True, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "lifelog.cli.app", *args], env=env, capture_output=True, text=True, check=True
+    )
 
 
 def main() -> None:
@@ -43,9 +44,23 @@ def main() -> None:
     home = Path(tempfile.mkdtemp()) / "home"
     env = {**screen.env, "LIFELOG_HOME": str(home)}
     work = subprocess.Popen(
-        ["xterm", "-geometry", "200x60+0+0", "-fa", "DejaVu Sans Mono", "-fs", "12", "-T", "work",
-         "-e", "sh", str(ROOT / "bench" / "workload.sh")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "xterm",
+            "-geometry",
+            "200x60+0+0",
+            "-fa",
+            "DejaVu Sans Mono",
+            "-fs",
+            "12",
+            "-T",
+            "work",
+            "-e",
+            "sh",
+            str(ROOT / "bench" / "workload.sh"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         time.sleep(2)
@@ -62,9 +77,11 @@ def main() -> None:
     tokens = get_tokenizer("o200k").count(ctx)
     images_mb = status["frame_image_bytes"] / 1e6
     db_mb = status["db_bytes"] / 1e6
-    print(f"session: {summary['seconds']:.0f}s recorded, {wall - summary['seconds']:.0f}s to drain the backlog at stop; "
-          f"{summary['frames_kept']} frames kept, {summary['frames_skipped']} skipped, "
-          f"{status['text_spans']} text spans, {summary['ocr_failures']} OCR failures\n")
+    print(
+        f"session: {summary['seconds']:.0f}s recorded, {wall - summary['seconds']:.0f}s to drain the backlog at stop; "
+        f"{summary['frames_kept']} frames kept, {summary['frames_skipped']} skipped, "
+        f"{status['text_spans']} text spans, {summary['ocr_failures']} OCR failures\n"
+    )
     print("| measure | per hour of active use |\n|---|---|")
     print(f"| frame images (lossless WebP, changed regions + keyframes) | {images_mb / hours:,.0f} MB |")
     print(f"| DuckDB timeline | {db_mb / hours:,.1f} MB |")

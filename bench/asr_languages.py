@@ -21,18 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from lifelog.errors import LifelogError  # noqa: E402
-from lifelog.tokenize_media.asr import get_asr  # noqa: E402
-from lifelog.tokenize_media.asr.audio_io import decode_audio  # noqa: E402
-from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
-from lifelog.tokenize_media.asr.script import to_script  # noqa: E402
-from lifelog.tokenize_media.asr.speech import transcribe_speech  # noqa: E402
-from tests.support.speech_zh import MANDARIN, SPEECH_ZH, char_recall  # noqa: E402
-from tests.support.speech import SENTENCES, joined, place, speech_samples, word_accuracy  # noqa: E402
+from lifelog.errors import LifelogError
+from lifelog.tokenize_media.asr import get_asr
+from lifelog.tokenize_media.asr.audio_io import decode_audio
+from lifelog.tokenize_media.asr.base import SAMPLE_RATE
+from lifelog.tokenize_media.asr.script import to_script
+from lifelog.tokenize_media.asr.speech import transcribe_speech
+from tests.support.speech import SENTENCES, joined, place, speech_samples, word_accuracy
+from tests.support.speech_zh import MANDARIN, SPEECH_ZH, char_recall
 
 MODELS = ("tiny.en", "base", "small")
 
@@ -68,15 +68,19 @@ def bench(args, work: Path) -> None:
         "Mandarin": ([decode_audio(SPEECH_ZH / name) for name in MANDARIN], "".join(MANDARIN.values())),
     }
     seconds = {lang: sum(a.size for a in clips) / SAMPLE_RATE for lang, (clips, _) in languages.items()}
-    print(f"audio: English {seconds['English']:.1f} s (espeak-ng, {len(text.split())} words); Mandarin "
-          f"{seconds['Mandarin']:.1f} s (2 real clips); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"audio: English {seconds['English']:.1f} s (espeak-ng, {len(text.split())} words); Mandarin "
+        f"{seconds['Mandarin']:.1f} s (2 real clips); {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}"
+    )
     engines = {}
     for engine_id in args.engines.split(","):
         for model in MODELS:
             engine, took = load(engine_id, model)
             engines[(engine_id, model)] = engine
-            print(f"  {engine_id} {model}: " + (f"loaded in {took:.1f} s" if took else f"not loaded: {engine}"),
-                  file=sys.stderr)
+            print(
+                f"  {engine_id} {model}: " + (f"loaded in {took:.1f} s" if took else f"not loaded: {engine}"),
+                file=sys.stderr,
+            )
     ready = {k: e for k, e in engines.items() if not isinstance(e, str)}
     times = {(k, lang): [] for k in ready for lang in languages}
     results = {}
@@ -87,7 +91,8 @@ def bench(args, work: Path) -> None:
                 if i:
                     times[(key, lang)].append((wall, cpu))
                 results[(key, lang)] = score(lang, segments, reference) + (
-                    sorted({s.language for seg in segments for s in seg}),)
+                    sorted({s.language for seg in segments for s in seg}),
+                )
     print(f"load average after: {os.getloadavg()[0]:.1f}\n")
     print("| engine | model | language | RTF | CPU RTF | accuracy | detected | heard |")
     print("|---|---|---|---:|---:|---:|---|---|")
@@ -98,9 +103,11 @@ def bench(args, work: Path) -> None:
         for lang in languages:
             walls, cpus = zip(*times[((engine_id, model), lang)])
             accuracy, said, detected = results[((engine_id, model), lang)]
-            print(f"| {engine_id} {engine.compute_type} | {model} | {lang} | {statistics.median(walls) / seconds[lang]:.3f} "
-                  f"| {statistics.median(cpus) / seconds[lang]:.3f} | {accuracy:.1%} | {', '.join(detected) or '–'} "
-                  f"| {said[:48]} |")
+            print(
+                f"| {engine_id} {engine.compute_type} | {model} | {lang} | {statistics.median(walls) / seconds[lang]:.3f} "
+                f"| {statistics.median(cpus) / seconds[lang]:.3f} | {accuracy:.1%} | {', '.join(detected) or '–'} "
+                f"| {said[:48]} |"
+            )
 
 
 def main() -> None:

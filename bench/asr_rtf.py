@@ -20,16 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from lifelog.tokenize_media.asr import get_asr  # noqa: E402
-from lifelog.tokenize_media.asr.base import SAMPLE_RATE  # noqa: E402
-from lifelog.tokenize_media.asr.faster import FasterWhisperEngine  # noqa: E402
-from lifelog.tokenize_media.asr.openai import OpenAIWhisperEngine  # noqa: E402
-from lifelog.tokenize_media.asr.speech import transcribe_speech  # noqa: E402
-from tests.support.speech import (  # noqa: E402
+from lifelog.tokenize_media.asr import get_asr
+from lifelog.tokenize_media.asr.base import SAMPLE_RATE
+from lifelog.tokenize_media.asr.faster import FasterWhisperEngine
+from lifelog.tokenize_media.asr.openai import OpenAIWhisperEngine
+from lifelog.tokenize_media.asr.speech import transcribe_speech
+from tests.support.speech import (
     SENTENCES,
     joined,
     normalise,

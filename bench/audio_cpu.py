@@ -18,13 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from tests.support.pulse import PrivatePulse  # noqa: E402
-from tests.support.xscreen import XScreen  # noqa: E402
-
+from tests.support.pulse import PrivatePulse
+from tests.support.xscreen import XScreen
 
 tree_cpu = common.children_cpu_seconds
 
@@ -33,8 +32,13 @@ def record(env: dict, seconds: float, *extra: str) -> tuple[float, dict]:
     home = Path(tempfile.mkdtemp()) / "home"
     env = {**env, "LIFELOG_HOME": str(home)}
     before = tree_cpu()
-    out = subprocess.run([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", f"{seconds}s", "--json", *extra],
-                         env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", f"{seconds}s", "--json", *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return tree_cpu() - before, json.loads(out)
 
 
@@ -51,15 +55,26 @@ def speech_storage(env: dict, pulse: PrivatePulse, seconds: float) -> tuple[floa
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
     home = Path(tempfile.mkdtemp()) / "home"
     env = {**env, "LIFELOG_HOME": str(home)}
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", f"{seconds}s", "--json"],
-                           env=env, stdout=subprocess.PIPE, text=True)
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", f"{seconds}s", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(8)
     deadline = time.monotonic() + seconds - 14
     while time.monotonic() < deadline:
         pulse.play(wav, to="system")
     rec.communicate(timeout=600)
-    status = json.loads(subprocess.run([sys.executable, "-m", "lifelog.cli.app", "status", "--json"], env=env,
-                                       capture_output=True, text=True, check=True).stdout)
+    status = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "lifelog.cli.app", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     return status["audio_bytes"], status["audio_voiced_s"]
 
 
@@ -81,8 +96,10 @@ def main() -> None:
     print("| measure | value |\n|---|---|")
     print(f"| recorder CPU, static screen, audio on (mic + system), silence | {silent_audio:.1f}% of one core |")
     print(f"| recorder CPU, static screen, --no-audio | {no_audio:.1f}% of one core |")
-    print(f"| audio kept per hour of speech (Opus 16 kbit/s) | {audio_bytes / max(voiced_s, 1) * 3600 / 1e6:.1f} MB "
-          f"({audio_bytes / 1e6:.2f} MB for {voiced_s:.0f} s voiced) |")
+    print(
+        f"| audio kept per hour of speech (Opus 16 kbit/s) | {audio_bytes / max(voiced_s, 1) * 3600 / 1e6:.1f} MB "
+        f"({audio_bytes / 1e6:.2f} MB for {voiced_s:.0f} s voiced) |"
+    )
 
 
 if __name__ == "__main__":

@@ -17,14 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from lifelog.capture.loop import CaptureSettings  # noqa: E402
-from lifelog.capture.process import CaptureProcess  # noqa: E402
-from tests.support.xscreen import XScreen  # noqa: E402
-
+from lifelog.capture.loop import CaptureSettings
+from lifelog.capture.process import CaptureProcess
+from tests.support.xscreen import XScreen
 
 cpu_seconds = common.cpu_seconds
 
@@ -50,7 +49,12 @@ def ocr_forever(stop) -> None:
     img = Image.new("RGB", (1920, 1080), "white")
     draw = ImageDraw.Draw(img)
     for i in range(30):
-        draw.text((40, 20 + 34 * i), f"line {i}: the quick brown fox jumps over the lazy dog {i * 37}", font=font, fill="black")
+        draw.text(
+            (40, 20 + 34 * i),
+            f"line {i}: the quick brown fox jumps over the lazy dog {i * 37}",
+            font=font,
+            fill="black",
+        )
     page = np.asarray(img)
     engine = get_engine("ppocr-v4")
     while not stop.is_set():
@@ -71,8 +75,18 @@ def main() -> None:
             static_cpu, static = run_capture(args.seconds, Path(d))
         screen.close_windows()
         ticker = subprocess.Popen(
-            ["xterm", "-geometry", "160x50+0+0", "-e", "sh", "-c", "while true; do date +%T.%N; ls -l /usr/lib | head -3; sleep 0.2; done"],
-            env=screen.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "xterm",
+                "-geometry",
+                "160x50+0+0",
+                "-e",
+                "sh",
+                "-c",
+                "while true; do date +%T.%N; ls -l /usr/lib | head -3; sleep 0.2; done",
+            ],
+            env=screen.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         ctx = mp.get_context("spawn")
         stop = ctx.Event()
@@ -89,8 +103,10 @@ def main() -> None:
     print("| measure | value | goal |\n|---|---|---|")
     print(f"| capture CPU, static 1920x1080 screen, 2 fps | {static_cpu:.2f}% of one core | < 1% |")
     print(f"| achieved rate, static screen | {static['rate']:.2f} fps | 2 |")
-    print(f"| achieved rate while OCR saturates both cores, screen changing | {busy['rate']:.2f} fps "
-          f"({busy['kept']} kept, {busy['late_ticks']} late ticks) | >= 1.9 |")
+    print(
+        f"| achieved rate while OCR saturates both cores, screen changing | {busy['rate']:.2f} fps "
+        f"({busy['kept']} kept, {busy['late_ticks']} late ticks) | >= 1.9 |"
+    )
     print(f"| capture CPU while busy (changing screen, spooling) | {busy_cpu:.1f}% of one core | |")
 
 

@@ -44,7 +44,9 @@ def parse(parser: argparse.ArgumentParser, quick: dict | None = None, argv: Sequ
     """``parser``'s arguments plus ``--quick``, which sets ``quick``'s values (tiny sizes, one run)
     so the whole path runs in seconds: what the smoke test runs, never a figure to publish. A
     callable value is called then (``{"dir": lambda: scratch("forget")}``)."""
-    parser.add_argument("--quick", action="store_true", help="a tiny run of the whole path (the test suite's smoke run)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny run of the whole path (the test suite's smoke run)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         for name, value in (quick or {}).items():
@@ -117,8 +119,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     """A Markdown table; columns of numbers right-aligned. Floats show 3 decimals under 10, else 1;
     pass a string (``f"{x:.2f}"``) for another format."""
     cells = [[_cell(v) for v in row] for row in rows]
-    numeric = [bool(cells) and all(re.fullmatch(r"-?[\d,]+(\.\d+)?", row[i]) for row in cells) for i in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |",
-             "| " + " | ".join("---:" if n else "---" for n in numeric) + " |"]
+    numeric = [
+        bool(cells) and all(re.fullmatch(r"-?[\d,]+(\.\d+)?", row[i]) for row in cells) for i in range(len(header))
+    ]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---:" if n else "---" for n in numeric) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines)

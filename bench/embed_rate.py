@@ -35,13 +35,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from lifelog.daemon import embedding as worker  # noqa: E402
-from lifelog.models import FrameRecord, OcrLine, Transcript  # noqa: E402
-from lifelog.store import Store, embeddings  # noqa: E402
+from lifelog.daemon import embedding as worker
+from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.store import Store, embeddings
 
 T0 = datetime(2026, 11, 2, 9, 0)
 _WORDS: list[str] = []
@@ -59,7 +59,7 @@ def screen_lines(rng: random.Random, n: int) -> list[str]:
     out = []
     for _ in range(n):
         i = rng.randrange(len(w) - 12)
-        out.append(" ".join(w[i:i + rng.randint(4, 12)]))
+        out.append(" ".join(w[i : i + rng.randint(4, 12)]))
     return out
 
 
@@ -83,13 +83,35 @@ def write_minute(store: Store, rng: random.Random, base: datetime, args) -> int:
             per_frame = max(1, args.lines // args.windows // 10)
             for f in range(10):
                 ts = base + timedelta(seconds=k * 60 / args.windows + f * 2)
-                fid = w.add_frame(FrameRecord(ts=ts, monitor=0, width=1920, height=1080, app=app, window=title,
-                                              image_ref="", region=(0, 0, 1920, 1080), keyframe=False))
+                fid = w.add_frame(
+                    FrameRecord(
+                        ts=ts,
+                        monitor=0,
+                        width=1920,
+                        height=1080,
+                        app=app,
+                        window=title,
+                        image_ref="",
+                        region=(0, 0, 1920, 1080),
+                        keyframe=False,
+                    )
+                )
                 shown = [OcrLine(t, (0, 20 * i, 800, 20 * i + 18)) for i, t in enumerate(screen_lines(rng, per_frame))]
                 spans += w.observe_lines(fid, ts, 0, app, title, shown)[0]
         for s in range(args.sources):
-            w.add_transcripts([Transcript(base + timedelta(seconds=15 * j), base + timedelta(seconds=15 * j + 14),
-                                          f"source{s}", "bench", speech(rng, 38), 50) for j in range(4)])
+            w.add_transcripts(
+                [
+                    Transcript(
+                        base + timedelta(seconds=15 * j),
+                        base + timedelta(seconds=15 * j + 14),
+                        f"source{s}",
+                        "bench",
+                        speech(rng, 38),
+                        50,
+                    )
+                    for j in range(4)
+                ]
+            )
     return spans
 
 
@@ -120,8 +142,9 @@ def simulate(store: Store, embedder, rng, args) -> dict:
             write_minute(store, rng, T0 + timedelta(minutes=written), args)
             written += 1
         c0 = cpu()
-        done = embeddings.embed_store(store, embedder, max_chunks=worker.PER_PASS, batch=worker.BATCH,
-                                      now=T0 + timedelta(seconds=clock))
+        done = embeddings.embed_store(
+            store, embedder, max_chunks=worker.PER_PASS, batch=worker.BATCH, now=T0 + timedelta(seconds=clock)
+        )
         used = cpu() - c0
         busy_cpu += used
         passes += 1
@@ -133,12 +156,20 @@ def simulate(store: Store, embedder, rng, args) -> dict:
     end = T0 + timedelta(minutes=args.minutes)
     with store.read() as r:
         embedded = r._con.execute("SELECT count(*) FROM chunk_vectors").fetchone()[0]
-        total = sum(r._con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT date_trunc('minute', t_start), {cols} FROM {t})").fetchone()[0]
-            for t, cols in (("text_spans", 'monitor, app, "window"'), ("transcripts", "source")))
-    return {"passes": passes, "worker_cpu_s": busy_cpu, "chunks": total, "embedded": embedded,
-            "settled_pending": backlog(store, embedder.id, end), "not_yet_settled": total - embedded
-            - backlog(store, embedder.id, end)}
+        total = sum(
+            r._con.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT date_trunc('minute', t_start), {cols} FROM {t})"
+            ).fetchone()[0]
+            for t, cols in (("text_spans", 'monitor, app, "window"'), ("transcripts", "source"))
+        )
+    return {
+        "passes": passes,
+        "worker_cpu_s": busy_cpu,
+        "chunks": total,
+        "embedded": embedded,
+        "settled_pending": backlog(store, embedder.id, end),
+        "not_yet_settled": total - embedded - backlog(store, embedder.id, end),
+    }
 
 
 def whole_minute_text(con, chunk) -> str:
@@ -154,20 +185,33 @@ def whole_minute_text(con, chunk) -> str:
 def compare(con, embedder, limit: int, now: datetime) -> list[dict]:
     """Before / now / now on two threads, taking turns on slices of 16 chunks (docstring)."""
     chunks = embeddings.pending(con, limit, model=embedder.id, now=now).chunks
-    ways = [("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512, 1),
-            (f"now: distinct lines, cut at {embeddings.CHUNK_TOKENS}", [c.text for c in chunks],
-             embeddings.CHUNK_TOKENS, 1),
-            ("now, 2 threads (lifelog index)", [c.text for c in chunks], embeddings.CHUNK_TOKENS, 2)]
-    out = [{"way": w, "tokens": statistics.mean(embedder.tokens(t) for t in texts),
+    ways = [
+        ("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512, 1),
+        (
+            f"now: distinct lines, cut at {embeddings.CHUNK_TOKENS}",
+            [c.text for c in chunks],
+            embeddings.CHUNK_TOKENS,
+            1,
+        ),
+        ("now, 2 threads (lifelog index)", [c.text for c in chunks], embeddings.CHUNK_TOKENS, 2),
+    ]
+    out = [
+        {
+            "way": w,
+            "tokens": statistics.mean(embedder.tokens(t) for t in texts),
             "cut": statistics.mean(embedder.tokens(embedder.truncate(t, max_tokens=cap)) for t in texts),
-            "wall_s": 0.0, "cpu_s": 0.0} for w, texts, cap, _ in ways]
+            "wall_s": 0.0,
+            "cpu_s": 0.0,
+        }
+        for w, texts, cap, _ in ways
+    ]
     for i in range(0, len(chunks), 16):
         turn = (i // 16) % len(ways)
         for k in list(range(turn, len(ways))) + list(range(turn)):
             _, texts, cap, workers = ways[k]
             embedder.workers = workers
             c0, t0 = cpu(), time.perf_counter()
-            embedder.passages(texts[i:i + 16], max_tokens=cap)
+            embedder.passages(texts[i : i + 16], max_tokens=cap)
             out[k]["wall_s"] += time.perf_counter() - t0
             out[k]["cpu_s"] += cpu() - c0
     embedder.workers = 1
@@ -180,8 +224,10 @@ def print_compare(rows: list[dict]) -> None:
     print("| chunk text | tokens in the text (mean) | tokens embedded (mean) | chunks/s wall | CPU s per chunk |")
     print("|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['way']} | {r['tokens']:,.0f} | {r['cut']:.0f} | **{r['chunks'] / r['wall_s']:.2f}** "
-              f"| {r['cpu_s'] / r['chunks']:.2f} |")
+        print(
+            f"| {r['way']} | {r['tokens']:,.0f} | {r['cut']:.0f} | **{r['chunks'] / r['wall_s']:.2f}** "
+            f"| {r['cpu_s'] / r['chunks']:.2f} |"
+        )
 
 
 def nearest_latency(path: Path, n: int, runs: int = 7) -> dict:
@@ -192,25 +238,32 @@ def nearest_latency(path: Path, n: int, runs: int = 7) -> dict:
     store = Store.open_owner(path)
     try:
         with store.write() as w:
-            w._con.execute(f"""
+            w._con.execute(
+                f"""
                 INSERT INTO chunk_vectors
                 SELECT TIMESTAMP '2025-11-01' + to_minutes((i * 525600 // {n})::BIGINT), 'seen', 0, 'app' || (i % 40),
                        'window ' || (i % 400), '', ?, 20, i, 0.008,
                        list_transform(range(384), x -> (floor(random() * 255) - 127)::TINYINT)::TINYINT[384]
-                FROM range({n}) t(i) ORDER BY i""", [embeddings.vector_model("bench")])
+                FROM range({n}) t(i) ORDER BY i""",
+                [embeddings.vector_model("bench")],
+            )
         with store.write() as w:
             w._con.execute("CHECKPOINT")
         rng = np.random.default_rng(0)
         out = {}
-        for label, since, days in (("all", None, 0), ("30 days", datetime(2026, 9, 1), 30),
-                                   ("one week", datetime(2026, 10, 1), 7)):
+        for label, since, days in (
+            ("all", None, 0),
+            ("30 days", datetime(2026, 9, 1), 30),
+            ("one week", datetime(2026, 10, 1), 7),
+        ):
             times = []
             for _ in range(runs):
                 q = rng.standard_normal(384).astype(np.float32)
                 with store.read() as r:
                     t0 = time.perf_counter()
-                    hits = r.nearest_chunks(q, since=since, until=since + timedelta(days=days) if since else None,
-                                            k=50, model="bench")
+                    hits = r.nearest_chunks(
+                        q, since=since, until=since + timedelta(days=days) if since else None, k=50, model="bench"
+                    )
                     times.append(time.perf_counter() - t0)
             assert hits
             out[label] = statistics.median(times) * 1000
@@ -265,8 +318,9 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=400, help="with --compare --db: how many pending chunks")
     ap.add_argument("--minutes", type=int, default=60, help="minutes of activity (an hour)")
     ap.add_argument("--nearest", default="100000,200000", help="chunk counts for the nearest-neighbour timing")
-    args = common.parse(ap, quick={"rows": 2_000, "lines": 10, "windows": 1, "sources": 1, "minutes": 3,
-                                   "nearest": "2000"})
+    args = common.parse(
+        ap, quick={"rows": 2_000, "lines": 10, "windows": 1, "sources": 1, "minutes": 3, "nearest": "2000"}
+    )
     from lifelog.tokenize_media.embed import get_embedder
 
     embedder = get_embedder()
@@ -274,8 +328,10 @@ def main() -> None:
         return run_compare(embedder, args)
     tmp = Path(tempfile.mkdtemp(prefix="embed-rate-"))
     rng = random.Random(7)
-    print(f"# {args.lines} lines/min over {args.windows} windows, {args.sources} sources talking, "
-          f"worker gets {args.free_cores} core(s)\n")
+    print(
+        f"# {args.lines} lines/min over {args.windows} windows, {args.sources} sources talking, "
+        f"worker gets {args.free_cores} core(s)\n"
+    )
     if not args.search_only:
         store = Store.open_owner(tmp / "a.duckdb")
         try:
@@ -284,20 +340,28 @@ def main() -> None:
         finally:
             store.close()
         print(f"| an hour of dense activity | {spans:,} spans, {r['chunks']} chunks |")
-        print(f"| embedding it all at once | {r['embedded']} chunks in {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU: "
-              f"{r['embedded'] / r['wall_s']:.2f} chunks/s wall, {r['cpu_s'] / r['embedded']:.2f} CPU s per chunk |")
+        print(
+            f"| embedding it all at once | {r['embedded']} chunks in {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU: "
+            f"{r['embedded'] / r['wall_s']:.2f} chunks/s wall, {r['cpu_s'] / r['embedded']:.2f} CPU s per chunk |"
+        )
     store = Store.open_owner(tmp / "b.duckdb")
     try:
         if not args.search_only:
             s = simulate(store, embedder, rng, args)
-            print(f"| worker over the hour (simulated clock) | {s['passes']} passes, {s['worker_cpu_s']:.0f} s CPU "
-                  f"({100 * s['worker_cpu_s'] / (args.minutes * 60):.1f} % of one core) |")
-            print(f"| backlog at the hour's end | {s['settled_pending']} settled chunks pending, "
-                  f"{s['not_yet_settled']} in the last minutes not settled yet (of {s['chunks']}) |")
+            print(
+                f"| worker over the hour (simulated clock) | {s['passes']} passes, {s['worker_cpu_s']:.0f} s CPU "
+                f"({100 * s['worker_cpu_s'] / (args.minutes * 60):.1f} % of one core) |"
+            )
+            print(
+                f"| backlog at the hour's end | {s['settled_pending']} settled chunks pending, "
+                f"{s['not_yet_settled']} in the last minutes not settled yet (of {s['chunks']}) |"
+            )
         for n in map(int, args.nearest.split(",")):
             lat = nearest_latency(tmp / f"vectors-{n}.duckdb", n)
-            print(f"| nearest, k=50, {n:,} chunks | p50 {lat['all']:.0f} ms whole range, "
-                  f"{lat['30 days']:.0f} ms 30 days, {lat['one week']:.0f} ms one week |")
+            print(
+                f"| nearest, k=50, {n:,} chunks | p50 {lat['all']:.0f} ms whole range, "
+                f"{lat['30 days']:.0f} ms 30 days, {lat['one week']:.0f} ms one week |"
+            )
         ms, n = backlog_latency(store, args.rows)
         print(f"| backlog() over {args.rows:,} spans never embedded | {ms:.0f} ms ({n:,} chunks) |")
     finally:

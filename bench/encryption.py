@@ -33,10 +33,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 BENCH = common.BENCH
-import context_scale  # noqa: E402
+import context_scale
 
 PASSPHRASE = "bench passphrase"
 
@@ -66,12 +66,17 @@ def prepare(root: Path, days: int, seed: int) -> tuple[dict, dict, float]:
 
 
 def windows(plain: dict, enc: dict, runs: int) -> dict[str, list[dict]]:
-    spec = {"kind": "window", "since": plain["start"], "until": (datetime.fromisoformat(plain["end"])
-                                                                 + timedelta(minutes=1)).isoformat(),
-            "budget": 1_000_000}
+    spec = {
+        "kind": "window",
+        "since": plain["start"],
+        "until": (datetime.fromisoformat(plain["end"]) + timedelta(minutes=1)).isoformat(),
+        "budget": 1_000_000,
+    }
     out: dict[str, list[dict]] = {"plain": [], "encrypted": []}
     for i in range(runs):
-        for name, meta in (("plain", plain), ("encrypted", enc)) if i % 2 == 0 else (("encrypted", enc), ("plain", plain)):
+        for name, meta in (
+            (("plain", plain), ("encrypted", enc)) if i % 2 == 0 else (("encrypted", enc), ("plain", plain))
+        ):
             r = context_scale.run_child({**spec, "db": meta["db"]})
             out[name].append(r)
             log(f"  1M window {name}: build {r['build_s']} s, process {r['process_s']} s, {r['tokens']:,} tokens")
@@ -84,8 +89,19 @@ def _batch(store, at: datetime, i: int) -> None:
     with store.write() as w:
         for f in range(2):
             ts = at + timedelta(seconds=i + f / 2)
-            fid = w.add_frame(FrameRecord(ts=ts, monitor=0, width=1920, height=1080, app="Firefox", window="x",
-                                          image_ref="", region=(0, 0, 1920, 1080), keyframe=False))
+            fid = w.add_frame(
+                FrameRecord(
+                    ts=ts,
+                    monitor=0,
+                    width=1920,
+                    height=1080,
+                    app="Firefox",
+                    window="x",
+                    image_ref="",
+                    region=(0, 0, 1920, 1080),
+                    keyframe=False,
+                )
+            )
             lines = [OcrLine(f"static line {k}", (0, 25 * k, 100, 25 * k + 20)) for k in range(30)]
             lines += [OcrLine(f"changing {i} {f} {k}", (0, 800 + 25 * k, 100, 820 + 25 * k)) for k in range(5)]
             w.observe_lines(fid, ts, 0, "Firefox", "x", lines)
@@ -104,7 +120,7 @@ def writes(plain: dict, enc: dict, batches: int) -> dict[str, dict[str, list[flo
             _batch(stores[name], after, -1)  # warm
             times[mode][name] = []
         for i in range(n):
-            for name in (("plain", "encrypted") if i % 2 == 0 else ("encrypted", "plain")):
+            for name in ("plain", "encrypted") if i % 2 == 0 else ("encrypted", "plain"):
                 t = time.perf_counter()
                 _batch(stores[name], after + timedelta(minutes=1 if mode == "owner" else 30), i)
                 times[mode][name].append(time.perf_counter() - t)
@@ -132,14 +148,22 @@ def slower(a: float, b: float) -> str:
 
 
 def report(meta: dict, took: float, win: dict, wr: dict, seal: dict) -> None:
-    med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
-    print(f"Timeline: {meta['days']} generated days, {meta['spans']:,} spans; `encrypt` converted it in {took:.1f} s.\n")
+    med = lambda rows, key: statistics.median(r[key] for r in rows)
+    print(
+        f"Timeline: {meta['days']} generated days, {meta['spans']:,} spans; `encrypt` converted it in {took:.1f} s.\n"
+    )
     print("| case | plaintext | encrypted | encrypted vs plaintext |")
     print("|---|---|---|---|")
-    for key, label in (("build_s", "1M-token window: build_context s"), ("process_s", "1M-token window: whole process s")):
+    for key, label in (
+        ("build_s", "1M-token window: build_context s"),
+        ("process_s", "1M-token window: whole process s"),
+    ):
         a, b = med(win["plain"], key), med(win["encrypted"], key)
         print(f"| {label} (median of {len(win['plain'])}) | {a:.3f} | {b:.3f} | {slower(a, b)} |")
-    for mode, label in (("owner", "write batch, owner connection, ms"), ("short-lived", "write batch, open..close, ms")):
+    for mode, label in (
+        ("owner", "write batch, owner connection, ms"),
+        ("short-lived", "write batch, open..close, ms"),
+    ):
         a, b = (statistics.median(wr[mode][k]) * 1000 for k in ("plain", "encrypted"))
         print(f"| {label} (median of {len(wr[mode]['plain'])}) | {a:.1f} | {b:.1f} | {slower(a, b)} |")
     for size, ms in seal.items():
@@ -155,7 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
-    args = common.parse(ap, quick={"days": 1, "runs": 1, "batches": 5, "dir": lambda: common.scratch("encryption")}, argv=argv)
+    args = common.parse(
+        ap, quick={"days": 1, "runs": 1, "batches": 5, "dir": lambda: common.scratch("encryption")}, argv=argv
+    )
     os.environ["LIFELOG_PASSPHRASE"] = PASSPHRASE  # the children unwrap the key as a command would
     root = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-bench-enc-"))
     plain, enc, took = prepare(root, args.days, args.seed)

@@ -13,28 +13,43 @@ import statistics
 import subprocess
 import time
 
+import common
 import numpy as np
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
-
-from lifelog.capture.exclude import Matcher, blank, on_screen, view  # noqa: E402
-from lifelog.capture.window import TopWindow  # noqa: E402
-from lifelog.config import Settings  # noqa: E402
+from lifelog.capture.exclude import Matcher, blank, on_screen, view
+from lifelog.capture.window import TopWindow
+from lifelog.config import Settings
 
 W, H = 1920, 1080
 
 
 def stack() -> list[TopWindow]:
     """Ten windows, topmost first: a menu, a dialog of the vault, the vault, a private window, six others."""
-    out = [TopWindow(10, (300, 300, 500, 500), (300, 300, 500, 500), app="XTerm", pid=9, override_redirect=True),
-           TopWindow(9, (220, 220, 620, 420), (222, 240, 618, 418), transient_for=8, title="Unlock"),
-           TopWindow(8, (100, 100, 900, 700), (102, 122, 898, 698), app="KeePassXC", title="Passwords", pid=5),
-           TopWindow(7, (960, 0, 1920, 1080), (962, 22, 1918, 1078), app="firefox", pid=6,
-                     title="Bank - Mozilla Firefox Private Browsing")]
+    out = [
+        TopWindow(10, (300, 300, 500, 500), (300, 300, 500, 500), app="XTerm", pid=9, override_redirect=True),
+        TopWindow(9, (220, 220, 620, 420), (222, 240, 618, 418), transient_for=8, title="Unlock"),
+        TopWindow(8, (100, 100, 900, 700), (102, 122, 898, 698), app="KeePassXC", title="Passwords", pid=5),
+        TopWindow(
+            7,
+            (960, 0, 1920, 1080),
+            (962, 22, 1918, 1078),
+            app="firefox",
+            pid=6,
+            title="Bank - Mozilla Firefox Private Browsing",
+        ),
+    ]
     for i in range(6):
         x, y = 150 * i, 60 * i
-        out.append(TopWindow(i + 1, (x, y, x + 900, y + 600), (x + 2, y + 22, x + 898, y + 598), app="XTerm",
-                             title=f"shell {i}", pid=100 + i))
+        out.append(
+            TopWindow(
+                i + 1,
+                (x, y, x + 900, y + 600),
+                (x + 2, y + 22, x + 898, y + 598),
+                app="XTerm",
+                title=f"shell {i}",
+                pid=100 + i,
+            )
+        )
     return out
 
 
@@ -63,8 +78,14 @@ def time_x11_stack(repeat: int) -> tuple[list[float], int]:
     procs = []
     try:
         for i in range(10):
-            procs.append(subprocess.Popen(["xterm", "-geometry", f"80x24+{100 * i}+{50 * i}", "-T", f"shell {i}"],
-                                          env=screen.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    ["xterm", "-geometry", f"80x24+{100 * i}+{50 * i}", "-T", f"shell {i}"],
+                    env=screen.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         source = X11WindowSource(screen.display)
         deadline = time.monotonic() + 60
         while len(source.stack()) < 10 and time.monotonic() < deadline:
@@ -85,8 +106,7 @@ def time_x11_stack(repeat: int) -> tuple[list[float], int]:
 
 def describe(name: str, times: list[float]) -> str:
     ms = sorted(t * 1000 for t in times)
-    return (f"{name}: median {statistics.median(ms):.3f} ms, p90 {ms[int(len(ms) * 0.9)]:.3f} ms "
-            f"over {len(ms)} runs")
+    return f"{name}: median {statistics.median(ms):.3f} ms, p90 {ms[int(len(ms) * 0.9)]:.3f} ms over {len(ms)} runs"
 
 
 def main() -> None:

@@ -28,11 +28,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
-import context_scale  # noqa: E402
+import common
+import context_scale
 
-from lifelog.store import Store, rewrite  # noqa: E402
-from lifelog.store.forget import Selection, forget_in  # noqa: E402
+from lifelog.store import Store, rewrite
+from lifelog.store.forget import Selection, forget_in
 
 
 def log(*args) -> None:
@@ -59,15 +59,25 @@ def forget_day(db: Path, sel: Selection, *, owner: bool) -> dict:
         rewrite.rewrite_store(store)
         t2 = time.perf_counter()
         with store.read() as r:
-            left = r._con.execute("SELECT count(*) FROM text_spans WHERE t_start >= ? AND t_start < ?",
-                                  [sel.since, sel.until]).fetchone()[0]
+            left = r._con.execute(
+                "SELECT count(*) FROM text_spans WHERE t_start >= ? AND t_start < ?", [sel.since, sel.until]
+            ).fetchone()[0]
     finally:
         store.close()
-    return {"lines": report.lines, "transcripts": report.transcripts, "frames": report.frames,
-            "events": report.events, "vectors": report.vectors, "hours_resummarised": report.hours,
-            "lines_left_that_day": left, "delete_s": round(t1 - t0, 2), "rewrite_s": round(t2 - t1, 2),
-            "total_s": round(t2 - t0, 2), "db_mb_before": round(size / 1e6, 1),
-            "db_mb_after": round(db.stat().st_size / 1e6, 1)}
+    return {
+        "lines": report.lines,
+        "transcripts": report.transcripts,
+        "frames": report.frames,
+        "events": report.events,
+        "vectors": report.vectors,
+        "hours_resummarised": report.hours,
+        "lines_left_that_day": left,
+        "delete_s": round(t1 - t0, 2),
+        "rewrite_s": round(t2 - t1, 2),
+        "total_s": round(t2 - t0, 2),
+        "db_mb_before": round(size / 1e6, 1),
+        "db_mb_after": round(db.stat().st_size / 1e6, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,8 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     day = datetime.fromisoformat(meta["start"]).replace(hour=0, minute=0, second=0, microsecond=0)
     day += timedelta(days=args.days // 2 if args.day is None else args.day)
     sel = Selection(since=day, until=day + timedelta(days=1))
-    results = {"timeline": {k: meta.get(k) for k in ("days", "seed", "spans", "transcripts", "start", "end")},
-               "day": day.date().isoformat(), "load_before": os.getloadavg()}
+    results = {
+        "timeline": {k: meta.get(k) for k in ("days", "seed", "spans", "transcripts", "start", "end")},
+        "day": day.date().isoformat(),
+        "load_before": os.getloadavg(),
+    }
     for case in args.cases.split(","):
         db = fresh_copy(meta, args.dir / case)
         log(f"{case}: forgetting {day:%Y-%m-%d} from {db} ({db.stat().st_size / 1e6:,.0f} MB)")

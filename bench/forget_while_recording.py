@@ -78,12 +78,19 @@ def forget_while_writing(db: Path, sel: Selection) -> dict:
         store.close()
     during = [(waited, wrote) for asked, waited, wrote in writer.log if t0 <= asked <= t2]
     waits = sorted(w for w, _ in during)
-    return {"lines": report.lines, "delete_s": round(t1 - t0, 2), "rewrite_s": round(t2 - t1, 2),
-            "db_mb_before": round(size / 1e6, 1), "db_mb_after": round(db.stat().st_size / 1e6, 1),
-            "writes": len(during), "fps": round(sum(w is not None for _, w in during) / (t2 - t0), 2),
-            "longest_wait_s": round(waits[-1], 2) if waits else 0.0,
-            "p99_wait_s": round(waits[int(0.99 * (len(waits) - 1))], 2) if waits else 0.0,
-            "over_1s": sum(w > 1.0 for w in waits), "gave_up": sum(w is None for _, w in during)}
+    return {
+        "lines": report.lines,
+        "delete_s": round(t1 - t0, 2),
+        "rewrite_s": round(t2 - t1, 2),
+        "db_mb_before": round(size / 1e6, 1),
+        "db_mb_after": round(db.stat().st_size / 1e6, 1),
+        "writes": len(during),
+        "fps": round(sum(w is not None for _, w in during) / (t2 - t0), 2),
+        "longest_wait_s": round(waits[-1], 2) if waits else 0.0,
+        "p99_wait_s": round(waits[int(0.99 * (len(waits) - 1))], 2) if waits else 0.0,
+        "over_1s": sum(w > 1.0 for w in waits),
+        "gave_up": sum(w is None for _, w in during),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,13 +107,19 @@ def main(argv: list[str] | None = None) -> None:
     day = datetime.fromisoformat(meta["start"]).replace(hour=0, minute=0, second=0, microsecond=0)
     day += timedelta(days=meta["days"] // 2 if args.day is None else args.day)
     db = fresh_copy(meta, args.dir / "owner")
-    print(f"# forgetting {day:%Y-%m-%d} of {meta['spans']:,} spans ({db.stat().st_size / 1e6:,.0f} MB); "
-          f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+    print(
+        f"# forgetting {day:%Y-%m-%d} of {meta['spans']:,} spans ({db.stat().st_size / 1e6:,.0f} MB); "
+        f"load average {os.getloadavg()[0]:.1f}",
+        file=sys.stderr,
+        flush=True,
+    )
     r = forget_while_writing(db, Selection(since=day, until=day + timedelta(days=1)))
     print(json.dumps(r))
-    print(f"| {r['lines']:,} lines forgotten | delete {r['delete_s']} s + rewrite {r['rewrite_s']} s | committed fps "
-          f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
-          f"over 1 s {r['over_1s']} | gave up {r['gave_up']} | {r['db_mb_before']} -> {r['db_mb_after']} MB |")
+    print(
+        f"| {r['lines']:,} lines forgotten | delete {r['delete_s']} s + rewrite {r['rewrite_s']} s | committed fps "
+        f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
+        f"over 1 s {r['over_1s']} | gave up {r['gave_up']} | {r['db_mb_before']} -> {r['db_mb_after']} MB |"
+    )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -32,26 +32,31 @@ import threading
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from tests.support.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen
 
 PROSE = [Path("/usr/share/common-licenses/GPL-3"), Path("/usr/share/common-licenses/Apache-2.0")]
-TYPED = ("The frame store keeps what the screen showed so a replay can show it again. Scrolling "
-         "moves lines without changing them, so a scroll step costs a shift and the strip it "
-         "exposes. Typing changes a few characters at a time. ")
+TYPED = (
+    "The frame store keeps what the screen showed so a replay can show it again. Scrolling "
+    "moves lines without changing them, so a scroll step costs a shift and the strip it "
+    "exposes. Typing changes a few characters at a time. "
+)
 
 
 # -- the scripted screen ------------------------------------------------------------------------
 def page(folder: Path) -> Path:
     import html
+
     text = "\n\n".join(p.read_text(errors="replace") for p in PROSE if p.exists()) or TYPED * 400
     paras = "".join(f"<p>{html.escape(par)}</p>" for par in text.split("\n\n") if par.strip())
     path = folder / "page.html"
-    path.write_text(f"<!doctype html><html><head><title>reading</title><style>body{{font:18px/1.5 "
-                    f"'DejaVu Serif';margin:40px 18%;}}</style></head><body>{paras}</body></html>")
+    path.write_text(
+        f"<!doctype html><html><head><title>reading</title><style>body{{font:18px/1.5 "
+        f"'DejaVu Serif';margin:40px 18%;}}</style></head><body>{paras}</body></html>"
+    )
     return path
 
 
@@ -68,6 +73,7 @@ def raise_window(env: dict, title: str) -> None:
 
 def script(env: dict, stop: threading.Event) -> None:
     """One ~100 s cycle, repeated: terminal, browser scrolling, typing, quick switches."""
+
     def wait(s: float) -> bool:
         return stop.wait(s)
 
@@ -86,7 +92,7 @@ def script(env: dict, stop: threading.Event) -> None:
                 return
         raise_window(env, "typing")
         for i in range(0, 160, 8):
-            xdo(env, "type", "--delay", "90", TYPED[i: i + 8])
+            xdo(env, "type", "--delay", "90", TYPED[i : i + 8])
             if wait(0.2):
                 return
         xdo(env, "key", "Return")
@@ -99,14 +105,51 @@ def script(env: dict, stop: threading.Event) -> None:
 def start_windows(screen: XScreen, folder: Path) -> list[subprocess.Popen]:
     env = screen.env
     screen.show_page(page(folder), title="reading", profile=folder / "chromium")
-    procs = [subprocess.Popen(
-        ["xterm", "-geometry", "200x50+0+0", "-fa", "DejaVu Sans Mono", "-fs", "12", "-T", "work",
-         "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", str(ROOT / "bench" / "workload.sh")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    procs.append(subprocess.Popen(
-        ["xterm", "-geometry", "110x24+420+300", "-fa", "DejaVu Sans Mono", "-fs", "12", "-T", "typing",
-         "-xrm", "XTerm*allowTitleOps: false", "-e", "cat"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    procs = [
+        subprocess.Popen(
+            [
+                "xterm",
+                "-geometry",
+                "200x50+0+0",
+                "-fa",
+                "DejaVu Sans Mono",
+                "-fs",
+                "12",
+                "-T",
+                "work",
+                "-xrm",
+                "XTerm*allowTitleOps: false",
+                "-e",
+                "sh",
+                str(ROOT / "bench" / "workload.sh"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    procs.append(
+        subprocess.Popen(
+            [
+                "xterm",
+                "-geometry",
+                "110x24+420+300",
+                "-fa",
+                "DejaVu Sans Mono",
+                "-fs",
+                "12",
+                "-T",
+                "typing",
+                "-xrm",
+                "XTerm*allowTitleOps: false",
+                "-e",
+                "cat",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
     time.sleep(3)
     return procs
 
@@ -140,6 +183,7 @@ def record(spool: Path, minutes: float) -> None:
 # -- both encodings on the corpus --------------------------------------------------------------
 def frames(spool_dir: Path):
     from lifelog import spool
+
     for path in sorted(spool_dir.glob("*.png")):
         yield path, spool.read_frame(path)
 
@@ -179,9 +223,14 @@ def encode_all(spool_dir: Path, out: Path) -> dict:
         worst = max(worst, int(np.abs(decoded[ref].astype(int) - screen.astype(int)).max()))
         if len(decoded) > 8:  # keep the last few screens: most frames are built on the one before
             decoded.pop(next(iter(decoded)))
-    return {"frames": len(refs), "kinds": kinds, "max_pixel_error": worst, "ms": ms,
-            "bytes": {"legacy": legacy.total_bytes(), "compact": compact.total_bytes()},
-            "decode_ms": decode_times(compact, [r for r, _ in refs])}
+    return {
+        "frames": len(refs),
+        "kinds": kinds,
+        "max_pixel_error": worst,
+        "ms": ms,
+        "bytes": {"legacy": legacy.total_bytes(), "compact": compact.total_bytes()},
+        "decode_ms": decode_times(compact, [r for r, _ in refs]),
+    }
 
 
 def decode_times(images, refs: list[str], sample: int = 12) -> dict:
@@ -189,6 +238,7 @@ def decode_times(images, refs: list[str], sample: int = 12) -> dict:
     import statistics
 
     from lifelog.store import frame_codec as codec
+
     picks = [refs[int(i * (len(refs) - 1) / max(1, sample - 1))] for i in range(sample)] if refs else []
     times = []
     for ref in picks:
@@ -204,12 +254,14 @@ def report_text(t: dict, minutes: float) -> None:
     per_day = 60 / minutes * 8
     grown = t["db_bytes"] - t["db_bytes_after_each_part"][0]
     growth_day = grown / max(1.0, t["later_parts_s"]) * 8 * 3600
-    print(f"text only (lifelog process, {t['process_s']:.0f} s): {t['spans']} spans, {t['span_text_bytes']} bytes of "
-          f"span text = {t['span_text_bytes'] * per_day / 1e6:.2f} MB per 8-hour day; database "
-          f"{t['db_bytes'] / 2**20:.2f} MiB ({t['empty_db_bytes'] / 2**20:.2f} MiB empty), after each part "
-          f"{[round(b / 2**20, 2) for b in t['db_bytes_after_each_part']]} MiB: growth over the later parts "
-          f"{growth_day / 1e6:.1f} MB per 8-hour day; frames through the real pipeline "
-          f"{t['pipeline_frame_bytes'] * 60 / minutes / 1e6:.1f} MB/hour")
+    print(
+        f"text only (lifelog process, {t['process_s']:.0f} s): {t['spans']} spans, {t['span_text_bytes']} bytes of "
+        f"span text = {t['span_text_bytes'] * per_day / 1e6:.2f} MB per 8-hour day; database "
+        f"{t['db_bytes'] / 2**20:.2f} MiB ({t['empty_db_bytes'] / 2**20:.2f} MiB empty), after each part "
+        f"{[round(b / 2**20, 2) for b in t['db_bytes_after_each_part']]} MiB: growth over the later parts "
+        f"{growth_day / 1e6:.1f} MB per 8-hour day; frames through the real pipeline "
+        f"{t['pipeline_frame_bytes'] * 60 / minutes / 1e6:.1f} MB/hour"
+    )
     print(json.dumps(t))
 
 
@@ -223,6 +275,7 @@ def text_cost(spool_dir: Path, parts: int = 2) -> dict:
 
     from lifelog.paths import Paths
     from lifelog.store import Store
+
     paths = Paths(Path(tempfile.mkdtemp(prefix="frame-text.")) / "home")
     files = sorted(spool_dir.glob("*.png"))
     try:
@@ -232,11 +285,16 @@ def text_cost(spool_dir: Path, parts: int = 2) -> dict:
         sizes, seconds = [paths.db.stat().st_size], 0.0
         paths.spool.mkdir(parents=True, exist_ok=True)
         for k in range(parts):
-            for p in files[k * len(files) // parts: (k + 1) * len(files) // parts]:
+            for p in files[k * len(files) // parts : (k + 1) * len(files) // parts]:
                 shutil.copy2(p, paths.spool / p.name)
             t = time.perf_counter()
-            subprocess.run([str(Path(sys.executable).parent / "lifelog"), "process", "--json"], check=True,
-                           env={**os.environ, "LIFELOG_HOME": str(paths.home)}, capture_output=True, text=True)
+            subprocess.run(
+                [str(Path(sys.executable).parent / "lifelog"), "process", "--json"],
+                check=True,
+                env={**os.environ, "LIFELOG_HOME": str(paths.home)},
+                capture_output=True,
+                text=True,
+            )
             seconds += time.perf_counter() - t
             with duckdb.connect(str(paths.db)) as con:
                 con.execute("CHECKPOINT")
@@ -245,15 +303,23 @@ def text_cost(spool_dir: Path, parts: int = 2) -> dict:
         frames = sum(p.stat().st_size for p in paths.frames.rglob("*") if p.is_file())
         first_end = _ts(files[len(files) // parts - 1])
         later_s = (_ts(files[-1]) - first_end).total_seconds()
-        return {"db_bytes": sizes[-1], "empty_db_bytes": sizes[0], "db_bytes_after_each_part": sizes[1:],
-                "later_parts_s": later_s, "spans": spans, "span_text_bytes": text,
-                "pipeline_frame_bytes": frames, "process_s": seconds}
+        return {
+            "db_bytes": sizes[-1],
+            "empty_db_bytes": sizes[0],
+            "db_bytes_after_each_part": sizes[1:],
+            "later_parts_s": later_s,
+            "spans": spans,
+            "span_text_bytes": text,
+            "pipeline_frame_bytes": frames,
+            "process_s": seconds,
+        }
     finally:
         shutil.rmtree(paths.home.parent, ignore_errors=True)
 
 
 def _ts(path: Path):
     from datetime import datetime
+
     return datetime.strptime(path.name.split("-")[0], "%Y%m%dT%H%M%S%f")
 
 
@@ -281,16 +347,23 @@ def main() -> None:
 
 def report(r: dict, minutes: float) -> None:
     import statistics
+
     per_hour = 60 / minutes
-    print(f"corpus: {r['frames']} frames kept in {minutes:g} min of scripted mixed activity at 2 fps "
-          f"(compact kinds: {r['kinds']}); compact decodes exactly: max pixel error {r['max_pixel_error']}")
+    print(
+        f"corpus: {r['frames']} frames kept in {minutes:g} min of scripted mixed activity at 2 fps "
+        f"(compact kinds: {r['kinds']}); compact decodes exactly: max pixel error {r['max_pixel_error']}"
+    )
     for name in ("legacy", "compact"):
         mb_h = r["bytes"][name] * per_hour / 1e6
         ms = sorted(r["ms"][name])
-        print(f"{name:8s} {mb_h:7.1f} MB/hour  {mb_h * 8:7.0f} MB per 8-hour day  {mb_h * 8 * 22 / 1e3:5.2f} GB per "
-              f"22 days   encode ms/frame median {statistics.median(ms):.1f}, p90 {ms[int(0.9 * (len(ms) - 1))]:.1f}")
-    print(f"ratio {r['bytes']['legacy'] / max(1, r['bytes']['compact']):.2f}x; rebuilding a whole screen from "
-          f"its chain: median {r['decode_ms']['median']:.0f} ms, max {r['decode_ms']['max']:.0f} ms")
+        print(
+            f"{name:8s} {mb_h:7.1f} MB/hour  {mb_h * 8:7.0f} MB per 8-hour day  {mb_h * 8 * 22 / 1e3:5.2f} GB per "
+            f"22 days   encode ms/frame median {statistics.median(ms):.1f}, p90 {ms[int(0.9 * (len(ms) - 1))]:.1f}"
+        )
+    print(
+        f"ratio {r['bytes']['legacy'] / max(1, r['bytes']['compact']):.2f}x; rebuilding a whole screen from "
+        f"its chain: median {r['decode_ms']['median']:.0f} ms, max {r['decode_ms']['max']:.0f} ms"
+    )
     print(json.dumps({k: v for k, v in r.items() if k != "ms"}))
 
 

@@ -27,12 +27,12 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import common
 import duckdb
 
 from lifelog.store import hours, migrations
-from lifelog.store.reader import Reader
 from lifelog.store.db import OWNER_MEMORY_LIMIT
-import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
+from lifelog.store.reader import Reader
 
 
 def best(runs: int, fn) -> tuple[float, object]:
@@ -60,8 +60,14 @@ def main() -> None:
     ap.add_argument("work", type=Path, nargs="?", help="a folder for the copy")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--window", type=int, default=0, help="also build a context window of this many tokens")
-    args = common.parse(ap, quick={"runs": 1, "src": lambda: _one_day("hour_summaries"),
-                                   "work": lambda: common.scratch("hour_summaries") / "work"})
+    args = common.parse(
+        ap,
+        quick={
+            "runs": 1,
+            "src": lambda: _one_day("hour_summaries"),
+            "work": lambda: common.scratch("hour_summaries") / "work",
+        },
+    )
     if args.src is None or args.work is None:
         ap.error("SRC and WORK are required")
     args.work.mkdir(parents=True, exist_ok=True)
@@ -86,24 +92,32 @@ def main() -> None:
     upto = hours.advance(con, now=last + timedelta(hours=2))
     con.commit()
     advance_s = time.perf_counter() - t
-    summary_rows = con.execute("SELECT (SELECT count(*) FROM hour_seen) + (SELECT count(*) FROM hour_heard)"
-                               " + (SELECT count(*) FROM hour_totals)").fetchone()[0]
+    summary_rows = con.execute(
+        "SELECT (SELECT count(*) FROM hour_seen) + (SELECT count(*) FROM hour_heard)"
+        " + (SELECT count(*) FROM hour_totals)"
+    ).fetchone()[0]
     print(f"{db}: {spans:,} spans, {first} .. {last}")
-    print(f"migration 9: {migrate_s:.1f} s (watermark {at_migration}); on to {upto}: {advance_s:.1f} s; "
-          f"{summary_rows:,} summary rows\n")
+    print(
+        f"migration 9: {migrate_s:.1f} s (watermark {at_migration}); on to {upto}: {advance_s:.1f} s; "
+        f"{summary_rows:,} summary rows\n"
+    )
     con.close()
     con = duckdb.connect(str(db), read_only=True)  # as a command reads when no owner runs
     reader = Reader(con)
     until = datetime.combine(last.date() + timedelta(days=1), datetime.min.time())
-    ranges = {"whole": (datetime.combine(first.date(), datetime.min.time()), until),
-              "last 29 days": (until - timedelta(days=29) + timedelta(minutes=7, seconds=13), until)}
+    ranges = {
+        "whole": (datetime.combine(first.date(), datetime.min.time()), until),
+        "last 29 days": (until - timedelta(days=29) + timedelta(minutes=7, seconds=13), until),
+    }
     print("| range | live s | from summaries s | outline rows |")
     print("|---|---|---|---|")
     for name, (since, until) in ranges.items():
-        live_s, live = best(args.runs, lambda: (reader._live_token_costs(since, until),
-                                                 reader._live_outline_rows(since, until)))
-        cached_s, cached = best(args.runs, lambda: (reader.token_costs(since, until),
-                                                     reader.outline_rows(since, until)))
+        live_s, live = best(
+            args.runs, lambda: (reader._live_token_costs(since, until), reader._live_outline_rows(since, until))
+        )
+        cached_s, cached = best(
+            args.runs, lambda: (reader.token_costs(since, until), reader.outline_rows(since, until))
+        )
         assert cached == live, name
         print(f"| {name} | {live_s:.3f} | {cached_s:.3f} | {len(cached[1]['seen']):,} |")
     con.close()

@@ -45,14 +45,22 @@ LINES = 35
 def generated(folder: Path, spans: int) -> Path:
     src = folder / f"generated-{spans}.jsonl"
     if not src.exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "jsonl_rates.py"), "--spans", str(spans),
-                        "--generate-to", str(src)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "jsonl_rates.py"), "--spans", str(spans), "--generate-to", str(src)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return src
 
 
 def import_cli(src: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "import", str(src), "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "import", str(src), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finished(proc: subprocess.Popen) -> dict:
@@ -63,6 +71,7 @@ def finished(proc: subprocess.Popen) -> dict:
 
 
 # -- writer mode -------------------------------------------------------------------------
+
 
 class RecorderLike(threading.Thread):
     """Writes a frame and its lines every FRAME_S, each in one transaction, timing the wait."""
@@ -78,15 +87,27 @@ class RecorderLike(threading.Thread):
         i, due = 0, time.monotonic()
         while not self.stop.is_set():
             ts = datetime(2026, 12, 1, 9) + timedelta(seconds=i * FRAME_S)
-            lines = [OcrLine(f"ticket {i // 7 + k} ready for review, line {k}", (10, 20 * k, 600, 20 * k + 18))
-                     for k in range(LINES)]
+            lines = [
+                OcrLine(f"ticket {i // 7 + k} ready for review, line {k}", (10, 20 * k, 600, 20 * k + 18))
+                for k in range(LINES)
+            ]
             asked = time.monotonic()
             try:
                 with self.store.write() as w:
                     waited = time.monotonic() - asked
-                    fid = w.add_frame(FrameRecord(ts=ts, monitor=0, width=1920, height=1080, app="XTerm",
-                                                  window="ticker", image_ref=f"frames/{i}.jpg",
-                                                  region=(0, 0, 1920, 1080), keyframe=True))
+                    fid = w.add_frame(
+                        FrameRecord(
+                            ts=ts,
+                            monitor=0,
+                            width=1920,
+                            height=1080,
+                            app="XTerm",
+                            window="ticker",
+                            image_ref=f"frames/{i}.jpg",
+                            region=(0, 0, 1920, 1080),
+                            keyframe=True,
+                        )
+                    )
                     w.observe_lines(fid, ts, 0, "XTerm", "ticker", lines)
                 self.log.append((asked, waited, time.monotonic() - asked))
             except StoreBusy:
@@ -123,13 +144,20 @@ def writer_mode(src: Path, folder: Path) -> dict:
         lock.release()
     during = [(waited, wrote) for asked, waited, wrote in writer.log if t0 <= asked <= t1]
     waits = sorted(w for w, _ in during)
-    return {"import_s": t1 - t0, "report": report, "writes": len(during),
-            "fps": sum(wrote is not None for _, wrote in during) / (t1 - t0),
-            "longest_wait_s": waits[-1] if waits else 0.0, "p99_wait_s": waits[int(0.99 * (len(waits) - 1))],
-            "over_1s": sum(w > 1.0 for w in waits), "gave_up": sum(wrote is None for _, wrote in during)}
+    return {
+        "import_s": t1 - t0,
+        "report": report,
+        "writes": len(during),
+        "fps": sum(wrote is not None for _, wrote in during) / (t1 - t0),
+        "longest_wait_s": waits[-1] if waits else 0.0,
+        "p99_wait_s": waits[int(0.99 * (len(waits) - 1))],
+        "over_1s": sum(w > 1.0 for w in waits),
+        "gave_up": sum(wrote is None for _, wrote in during),
+    }
 
 
 # -- record mode -------------------------------------------------------------------------
+
 
 class Fresh:
     """The owner's status over a new connection each time (an older client does not reconnect
@@ -160,10 +188,19 @@ def record_mode(src: Path, idle_s: float, warmup_s: float) -> dict:
     paths = Paths.from_env().ensure()
     screen = XScreen()
     env = {**os.environ, **screen.env}
-    ticker = subprocess.Popen(["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh",
-                               "-c", TICKER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    record = subprocess.Popen([str(BIN / "lifelog"), "record", "--no-audio"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    ticker = subprocess.Popen(
+        ["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c", TICKER],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    record = subprocess.Popen(
+        [str(BIN / "lifelog"), "record", "--no-audio"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     procs: list = []
     try:
         remote = wait_for_owner(paths, record)
@@ -197,19 +234,26 @@ def main() -> None:
     a.dir.mkdir(parents=True, exist_ok=True)
     src = generated(a.dir, a.spans)
     rows = sum(json.loads(src.open().readline())["rows"].values())
-    print(f"# {rows:,} rows, {src.stat().st_size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}",
-          file=sys.stderr, flush=True)
+    print(
+        f"# {rows:,} rows, {src.stat().st_size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}",
+        file=sys.stderr,
+        flush=True,
+    )
     if a.mode == "writer":
         r = writer_mode(src, a.dir)
-        print(f"| {rows:,} rows imported in {r['import_s']:.1f} s | writes {r['writes']} | committed fps "
-              f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
-              f"over 1 s {r['over_1s']} | gave up {r['gave_up']} | slices {r['report'].get('slices', 1)} |")
+        print(
+            f"| {rows:,} rows imported in {r['import_s']:.1f} s | writes {r['writes']} | committed fps "
+            f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
+            f"over 1 s {r['over_1s']} | gave up {r['gave_up']} | slices {r['report'].get('slices', 1)} |"
+        )
     else:
         r = record_mode(src, a.idle, a.warmup)
         for name in ("idle", "busy"):
             w = r[name]
-            print(f"| {name} | {w['dt']:.0f} s | capture fps {w['fps']:.2f} ({w['late']} late) | shed {w['shed']} | "
-                  f"backlog {w['backlog']} | owner CPU {w['owner_cpu']:.0f} % |")
+            print(
+                f"| {name} | {w['dt']:.0f} s | capture fps {w['fps']:.2f} ({w['late']} late) | shed {w['shed']} | "
+                f"backlog {w['backlog']} | owner CPU {w['owner_cpu']:.0f} % |"
+            )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -28,20 +28,19 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import common
 import numpy as np
-
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
 
 ROOT = common.ROOT
 
-from search_year import APPS, START, lines, log, vocabulary  # noqa: E402
+from search_year import APPS, START, lines, log, vocabulary
 
-from lifelog.api import jsonl  # noqa: E402
-from lifelog.api.server import OwnerServer  # noqa: E402
-from lifelog.api.timeline import LocalTimeline  # noqa: E402
-from lifelog.daemon.ownership import OwnerLock  # noqa: E402
-from lifelog.paths import Paths  # noqa: E402
-from lifelog.store import Store  # noqa: E402
+from lifelog.api import jsonl
+from lifelog.api.server import OwnerServer
+from lifelog.api.timeline import LocalTimeline
+from lifelog.daemon.ownership import OwnerLock
+from lifelog.paths import Paths
+from lifelog.store import Store
 
 PER_DAY = 44_000
 
@@ -62,8 +61,14 @@ def generate(path: Path, spans: int, seed: int = 1) -> dict[str, int]:
         for i in range(n):
             t0 = day + timedelta(seconds=float(secs[i]))
             t1 = t0 + timedelta(seconds=float(durs[i]))
-            rows.append((t0, 0, "seen", (t0, t1, 0, APPS[apps[i]], f"{APPS[apps[i]]} window {i % 7}", texts[i],
-                                         int(i * 37 % 1000), 8)))
+            rows.append(
+                (
+                    t0,
+                    0,
+                    "seen",
+                    (t0, t1, 0, APPS[apps[i]], f"{APPS[apps[i]]} window {i % 7}", texts[i], int(i * 37 % 1000), 8),
+                )
+            )
             if i % 25 == 0:
                 rows.append((t0, 1, "heard", (t0, t1, "mic", "faster-whisper", texts[i])))
             if i % 1000 == 0:
@@ -71,7 +76,7 @@ def generate(path: Path, spans: int, seed: int = 1) -> dict[str, int]:
         log(f"  generated {d0 + n:,} spans")
     rows.sort(key=lambda r: (r[0], r[1]))
     with open(path, "w", encoding="utf-8") as fh:
-        for _, _, kind, row in rows:
+        for _, _, kind, _row in rows:
             counts[kind] += 1
         fh.write(jsonl.header_line(counts, None, None, datetime(2026, 11, 29)))
         for _, _, kind, row in rows:
@@ -83,10 +88,15 @@ def run(args: list[str], home: Path) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (MiB) and stderr of one lifelog command."""
     env = {**os.environ, "LIFELOG_HOME": str(home)}
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked copy of this process
-    cmd = [sys.executable, "-c", "import re, sys, runpy; sys.argv = ['lifelog', *sys.argv[1:]];"
-           "\ntry: runpy.run_module('lifelog.cli.app', run_name='__main__')"
-           "\nfinally: print('RSS', re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1],"
-           " file=sys.stderr)", *args]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import re, sys, runpy; sys.argv = ['lifelog', *sys.argv[1:]];"
+        "\ntry: runpy.run_module('lifelog.cli.app', run_name='__main__')"
+        "\nfinally: print('RSS', re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1],"
+        " file=sys.stderr)",
+        *args,
+    ]
     t = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - t
@@ -125,8 +135,14 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     src = folder / "generated.jsonl"
     log(f"generating {a.spans:,} spans into {src}")
-    counts = json.loads(subprocess.run([sys.executable, __file__, "--spans", str(a.spans), "--generate-to", str(src)],
-                                       check=True, stdout=subprocess.PIPE, text=True).stdout)  # its memory is its own
+    counts = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--spans", str(a.spans), "--generate-to", str(src)],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
+    )  # its memory is its own
     total = sum(counts.values())
     out, again = folder / "export.jsonl", folder / "again.jsonl"
     steps = [
@@ -141,15 +157,21 @@ def main() -> None:
         results.append(step(label, args, home, rows))
     served = folder / "served.jsonl"
     with owner(folder / "home3"):
-        results.append(step("import through an owner (upload + merge)", ["import", str(src), "--json"],
-                            folder / "home3", total))
-        results.append(step("export through an owner (streamed)", ["export", "-o", str(served)], folder / "home3",
-                            total))
+        results.append(
+            step("import through an owner (upload + merge)", ["import", str(src), "--json"], folder / "home3", total)
+        )
+        results.append(
+            step("export through an owner (streamed)", ["export", "-o", str(served)], folder / "home3", total)
+        )
     owner_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    same = out.read_text().split("\n", 1)[1] == again.read_text().split("\n", 1)[1] == served.read_text().split("\n", 1)[1]
+    same = (
+        out.read_text().split("\n", 1)[1] == again.read_text().split("\n", 1)[1] == served.read_text().split("\n", 1)[1]
+    )
     size = src.stat().st_size / 2**20
-    print(f"Generated: {counts['seen']:,} spans, {counts['heard']:,} transcripts, {counts['event']:,} events "
-          f"({total:,} rows, {size:,.0f} MiB of JSONL). Round trip identical: {same}.\n")
+    print(
+        f"Generated: {counts['seen']:,} spans, {counts['heard']:,} transcripts, {counts['event']:,} events "
+        f"({total:,} rows, {size:,.0f} MiB of JSONL). Round trip identical: {same}.\n"
+    )
     print("| step | rows | wall s | rows/s | peak RSS MiB |\n|---|---:|---:|---:|---:|")
     for label, rows, seconds, rss in results:
         print(f"| {label} | {rows:,} | {seconds:.1f} | {rows / seconds:,.0f} | {rss} |")

@@ -25,16 +25,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import common
 import numpy as np
-
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
 
 ROOT = common.ROOT
 
-from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
-from lifelog.tokenize_media.ocr.layout import Layout  # noqa: E402
-from tests.support.web_pages import han, kept_runs, page, prose, words, zh_prose  # noqa: E402
-from tests.support.pages import code_page, edited_line, scrolled_pair, text_page  # noqa: E402
+from lifelog.tokenize_media.ocr import ScreenReader, get_engine
+from lifelog.tokenize_media.ocr.layout import Layout
+from tests.support.pages import code_page, edited_line, scrolled_pair, text_page
+from tests.support.web_pages import han, kept_runs, page, prose, words, zh_prose
 
 
 def grab(display: str) -> np.ndarray:
@@ -42,7 +41,7 @@ def grab(display: str) -> np.ndarray:
     from PIL import Image
 
     os.environ["DISPLAY"] = display
-    with (mss.MSS() if hasattr(mss, "MSS") else mss.mss()) as m:
+    with mss.MSS() if hasattr(mss, "MSS") else mss.mss() as m:
         shot = m.grab(m.monitors[1])
     return np.asarray(Image.frombytes("RGB", shot.size, shot.rgb)).copy()
 
@@ -54,9 +53,11 @@ def browser_screens() -> list[tuple[str, np.ndarray, list[str], object]]:
     cases = []
     for n in (2, 3):
         texts = [prose(100 * n + c, 7 if n == 2 else 4) for c in range(n)]
-        columns = ["|".join((t[:len(t) // 2].rsplit(" ", 1)[0], t[len(t) // 2:].split(" ", 1)[1])) for t in texts]
+        columns = ["|".join((t[: len(t) // 2].rsplit(" ", 1)[0], t[len(t) // 2 :].split(" ", 1)[1])) for t in texts]
         cases.append((f"{n} columns of English prose", columns, "en", words))
-    cases.append(("2 columns of Chinese prose", [f"{zh_prose(c, 5)}|{zh_prose(c + 10, 4)}" for c in range(2)], "zh", han))
+    cases.append(
+        ("2 columns of Chinese prose", [f"{zh_prose(c, 5)}|{zh_prose(c + 10, 4)}" for c in range(2)], "zh", han)
+    )
     out = []
     screen = XScreen()
     try:
@@ -64,8 +65,9 @@ def browser_screens() -> list[tuple[str, np.ndarray, list[str], object]]:
             with tempfile.TemporaryDirectory() as tmp:
                 path = page(Path(tmp), columns, title="Harbour field notes", lang=lang)
                 proc = screen.show_page(path, title="Harbour field notes", profile=Path(tmp) / "chromium")
-                out.append((name, grab(screen.display), [c.replace("|", " " if lang == "en" else "") for c in columns],
-                            units))
+                out.append(
+                    (name, grab(screen.display), [c.replace("|", " " if lang == "en" else "") for c in columns], units)
+                )
                 proc.terminate()
                 proc.wait(10)
                 screen._windows.remove(proc)
@@ -82,8 +84,10 @@ def reading_order(engine, screens) -> list[str]:
         after = "\n".join(line.lead + line.text for line in Layout().arrange(image, lines))
         old = [kept_runs(c, before, units) for c in columns]
         new = [kept_runs(c, after, units) for c in columns]
-        rows.append(f"| {name} | {statistics.mean(old):.2f} (min {min(old):.2f}) | "
-                    f"**{statistics.mean(new):.2f}** (min {min(new):.2f}) |")
+        rows.append(
+            f"| {name} | {statistics.mean(old):.2f} (min {min(old):.2f}) | "
+            f"**{statistics.mean(new):.2f}** (min {min(new):.2f}) |"
+        )
     return rows
 
 
@@ -110,7 +114,7 @@ def timed_steady(first: np.ndarray, frames: list[np.ndarray], engine, runs: int)
     reader, layout = ScreenReader(engine), Layout()
     layout.arrange(first, reader.read(first).lines)
     reads, lays, lines_n = [], [], []
-    for i in range(runs):
+    for _ in range(runs):
         for frame in frames:
             start = time.perf_counter()
             lines = reader.read(frame).lines
@@ -125,17 +129,23 @@ def timed_steady(first: np.ndarray, frames: list[np.ndarray], engine, runs: int)
 def cost(engine, runs: int, screens) -> list[str]:
     prose_page, code = text_page(), code_page()
     before, after = scrolled_pair(shift_lines=4)
-    edits = [edited_line(prose_page, 5, f"The database migration touched {40 + i} tables and left {i} warnings.").image
-             for i in range(runs)]
+    edits = [
+        edited_line(prose_page, 5, f"The database migration touched {40 + i} tables and left {i} warnings.").image
+        for i in range(runs)
+    ]
     cases = [
         ("new prose page", timed([prose_page.image], engine, runs)),
         ("new code screen", timed([code.image], engine, runs)),
         ("scroll to lines seen before", timed_steady(before.image, [after.image, before.image], engine, runs)),
-        ("one-line edit", timed_steady(prose_page.image, [e for edit in edits for e in (edit, prose_page.image)],
-                                       engine, 1)),
+        (
+            "one-line edit",
+            timed_steady(prose_page.image, [e for edit in edits for e in (edit, prose_page.image)], engine, 1),
+        ),
     ]
     cases += [(f"new page: {name}", timed([image], engine, runs)) for name, image, _, _ in screens]
-    return [f"| {name} | {lines} | {read:.1f} | {lay:.2f} | **{lay / read:.1%}** |" for name, (read, lay, lines) in cases]
+    return [
+        f"| {name} | {lines} | {read:.1f} | {lay:.2f} | **{lay / read:.1%}** |" for name, (read, lay, lines) in cases
+    ]
 
 
 def main() -> None:
@@ -148,8 +158,10 @@ def main() -> None:
     screens = [] if args.no_browser or not shutil.which("chromium") else browser_screens()
     load = os.getloadavg()[0]
     if screens:
-        print("| page (Chromium 1920x1080, DejaVu Sans / Noto Sans CJK 18 px) | 6-word runs kept, before "
-              "(top then left) | with layout |\n|---|---:|---:|")
+        print(
+            "| page (Chromium 1920x1080, DejaVu Sans / Noto Sans CJK 18 px) | 6-word runs kept, before "
+            "(top then left) | with layout |\n|---|---:|---:|"
+        )
         print("\n".join(reading_order(engine, screens)))
         print()
     print("| frame | lines | read ms | layout ms | layout / read |\n|---|---:|---:|---:|---:|")

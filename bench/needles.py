@@ -33,12 +33,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
-import gen_timeline  # noqa: E402
-from needle_facts import FACTS, plant_needles  # noqa: E402
+import common
+import gen_timeline
+from needle_facts import FACTS, plant_needles
 
-from lifelog.replay.context import build_context  # noqa: E402
-from lifelog.store import Store  # noqa: E402
+from lifelog.replay.context import build_context
+from lifelog.store import Store
 
 
 def log(*args) -> None:
@@ -52,7 +52,9 @@ def timeline(folder: Path, days: int, seed: int) -> dict:
         if (meta["days"], meta["seed"], meta.get("needles")) == (days, seed, True):
             log(f"reusing {folder} ({meta['spans']:,} spans)")
             return meta
-        raise SystemExit(f"{folder} holds another timeline ({meta['days']} days, seed {meta['seed']}): use another --dir")
+        raise SystemExit(
+            f"{folder} holds another timeline ({meta['days']} days, seed {meta['seed']}): use another --dir"
+        )
     log(f"generating {days} days with needles into {folder}")
     meta = gen_timeline.build(folder, days, seed=seed, plants=plant_needles(days, seed=seed).plants)
     meta["needles"] = True
@@ -86,13 +88,15 @@ def embed_all(db: Path, limit: int) -> dict | None:
                 rate = done[0] / (time.perf_counter() - t)
                 log(f"  {done[0]:,} chunks, {rate:.1f}/s, ~{(min(before, limit) - done[0]) / rate / 60:.0f} min left")
 
-        stored = embeddings.embed_store(store, embedder, max_chunks=limit, batch=max(16, 4 * getattr(embedder, "workers", 1)),
-                                        progress=progress)
+        stored = embeddings.embed_store(
+            store, embedder, max_chunks=limit, batch=max(16, 4 * getattr(embedder, "workers", 1)), progress=progress
+        )
         seconds = time.perf_counter() - t
         with store.read() as r:
             left = embeddings.backlog(r._con, model=embedder.id)
-            total = r._con.execute("SELECT count(*) FROM chunk_vectors WHERE model = ?",
-                                   [embeddings.vector_model(embedder.id)]).fetchone()[0]
+            total = r._con.execute(
+                "SELECT count(*) FROM chunk_vectors WHERE model = ?", [embeddings.vector_model(embedder.id)]
+            ).fetchone()[0]
     finally:
         store.close()
     record = db.parent / "embed.json"  # the embedding time over every run on this timeline
@@ -100,8 +104,14 @@ def embed_all(db: Path, limit: int) -> dict | None:
     if stored:
         spent = {"seconds": spent["seconds"] + seconds, "chunks": spent["chunks"] + stored, "runs": spent["runs"] + 1}
         record.write_text(json.dumps(spent))
-    return {"model": embedder.id, "embedded_now": stored, "seconds": round(seconds, 1), "left": left, "vectors": total,
-            "total": spent}
+    return {
+        "model": embedder.id,
+        "embedded_now": stored,
+        "seconds": round(seconds, 1),
+        "left": left,
+        "vectors": total,
+        "total": spent,
+    }
 
 
 def found(text: str) -> tuple[list[bool], int]:
@@ -114,8 +124,15 @@ def found(text: str) -> tuple[list[bool], int]:
 def window(reader, meta: dict, budget: int, query: str | None, semantic: bool) -> tuple[str, float]:
     kwargs = {"query": query, "semantic": semantic} if query else {}
     t = time.perf_counter()
-    w = build_context(reader, since=datetime.fromisoformat(meta["start"]), until=datetime.fromisoformat(meta["end"]),
-                      budget=budget, fmt="markdown", tokenizer="o200k", **kwargs)
+    w = build_context(
+        reader,
+        since=datetime.fromisoformat(meta["start"]),
+        until=datetime.fromisoformat(meta["end"]),
+        budget=budget,
+        fmt="markdown",
+        tokenizer="o200k",
+        **kwargs,
+    )
     return w.text, time.perf_counter() - t
 
 
@@ -127,7 +144,14 @@ def measure(db: Path, meta: dict, budget: int, mode: str) -> dict:
         if mode == "none":
             text, s = window(reader, meta, budget, None, False)
             facts, d = found(text)
-            return {"per_fact": sum(facts), "per_fact_of": 10, "combined": None, "distractors": d, "s": s, "which": facts}
+            return {
+                "per_fact": sum(facts),
+                "per_fact_of": 10,
+                "combined": None,
+                "distractors": d,
+                "s": s,
+                "which": facts,
+            }
         for i, fact in enumerate(FACTS):
             text, s = window(reader, meta, budget, fact.query, semantic)
             facts, d = found(text)
@@ -137,9 +161,16 @@ def measure(db: Path, meta: dict, budget: int, mode: str) -> dict:
         text, s = window(reader, meta, budget, plant_needles(meta["days"], seed=meta["seed"]).combined_query, semantic)
         combined, d_all = found(text)
         times.append(s)
-    return {"per_fact": sum(per_fact), "per_fact_of": 10, "combined": sum(combined), "distractors": d_all,
-            "distractors_per_fact": statistics.mean(distractors), "s": statistics.median(times),
-            "which": per_fact, "which_combined": combined}
+    return {
+        "per_fact": sum(per_fact),
+        "per_fact_of": 10,
+        "combined": sum(combined),
+        "distractors": d_all,
+        "distractors_per_fact": statistics.mean(distractors),
+        "s": statistics.median(times),
+        "which": per_fact,
+        "which_combined": combined,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -150,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--embed", choices=("auto", "no"), default="auto")
     ap.add_argument("--embed-max", type=int, default=10**9, help="embed at most this many chunks in this run")
     ap.add_argument("--seed", type=int, default=1)
-    args = common.parse(ap, quick={"days": 1, "budgets": "8000", "embed": "no", "dir": lambda: common.scratch("needles")}, argv=argv)
+    args = common.parse(
+        ap, quick={"days": 1, "budgets": "8000", "embed": "no", "dir": lambda: common.scratch("needles")}, argv=argv
+    )
     root = args.dir or Path(tempfile.mkdtemp(prefix="needles."))
     meta = timeline(root / f"needles-d{args.days}", args.days, args.seed)
     db = Path(meta["db"])
@@ -177,15 +210,25 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def report(meta: dict, results: list, embedded: dict | None, root: Path) -> None:
-    names = {"none": "no query (newest + outline)", "bm25": "query, BM25 only", "embeddings": "query, BM25 + embeddings"}
-    print(f"Timeline: {meta['days']} days, {meta['spans']:,} spans, {meta['transcripts']:,} transcripts "
-          f"(seed {meta['seed']}, in {root}); 10 facts, 30 distractors.\n")
-    print("| budget | window | facts in window, one query per fact | facts in window, one combined query |"
-          " distractors in the combined window | median s per window |")
+    names = {
+        "none": "no query (newest + outline)",
+        "bm25": "query, BM25 only",
+        "embeddings": "query, BM25 + embeddings",
+    }
+    print(
+        f"Timeline: {meta['days']} days, {meta['spans']:,} spans, {meta['transcripts']:,} transcripts "
+        f"(seed {meta['seed']}, in {root}); 10 facts, 30 distractors.\n"
+    )
+    print(
+        "| budget | window | facts in window, one query per fact | facts in window, one combined query |"
+        " distractors in the combined window | median s per window |"
+    )
     print("|---:|---|---:|---:|---:|---:|")
     for budget, mode, r in results:
         combined = "–" if r["combined"] is None else f"{r['combined']}/10"
-        print(f"| {budget:,} | {names[mode]} | **{r['per_fact']}/10** | {combined} | {r['distractors']}/30 | {r['s']:.2f} |")
+        print(
+            f"| {budget:,} | {names[mode]} | **{r['per_fact']}/10** | {combined} | {r['distractors']}/30 | {r['s']:.2f} |"
+        )
     for budget, mode, r in results:
         missed = [FACTS[i].answer for i, ok in enumerate(r["which"]) if not ok]
         if mode != "none" and missed:
@@ -193,9 +236,11 @@ def report(meta: dict, results: list, embedded: dict | None, root: Path) -> None
     if embedded:
         total = embedded["total"]
         rate = total["chunks"] / total["seconds"] if total["seconds"] else 0
-        print(f"\nEmbeddings ({embedded['model']}): {embedded['vectors']:,} chunk vectors, {embedded['left']:,} chunks "
-              f"left; embedding took {total['seconds'] / 60:,.1f} min for {total['chunks']:,} chunks ({rate:.1f} chunks/s"
-              f"{', over several runs' if total['runs'] > 1 else ''}).")
+        print(
+            f"\nEmbeddings ({embedded['model']}): {embedded['vectors']:,} chunk vectors, {embedded['left']:,} chunks "
+            f"left; embedding took {total['seconds'] / 60:,.1f} min for {total['chunks']:,} chunks ({rate:.1f} chunks/s"
+            f"{', over several runs' if total['runs'] > 1 else ''})."
+        )
 
 
 if __name__ == "__main__":

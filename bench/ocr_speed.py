@@ -16,12 +16,12 @@ import statistics
 import sys
 import time
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from lifelog.tokenize_media.ocr import ScreenReader, get_engine  # noqa: E402
-from tests.support.pages import (  # noqa: E402
+from lifelog.tokenize_media.ocr import ScreenReader, get_engine
+from tests.support.pages import (
     DARK,
     code_page,
     edited_line,

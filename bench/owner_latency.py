@@ -31,17 +31,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
-from seeded_hour import seed  # noqa: E402  (the last hour, through the JSONL import)
+import common
+from seeded_hour import seed
 
 ROOT = common.ROOT
 
-from tests.support.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen
 
-TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review\"; sleep 0.3; done"
+TICKER = 'i=100; while true; do i=$((i+1)); echo "ticket $i ready for review"; sleep 0.3; done'
 QUERIES = ["ticket", "ready review", "invoice", "gamma4711 beta517", "zyxwvut"]
 BIN = Path(sys.executable).parent
 CLIENT = """
@@ -72,11 +72,11 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def ms(xs: list[float]) -> str:
-    return f"{1000 * pct(xs, .5):.1f} / {1000 * pct(xs, .95):.1f}"
+    return f"{1000 * pct(xs, 0.5):.1f} / {1000 * pct(xs, 0.95):.1f}"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def cli(args: list[str], env: dict, **kw) -> tuple[float, subprocess.CompletedProcess]:
@@ -87,7 +87,7 @@ def cli(args: list[str], env: dict, **kw) -> tuple[float, subprocess.CompletedPr
 
 def cli_search(env: dict, runs: int) -> list[float]:
     times = []
-    for i in range(runs):
+    for _ in range(runs):
         dt, proc = cli(["search", "ticket review"], env)
         assert proc.returncode == 0, proc.stderr
         times.append(dt)
@@ -98,8 +98,12 @@ def import_top(env: dict, n: int = 10) -> tuple[float, list, list]:
     """One ``lifelog search`` under ``-X importtime``: (total ms of imports, the top-level
     imports by cumulative ms, the heaviest packages (outermost import of each root package,
     with the module that pulled it in))."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "lifelog.cli.app", "search", "ticket review"],
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "lifelog.cli.app", "search", "ticket review"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     rows = []
     for line in proc.stderr.splitlines():
         m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
@@ -108,7 +112,7 @@ def import_top(env: dict, n: int = 10) -> tuple[float, list, list]:
     top = sorted([(name, t) for level, name, t in rows if level == 0], key=lambda x: -x[1])
     heavy: dict[str, tuple[float, str]] = {}
     for i, (level, name, t) in enumerate(rows):  # importtime prints a module after the ones it imported
-        parent = next((nm for lv, nm, _ in rows[i + 1:] if lv < level), "-")
+        parent = next((nm for lv, nm, _ in rows[i + 1 :] if lv < level), "-")
         root = name.split(".")[0].lstrip("_")
         if root != "lifelog" and t > heavy.get(root, (0, ""))[0]:
             heavy[root] = (t, parent)
@@ -131,8 +135,15 @@ def searches(timeline, reps: int) -> dict[str, list[float]]:
 
 def owner_sample(remote) -> dict:
     o = remote.status()["owner"]
-    return {"t": time.monotonic(), "late": o["late_ticks"], "fps": o["fps_achieved"], "kept": o["frames_kept"],
-            "shed": o["frames_shed"], "backlog": o["backlog_frames"], "procs": o["processes"]}
+    return {
+        "t": time.monotonic(),
+        "late": o["late_ticks"],
+        "fps": o["fps_achieved"],
+        "kept": o["frames_kept"],
+        "shed": o["frames_shed"],
+        "backlog": o["backlog_frames"],
+        "procs": o["processes"],
+    }
 
 
 def cpu_s(pid: int) -> float:
@@ -154,9 +165,18 @@ def window(remote, seconds: float, fps: float, owner_pid: int, start_clients=Non
     dt = b["t"] - a["t"]
     cpu = {p: 100 * (cpu_s(p) - c0[p]) / dt for p in pids}
     late = b["late"] - a["late"]
-    return {"dt": dt, "late": late, "fps": (fps * dt - late) / dt, "fps_status": b["fps"], "cpu": cpu,
-            "owner_cpu": cpu.get(owner_pid, 0.0), "capture_cpu": sum(v for p, v in cpu.items() if p != owner_pid),
-            "shed": b["shed"] - a["shed"], "backlog": b["backlog"], "clients": results}
+    return {
+        "dt": dt,
+        "late": late,
+        "fps": (fps * dt - late) / dt,
+        "fps_status": b["fps"],
+        "cpu": cpu,
+        "owner_cpu": cpu.get(owner_pid, 0.0),
+        "capture_cpu": sum(v for p, v in cpu.items() if p != owner_pid),
+        "shed": b["shed"] - a["shed"],
+        "backlog": b["backlog"],
+        "clients": results,
+    }
 
 
 def main() -> None:
@@ -180,11 +200,17 @@ def main() -> None:
     paths = Paths.from_env().ensure()
     t = time.perf_counter()
     seed(paths.db, args.seed_spans)
-    print(f"# seeded {args.seed_spans} spans in {time.perf_counter() - t:.1f} s; home {home}", file=sys.stderr, flush=True)
+    print(
+        f"# seeded {args.seed_spans} spans in {time.perf_counter() - t:.1f} s; home {home}", file=sys.stderr, flush=True
+    )
     screen = XScreen()
     env = {**screen.env, "LIFELOG_HOME": str(home), "LIFELOG_AUDIO_SOURCE": "none"}
-    ticker = subprocess.Popen(["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c", TICKER],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ticker = subprocess.Popen(
+        ["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c", TICKER],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     r: dict = {}
     try:
         started = json.loads(cli(["daemon", "start", "--json"], env, timeout=300)[1].stdout)
@@ -201,6 +227,7 @@ def main() -> None:
             con.request("GET", "/v1/health", headers={"Lifelog-Protocol": "1"})
             con.getresponse().read()
             con.close()
+
         r["health_fresh"] = timed(fresh, args.calls // 4)
         print("# (b) search over the socket", file=sys.stderr, flush=True)
         r["spans_socket"] = remote.status()["text_spans"]
@@ -214,12 +241,20 @@ def main() -> None:
         r["ctx_cli"] = [dt for dt, _ in ctx]
         r["ctx_bytes"] = len(ctx[-1][1].stdout)
         r["ctx_note"] = ctx[-1][1].stderr.decode().strip().splitlines()[-1]
-        since = lambda: utcnow() - timedelta(hours=1)  # noqa: E731
+        since = lambda: utcnow() - timedelta(hours=1)
         r["ctx_socket"] = timed(lambda: remote.context(since=since(), until=None, budget=1_000_000), 3)
         print("# (e) fps: no clients, then 3 hammering clients", file=sys.stderr, flush=True)
         r["idle"] = window(remote, args.hammer, fps, pid)
-        clients = lambda: [subprocess.Popen([sys.executable, "-c", CLIENT, str(args.hammer)], env=env,  # noqa: E731
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        clients = lambda: [
+            subprocess.Popen(
+                [sys.executable, "-c", CLIENT, str(args.hammer)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
         r["busy"] = window(remote, args.hammer, fps, pid, clients)
         r["idle_after"] = window(remote, args.hammer, fps, pid)
         remote.close()
@@ -245,53 +280,73 @@ def main() -> None:
 
 
 def report(r: dict, args) -> None:
-    allq = lambda key: [x for q in QUERIES for x in r[key][q]]  # noqa: E731
+    allq = lambda key: [x for q in QUERIES for x in r[key][q]]
     print(f"\n### (a) small request round trip (GET /v1/health), {args.calls} calls\n")
     print("| connection | p50 / p95 ms | goal |\n|---|---:|---:|")
     print(f"| kept alive (RemoteTimeline.health) | {ms(r['health_keep'])} | ≤ 5 |")
     print(f"| new connection per call | {ms(r['health_fresh'])} | |")
-    print(f"\n### (b) search p50 / p95 ms, {args.reps} runs per query "
-          f"({r['spans_socket']:,} spans while recording; {r['spans_direct']:,} after stop)\n")
+    print(
+        f"\n### (b) search p50 / p95 ms, {args.reps} runs per query "
+        f"({r['spans_socket']:,} spans while recording; {r['spans_direct']:,} after stop)\n"
+    )
     print("| query | socket (daemon recording) | direct, short-lived Store | direct, owner's long-lived connection |")
     print("|---|---:|---:|---:|")
     for q in QUERIES:
         print(f"| `{q}` | {ms(r['search_socket'][q])} | {ms(r['search_short'][q])} | {ms(r['search_owned'][q])} |")
-    print(f"| **all** | **{ms(allq('search_socket'))}** | **{ms(allq('search_short'))}** | **{ms(allq('search_owned'))}** |")
-    med = lambda xs: 1000 * statistics.median(xs)  # noqa: E731
-    print("\n### (c) `lifelog search \"ticket review\"` wall time (a new process each run)\n")
+    print(
+        f"| **all** | **{ms(allq('search_socket'))}** | **{ms(allq('search_short'))}** | **{ms(allq('search_owned'))}** |"
+    )
+    med = lambda xs: 1000 * statistics.median(xs)
+    print('\n### (c) `lifelog search "ticket review"` wall time (a new process each run)\n')
     print("| case | median ms (min–max) | goal |\n|---|---:|---:|")
-    print(f"| owner running, {len(r['cli_owner'])} runs | **{med(r['cli_owner']):.0f}** "
-          f"({1000 * min(r['cli_owner']):.0f}–{1000 * max(r['cli_owner']):.0f}) | ≤ 250 |")
-    print(f"| no owner (opens the file), {len(r['cli_local'])} runs | {med(r['cli_local']):.0f} "
-          f"({1000 * min(r['cli_local']):.0f}–{1000 * max(r['cli_local']):.0f}) | |")
+    print(
+        f"| owner running, {len(r['cli_owner'])} runs | **{med(r['cli_owner']):.0f}** "
+        f"({1000 * min(r['cli_owner']):.0f}–{1000 * max(r['cli_owner']):.0f}) | ≤ 250 |"
+    )
+    print(
+        f"| no owner (opens the file), {len(r['cli_local'])} runs | {med(r['cli_local']):.0f} "
+        f"({1000 * min(r['cli_local']):.0f}–{1000 * max(r['cli_local']):.0f}) | |"
+    )
     print(f"| `python -c pass` (interpreter start alone) | {med(r['python_start']):.0f} | |")
     total, top, pkgs = r["imports_owner"]
-    print(f"\n`python -X importtime -m lifelog.cli.app search ...` (owner running): {total:.0f} ms of imports "
-          "(importtime inflates them). Top-level imports, and the heaviest packages (cumulative ms of the "
-          "outermost import, and which module pulled it in):\n")
+    print(
+        f"\n`python -X importtime -m lifelog.cli.app search ...` (owner running): {total:.0f} ms of imports "
+        "(importtime inflates them). Top-level imports, and the heaviest packages (cumulative ms of the "
+        "outermost import, and which module pulled it in):\n"
+    )
     print("| top-level import | ms | | package | ms | imported by |\n|---|---:|---|---|---:|---|")
     for (name, t), (pkg, pt, parent) in zip(top, pkgs):
         print(f"| {name} | {t:.0f} | | {pkg} | {pt:.0f} | {parent} |")
     print("\n### (d) `lifelog context --since 1h --budget 1000000` through the socket\n")
     print("| measure | value |\n|---|---:|")
-    print(f"| CLI wall time, median of 3 (min–max) | {med(r['ctx_cli']):.0f} ms ({1000 * min(r['ctx_cli']):.0f}–{1000 * max(r['ctx_cli']):.0f}) |")
+    print(
+        f"| CLI wall time, median of 3 (min–max) | {med(r['ctx_cli']):.0f} ms ({1000 * min(r['ctx_cli']):.0f}–{1000 * max(r['ctx_cli']):.0f}) |"
+    )
     print(f"| in-process RemoteTimeline.context, median of 3 | {med(r['ctx_socket']):.0f} ms |")
     print(f"| direct (short-lived Store, after stop), median of 3 | {med(r['ctx_short']):.0f} ms |")
     print(f"| bytes on stdout | {r['ctx_bytes']:,} |")
     print(f"| window | {r['ctx_note']} |")
     print(f"\n### (e) capture while clients read, {args.hammer:g} s windows\n")
-    print("| window | achieved fps (late ticks) | status fps_achieved (since start) | owner CPU % | capture CPU % "
-          "| shed | client calls (fails) | client search p50 / p95 ms | client context p50 / p95 ms |")
+    print(
+        "| window | achieved fps (late ticks) | status fps_achieved (since start) | owner CPU % | capture CPU % "
+        "| shed | client calls (fails) | client search p50 / p95 ms | client context p50 / p95 ms |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for key, name in (("idle", "no clients"), ("busy", "3 clients: search + 1M context"), ("idle_after", "no clients, after")):
+    for key, name in (
+        ("idle", "no clients"),
+        ("busy", "3 clients: search + 1M context"),
+        ("idle_after", "no clients, after"),
+    ):
         w = r[key]
         outs = [json.loads(o) for o, _ in w["clients"]]
         calls = sum(o["calls"] for o in outs)
         fails = sum(o["fails"] for o in outs)
         lat = {c: [t for o in outs for cc, t in o["lat"] if cc == c] for c in ("search", "context")}
         lat_s = {c: ms(v) if v else "–" for c, v in lat.items()}
-        print(f"| {name} | {w['fps']:.2f} ({w['late']}) | {w['fps_status']} | {w['owner_cpu']:.0f} | {w['capture_cpu']:.1f} "
-              f"| {w['shed']} | {f'{calls} ({fails})' if outs else '–'} | {lat_s['search']} | {lat_s['context']} |")
+        print(
+            f"| {name} | {w['fps']:.2f} ({w['late']}) | {w['fps_status']} | {w['owner_cpu']:.0f} | {w['capture_cpu']:.1f} "
+            f"| {w['shed']} | {f'{calls} ({fails})' if outs else '–'} | {lat_s['search']} | {lat_s['context']} |"
+        )
     print(f"\n`lifelog daemon stop` took {r['stop_s']:.1f} s (drains the spool).")
 
 

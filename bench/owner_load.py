@@ -23,13 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from bench.owner_latency import BIN, TICKER, pct, window  # noqa: E402
-from seeded_hour import seed  # noqa: E402
-from tests.support.xscreen import XScreen  # noqa: E402
+from seeded_hour import seed
+
+from bench.owner_latency import BIN, TICKER, pct, window
+from tests.support.xscreen import XScreen
 
 CLIENT = """
 import json, sys, threading, time
@@ -63,8 +64,17 @@ print(json.dumps(out))
 def clients(env: dict, n: int, procs: int, seconds: float):
     """``n`` client threads over ``procs`` processes, started now."""
     per = [n // procs + (i < n % procs) for i in range(procs)]
-    return lambda: [subprocess.Popen([sys.executable, "-c", CLIENT, str(seconds), str(k)], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in per if k]
+    return lambda: [
+        subprocess.Popen(
+            [sys.executable, "-c", CLIENT, str(seconds), str(k)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in per
+        if k
+    ]
 
 
 def wait_for_owner(paths, proc, timeout: float = 300.0):
@@ -101,10 +111,19 @@ def main() -> None:
     seed(paths.db, args.seed_spans)
     screen = XScreen()
     env = {**screen.env, "LIFELOG_HOME": str(home), "LIFELOG_AUDIO_SOURCE": "none"}
-    ticker = subprocess.Popen(["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh",
-                               "-c", TICKER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    record = subprocess.Popen([str(BIN / "lifelog"), "record", "--no-audio"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    ticker = subprocess.Popen(
+        ["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c", TICKER],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    record = subprocess.Popen(
+        [str(BIN / "lifelog"), "record", "--no-audio"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     r: dict = {}
     try:
         remote = wait_for_owner(paths, record)
@@ -130,22 +149,31 @@ def main() -> None:
 
 def report(r: dict, args) -> None:
     load = os.getloadavg()
-    print(f"\n### owner under {args.clients} concurrent clients while `lifelog record` records "
-          f"({args.seconds:g} s windows; load average after: {load[0]:.1f})\n")
-    print("| window | capture fps (late ticks) | shed | owner CPU % | requests/s | search p50 / p99 ms "
-          "| context p50 / p99 ms | failures |")
+    print(
+        f"\n### owner under {args.clients} concurrent clients while `lifelog record` records "
+        f"({args.seconds:g} s windows; load average after: {load[0]:.1f})\n"
+    )
+    print(
+        "| window | capture fps (late ticks) | shed | owner CPU % | requests/s | search p50 / p99 ms "
+        "| context p50 / p99 ms | failures |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for key, name in (("idle", "no clients"), ("busy", f"{args.clients} clients: search + 2k context"),
-                      ("after", "no clients, after")):
+    for key, name in (
+        ("idle", "no clients"),
+        ("busy", f"{args.clients} clients: search + 2k context"),
+        ("after", "no clients, after"),
+    ):
         w = r[key]
         outs = [json.loads(o) for o, _ in w["clients"] if o.strip()]
         lat = {c: [t for o in outs for cc, t in o["lat"] if cc == c] for c in ("search", "context")}
         calls = sum(len(v) for v in lat.values())
         fails = sum(len(o["fails"]) for o in outs)
-        p = {c: f"{1000 * pct(v, .5):.0f} / {1000 * pct(v, .99):.0f}" if v else "–" for c, v in lat.items()}
+        p = {c: f"{1000 * pct(v, 0.5):.0f} / {1000 * pct(v, 0.99):.0f}" if v else "–" for c, v in lat.items()}
         rate = f"{calls / args.seconds:.1f}" if outs else "–"  # each client thread runs --seconds
-        print(f"| {name} | {w['fps']:.2f} ({w['late']}) | {w['shed']} | {w['owner_cpu']:.0f} | {rate} | {p['search']} "
-              f"| {p['context']} | {fails if outs else '–'} |")
+        print(
+            f"| {name} | {w['fps']:.2f} ({w['late']}) | {w['shed']} | {w['owner_cpu']:.0f} | {rate} | {p['search']} "
+            f"| {p['context']} | {fails if outs else '–'} |"
+        )
         for o in outs:
             for f in o["fails"][:3]:
                 print(f"  failure: {f}", file=sys.stderr)

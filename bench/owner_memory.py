@@ -25,13 +25,13 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 BENCH = common.BENCH
-import context_scale  # noqa: E402
+import context_scale
 
 SINCE = timedelta(days=3650)
 
@@ -41,6 +41,7 @@ def log(*args) -> None:
 
 
 # -- the owner, in a child process ----------------------------------------------------------
+
 
 def serve(home: Path) -> None:
     """Runs in the child: own the timeline and serve it until stdin closes."""
@@ -69,8 +70,12 @@ class Owner:
         self.home = home
 
     def __enter__(self) -> int:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(self.home)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(self.home)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout.readline().strip() == "ready"
         window(self.home, 8_000)
         return self.proc.pid
@@ -82,6 +87,7 @@ class Owner:
 
 # -- requests -----------------------------------------------------------------------------
 
+
 def client(home: Path):
     from lifelog.api.client import find_owner
     from lifelog.paths import Paths
@@ -90,7 +96,7 @@ def client(home: Path):
 
 
 def window(home: Path, budget: int, **kw) -> str:
-    since = datetime.now(timezone.utc).replace(tzinfo=None) - SINCE
+    since = datetime.now(UTC).replace(tzinfo=None) - SINCE
     remote = client(home)
     try:
         w = remote.context(since=since, until=None, budget=budget, **kw)
@@ -191,10 +197,16 @@ def main(argv: list[str] | None = None) -> None:
             result = run()
             rows.append((name, result, time.perf_counter() - t, common.memory_mb(pid)))
         log(f"  {result}; {rows[-1][3]}")
-    print(f"Owner peak RSS per request, {meta['days']} days ({meta['spans']:,} spans), "
-          f"{os.cpu_count()} CPUs, {datetime.now().date()}\n")
-    print(common.table(["request", "result", "wall s", "peak RSS MiB", "RSS after MiB"],
-                       [(name, result, f"{wall:.1f}", round(mem["peak"]), round(mem["rss"])) for name, result, wall, mem in rows]))
+    print(
+        f"Owner peak RSS per request, {meta['days']} days ({meta['spans']:,} spans), "
+        f"{os.cpu_count()} CPUs, {datetime.now().date()}\n"
+    )
+    print(
+        common.table(
+            ["request", "result", "wall s", "peak RSS MiB", "RSS after MiB"],
+            [(name, result, f"{wall:.1f}", round(mem["peak"]), round(mem["rss"])) for name, result, wall, mem in rows],
+        )
+    )
     print(json.dumps({"max_peak_mib": round(max(m["peak"] for *_, m in rows))}), file=sys.stderr)
 
 

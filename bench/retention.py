@@ -18,15 +18,17 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
-from lifelog.paths import Paths  # noqa: E402
-from lifelog.store import Store, retention  # noqa: E402
+from lifelog.paths import Paths
+from lifelog.store import Store, retention
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("dir", type=Path, nargs="?", help="a data folder to keep the timelines in (required without --quick)")
+    ap.add_argument(
+        "dir", type=Path, nargs="?", help="a data folder to keep the timelines in (required without --quick)"
+    )
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--drop-days", type=int, default=2)
     args = common.parse(ap, quick={"days": 2, "drop_days": 1, "dir": lambda: common.scratch("retention")})
@@ -45,7 +47,8 @@ def main() -> None:
     try:
         with store.read() as r:
             first, last, lines = r._con.execute(
-                "SELECT min(t_start), max(t_start), count(*) FROM text_spans").fetchone()
+                "SELECT min(t_start), max(t_start), count(*) FROM text_spans"
+            ).fetchone()
         now = last + timedelta(hours=1)
         slices: list[float] = []
         write = store.write
@@ -59,6 +62,7 @@ def main() -> None:
                 with write() as w:
                     yield w
                 slices.append(time.perf_counter() - t)
+
             return cm()
 
         store.write = timed_write
@@ -72,10 +76,22 @@ def main() -> None:
         text_s = time.perf_counter() - t
     finally:
         store.close()
-    print(json.dumps({"days": args.days, "spans": lines, "idle_pass_s": round(idle_s, 3),
-                      "text_pass_s": round(text_s, 2), "spans_removed": report.spans,
-                      "transcripts_removed": report.transcripts, "longest_write_s": round(max(slices), 3),
-                      "writes": len(slices), "idle_report_s": idle.seconds}, indent=1))
+    print(
+        json.dumps(
+            {
+                "days": args.days,
+                "spans": lines,
+                "idle_pass_s": round(idle_s, 3),
+                "text_pass_s": round(text_s, 2),
+                "spans_removed": report.spans,
+                "transcripts_removed": report.transcripts,
+                "longest_write_s": round(max(slices), 3),
+                "writes": len(slices),
+                "idle_report_s": idle.seconds,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import common
 import duckdb
 import numpy as np
 
@@ -45,17 +46,33 @@ from lifelog.store.db import create_private_db, load_fts
 from lifelog.store.search import _rows
 from lifelog.store.sql import SPANS
 from lifelog.store.terms import terms
-import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
 
 START = datetime(2025, 11, 29)
-REAL = ("meeting notes budget report draft review commit branch merge deploy server client "
-        "invoice payment receipt order shipping address customer support ticket priority "
-        "python duckdb query index search token window context model screen record "
-        "error warning import return function class value table column select where from "
-        "file folder open save close edit view help settings user account password login "
-        "project issue pull request test build release version update install config").split()
-APPS = ["Code", "Firefox", "Terminal", "Slack", "Chromium", "Mail", "Zoom", "Notes", "Figma",
-        "Calendar", "Finder", "Spotify", "Word", "Excel", "Preview"]
+REAL = (
+    "meeting notes budget report draft review commit branch merge deploy server client "
+    "invoice payment receipt order shipping address customer support ticket priority "
+    "python duckdb query index search token window context model screen record "
+    "error warning import return function class value table column select where from "
+    "file folder open save close edit view help settings user account password login "
+    "project issue pull request test build release version update install config"
+).split()
+APPS = [
+    "Code",
+    "Firefox",
+    "Terminal",
+    "Slack",
+    "Chromium",
+    "Mail",
+    "Zoom",
+    "Notes",
+    "Figma",
+    "Calendar",
+    "Finder",
+    "Spotify",
+    "Word",
+    "Excel",
+    "Preview",
+]
 
 
 def log(*args) -> None:
@@ -63,6 +80,7 @@ def log(*args) -> None:
 
 
 # -- the generated timeline ------------------------------------------------------------
+
 
 def vocabulary(n: int, rng) -> list[str]:
     cons = list("bcdfghjklmnprstvwz") + ["ch", "sh", "th", "tr", "st", "pl"]
@@ -97,7 +115,7 @@ def lines(n: int, rng, vocab, han) -> list[str]:
             line = "".join(han[zipf(rng, len(han), int(rng.integers(4, 25)), 1.0)])
             out.append(line + " " + words[pos] if k > 6 else line)
         else:
-            out.append(" ".join(words[pos:pos + k]))
+            out.append(" ".join(words[pos : pos + k]))
         pos += k
     return out
 
@@ -115,12 +133,18 @@ def generate(con, days: int, per_day: int, seed: int = 1) -> None:
         t_start = base + (day * 86_400_000_000 + (secs * 1e6).astype(np.int64)).astype("timedelta64[us]")
         t_end = t_start + (rng.exponential(20, n) * 1e6).astype(np.int64).astype("timedelta64[us]")
         app = np.array(APPS, dtype=object)[zipf(rng, len(APPS), n, 1.0, 0)]
-        con.register("gen", {"t_start": t_start, "t_end": t_end, "app": app,
-                             "text": np.array(lines(n, rng, vocab, han), dtype=object)})
-        con.execute('INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, open)'
-                    " SELECT t_start, t_end, 0, app, 'w', text, false FROM gen")
-        con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text)"
-                    " SELECT t_start, t_end, 'mic', 'faster-whisper', text FROM gen WHERE random() < 0.04")
+        con.register(
+            "gen",
+            {"t_start": t_start, "t_end": t_end, "app": app, "text": np.array(lines(n, rng, vocab, han), dtype=object)},
+        )
+        con.execute(
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, open)'
+            " SELECT t_start, t_end, 0, app, 'w', text, false FROM gen"
+        )
+        con.execute(
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text)"
+            " SELECT t_start, t_end, 'mic', 'faster-whisper', text FROM gen WHERE random() < 0.04"
+        )
         con.unregister("gen")
         log(f"  generated days {d0}-{d0 + nd - 1}")
 
@@ -138,6 +162,7 @@ def build_v3(db: Path, days: int, per_day: int) -> None:
 
 # -- queries ---------------------------------------------------------------------------
 
+
 def query_mix(con, rng) -> dict[str, list[str]]:
     sample = [r[0] for r in con.execute("SELECT text FROM text_spans USING SAMPLE 4000 ROWS (reservoir, 7)").fetchall()]
     latin = [t for t in sample if not ("\u4e00" <= t[0] <= "\u9fff")]
@@ -148,7 +173,7 @@ def query_mix(con, rng) -> dict[str, list[str]]:
     def phrase(n: int) -> str:
         t = han[rng.integers(len(han))]
         i = int(rng.integers(0, max(1, len(t) - n)))
-        return t[i:i + n]
+        return t[i : i + n]
 
     return {
         "rare word": [w for w in words if w not in REAL][:20],
@@ -188,16 +213,31 @@ def search_latency(store: Store, mix: dict[str, list[str]], **filters) -> dict[s
 
 # -- upkeep ----------------------------------------------------------------------------
 
+
 def batch(store: Store, i: int, last: datetime, new_lines: int) -> None:
     with store.write() as w:
         for f in range(2):
             ts = last + timedelta(seconds=i + f / 2)
-            fid = w.add_frame(FrameRecord(ts=ts, monitor=0, width=1920, height=1080, app="Code", window="x",
-                                          image_ref="", region=(0, 0, 1920, 1080), keyframe=False))
-            static = [OcrLine(f"static line {k} of the editor", (0, 25 * k, 100, 25 * k + 20))
-                      for k in range(35 - new_lines)]
-            fresh = [OcrLine(f"changing {i} {f} {k} invoice total {i * 7 + k}", (0, 900 + 25 * k, 100, 920 + 25 * k))
-                     for k in range(new_lines)]
+            fid = w.add_frame(
+                FrameRecord(
+                    ts=ts,
+                    monitor=0,
+                    width=1920,
+                    height=1080,
+                    app="Code",
+                    window="x",
+                    image_ref="",
+                    region=(0, 0, 1920, 1080),
+                    keyframe=False,
+                )
+            )
+            static = [
+                OcrLine(f"static line {k} of the editor", (0, 25 * k, 100, 25 * k + 20)) for k in range(35 - new_lines)
+            ]
+            fresh = [
+                OcrLine(f"changing {i} {f} {k} invoice total {i * 7 + k}", (0, 900 + 25 * k, 100, 920 + 25 * k))
+                for k in range(new_lines)
+            ]
             w.observe_lines(fid, ts, 0, "Code", "x", static + fresh)
 
 
@@ -236,9 +276,22 @@ def time_to_searchable(store: Store, last: datetime, n: int = 10) -> float:
         word = f"freshword{i}x"
         t = time.perf_counter()
         with store.write() as w:
-            fid = w.add_frame(FrameRecord(ts=last, monitor=1, width=10, height=10, app="Code", window="x",
-                                          image_ref="", region=(0, 0, 10, 10), keyframe=False))
-            w.observe_lines(fid, last + timedelta(seconds=i), 1, "Code", "x", [OcrLine(f"{word} arrived", (0, 0, 5, 5))])
+            fid = w.add_frame(
+                FrameRecord(
+                    ts=last,
+                    monitor=1,
+                    width=10,
+                    height=10,
+                    app="Code",
+                    window="x",
+                    image_ref="",
+                    region=(0, 0, 10, 10),
+                    keyframe=False,
+                )
+            )
+            w.observe_lines(
+                fid, last + timedelta(seconds=i), 1, "Code", "x", [OcrLine(f"{word} arrived", (0, 0, 5, 5))]
+            )
         while True:
             with store.read() as r:
                 if r.search(word):
@@ -250,18 +303,26 @@ def time_to_searchable(store: Store, last: datetime, n: int = 10) -> float:
 def postings_mib(store: Store) -> float:
     with store.read() as r:
         con = r._con
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%postings%' OR table_name = 'search_stats'"
-        ).fetchall()]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%postings%' OR table_name = 'search_stats'"
+            ).fetchall()
+        ]
         blocks = set()
         for t in tables:
-            blocks |= {b for (b,) in con.execute(
-                f"SELECT DISTINCT block_id FROM pragma_storage_info('{t}') WHERE block_id >= 0").fetchall()}
+            blocks |= {
+                b
+                for (b,) in con.execute(
+                    f"SELECT DISTINCT block_id FROM pragma_storage_info('{t}') WHERE block_id >= 0"
+                ).fetchall()
+            }
         size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0]
     return len(blocks) * size / 2**20
 
 
 # -- comparisons -----------------------------------------------------------------------
+
 
 def fts_rebuild(db: Path, folder: Path, rows: int) -> tuple[int, float]:
     """Seconds the old fts index took to build over the first ``rows`` spans (its options)."""
@@ -274,8 +335,10 @@ def fts_rebuild(db: Path, folder: Path, rows: int) -> tuple[int, float]:
         n = con.execute("SELECT count(*) FROM text_spans").fetchone()[0]
         load_fts(con)
         t = time.perf_counter()
-        con.execute("PRAGMA create_fts_index('text_spans', 'id', 'text', stemmer='porter', stopwords='english',"
-                    r" ignore='[^\p{L}\p{N}]+', strip_accents=1, lower=1, overwrite=1)")
+        con.execute(
+            "PRAGMA create_fts_index('text_spans', 'id', 'text', stemmer='porter', stopwords='english',"
+            r" ignore='[^\p{L}\p{N}]+', strip_accents=1, lower=1, overwrite=1)"
+        )
         return n, time.perf_counter() - t
     finally:
         con.close()
@@ -320,11 +383,13 @@ def tantivy_compare(store: Store, folder: Path, mix: dict[str, list[str]]) -> di
         if not found:
             return []
         clauses = [tantivy.Query.term_query(schema, "text", x) for x in found]
-        hits = searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses]), 20,
-                               count=False).hits
+        hits = searcher.search(
+            tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses]), 20, count=False
+        ).hits
         if len(hits) < 20 and len(found) > 1:
-            hits += searcher.search(tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses]), 20,
-                                    count=False).hits
+            hits += searcher.search(
+                tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses]), 20, count=False
+            ).hits
         ids = [searcher.doc(a)["id"][0] for _, a in hits[:20]]
         return _rows(r._con, SPANS, ids, SPANS.columns)  # fetched as lifelog's search fetches its hits
 
@@ -338,6 +403,7 @@ def tantivy_compare(store: Store, folder: Path, mix: dict[str, list[str]]) -> di
 
 # -- report ----------------------------------------------------------------------------
 
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=int, default=365)
@@ -345,7 +411,9 @@ def main() -> None:
     ap.add_argument("--fts-rows", type=int, default=1_000_000)
     ap.add_argument("--no-tantivy", action="store_true")
     ap.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one, removed)")
-    ap.add_argument("--reuse", action="store_true", help="use the timeline already in --dir (no generation, no migration)")
+    ap.add_argument(
+        "--reuse", action="store_true", help="use the timeline already in --dir (no generation, no migration)"
+    )
     args = common.parse(ap, quick={"days": 2, "per_day": 2_000, "fts_rows": 2_000, "no_tantivy": True})
     folder = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-search-year-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -373,8 +441,10 @@ def run(args, folder: Path, db: Path) -> None:
         with store.read() as r:
             spans, heard = r.stats().text_spans, r.stats().transcripts
             last = r._con.execute("SELECT max(t_end) FROM text_spans").fetchone()[0] + timedelta(hours=1)
-            runs, tail = (r._con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                          for t in ("text_spans_postings", "text_spans_postings_tail"))
+            runs, tail = (
+                r._con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("text_spans_postings", "text_spans_postings_tail")
+            )
             mix = query_mix(r._con, np.random.default_rng(5))
         log("searching")
         search_latency(store, {"warm-up": mix["rare word"][:5]})
@@ -408,38 +478,55 @@ def run(args, folder: Path, db: Path) -> None:
         fts_n, fts_s = 0, math.nan
 
     every = [x for xs in latency.values() for x in xs]
-    print(f"Generated timeline: {args.days} days x {args.per_day:,} spans = **{spans:,} spans**, {heard:,} transcripts"
-          f" (v3 file {v3_mib:,.0f} MiB, generated in {gen_s:.0f} s).\n")
+    print(
+        f"Generated timeline: {args.days} days x {args.per_day:,} spans = **{spans:,} spans**, {heard:,} transcripts"
+        f" (v3 file {v3_mib:,.0f} MiB, generated in {gen_s:.0f} s).\n"
+    )
     print("| search (owner, one cursor each) | queries | p50 ms | p95 ms | max ms | tantivy p50 / p95 ms |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind, xs in [*latency.items(), ("**whole mix**", every)]:
         tk = ""
         if tant:
-            txs = [x for xs2 in tant["latency"].values() for x in xs2] if kind == "**whole mix**" \
+            txs = (
+                [x for xs2 in tant["latency"].values() for x in xs2]
+                if kind == "**whole mix**"
                 else tant["latency"][kind]
+            )
             tk = f"{pct(txs, 50):.1f} / {pct(txs, 95):.1f}"
         print(f"| {kind} | {len(xs)} | {pct(xs, 50):.1f} | {pct(xs, 95):.1f} | {max(xs):.1f} | {tk} |")
     for name, lat in filtered.items():
         xs = [x for v in lat.values() for x in v]
-        print(f"| whole mix, {name.split(', ')[1]} | {len(xs)} | {pct(xs, 50):.1f} | {pct(xs, 95):.1f} | {max(xs):.1f} | |")
-    print(f"| quoted 3-word phrases | {len(phrased)} | {pct(phrased, 50):.1f} | {pct(phrased, 95):.1f} "
-          f"| {max(phrased):.1f} | |")
+        print(
+            f"| whole mix, {name.split(', ')[1]} | {len(xs)} | {pct(xs, 50):.1f} | {pct(xs, 95):.1f} | {max(xs):.1f} | |"
+        )
+    print(
+        f"| quoted 3-word phrases | {len(phrased)} | {pct(phrased, 50):.1f} | {pct(phrased, 95):.1f} "
+        f"| {max(phrased):.1f} | |"
+    )
     print()
     print("| index upkeep and size | value |")
     print("|---|---|")
-    print(f"| write batch, 2 frames x 35 lines, 5 new lines a frame: whole batch / index share (median) "
-          f"| {typical[0]:.1f} ms / **{typical[1]:.1f} ms** |")
+    print(
+        f"| write batch, 2 frames x 35 lines, 5 new lines a frame: whole batch / index share (median) "
+        f"| {typical[0]:.1f} ms / **{typical[1]:.1f} ms** |"
+    )
     print(f"| same, all 70 lines new: whole batch / index share | {worst[0]:.1f} ms / **{worst[1]:.1f} ms** |")
-    print(f"| tail -> sorted run ({tail_now:,} postings; happens every {search_index.TAIL_MAX:,}) | {merge_ms:.0f} ms |")
+    print(
+        f"| tail -> sorted run ({tail_now:,} postings; happens every {search_index.TAIL_MAX:,}) | {merge_ms:.0f} ms |"
+    )
     print(f"| from the start of a write batch until a search finds its text (median of 10) | **{fresh_ms:.0f} ms** |")
     print(f"| migration 4: one-time index of {spans:,} spans + {heard:,} transcripts | {migrate_s:.0f} s |")
     print(f"| postings after it: sorted runs + tail (spans) | {runs:,} + {tail:,} |")
     print(f"| index size (postings tables' blocks) | **{index_mib:,.0f} MiB** |")
     print(f"| DuckDB file: v3 without index / with the index | {v3_mib:,.0f} / {file_mib:,.0f} MiB |")
-    print(f"| old fts rebuild (`PRAGMA create_fts_index`), first {fts_n:,} spans | {fts_s:.1f} s "
-          f"(~{fts_s * spans / max(fts_n, 1) / 60:.0f} min at {spans:,} if linear) |")
+    print(
+        f"| old fts rebuild (`PRAGMA create_fts_index`), first {fts_n:,} spans | {fts_s:.1f} s "
+        f"(~{fts_s * spans / max(fts_n, 1) / 60:.0f} min at {spans:,} if linear) |"
+    )
     if tant:
-        print(f"| tantivy 0.27: build over {spans:,} spans / index size | {tant['build_s']:.0f} s / {tant['mib']:,.0f} MiB |")
+        print(
+            f"| tantivy 0.27: build over {spans:,} spans / index size | {tant['build_s']:.0f} s / {tant['mib']:,.0f} MiB |"
+        )
 
 
 if __name__ == "__main__":

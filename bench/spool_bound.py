@@ -30,11 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: E402  (puts src/, the repository and bench/generators/ on sys.path)
+import common
 
 ROOT = common.ROOT
 
-from tests.support.xscreen import XScreen  # noqa: E402
+from tests.support.xscreen import XScreen
 
 WORKLOAD = "while true; do ls -la /usr/lib /usr/bin | shuf | head -70; sleep 0.5; done"
 CASES = {"bounded (default 20)": None, "unbounded (100000, the most it takes)": "100000"}
@@ -68,7 +68,8 @@ def gap_events(db: Path) -> tuple[int, int]:
     try:
         n, shed = con.execute(
             "SELECT count(*), coalesce(sum(CAST(json_extract(detail, '$.frames_shed') AS BIGINT)), 0) "
-            "FROM events WHERE kind = 'gap'").fetchone()
+            "FROM events WHERE kind = 'gap'"
+        ).fetchone()
     finally:
         con.close()
     return int(n), int(shed)
@@ -83,8 +84,9 @@ def record_once(screen: XScreen, max_frames: str | None, seconds: float, drain_c
         env["LIFELOG_SPOOL_MAX_FRAMES"] = max_frames
     out, err = work / "stdout.json", work / "stderr.txt"
     with open(out, "w") as fo, open(err, "w") as fe:
-        proc = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
-                                env=env, stdout=fo, stderr=fe)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"], env=env, stdout=fo, stderr=fe
+        )
     try:
         t_start = time.monotonic()  # recording starts after model load; wait for the banner
         while "Recording the screen" not in err.read_text() and proc.poll() is None:
@@ -121,10 +123,18 @@ def record_once(screen: XScreen, max_frames: str | None, seconds: float, drain_c
     summary = json.loads(text)
     gaps, gap_shed = gap_events(home / "lifelog.duckdb")
     return {
-        "summary": summary, "max_frames": max_n, "max_bytes": max_bytes,
-        "at_stop_frames": at_stop_n, "at_stop_bytes": at_stop_bytes,
-        "drain_s": drain, "capped": capped, "drain_cap": drain_cap,
-        "gaps": gaps, "gap_shed": gap_shed, "home": str(home), "rc": proc.returncode,
+        "summary": summary,
+        "max_frames": max_n,
+        "max_bytes": max_bytes,
+        "at_stop_frames": at_stop_n,
+        "at_stop_bytes": at_stop_bytes,
+        "drain_s": drain,
+        "capped": capped,
+        "drain_cap": drain_cap,
+        "gaps": gaps,
+        "gap_shed": gap_shed,
+        "home": str(home),
+        "rc": proc.returncode,
     }
 
 
@@ -136,9 +146,26 @@ def main() -> None:
     args = common.parse(ap, quick={"seconds": 3, "drain_cap": 15})
     screen = XScreen()
     term = subprocess.Popen(
-        ["xterm", "-geometry", "230x70+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-T", "churn",
-         "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", "-c", WORKLOAD],
-        env=screen.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "xterm",
+            "-geometry",
+            "230x70+0+0",
+            "-fa",
+            "DejaVu Sans Mono",
+            "-fs",
+            "13",
+            "-T",
+            "churn",
+            "-xrm",
+            "XTerm*allowTitleOps: false",
+            "-e",
+            "sh",
+            "-c",
+            WORKLOAD,
+        ],
+        env=screen.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     results: list[tuple[str, dict]] = []
     try:
@@ -149,26 +176,34 @@ def main() -> None:
                 r = record_once(screen, max_frames, args.seconds, args.drain_cap)
                 results.append((name, r))
                 s = r["summary"]
-                print(f"# run {run + 1}, {name}: drain {r['drain_s']:.1f} s, max spool {r['max_frames']}, "
-                      f"kept {s['frames_kept']}, shed {s['frames_shed']}, processed {s['frames_processed']}, "
-                      f"left {s['left_in_spool']}, exit {r['rc']}; home {r['home']}", file=sys.stderr, flush=True)
+                print(
+                    f"# run {run + 1}, {name}: drain {r['drain_s']:.1f} s, max spool {r['max_frames']}, "
+                    f"kept {s['frames_kept']}, shed {s['frames_shed']}, processed {s['frames_processed']}, "
+                    f"left {s['left_in_spool']}, exit {r['rc']}; home {r['home']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         term.terminate()
         screen.stop()
 
     print(f"{args.seconds:g} s of recording per case, then SIGINT; spool sampled every {SAMPLE_S} s.\n")
-    print("| case | max spool (frames / MB) | spool at SIGINT | SIGINT → exit (drain) | frames kept | shed "
-          "| processed | left in spool | gap events (frames they name) | capture fps (≈ grabs / s) |")
+    print(
+        "| case | max spool (frames / MB) | spool at SIGINT | SIGINT → exit (drain) | frames kept | shed "
+        "| processed | left in spool | gap events (frames they name) | capture fps (≈ grabs / s) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results:
         s = r["summary"]
         drain = f"> {r['drain_cap']:.0f} s" if r["capped"] else f"{r['drain_s']:.1f} s"
         # achieved rate: ticks that grabbed a changed or unchanged screen, over the recording time
         fps = (s["frames_kept"] + s["frames_shed"] + s["frames_skipped"]) / args.seconds
-        print(f"| {name} | {r['max_frames']} / {r['max_bytes'] / 1e6:.1f} | {r['at_stop_frames']} "
-              f"({r['at_stop_bytes'] / 1e6:.1f} MB) | {drain} | {s['frames_kept']} | {s['frames_shed']} "
-              f"| {s['frames_processed']} | {s['left_in_spool']} | {r['gaps']} ({r['gap_shed']}) "
-              f"| {fps:.2f} (late ticks {s['late_ticks']}) |")
+        print(
+            f"| {name} | {r['max_frames']} / {r['max_bytes'] / 1e6:.1f} | {r['at_stop_frames']} "
+            f"({r['at_stop_bytes'] / 1e6:.1f} MB) | {drain} | {s['frames_kept']} | {s['frames_shed']} "
+            f"| {s['frames_processed']} | {s['left_in_spool']} | {r['gaps']} ({r['gap_shed']}) "
+            f"| {fps:.2f} (late ticks {s['late_ticks']}) |"
+        )
 
 
 if __name__ == "__main__":

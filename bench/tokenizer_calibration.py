@@ -36,13 +36,20 @@ import random
 import statistics
 import sys
 from pathlib import Path
-import common  # noqa: E402,F401  (puts src/, the repository and bench/generators/ on sys.path)
+
+import common
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "tokenize_media" / "data" / "tokenizer_corpus.jsonl"
 BASES = ("o200k_base", "cl100k_base", "llama3", "qwen3")
-APPROX_OF = {"claude-v3": "claude-approx", "claude-v4.7": "claude-4.7-approx", "mistral-tekken": "mistral-approx",
-             "mistral-sp-v3": "mistral-sp-approx", "deepseek-v3": "deepseek-approx", "deepseek-v4": "deepseek-approx"}
+APPROX_OF = {
+    "claude-v3": "claude-approx",
+    "claude-v4.7": "claude-4.7-approx",
+    "mistral-tekken": "mistral-approx",
+    "mistral-sp-v3": "mistral-sp-approx",
+    "deepseek-v3": "deepseek-approx",
+    "deepseek-v4": "deepseek-approx",
+}
 CHUNK = 1200  # characters per sample
 
 
@@ -54,7 +61,7 @@ def _chunks(text: str, n: int, rng: random.Random) -> list[str]:
     out = []
     for s in starts:
         s = text.rfind("\n", 0, s) + 1  # start at a line
-        out.append(text[s:s + CHUNK])
+        out.append(text[s : s + CHUNK])
     return out
 
 
@@ -93,7 +100,9 @@ def build_corpus() -> list[dict]:
         if mo.exists():
             sources.append((f"ui-{lang}", _mo_text(mo), 2))
     for lang in ("ar", "he", "hi", "th", "el", "fa"):
-        mos = _files(f"/usr/share/locale/{lang}/LC_MESSAGES/apt.mo", 1) or _files(f"/usr/share/locale/{lang}/LC_MESSAGES/PackageKit.mo", 1)
+        mos = _files(f"/usr/share/locale/{lang}/LC_MESSAGES/apt.mo", 1) or _files(
+            f"/usr/share/locale/{lang}/LC_MESSAGES/PackageKit.mo", 1
+        )
         if mos:
             sources.append((f"ui-{lang}", _mo_text(mos[0]), 1))
     samples = []
@@ -108,28 +117,43 @@ def _generated(rng: random.Random) -> list[tuple[str, str]]:
     mixed-language chat, emoji, a rendered context window."""
     import hashlib
 
-    logs = "\n".join(f"2026-11-24T09:{i // 60:02d}:{i % 60:02d}.{rng.randrange(1000):03d}Z INFO worker-{i % 7} "
-                     f"GET /api/v2/items/{rng.randrange(10**6)}?page={i % 9} 200 {rng.random() * 90:.2f}ms" for i in range(20))
+    logs = "\n".join(
+        f"2026-11-24T09:{i // 60:02d}:{i % 60:02d}.{rng.randrange(1000):03d}Z INFO worker-{i % 7} "
+        f"GET /api/v2/items/{rng.randrange(10**6)}?page={i % 9} 200 {rng.random() * 90:.2f}ms"
+        for i in range(20)
+    )
     hashes = "\n".join(f"{hashlib.sha256(str(i).encode()).hexdigest()}  build/{i:04d}.o" for i in range(14))
     numbers = " ".join(f"{rng.uniform(-1e6, 1e6):,.2f}" for _ in range(120))
     b64 = __import__("base64").b64encode(bytes(rng.randrange(256) for _ in range(800))).decode()
     ocr = "Alaunchticketscreenshots Invoice4821 Totaldue:1,250.00EUR Paidon2December Dana:thebudgetis12%over " * 8
-    chat = ("Dana: 预算超了12%，我们下周再讨论。 OK, let's move the deploy to Thursday. "
-            "田中さん：了解です。Привет, как дела? 🙂🚀👍 ") * 8
+    chat = (
+        "Dana: 预算超了12%，我们下周再讨论。 OK, let's move the deploy to Thursday. "
+        "田中さん：了解です。Привет, как дела? 🙂🚀👍 "
+    ) * 8
     emoji = "".join(rng.choice("😀😂🥲🤖🚀🔥✅❌⚠️📎🧪👩‍💻🏳️‍🌈") for _ in range(300))
-    window = "\n".join(f"### 09:{i:02d}:00 · seen · firefox — Invoices\nInvoice {4800 + i}\nTotal due: {i * 37.5:,.2f} EUR"
-                       for i in range(25))
-    return [("log", logs), ("hex", hashes), ("numbers", numbers), ("base64", b64[:CHUNK]),
-            ("ocr-nospace", ocr[:CHUNK]), ("chat-mixed", chat[:CHUNK]), ("emoji", emoji),
-            ("window-md", window[:CHUNK]), ("whitespace", "    \n\t\t  " * 100 + "x" + " " * 200)]
+    window = "\n".join(
+        f"### 09:{i:02d}:00 · seen · firefox — Invoices\nInvoice {4800 + i}\nTotal due: {i * 37.5:,.2f} EUR"
+        for i in range(25)
+    )
+    return [
+        ("log", logs),
+        ("hex", hashes),
+        ("numbers", numbers),
+        ("base64", b64[:CHUNK]),
+        ("ocr-nospace", ocr[:CHUNK]),
+        ("chat-mixed", chat[:CHUNK]),
+        ("emoji", emoji),
+        ("window-md", window[:CHUNK]),
+        ("whitespace", "    \n\t\t  " * 100 + "x" + " " * 200),
+    ]
 
 
 # -- real tokenizers ----------------------------------------------------------------------
 def _real_tokenizers(deepseek_dir: Path | None) -> dict:
     import ctok
+    import mistral_common
     from mistral_common.tokens.tokenizers.sentencepiece import SentencePieceTokenizer
     from mistral_common.tokens.tokenizers.tekken import Tekkenizer
-    import mistral_common
 
     def claude(version):
         frame = len([t for t in ctok.tokenize("x", version) if t == "⟨pad⟩"])
@@ -177,8 +201,10 @@ def check_exact(folder: Path | None, samples: list[dict], encs: dict) -> None:
         off = [(s["kind"], fn(s["text"]), enc.count(s["text"])) for s in samples]
         off = [o for o in off if o[1] != o[2]]
         worst = max((abs(a - b) / a for _, a, b in off), default=0)
-        print(f"{label:30} vs quicktok {EXACT[label]}: {len(samples) - len(off)}/{len(samples)} samples equal; "
-              f"worst difference {worst:.2%} {off[:3]}")
+        print(
+            f"{label:30} vs quicktok {EXACT[label]}: {len(samples) - len(off)}/{len(samples)} samples equal; "
+            f"worst difference {worst:.2%} {off[:3]}"
+        )
 
 
 def measure(deepseek_dir: Path | None) -> None:
@@ -199,9 +225,11 @@ def measure(deepseek_dir: Path | None) -> None:
         approx = get_tokenizer(APPROX_OF[name])
         unit = [approx.count(s["text"]) / approx.factor for s in samples]  # the approximation's base
         ratios = sorted(((s["real"][name] / u, s["kind"]) for s, u in zip(samples, unit)), reverse=True)
-        print(f"{name:15} real/base: median {statistics.median(r for r, _ in ratios):.3f}  worst "
-              f"{', '.join(f'{k} {r:.3f}' for r, k in ratios[:3])}  -> {approx.id} x{approx.factor}: "
-              f"margin {approx.factor / ratios[0][0] - 1:+.1%} on the worst sample")
+        print(
+            f"{name:15} real/base: median {statistics.median(r for r, _ in ratios):.3f}  worst "
+            f"{', '.join(f'{k} {r:.3f}' for r, k in ratios[:3])}  -> {approx.id} x{approx.factor}: "
+            f"margin {approx.factor / ratios[0][0] - 1:+.1%} on the worst sample"
+        )
     with open(CORPUS, "w") as fh:
         for s in samples:
             fh.write(json.dumps({"kind": s["kind"], "text": s["text"], "real": s["real"]}, ensure_ascii=False) + "\n")

@@ -1,7 +1,7 @@
 """Regenerate the command reference (docs/cli.md) from the CLI's own --help, so it cannot drift.
 
-    .venv/bin/python scripts/cli_reference.py          # rewrite docs/cli.md
-    .venv/bin/python scripts/cli_reference.py --check  # exit 1 if docs/cli.md is stale
+.venv/bin/python scripts/cli_reference.py          # rewrite docs/cli.md
+.venv/bin/python scripts/cli_reference.py --check  # exit 1 if docs/cli.md is stale
 """
 
 from __future__ import annotations
@@ -26,17 +26,24 @@ def help_text(args: list[str]) -> str:
 
 
 def reference() -> str:
-    from lifelog.cli.app import app
-
     import typer.main
+
+    from lifelog.cli.app import app
 
     commands = typer.main.get_command(app).commands
     parts = ["```", "$ lifelog --help", help_text([]), "```"]
     for name in sorted(commands):
         parts += ["", f"### lifelog {name}", "", "```", f"$ lifelog {name} --help", help_text([name]), "```"]
         for sub in sorted(getattr(commands[name], "commands", {})):  # a group: each of its commands
-            parts += ["", f"#### lifelog {name} {sub}", "", "```", f"$ lifelog {name} {sub} --help",
-                      help_text([name, sub]), "```"]
+            parts += [
+                "",
+                f"#### lifelog {name} {sub}",
+                "",
+                "```",
+                f"$ lifelog {name} {sub} --help",
+                help_text([name, sub]),
+                "```",
+            ]
     return "\n".join(parts)
 
 

@@ -216,8 +216,10 @@ def _exceptions_outside_errors(known: set[str]):
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef):
-                bases = {b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
-                         for b in node.bases}
+                bases = {
+                    b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+                    for b in node.bases
+                }
                 if any(b in known or b.endswith(("Error", "Exception")) for b in bases):
                     yield f"{rel}: {node.name}"
 

@@ -26,10 +26,27 @@ NO_QUICK_YET: dict[str, str] = {
 }
 BENCHES = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 # Quick runs over ~10 s each (measured on 2 cores): run with LIFELOG_BENCH_SMOKE=all.
-HEAVY = {"activity.py", "asr_languages.py", "asr_rtf.py", "audio_cpu.py", "capture_cpu.py", "embed_models.py",
-         "embed_quality.py", "embed_rate.py", "encryption.py", "frame_storage.py", "jsonl_rates.py", "layout_cost.py",
-         "needles.py", "ocr_speed.py", "owner_latency.py", "owner_load.py", "owner_memory.py", "soak.py",
-         "spool_bound.py"}
+HEAVY = {
+    "activity.py",
+    "asr_languages.py",
+    "asr_rtf.py",
+    "audio_cpu.py",
+    "capture_cpu.py",
+    "embed_models.py",
+    "embed_quality.py",
+    "embed_rate.py",
+    "encryption.py",
+    "frame_storage.py",
+    "jsonl_rates.py",
+    "layout_cost.py",
+    "needles.py",
+    "ocr_speed.py",
+    "owner_latency.py",
+    "owner_load.py",
+    "owner_memory.py",
+    "soak.py",
+    "spool_bound.py",
+}
 ALL = os.environ.get("LIFELOG_BENCH_SMOKE") == "all"
 
 
@@ -43,8 +60,14 @@ def test_the_bench_runs_quick(name, tmp_path):
     if name in HEAVY and not ALL:
         pytest.skip("a heavy bench: LIFELOG_BENCH_SMOKE=all runs it")
     env = {**os.environ, "LIFELOG_HOME": str(tmp_path / "home"), "LIFELOG_BENCH_SCRATCH": str(tmp_path / "scratch")}
-    done = subprocess.run([sys.executable, str(BENCH / name), "--quick"], cwd=BENCH.parent, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / name), "--quick"],
+        cwd=BENCH.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, f"{name} --quick failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert (done.stdout + done.stderr).strip(), f"{name} --quick printed nothing"
 
@@ -62,6 +85,10 @@ def test_common_parses_quick_and_writes_markdown_tables(monkeypatch, tmp_path):
     parser.add_argument("--days", type=int, default=30)
     assert common.parse(parser, quick={"days": lambda: 1}, argv=["--quick"]).days == 1
     assert common.table(["case", "rows", "s"], [["import", 1200, 1.5], ["export", 3, "12.5"]]).splitlines() == [
-        "| case | rows | s |", "| --- | ---: | ---: |", "| import | 1,200 | 1.500 |", "| export | 3 | 12.5 |"]
+        "| case | rows | s |",
+        "| --- | ---: | ---: |",
+        "| import | 1,200 | 1.500 |",
+        "| export | 3 | 12.5 |",
+    ]
     monkeypatch.setenv(common.SCRATCH_ENV, str(tmp_path))
     assert common.scratch("x") == tmp_path / "x" and (tmp_path / "x").is_dir()

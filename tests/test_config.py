@@ -16,14 +16,46 @@ from lifelog.config import RANGES, Settings, edit_config, load_settings, parse_b
 from lifelog.errors import ConfigError, LifelogError, UsageError
 
 KEYS = sorted(f.name for f in fields(Settings))
-_ODD = ["nan", "NaN", "inf", "-inf", "Infinity", "-1", "0", "1e400", "9" * 5000, "1_000", "3.5", "", " ", "true",
-        "[]", "{}", '["a"]', '{"a": "b"}', "\udcff", "a\x7fb", '["\x7f"]', "20GB", "30d", "99999999999d", "9" * 400 + "GB"]
-_VALUES = st.one_of(st.sampled_from(_ODD), st.text(max_size=30),
-                    st.floats().map(repr), st.integers(min_value=-10**20, max_value=10**20).map(str))
-_TOML = st.one_of(st.floats().map(repr), st.integers(min_value=-2**63, max_value=2**63 - 1).map(str),
-                  st.booleans().map(lambda b: "true" if b else "false"),
-                  st.text(max_size=20).map(lambda t: json.dumps(t, ensure_ascii=True)),
-                  st.sampled_from(["[]", '["a", 1]', "{a = 1}", "1979-05-27", "99999999999999999999"]))
+_ODD = [
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "-1",
+    "0",
+    "1e400",
+    "9" * 5000,
+    "1_000",
+    "3.5",
+    "",
+    " ",
+    "true",
+    "[]",
+    "{}",
+    '["a"]',
+    '{"a": "b"}',
+    "\udcff",
+    "a\x7fb",
+    '["\x7f"]',
+    "20GB",
+    "30d",
+    "99999999999d",
+    "9" * 400 + "GB",
+]
+_VALUES = st.one_of(
+    st.sampled_from(_ODD),
+    st.text(max_size=30),
+    st.floats().map(repr),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+)
+_TOML = st.one_of(
+    st.floats().map(repr),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(str),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(max_size=20).map(lambda t: json.dumps(t, ensure_ascii=True)),
+    st.sampled_from(["[]", '["a", 1]', "{a = 1}", "1979-05-27", "99999999999999999999"]),
+)
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -78,10 +110,22 @@ def test_an_environment_value_is_valid_or_refused(key, value):
         _check_valid(loaded)
 
 
-@pytest.mark.parametrize("line", ["busy_timeout_s = nan", "busy_timeout_s = inf", "busy_timeout_s = -1",
-                                  "ask_timeout_s = inf", "keyframe_every_s = -inf", "spool_max_frames = 1e9",
-                                  "monitor = inf", "fps = true", 'storage_max = "' + "9" * 400 + 'GB"',
-                                  'keep_text = "99999999d"', "budget = true"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "busy_timeout_s = nan",
+        "busy_timeout_s = inf",
+        "busy_timeout_s = -1",
+        "ask_timeout_s = inf",
+        "keyframe_every_s = -inf",
+        "spool_max_frames = 1e9",
+        "monitor = inf",
+        "fps = true",
+        'storage_max = "' + "9" * 400 + 'GB"',
+        'keep_text = "99999999d"',
+        "budget = true",
+    ],
+)
 def test_a_non_finite_or_out_of_range_file_value_names_its_key(tmp_path, line):
     path = tmp_path / "config.toml"
     path.write_text(line + "\n")
@@ -90,8 +134,13 @@ def test_a_non_finite_or_out_of_range_file_value_names_its_key(tmp_path, line):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(st.text(max_size=40), st.sampled_from(["9" * 5000, "1e400", "nan", "1.5M", "200k", "8_000"]),
-                 st.integers(min_value=1, max_value=10**40).map(str)))
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["9" * 5000, "1e400", "nan", "1.5M", "200k", "8_000"]),
+        st.integers(min_value=1, max_value=10**40).map(str),
+    )
+)
 def test_a_budget_is_a_whole_number_of_tokens_or_one_short_line(text):
     try:
         tokens = parse_budget(text)

@@ -73,7 +73,11 @@ def test_planted_temporary_names_are_never_written_through(tmp_path, victim, mon
     assert out.read_bytes() == b"window" and mode(out) == 0o600
     assert victim.read_text() == "keep me" and planted.read_text() == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".window.md.guess1.tmp", ".window.md.guess2.tmp", "elsewhere", "window.md"]
+        ".window.md.guess1.tmp",
+        ".window.md.guess2.tmp",
+        "elsewhere",
+        "window.md",
+    ]
 
 
 def test_a_failed_write_leaves_nothing(tmp_path):
@@ -101,11 +105,14 @@ def test_a_shared_folder_is_made_private_or_reused_if_ours(tmp_path, open_umask)
     make_shared_private_dir(folder, "do something else.")  # ours: used again
 
 
-@pytest.mark.parametrize("plant, says", [
-    (lambda p, tmp: p.symlink_to(tmp), "is a symbolic link"),
-    (lambda p, tmp: p.mkdir(mode=0o755), "is mode 0755, not 0700"),
-    (lambda p, tmp: p.write_text("x"), "is not a folder"),
-])
+@pytest.mark.parametrize(
+    "plant, says",
+    [
+        (lambda p, tmp: p.symlink_to(tmp), "is a symbolic link"),
+        (lambda p, tmp: p.mkdir(mode=0o755), "is mode 0755, not 0700"),
+        (lambda p, tmp: p.write_text("x"), "is not a folder"),
+    ],
+)
 def test_a_planted_shared_folder_is_refused(tmp_path, open_umask, plant, says):
     folder = tmp_path / "lifelog-sock"
     plant(folder, tmp_path)

@@ -40,9 +40,32 @@ PATH_ARG = re.compile(r'(?:(?:AT_FDCWD|\d+)<([^>]*)>,\s*)?"((?:[^"\\]|\\.)*)"')
 OPENS = {"open", "openat", "openat2"}
 WRITE_FLAGS = re.compile(r"\bO_(?:WRONLY|RDWR|CREAT|TRUNC|APPEND)\b")
 CHANGES = {
-    "creat", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "unlink", "unlinkat", "rmdir",
-    "link", "linkat", "symlink", "symlinkat", "truncate", "mknod", "mknodat", "chmod", "fchmodat",
-    "fchmodat2", "chown", "lchown", "fchownat", "utime", "utimes", "utimensat", "futimesat",
+    "creat",
+    "mkdir",
+    "mkdirat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "unlink",
+    "unlinkat",
+    "rmdir",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "truncate",
+    "mknod",
+    "mknodat",
+    "chmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "lchown",
+    "fchownat",
+    "utime",
+    "utimes",
+    "utimensat",
+    "futimesat",
 }
 
 
@@ -95,8 +118,22 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
 def _traced(args: tuple[str, ...], env: dict, cwd: Path, trace_dir: Path) -> tuple[str, list[Path]]:
     """Run ``lifelog ARGS`` under strace (one trace file per process); its stdout and traces."""
     trace_dir.mkdir()
-    cmd = ["strace", "-ff", "-qq", "-y", "-e", "trace=%network,%file", "-e", "signal=none",
-           "-o", str(trace_dir / "t"), sys.executable, "-m", "lifelog.cli.app", *args]
+    cmd = [
+        "strace",
+        "-ff",
+        "-qq",
+        "-y",
+        "-e",
+        "trace=%network,%file",
+        "-e",
+        "signal=none",
+        "-o",
+        str(trace_dir / "t"),
+        sys.executable,
+        "-m",
+        "lifelog.cli.app",
+        *args,
+    ]
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, f"lifelog {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
     return proc.stdout, sorted(trace_dir.iterdir())

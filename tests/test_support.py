@@ -35,6 +35,10 @@ def test_no_test_module_is_imported_by_another():
 
     root = Path(__file__).resolve().parents[1]
     pattern = re.compile(r"^\s*(?:from|import)\s+tests\.[\w.]*\btest_\w+", re.M)
-    offenders = [str(p.relative_to(root)) for folder in ("tests", "bench") for p in sorted((root / folder).rglob("*.py"))
-                 if pattern.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(root))
+        for folder in ("tests", "bench")
+        for p in sorted((root / folder).rglob("*.py"))
+        if pattern.search(p.read_text())
+    ]
     assert offenders == []

@@ -45,11 +45,11 @@ import duckdb
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timeline_text import CHANNELS, NAMES, PROJECTS, SITES, TextSource  # noqa: E402
+from timeline_text import CHANNELS, NAMES, PROJECTS, SITES, TextSource
 
-from lifelog.store import Store, migrations  # noqa: E402
-from lifelog.store.db import create_private_db  # noqa: E402
-from lifelog.tokenize_media.tokenizers import get_tokenizer  # noqa: E402
+from lifelog.store import Store, migrations
+from lifelog.store.db import create_private_db
+from lifelog.tokenize_media.tokenizers import get_tokenizer
 
 START = datetime(2026, 1, 5)
 US = 1_000_000
@@ -95,15 +95,17 @@ class Window:
 
     def visible(self) -> list[str]:
         if self.kind in ("terminal", "chat"):
-            return self.doc[-self.height:]
-        return self.doc[self.pos:self.pos + self.height]
+            return self.doc[-self.height :]
+        return self.doc[self.pos : self.pos + self.height]
 
 
 @dataclass
 class Rows:
     """Columns of the rows generated so far (times in µs since the epoch)."""
 
-    spans: dict = field(default_factory=lambda: {k: [] for k in ("t_start", "t_end", "app", "window", "text", "top", "frame_id")})
+    spans: dict = field(
+        default_factory=lambda: {k: [] for k in ("t_start", "t_end", "app", "window", "text", "top", "frame_id")}
+    )
     frames: dict = field(default_factory=lambda: {k: [] for k in ("id", "ts", "app", "window", "keyframe")})
     heard: dict = field(default_factory=lambda: {k: [] for k in ("t_start", "t_end", "source", "text")})
     events: list = field(default_factory=list)  # (ts, kind, detail json)
@@ -159,8 +161,9 @@ class Simulator:
             a, b = self.rng.choice(ACTIVE)
             dur = self.rng.choice([15, 25, 30, 45, 50]) * 60 * US
             start = base + a + self.rng.randrange(0, max(1, (b - a - dur) // (30 * 60 * US))) * 30 * 60 * US
-            if not any(start < c1 and c0 < start + dur for c0, c1, _ in calls) and \
-                    not any(start < m1 and m0 < start + dur for m0, m1 in out):
+            if not any(start < c1 and c0 < start + dur for c0, c1, _ in calls) and not any(
+                start < m1 and m0 < start + dur for m0, m1 in out
+            ):
                 out.append((start, start + dur))
         return out
 
@@ -190,9 +193,22 @@ class Simulator:
     def _pick(self, in_meeting: bool) -> Window:
         r, t = self.rng, self.text
         if in_meeting and r.random() < 0.6:
-            return self._window("zoom", "Zoom Meeting", "meeting",
-                                lambda: ["Zoom Meeting", "Participants (5)", *r.sample(NAMES, 5),
-                                         "Mute", "Stop Video", "Share Screen", "Chat", "Leave"], 14)
+            return self._window(
+                "zoom",
+                "Zoom Meeting",
+                "meeting",
+                lambda: [
+                    "Zoom Meeting",
+                    "Participants (5)",
+                    *r.sample(NAMES, 5),
+                    "Mute",
+                    "Stop Video",
+                    "Share Screen",
+                    "Chat",
+                    "Leave",
+                ],
+                14,
+            )
         if len(self.mru) > 2 and r.random() < 0.6:  # back to a recent window
             return r.choices(self.mru[1:8], weights=[1 / (i + 1) for i in range(len(self.mru[1:8]))])[0]
         kind = r.choices(list(KINDS), weights=[w for w, _ in KINDS.values()])[0]
@@ -202,8 +218,9 @@ class Simulator:
             if files and (r.random() < 0.75 or len(files) >= 40):
                 return r.choice(files)
             name = f"{t.ident()}.py"
-            return self._window("Code", f"{name} — {p} — Visual Studio Code", "editor",
-                                lambda: t.code(r.randint(80, 500)), 45)
+            return self._window(
+                "Code", f"{name} — {p} — Visual Studio Code", "editor", lambda: t.code(r.randint(80, 500)), 45
+            )
         if kind == "terminal":
             title = f"dana@work: ~/src/{p}" + ("" if r.random() < 0.7 else " (2)")
             return self._window("XTerm", title, "terminal", lambda: [f"dana@work:~/src/{p}$ "], 40)
@@ -211,9 +228,18 @@ class Simulator:
             if self.pages and r.random() < 0.4:
                 return r.choice(self.pages[-20:])
             host, site = r.choice(SITES)
-            page = self._window("firefox", f"{t.title_words()} - {site} — Mozilla Firefox", "browser",
-                                lambda: [site, f"{host}  Docs  Blog  Community  Sign in", t.title_words(),
-                                         *(t.prose_line() for _ in range(r.randint(60, 250)))], 35)
+            page = self._window(
+                "firefox",
+                f"{t.title_words()} - {site} — Mozilla Firefox",
+                "browser",
+                lambda: [
+                    site,
+                    f"{host}  Docs  Blog  Community  Sign in",
+                    t.title_words(),
+                    *(t.prose_line() for _ in range(r.randint(60, 250))),
+                ],
+                35,
+            )
             self.pages.append(page)
             if len(self.pages) > 60:  # tabs closed long ago: forget them (bounded memory over a year)
                 self._forget(self.pages.pop(0))
@@ -221,8 +247,13 @@ class Simulator:
         if kind == "chat":
             return self.chat(r.choice(CHANNELS))
         if r.random() < 0.6:
-            return self._window("thunderbird", "Inbox - dana@acme.example - Mozilla Thunderbird", "mail",
-                                lambda: [t.mail_row() for _ in range(60)], 25)
+            return self._window(
+                "thunderbird",
+                "Inbox - dana@acme.example - Mozilla Thunderbird",
+                "mail",
+                lambda: [t.mail_row() for _ in range(60)],
+                25,
+            )
         message = self.mail(t.sentence(3, 8, 0.4)[:-1], t.name(), [])
         self.mails.append(message)
         if len(self.mails) > 30:
@@ -235,8 +266,13 @@ class Simulator:
             self.mru.remove(w)
 
     def chat(self, channel: str) -> Window:
-        return self._window("Slack", f"{channel} - Acme - Slack", "chat",
-                            lambda: [x for _ in range(12) for x in self.text.chat_lines(self.text.name(), 9, 0)], 30)
+        return self._window(
+            "Slack",
+            f"{channel} - Acme - Slack",
+            "chat",
+            lambda: [x for _ in range(12) for x in self.text.chat_lines(self.text.name(), 9, 0)],
+            30,
+        )
 
     def mail(self, subject: str, sender: str, body: list[str]) -> Window:
         t = self.text
@@ -244,8 +280,17 @@ class Simulator:
         def make():
             lines = [t.prose_line() for _ in range(self.rng.randint(6, 30))]
             at = self.rng.randrange(len(lines) + 1)
-            return [f"From: {sender} <{sender.split()[0].lower()}@acme.example>", "To: Dana Whitfield",
-                    f"Subject: {subject}", *lines[:at], *body, *lines[at:], "--", sender]
+            return [
+                f"From: {sender} <{sender.split()[0].lower()}@acme.example>",
+                "To: Dana Whitfield",
+                f"Subject: {subject}",
+                *lines[:at],
+                *body,
+                *lines[at:],
+                "--",
+                sender,
+            ]
+
         return self._window("thunderbird", f"{subject} - Mozilla Thunderbird", "mail", make, 35)
 
     def _plant_window(self, plant: Plant) -> Window:
@@ -378,7 +423,9 @@ class Simulator:
         s = rows.spans
         order = np.lexsort((np.array(s["top"]), np.array(s["t_start"])))
         n = len(order)
-        cols = {k: np.array(v, dtype=object if k in ("app", "window", "text") else np.int64)[order] for k, v in s.items()}
+        cols = {
+            k: np.array(v, dtype=object if k in ("app", "window", "text") else np.int64)[order] for k, v in s.items()
+        }
         cols["id"] = np.arange(self.span_id + 1, self.span_id + n + 1)
         self.span_id += n
         columns = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id, open'
@@ -388,9 +435,14 @@ class Simulator:
             columns, select = columns + ", tokens", select + ", tokens"
         _insert(con, "text_spans", cols, select, columns)
         f = {k: np.array(v, dtype=object if k in ("app", "window") else None) for k, v in rows.frames.items()}
-        _insert(con, "frames", f, "id, ts, 0, 1920, 1080, app, \"window\", '', 0, 0, 1920, 1080, keyframe, 0, false, ''",
-                'id, ts, monitor, width, height, app, "window", image_ref, region_left, region_top, region_right,'
-                " region_bottom, keyframe, ocr_ms, ocr_failed, source_key")
+        _insert(
+            con,
+            "frames",
+            f,
+            "id, ts, 0, 1920, 1080, app, \"window\", '', 0, 0, 1920, 1080, keyframe, 0, false, ''",
+            'id, ts, monitor, width, height, app, "window", image_ref, region_left, region_top, region_right,'
+            " region_bottom, keyframe, ocr_ms, ocr_failed, source_key",
+        )
         h = rows.heard
         order = np.argsort(np.array(h["t_start"]), kind="stable")
         m = len(order)
@@ -398,13 +450,20 @@ class Simulator:
         hc["id"] = np.arange(self.transcript_id + 1, self.transcript_id + m + 1)
         self.transcript_id += m
         hc["tokens"] = _o200k(hc["text"])
-        _insert(con, "transcripts", hc, "id, t_start, t_end, source, 'faster-whisper', text, tokens, NULL",
-                "id, t_start, t_end, source, engine, text, tokens, chunk_id")
+        _insert(
+            con,
+            "transcripts",
+            hc,
+            "id, t_start, t_end, source, 'faster-whisper', text, tokens, NULL",
+            "id, t_start, t_end, source, engine, text, tokens, chunk_id",
+        )
         for t, kind, detail in rows.events:
             con.execute("INSERT INTO events (ts, kind, detail) VALUES (make_timestamp(?), ?, ?)", [t, kind, detail])
         for rec, started, ended in rows.recordings:
-            con.execute("INSERT INTO recordings (id, started, ended, fps) VALUES (?, make_timestamp(?), make_timestamp(?), 2.0)",
-                        [rec, started, ended])
+            con.execute(
+                "INSERT INTO recordings (id, started, ended, fps) VALUES (?, make_timestamp(?), make_timestamp(?), 2.0)",
+                [rec, started, ended],
+            )
         return n, m
 
 
@@ -434,8 +493,9 @@ def _advance(con, seq: str, n: int) -> None:
         con.execute(f"SELECT max(nextval('{seq}')) FROM range({int(n)})").fetchone()
 
 
-def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), search_index: bool = True,
-          progress=log) -> dict:
+def build(
+    home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), search_index: bool = True, progress=log
+) -> dict:
     """Generate ``days`` days into ``home/lifelog.duckdb`` (new), migrate it as the owner
     would, and return what was built and how long each stage took.
 
@@ -457,8 +517,12 @@ def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), sea
     try:
         base = SCHEMA_BASE if search_index else migrations.latest_version()
         migrations.apply(con, {v: f for v, f in migrations.MIGRATIONS.items() if v <= base})
-        span_tokens = "tokens" in {c for (c,) in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'text_spans'").fetchall()}
+        span_tokens = "tokens" in {
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'text_spans'"
+            ).fetchall()
+        }
         by_day: dict[int, list[Plant]] = {}
         for p in plants:
             by_day.setdefault((p.at - START).days, []).append(p)
@@ -478,10 +542,20 @@ def build(home: Path, days: int, *, seed: int = 1, plants: list[Plant] = (), sea
     store = Store.open_owner(db)  # the migrations after the base version, on every row
     store.close()
     t2 = time.perf_counter()
-    return {"db": str(db), "days": days, "seed": seed, "search_index": search_index, "spans": spans, "transcripts": heard,
-            "frames": sim.frame_id, "generate_s": round(t1 - t0, 1), "migrate_s": round(t2 - t1, 1),
-            "bytes": db.stat().st_size, "start": START.isoformat(),
-            "end": (START + timedelta(days=days)).isoformat()}
+    return {
+        "db": str(db),
+        "days": days,
+        "seed": seed,
+        "search_index": search_index,
+        "spans": spans,
+        "transcripts": heard,
+        "frames": sim.frame_id,
+        "generate_s": round(t1 - t0, 1),
+        "migrate_s": round(t2 - t1, 1),
+        "bytes": db.stat().st_size,
+        "start": START.isoformat(),
+        "end": (START + timedelta(days=days)).isoformat(),
+    }
 
 
 def plant_needles(days: int = 30, *, seed: int = 1):
@@ -497,12 +571,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--needles", action="store_true", help="plant the 10 facts of needles.py and their distractors")
-    ap.add_argument("--no-search-index", action="store_true",
-                    help="write at the latest schema and leave the rows unindexed for search (much faster)")
+    ap.add_argument(
+        "--no-search-index",
+        action="store_true",
+        help="write at the latest schema and leave the rows unindexed for search (much faster)",
+    )
     args = ap.parse_args(argv)
     plants = plant_needles(args.days, seed=args.seed).plants if args.needles else []
-    print(json.dumps(build(args.dir, args.days, seed=args.seed, plants=plants,
-                           search_index=not args.no_search_index), indent=1))
+    print(
+        json.dumps(
+            build(args.dir, args.days, seed=args.seed, plants=plants, search_index=not args.no_search_index), indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lifelog.api import jsonl
@@ -16,8 +16,10 @@ from lifelog.store import Store
 
 
 def line(i: int) -> str:
-    return (f"line {i} alpha{i % 97} beta{i % 1013} gamma{i % 7919} invoice {i % 10000} settled for account "
-            f"{hashlib.md5(str(i).encode()).hexdigest()[:12]} of the quarterly report")
+    return (
+        f"line {i} alpha{i % 97} beta{i % 1013} gamma{i % 7919} invoice {i % 10000} settled for account "
+        f"{hashlib.md5(str(i).encode()).hexdigest()[:12]} of the quarterly report"
+    )
 
 
 def seed(db: Path, n: int) -> None:
@@ -26,7 +28,7 @@ def seed(db: Path, n: int) -> None:
     store.migrate()
     if not n:
         return
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     t0, step = now - timedelta(minutes=58), 3480 / n
     with tempfile.TemporaryDirectory(prefix="seeded-hour-") as folder:
         path = Path(folder) / "seed.jsonl"

@@ -61,18 +61,49 @@ Monday Tuesday Wednesday Thursday Friday morning afternoon next week schedule ca
 password secret vault credentials printer guest visitors customer Acme Logistics Robotics Lisbon Berlin Porto
 """.split()
 
-NAMES = ["Dana Whitfield", "Marco Rossi", "Priya Natarajan", "Lena Fischer", "Omar Haddad", "Sofia Lindqvist",
-         "Kenji Watanabe", "Aisha Bello", "Tom Gallagher", "Ines Carvalho", "Raj Mehta", "Hannah Kowalski"]
+NAMES = [
+    "Dana Whitfield",
+    "Marco Rossi",
+    "Priya Natarajan",
+    "Lena Fischer",
+    "Omar Haddad",
+    "Sofia Lindqvist",
+    "Kenji Watanabe",
+    "Aisha Bello",
+    "Tom Gallagher",
+    "Ines Carvalho",
+    "Raj Mehta",
+    "Hannah Kowalski",
+]
 PROJECTS = ["lifelog", "billing-api", "atlas-web", "ingest-worker", "ops-tools"]
 MODULES = ["store", "replay", "capture", "api", "cli", "models", "utils", "config", "search", "jobs", "auth", "views"]
 CHANNELS = ["#eng", "#ops", "#release", "#design", "#support", "#random", "#data", "#oncall"]
-SITES = [("docs.python.org", "Python documentation"), ("stackoverflow.com", "Stack Overflow"),
-         ("github.com", "GitHub"), ("duckdb.org", "DuckDB"), ("developer.mozilla.org", "MDN Web Docs"),
-         ("news.ycombinator.com", "Hacker News"), ("en.wikipedia.org", "Wikipedia"), ("arxiv.org", "arXiv")]
+SITES = [
+    ("docs.python.org", "Python documentation"),
+    ("stackoverflow.com", "Stack Overflow"),
+    ("github.com", "GitHub"),
+    ("duckdb.org", "DuckDB"),
+    ("developer.mozilla.org", "MDN Web Docs"),
+    ("news.ycombinator.com", "Hacker News"),
+    ("en.wikipedia.org", "Wikipedia"),
+    ("arxiv.org", "arXiv"),
+]
 EXCEPTIONS = ["ValueError", "KeyError", "TimeoutError", "StoreError", "RuntimeError", "TypeError", "OSError"]
-COMMANDS = ["git status", "git diff --stat", "git log --oneline -5", "pytest -q tests/{m}", "ls -la src/{p}/{m}",
-            "grep -rn \"{w}\" src/", "python -m {p}.{m} --help", "make lint", "docker compose ps",
-            "tail -n 20 logs/{m}.log", "du -sh data/", "git checkout -b {w}-{w2}", "ruff check src/{p}"]
+COMMANDS = [
+    "git status",
+    "git diff --stat",
+    "git log --oneline -5",
+    "pytest -q tests/{m}",
+    "ls -la src/{p}/{m}",
+    'grep -rn "{w}" src/',
+    "python -m {p}.{m} --help",
+    "make lint",
+    "docker compose ps",
+    "tail -n 20 logs/{m}.log",
+    "du -sh data/",
+    "git checkout -b {w}-{w2}",
+    "ruff check src/{p}",
+]
 FILLERS = ["yeah", "so", "I think", "okay", "right", "um", "you know", "actually", "basically", "I mean"]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -103,7 +134,9 @@ class TextSource:
         out = []
         for _ in range(n):
             x = self.rng.random()
-            out.append(self.tech() if x < tech_share else self.office() if x < tech_share + office_share else self.word())
+            out.append(
+                self.tech() if x < tech_share else self.office() if x < tech_share + office_share else self.word()
+            )
         return out
 
     def ident(self) -> str:
@@ -155,8 +188,9 @@ class TextSource:
         return f"{indent}{i()}.{r.choice(['append', 'update', 'extend', 'add'])}({i()})"
 
     def command(self, project: str) -> str:
-        return self.rng.choice(COMMANDS).format(p=project.replace("-", "_"), m=self.rng.choice(MODULES),
-                                                w=self.tech(), w2=self.word())
+        return self.rng.choice(COMMANDS).format(
+            p=project.replace("-", "_"), m=self.rng.choice(MODULES), w=self.tech(), w2=self.word()
+        )
 
     def output_line(self, project: str) -> str:
         r = self.rng
@@ -165,16 +199,20 @@ class TextSource:
             pct = r.randint(1, 100)
             return f"tests/{r.choice(MODULES)}/test_{self.ident()}.py {'.' * r.randint(3, 30)}{r.choice(['', 'F', 's'])} [{pct:3d}%]"
         if kind < 0.4:
-            return (f"-rw-r--r-- 1 dana staff {r.randint(100, 99999):>6} {r.choice(MONTHS)} {r.randint(1, 28):2d} "
-                    f"{r.randint(8, 18):02d}:{r.randint(0, 59):02d} {self.ident()}.py")
+            return (
+                f"-rw-r--r-- 1 dana staff {r.randint(100, 99999):>6} {r.choice(MONTHS)} {r.randint(1, 28):2d} "
+                f"{r.randint(8, 18):02d}:{r.randint(0, 59):02d} {self.ident()}.py"
+            )
         if kind < 0.55:
             return f"{''.join(r.choices('0123456789abcdef', k=7))} {self.sentence(3, 9, 0.4)[:-1]}"
         if kind < 0.7:
             return f'  File "/home/dana/src/{project}/{r.choice(MODULES)}/{self.ident()}.py", line {r.randint(1, 900)}, in {self.ident()}'
         if kind < 0.85:
-            return (f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d} {r.randint(8, 18):02d}:{r.randint(0, 59):02d}:"
-                    f"{r.randint(0, 59):02d},{r.randint(0, 999):03d} {r.choice(['INFO', 'INFO', 'WARNING', 'DEBUG', 'ERROR'])} "
-                    f"{project}.{r.choice(MODULES)}: {self.sentence(4, 12, 0.4)}")
+            return (
+                f"2026-{r.randint(1, 12):02d}-{r.randint(1, 28):02d} {r.randint(8, 18):02d}:{r.randint(0, 59):02d}:"
+                f"{r.randint(0, 59):02d},{r.randint(0, 999):03d} {r.choice(['INFO', 'INFO', 'WARNING', 'DEBUG', 'ERROR'])} "
+                f"{project}.{r.choice(MODULES)}: {self.sentence(4, 12, 0.4)}"
+            )
         diff = "+" * r.randint(1, 20) + "-" * r.randint(0, 10)
         return f" {r.choice(['M', 'A', '??', 'D'])} src/{project}/{r.choice(MODULES)}/{self.ident()}.py | {r.randint(1, 300)} {diff}"
 
@@ -201,8 +239,10 @@ class TextSource:
 
     def mail_row(self) -> str:
         r = self.rng
-        return (f"{self.name()}  {self.sentence(3, 7, 0.4)[:-1]}  {self.sentence(4, 9)[:-1]}…  "
-                f"{r.choice(MONTHS)} {r.randint(1, 28)}")
+        return (
+            f"{self.name()}  {self.sentence(3, 7, 0.4)[:-1]}  {self.sentence(4, 9)[:-1]}…  "
+            f"{r.choice(MONTHS)} {r.randint(1, 28)}"
+        )
 
     def speech(self) -> str:
         ws = self.words(self.rng.randint(6, 30), 0.12)

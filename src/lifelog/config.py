@@ -19,26 +19,51 @@ from typing import Any
 from lifelog.errors import ConfigError, UsageError
 from lifelog.paths import atomic_private_file, make_private_dir
 
-
 AUDIO_SOURCES = ("both", "mic", "system", "none")
 CHINESE_SCRIPTS = ("as-heard", "simplified", "traditional")
 DEFAULT_BUDGET = 8000
 _BUDGET = re.compile(r"^(\d{1,30}(?:\.\d{1,30})?)([kKmM]?)$")
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", re.IGNORECASE)
-_BYTE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4,
-               "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4}
+_BYTE_UNITS = {
+    "": 1,
+    "k": 1000,
+    "m": 1000**2,
+    "g": 1000**3,
+    "t": 1000**4,
+    "ki": 1024,
+    "mi": 1024**2,
+    "gi": 1024**3,
+    "ti": 1024**4,
+}
 MAX_BYTES = 1000**6  # an exabyte: more than any disk, far less than a float's range
 MAX_AGE_DAYS = 36525  # a century; "" keeps for ever
 # Numeric settings: (lowest, highest). Every one must be finite (NaN fails these comparisons).
 RANGES = {
-    "fps": (0.1, 30), "monitor": (0, 64), "spool_max_frames": (2, 100_000),
-    "keyframe_every_s": (1, 86400), "busy_timeout_s": (0.1, 3600), "ask_timeout_s": (1, 86400),
+    "fps": (0.1, 30),
+    "monitor": (0, 64),
+    "spool_max_frames": (2, 100_000),
+    "keyframe_every_s": (1, 86400),
+    "busy_timeout_s": (0.1, 3600),
+    "ask_timeout_s": (1, 86400),
 }
 
 # The built-in secret patterns (tokenize_media/redact.py defines them; redact_disable names them).
-REDACT_PATTERN_NAMES = ("aws-key", "gcp-key", "openai-key", "anthropic-key", "github-token", "gitlab-token",
-                        "slack-token", "jwt", "bearer-token", "private-key", "connection-string", "card-number",
-                        "iban", "password")
+REDACT_PATTERN_NAMES = (
+    "aws-key",
+    "gcp-key",
+    "openai-key",
+    "anthropic-key",
+    "github-token",
+    "gitlab-token",
+    "slack-token",
+    "jwt",
+    "bearer-token",
+    "private-key",
+    "connection-string",
+    "card-number",
+    "iban",
+    "password",
+)
 
 # Windows of private browsing, excluded unless the user unsets exclude_titles: Firefox says
 # "Private Browsing", Chromium and Chrome "Incognito", Edge "InPrivate", Brave "Private".
@@ -68,8 +93,10 @@ def parse_age(text: str) -> float:
         return 0.0
     seconds = parse_duration(text).total_seconds()
     if not 0 < seconds <= MAX_AGE_DAYS * 86400:  # older than a century would reach before year 1 soon
-        raise UsageError(f"Bad age {text!r}: give a positive age up to {MAX_AGE_DAYS}d, such as 30d, 12h or 2w "
-                         "(or nothing: kept for ever).")
+        raise UsageError(
+            f"Bad age {text!r}: give a positive age up to {MAX_AGE_DAYS}d, such as 30d, 12h or 2w "
+            "(or nothing: kept for ever)."
+        )
     return seconds
 
 
@@ -205,7 +232,7 @@ class Settings:
     def audio_sources(self) -> tuple[str, ...]:
         return {"both": ("mic", "system"), "none": ()}.get(self.audio_source, (self.audio_source,))
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         for key, (low, high) in RANGES.items():
             if not low <= getattr(self, key) <= high:  # NaN and inf fail here too
                 raise ConfigError(f"{key} = {getattr(self, key)}: must be between {low:g} and {high:g}.")
@@ -214,18 +241,25 @@ class Settings:
         if self.chinese_script not in CHINESE_SCRIPTS:
             raise ConfigError(f"chinese_script = {self.chinese_script!r}: must be one of {', '.join(CHINESE_SCRIPTS)}.")
         if self.asr_model_path and self.asr_model != Settings.asr_model:
-            raise ConfigError(f"asr_model = {self.asr_model!r} and asr_model_path = {self.asr_model_path!r} are both "
-                              "set: asr_model_path is the older name of asr_model; keep only asr_model.")
+            raise ConfigError(
+                f"asr_model = {self.asr_model!r} and asr_model_path = {self.asr_model_path!r} are both "
+                "set: asr_model_path is the older name of asr_model; keep only asr_model."
+            )
         if self.ocr_rec_model and not _is_file(self.ocr_rec_model):
-            raise ConfigError(f"ocr_rec_model = {self.ocr_rec_model!r}: no such file (give the path of a PP-OCR "
-                              "recognition model in ONNX form, or unset it for the bundled one).")
+            raise ConfigError(
+                f"ocr_rec_model = {self.ocr_rec_model!r}: no such file (give the path of a PP-OCR "
+                "recognition model in ONNX form, or unset it for the bundled one)."
+            )
         if self.budget < 0:
             raise ConfigError(f"budget = {self.budget}: must be positive (or 0: from the model).")
         self._validate_privacy()
         return self
 
     def _validate_privacy(self) -> None:
-        for key, patterns in (("exclude_titles", self.exclude_titles), ("redact_patterns", self.redact_patterns.values())):
+        for key, patterns in (
+            ("exclude_titles", self.exclude_titles),
+            ("redact_patterns", self.redact_patterns.values()),
+        ):
             for pattern in patterns:
                 try:
                     re.compile(pattern)
@@ -233,8 +267,9 @@ class Settings:
                     raise ConfigError(f"{key}: invalid regular expression {pattern!r} ({exc}).") from None
         unknown = [name for name in self.redact_disable if name not in REDACT_PATTERN_NAMES]
         if unknown:
-            raise ConfigError(f"redact_disable: unknown secret pattern {unknown[0]!r}. Known: "
-                              f"{', '.join(REDACT_PATTERN_NAMES)}.")
+            raise ConfigError(
+                f"redact_disable: unknown secret pattern {unknown[0]!r}. Known: {', '.join(REDACT_PATTERN_NAMES)}."
+            )
         for key in ("keep_images", "keep_audio", "keep_text"):
             try:
                 parse_age(getattr(self, key))
@@ -259,8 +294,9 @@ def load_settings(config_file: Path | None, env: Mapping[str, str] | None = None
     if config_file is not None and config_file.exists():
         settings = _apply(settings, _read_toml(config_file), str(config_file))
     environ = os.environ if env is None else env
-    from_env = {f.name: environ[f"LIFELOG_{f.name.upper()}"] for f in fields(Settings)
-                if f"LIFELOG_{f.name.upper()}" in environ}
+    from_env = {
+        f.name: environ[f"LIFELOG_{f.name.upper()}"] for f in fields(Settings) if f"LIFELOG_{f.name.upper()}" in environ
+    }
     settings = _apply(settings, from_env, "environment")
     settings = _apply(settings, {k: v for k, v in flags.items() if v is not None}, "command line")
     return settings.validate()
@@ -285,14 +321,25 @@ def _apply(settings: Settings, values: dict[str, Any], origin: str) -> Settings:
         try:
             changes[key] = kind(value)
         except (TypeError, ValueError, OverflowError, UsageError):
-            raise ConfigError(f"{origin}: {key} = {value!r} is not a valid {_KIND_NAMES.get(types[key], types[key])}.") from None
+            raise ConfigError(
+                f"{origin}: {key} = {value!r} is not a valid {_KIND_NAMES.get(types[key], types[key])}."
+            ) from None
     return replace(settings, **changes)
 
 
-_CONVERTERS = {"float": _float, "int": _int, "str": _str, "bool": _bool,
-               "tuple[str, ...]": _json_list, "dict[str, str]": _json_table}
-_KIND_NAMES = {"tuple[str, ...]": 'JSON list of strings (\'["a", "b"]\')',
-               "dict[str, str]": 'JSON object of strings (\'{"name": "regex"}\')', "bool": "true or false"}
+_CONVERTERS = {
+    "float": _float,
+    "int": _int,
+    "str": _str,
+    "bool": _bool,
+    "tuple[str, ...]": _json_list,
+    "dict[str, str]": _json_table,
+}
+_KIND_NAMES = {
+    "tuple[str, ...]": 'JSON list of strings (\'["a", "b"]\')',
+    "dict[str, str]": 'JSON object of strings (\'{"name": "regex"}\')',
+    "bool": "true or false",
+}
 
 
 def edit_config(path: Path, key: str, value: str | None, check=lambda settings: None) -> Settings:
@@ -307,8 +354,11 @@ def edit_config(path: Path, key: str, value: str | None, check=lambda settings: 
     settings = _apply(Settings(), current, str(path))
     settings = _apply(settings, {} if value is None else {key: value}, "config").validate()
     check(settings)
-    lines = [line for line in (path.read_text().splitlines() if path.exists() else [])
-             if not re.match(rf"\s*{re.escape(key)}\s*=", line)]
+    lines = [
+        line
+        for line in (path.read_text().splitlines() if path.exists() else [])
+        if not re.match(rf"\s*{re.escape(key)}\s*=", line)
+    ]
     if value is not None:
         lines.append(f"{key} = {_toml_value(getattr(settings, key))}")
     make_private_dir(path.parent)

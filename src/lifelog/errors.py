@@ -1,4 +1,4 @@
-"""lifelog's exception tree.
+r"""lifelog's exception tree.
 
 Core code raises these; the CLI maps them in one place (``cli/app.py``) to a one-line
 message and an exit code. Messages say what happened, where, and what to do next.

@@ -44,7 +44,7 @@ class SpooledFrame:
     region: Box
     keyframe: bool
     window: WindowInfo
-    image: "object"  # PIL.Image or numpy.ndarray; untyped so this module imports neither
+    image: object  # PIL.Image or numpy.ndarray; untyped so this module imports neither
     path: Path | None = None  # the spool file, set when read back
     shed_from: datetime | None = None  # capture shed changes from then until this keyframe
     shed_frames: int = 0  # how many (OCR was behind; see capture/loop.py)

@@ -24,7 +24,7 @@ class Paths:
     home: Path | None = None
 
     @classmethod
-    def from_env(cls) -> "Paths":
+    def from_env(cls) -> Paths:
         """The folders for this environment; :class:`DataFolderError` if a file stands in the way."""
         home = os.environ.get("LIFELOG_HOME")
         paths = cls(Path(home).expanduser().resolve() if home else None)
@@ -79,9 +79,18 @@ class Paths:
         """The timeline's data key, wrapped by the passphrase (present only when encrypted)."""
         return self.data / "lifelog.key"
 
-    def ensure(self) -> "Paths":
+    def ensure(self) -> Paths:
         """Create the folders, private to the user (0700)."""
-        for d in (self.data, self.spool, self.audio_spool, self.frames, self.audio, self.cache, self.logs, self.config_dir):
+        for d in (
+            self.data,
+            self.spool,
+            self.audio_spool,
+            self.frames,
+            self.audio,
+            self.cache,
+            self.logs,
+            self.config_dir,
+        ):
             make_private_dir(d)
         return self
 
@@ -118,8 +127,10 @@ def make_shared_private_dir(path: Path, why: str) -> None:
         raise DataFolderError(f"Cannot create the lifelog folder {path}: {exc.strerror}. {why}") from exc
     problem = private_dir_problem(path)
     if problem:
-        raise DataFolderError(f"Refusing the folder {path}: it {problem}, so someone else could reach what lifelog "
-                              f"keeps there. Remove it if it is yours (lifelog makes it again), or {why}")
+        raise DataFolderError(
+            f"Refusing the folder {path}: it {problem}, so someone else could reach what lifelog "
+            f"keeps there. Remove it if it is yours (lifelog makes it again), or {why}"
+        )
 
 
 def private_dir_problem(path: Path) -> str | None:
@@ -142,7 +153,9 @@ def _check_no_file_in_the_way(folder: Path) -> None:
     for path in (folder, *folder.parents):
         if os.path.exists(path):  # False, not an error, where the user may not look (EACCES)
             if not os.path.isdir(path):
-                raise DataFolderError(f"Cannot use the lifelog folder {folder}: {path} is a file, not a folder. {_ADVICE}")
+                raise DataFolderError(
+                    f"Cannot use the lifelog folder {folder}: {path} is a file, not a folder. {_ADVICE}"
+                )
             return
 
 

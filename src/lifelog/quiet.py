@@ -32,6 +32,7 @@ QUIET_ENV = {
     "DO_NOT_TRACK": "1",
 }
 
+
 def quiet_dependencies() -> None:
     """Set the switches that keep dependencies offline and silent; cheap and idempotent.
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from lifelog.errors import UsageError
 
@@ -17,7 +17,7 @@ _OUT_OF_RANGE = "is out of range: lifelog keeps times from year 1 to 9999 (UTC)"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def parse_duration(spec: str) -> timedelta:
@@ -45,8 +45,10 @@ def pause_seconds(seconds: float | None, spec: str = "") -> float | None:
     if seconds is None:
         return None
     if not 0 < seconds <= MAX_PAUSE.total_seconds():  # also False for NaN
-        raise UsageError(f"Pause {spec or f'of {seconds:g} s'}: a pause lasts more than 0s and at most {MAX_PAUSE.days}d "
-                         "(omit the length to pause until `lifelog resume`).")
+        raise UsageError(
+            f"Pause {spec or f'of {seconds:g} s'}: a pause lasts more than 0s and at most {MAX_PAUSE.days}d "
+            "(omit the length to pause until `lifelog resume`)."
+        )
     return float(seconds)
 
 
@@ -60,7 +62,7 @@ def parse_time(spec: str, now: datetime | None = None) -> datetime:
         local_midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
         if s == "yesterday":
             local_midnight -= timedelta(days=1)
-        return local_midnight.astimezone(timezone.utc).replace(tzinfo=None)
+        return local_midnight.astimezone(UTC).replace(tzinfo=None)
     if _AGO.match(s):
         return ago(parse_duration(s), now, spec)
     iso = spec.strip()
@@ -76,12 +78,14 @@ def parse_time(spec: str, now: datetime | None = None) -> datetime:
     try:
         if dt.tzinfo is None:  # a wall-clock time the user typed is local time
             dt = dt.astimezone()
-        return dt.astimezone(timezone.utc).replace(tzinfo=None)
+        return dt.astimezone(UTC).replace(tzinfo=None)
     except (OverflowError, ValueError):  # 0001-01-01T00:00+05:00 is in year 0 in UTC
         raise UsageError(f"Bad time {spec!r}: it {_OUT_OF_RANGE}.") from None
 
 
-def parse_range(since: str | None, until: str | None, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+def parse_range(
+    since: str | None, until: str | None, now: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
     now = now or utcnow()
     start = parse_time(since, now) if since else None
     end = parse_time(until, now) if until else None

@@ -93,7 +93,7 @@ def _unchunk(body: bytes) -> bytes:
         n = int(size, 16)
         if n == 0:
             return out
-        out, body = out + rest[:n], rest[n + 2:]
+        out, body = out + rest[:n], rest[n + 2 :]
     return out
 
 

@@ -128,8 +128,10 @@ def test_a_request_cancelled_waiting_leaves_nothing_held_and_one_cancelled_build
 
 
 @settings(max_examples=60, deadline=None)
-@given(budgets=st.lists(st.integers(1, 30), min_size=1, max_size=12),
-       holds=st.lists(st.floats(0, 0.003), min_size=12, max_size=12))
+@given(
+    budgets=st.lists(st.integers(1, 30), min_size=1, max_size=12),
+    holds=st.lists(st.floats(0, 0.003), min_size=12, max_size=12),
+)
 def test_shares_in_flight_never_exceed_the_pool_and_every_request_ends(budgets, holds):
     async def scenario():
         gate = WindowGate(pool=20, min_share=3)

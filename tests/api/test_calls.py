@@ -110,18 +110,24 @@ def test_a_call_the_owner_does_not_list_is_refused_before_it_is_sent(home, monke
 
 def test_a_missing_field_is_a_400_naming_it(home):
     with serving(home) as owner:
-        answer = exchange(owner.socket, request("POST", f"/v{PROTOCOL}/context", json.dumps({"format": "json"}).encode(),
-                                                {HEADER: str(PROTOCOL)}))
+        answer = exchange(
+            owner.socket,
+            request("POST", f"/v{PROTOCOL}/context", json.dumps({"format": "json"}).encode(), {HEADER: str(PROTOCOL)}),
+        )
     assert answer.status == 400
-    assert answer.error() == {"error": f"Bad request: POST /v{PROTOCOL}/context needs the field 'budget'.",
-                              "exit_code": 2}
+    assert answer.error() == {
+        "error": f"Bad request: POST /v{PROTOCOL}/context needs the field 'budget'.",
+        "exit_code": 2,
+    }
 
 
 def test_an_imported_recording_goes_through_the_owner_whole(home):
     """``lifelog import`` of a recording while an owner runs: records and times cross the wire."""
     at = datetime(2026, 11, 24, 10, 0)
-    rows = [Transcript(at, datetime(2026, 11, 24, 10, 0, 4), "file", "test", "the quarterly numbers", 4),
-            Transcript(datetime(2026, 11, 24, 10, 0, 5), datetime(2026, 11, 24, 10, 0, 9), "file", "test", "look fine", 2)]
+    rows = [
+        Transcript(at, datetime(2026, 11, 24, 10, 0, 4), "file", "test", "the quarterly numbers", 4),
+        Transcript(datetime(2026, 11, 24, 10, 0, 5), datetime(2026, 11, 24, 10, 0, 9), "file", "test", "look fine", 2),
+    ]
     with serving(home):
         remote = find_owner(home)
         try:

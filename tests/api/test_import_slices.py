@@ -28,11 +28,14 @@ def _count(store: Store) -> tuple[int, int]:
     """Imported spans and transcripts; the search index must count exactly the rows stored."""
     with store.read() as r:
         for table in ("text_spans", "transcripts"):
-            docs, rows = r._con.execute(f"SELECT (SELECT docs FROM search_stats WHERE corpus = '{table}'),"
-                                        f" (SELECT count(*) FROM {table})").fetchone()
+            docs, rows = r._con.execute(
+                f"SELECT (SELECT docs FROM search_stats WHERE corpus = '{table}'), (SELECT count(*) FROM {table})"
+            ).fetchone()
             assert docs == rows, (table, docs, rows)
-        return r._con.execute("SELECT (SELECT count(*) FROM text_spans WHERE text LIKE 'imported%'),"
-                              " (SELECT count(*) FROM transcripts WHERE text LIKE 'imported%')").fetchone()
+        return r._con.execute(
+            "SELECT (SELECT count(*) FROM text_spans WHERE text LIKE 'imported%'),"
+            " (SELECT count(*) FROM transcripts WHERE text LIKE 'imported%')"
+        ).fetchone()
 
 
 @pytest.fixture
@@ -59,8 +62,9 @@ def test_a_writer_commits_between_the_slices_of_an_import(owner_store, tmp_path)
             with owner_store.write() as w:
                 waits.append(time.monotonic() - asked)
                 observe(w, NOW + timedelta(seconds=i / 2), [f"recorded line {i}", "status bar"])
-                seen_in_writes.append(w._con.execute(
-                    "SELECT count(*) FROM text_spans WHERE text LIKE 'imported%'").fetchone()[0])
+                seen_in_writes.append(
+                    w._con.execute("SELECT count(*) FROM text_spans WHERE text LIKE 'imported%'").fetchone()[0]
+                )
             i += 1
             time.sleep(0.01)
 
@@ -148,8 +152,13 @@ def test_an_import_killed_mid_way_is_taken_back_at_the_next_owner_start(tmp_path
 
 def _wait_for_a_committed_slice(folder: Path, child: subprocess.Popen, timeout: float = 120) -> None:
     """Until the child's journal notes two slices (the first has committed)."""
-    wait_for(lambda: any(j.read_text().count("\n") >= 2 for j in folder.glob(".import-*.undo")), timeout,
-             "the import to commit a slice", interval=0.02, process=child)
+    wait_for(
+        lambda: any(j.read_text().count("\n") >= 2 for j in folder.glob(".import-*.undo")),
+        timeout,
+        "the import to commit a slice",
+        interval=0.02,
+        process=child,
+    )
 
 
 def test_an_import_moves_the_search_tail_into_runs_between_its_slices(owner_store, tmp_path, monkeypatch):
@@ -165,8 +174,9 @@ def test_an_import_moves_the_search_tail_into_runs_between_its_slices(owner_stor
     import_jsonl(owner_store, src, "day.jsonl")
     assert _count(owner_store) == (total, 60)
     with owner_store.read() as r:
-        tail, runs = r._con.execute("SELECT (SELECT count(*) FROM text_spans_postings_tail),"
-                                    " (SELECT count(*) FROM text_spans_postings)").fetchone()
+        tail, runs = r._con.execute(
+            "SELECT (SELECT count(*) FROM text_spans_postings_tail), (SELECT count(*) FROM text_spans_postings)"
+        ).fetchone()
         assert 0 < tail < runs / 3  # the tail holds the last slice's postings only
         for n in (7, 2_500, 5_993):  # early, middle and late lines: in different runs or the tail
             assert [h.span.text for h in r.search(str(n)) if h.span] == [f"imported line {n} of the file"]

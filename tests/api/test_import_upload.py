@@ -15,8 +15,8 @@ from lifelog.api.client import OwnerError, find_owner
 from lifelog.api.protocol import HEADER, PROTOCOL, socket_path
 from lifelog.paths import Paths
 from tests.api.serving import served
-from tests.support.jsonl_files import write_export
 from tests.cli.helpers import lifelog
+from tests.support.jsonl_files import write_export
 
 
 @pytest.fixture
@@ -33,16 +33,22 @@ def _post(paths: Paths, data: bytes, *, chunked: bool = False) -> tuple[int, dic
     """POST ``data`` as an upload, its length declared or (``chunked``) not, sent whole before
     the answer is read (the owner may answer before it has read it all)."""
     if chunked:
-        framing, body = b"Transfer-Encoding: chunked", b"".join(
-            b"%x\r\n%s\r\n" % (len(data[i:i + 1000]), data[i:i + 1000]) for i in range(0, len(data), 1000)) + b"0\r\n\r\n"
+        framing, body = (
+            b"Transfer-Encoding: chunked",
+            b"".join(b"%x\r\n%s\r\n" % (len(data[i : i + 1000]), data[i : i + 1000]) for i in range(0, len(data), 1000))
+            + b"0\r\n\r\n",
+        )
     else:
         framing, body = b"Content-Length: %d" % len(data), data
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(30)
     try:
         sock.connect(str(socket_path(paths)))
-        sock.sendall(b"POST /v%d/import-jsonl?name=big.jsonl HTTP/1.1\r\nHost: lifelog\r\n%s: %d\r\n%s\r\n\r\n"
-                     % (PROTOCOL, HEADER.encode(), PROTOCOL, framing) + body)
+        sock.sendall(
+            b"POST /v%d/import-jsonl?name=big.jsonl HTTP/1.1\r\nHost: lifelog\r\n%s: %d\r\n%s\r\n\r\n"
+            % (PROTOCOL, HEADER.encode(), PROTOCOL, framing)
+            + body
+        )
         resp = http.client.HTTPResponse(sock)
         resp.begin()
         return resp.status, json.loads(resp.read())
@@ -66,8 +72,9 @@ def test_an_upload_over_import_max_is_a_413_whether_its_length_is_declared_or_no
     assert len(data) > 8000
     status, body = _post(owner, data)
     assert status == 413 and body["exit_code"] == 2
-    assert body["error"].startswith(f"Cannot import big.jsonl: it is {len(data):,} bytes, over import_max (8,000 "
-                                    "bytes).")
+    assert body["error"].startswith(
+        f"Cannot import big.jsonl: it is {len(data):,} bytes, over import_max (8,000 bytes)."
+    )
     status, body = _post(owner, data, chunked=True)
     assert status == 413 and "over import_max (8,000 bytes)" in body["error"]
     _nothing_imported(owner)
@@ -92,5 +99,6 @@ def test_the_cli_says_in_one_line_that_a_file_is_over_import_max(owner, tmp_path
     assert proc.stderr.strip().splitlines() == [
         f"lifelog: error: Cannot import big.jsonl: it is {src.stat().st_size:,} bytes, over import_max (8,000 bytes). "
         "Import it in parts (export shorter ranges with --since/--until) or raise the limit: lifelog config set "
-        "import_max 8GB. Nothing was imported."]
+        "import_max 8GB. Nothing was imported."
+    ]
     _nothing_imported(owner)

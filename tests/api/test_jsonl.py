@@ -24,17 +24,52 @@ def _read(tmp_path, *lines: str):
 
 
 def test_lines_written_read_back_to_the_same_rows(tmp_path):
-    rows = [("seen", (datetime(2026, 11, 24, 10, 1, 40, 500000), datetime(2026, 11, 24, 10, 3), 1, "firefox",
-                      "Reports — Mozilla Firefox", "Weekly report: 周五 15:00 \"due\"", 112, 40, 3, "    ")),
-            ("heard", (datetime(2026, 11, 24, 10, 2, 13), datetime(2026, 11, 24, 10, 2, 17, 250000), "system",
-                       "faster-whisper", "Remember the report.", "")),
-            ("heard", (datetime(2026, 11, 24, 10, 2, 20), datetime(2026, 11, 24, 10, 2, 25), "mic",
-                       "faster-whisper", "富士康在印度工厂", "zh")),
-            ("event", (datetime(2026, 11, 24, 10, 30), "pause", json.dumps({"seconds": 1800}))),
-            ("event", (datetime(2026, 11, 24, 10, 31), "resume", None))]
+    rows = [
+        (
+            "seen",
+            (
+                datetime(2026, 11, 24, 10, 1, 40, 500000),
+                datetime(2026, 11, 24, 10, 3),
+                1,
+                "firefox",
+                "Reports — Mozilla Firefox",
+                'Weekly report: 周五 15:00 "due"',
+                112,
+                40,
+                3,
+                "    ",
+            ),
+        ),
+        (
+            "heard",
+            (
+                datetime(2026, 11, 24, 10, 2, 13),
+                datetime(2026, 11, 24, 10, 2, 17, 250000),
+                "system",
+                "faster-whisper",
+                "Remember the report.",
+                "",
+            ),
+        ),
+        (
+            "heard",
+            (
+                datetime(2026, 11, 24, 10, 2, 20),
+                datetime(2026, 11, 24, 10, 2, 25),
+                "mic",
+                "faster-whisper",
+                "富士康在印度工厂",
+                "zh",
+            ),
+        ),
+        ("event", (datetime(2026, 11, 24, 10, 30), "pause", json.dumps({"seconds": 1800}))),
+        ("event", (datetime(2026, 11, 24, 10, 31), "resume", None)),
+    ]
     head = jsonl.header_line({"seen": 1, "heard": 2, "event": 2}, None, None, datetime(2026, 11, 29, 9, 0, 0, 7))
-    assert head == ('{"lifelog":"timeline","version":1,"exported":"2026-11-29T09:00:00Z","since":null,'
-                    '"until":null,"rows":{"seen":1,"heard":2,"event":2}}\n')
+    assert head == (
+        '{"lifelog":"timeline","version":1,"exported":"2026-11-29T09:00:00Z","since":null,'
+        '"until":null,"rows":{"seen":1,"heard":2,"event":2}}\n'
+    )
     lines = [jsonl.row_line(k, r) for k, r in rows]
     assert lines[0].startswith('{"type":"seen","t_start":"2026-11-24T10:01:40.500000Z","t_end":"2026-11-24T10:03:00Z"')
     assert "周五" in lines[0]  # UTF-8, not \u escapes
@@ -46,44 +81,83 @@ def test_lines_written_read_back_to_the_same_rows(tmp_path):
 
 
 def test_defaults_zones_and_unknown_fields(tmp_path):
-    _, read = _read(tmp_path, "", HEADER, "   ", json.dumps({**SEEN, "t_start": "2026-11-24T11:01:40.5+01:00",
-                                                              "later_field": [1]}),
-                    json.dumps({"type": "heard", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:00:01Z",
-                                "source": "mic", "text": "x", "language": "en"}),
-                    json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": {}}))
+    _, read = _read(
+        tmp_path,
+        "",
+        HEADER,
+        "   ",
+        json.dumps({**SEEN, "t_start": "2026-11-24T11:01:40.5+01:00", "later_field": [1]}),
+        json.dumps(
+            {
+                "type": "heard",
+                "t_start": "2026-11-24T10:00:00Z",
+                "t_end": "2026-11-24T10:00:01Z",
+                "source": "mic",
+                "text": "x",
+                "language": "en",
+            }
+        ),
+        json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": {}}),
+    )
     assert [(n, k) for n, k, _ in read] == [(4, "seen"), (5, "heard"), (6, "event")]
-    assert read[0][2] == (datetime(2026, 11, 24, 10, 1, 40, 500000), datetime(2026, 11, 24, 10, 3, 2), 0, "", "",
-                          "hi", 0, 0, 0, "")
+    assert read[0][2] == (
+        datetime(2026, 11, 24, 10, 1, 40, 500000),
+        datetime(2026, 11, 24, 10, 3, 2),
+        0,
+        "",
+        "",
+        "hi",
+        0,
+        0,
+        0,
+        "",
+    )
     assert read[1][2][3] == "" and read[1][2][5] == "en" and read[2][2][2] is None
 
 
-@pytest.mark.parametrize("line, message", [
-    ('{"type":"seen",', "line 3 is not JSON (Expecting property name enclosed in double quotes at column 16)"),
-    ('[1, 2]', "line 3 is not a JSON object but list"),
-    ('{"type":"frame"}', "line 3 has an unknown \"type\" 'frame' (seen, heard or event)"),
-    (json.dumps({**SEEN, "text": None}), "line 3 has a bad \"text\": None is not a string"),
-    (json.dumps({k: v for k, v in SEEN.items() if k != "t_end"}), 'line 3 is a seen row without "t_end"'),
-    (json.dumps({**SEEN, "t_start": "2026-11-24 10:01"}), "line 3 has a bad \"t_start\": '2026-11-24 10:01' is not an "
-                                                           "ISO-8601 time with a zone"),
-    (json.dumps({**SEEN, "t_end": "2026-11-24T10:00:00Z"}), "line 3 ends (t_end) before it starts (t_start)"),
-    (json.dumps({**SEEN, "monitor": "0"}), "line 3 has a bad \"monitor\": '0' is not an integer"),
-    (json.dumps({**SEEN, "top": True}), "line 3 has a bad \"top\": True is not an integer"),
-    (json.dumps({**SEEN, "left": 2**40}), "line 3 has a bad \"left\""),
-    ('{"type":"seen","t_start":"2026-11-24T10:01:40Z","t_end":"2026-11-24T10:03:02Z","text":"\\ud800"}',
-     "line 3 has a bad \"text\": it holds an unpaired surrogate"),
-    (json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": "x"}),
-     "line 3 has a bad \"detail\": 'x' is not an object"),
-    (json.dumps({"type": "heard", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:00:01Z", "text": "x"}),
-     'line 3 is a heard row without "source"'),
-    (HEADER, "line 3 is a second header (files joined together?)"),
-    ("[" * 100_000 + "]" * 100_000, "line 3 is nested too deeply to read"),
-    ('{"type":"seen","monitor":' + "7" * 5000 + "}", "line 3 holds a number with too many digits"),
-    (json.dumps({**SEEN, "monitor": 10**4000}), 'line 3 has a bad "monitor": 1' + "0" * 56 + "... is not an integer"),
-    (json.dumps({**SEEN, "t_start": "0001-01-01T00:00:00+05:00"}), 'line 3 has a bad "t_start"'),
-    (_EVENT.replace("{}", '{"seconds":NaN}'), 'line 3 has a bad "detail": it holds nan, which JSON has no number'),
-    (_EVENT.replace("{}", '{"a":[1e400]}'), 'line 3 has a bad "detail": it holds inf'),
-    (_EVENT.replace("{}", '{"a":' * 40 + "1" + "}" * 40), 'line 3 has a bad "detail": it is nested deeper than 32'),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"type":"seen",', "line 3 is not JSON (Expecting property name enclosed in double quotes at column 16)"),
+        ("[1, 2]", "line 3 is not a JSON object but list"),
+        ('{"type":"frame"}', "line 3 has an unknown \"type\" 'frame' (seen, heard or event)"),
+        (json.dumps({**SEEN, "text": None}), 'line 3 has a bad "text": None is not a string'),
+        (json.dumps({k: v for k, v in SEEN.items() if k != "t_end"}), 'line 3 is a seen row without "t_end"'),
+        (
+            json.dumps({**SEEN, "t_start": "2026-11-24 10:01"}),
+            "line 3 has a bad \"t_start\": '2026-11-24 10:01' is not an ISO-8601 time with a zone",
+        ),
+        (json.dumps({**SEEN, "t_end": "2026-11-24T10:00:00Z"}), "line 3 ends (t_end) before it starts (t_start)"),
+        (json.dumps({**SEEN, "monitor": "0"}), "line 3 has a bad \"monitor\": '0' is not an integer"),
+        (json.dumps({**SEEN, "top": True}), 'line 3 has a bad "top": True is not an integer'),
+        (json.dumps({**SEEN, "left": 2**40}), 'line 3 has a bad "left"'),
+        (
+            '{"type":"seen","t_start":"2026-11-24T10:01:40Z","t_end":"2026-11-24T10:03:02Z","text":"\\ud800"}',
+            'line 3 has a bad "text": it holds an unpaired surrogate',
+        ),
+        (
+            json.dumps({"type": "event", "ts": "2026-11-24T10:00:00Z", "kind": "gap", "detail": "x"}),
+            "line 3 has a bad \"detail\": 'x' is not an object",
+        ),
+        (
+            json.dumps(
+                {"type": "heard", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:00:01Z", "text": "x"}
+            ),
+            'line 3 is a heard row without "source"',
+        ),
+        (HEADER, "line 3 is a second header (files joined together?)"),
+        ("[" * 100_000 + "]" * 100_000, "line 3 is nested too deeply to read"),
+        ('{"type":"seen","monitor":' + "7" * 5000 + "}", "line 3 holds a number with too many digits"),
+        (
+            json.dumps({**SEEN, "monitor": 10**4000}),
+            'line 3 has a bad "monitor": 1' + "0" * 56 + "... is not an integer",
+        ),
+        (json.dumps({**SEEN, "t_start": "0001-01-01T00:00:00+05:00"}), 'line 3 has a bad "t_start"'),
+        (_EVENT.replace("{}", '{"seconds":NaN}'), 'line 3 has a bad "detail": it holds nan, which JSON has no number'),
+        (_EVENT.replace("{}", '{"a":[1e400]}'), 'line 3 has a bad "detail": it holds inf'),
+        (_EVENT.replace("{}", '{"a":' * 40 + "1" + "}" * 40), 'line 3 has a bad "detail": it is nested deeper than 32'),
+    ],
+)
 def test_a_bad_line_is_named(tmp_path, line, message):
     with pytest.raises(UsageError) as exc:
         _read(tmp_path, HEADER, json.dumps(SEEN), line)
@@ -91,16 +165,23 @@ def test_a_bad_line_is_named(tmp_path, line, message):
     assert str(exc.value).endswith("Nothing was imported.")
 
 
-@pytest.mark.parametrize("lines, message", [
-    ((), "it is empty"),
-    ((json.dumps(SEEN),), "line 1 is not a lifelog timeline header"),
-    (('{"lifelog":"timeline","version":2}',), "line 1 is in timeline format version 2, newer than this lifelog reads "
-                                              "(1); upgrade lifelog to import it"),
-    (('{"lifelog":"timeline","version":"1"}',), "line 1 has a bad format version '1'"),
-    ((b"\xff\xfe".decode("latin-1"),), "line 1 is not UTF-8"),
-    (('{"lifelog":"timeline","version":1,"rows":{"seen":2}}', json.dumps(SEEN)),
-     "its header promises 2 seen, 0 heard, 0 event but it holds 1 seen, 0 heard, 0 event"),
-])
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        ((), "it is empty"),
+        ((json.dumps(SEEN),), "line 1 is not a lifelog timeline header"),
+        (
+            ('{"lifelog":"timeline","version":2}',),
+            "line 1 is in timeline format version 2, newer than this lifelog reads (1); upgrade lifelog to import it",
+        ),
+        (('{"lifelog":"timeline","version":"1"}',), "line 1 has a bad format version '1'"),
+        ((b"\xff\xfe".decode("latin-1"),), "line 1 is not UTF-8"),
+        (
+            ('{"lifelog":"timeline","version":1,"rows":{"seen":2}}', json.dumps(SEEN)),
+            "its header promises 2 seen, 0 heard, 0 event but it holds 1 seen, 0 heard, 0 event",
+        ),
+    ],
+)
 def test_a_bad_file_is_refused(tmp_path, lines, message):
     path = tmp_path / "t.jsonl"
     path.write_bytes(b"".join((line.encode("latin-1") if "\xff" in line else line.encode()) + b"\n" for line in lines))
@@ -117,30 +198,55 @@ def test_an_exported_detail_is_always_valid_json():
     assert strict["detail"] == {"a": None, "b": [None, None, 1.5]}
 
 
-_ROW_VALUES = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70), st.floats(),
-                        st.text(max_size=20), st.sampled_from(["2026-11-24T10:00:00Z", "0001-01-01T00:00:00+05:00",
-                                                               "9999-12-31T23:59:59-05:00", "2026-11-24T10:00:00"]))
-_JSON = st.recursive(_ROW_VALUES, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                          st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                     max_leaves=10)
-_ROWS = st.builds(lambda kind, fields, extra: {"type": kind, **fields, **extra},
-                  st.sampled_from(["seen", "heard", "event", "frame", ""]),
-                  st.fixed_dictionaries({}, optional={f: _ROW_VALUES for f in (
-                      "t_start", "t_end", "ts", "text", "kind", "source", "monitor", "top", "left", "ord", "lead")}),
-                  st.fixed_dictionaries({}, optional={"detail": _JSON, "language": _ROW_VALUES}))
+_ROW_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=20),
+    st.sampled_from(
+        ["2026-11-24T10:00:00Z", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "2026-11-24T10:00:00"]
+    ),
+)
+_JSON = st.recursive(
+    _ROW_VALUES,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=10,
+)
+_ROWS = st.builds(
+    lambda kind, fields, extra: {"type": kind, **fields, **extra},
+    st.sampled_from(["seen", "heard", "event", "frame", ""]),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            f: _ROW_VALUES
+            for f in ("t_start", "t_end", "ts", "text", "kind", "source", "monitor", "top", "left", "ord", "lead")
+        },
+    ),
+    st.fixed_dictionaries({}, optional={"detail": _JSON, "language": _ROW_VALUES}),
+)
 _LINES = st.one_of(
     _ROWS.map(lambda row: json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")),
     st.binary(max_size=60).map(lambda b: b.replace(b"\n", b"")),
     st.integers(min_value=1, max_value=200_000).map(lambda n: b"[" * n + b"]" * n),
     st.integers(min_value=1, max_value=200_000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
     st.integers(min_value=1, max_value=20_000).map(lambda n: b'{"type":"seen","top":' + b"9" * n + b"}"),
-    st.sampled_from([b"NaN", b"-Infinity", b'{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"x","detail":'
-                     b'{"a":NaN}}', b"\xef\xbb\xbf" + HEADER.encode(), b"\x00", b'"\\ud800"']),
+    st.sampled_from(
+        [
+            b"NaN",
+            b"-Infinity",
+            b'{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"x","detail":{"a":NaN}}',
+            b"\xef\xbb\xbf" + HEADER.encode(),
+            b"\x00",
+            b'"\\ud800"',
+        ]
+    ),
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(st.lists(_LINES, max_size=4))
 def test_any_line_is_a_row_or_one_line_naming_it(tmp_path, lines):
     """Random, deep, huge and odd lines after a header: each file is read whole into rows
@@ -164,5 +270,7 @@ def test_a_line_may_hold_up_to_1_mib_and_a_longer_one_is_named(tmp_path):
     assert counts["seen"] == 1 and read[0][2][5] == "x" * pad
     with pytest.raises(UsageError) as exc:
         _read(tmp_path, HEADER, json.dumps(SEEN), json.dumps({**SEEN, "text": "x" * (pad + 1)}))
-    assert str(exc.value) == ("Cannot import t.jsonl: line 3 is longer than 1,048,576 bytes (1 MiB), more than a row "
-                              "of text holds. Nothing was imported.")
+    assert str(exc.value) == (
+        "Cannot import t.jsonl: line 3 is longer than 1,048,576 bytes (1 MiB), more than a row "
+        "of text holds. Nothing was imported."
+    )

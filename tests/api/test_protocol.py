@@ -79,7 +79,9 @@ def test_a_planted_fallback_folder_is_refused(deep, tmp_path):
     folder = socket_path(deep).parent
     folder.rmdir()
     folder.symlink_to(elsewhere)
-    with pytest.raises(DataFolderError, match=f"Refusing the folder {folder}: it is a symbolic link.*shorter LIFELOG_HOME"):
+    with pytest.raises(
+        DataFolderError, match=f"Refusing the folder {folder}: it is a symbolic link.*shorter LIFELOG_HOME"
+    ):
         socket_path(deep)
 
 

@@ -96,8 +96,14 @@ def test_300_idle_and_half_sent_connections_against_the_connection_limit(tmp_pat
 
 
 def test_300_connections_to_an_owner_out_of_file_descriptors(tmp_path):
-    owner = subprocess.Popen([sys.executable, "-m", "tests.api.lowfd_owner", str(tmp_path / "home"), "128", "100000"],
-                             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    owner = subprocess.Popen(
+        [sys.executable, "-m", "tests.api.lowfd_owner", str(tmp_path / "home"), "128", "100000"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         socket_path = owner.stdout.readline().strip()
         assert socket_path, owner.stderr.read()
@@ -146,4 +152,5 @@ def test_malformed_requests_are_answered_400_and_logged_once_a_minute_not_each(t
     lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
     assert not any("Invalid HTTP request received" in line for line in lines), lines
     assert [line for line in lines if "malformed HTTP request" in line] == [
-        "malformed HTTP request answered 400 (1 since the last such line, which comes at most once a minute)"]
+        "malformed HTTP request answered 400 (1 since the last such line, which comes at most once a minute)"
+    ]

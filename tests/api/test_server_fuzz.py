@@ -29,16 +29,28 @@ from lifelog.store import Store
 from tests.api.rawhttp import connect, exchange, parse, read_all, request, serving
 
 V = f"/v{PROTOCOL}"
-FIELDS = {c.path: [p.key for p in c.params] for c in CALLS.values()  # every call with a JSON body, as declared
-          if c.method == "POST" and all(c.where(p) == "body" for p in c.params)}
+FIELDS = {
+    c.path: [p.key for p in c.params]
+    for c in CALLS.values()  # every call with a JSON body, as declared
+    if c.method == "POST" and all(c.where(p) == "body" for p in c.params)
+}
 GETS = ["/health", *(c.path for c in CALLS.values() if c.method == "GET")]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=10**300, max_value=10**310)
-           | st.floats() | st.text(max_size=12) | st.sampled_from(["2026-11-24T10:00:00", "0001-01-01T00:00:00+05:00",
-                                                                     "9999-12-31T23:59:59-05:00", "1e400", "-1"]))
-values = st.recursive(scalars, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids,
-                                                                                          max_size=3), max_leaves=8)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**300, max_value=10**310)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["2026-11-24T10:00:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "1e400", "-1"])
+)
+values = st.recursive(
+    scalars,
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=6), kids, max_size=3),
+    max_leaves=8,
+)
 
 
 @st.composite
@@ -54,8 +66,21 @@ def bodies(draw, call: str) -> bytes:
     if kind == "json":
         return json.dumps(draw(values)).encode()
     if kind == "numbers":
-        return draw(st.sampled_from([b'{"budget":1e400}', b'{"budget":-1e400}', b'{"budget":NaN}', b'{"seconds":1e400}',
-                                     b'{"budget":' + b"9" * 5000 + b"}", b'{"seconds":-0.0}', b"[]", b"null", b'""']))
+        return draw(
+            st.sampled_from(
+                [
+                    b'{"budget":1e400}',
+                    b'{"budget":-1e400}',
+                    b'{"budget":NaN}',
+                    b'{"seconds":1e400}',
+                    b'{"budget":' + b"9" * 5000 + b"}",
+                    b'{"seconds":-0.0}',
+                    b"[]",
+                    b"null",
+                    b'""',
+                ]
+            )
+        )
     if kind == "deep":
         depth = draw(st.integers(min_value=100, max_value=100_000))
         return b"[" * depth + b"]" * depth
@@ -72,8 +97,13 @@ def requests(draw) -> tuple[str, bytes]:
         method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]))
         call = draw(st.sampled_from([call, "/"]) | st.text(max_size=20).map(lambda t: "/" + urllib.parse.quote(t)))
         headers = draw(st.sampled_from([{}, {HEADER: "999"}, {"Content-Type": "text/plain"}]))
-    params = draw(st.dictionaries(st.sampled_from(sorted({p.key for c in CALLS.values() for p in c.params} | {"x"})),
-                                  st.text(max_size=12) | st.integers().map(str) | scalars.map(json.dumps), max_size=3))
+    params = draw(
+        st.dictionaries(
+            st.sampled_from(sorted({p.key for c in CALLS.values() for p in c.params} | {"x"})),
+            st.text(max_size=12) | st.integers().map(str) | scalars.map(json.dumps),
+            max_size=3,
+        )
+    )
     target = f"{V}{call}" + (f"?{urllib.parse.urlencode(params)}" if params else "")
     return method, request(method, target, draw(bodies(call)), headers)
 
@@ -104,8 +134,9 @@ def test_bad_input_is_a_json_4xx_never_a_5xx(owner, req):
 @settings(max_examples=40, deadline=None)
 @given(st.data())
 def test_requests_cut_anywhere_leave_the_owner_answering(owner, data):
-    whole = request("POST", f"{V}/context", json.dumps({"budget": 2000, "format": "markdown"}).encode(),
-                    {HEADER: str(PROTOCOL)})
+    whole = request(
+        "POST", f"{V}/context", json.dumps({"budget": 2000, "format": "markdown"}).encode(), {HEADER: str(PROTOCOL)}
+    )
     cut = data.draw(st.integers(min_value=1, max_value=len(whole) - 1))
     with connect(owner.socket) as sock:
         sock.sendall(whole[:cut])  # and hang up
@@ -118,7 +149,7 @@ def test_the_owner_answers_health_after_the_fuzzing(owner):
 
 def test_a_half_sent_request_is_answered_408_and_closed_after_the_timeout(owner):
     head = exchange(owner.socket, b"GET /v1/health HTTP/1.1\r\nHost: lif")
-    body = exchange(owner.socket, b"POST /v1/event HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"kind\": ")
+    body = exchange(owner.socket, b'POST /v1/event HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"kind": ')
     assert head.status == 408 and "not sent in time" in head.error()["error"]
     assert body.status == 408 and "stopped arriving" in body.error()["error"]
 
@@ -126,8 +157,15 @@ def test_a_half_sent_request_is_answered_408_and_closed_after_the_timeout(owner)
 def test_bodies_over_their_cap_are_413_read_or_declared(owner):
     big = request("POST", f"{V}/event", b"[" + b" " * (2 * 1024 * 1024) + b"]")
     declared = b"POST /v1/context HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n"
-    chunked = (b"POST /v1/pause HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-               + b"100000\r\n" + b" " * 0x100000 + b"\r\n" + b"10\r\n" + b" " * 16 + b"\r\n0\r\n\r\n")
+    chunked = (
+        b"POST /v1/pause HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + b"100000\r\n"
+        + b" " * 0x100000
+        + b"\r\n"
+        + b"10\r\n"
+        + b" " * 16
+        + b"\r\n0\r\n\r\n"
+    )
     for data in (big, declared, chunked):
         answer = exchange(owner.socket, data)
         assert answer.status == 413 and "over its limit" in answer.error()["error"]

@@ -48,8 +48,12 @@ def _env(paths: Paths) -> dict:
 def _post(paths: Paths, body: bytes) -> tuple[int, dict]:
     con = _UnixConnection(str(paths.data / "lifelog.sock"), 30)
     try:
-        con.request("POST", f"/v{PROTOCOL}/context", body=body,
-                    headers={HEADER: str(PROTOCOL), "Content-Type": "application/json"})
+        con.request(
+            "POST",
+            f"/v{PROTOCOL}/context",
+            body=body,
+            headers={HEADER: str(PROTOCOL), "Content-Type": "application/json"},
+        )
         resp = con.getresponse()
         return resp.status, json.loads(resp.read())
     finally:
@@ -67,11 +71,22 @@ def test_a_budget_over_the_limit_is_one_line_and_exit_2_alone_and_through_the_ow
         assert "Traceback" not in proc.stderr and not out.exists()  # nothing half-done
 
 
-@pytest.mark.parametrize("body", [
-    b'{"budget": 10000001}', b'{"budget": 1e400}', b'{"budget": 1000000000000000000000000}', b"[]", b"{}",
-    b'{"budget": "8000"}', b'{"budget": true}', b'{"budget": 0}', b'{"budget": 8000, "images": "8"}',
-    b'{"budget": 8000, "query": ["x"]}', b'{"budget": 8000, "format": "pdf"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"budget": 10000001}',
+        b'{"budget": 1e400}',
+        b'{"budget": 1000000000000000000000000}',
+        b"[]",
+        b"{}",
+        b'{"budget": "8000"}',
+        b'{"budget": true}',
+        b'{"budget": 0}',
+        b'{"budget": 8000, "images": "8"}',
+        b'{"budget": 8000, "query": ["x"]}',
+        b'{"budget": 8000, "format": "pdf"}',
+    ],
+)
 def test_the_owner_refuses_a_bad_context_request_with_a_400_json_error(owner, body):
     status, detail = _post(owner, body)
     assert status == 400 and detail["exit_code"] == 2 and detail["error"]

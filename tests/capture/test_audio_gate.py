@@ -49,8 +49,9 @@ class Feeder:
 
     def __init__(self, tmp_path, focus: Focus) -> None:
         self.clock = Clock()
-        settings = AudioSettings(sources=("mic",), exclude_apps=("vault",), gap_dir=str(tmp_path / "gaps"),
-                                 focus_every_s=0.3)
+        settings = AudioSettings(
+            sources=("mic",), exclude_apps=("vault",), gap_dir=str(tmp_path / "gaps"), focus_every_s=0.3
+        )
         self.loop = AudioLoop(tmp_path, settings, [0] * 6, windows=focus)
         self.loop.focus = FocusGate(settings, tmp_path / "gaps", focus, clock=self.clock.mono, wallclock=self.clock.now)
 

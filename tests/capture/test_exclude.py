@@ -27,14 +27,24 @@ def test_apps_match_class_or_instance_in_any_case_and_titles_by_regex_search():
     assert not Matcher() and Matcher((), ("x",))
 
 
-@pytest.mark.parametrize("title", ["Mozilla Firefox Private Browsing", "New Tab - Mozilla Firefox Private Browsing",
-                                   "New Incognito Tab - Chromium", "Google - Google Chrome (Incognito)",
-                                   "New InPrivate tab - Microsoft Edge", "Private Window - Brave"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Mozilla Firefox Private Browsing",
+        "New Tab - Mozilla Firefox Private Browsing",
+        "New Incognito Tab - Chromium",
+        "Google - Google Chrome (Incognito)",
+        "New InPrivate tab - Microsoft Edge",
+        "Private Window - Brave",
+    ],
+)
 def test_private_browsing_is_excluded_by_default(title):
     assert Matcher(Settings().exclude_apps, Settings().exclude_titles).title(title)
 
 
-@pytest.mark.parametrize("title", ["Privacy settings - Mozilla Firefox", "incognitomode.txt - vim", "Brave New World.pdf"])
+@pytest.mark.parametrize(
+    "title", ["Privacy settings - Mozilla Firefox", "incognitomode.txt - vim", "Brave New World.pdf"]
+)
 def test_ordinary_titles_are_not(title):
     assert not Matcher(Settings().exclude_apps, Settings().exclude_titles).title(title)
 
@@ -94,9 +104,15 @@ def test_blank_fills_black_in_place_and_says_how_much():
 
 
 def test_a_view_blanks_what_either_read_saw_and_the_sweep_of_a_moved_window():
-    before = [win(1, (0, 0, 100, 100), app="Vault", focused=True), win(2, (300, 0, 400, 100), app="XTerm", title="notes")]
-    after = [win(1, (40, 0, 140, 100), app="Vault"), win(2, (300, 0, 400, 100), app="XTerm", title="notes"),
-             win(3, (500, 500, 600, 600), title="Private Browsing")]  # mapped just after the grab
+    before = [
+        win(1, (0, 0, 100, 100), app="Vault", focused=True),
+        win(2, (300, 0, 400, 100), app="XTerm", title="notes"),
+    ]
+    after = [
+        win(1, (40, 0, 140, 100), app="Vault"),
+        win(2, (300, 0, 400, 100), app="XTerm", title="notes"),
+        win(3, (500, 500, 600, 600), title="Private Browsing"),
+    ]  # mapped just after the grab
     seen = view([before, after], Matcher(("vault",), ("Private Browsing",)))
     assert union_area(seen.blank) == 140 * 100 + 100 * 100
     assert (0, 0, 140, 100) in seen.blank

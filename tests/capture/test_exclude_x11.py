@@ -20,9 +20,10 @@ from lifelog.capture.loop import COUNTERS, CaptureLoop, CaptureSettings
 from lifelog.capture.window import X11WindowSource
 from tests.support.xscreen import XScreen
 
-pytestmark = [pytest.mark.xvfb,
-              pytest.mark.skipif(not (shutil.which("xdotool") and shutil.which("openbox")),
-                                 reason="needs xdotool and openbox")]
+pytestmark = [
+    pytest.mark.xvfb,
+    pytest.mark.skipif(not (shutil.which("xdotool") and shutil.which("openbox")), reason="needs xdotool and openbox"),
+]
 
 POPUP = Path(__file__).resolve().parent / "xpopup.py"
 
@@ -30,8 +31,9 @@ POPUP = Path(__file__).resolve().parent / "xpopup.py"
 @pytest.fixture
 def managed(tmp_path):
     own = XScreen(1280, 720)
-    wm = subprocess.Popen(["openbox", "--sm-disable"], env=own.env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+    wm = subprocess.Popen(
+        ["openbox", "--sm-disable"], env=own.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     source = X11WindowSource(own.display)
     try:
         for _ in range(100):  # until openbox has taken over the screen
@@ -50,16 +52,24 @@ def managed(tmp_path):
 def show(own: XScreen, tmp_path: Path, title: str, geometry: str, *extra: str) -> None:
     page = tmp_path / f"{title}.txt"
     page.write_text(f"this is {title}\n")
-    proc = subprocess.Popen(["xterm", *extra, "-geometry", geometry, "-T", title, "-e", "sh", "-c",
-                             f"cat '{page}'; exec sleep 100000"], env=own.env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["xterm", *extra, "-geometry", geometry, "-T", title, "-e", "sh", "-c", f"cat '{page}'; exec sleep 100000"],
+        env=own.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     own._windows.append(proc)
     own._focus(title, proc)
 
 
 def popup(own: XScreen, geometry: str, *extra: str) -> None:
-    proc = subprocess.Popen([sys.executable, str(POPUP), "--text", "menu", "--geometry", geometry, *extra],
-                            env=own.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(POPUP), "--text", "menu", "--geometry", geometry, *extra],
+        env=own.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     own._windows.append(proc)
     assert proc.stdout.readline().startswith("0x")
     time.sleep(0.3)
@@ -99,7 +109,7 @@ def test_a_grab_is_spooled_with_the_excluded_frame_and_popup_black(managed, tmp_
     frame = spool.read_frame(spool.pending(tmp_path / "spool")[0])
     for left, top, right, bottom in boxes:
         assert not frame.image[top:bottom, left:right].any()
-    assert frame.image[notes[1]:notes[3], notes[0]:notes[2]].any(), "the ordinary window is kept"
+    assert frame.image[notes[1] : notes[3], notes[0] : notes[2]].any(), "the ordinary window is kept"
     assert frame.window.app == "" and [w.title for w in frame.windows] == ["notes"]
 
 

@@ -33,7 +33,7 @@ class Screen:
             raise RuntimeError("XGetImage() failed")
         self.n += 1
         px = np.full((H, W, 4), 255, np.uint8)
-        px[100:120, 10:30 + 8 * (self.n % 35)] = 0  # a line that grows: a small change each tick
+        px[100:120, 10 : 30 + 8 * (self.n % 35)] = 0  # a line that grows: a small change each tick
         return Shot(bytearray(px.tobytes()), W, H)
 
     def close(self):
@@ -68,8 +68,15 @@ class Clock:
 
 def _loop(tmp_path, screen, clock, windows=None, **settings):
     counters = [0] * len(COUNTERS)
-    loop = CaptureLoop(tmp_path, CaptureSettings(**settings), counters, grabber=screen,
-                       windows=windows or Windows(), clock=clock.mono, wallclock=clock.now)
+    loop = CaptureLoop(
+        tmp_path,
+        CaptureSettings(**settings),
+        counters,
+        grabber=screen,
+        windows=windows or Windows(),
+        clock=clock.mono,
+        wallclock=clock.now,
+    )
     return loop, counters
 
 

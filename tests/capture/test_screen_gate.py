@@ -13,11 +13,11 @@ from lifelog import spool
 from lifelog.capture.loop import COUNTERS, CaptureLoop, CaptureSettings
 from lifelog.capture.screen import Monitor, Shot
 from lifelog.capture.window import TopWindow
+from lifelog.ingest.gaps import store_gaps
 from lifelog.models import WindowInfo
 from lifelog.replay.blocks import gap_label
 from lifelog.spool.gaps import pending_gaps, read_gap
 from lifelog.store import Store
-from lifelog.ingest.gaps import store_gaps
 
 W, H = 400, 300
 VAULT = (0, 0, 200, 150)  # the excluded window's rectangle
@@ -31,7 +31,7 @@ class Screen:
         self.px = np.full((H, W, 4), 180, np.uint8)
 
     def paint(self, box, value) -> None:
-        self.px[box[1]:box[3], box[0]:box[2]] = value
+        self.px[box[1] : box[3], box[0] : box[2]] = value
 
     def monitors(self):
         return [Monitor(1, 0, 0, W, H)]
@@ -45,8 +45,10 @@ class Screen:
 
 class Windows:
     def __init__(self) -> None:
-        self.stacked = [TopWindow(1, VAULT, VAULT, app="Vault", title="vault: bank pins", focused=True),
-                        TopWindow(2, NOTES, NOTES, app="XTerm", title="notes")]
+        self.stacked = [
+            TopWindow(1, VAULT, VAULT, app="Vault", title="vault: bank pins", focused=True),
+            TopWindow(2, NOTES, NOTES, app="XTerm", title="notes"),
+        ]
         self.broken = False
 
     def active(self):
@@ -79,8 +81,9 @@ class Clock:
 def _loop(tmp_path, screen, windows, clock):
     counters = [0] * len(COUNTERS)
     settings = CaptureSettings(exclude_apps=("vault",), exclude_titles=(r"(?i)private browsing",))
-    loop = CaptureLoop(tmp_path, settings, counters, grabber=screen, windows=windows, clock=clock.mono,
-                       wallclock=clock.now)
+    loop = CaptureLoop(
+        tmp_path, settings, counters, grabber=screen, windows=windows, clock=clock.mono, wallclock=clock.now
+    )
     return loop, counters
 
 
@@ -100,8 +103,10 @@ def test_an_excluded_window_is_black_unnamed_and_its_changes_are_not_changes(tmp
     assert counters[COUNTERS.index("skipped")] == 3
     clock.advance()
     screen.paint((300, 200, 320, 220), 0)  # the notes change
-    windows.stacked = [TopWindow(1, VAULT, VAULT, app="Vault", title="vault: bank pins"),
-                       TopWindow(2, NOTES, NOTES, app="XTerm", title="notes", focused=True)]
+    windows.stacked = [
+        TopWindow(1, VAULT, VAULT, app="Vault", title="vault: bank pins"),
+        TopWindow(2, NOTES, NOTES, app="XTerm", title="notes", focused=True),
+    ]
     assert loop.tick() == 1
     last = spool.read_frame(spool.pending(tmp_path)[-1])
     assert last.window == WindowInfo("XTerm", "notes")
@@ -159,8 +164,9 @@ def test_without_exclusions_the_window_source_needs_no_stack(tmp_path):
 
     counters = [0] * len(COUNTERS)
     clock = Clock()
-    loop = CaptureLoop(tmp_path, CaptureSettings(), counters, grabber=Screen(), windows=Plain(),
-                       clock=clock.mono, wallclock=clock.now)
+    loop = CaptureLoop(
+        tmp_path, CaptureSettings(), counters, grabber=Screen(), windows=Plain(), clock=clock.mono, wallclock=clock.now
+    )
     assert loop.tick() == 1
     assert spool.read_frame(spool.pending(tmp_path)[0]).window == WindowInfo("XTerm", "notes")
 

@@ -27,8 +27,9 @@ def xterm(screen: XScreen, tmp_path, title: str, geometry: str) -> None:
 
 
 def raise_window(screen: XScreen, title: str) -> None:
-    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=screen.env,
-                           capture_output=True, text=True).stdout.split()
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", title], env=screen.env, capture_output=True, text=True
+    ).stdout.split()
     subprocess.run(["xdotool", "windowraise", found[0]], env=screen.env, check=True, timeout=10)
     time.sleep(0.3)
 
@@ -55,8 +56,9 @@ def test_without_a_window_manager_windows_come_topmost_first_with_their_rectangl
 @pytest.mark.skipif(shutil.which("openbox") is None, reason="openbox is not installed")
 def test_under_a_window_manager_the_stacking_comes_from_ewmh(tmp_path):
     own = XScreen(1280, 720)
-    wm = subprocess.Popen(["openbox", "--sm-disable"], env=own.env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+    wm = subprocess.Popen(
+        ["openbox", "--sm-disable"], env=own.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         source = X11WindowSource(own.display)
         for _ in range(100):  # until openbox has taken over the screen
@@ -94,7 +96,12 @@ def test_spooled_frames_carry_the_windows_on_their_monitor(screen, tmp_path):
 
 def test_windows_are_moved_into_monitor_coordinates_and_others_left_out():
     second = Monitor(2, 1920, 0, 1280, 1024)
-    windows = [VisibleWindow("XTerm", "a", (2000, 100, 2600, 500)), VisibleWindow("Chromium", "b", (0, 0, 1920, 1080)),
-               VisibleWindow("Gimp", "c", (1800, 50, 2100, 300))]
-    assert on_monitor(windows, second) == [VisibleWindow("XTerm", "a", (80, 100, 680, 500)),
-                                           VisibleWindow("Gimp", "c", (-120, 50, 180, 300))]
+    windows = [
+        VisibleWindow("XTerm", "a", (2000, 100, 2600, 500)),
+        VisibleWindow("Chromium", "b", (0, 0, 1920, 1080)),
+        VisibleWindow("Gimp", "c", (1800, 50, 2100, 300)),
+    ]
+    assert on_monitor(windows, second) == [
+        VisibleWindow("XTerm", "a", (80, 100, 680, 500)),
+        VisibleWindow("Gimp", "c", (-120, 50, 180, 300)),
+    ]

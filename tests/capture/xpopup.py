@@ -30,8 +30,18 @@ def main() -> None:
     d = display.Display()
     screen = d.screen()
     pixmap = _text_pixmap(d, screen, args.text, w, h)
-    win = screen.root.create_window(x, y, w, h, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
-                                    background_pixmap=pixmap, override_redirect=int(args.override_redirect))
+    win = screen.root.create_window(
+        x,
+        y,
+        w,
+        h,
+        0,
+        screen.root_depth,
+        X.InputOutput,
+        X.CopyFromParent,
+        background_pixmap=pixmap,
+        override_redirect=int(args.override_redirect),
+    )
     if args.wm_class:
         win.set_wm_class(args.wm_class.lower(), args.wm_class)
     if args.title:

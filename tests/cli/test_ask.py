@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,17 +39,36 @@ def home(tmp_path):
     paths = Paths(tmp_path / "home").ensure()
     store = Store(paths.db)
     store.migrate()
-    t0 = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10)
+    t0 = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
     with store.write() as w:
-        fid = w.add_frame(FrameRecord(ts=t0, monitor=1, width=1920, height=1080, app="firefox", window="Budget 2027",
-                                      image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
-        w.observe_lines(fid, t0, 1, "firefox", "Budget 2027",
-                        [OcrLine("Invoice 4821", (10, 10, 400, 30)), OcrLine("Total due: 1,250.00 EUR", (10, 40, 400, 60))])
+        fid = w.add_frame(
+            FrameRecord(
+                ts=t0,
+                monitor=1,
+                width=1920,
+                height=1080,
+                app="firefox",
+                window="Budget 2027",
+                image_ref="",
+                region=(0, 0, 1920, 1080),
+                keyframe=True,
+            )
+        )
+        w.observe_lines(
+            fid,
+            t0,
+            1,
+            "firefox",
+            "Budget 2027",
+            [OcrLine("Invoice 4821", (10, 10, 400, 30)), OcrLine("Total due: 1,250.00 EUR", (10, 40, 400, 60))],
+        )
         w.close_spans(t0 + timedelta(minutes=1))
     heard = t0 + timedelta(minutes=2)
     LocalTimeline(paths, store).import_transcripts(
         [Transcript(heard, heard + timedelta(seconds=4), "file", "test", "Dana: the budget is twelve percent over.")],
-        chunk_for_import(heard, 4.0), file="call.wav")
+        chunk_for_import(heard, 4.0),
+        file="call.wav",
+    )
     return paths
 
 
@@ -67,9 +86,23 @@ def test_ask_streams_the_answer_and_keeps_question_and_answer(home):
     with FakeOpenAI("stream") as api:
         api.gate = threading.Event()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lifelog.cli.app", "ask", QUESTION, "--since", "1h", "--model", "gpt-4o",
-             "--base-url", api.base_url], env=_env(home, LIFELOG_ASK_API_KEY=KEY),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "lifelog.cli.app",
+                "ask",
+                QUESTION,
+                "--since",
+                "1h",
+                "--model",
+                "gpt-4o",
+                "--base-url",
+                api.base_url,
+            ],
+            env=_env(home, LIFELOG_ASK_API_KEY=KEY),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         first = _read_until(proc.stdout, PIECES[0].encode(), timeout=60)
         api.gate.set()  # the server sends the rest only now: the first piece was shown before
         out, err = proc.communicate(timeout=60)
@@ -101,7 +134,8 @@ def test_config_names_model_endpoint_and_key_variable_and_the_prefix_stays_the_s
     with FakeOpenAI("stream") as api:
         home.config_file.parent.mkdir(parents=True, exist_ok=True)
         home.config_file.write_text(
-            f'model = "qwen3"\nask_base_url = "{api.base_url}/"\nask_api_key_env = "MY_LLM_KEY"\n')
+            f'model = "qwen3"\nask_base_url = "{api.base_url}/"\nask_api_key_env = "MY_LLM_KEY"\n'
+        )
         env = _env(home, MY_LLM_KEY=KEY)
         first = lifelog("ask", QUESTION, "--since", "1h", env=env)
         second = lifelog("ask", "and the deploy?", "--since", "1h", env=env)
@@ -109,7 +143,9 @@ def test_config_names_model_endpoint_and_key_variable_and_the_prefix_stays_the_s
     assert first.stdout == second.stdout == ANSWER + "\n"
     a, b, c = (r["body"]["messages"] for r in api.requests)
     window_a = a[1]["content"].split("---")[0]
-    assert a[0] == b[0] and b[1]["content"].startswith(window_a.rstrip())  # cache-friendly: the earlier window is a prefix
+    assert a[0] == b[0] and b[1]["content"].startswith(
+        window_a.rstrip()
+    )  # cache-friendly: the earlier window is a prefix
     assert f"Q: {QUESTION}" in b[1]["content"].split("---")[0]  # and the earlier question and answer follow it
     assert [r["body"]["model"] for r in api.requests] == ["qwen3"] * 3
     assert [r["headers"]["Authorization"] for r in api.requests] == [f"Bearer {KEY}"] * 2 + ["Bearer k2"]
@@ -125,8 +161,18 @@ def test_ask_through_the_running_owner(home):
     server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     try:
         with FakeOpenAI("json") as api:  # and a server that does not stream
-            proc = lifelog("ask", QUESTION, "--since", "1h", "-m", "claude-sonnet-4-5", "--base-url", api.base_url,
-                           "--json", env=_env(home))
+            proc = lifelog(
+                "ask",
+                QUESTION,
+                "--since",
+                "1h",
+                "-m",
+                "claude-sonnet-4-5",
+                "--base-url",
+                api.base_url,
+                "--json",
+                env=_env(home),
+            )
         with store.read() as reader:
             asks = [e for e in reader.events_between(None, None) if e["kind"] == "ask"]
     finally:
@@ -139,22 +185,35 @@ def test_ask_through_the_running_owner(home):
     assert [e["detail"]["answer"] for e in asks] == [ANSWER]
 
 
-@pytest.mark.parametrize("mode, says", [
-    ("unreachable", "Cannot reach the model endpoint http://127.0.0.1:"),
-    ("401", "refused the API key (HTTP 401: Incorrect API key provided: [key]"),
-    ("403", "refused the API key (HTTP 403: Project does not have access"),
-    ("context", "too long for its context (HTTP 400: This model's maximum context length is 128000 tokens"),
-    ("llamacpp-context", "too long for its context (HTTP 400: the request exceeds the available context size"),
-    ("500", "answered HTTP 500: The server had an error"),
-    ("midstream", "stopped with an error: upstream model crashed"),
-    ("events", "answered with a stream chunk that is not an OpenAI chat completion: '{\"choices\": [null]}'"),
-])
+@pytest.mark.parametrize(
+    "mode, says",
+    [
+        ("unreachable", "Cannot reach the model endpoint http://127.0.0.1:"),
+        ("401", "refused the API key (HTTP 401: Incorrect API key provided: [key]"),
+        ("403", "refused the API key (HTTP 403: Project does not have access"),
+        ("context", "too long for its context (HTTP 400: This model's maximum context length is 128000 tokens"),
+        ("llamacpp-context", "too long for its context (HTTP 400: the request exceeds the available context size"),
+        ("500", "answered HTTP 500: The server had an error"),
+        ("midstream", "stopped with an error: upstream model crashed"),
+        ("events", "answered with a stream chunk that is not an OpenAI chat completion: '{\"choices\": [null]}'"),
+    ],
+)
 def test_endpoint_failures_are_one_clear_line(home, mode, says):
     with FakeOpenAI("stream" if mode == "unreachable" else mode) as api:
         api.events = [{"choices": [None]}]
         url = _closed_port_url() if mode == "unreachable" else api.base_url
-        proc = lifelog("ask", QUESTION, "--since", "1h", "-m", "gpt-4o", "--base-url", url,
-                       env=_env(home, LIFELOG_ASK_API_KEY=KEY), check=False)
+        proc = lifelog(
+            "ask",
+            QUESTION,
+            "--since",
+            "1h",
+            "-m",
+            "gpt-4o",
+            "--base-url",
+            url,
+            env=_env(home, LIFELOG_ASK_API_KEY=KEY),
+            check=False,
+        )
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lifelog: error: ") and says in lines[0], proc.stderr
@@ -166,23 +225,36 @@ def test_endpoint_failures_are_one_clear_line(home, mode, says):
         assert kept == []
 
 
-@pytest.mark.parametrize("args, says", [
-    ([], "No model endpoint is set"),
-    (["--base-url", "http://127.0.0.1:9/v1"], "Name the model to ask"),
-    (["--base-url", "ftp://example/v1", "-m", "gpt-4o"], "give an http(s) URL"),
-    (["--base-url", "http://127.0.0.1:9/v1", "-m", "gpt-4o", "--api-key-env", "NOT_SET_ANYWHERE"],
-     "names NOT_SET_ANYWHERE, which is not set"),
-    (["--base-url", "http://127.0.0.1:9/v1", "-m", "my-finetune"], "Unknown model 'my-finetune'"),
-    (["--base-url", "http://127.0.0.1:9/v1", "-m", "gpt-4o", "--budget", "20"], "leaves no room for a window"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([], "No model endpoint is set"),
+        (["--base-url", "http://127.0.0.1:9/v1"], "Name the model to ask"),
+        (["--base-url", "ftp://example/v1", "-m", "gpt-4o"], "give an http(s) URL"),
+        (
+            ["--base-url", "http://127.0.0.1:9/v1", "-m", "gpt-4o", "--api-key-env", "NOT_SET_ANYWHERE"],
+            "names NOT_SET_ANYWHERE, which is not set",
+        ),
+        (["--base-url", "http://127.0.0.1:9/v1", "-m", "my-finetune"], "Unknown model 'my-finetune'"),
+        (["--base-url", "http://127.0.0.1:9/v1", "-m", "gpt-4o", "--budget", "20"], "leaves no room for a window"),
+    ],
+)
 def test_missing_settings_are_one_line_exit_2(home, args, says):
     proc = lifelog("ask", QUESTION, *args, env=_env(home), check=False)
     assert proc.returncode == 2 and says in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_a_key_over_plain_http_to_another_machine_is_refused_before_anything_is_sent(home):
-    proc = lifelog("ask", QUESTION, "-m", "gpt-4o", "--base-url", "http://192.0.2.7:8080/v1",
-                   env=_env(home, LIFELOG_ASK_API_KEY=KEY), check=False)
+    proc = lifelog(
+        "ask",
+        QUESTION,
+        "-m",
+        "gpt-4o",
+        "--base-url",
+        "http://192.0.2.7:8080/v1",
+        env=_env(home, LIFELOG_ASK_API_KEY=KEY),
+        check=False,
+    )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Refusing to send the API key in clear text over plain http:// to 192.0.2.7" in proc.stderr
     assert "--allow-insecure" in proc.stderr and KEY not in proc.stderr and _asks(home) == []
@@ -190,8 +262,19 @@ def test_a_key_over_plain_http_to_another_machine_is_refused_before_anything_is_
 
 def test_any_model_name_with_a_named_tokenizer(home):
     with FakeOpenAI("stream") as api:
-        proc = lifelog("ask", QUESTION, "-m", "my-finetune", "--tokenizer", "llama3", "--budget", "4k",
-                       "--base-url", api.base_url, env=_env(home))
+        proc = lifelog(
+            "ask",
+            QUESTION,
+            "-m",
+            "my-finetune",
+            "--tokenizer",
+            "llama3",
+            "--budget",
+            "4k",
+            "--base-url",
+            api.base_url,
+            env=_env(home),
+        )
     assert proc.stdout == ANSWER + "\n" and api.requests[0]["body"]["model"] == "my-finetune"
     assert "of 3," in proc.stderr  # 4k less the system message and the question
 
@@ -218,10 +301,33 @@ def test_ask_connects_only_to_the_endpoint_it_was_given(home, tmp_path):
     with FakeOpenAI("stream") as api:
         port = api.base_url.split(":")[2].split("/")[0]
         proc = subprocess.run(
-            ["strace", "-ff", "-qq", "-e", "trace=connect,sendto", "-e", "signal=none", "-o", str(traces / "t"),
-             sys.executable, "-m", "lifelog.cli.app", "ask", QUESTION, "-m", "gpt-4o", "--base-url", api.base_url],
-            env=_env(home, LIFELOG_ASK_API_KEY=KEY, HTTPS_PROXY="http://10.9.9.9:3128", HTTP_PROXY="http://10.9.9.9:3128"),
-            capture_output=True, text=True, timeout=120)
+            [
+                "strace",
+                "-ff",
+                "-qq",
+                "-e",
+                "trace=connect,sendto",
+                "-e",
+                "signal=none",
+                "-o",
+                str(traces / "t"),
+                sys.executable,
+                "-m",
+                "lifelog.cli.app",
+                "ask",
+                QUESTION,
+                "-m",
+                "gpt-4o",
+                "--base-url",
+                api.base_url,
+            ],
+            env=_env(
+                home, LIFELOG_ASK_API_KEY=KEY, HTTPS_PROXY="http://10.9.9.9:3128", HTTP_PROXY="http://10.9.9.9:3128"
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     if proc.returncode != 0 and "ptrace" in proc.stderr:
         pytest.skip(f"strace cannot trace here: {proc.stderr.strip()}")
     assert proc.returncode == 0 and proc.stdout == ANSWER + "\n", proc.stderr

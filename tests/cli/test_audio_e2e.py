@@ -13,8 +13,8 @@ import pytest
 
 from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.pulse import PrivatePulse
-from tests.support.speech import speak, word_accuracy
 from tests.support.sections import heard_sections
+from tests.support.speech import speak, word_accuracy
 
 SYSTEM_SAY = "Remember to send the weekly report before the team meeting on Friday."
 MIC_SAY = "Please send the signed contract to the legal team tomorrow."
@@ -38,8 +38,13 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tm
     second.write_text("Vendor contract tracker\nomega renewal deadline\n")
     system_wav, mic_wav = speak(SYSTEM_SAY, tmp_path / "sys.wav"), speak(MIC_SAY, tmp_path / "mic.wav")
     screen.show_text(first, title="planning")
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "30s", "--json"],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "30s", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(10)  # engines loaded, capture running
     pulse.play(system_wav, to="system")
     time.sleep(2)
@@ -60,8 +65,12 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tm
     assert word_accuracy(SYSTEM_SAY, system) >= 0.8, ctx
     assert word_accuracy(MIC_SAY, mic) >= 0.8, ctx
     # in time order relative to the screen text
-    assert ctx.index("alpha milestone") < ctx.index("heard (system audio)") < ctx.index("omega renewal") \
-        < ctx.index("heard (microphone)"), ctx
+    assert (
+        ctx.index("alpha milestone")
+        < ctx.index("heard (system audio)")
+        < ctx.index("omega renewal")
+        < ctx.index("heard (microphone)")
+    ), ctx
 
     hits = lifelog_json("search", "weekly report", env=env)
     assert hits and hits[0]["source"] == "heard" and hits[0]["audio"] == "system"
@@ -79,8 +88,13 @@ def test_silence_makes_no_transcripts(screen, env):
 def test_no_sound_server_keeps_recording_the_screen(screen, home, tmp_path):
     runtime = tmp_path / "no-pulse"
     runtime.mkdir(mode=0o700)
-    env = {**os.environ, "DISPLAY": screen.display, "LIFELOG_HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
-           "PULSE_SERVER": f"unix:{runtime}/nothing-here"}
+    env = {
+        **os.environ,
+        "DISPLAY": screen.display,
+        "LIFELOG_HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "PULSE_SERVER": f"unix:{runtime}/nothing-here",
+    }
     proc = lifelog("record", "--duration", "8s", "--json", env=env)
     summary = json.loads(proc.stdout)
     assert summary["frames_kept"] >= 1
@@ -94,8 +108,9 @@ def test_import_wav_then_corrupt_file_fails_cleanly(home, tmp_path):
     wav = speak(SYSTEM_SAY + " " + MIC_SAY, tmp_path / "meeting.wav")
     report = lifelog_json("import", str(wav), "--at", "2026-11-20T14:00:00+00:00", env=env)
     assert report[0]["transcripts"] >= 1
-    ctx = lifelog("context", "--since", "2026-11-20T13:59:00+00:00", "--until", "2026-11-20T14:10:00+00:00",
-                  env=env).stdout
+    ctx = lifelog(
+        "context", "--since", "2026-11-20T13:59:00+00:00", "--until", "2026-11-20T14:10:00+00:00", env=env
+    ).stdout
     assert "### 14:00:0" in ctx and "heard (imported recording)" in ctx
     body = " ".join(b for _, b in heard_sections(ctx))
     assert word_accuracy(SYSTEM_SAY + " " + MIC_SAY, body) >= 0.8, ctx
@@ -113,8 +128,13 @@ def test_sound_server_dying_mid_recording_does_not_stop_the_screen(screen, env, 
     page = tmp_path / "page.txt"
     page.write_text("before the sound server died\n")
     screen.show_text(page, title="before")
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "16s", "--json"],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "16s", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(7)
     pulse.proc.kill()  # the headset is gone, and the whole sound server with it
     time.sleep(2)

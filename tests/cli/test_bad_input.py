@@ -17,29 +17,35 @@ def env(home):
     return {**os.environ, "LIFELOG_HOME": str(home)}
 
 
-@pytest.mark.parametrize("args,message", [
-    (["context", "--since", "banana"], "Bad time 'banana'"),
-    (["context", "--since", "5m", "--until", "10m"], "must be after"),
-    (["context", "--budget", "5"], "below the smallest possible window"),
-    (["context", "--format", "yaml"], "Unknown format 'yaml'"),
-    (["context", "--model", "gpt-99"], "Unknown model 'gpt-99'"),
-    (["context", "--tokenizer", "gpt-99"], "Unknown tokenizer engine 'gpt-99'"),
-    (["context", "--budget", "2g"], "Bad budget '2g'"),
-    (["context", "--images", "2"], "--images needs --format messages"),
-    (["context", "--format", "xml", "--images", "0"], "--images needs --format messages"),
-    (["context", "--format", "messages", "--images", "-1"], "--images -1: give 0 to 100"),
-    (["context", "--format", "messages", "--images", "2"], "--images needs a model to count images for"),
-    (["context", "--format", "messages", "--images", "2", "--model", "llama3.1"], "no image rate for 'llama3.1'"),
-    (["record", "--duration", "forever"], "Bad duration 'forever'"),
-    (["record", "--fps", "500"], "fps = 500.0"),
-    (["search", "  "], "Empty search query"),
-    (["context", "--budget", "abc"], "Invalid value for '--budget'"),
-    (["context", "--colour"], "No such option: --colour"),
-    (["record", "--audio-source", "banana"], "audio_source = 'banana'"),
-    (["context", "--since", "99999999d"], "Bad time '99999999d': 99999999d ago is out of range"),
-    (["context", "--since", "0001-01-01T00:00:00+05:00"], "Bad time '0001-01-01T00:00:00+05:00': it is out of range"),
-    (["pause", "3000000d"], "Pause 3000000d: a pause lasts more than 0s and at most 30d"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["context", "--since", "banana"], "Bad time 'banana'"),
+        (["context", "--since", "5m", "--until", "10m"], "must be after"),
+        (["context", "--budget", "5"], "below the smallest possible window"),
+        (["context", "--format", "yaml"], "Unknown format 'yaml'"),
+        (["context", "--model", "gpt-99"], "Unknown model 'gpt-99'"),
+        (["context", "--tokenizer", "gpt-99"], "Unknown tokenizer engine 'gpt-99'"),
+        (["context", "--budget", "2g"], "Bad budget '2g'"),
+        (["context", "--images", "2"], "--images needs --format messages"),
+        (["context", "--format", "xml", "--images", "0"], "--images needs --format messages"),
+        (["context", "--format", "messages", "--images", "-1"], "--images -1: give 0 to 100"),
+        (["context", "--format", "messages", "--images", "2"], "--images needs a model to count images for"),
+        (["context", "--format", "messages", "--images", "2", "--model", "llama3.1"], "no image rate for 'llama3.1'"),
+        (["record", "--duration", "forever"], "Bad duration 'forever'"),
+        (["record", "--fps", "500"], "fps = 500.0"),
+        (["search", "  "], "Empty search query"),
+        (["context", "--budget", "abc"], "Invalid value for '--budget'"),
+        (["context", "--colour"], "No such option: --colour"),
+        (["record", "--audio-source", "banana"], "audio_source = 'banana'"),
+        (["context", "--since", "99999999d"], "Bad time '99999999d': 99999999d ago is out of range"),
+        (
+            ["context", "--since", "0001-01-01T00:00:00+05:00"],
+            "Bad time '0001-01-01T00:00:00+05:00': it is out of range",
+        ),
+        (["pause", "3000000d"], "Pause 3000000d: a pause lasts more than 0s and at most 30d"),
+    ],
+)
 def test_one_line_error_exit_2(env, args, message):
     proc = lifelog(*args, env=env, check=False)
     assert proc.returncode == 2, proc.stderr
@@ -74,12 +80,17 @@ _HEADER = '{"lifelog":"timeline","version":1}\n'
 _SEEN = '{"type":"seen","t_start":"2026-11-24T10:00:00Z","t_end":"2026-11-24T10:00:01Z","text":"first"}\n'
 
 
-@pytest.mark.parametrize("line,message", [
-    ("[" * 100_000 + "]" * 100_000, "line 3 is nested too deeply to read"),
-    ('{"type":"seen","top":' + "7" * 5000 + "}", "line 3 holds a number with too many digits"),
-    ('{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"gap","detail":{"s":NaN}}',
-     'line 3 has a bad "detail": it holds nan'),
-])
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("[" * 100_000 + "]" * 100_000, "line 3 is nested too deeply to read"),
+        ('{"type":"seen","top":' + "7" * 5000 + "}", "line 3 holds a number with too many digits"),
+        (
+            '{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"gap","detail":{"s":NaN}}',
+            'line 3 has a bad "detail": it holds nan',
+        ),
+    ],
+)
 def test_a_hostile_import_line_is_one_line_and_imports_nothing(env, home, tmp_path, line, message):
     path = tmp_path / "hostile.jsonl"
     path.write_text(_HEADER + _SEEN + line.strip() + "\n")

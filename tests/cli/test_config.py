@@ -24,28 +24,36 @@ def test_set_unset_and_show_keep_the_rest_of_the_file(home, env):
     assert config.read_text() == '# my settings\nfps = 1.0\nbudget = 200000\nchinese_script = "simplified"\n'
     assert (config.stat().st_mode & 0o777) == 0o600
     shown = lifelog_json("config", "show", env=env)
-    assert (shown["fps"], shown["budget"], shown["chinese_script"], shown["asr_model"]) == (1.0, 200000, "simplified", "tiny.en")
+    assert (shown["fps"], shown["budget"], shown["chinese_script"], shown["asr_model"]) == (
+        1.0,
+        200000,
+        "simplified",
+        "tiny.en",
+    )
     lifelog("config", "unset", "budget", env=env)
     assert config.read_text() == '# my settings\nfps = 1.0\nchinese_script = "simplified"\n'
 
 
-@pytest.mark.parametrize("key,value,says", [
-    ("fsp", "3", "unknown setting 'fsp'. Known: ask_api_key_env"),
-    ("fps", "fast", "fps = 'fast' is not a valid float"),
-    ("chinese_script", "pinyin", "chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"),
-    ("asr_language", "klingon", "asr_language = 'klingon' is not a language Whisper knows"),
-    ("asr_model", "small", "asr_model = 'small'"),
-    ("asr_model", "bsae", "'bsae' is not a Whisper model lifelog knows"),
-    ("busy_timeout_s", "nan", "busy_timeout_s = nan: must be between 0.1 and 3600"),
-    ("ask_timeout_s", "inf", "ask_timeout_s = inf: must be between 1 and 86400"),
-    ("exclude_titles", '["(?i)private ("]', "exclude_titles: invalid regular expression '(?i)private ('"),
-    ("exclude_apps", "keepassxc", "exclude_apps = 'keepassxc' is not a valid JSON list of strings"),
-    ("exclude_apps", '[1, 2]', "is not a valid JSON list of strings"),
-    ("redact_patterns", '{"x": "("}', "redact_patterns: invalid regular expression '('"),
-    ("exclude_audio", "maybe", "exclude_audio = 'maybe' is not a valid true or false"),
-    ("keep_images", "forever", "keep_images = 'forever': Bad duration"),
-    ("storage_max", "20XB", "storage_max = '20XB': Bad size"),
-])
+@pytest.mark.parametrize(
+    "key,value,says",
+    [
+        ("fsp", "3", "unknown setting 'fsp'. Known: ask_api_key_env"),
+        ("fps", "fast", "fps = 'fast' is not a valid float"),
+        ("chinese_script", "pinyin", "chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"),
+        ("asr_language", "klingon", "asr_language = 'klingon' is not a language Whisper knows"),
+        ("asr_model", "small", "asr_model = 'small'"),
+        ("asr_model", "bsae", "'bsae' is not a Whisper model lifelog knows"),
+        ("busy_timeout_s", "nan", "busy_timeout_s = nan: must be between 0.1 and 3600"),
+        ("ask_timeout_s", "inf", "ask_timeout_s = inf: must be between 1 and 86400"),
+        ("exclude_titles", '["(?i)private ("]', "exclude_titles: invalid regular expression '(?i)private ('"),
+        ("exclude_apps", "keepassxc", "exclude_apps = 'keepassxc' is not a valid JSON list of strings"),
+        ("exclude_apps", "[1, 2]", "is not a valid JSON list of strings"),
+        ("redact_patterns", '{"x": "("}', "redact_patterns: invalid regular expression '('"),
+        ("exclude_audio", "maybe", "exclude_audio = 'maybe' is not a valid true or false"),
+        ("keep_images", "forever", "keep_images = 'forever': Bad duration"),
+        ("storage_max", "20XB", "storage_max = '20XB': Bad size"),
+    ],
+)
 def test_a_bad_value_names_its_key_and_changes_nothing(home, env, key, value, says):
     config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True)
@@ -67,7 +75,9 @@ def test_asr_model_base_is_checked_against_what_is_installed(env):
 def test_privacy_settings_take_json_lists_tables_sizes_and_ages(home, env):
     config = home / "config" / "config.toml"
     lifelog("config", "set", "exclude_apps", '["keepassxc", "1password", "signal"]', env=env)
-    lifelog("config", "set", "exclude_titles", '["(?i)private browsing", "(?i)incognito", "(?i)online banking"]', env=env)
+    lifelog(
+        "config", "set", "exclude_titles", '["(?i)private browsing", "(?i)incognito", "(?i)online banking"]', env=env
+    )
     lifelog("config", "set", "redact_patterns", '{"ticket": "TCK-\\\\d{6}"}', env=env)
     lifelog("config", "set", "exclude_audio", "false", env=env)
     lifelog("config", "set", "keep_images", "30d", env=env)
@@ -85,8 +95,13 @@ def test_private_browsing_is_excluded_by_default_and_can_be_unset(home, env):
     import re
 
     default = lifelog_json("config", "show", env=env)["exclude_titles"]
-    for title in ("Mozilla Firefox Private Browsing", "New Incognito Tab - Google Chrome",
-                  "Example - Chromium (Incognito)", "New InPrivate tab - Microsoft Edge", "New Private Tab - Brave"):
+    for title in (
+        "Mozilla Firefox Private Browsing",
+        "New Incognito Tab - Google Chrome",
+        "Example - Chromium (Incognito)",
+        "New InPrivate tab - Microsoft Edge",
+        "New Private Tab - Brave",
+    ):
         assert any(re.search(p, title) for p in default), title
     assert not any(re.search(p, "Inbox - Mozilla Thunderbird") for p in default)
     lifelog("config", "set", "exclude_titles", "[]", env=env)

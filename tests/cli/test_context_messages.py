@@ -21,8 +21,12 @@ from lifelog.store import Store
 from tests.cli.helpers import lifelog
 from tests.replay.screens import T0, record
 
-RANGE = ["--since", (T0 - timedelta(minutes=1)).isoformat() + "+00:00",
-         "--until", (T0 + timedelta(hours=2)).isoformat() + "+00:00"]
+RANGE = [
+    "--since",
+    (T0 - timedelta(minutes=1)).isoformat() + "+00:00",
+    "--until",
+    (T0 + timedelta(hours=2)).isoformat() + "+00:00",
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +52,19 @@ def _sizes(doc: dict) -> list[tuple[int, int]]:
 
 def test_messages_with_images_to_a_file(env, tmp_path):
     out = tmp_path / "request.json"
-    proc = lifelog("context", *RANGE, "--format", "messages", "--images", "2", "--model", "claude-sonnet-4-5",
-                   "-o", str(out), env=env)
+    proc = lifelog(
+        "context",
+        *RANGE,
+        "--format",
+        "messages",
+        "--images",
+        "2",
+        "--model",
+        "claude-sonnet-4-5",
+        "-o",
+        str(out),
+        env=env,
+    )
     assert proc.stdout == ""
     assert "2 images" in proc.stderr and "(claude-approx) of 180,000" in proc.stderr
     doc = json.loads(out.read_text())
@@ -74,8 +89,9 @@ def test_the_owner_gives_the_same_bytes(env, home):
     server = OwnerServer(home, LocalTimeline(home, store), lock.info).start()
     try:
         served = lifelog(*args, env=env)
-        bad = lifelog("context", *RANGE, "--format", "messages", "--images", "3", "--model", "llama3.1",
-                      env=env, check=False)
+        bad = lifelog(
+            "context", *RANGE, "--format", "messages", "--images", "3", "--model", "llama3.1", env=env, check=False
+        )
     finally:
         server.stop()
         store.close()

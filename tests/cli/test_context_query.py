@@ -57,8 +57,18 @@ def test_ask_aims_a_window_that_does_not_fit_at_the_question(env):
     from tests.support.fake_openai import FakeOpenAI
 
     with FakeOpenAI("stream") as api:
-        lifelog("ask", "who rotated the staging database password?", *RANGE, "--budget", "4000",
-                "--model", "gpt-4o", "--base-url", api.base_url, env={**env, "OPENAI_API_KEY": "k"})
+        lifelog(
+            "ask",
+            "who rotated the staging database password?",
+            *RANGE,
+            "--budget",
+            "4000",
+            "--model",
+            "gpt-4o",
+            "--base-url",
+            api.base_url,
+            env={**env, "OPENAI_API_KEY": "k"},
+        )
     (request,) = api.requests
     window = request["body"]["messages"][1]["content"]
     assert FACTS[0][4] in window and window.rstrip().endswith("who rotated the staging database password?")

@@ -24,7 +24,7 @@ from tests.support.wait import wait_for
 from tests.support.xscreen import XScreen
 
 WORKERS = Path(__file__).resolve().parents[1] / "store" / "workers.py"
-TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review\"; sleep 0.3; done"
+TICKER = 'i=100; while true; do i=$((i+1)); echo "ticket $i ready for review"; sleep 0.3; done'
 
 
 @pytest.fixture
@@ -33,13 +33,22 @@ def env(screen, home):
 
 
 def _xterm(env, command: str, geometry: str = "100x30+0+0") -> subprocess.Popen:
-    return subprocess.Popen(["xterm", "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "13",
-                             "-e", "sh", "-c", command], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        ["xterm", "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c", command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _record(env, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -86,8 +95,12 @@ def _assert_once(frames, expected_keys: set[str]) -> None:
 def test_capture_processes_die_with_a_killed_recorder(screen, env):
     for _ in range(3):
         rec = _record(env, "--audio-source", "mic")  # screen and audio children (no sound server needed)
-        wait_for(lambda: len(_children(rec.pid)) >= 2, timeout=90, what="screen and audio capture processes",
-                 process=rec)
+        wait_for(
+            lambda rec=rec: len(_children(rec.pid)) >= 2,
+            timeout=90,
+            what="screen and audio capture processes",
+            process=rec,
+        )
         kids = _children(rec.pid)
         rec.kill()
         rec.communicate(timeout=30)
@@ -122,12 +135,18 @@ def test_kill_9_at_random_moments_stores_every_frame_once_and_whole(screen, env,
 
 
 def test_a_second_interrupt_stops_at_once_and_process_finishes_the_work(screen, env, home):
-    busy = _xterm(env, "while true; do ls -la /usr/lib /usr/bin | shuf | head -70; sleep 0.5; done",
-                  geometry="230x70+0+0")
+    busy = _xterm(
+        env, "while true; do ls -la /usr/lib /usr/bin | shuf | head -70; sleep 0.5; done", geometry="230x70+0+0"
+    )
     try:
         rec = _record(env, "--no-audio", "--json")
-        wait_for(lambda: spool.count_pending(home / "spool") >= 6, timeout=120, what="6 frames waiting for OCR",
-                 interval=0.2, process=rec)
+        wait_for(
+            lambda: spool.count_pending(home / "spool") >= 6,
+            timeout=120,
+            what="6 frames waiting for OCR",
+            interval=0.2,
+            process=rec,
+        )
         rec.send_signal(signal.SIGINT)
         time.sleep(1.0)
         rec.send_signal(signal.SIGINT)
@@ -153,8 +172,12 @@ def test_a_database_held_at_start_is_waited_for(screen, env, home):
     """The owner opens the file once; if a reader that opened it directly (no owner was
     running then) still holds it, recording waits for it instead of failing."""
     Store(home / "lifelog.duckdb").migrate()
-    holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(home / "lifelog.duckdb"), "4"],
-                              stdout=subprocess.PIPE, text=True, env=env)
+    holder = subprocess.Popen(
+        [sys.executable, str(WORKERS), "hold", str(home / "lifelog.duckdb"), "4"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert holder.stdout.readline().strip() == "ready"
     ticker = _xterm(env, TICKER)
     try:
@@ -214,12 +237,23 @@ def test_process_with_a_busy_database_says_so_and_keeps_the_spool(home):
     paths = Paths(home).ensure()
     Store(paths.db).migrate()
     page = text_page().image
-    spool.write_frame(paths.spool, SpooledFrame(datetime(2026, 11, 24, 10), 1, page.shape[1], page.shape[0],
-                                                (0, 0, page.shape[1], page.shape[0]), True,
-                                                WindowInfo("XTerm", "notes"), np.ascontiguousarray(page)))
+    spool.write_frame(
+        paths.spool,
+        SpooledFrame(
+            datetime(2026, 11, 24, 10),
+            1,
+            page.shape[1],
+            page.shape[0],
+            (0, 0, page.shape[1], page.shape[0]),
+            True,
+            WindowInfo("XTerm", "notes"),
+            np.ascontiguousarray(page),
+        ),
+    )
     env = {**os.environ, "LIFELOG_HOME": str(home), "LIFELOG_BUSY_TIMEOUT_S": "1"}
-    holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(paths.db), "60"],
-                              stdout=subprocess.PIPE, text=True, env=env)
+    holder = subprocess.Popen(
+        [sys.executable, str(WORKERS), "hold", str(paths.db), "60"], stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         proc = lifelog("process", env=env, check=False)

@@ -21,7 +21,7 @@ from lifelog.store import Store
 from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.wait import wait_for
 
-TICKER = "i=100; while true; do i=$((i+1)); echo \"ticket $i ready for review\"; sleep 0.3; done"
+TICKER = 'i=100; while true; do i=$((i+1)); echo "ticket $i ready for review"; sleep 0.3; done'
 
 
 @pytest.fixture
@@ -48,8 +48,12 @@ def _alive(pid: int) -> bool:
 
 
 def _ticker(env) -> subprocess.Popen:
-    return subprocess.Popen(["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13",
-                             "-e", "sh", "-c", TICKER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        ["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c", TICKER],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _frames(home: Path):
@@ -61,17 +65,23 @@ def test_concurrent_clients_while_the_daemon_records(daemon, env, home):
     """Several processes search and ask for 1M-token windows for 30 s while the daemon records
     a changing screen: every read answers, no frame is lost, capture keeps 2 fps."""
     ticker = _ticker(env)
-    client = ("import os, subprocess, sys, time\n"
-              "end = time.monotonic() + 30; n = fails = 0\n"
-              "while time.monotonic() < end:\n"
-              "    for args in (['search', 'ticket review', '--json'], ['context', '--since', '1h', '--budget', '1000000']):\n"
-              "        p = subprocess.run([sys.executable, '-m', 'lifelog.cli.app', *args], capture_output=True, text=True)\n"
-              "        n += 1; fails += p.returncode != 0\n"
-              "        if p.returncode: print(p.stderr, file=sys.stderr)\n"
-              "print(n, fails)\n")
+    client = (
+        "import os, subprocess, sys, time\n"
+        "end = time.monotonic() + 30; n = fails = 0\n"
+        "while time.monotonic() < end:\n"
+        "    for args in (['search', 'ticket review', '--json'], ['context', '--since', '1h', '--budget', '1000000']):\n"
+        "        p = subprocess.run([sys.executable, '-m', 'lifelog.cli.app', *args], capture_output=True, text=True)\n"
+        "        n += 1; fails += p.returncode != 0\n"
+        "        if p.returncode: print(p.stderr, file=sys.stderr)\n"
+        "print(n, fails)\n"
+    )
     try:
-        clients = [subprocess.Popen([sys.executable, "-c", client], env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        clients = [
+            subprocess.Popen(
+                [sys.executable, "-c", client], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
         results = [c.communicate(timeout=300) for c in clients]
         status = lifelog_json("daemon", "status", env=env)
     finally:
@@ -88,6 +98,7 @@ def test_concurrent_clients_while_the_daemon_records(daemon, env, home):
 
 def _owner_once(env: dict, *, capturing: bool, what: str) -> dict:
     """The owner's status once its capture is on (or off), within 30 s."""
+
     def owner() -> dict | None:
         status = lifelog_json("daemon", "status", env=env)["owner"]
         return status if status["capturing"] is capturing else None

@@ -65,8 +65,12 @@ def test_a_lifelog_owner_that_holds_the_lock_but_does_not_answer_is_stopped(path
     (paths.logs / "daemon.log").write_text("started\n")
     fd = os.open(lock_path(paths), os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    owner = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "daemon", "logs", "-f"], pass_fds=(fd,),
-                             env={**os.environ, "LIFELOG_HOME": str(home)}, stdout=subprocess.PIPE)
+    owner = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "daemon", "logs", "-f"],
+        pass_fds=(fd,),
+        env={**os.environ, "LIFELOG_HOME": str(home)},
+        stdout=subprocess.PIPE,
+    )
     os.close(fd)  # the child holds the lock now
     _write_lock(paths, owner.pid)
     try:
@@ -81,10 +85,17 @@ def test_a_lifelog_owner_that_holds_the_lock_but_does_not_answer_is_stopped(path
         owner.stdout.close()
 
 
-@pytest.mark.parametrize("args, runs", [
-    (["-m", "lifelog.cli.app", "daemon", "run"], True), (["-u", "-m", "lifelog"], True),
-    (["/venv/bin/lifelog", "record"], True), (["-m", "pytest", "lifelog"], False),
-    (["tool.py", "lifelog"], False), (["-c", "import lifelog"], False), ([], False),
-])
+@pytest.mark.parametrize(
+    "args, runs",
+    [
+        (["-m", "lifelog.cli.app", "daemon", "run"], True),
+        (["-u", "-m", "lifelog"], True),
+        (["/venv/bin/lifelog", "record"], True),
+        (["-m", "pytest", "lifelog"], False),
+        (["tool.py", "lifelog"], False),
+        (["-c", "import lifelog"], False),
+        ([], False),
+    ],
+)
 def test_which_python_processes_run_lifelog(args, runs):
     assert _python_runs_lifelog(args) is runs

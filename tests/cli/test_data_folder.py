@@ -35,11 +35,14 @@ def test_home_under_a_regular_file(tmp_path, args):
     assert_one_line_error(proc, str(home), f"{blocker} is a file, not a folder", "LIFELOG_HOME")
 
 
-@pytest.mark.parametrize("home,why", [
-    ("/proc/lifelog-test-home", "cannot create"),  # procfs refuses new entries
-    ("/sys/lifelog-test-home", "cannot create"),  # sysfs refuses them too
-    ("/proc/self", "cannot make"),  # exists, but its mode cannot be changed, even by root
-])
+@pytest.mark.parametrize(
+    "home,why",
+    [
+        ("/proc/lifelog-test-home", "cannot create"),  # procfs refuses new entries
+        ("/sys/lifelog-test-home", "cannot create"),  # sysfs refuses them too
+        ("/proc/self", "cannot make"),  # exists, but its mode cannot be changed, even by root
+    ],
+)
 @pytest.mark.parametrize("args", WRITES, ids=lambda a: a[0])
 def test_home_the_kernel_refuses(home, why, args):
     proc = lifelog(*args, env={**os.environ, "LIFELOG_HOME": home}, check=False, timeout=120)

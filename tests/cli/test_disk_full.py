@@ -38,11 +38,28 @@ def test_a_full_data_folder_pauses_capture_with_a_gap_and_recording_resumes(scre
     home = small_disk / "home"
     env = {**os.environ, "DISPLAY": screen.display, "LIFELOG_HOME": str(home), "LIFELOG_DISK_MIN_FREE": "10MB"}
     ticker = subprocess.Popen(
-        ["xterm", "-geometry", "100x30+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c",
-         "i=0; while true; i=$((i+1)); do echo \"ticket $i ready for review\"; sleep 0.7; done"])
+        [
+            "xterm",
+            "-geometry",
+            "100x30+0+0",
+            "-fa",
+            "DejaVu Sans Mono",
+            "-fs",
+            "13",
+            "-e",
+            "sh",
+            "-c",
+            'i=0; while true; i=$((i+1)); do echo "ticket $i ready for review"; sleep 0.7; done',
+        ]
+    )
     log = (tmp_path / "record.log").open("w")
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "240s", "--no-audio",
-                            "--json"], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "240s", "--no-audio", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
     frames = lambda: len(list((home / "frames").glob("*/*")))  # noqa: E731
     try:
         wait_for(lambda: frames() > 0, 60, "the first stored frame", interval=0.5)

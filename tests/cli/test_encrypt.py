@@ -8,7 +8,7 @@ import hashlib
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,7 @@ def _record(screen, env, tmp_path, text: str, title: str) -> None:
 def _speech_into_spool(home: Path, tmp_path: Path) -> None:
     samples = speech_samples(SAID, tmp_path)
     pcm = (samples * 32767).astype("int16")
-    write_chunk(home / "spool" / "audio", Chunk("mic", datetime.now(timezone.utc).replace(tzinfo=None), pcm))
+    write_chunk(home / "spool" / "audio", Chunk("mic", datetime.now(UTC).replace(tzinfo=None), pcm))
     lifelog("process", env={**os.environ, "LIFELOG_HOME": str(home), "LIFELOG_PASSPHRASE": PASS})
 
 
@@ -62,7 +62,9 @@ def _counts(home: Path) -> dict[str, int]:
     secret = keys.db_secret(keys.data_key(home)) if crypt.is_encrypted_file(home / "lifelog.duckdb") else None
     with crypt.host() as con:
         crypt.attach_as(con, home / "lifelog.duckdb", "t", secret, read_only=True)
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 't'").fetchall()]
+        tables = [
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 't'").fetchall()
+        ]
         return {t: con.execute(f'SELECT count(*) FROM t.main."{t}"').fetchone()[0] for t in tables}
 
 
@@ -86,7 +88,8 @@ def _hashes(home: Path) -> dict[Path, str]:
 
 @pytest.mark.xvfb
 def test_encrypt_a_recorded_timeline_keeps_every_row_leaves_no_plaintext_and_decrypt_gives_it_back(
-        screen, env, home, tmp_path, monkeypatch):
+    screen, env, home, tmp_path, monkeypatch
+):
     monkeypatch.setenv("LIFELOG_PASSPHRASE", PASS)  # for _counts, which reads the file in this process
     _record(screen, env, tmp_path, SEEN, TITLE)
     _speech_into_spool(home, tmp_path)
@@ -157,15 +160,21 @@ def test_an_encrypted_daemon_serves_readers_that_have_no_passphrase(screen, env,
     screen.show_text(page, title="served")
     wrong = {**env, "LIFELOG_PASSPHRASE": "not it", "LIFELOG_AUDIO_SOURCE": "none"}
     proc = lifelog("daemon", "start", env=wrong, check=False, timeout=180)
-    assert proc.returncode == 1 and "Wrong passphrase" in lifelog("daemon", "logs", env=env, check=False).stdout + proc.stderr
+    assert (
+        proc.returncode == 1
+        and "Wrong passphrase" in lifelog("daemon", "logs", env=env, check=False).stdout + proc.stderr
+    )
     lifelog("daemon", "start", env={**env, "LIFELOG_AUDIO_SOURCE": "none"}, timeout=180)
     try:
         no_pass = {k: v for k, v in env.items() if k != "LIFELOG_PASSPHRASE"}
+
         def search() -> list:  # the daemon reads the screen, then answers
             found = lifelog("search", "zqvdaemon", "--json", env=no_pass, check=False)
             return json.loads(found.stdout) if found.returncode == 0 else []
 
-        hits = wait_for(search, timeout=120, what="the daemon to find the screen's text without a passphrase", interval=0.5)
+        hits = wait_for(
+            search, timeout=120, what="the daemon to find the screen's text without a passphrase", interval=0.5
+        )
         assert "31337" in hits[0]["text"]
         refused = lifelog("decrypt", env=env, check=False)
         assert refused.returncode == 1 and "already running" in refused.stderr

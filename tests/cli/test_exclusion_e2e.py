@@ -17,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from lifelog.capture.window import X11WindowSource
@@ -28,8 +27,7 @@ from lifelog.store.images import FrameImages
 from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.wait import wait_for
 
-pytestmark = [pytest.mark.xvfb,
-              pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")]
+pytestmark = [pytest.mark.xvfb, pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")]
 
 POPUP = Path(__file__).resolve().parents[1] / "capture" / "xpopup.py"
 NORMAL = "Quarterly supplier report\nInvoice 4821 from Northwind Traders is overdue\n"
@@ -38,8 +36,22 @@ APP = ("keeper vault", "Walrus Pineapple quarry")
 MENU = "Octopus Saxophone meadow"  # an override-redirect popup of the excluded app's class
 DIALOG = "Hedgehog Trombone lantern"  # transient for the excluded app's window, no class
 PRIVATE = ("Mozilla Firefox Private Browsing", "Lighthouse Cinnamon orchard")
-NEEDLES = ["Marmalade", "Kettle", "Walrus", "Pineapple", "Octopus", "Saxophone", "Hedgehog", "Trombone",
-           "Lighthouse", "Cinnamon", "Payroll ledger", "keeper vault", "Private Browsing", "SecretApp"]
+NEEDLES = [
+    "Marmalade",
+    "Kettle",
+    "Walrus",
+    "Pineapple",
+    "Octopus",
+    "Saxophone",
+    "Hedgehog",
+    "Trombone",
+    "Lighthouse",
+    "Cinnamon",
+    "Payroll ledger",
+    "keeper vault",
+    "Private Browsing",
+    "SecretApp",
+]
 
 
 @pytest.fixture
@@ -51,25 +63,54 @@ def xterm(screen, tmp_path: Path, title: str, text: str, geometry: str, *extra: 
     page = tmp_path / f"{len(screen._windows)}.txt"
     page.write_text(text + "\n")
     proc = subprocess.Popen(
-        ["xterm", *extra, "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "14", "-T", title,
-         "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", "-c", f"cat '{page}'; exec sleep 100000"],
-        env=screen.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "xterm",
+            *extra,
+            "-geometry",
+            geometry,
+            "-fa",
+            "DejaVu Sans Mono",
+            "-fs",
+            "14",
+            "-T",
+            title,
+            "-xrm",
+            "XTerm*allowTitleOps: false",
+            "-e",
+            "sh",
+            "-c",
+            f"cat '{page}'; exec sleep 100000",
+        ],
+        env=screen.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     screen._windows.append(proc)
     screen._focus(title, proc)
     return proc
 
 
 def popup(screen, text: str, geometry: str, *extra: str) -> None:
-    proc = subprocess.Popen([sys.executable, str(POPUP), "--text", text, "--geometry", geometry, *extra],
-                            env=screen.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(POPUP), "--text", text, "--geometry", geometry, *extra],
+        env=screen.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     screen._windows.append(proc)
     assert proc.stdout.readline().startswith("0x"), "the popup did not map"
     time.sleep(0.3)
 
 
 def window_id(screen, title: str) -> str:
-    return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=screen.env,
-                          capture_output=True, text=True, check=True).stdout.split()[0]
+    return subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--name", title],
+        env=screen.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
 
 
 def wait_for_frames(env: dict, rec: subprocess.Popen, n: int) -> None:
@@ -105,13 +146,21 @@ def test_excluded_windows_never_reach_disk(screen, env, tmp_path, home):
     popup(screen, MENU, "560x60+20+560", "--wm-class", "SecretApp", "--override-redirect")
     popup(screen, DIALOG, "560x60+20+700", "--transient-for", window_id(screen, APP[0]))
     source = X11WindowSource(screen.display)
-    excluded = [w.box for w in source.stack() if w.title in (TITLED[0], APP[0], PRIVATE[0]) or w.app == "SecretApp"
-                or w.transient_for]
+    excluded = [
+        w.box
+        for w in source.stack()
+        if w.title in (TITLED[0], APP[0], PRIVATE[0]) or w.app == "SecretApp" or w.transient_for
+    ]
     source.close()
     assert len(excluded) == 5
 
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for_frames(env, rec, 1)
         time.sleep(2)
@@ -127,8 +176,10 @@ def test_excluded_windows_never_reach_disk(screen, env, tmp_path, home):
     hits = lifelog_json("search", "northwind", env=env)
     assert hits and "Northwind" in hits[0]["text"]
     files = [p for p in home.rglob("*") if p.is_file() and p.name != "config.toml"]
-    found = {n: [str(p.relative_to(home)) for p in files if n.lower().encode() in p.read_bytes().lower()]
-             for n in NEEDLES + ["Northwind"]}
+    found = {
+        n: [str(p.relative_to(home)) for p in files if n.lower().encode() in p.read_bytes().lower()]
+        for n in NEEDLES + ["Northwind"]
+    }
     assert found.pop("Northwind"), "the byte scan finds the ordinary window's text (or it proves nothing)"
     assert {n: where for n, where in found.items() if where} == {}
 
@@ -147,7 +198,9 @@ def assert_black(paths: Paths, boxes: list[tuple[int, int, int, int]]) -> None:
         screen = images.reconstruct(frames[: i + 1])
         assert screen.max() > 0, "the ordinary window shows"
         for left, top, right, bottom in boxes:
-            assert not screen[top:bottom, left:right].any(), f"frame {i}: excluded box {(left, top, right, bottom)} not black"
+            assert not screen[top:bottom, left:right].any(), (
+                f"frame {i}: excluded box {(left, top, right, bottom)} not black"
+            )
 
 
 HEARD = "Remember to send the weekly report before the team meeting on Friday."
@@ -164,8 +217,13 @@ def test_no_sound_is_kept_while_an_excluded_app_has_focus(screen, home, tmp_path
         lifelog("config", "set", "exclude_apps", '["SecretApp"]', env=env)
         heard, secret = speak(HEARD, tmp_path / "heard.wav"), speak(SECRET_SAID, tmp_path / "secret.wav")
         normal = xterm(screen, tmp_path, "report", NORMAL, "70x6+1100+760")
-        rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--audio-source", "system",
-                                "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        rec = subprocess.Popen(
+            [sys.executable, "-m", "lifelog.cli.app", "record", "--audio-source", "system", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             wait_for_hearing(env, rec, pulse, speak("Good morning, this is a sound check.", tmp_path / "check.wav"))
             pulse.play(heard, to="system")

@@ -45,18 +45,41 @@ def _plant(home: Path, t0) -> None:
             ts = t0 + timedelta(seconds=i)
             pixels = np.full((1080, 1920, 3), 40 + i, np.uint8)
             ref = images.save(f"{ts:%Y%m%dT%H%M%S%f}-m00.png", day, pixels)
-            fid = w.add_frame(FrameRecord(ts, 0, 1920, 1080, "firefox", f"Notes — {text}", ref,
-                                          (0, 0, 1920, 1080), keyframe=True))
+            fid = w.add_frame(
+                FrameRecord(ts, 0, 1920, 1080, "firefox", f"Notes — {text}", ref, (0, 0, 1920, 1080), keyframe=True)
+            )
             w.observe_lines(fid, ts, 0, "firefox", f"Notes — {text}", [OcrLine(text, (40, top, 600, top + 24))])
             w.close_spans(ts + timedelta(seconds=0.5))
             start = t0 + timedelta(seconds=20 + 20 * i)
             audio_ref = audio.save(f"{start:%Y%m%dT%H%M%S%f}-mic.wav", day, np.zeros(16000, np.float32))
             chunk = w.add_audio_chunk(AudioChunkRecord(start, start + timedelta(seconds=5), "mic", audio_ref, 5.0))
-            w.add_transcripts([Transcript(start, start + timedelta(seconds=5), "mic", "faster-whisper",
-                                          f"we discussed the {text}", 6, chunk)])
+            w.add_transcripts(
+                [
+                    Transcript(
+                        start,
+                        start + timedelta(seconds=5),
+                        "mic",
+                        "faster-whisper",
+                        f"we discussed the {text}",
+                        6,
+                        chunk,
+                    )
+                ]
+            )
         w.add_event(t0 + timedelta(seconds=60), "ask", {"question": f"what did the {SECRET} say?", "answer": "-"})
-    write_frame(paths.spool, SpooledFrame(utcnow(), 0, 64, 32, (0, 0, 64, 32), True,
-                                          WindowInfo("firefox", f"Draft — {SECRET}"), np.zeros((32, 64, 3), np.uint8)))
+    write_frame(
+        paths.spool,
+        SpooledFrame(
+            utcnow(),
+            0,
+            64,
+            32,
+            (0, 0, 64, 32),
+            True,
+            WindowInfo("firefox", f"Draft — {SECRET}"),
+            np.zeros((32, 64, 3), np.uint8),
+        ),
+    )
 
 
 def _files_holding(home: Path, needles=NEEDLES) -> list[str]:
@@ -109,8 +132,9 @@ def test_forget_a_range_by_clock_time_and_the_last_minutes(env, home):
     t0 = utcnow() - timedelta(minutes=40)
     _plant(home, t0)
     local = lambda t: (t.replace(tzinfo=__import__("datetime").timezone.utc).astimezone()).strftime("%H:%M:%S")  # noqa: E731
-    proc = lifelog("forget", "--since", local(t0 + timedelta(seconds=15)), "--until",
-                   local(t0 + timedelta(seconds=50)), env=env)
+    proc = lifelog(
+        "forget", "--since", local(t0 + timedelta(seconds=15)), "--until", local(t0 + timedelta(seconds=50)), env=env
+    )
     assert proc.stdout.startswith("Forgot 2 transcripts, 2 audio files;"), proc.stdout
     assert "MB back" in proc.stdout
     hits = lifelog_json("search", "discussed", env=env)
@@ -128,13 +152,16 @@ def test_forget_an_app(env, home):
     assert [h["source"] for h in lifelog_json("search", "quokka", env=env)] == ["heard"]  # speech has no app: it stays
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "2020-01-01T09:00", "--until", "2020-01-01T10:00"], "Nothing to forget"),
-    ([], "Say what to forget"),
-    (["--last", "10m", "--since", "1h"], "not both"),
-    (["--title", "(unclosed"], "Bad --title regular expression"),
-    (["--since", "25:00"], "Bad time '25:00'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "2020-01-01T09:00", "--until", "2020-01-01T10:00"], "Nothing to forget"),
+        ([], "Say what to forget"),
+        (["--last", "10m", "--since", "1h"], "not both"),
+        (["--title", "(unclosed"], "Bad --title regular expression"),
+        (["--since", "25:00"], "Bad time '25:00'"),
+    ],
+)
 def test_bad_input_is_one_line_and_changes_nothing(env, home, args, message):
     _plant(home, utcnow() - timedelta(minutes=40))
     db = (home / "lifelog.duckdb").read_bytes()

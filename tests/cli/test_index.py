@@ -27,7 +27,6 @@ def test_index_embeds_the_backlog_that_status_shows(home):
     status = lifelog_json("status", env=env)
     assert (status["embedding_backlog"], status["embedding_unavailable"]) == (4, None)
     assert "4 chunks waiting" in lifelog("status", env=env).stdout
-    assert lifelog_json("index", env=env) == {"embedded": 4, "waiting": 0, "model": "e5-small-q4",
-                                             "by_recorder": False}
+    assert lifelog_json("index", env=env) == {"embedded": 4, "waiting": 0, "model": "e5-small-q4", "by_recorder": False}
     assert lifelog_json("status", env=env)["embedding_backlog"] == 0
     assert "Embedded 0 chunks" in lifelog("index", env=env).stderr

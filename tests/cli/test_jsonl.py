@@ -26,7 +26,7 @@ def _recorded(home: Path, shift: float = 0, words: str = "ticket", close: bool =
     with Store(home / "lifelog.duckdb").write() as w:
         w.add_event(at(shift), "record_start", {"fps": 2.0})
         observe(w, at(shift + 0.5), [f"{words} 101 ready for review", "OK", "OK", "naïve café — 周五 15:00"])
-        observe(w, at(shift + 1.0), [f"{words} 101 ready for review", "OK", f"{words} 102 \"quoted\""], app="XTerm")
+        observe(w, at(shift + 1.0), [f"{words} 101 ready for review", "OK", f'{words} 102 "quoted"'], app="XTerm")
         w.add_transcripts([said(shift + 0.7, shift + 2.5, f"please look at {words} 101", source="system")])
         w.add_event(at(shift + 1.2), "pause", {})
         w.add_event(at(shift + 1.2), "ask", {"question": "what?", "answer": "that."})
@@ -60,8 +60,12 @@ def test_round_trip_gives_the_same_lines_and_a_second_import_adds_nothing(tmp_pa
     assert head1["rows"] == report["read"] == {"seen": 5, "heard": 1, "event": 3}
     rows = [json.loads(line) for line in body1.splitlines()]
     assert [r["text"] for r in rows if r["type"] == "seen"].count("OK") == 2  # seen twice at once
-    assert {"type": "event", "ts": at(1.2).isoformat() + "Z", "kind": "ask",
-            "detail": {"question": "what?", "answer": "that."}} in rows
+    assert {
+        "type": "event",
+        "ts": at(1.2).isoformat() + "Z",
+        "kind": "ask",
+        "detail": {"question": "what?", "answer": "that."},
+    } in rows
 
 
 def test_two_machines_merge_and_the_result_is_searchable(tmp_path):
@@ -100,7 +104,8 @@ def test_a_malformed_line_is_named_and_nothing_is_imported(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "lifelog: error: Cannot import bad.jsonl: line 7 is not JSON (Expecting ',' delimiter at column 51). "
-        "Nothing was imported."]
+        "Nothing was imported."
+    ]
     assert lifelog_json("status", env=_env(home))["text_spans"] == 0
 
     newer = tmp_path / "newer.jsonl"
@@ -165,11 +170,19 @@ def test_export_and_import_through_a_running_owner(owner, tmp_path):
     assert lifelog_json("status", env=owner)["owner"]  # the owner answered, not a file of our own
 
     back = tmp_path / "back.jsonl"  # the imported day only: the owner keeps recording today
-    lifelog("export", "--since", T0.isoformat() + "+00:00", "--until", at(3600).isoformat() + "+00:00",
-            "-o", str(back), env=owner)
+    lifelog(
+        "export",
+        "--since",
+        T0.isoformat() + "+00:00",
+        "--until",
+        at(3600).isoformat() + "+00:00",
+        "-o",
+        str(back),
+        env=owner,
+    )
     assert _body(back)[1] == _body(exported)[1]
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text(exported.read_text().replace('"kind":"pause"', '"kind":7'))
     proc = lifelog("import", str(bad), env=owner, check=False)
-    assert proc.returncode == 2 and "Cannot import bad.jsonl: line " in proc.stderr and "bad \"kind\"" in proc.stderr
+    assert proc.returncode == 2 and "Cannot import bad.jsonl: line " in proc.stderr and 'bad "kind"' in proc.stderr

@@ -14,9 +14,10 @@ from collections import Counter
 import pytest
 
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.support.web_pages import prose, zh_prose, words, han, kept_runs, page
+from tests.support.web_pages import han, kept_runs, page, prose, words, zh_prose
 
 pytestmark = pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")
+
 
 @pytest.fixture
 def env(screen, home):
@@ -31,9 +32,10 @@ def record(env, seconds: int = 6) -> None:
 @pytest.mark.parametrize("n", [2, 3])
 def test_each_column_of_a_page_comes_back_contiguous(screen, env, tmp_path, n):
     texts = [prose(100 * n + c, 7 if n == 2 else 4) for c in range(n)]
-    columns = ["|".join((t[:len(t) // 2].rsplit(" ", 1)[0], t[len(t) // 2:].split(" ", 1)[1])) for t in texts]
-    screen.show_page(page(tmp_path, columns, title="Harbour field notes"), title="Harbour field notes",
-                     profile=tmp_path / "chromium")
+    columns = ["|".join((t[: len(t) // 2].rsplit(" ", 1)[0], t[len(t) // 2 :].split(" ", 1)[1])) for t in texts]
+    screen.show_page(
+        page(tmp_path, columns, title="Harbour field notes"), title="Harbour field notes", profile=tmp_path / "chromium"
+    )
     record(env)
     window = lifelog("context", "--since", "10m", "--budget", "60000", env=env).stdout
     for c, column in enumerate(columns):
@@ -44,8 +46,9 @@ def test_each_column_of_a_page_comes_back_contiguous(screen, env, tmp_path, n):
 
 def test_a_chinese_page_reads_column_by_column_without_spaces_between_characters(screen, env, tmp_path):
     columns = [f"{zh_prose(c, 5)}|{zh_prose(c + 10, 4)}" for c in range(2)]
-    screen.show_page(page(tmp_path, columns, title="港口工作笔记", lang="zh"), title="港口工作笔记",
-                     profile=tmp_path / "chromium")
+    screen.show_page(
+        page(tmp_path, columns, title="港口工作笔记", lang="zh"), title="港口工作笔记", profile=tmp_path / "chromium"
+    )
     record(env)
     window = lifelog("context", "--since", "10m", "--budget", "60000", env=env).stdout
     for c, column in enumerate(columns):
@@ -58,7 +61,7 @@ def test_a_chinese_page_reads_column_by_column_without_spaces_between_characters
     assert recall >= 0.98, f"{recall:.3f} of the page's characters\n{window}"
     line = max((ln for ln in window.splitlines() if len(han(ln)) >= 16), key=len)
     chars = "".join(han(line))
-    phrase = chars[len(chars) // 2 - 2:len(chars) // 2 + 2]  # four characters from the middle
+    phrase = chars[len(chars) // 2 - 2 : len(chars) // 2 + 2]  # four characters from the middle
     hits = json.loads(lifelog("search", phrase, "--json", env=env).stdout)
     assert hits and phrase in "".join(han(hits[0]["text"])), (phrase, hits[:3])  # the best hit holds it
 
@@ -106,7 +109,7 @@ def test_two_windows_side_by_side_each_under_their_own_app_and_title(screen, env
     assert hits and (hits[0]["app"], hits[0]["window"]) == ("XTerm", "deploy log"), hits
 
 
-SOURCE = '''import json
+SOURCE = """import json
 
 
 class Ledger:
@@ -129,7 +132,7 @@ class Ledger:
 
 ledger = Ledger()
 print(json.dumps(ledger.totals(ledger.load("invoices.csv")), indent=2))
-'''
+"""
 
 
 def test_python_in_a_terminal_keeps_its_indentation(screen, env, tmp_path):

@@ -12,8 +12,8 @@ import pytest
 
 from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.sections import heard_sections
-from tests.support.speech_zh import MANDARIN, char_recall, mandarin_clip, needs_base, to_simplified
 from tests.support.speech import have_espeak, speak, word_accuracy
+from tests.support.speech_zh import MANDARIN, char_recall, mandarin_clip, needs_base, to_simplified
 
 ENGLISH = "Please send the signed contract to the legal team tomorrow."
 AT, SINCE, UNTIL = "2026-11-20T14:00:00+00:00", "2026-11-20T13:59:00+00:00", "2026-11-20T14:10:00+00:00"
@@ -48,12 +48,15 @@ def test_mandarin_and_english_recordings_are_heard_found_and_in_one_script(home,
     assert {r["language"] for r in rows if r["type"] == "heard"} == {"zh", "en"}
 
 
-@pytest.mark.parametrize("setting,value,says", [
-    ("ASR_MODEL", "small", "asr_model = 'small'"),
-    ("ASR_MODEL", "bsae", "asr_model = 'bsae' is not a Whisper model lifelog knows (tiny.en, base, small)"),
-    ("ASR_LANGUAGE", "klingon", "asr_language = 'klingon' is not a language Whisper knows"),
-    ("CHINESE_SCRIPT", "pinyin", "chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"),
-])
+@pytest.mark.parametrize(
+    "setting,value,says",
+    [
+        ("ASR_MODEL", "small", "asr_model = 'small'"),
+        ("ASR_MODEL", "bsae", "asr_model = 'bsae' is not a Whisper model lifelog knows (tiny.en, base, small)"),
+        ("ASR_LANGUAGE", "klingon", "asr_language = 'klingon' is not a language Whisper knows"),
+        ("CHINESE_SCRIPT", "pinyin", "chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"),
+    ],
+)
 def test_bad_asr_settings_stop_an_import_before_anything_is_written(home, setting, value, says):
     clip = mandarin_clip("kfc.wav")
     env = {**os.environ, "LIFELOG_HOME": str(home), f"LIFELOG_{setting}": value}

@@ -30,8 +30,12 @@ def test_drain_lock_and_context_output_are_0600(env, home, tmp_path):
     out = tmp_path / "window.txt"
     for args in (["process"], ["context", "--since", "1h", "-o", str(out)]):
         subprocess.run(
-            [sys.executable, "-m", "lifelog.cli.app", *args], env=env, check=True, capture_output=True,
-            preexec_fn=_with_umask_022, timeout=120,
+            [sys.executable, "-m", "lifelog.cli.app", *args],
+            env=env,
+            check=True,
+            capture_output=True,
+            preexec_fn=_with_umask_022,
+            timeout=120,
         )
     assert mode(home / "spool" / ".drain.lock") == 0o600
     assert "(nothing recorded in this range)" in out.read_text()
@@ -63,7 +67,11 @@ def test_duckdb_wal_under_the_cli_is_0600(env, home):
         con.close()
     """)
     proc = subprocess.run(
-        [sys.executable, "-c", snippet], env=env, capture_output=True, text=True, preexec_fn=_with_umask_022,
+        [sys.executable, "-c", snippet],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_with_umask_022,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr

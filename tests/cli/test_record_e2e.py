@@ -56,13 +56,31 @@ def test_record_then_search_and_context(screen, env, tmp_path):
 
 def test_reads_while_recording_and_no_frame_lost(screen, env, tmp_path):
     ticker = subprocess.Popen(
-        ["xterm", "-geometry", "120x40+0+0", "-fa", "DejaVu Sans Mono", "-fs", "13", "-e", "sh", "-c",
-         "i=0; while true; i=$((i+1)); do echo \"ticket $i ready for review\"; sleep 0.7; done"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "xterm",
+            "-geometry",
+            "120x40+0+0",
+            "-fa",
+            "DejaVu Sans Mono",
+            "-fs",
+            "13",
+            "-e",
+            "sh",
+            "-c",
+            'i=0; while true; i=$((i+1)); do echo "ticket $i ready for review"; sleep 0.7; done',
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
-        rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "20s", "--json"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        rec = subprocess.Popen(
+            [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "20s", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(6)
         reads = 0
         while rec.poll() is None and reads < 8:
@@ -100,8 +118,13 @@ def test_sigterm_stops_cleanly_and_leaves_a_consistent_database(screen, env, tmp
     page = tmp_path / "page.txt"
     page.write_text(PAGE)
     screen.show_text(page, title="report")
-    rec = subprocess.Popen([sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--no-audio", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(8)
     rec.terminate()  # SIGTERM
     out, err = rec.communicate(timeout=300)

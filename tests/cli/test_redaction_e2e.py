@@ -94,7 +94,10 @@ def test_secrets_on_screen_never_reach_disk_and_their_lines_are_black(screen, en
         for x0, y0, x1, y1 in boxes:
             x0, y0, x1, y1 = max(x0, left), max(y0, top), min(x1, right), min(y1, bottom)
             if x0 < x1 and y0 < y1:
-                assert (image[y0 - top:y1 - top, x0 - left:x1 - left] == 0).all(), (frame.image_ref, (x0, y0, x1, y1))
+                assert (image[y0 - top : y1 - top, x0 - left : x1 - left] == 0).all(), (
+                    frame.image_ref,
+                    (x0, y0, x1, y1),
+                )
                 checked += 1
     assert checked >= 3
     keyframe = images.load(frames[0].image_ref)
@@ -109,8 +112,11 @@ def test_a_secret_heard_in_an_imported_recording_is_redacted(env, home, tmp_path
     from tests.support.speech import speak
 
     env = {**env, "LIFELOG_REDACT_PATTERNS": json.dumps({"codename": "(?i)blue\\s*falcon"})}  # not in a file here
-    wav = speak("The server password is tangerine, change it on Friday. The project code name is blue falcon, "
-                f"keep it quiet. My card number is {CARD}.", tmp_path / "m.wav")
+    wav = speak(
+        "The server password is tangerine, change it on Friday. The project code name is blue falcon, "
+        f"keep it quiet. My card number is {CARD}.",
+        tmp_path / "m.wav",
+    )
     report = lifelog_json("import", str(wav), "--at", "2026-11-20T14:00:00+00:00", env=env)
     assert report[0]["transcripts"] >= 1
     heard = " ".join(h["text"] for h in lifelog_json("search", "server password project code name", env=env))
@@ -119,13 +125,30 @@ def test_a_secret_heard_in_an_imported_recording_is_redacted(env, home, tmp_path
 
 
 def test_an_imported_timeline_is_redacted_before_it_is_stored(env, home, tmp_path):
-    rows = [{"lifelog": "timeline", "version": 1},
-            {"type": "seen", "t_start": "2026-11-24T10:00:00Z", "t_end": "2026-11-24T10:01:00Z", "app": "xterm",
-             "window": f"deploy {AWS}", "text": f"token ghp_R8s7T6u5V4w3X2y1Z0a9B8c7D6e5F4g3H2i1 for CI"},
-            {"type": "heard", "t_start": "2026-11-24T10:02:00Z", "t_end": "2026-11-24T10:02:05Z", "source": "mic",
-             "text": f"the card is {CARD} thanks"},
-            {"type": "event", "ts": "2026-11-24T10:03:00Z", "kind": "ask",
-             "detail": {"question": f"is {OPENAI} still valid?", "answer": "rotate it"}}]
+    rows = [
+        {"lifelog": "timeline", "version": 1},
+        {
+            "type": "seen",
+            "t_start": "2026-11-24T10:00:00Z",
+            "t_end": "2026-11-24T10:01:00Z",
+            "app": "xterm",
+            "window": f"deploy {AWS}",
+            "text": "token ghp_R8s7T6u5V4w3X2y1Z0a9B8c7D6e5F4g3H2i1 for CI",
+        },
+        {
+            "type": "heard",
+            "t_start": "2026-11-24T10:02:00Z",
+            "t_end": "2026-11-24T10:02:05Z",
+            "source": "mic",
+            "text": f"the card is {CARD} thanks",
+        },
+        {
+            "type": "event",
+            "ts": "2026-11-24T10:03:00Z",
+            "kind": "ask",
+            "detail": {"question": f"is {OPENAI} still valid?", "answer": "rotate it"},
+        },
+    ]
     f = tmp_path / "laptop.jsonl"
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     lifelog("import", str(f), env=env)

@@ -56,6 +56,8 @@ def test_a_storage_budget_below_one_recorded_day_is_refused(home):
             fh.truncate(450_000_000)
     bad = lifelog("config", "set", "storage_max", "300MB", env=env, check=False)
     assert bad.returncode == 2, bad.stderr
-    assert re.search(r"\(~45\d MB, measured over the last 2 recorded days\): give at least 500MB\.$", bad.stderr.strip())
+    assert re.search(
+        r"\(~45\d MB, measured over the last 2 recorded days\): give at least 500MB\.$", bad.stderr.strip()
+    )
     lifelog("config", "set", "storage_max", "1GB", env=env)
     assert 'storage_max = "1GB"' in (home / "config" / "config.toml").read_text()

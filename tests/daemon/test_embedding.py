@@ -46,8 +46,12 @@ def test_the_worker_embeds_the_backlog_in_bounded_passes_at_the_lowest_priority(
     record_minutes(owner, 5)
     assert backlog(owner) == 6
     seen_nice = []
-    worker = EmbedWorker(owner, interval_s=0.2, per_pass=2,
-                         busy=lambda: seen_nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) or False)
+    worker = EmbedWorker(
+        owner,
+        interval_s=0.2,
+        per_pass=2,
+        busy=lambda: seen_nice.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())) or False,
+    )
     worker.start()
     try:
         wait_for(lambda: backlog(owner) == 0, timeout=60, what="the embedding backlog to empty")

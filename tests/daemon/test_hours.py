@@ -30,8 +30,12 @@ def test_the_owner_summarises_at_open_and_then_follows_the_clock(tmp_path):
         clock[0] += timedelta(minutes=10)
         summariser.start()
         try:
-            wait_for(lambda: summariser.watermark == DAY0 + timedelta(days=1, hours=12), timeout=30,
-                     what="the summariser to settle 12:00", interval=0.05)
+            wait_for(
+                lambda: summariser.watermark == DAY0 + timedelta(days=1, hours=12),
+                timeout=30,
+                what="the summariser to settle 12:00",
+                interval=0.05,
+            )
         finally:
             summariser.stop()
         with owner.read() as r:

@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from lifelog import spool
+from lifelog.ingest import frames as frame_pipeline
+from lifelog.ingest.frames import Pipeline
 from lifelog.paths import Paths
 from lifelog.store import Store
-from lifelog.ingest import frames as frame_pipeline
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.ingest.frames import Pipeline
 from tests.support.pages import PROSE, WIDTH, render
 from tests.support.spooled import T0, spool_frame
 
@@ -57,8 +57,20 @@ def main(home: str) -> None:
     pipe.release()
     with store.read() as r:
         stored = len(r.frames_between(None, None))
-    print(json.dumps({"held": len(held), "starved": starved, "waiting": waiting, "frame": frame.name, "bad": bad,
-                      "after": stats.frames, "stored": stored, "left": [p.name for p in spool.pending(paths.spool)]}))
+    print(
+        json.dumps(
+            {
+                "held": len(held),
+                "starved": starved,
+                "waiting": waiting,
+                "frame": frame.name,
+                "bad": bad,
+                "after": stats.frames,
+                "stored": stored,
+                "left": [p.name for p in spool.pending(paths.spool)],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

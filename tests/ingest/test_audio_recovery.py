@@ -10,11 +10,11 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from lifelog.spool.audio import Chunk, write_chunk
+from lifelog.ingest.audio import AudioPipeline
 from lifelog.paths import Paths
+from lifelog.spool.audio import Chunk, write_chunk
 from lifelog.store import Store
 from lifelog.tokenize_media.asr import get_asr
-from lifelog.ingest.audio import AudioPipeline
 from tests.support.speech import asr_require
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)

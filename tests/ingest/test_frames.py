@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from lifelog import spool
+from lifelog.ingest.frames import Pipeline
 from lifelog.models import SpooledFrame, WindowInfo
 from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.ingest.frames import Pipeline
 from tests.support.pages import PROSE, render
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)
@@ -19,8 +19,16 @@ T0 = datetime(2026, 11, 24, 10, 0, 0)
 
 def _spool(paths, ts, page, region, keyframe):
     left, top, right, bottom = region
-    frame = SpooledFrame(ts, 1, page.shape[1], page.shape[0], region, keyframe, WindowInfo("Writer", "draft.txt"),
-                         np.ascontiguousarray(page[top:bottom, left:right]))
+    frame = SpooledFrame(
+        ts,
+        1,
+        page.shape[1],
+        page.shape[0],
+        region,
+        keyframe,
+        WindowInfo("Writer", "draft.txt"),
+        np.ascontiguousarray(page[top:bottom, left:right]),
+    )
     return spool.write_frame(paths.spool, frame)
 
 
@@ -87,9 +95,20 @@ def test_lines_are_stored_under_the_window_they_were_read_from_in_reading_order(
         pen.text((40, 60 + 34 * i), text[:60], fill=(20, 20, 20), font=font(size=20))
         pen.text((1000, 60 + 34 * i), f"ticket {4800 + i} ready for review", fill=(20, 20, 20), font=font(size=20))
     page = np.asarray(image).copy()
-    frame = SpooledFrame(T0, 1, 1920, 1080, (0, 0, 1920, 1080), True, WindowInfo("XTerm", "tickets"), page,
-                         windows=[VisibleWindow("XTerm", "tickets", (980, 20, 1900, 1000)),
-                                  VisibleWindow("Writer", "draft.txt", (0, 20, 970, 1000))])
+    frame = SpooledFrame(
+        T0,
+        1,
+        1920,
+        1080,
+        (0, 0, 1920, 1080),
+        True,
+        WindowInfo("XTerm", "tickets"),
+        page,
+        windows=[
+            VisibleWindow("XTerm", "tickets", (980, 20, 1900, 1000)),
+            VisibleWindow("Writer", "draft.txt", (0, 20, 970, 1000)),
+        ],
+    )
     spool.write_frame(paths.spool, frame)
     pipe = Pipeline(store, paths, engine=get_engine()).acquire()
     pipe.drain()

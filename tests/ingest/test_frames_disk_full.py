@@ -5,14 +5,13 @@ be mounted (needs root)."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from lifelog import spool
+from lifelog.ingest.frames import Pipeline
 from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.ingest.frames import Pipeline
 from tests.support.pages import PROSE, WIDTH, render
 from tests.support.spooled import T0, spool_frame
 from tests.support.tmpfs import small_tmpfs

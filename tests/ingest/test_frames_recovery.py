@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from lifelog import spool
+from lifelog.ingest.frames import Pipeline
 from lifelog.models import SpooledFrame, WindowInfo
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.ocr import get_engine
-from lifelog.ingest.frames import Pipeline
 from tests.support.pages import PROSE, WIDTH, render
 from tests.support.spooled import T0, spool_frame
 
@@ -73,8 +73,9 @@ def test_a_busy_store_keeps_the_batch_and_stores_it_once(pipeline_home):
     first, second = _pages()
     spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
     spool_frame(paths, T0 + timedelta(seconds=1), second, (0, 400, WIDTH, 460), False)
-    holder = subprocess.Popen([sys.executable, str(WORKERS), "hold", str(paths.db), "30"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, str(WORKERS), "hold", str(paths.db), "30"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         busy = Store(paths.db, busy_timeout=0.5)
@@ -123,11 +124,27 @@ def test_a_spool_file_whose_region_disagrees_with_its_image_is_set_aside(pipelin
     paths, store = pipeline_home
     first, _ = _pages()
     spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
-    liar = SpooledFrame(T0 + timedelta(seconds=1), 1, WIDTH, first.shape[0], (0, 0, 500, 500), False,
-                        WindowInfo("XTerm", "x"), np.zeros((40, 40, 3), np.uint8))
+    liar = SpooledFrame(
+        T0 + timedelta(seconds=1),
+        1,
+        WIDTH,
+        first.shape[0],
+        (0, 0, 500, 500),
+        False,
+        WindowInfo("XTerm", "x"),
+        np.zeros((40, 40, 3), np.uint8),
+    )
     spool.write_frame(paths.spool, liar)
-    outside = SpooledFrame(T0 + timedelta(seconds=2), 1, 100, 100, (0, 0, 200, 40), False,
-                           WindowInfo("XTerm", "x"), np.zeros((40, 200, 3), np.uint8))
+    outside = SpooledFrame(
+        T0 + timedelta(seconds=2),
+        1,
+        100,
+        100,
+        (0, 0, 200, 40),
+        False,
+        WindowInfo("XTerm", "x"),
+        np.zeros((40, 200, 3), np.uint8),
+    )
     spool.write_frame(paths.spool, outside)
     stats = _drain(paths, store)
     assert stats.frames == 1 and stats.bad_files == 2
@@ -138,8 +155,15 @@ def test_frames_shed_by_capture_become_a_gap_in_the_timeline(pipeline_home):
     paths, store = pipeline_home
     first, second = _pages()
     spool_frame(paths, T0, first, (0, 0, WIDTH, first.shape[0]), True)
-    spool_frame(paths, T0 + timedelta(seconds=40), second, (0, 0, WIDTH, second.shape[0]), True,
-           shed_from=T0 + timedelta(seconds=3), shed_frames=57)
+    spool_frame(
+        paths,
+        T0 + timedelta(seconds=40),
+        second,
+        (0, 0, WIDTH, second.shape[0]),
+        True,
+        shed_from=T0 + timedelta(seconds=3),
+        shed_frames=57,
+    )
     _drain(paths, store)
     frames, _, events = _rows(store)
     assert len(frames) == 2
@@ -153,8 +177,12 @@ def test_frames_shed_by_capture_become_a_gap_in_the_timeline(pipeline_home):
 
 def test_partial_files_left_by_a_crash_are_removed_everywhere_lifelog_writes(pipeline_home):
     paths, store = pipeline_home
-    leftovers = [paths.spool / ".a.png.tmp", paths.audio_spool / ".b.wav.tmp",
-                 paths.frames / "2026-11-24" / ".c.webp.tmp", paths.audio / "2026-11-24" / ".d.ogg.tmp"]
+    leftovers = [
+        paths.spool / ".a.png.tmp",
+        paths.audio_spool / ".b.wav.tmp",
+        paths.frames / "2026-11-24" / ".c.webp.tmp",
+        paths.audio / "2026-11-24" / ".d.ogg.tmp",
+    ]
     keep = paths.frames / "2026-11-24" / "c.webp"
     for f in [*leftovers, keep]:
         f.parent.mkdir(parents=True, exist_ok=True)

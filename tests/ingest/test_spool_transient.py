@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 from lifelog import spool
-from lifelog.spool.audio import Chunk, write_chunk
 from lifelog.ingest import frames as frame_pipeline
 from lifelog.ingest.audio import AudioPipeline
-from lifelog.tokenize_media.ocr import get_engine
 from lifelog.ingest.frames import Pipeline
+from lifelog.spool.audio import Chunk, write_chunk
+from lifelog.tokenize_media.ocr import get_engine
 from tests.support.pages import PROSE, WIDTH, render
 from tests.support.spooled import T0, spool_frame
 
@@ -67,8 +67,9 @@ def test_a_frame_that_cannot_be_read_now_waits_in_the_spool_and_is_stored_later(
         assert any("4821" in s.text for s in r.spans_between(None, None))
 
 
-def test_an_audio_chunk_that_cannot_be_read_now_stays_and_an_undecodable_one_goes_to_bad(pipeline_home, tmp_path,
-                                                                                        monkeypatch):
+def test_an_audio_chunk_that_cannot_be_read_now_stays_and_an_undecodable_one_goes_to_bad(
+    pipeline_home, tmp_path, monkeypatch
+):
     from lifelog.ingest import audio as audio_pipeline
 
     monkeypatch.setattr(audio_pipeline, "UNAVAILABLE_RETRY_S", 0.0)
@@ -104,8 +105,13 @@ def test_a_damaged_file_is_not_a_passing_error():
 
 def test_a_drain_out_of_file_descriptors_keeps_its_frames_and_says_so_once(tmp_path):
     """The incident itself: every descriptor of the process in use (RLIMIT_NOFILE 256, all held)."""
-    done = subprocess.run([sys.executable, "-m", "tests.ingest.drain_without_fds", str(tmp_path / "home")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ingest.drain_without_fds", str(tmp_path / "home")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["held"] > 0 and result["starved"] == [0, 0, 0]

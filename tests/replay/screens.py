@@ -49,14 +49,27 @@ def record(home) -> Recorded:
     log = [f"request {i} served in {i % 17} ms" for i in range(30)]
     with store.write() as w:
         _store(rec, w, T0, ("firefox", "Invoices"), invoice)
-        _store(rec, w, T0 + timedelta(seconds=20), ("firefox", "Invoices"), [*invoice, "Paid on 2 December"],
-               box=(0, 40 + 2 * ROW, W, 40 + 3 * ROW))
+        _store(
+            rec,
+            w,
+            T0 + timedelta(seconds=20),
+            ("firefox", "Invoices"),
+            [*invoice, "Paid on 2 December"],
+            box=(0, 40 + 2 * ROW, W, 40 + 3 * ROW),
+        )
         shell = ["$ make test", "12 passed"]
         _store(rec, w, T0 + timedelta(minutes=5), ("XTerm", "bash"), shell, dark=True)
         for i in range(len(log)):
             tall = 10 * ROW if i == BIG_CHANGE else ROW
-            _store(rec, w, T0 + timedelta(minutes=5, seconds=2 + 2 * i), ("XTerm", "bash"), [*shell, *log[:i + 1]][-16:],
-                   box=(0, 40 + 15 * ROW - tall, W, 40 + 16 * ROW), dark=True)
+            _store(
+                rec,
+                w,
+                T0 + timedelta(minutes=5, seconds=2 + 2 * i),
+                ("XTerm", "bash"),
+                [*shell, *log[: i + 1]][-16:],
+                box=(0, 40 + 15 * ROW - tall, W, 40 + 16 * ROW),
+                dark=True,
+            )
         notes = ["Meeting notes", "Ship the parser on Thursday"]
         _store(rec, w, T0 + timedelta(minutes=70), ("gedit", "notes.md"), notes)
         _store(rec, w, T0 + timedelta(minutes=72), ("gedit", "notes.md"), [*notes, "Ask Dana about the budget"])
@@ -71,8 +84,23 @@ def _store(rec: Recorded, w, ts, where, text, *, box=None, dark=False) -> None:
     shown = rec.screens[max(rec.screens)].copy() if box else screen
     shown[top:bottom, left:right] = screen[top:bottom, left:right]
     rec.screens[ts] = shown
-    ref = rec.images.save(f"{ts:%H%M%S}-1.spool", f"{ts:%Y-%m-%d}", np.ascontiguousarray(screen[top:bottom, left:right]))
+    ref = rec.images.save(
+        f"{ts:%H%M%S}-1.spool", f"{ts:%Y-%m-%d}", np.ascontiguousarray(screen[top:bottom, left:right])
+    )
     app, title = where
-    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=W, height=H, app=app, window=title, image_ref=ref,
-                                  region=(left, top, right, bottom), keyframe=box is None))
-    w.observe_lines(fid, ts, 1, app, title, [OcrLine(t, (40, 40 + ROW * i, 900, 80 + ROW * i)) for i, t in enumerate(text)])
+    fid = w.add_frame(
+        FrameRecord(
+            ts=ts,
+            monitor=1,
+            width=W,
+            height=H,
+            app=app,
+            window=title,
+            image_ref=ref,
+            region=(left, top, right, bottom),
+            keyframe=box is None,
+        )
+    )
+    w.observe_lines(
+        fid, ts, 1, app, title, [OcrLine(t, (40, 40 + ROW * i, 900, 80 + ROW * i)) for i, t in enumerate(text)]
+    )

@@ -17,16 +17,38 @@ def test_a_frame_read_in_layout_order_renders_as_shown(tmp_path):
     store = Store(tmp_path / "t.duckdb")
     store.migrate()
     read = [  # as the layout step hands them over: reading order, leads, windows
-        ("Release notes", "# ", "firefox", "Notes"), ("Faster startup on older phones.", "\n", "firefox", "Notes"),
+        ("Release notes", "# ", "firefox", "Notes"),
+        ("Faster startup on older phones.", "\n", "firefox", "Notes"),
         ("Three crashes fixed.", "\n", "firefox", "Notes"),
-        ("def load(self):", "", "XTerm", "ledger.py"), ("rows = []", "    ", "XTerm", "ledger.py"),
+        ("def load(self):", "", "XTerm", "ledger.py"),
+        ("rows = []", "    ", "XTerm", "ledger.py"),
         ("return rows", "\n    ", "XTerm", "ledger.py"),
     ]
-    lines = [OcrLine(text, (900 if app == "XTerm" else 10, 30 * (5 - i), 1800, 30 * (5 - i) + 20), ord=i,
-                     lead=lead, app=app, window=title) for i, (text, lead, app, title) in enumerate(read)]
+    lines = [
+        OcrLine(
+            text,
+            (900 if app == "XTerm" else 10, 30 * (5 - i), 1800, 30 * (5 - i) + 20),
+            ord=i,
+            lead=lead,
+            app=app,
+            window=title,
+        )
+        for i, (text, lead, app, title) in enumerate(read)
+    ]
     with store.write() as w:
-        fid = w.add_frame(FrameRecord(ts=T0, monitor=1, width=1920, height=1080, app="XTerm", window="ledger.py",
-                                      image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+        fid = w.add_frame(
+            FrameRecord(
+                ts=T0,
+                monitor=1,
+                width=1920,
+                height=1080,
+                app="XTerm",
+                window="ledger.py",
+                image_ref="",
+                region=(0, 0, 1920, 1080),
+                keyframe=True,
+            )
+        )
         w.observe_lines(fid, T0, 1, "XTerm", "ledger.py", lines)
     with store.read() as r:
         blocks = build_blocks(r.seen_rows(None, None))
@@ -35,5 +57,7 @@ def test_a_frame_read_in_layout_order_renders_as_shown(tmp_path):
         ("firefox", "Notes", ["# Release notes", "\nFaster startup on older phones.", "\nThree crashes fixed."]),
         ("XTerm", "ledger.py", ["def load(self):", "    rows = []", "\n    return rows"]),
     ]
-    assert ("· seen · firefox — Notes\n# Release notes\n\nFaster startup on older phones.\n\nThree crashes fixed.\n\n"
-            "### 09:00:00 · seen · XTerm — ledger.py\ndef load(self):\n    rows = []\n\n    return rows\n") in window
+    assert (
+        "· seen · firefox — Notes\n# Release notes\n\nFaster startup on older phones.\n\nThree crashes fixed.\n\n"
+        "### 09:00:00 · seen · XTerm — ledger.py\ndef load(self):\n    rows = []\n\n    return rows\n"
+    ) in window

@@ -18,10 +18,22 @@ T0 = datetime(2026, 11, 24, 9, 0, 0)
 
 
 def _frame(w, ts, app, title, lines, monitor=1):
-    fid = w.add_frame(FrameRecord(ts=ts, monitor=monitor, width=1920, height=1080, app=app, window=title,
-                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
-    w.observe_lines(fid, ts, monitor, app, title,
-                    [OcrLine(text, (10, 30 * i, 900, 30 * i + 20)) for i, text in enumerate(lines)])
+    fid = w.add_frame(
+        FrameRecord(
+            ts=ts,
+            monitor=monitor,
+            width=1920,
+            height=1080,
+            app=app,
+            window=title,
+            image_ref="",
+            region=(0, 0, 1920, 1080),
+            keyframe=True,
+        )
+    )
+    w.observe_lines(
+        fid, ts, monitor, app, title, [OcrLine(text, (10, 30 * i, 900, 30 * i + 20)) for i, text in enumerate(lines)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +44,21 @@ def store(tmp_path_factory):
         _frame(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
         _frame(w, T0 + timedelta(seconds=1), "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
         _frame(w, T0 + timedelta(seconds=30), "XTerm", "bash", ["$ make test", "12 passed"])
-        _frame(w, T0 + timedelta(seconds=90), "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR", "Paid on 2 December"])
+        _frame(
+            w,
+            T0 + timedelta(seconds=90),
+            "firefox",
+            "Invoices",
+            ["Invoice 4821", "Total due: 1,250.00 EUR", "Paid on 2 December"],
+        )
         for i in range(200):  # a long scrolling log later on
-            _frame(w, T0 + timedelta(minutes=5, seconds=i), "XTerm", "tail -f app.log",
-                   [f"2026-11-24 request {i} served in {i % 17} ms by worker {i % 5}"])
+            _frame(
+                w,
+                T0 + timedelta(minutes=5, seconds=i),
+                "XTerm",
+                "tail -f app.log",
+                [f"2026-11-24 request {i} served in {i % 17} ms by worker {i % 5}"],
+            )
         w.close_spans(T0 + timedelta(minutes=10))
     return s
 
@@ -52,7 +75,12 @@ def test_everything_fits_in_time_order_with_headers(store):
     w = _ctx(store)
     text = w.text
     assert w.omitted is None
-    assert text.index("Invoice 4821") < text.index("$ make test") < text.index("Paid on 2 December") < text.index("request 0 ")
+    assert (
+        text.index("Invoice 4821")
+        < text.index("$ make test")
+        < text.index("Paid on 2 December")
+        < text.index("request 0 ")
+    )
     assert "### 09:00:00 · seen · firefox — Invoices" in text
     assert "### 09:00:30 · seen · XTerm — bash" in text
     # identical text seen again (same window, later frame) is not repeated
@@ -117,9 +145,16 @@ def test_a_cut_window_keeps_every_line_of_the_stretch_it_covers(tmp_path):
     with s.write() as w:
         _frame(w, T0, "firefox", "Runbook", ["Deploy key rotates on Fridays", "Step 1: drain the node"])
         for i in range(300):  # a long log in between pushes the first showing out of a small window
-            _frame(w, T0 + timedelta(seconds=10 + i), "XTerm", "tail -f app.log", [f"request {i} served in {i % 17} ms"])
-        _frame(w, T0 + timedelta(minutes=20), "firefox", "Runbook",
-               ["Deploy key rotates on Fridays", "Step 1: drain the node", "Step 2: restart"])
+            _frame(
+                w, T0 + timedelta(seconds=10 + i), "XTerm", "tail -f app.log", [f"request {i} served in {i % 17} ms"]
+            )
+        _frame(
+            w,
+            T0 + timedelta(minutes=20),
+            "firefox",
+            "Runbook",
+            ["Deploy key rotates on Fridays", "Step 1: drain the node", "Step 2: restart"],
+        )
         w.close_spans(T0 + timedelta(minutes=21))
     full = _ctx(s)
     assert full.text.count("Deploy key rotates on Fridays") == 1  # the repeat is left out when both fit
@@ -134,7 +169,13 @@ def test_the_omission_marker_names_both_days(tmp_path):
     with s.write() as w:
         for day in range(3):
             for i in range(40):
-                _frame(w, T0 + timedelta(days=day, seconds=i), "XTerm", f"day {day}", [f"day {day} line {i} of the build log"])
+                _frame(
+                    w,
+                    T0 + timedelta(days=day, seconds=i),
+                    "XTerm",
+                    f"day {day}",
+                    [f"day {day} line {i} of the build log"],
+                )
         w.close_spans(T0 + timedelta(days=3))
     cut = _ctx(s, since=T0 - timedelta(hours=1), until=T0 + timedelta(days=4), budget=300)
     assert "2026-11-24 09:00:00–2026-11-26 09:00:" in cut.text, cut.text.splitlines()[1]
@@ -173,8 +214,14 @@ def test_new_activity_only_appends_to_a_window_that_fits(tmp_path):
     assert "12 passed" in after and "Paid on 2 December" in after
 
 
-CJK = ["注意力竞争是新的稀缺资源", "語音識別模型在本機運行，不上傳任何資料", "会議室の予約は明日の十時です",
-       "회의는 내일 오전 열 시입니다", "lifelog 把屏幕上的文字变成 tokens", "发布失败：证书在 02:10 过期了"]
+CJK = [
+    "注意力竞争是新的稀缺资源",
+    "語音識別模型在本機運行，不上傳任何資料",
+    "会議室の予約は明日の十時です",
+    "회의는 내일 오전 열 시입니다",
+    "lifelog 把屏幕上的文字变成 tokens",
+    "发布失败：证书在 02:10 过期了",
+]
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +231,13 @@ def cjk_store(tmp_path_factory):
     with s.write() as w:
         for i in range(240):
             ts = T0 + timedelta(minutes=i)
-            _frame(w, ts, "chromium", f"新闻 {i // 30}", [f"{CJK[(i + k) % len(CJK)]}（第{i}段，第{k}行）" for k in range(4)])
+            _frame(
+                w,
+                ts,
+                "chromium",
+                f"新闻 {i // 30}",
+                [f"{CJK[(i + k) % len(CJK)]}（第{i}段，第{k}行）" for k in range(4)],
+            )
         w.close_spans(T0 + timedelta(hours=5))
     return s
 

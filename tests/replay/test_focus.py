@@ -13,7 +13,8 @@ from lifelog.models import FrameRecord, OcrLine, Transcript
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
-from tests.support.facts import T0, DAYS, WINDOWS, WORDS, FACTS, QUERIES, at, plant
+from tests.support.facts import DAYS, FACTS, QUERIES, T0, WINDOWS, WORDS, at, plant
+
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
@@ -22,8 +23,16 @@ def store(tmp_path_factory):
 
 def _ctx(store, budget, query, fmt="markdown", semantic=False, tokenizer="o200k"):
     with store.read() as r:
-        return build_context(r, since=T0, until=at(DAYS, 0, 0), budget=budget, fmt=fmt,
-                             tokenizer=tokenizer, query=query, semantic=semantic)
+        return build_context(
+            r,
+            since=T0,
+            until=at(DAYS, 0, 0),
+            budget=budget,
+            fmt=fmt,
+            tokenizer=tokenizer,
+            query=query,
+            semantic=semantic,
+        )
 
 
 @pytest.mark.parametrize("i", sorted(QUERIES))
@@ -97,18 +106,40 @@ def test_meaning_finds_what_shares_no_word_with_the_question(tmp_path):
     if embedding_unavailable():
         pytest.skip(embedding_unavailable())
     s = Store(tmp_path / "t.duckdb")
-    topics = ["flaky login test retried in CI", "grocery list: oat milk, bread, apples",
-              "kernel upgrade scheduled for the build farm", "holiday photos uploaded to the shared album",
-              "Dana moved the quarterly budget review to Thursday at 3 pm", "new font for the slides"]
+    topics = [
+        "flaky login test retried in CI",
+        "grocery list: oat milk, bread, apples",
+        "kernel upgrade scheduled for the build farm",
+        "holiday photos uploaded to the shared album",
+        "Dana moved the quarterly budget review to Thursday at 3 pm",
+        "new font for the slides",
+    ]
     with s.write() as w:
         for day in range(3):
             for i, topic in enumerate(topics):
                 ts = at(day, i, 0)
-                fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app="Slack",
-                                              window="#team", image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+                fid = w.add_frame(
+                    FrameRecord(
+                        ts=ts,
+                        monitor=1,
+                        width=1920,
+                        height=1080,
+                        app="Slack",
+                        window="#team",
+                        image_ref="",
+                        region=(0, 0, 1920, 1080),
+                        keyframe=True,
+                    )
+                )
                 text = topic if (day, i) == (1, 4) else f"{topics[(i + day) % 4]} (day {day})"
-                w.observe_lines(fid, ts, 1, "Slack", "#team", [OcrLine(text, (10, 10, 900, 30)),
-                                                             OcrLine(f"padding line {day} {i} " * 8, (10, 40, 900, 60))])
+                w.observe_lines(
+                    fid,
+                    ts,
+                    1,
+                    "Slack",
+                    "#team",
+                    [OcrLine(text, (10, 10, 900, 30)), OcrLine(f"padding line {day} {i} " * 8, (10, 40, 900, 60))],
+                )
         w.close_spans(at(3, 0, 0))
     assert embed_store(s, get_embedder(), max_chunks=100, now=at(4, 0, 0)) > 0
     question = "when is the finance meeting now?"
@@ -124,7 +155,10 @@ def test_a_question_about_several_things_is_ranked_part_by_part():
     from lifelog.replay.rank import query_parts
 
     assert query_parts("the staging password, the budget review Dana moved and the outage cause?") == [
-        "the staging password", "the budget review Dana moved", "the outage cause"]
+        "the staging password",
+        "the budget review Dana moved",
+        "the outage cause",
+    ]
     assert query_parts("why did the deploy fail") == []  # one thing: the whole question only
     assert query_parts("注意力竞争，语音识别模型") == ["注意力竞争", "语音识别模型"]
 
@@ -149,10 +183,14 @@ MANY_DISTRACTORS = [
     (1, 7, 26, "seen", "Reminder: the mobile code freeze starts December 11 for the app store review"),
     (0, 0, 44, "seen", "my new phone extension is 4402 if you need me"),
 ]
-MANY_QUERY = ("What changed about the staging database password, the budget review Dana moved, the flight to "
-              "Lisbon booking, the fourth floor wifi password, the deploy freeze and Marco's phone extension?")
-TOPIC_WORDS = ("staging database password rotated budget review moved flight lisbon booking wifi fourth floor "
-               "deploy freeze phone extension changed week desk").split()
+MANY_QUERY = (
+    "What changed about the staging database password, the budget review Dana moved, the flight to "
+    "Lisbon booking, the fourth floor wifi password, the deploy freeze and Marco's phone extension?"
+)
+TOPIC_WORDS = (
+    "staging database password rotated budget review moved flight lisbon booking wifi fourth floor "
+    "deploy freeze phone extension changed week desk"
+).split()
 COMMON = [w for w in WORDS if w not in TOPIC_WORDS]
 TOPIC_SHARE = 1 / 8
 
@@ -176,18 +214,45 @@ def plant_many(s: Store, days: int = 2) -> Store:
                     kind, text = planted.get((day, hour, minute), (None, None))
                     speech = text if kind == "heard" else filler(rng.randint(6, 12)) if minute % 6 == 0 else None
                     if speech:
-                        w.add_transcripts([Transcript(ts, ts + timedelta(seconds=8), "mic", "faster-whisper", speech,
-                                                      tokens=len(speech.split()))])
+                        w.add_transcripts(
+                            [
+                                Transcript(
+                                    ts,
+                                    ts + timedelta(seconds=8),
+                                    "mic",
+                                    "faster-whisper",
+                                    speech,
+                                    tokens=len(speech.split()),
+                                )
+                            ]
+                        )
                     if minute % 3 and kind != "seen":
                         continue
                     app, title = WINDOWS[(hour * 5 + minute // 10 + day) % len(WINDOWS)]
                     lines = [f"{filler(rng.randint(3, 6))} {day}.{hour}.{minute}.{i}" for i in range(10)]
                     if kind == "seen":
                         lines.insert(5, text)
-                    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
-                                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
-                    w.observe_lines(fid, ts, 1, app, title,
-                                    [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
+                    fid = w.add_frame(
+                        FrameRecord(
+                            ts=ts,
+                            monitor=1,
+                            width=1920,
+                            height=1080,
+                            app=app,
+                            window=title,
+                            image_ref="",
+                            region=(0, 0, 1920, 1080),
+                            keyframe=True,
+                        )
+                    )
+                    w.observe_lines(
+                        fid,
+                        ts,
+                        1,
+                        app,
+                        title,
+                        [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)],
+                    )
         w.close_spans(at(days, 0, 0))
     return s
 
@@ -215,12 +280,30 @@ def test_a_widening_that_would_fill_the_window_is_left_out_and_the_budget_used(t
         for minute in range(180):
             ts = T0 + timedelta(minutes=minute)
             lines = [" ".join(rng.choice(WORDS) for _ in range(8)) for _ in range(60)]
-            fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app="code", window="billing.py",
-                                          image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
-            w.observe_lines(fid, ts, 1, "code", "billing.py",
-                            [OcrLine(t, (10, 15 * i, 900, 15 * i + 12)) for i, t in enumerate(lines)])
+            fid = w.add_frame(
+                FrameRecord(
+                    ts=ts,
+                    monitor=1,
+                    width=1920,
+                    height=1080,
+                    app="code",
+                    window="billing.py",
+                    image_ref="",
+                    region=(0, 0, 1920, 1080),
+                    keyframe=True,
+                )
+            )
+            w.observe_lines(
+                fid,
+                ts,
+                1,
+                "code",
+                "billing.py",
+                [OcrLine(t, (10, 15 * i, 900, 15 * i + 12)) for i, t in enumerate(lines)],
+            )
         w.close_spans(T0 + timedelta(minutes=180))
     with s.read() as r:
-        w = build_context(r, since=T0, until=T0 + timedelta(minutes=180), budget=2000, query="deploy budget",
-                          semantic=False)
+        w = build_context(
+            r, since=T0, until=T0 + timedelta(minutes=180), budget=2000, query="deploy budget", semantic=False
+        )
     assert 1800 <= w.tokens <= 2000

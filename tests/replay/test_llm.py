@@ -14,19 +14,32 @@ from tests.support.fake_openai import ANSWER, FakeOpenAI
 
 
 def test_sse_framing():
-    raw = [b": comment\n", b"event: message\n", b"data: {\"a\":\n", b"data: 1}\n", b"\n", b"\n",
-           b"id: 7\r\n", b"data:[DONE]\r\n", b"\r\n", b"data: tail"]
+    raw = [
+        b": comment\n",
+        b"event: message\n",
+        b'data: {"a":\n',
+        b"data: 1}\n",
+        b"\n",
+        b"\n",
+        b"id: 7\r\n",
+        b"data:[DONE]\r\n",
+        b"\r\n",
+        b"data: tail",
+    ]
     assert list(sse_data(raw)) == ['{"a":\n1}', "[DONE]", "tail"]
 
 
-@pytest.mark.parametrize("body, message", [
-    (b'{"error": {"message": "bad model", "type": "x"}}', "bad model"),
-    (b'{"error": "model not loaded"}', "model not loaded"),
-    (b'{"object": "error", "message": "vllm says no"}', "vllm says no"),
-    (b'{"detail": "Not Found"}', "Not Found"),
-    (b"upstream timeout\n", "upstream timeout"),
-    (b"", "no details"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b'{"error": {"message": "bad model", "type": "x"}}', "bad model"),
+        (b'{"error": "model not loaded"}', "model not loaded"),
+        (b'{"object": "error", "message": "vllm says no"}', "vllm says no"),
+        (b'{"detail": "Not Found"}', "Not Found"),
+        (b"upstream timeout\n", "upstream timeout"),
+        (b"", "no details"),
+    ],
+)
 def test_error_bodies_in_the_shapes_servers_use(body, message):
     assert error_message(body) == message
 
@@ -44,8 +57,10 @@ def test_a_bad_url_is_a_config_error():
         ChatClient(Endpoint("127.0.0.1:8080/v1", "m"))
 
 
-@pytest.mark.parametrize("url", ["https://user:s3cr3t-pw@api.example.com/v1", "http://tok@127.0.0.1:8080/v1",
-                                 "https://:pw@api.example.com/v1"])
+@pytest.mark.parametrize(
+    "url",
+    ["https://user:s3cr3t-pw@api.example.com/v1", "http://tok@127.0.0.1:8080/v1", "https://:pw@api.example.com/v1"],
+)
 def test_credentials_in_the_url_are_refused_not_dropped(url):
     with pytest.raises(ConfigError, match="does not send credentials from the URL") as caught:
         ChatClient(Endpoint(url, "m"))
@@ -57,34 +72,61 @@ def test_non_streaming_servers_and_complete():
         assert ChatClient(Endpoint(api.base_url, "m")).complete([{"role": "user", "content": "hi"}]) == ANSWER
     with FakeOpenAI("stream") as api:
         assert list(ChatClient(Endpoint(api.base_url + "/", "m")).stream([])) == [
-            "Dana said ", "the budget is ", "12% over; ", "moving the deploy to Thursday."]
+            "Dana said ",
+            "the budget is ",
+            "12% over; ",
+            "moving the deploy to Thursday.",
+        ]
         assert api.requests[0]["path"] == "/v1/chat/completions"
 
 
-MALFORMED = [[None], {"choices": [None]}, {"choices": "abc"}, {"choices": 5}, {"choices": [{"delta": "x"}]},
-             {"choices": [{"delta": {"content": 5}}]}, {"choices": [{"delta": {"content": ["a"]}}]}, 7, "text"]
+MALFORMED = [
+    [None],
+    {"choices": [None]},
+    {"choices": "abc"},
+    {"choices": 5},
+    {"choices": [{"delta": "x"}]},
+    {"choices": [{"delta": {"content": 5}}]},
+    {"choices": [{"delta": {"content": ["a"]}}]},
+    7,
+    "text",
+]
 
 
 def test_a_malformed_stream_chunk_is_one_clear_error():
     with FakeOpenAI("events") as api:
         for chunk in MALFORMED:
             api.events = [{"choices": [{"delta": {"content": "so far "}}]}, chunk]
-            with pytest.raises(EndpointError, match="answered with a stream chunk that is not an OpenAI chat completion"):
+            with pytest.raises(
+                EndpointError, match="answered with a stream chunk that is not an OpenAI chat completion"
+            ):
                 ChatClient(Endpoint(api.base_url, "m")).complete([])
 
 
 def test_chunks_that_carry_no_text_are_fine():
     with FakeOpenAI("events") as api:
-        api.events = [{"choices": []}, {"choices": None}, {"choices": [{"delta": None}]},
-                      {"choices": [{"delta": {"content": None, "reasoning_content": "hm"}}]},
-                      {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]}, {"usage": {"total_tokens": 3}}]
+        api.events = [
+            {"choices": []},
+            {"choices": None},
+            {"choices": [{"delta": None}]},
+            {"choices": [{"delta": {"content": None, "reasoning_content": "hm"}}]},
+            {"choices": [{"delta": {"content": "ok"}, "finish_reason": "stop"}]},
+            {"usage": {"total_tokens": 3}},
+        ]
         assert ChatClient(Endpoint(api.base_url, "m")).complete([]) == "ok"
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-                        st.sampled_from(["choices", "delta", "content", "x"]), inner, max_size=3), max_leaves=12))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["choices", "delta", "content", "x"]), inner, max_size=3)
+        ),
+        max_leaves=12,
+    )
+)
 def test_any_json_chunk_gives_texts_or_a_value_error(chunk):
     try:
         texts = delta_texts(chunk)
@@ -96,7 +138,9 @@ def test_any_json_chunk_gives_texts_or_a_value_error(chunk):
 def test_a_reply_quoting_the_request_never_shows_the_key():
     key = "sk-live-abcdef123456"
     with FakeOpenAI("echo") as api:
-        with pytest.raises(EndpointError, match="answered with a reply that is not an OpenAI chat completion") as caught:
+        with pytest.raises(
+            EndpointError, match="answered with a reply that is not an OpenAI chat completion"
+        ) as caught:
             ChatClient(Endpoint(api.base_url, "m", api_key=key)).complete([])
     assert api.requests[0]["headers"]["Authorization"] == f"Bearer {key}"  # it was sent, and quoted back
     assert key not in str(caught.value) and "abcdef" not in str(caught.value) and "[key]" in str(caught.value)
@@ -107,8 +151,9 @@ def test_a_redirect_names_the_base_url_to_set():
         with pytest.raises(EndpointError) as caught:
             ChatClient(Endpoint(api.base_url, "m")).complete([])
     host = api.base_url.removesuffix("/v1")
-    assert f"redirected (HTTP 308) to {host}/openai/v1/chat/completions; set the base URL to {host}/openai/v1" in \
-        str(caught.value)
+    assert f"redirected (HTTP 308) to {host}/openai/v1/chat/completions; set the base URL to {host}/openai/v1" in str(
+        caught.value
+    )
     assert len(api.requests) == 1  # not followed
 
 
@@ -120,11 +165,19 @@ def test_the_base_urls_query_string_is_kept():
     assert endpoint.where().endswith("/v1/chat/completions?api-version=2024-06-01&key=[key]")
 
 
-@pytest.mark.parametrize("url, refused", [
-    ("http://10.1.2.3:8080/v1", True), ("http://api.example.com/v1", True), ("http://127.0.0.1.nip.io/v1", True),
-    ("http://127.0.0.1:8080/v1", False), ("http://127.8.9.10/v1", False), ("http://localhost:11434/v1", False),
-    ("http://[::1]:8080/v1", False), ("https://api.example.com/v1", False),
-])
+@pytest.mark.parametrize(
+    "url, refused",
+    [
+        ("http://10.1.2.3:8080/v1", True),
+        ("http://api.example.com/v1", True),
+        ("http://127.0.0.1.nip.io/v1", True),
+        ("http://127.0.0.1:8080/v1", False),
+        ("http://127.8.9.10/v1", False),
+        ("http://localhost:11434/v1", False),
+        ("http://[::1]:8080/v1", False),
+        ("https://api.example.com/v1", False),
+    ],
+)
 def test_a_key_over_plain_http_to_another_machine_is_refused(url, refused):
     if refused:
         with pytest.raises(ConfigError, match="Refusing to send the API key in clear text over plain http://"):

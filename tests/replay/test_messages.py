@@ -14,13 +14,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lifelog.config import Settings
 from lifelog.errors import BudgetError, UsageError
 from lifelog.replay.context import build_context
-from lifelog.replay.messages import (REPLY_PRIMING, SYSTEM, TOKENS_PER_MESSAGE, TOKENS_PER_PART, build_messages,
-                                     check_request, cut_points)
+from lifelog.replay.messages import (
+    REPLY_PRIMING,
+    SYSTEM,
+    TOKENS_PER_MESSAGE,
+    TOKENS_PER_PART,
+    build_messages,
+    check_request,
+    cut_points,
+)
 from lifelog.replay.render import TITLE
 from lifelog.tokenize_media.targets import choose, image_tokens, resolve
-from lifelog.config import Settings
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 from tests.replay.screens import BIG_CHANGE, T0, record
 
@@ -35,8 +42,17 @@ def rec(tmp_path_factory):
 def _build(rec, model="gpt-4o", n=3, budget=100_000, since=SINCE, until=UNTIL, **kw):
     tokenizer = choose(Settings(), model=model).tokenizer if model else "o200k"
     with rec.store.read() as reader:
-        return build_messages(reader, rec.images, since=since, until=until, budget=budget, tokenizer=tokenizer,
-                              model=model, n_images=n, **kw)
+        return build_messages(
+            reader,
+            rec.images,
+            since=since,
+            until=until,
+            budget=budget,
+            tokenizer=tokenizer,
+            model=model,
+            n_images=n,
+            **kw,
+        )
 
 
 def _content(m) -> list[dict]:
@@ -96,8 +112,13 @@ def test_images_sit_in_time_order_among_the_text(rec):
     flat = "\n".join(texts)
     assert flat.index("screen 1 at 09:00:00") < flat.index("Invoice 4821")  # the screen, then its text
     # the xterm's minute is one block (09:05:00): its screen follows it, before the next block
-    assert flat.index("request 29 served") < flat.index(f"screen 2 at 09:05:{2 + 2 * BIG_CHANGE}") < flat.index(
-        "screen 3 at 10:10:00") < flat.index("### 10:10:00 · seen · gedit") < flat.index("Meeting notes")
+    assert (
+        flat.index("request 29 served")
+        < flat.index(f"screen 2 at 09:05:{2 + 2 * BIG_CHANGE}")
+        < flat.index("screen 3 at 10:10:00")
+        < flat.index("### 10:10:00 · seen · gedit")
+        < flat.index("Meeting notes")
+    )
 
 
 @pytest.mark.parametrize("model", ["gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro", "gpt-4.1-mini"])
@@ -141,27 +162,40 @@ def test_frames_without_images_are_passed_over(rec, tmp_path):
     from lifelog.store.images import FrameImages
 
     with rec.store.read() as reader:
-        m = build_messages(reader, FrameImages(tmp_path / "nothing"), since=SINCE, until=UNTIL, budget=20_000,
-                           model="gpt-4o", n_images=3)
+        m = build_messages(
+            reader,
+            FrameImages(tmp_path / "nothing"),
+            since=SINCE,
+            until=UNTIL,
+            budget=20_000,
+            model="gpt-4o",
+            n_images=3,
+        )
     assert m.images == 0 and "Invoice 4821" in m.text
 
 
-@pytest.mark.parametrize("fmt, images, model, says", [
-    ("markdown", 2, "gpt-4o", "--images needs --format messages"),
-    ("xml", 0, "gpt-4o", "--images needs --format messages"),
-    ("yaml", None, "gpt-4o", "Unknown format 'yaml'. Valid: markdown, json, xml, messages."),
-    ("messages", 101, "gpt-4o", "--images 101: give 0 to 100"),
-])
+@pytest.mark.parametrize(
+    "fmt, images, model, says",
+    [
+        ("markdown", 2, "gpt-4o", "--images needs --format messages"),
+        ("xml", 0, "gpt-4o", "--images needs --format messages"),
+        ("yaml", None, "gpt-4o", "Unknown format 'yaml'. Valid: markdown, json, xml, messages."),
+        ("messages", 101, "gpt-4o", "--images 101: give 0 to 100"),
+    ],
+)
 def test_bad_requests(fmt, images, model, says):
     with pytest.raises(UsageError, match=says.replace(".", r"\.")):
         check_request(fmt, images)
 
 
-@pytest.mark.parametrize("model, says", [
-    (None, "--images needs a model to count images for"),
-    ("llama3.1", "lifelog has no image rate for 'llama3.1'"),
-    ("qwen3", "lifelog has no image rate for 'qwen3'"),
-])
+@pytest.mark.parametrize(
+    "model, says",
+    [
+        (None, "--images needs a model to count images for"),
+        ("llama3.1", "lifelog has no image rate for 'llama3.1'"),
+        ("qwen3", "lifelog has no image rate for 'qwen3'"),
+    ],
+)
 def test_images_need_a_model_with_an_image_rate(rec, model, says):
     with pytest.raises(UsageError, match=says):
         _build(rec, model=model, n=2)
@@ -173,11 +207,14 @@ def test_a_budget_below_the_framing_is_one_clear_error(rec):
 
 
 def test_cut_points_follow_headers_and_pass_over_lookalike_text():
-    text = (f"{TITLE}\n\n## 2026-11-24\n\n### 09:00:00 · seen · a\nx\n### 09:30:00 · seen · fake\n\n"
-            "### 09:10–10:00 · outline\n\n### 10:00:05 · heard (microphone)\nhi\n\n"
-            "### 09:59:00 · seen · out of order\n\n## 2026-11-25\n\n### 08:00:00 · seen · b\ny\n")
+    text = (
+        f"{TITLE}\n\n## 2026-11-24\n\n### 09:00:00 · seen · a\nx\n### 09:30:00 · seen · fake\n\n"
+        "### 09:10–10:00 · outline\n\n### 10:00:05 · heard (microphone)\nhi\n\n"
+        "### 09:59:00 · seen · out of order\n\n## 2026-11-25\n\n### 08:00:00 · seen · b\ny\n"
+    )
     at = lambda h, m, s=0, d=24: datetime(2026, 11, d, h, m, s)  # noqa: E731
-    cuts = cut_points(text, [at(8, 0), at(9, 0, 0), at(9, 5), at(9, 50), at(10, 0, 5), at(23, 0), at(8, 0, 0, 25),
-                             at(9, 0, 0, 25)])
+    cuts = cut_points(
+        text, [at(8, 0), at(9, 0, 0), at(9, 5), at(9, 50), at(10, 0, 5), at(23, 0), at(8, 0, 0, 25), at(9, 0, 0, 25)]
+    )
     heads = [text.index(h) for h in ("## 2026-11-24", "### 09:10–", "### 10:00:05", "## 2026-11-25")]
     assert cuts == [heads[0], heads[0], heads[1], heads[2], heads[2], heads[3], heads[3], len(text)]

@@ -19,8 +19,19 @@ WINDOWS = [("firefox", "Invoices — Billing"), ("XTerm", "bash: deploy"), ("cod
 
 
 def _frame(w, ts, app, title, lines):
-    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
-                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+    fid = w.add_frame(
+        FrameRecord(
+            ts=ts,
+            monitor=1,
+            width=1920,
+            height=1080,
+            app=app,
+            window=title,
+            image_ref="",
+            region=(0, 0, 1920, 1080),
+            keyframe=True,
+        )
+    )
     w.observe_lines(fid, ts, 1, app, title, [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
 
 
@@ -34,11 +45,27 @@ def store(tmp_path_factory):
                 for minute in range(0, 60, 6):
                     ts = T0 + timedelta(days=day, hours=hour, minutes=minute)
                     app, title = WINDOWS[(hour + minute // 20) % 3]
-                    _frame(w, ts, app, title, [f"{title} day {day} hour {hour}",
-                                               f"event {day}-{hour}-{minute}: order {day * 1000 + hour * 60 + minute} shipped"])
-                w.add_transcripts([Transcript(T0 + timedelta(days=day, hours=hour, minutes=30),
-                                              T0 + timedelta(days=day, hours=hour, minutes=31), "mic",
-                                              "faster-whisper", f"standup note {day} {hour}")])
+                    _frame(
+                        w,
+                        ts,
+                        app,
+                        title,
+                        [
+                            f"{title} day {day} hour {hour}",
+                            f"event {day}-{hour}-{minute}: order {day * 1000 + hour * 60 + minute} shipped",
+                        ],
+                    )
+                w.add_transcripts(
+                    [
+                        Transcript(
+                            T0 + timedelta(days=day, hours=hour, minutes=30),
+                            T0 + timedelta(days=day, hours=hour, minutes=31),
+                            "mic",
+                            "faster-whisper",
+                            f"standup note {day} {hour}",
+                        )
+                    ]
+                )
         w.close_spans(T0 + timedelta(days=11))
     return s
 

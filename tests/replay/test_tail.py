@@ -34,7 +34,7 @@ def store(tmp_path_factory):
         w.add_event(T0, "record_start")
         for step in range(900):  # ~6 hours: a frame every ~24 s, sometimes two at one moment
             ts += timedelta(seconds=rng.choice([0, 1, 5, 20, 40, 70]))
-            for monitor in ([1, 2] if rng.random() < 0.2 else [rng.choice([1, 2])]):
+            for monitor in [1, 2] if rng.random() < 0.2 else [rng.choice([1, 2])]:
                 app, title = rng.choice(WINDOWS)
                 n = rng.randint(1, 6)
                 lines = []
@@ -44,12 +44,32 @@ def store(tmp_path_factory):
                         text = rng.choice(["the same line again", "menu: File Edit View", text])
                     lead = rng.choice(["", "", "", "\n", "    ", "# "])
                     lines.append(OcrLine(text, (10, 30 * i, 900, 30 * i + 20), ord=i, lead=lead))
-                fid = w.add_frame(FrameRecord(ts=ts, monitor=monitor, width=1920, height=1080, app=app, window=title,
-                                              image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
+                fid = w.add_frame(
+                    FrameRecord(
+                        ts=ts,
+                        monitor=monitor,
+                        width=1920,
+                        height=1080,
+                        app=app,
+                        window=title,
+                        image_ref="",
+                        region=(0, 0, 1920, 1080),
+                        keyframe=True,
+                    )
+                )
                 w.observe_lines(fid, ts, monitor, app, title, lines)
             if step % 37 == 0:
-                w.add_transcripts([Transcript(ts, ts + timedelta(seconds=4), rng.choice(["mic", "system"]),
-                                              "faster-whisper", f"spoken words {step}")])
+                w.add_transcripts(
+                    [
+                        Transcript(
+                            ts,
+                            ts + timedelta(seconds=4),
+                            rng.choice(["mic", "system"]),
+                            "faster-whisper",
+                            f"spoken words {step}",
+                        )
+                    ]
+                )
             if step % 300 == 150:
                 w.add_event(ts, "gap", {"until": (ts + timedelta(minutes=3)).isoformat(), "reason": "paused"})
         w.close_spans(ts + timedelta(minutes=1))
@@ -59,10 +79,14 @@ def store(tmp_path_factory):
 def _reference(reader, since, until, tok) -> tuple[Lines, list[tuple]]:
     """The block-by-block reading: rows as tuples, blocks as objects."""
     seen, heard = reader.seen_rows(since, until), reader.heard_columns(since, until)
-    blocks = merge_chronological(build_blocks(seen, since), transcript_blocks(heard, since),
-                                 event_blocks(reader.events_between(since, until)))
-    rows = [((b.times[j] if b.times else b.ts), b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0)
-            for b in blocks for j, line in enumerate(b.lines)]
+    blocks = merge_chronological(
+        build_blocks(seen, since), transcript_blocks(heard, since), event_blocks(reader.events_between(since, until))
+    )
+    rows = [
+        ((b.times[j] if b.times else b.ts), b.kind, b.source if b.kind == "heard" else b.app, b.window, line, j == 0)
+        for b in blocks
+        for j, line in enumerate(b.lines)
+    ]
     return Lines(blocks, tok), rows
 
 

@@ -7,8 +7,13 @@ import random
 from datetime import datetime, timedelta
 
 DAY0 = datetime(2026, 3, 2)
-WINDOWS = [("Code", "main.py — Visual Studio Code"), ("Code", "notes.md — Visual Studio Code"),
-           ("firefox", "Inbox — Mozilla Firefox"), ("Slack", "#eng - Acme - Slack"), ("XTerm", "dana@work: ~")]
+WINDOWS = [
+    ("Code", "main.py — Visual Studio Code"),
+    ("Code", "notes.md — Visual Studio Code"),
+    ("firefox", "Inbox — Mozilla Firefox"),
+    ("Slack", "#eng - Acme - Slack"),
+    ("XTerm", "dana@work: ~"),
+]
 
 
 def timeline(days: int = 3, seed: int = 7) -> tuple[list[tuple], list[tuple]]:
@@ -19,18 +24,50 @@ def timeline(days: int = 3, seed: int = 7) -> tuple[list[tuple], list[tuple]]:
     seen, heard = [], []
     for day in range(days):
         t = DAY0 + timedelta(days=day, hours=8, microseconds=rnd.randrange(10**6))
-        seen.append((t, t + timedelta(hours=3, minutes=17), 1, "Slack", "#eng - Acme - Slack",
-                     f"pinned note of day {day}", 0, 0, 0, ""))
+        seen.append(
+            (
+                t,
+                t + timedelta(hours=3, minutes=17),
+                1,
+                "Slack",
+                "#eng - Acme - Slack",
+                f"pinned note of day {day}",
+                0,
+                0,
+                0,
+                "",
+            )
+        )
         while t < DAY0 + timedelta(days=day, hours=14):
             app, window = rnd.choice(WINDOWS)
             monitor = rnd.randrange(2)
             for i in range(rnd.randrange(1, 6)):
                 shown = timedelta(seconds=rnd.expovariate(1 / 400))
-                seen.append((t, t + shown, monitor, app, window, f"{app} line {rnd.randrange(60)}", 22 * i,
-                             rnd.choice((0, 640)), i, rnd.choice(("", "", "  ", "\n"))))
+                seen.append(
+                    (
+                        t,
+                        t + shown,
+                        monitor,
+                        app,
+                        window,
+                        f"{app} line {rnd.randrange(60)}",
+                        22 * i,
+                        rnd.choice((0, 640)),
+                        i,
+                        rnd.choice(("", "", "  ", "\n")),
+                    )
+                )
             if rnd.random() < 0.08:
-                heard.append((t, t + timedelta(seconds=rnd.uniform(1, 9)), rnd.choice(("mic", "system")),
-                              "faster-whisper", f"we said {rnd.randrange(500)} things", rnd.choice(("", "en"))))
+                heard.append(
+                    (
+                        t,
+                        t + timedelta(seconds=rnd.uniform(1, 9)),
+                        rnd.choice(("mic", "system")),
+                        "faster-whisper",
+                        f"we said {rnd.randrange(500)} things",
+                        rnd.choice(("", "en")),
+                    )
+                )
             if rnd.random() < 0.1:
                 continue  # another window changes at the same instant
             t += timedelta(seconds=rnd.expovariate(1 / 25), microseconds=rnd.randrange(10**6))
@@ -62,7 +99,8 @@ def random_ranges(n: int, seed: int = 3, days: int = 3) -> list[tuple[datetime |
 
 def types(outline: dict) -> list:
     return [[tuple(type(v) for v in row) for row in outline[k]] for k in ("seen", "heard")] + [
-        tuple(type(v) for v in outline["totals"])]
+        tuple(type(v) for v in outline["totals"])
+    ]
 
 
 def assert_reads_match(reader, since: datetime | None, until: datetime | None) -> dict:

@@ -43,22 +43,33 @@ def build(home: Path) -> tuple[Paths, Store]:
                 t = DAY0 + timedelta(days=day, hours=hour, minutes=20)
                 samples = rnd.uniform(-0.5, 0.5, 16000 * 4).astype(np.float32)
                 ref = audio.save(f"{t:%H%M%S}-mic.wav", f"{t:%Y-%m-%d}", samples)
-                w.add_audio_chunk(AudioChunkRecord(t_start=t, t_end=t + timedelta(seconds=4), source="mic",
-                                                   audio_ref=ref, voiced_s=4.0))
-    _retention_frames = {k: np.array(v, dtype=t) for k, v, t in zip(("ts", "ref", "w", "h", "key"), zip(*frames),
-                                                          ("datetime64[us]", object, np.int32, np.int32, bool))}
+                w.add_audio_chunk(
+                    AudioChunkRecord(
+                        t_start=t, t_end=t + timedelta(seconds=4), source="mic", audio_ref=ref, voiced_s=4.0
+                    )
+                )
+    _retention_frames = {
+        k: np.array(v, dtype=t)
+        for k, v, t in zip(
+            ("ts", "ref", "w", "h", "key"), zip(*frames), ("datetime64[us]", object, np.int32, np.int32, bool)
+        )
+    }
     with store.write() as w:  # one statement: a thousand add_frame calls take ~20 s
-        w._con.execute("INSERT INTO frames (ts, monitor, width, height, app, \"window\", image_ref, region_left,"
-                       " region_top, region_right, region_bottom, keyframe) SELECT ts, 0, 80, 60, 'XTerm', 'shell',"
-                       " ref, 0, 0, w, h, key FROM _retention_frames")
+        w._con.execute(
+            'INSERT INTO frames (ts, monitor, width, height, app, "window", image_ref, region_left,'
+            " region_top, region_right, region_bottom, keyframe) SELECT ts, 0, 80, 60, 'XTerm', 'shell',"
+            " ref, 0, 0, w, h, key FROM _retention_frames"
+        )
         w.summarise_hours(NOW)
     return paths, store
 
 
 def refs(store: Store, table: str) -> list[tuple[datetime, str, bool]]:
     """``(time, ref, keyframe)`` of every row of ``frames`` or ``audio_chunks``, time order."""
-    sql = {"frames": "SELECT ts, image_ref, keyframe FROM frames ORDER BY ts",
-           "audio_chunks": "SELECT t_start, audio_ref, false FROM audio_chunks ORDER BY t_start"}[table]
+    sql = {
+        "frames": "SELECT ts, image_ref, keyframe FROM frames ORDER BY ts",
+        "audio_chunks": "SELECT t_start, audio_ref, false FROM audio_chunks ORDER BY t_start",
+    }[table]
     with store.read() as r:
         return r._con.execute(sql).fetchall()
 
@@ -72,5 +83,6 @@ def text_days(store: Store) -> dict[str, int]:
     with store.read() as r:
         rows = r._con.execute(
             "SELECT strftime(t_start, '%Y-%m-%d') AS d, count(*) FROM (SELECT t_start FROM text_spans"
-            " UNION ALL SELECT t_start FROM transcripts) GROUP BY d ORDER BY d").fetchall()
+            " UNION ALL SELECT t_start FROM transcripts) GROUP BY d ORDER BY d"
+        ).fetchall()
     return dict(rows)

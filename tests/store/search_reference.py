@@ -38,7 +38,9 @@ def bm25_scores(texts: dict[int, str], query: str) -> dict[int, float]:
         if present:
             scores[i] = sum(
                 math.log10((n - df[t] + 0.5) / (df[t] + 0.5) + 1)
-                * counts[t] * (K + 1) / (counts[t] + K * (1 - B + B * length / avgdl))
+                * counts[t]
+                * (K + 1)
+                / (counts[t] + K * (1 - B + B * length / avgdl))
                 for t in present
             )
     return scores

@@ -49,8 +49,9 @@ def seen(w, seconds: float, text: str, *, app: str = "Firefox", window: str = "I
 
 def rows(store: Store) -> list[tuple]:
     with store.read() as r:
-        return r._con.execute('SELECT chunk_start, kind, monitor, app, "window", source, n_lines, last_id'
-                              " FROM chunk_vectors ORDER BY ALL").fetchall()
+        return r._con.execute(
+            'SELECT chunk_start, kind, monitor, app, "window", source, n_lines, last_id FROM chunk_vectors ORDER BY ALL'
+        ).fetchall()
 
 
 def embed_all(store: Store, embedder, *, now=LATER, max_chunks=1000, batch=16) -> int:
@@ -69,8 +70,13 @@ def test_a_chunk_is_a_minute_of_one_window_or_one_source(store, embedder):
         seen(w, 30, "kubectl get pods", app="XTerm", window="bash")
         seen(w, 40, "second monitor line", monitor=1)
         seen(w, 65, "next minute, same window")
-        w.add_transcripts([said(3, 8, "shall we book the flights"), said(50, 55, "yes, Tuesday"),
-                           said(10, 12, "system sound", source="system")])
+        w.add_transcripts(
+            [
+                said(3, 8, "shall we book the flights"),
+                said(50, 55, "yes, Tuesday"),
+                said(10, 12, "system sound", source="system"),
+            ]
+        )
     assert backlog(store) == 6
     with store.read() as r:
         batch = embeddings.pending(r._con, 100, model=embedder.id, now=LATER)
@@ -163,7 +169,10 @@ def test_bounded_passes_skip_nothing_and_embed_each_chunk_once(store, embedder):
         passes += 1
     assert passes == 8 and backlog(store) == 0
     assert sorted(embedder.texts) == sorted(
-        f"Firefox — Inbox\nminute {i} monitor {m} first\nminute {i} monitor {m} second" for i in range(4) for m in (0, 1))
+        f"Firefox — Inbox\nminute {i} monitor {m} first\nminute {i} monitor {m} second"
+        for i in range(4)
+        for m in (0, 1)
+    )
 
 
 def test_a_batch_is_not_stored_when_another_embedder_moved_the_watermark(store, embedder):
@@ -195,7 +204,10 @@ def test_nearest_ranks_chunks_by_meaning_within_the_range(store, embedder):
         assert r.nearest_chunks(cooking, k=1)[0].app == "Firefox"
         # a range that leaves the cooking minute out; a chunk overlapping the edge is in
         assert all(h.app != "Firefox" for h in r.nearest_chunks(cooking, since=T + timedelta(seconds=125), k=10))
-        assert r.nearest_chunks(cooking, since=T + timedelta(seconds=119), until=T + timedelta(seconds=121), k=10)[0].app == "Firefox"
+        assert (
+            r.nearest_chunks(cooking, since=T + timedelta(seconds=119), until=T + timedelta(seconds=121), k=10)[0].app
+            == "Firefox"
+        )
         assert len(r.nearest_chunks(cooking, k=10, kind=SEEN)) == 3
         assert r.nearest_chunks(cooking, k=10, model="another-model") == []
         assert r.embedding_backlog(embedder.id) == 0
@@ -211,10 +223,16 @@ def test_migration_6_on_a_version_5_database_leaves_every_chunk_pending(db_path,
     con = duckdb.connect(str(db_path))
     try:
         migrations.apply(con, before_6)
-        con.execute('INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text) VALUES'
-                    " (?, ?, 0, 'Thunderbird', 'Inbox', 'Invoice 4821 is overdue')", [T, T])
-        con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text) VALUES"
-                    " (?, ?, 'mic', 'faster-whisper', 'the invoice is late')", [T, T])
+        con.execute(
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text) VALUES'
+            " (?, ?, 0, 'Thunderbird', 'Inbox', 'Invoice 4821 is overdue')",
+            [T, T],
+        )
+        con.execute(
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text) VALUES"
+            " (?, ?, 'mic', 'faster-whisper', 'the invoice is late')",
+            [T, T],
+        )
     finally:
         con.close()
     store = Store(db_path)

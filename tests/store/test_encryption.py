@@ -96,7 +96,9 @@ def test_an_encrypted_timeline_keeps_no_plaintext_anywhere(paths):
     assert np.array_equal(FrameImages(paths.frames).load(frame_ref), _screen())
     with crypt.host() as con:
         crypt.attach_as(con, paths.db, "t", keys.db_secret(keys.data_key(paths.data)), read_only=True)
-        assert con.execute("SELECT count(*) FROM t.text_spans WHERE text LIKE ?", [f"%{CANARY_SEEN}%"]).fetchone()[0] == 41
+        assert (
+            con.execute("SELECT count(*) FROM t.text_spans WHERE text LIKE ?", [f"%{CANARY_SEEN}%"]).fetchone()[0] == 41
+        )
         assert con.execute("SELECT count(*) FROM t.transcripts").fetchone()[0] == 1
 
 
@@ -123,7 +125,9 @@ def test_the_wal_of_a_killed_writer_is_encrypted_and_replays(paths, tmp_path):
         pass
     with crypt.host() as con:
         crypt.attach_as(con, paths.db, "t", keys.db_secret(keys.data_key(paths.data)), read_only=True)
-        assert con.execute("SELECT count(*) FROM t.text_spans WHERE text LIKE ?", [f"%{CANARY_SEEN}%"]).fetchone()[0] == 1
+        assert (
+            con.execute("SELECT count(*) FROM t.text_spans WHERE text LIKE ?", [f"%{CANARY_SEEN}%"]).fetchone()[0] == 1
+        )
 
 
 def test_a_wrong_passphrase_is_refused_and_nothing_changes(paths, monkeypatch):
@@ -197,16 +201,28 @@ def _dump(paths: Paths, secret: str | None) -> dict:
     """Every table's rows in order, every sequence's next value."""
     with crypt.host() as con:
         crypt.attach_as(con, paths.db, "t", secret, read_only=True)
-        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name='t'").fetchall()]
+        tables = [
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name='t'").fetchall()
+        ]
         out = {t: con.execute(f'SELECT * FROM t.main."{t}" ORDER BY ALL').fetchall() for t in tables}
-        out["_sequences"] = con.execute("SELECT sequence_name, last_value FROM duckdb_sequences() "
-                                        "WHERE database_name='t' ORDER BY 1").fetchall()
+        out["_sequences"] = con.execute(
+            "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name='t' ORDER BY 1"
+        ).fetchall()
     return out
 
 
-@pytest.mark.parametrize("direction,step", [("encrypt", "key"), ("encrypt", "copy"), ("encrypt", "swap"),
-                                            ("encrypt", "file"), ("decrypt", "file"), ("decrypt", "copy"),
-                                            ("decrypt", "swap")])
+@pytest.mark.parametrize(
+    "direction,step",
+    [
+        ("encrypt", "key"),
+        ("encrypt", "copy"),
+        ("encrypt", "swap"),
+        ("encrypt", "file"),
+        ("decrypt", "file"),
+        ("decrypt", "copy"),
+        ("decrypt", "swap"),
+    ],
+)
 def test_a_kill_in_the_middle_leaves_the_timeline_whole_and_a_rerun_finishes(paths, direction, step):
     _fill(Store(paths.db))
     images = FrameImages(paths.frames)
@@ -215,9 +231,11 @@ def test_a_kill_in_the_middle_leaves_the_timeline_whole_and_a_rerun_finishes(pat
         convert.encrypt(paths, PASS)
     keys.remember(paths.data, None)
     before = _dump(paths, _secret_or_none(paths))
-    script = (f"import sys; sys.path.insert(0, {str(SRC)!r})\n"
-              "from lifelog.paths import Paths\nfrom lifelog.store import convert\n"
-              f"convert.{direction}(Paths.from_env(), {PASS!r})\n")
+    script = (
+        f"import sys; sys.path.insert(0, {str(SRC)!r})\n"
+        "from lifelog.paths import Paths\nfrom lifelog.store import convert\n"
+        f"convert.{direction}(Paths.from_env(), {PASS!r})\n"
+    )
     env = {**os.environ, "LIFELOG_TEST_CONVERT_DIE_AT": step}
     proc = subprocess.run([sys.executable, "-c", script], env=env, timeout=120, capture_output=True, text=True)
     assert proc.returncode == 9, proc.stderr
@@ -249,9 +267,17 @@ def test_spooled_frames_and_audio_chunks_are_sealed_and_read_back(paths):
 
     _encrypt_new(paths)
     image = _screen()
-    frame = SpooledFrame(ts=at(0), monitor=0, width=200, height=120, region=(0, 0, 200, 120), keyframe=True,
-                         window=WindowInfo("xterm", CANARY_TITLE), image=image,
-                         windows=[VisibleWindow("xterm", CANARY_TITLE, (0, 0, 200, 120))])
+    frame = SpooledFrame(
+        ts=at(0),
+        monitor=0,
+        width=200,
+        height=120,
+        region=(0, 0, 200, 120),
+        keyframe=True,
+        window=WindowInfo("xterm", CANARY_TITLE),
+        image=image,
+        windows=[VisibleWindow("xterm", CANARY_TITLE, (0, 0, 200, 120))],
+    )
     path = write_frame(paths.spool, frame)
     pcm = (_voice() * 32767).astype("int16")
     chunk = write_chunk(paths.audio_spool, Chunk("mic", datetime(2026, 3, 2, 9), pcm))

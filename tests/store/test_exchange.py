@@ -50,8 +50,7 @@ def test_rows_come_merged_in_time_order_and_windows_cover_bursts_and_gaps(store)
 
 def test_a_range_takes_rows_overlapping_it(store):
     with store.write() as w:
-        w.merge_rows("seen", [_span(at(0), "before", t1=at(5)), _span(at(10), "inside"),
-                              _span(at(30), "after")])
+        w.merge_rows("seen", [_span(at(0), "before", t1=at(5)), _span(at(10), "inside"), _span(at(30), "after")])
         w.merge_rows("event", [(at(9), "gap", None), (at(31), "gap", None)])
     counts, rows = _all(store, since=at(4), until=at(20))
     assert [r[5] if k == "seen" else r[1] for k, r in rows] == ["before", "gap", "inside"]
@@ -100,7 +99,7 @@ def test_an_event_the_recorder_writes_with_nan_is_stored_as_strict_json(store):
     with store.write() as w:
         w.add_event(T0, "capture_stats", {"fps": float("nan"), "load": [float("inf"), 1.5], "note": "NaN is a word"})
     _, rows = _all(store)
-    (kind, row), = rows
+    ((kind, row),) = rows
     assert kind == "event"
     detail = json.loads(row[2], parse_constant=lambda c: pytest.fail(f"{c} stored"))
     assert detail == {"fps": None, "load": [None, 1.5], "note": "NaN is a word"}

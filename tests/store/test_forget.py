@@ -13,8 +13,9 @@ from tests.support.forgettable import KEPT, SECRET, bytes_of, plant
 
 
 def _first_hour_lines(reader) -> int:
-    return reader._con.execute("SELECT sum(lines) FROM hour_totals WHERE hour = ?", [T0.replace(minute=0, second=0,
-                               microsecond=0)]).fetchone()[0]
+    return reader._con.execute(
+        "SELECT sum(lines) FROM hour_totals WHERE hour = ?", [T0.replace(minute=0, second=0, microsecond=0)]
+    ).fetchone()[0]
 
 
 def _vectors(store) -> list[tuple]:
@@ -98,12 +99,15 @@ def test_a_dry_run_changes_nothing(store):
     assert forget_in(store, Selection(matching=SECRET), apply=False).lines == 1
 
 
-@pytest.mark.parametrize("sel, message", [
-    (Selection(), "Say what to forget"),
-    (Selection(title="(unclosed"), "Bad --title regular expression"),
-    (Selection(matching="  "), "needs some text"),
-    (Selection(since=at(10), until=at(5)), "must be after"),
-])
+@pytest.mark.parametrize(
+    "sel, message",
+    [
+        (Selection(), "Say what to forget"),
+        (Selection(title="(unclosed"), "Bad --title regular expression"),
+        (Selection(matching="  "), "needs some text"),
+        (Selection(since=at(10), until=at(5)), "must be after"),
+    ],
+)
 def test_bad_selections_are_refused(sel, message):
     with pytest.raises(UsageError, match=message):
         sel.check()

@@ -61,16 +61,21 @@ def test_summaries_cover_the_hours_before_the_watermark_only(days, db_path):
     assert DAY0 + timedelta(hours=11) not in summarised  # lunch: nothing to summarise
 
 
-@pytest.mark.parametrize("since, until", [
-    (None, None), (DAY0, None), (None, DAY0 + timedelta(days=3)),
-    (DAY0 + timedelta(hours=9), DAY0 + timedelta(days=1, hours=12)),  # on hour boundaries
-    (DAY0 + timedelta(hours=9, minutes=59, seconds=59), WATERMARK),  # a second before an hour
-    (DAY0 + timedelta(hours=10, microseconds=1), WATERMARK + timedelta(minutes=1)),
-    (WATERMARK - timedelta(minutes=30), WATERMARK + timedelta(hours=2)),  # no whole summarised hour
-    (DAY0 + timedelta(hours=9, minutes=10), DAY0 + timedelta(hours=9, minutes=50)),  # inside one hour
-    (DAY0 + timedelta(hours=12), DAY0 + timedelta(hours=12)),  # empty
-    (DAY0 - timedelta(days=2), DAY0 - timedelta(days=1)),  # before anything
-])
+@pytest.mark.parametrize(
+    "since, until",
+    [
+        (None, None),
+        (DAY0, None),
+        (None, DAY0 + timedelta(days=3)),
+        (DAY0 + timedelta(hours=9), DAY0 + timedelta(days=1, hours=12)),  # on hour boundaries
+        (DAY0 + timedelta(hours=9, minutes=59, seconds=59), WATERMARK),  # a second before an hour
+        (DAY0 + timedelta(hours=10, microseconds=1), WATERMARK + timedelta(minutes=1)),
+        (WATERMARK - timedelta(minutes=30), WATERMARK + timedelta(hours=2)),  # no whole summarised hour
+        (DAY0 + timedelta(hours=9, minutes=10), DAY0 + timedelta(hours=9, minutes=50)),  # inside one hour
+        (DAY0 + timedelta(hours=12), DAY0 + timedelta(hours=12)),  # empty
+        (DAY0 - timedelta(days=2), DAY0 - timedelta(days=1)),  # before anything
+    ],
+)
 def test_reads_from_summaries_equal_reads_from_lines(days, since, until):
     outline_of(days, since, until)
 
@@ -86,8 +91,9 @@ def test_summarised_hours_are_read_from_their_summaries(days, db_path):
     since, until = DAY0 + timedelta(hours=8, minutes=30), DAY0 + timedelta(days=1, hours=10)
     before = outline_of(days, since, until)
     with _con(db_path) as con:
-        con.execute("DELETE FROM text_spans WHERE t_start >= ? AND t_start < ?",
-                    [OLD_HOUR, OLD_HOUR + timedelta(hours=1)])
+        con.execute(
+            "DELETE FROM text_spans WHERE t_start >= ? AND t_start < ?", [OLD_HOUR, OLD_HOUR + timedelta(hours=1)]
+        )
     with days.read() as r:
         assert r.outline_rows(since, until) == before
         assert r._live_outline_rows(since, until) != before
@@ -100,8 +106,9 @@ def test_a_late_line_in_a_summarised_hour_through_the_writer_updates_its_summary
     before = outline_of(days, None, None)
     with days.write() as w:
         fid = w.add_frame(frame(late, monitor=2, app="Terminal"))
-        w.observe_lines(fid, late, 2, "Terminal", "zsh",
-                        [line("late line from the spool"), line("and another", top=30)])
+        w.observe_lines(
+            fid, late, 2, "Terminal", "zsh", [line("late line from the spool"), line("and another", top=30)]
+        )
         w.close_spans(late + timedelta(seconds=3), monitor=2)
         w.add_transcripts([Transcript(late, late + timedelta(seconds=2), "system", "faster-whisper", "a late word")])
     after = outline_of(days, None, None)
@@ -126,15 +133,29 @@ def test_writes_in_hours_after_the_watermark_recompute_nothing(days):
 
 def test_an_import_into_summarised_hours_updates_their_summaries(days, tmp_path):
     path = tmp_path / "other.jsonl"
+
     def at(minutes: int) -> str:
         return (OLD_HOUR + timedelta(minutes=minutes)).isoformat() + "Z"
 
-    rows = [{"type": "seen", "t_start": at(5), "t_end": at(300), "app": "Mail", "window": "Imported",
-             "text": "a line from the other laptop"},
-            {"type": "heard", "t_start": at(62), "t_end": at(63), "source": "file", "engine": "x",
-             "text": "imported speech"}]
-    path.write_text("\n".join(['{"lifelog":"timeline","version":1}', *map(json.dumps, rows)]) + "\n",
-                    encoding="utf-8")
+    rows = [
+        {
+            "type": "seen",
+            "t_start": at(5),
+            "t_end": at(300),
+            "app": "Mail",
+            "window": "Imported",
+            "text": "a line from the other laptop",
+        },
+        {
+            "type": "heard",
+            "t_start": at(62),
+            "t_end": at(63),
+            "source": "file",
+            "engine": "x",
+            "text": "imported speech",
+        },
+    ]
+    path.write_text("\n".join(['{"lifelog":"timeline","version":1}', *map(json.dumps, rows)]) + "\n", encoding="utf-8")
     report = import_jsonl(days, path, "other.jsonl")
     assert report["inserted"]["seen"] == 1 and report["inserted"]["heard"] == 1
     outline = outline_of(days, DAY0, None)
@@ -185,17 +206,24 @@ def test_migration_9_summarises_the_hours_of_a_version_8_database(db_path):
     seen, heard = timeline(days=2)
     with _con(db_path) as con:
         migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v <= 8})
-        con.executemany('INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", ord, lead,'
-                        " tokens, open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 3, false)", seen[:1500])
-        con.executemany("INSERT INTO transcripts (t_start, t_end, source, engine, text, language, tokens)"
-                        " VALUES (?, ?, ?, ?, ?, ?, 5)", heard[:30])
+        con.executemany(
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", ord, lead,'
+            " tokens, open) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 3, false)",
+            seen[:1500],
+        )
+        con.executemany(
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text, language, tokens)"
+            " VALUES (?, ?, ?, ?, ?, ?, 5)",
+            heard[:30],
+        )
     store = Store(db_path)
     assert store.migrate() == [9]
     newest = max(r[0] for r in seen[:1500] + heard[:30])
     with _con(db_path, read_only=True) as con:  # data from months ago: summarised up to its last hour
         assert hours.watermark(con) == hours.hour_of(newest)
         assert con.execute("SELECT sum(lines) FROM hour_totals").fetchone()[0] == sum(
-            1 for r in seen[:1500] + heard[:30] if r[0] < hours.hour_of(newest))
+            1 for r in seen[:1500] + heard[:30] if r[0] < hours.hour_of(newest)
+        )
     for since, until in [(None, None), *random_ranges(10, days=1)]:
         outline_of(store, since, until)
 

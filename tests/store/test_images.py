@@ -7,7 +7,7 @@ line, a word typed, a new page.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from lifelog.store.images import FrameImages
 W, H = 800, 480
 LINE = 18
 FONT = ImageFont.truetype("DejaVuSansMono.ttf", 14)
-T0 = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 DAY = "2026-03-04"
 
 
@@ -43,7 +43,7 @@ def screens() -> list[np.ndarray]:
     """A page, ten lines scrolled in one by one, a word typed, a new page."""
     text = source(60)
     out = [text_screen(text[0:22])]
-    out += [text_screen(text[k: k + 22]) for k in range(1, 11)]
+    out += [text_screen(text[k : k + 22]) for k in range(1, 11)]
     out += [text_screen(text[10:32], typed="git sta"), text_screen(text[10:32], typed="git status")]
     out += [text_screen([line.upper() for line in text[30:52]], typed="git status")]
     return out
@@ -57,8 +57,16 @@ def changed_box(a: np.ndarray | None, b: np.ndarray):
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
-def store_all(images: FrameImages, shots: list[np.ndarray], *, monitor: int = 1, start: int = 0,
-              day: str = DAY, legacy: bool = False, prev: np.ndarray | None = None) -> list[FrameRecord]:
+def store_all(
+    images: FrameImages,
+    shots: list[np.ndarray],
+    *,
+    monitor: int = 1,
+    start: int = 0,
+    day: str = DAY,
+    legacy: bool = False,
+    prev: np.ndarray | None = None,
+) -> list[FrameRecord]:
     """Save ``shots`` as the pipeline does: the first whole (a keyframe), then changed regions
     (a keyframe when over half the screen, as capture decides)."""
     records = []
@@ -90,7 +98,7 @@ def old_format_save(images: FrameImages, name: str, day: str, region: np.ndarray
 def chain_until(records: list[FrameRecord], i: int) -> list[FrameRecord]:
     """What the reader's screen_before gives: the last keyframe up to frame ``i`` and after."""
     start = max(k for k in range(i + 1) if records[k].keyframe)
-    return records[start: i + 1]
+    return records[start : i + 1]
 
 
 @pytest.fixture
@@ -147,7 +155,7 @@ def test_blanked_pixels_are_gone_from_the_frames_own_file(images):
     images.blank(records[0], [box])
     frame = codec.loads((images.root / records[0].image_ref).read_bytes())
     assert all(not codec.unwebp(blob).any() for blob in frame.blobs)
-    assert not images.reconstruct(chain_until(records, 1))[:26 + 21 * LINE].any()  # all but the new line
+    assert not images.reconstruct(chain_until(records, 1))[: 26 + 21 * LINE].any()  # all but the new line
 
 
 def test_deleting_a_frame_keeps_the_later_ones_whole(images):

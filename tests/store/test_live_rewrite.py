@@ -20,8 +20,13 @@ from tests.support.forgettable import SECRET, bytes_of, plant, write_meanwhile
 def _tables(store) -> dict[str, list[tuple]]:
     """Every table's rows, sorted, and every sequence's next value (drawn: harmless gaps)."""
     with store.read() as r:
-        names = [n for (n,) in r._con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name ="
-                                              " current_database() AND NOT temporary ORDER BY 1").fetchall()]
+        names = [
+            n
+            for (n,) in r._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name ="
+                " current_database() AND NOT temporary ORDER BY 1"
+            ).fetchall()
+        ]
         return {n: r._con.execute(f'SELECT * FROM "{n}" ORDER BY ALL').fetchall() for n in names}
 
 
@@ -78,20 +83,35 @@ def test_a_copy_that_cannot_be_caught_up_is_made_again_then_under_the_lock(owner
 
 
 def test_the_plan_names_what_changed_and_refuses_what_it_cannot_carry():
-    marks = live_copy.Marks(rows={"frames": 10, "text_spans": 10, "hour_seen": 5, "text_spans_postings": 500_000,
-                                  "text_spans_postings_tail": 20},
-                            max_id={"frames": 10, "text_spans": 10},
-                            indexed={"text_spans_postings": 10, "text_spans_postings_tail": 10})
-    assert live_copy.plan([
-        "SELECT 1", "CREATE OR REPLACE TEMP TABLE forget_spans AS SELECT id FROM text_spans",
-        "INSERT INTO frames (ts) VALUES (?) RETURNING id",
-        "UPDATE text_spans SET open = false, t_end = greatest(t_end, ?) WHERE open",
-        "INSERT INTO text_spans_postings_tail SELECT term, doc FROM _lifelog_new_postings",
-        "DELETE FROM hour_seen WHERE hour = ?", "DROP TABLE IF EXISTS temp.forget_spans",
-    ], marks) == {"frames": "ids", "text_spans": "open", "text_spans_postings_tail": "postings", "hour_seen": "whole"}
-    for stale in ("DELETE FROM text_spans WHERE t_start < ?",  # retention on a large table
-                  "INSERT INTO text_spans_postings SELECT * FROM text_spans_postings_tail ORDER BY term, doc",
-                  "ALTER TABLE frames ADD COLUMN x INTEGER", "CREATE TABLE new_one (a INTEGER)"):
+    marks = live_copy.Marks(
+        rows={
+            "frames": 10,
+            "text_spans": 10,
+            "hour_seen": 5,
+            "text_spans_postings": 500_000,
+            "text_spans_postings_tail": 20,
+        },
+        max_id={"frames": 10, "text_spans": 10},
+        indexed={"text_spans_postings": 10, "text_spans_postings_tail": 10},
+    )
+    assert live_copy.plan(
+        [
+            "SELECT 1",
+            "CREATE OR REPLACE TEMP TABLE forget_spans AS SELECT id FROM text_spans",
+            "INSERT INTO frames (ts) VALUES (?) RETURNING id",
+            "UPDATE text_spans SET open = false, t_end = greatest(t_end, ?) WHERE open",
+            "INSERT INTO text_spans_postings_tail SELECT term, doc FROM _lifelog_new_postings",
+            "DELETE FROM hour_seen WHERE hour = ?",
+            "DROP TABLE IF EXISTS temp.forget_spans",
+        ],
+        marks,
+    ) == {"frames": "ids", "text_spans": "open", "text_spans_postings_tail": "postings", "hour_seen": "whole"}
+    for stale in (
+        "DELETE FROM text_spans WHERE t_start < ?",  # retention on a large table
+        "INSERT INTO text_spans_postings SELECT * FROM text_spans_postings_tail ORDER BY term, doc",
+        "ALTER TABLE frames ADD COLUMN x INTEGER",
+        "CREATE TABLE new_one (a INTEGER)",
+    ):
         big = live_copy.Marks(**{**marks.__dict__, "rows": {**marks.rows, "text_spans": 10**6}})
         with pytest.raises(live_copy.Stale):
             live_copy.plan([stale], big)
@@ -115,8 +135,15 @@ def test_a_kill_at_any_step_of_a_live_rewrite_leaves_the_timeline_whole(db_path,
     Store(db_path).migrate()
     root = str(SRC.parent)
     env = {**os.environ, rewrite.DIE_AT_ENV: step, "PYTHONPATH": os.pathsep.join([str(SRC), root])}
-    killed = subprocess.run([sys.executable, "-c", _KILLED, str(db_path)], check=False, env=env, cwd=root,
-                            capture_output=True, text=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED, str(db_path)],
+        check=False,
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert killed.returncode == 9, killed.stderr
     owner = Store.open_owner(db_path)  # the next start: a copy left behind is removed
     try:
@@ -126,7 +153,9 @@ def test_a_kill_at_any_step_of_a_live_rewrite_leaves_the_timeline_whole(db_path,
         finish_pending(Paths(home=db_path.parent), owner)
         assert not rewrite.temp_path(db_path).exists()
         with owner.read() as r:
-            assert r.search("zebrafinch") == [] and len(r.search("quokka")) == 3  # two planted, one written before the rewrite
+            assert (
+                r.search("zebrafinch") == [] and len(r.search("quokka")) == 3
+            )  # two planted, one written before the rewrite
             during = sorted(h.span.text for h in r.search("written during copy") if h.span)
         # the kill came before the second writes ("copy") or after they were committed
         assert during == ["written during copy 0"] + ([] if step == "copy" else ["written during copy 1"])

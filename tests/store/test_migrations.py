@@ -17,59 +17,136 @@ from tests.store.timeline_helpers import at, line
 
 EXPECTED_SCHEMA = {
     "frames": [
-        ("id", "BIGINT"), ("ts", "TIMESTAMP"), ("monitor", "INTEGER"), ("width", "INTEGER"),
-        ("height", "INTEGER"), ("app", "VARCHAR"), ("window", "VARCHAR"), ("image_ref", "VARCHAR"),
-        ("region_left", "INTEGER"), ("region_top", "INTEGER"), ("region_right", "INTEGER"),
-        ("region_bottom", "INTEGER"), ("keyframe", "BOOLEAN"), ("ocr_ms", "DOUBLE"),
-        ("ocr_failed", "BOOLEAN"), ("source_key", "VARCHAR"),
+        ("id", "BIGINT"),
+        ("ts", "TIMESTAMP"),
+        ("monitor", "INTEGER"),
+        ("width", "INTEGER"),
+        ("height", "INTEGER"),
+        ("app", "VARCHAR"),
+        ("window", "VARCHAR"),
+        ("image_ref", "VARCHAR"),
+        ("region_left", "INTEGER"),
+        ("region_top", "INTEGER"),
+        ("region_right", "INTEGER"),
+        ("region_bottom", "INTEGER"),
+        ("keyframe", "BOOLEAN"),
+        ("ocr_ms", "DOUBLE"),
+        ("ocr_failed", "BOOLEAN"),
+        ("source_key", "VARCHAR"),
     ],
     "text_spans": [
-        ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("monitor", "INTEGER"),
-        ("app", "VARCHAR"), ("window", "VARCHAR"), ("text", "VARCHAR"), ("top", "INTEGER"),
-        ("left", "INTEGER"), ("frame_id", "BIGINT"), ("open", "BOOLEAN"), ("tokens", "INTEGER"),
-        ("ord", "INTEGER"), ("lead", "VARCHAR"),
+        ("id", "BIGINT"),
+        ("t_start", "TIMESTAMP"),
+        ("t_end", "TIMESTAMP"),
+        ("monitor", "INTEGER"),
+        ("app", "VARCHAR"),
+        ("window", "VARCHAR"),
+        ("text", "VARCHAR"),
+        ("top", "INTEGER"),
+        ("left", "INTEGER"),
+        ("frame_id", "BIGINT"),
+        ("open", "BOOLEAN"),
+        ("tokens", "INTEGER"),
+        ("ord", "INTEGER"),
+        ("lead", "VARCHAR"),
     ],
     "events": [("id", "BIGINT"), ("ts", "TIMESTAMP"), ("kind", "VARCHAR"), ("detail", "VARCHAR")],
     "recordings": [
-        ("id", "VARCHAR"), ("started", "TIMESTAMP"), ("ended", "TIMESTAMP"), ("fps", "DOUBLE"),
-        ("frames_seen", "BIGINT"), ("frames_kept", "BIGINT"), ("frames_skipped", "BIGINT"),
+        ("id", "VARCHAR"),
+        ("started", "TIMESTAMP"),
+        ("ended", "TIMESTAMP"),
+        ("fps", "DOUBLE"),
+        ("frames_seen", "BIGINT"),
+        ("frames_kept", "BIGINT"),
+        ("frames_skipped", "BIGINT"),
         ("ocr_failures", "BIGINT"),
-        ("audio_chunks", "BIGINT"), ("audio_voiced_ms", "BIGINT"), ("audio_silent_ms", "BIGINT"),
+        ("audio_chunks", "BIGINT"),
+        ("audio_voiced_ms", "BIGINT"),
+        ("audio_silent_ms", "BIGINT"),
     ],
     "meta": [("key", "VARCHAR"), ("value", "VARCHAR")],
     "schema_migrations": [("version", "INTEGER"), ("name", "VARCHAR"), ("applied_at", "TIMESTAMP")],
     "audio_chunks": [
-        ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
-        ("audio_ref", "VARCHAR"), ("voiced_s", "DOUBLE"), ("source_key", "VARCHAR"),
+        ("id", "BIGINT"),
+        ("t_start", "TIMESTAMP"),
+        ("t_end", "TIMESTAMP"),
+        ("source", "VARCHAR"),
+        ("audio_ref", "VARCHAR"),
+        ("voiced_s", "DOUBLE"),
+        ("source_key", "VARCHAR"),
     ],
     "transcripts": [
-        ("id", "BIGINT"), ("t_start", "TIMESTAMP"), ("t_end", "TIMESTAMP"), ("source", "VARCHAR"),
-        ("engine", "VARCHAR"), ("text", "VARCHAR"), ("tokens", "INTEGER"), ("chunk_id", "BIGINT"),
+        ("id", "BIGINT"),
+        ("t_start", "TIMESTAMP"),
+        ("t_end", "TIMESTAMP"),
+        ("source", "VARCHAR"),
+        ("engine", "VARCHAR"),
+        ("text", "VARCHAR"),
+        ("tokens", "INTEGER"),
+        ("chunk_id", "BIGINT"),
         ("language", "VARCHAR"),
     ],
     "chunk_vectors": [
-        ("chunk_start", "TIMESTAMP"), ("kind", "VARCHAR"), ("monitor", "INTEGER"), ("app", "VARCHAR"),
-        ("window", "VARCHAR"), ("source", "VARCHAR"), ("model", "VARCHAR"), ("n_lines", "INTEGER"),
-        ("last_id", "BIGINT"), ("scale", "FLOAT"), ("vector", "TINYINT[384]"),
+        ("chunk_start", "TIMESTAMP"),
+        ("kind", "VARCHAR"),
+        ("monitor", "INTEGER"),
+        ("app", "VARCHAR"),
+        ("window", "VARCHAR"),
+        ("source", "VARCHAR"),
+        ("model", "VARCHAR"),
+        ("n_lines", "INTEGER"),
+        ("last_id", "BIGINT"),
+        ("scale", "FLOAT"),
+        ("vector", "TINYINT[384]"),
     ],
-    "hour_seen": [("hour", "TIMESTAMP"), ("app", "VARCHAR"), ("window", "VARCHAR"), ("seconds", "DOUBLE"),
-                  ("lines", "BIGINT"), ("first_line", "VARCHAR")],
+    "hour_seen": [
+        ("hour", "TIMESTAMP"),
+        ("app", "VARCHAR"),
+        ("window", "VARCHAR"),
+        ("seconds", "DOUBLE"),
+        ("lines", "BIGINT"),
+        ("first_line", "VARCHAR"),
+    ],
     "hour_heard": [("hour", "TIMESTAMP"), ("source", "VARCHAR"), ("minutes", "BIGINT")],
-    "hour_totals": [("hour", "TIMESTAMP"), ("kind", "VARCHAR"), ("lines", "BIGINT"), ("tokens", "BIGINT"),
-                    ("first", "TIMESTAMP"), ("last", "TIMESTAMP")],
+    "hour_totals": [
+        ("hour", "TIMESTAMP"),
+        ("kind", "VARCHAR"),
+        ("lines", "BIGINT"),
+        ("tokens", "BIGINT"),
+        ("first", "TIMESTAMP"),
+        ("last", "TIMESTAMP"),
+    ],
     "search_stats": [("corpus", "VARCHAR"), ("docs", "BIGINT"), ("total_len", "BIGINT"), ("max_id", "BIGINT")],
     "search_apps": [("id", "INTEGER"), ("app", "VARCHAR")],
     **{
-        table: [("term", "BIGINT"), ("doc", "BIGINT"), ("tf", "USMALLINT"), ("len", "USMALLINT"),
-                ("t_start", "TIMESTAMP"), ("app", "INTEGER")]
-        for table in ("text_spans_postings", "text_spans_postings_tail",
-                      "transcripts_postings", "transcripts_postings_tail")
+        table: [
+            ("term", "BIGINT"),
+            ("doc", "BIGINT"),
+            ("tf", "USMALLINT"),
+            ("len", "USMALLINT"),
+            ("t_start", "TIMESTAMP"),
+            ("app", "INTEGER"),
+        ]
+        for table in (
+            "text_spans_postings",
+            "text_spans_postings_tail",
+            "transcripts_postings",
+            "transcripts_postings_tail",
+        )
     },
 }
 SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
-ALL_VERSIONS = [(1, "m001_initial"), (2, "m002_audio"), (3, "m003_source_keys"), (4, "m004_search_postings"),
-                (5, "m005_span_tokens"), (6, "m006_chunk_vectors"), (7, "m007_transcript_language"),
-                (8, "m008_span_layout"), (9, "m009_hour_summaries")]
+ALL_VERSIONS = [
+    (1, "m001_initial"),
+    (2, "m002_audio"),
+    (3, "m003_source_keys"),
+    (4, "m004_search_postings"),
+    (5, "m005_span_tokens"),
+    (6, "m006_chunk_vectors"),
+    (7, "m007_transcript_language"),
+    (8, "m008_span_layout"),
+    (9, "m009_hour_summaries"),
+]
 
 
 def schema(path) -> dict[str, list[tuple[str, str]]]:
@@ -213,7 +290,8 @@ def freeze_at_version_1(db_path) -> None:
         assert migrations.apply(con, {1: migrations.MIGRATIONS[1]}) == [1]
         con.execute(
             "INSERT INTO recordings (id, started, ended, fps, frames_seen, frames_kept, frames_skipped,"
-            " ocr_failures) VALUES ('rec-1', ?, ?, 2.0, 10, 4, 6, 1)", [at(0), at(5)],
+            " ocr_failures) VALUES ('rec-1', ?, ?, 2.0, 10, 4, 6, 1)",
+            [at(0), at(5)],
         )
         con.execute(
             "INSERT INTO frames (ts, monitor, width, height, image_ref, region_left, region_top,"
@@ -222,7 +300,8 @@ def freeze_at_version_1(db_path) -> None:
         )
         con.execute(
             "INSERT INTO text_spans (t_start, t_end, monitor, app, text, frame_id, open)"
-            " VALUES (?, ?, 0, 'Firefox', 'Invoice 4821 overdue', 1, false)", [at(0), at(5)],
+            " VALUES (?, ?, 0, 'Firefox', 'Invoice 4821 overdue', 1, false)",
+            [at(0), at(5)],
         )
     finally:
         con.close()
@@ -243,9 +322,17 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
         assert [f.image_ref for f in r.frames_between(None, None)] == ["f.jpg"]
         (rec,) = r.recordings()
         assert rec == {
-            "id": "rec-1", "started": at(0), "ended": at(5), "fps": 2.0, "frames_seen": 10,
-            "frames_kept": 4, "frames_skipped": 6, "ocr_failures": 1,
-            "audio_chunks": 0, "audio_voiced_ms": 0, "audio_silent_ms": 0,
+            "id": "rec-1",
+            "started": at(0),
+            "ended": at(5),
+            "fps": 2.0,
+            "frames_seen": 10,
+            "frames_kept": 4,
+            "frames_skipped": 6,
+            "ocr_failures": 1,
+            "audio_chunks": 0,
+            "audio_voiced_ms": 0,
+            "audio_silent_ms": 0,
         }
     with store.write() as w:  # the new tables and columns work, old ids keep counting
         w.upsert_recording({"id": "rec-1", "audio_chunks": 3, "audio_voiced_ms": 4200})
@@ -261,7 +348,9 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     con = duckdb.connect(str(db_path), read_only=True)
     try:  # migration 5 counted the old line; the writer counts new ones (o200k)
         assert con.execute("SELECT text, tokens FROM text_spans ORDER BY id").fetchall() == [
-            ("Invoice 4821 overdue", 5), ("paid", 1)]
+            ("Invoice 4821 overdue", 5),
+            ("paid", 1),
+        ]
     finally:
         con.close()
 
@@ -273,8 +362,11 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
     con = duckdb.connect(str(db_path))
     try:
         migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v <= 6})
-        con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens)"
-                    " VALUES (?, ?, 'mic', 'faster-whisper', 'budget review at noon', 4)", [at(0), at(2)])
+        con.execute(
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens)"
+            " VALUES (?, ?, 'mic', 'faster-whisper', 'budget review at noon', 4)",
+            [at(0), at(2)],
+        )
     finally:
         con.close()
     store = Store(db_path)
@@ -283,5 +375,7 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
         w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
     with store.read() as r:
         assert [(t.text, t.language) for t in r.transcripts_between(None, None)] == [
-            ("budget review at noon", ""), ("富士康在印度工厂", "zh")]
+            ("budget review at noon", ""),
+            ("富士康在印度工厂", "zh"),
+        ]
         assert r.search("印度工厂")[0].transcript.language == "zh"

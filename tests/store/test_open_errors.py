@@ -40,11 +40,14 @@ def damage_header(path: Path) -> None:
 
 
 # "blocklist" and "clockwork": a folder name containing "lock" must not make an error look like a lock
-@pytest.mark.parametrize("folder,damage", [
-    ("home", damage_every_block),
-    ("clockwork", damage_header),
-    ("blocklist", damage_every_block),
-])
+@pytest.mark.parametrize(
+    "folder,damage",
+    [
+        ("home", damage_every_block),
+        ("clockwork", damage_header),
+        ("blocklist", damage_every_block),
+    ],
+)
 @pytest.mark.parametrize("mode", ["read", "write"])
 def test_a_damaged_file_is_reported_at_once_not_waited_for(tmp_path, folder, damage, mode):
     db = recorded_db(tmp_path / folder / "lifelog.duckdb")
@@ -82,4 +85,3 @@ def test_a_lock_held_by_another_process_is_still_waited_for(tmp_path):
     assert f"kill {holder.pid}" in message
     assert "lifelog record" in message
     assert "busy_timeout_s" in message
-

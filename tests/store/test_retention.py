@@ -47,8 +47,9 @@ def timeline(template, tmp_path):
 def test_ages_take_images_audio_and_text_older_than_each_keep(timeline):
     paths, store = timeline
     before_text = text_days(store)
-    report = run_pass(store, paths, Policy(keep_images_s=1.5 * 86400, keep_audio_s=0.5 * 86400,
-                                           keep_text_s=2 * 86400), now=NOW)
+    report = run_pass(
+        store, paths, Policy(keep_images_s=1.5 * 86400, keep_audio_s=0.5 * 86400, keep_text_s=2 * 86400), now=NOW
+    )
     image_cut, audio_cut, text_cut = NOW - 1.5 * DAY, NOW - 0.5 * DAY, NOW - 2 * DAY
 
     frames = refs(store, "frames")
@@ -71,7 +72,8 @@ def test_ages_take_images_audio_and_text_older_than_each_keep(timeline):
             docs, rows, posted = r._con.execute(
                 f"SELECT (SELECT docs FROM search_stats WHERE corpus = '{table}'), (SELECT count(*) FROM {table}),"
                 f" (SELECT count(DISTINCT doc) FROM (SELECT doc FROM {table}_postings UNION ALL"
-                f" SELECT doc FROM {table}_postings_tail))").fetchone()
+                f" SELECT doc FROM {table}_postings_tail))"
+            ).fetchone()
             assert docs == rows == posted, table
     assert kept_hours > 0  # the summaries of the old hours stay
     assert report.images == sum(1 for ts, _, _ in frames if ts < image_cut)
@@ -153,8 +155,12 @@ retention.run_pass(Store(paths.db), paths, retention.Policy(keep_images_s=1, kee
 def test_kill_9_mid_pass_leaves_the_timeline_whole_and_the_next_pass_finishes(timeline):
     paths, store = timeline
     for delay in (0.6, 1.2):
-        proc = subprocess.Popen([sys.executable, "-c", KILLER, str(paths.data)], stdout=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLER, str(paths.data)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
         assert proc.stdout.readline().strip() == "start"
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
@@ -170,5 +176,6 @@ def test_kill_9_mid_pass_leaves_the_timeline_whole_and_the_next_pass_finishes(ti
     assert files(paths.frames) == set() and files(paths.audio) == set()
     with store.read() as r:
         assert r._con.execute("SELECT count(*) FROM meta WHERE key = ?", [retention.JOURNAL]).fetchone()[0] == 0
-        assert "images" in json.loads(r._con.execute("SELECT value FROM meta WHERE key = ?",
-                                                     [retention.LAST]).fetchone()[0])
+        assert "images" in json.loads(
+            r._con.execute("SELECT value FROM meta WHERE key = ?", [retention.LAST]).fetchone()[0]
+        )

@@ -8,8 +8,8 @@ import pytest
 
 from lifelog.errors import UsageError
 from tests.store.search_reference import bm25_scores
-from tests.support.search_words import HOSTILE, WORDS
 from tests.store.timeline_helpers import at, observe, said
+from tests.support.search_words import HOSTILE, WORDS
 
 FILLER = [w for w in WORDS if w not in ("budget", "review")]
 
@@ -40,8 +40,10 @@ def test_a_spoken_phrase_is_found_as_heard_and_ranked_among_seen_hits(store):
         hits = r.search("budget review")
         heard_texts = {t.id: t.text for t in r.transcripts_between(None, None)}
     assert describe(hits) == [  # short lines beat long ones, whichever way they reached us
-        ("seen", "budget review"), ("heard", "okay the budget review"),
-        ("seen", LONG_SEEN), ("heard", LONG_HEARD),
+        ("seen", "budget review"),
+        ("heard", "okay the budget review"),
+        ("seen", LONG_SEEN),
+        ("heard", LONG_HEARD),
     ]
     assert hits[0].score > hits[1].score > hits[2].score > hits[3].score > 0
     heard = hits[1]
@@ -77,7 +79,10 @@ def test_speech_is_ranked_by_bm25_as_soon_as_it_is_stored(store):
         w.add_transcripts([said(5, 7, "let's do the budget review"), said(8, 9, "review later")])
     with store.read() as r:
         hits = r.search("budget review")
-    assert {d for d in describe(hits[:2])} == {("seen", "budget review slides"), ("heard", "let's do the budget review")}
+    assert {d for d in describe(hits[:2])} == {
+        ("seen", "budget review slides"),
+        ("heard", "let's do the budget review"),
+    }
     assert describe(hits[2:]) == [("heard", "review later")]  # only one of the terms: after both
     assert all(h.score > 0 for h in hits)
 
@@ -89,7 +94,9 @@ def test_a_query_of_stop_words_is_answered_by_substring_newest_first(store):
     with store.read() as r:
         hits = r.search("this")
     assert describe(hits) == [
-        ("heard", "this was heard"), ("seen", "this is on screen"), ("heard", "and this earlier"),
+        ("heard", "this was heard"),
+        ("seen", "this is on screen"),
+        ("heard", "and this earlier"),
     ]
     assert {h.score for h in hits} == {0.0}
 

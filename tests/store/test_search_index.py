@@ -46,8 +46,9 @@ def check_against_model(store, queries, limit=15):
             assert [round(s, 6) for _, s in got] == [round(s, 6) for _, _, s in want], query
             # rows with equal scores may tie-break alike only by time and id: same sets per score
             for score in {round(s, 6) for _, _, s in want[:-1]} - {round(s, 6) for _, _, s in want[-1:]}:
-                assert {i for i, s in got if round(s, 6) == score} == {
-                    i for _, i, s in want if round(s, 6) == score}, query
+                assert {i for i, s in got if round(s, 6) == score} == {i for _, i, s in want if round(s, 6) == score}, (
+                    query
+                )
 
 
 def fill_random(store, seed: int, frames: int, lines_per_frame: int = 6) -> list[str]:
@@ -62,8 +63,19 @@ def fill_random(store, seed: int, frames: int, lines_per_frame: int = 6) -> list
 
 
 QUERIES = [
-    "budget", "budget review", "invoice payment meeting", "会議", "会議室", "予約確認", "会議室 budget",
-    "東京 python deploy", "明日", "資料提出 notes", "nosuchword", "budget nosuchword", "室予",
+    "budget",
+    "budget review",
+    "invoice payment meeting",
+    "会議",
+    "会議室",
+    "予約確認",
+    "会議室 budget",
+    "東京 python deploy",
+    "明日",
+    "資料提出 notes",
+    "nosuchword",
+    "budget nosuchword",
+    "室予",
 ]
 
 
@@ -76,8 +88,9 @@ def test_searchable_as_soon_as_the_batch_commits(store):
     with store.write() as w:
         w.add_transcripts([said(1, 2, "the forecast looks fine")])
     with store.read() as r:
-        assert [h.kind for h in r.search("forecast")] == ["seen", "heard"] or \
-            {h.kind for h in r.search("forecast")} == {"seen", "heard"}
+        assert [h.kind for h in r.search("forecast")] == ["seen", "heard"] or {
+            h.kind for h in r.search("forecast")
+        } == {"seen", "heard"}
 
 
 def test_ranking_equals_the_from_scratch_model(store):
@@ -105,14 +118,16 @@ def test_time_filters_match_the_model(store):
         for query in ("budget review", "会議室", "meeting"):
             got = [h.span.id for h in r.search(query, since=at(10), until=at(20), limit=100)]
             inside = {i: row for i, row in rows.items() if spans[i].t_end >= at(10) and spans[i].t_start < at(20)}
-            assert got == [i for _, i, _ in ranking(inside, query, 100)] or \
-                sorted(got) == sorted(i for _, i, _ in ranking(inside, query, 100)), query
+            assert got == [i for _, i, _ in ranking(inside, query, 100)] or sorted(got) == sorted(
+                i for _, i, _ in ranking(inside, query, 100)
+            ), query
 
 
 def test_chinese_phrase_inside_a_line(store):
     with store.write() as w:
         observe(w, at(0), ["明日の会議室の予約を確認してください", "会議の資料", "議室会", "東京 meeting room 会議室"])
     with store.read() as r:
+
         def texts(q, **kw):
             return [h.span.text for h in r.search(q, **kw)]
 
@@ -120,8 +135,9 @@ def test_chinese_phrase_inside_a_line(store):
         assert "予約を確認" in texts("予約を確認")[0]
         assert set(texts("会議")) >= {"会議の資料", "明日の会議室の予約を確認してください"}
         # "議室会" holds the bigrams 議室 and 室会, not 会議室 as written: a partial match only
-        assert texts('"会議室"') == ["明日の会議室の予約を確認してください", "東京 meeting room 会議室"] or \
-            set(texts('"会議室"')) == {"明日の会議室の予約を確認してください", "東京 meeting room 会議室"}
+        assert texts('"会議室"') == ["明日の会議室の予約を確認してください", "東京 meeting room 会議室"] or set(
+            texts('"会議室"')
+        ) == {"明日の会議室の予約を確認してください", "東京 meeting room 会議室"}
         assert texts("会議室 meeting")[0] == "東京 meeting room 会議室"  # mixed languages
         assert texts("確認") == ["明日の会議室の予約を確認してください"]
         assert texts("資") == ["会議の資料"]  # one character: by substring
@@ -146,7 +162,13 @@ def test_terms_and_query_parsing():
     assert terms("会議室 budget") == ["会議", "議室", "budget"]
     assert terms("Python编程") == ["python", "编程"]
     assert [minimal_stem(w) for w in ("status", "addresses", "series", "files", "is", "boxes")] == [
-        "status", "address", "sery", "file", "is", "box"]
+        "status",
+        "address",
+        "sery",
+        "file",
+        "is",
+        "box",
+    ]
     parsed = parse_query('会議室 "due today" 資 budget')
     assert parsed.terms == ("会議", "議室", "due", "today", "budget")
     assert (parsed.phrases, parsed.runs, parsed.chars) == (("due today",), ("会議室",), ("資",))
@@ -157,10 +179,15 @@ def test_catch_up_indexes_rows_stored_without_the_index(store, monkeypatch):
         observe(w, at(0), ["indexed as stored"])
     con = duckdb.connect(str(store.db_path))
     try:  # as an older writer or a bulk import would: rows only
-        con.execute("INSERT INTO text_spans (t_start, t_end, monitor, text) SELECT ?, ?, 0, 'bulk row ' || i"
-                    " FROM range(5) r(i)", [at(1), at(2)])
-        con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text) VALUES (?, ?, 'mic', 'x', 'bulk heard')",
-                    [at(1), at(2)])
+        con.execute(
+            "INSERT INTO text_spans (t_start, t_end, monitor, text) SELECT ?, ?, 0, 'bulk row ' || i"
+            " FROM range(5) r(i)",
+            [at(1), at(2)],
+        )
+        con.execute(
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text) VALUES (?, ?, 'mic', 'x', 'bulk heard')",
+            [at(1), at(2)],
+        )
     finally:
         con.close()
     monkeypatch.setattr(search_index, "CATCH_UP_ROWS", 3)
@@ -217,10 +244,18 @@ def test_row_filters_page_through_candidates_then_join(store, monkeypatch, check
     rows = rows_of(store)
     with store.read() as r:
         spans = {s.id: s for s in r.spans_between(None, None)}
-        for query, app in [("budget review", "slack"), ('"budget review"', None), ("会議室", "slack"),
-                           ("資 notes", None), ("meeting", "fire")]:
-            want = [(i, round(s, 6)) for _, i, s in ranking(rows, query, len(rows))
-                    if not app or app in spans[i].app.lower()][:10]
+        for query, app in [
+            ("budget review", "slack"),
+            ('"budget review"', None),
+            ("会議室", "slack"),
+            ("資 notes", None),
+            ("meeting", "fire"),
+        ]:
+            want = [
+                (i, round(s, 6))
+                for _, i, s in ranking(rows, query, len(rows))
+                if not app or app in spans[i].app.lower()
+            ][:10]
             got = [(h.span.id, round(h.score, 6)) for h in r.search(query, app=app, limit=10)]
             assert [s for _, s in got] == [s for _, s in want], query
             assert {i for i, _ in got} == {i for i, _ in want} or len(want) == 10, query

@@ -11,6 +11,7 @@ from lifelog.store.db import create_private_db, load_fts
 from tests.store.search_reference import ranking
 from tests.store.timeline_helpers import at, observe, said
 
+
 def _have_fts() -> bool:
     """Whether the fts extension lifelog 3 used is still installed (duckdb-ext-fts)."""
     con = duckdb.connect()
@@ -37,11 +38,17 @@ def freeze_at_version_3(db_path) -> None:
     try:
         assert migrations.apply(con, {v: migrations.MIGRATIONS[v] for v in (1, 2, 3)}) == [1, 2, 3]
         for i, text in enumerate(OLD_SPANS):
-            con.execute("INSERT INTO text_spans (t_start, t_end, monitor, app, text, open)"
-                        " VALUES (?, ?, 0, 'Firefox', ?, false)", [at(i), at(i + 1), text])
+            con.execute(
+                "INSERT INTO text_spans (t_start, t_end, monitor, app, text, open)"
+                " VALUES (?, ?, 0, 'Firefox', ?, false)",
+                [at(i), at(i + 1), text],
+            )
         for i, text in enumerate(OLD_HEARD):
-            con.execute("INSERT INTO transcripts (t_start, t_end, source, engine, text)"
-                        " VALUES (?, ?, 'mic', 'faster-whisper', ?)", [at(10 + i), at(11 + i), text])
+            con.execute(
+                "INSERT INTO transcripts (t_start, t_end, source, engine, text)"
+                " VALUES (?, ?, 'mic', 'faster-whisper', ?)",
+                [at(10 + i), at(11 + i), text],
+            )
         for key in ("fts_max_span_id", "fts_max_transcript_id"):
             con.execute("INSERT INTO meta VALUES (?, '99')", [key])
         if HAVE_FTS:  # lifelog 3 depended on it; later versions may not install it
@@ -87,7 +94,10 @@ def test_version_3_database_is_indexed_once_and_its_fts_index_dropped(db_path, m
     with store.read() as r:
         hits = r.search("invoice", limit=10)
         assert {(h.kind, (h.span or h.transcript).text) for h in hits} >= {
-            ("seen", "invoice sent again"), ("heard", "invoice heard"), ("seen", "Invoice 4821 overdue")}
+            ("seen", "invoice sent again"),
+            ("heard", "invoice heard"),
+            ("seen", "Invoice 4821 overdue"),
+        }
         assert max(h.span.id for h in hits if h.span) == len(OLD_SPANS) + 1
 
 

@@ -6,9 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.store.timeline_helpers import at, line, observe, open_flags
-
 from lifelog.errors import StoreError
+from tests.store.timeline_helpers import at, line, observe, open_flags
 
 
 def spans(store):
@@ -106,9 +105,9 @@ def test_close_after_a_crash_keeps_the_last_seen_time(store):
 
 def test_spans_between_returns_overlapping_spans_in_screen_order(store):
     with store.write() as w:
-        observe(w, at(0), ["title", "body"])          # both live 0..10
-        observe(w, at(10), ["title", "footer"])       # body ends at 10, footer starts at 10
-        observe(w, at(20), ["title"])                 # footer ends at 20
+        observe(w, at(0), ["title", "body"])  # both live 0..10
+        observe(w, at(10), ["title", "footer"])  # body ends at 10, footer starts at 10
+        observe(w, at(20), ["title"])  # footer ends at 20
         w.close_spans(at(30))
     with store.read() as r:
         assert [s.text for s in r.spans_between(at(11), at(12))] == ["title", "footer"]
@@ -147,22 +146,37 @@ def test_lines_keep_their_own_window_reading_order_and_lead(store):
     from lifelog.models import OcrLine
     from tests.store.timeline_helpers import frame
 
-    left = [OcrLine("def load(self):", (10, 100, 300, 120), ord=0, app="XTerm", window="ledger.py"),
-            OcrLine("return rows", (10, 130, 300, 150), ord=1, lead="    ", app="XTerm", window="ledger.py")]
+    left = [
+        OcrLine("def load(self):", (10, 100, 300, 120), ord=0, app="XTerm", window="ledger.py"),
+        OcrLine("return rows", (10, 130, 300, 150), ord=1, lead="    ", app="XTerm", window="ledger.py"),
+    ]
     right = [OcrLine("deploy started", (1000, 90, 1300, 110), ord=2, lead="\n", app="XTerm", window="deploy log")]
     focused = [OcrLine("focused default", (1000, 500, 1300, 520), ord=3)]
     with store.write() as w:
         w.observe_lines(w.add_frame(frame(at(0))), at(0), 0, "Firefox", "Inbox", [*right, *focused, *left])
-        shifted = [replace(line, lead="", box=(10, 40, 300, 60)) if line.text == "return rows" else line
-                   for line in [*right, *focused, *left]]
+        shifted = [
+            replace(line, lead="", box=(10, 40, 300, 60)) if line.text == "return rows" else line
+            for line in [*right, *focused, *left]
+        ]
         assert w.observe_lines(w.add_frame(frame(at(1))), at(1), 0, "Firefox", "Inbox", shifted) == (0, 4)
     with store.read() as r:
         assert [s.text for s in r.spans_between(None, None)] == [
-            "def load(self):", "return rows", "deploy started", "focused default"]
+            "def load(self):",
+            "return rows",
+            "deploy started",
+            "focused default",
+        ]
         assert [(row.app, row.window, row.text) for row in r.seen_rows(None, None)] == [
-            ("XTerm", "ledger.py", "def load(self):"), ("XTerm", "ledger.py", "    return rows"),
-            ("XTerm", "deploy log", "\ndeploy started"), ("Firefox", "Inbox", "focused default")]
+            ("XTerm", "ledger.py", "def load(self):"),
+            ("XTerm", "ledger.py", "    return rows"),
+            ("XTerm", "deploy log", "\ndeploy started"),
+            ("Firefox", "Inbox", "focused default"),
+        ]
         assert [row.text for row in r.seen_rows_within([(at(0.5), at(2))])] == [
-            "def load(self):", "    return rows", "\ndeploy started", "focused default"]
+            "def load(self):",
+            "    return rows",
+            "\ndeploy started",
+            "focused default",
+        ]
         hit = r.search("deploy started")[0].span
         assert (hit.app, hit.window) == ("XTerm", "deploy log")

@@ -18,7 +18,7 @@ def chunk(start: float, end: float, source: str = "mic", voiced_s: float = 1.0) 
 
 
 def test_transcripts_and_chunks_round_trip(store):
-    odd = "it's “quoted” — 日本語 😀 back\\\\slash\nnew line \"x\""
+    odd = 'it\'s “quoted” — 日本語 😀 back\\\\slash\nnew line "x"'
     with store.write() as w:
         chunk_id = w.add_audio_chunk(chunk(0, 30, voiced_s=12.5))
         assert w.add_audio_chunk(chunk(30, 60, "system", voiced_s=3.25)) == chunk_id + 1
@@ -74,7 +74,9 @@ def test_audio_chunks_between_overlaps_the_range(store):
         w.add_audio_chunk(chunk(30, 45))
     with store.read() as r:
         assert [(c.source, c.t_start) for c in r.audio_chunks_between(None, None)] == [
-            ("mic", at(0)), ("mic", at(30)), ("system", at(30)),
+            ("mic", at(0)),
+            ("mic", at(30)),
+            ("system", at(30)),
         ]
         assert [c.audio_ref for c in r.audio_chunks_between(at(50), at(70))] == ["system/30.ogg"]
         assert [c.audio_ref for c in r.audio_chunks_between(None, at(30))] == ["mic/0.ogg"]
@@ -85,18 +87,32 @@ def test_stats_count_text_heard_and_sum_audio_counters(store):
         w.add_audio_chunk(chunk(100, 130, voiced_s=12.5))
         w.add_audio_chunk(chunk(130, 160, voiced_s=7.25))
         w.add_transcripts([said(100, 104, "budget review"), said(150, 170, "thanks everyone")])
-        w.upsert_recording({"id": "a", "started": at(0), "audio_chunks": 2, "audio_voiced_ms": 19750,
-                            "audio_silent_ms": 40250})
+        w.upsert_recording(
+            {"id": "a", "started": at(0), "audio_chunks": 2, "audio_voiced_ms": 19750, "audio_silent_ms": 40250}
+        )
         w.upsert_recording({"id": "b", "started": at(200), "frames_seen": 3})  # audio counters default 0
     with store.read() as r:
         stats = r.stats()
         assert r.recordings()[1]["audio_chunks"] == 0
     assert (stats.transcripts, stats.audio_chunks, stats.audio_voiced_s) == (2, 2, 19.75)
     assert (stats.first_ts, stats.last_ts) == (at(100), at(170))  # no screen at all: still a timeline
-    assert {k: stats.counters[k] for k in ("recordings", "audio_chunks", "audio_voiced_ms", "audio_silent_ms",
-                                           "frames_seen", "unindexed_transcripts")} == {
-        "recordings": 2, "audio_chunks": 2, "audio_voiced_ms": 19750, "audio_silent_ms": 40250,
-        "frames_seen": 3, "unindexed_transcripts": 0,  # indexed as stored
+    assert {
+        k: stats.counters[k]
+        for k in (
+            "recordings",
+            "audio_chunks",
+            "audio_voiced_ms",
+            "audio_silent_ms",
+            "frames_seen",
+            "unindexed_transcripts",
+        )
+    } == {
+        "recordings": 2,
+        "audio_chunks": 2,
+        "audio_voiced_ms": 19750,
+        "audio_silent_ms": 40250,
+        "frames_seen": 3,
+        "unindexed_transcripts": 0,  # indexed as stored
     }
     with store.write() as w:
         w.refresh_search_index()

@@ -27,8 +27,15 @@ def line(text: str, top: int = 0, left: int = 0) -> OcrLine:
 
 def frame(ts: datetime, monitor: int = 0, app: str = "Firefox", window: str = "Inbox") -> FrameRecord:
     return FrameRecord(
-        ts=ts, monitor=monitor, width=1920, height=1080, app=app, window=window,
-        image_ref=f"frames/{ts:%H%M%S%f}-{monitor}.jpg", region=(0, 0, 1920, 1080), keyframe=True,
+        ts=ts,
+        monitor=monitor,
+        width=1920,
+        height=1080,
+        app=app,
+        window=window,
+        image_ref=f"frames/{ts:%H%M%S%f}-{monitor}.jpg",
+        region=(0, 0, 1920, 1080),
+        keyframe=True,
     )
 
 
@@ -42,8 +49,13 @@ def observe(writer, ts: datetime, texts: list[str], monitor: int = 0, app: str =
 def said(start: float, end: float, text: str, source: str = "mic", chunk_id: int | None = None) -> Transcript:
     """A transcript of ``text`` heard from ``source`` between at(start) and at(end)."""
     return Transcript(
-        t_start=at(start), t_end=at(end), source=source, engine="faster-whisper", text=text,
-        tokens=len(text.split()), chunk_id=chunk_id,
+        t_start=at(start),
+        t_end=at(end),
+        source=source,
+        engine="faster-whisper",
+        text=text,
+        tokens=len(text.split()),
+        chunk_id=chunk_id,
     )
 
 
@@ -60,6 +72,9 @@ def worker(*args: str) -> subprocess.Popen:
     """Start tests/store/workers.py in a separate process (its own DuckDB instance)."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     return subprocess.Popen(
-        [sys.executable, str(WORKERS), *args], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, str(WORKERS), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )

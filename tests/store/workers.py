@@ -1,8 +1,8 @@
 """Worker processes for the cross-process store tests (run as a script, not collected).
 
-    workers.py writer DB SECONDS PERIOD OUT.json  write a batch every PERIOD s for SECONDS, report it
-    workers.py reader DB STOP_FILE OUT.json read (search, spans, stats) until STOP_FILE exists
-    workers.py hold DB SECONDS              hold a read-write connection open for SECONDS
+workers.py writer DB SECONDS PERIOD OUT.json  write a batch every PERIOD s for SECONDS, report it
+workers.py reader DB STOP_FILE OUT.json read (search, spans, stats) until STOP_FILE exists
+workers.py hold DB SECONDS              hold a read-write connection open for SECONDS
 """
 
 from __future__ import annotations
@@ -32,13 +32,24 @@ def writer(db: str, seconds: str, period: str, out: str) -> None:
         with store.write() as w:
             for _ in range(2):  # two frames a batch, as tokenize_media would at 2 fps
                 ts = T0 + timedelta(seconds=i / 2)
-                fid = w.add_frame(FrameRecord(
-                    ts=ts, monitor=0, width=1920, height=1080, app="Firefox", window="Billing",
-                    image_ref=f"frames/{i}.jpg", region=(0, 0, 1920, 1080), keyframe=i % 10 == 0,
-                ))
+                fid = w.add_frame(
+                    FrameRecord(
+                        ts=ts,
+                        monitor=0,
+                        width=1920,
+                        height=1080,
+                        app="Firefox",
+                        window="Billing",
+                        image_ref=f"frames/{i}.jpg",
+                        region=(0, 0, 1920, 1080),
+                        keyframe=i % 10 == 0,
+                    )
+                )
                 lines = [OcrLine(f"static header line {k}", (0, 30 * k, 400, 30 * k + 20)) for k in range(8)]
-                lines += [OcrLine(f"invoice {4000 + i} total {i * 3}", (0, 300, 400, 320)),
-                          OcrLine(f"clock {i // 4}", (0, 330, 400, 350))]
+                lines += [
+                    OcrLine(f"invoice {4000 + i} total {i * 3}", (0, 300, 400, 320)),
+                    OcrLine(f"clock {i // 4}", (0, 330, 400, 350)),
+                ]
                 new, _ = w.observe_lines(fid, ts, 0, "Firefox", "Billing", lines)
                 totals["frames"] += 1
                 totals["new_spans"] += new
@@ -65,7 +76,7 @@ def reader(db: str, stop_file: str, out: str) -> None:
                 r.stats()
             report["reads"] += 1
             report["read_ms"].append((time.perf_counter() - started) * 1000)
-        except Exception:  # noqa: BLE001 - every failure is the test's finding
+        except Exception:
             report["errors"].append(traceback.format_exc())
     Path(out).write_text(json.dumps(report))
 

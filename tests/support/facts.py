@@ -14,8 +14,10 @@ T0 = datetime(2026, 10, 1, 9, 0, 0)
 DAYS = 10
 STEP = 5  # minutes between screens
 WINDOWS = [("firefox", "Inbox — Mail"), ("XTerm", "bash: ops"), ("code", "billing.py"), ("Slack", "#team")]
-WORDS = ("invoice report server deploy queue meeting review branch commit ticket customer release "
-         "metrics latency budget draft schedule backup cluster node config").split()
+WORDS = (
+    "invoice report server deploy queue meeting review branch commit ticket customer release "
+    "metrics latency budget draft schedule backup cluster node config"
+).split()
 # (day, hour, minute, text): the facts, and near misses that share their words
 FACTS = [
     (1, 2, 14, "seen", "The staging database password was rotated to tangerine-47 by Priya"),
@@ -50,18 +52,47 @@ def plant(s: Store, days: int = DAYS) -> Store:
                 for minute in range(0, 60, STEP):
                     ts = at(day, hour, minute)
                     app, title = WINDOWS[(hour * 7 + minute // 9 + day) % len(WINDOWS)]
-                    lines = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 10))) + f" #{day}.{hour}.{minute}.{i}"
-                             for i in range(6)]
+                    lines = [
+                        " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 10))) + f" #{day}.{hour}.{minute}.{i}"
+                        for i in range(6)
+                    ]
                     for m in range(minute, minute + STEP):
                         kind, text = planted.get((day, hour, m), (None, None))
                         if kind == "seen":
                             lines.insert(3, text)
                         elif kind == "heard":
-                            w.add_transcripts([Transcript(at(day, hour, m), at(day, hour, m) + timedelta(seconds=8),
-                                                          "mic", "faster-whisper", text, tokens=len(text.split()))])
-                    fid = w.add_frame(FrameRecord(ts=ts, monitor=1, width=1920, height=1080, app=app, window=title,
-                                                  image_ref="", region=(0, 0, 1920, 1080), keyframe=True))
-                    w.observe_lines(fid, ts, 1, app, title,
-                                    [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
+                            w.add_transcripts(
+                                [
+                                    Transcript(
+                                        at(day, hour, m),
+                                        at(day, hour, m) + timedelta(seconds=8),
+                                        "mic",
+                                        "faster-whisper",
+                                        text,
+                                        tokens=len(text.split()),
+                                    )
+                                ]
+                            )
+                    fid = w.add_frame(
+                        FrameRecord(
+                            ts=ts,
+                            monitor=1,
+                            width=1920,
+                            height=1080,
+                            app=app,
+                            window=title,
+                            image_ref="",
+                            region=(0, 0, 1920, 1080),
+                            keyframe=True,
+                        )
+                    )
+                    w.observe_lines(
+                        fid,
+                        ts,
+                        1,
+                        app,
+                        title,
+                        [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)],
+                    )
         w.close_spans(at(days, 0, 0))
     return s

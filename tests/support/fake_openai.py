@@ -20,15 +20,42 @@ PIECES = ["Dana said ", "the budget is ", "12% over; ", "moving the deploy to Th
 ANSWER = "".join(PIECES)
 
 ERRORS = {
-    "401": (401, {"error": {"message": "Incorrect API key provided: sk-test****-123. You can find your API key "
-                                       "at https://platform.openai.com/account/api-keys.",
-                            "type": "invalid_request_error", "code": "invalid_api_key"}}),
-    "403": (403, {"error": {"message": "Project does not have access to model gpt-4o", "type": "invalid_request_error"}}),
-    "context": (400, {"error": {"message": "This model's maximum context length is 128000 tokens. However, your "
-                                           "messages resulted in 130512 tokens. Please reduce the length of the messages.",
-                                "type": "invalid_request_error", "code": "context_length_exceeded"}}),
-    "llamacpp-context": (400, {"error": {"code": 400, "message": "the request exceeds the available context size, "
-                                                                "try increasing it", "type": "exceed_context_size_error"}}),
+    "401": (
+        401,
+        {
+            "error": {
+                "message": "Incorrect API key provided: sk-test****-123. You can find your API key "
+                "at https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        },
+    ),
+    "403": (
+        403,
+        {"error": {"message": "Project does not have access to model gpt-4o", "type": "invalid_request_error"}},
+    ),
+    "context": (
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 128000 tokens. However, your "
+                "messages resulted in 130512 tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        },
+    ),
+    "llamacpp-context": (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+            }
+        },
+    ),
     "500": (500, {"error": {"message": "The server had an error while processing your request."}}),
 }
 
@@ -45,7 +72,7 @@ class FakeOpenAI:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         self._thread.start()
         return self
 
@@ -71,16 +98,26 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = ERRORS[mode]
             return self._json(status, payload)
         if mode == "echo":
-            return self._json(200, {"you_sent": {"authorization": self.headers.get("Authorization"), "path": self.path}})
+            return self._json(
+                200, {"you_sent": {"authorization": self.headers.get("Authorization"), "path": self.path}}
+            )
         if mode == "redirect":
             self.send_response(308)
             self.send_header("Location", "/openai/v1/chat/completions")
             self.send_header("Content-Length", "0")
             return self.end_headers()
         if mode == "json":
-            return self._json(200, {"id": "c1", "object": "chat.completion", "model": body["model"],
-                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER},
-                                                 "finish_reason": "stop"}]})
+            return self._json(
+                200,
+                {
+                    "id": "c1",
+                    "object": "chat.completion",
+                    "model": body["model"],
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop"}
+                    ],
+                },
+            )
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -93,8 +130,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._event(data)
             return self._send(b"")
         for i, piece in enumerate(PIECES):
-            self._event({"id": "c1", "object": "chat.completion.chunk", "model": body["model"],
-                         "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+            self._event(
+                {
+                    "id": "c1",
+                    "object": "chat.completion.chunk",
+                    "model": body["model"],
+                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                }
+            )
             if i == 0 and mode == "midstream":
                 self._event({"error": {"message": "upstream model crashed"}})
                 return self._send(b"")

@@ -35,8 +35,12 @@ def plant(store) -> dict:
         w.observe_lines(ids["after"], at(90), 0, "Firefox", "Inbox", [line(KEPT, top=400)])
         chunk = w.add_audio_chunk(AudioChunkRecord(at(20), at(30), "mic", "day/said.ogg", 10.0))
         kept_chunk = w.add_audio_chunk(AudioChunkRecord(at(40), at(50), "mic", "day/kept.ogg", 10.0))
-        w.add_transcripts([said(20, 30, f"about the {SECRET}", chunk_id=chunk),
-                           said(40, 50, f"about the {KEPT}", chunk_id=kept_chunk)])
+        w.add_transcripts(
+            [
+                said(20, 30, f"about the {SECRET}", chunk_id=chunk),
+                said(40, 50, f"about the {KEPT}", chunk_id=kept_chunk),
+            ]
+        )
         w.add_event(at(25), "ask", {"question": f"what of the {SECRET}?", "answer": "later"})
         w.close_spans(at(120))
         later = w.add_frame(frame(at(7200), monitor=1))  # the next hour: the first one gets summarised
@@ -63,8 +67,9 @@ def write_meanwhile(store, k: int) -> None:
     lines, open spans extended and closed, text heard, an event, a recording, hour summaries."""
     with store.write() as w:
         fid = w.add_frame(frame(at(300 + k)))
-        w.observe_lines(fid, at(300 + k), 0, "Firefox", "Inbox",
-                        [line(KEPT, top=400), line(f"written during copy {k}", top=500)])
+        w.observe_lines(
+            fid, at(300 + k), 0, "Firefox", "Inbox", [line(KEPT, top=400), line(f"written during copy {k}", top=500)]
+        )
         chunk = w.add_audio_chunk(AudioChunkRecord(at(310 + k), at(315 + k), "mic", f"day/m{k}.ogg", 5.0))
         w.add_transcripts([said(310 + k, 315 + k, f"heard during copy {k}", chunk_id=chunk)])
         w.add_event(at(320 + k), "pause", {"k": k})

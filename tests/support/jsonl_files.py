@@ -17,8 +17,12 @@ def write_export(path: Path, spans: int, *, word: str = "imported") -> dict[str,
     rows = []
     for i in range(spans):
         t = DAY + timedelta(seconds=i)
-        rows.append(("seen", (t, t + timedelta(seconds=1), 0, "Code", "notes.md", f"{word} line {i} of the file",
-                              10 * (i % 50), 0)))
+        rows.append(
+            (
+                "seen",
+                (t, t + timedelta(seconds=1), 0, "Code", "notes.md", f"{word} line {i} of the file", 10 * (i % 50), 0),
+            )
+        )
         if i % 100 == 0:
             rows.append(("heard", (t, t + timedelta(seconds=2), "mic", "faster-whisper", f"{word} words {i}")))
     rows.append(("event", (DAY, "record_start", None)))

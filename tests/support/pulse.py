@@ -17,16 +17,28 @@ class PrivatePulse:
             raise RuntimeError("pulseaudio is not installed: run `bash scripts/test.sh`, which installs it.")
         self.runtime = Path(tempfile.mkdtemp(prefix="lifelog-pulse-"))
         os.chmod(self.runtime, 0o700)
-        self.env = {**os.environ, "XDG_RUNTIME_DIR": str(self.runtime), "PULSE_RUNTIME_PATH": str(self.runtime / "pulse")}
+        self.env = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": str(self.runtime),
+            "PULSE_RUNTIME_PATH": str(self.runtime / "pulse"),
+        }
         self.env.pop("PULSE_SERVER", None)
         self.proc = subprocess.Popen(
-            ["pulseaudio", "--daemonize=no", "-n", "--exit-idle-time=-1", "--disallow-exit",
-             "--load=module-native-protocol-unix",
-             "--load=module-null-sink sink_name=vsink rate=16000 channels=1",
-             "--load=module-null-sink sink_name=micsink rate=16000 channels=1",
-             "--load=module-remap-source master=micsink.monitor source_name=vmic",
-             "--load=module-always-sink"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "pulseaudio",
+                "--daemonize=no",
+                "-n",
+                "--exit-idle-time=-1",
+                "--disallow-exit",
+                "--load=module-native-protocol-unix",
+                "--load=module-null-sink sink_name=vsink rate=16000 channels=1",
+                "--load=module-null-sink sink_name=micsink rate=16000 channels=1",
+                "--load=module-remap-source master=micsink.monitor source_name=vmic",
+                "--load=module-always-sink",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(100):
             if self._pactl("info").returncode == 0:

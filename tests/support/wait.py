@@ -17,8 +17,14 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, *, interval: float = 0.1,
-             process: subprocess.Popen | None = None) -> T:
+def wait_for(
+    predicate: Callable[[], T],
+    timeout: float,
+    what: str,
+    *,
+    interval: float = 0.1,
+    process: subprocess.Popen | None = None,
+) -> T:
     """``predicate()``'s first true value, polled every ``interval`` s for up to ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while True:

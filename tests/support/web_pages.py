@@ -22,14 +22,17 @@ def prose(seed: int, sentences: int) -> str:
     return " ".join(
         f"{rnd.choice(NAMES)} {rnd.choice(VERBS)} the {rnd.choice(THINGS)} in {rnd.choice(PLACES)} on day "
         f"{rnd.randint(1, 300)} and then {rnd.choice(VERBS)} {rnd.randint(2, 90)} {rnd.choice(THINGS)}s."
-        for _ in range(sentences))
+        for _ in range(sentences)
+    )
 
 
 def zh_prose(seed: int, sentences: int) -> str:
     rnd = random.Random(seed)
     return "".join(
         f"{rnd.choice(ZH_WHO)}在{rnd.choice(ZH_WHERE)}{rnd.choice(ZH_DID)}{rnd.choice(ZH_WHAT)}，"
-        f"然后{rnd.choice(ZH_DID)}{rnd.randint(2, 90)}份{rnd.choice(ZH_WHAT)}。" for _ in range(sentences))
+        f"然后{rnd.choice(ZH_DID)}{rnd.randint(2, 90)}份{rnd.choice(ZH_WHAT)}。"
+        for _ in range(sentences)
+    )
 
 
 def words(text: str) -> list[str]:
@@ -41,7 +44,7 @@ def han(text: str) -> list[str]:
 
 
 def runs(tokens: list[str], n: int = 6) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
 def kept_runs(truth: str, window: str, units) -> float:
@@ -59,5 +62,7 @@ def page(tmp_path, columns: list[str], *, title: str, lang: str = "en") -> os.Pa
         f"body {{ font-family: {family}; font-size: 18px; line-height: 1.5; margin: 40px; color: #111;"
         " background: #fff; hyphens: none; } .row { display: flex; gap: 56px; } .col { flex: 1; }"
         " h1 { font-size: 30px; }"
-        f"</style></head><body><h1>{title}</h1><div class=\"row\">{body}</div></body></html>", encoding="utf-8")
+        f'</style></head><body><h1>{title}</h1><div class="row">{body}</div></body></html>',
+        encoding="utf-8",
+    )
     return path

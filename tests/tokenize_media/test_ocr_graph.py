@@ -17,7 +17,7 @@ from tests.support.pages import DARK, code_page, text_page
 
 onnx = pytest.importorskip("onnx", reason="the graph rewrite needs the onnx package")
 
-from lifelog.tokenize_media.ocr.graph import fuse
+from lifelog.tokenize_media.ocr.graph import fuse  # noqa: E402 - only once onnx is known to be there
 
 
 def _op_counts(model) -> Counter:

@@ -44,8 +44,16 @@ def shown(lines: list[OcrLine]) -> list[str]:
     return [line.lead + line.text for line in lines]
 
 
-def columns(canvas: Canvas, texts: list[list[str]], *, x0: int = 40, width: int = 600, top: int = 100,
-            pitch: int = 27, para_every: int = 0) -> list[list[OcrLine]]:
+def columns(
+    canvas: Canvas,
+    texts: list[list[str]],
+    *,
+    x0: int = 40,
+    width: int = 600,
+    top: int = 100,
+    pitch: int = 27,
+    para_every: int = 0,
+) -> list[list[OcrLine]]:
     """Columns of lines side by side on the same baselines; a paragraph gap every ``para_every``
     lines (at the same rows in every column, the coincidence a top-to-bottom reading splits on)."""
     out = []
@@ -79,19 +87,31 @@ def test_a_header_and_footer_across_columns_come_first_and_last():
     canvas = Canvas()
     title = canvas.text(40, 30, "Harbour report, week 48: shipments, delays and the budget for next year")
     cols = columns(canvas, [prose_lines(0, 10), prose_lines(10, 10)], top=90, para_every=4)
-    footer = canvas.text(40, 500, "Page 1 of 3. Printed for the finance team on Monday morning before the review meeting.")
+    footer = canvas.text(
+        40, 500, "Page 1 of 3. Printed for the finance team on Monday morning before the review meeting."
+    )
     out = Layout().arrange(canvas.pixels, [footer, *[l for row in zip(*cols) for l in row], title])
     assert [line.text for line in out] == [title.text, *[l.text for col in cols for l in col], footer.text]
 
 
 def test_rows_that_continue_across_a_gap_stay_rows():
     canvas = Canvas()
-    table = [("Invoice", "Customer", "Amount"), ("4821", "Northwind", "1250"), ("4822", "Contoso", "90"),
-             ("4823", "Fabrikam", "4100"), ("4824", "Initech", "77")]
+    table = [
+        ("Invoice", "Customer", "Amount"),
+        ("4821", "Northwind", "1250"),
+        ("4822", "Contoso", "90"),
+        ("4823", "Fabrikam", "4100"),
+        ("4824", "Initech", "77"),
+    ]
     lines = [canvas.text(60 + 300 * c, 100 + 30 * r, cell) for r, row in enumerate(table) for c, cell in enumerate(row)]
     out = Layout().arrange(canvas.pixels, lines)
-    assert [line.text for line in out] == ["Invoice Customer Amount", "4821 Northwind 1250", "4822 Contoso 90",
-                                           "4823 Fabrikam 4100", "4824 Initech 77"]
+    assert [line.text for line in out] == [
+        "Invoice Customer Amount",
+        "4821 Northwind 1250",
+        "4822 Contoso 90",
+        "4823 Fabrikam 4100",
+        "4824 Initech 77",
+    ]
 
 
 def test_code_with_aligned_comments_stays_rows_but_a_pane_border_separates():
@@ -133,9 +153,11 @@ def test_each_line_takes_the_window_in_front_of_it():
     editor = [canvas.text(40, 100 + 30 * i, t) for i, t in enumerate(prose_lines(0, 8))]
     dialog = [canvas.text(300, 420, "Save changes to the quarterly report?"), canvas.text(300, 450, "Cancel")]
     terminal = [canvas.text(1100, 100 + 30 * i, f"ticket {i} ready for review") for i in range(5)]
-    windows = [VisibleWindow("Dialog", "Save", (280, 400, 800, 490)),
-               VisibleWindow("XTerm", "bash", (1080, 80, 1900, 600)),
-               VisibleWindow("Writer", "report.odt", (20, 80, 1000, 700))]
+    windows = [
+        VisibleWindow("Dialog", "Save", (280, 400, 800, 490)),
+        VisibleWindow("XTerm", "bash", (1080, 80, 1900, 600)),
+        VisibleWindow("Writer", "report.odt", (20, 80, 1000, 700)),
+    ]
     out = Layout().arrange(canvas.pixels, [*terminal, *editor, *dialog], windows)
     where = [(line.app, line.window) for line in out]
     assert where == [("Dialog", "Save")] * 2 + [("Writer", "report.odt")] * 8 + [("XTerm", "bash")] * 5
@@ -154,16 +176,20 @@ def test_without_a_window_list_lines_keep_the_focused_window_and_outside_all_win
 CELL = font("DejaVuSansMono.ttf", 16).getlength("x")
 
 
-def mono_page(canvas: Canvas, source: list[str], *, x0: float = 12, top: int = 20, size: int = 16,
-              pitch: int = 24) -> list[OcrLine]:
+def mono_page(
+    canvas: Canvas, source: list[str], *, x0: float = 12, top: int = 20, size: int = 16, pitch: int = 24
+) -> list[OcrLine]:
     """Monospace lines drawn where a terminal puts them, each boxed without its indentation."""
     cell = font("DejaVuSansMono.ttf", size).getlength("x")
     out = []
     for i, text in enumerate(source):
         if text.strip():
             indent = len(text) - len(text.lstrip())
-            out.append(canvas.text(round(x0 + indent * cell), top + pitch * i, text.strip(),
-                                   name="DejaVuSansMono.ttf", size=size))
+            out.append(
+                canvas.text(
+                    round(x0 + indent * cell), top + pitch * i, text.strip(), name="DejaVuSansMono.ttf", size=size
+                )
+            )
     return out
 
 
@@ -198,7 +224,9 @@ def test_spaces_between_boxes_of_a_monospace_row_are_kept():
     lines = []
     for i, text in enumerate(rows):
         lines.append(canvas.text(12, 20 + 24 * i, text, name="DejaVuSansMono.ttf", size=16))
-        lines.append(canvas.text(round(12 + 30 * cell), 20 + 24 * i, f"# setting {i}", name="DejaVuSansMono.ttf", size=16))
+        lines.append(
+            canvas.text(round(12 + 30 * cell), 20 + 24 * i, f"# setting {i}", name="DejaVuSansMono.ttf", size=16)
+        )
     out = Layout().arrange(canvas.pixels, lines)
     assert [line.text for line in out] == [f"{text.ljust(30)}# setting {i}" for i, text in enumerate(rows)]
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from tests.support.pages import HEIGHT, PROSE, WIDTH, scrolled_pair, text_page, word_scores
 
+
 def test_text_page_has_thirty_lines_of_ink():
     page = text_page()
     assert page.image.shape == (HEIGHT, WIDTH, 3)

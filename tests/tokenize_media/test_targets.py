@@ -14,17 +14,28 @@ from typer.testing import CliRunner
 from lifelog.config import DEFAULT_BUDGET, Settings, parse_budget
 from lifelog.errors import UsageError
 from lifelog.tokenize_media.targets import (
-    choose, image_tokens, known_names, normalise, resolve,
+    choose,
+    image_tokens,
+    known_names,
+    normalise,
+    resolve,
 )
 from lifelog.tokenize_media.tokenizers import get_tokenizer, tokenizer_ids
 
-CORPUS = [json.loads(line) for line in (Path(__file__).parent / "data" / "tokenizer_corpus.jsonl").read_text().splitlines()]
+CORPUS = [
+    json.loads(line) for line in (Path(__file__).parent / "data" / "tokenizer_corpus.jsonl").read_text().splitlines()
+]
 EXACT = ("o200k", "cl100k", "llama3", "qwen3")
 APPROX = sorted(t for t in tokenizer_ids() if t.endswith("-approx"))
 # which recorded real tokenizer each upper bound answers for
-REAL = {"claude-approx": ["claude-v3"], "claude-4.7-approx": ["claude-v4.7"], "mistral-approx": ["mistral-tekken"],
-        "mistral-sp-approx": ["mistral-sp-v3"], "deepseek-approx": ["deepseek-v3", "deepseek-v4"],
-        "gemini-approx": []}
+REAL = {
+    "claude-approx": ["claude-v3"],
+    "claude-4.7-approx": ["claude-v4.7"],
+    "mistral-approx": ["mistral-tekken"],
+    "mistral-sp-approx": ["mistral-sp-v3"],
+    "deepseek-approx": ["deepseek-v3", "deepseek-v4"],
+    "gemini-approx": [],
+}
 
 
 @pytest.mark.parametrize("name", known_names())
@@ -35,36 +46,39 @@ def test_every_known_model_resolves_to_a_tokenizer_and_a_usable_budget(name):
     assert 0 < target.usable_budget() < target.context
 
 
-@pytest.mark.parametrize("name, family, tokenizer, context", [
-    ("gpt-4o", "gpt-4o", "o200k", 128_000),
-    ("openai/gpt-4o-2024-08-06", "gpt-4o", "o200k", 128_000),
-    ("gpt-4o-mini", "gpt-4o", "o200k", 128_000),
-    ("gpt-4.1-nano", "gpt-4.1", "o200k", 1_047_576),
-    ("gpt-5-mini", "gpt-5", "o200k", 400_000),
-    ("o3-mini", "o3", "o200k", 200_000),
-    ("gpt-4-0613", "gpt-4", "cl100k", 8_192),
-    ("gpt-3.5-turbo", "gpt-3.5-turbo", "cl100k", 16_385),
-    ("claude-3-5-sonnet-20241022", "claude-3", "claude-approx", 200_000),
-    ("claude-sonnet-4-5-20250929", "claude-sonnet-4", "claude-approx", 200_000),
-    ("claude-opus-4-6", "claude-opus-4", "claude-approx", 200_000),
-    ("claude-opus-4-7", "claude-opus-4-7", "claude-4.7-approx", 200_000),
-    ("claude-sonnet-5", "claude-", "claude-4.7-approx", 200_000),  # newer than the table: the bigger factor
-    ("gemini-2.5-pro", "gemini-", "gemini-approx", 1_048_576),
-    ("models/gemini-1.5-pro-002", "gemini-1.5-pro", "gemini-approx", 2_097_152),
-    ("llama3:8b", "llama3", "llama3", 8_192),
-    ("meta-llama/Meta-Llama-3.1-8B-Instruct", "llama-3.1", "llama3", 131_072),
-    ("llama3.3:70b", "llama3.3", "llama3", 131_072),
-    ("qwen3", "qwen3", "qwen3", 32_768),
-    ("Qwen/Qwen2.5-7B-Instruct", "qwen2.5", "qwen3", 32_768),
-    ("qwen3-coder:30b", "qwen3-coder", "qwen3", 262_144),
-    ("mistral-large-latest", "mistral-large", "mistral-approx", 131_072),
-    ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b", "mistral-sp-approx", 32_768),
-    ("mistral:7b", "mistral", "mistral-sp-approx", 32_768),  # as Ollama names them
-    ("gemma3:12b", "gemma3", "gemini-approx", 131_072),
-    ("deepseek-chat", "deepseek-chat", "deepseek-approx", 131_072),
-    ("deepseek-ai/DeepSeek-R1", "deepseek-r1", "deepseek-approx", 131_072),
-    ("deepseek-r1-distill-qwen-7b", "deepseek-r1-distill-qwen", "qwen3", 131_072),
-])
+@pytest.mark.parametrize(
+    "name, family, tokenizer, context",
+    [
+        ("gpt-4o", "gpt-4o", "o200k", 128_000),
+        ("openai/gpt-4o-2024-08-06", "gpt-4o", "o200k", 128_000),
+        ("gpt-4o-mini", "gpt-4o", "o200k", 128_000),
+        ("gpt-4.1-nano", "gpt-4.1", "o200k", 1_047_576),
+        ("gpt-5-mini", "gpt-5", "o200k", 400_000),
+        ("o3-mini", "o3", "o200k", 200_000),
+        ("gpt-4-0613", "gpt-4", "cl100k", 8_192),
+        ("gpt-3.5-turbo", "gpt-3.5-turbo", "cl100k", 16_385),
+        ("claude-3-5-sonnet-20241022", "claude-3", "claude-approx", 200_000),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4", "claude-approx", 200_000),
+        ("claude-opus-4-6", "claude-opus-4", "claude-approx", 200_000),
+        ("claude-opus-4-7", "claude-opus-4-7", "claude-4.7-approx", 200_000),
+        ("claude-sonnet-5", "claude-", "claude-4.7-approx", 200_000),  # newer than the table: the bigger factor
+        ("gemini-2.5-pro", "gemini-", "gemini-approx", 1_048_576),
+        ("models/gemini-1.5-pro-002", "gemini-1.5-pro", "gemini-approx", 2_097_152),
+        ("llama3:8b", "llama3", "llama3", 8_192),
+        ("meta-llama/Meta-Llama-3.1-8B-Instruct", "llama-3.1", "llama3", 131_072),
+        ("llama3.3:70b", "llama3.3", "llama3", 131_072),
+        ("qwen3", "qwen3", "qwen3", 32_768),
+        ("Qwen/Qwen2.5-7B-Instruct", "qwen2.5", "qwen3", 32_768),
+        ("qwen3-coder:30b", "qwen3-coder", "qwen3", 262_144),
+        ("mistral-large-latest", "mistral-large", "mistral-approx", 131_072),
+        ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b", "mistral-sp-approx", 32_768),
+        ("mistral:7b", "mistral", "mistral-sp-approx", 32_768),  # as Ollama names them
+        ("gemma3:12b", "gemma3", "gemini-approx", 131_072),
+        ("deepseek-chat", "deepseek-chat", "deepseek-approx", 131_072),
+        ("deepseek-ai/DeepSeek-R1", "deepseek-r1", "deepseek-approx", 131_072),
+        ("deepseek-r1-distill-qwen-7b", "deepseek-r1-distill-qwen", "qwen3", 131_072),
+    ],
+)
 def test_model_names_as_providers_and_servers_spell_them(name, family, tokenizer, context):
     target = resolve(name)
     assert (target.name, target.tokenizer, target.context) == (family, tokenizer, context)
@@ -98,8 +112,9 @@ def test_upper_bounds_are_never_under_the_recorded_real_counts(approx):
     tok = get_tokenizer(approx)
     assert not tok.exact
     for real in REAL[approx]:
-        under = [(s["kind"], s["real"][real], tok.count(s["text"])) for s in CORPUS
-                 if tok.count(s["text"]) < s["real"][real]]
+        under = [
+            (s["kind"], s["real"][real], tok.count(s["text"])) for s in CORPUS if tok.count(s["text"]) < s["real"][real]
+        ]
         assert under == [], f"{approx} under {real}"
         # and not wildly over: the margin over the worst sample stays under 15%
         worst = max(s["real"][real] / tok.count(s["text"]) for s in CORPUS)
@@ -119,12 +134,25 @@ def test_exact_vocabularies_match_the_models_own_files():
     qwen3, llama3 = get_tokenizer("qwen3"), get_tokenizer("llama3")
     assert all(qwen3.count(s["text"]) == s["real"]["qwen-2.5"] for s in CORPUS)
     # Meta's reference (tiktoken) and the Hugging Face file disagree on a few non-Latin runs
-    assert all(abs(llama3.count(s["text"]) - s["real"]["llama-3.1-hf"]) <= 0.05 * s["real"]["llama-3.1-hf"] for s in CORPUS)
+    assert all(
+        abs(llama3.count(s["text"]) - s["real"]["llama-3.1-hf"]) <= 0.05 * s["real"]["llama-3.1-hf"] for s in CORPUS
+    )
 
 
 # -- budgets ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, tokens", [("8000", 8000), ("200k", 200_000), ("200K", 200_000), ("1M", 1_000_000),
-                                          ("1.5m", 1_500_000), ("8_000", 8000), ("8,000", 8000), (" 32k ", 32_000)])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("8000", 8000),
+        ("200k", 200_000),
+        ("200K", 200_000),
+        ("1M", 1_000_000),
+        ("1.5m", 1_500_000),
+        ("8_000", 8000),
+        ("8,000", 8000),
+        (" 32k ", 32_000),
+    ],
+)
 def test_budgets_parse(text, tokens):
     assert parse_budget(text) == tokens
 

@@ -44,8 +44,9 @@ MAX_WAITING = 32  # requests waiting at once; more are refused at once
 class WindowGate:
     """A FIFO semaphore weighted by budget, for the owner's event loop (one thread: no lock)."""
 
-    def __init__(self, pool: int = POOL, min_share: int = MIN_SHARE, wait_s: float = WAIT_S,
-                 max_waiting: int = MAX_WAITING) -> None:
+    def __init__(
+        self, pool: int = POOL, min_share: int = MIN_SHARE, wait_s: float = WAIT_S, max_waiting: int = MAX_WAITING
+    ) -> None:
         self.pool, self.min_share, self.wait_s, self.max_waiting = pool, min_share, wait_s, max_waiting
         self.used = 0  # tokens of the windows being built
         self._queue: deque[tuple[int, asyncio.Future]] = deque()
@@ -118,5 +119,7 @@ class WindowGate:
             future.set_result(None)
 
     def _busy(self, why: str) -> OwnerBusy:
-        return OwnerBusy(f"The lifelog owner is busy building other context windows ({self.used:,} of "
-                         f"{self.pool:,} budget tokens in use; {why}). Try again in a moment.")
+        return OwnerBusy(
+            f"The lifelog owner is busy building other context windows ({self.used:,} of "
+            f"{self.pool:,} budget tokens in use; {why}). Try again in a moment."
+        )

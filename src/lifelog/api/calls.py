@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from lifelog.api.jsonl import MEDIA_TYPE
@@ -41,6 +41,7 @@ REQUIRED = inspect.Parameter.empty  # a parameter without a default
 
 # -- how values travel ----------------------------------------------------------------------
 
+
 def parse_time(value: Any) -> datetime | None:
     """An ISO-8601 time from a request ("" is none); one the timeline cannot hold (not a
     string, or beyond year 1-9999 in UTC) is a bad request."""
@@ -51,10 +52,11 @@ def parse_time(value: Any) -> datetime | None:
     try:
         at = datetime.fromisoformat(value)
         if at.tzinfo is not None:
-            at.astimezone(timezone.utc)
+            at.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise UsageError(f"Bad request: {value[:80]!r} is not a time lifelog can hold (ISO-8601, UTC within "
-                         "years 1-9999).") from None
+        raise UsageError(
+            f"Bad request: {value[:80]!r} is not a time lifelog can hold (ISO-8601, UTC within years 1-9999)."
+        ) from None
     return at
 
 
@@ -69,6 +71,7 @@ def _plain(record) -> dict:
 def _record(cls):
     def take(d: dict):
         return cls(**{k: parse_time(v) if k in ("t_start", "t_end") else v for k, v in d.items()})
+
     return take
 
 
@@ -91,8 +94,12 @@ NUMBER = Kind("number", (int, float), take=float)
 BOOL = Kind("boolean", (bool,))
 TIME = Kind("time (ISO-8601)", (str,), send=datetime.isoformat, take=parse_time, from_query=parse_time)
 OBJECT = Kind("object", (dict,), take=dict)
-TRANSCRIPTS = Kind("list of transcripts", (list,), send=lambda rows: [_plain(r) for r in rows],
-                   take=lambda rows: [_record(Transcript)(r) for r in rows])
+TRANSCRIPTS = Kind(
+    "list of transcripts",
+    (list,),
+    send=lambda rows: [_plain(r) for r in rows],
+    take=lambda rows: [_record(Transcript)(r) for r in rows],
+)
 CHUNK = Kind("audio chunk", (dict,), send=_plain, take=_record(AudioChunkRecord))
 UPLOAD = Kind("file", ())  # a path here; on the wire, the request's body
 
@@ -165,8 +172,12 @@ class Call:
     def signature(self) -> inspect.Signature:
         """The facade method's signature, as ``help()`` and ``inspect`` show it."""
         by_position, by_name = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
-        return inspect.Signature([inspect.Parameter(p.name, by_position if i < self.positional else by_name,
-                                                    default=p.default) for i, p in enumerate(self.params)])
+        return inspect.Signature(
+            [
+                inspect.Parameter(p.name, by_position if i < self.positional else by_name, default=p.default)
+                for i, p in enumerate(self.params)
+            ]
+        )
 
     def bind(self, args: tuple = (), kwargs: dict | None = None) -> dict:
         """Every parameter's value, as Python binds a call (TypeError for an unknown or missing
@@ -188,55 +199,124 @@ class Call:
 _SINCE = Param("since", TIME, "From this time (UTC); none: from the start.", None)
 _UNTIL = Param("until", TIME, "Until this time, not included (UTC); none: up to now.", None)
 
-CALLS: dict[str, Call] = {c.name: c for c in (
-    Call("status", "GET", "/status", "The timeline's counts, the spool, the owner's recorder and background work."),
-    Call("search", "GET", "/search", "Text seen or heard that matches, best first.", (
-        Param("query", TEXT, "The words to find (any case; a phrase in quotes).", "", wire="q"),
-        _SINCE, _UNTIL,
-        Param("app", TEXT, "Only what this app showed (any case).", None),
-        Param("limit", INT, "At most this many hits, 1 to 1000.", 20),
-    ), positional=1),
-    Call("context", "POST", "/context", "A context window of the range that fits the budget, counted exactly.", (
-        _SINCE, _UNTIL,
-        Param("budget", INT, "The most tokens the window may take, 1 to 10,000,000."),
-        Param("fmt", TEXT, "markdown, json, xml, or messages (a chat request with keyframes).", DEFAULT_FORMAT,
-              wire="format"),
-        Param("tokenizer", TEXT, "The tokenizer that counts the budget.", DEFAULT_TOKENIZER),
-        Param("model", TEXT, "The model the window is for (its tokenizer, images and limits).", None),
-        Param("images", INT, "At most this many keyframes (format messages only).", None),
-        Param("query", TEXT, "A question: full detail where it is answered, the rest outlined.", None, since=2),
-    ), result=STREAM, admitted=True),
-    Call("import_transcripts", "POST", "/import", "Store one imported recording's transcripts in one transaction.", (
-        Param("rows", TRANSCRIPTS, "The transcripts, with absolute times.", wire="transcripts"),
-        Param("chunk", CHUNK, "The recording as an audio chunk (its times and voiced seconds)."),
-        Param("file", TEXT, "The recording's file name, for the import event.", ""),
-    ), positional=2, body_cap=64 * 1024 * 1024),  # a long recording's transcripts
-    Call("record_event", "POST", "/event", "Add a client's event to the timeline (kind ask: a question and answer).", (
-        Param("kind", TEXT, "The event's kind; clients may record: ask."),
-        Param("detail", OBJECT, "What happened, as a JSON object (finite numbers only).", None),
-        Param("at", TIME, "When it happened (UTC)."),
-    ), positional=2),
-    Call("export_jsonl", "GET", "/export", "The range as a lifelog JSONL file, streamed as it is read.",
-         (_SINCE, _UNTIL), result=FILE),
-    Call("import_jsonl", "POST", "/import-jsonl", "Merge a lifelog JSONL file in, all or nothing; the report.", (
-        Param("path", UPLOAD, "The file to import (on the wire: the request's body, application/x-ndjson).",
-              where="upload"),
-        Param("name", TEXT, "The file's name, for messages.", "the uploaded file", where="query"),
-    ), positional=1, body_cap=None),  # the upload is streamed to disk, bounded by import_max (upload.py)
-    Call("forget", "POST", "/forget", "Forget what is selected everywhere in the data folder (criteria combine); "
-                                      "the report.", (
-        _SINCE, _UNTIL,
-        Param("app", TEXT, "What this app showed (any case).", None),
-        Param("title", TEXT, "What windows whose title matches this regular expression showed.", None),
-        Param("matching", TEXT, "Every line, transcript and frame that held this text (any case).", None),
-        Param("dry_run", BOOL, "Say what would go; change nothing.", False),
-    )),
-    Call("pause", "POST", "/pause", "Pause recording; the recorder's state.", (
-        Param("seconds", NUMBER, "For this many seconds; none: until resumed.", None),
-    ), positional=1),
-    Call("resume", "POST", "/resume", "Resume recording; the recorder's state."),
-    Call("stop", "POST", "/stop", "Stop the owner; the recorder's last state."),
-)}
+CALLS: dict[str, Call] = {
+    c.name: c
+    for c in (
+        Call("status", "GET", "/status", "The timeline's counts, the spool, the owner's recorder and background work."),
+        Call(
+            "search",
+            "GET",
+            "/search",
+            "Text seen or heard that matches, best first.",
+            (
+                Param("query", TEXT, "The words to find (any case; a phrase in quotes).", "", wire="q"),
+                _SINCE,
+                _UNTIL,
+                Param("app", TEXT, "Only what this app showed (any case).", None),
+                Param("limit", INT, "At most this many hits, 1 to 1000.", 20),
+            ),
+            positional=1,
+        ),
+        Call(
+            "context",
+            "POST",
+            "/context",
+            "A context window of the range that fits the budget, counted exactly.",
+            (
+                _SINCE,
+                _UNTIL,
+                Param("budget", INT, "The most tokens the window may take, 1 to 10,000,000."),
+                Param(
+                    "fmt",
+                    TEXT,
+                    "markdown, json, xml, or messages (a chat request with keyframes).",
+                    DEFAULT_FORMAT,
+                    wire="format",
+                ),
+                Param("tokenizer", TEXT, "The tokenizer that counts the budget.", DEFAULT_TOKENIZER),
+                Param("model", TEXT, "The model the window is for (its tokenizer, images and limits).", None),
+                Param("images", INT, "At most this many keyframes (format messages only).", None),
+                Param("query", TEXT, "A question: full detail where it is answered, the rest outlined.", None, since=2),
+            ),
+            result=STREAM,
+            admitted=True,
+        ),
+        Call(
+            "import_transcripts",
+            "POST",
+            "/import",
+            "Store one imported recording's transcripts in one transaction.",
+            (
+                Param("rows", TRANSCRIPTS, "The transcripts, with absolute times.", wire="transcripts"),
+                Param("chunk", CHUNK, "The recording as an audio chunk (its times and voiced seconds)."),
+                Param("file", TEXT, "The recording's file name, for the import event.", ""),
+            ),
+            positional=2,
+            body_cap=64 * 1024 * 1024,
+        ),  # a long recording's transcripts
+        Call(
+            "record_event",
+            "POST",
+            "/event",
+            "Add a client's event to the timeline (kind ask: a question and answer).",
+            (
+                Param("kind", TEXT, "The event's kind; clients may record: ask."),
+                Param("detail", OBJECT, "What happened, as a JSON object (finite numbers only).", None),
+                Param("at", TIME, "When it happened (UTC)."),
+            ),
+            positional=2,
+        ),
+        Call(
+            "export_jsonl",
+            "GET",
+            "/export",
+            "The range as a lifelog JSONL file, streamed as it is read.",
+            (_SINCE, _UNTIL),
+            result=FILE,
+        ),
+        Call(
+            "import_jsonl",
+            "POST",
+            "/import-jsonl",
+            "Merge a lifelog JSONL file in, all or nothing; the report.",
+            (
+                Param(
+                    "path",
+                    UPLOAD,
+                    "The file to import (on the wire: the request's body, application/x-ndjson).",
+                    where="upload",
+                ),
+                Param("name", TEXT, "The file's name, for messages.", "the uploaded file", where="query"),
+            ),
+            positional=1,
+            body_cap=None,
+        ),  # the upload is streamed to disk, bounded by import_max (upload.py)
+        Call(
+            "forget",
+            "POST",
+            "/forget",
+            "Forget what is selected everywhere in the data folder (criteria combine); the report.",
+            (
+                _SINCE,
+                _UNTIL,
+                Param("app", TEXT, "What this app showed (any case).", None),
+                Param("title", TEXT, "What windows whose title matches this regular expression showed.", None),
+                Param("matching", TEXT, "Every line, transcript and frame that held this text (any case).", None),
+                Param("dry_run", BOOL, "Say what would go; change nothing.", False),
+            ),
+        ),
+        Call(
+            "pause",
+            "POST",
+            "/pause",
+            "Pause recording; the recorder's state.",
+            (Param("seconds", NUMBER, "For this many seconds; none: until resumed.", None),),
+            positional=1,
+        ),
+        Call("resume", "POST", "/resume", "Resume recording; the recorder's state."),
+        Call("stop", "POST", "/stop", "Stop the owner; the recorder's last state."),
+    )
+}
 
 
 def versions() -> dict[str, int]:

@@ -49,7 +49,7 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def find_owner(paths: Paths) -> "RemoteTimeline | None":
+def find_owner(paths: Paths) -> RemoteTimeline | None:
     """A timeline served by the running owner, or None when there is none (no socket, or a
     stale one nobody answers)."""
     path = socket_path(paths)
@@ -67,7 +67,8 @@ def find_owner(paths: Paths) -> "RemoteTimeline | None":
         remote.close()
         raise OwnerError(
             f"The running lifelog (PID {remote.owner.get('pid')}) speaks protocol {remote.owner.get('protocol')}; "
-            f"this lifelog speaks {PROTOCOL}. Restart it (`lifelog daemon restart`) so both are the same version.")
+            f"this lifelog speaks {PROTOCOL}. Restart it (`lifelog daemon restart`) so both are the same version."
+        )
     return remote
 
 
@@ -164,12 +165,19 @@ class RemoteTimeline(Timeline):
         self._con.close()
 
     # -- transport ----------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: dict | None = None, timeout: float = CALL_TIMEOUT_S,
-              raw: tuple | None = None) -> bytes:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        timeout: float = CALL_TIMEOUT_S,
+        raw: tuple | None = None,
+    ) -> bytes:
         return self._request(method, path, body, timeout, raw).read()
 
-    def _request(self, method, path, body=None, timeout: float = CALL_TIMEOUT_S,
-                 raw: tuple | None = None) -> http.client.HTTPResponse:
+    def _request(
+        self, method, path, body=None, timeout: float = CALL_TIMEOUT_S, raw: tuple | None = None
+    ) -> http.client.HTTPResponse:
         """``body`` goes as JSON; ``raw`` = (file, size, media type) streams a file instead."""
         data = None if body is None else json.dumps(body).encode()
         headers = {HEADER: str(PROTOCOL), "Content-Type": "application/json"}
@@ -186,8 +194,12 @@ class RemoteTimeline(Timeline):
             resp = self._con.getresponse()
         except TimeoutError:
             self._con.close()
-            error = OwnerError(self._who(f"did not answer within {timeout:g} s; it may be busy or hung. "
-                                         "See `lifelog daemon logs`; `lifelog daemon stop` stops it."))
+            error = OwnerError(
+                self._who(
+                    f"did not answer within {timeout:g} s; it may be busy or hung. "
+                    "See `lifelog daemon logs`; `lifelog daemon stop` stops it."
+                )
+            )
             error.hung = True
             raise error from None
         except (OSError, http.client.HTTPException) as exc:
@@ -197,8 +209,12 @@ class RemoteTimeline(Timeline):
             self._used = time.monotonic()
         if resp.status == 404:  # an owner from before this call was added
             resp.read()
-            raise OwnerError(self._who(f"does not know {path.split('?')[0]}: it is an older lifelog. "
-                                       "Restart it (`lifelog daemon restart`) so both are the same version."))
+            raise OwnerError(
+                self._who(
+                    f"does not know {path.split('?')[0]}: it is an older lifelog. "
+                    "Restart it (`lifelog daemon restart`) so both are the same version."
+                )
+            )
         if resp.status >= 400:
             raise self._error(resp)
         return resp

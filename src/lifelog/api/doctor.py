@@ -48,22 +48,31 @@ def _ocr(settings: Settings):
     available = onnxruntime.get_available_providers()
     gpu = "CUDA in use" if "CUDAExecutionProvider" in engine.providers else "CPU only (no CUDA provider)"
     reads = getattr(engine, "reads", "")
-    return "ok", (f"{engine.id} via onnxruntime {onnxruntime.__version__}: using {', '.join(engine.providers)}; "
-                  f"available {', '.join(available)}; {gpu}" + (f"; reads {reads}" if reads else ""))
+    return "ok", (
+        f"{engine.id} via onnxruntime {onnxruntime.__version__}: using {', '.join(engine.providers)}; "
+        f"available {', '.join(available)}; {gpu}" + (f"; reads {reads}" if reads else "")
+    )
 
 
 def _audio(settings: Settings):
     try:
         import sounddevice as sd
     except (ImportError, OSError) as exc:
-        return "warn", f"sounddevice unavailable ({exc}); install with: pip install 'lifelog[audio]' (and Debian libportaudio2)"
+        return (
+            "warn",
+            f"sounddevice unavailable ({exc}); install with: pip install 'lifelog[audio]' (and Debian libportaudio2)",
+        )
     try:
         devices = [d for d in sd.query_devices() if d["max_input_channels"] > 0]
     except Exception as exc:  # PortAudioError: no sound server, no devices
         return "warn", f"no audio input devices ({str(exc).splitlines()[0]}); screen recording still works"
     names = ", ".join(d["name"] for d in devices[:6]) or "none"
     pulse = any(d["name"] == "pulse" for d in devices)
-    system = "system output via the PulseAudio/PipeWire monitor" if pulse else "no 'pulse' device: system output cannot be recorded"
+    system = (
+        "system output via the PulseAudio/PipeWire monitor"
+        if pulse
+        else "no 'pulse' device: system output cannot be recorded"
+    )
     status = "ok" if devices and (pulse or "system" not in settings.audio_sources) else "warn"
     return status, f"{len(devices)} input device(s): {names}; {system}; recording: {settings.audio_source}"
 
@@ -74,8 +83,10 @@ def _asr(engine_id: str, settings: Settings):
     engine = get_asr(engine_id, **settings_options(settings))
     gpu = "CUDA" if engine.device == "cuda" else "CPU (no CUDA device)"
     default = " (default)" if engine_id == settings.asr_engine else ""
-    return "ok", (f"{engine.id}{default}: {gpu}, {engine.compute_type}; Whisper {settings.whisper_model} "
-                  f"reads {engine.reads}; Chinese script: {settings.chinese_script}")
+    return "ok", (
+        f"{engine.id}{default}: {gpu}, {engine.compute_type}; Whisper {settings.whisper_model} "
+        f"reads {engine.reads}; Chinese script: {settings.chinese_script}"
+    )
 
 
 def _tokenizer(settings: Settings):
@@ -100,8 +111,10 @@ def _store(paths: Paths, settings: Settings):
     mode = oct(os.stat(paths.data).st_mode & 0o777)
     status = "ok" if mode == "0o700" else "warn"
     served = f"served by {owner['role']} PID {owner['pid']}" if owner else "no owner running, opened directly"
-    return status, (f"{paths.db}: {stats['text_spans']:,} text spans, {stats['db_bytes'] / 1e6:.1f} MB "
-                    f"({served}); data folder mode {mode}")
+    return status, (
+        f"{paths.db}: {stats['text_spans']:,} text spans, {stats['db_bytes'] / 1e6:.1f} MB "
+        f"({served}); data folder mode {mode}"
+    )
 
 
 def run_checks(paths: Paths, settings: Settings) -> list[dict]:

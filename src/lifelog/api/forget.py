@@ -53,16 +53,26 @@ def forget(paths: Paths, store: Store, sel: Selection, *, dry_run: bool = False)
     report = forget_in(store, sel, apply=not dry_run, staged=lambda r: _note_pending(paths, r))
     rewrite.step("commit")
     if report.rows == 0 and not spooled:
-        raise UsageError("Nothing to forget: nothing recorded matches that (check the range, app, title or "
-                         "text; `lifelog search` finds text). Nothing was changed.")
+        raise UsageError(
+            "Nothing to forget: nothing recorded matches that (check the range, app, title or "
+            "text; `lifelog search` finds text). Nothing was changed."
+        )
     if not dry_run:
         _finish(paths, store, {"frames": report.frame_refs, "audio": report.audio_refs})
     return {
-        "dry_run": dry_run, "lines": report.lines, "transcripts": report.transcripts, "frames": report.frames,
-        "frame_images": len(report.frame_refs), "audio_files": len(report.audio_refs),
-        "audio_chunks": report.audio_chunks, "events": report.events, "vectors": report.vectors,
-        "hours_resummarised": report.hours, "spool_files": len(spooled),
-        "bytes_before": before, "bytes_after": folder_bytes(paths.data),
+        "dry_run": dry_run,
+        "lines": report.lines,
+        "transcripts": report.transcripts,
+        "frames": report.frames,
+        "frame_images": len(report.frame_refs),
+        "audio_files": len(report.audio_refs),
+        "audio_chunks": report.audio_chunks,
+        "events": report.events,
+        "vectors": report.vectors,
+        "hours_resummarised": report.hours,
+        "spool_files": len(spooled),
+        "bytes_before": before,
+        "bytes_after": folder_bytes(paths.data),
     }
 
 
@@ -122,8 +132,11 @@ def _spooled(paths: Paths, sel: Selection) -> list[Path]:
     """Spooled frames and audio chunks that ``sel`` selects (see the module docstring)."""
     found = [p for p in spool_frames.pending(paths.spool) if _frame_selected(p, sel)]
     if sel.app is None and sel.title is None:
-        found += [p for p in spool_audio.pending_chunks(paths.audio_spool)
-                  if _in_range(spool_audio.parse_chunk_name(p.name)[0], sel)]
+        found += [
+            p
+            for p in spool_audio.pending_chunks(paths.audio_spool)
+            if _in_range(spool_audio.parse_chunk_name(p.name)[0], sel)
+        ]
     return found
 
 

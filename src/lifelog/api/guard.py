@@ -52,8 +52,10 @@ class Limits:
 def error_bytes(status: int, message: str, exit_code: int = 2) -> bytes:
     """A whole HTTP/1.1 response carrying the protocol's JSON error, closing the connection."""
     body = json.dumps({"error": message, "exit_code": exit_code}).encode()
-    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: application/json\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
     return head.encode() + body
 
 
@@ -67,7 +69,7 @@ class Door:
         self.refused_accepts = 0  # accept() failures since the last line about them
         self._logged_at: float | None = None  # loop time of that line
 
-    def idle(self, but=None) -> list["GuardedProtocol"]:
+    def idle(self, but=None) -> list[GuardedProtocol]:
         """Connections waiting for a request, the longest-waiting first."""
         waiting = [c for c in self.connections if isinstance(c, GuardedProtocol) and c is not but and c.waiting]
         return sorted(waiting, key=lambda c: c.waiting_since)
@@ -87,9 +89,13 @@ class Door:
         freed = self.close_idle(max(1, len(self.idle()) // 2))
         self.refused_accepts += 1
         if self._logged_at is None or loop.time() - self._logged_at >= ACCEPT_LOG_EVERY_S:
-            log.warning("cannot accept connections (%s): closed %d idle connections; asyncio retries every second "
-                        "(%d refused since the last such line, which comes at most once a minute)",
-                        context.get("exception"), freed, self.refused_accepts)
+            log.warning(
+                "cannot accept connections (%s): closed %d idle connections; asyncio retries every second "
+                "(%d refused since the last such line, which comes at most once a minute)",
+                context.get("exception"),
+                freed,
+                self.refused_accepts,
+            )
             self._logged_at, self.refused_accepts = loop.time(), 0
 
 
@@ -109,8 +115,10 @@ class SparseLog:
         self.unlogged += 1
         now = time.monotonic()
         if self._logged_at is None or now - self._logged_at >= self.every_s:
-            self._log.warning("malformed HTTP request answered 400 (%d since the last such line, which comes at most "
-                              "once a minute)", self.unlogged)
+            self._log.warning(
+                "malformed HTTP request answered 400 (%d since the last such line, which comes at most once a minute)",
+                self.unlogged,
+            )
             self._logged_at, self.unlogged = now, 0
 
     def __getattr__(self, name: str):
@@ -186,8 +194,9 @@ class GuardedProtocol(H11Protocol):
             self._arm(self.door.limits.body_idle_s, self._body_late)
             return
         if not self.cycle.response_started:
-            self.transport.write(error_bytes(408, "The request's body stopped arriving; the owner closed the "
-                                                  "connection."))
+            self.transport.write(
+                error_bytes(408, "The request's body stopped arriving; the owner closed the connection.")
+            )
         self.cycle.disconnected = True
         self.cycle.message_event.set()
         self.transport.close()
@@ -222,11 +231,19 @@ class GuardedProtocol(H11Protocol):
 
 def _busy(limit: int):
     async def busy(scope, receive, send) -> None:
-        body = json.dumps({"error": f"The lifelog owner is answering {limit} connections at once; try again in a "
-                                    "moment.", "exit_code": 1}).encode()
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
-                                (b"retry-after", b"1")]})
+        body = json.dumps(
+            {
+                "error": f"The lifelog owner is answering {limit} connections at once; try again in a moment.",
+                "exit_code": 1,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close"), (b"retry-after", b"1")],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     return busy

@@ -31,8 +31,16 @@ NUMBER = (int, float)
 class JsonErrors:
     """The ASGI middleware (see the module's docstring)."""
 
-    def __init__(self, app, *, protocol: int, header: str, caps: dict | None = None, cap: int = BODY_CAP,
-                 body_timeout_s: float | None = None) -> None:
+    def __init__(
+        self,
+        app,
+        *,
+        protocol: int,
+        header: str,
+        caps: dict | None = None,
+        cap: int = BODY_CAP,
+        body_timeout_s: float | None = None,
+    ) -> None:
         self.app, self.protocol, self.header = app, protocol, header.lower().encode()
         self.caps = caps or {}  # call path -> its cap (None: the route bounds its body itself); else ``cap``
         self.cap = cap
@@ -72,8 +80,10 @@ class JsonErrors:
         headers = dict(scope["headers"])
         asked = headers.get(self.header)
         if asked is not None and asked != str(self.protocol).encode() and not scope["path"].endswith("/health"):
-            raise ProtocolMismatch(f"This lifelog owner speaks protocol {self.protocol}; the client asked for "
-                                   f"{asked.decode(errors='replace')}. Use the same lifelog version on both sides.")
+            raise ProtocolMismatch(
+                f"This lifelog owner speaks protocol {self.protocol}; the client asked for "
+                f"{asked.decode(errors='replace')}. Use the same lifelog version on both sides."
+            )
         cap, length = self._cap(scope), headers.get(b"content-length")
         if cap is not None and length is not None and length.isdigit() and int(length) > cap:
             raise _too_large(where, cap)
@@ -92,9 +102,10 @@ class JsonErrors:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
-            except asyncio.TimeoutError:
-                raise BodyTooSlow(f"Bad request: the body of {where} did not arrive within "
-                                  f"{self.body_timeout_s:g} s.") from None
+            except TimeoutError:
+                raise BodyTooSlow(
+                    f"Bad request: the body of {where} did not arrive within {self.body_timeout_s:g} s."
+                ) from None
             seen += len(message.get("body", b""))
             if seen > cap:
                 raise _too_large(where, cap)
@@ -134,8 +145,11 @@ def answer(exc: Exception, where: str) -> tuple[int, str, int]:
     if isinstance(exc, (TypeError, ValueError, OverflowError)):
         return 400, _line(f"Bad request: {exc}"), 2
     log.error("%s failed", where, exc_info=exc)
-    return 500, _line(f"The lifelog owner failed on {where} ({type(exc).__name__}: {exc}); see `lifelog daemon "
-                      "logs`."), 1
+    return (
+        500,
+        _line(f"The lifelog owner failed on {where} ({type(exc).__name__}: {exc}); see `lifelog daemon logs`."),
+        1,
+    )
 
 
 def _line(message: str, limit: int = 500) -> str:
@@ -158,8 +172,10 @@ async def http_exception(request, exc):
     from starlette.responses import JSONResponse
 
     where = f"{request.method} {request.url.path}"
-    message = {404: f"The lifelog owner has no call {where}.",
-               405: f"The lifelog owner does not answer {where} (wrong method)."}.get(exc.status_code, exc.detail)
+    message = {
+        404: f"The lifelog owner has no call {where}.",
+        405: f"The lifelog owner does not answer {where} (wrong method).",
+    }.get(exc.status_code, exc.detail)
     return JSONResponse({"error": message, "exit_code": 2}, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -172,11 +188,15 @@ async def json_object(request, fields: dict[str, tuple]) -> dict:
         raise UsageError(f"Bad request: the body of {where} must be a JSON object, not {_kind(body)}.")
     for name, value in body.items():
         if name not in fields:
-            raise UsageError(f"Bad request: {where} has no field {name!r} (it takes {', '.join(fields) or 'none'}). "
-                             "If the owner is an older lifelog, restart it (`lifelog daemon restart`).")
+            raise UsageError(
+                f"Bad request: {where} has no field {name!r} (it takes {', '.join(fields) or 'none'}). "
+                "If the owner is an older lifelog, restart it (`lifelog daemon restart`)."
+            )
         if not _fits(value, fields[name]):
-            raise UsageError(f"Bad request: {name} in {where} must be {' or '.join(_kind(t) for t in fields[name])}, "
-                             f"not {_kind(value)}.")
+            raise UsageError(
+                f"Bad request: {name} in {where} must be {' or '.join(_kind(t) for t in fields[name])}, "
+                f"not {_kind(value)}."
+            )
     return body
 
 
@@ -192,5 +212,12 @@ def _kind(value) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "an infinite number"
     kind = value if isinstance(value, type) else type(value)
-    return {type(None): "null", bool: "true/false", int: "a whole number", float: "a finite number",
-            str: "a string", list: "a list", dict: "an object"}.get(kind, kind.__name__)
+    return {
+        type(None): "null",
+        bool: "true/false",
+        int: "a whole number",
+        float: "a finite number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(kind, kind.__name__)

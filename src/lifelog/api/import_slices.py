@@ -75,7 +75,7 @@ class Journal:
         os.close(self.fd)  # drops the flock
 
 
-def publish(store: "Store", slices: Iterator[tuple[str, list[tuple]]], size: SliceSize) -> dict[str, int]:
+def publish(store: Store, slices: Iterator[tuple[str, list[tuple]]], size: SliceSize) -> dict[str, int]:
     """Merge each ``(kind, rows)`` slice in its own transaction, noted in a journal; on any
     failure take back what went in, then raise. Returns the rows inserted per kind.
 
@@ -96,7 +96,7 @@ def publish(store: "Store", slices: Iterator[tuple[str, list[tuple]]], size: Sli
     return inserted
 
 
-def _publish_whole(store: "Store", slices: Iterator[tuple[str, list[tuple]]], size: SliceSize) -> dict[str, int]:
+def _publish_whole(store: Store, slices: Iterator[tuple[str, list[tuple]]], size: SliceSize) -> dict[str, int]:
     inserted = dict.fromkeys(KINDS, 0)
     size.rows = WHOLE_CHUNK_ROWS
     started = time.monotonic()
@@ -107,7 +107,7 @@ def _publish_whole(store: "Store", slices: Iterator[tuple[str, list[tuple]]], si
     return inserted
 
 
-def _merge_slice(store: "Store", journal: Journal, kind: str, rows: list[tuple], size: SliceSize) -> int:
+def _merge_slice(store: Store, journal: Journal, kind: str, rows: list[tuple], size: SliceSize) -> int:
     staged = stage(kind, rows)  # the costly part, before taking the write lock
     if "terms" in staged:  # the search tail moved into a run first, on its own, while it is short
         with store.write() as w:
@@ -121,7 +121,7 @@ def _merge_slice(store: "Store", journal: Journal, kind: str, rows: list[tuple],
     return len(ids)
 
 
-def _take_back_after_failure(store: "Store", journal: Journal) -> None:
+def _take_back_after_failure(store: Store, journal: Journal) -> None:
     try:
         take_back(store, journal.path)
     except Exception as exc:  # the journal stays: the next owner start or import finishes it
@@ -130,7 +130,7 @@ def _take_back_after_failure(store: "Store", journal: Journal) -> None:
         journal.close()
 
 
-def take_back(store: "Store", path: Path) -> int:
+def take_back(store: Store, path: Path) -> int:
     """Delete the rows the journal at ``path`` notes, newest slice first, a slice a
     transaction, then the journal; returns how many rows went."""
     gone = 0
@@ -154,7 +154,7 @@ def _noted(path: Path) -> list[tuple[str, int, int]]:
     return slices
 
 
-def take_back_abandoned(store: "Store") -> int:
+def take_back_abandoned(store: Store) -> int:
     """Take back every import whose process died mid-way (its journal unlocked); rows removed."""
     gone = 0
     for path in sorted(store.db_path.parent.glob(f"{UPLOAD_PREFIX}*.undo")):
@@ -171,7 +171,7 @@ def take_back_abandoned(store: "Store") -> int:
     return gone
 
 
-def finish_pending(store: "Store") -> int:
+def finish_pending(store: Store) -> int:
     """At owner start: remove uploads an owner that died left, take back its imports cut short."""
     for path in store.db_path.parent.glob(f"{UPLOAD_PREFIX}*.jsonl"):
         path.unlink(missing_ok=True)

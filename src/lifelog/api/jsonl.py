@@ -53,7 +53,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from lifelog.errors import BadLine, UsageError
@@ -73,14 +73,26 @@ MAX_DETAIL_DEPTH = 32  # objects and lists inside an event's detail; deeper is n
 
 # -- writing -----------------------------------------------------------------------------
 
+
 def iso(ts: datetime | None) -> str | None:
     """A stored (naive UTC) time as ISO-8601 with ``Z``."""
     return None if ts is None else ts.isoformat() + "Z"
 
 
 def header_line(rows: dict[str, int], since: datetime | None, until: datetime | None, exported: datetime) -> str:
-    return _encode({"lifelog": FORMAT, "version": VERSION, "exported": iso(exported.replace(microsecond=0)),
-                    "since": iso(since), "until": iso(until), "rows": rows}) + "\n"
+    return (
+        _encode(
+            {
+                "lifelog": FORMAT,
+                "version": VERSION,
+                "exported": iso(exported.replace(microsecond=0)),
+                "since": iso(since),
+                "until": iso(until),
+                "rows": rows,
+            }
+        )
+        + "\n"
+    )
 
 
 def row_line(kind: str, row: tuple) -> str:
@@ -88,14 +100,31 @@ def row_line(kind: str, row: tuple) -> str:
     if kind == "seen":
         t_start, t_end, monitor, app, window, text, top, left, *shown = row
         order, lead = (shown[0], shown[1]) if len(shown) > 1 else (0, "")
-        obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "monitor": monitor, "app": app,
-               "window": window, "top": top, "left": left, **({"ord": order} if order else {}),
-               **({"lead": lead} if lead else {}), "text": text}
+        obj = {
+            "type": kind,
+            "t_start": iso(t_start),
+            "t_end": iso(t_end),
+            "monitor": monitor,
+            "app": app,
+            "window": window,
+            "top": top,
+            "left": left,
+            **({"ord": order} if order else {}),
+            **({"lead": lead} if lead else {}),
+            "text": text,
+        }
     elif kind == "heard":
         t_start, t_end, source, engine, text, *rest = row
         language = rest[0] if rest else ""
-        obj = {"type": kind, "t_start": iso(t_start), "t_end": iso(t_end), "source": source, "engine": engine,
-               **({"language": language} if language else {}), "text": text}
+        obj = {
+            "type": kind,
+            "t_start": iso(t_start),
+            "t_end": iso(t_end),
+            "source": source,
+            "engine": engine,
+            **({"language": language} if language else {}),
+            "text": text,
+        }
     else:
         ts, event_kind, detail = row
         obj = {"type": kind, "ts": iso(ts), "kind": event_kind, "detail": stored_detail(detail)}
@@ -117,6 +146,7 @@ def _finite_or_none(text: str) -> float | None:
 
 # -- reading -----------------------------------------------------------------------------
 
+
 def read_rows(path, name: str) -> Iterator[tuple[int, str, tuple]]:
     """``(line number, kind, row)`` for every row of the file at ``path`` (``name`` in
     messages), after checking its header. Raises UsageError naming the first bad line."""
@@ -134,8 +164,10 @@ def read_rows(path, name: str) -> Iterator[tuple[int, str, tuple]]:
             except BadLine as exc:
                 raise UsageError(f"Cannot import {name}: line {lineno} {exc}. Nothing was imported.") from None
     if header is None:
-        raise UsageError(f"Cannot import {name}: it is empty (a lifelog JSONL file starts with a header line "
-                         f'such as {{"lifelog":"timeline","version":{VERSION}}}). Nothing was imported.')
+        raise UsageError(
+            f"Cannot import {name}: it is empty (a lifelog JSONL file starts with a header line "
+            f'such as {{"lifelog":"timeline","version":{VERSION}}}). Nothing was imported.'
+        )
 
 
 def validate(path, name: str) -> tuple[dict, dict[str, int]]:
@@ -150,7 +182,8 @@ def validate(path, name: str) -> tuple[dict, dict[str, int]]:
         raise UsageError(
             f"Cannot import {name}: its header promises {_counted(promised)} but it holds {_counted(counts)}, so "
             "it is incomplete (cut short while it was written or copied) or was edited. Export it again. "
-            "Nothing was imported.")
+            "Nothing was imported."
+        )
     return header, counts
 
 
@@ -170,17 +203,22 @@ def _lines(fh) -> Iterator[bytes]:
 
 def check_header(obj) -> dict:
     if not isinstance(obj, dict) or obj.get("lifelog") != FORMAT:
-        raise BadLine(f'is not a lifelog timeline header (a JSONL export starts with {{"lifelog":"timeline",'
-                      f'"version":{VERSION},...}})')
+        raise BadLine(
+            f'is not a lifelog timeline header (a JSONL export starts with {{"lifelog":"timeline",'
+            f'"version":{VERSION},...}})'
+        )
     version = obj.get("version")
     if not _is_int(version) or version < 1:
-        raise BadLine(f'has a bad format version {_short(version)} (an integer, e.g. {VERSION})')
+        raise BadLine(f"has a bad format version {_short(version)} (an integer, e.g. {VERSION})")
     if version > VERSION:
-        raise BadLine(f"is in timeline format version {version}, newer than this lifelog reads ({VERSION}); "
-                      "upgrade lifelog to import it")
+        raise BadLine(
+            f"is in timeline format version {version}, newer than this lifelog reads ({VERSION}); "
+            "upgrade lifelog to import it"
+        )
     rows = obj.get("rows")
-    if rows is not None and not (isinstance(rows, dict) and all(k in KINDS and _is_int(v) and v >= 0
-                                                               for k, v in rows.items())):
+    if rows is not None and not (
+        isinstance(rows, dict) and all(k in KINDS and _is_int(v) and v >= 0 for k, v in rows.items())
+    ):
         raise BadLine('has bad "rows" (an object of counts: seen, heard, event)')
     return obj
 
@@ -198,10 +236,12 @@ def _time(value, field: str) -> datetime:
             else:
                 ts = _fromiso(value)
                 if ts.tzinfo is not None:
-                    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+                    return ts.astimezone(UTC).replace(tzinfo=None)
         except (ValueError, OverflowError):  # 0001-01-01T00:00+05:00 falls in year 0 in UTC
             pass
-    raise BadLine(f'has a bad "{field}": {_short(value)} is not an ISO-8601 time with a zone (e.g. 2026-11-24T10:01:40Z)')
+    raise BadLine(
+        f'has a bad "{field}": {_short(value)} is not an ISO-8601 time with a zone (e.g. 2026-11-24T10:01:40Z)'
+    )
 
 
 def _int(value, field: str) -> int:
@@ -247,11 +287,26 @@ def _short(value) -> str:
 
 
 _FIELDS = {
-    "seen": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("monitor", _int, 0), ("app", _str, ""),
-             ("window", _str, ""), ("text", _str, _REQUIRED), ("top", _int, 0), ("left", _int, 0), ("ord", _int, 0),
-             ("lead", _str, "")),
-    "heard": (("t_start", _time, _REQUIRED), ("t_end", _time, _REQUIRED), ("source", _str, _REQUIRED),
-              ("engine", _str, ""), ("text", _str, _REQUIRED), ("language", _str, "")),
+    "seen": (
+        ("t_start", _time, _REQUIRED),
+        ("t_end", _time, _REQUIRED),
+        ("monitor", _int, 0),
+        ("app", _str, ""),
+        ("window", _str, ""),
+        ("text", _str, _REQUIRED),
+        ("top", _int, 0),
+        ("left", _int, 0),
+        ("ord", _int, 0),
+        ("lead", _str, ""),
+    ),
+    "heard": (
+        ("t_start", _time, _REQUIRED),
+        ("t_end", _time, _REQUIRED),
+        ("source", _str, _REQUIRED),
+        ("engine", _str, ""),
+        ("text", _str, _REQUIRED),
+        ("language", _str, ""),
+    ),
     "event": (("ts", _time, _REQUIRED), ("kind", _str, _REQUIRED), ("detail", _detail, None)),
 }
 
@@ -260,15 +315,33 @@ def parse_row(obj) -> tuple[str, tuple]:
     """A row object as ``(kind, row)`` with ``store.exchange``'s tuple; raises BadLine."""
     if type(obj) is dict and obj.get("type") == "seen":  # most rows: checked inline, else as below
         try:
-            row = (_time(obj["t_start"], "t_start"), _time(obj["t_end"], "t_end"), obj.get("monitor", 0),
-                   obj.get("app", ""), obj.get("window", ""), obj["text"], obj.get("top", 0), obj.get("left", 0),
-                   obj.get("ord", 0), obj.get("lead", ""))
+            row = (
+                _time(obj["t_start"], "t_start"),
+                _time(obj["t_end"], "t_end"),
+                obj.get("monitor", 0),
+                obj.get("app", ""),
+                obj.get("window", ""),
+                obj["text"],
+                obj.get("top", 0),
+                obj.get("left", 0),
+                obj.get("ord", 0),
+                obj.get("lead", ""),
+            )
         except (KeyError, BadLine):
             row = None
-        if (row is not None and row[0] <= row[1] and type(row[2]) is type(row[6]) is type(row[7]) is type(row[8]) is int
-                and -_INT32 <= row[2] < _INT32 and -_INT32 <= row[6] < _INT32 and -_INT32 <= row[7] < _INT32
-                and -_INT32 <= row[8] < _INT32 and _utf8(row[3]) and _utf8(row[4]) and _utf8(row[5])
-                and _utf8(row[9])):
+        if (
+            row is not None
+            and row[0] <= row[1]
+            and type(row[2]) is type(row[6]) is type(row[7]) is type(row[8]) is int
+            and -_INT32 <= row[2] < _INT32
+            and -_INT32 <= row[6] < _INT32
+            and -_INT32 <= row[7] < _INT32
+            and -_INT32 <= row[8] < _INT32
+            and _utf8(row[3])
+            and _utf8(row[4])
+            and _utf8(row[5])
+            and _utf8(row[9])
+        ):
             return "seen", row
     return _parse_row(obj)
 

@@ -82,8 +82,11 @@ def socket_path(paths: Paths) -> Path:
         return path
     digest = hashlib.sha256(os.fsencode(paths.data)).hexdigest()[:16]
     folder = Path(tempfile.gettempdir()) / f"lifelog-{os.getuid()}-{digest}"
-    make_shared_private_dir(folder, f"use a shorter LIFELOG_HOME (at most {MAX_SOCKET_PATH - len(SOCKET_NAME) - 1} "
-                                    "bytes), whose folder then holds the socket.")
+    make_shared_private_dir(
+        folder,
+        f"use a shorter LIFELOG_HOME (at most {MAX_SOCKET_PATH - len(SOCKET_NAME) - 1} "
+        "bytes), whose folder then holds the socket.",
+    )
     return folder / SOCKET_NAME
 
 

@@ -62,13 +62,19 @@ class OwnerServer:
         self._server: Any = None  # a uvicorn.Server once started
         self._thread: threading.Thread | None = None
 
-    def start(self, timeout: float = 10.0) -> "OwnerServer":
+    def start(self, timeout: float = 10.0) -> OwnerServer:
         import uvicorn
 
         listener = bind_private(self.socket)  # 0600 from the start; replaces a dead owner's: we hold the lock now
-        config = uvicorn.Config(build_app(self.timeline, self.info), http=self.protocol,
-                                log_config=None, log_level="warning", access_log=False,
-                                lifespan="off", timeout_keep_alive=60)
+        config = uvicorn.Config(
+            build_app(self.timeline, self.info),
+            http=self.protocol,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=60,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, args=(listener,), name="lifelog-api", daemon=True)
         self._thread.start()
@@ -98,14 +104,21 @@ class OwnerServer:
 def build_app(timeline: LocalTimeline, info: dict) -> Starlette:
     """The Starlette app: a route per declared call, and ``/health`` (see protocol.py)."""
     gate = WindowGate()
-    routes = [Route(f"/v{PROTOCOL}{call.path}", endpoint(call, timeline, gate), methods=[call.method])
-              for call in CALLS.values()]
+    routes = [
+        Route(f"/v{PROTOCOL}{call.path}", endpoint(call, timeline, gate), methods=[call.method])
+        for call in CALLS.values()
+    ]
     health = health_endpoint(info)
-    routes += [Route(f"/v{PROTOCOL}/health", health),
-               Route("/{version}/health", health)]  # any version may ask who is there
+    routes += [
+        Route(f"/v{PROTOCOL}/health", health),
+        Route("/{version}/health", health),
+    ]  # any version may ask who is there
     caps = {call.path: call.body_cap for call in CALLS.values()}
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_exception},
-                     middleware=[Middleware(JsonErrors, protocol=PROTOCOL, header=HEADER, caps=caps)])
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_exception},
+        middleware=[Middleware(JsonErrors, protocol=PROTOCOL, header=HEADER, caps=caps)],
+    )
 
 
 def health_endpoint(info: dict):
@@ -117,6 +130,7 @@ def health_endpoint(info: dict):
 
 def endpoint(call: Call, timeline: LocalTimeline, gate: WindowGate):
     """The route's endpoint for ``call``: its arguments read, answered, the answer sent."""
+
     async def answer(request: Request) -> Response:
         args = await read_args(call, request, timeline.paths)
         try:
@@ -175,25 +189,31 @@ def json_response(call: Call, result: Any) -> Response:
 def window_response(call: Call, window: Window) -> Response:
     """The window's text in chunks, its count as JSON in the result's header."""
     data = window.text.encode("utf-8")
-    chunks = (data[i:i + STREAM_CHUNK] for i in range(0, len(data), STREAM_CHUNK))
-    return StreamingResponse(chunks, media_type=call.result.media,
-                             headers={call.result.header: json.dumps(window.meta())})
+    chunks = (data[i : i + STREAM_CHUNK] for i in range(0, len(data), STREAM_CHUNK))
+    return StreamingResponse(
+        chunks, media_type=call.result.media, headers={call.result.header: json.dumps(window.meta())}
+    )
 
 
 def file_response(call: Call, export: Export) -> Response:
     """The file's chunks as they are read, rows per kind as JSON in the result's header."""
+
     def chunks() -> Iterator[bytes]:
         try:
             yield from export.chunks
         finally:
             export.close()
 
-    return StreamingResponse(chunks(), media_type=call.result.media,
-                             headers={call.result.header: json.dumps({"rows": export.rows})})
+    return StreamingResponse(
+        chunks(), media_type=call.result.media, headers={call.result.header: json.dumps({"rows": export.rows})}
+    )
 
 
 RESPONSES: dict[str, Callable[[Call, Any], Response]] = {
-    "json": json_response, "stream": window_response, "file": file_response}
+    "json": json_response,
+    "stream": window_response,
+    "file": file_response,
+}
 
 
 def _version() -> str:

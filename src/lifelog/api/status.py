@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from lifelog.config import Settings, load_settings
 from lifelog.errors import LifelogError
-from lifelog.spool.audio import pending_chunks
 from lifelog.paths import Paths
 from lifelog.spool import pending
+from lifelog.spool.audio import pending_chunks
 from lifelog.store.audio_files import AudioFiles
 from lifelog.store.images import FrameImages
 from lifelog.store.retention import last_report
@@ -60,12 +60,17 @@ def privacy(paths: Paths, last_pass: dict | None) -> dict:
     storage = usage(paths)
     free = free_bytes(paths.data)
     return {
-        "excluded": {"apps": list(settings.exclude_apps), "titles": list(settings.exclude_titles),
-                     "audio": settings.exclude_audio},
+        "excluded": {
+            "apps": list(settings.exclude_apps),
+            "titles": list(settings.exclude_titles),
+            "audio": settings.exclude_audio,
+        },
         "encrypted": paths.key_file.exists(),
         "kept": {"images": settings.keep_images, "audio": settings.keep_audio, "text": settings.keep_text},
-        "storage_max": settings.storage_max, "storage_max_bytes": settings.storage_max_bytes,
-        "disk_min_free_bytes": settings.disk_min_free_bytes, "disk_free_bytes": free,
+        "storage_max": settings.storage_max,
+        "storage_max_bytes": settings.storage_max_bytes,
+        "disk_min_free_bytes": settings.disk_min_free_bytes,
+        "disk_free_bytes": free,
         "storage": {**storage, "total": sum(storage.values())},
         "retention": last_pass,
         "config_error": config_error,
@@ -73,7 +78,6 @@ def privacy(paths: Paths, last_pass: dict | None) -> dict:
 
 
 def render_lines(d: dict) -> list[str]:
-    mb = lambda n: f"{n / 1e6:,.1f} MB"  # noqa: E731
     return [
         f"Data:          {d['data_dir']}",
         f"Frames:        {d['frames_kept']:,} kept, {d['frames_skipped']:,} unchanged skipped "
@@ -126,9 +130,14 @@ def privacy_lines(d: dict) -> list[str]:
 def _retention_line(r: dict | None) -> str:
     if not r:
         return "no pass yet (the recorder runs one at start and every 10 minutes)"
-    what = (f"{r['images']:,} frame images ({r['thinned']:,} by thinning), {r['audio']:,} audio files, "
-            f"{r['spans'] + r['transcripts']:,} lines") if (r["images"] or r["audio"] or r["spans"]
-                                                              or r["transcripts"]) else "nothing"
+    what = (
+        (
+            f"{r['images']:,} frame images ({r['thinned']:,} by thinning), {r['audio']:,} audio files, "
+            f"{r['spans'] + r['transcripts']:,} lines"
+        )
+        if (r["images"] or r["audio"] or r["spans"] or r["transcripts"])
+        else "nothing"
+    )
     over = "; still over the budget with only the newest day left" if r.get("over_budget") else ""
     return f"last pass {r['at']} removed {what} ({size(r['bytes_freed'])}) in {r['seconds']:.1f} s{over}"
 
@@ -154,7 +163,8 @@ def owner_lines(o: dict | None) -> list[str]:
         gap = o.get("gap") or {}
         until = o.get("paused_until_s")
         state = f"not capturing since {gap.get('since', '?')}: {gap.get('reason', '?')}" + (
-            f" (resumes in {until:.0f} s)" if until is not None else "")
+            f" (resumes in {until:.0f} s)" if until is not None else ""
+        )
     procs = ", ".join(f"PID {p['pid']} {p['cpu_percent']}% CPU {p['rss_mb']} MB" for p in o.get("processes", []))
     return [
         f"Recorder:      {state}; since {o.get('started', '?')}",

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from lifelog.api.calls import CALLS, Call
 from lifelog.api.jsonl import BadLine, check_detail
@@ -86,6 +87,7 @@ class Timeline:
         pass
 
     if TYPE_CHECKING:  # the calls' methods are made from the declarations, below the class
+
         def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
 
@@ -97,7 +99,8 @@ def _method(call: Call) -> Callable[..., Any]:
     method.__doc__ = call.doc
     self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     method.__signature__ = call.signature.replace(  # type: ignore[attr-defined]
-        parameters=[self_param, *call.signature.parameters.values()])
+        parameters=[self_param, *call.signature.parameters.values()]
+    )
     return method
 
 
@@ -108,7 +111,7 @@ for _call in CALLS.values():
 class LocalTimeline(Timeline):
     """The calls answered from a store in this process."""
 
-    def __init__(self, paths: Paths, store: "Store", controls: Controls | None = None) -> None:
+    def __init__(self, paths: Paths, store: Store, controls: Controls | None = None) -> None:
         self.paths = paths
         self.store = store
         self.controls = controls
@@ -133,17 +136,44 @@ class LocalTimeline(Timeline):
         query = query or None
         with self.store.read() as reader:
             if fmt != FORMAT:
-                w = build_context(reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer,
-                                  query=query)
-                return Window(w.text, w.tokens, w.budget, w.tokenizer, w.fmt, w.lines,
-                              w.omitted.lines if w.omitted else 0, notice=w.note)
+                w = build_context(
+                    reader, since=since, until=until, budget=budget, fmt=fmt, tokenizer=tokenizer, query=query
+                )
+                return Window(
+                    w.text,
+                    w.tokens,
+                    w.budget,
+                    w.tokenizer,
+                    w.fmt,
+                    w.lines,
+                    w.omitted.lines if w.omitted else 0,
+                    notice=w.note,
+                )
             from lifelog.store.images import FrameImages
 
-            m = build_messages(reader, FrameImages(self.paths.frames), since=since, until=until, budget=budget,
-                               tokenizer=tokenizer, model=model, n_images=images or 0, query=query)
+            m = build_messages(
+                reader,
+                FrameImages(self.paths.frames),
+                since=since,
+                until=until,
+                budget=budget,
+                tokenizer=tokenizer,
+                model=model,
+                n_images=images or 0,
+                query=query,
+            )
         w = m.window
-        return Window(m.text, m.tokens, m.budget, w.tokenizer, FORMAT, w.lines,
-                      w.omitted.lines if w.omitted else 0, m.images, notice=w.note)
+        return Window(
+            m.text,
+            m.tokens,
+            m.budget,
+            w.tokenizer,
+            FORMAT,
+            w.lines,
+            w.omitted.lines if w.omitted else 0,
+            m.images,
+            notice=w.note,
+        )
 
     def answer_status(self) -> dict:
         from lifelog.api.status import gather
@@ -159,8 +189,9 @@ class LocalTimeline(Timeline):
             for r in rows:
                 r.chunk_id = chunk_id
             w.add_transcripts(rows)
-            w.add_event(chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1),
-                                                  "transcripts": len(rows)})
+            w.add_event(
+                chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1), "transcripts": len(rows)}
+            )
         return {"transcripts": len(rows)}
 
     def answer_record_event(self, *, kind: str, detail: dict | None, at: datetime) -> dict:
@@ -176,7 +207,7 @@ class LocalTimeline(Timeline):
             w.add_event(at, kind, detail)
         return {"recorded": True}
 
-    def answer_export_jsonl(self, *, since, until) -> "Export":
+    def answer_export_jsonl(self, *, since, until) -> Export:
         """The timeline of [since, until) as lifelog JSONL, streamed (``jsonl.py``)."""
         from lifelog.api.timeline_file import export_jsonl
 
@@ -209,8 +240,9 @@ class LocalTimeline(Timeline):
 
     def _control(self) -> Controls:
         if self.controls is None:
-            raise NotRunning("No lifelog recorder is running (start one with `lifelog daemon start` "
-                             "or `lifelog record`).")
+            raise NotRunning(
+                "No lifelog recorder is running (start one with `lifelog daemon start` or `lifelog record`)."
+            )
         return self.controls
 
 

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from lifelog.api.jsonl import KINDS, header_line, read_rows, row_line, validate
@@ -35,8 +35,9 @@ class Export:
     close: Callable[[], None] = field(repr=False)
 
 
-def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
-                 now: Callable[[], datetime] | None = None) -> Export:
+def export_jsonl(
+    store: Store, since: datetime | None, until: datetime | None, now: Callable[[], datetime] | None = None
+) -> Export:
     stack = contextlib.ExitStack()
     try:
         reader = stack.enter_context(store.read())
@@ -72,7 +73,7 @@ def export_jsonl(store: "Store", since: datetime | None, until: datetime | None,
     return Export(dict(stream.counts), gen, close)
 
 
-def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = None) -> dict:
+def import_jsonl(store: Store, path, name: str, redactor: Redactor | None = None) -> dict:
     """Check the file at ``path`` (``name`` in messages), then merge it into ``store`` in
     short slices taken back whole if one fails (``import_slices.py``), secrets in its text
     redacted first (``redactor``, else the built-in patterns); returns the report (rows read,
@@ -90,15 +91,21 @@ def import_jsonl(store: "Store", path, name: str, redactor: "Redactor | None" = 
     seconds = time.monotonic() - started
     total = sum(read.values())
     return {
-        "file": name, "format": "jsonl", "version": header["version"], "read": read, "inserted": inserted,
+        "file": name,
+        "format": "jsonl",
+        "version": header["version"],
+        "read": read,
+        "inserted": inserted,
         "duplicates": {k: read[k] - inserted[k] for k in KINDS},
-        "seconds": round(seconds, 2), "check_seconds": round(checked - started, 2),
+        "seconds": round(seconds, 2),
+        "check_seconds": round(checked - started, 2),
         "rows_per_s": round(total / seconds) if seconds > 0 else None,
-        "slices": size.slices, "slowest_slice_s": round(size.slowest_s, 3),
+        "slices": size.slices,
+        "slowest_slice_s": round(size.slowest_s, 3),
     }
 
 
-def _slices(path, name: str, redactor: "Redactor", size) -> Iterator[tuple[str, list[tuple]]]:
+def _slices(path, name: str, redactor: Redactor, size) -> Iterator[tuple[str, list[tuple]]]:
     """``(kind, rows)`` of the file, redacted, ``size.rows`` rows of one kind at a time."""
     pending: dict[str, list[tuple]] = {k: [] for k in KINDS}
     for _, kind, row in read_rows(path, name):
@@ -111,7 +118,7 @@ def _slices(path, name: str, redactor: "Redactor", size) -> Iterator[tuple[str, 
             yield kind, rows
 
 
-def redact_row(redactor: "Redactor", kind: str, row: tuple) -> tuple:
+def redact_row(redactor: Redactor, kind: str, row: tuple) -> tuple:
     """An imported row with secrets in its text (and a seen row's window title, an event's
     detail) replaced by their markers."""
     if kind == "seen":
@@ -125,4 +132,4 @@ def redact_row(redactor: "Redactor", kind: str, row: tuple) -> tuple:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -14,7 +14,6 @@ from lifelog.config import load_settings
 from lifelog.errors import UploadTooLarge
 from lifelog.paths import Paths
 
-
 UPLOAD_PREFIX = ".import-"  # uploads (``.jsonl``) and import journals (``.undo``) in the data folder
 
 
@@ -24,7 +23,8 @@ def check_size(size: int, limit: int, name: str) -> None:
         raise UploadTooLarge(
             f"Cannot import {name}: it is {size:,} bytes, over import_max ({limit:,} bytes). Import it in parts "
             "(export shorter ranges with --since/--until) or raise the limit: lifelog config set import_max 8GB. "
-            "Nothing was imported.")
+            "Nothing was imported."
+        )
 
 
 async def save_upload(request, paths: Paths, name: str) -> Path:

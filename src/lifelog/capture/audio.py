@@ -25,9 +25,8 @@ import numpy as np
 
 from lifelog.capture.audio_gate import FocusGate
 from lifelog.capture.window import WindowSource
-
-from lifelog.spool.level import frame_dbfs
 from lifelog.spool.audio import RATE, Chunk, write_chunk
+from lifelog.spool.level import frame_dbfs
 from lifelog.timespec import utcnow
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class Chunker:
 class SourceStream:
     """One sounddevice input stream feeding timestamped int16 blocks into a queue."""
 
-    def __init__(self, source: str, out: "queue.Queue[tuple[str, datetime, np.ndarray]]") -> None:
+    def __init__(self, source: str, out: queue.Queue[tuple[str, datetime, np.ndarray]]) -> None:
         self.source = source
         self.out = out
         self.stream = None
@@ -119,8 +118,15 @@ class SourceStream:
         try:
             # latency="high": large host buffers, so a loaded machine delays blocks instead
             # of dropping samples (a dropout garbles the words around it).
-            stream = sd.InputStream(device=device, samplerate=RATE, channels=1, dtype="int16",
-                                    blocksize=RATE // 10, latency="high", callback=self._callback)
+            stream = sd.InputStream(
+                device=device,
+                samplerate=RATE,
+                channels=1,
+                dtype="int16",
+                blocksize=RATE // 10,
+                latency="high",
+                callback=self._callback,
+            )
             stream.start()
         finally:
             if self.source == "system":
@@ -168,8 +174,9 @@ class AudioLoop:
     """Runs every configured source, chunks speech and spools it. ``counters`` is indexed like
     AUDIO_COUNTERS; ``problems`` (optional dict-like) receives the last error per source."""
 
-    def __init__(self, folder: Path, settings: AudioSettings, counters, problems=None,
-                 windows: WindowSource | None = None) -> None:
+    def __init__(
+        self, folder: Path, settings: AudioSettings, counters, problems=None, windows: WindowSource | None = None
+    ) -> None:
         self.folder = folder
         self.settings = settings
         self.counters = counters

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from lifelog.capture.exclude import Matcher, excluded_ids
 from lifelog.capture.window import WindowSource, open_window_source
@@ -35,8 +36,14 @@ class FocusGate:
     """Keeps sound out while the focused window is excluded (see the module docstring). The
     window source is opened on first use, in the process that runs the loop."""
 
-    def __init__(self, settings: GateSettings, gap_dir: Path, windows: WindowSource | None = None,
-                 clock: Callable[[], float] = time.monotonic, wallclock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: GateSettings,
+        gap_dir: Path,
+        windows: WindowSource | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.matcher = Matcher(settings.exclude_apps, settings.exclude_titles)
         self.every = settings.focus_every_s
         self.gap_dir = gap_dir

@@ -70,8 +70,10 @@ def excluded_ids(stack: list[TopWindow], matcher: Matcher) -> set[int]:
 def _popup_of(popup: TopWindow, stack: list[TopWindow], excluded: set[int]) -> bool:
     """An override-redirect popup over an excluded window, of its process or of no known owner."""
     anonymous = not (popup.app or popup.instance or popup.pid or popup.transient_for)
-    return any(w.id in excluded and _overlap(popup.box, w.box) and (anonymous or (popup.pid and popup.pid == w.pid))
-               for w in stack)
+    return any(
+        w.id in excluded and _overlap(popup.box, w.box) and (anonymous or (popup.pid and popup.pid == w.pid))
+        for w in stack
+    )
 
 
 def blank_boxes(stack: list[TopWindow], excluded: set[int]) -> list[Box]:

@@ -25,18 +25,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
 from lifelog import spool
 from lifelog.capture.change import ChangeDetector
-from lifelog.capture.screen_gate import ScreenGate
 from lifelog.capture.screen import Grabber, Monitor, Shot, open_grabber, select_monitors
+from lifelog.capture.screen_gate import ScreenGate
 from lifelog.capture.window import WindowSource, open_window_source
 from lifelog.errors import CaptureUnavailable
 from lifelog.models import Box, SpooledFrame, VisibleWindow, WindowInfo
@@ -166,8 +167,10 @@ class CaptureLoop:
         if seen is not None:
             window = self.gate.named(window, seen)
         shedding = self._shedding()
-        return sum(self._keep(ts, mon, shot, region, window, shedding, on_monitor(visible, mon))
-                   for mon, shot, region in changed)
+        return sum(
+            self._keep(ts, mon, shot, region, window, shedding, on_monitor(visible, mon))
+            for mon, shot, region in changed
+        )
 
     def _grab_all(self) -> tuple[list[tuple[Monitor, Shot]], list[Exception]]:
         shots, failures = [], []
@@ -199,9 +202,12 @@ class CaptureLoop:
             self._failing_since = now
             log.warning("screen grab failed: %s", failures[0])
         elif now - self._failing_since >= self.settings.lost_after_s:
-            reason = str(failures[0]).strip().splitlines()[0] if str(failures[0]).strip() else type(failures[0]).__name__
+            reason = (
+                str(failures[0]).strip().splitlines()[0] if str(failures[0]).strip() else type(failures[0]).__name__
+            )
             raise CaptureUnavailable(
-                f"the screen could not be captured for {now - self._failing_since:.0f} s ({reason})")
+                f"the screen could not be captured for {now - self._failing_since:.0f} s ({reason})"
+            )
 
     def _active_window(self) -> WindowInfo:
         try:
@@ -218,8 +224,9 @@ class CaptureLoop:
             log.debug("visible windows unknown: %s", exc)
             return []
 
-    def _keep(self, ts, mon: Monitor, shot: Shot, region: Box, window, shedding: bool,
-              visible: list[VisibleWindow]) -> int:
+    def _keep(
+        self, ts, mon: Monitor, shot: Shot, region: Box, window, shedding: bool, visible: list[VisibleWindow]
+    ) -> int:
         """Spool one changed monitor, or shed it while the spool is full; returns frames kept."""
         state = self._state[mon.index]
         now = self._clock()
@@ -237,9 +244,17 @@ class CaptureLoop:
         if keyframe:
             region = (0, 0, shot.width, shot.height)
         frame = SpooledFrame(
-            ts=ts, monitor=mon.index, width=shot.width, height=shot.height, region=region,
-            keyframe=keyframe, window=window, image=crop_rgb(shot, region),
-            shed_from=state.shed_from, shed_frames=state.shed_frames, windows=visible,
+            ts=ts,
+            monitor=mon.index,
+            width=shot.width,
+            height=shot.height,
+            region=region,
+            keyframe=keyframe,
+            window=window,
+            image=crop_rgb(shot, region),
+            shed_from=state.shed_from,
+            shed_frames=state.shed_frames,
+            windows=visible,
         )
         try:
             spool.write_frame(self.spool_dir, frame)

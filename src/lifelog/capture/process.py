@@ -35,8 +35,10 @@ class SourceProblems:
 
     def as_dict(self) -> dict[str, str]:
         raw = bytes(self.buf[:])
-        return {n: raw[i * self.SIZE : (i + 1) * self.SIZE].rstrip(b"\0").decode(errors="replace")
-                for i, n in enumerate(self.names)}
+        return {
+            n: raw[i * self.SIZE : (i + 1) * self.SIZE].rstrip(b"\0").decode(errors="replace")
+            for i, n in enumerate(self.names)
+        }
 
 
 def _build(folder: Path, settings, counters, problems):
@@ -125,7 +127,7 @@ class CaptureProcess:
     problems: SourceProblems | None
 
     @classmethod
-    def start(cls, folder: Path, settings: CaptureSettings | AudioSettings) -> "CaptureProcess":
+    def start(cls, folder: Path, settings: CaptureSettings | AudioSettings) -> CaptureProcess:
         ctx = mp.get_context("spawn")
         names = AUDIO_COUNTERS if isinstance(settings, AudioSettings) else COUNTERS
         stop = ctx.Event()
@@ -136,9 +138,12 @@ class CaptureProcess:
         from lifelog.store import keys  # the store is imported already in an owner
 
         unlocked = keys.export_unlocked()  # in memory only: pickled over the child's start pipe
-        proc = ctx.Process(target=_child, args=(str(folder), settings, stop, counters, failure, problems, os.getpid(),
-                                                unlocked),
-                           name=f"lifelog-{kind}", daemon=True)
+        proc = ctx.Process(
+            target=_child,
+            args=(str(folder), settings, stop, counters, failure, problems, os.getpid(), unlocked),
+            name=f"lifelog-{kind}",
+            daemon=True,
+        )
         proc.start()
         return cls(proc, names, stop, counters, failure, problems)
 

@@ -52,9 +52,7 @@ class MssGrabber:
 
     def monitors(self) -> list[Monitor]:
         return [
-            Monitor(i, m["left"], m["top"], m["width"], m["height"])
-            for i, m in enumerate(self._mss.monitors)
-            if i > 0
+            Monitor(i, m["left"], m["top"], m["width"], m["height"]) for i, m in enumerate(self._mss.monitors) if i > 0
         ]
 
     def grab(self, monitor: Monitor) -> Shot:

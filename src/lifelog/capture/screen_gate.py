@@ -11,9 +11,9 @@ and an excluded focused window leaves the frame's app and title empty.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from lifelog.capture.exclude import FULL_SCREEN, Matcher, View, blank, on_screen, view
 from lifelog.capture.screen import Monitor, Shot
@@ -27,8 +27,14 @@ log = logging.getLogger(__name__)
 class ScreenGate:
     """``count(name)`` counts ``excluded`` grabs and ``errors`` in the loop's counters."""
 
-    def __init__(self, apps: tuple[str, ...], titles: tuple[str, ...], windows: WindowSource, spool_dir: Path,
-                 count: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        apps: tuple[str, ...],
+        titles: tuple[str, ...],
+        windows: WindowSource,
+        spool_dir: Path,
+        count: Callable[[str], None],
+    ) -> None:
         self.matcher = Matcher(apps, titles)
         self.windows = windows
         self.spool_dir = spool_dir

@@ -88,7 +88,13 @@ class X11WindowSource:
         self._root = self._d.screen().root
         self._atoms = {
             name: self._d.intern_atom(name)
-            for name in ("_NET_ACTIVE_WINDOW", "_NET_CLIENT_LIST_STACKING", "_NET_WM_NAME", "_NET_WM_PID", "UTF8_STRING")
+            for name in (
+                "_NET_ACTIVE_WINDOW",
+                "_NET_CLIENT_LIST_STACKING",
+                "_NET_WM_NAME",
+                "_NET_WM_PID",
+                "UTF8_STRING",
+            )
         }
         self._clients: dict[int, object] = {}  # the client window inside each top-level window
         self._identities: dict[int, tuple[str, str, int, int]] = {}  # WM_CLASS, pid, transient-for
@@ -147,8 +153,19 @@ class X11WindowSource:
             origin = self._root.translate_coords(client, 0, 0)
             inner, depth = (origin.x, origin.y, origin.x + cg.width, origin.y + cg.height), max(depth, cg.depth)
         app, instance, pid, transient = self._identity(client)
-        return TopWindow(client.id, box, inner, app, instance, self._title(client), pid, transient,
-                         bool(attrs.override_redirect), bool({client.id, top.id} & focus), depth < 32)
+        return TopWindow(
+            client.id,
+            box,
+            inner,
+            app,
+            instance,
+            self._title(client),
+            pid,
+            transient,
+            bool(attrs.override_redirect),
+            bool({client.id, top.id} & focus),
+            depth < 32,
+        )
 
     def _client(self, top):
         """The window carrying WM_CLASS: ``top`` itself or, under a reparenting window manager,
@@ -178,8 +195,12 @@ class X11WindowSource:
             cls = client.get_wm_class() or ("", "")
             pid = client.get_full_property(self._atoms["_NET_WM_PID"], 0)
             transient = client.get_wm_transient_for()
-            self._identities[client.id] = (cls[1] or "", cls[0] or "", int(pid.value[0]) if pid and len(pid.value) else 0,
-                                           int(getattr(transient, "id", 0) or 0))
+            self._identities[client.id] = (
+                cls[1] or "",
+                cls[0] or "",
+                int(pid.value[0]) if pid and len(pid.value) else 0,
+                int(getattr(transient, "id", 0) or 0),
+            )
         return self._identities[client.id]
 
     def _focus_chain(self) -> set[int]:

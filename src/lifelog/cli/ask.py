@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 
@@ -18,18 +17,34 @@ KEY_ENV = "LIFELOG_ASK_API_KEY"
 
 def ask(
     question: str = typer.Argument(..., help="What you want to know about what you did, saw or heard."),
-    since: Optional[str] = SinceOpt,
-    until: Optional[str] = UntilOpt,
-    budget: Optional[int] = BudgetOpt,
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="The model to ask, as the endpoint names it "
-                                        "(also picks the tokenizer and the budget). Default: `model` in config."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="An OpenAI-compatible endpoint, e.g. "
-                                           "http://127.0.0.1:8080/v1. Default: `ask_base_url` in config."),
-    api_key_env: Optional[str] = typer.Option(None, "--api-key-env", help="The environment variable holding the "
-                                              f"API key. Default: {KEY_ENV}, else the one `ask_api_key_env` names in config."),
-    tokenizer: Optional[str] = TokenizerOpt,
-    allow_insecure: bool = typer.Option(False, "--allow-insecure", help="Send the API key over plain http:// to "
-                                        "another machine (refused by default: anyone on the way could read it)."),
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    budget: int | None = BudgetOpt,
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="The model to ask, as the endpoint names it "
+        "(also picks the tokenizer and the budget). Default: `model` in config.",
+    ),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1. Default: `ask_base_url` in config.",
+    ),
+    api_key_env: str | None = typer.Option(
+        None,
+        "--api-key-env",
+        help="The environment variable holding the "
+        f"API key. Default: {KEY_ENV}, else the one `ask_api_key_env` names in config.",
+    ),
+    tokenizer: str | None = TokenizerOpt,
+    allow_insecure: bool = typer.Option(
+        False,
+        "--allow-insecure",
+        help="Send the API key over plain http:// to "
+        "another machine (refused by default: anyone on the way could read it).",
+    ),
     json_out: bool = JsonOpt,
 ) -> None:
     """Ask a model about your activity: a context window of the range, then your question, sent to an
@@ -48,26 +63,44 @@ def ask(
     start, end = parse_range(since, until)
     rt = Runtime.load(ask_base_url=base_url, ask_api_key_env=api_key_env, model=model)
     key = _api_key(rt.settings, flag=api_key_env)
-    endpoint = Endpoint(_base_url(rt.settings), _model(rt.settings), key, rt.settings.ask_timeout_s,
-                        allow_insecure=allow_insecure)
+    endpoint = Endpoint(
+        _base_url(rt.settings), _model(rt.settings), key, rt.settings.ask_timeout_s, allow_insecure=allow_insecure
+    )
     choice = choose(rt.settings, model=model, tokenizer=tokenizer, budget=budget)
     if choice.warning():
         err.print(choice.warning(), highlight=False)
     write = (lambda _: None) if json_out else _stream_out
     timeline = rt.timeline()
     try:
-        answer = ask_model(timeline, question, since=start, until=end, choice=choice, endpoint=endpoint, write=write,
-                           redactor=Redactor.from_settings(rt.settings))
+        answer = ask_model(
+            timeline,
+            question,
+            since=start,
+            until=end,
+            choice=choice,
+            endpoint=endpoint,
+            write=write,
+            redactor=Redactor.from_settings(rt.settings),
+        )
     finally:
         timeline.close()
     if json_out:
-        print_json({"question": question, "answer": answer.text, "model": answer.model, "seconds": answer.seconds,
-                    "window": answer.window.meta()})
+        print_json(
+            {
+                "question": question,
+                "answer": answer.text,
+                "model": answer.model,
+                "seconds": answer.seconds,
+                "window": answer.window.meta(),
+            }
+        )
         return
     if answer.text and not answer.text.endswith("\n"):
         _stream_out("\n")
-    err.print(f"{answer.window.note()}; answered by {answer.model} in {answer.seconds:g} s; kept in the timeline",
-              highlight=False)
+    err.print(
+        f"{answer.window.note()}; answered by {answer.model} in {answer.seconds:g} s; kept in the timeline",
+        highlight=False,
+    )
 
 
 def _stream_out(text: str) -> None:
@@ -80,7 +113,8 @@ def _base_url(settings: Settings) -> str:
         raise ConfigError(
             "No model endpoint is set, and lifelog connects nowhere until told: pass --base-url "
             "(http://127.0.0.1:8080/v1 for llama.cpp, http://127.0.0.1:11434/v1 for Ollama, "
-            "https://api.openai.com/v1) or set ask_base_url in config.toml or LIFELOG_ASK_BASE_URL.")
+            "https://api.openai.com/v1) or set ask_base_url in config.toml or LIFELOG_ASK_BASE_URL."
+        )
     return settings.ask_base_url
 
 
@@ -97,8 +131,7 @@ def _api_key(settings: Settings, flag: str | None) -> str | None:
         return os.environ[KEY_ENV]
     name = settings.ask_api_key_env  # the flag, when given, is already in the settings
     if name and not os.environ.get(name):
-        raise ConfigError(f"ask_api_key_env names {name}, which is not set in the environment. Set it, or "
-                          f"{KEY_ENV}.")
+        raise ConfigError(f"ask_api_key_env names {name}, which is not set in the environment. Set it, or {KEY_ENV}.")
     return os.environ.get(name) if name else None
 
 

@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 from dataclasses import dataclass
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -30,14 +31,28 @@ def _budget(value: str) -> int:
         raise typer.BadParameter(str(exc)) from None
 
 
-BudgetOpt = typer.Option(None, "--budget", parser=_budget, metavar="<tokens>",
-                         help="Token budget for the window: 8000, 200k, 1M. Default: the model's context "
-                              "less room for the answer, else 8000.")
-ModelOpt = typer.Option(None, "--model", "-m", help="The model the window is for (gpt-4o, claude-sonnet-4-5, "
-                        "gemini-2.5-pro, llama3.1, qwen3, mistral-large, deepseek-chat, ...): picks the tokenizer "
-                        "and the default budget.")
-TokenizerOpt = typer.Option(None, "--tokenizer", help="Count with this tokenizer instead of the model's: o200k, "
-                            "cl100k, llama3, qwen3, or an upper bound (claude-approx, gemini-approx, ...).")
+BudgetOpt = typer.Option(
+    None,
+    "--budget",
+    parser=_budget,
+    metavar="<tokens>",
+    help="Token budget for the window: 8000, 200k, 1M. Default: the model's context "
+    "less room for the answer, else 8000.",
+)
+ModelOpt = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="The model the window is for (gpt-4o, claude-sonnet-4-5, "
+    "gemini-2.5-pro, llama3.1, qwen3, mistral-large, deepseek-chat, ...): picks the tokenizer "
+    "and the default budget.",
+)
+TokenizerOpt = typer.Option(
+    None,
+    "--tokenizer",
+    help="Count with this tokenizer instead of the model's: o200k, "
+    "cl100k, llama3, qwen3, or an upper bound (claude-approx, gemini-approx, ...).",
+)
 
 
 @dataclass
@@ -46,7 +61,7 @@ class Runtime:
     settings: Settings
 
     @classmethod
-    def load(cls, **flags) -> "Runtime":
+    def load(cls, **flags) -> Runtime:
         paths = Paths.from_env()
         return cls(paths, load_settings(paths.config_file, **flags))
 
@@ -68,8 +83,12 @@ def print_json(data) -> None:
 
 def progress_bar(label: str) -> Progress:
     return Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=False,
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
     )
 
 

@@ -11,15 +11,18 @@ from lifelog.config import Settings, edit_config
 from lifelog.errors import ConfigError
 from lifelog.paths import Paths
 
-config_app = typer.Typer(help="Show and change the settings in config.toml (`lifelog config show` lists them).",
-                         no_args_is_help=True)
+config_app = typer.Typer(
+    help="Show and change the settings in config.toml (`lifelog config show` lists them).", no_args_is_help=True
+)
 
 _ASR_KEYS = {"asr_engine", "asr_model", "asr_model_path", "asr_language", "chinese_script"}
 
 
 @config_app.command("set")
-def set_(key: str = typer.Argument(..., help="The setting, e.g. asr_model."),
-         value: str = typer.Argument(..., help="Its new value, e.g. base.")) -> None:
+def set_(
+    key: str = typer.Argument(..., help="The setting, e.g. asr_model."),
+    value: str = typer.Argument(..., help="Its new value, e.g. base."),
+) -> None:
     """Set KEY to VALUE in config.toml, checked first: a bad value changes nothing (exit 2).
 
     Speech settings are checked against what is installed: an asr_model that is not installed
@@ -77,8 +80,10 @@ def _check_storage_max(settings: Settings, paths: Paths) -> None:
     need, days = day_need(paths)
     if budget < need:
         basis = f"measured over the last {days} recorded days" if days else "the least assumed before any recording"
-        raise ConfigError(f"storage_max = {settings.storage_max!r} is below what one day of recording needs "
-                          f"(~{need / 1e6:,.0f} MB, {basis}): give at least {_round_up_mb(need)}.")
+        raise ConfigError(
+            f"storage_max = {settings.storage_max!r} is below what one day of recording needs "
+            f"(~{need / 1e6:,.0f} MB, {basis}): give at least {_round_up_mb(need)}."
+        )
 
 
 def _round_up_mb(n: int) -> str:
@@ -87,4 +92,3 @@ def _round_up_mb(n: int) -> str:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")
-

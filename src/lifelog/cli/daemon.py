@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Optional
 
 import typer
 
 from lifelog.cli.common import JsonOpt, Runtime, err, install_stop_handlers, out, print_json
 from lifelog.timespec import parse_duration, pause_seconds
 
-daemon_app = typer.Typer(help="The background recorder that owns the timeline and serves every other command.",
-                         no_args_is_help=True)
+daemon_app = typer.Typer(
+    help="The background recorder that owns the timeline and serves every other command.", no_args_is_help=True
+)
 log = logging.getLogger(__name__)
 
 
@@ -39,8 +39,12 @@ def run() -> None:
         sd_notify("READY=1")
         summary = recorder.run(None)
         sd_notify("STOPPING=1")
-    log.info("daemon stopped: %d frames processed, %d transcripts, %d left in the spool",
-             summary.frames_processed, summary.transcripts, summary.left_in_spool)
+    log.info(
+        "daemon stopped: %d frames processed, %d transcripts, %d left in the spool",
+        summary.frames_processed,
+        summary.transcripts,
+        summary.left_in_spool,
+    )
 
 
 @daemon_app.command("start")
@@ -128,7 +132,9 @@ def status(json_out: bool = JsonOpt) -> None:
 
 
 @daemon_app.command("install")
-def install(no_start: bool = typer.Option(False, "--no-start", help="Only write the unit; do not enable or start it.")) -> None:
+def install(
+    no_start: bool = typer.Option(False, "--no-start", help="Only write the unit; do not enable or start it."),
+) -> None:
     """Install the daemon as a systemd user service, enabled and started (prints the launchd recipe on macOS).
 
     Example: lifelog daemon install
@@ -174,13 +180,14 @@ def logs(
         typer.echo(line)
 
 
-def pause(duration: Optional[str] = typer.Argument(None, help="How long: 90s, 10m, 2h. Default: until `lifelog resume`.")) -> None:
+def pause(
+    duration: str | None = typer.Argument(None, help="How long: 90s, 10m, 2h. Default: until `lifelog resume`."),
+) -> None:
     """Pause recording (the timeline records the gap); it resumes by itself after DURATION.
 
     Example: lifelog pause 30m
     """
-    seconds = pause_seconds(parse_duration(duration).total_seconds() if duration is not None else None,
-                            duration or "")
+    seconds = pause_seconds(parse_duration(duration).total_seconds() if duration is not None else None, duration or "")
     timeline = Runtime.load().timeline()
     try:
         state = timeline.pause(seconds)

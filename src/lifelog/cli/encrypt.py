@@ -38,9 +38,11 @@ def _summary(direction: str, report: dict, first: bool) -> str:
     done = "encrypted" if direction == "encrypt" else "decrypted"
     if report["database"] == "unchanged" and not report["files"] and not first:
         return f"The timeline is already {done}; nothing to do."
-    text = (f"Timeline {done}: {rows:,} rows in {len(report['rows'])} tables copied, "
-            f"{report['files']:,} frame and audio files {'sealed' if direction == 'encrypt' else 'opened'} "
-            f"({report['seconds']:g} s).")
+    text = (
+        f"Timeline {done}: {rows:,} rows in {len(report['rows'])} tables copied, "
+        f"{report['files']:,} frame and audio files {'sealed' if direction == 'encrypt' else 'opened'} "
+        f"({report['seconds']:g} s)."
+    )
     if first:
         text += " Keep the passphrase safe: without it nothing recorded can be read."
     return text

@@ -7,7 +7,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -22,10 +21,11 @@ PROGRESS_MIN_ROWS = 50_000  # a progress bar for exports at least this long (to 
 
 def export(
     fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl: lifelog's timeline format (see the README)."),
-    since: Optional[str] = SinceOpt,
-    until: Optional[str] = UntilOpt,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file (whole or not at all) "
-                                                                       "instead of stdout."),
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file (whole or not at all) instead of stdout."
+    ),
 ) -> None:
     """Write what was seen and heard, and the timeline's events, as JSON Lines in time order:
     for `lifelog import` on this or another machine, or for your own scripts.
@@ -49,8 +49,11 @@ def export(
         seconds = time.monotonic() - started
         rows = stream.rows
         total = sum(rows.values())
-        err.print(f"Exported {total:,} rows ({per_kind(rows)}) to {output or 'stdout'} in {seconds:.1f} s "
-                  f"({total / max(seconds, 1e-3):,.0f} rows/s).", markup=False)
+        err.print(
+            f"Exported {total:,} rows ({per_kind(rows)}) to {output or 'stdout'} in {seconds:.1f} s "
+            f"({total / max(seconds, 1e-3):,.0f} rows/s).",
+            markup=False,
+        )
 
 
 def per_kind(rows: dict[str, int]) -> str:

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Optional
 
 import typer
 
-from lifelog.cli.common import JsonOpt, Runtime, err, out, print_json
+from lifelog.cli.common import JsonOpt, Runtime, out, print_json
 from lifelog.errors import UsageError
 from lifelog.timespec import ago, parse_duration, parse_range, utcnow
 
 
 def forget(
-    last: Optional[str] = typer.Option(None, "--last", help="The last 90s, 15m, 2h, ... up to now."),
-    since: Optional[str] = typer.Option(None, "--since", help="From: 09:00 (today), 2h (ago), an ISO time, today."),
-    until: Optional[str] = typer.Option(None, "--until", help="Until (same forms as --since). Default: now."),
-    app_name: Optional[str] = typer.Option(None, "--app", help="What this app showed (any case): signal, firefox."),
-    title: Optional[str] = typer.Option(None, "--title", help="What windows whose title matches this regular "
-                                                             "expression showed."),
-    matching: Optional[str] = typer.Option(None, "--matching", help="Every line, transcript and frame that held "
-                                                                   "this text (any case)."),
+    last: str | None = typer.Option(None, "--last", help="The last 90s, 15m, 2h, ... up to now."),
+    since: str | None = typer.Option(None, "--since", help="From: 09:00 (today), 2h (ago), an ISO time, today."),
+    until: str | None = typer.Option(None, "--until", help="Until (same forms as --since). Default: now."),
+    app_name: str | None = typer.Option(None, "--app", help="What this app showed (any case): signal, firefox."),
+    title: str | None = typer.Option(
+        None, "--title", help="What windows whose title matches this regular expression showed."
+    ),
+    matching: str | None = typer.Option(
+        None, "--matching", help="Every line, transcript and frame that held this text (any case)."
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask first (nothing asks without a terminal)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; change nothing."),
     json_out: bool = JsonOpt,
@@ -72,8 +73,14 @@ def _selection(last, since, until, app, title, matching) -> dict:
 
 
 def _what(r: dict) -> str:
-    parts = [(r["lines"], "line"), (r["transcripts"], "transcript"), (r["frames"], "frame"),
-             (r["audio_files"], "audio file"), (r["events"], "event"), (r["spool_files"], "spooled capture")]
+    parts = [
+        (r["lines"], "line"),
+        (r["transcripts"], "transcript"),
+        (r["frames"], "frame"),
+        (r["audio_files"], "audio file"),
+        (r["events"], "event"),
+        (r["spool_files"], "spooled capture"),
+    ]
     named = [f"{n:,} {word}{'' if n == 1 else 's'}" for n, word in parts if n]
     return ", ".join(named) or "only derived data (vectors)"
 
@@ -82,8 +89,10 @@ def _sentence(r: dict) -> str:
     if r["dry_run"]:
         return f"Would forget {_what(r)}."
     freed = r["bytes_before"] - r["bytes_after"]
-    return (f"Forgot {_what(r)}; the data folder went from {_mb(r['bytes_before'])} to {_mb(r['bytes_after'])} "
-            f"({_mb(max(freed, 0))} back).")
+    return (
+        f"Forgot {_what(r)}; the data folder went from {_mb(r['bytes_before'])} to {_mb(r['bytes_after'])} "
+        f"({_mb(max(freed, 0))} back)."
+    )
 
 
 def _mb(n: int) -> str:

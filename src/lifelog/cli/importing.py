@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Optional
 
 import typer
+from rich.progress import Progress, TaskID
 
 from lifelog.api.upload import check_size
 from lifelog.cli.common import Runtime, err, print_json, progress_bar
@@ -16,11 +17,17 @@ from lifelog.timespec import parse_time
 
 
 def import_(
-    files: list[Path] = typer.Argument(..., help="Audio files (.wav, .mp3, .flac, .m4a: anything FFmpeg reads) or "
-                                                 "lifelog timelines (.jsonl, from `lifelog export`)."),
-    at: Optional[str] = typer.Option(None, "--at", help="Audio only: when the recording started, ISO time (local "
-                                                        "unless it has a zone) or 2h, 1d (ago)."),
-    asr_engine: Optional[str] = typer.Option(None, "--asr-engine", help="faster-whisper (default) or openai-whisper."),
+    files: list[Path] = typer.Argument(
+        ...,
+        help="Audio files (.wav, .mp3, .flac, .m4a: anything FFmpeg reads) or "
+        "lifelog timelines (.jsonl, from `lifelog export`).",
+    ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Audio only: when the recording started, ISO time (local unless it has a zone) or 2h, 1d (ago).",
+    ),
+    asr_engine: str | None = typer.Option(None, "--asr-engine", help="faster-whisper (default) or openai-whisper."),
     json_out: bool = typer.Option(False, "--json", help="Print what was imported as JSON."),
 ) -> None:
     """Bring audio recordings and lifelog timelines (.jsonl) in, each file whole or not at all.
@@ -38,8 +45,10 @@ def import_(
             raise UsageError(f"Cannot import {f}: no such file.")
     audio = [f for f in files if not _is_jsonl(f)]
     if audio and at is None:
-        raise UsageError(f"Importing {audio[0].name} needs --at: when the recording started "
-                         "(e.g. --at 2026-11-20T14:00, or --at 2h for two hours ago).")
+        raise UsageError(
+            f"Importing {audio[0].name} needs --at: when the recording started "
+            "(e.g. --at 2026-11-20T14:00, or --at 2h for two hours ago)."
+        )
     start = parse_time(at) if at is not None else None
     rt = Runtime.load(asr_engine=asr_engine)
     if audio:
@@ -70,16 +79,19 @@ def _import_jsonl(rt: Runtime, f: Path, quiet: bool) -> dict:
         from lifelog.cli.export import per_kind
 
         read, new = sum(report["read"].values()), report["inserted"]
-        err.print(f"Imported {f.name}: {read:,} rows read, {sum(new.values()):,} new ({per_kind(new)}), "
-                  f"{read - sum(new.values()):,} already there; {report['seconds']:.1f} s "
-                  f"({report['rows_per_s'] or 0:,} rows/s).", markup=False)
+        err.print(
+            f"Imported {f.name}: {read:,} rows read, {sum(new.values()):,} new ({per_kind(new)}), "
+            f"{read - sum(new.values()):,} already there; {report['seconds']:.1f} s "
+            f"({report['rows_per_s'] or 0:,} rows/s).",
+            markup=False,
+        )
     return {"file": str(f), **{k: v for k, v in report.items() if k != "file"}}
 
 
 def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) -> list[dict]:
     from lifelog.api.timeline import chunk_for_import
-    from lifelog.tokenize_media.asr import asr_from_settings
     from lifelog.ingest.audio import transcribe_recording
+    from lifelog.tokenize_media.asr import asr_from_settings
     from lifelog.tokenize_media.redact import Redactor
 
     engine = asr_from_settings(rt.settings)
@@ -87,16 +99,28 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
     for f in files:
         with progress_bar(f"Transcribing {f.name}") as bar:
             task = bar.add_task("asr", total=None)
-            rows, seconds = transcribe_recording(f, start, engine=engine, script=rt.settings.chinese_script,
-                                                 redactor=Redactor.from_settings(rt.settings),
-                                                 progress=lambda d, t: bar.update(task, completed=d, total=t))
+            rows, seconds = transcribe_recording(
+                f,
+                start,
+                engine=engine,
+                script=rt.settings.chinese_script,
+                redactor=Redactor.from_settings(rt.settings),
+                progress=functools.partial(_advance, bar, task),
+            )
         timeline = rt.timeline()  # the owner, if one runs, stores it; else this process does
         try:
             timeline.import_transcripts(rows, chunk_for_import(start, seconds), file=f.name)
         finally:
             timeline.close()
-        report.append({"file": str(f), "start": start.isoformat() + "Z", "seconds": round(seconds, 1),
-                       "transcripts": len(rows), "words": sum(word_count(r.text) for r in rows)})
+        report.append(
+            {
+                "file": str(f),
+                "start": start.isoformat() + "Z",
+                "seconds": round(seconds, 1),
+                "transcripts": len(rows),
+                "words": sum(word_count(r.text) for r in rows),
+            }
+        )
         start += timedelta(seconds=seconds)
         if not quiet:
             err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words.")
@@ -115,3 +139,7 @@ _HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_)
+
+
+def _advance(bar: Progress, task: TaskID, done: float, total: float | None) -> None:
+    bar.update(task, completed=done, total=total)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import typer
 
@@ -12,7 +11,7 @@ from lifelog.errors import EngineError
 
 
 def index(
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Embed at most this many chunks."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Embed at most this many chunks."),
     json_out: bool = JsonOpt,
 ) -> None:
     """Embed the timeline for semantic search (`context --query`) now.
@@ -55,8 +54,9 @@ def _index_here(rt: Runtime, model: str, limit: int | None) -> dict:
     wanted = min(total, limit) if limit else total
     with progress_bar("Embedding chunks") as bar:
         task = bar.add_task("embed", total=wanted)
-        done = embed_store(store, embedder, max_chunks=limit or 2**62, batch=4 * workers,
-                           progress=lambda n: bar.advance(task, n))
+        done = embed_store(
+            store, embedder, max_chunks=limit or 2**62, batch=4 * workers, progress=lambda n: bar.advance(task, n)
+        )
     with store.read() as reader:
         waiting = reader.embedding_backlog(model)
     return {"embedded": done, "waiting": waiting, "model": model, "by_recorder": False}

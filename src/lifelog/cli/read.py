@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from lifelog.cli.common import (BudgetOpt, JsonOpt, ModelOpt, Runtime, SinceOpt, TokenizerOpt, UntilOpt, err, out,
-                                print_json)
+from lifelog.cli.common import (
+    BudgetOpt,
+    JsonOpt,
+    ModelOpt,
+    Runtime,
+    SinceOpt,
+    TokenizerOpt,
+    UntilOpt,
+    err,
+    out,
+    print_json,
+)
 from lifelog.errors import UsageError
 from lifelog.paths import atomic_private_file
 from lifelog.replay.search import MAX_HITS
@@ -17,9 +26,9 @@ from lifelog.timespec import parse_range
 
 def search(
     query: str = typer.Argument(..., help="Words to find in what was seen or heard."),
-    since: Optional[str] = SinceOpt,
-    until: Optional[str] = UntilOpt,
-    app_name: Optional[str] = typer.Option(None, "--app", help="Only text seen in this app (e.g. XTerm, firefox)."),
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    app_name: str | None = typer.Option(None, "--app", help="Only text seen in this app (e.g. XTerm, firefox)."),
     limit: int = typer.Option(20, "--limit", min=1, max=MAX_HITS, help="At most this many results."),
     json_out: bool = JsonOpt,
 ) -> None:
@@ -48,19 +57,27 @@ def search(
 
 
 def context(
-    since: Optional[str] = SinceOpt,
-    until: Optional[str] = UntilOpt,
-    budget: Optional[int] = BudgetOpt,
-    fmt: str = typer.Option("markdown", "--format", "-f", help="markdown, json, xml, or messages (an OpenAI "
-                            "chat request body)."),
-    images: Optional[int] = typer.Option(None, "--images", metavar="N",
-                                         help="With --format messages: up to N screenshots spread over the range, "
-                                              "counted at the model's image rate."),
-    query: Optional[str] = typer.Option(None, "--query", "-q", help="Full detail where this is answered (BM25 and "
-                                        "embeddings), the rest of the range as an outline."),
-    model: Optional[str] = ModelOpt,
-    tokenizer: Optional[str] = TokenizerOpt,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
+    since: str | None = SinceOpt,
+    until: str | None = UntilOpt,
+    budget: int | None = BudgetOpt,
+    fmt: str = typer.Option(
+        "markdown", "--format", "-f", help="markdown, json, xml, or messages (an OpenAI chat request body)."
+    ),
+    images: int | None = typer.Option(
+        None,
+        "--images",
+        metavar="N",
+        help="With --format messages: up to N screenshots spread over the range, counted at the model's image rate.",
+    ),
+    query: str | None = typer.Option(
+        None,
+        "--query",
+        "-q",
+        help="Full detail where this is answered (BM25 and embeddings), the rest of the range as an outline.",
+    ),
+    model: str | None = ModelOpt,
+    tokenizer: str | None = TokenizerOpt,
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
 ) -> None:
     """Build a context window of what was seen and heard, chronological, under a token budget.
 
@@ -81,8 +98,16 @@ def context(
         err.print(choice.warning(), highlight=False)
     timeline = rt.timeline()
     try:
-        window = timeline.context(since=start, until=end, budget=choice.budget, fmt=fmt, tokenizer=choice.tokenizer,
-                                  model=model or rt.settings.model or None, images=images, query=query)
+        window = timeline.context(
+            since=start,
+            until=end,
+            budget=choice.budget,
+            fmt=fmt,
+            tokenizer=choice.tokenizer,
+            model=model or rt.settings.model or None,
+            images=images,
+            query=query,
+        )
     finally:
         timeline.close()
     if output:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from lifelog.store.usage import free_bytes
 
@@ -26,8 +26,9 @@ LOW_DISK = "low_disk"  # the gap's reason
 
 
 class DiskGuard:
-    def __init__(self, folder: Path, min_free: int, *, free: Callable[[Path], int | None] = free_bytes,
-                 check_s: float = CHECK_S) -> None:
+    def __init__(
+        self, folder: Path, min_free: int, *, free: Callable[[Path], int | None] = free_bytes, check_s: float = CHECK_S
+    ) -> None:
         self.folder = folder
         self.min_free = min_free  # 0: never pause
         self.free = free

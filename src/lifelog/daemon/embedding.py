@@ -13,7 +13,7 @@ behind (frames waiting for OCR). Without the embedding package it logs why once 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from lifelog.daemon.background import Background
 from lifelog.daemon.supervisor import lower_this_thread
@@ -35,8 +35,16 @@ class EmbedWorker(Background):
 
     thread_name = "lifelog-embed"
 
-    def __init__(self, store, *, embedder_id: str = DEFAULT, busy: Callable[[], bool] = lambda: False,
-                 interval_s: float = INTERVAL_S, per_pass: int = PER_PASS, now=None) -> None:
+    def __init__(
+        self,
+        store,
+        *,
+        embedder_id: str = DEFAULT,
+        busy: Callable[[], bool] = lambda: False,
+        interval_s: float = INTERVAL_S,
+        per_pass: int = PER_PASS,
+        now=None,
+    ) -> None:
         self.store = store
         self.embedder_id = embedder_id
         self.busy = busy
@@ -47,7 +55,7 @@ class EmbedWorker(Background):
         self.error = ""
         super().__init__()
 
-    def start(self) -> "EmbedWorker":
+    def start(self) -> EmbedWorker:
         reason = embedding_unavailable(self.embedder_id)
         if reason:
             self.error = reason
@@ -56,8 +64,12 @@ class EmbedWorker(Background):
         return self._start_thread()
 
     def info(self) -> dict:
-        return {"model": self.embedder_id, "embedded": self.embedded, "running": self._thread is not None,
-                "error": self.error or None}
+        return {
+            "model": self.embedder_id,
+            "embedded": self.embedded,
+            "running": self._thread is not None,
+            "error": self.error or None,
+        }
 
     def _run(self) -> None:
         lower_this_thread(EMBED_NICE)
@@ -72,8 +84,9 @@ class EmbedWorker(Background):
             return 0
         now = self.now() if self.now else None
         try:
-            done = embeddings.embed_store(self.store, embedder, max_chunks=self.per_pass, batch=BATCH, now=now,
-                                          should_stop=self._stop.is_set)
+            done = embeddings.embed_store(
+                self.store, embedder, max_chunks=self.per_pass, batch=BATCH, now=now, should_stop=self._stop.is_set
+            )
         except LifelogError as exc:  # a busy or failing store: try again next pass
             log.warning("embedding chunks failed: %s", exc)
             return 0

@@ -11,8 +11,8 @@ watermark are read from the lines).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from lifelog.daemon.background import Background
 from lifelog.errors import LifelogError
@@ -27,15 +27,14 @@ class HourSummariser(Background):
 
     thread_name = "lifelog-hours"
 
-    def __init__(self, store, *, interval_s: float = INTERVAL_S,
-                 now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, store, *, interval_s: float = INTERVAL_S, now: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.interval_s = interval_s
         self.now = now  # a clock for tests; None: the wall clock
         self.watermark: datetime | None = None
         super().__init__()
 
-    def start(self) -> "HourSummariser":
+    def start(self) -> HourSummariser:
         return self._start_thread()
 
     def _run(self) -> None:

@@ -17,8 +17,7 @@ minutes (``daemon/hours.py``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Callable
+from collections.abc import Callable, Iterator
 
 from lifelog.api.forget import finish_pending as finish_forgetting
 from lifelog.api.import_slices import finish_pending as finish_importing
@@ -39,8 +38,9 @@ EMBED_WHEN_SPOOL_BELOW = 4  # frames waiting for OCR: more, and the background e
 
 
 @contextlib.contextmanager
-def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callable[[str], None],
-                    signals: StopSignals) -> Iterator[Recorder]:
+def owned_recording(
+    paths: Paths, settings: Settings, *, role: str, warn: Callable[[str], None], signals: StopSignals
+) -> Iterator[Recorder]:
     """A recorder that owns the timeline and serves it while the block runs; checked
     (``preflight``) before it serves, so a client that finds the socket finds it ready."""
     lock = OwnerLock(paths, role)
@@ -52,8 +52,9 @@ def owned_recording(paths: Paths, settings: Settings, *, role: str, warn: Callab
         try:
             finish_forgetting(paths, store)  # a forget a crash cut short (api/forget.py), a leftover copy
             finish_importing(store)  # uploads a crash left, imports it cut short taken back (api/import_slices.py)
-            recorder = Recorder(paths, store, settings, warn=warn, daemon=role == "daemon", signals=signals,
-                                normal=normal)
+            recorder = Recorder(
+                paths, store, settings, warn=warn, daemon=role == "daemon", signals=signals, normal=normal
+            )
             lower_this_thread()  # OCR and ASR (loaded and run from here) yield to capture and the user
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)

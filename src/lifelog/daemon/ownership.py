@@ -29,8 +29,13 @@ class OwnerLock:
             raise OwnerRunning(
                 f"lifelog is already running here ({holder.get('role', 'owner')}, PID {holder.get('pid', '?')}, "
                 f"since {holder.get('started', '?')}). Stop it first (`lifelog daemon stop`, or Ctrl-C where "
-                "`lifelog record` runs).") from None
-        self.info = {"pid": os.getpid(), "role": role, "started": datetime.now().astimezone().isoformat(timespec="seconds")}
+                "`lifelog record` runs)."
+            ) from None
+        self.info = {
+            "pid": os.getpid(),
+            "role": role,
+            "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, json.dumps(self.info).encode(), 0)
 

@@ -60,7 +60,9 @@ def command_line(pid: int) -> list[str]:
     except OSError:
         pass
     try:
-        done = subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5)
+        done = subprocess.run(
+            ["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return []
     return done.stdout.split()

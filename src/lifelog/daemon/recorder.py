@@ -19,21 +19,21 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from lifelog.capture.screen import open_grabber, select_monitors
-from lifelog.daemon.supervisor import Gap, NormalPriority, Supervisor
 from lifelog.api.timeline import Controls
+from lifelog.capture.screen import open_grabber, select_monitors
 from lifelog.config import Settings
+from lifelog.daemon.supervisor import Gap, NormalPriority, Supervisor
 from lifelog.errors import StoreBusy, StoreFull
+from lifelog.ingest.audio import AudioPipeline
+from lifelog.ingest.frames import Pipeline
 from lifelog.paths import Paths
 from lifelog.spool import pending
 from lifelog.store import Store, Writer
 from lifelog.timespec import utcnow
-from lifelog.ingest.audio import AudioPipeline
 from lifelog.tokenize_media.redact import Redactor
-from lifelog.ingest.frames import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +76,29 @@ class RecordSummary:
 
 
 class Recorder:
-    def __init__(self, paths: Paths, store: Store, settings: Settings, *, engine=None,
-                 warn: Callable[[str], None] = log.warning, daemon: bool = False,
-                 signals: StopSignals | None = None, normal: NormalPriority | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        store: Store,
+        settings: Settings,
+        *,
+        engine=None,
+        warn: Callable[[str], None] = log.warning,
+        daemon: bool = False,
+        signals: StopSignals | None = None,
+        normal: NormalPriority | None = None,
+    ) -> None:
         self.paths = paths
         self.store = store
         self.settings = settings
-        self.pipeline = Pipeline(store, paths, ocr_engine=settings.ocr_engine, engine=engine,
-                                 ocr_options=settings.ocr_options(), redactor=Redactor.from_settings(settings))
+        self.pipeline = Pipeline(
+            store,
+            paths,
+            ocr_engine=settings.ocr_engine,
+            engine=engine,
+            ocr_options=settings.ocr_options(),
+            redactor=Redactor.from_settings(settings),
+        )
         self.audio = AudioPipeline.from_settings(store, paths, settings)
         self.id = uuid.uuid4().hex
         self._started = utcnow()
@@ -103,13 +118,19 @@ class Recorder:
 
     def controls(self) -> Controls:
         """What the owner's API lets other processes do to this recording."""
+
         def stop() -> dict:
             self.signals.stop = True
             return {"stopping": True}
 
         def info() -> dict:
-            return {"recording": self.id, "started": self._started.isoformat() + "Z", **self.capture.info(),
-                    "backlog_frames": len(pending(self.paths.spool)), "backlog_audio": len(self.audio.pending())}
+            return {
+                "recording": self.id,
+                "started": self._started.isoformat() + "Z",
+                **self.capture.info(),
+                "backlog_frames": len(pending(self.paths.spool)),
+                "backlog_audio": len(self.audio.pending()),
+            }
 
         return Controls(pause=self.capture.request_pause, resume=self.capture.request_resume, stop=stop, info=info)
 
@@ -182,9 +203,7 @@ class Recorder:
             if not self._begun:  # the store was busy at the start: capture spools meanwhile
                 self._begun = self._try_write(self._open_timeline)
                 continue
-            t0 = time.monotonic()
-            stats = self.pipeline.drain(should_stop=lambda: done() or time.monotonic() - t0 > FRAME_SLICE_S,
-                                        on_commit=self._update_row)
+            stats = self.pipeline.drain(should_stop=_within(FRAME_SLICE_S, done), on_commit=self._update_row)
             heard = self.audio.drain(should_stop=done)
             self._check_audio()
             if time.monotonic() - self._last_row >= ROW_REFRESH_S:
@@ -257,24 +276,41 @@ class Recorder:
         self._last_row = time.monotonic()
         counts = self.capture.screen.counts() if self.capture.screen else {}
         audio = self.capture.audio.counts() if self.capture.audio else {}
-        w.upsert_recording({
-            "id": self.id, "started": self._started, "ended": ended, "fps": self.settings.fps,
-            "frames_seen": counts.get("grabs", 0), "frames_kept": counts.get("kept", 0),
-            "frames_skipped": counts.get("skipped", 0), "ocr_failures": self.pipeline.totals.ocr_failures,
-            "audio_chunks": audio.get("chunks", 0), "audio_voiced_ms": audio.get("voiced_ms", 0),
-            "audio_silent_ms": audio.get("silent_ms", 0),
-        })
+        w.upsert_recording(
+            {
+                "id": self.id,
+                "started": self._started,
+                "ended": ended,
+                "fps": self.settings.fps,
+                "frames_seen": counts.get("grabs", 0),
+                "frames_kept": counts.get("kept", 0),
+                "frames_skipped": counts.get("skipped", 0),
+                "ocr_failures": self.pipeline.totals.ocr_failures,
+                "audio_chunks": audio.get("chunks", 0),
+                "audio_voiced_ms": audio.get("voiced_ms", 0),
+                "audio_silent_ms": audio.get("silent_ms", 0),
+            }
+        )
 
     def _summary(self, seconds: float) -> RecordSummary:
         totals = self.pipeline.totals
         return RecordSummary(
-            recording_id=self.id, seconds=seconds,
+            recording_id=self.id,
+            seconds=seconds,
             counts=self.capture.screen.counts() if self.capture.screen else {},
-            frames_processed=totals.frames, ocr_failures=totals.ocr_failures,
+            frames_processed=totals.frames,
+            ocr_failures=totals.ocr_failures,
             new_spans=totals.new_spans,
             left_in_spool=len(pending(self.paths.spool)) + len(self.audio.pending()),
             audio=self.capture.audio.counts() if self.capture.audio else {},
             transcripts=self.audio.totals.transcripts,
             audio_problems=self.capture.audio.source_problems() if self.capture.audio else {},
-            aborted=self.aborted, capture_error=self.capture_error,
+            aborted=self.aborted,
+            capture_error=self.capture_error,
         )
+
+
+def _within(seconds: float, done: Callable[[], bool]) -> Callable[[], bool]:
+    """A stop test that is true once ``done()`` is, or ``seconds`` from now have passed."""
+    deadline = time.monotonic() + seconds
+    return lambda: done() or time.monotonic() > deadline

@@ -11,8 +11,8 @@ and tried again at the next; the last pass's report is in the timeline for ``lif
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from lifelog.config import Settings, load_settings
 from lifelog.daemon.background import Background
@@ -33,8 +33,15 @@ class RetentionWorker(Background):
 
     thread_name = "lifelog-retention"
 
-    def __init__(self, store, paths: Paths, settings: Settings, *, interval_s: float = INTERVAL_S,
-                 now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store,
+        paths: Paths,
+        settings: Settings,
+        *,
+        interval_s: float = INTERVAL_S,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
         self.paths = paths
         self.settings = settings
@@ -44,7 +51,7 @@ class RetentionWorker(Background):
         self._sizes = FolderSizes()  # day folders walked again only when they changed
         super().__init__()
 
-    def start(self) -> "RetentionWorker":
+    def start(self) -> RetentionWorker:
         return self._start_thread()
 
     def _run(self) -> None:
@@ -63,8 +70,14 @@ class RetentionWorker(Background):
     def run_once(self) -> retention.Report | None:
         try:
             policy = self.policy()
-            report = retention.run_pass(self.store, self.paths, policy, now=self.now() if self.now else None,
-                                        sizes=self._sizes, should_stop=self._stop.is_set)
+            report = retention.run_pass(
+                self.store,
+                self.paths,
+                policy,
+                now=self.now() if self.now else None,
+                sizes=self._sizes,
+                should_stop=self._stop.is_set,
+            )
         except LifelogError as exc:  # a busy or failing store: try again next pass
             log.warning("retention pass failed: %s", exc)
             return None
@@ -73,10 +86,20 @@ class RetentionWorker(Background):
             return None
         self.report = report
         if report.removed_anything():
-            log.info("retention removed %d frame images (%d by thinning), %d audio files, %d lines seen and %d heard;"
-                     " %.1f MB freed", report.images, report.thinned, report.audio, report.spans, report.transcripts,
-                     report.bytes_freed / 1e6)
+            log.info(
+                "retention removed %d frame images (%d by thinning), %d audio files, %d lines seen and %d heard;"
+                " %.1f MB freed",
+                report.images,
+                report.thinned,
+                report.audio,
+                report.spans,
+                report.transcripts,
+                report.bytes_freed / 1e6,
+            )
         if report.over_budget:
-            log.warning("the data folder holds %.1f MB, over storage_max (%.1f MB), with only the newest day left",
-                        report.usage / 1e6, report.budget / 1e6)
+            log.warning(
+                "the data folder holds %.1f MB, over storage_max (%.1f MB), with only the newest day left",
+                report.usage / 1e6,
+                report.budget / 1e6,
+            )
         return report

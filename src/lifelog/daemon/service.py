@@ -74,8 +74,14 @@ def start(paths: Paths, timeout: float = START_TIMEOUT_S) -> dict:
         return {**_health(running), "already_running": True}
     paths.ensure()
     with open(log_file(paths), "ab") as out:
-        proc = subprocess.Popen(daemon_command(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True, env=os.environ.copy())
+        proc = subprocess.Popen(
+            daemon_command(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            env=os.environ.copy(),
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         owner = find_owner(paths)
@@ -86,8 +92,9 @@ def start(paths: Paths, timeout: float = START_TIMEOUT_S) -> dict:
                 return {**health, "already_running": False}
             raise ServiceError(f"Another lifelog (PID {health.get('pid')}) took the timeline first.")
         if proc.poll() is not None:
-            raise ServiceError(f"The daemon exited at start (code {proc.returncode}): {last_line(paths)} "
-                               f"See `lifelog daemon logs`.")
+            raise ServiceError(
+                f"The daemon exited at start (code {proc.returncode}): {last_line(paths)} See `lifelog daemon logs`."
+            )
         time.sleep(0.1)
     raise ServiceError(f"The daemon (PID {proc.pid}) did not answer within {timeout:g} s; see `lifelog daemon logs`.")
 
@@ -117,8 +124,10 @@ def stop(paths: Paths, timeout: float = STOP_TIMEOUT_S) -> int | None:
     deadline = time.monotonic() + timeout
     while _alive(pid):
         if time.monotonic() > deadline:
-            raise ServiceError(f"The lifelog owner (PID {pid}) is still finishing after {timeout:g} s; "
-                               f"it stops once its spool is stored (`kill {pid}` again to stop at once).")
+            raise ServiceError(
+                f"The lifelog owner (PID {pid}) is still finishing after {timeout:g} s; "
+                f"it stops once its spool is stored (`kill {pid}` again to stop at once)."
+            )
         time.sleep(0.1)
     return pid
 
@@ -132,9 +141,11 @@ def silent_owner(paths: Paths) -> int | None:
     if type(pid) is not int or pid <= 0 or not lock_is_held(paths) or not _alive(pid):
         return None
     if not is_lifelog_process(pid):
-        raise ServiceError(f"{lock_path(paths)} is locked and names PID {pid} ({' '.join(command_line(pid))[:80]}), "
-                           "which is not lifelog: nothing was signalled. Find what holds the lock with "
-                           f"`fuser {lock_path(paths)}`.")
+        raise ServiceError(
+            f"{lock_path(paths)} is locked and names PID {pid} ({' '.join(command_line(pid))[:80]}), "
+            "which is not lifelog: nothing was signalled. Find what holds the lock with "
+            f"`fuser {lock_path(paths)}`."
+        )
     return pid
 
 
@@ -185,6 +196,7 @@ def follow(path: Path, n: int, out) -> None:
 
 
 # -- systemd / launchd ------------------------------------------------------------------------
+
 
 def unit_path() -> Path:
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -248,8 +260,10 @@ def install(*, start: bool = True) -> tuple[Path | None, str]:
     for args in (["daemon-reload"], ["enable", "--now", UNIT_NAME]):
         done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True)
         if done.returncode != 0:
-            raise ServiceError(f"Wrote {path}, but `systemctl --user {' '.join(args)}` failed: "
-                               f"{(done.stderr or done.stdout).strip().splitlines()[-1:] or ['?']}")
+            raise ServiceError(
+                f"Wrote {path}, but `systemctl --user {' '.join(args)}` failed: "
+                f"{(done.stderr or done.stdout).strip().splitlines()[-1:] or ['?']}"
+            )
     return path, f"Installed {path}; enabled and started (`systemctl --user status {UNIT_NAME}`)."
 
 

@@ -107,10 +107,15 @@ class Supervisor:
         self._start_screen()
         if self.settings.audio_sources:
             muted = self.settings.exclude_audio  # while an excluded window has focus, no sound is kept
-            self.audio = self._spawn(self.paths.audio_spool, AudioSettings(
-                sources=self.settings.audio_sources, gap_dir=str(self.paths.spool),
-                exclude_apps=self.settings.exclude_apps if muted else (),
-                exclude_titles=self.settings.exclude_titles if muted else ()))
+            self.audio = self._spawn(
+                self.paths.audio_spool,
+                AudioSettings(
+                    sources=self.settings.audio_sources,
+                    gap_dir=str(self.paths.spool),
+                    exclude_apps=self.settings.exclude_apps if muted else (),
+                    exclude_titles=self.settings.exclude_titles if muted else (),
+                ),
+            )
 
     def _spawn(self, folder, settings) -> CaptureProcess:
         if self._normal is None:
@@ -158,17 +163,22 @@ class Supervisor:
             "paused_until_s": None if self.paused_until is None else round(self.paused_until - time.monotonic(), 1),
             "fps_target": self.settings.fps,
             "fps_achieved": round(counts.get("ticks", 0) / elapsed, 2) if counts else None,
-            "frames_kept": counts.get("kept", 0), "frames_shed": counts.get("shed", 0),
+            "frames_kept": counts.get("kept", 0),
+            "frames_shed": counts.get("shed", 0),
             "late_ticks": counts.get("late_ticks", 0),
             "processes": processes(os.getpid()),
         }
 
     # -- internals ----------------------------------------------------------------------------
     def _start_screen(self) -> None:
-        cap = CaptureSettings(fps=self.settings.fps, monitor=self.settings.monitor or None,
-                              keyframe_every_s=self.settings.keyframe_every_s,
-                              spool_max_frames=self.settings.spool_max_frames,
-                              exclude_apps=self.settings.exclude_apps, exclude_titles=self.settings.exclude_titles)
+        cap = CaptureSettings(
+            fps=self.settings.fps,
+            monitor=self.settings.monitor or None,
+            keyframe_every_s=self.settings.keyframe_every_s,
+            spool_max_frames=self.settings.spool_max_frames,
+            exclude_apps=self.settings.exclude_apps,
+            exclude_titles=self.settings.exclude_titles,
+        )
         self.screen = self._spawn(self.paths.spool, cap)
         self.started_at = time.monotonic()
 
@@ -197,8 +207,12 @@ class Supervisor:
         if low and self.gap is None:
             self.stop()
             self.gap = Gap(utcnow(), LOW_DISK)
-            log.warning("capture paused: %s has %s bytes free, under disk_min_free (%s)", self.paths.data,
-                        self.disk.last_free, self.disk.min_free)
+            log.warning(
+                "capture paused: %s has %s bytes free, under disk_min_free (%s)",
+                self.paths.data,
+                self.disk.last_free,
+                self.disk.min_free,
+            )
         elif not low and self.gap is not None and self.gap.reason == LOW_DISK:
             gap, self.gap = self.gap, None
             gap.until = utcnow()
@@ -249,8 +263,14 @@ def processes(pid: int) -> list[dict]:
             with p.oneshot():
                 times = p.cpu_times()
                 age = max(time.time() - p.create_time(), 1e-9)
-                out.append({"pid": p.pid, "name": p.name(), "cpu_percent": round(100 * (times.user + times.system) / age, 1),
-                            "rss_mb": round(p.memory_info().rss / 1e6, 1)})
+                out.append(
+                    {
+                        "pid": p.pid,
+                        "name": p.name(),
+                        "cpu_percent": round(100 * (times.user + times.system) / age, 1),
+                        "rss_mb": round(p.memory_info().rss / 1e6, 1),
+                    }
+                )
         except psutil.Error:
             continue
     return out

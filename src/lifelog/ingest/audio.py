@@ -13,18 +13,18 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from lifelog.spool import transient
-from lifelog.spool.audio import pending_chunks, read_chunk
 from lifelog.errors import StoreBusy
 from lifelog.models import AudioChunkRecord, Transcript
 from lifelog.paths import Paths, make_private_dir
+from lifelog.spool import transient
+from lifelog.spool.audio import pending_chunks, read_chunk
 from lifelog.store import Store
 from lifelog.store.audio_files import AudioFiles
 from lifelog.tokenize_media.redact import Redactor
@@ -47,25 +47,43 @@ class AudioStats:
     failures: int = 0
 
 
-def transcripts_for(segments, start: datetime, source: str, engine_id: str, tokenizer: str = "o200k",
-                    redactor: Redactor | None = None) -> list[Transcript]:
+def transcripts_for(
+    segments, start: datetime, source: str, engine_id: str, tokenizer: str = "o200k", redactor: Redactor | None = None
+) -> list[Transcript]:
     """Whisper segments (seconds from ``start``) as timeline transcripts with token counts,
     secrets heard replaced by their markers (``redact.py``)."""
     redactor = redactor or default_redactor()
     texts = [redactor.redact(s.text.strip())[0] for s in segments]
     counts = get_tokenizer(tokenizer).count_many(texts)
     return [
-        Transcript(t_start=start + timedelta(seconds=s.start), t_end=start + timedelta(seconds=max(s.end, s.start)),
-                   source=source, engine=engine_id, text=text, tokens=n, language=s.language)
+        Transcript(
+            t_start=start + timedelta(seconds=s.start),
+            t_end=start + timedelta(seconds=max(s.end, s.start)),
+            source=source,
+            engine=engine_id,
+            text=text,
+            tokens=n,
+            language=s.language,
+        )
         for s, text, n in zip(segments, texts, counts)
         if text
     ]
 
 
 class AudioPipeline:
-    def __init__(self, store: Store, paths: Paths, *, engine_id: str = "faster-whisper",
-                 model_path: str | None = None, model: str | None = None, engine=None,
-                 language: str | None = None, script: str = "as-heard", redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        paths: Paths,
+        *,
+        engine_id: str = "faster-whisper",
+        model_path: str | None = None,
+        model: str | None = None,
+        engine=None,
+        language: str | None = None,
+        script: str = "as-heard",
+        redactor: Redactor | None = None,
+    ) -> None:
         self.store = store
         self.paths = paths
         self.files = AudioFiles(paths.audio)
@@ -78,15 +96,21 @@ class AudioPipeline:
         self._waiting = False  # a passing I/O error was logged and has not yet cleared
 
     @classmethod
-    def from_settings(cls, store: Store, paths: Paths, settings) -> "AudioPipeline":
+    def from_settings(cls, store: Store, paths: Paths, settings) -> AudioPipeline:
         """The pipeline the configuration asks for; its ASR settings are checked now when audio is
         recorded (ConfigError, exit 2, before anything is), the model is loaded with the first chunk."""
         from lifelog.tokenize_media.asr import check_settings, settings_options
 
         if settings.audio_sources:
             check_settings(settings)
-        return cls(store, paths, engine_id=settings.asr_engine, script=settings.chinese_script,
-                   redactor=Redactor.from_settings(settings), **settings_options(settings))
+        return cls(
+            store,
+            paths,
+            engine_id=settings.asr_engine,
+            script=settings.chinese_script,
+            redactor=Redactor.from_settings(settings),
+            **settings_options(settings),
+        )
 
     @property
     def engine(self):
@@ -99,8 +123,9 @@ class AudioPipeline:
     def pending(self) -> list[Path]:
         return pending_chunks(self.paths.audio_spool)
 
-    def drain(self, *, should_stop: Callable[[], bool] = lambda: False,
-              progress: Callable[[int, int], None] | None = None) -> AudioStats:
+    def drain(
+        self, *, should_stop: Callable[[], bool] = lambda: False, progress: Callable[[int, int], None] | None = None
+    ) -> AudioStats:
         stats = AudioStats()
         try:
             files = self.pending()
@@ -144,8 +169,7 @@ class AudioPipeline:
         rows = transcripts_for(segments, start, source, self.engine.id, redactor=self.redactor)
         ref = self._save_audio(path, start, samples) if rows else ""
         seconds = len(samples) / RATE
-        chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds,
-                                 source_key=path.name)
+        chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds, source_key=path.name)
         try:
             with self.store.write() as w:
                 if w.stored_keys("audio_chunks", [path.name], chunk.t_start, chunk.t_start):
@@ -189,9 +213,15 @@ class AudioPipeline:
         os.replace(path, bad / path.name)
 
 
-def transcribe_recording(path: Path, at: datetime, *, engine, script: str = "as-heard",
-                         progress: Callable[[int, int], None] | None = None,
-                         redactor: Redactor | None = None) -> tuple[list[Transcript], float]:
+def transcribe_recording(
+    path: Path,
+    at: datetime,
+    *,
+    engine,
+    script: str = "as-heard",
+    progress: Callable[[int, int], None] | None = None,
+    redactor: Redactor | None = None,
+) -> tuple[list[Transcript], float]:
     """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times,
     the language detected in each piece of about 30 s, Chinese in ``script``) and its length in
     seconds. Storing them is the caller's one transaction."""

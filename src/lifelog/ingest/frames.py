@@ -25,21 +25,22 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lifelog import spool
 from lifelog.errors import FilesUnavailable, LifelogError, SpoolBusy, StoreBusy, StoreError, StoreFull
+from lifelog.ingest.gaps import store_gaps
 from lifelog.models import FrameRecord, OcrLine, SpooledFrame
 from lifelog.paths import Paths, make_private_dir
 from lifelog.store import Store
 from lifelog.store.images import FrameImages
 from lifelog.tokenize_media.redact import Redactor, black_out
 from lifelog.tokenize_media.redact import default as default_redactor
-from lifelog.ingest.gaps import store_gaps
 
 if TYPE_CHECKING:  # imported when OCR first runs
     from lifelog.tokenize_media.ocr.incremental import ScreenReader
@@ -82,8 +83,16 @@ class _MonitorText:
 
 
 class Pipeline:
-    def __init__(self, store: Store, paths: Paths, *, ocr_engine: str = "ppocr-v4", engine=None,
-                 ocr_options: dict | None = None, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        paths: Paths,
+        *,
+        ocr_engine: str = "ppocr-v4",
+        engine=None,
+        ocr_options: dict | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.store = store
         self.paths = paths
         self.images = FrameImages(paths.frames)
@@ -99,14 +108,16 @@ class Pipeline:
         self.totals = DrainStats()
 
     # -- locking ---------------------------------------------------------------------------
-    def acquire(self) -> "Pipeline":
+    def acquire(self) -> Pipeline:
         make_private_dir(self.paths.spool)
         fd = os.open(self.paths.spool / ".drain.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise SpoolBusy("Another lifelog process (the recorder?) is processing the spool; it will drain it.") from None
+            raise SpoolBusy(
+                "Another lifelog process (the recorder?) is processing the spool; it will drain it."
+            ) from None
         self._lock_fd = fd
         self._clean_partial()
         return self
@@ -196,8 +207,12 @@ class Pipeline:
         return True
 
     def _write_batch(self, w, batch: list[_Done]) -> int:
-        stored = w.stored_keys("frames", [d.record.source_key for d in batch],
-                               min(d.record.ts for d in batch), max(d.record.ts for d in batch))
+        stored = w.stored_keys(
+            "frames",
+            [d.record.source_key for d in batch],
+            min(d.record.ts for d in batch),
+            max(d.record.ts for d in batch),
+        )
         if stored:
             log.info("%d frames were stored before (a replayed spool file); not storing them again", len(stored))
         new = 0
@@ -207,8 +222,11 @@ class Pipeline:
                 continue
             if done.shed:
                 since, count = done.shed
-                w.add_event(since, "gap", {"monitor": rec.monitor, "until": rec.ts, "reason": "ocr_behind",
-                                           "frames_shed": count})
+                w.add_event(
+                    since,
+                    "gap",
+                    {"monitor": rec.monitor, "until": rec.ts, "reason": "ocr_behind", "frames_shed": count},
+                )
             frame_id = w.add_frame(rec)
             if done.lines is None:
                 w.add_event(rec.ts, "ocr_failure", {"monitor": rec.monitor, "frame_id": frame_id})
@@ -254,10 +272,17 @@ class Pipeline:
             stats.ocr_failures += 1
             self.totals.ocr_failures += 1
         record = FrameRecord(
-            ts=frame.ts, monitor=frame.monitor, width=frame.width, height=frame.height,
-            app=frame.window.app, window=self.redactor.redact(frame.window.title)[0],
+            ts=frame.ts,
+            monitor=frame.monitor,
+            width=frame.width,
+            height=frame.height,
+            app=frame.window.app,
+            window=self.redactor.redact(frame.window.title)[0],
             image_ref=self._save_image(frame, secret_boxes),
-            region=frame.region, keyframe=frame.keyframe, ocr_ms=ocr_s * 1000, ocr_failed=not ok,
+            region=frame.region,
+            keyframe=frame.keyframe,
+            ocr_ms=ocr_s * 1000,
+            ocr_failed=not ok,
             source_key=path.name,
         )
         shed = (frame.shed_from, frame.shed_frames) if frame.shed_from is not None else None
@@ -307,8 +332,14 @@ class Pipeline:
         image = black_out(pixels, frame.region, secret_boxes) if secret_boxes else pixels
         name = frame.path.name if frame.path else spool.frame_name(frame.ts, frame.monitor)
         try:
-            return self.images.save(name, frame.ts.strftime("%Y-%m-%d"), image, monitor=frame.monitor,
-                                    region=frame.region, size=(frame.width, frame.height))
+            return self.images.save(
+                name,
+                frame.ts.strftime("%Y-%m-%d"),
+                image,
+                monitor=frame.monitor,
+                region=frame.region,
+                size=(frame.width, frame.height),
+            )
         except (OSError, LifelogError) as exc:
             if _no_space(exc):  # kept in the spool and stored whole later, not stored without its image
                 raise StoreFull(f"No space left to store a frame image under {self.paths.frames}") from exc

@@ -44,8 +44,13 @@ def build_blocks(spans: Iterable[SeenRow], since: datetime | None = None) -> lis
     current: Block | None = None
     for t_start, monitor, app, window, text, _ in spans:
         ts = max(t_start, since) if since else t_start
-        if (current is None or current.monitor != monitor or current.app != app or current.window != window
-                or ts - current.ts > BLOCK_GAP):
+        if (
+            current is None
+            or current.monitor != monitor
+            or current.app != app
+            or current.window != window
+            or ts - current.ts > BLOCK_GAP
+        ):
             current = Block(ts, monitor, app, window)
             blocks.append(current)
         current.lines.append(text if current.lines else text.lstrip("\n"))
@@ -69,8 +74,11 @@ def transcript_blocks(transcripts: Iterable[HeardRow], since: datetime | None = 
 
 def event_blocks(events: list[dict]) -> list[Block]:
     """Recording starts and stops and gaps, so a window never pretends a silent hour was empty."""
-    labels = {"record_start": "recording started", "record_stop": "recording stopped",
-              "import": "imported recording starts"}
+    labels = {
+        "record_start": "recording started",
+        "record_stop": "recording stopped",
+        "import": "imported recording starts",
+    }
     out = []
     for e in events:
         if e["kind"] == "ask":  # a question put to a model about this timeline, and its answer
@@ -78,7 +86,9 @@ def event_blocks(events: list[dict]) -> list[Block]:
             lines = [f"Q: {detail.get('question', '')}", *f"A: {detail.get('answer', '')}".splitlines()]
             out.append(Block(e["ts"], 0, "", "", lines, kind="asked", source=detail.get("model", "")))
         elif e["kind"] in labels or e["kind"] == "gap":
-            out.append(Block(e["ts"], 0, "", "", [gap_label(e) if e["kind"] == "gap" else labels[e["kind"]]], kind="event"))
+            out.append(
+                Block(e["ts"], 0, "", "", [gap_label(e) if e["kind"] == "gap" else labels[e["kind"]]], kind="event")
+            )
     return out
 
 

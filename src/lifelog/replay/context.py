@@ -48,9 +48,17 @@ OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block'
 MAX_BUDGET = 10_000_000  # tokens: the largest window (its memory grows with the budget, not the range)
 
 
-def build_context(reader, *, since: datetime | None, until: datetime | None, budget: int,
-                  fmt: str = "markdown", tokenizer: str = DEFAULT_TOKENIZER, query: str | None = None,
-                  semantic: bool = True) -> ContextWindow:
+def build_context(
+    reader,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    budget: int,
+    fmt: str = "markdown",
+    tokenizer: str = DEFAULT_TOKENIZER,
+    query: str | None = None,
+    semantic: bool = True,
+) -> ContextWindow:
     """Read the slice from ``reader`` (a store Reader) and fit it to ``budget`` tokens. With
     ``query``, full detail goes to the stretches that answer it (``focus.py``; ``semantic``
     False ranks by BM25 alone)."""
@@ -72,9 +80,16 @@ def build_context(reader, *, since: datetime | None, until: datetime | None, bud
             window = build_focused(reader, query, ranked, since=since, until=until, budget=budget, fmt=fmt, tok=tok)
             window.note = words_only
             return window
-        note = " ".join(filter(None, (
-            f"Nothing in this range matches {query!r}: the window shows the newest activity "
-            "in full and the rest as an outline.", words_only)))
+        note = " ".join(
+            filter(
+                None,
+                (
+                    f"Nothing in this range matches {query!r}: the window shows the newest activity "
+                    "in full and the rest as an outline.",
+                    words_only,
+                ),
+            )
+        )
     window = _build_recent(reader, since, until, budget, fmt, tok)
     window.note = note
     return window
@@ -86,8 +101,10 @@ def check_budget(budget: int) -> None:
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise UsageError(f"Bad budget {budget!r}: give a whole number of tokens from 1 to {MAX_BUDGET:,}.")
     if budget > MAX_BUDGET:
-        raise UsageError(f"A budget of {budget:,} tokens is over the largest window lifelog builds "
-                         f"({MAX_BUDGET:,}). Lower --budget (or the budget in config).")
+        raise UsageError(
+            f"A budget of {budget:,} tokens is over the largest window lifelog builds "
+            f"({MAX_BUDGET:,}). Lower --budget (or the budget in config)."
+        )
 
 
 def _words_only(semantic: bool) -> str:
@@ -174,8 +191,17 @@ class _Older:
 
 
 class _Fitter:
-    def __init__(self, lines: TailLines, older: _Older | None, tok, budget: int, fmt: str,
-                 since: datetime | None, until: datetime | None, units: dict[str, int]) -> None:
+    def __init__(
+        self,
+        lines: TailLines,
+        older: _Older | None,
+        tok,
+        budget: int,
+        fmt: str,
+        since: datetime | None,
+        until: datetime | None,
+        units: dict[str, int],
+    ) -> None:
         self.lines, self.older, self.tok = lines, older, tok
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
@@ -205,8 +231,14 @@ class _Fitter:
             )
         shown = self.lines.shown(start)
         return ContextWindow(
-            text=text, tokens=tokens, budget=budget, tokenizer=self.tok.id, fmt=self.fmt,
-            blocks=len(set(self.lines.block_of[shown].tolist())), lines=len(shown), omitted=omitted,
+            text=text,
+            tokens=tokens,
+            budget=budget,
+            tokenizer=self.tok.id,
+            fmt=self.fmt,
+            blocks=len(set(self.lines.block_of[shown].tolist())),
+            lines=len(shown),
+            omitted=omitted,
         )
 
     # -- rendering -------------------------------------------------------------------------
@@ -296,5 +328,3 @@ def _cheap_floor(counts: list[int], budget: int) -> int:
     suffix = np.cumsum(np.asarray(counts[::-1], dtype=np.int64))  # suffix[k]: the last k+1 lines
     over = np.nonzero(suffix > _limit(budget))[0]
     return len(counts) - int(over[0]) if len(over) else 0
-
-

@@ -141,7 +141,9 @@ def json_counted(blocks, omitted, tok, budget, since, until) -> tuple[str, int]:
     document is rendered once and only its count is rewritten between rounds: ``json.dumps``
     with an indent is pure Python (0.8 s a render at 2M tokens, 15 renders a window)."""
     meta = {
-        "tokenizer": tok.id, "budget": budget, "tokens": 0,
+        "tokenizer": tok.id,
+        "budget": budget,
+        "tokens": 0,
         "since": since.isoformat() + "Z" if since else None,
         "until": until.isoformat() + "Z" if until else None,
     }

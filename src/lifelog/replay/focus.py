@@ -28,8 +28,8 @@ from lifelog.replay import render
 from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
-from lifelog.replay.render import Omission
 from lifelog.replay.rank import Ranked, query_parts
+from lifelog.replay.render import Omission
 from lifelog.store.rows import HeardInStretch, HeardRow, SeenInStretch, SeenRow
 
 NEIGHBOURS = timedelta(minutes=2)
@@ -40,8 +40,17 @@ WIDEN_SHARE = 0.5  # the most of the budget one widened stretch may take
 OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 
 
-def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime | None,
-                  until: datetime | None, budget: int, fmt: str, tok) -> ContextWindow:
+def build_focused(
+    reader,
+    query: str,
+    ranked: list[Ranked],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    budget: int,
+    fmt: str,
+    tok,
+) -> ContextWindow:
     stretches, chunks, lines = _by_priority(ranked, since, until, WIDEN_AFTER * max(1, len(query_parts(query))))
     seen = _around_matches([r for r in reader.seen_rows_within(stretches) if _in_chunk(chunks[r.stretch], r)], lines)
     heard = [r for r in reader.heard_rows_within(stretches) if _in_chunk(chunks[r.stretch], r)]
@@ -49,15 +58,29 @@ def build_focused(reader, query: str, ranked: list[Ranked], *, since: datetime |
     merged = _union(stretches)
     events = [e for a, b in merged for e in reader.events_between(a, b)]
     per, outline, totals = _outline(reader, since, until, budget, tok)
-    picker = _Picker(_Rows(seen, kept), _Rows(heard, kept), events, stretches, outline, totals, per, query, tok,
-                     budget, fmt, since, until)
+    picker = _Picker(
+        _Rows(seen, kept),
+        _Rows(heard, kept),
+        events,
+        stretches,
+        outline,
+        totals,
+        per,
+        query,
+        tok,
+        budget,
+        fmt,
+        since,
+        until,
+    )
     n = len(stretches)
     k = n - smallest_fitting(lambda i: picker.estimate(n - i), lambda i: picker.count(n - i), 0, n, budget)
     return picker.window(k)
 
 
-def _by_priority(ranked: list[Ranked], since, until,
-                 every: int = WIDEN_AFTER) -> tuple[list[tuple[datetime, datetime]], list[tuple], list[frozenset]]:
+def _by_priority(
+    ranked: list[Ranked], since, until, every: int = WIDEN_AFTER
+) -> tuple[list[tuple[datetime, datetime]], list[tuple], list[frozenset]]:
     """The stretches in the order they go in as the budget allows, the chunk each is limited to
     (``()``: every window and source) and the lines it is limited to (empty: all): each ranked
     chunk alone, as the lines the words matched and MATCH_CONTEXT lines either side of them
@@ -70,8 +93,15 @@ def _by_priority(ranked: list[Ranked], since, until,
     keyed = []
     for i, r in enumerate(ranked):
         keyed.append((i, 0, _clip(r.minute, r.minute + MINUTE, since, until), r.chunk, r.lines))
-        keyed.append((every * (i + 1) - 1, 1,
-                      _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until), (), frozenset()))
+        keyed.append(
+            (
+                every * (i + 1) - 1,
+                1,
+                _clip(r.minute - NEIGHBOURS, r.minute + MINUTE + NEIGHBOURS, since, until),
+                (),
+                frozenset(),
+            )
+        )
     keyed.sort(key=lambda k: (k[0], k[1]))
     return [k[2] for k in keyed], [k[3] for k in keyed], [k[4] for k in keyed]
 
@@ -85,8 +115,12 @@ def _affordable(stretches, chunks, seen: list[SeenInStretch], heard: list[HeardI
     for r in rows:
         cost[r.stretch] += (r.tokens or 0) + 1
     kept = {old: new for new, old in enumerate(i for i, c in enumerate(cost) if chunks[i] or c <= WIDEN_SHARE * budget)}
-    return ([s for i, s in enumerate(stretches) if i in kept], [r for r in seen if r.stretch in kept],
-            [r for r in heard if r.stretch in kept], kept)
+    return (
+        [s for i, s in enumerate(stretches) if i in kept],
+        [r for r in seen if r.stretch in kept],
+        [r for r in heard if r.stretch in kept],
+        kept,
+    )
 
 
 def _around_matches(rows: list[SeenInStretch], lines: list[frozenset]) -> list[SeenInStretch]:
@@ -168,8 +202,22 @@ def _outline(reader, since, until, budget: int, tok):
 class _Picker:
     """Windows made of the outline and the best ``k`` stretches."""
 
-    def __init__(self, seen: _Rows[SeenRow], heard: _Rows[HeardRow], events, stretches, outline, totals, per, query, tok,
-                 budget, fmt, since, until) -> None:
+    def __init__(
+        self,
+        seen: _Rows[SeenRow],
+        heard: _Rows[HeardRow],
+        events,
+        stretches,
+        outline,
+        totals,
+        per,
+        query,
+        tok,
+        budget,
+        fmt,
+        since,
+        until,
+    ) -> None:
         self.seen, self.heard, self.events = seen, heard, events
         self.stretches, self.outline, self.totals, self.per = stretches, outline, totals, per
         self.query, self.tok, self.budget, self.fmt = query, tok, budget, fmt
@@ -207,16 +255,27 @@ class _Picker:
         if first is None or shown >= total_lines:
             return None
         return render.Omission(
-            lines=total_lines - shown, tokens=max(0, total_tokens - tokens) + total_lines - shown,
-            start=first, end=last, outline=self.per or "", focus=self.query, stretches=stretches,
+            lines=total_lines - shown,
+            tokens=max(0, total_tokens - tokens) + total_lines - shown,
+            start=first,
+            end=last,
+            outline=self.per or "",
+            focus=self.query,
+            stretches=stretches,
         )
 
     def window(self, k: int) -> ContextWindow:
         text, omitted, lines = self.render(k)
         shown = lines.shown(0)
         return ContextWindow(
-            text=text, tokens=self.tok.count(text), budget=self.budget, tokenizer=self.tok.id, fmt=self.fmt,
-            blocks=len(set(lines.block_of[shown].tolist())), lines=len(shown), omitted=omitted,
+            text=text,
+            tokens=self.tok.count(text),
+            budget=self.budget,
+            tokenizer=self.tok.id,
+            fmt=self.fmt,
+            blocks=len(set(lines.block_of[shown].tolist())),
+            lines=len(shown),
+            omitted=omitted,
         )
 
 

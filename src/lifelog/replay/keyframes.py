@@ -109,8 +109,9 @@ def render(reader, images, target: Target, chosen: list[list[FrameRecord]]) -> l
             if screen is None:
                 continue
             w, h = send_size(target, f.width, f.height)
-            shots.append(Keyframe(f.ts, f.monitor, f.app, f.window, w, h, encode(screen, (w, h)),
-                                  image_tokens(target, w, h)))
+            shots.append(
+                Keyframe(f.ts, f.monitor, f.app, f.window, w, h, encode(screen, (w, h)), image_tokens(target, w, h))
+            )
             break
     return shots
 

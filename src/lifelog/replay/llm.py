@@ -20,10 +20,10 @@ import re
 import socket
 import ssl
 import urllib.parse
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
-from lifelog.errors import (ConfigError, ContextTooLong, EndpointAuthError, EndpointError, EndpointUnreachable)
+from lifelog.errors import ConfigError, ContextTooLong, EndpointAuthError, EndpointError, EndpointUnreachable
 
 CONNECT_TIMEOUT_S = 15.0
 _TOO_LONG = re.compile(r"context|too long|too many tokens|maximum.{0,60}tokens|exceed", re.I)
@@ -56,16 +56,22 @@ class ChatClient:
         parts = urllib.parse.urlsplit(endpoint.base_url.strip())
         host = parts.hostname
         if parts.scheme not in ("http", "https") or not host:
-            raise ConfigError(f"ask_base_url = {endpoint.base_url!r}: give an http(s) URL such as "
-                              "http://127.0.0.1:8080/v1 or https://api.openai.com/v1.")
+            raise ConfigError(
+                f"ask_base_url = {endpoint.base_url!r}: give an http(s) URL such as "
+                "http://127.0.0.1:8080/v1 or https://api.openai.com/v1."
+            )
         if parts.username is not None or parts.password is not None:
-            raise ConfigError(f"ask_base_url names a user or password before {parts.hostname!r} ('user:pass@'): lifelog "
-                              "does not send credentials from the URL. Remove them, and give the key in "
-                              "LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env (--api-key-env).")
+            raise ConfigError(
+                f"ask_base_url names a user or password before {parts.hostname!r} ('user:pass@'): lifelog "
+                "does not send credentials from the URL. Remove them, and give the key in "
+                "LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env (--api-key-env)."
+            )
         if parts.scheme == "http" and endpoint.api_key and not endpoint.allow_insecure and not is_loopback(host):
-            raise ConfigError(f"Refusing to send the API key in clear text over plain http:// to {parts.hostname} "
-                              "(anyone on the way can read it): use https://, or pass --allow-insecure if you trust "
-                              "the network.")
+            raise ConfigError(
+                f"Refusing to send the API key in clear text over plain http:// to {parts.hostname} "
+                "(anyone on the way can read it): use https://, or pass --allow-insecure if you trust "
+                "the network."
+            )
         self._parts, self._host = parts, host
 
     def complete(self, messages: list[dict]) -> str:
@@ -91,8 +97,9 @@ class ChatClient:
         p = self._parts
         conn: http.client.HTTPConnection
         if p.scheme == "https":
-            conn = http.client.HTTPSConnection(self._host, p.port, timeout=CONNECT_TIMEOUT_S,
-                                               context=ssl.create_default_context())
+            conn = http.client.HTTPSConnection(
+                self._host, p.port, timeout=CONNECT_TIMEOUT_S, context=ssl.create_default_context()
+            )
         else:
             conn = http.client.HTTPConnection(self._host, p.port, timeout=CONNECT_TIMEOUT_S)
         try:
@@ -104,12 +111,15 @@ class ChatClient:
         return conn
 
     def _post(self, conn, messages) -> http.client.HTTPResponse:
-        body = json.dumps({"model": self.endpoint.model, "messages": messages, "stream": True},
-                          ensure_ascii=False).encode("utf-8")
+        body = json.dumps(
+            {"model": self.endpoint.model, "messages": messages, "stream": True}, ensure_ascii=False
+        ).encode("utf-8")
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "lifelog"}
         if self.endpoint.api_key:
             headers["Authorization"] = f"Bearer {self.endpoint.api_key}"
-        path = self._parts.path.rstrip("/") + "/chat/completions" + (f"?{self._parts.query}" if self._parts.query else "")
+        path = (
+            self._parts.path.rstrip("/") + "/chat/completions" + (f"?{self._parts.query}" if self._parts.query else "")
+        )
         try:
             conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -141,11 +151,15 @@ class ChatClient:
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise EndpointError(f"The model endpoint {self.endpoint.where()} sent something that is not an "
-                                f"OpenAI chat stream: {self._clean(data)[:120]!r}.") from None
+            raise EndpointError(
+                f"The model endpoint {self.endpoint.where()} sent something that is not an "
+                f"OpenAI chat stream: {self._clean(data)[:120]!r}."
+            ) from None
         if isinstance(chunk, dict) and chunk.get("error"):
-            raise EndpointError(f"The model endpoint {self.endpoint.where()} stopped with an error: "
-                                f"{self._clean(error_message(json.dumps(chunk).encode()))}")
+            raise EndpointError(
+                f"The model endpoint {self.endpoint.where()} stopped with an error: "
+                f"{self._clean(error_message(json.dumps(chunk).encode()))}"
+            )
         return chunk
 
     def _delta_text(self, chunk, data: str) -> list[str]:
@@ -165,44 +179,62 @@ class ChatClient:
 
     # -- errors ---------------------------------------------------------------------------
     def _not_chat(self, what: str, text: str) -> EndpointError:
-        return EndpointError(f"The model endpoint {self.endpoint.where()} answered with {what} that is not an OpenAI "
-                             f"chat completion: {self._clean(text)[:120]!r}. Check --base-url (it should end where "
-                             "/chat/completions is served, often .../v1).")
+        return EndpointError(
+            f"The model endpoint {self.endpoint.where()} answered with {what} that is not an OpenAI "
+            f"chat completion: {self._clean(text)[:120]!r}. Check --base-url (it should end where "
+            "/chat/completions is served, often .../v1)."
+        )
 
     def _redirected(self, status: int, location: str | None, path: str) -> EndpointError:
         where = self.endpoint.where()
         if not location:
-            return EndpointError(f"The model endpoint {where} answered HTTP {status} (a redirect) without saying "
-                                 "where to; check --base-url.")
+            return EndpointError(
+                f"The model endpoint {where} answered HTTP {status} (a redirect) without saying "
+                "where to; check --base-url."
+            )
         target = urllib.parse.urljoin(f"{self._parts.scheme}://{self._parts.netloc}{path}", location)
         t = urllib.parse.urlsplit(target)
         base = urllib.parse.urlunsplit(t._replace(path=t.path.removesuffix("/chat/completions"), fragment=""))
-        return EndpointError(f"The model endpoint {where} redirected (HTTP {status}) to {self._clean(target)}; set the "
-                             f"base URL to {self._clean(base)} (--base-url or ask_base_url): lifelog does not follow "
-                             "redirects.")
+        return EndpointError(
+            f"The model endpoint {where} redirected (HTTP {status}) to {self._clean(target)}; set the "
+            f"base URL to {self._clean(base)} (--base-url or ask_base_url): lifelog does not follow "
+            "redirects."
+        )
 
     def _unreachable(self, exc: BaseException, during: bool = False) -> EndpointUnreachable:
-        reason = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else self._clean(
-            getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+        reason = (
+            "timed out"
+            if isinstance(exc, (TimeoutError, socket.timeout))
+            else self._clean(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+        )
         if during:
             return EndpointUnreachable(f"The model endpoint {self.endpoint.where()} stopped answering ({reason}).")
         return EndpointUnreachable(
             f"Cannot reach the model endpoint {self.endpoint.where()} ({reason}). Is the server running? "
-            "Check --base-url or ask_base_url.")
+            "Check --base-url or ask_base_url."
+        )
 
     def _http_error(self, status: int, body: bytes, request_bytes: int) -> EndpointError:
         where, detail = self.endpoint.where(), self._clean(error_message(body))
         if status in (401, 403):
-            hint = ("Check the key in LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env "
-                    "(--api-key-env)." if self.endpoint.api_key else
-                    "No key was sent: set LIFELOG_ASK_API_KEY, or name the variable holding it with "
-                    "ask_api_key_env (--api-key-env).")
-            return EndpointAuthError(f"The model endpoint {where} refused the API key (HTTP {status}: {detail}). {hint}")
+            hint = (
+                "Check the key in LIFELOG_ASK_API_KEY or the variable named by ask_api_key_env (--api-key-env)."
+                if self.endpoint.api_key
+                else "No key was sent: set LIFELOG_ASK_API_KEY, or name the variable holding it with "
+                "ask_api_key_env (--api-key-env)."
+            )
+            return EndpointAuthError(
+                f"The model endpoint {where} refused the API key (HTTP {status}: {detail}). {hint}"
+            )
         if status in (400, 413, 422) and _TOO_LONG.search(detail):
-            return ContextTooLong(f"The model refused the request as too long for its context (HTTP {status}: {detail}).")
+            return ContextTooLong(
+                f"The model refused the request as too long for its context (HTTP {status}: {detail})."
+            )
         if status == 404:
-            return EndpointError(f"The model endpoint {where} answered HTTP 404 ({detail}). Check --model, and "
-                                 "that the base URL ends where /chat/completions is served (often .../v1).")
+            return EndpointError(
+                f"The model endpoint {where} answered HTTP 404 ({detail}). Check --model, and "
+                "that the base URL ends where /chat/completions is served (often .../v1)."
+            )
         return EndpointError(f"The model endpoint {where} answered HTTP {status}: {detail}")
 
     def _clean(self, text: str) -> str:

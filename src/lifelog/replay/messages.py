@@ -35,9 +35,11 @@ if TYPE_CHECKING:  # numpy and Pillow load only when images are asked for
 
 FORMAT = "messages"
 FORMATS = (*TEXT_FORMATS, FORMAT)
-SYSTEM = ("The user's message holds lifelog's record of their computer activity, in time order, times in UTC: "
-          "text seen on screen (by app and window), speech heard, and screenshots of the screen at moments "
-          "across the range, each after a caption giving its time.")
+SYSTEM = (
+    "The user's message holds lifelog's record of their computer activity, in time order, times in UTC: "
+    "text seen on screen (by app and window), speech heard, and screenshots of the screen at moments "
+    "across the range, each after a caption giving its time."
+)
 TOKENS_PER_MESSAGE = 3  # OpenAI: <|start|>{role}<|message|>{content}<|end|>, role counted apart
 REPLY_PRIMING = 3  # OpenAI: <|start|>assistant<|message|>
 TOKENS_PER_PART = 1  # lifelog's margin for the join between content parts (not published)
@@ -68,22 +70,32 @@ def check_request(fmt: str, images: int | None) -> None:
 def image_target(model: str | None) -> Target:
     """The target whose per-image rate counts the images; UsageError when there is none."""
     if not model:
-        raise UsageError("--images needs a model to count images for: add --model (an OpenAI, Anthropic or "
-                         "Google model, e.g. --model gpt-4o).")
+        raise UsageError(
+            "--images needs a model to count images for: add --model (an OpenAI, Anthropic or "
+            "Google model, e.g. --model gpt-4o)."
+        )
     target = resolve(model)
     image_tokens(target, 1, 1)  # a model without an image rate fails here, saying so
     return target
 
 
-def build_messages(reader, images, *, since: datetime | None, until: datetime | None, budget: int,
-                   tokenizer: str = "o200k", model: str | None = None, n_images: int = 0,
-                   **window_kw) -> MessagesWindow:
+def build_messages(
+    reader,
+    images,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    budget: int,
+    tokenizer: str = "o200k",
+    model: str | None = None,
+    n_images: int = 0,
+    **window_kw,
+) -> MessagesWindow:
     """The request body for ``[since, until)`` under ``budget`` tokens, with up to ``n_images``
     screens rebuilt from ``images`` (a store FrameImages). ``window_kw`` goes to build_context."""
     target = image_target(model) if n_images else None
     tok = get_tokenizer(tokenizer)
-    fixed = (2 * TOKENS_PER_MESSAGE + REPLY_PRIMING + tok.count("system") + tok.count("user")
-             + tok.count(SYSTEM))
+    fixed = 2 * TOKENS_PER_MESSAGE + REPLY_PRIMING + tok.count("system") + tok.count("user") + tok.count(SYSTEM)
     shots = _shots(reader, images, target, n_images, since, until, (budget - fixed) // IMAGE_SHARE, tok)
     reserved = fixed + sum(s.tokens + tok.count(_caption(i, s)) + 2 * TOKENS_PER_PART for i, s in enumerate(shots, 1))
     text_budget = budget - reserved - TOKENS_PER_PART
@@ -123,11 +135,14 @@ def _window(reader, since, until, text_budget, tokenizer, budget, window_kw) -> 
     if text_budget < 1:
         raise BudgetError(f"--budget {budget:,} leaves no room for text beside the chat framing. Raise --budget.")
     try:
-        return build_context(reader, since=since, until=until, budget=text_budget, fmt="markdown",
-                             tokenizer=tokenizer, **window_kw)
+        return build_context(
+            reader, since=since, until=until, budget=text_budget, fmt="markdown", tokenizer=tokenizer, **window_kw
+        )
     except BudgetError:
-        raise BudgetError(f"--budget {budget:,} is below the smallest possible messages window "
-                          f"({text_budget:,} tokens were left for the text). Raise --budget.") from None
+        raise BudgetError(
+            f"--budget {budget:,} is below the smallest possible messages window "
+            f"({text_budget:,} tokens were left for the text). Raise --budget."
+        ) from None
 
 
 def _caption(i: int, shot: Keyframe) -> str:

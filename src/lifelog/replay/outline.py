@@ -63,8 +63,10 @@ class Tally:
 
     def block(self) -> Block:
         ranked = sorted(self.seconds, key=lambda k: (-self.seconds[k], k))
-        parts = [f"{_where(k)} {_minutes(self.seconds[k])}, {self.lines[k]} lines: {_clip(self.first[k])}"
-                 for k in ranked[:TOP_WINDOWS]]
+        parts = [
+            f"{_where(k)} {_minutes(self.seconds[k])}, {self.lines[k]} lines: {_clip(self.first[k])}"
+            for k in ranked[:TOP_WINDOWS]
+        ]
         if len(ranked) > TOP_WINDOWS:
             rest = sum(self.lines[k] for k in ranked[TOP_WINDOWS:])
             parts.append(f"{len(ranked) - TOP_WINDOWS} more windows, {rest} lines")
@@ -204,4 +206,4 @@ def _where(key: tuple[str, str]) -> str:
 
 def _clip(text: str) -> str:
     text = " ".join(text.split())
-    return f'"{text}"' if len(text) <= FIRST_LINE_CHARS else f'"{text[:FIRST_LINE_CHARS - 1]}…"'
+    return f'"{text}"' if len(text) <= FIRST_LINE_CHARS else f'"{text[: FIRST_LINE_CHARS - 1]}…"'

@@ -39,8 +39,9 @@ class Ranked:
     lines: frozenset = frozenset()  # ids of the lines seen that matched the words (none: all the chunk)
 
 
-def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime | None,
-                 semantic: bool = True) -> list[Ranked]:
+def rank_minutes(
+    reader, query: str, *, since: datetime | None, until: datetime | None, semantic: bool = True
+) -> list[Ranked]:
     """Chunks ranked for ``query`` (BM25 fused with embeddings when available). A question
     about several things ("the password, the budget review and the flight") is ranked part by
     part, and the parts take turns: each part's best chunk, then each part's second best, and
@@ -62,8 +63,9 @@ def rank_minutes(reader, query: str, *, since: datetime | None, until: datetime 
     return ranked[:CANDIDATES]
 
 
-def _fused(lists: list[tuple[float, list[tuple]]], near: dict[tuple, int],
-           lines: dict[tuple, set[int]]) -> list[Ranked]:
+def _fused(
+    lists: list[tuple[float, list[tuple]]], near: dict[tuple, int], lines: dict[tuple, set[int]]
+) -> list[Ranked]:
     """Reciprocal rank fusion: a chunk scores the sum of ``weight / (RRF_K + rank)`` over the
     lists it is in; chunks whose lines hold more of the question's word pairs (``near``) first."""
     scores: dict[tuple, float] = {}
@@ -86,8 +88,9 @@ def query_parts(query: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
-def _rankings(reader, query: str, since, until, semantic: bool,
-              limit: int) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int], dict[tuple, set[int]]]:
+def _rankings(
+    reader, query: str, since, until, semantic: bool, limit: int
+) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int], dict[tuple, set[int]]]:
     """Chunk keys best first: BM25 over what was seen, over what was heard (apart: the scores of
     two tables do not compare), and by meaning when an embedding model runs here; the
     :func:`_nearness` of each BM25 chunk's best line; and the ids of the lines seen that
@@ -112,8 +115,9 @@ def _rankings(reader, query: str, since, until, semantic: bool,
         from lifelog.replay.semantic import semantic_hits
 
         hits = semantic_hits(reader, query, since=since, until=until, k=limit) or []
-        lists.append((SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source)
-                                        for c in hits]))
+        lists.append(
+            (SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in hits])
+        )
     return lists, near, lines
 
 

@@ -30,8 +30,10 @@ class Omission:
         shown = {"hour": "; shown below as an outline per hour", "day": "; shown below as an outline per day"}
         picked = ""
         if self.focus:
-            picked = (f"shown in full: {self.stretches:,} stretch{'' if self.stretches == 1 else 'es'} "
-                      f"around the best matches for {json.dumps(self.focus, ensure_ascii=False)}; ")
+            picked = (
+                f"shown in full: {self.stretches:,} stretch{'' if self.stretches == 1 else 'es'} "
+                f"around the best matches for {json.dumps(self.focus, ensure_ascii=False)}; "
+            )
         return (
             f"[… {picked}left out to fit the token budget: {self.lines:,} lines, "
             f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC{shown.get(self.outline, '')}]"
@@ -77,19 +79,29 @@ def block_json(b: Block) -> dict:
     if b.kind in ("heard", "asked"):
         return {"time": b.ts.isoformat() + "Z", "kind": "heard", "source": b.source, "lines": b.lines}
     return {
-        "time": b.ts.isoformat() + "Z", "kind": b.kind, "monitor": b.monitor,
-        "app": b.app, "window": b.window, "lines": b.lines,
+        "time": b.ts.isoformat() + "Z",
+        "kind": b.kind,
+        "monitor": b.monitor,
+        "app": b.app,
+        "window": b.window,
+        "lines": b.lines,
     }
 
 
 def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
     doc = dict(meta)
-    doc["omitted"] = None if omitted is None else {
-        "lines": omitted.lines, "tokens": omitted.tokens,
-        "start": omitted.start.isoformat() + "Z", "end": omitted.end.isoformat() + "Z",
-        "outline": omitted.outline or None,
-        **({"query": omitted.focus, "stretches": omitted.stretches} if omitted.focus else {}),
-    }
+    doc["omitted"] = (
+        None
+        if omitted is None
+        else {
+            "lines": omitted.lines,
+            "tokens": omitted.tokens,
+            "start": omitted.start.isoformat() + "Z",
+            "end": omitted.end.isoformat() + "Z",
+            "outline": omitted.outline or None,
+            **({"query": omitted.focus, "stretches": omitted.stretches} if omitted.focus else {}),
+        }
+    )
     doc["blocks"] = [block_json(b) for b in blocks]
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
@@ -99,22 +111,24 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
     source as attributes and its lines as text; element order is time order."""
     out = ['<activity source="lifelog" times="UTC">']
     if omitted:
-        out.append(f"<omitted lines=\"{omitted.lines}\" tokens=\"{omitted.tokens}\" "
-                   f"start=\"{omitted.start.isoformat()}Z\" end=\"{omitted.end.isoformat()}Z\" "
-                   f"outline=\"{omitted.outline or 'none'}\""
-                   + (f" query={quoteattr(omitted.focus)} stretches=\"{omitted.stretches}\"" if omitted.focus else "")
-                   + "/>")
+        out.append(
+            f'<omitted lines="{omitted.lines}" tokens="{omitted.tokens}" '
+            f'start="{omitted.start.isoformat()}Z" end="{omitted.end.isoformat()}Z" '
+            f'outline="{omitted.outline or "none"}"'
+            + (f' query={quoteattr(omitted.focus)} stretches="{omitted.stretches}"' if omitted.focus else "")
+            + "/>"
+        )
     for b in blocks:
         when = f'time="{b.ts.isoformat()}Z"'
         if b.kind == "outline":
-            out.append(f"<outline {when} per=\"{b.source}\">{escape(b.lines[0])}</outline>")
+            out.append(f'<outline {when} per="{b.source}">{escape(b.lines[0])}</outline>')
         elif b.kind == "event":
             out.append(f"<event {when}>{escape(b.lines[0])}</event>")
         elif b.kind in ("heard", "asked"):
             source = quoteattr(HEARD_FROM.get(b.source, b.source))
             out.append(f"<{b.kind} {when} source={source}>\n" + escape("\n".join(b.lines)) + f"\n</{b.kind}>")
         else:
-            attrs = f"{when} app={quoteattr(b.app)} window={quoteattr(b.window)} monitor=\"{b.monitor}\""
+            attrs = f'{when} app={quoteattr(b.app)} window={quoteattr(b.window)} monitor="{b.monitor}"'
             out.append(f"<seen {attrs}>\n" + escape("\n".join(b.lines)) + "\n</seen>")
     out.append("</activity>")
     return "\n".join(out) + "\n"

@@ -21,13 +21,26 @@ def hit_json(hit: SearchHit) -> dict:
     base = {"source": hit.kind, "score": round(hit.score, 4)}
     if hit.transcript is not None:
         t = hit.transcript
-        return {**base, "start": t.t_start.isoformat() + "Z", "end": t.t_end.isoformat() + "Z",
-                "audio": t.source, "engine": t.engine, **({"language": t.language} if t.language else {}),
-                "text": t.text}
+        return {
+            **base,
+            "start": t.t_start.isoformat() + "Z",
+            "end": t.t_end.isoformat() + "Z",
+            "audio": t.source,
+            "engine": t.engine,
+            **({"language": t.language} if t.language else {}),
+            "text": t.text,
+        }
     s = hit.span
     assert s is not None  # a hit holds a span or a transcript
-    return {**base, "start": s.t_start.isoformat() + "Z", "end": s.t_end.isoformat() + "Z",
-            "monitor": s.monitor, "app": s.app, "window": s.window, "text": s.text}
+    return {
+        **base,
+        "start": s.t_start.isoformat() + "Z",
+        "end": s.t_end.isoformat() + "Z",
+        "monitor": s.monitor,
+        "app": s.app,
+        "window": s.window,
+        "text": s.text,
+    }
 
 
 def hit_line(hit: dict) -> str:

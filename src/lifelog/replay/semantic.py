@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 _said: set[str] = set()
 
 
-def semantic_hits(reader, query: str, *, since=None, until=None, k: int = 50,
-                  model: str = DEFAULT) -> list[ChunkHit] | None:
+def semantic_hits(
+    reader, query: str, *, since=None, until=None, k: int = 50, model: str = DEFAULT
+) -> list[ChunkHit] | None:
     """The ``k`` chunks in [since, until) nearest ``query``, best first; None when no embedder
     can run here (the reason is logged once per process: see :func:`semantic_unavailable`)."""
     reason = semantic_unavailable(model)

@@ -64,8 +64,9 @@ class Tail:
         """Stored tokens of the lines read that are not repeats (near enough: first copies by
         key, in time order), and of all lines read: the floor ``context`` tests, estimated."""
         key = np.concatenate([s["rows"]["key"] for s in self.seen]) if self.seen else np.zeros(0, np.uint64)
-        tokens = (_stored(np.concatenate([s["rows"]["tokens"] for s in self.seen])) if self.seen
-                  else np.zeros(0, np.int64))
+        tokens = (
+            _stored(np.concatenate([s["rows"]["tokens"] for s in self.seen])) if self.seen else np.zeros(0, np.int64)
+        )
         heard = sum(r.tokens or 0 for r in self.heard)
         _, first = np.unique(key, return_index=True)
         return int(tokens[first].sum()) + heard, int(tokens.sum()) + heard
@@ -132,8 +133,9 @@ class TailLines(Cuts):
         self._describe(cols, t, starts, dict(zip(first_other.tolist(), other)), firsts, tail.tok)
         self._firsts: dict[str, np.ndarray] = {}
 
-    def _lay_out(self, t: np.ndarray, monitors: np.ndarray, starts: np.ndarray,
-                 other: list[Block]) -> tuple[np.ndarray, np.ndarray]:
+    def _lay_out(
+        self, t: np.ndarray, monitors: np.ndarray, starts: np.ndarray, other: list[Block]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Blocks in merge_chronological's order (time, events first, kind, monitor, source, then
         the order of the streams, seen, heard, events, and within them) and their lines as
         ``perm``, indices into the pool of lines (seen rows, then the other blocks' lines).
@@ -143,11 +145,15 @@ class TailLines(Cuts):
         n_blocks = len(starts) + len(other)
         rank = {s: i for i, s in enumerate(sorted({b.source for b in other} | {""}))}
         block_ts = np.concatenate([t[starts], np.asarray([to_us(b.ts) for b in other], dtype=np.int64)])
-        kind = np.concatenate([np.full(len(starts), KIND_RANK["seen"]),
-                               np.asarray([KIND_RANK[b.kind] for b in other], dtype=np.int64)])
-        monitor = np.concatenate([monitors[starts].astype(np.int64),
-                                  np.asarray([b.monitor for b in other], dtype=np.int64)])
-        source = np.concatenate([np.zeros(len(starts), np.int64), np.asarray([rank[b.source] for b in other], dtype=np.int64)])
+        kind = np.concatenate(
+            [np.full(len(starts), KIND_RANK["seen"]), np.asarray([KIND_RANK[b.kind] for b in other], dtype=np.int64)]
+        )
+        monitor = np.concatenate(
+            [monitors[starts].astype(np.int64), np.asarray([b.monitor for b in other], dtype=np.int64)]
+        )
+        source = np.concatenate(
+            [np.zeros(len(starts), np.int64), np.asarray([rank[b.source] for b in other], dtype=np.int64)]
+        )
         order = np.lexsort((np.arange(n_blocks), source, monitor, kind, block_ts))
 
         other_t = [to_us(ts) for b in other for ts in (b.times or [b.ts] * len(b.lines))]
@@ -169,12 +175,16 @@ class TailLines(Cuts):
         """Every line's tokens: the stored counts when the tokenizer is the stored one and every
         line has one (events are counted), else counted now."""
         heard_counts = [r.tokens for r in tail.heard]
-        have_stored = (tail.tok.id == DEFAULT_TOKENIZER and not (np.ma.isMaskedArray(stored_seen) and stored_seen.mask.any())
-                       and all(c is not None for c in heard_counts))
+        have_stored = (
+            tail.tok.id == DEFAULT_TOKENIZER
+            and not (np.ma.isMaskedArray(stored_seen) and stored_seen.mask.any())
+            and all(c is not None for c in heard_counts)
+        )
         if have_stored:
             event_counts = tail.tok.count_many([line for b in events for line in b.lines])
-            pool_counts = np.concatenate([np.asarray(stored_seen, dtype=np.int64),
-                                          np.asarray(heard_counts + event_counts, dtype=np.int64)])
+            pool_counts = np.concatenate(
+                [np.asarray(stored_seen, dtype=np.int64), np.asarray(heard_counts + event_counts, dtype=np.int64)]
+            )
             self.counts = pool_counts[self.perm]
         else:
             self.counts = np.asarray(tail.tok.count_many(self.text.tolist()), dtype=np.int64)
@@ -194,8 +204,9 @@ class TailLines(Cuts):
             ok = _same_line(cols, perm[later], perm[earlier])
             self.repeats[later[ok]] = earlier[ok]
 
-    def _describe(self, cols: dict, t: np.ndarray, starts: np.ndarray, other_of: dict[int, Block],
-                  firsts: np.ndarray, tok) -> None:
+    def _describe(
+        self, cols: dict, t: np.ndarray, starts: np.ndarray, other_of: dict[int, Block], firsts: np.ndarray, tok
+    ) -> None:
         """The blocks' descriptions in window order (``meta``; ``other_of``: a block not seen by
         its first line in the pool), each line's kind and place, and the blocks' header tokens."""
         n_seen, perm = self.n_seen, self.perm
@@ -211,7 +222,9 @@ class TailLines(Cuts):
                 meta.append((b.kind, b.ts, b.monitor, b.app, b.window, b.source))
         self.meta = meta
         self.line_kind = np.asarray([KIND_RANK[m[0]] for m in meta], dtype=np.int64)[self.block_of]
-        self.first = np.concatenate([[True], self.block_of[1:] != self.block_of[:-1]]) if len(perm) else np.zeros(0, bool)
+        self.first = (
+            np.concatenate([[True], self.block_of[1:] != self.block_of[:-1]]) if len(perm) else np.zeros(0, bool)
+        )
         codes, self.places = self._place_codes(cols["place"])  # (app, window) of each seen line as its rank
         pos = np.flatnonzero(perm < n_seen)
         self.place = np.full(len(perm), -1, dtype=np.int64)
@@ -227,7 +240,7 @@ class TailLines(Cuts):
         return self._pool_texts(self.perm)
 
     def line(self, i: int) -> str:
-        return self._pool_texts(self.perm[i:i + 1])[0]
+        return self._pool_texts(self.perm[i : i + 1])[0]
 
     def _pool_texts(self, pool: np.ndarray) -> np.ndarray:
         """Texts of pool lines: seen ones from the dictionary (a block's first line without its
@@ -330,8 +343,13 @@ def _block(meta: tuple, lines: list[str]) -> Block:
 def _concat(parts: list[dict]) -> dict:
     names = ("t", "monitor", "tokens", "key", "chars", "place", "text")
     if not parts:
-        return {"t": np.zeros(0, "datetime64[us]"), "monitor": np.zeros(0, np.int32), "tokens": np.zeros(0, np.int64),
-                **{k: np.zeros(0, np.uint64) for k in ("key", "place", "text")}, "chars": np.zeros(0, np.int64)}
+        return {
+            "t": np.zeros(0, "datetime64[us]"),
+            "monitor": np.zeros(0, np.int32),
+            "tokens": np.zeros(0, np.int64),
+            **{k: np.zeros(0, np.uint64) for k in ("key", "place", "text")},
+            "chars": np.zeros(0, np.int64),
+        }
     if len(parts) == 1:
         return {k: parts[0][k] for k in names}
     out = {}
@@ -383,8 +401,9 @@ def _dictionary(parts: list[dict], key: str, columns: tuple[str, ...]) -> _Dicti
     """One dictionary from the stretches' (a string read in two stretches is in both)."""
     keys = np.concatenate([p[key] for p in parts]) if parts else np.zeros(0, np.uint64)
     keys, first = np.unique(keys, return_index=True)
-    return _Dictionary(keys, [np.concatenate([p[c] for p in parts])[first] if parts else np.zeros(0, object)
-                              for c in columns])
+    return _Dictionary(
+        keys, [np.concatenate([p[c] for p in parts])[first] if parts else np.zeros(0, object) for c in columns]
+    )
 
 
 def _same_line(cols: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -392,8 +411,11 @@ def _same_line(cols: dict, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     window: their windows hash alike too and their texts are as long. (Comparing the strings
     themselves cost 2.5 s for a 10M-token window; two different lines pass all three with odds
     far below one in 10^18.)"""
-    return ((cols["monitor"][a] == cols["monitor"][b]) & (cols["place"][a] == cols["place"][b])
-            & (cols["chars"][a] == cols["chars"][b]))
+    return (
+        (cols["monitor"][a] == cols["monitor"][b])
+        & (cols["place"][a] == cols["place"][b])
+        & (cols["chars"][a] == cols["chars"][b])
+    )
 
 
 def _header_tokens(meta: list[tuple], place: np.ndarray, tok) -> np.ndarray:

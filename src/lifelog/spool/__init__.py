@@ -18,12 +18,22 @@ from lifelog.spool.frames import (
     write_frame,
 )
 
-__all__ = ["FRAME_SUFFIX", "clean_partial", "count_pending", "frame_name", "pending", "read_frame", "transient",
-           "caused_by", "write_frame"]
+__all__ = [
+    "FRAME_SUFFIX",
+    "clean_partial",
+    "count_pending",
+    "frame_name",
+    "pending",
+    "read_frame",
+    "transient",
+    "caused_by",
+    "write_frame",
+]
 
 # Errors that pass: out of file descriptors or memory, a failing or full disk, a busy resource.
-TRANSIENT_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.EIO, errno.ENOSPC, errno.EAGAIN, errno.ENOMEM,
-                              errno.EINTR, errno.EBUSY})
+TRANSIENT_ERRNOS = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.EIO, errno.ENOSPC, errno.EAGAIN, errno.ENOMEM, errno.EINTR, errno.EBUSY}
+)
 
 
 def transient(exc: BaseException | None) -> bool:

@@ -62,5 +62,6 @@ def read_chunk(path: Path) -> tuple[datetime, str, np.ndarray]:
 def pending_chunks(folder: Path) -> list[Path]:
     if not folder.exists():
         return []
-    return sorted((p for p in folder.iterdir() if p.suffix == AUDIO_SUFFIX and not p.name.startswith(".")),
-                  key=lambda p: p.name)
+    return sorted(
+        (p for p in folder.iterdir() if p.suffix == AUDIO_SUFFIX and not p.name.startswith(".")), key=lambda p: p.name
+    )

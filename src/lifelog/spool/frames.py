@@ -81,8 +81,7 @@ def read_frame(path: Path) -> SpooledFrame:
             path=path,
             shed_from=datetime.fromisoformat(shed_from) if shed_from else None,
             shed_frames=int(meta.get("shed_frames", 0)),
-            windows=[VisibleWindow(str(app), str(title), _box(box))
-                     for app, title, box in meta.get("windows", [])],
+            windows=[VisibleWindow(str(app), str(title), _box(box)) for app, title, box in meta.get("windows", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path.name}: bad spool metadata ({exc})") from exc
@@ -100,8 +99,9 @@ def _check_geometry(frame: SpooledFrame, image: np.ndarray) -> None:
     if not (0 <= left < right <= frame.width and 0 <= top < bottom <= frame.height):
         raise ValueError(f"region {frame.region} lies outside the {frame.width}x{frame.height} monitor")
     if image.shape[:2] != (bottom - top, right - left):
-        raise ValueError(f"image is {image.shape[1]}x{image.shape[0]} but its region "
-                         f"{frame.region} is {right - left}x{bottom - top}")
+        raise ValueError(
+            f"image is {image.shape[1]}x{image.shape[0]} but its region {frame.region} is {right - left}x{bottom - top}"
+        )
 
 
 def pending(spool_dir: Path) -> list[Path]:

@@ -29,8 +29,11 @@ class AudioFiles:
         ref = f"{day}/{Path(name).stem}{SUFFIX}"
         final = self.root / ref
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        with atomic_private_file(final, sync=False) as raw, self.sealer.writer(raw) as fh, \
-                av.open(fh, "w", format="ogg") as out:
+        with (
+            atomic_private_file(final, sync=False) as raw,
+            self.sealer.writer(raw) as fh,
+            av.open(fh, "w", format="ogg") as out,
+        ):
             stream = out.add_stream("libopus", rate=RATE, layout="mono")
             stream.bit_rate = BIT_RATE
             frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")

@@ -93,8 +93,10 @@ def decrypt(paths: Paths, passphrase: str, progress: Callable[[str], None] = lam
     started = time.monotonic()
     if not keys.is_encrypted(paths.data):
         if crypt.is_encrypted_file(paths.db):
-            raise StoreError(f"The lifelog database {paths.db} is encrypted but {keys.key_path(paths.data)} "
-                             "is missing: restore the key file from a backup.")
+            raise StoreError(
+                f"The lifelog database {paths.db} is encrypted but {keys.key_path(paths.data)} "
+                "is missing: restore the key file from a backup."
+            )
         return {"rows": {}, "database": "unchanged", "files": 0, "seconds": 0.0}
     key = keys.unwrap(keys.read_record(paths.data), passphrase, keys.key_path(paths.data))
     keys.remember(paths.data, key)
@@ -130,13 +132,20 @@ def _convert_db(db_path: Path, src_secret: str | None, dst_secret: str | None) -
     except duckdb.Error as exc:
         con.close()
         _remove_leftovers(db_path)
-        raise StoreError(crypt.scrub(crypt.scrub(f"Converting the lifelog database {db_path} failed, nothing "
-                                                 f"was changed: {exc}", src_secret), dst_secret)) from None
+        raise StoreError(
+            crypt.scrub(
+                crypt.scrub(
+                    f"Converting the lifelog database {db_path} failed, nothing was changed: {exc}", src_secret
+                ),
+                dst_secret,
+            )
+        ) from None
     con.close()
     if wal_path(tmp).exists() or wal_path(db_path).exists():
         _remove_leftovers(db_path)
-        raise StoreError(f"Converting the lifelog database {db_path} left a WAL behind; nothing was changed. "
-                         "Run the command again.")
+        raise StoreError(
+            f"Converting the lifelog database {db_path} left a WAL behind; nothing was changed. Run the command again."
+        )
     _fsync(tmp)
     os.replace(tmp, db_path)
     _fsync(db_path.parent)
@@ -146,20 +155,26 @@ def _convert_db(db_path: Path, src_secret: str | None, dst_secret: str | None) -
 
 def _check_copy(con: duckdb.DuckDBPyConnection, db_path: Path) -> dict[str, int]:
     """Row counts per table, equal in both; sequences at the same place; the same views."""
-    tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' "
-                                        "ORDER BY table_name").fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src' ORDER BY table_name"
+        ).fetchall()
+    ]
     rows = {}
     for table in tables:
         counts = [one(con.execute(f'SELECT count(*) FROM {db}.main."{table}"'))[0] for db in ("src", "dst")]
         if counts[0] != counts[1]:
             raise duckdb.Error(f"table {table} has {counts[0]} rows but its copy {counts[1]}")
         rows[table] = counts[0]
-    for what, sql in (("sequences", "SELECT sequence_name, start_value, last_value FROM duckdb_sequences() "
-                                    "WHERE database_name = ? ORDER BY 1"),
-                      ("views", "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal "
-                                "ORDER BY 1"),
-                      ("tables", "SELECT table_name, column_count FROM duckdb_tables() WHERE database_name = ? "
-                                 "ORDER BY 1")):
+    for what, sql in (
+        (
+            "sequences",
+            "SELECT sequence_name, start_value, last_value FROM duckdb_sequences() WHERE database_name = ? ORDER BY 1",
+        ),
+        ("views", "SELECT view_name, sql FROM duckdb_views() WHERE database_name = ? AND NOT internal ORDER BY 1"),
+        ("tables", "SELECT table_name, column_count FROM duckdb_tables() WHERE database_name = ? ORDER BY 1"),
+    ):
         if con.execute(sql, ["src"]).fetchall() != con.execute(sql, ["dst"]).fetchall():
             raise duckdb.Error(f"the {what} of the copy differ from the original's")
     return rows

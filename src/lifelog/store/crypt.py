@@ -98,8 +98,9 @@ def host() -> duckdb.DuckDBPyConnection:
     return _instance()
 
 
-def attach_as(con: duckdb.DuckDBPyConnection, path: Path, alias: str, secret: str | None = None,
-              *, read_only: bool = False) -> None:
+def attach_as(
+    con: duckdb.DuckDBPyConnection, path: Path, alias: str, secret: str | None = None, *, read_only: bool = False
+) -> None:
     """Attach the file at ``path`` to ``con`` as ``alias``: encrypted with ``secret``, else in the
     clear (``con`` must come from :func:`host` or :func:`attach` to attach an encrypted one)."""
     options = ([f"ENCRYPTION_KEY '{secret}'"] if secret else []) + (["READ_ONLY"] if read_only else [])

@@ -122,8 +122,9 @@ def backoff_delays(start: float = BACKOFF_START_S, cap: float = BACKOFF_MAX_S) -
         step = min(step * 2, cap)
 
 
-def connect(path: Path, *, read_only: bool, timeout: float, secret: str | None = None,
-            own_instance: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, *, read_only: bool, timeout: float, secret: str | None = None, own_instance: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open ``path``, retrying while another process holds it, for up to ``timeout`` s.
 
     With ``secret`` the file is an encrypted one, attached to an in-memory connection and made
@@ -256,14 +257,14 @@ class _ProcessGuard:
     """One connection per database file at a time within this process (see docstring)."""
 
     _lock = threading.Lock()
-    _guards: dict[str, "_ProcessGuard"] = {}
+    _guards: dict[str, _ProcessGuard] = {}
 
     def __init__(self) -> None:
         self.mutex = threading.Lock()
         self.owner: int | None = None
 
     @classmethod
-    def for_path(cls, path: Path) -> "_ProcessGuard":
+    def for_path(cls, path: Path) -> _ProcessGuard:
         key = os.path.realpath(path)
         with cls._lock:
             return cls._guards.setdefault(key, cls())

@@ -48,8 +48,10 @@ CHUNK_TEXT = 2  # the version of chunk_text(); raise it whenever what is embedde
 CHUNK_TOKENS = 384  # model tokens embedded per chunk (prefix and specials included)
 SEEN, HEARD = "seen", "heard"
 
-_KEY_TYPE = '[{"chunk_start": "TIMESTAMP", "kind": "VARCHAR", "monitor": "INTEGER", "app": "VARCHAR",' \
-            ' "window": "VARCHAR", "source": "VARCHAR"}]'
+_KEY_TYPE = (
+    '[{"chunk_start": "TIMESTAMP", "kind": "VARCHAR", "monitor": "INTEGER", "app": "VARCHAR",'
+    ' "window": "VARCHAR", "source": "VARCHAR"}]'
+)
 _ROW_TYPE = _KEY_TYPE[:-2] + ', "n_lines": "INTEGER", "last_id": "BIGINT", "scale": "FLOAT", "vector": "TINYINT[]"}]'
 _KEY_COLS = 'chunk_start, kind, monitor, app, "window", source'
 
@@ -139,9 +141,13 @@ def backlog(con: duckdb.DuckDBPyConnection, *, model: str, now: datetime | None 
     model = vector_model(model)
     total = 0
     for src in _SOURCES:
-        total += one(con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols}"
-            f" FROM {src.table} WHERE id > ? AND t_start < ?)", [_mark(con, src, model), cutoff]))[0]
+        total += one(
+            con.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT date_trunc('minute', t_start), {src.key_cols}"
+                f" FROM {src.table} WHERE id > ? AND t_start < ?)",
+                [_mark(con, src, model), cutoff],
+            )
+        )[0]
     return total
 
 
@@ -151,24 +157,44 @@ def store_vectors(con: duckdb.DuckDBPyConnection, batch: Pending, vectors) -> in
     for key, (start, _) in batch.marks.items():
         if int(meta_get(con, key) or 0) != start:
             return 0
-    rows = [{"chunk_start": c.chunk_start, "kind": c.kind, "monitor": c.monitor, "app": c.app, "window": c.window,
-             "source": c.source, "n_lines": c.n_lines, "last_id": c.last_id, "scale": scale, "vector": q}
-            for c, (scale, q) in zip(batch.chunks, map(quantize, _floats(vectors)))]
+    rows = [
+        {
+            "chunk_start": c.chunk_start,
+            "kind": c.kind,
+            "monitor": c.monitor,
+            "app": c.app,
+            "window": c.window,
+            "source": c.source,
+            "n_lines": c.n_lines,
+            "last_id": c.last_id,
+            "scale": scale,
+            "vector": q,
+        }
+        for c, (scale, q) in zip(batch.chunks, map(quantize, _floats(vectors)))
+    ]
     if rows:
         _delete_keys(con, batch)
         con.execute(
-            f'INSERT INTO chunk_vectors ({_KEY_COLS}, model, n_lines, last_id, scale, vector)'
-            f' SELECT {_KEY_COLS}, ?, n_lines, last_id, scale, vector::TINYINT[{DIM}]'
+            f"INSERT INTO chunk_vectors ({_KEY_COLS}, model, n_lines, last_id, scale, vector)"
+            f" SELECT {_KEY_COLS}, ?, n_lines, last_id, scale, vector::TINYINT[{DIM}]"
             f" FROM (SELECT unnest(from_json(?, '{_ROW_TYPE}'), recursive := true))",
-            [batch.model, to_json_param(rows)])
+            [batch.model, to_json_param(rows)],
+        )
     for key, (_, to) in batch.marks.items():
         meta_set(con, key, str(to))
     return len(rows)
 
 
-def embed_store(store, embedder, *, max_chunks: int, batch: int = 8, now: datetime | None = None,
-                should_stop: Callable[[], bool] = lambda: False,
-                progress: Callable[[int], None] | None = None) -> int:
+def embed_store(
+    store,
+    embedder,
+    *,
+    max_chunks: int,
+    batch: int = 8,
+    now: datetime | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Embed up to ``max_chunks`` pending chunks of ``store``: each batch is read in a short
     ``store.read()``, embedded outside any transaction, and written in one short ``store.write()``;
     returns how many were stored."""
@@ -187,9 +213,16 @@ def embed_store(store, embedder, *, max_chunks: int, batch: int = 8, now: dateti
     return done
 
 
-def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | None = None,
-            until: datetime | None = None, k: int = 20, model: str | None = None,
-            kind: str | None = None) -> list[ChunkHit]:
+def nearest(
+    con: duckdb.DuckDBPyConnection,
+    query_vector,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    k: int = 20,
+    model: str | None = None,
+    kind: str | None = None,
+) -> list[ChunkHit]:
     """The ``k`` chunks overlapping [since, until) most similar to ``query_vector`` (a
     normalised vector from the same model), best first. Vectors of an older chunk text count
     until their chunk is re-embedded (it then has one row again), so an upgrade re-embedding a
@@ -213,12 +246,16 @@ def nearest(con: duckdb.DuckDBPyConnection, query_vector, *, since: datetime | N
         f" from_json(?, '[\"FLOAT\"]')::FLOAT[{DIM}]) AS score"
         f" FROM chunk_vectors WHERE {' AND '.join(conds)} ORDER BY score DESC, chunk_start LIMIT ?",
         # one JSON parameter: a bound list of 384 floats costs ~27 ms (see db.py on binding)
-        [to_json_param(_floats([query_vector])[0]), *params, k]).fetchall()
-    return [ChunkHit(start, start + CHUNK, kind_, monitor if kind_ == SEEN else None, app, window, source,
-                     float(score)) for start, kind_, monitor, app, window, source, score in rows]
+        [to_json_param(_floats([query_vector])[0]), *params, k],
+    ).fetchall()
+    return [
+        ChunkHit(start, start + CHUNK, kind_, monitor if kind_ == SEEN else None, app, window, source, float(score))
+        for start, kind_, monitor, app, window, source, score in rows
+    ]
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
 
 def quantize(vector: list[float]) -> tuple[float, list[int]]:
     """``(scale, ints)`` with ``ints * scale`` ≈ ``vector``: int8 per component, one scale per
@@ -258,10 +295,13 @@ def _pending_keys(con, src: _Source, mark: int, cutoff: datetime, limit: int) ->
     hi = con.execute(
         f"SELECT coalesce((SELECT min(id) - 1 FROM {src.table} WHERE id > $1 AND id <= $3 AND t_start >= $2),"
         f" (SELECT max(id) FROM {src.table} WHERE id > $1 AND id <= $3))",
-        [mark, cutoff, first + SCAN_ROWS - 1]).fetchone()[0]
+        [mark, cutoff, first + SCAN_ROWS - 1],
+    ).fetchone()[0]
     keys = con.execute(
         f"SELECT date_trunc('minute', t_start) AS m, {src.key_cols}, min(id) AS first FROM {src.table}"
-        f" WHERE id > ? AND id <= ? GROUP BY ALL ORDER BY first LIMIT ?", [mark, hi, limit + 1]).fetchall()
+        f" WHERE id > ? AND id <= ? GROUP BY ALL ORDER BY first LIMIT ?",
+        [mark, hi, limit + 1],
+    ).fetchall()
     if len(keys) > limit:
         hi = keys[limit][-1] - 1
     return [k[:-1] for k in keys[:limit]], hi
@@ -299,10 +339,11 @@ def chunk_text(lines: list[str], kind: str) -> str:
 
 
 def _minute_rows(con, src: _Source, minute: datetime) -> list[tuple]:
-    order = "t_start, top, \"left\", id" if src.kind == SEEN else "t_start, id"
+    order = 't_start, top, "left", id' if src.kind == SEEN else "t_start, id"
     return con.execute(
         f"SELECT {src.key_cols}, id, text FROM {src.table} WHERE t_start >= ? AND t_start < ? ORDER BY {order}",
-        [minute, minute + CHUNK]).fetchall()
+        [minute, minute + CHUNK],
+    ).fetchall()
 
 
 def _new_chunk(src: _Source, key: tuple) -> Chunk:
@@ -320,16 +361,27 @@ def _stored_last_ids(con, chunks: list[Chunk], model: str) -> dict[tuple, tuple[
     starts = [c.chunk_start for c in chunks]
     rows = con.execute(
         f"SELECT {_KEY_COLS}, last_id, n_lines FROM chunk_vectors WHERE model = ? AND chunk_start BETWEEN ? AND ?",
-        [model, min(starts), max(starts)]).fetchall()
+        [model, min(starts), max(starts)],
+    ).fetchall()
     return {tuple(r[:6]): (r[6], r[7]) for r in rows}
 
 
 def _delete_keys(con, batch: Pending) -> None:
-    keys = [{"chunk_start": c.chunk_start, "kind": c.kind, "monitor": c.monitor, "app": c.app,
-             "window": c.window, "source": c.source} for c in batch.chunks]
+    keys = [
+        {
+            "chunk_start": c.chunk_start,
+            "kind": c.kind,
+            "monitor": c.monitor,
+            "app": c.app,
+            "window": c.window,
+            "source": c.source,
+        }
+        for c in batch.chunks
+    ]
     starts = [c.chunk_start for c in batch.chunks]
     con.execute(  # this model's rows of these chunks, of any chunk text (stale ones go as they are replaced)
         f"DELETE FROM chunk_vectors WHERE split_part(model, '/', 1) = ? AND chunk_start BETWEEN ? AND ?"
         f" AND ({_KEY_COLS}) IN (SELECT ({_KEY_COLS})"
         f" FROM (SELECT unnest(from_json(?, '{_KEY_TYPE}'), recursive := true)))",
-        [batch.model.split("/")[0], min(starts), max(starts), to_json_param(keys)])
+        [batch.model.split("/")[0], min(starts), max(starts), to_json_param(keys)],
+    )

@@ -52,11 +52,20 @@ class _Table:
 
 
 _TABLES = {
-    "seen": _Table("text_spans", "t_start", "t_end",
-                   't_start, t_end, monitor, app, "window", text, top, "left", coalesce(ord, 0), coalesce(lead, \'\')',
-                   't_start, monitor, top, "left", app, "window", text, t_end, id'),
-    "heard": _Table("transcripts", "t_start", "t_end", "t_start, t_end, source, engine, text, coalesce(language, '')",
-                    "t_start, source, text, t_end, engine, id"),
+    "seen": _Table(
+        "text_spans",
+        "t_start",
+        "t_end",
+        't_start, t_end, monitor, app, "window", text, top, "left", coalesce(ord, 0), coalesce(lead, \'\')',
+        't_start, monitor, top, "left", app, "window", text, t_end, id',
+    ),
+    "heard": _Table(
+        "transcripts",
+        "t_start",
+        "t_end",
+        "t_start, t_end, source, engine, text, coalesce(language, '')",
+        "t_start, source, text, t_end, engine, id",
+    ),
     "event": _Table("events", "ts", "ts", "ts, kind, detail", "ts, kind, detail NULLS FIRST, id"),
 }
 
@@ -67,8 +76,9 @@ class RowStream:
     come from one transaction, so a recorder writing meanwhile changes neither. Iterate
     once, then ``close()``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None,
-                 *, batch: int = BATCH_ROWS) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None, *, batch: int = BATCH_ROWS
+    ) -> None:
         self._con = con
         self._batch = batch
         self._ranges = {k: time_range(since, until, t.start, t.end) for k, t in _TABLES.items()}
@@ -97,9 +107,9 @@ class RowStream:
         """``(first start, last start, rows)`` of the kind in the range."""
         t = _TABLES[kind]
         conds, params = self._ranges[kind]
-        return one(self._con.execute(
-            f"SELECT min({t.start}), max({t.start}), count(*) FROM {t.name}{where(conds)}", params
-        ))
+        return one(
+            self._con.execute(f"SELECT min({t.start}), max({t.start}), count(*) FROM {t.name}{where(conds)}", params)
+        )
 
     def _rows(self, kind: str) -> Iterator[tuple]:
         """The kind's rows in order, one window of start times at a time. Each window is counted
@@ -140,14 +150,13 @@ def merge(con: duckdb.DuckDBPyConnection, kind: str, rows: list[tuple], *, hours
     return len(merge_staged(con, kind, stage(kind, rows), hours=hours)) if rows else 0
 
 
-def merge_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, *,
-                 hours: set | None = None) -> list[int]:
+def merge_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, *, hours: set | None = None) -> list[int]:
     """:func:`merge` of rows already staged (:func:`stage`); the ids of the rows inserted."""
     if not len(staged["n"]):
         return []
     times = staged["ts" if kind == "event" else "t_start"]
     # read by DuckDB's replacement scan, not con.register(): see search_index._insert
-    _lifelog_merge = {k: v for k, v in staged.items() if k != "terms"}  # noqa: F841
+    _lifelog_merge = {k: v for k, v in staged.items() if k != "terms"}
     created = con.execute(_MERGE_SQL[kind], [times.min().item(), times.max().item()]).fetchall()
     if kind != "event":
         search_index.add(con, SPANS if kind == "seen" else TRANSCRIPTS, created, staged["terms"])
@@ -163,8 +172,9 @@ def remove_range(con: duckdb.DuckDBPyConnection, kind: str, lo: int, hi: int, *,
     table = _TABLES[kind]
     if kind != "event":
         search_index.remove_range(con, SPANS if kind == "seen" else TRANSCRIPTS, lo, hi)
-    gone = con.execute(f"DELETE FROM {table.name} WHERE id BETWEEN ? AND ? RETURNING {table.start}",
-                       [lo, hi]).fetchall()
+    gone = con.execute(
+        f"DELETE FROM {table.name} WHERE id BETWEEN ? AND ? RETURNING {table.start}", [lo, hi]
+    ).fetchall()
     if hours is not None and kind != "event":
         hours.update(t.replace(minute=0, second=0, microsecond=0) for (t,) in gone)
     return len(gone)
@@ -179,24 +189,45 @@ def stage(kind: str, rows: list[tuple]) -> Staged:
         t_start, t_end, monitor, app, window, text, top, left = cols[:8]
         order = [row[8] if len(row) > 8 else 0 for row in rows]  # reading order and what goes before
         lead = [row[9] if len(row) > 9 else "" for row in rows]  # the text (migration 8), if given
-        staged = {"t_start": _times(t_start), "t_end": _times(t_end), "monitor": np.array(monitor, dtype=np.int32),
-                  "app": _strings(app), "window": _strings(window), "text": _strings(text),
-                  "top": np.array(top, dtype=np.int32), "left": np.array(left, dtype=np.int32),
-                  "ord": np.array(order, dtype=np.int32), "lead": _strings(lead),
-                  "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
+        staged = {
+            "t_start": _times(t_start),
+            "t_end": _times(t_end),
+            "monitor": np.array(monitor, dtype=np.int32),
+            "app": _strings(app),
+            "window": _strings(window),
+            "text": _strings(text),
+            "top": np.array(top, dtype=np.int32),
+            "left": np.array(left, dtype=np.int32),
+            "ord": np.array(order, dtype=np.int32),
+            "lead": _strings(lead),
+            "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32),
+        }
     elif kind == "heard":
         t_start, t_end, source, engine, text = cols[:5]
         language = [row[5] if len(row) > 5 else "" for row in rows]
-        staged = {"t_start": _times(t_start), "t_end": _times(t_end), "source": _strings(source),
-                  "engine": _strings(engine), "text": _strings(text), "language": _strings(language),
-                  "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32)}
+        staged = {
+            "t_start": _times(t_start),
+            "t_end": _times(t_end),
+            "source": _strings(source),
+            "engine": _strings(engine),
+            "text": _strings(text),
+            "language": _strings(language),
+            "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32),
+        }
     else:
         ts, kinds, detail = cols
-        return {"n": np.arange(len(rows), dtype=np.int64), "ts": _times(ts), "kind": _strings(kinds),
-                "detail": _strings(detail)}
+        return {
+            "n": np.arange(len(rows), dtype=np.int64),
+            "ts": _times(ts),
+            "kind": _strings(kinds),
+            "detail": _strings(detail),
+        }
     # each text's search terms too: indexing the rows inserted then only numbers them
-    return {"n": np.arange(len(rows), dtype=np.int64), **staged,
-            "terms": {t: search_index.text_terms(t) for t in set(text)}}
+    return {
+        "n": np.arange(len(rows), dtype=np.int64),
+        **staged,
+        "terms": {t: search_index.text_terms(t) for t in set(text)},
+    }
 
 
 def _times(values) -> np.ndarray:
@@ -208,8 +239,15 @@ def _strings(values) -> np.ndarray:
     return np.array(values, dtype=object)
 
 
-def _merge_sql(table: str, columns: list[str], key: list[str], start: str, returning: str,
-               extra: dict[str, str] | None = None, nullable: tuple[str, ...] = ()) -> str:
+def _merge_sql(
+    table: str,
+    columns: list[str],
+    key: list[str],
+    start: str,
+    returning: str,
+    extra: dict[str, str] | None = None,
+    nullable: tuple[str, ...] = (),
+) -> str:
     """``INSERT`` the staged rows whose key is in neither the table (in the staged time range:
     zonemaps skip the rest) nor earlier staged rows."""
     quoted = [f'"{c}"' for c in columns]
@@ -228,12 +266,20 @@ def _merge_sql(table: str, columns: list[str], key: list[str], start: str, retur
 
 
 _MERGE_SQL = {
-    "seen": _merge_sql("text_spans", ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left", "ord",
-                                      "lead", "tokens"],
-                       ["t_start", "monitor", "app", "window", "text", "top", "left"], "t_start",
-                       "id, text, t_start, app", extra={"open": "false"}),
-    "heard": _merge_sql("transcripts", ["t_start", "t_end", "source", "engine", "text", "tokens", "language"],
-                        ["t_start", "source", "text"], "t_start", "id, text, t_start, NULL"),
-    "event": _merge_sql("events", ["ts", "kind", "detail"], ["ts", "kind", "detail"], "ts", "id",
-                        nullable=("detail",)),
+    "seen": _merge_sql(
+        "text_spans",
+        ["t_start", "t_end", "monitor", "app", "window", "text", "top", "left", "ord", "lead", "tokens"],
+        ["t_start", "monitor", "app", "window", "text", "top", "left"],
+        "t_start",
+        "id, text, t_start, app",
+        extra={"open": "false"},
+    ),
+    "heard": _merge_sql(
+        "transcripts",
+        ["t_start", "t_end", "source", "engine", "text", "tokens", "language"],
+        ["t_start", "source", "text"],
+        "t_start",
+        "id, text, t_start, NULL",
+    ),
+    "event": _merge_sql("events", ["ts", "kind", "detail"], ["ts", "kind", "detail"], "ts", "id", nullable=("detail",)),
 }

@@ -40,8 +40,13 @@ from lifelog.errors import UsageError
 from lifelog.store import hours
 from lifelog.store.sql import CORPORA, utc_naive, where
 
-_TEMP = {"spans": "forget_spans", "heard": "forget_heard", "frames": "forget_frames",
-         "chunks": "forget_chunks", "events": "forget_events"}
+_TEMP = {
+    "spans": "forget_spans",
+    "heard": "forget_heard",
+    "frames": "forget_frames",
+    "chunks": "forget_chunks",
+    "events": "forget_events",
+}
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class Selection:
     title: str | None = None
     matching: str | None = None
 
-    def check(self) -> "Selection":
+    def check(self) -> Selection:
         if not any(v not in (None, "") for v in asdict(self).values()):
             raise UsageError("Say what to forget: --last, --since/--until, --app, --title or --matching.")
         if self.since and self.until and self.until <= self.since:
@@ -77,7 +82,7 @@ class Selection:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Selection":
+    def from_json(cls, d: dict) -> Selection:
         times = {k: datetime.fromisoformat(d[k]) if d.get(k) else None for k in ("since", "until")}
         return cls(**times, app=d.get("app"), title=d.get("title"), matching=d.get("matching"))
 
@@ -101,8 +106,13 @@ class Report:
         return self.lines + self.transcripts + self.frames + self.audio_chunks + self.events + self.vectors
 
 
-def forget(con: duckdb.DuckDBPyConnection, sel: Selection, *, apply: bool = True,
-           staged: Callable[[Report], None] | None = None) -> Report:
+def forget(
+    con: duckdb.DuckDBPyConnection,
+    sel: Selection,
+    *,
+    apply: bool = True,
+    staged: Callable[[Report], None] | None = None,
+) -> Report:
     """Find what ``sel`` selects and, with ``apply``, delete it, in the caller's transaction;
     ``staged`` is told what goes before anything is deleted (to note the files to delete)."""
     try:
@@ -127,14 +137,21 @@ def forget(con: duckdb.DuckDBPyConnection, sel: Selection, *, apply: bool = True
 
 # -- what goes ------------------------------------------------------------------------------
 
+
 def _stage(con, sel: Selection) -> None:
     """One temporary table per kind of row, holding what goes (ids and what the rest needs)."""
     conds, params = _span_conds(sel)
-    con.execute(f'CREATE OR REPLACE TEMP TABLE {_TEMP["spans"]} AS SELECT id, t_start, t_end, monitor, top,'
-                f' "left", app, "window" FROM text_spans{where(conds)}', params)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_TEMP['spans']} AS SELECT id, t_start, t_end, monitor, top,"
+        f' "left", app, "window" FROM text_spans{where(conds)}',
+        params,
+    )
     conds, params = _heard_conds(sel)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_TEMP['heard']} AS SELECT id, t_start, source, chunk_id"
-                f" FROM transcripts{where(conds)}", params)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_TEMP['heard']} AS SELECT id, t_start, source, chunk_id"
+        f" FROM transcripts{where(conds)}",
+        params,
+    )
     _stage_frames(con, sel)
     _stage_chunks(con, sel)
     _stage_events(con, sel)
@@ -170,9 +187,11 @@ def _stage_frames(con, sel: Selection) -> None:
     sql = f"SELECT id, image_ref FROM frames{where(conds)}"
     if not sel.timed_only:
         within, more = _overlap(sel, "f.ts", "f.ts")
-        sql += (f" UNION SELECT f.id, f.image_ref FROM frames f JOIN {_TEMP['spans']} s"
-                " ON f.monitor = s.monitor AND f.ts >= s.t_start AND (f.ts < s.t_end OR f.ts = s.t_start)"
-                + "".join(f" AND {c}" for c in within))
+        sql += (
+            f" UNION SELECT f.id, f.image_ref FROM frames f JOIN {_TEMP['spans']} s"
+            " ON f.monitor = s.monitor AND f.ts >= s.t_start AND (f.ts < s.t_end OR f.ts = s.t_start)"
+            + "".join(f" AND {c}" for c in within)
+        )
         params = [*params, *more]
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_TEMP['frames']} AS {sql}", params)
 
@@ -228,10 +247,21 @@ def _who(sel: Selection, conds: list[str], params: list) -> tuple[list[str], lis
 
 def _count(con) -> Report:
     n = {k: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for k, t in _TEMP.items()}
-    frame_refs = [r[0] for r in con.execute(f"SELECT image_ref FROM {_TEMP['frames']} WHERE image_ref <> ''").fetchall()]
-    audio_refs = [r[0] for r in con.execute(f"SELECT audio_ref FROM {_TEMP['chunks']} WHERE audio_ref <> ''").fetchall()]
-    return Report(lines=n["spans"], transcripts=n["heard"], frames=n["frames"], audio_chunks=n["chunks"],
-                  events=n["events"], frame_refs=frame_refs, audio_refs=audio_refs)
+    frame_refs = [
+        r[0] for r in con.execute(f"SELECT image_ref FROM {_TEMP['frames']} WHERE image_ref <> ''").fetchall()
+    ]
+    audio_refs = [
+        r[0] for r in con.execute(f"SELECT audio_ref FROM {_TEMP['chunks']} WHERE audio_ref <> ''").fetchall()
+    ]
+    return Report(
+        lines=n["spans"],
+        transcripts=n["heard"],
+        frames=n["frames"],
+        audio_chunks=n["chunks"],
+        events=n["events"],
+        frame_refs=frame_refs,
+        audio_refs=audio_refs,
+    )
 
 
 # -- deleting ---------------------------------------------------------------------------------
@@ -281,7 +311,9 @@ def _delete(con, sel: Selection) -> None:
         con.execute(f"DELETE FROM events WHERE id IN (SELECT id FROM {_TEMP['events']})")
         if sel.since is not None:  # the range reads as a gap: forgotten, not empty
             detail = {"reason": "forgotten", **({"until": str(utc_naive(sel.until))} if sel.until else {})}
-            con.execute("INSERT INTO events (ts, kind, detail) VALUES (?, 'gap', ?)", [utc_naive(sel.since), json.dumps(detail)])
+            con.execute(
+                "INSERT INTO events (ts, kind, detail) VALUES (?, 'gap', ?)", [utc_naive(sel.since), json.dumps(detail)]
+            )
     else:
         con.execute(f"UPDATE events SET detail = NULL WHERE id IN (SELECT id FROM {_TEMP['events']})")
 
@@ -291,24 +323,27 @@ def _unindex(con, corpus, temp: str) -> None:
     docs, length = con.execute(
         f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
         f" (SELECT doc, len FROM {corpus.postings} UNION ALL SELECT doc, len FROM {corpus.tail})"
-        f" WHERE doc IN (SELECT id FROM {temp}) GROUP BY doc)").fetchone()
+        f" WHERE doc IN (SELECT id FROM {temp}) GROUP BY doc)"
+    ).fetchone()
     for table in (corpus.postings, corpus.tail):
         con.execute(f"DELETE FROM {table} WHERE doc IN (SELECT id FROM {temp})")
-    con.execute("UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
-                [docs, int(length), corpus.table])
+    con.execute(
+        "UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
+        [docs, int(length), corpus.table],
+    )
 
 
 def _touched_hours(con) -> set[datetime]:
     rows = con.execute(
         f"SELECT DISTINCT date_trunc('hour', t_start) FROM {_TEMP['spans']}"
-        f" UNION SELECT DISTINCT date_trunc('hour', t_start) FROM {_TEMP['heard']}").fetchall()
+        f" UNION SELECT DISTINCT date_trunc('hour', t_start) FROM {_TEMP['heard']}"
+    ).fetchall()
     return {r[0] for r in rows}
 
 
 def _drop_unused_apps(con) -> None:
     """App names no text is filed under any more leave the search index's list of apps."""
     con.execute("DELETE FROM search_apps WHERE app NOT IN (SELECT DISTINCT app FROM text_spans)")
-
 
 
 def forget_in(store, sel: Selection, *, apply: bool = True, staged: Callable[[Report], None] | None = None) -> Report:
@@ -321,8 +356,12 @@ def unreferenced(store, frame_refs: list[str], audio_refs: list[str]) -> tuple[l
     """Those of the files no row refers to (any more): after a crash, the files a forget that
     committed still had to delete, and none that a forget rolled back still needs."""
     with store.read() as r:
-        used = {(kind, ref) for kind, ref in r._con.execute(
-            "SELECT 'frame', image_ref FROM frames WHERE list_contains(?::VARCHAR[], image_ref)"
-            " UNION ALL SELECT 'audio', audio_ref FROM audio_chunks WHERE list_contains(?::VARCHAR[], audio_ref)",
-            [frame_refs, audio_refs]).fetchall()}
+        used = {
+            (kind, ref)
+            for kind, ref in r._con.execute(
+                "SELECT 'frame', image_ref FROM frames WHERE list_contains(?::VARCHAR[], image_ref)"
+                " UNION ALL SELECT 'audio', audio_ref FROM audio_chunks WHERE list_contains(?::VARCHAR[], audio_ref)",
+                [frame_refs, audio_refs],
+            ).fetchall()
+        }
     return ([f for f in frame_refs if ("frame", f) not in used], [a for a in audio_refs if ("audio", a) not in used])

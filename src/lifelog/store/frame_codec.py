@@ -76,8 +76,10 @@ def dumps(frame: Frame) -> bytes:
             op = [*op[:5], offset, n]
             offset += n
         ops.append(op)
-    header = json.dumps({"w": frame.width, "h": frame.height, "base": frame.base,
-                         "region": list(frame.region), "ops": ops}, separators=(",", ":")).encode()
+    header = json.dumps(
+        {"w": frame.width, "h": frame.height, "base": frame.base, "region": list(frame.region), "ops": ops},
+        separators=(",", ":"),
+    ).encode()
     return b"".join([MAGIC, struct.pack("<I", len(header)), header, *frame.blobs])
 
 
@@ -86,9 +88,9 @@ def loads(data: bytes) -> Frame:
         raise ValueError("not a compact lifelog frame")
     (n,) = struct.unpack_from("<I", data, len(MAGIC))
     start = len(MAGIC) + 4
-    h = json.loads(data[start: start + n])
-    body = data[start + n:]
-    blobs = [bytes(body[op[5]: op[5] + op[6]]) for op in h["ops"] if op[0] == "patch"]
+    h = json.loads(data[start : start + n])
+    body = data[start + n :]
+    blobs = [bytes(body[op[5] : op[5] + op[6]]) for op in h["ops"] if op[0] == "patch"]
     ops = [op[:5] if op[0] == "patch" else op for op in h["ops"]]
     return Frame(h["w"], h["h"], h["base"], tuple(h["region"]), ops, blobs)
 
@@ -116,14 +118,14 @@ def apply(frame: Frame, base: np.ndarray | None, *, in_place: bool = False) -> n
     else:
         canvas = base if in_place else base.copy()
     shifts = [op for op in frame.ops if op[0] == "shift"]
-    moved = [canvas[t + dy: b + dy, l:r].copy() for _, l, t, r, b, dy in shifts]  # before any is written
+    moved = [canvas[t + dy : b + dy, l:r].copy() for _, l, t, r, b, dy in shifts]  # before any is written
     for (_, left, top, right, bottom, _dy), rows in zip(shifts, moved):
         canvas[top:bottom, left:right] = rows
     blobs = iter(frame.blobs)
     for op in frame.ops:
         if op[0] == "patch":
             x, y, w, h = op[1:5]
-            canvas[y: y + h, x: x + w] = unwebp(next(blobs))
+            canvas[y : y + h, x : x + w] = unwebp(next(blobs))
         elif op[0] == "black":
             left, top, right, bottom = op[1:]
             canvas[top:bottom, left:right] = 0
@@ -157,8 +159,9 @@ class Plan:
         return sum((r[2] - r[0]) * (r[3] - r[1]) for r in self.rects)
 
 
-def plan(base: np.ndarray, screen: np.ndarray, base_ref: str, region: Box | None = None, *,
-         anywhere: bool = False) -> Plan:
+def plan(
+    base: np.ndarray, screen: np.ndarray, base_ref: str, region: Box | None = None, *, anywhere: bool = False
+) -> Plan:
     """``screen`` as shifts of ``base`` and patches; ``region``: what ``load`` will return and,
     unless ``anywhere`` (a base older than the screen before), the only place they may differ."""
     h, w = screen.shape[:2]
@@ -171,10 +174,12 @@ def plan(base: np.ndarray, screen: np.ndarray, base_ref: str, region: Box | None
     dy, runs = _shift(base, screen, box)
     predicted = base[top:bottom, left:right].copy()
     for a, b in runs:
-        predicted[a - top: b - top] = base[a + dy: b + dy, left:right]
+        predicted[a - top : b - top] = base[a + dy : b + dy, left:right]
         out.shifts.append(["shift", left, a, right, b, dy])
-    out.rects = [(left + r[0], top + r[1], left + r[2], top + r[3])
-                 for r in _patch_rects(predicted, screen[top:bottom, left:right])]
+    out.rects = [
+        (left + r[0], top + r[1], left + r[2], top + r[3])
+        for r in _patch_rects(predicted, screen[top:bottom, left:right])
+    ]
     return out
 
 
@@ -203,7 +208,7 @@ def _changed_box(a: np.ndarray, b: np.ndarray, region: Box) -> Box | None:
     rows = np.flatnonzero(diff.any(axis=1))
     if rows.size == 0:
         return None
-    cols = np.flatnonzero(diff[rows[0]: rows[-1] + 1].any(axis=0)) // 3
+    cols = np.flatnonzero(diff[rows[0] : rows[-1] + 1].any(axis=0)) // 3
     return (left + int(cols[0]), top + int(rows[0]), left + int(cols[-1]) + 1, top + int(rows[-1]) + 1)
 
 
@@ -307,7 +312,7 @@ def blank(frame: Frame, boxes: list[Box]) -> Frame:
                 if not hit:
                     pixels = pixels.copy()
                     hit = True
-                pixels[t - y: b - y, l - x: r - x] = 0
+                pixels[t - y : b - y, l - x : r - x] = 0
         out.append(webp(pixels) if hit else frame.blobs[len(out)])
     ops = list(frame.ops) + [["black", *_clip(b, frame.width, frame.height)] for b in boxes]
     return Frame(frame.width, frame.height, frame.base, frame.region, ops, out)

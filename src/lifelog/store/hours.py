@@ -29,12 +29,12 @@ one the rows alone give (``cached=False``), row for row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from lifelog.store.sql import meta_get, meta_set, one, time_range, utc_naive, where
 from lifelog.store.rows import HourCost, Totals
+from lifelog.store.sql import meta_get, meta_set, one, time_range, utc_naive, where
 
 WATERMARK = "hours_summarised_upto"
 HOUR = timedelta(hours=1)
@@ -71,6 +71,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 # -- the watermark and the summaries' upkeep ---------------------------------------------------
 
+
 def watermark(con: duckdb.DuckDBPyConnection) -> datetime | None:
     value = meta_get(con, WATERMARK)
     return datetime.fromisoformat(value) if value else None
@@ -85,11 +86,14 @@ def advance(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> date
     and the hour of the newest line, and move the watermark there; returns the watermark
     (None while nothing is stored). Set-based, a stretch of :data:`STRETCH` a pass."""
     old = watermark(con)
-    now = utc_naive(now) if now is not None else datetime.now(timezone.utc).replace(tzinfo=None)
-    newest = one(con.execute(
-        "SELECT greatest((SELECT max(t_start) FROM text_spans WHERE t_start >= ?),"
-        " (SELECT max(t_start) FROM transcripts WHERE t_start >= ?))", [old or datetime.min] * 2,
-    ))[0]
+    now = utc_naive(now) if now is not None else datetime.now(UTC).replace(tzinfo=None)
+    newest = one(
+        con.execute(
+            "SELECT greatest((SELECT max(t_start) FROM text_spans WHERE t_start >= ?),"
+            " (SELECT max(t_start) FROM transcripts WHERE t_start >= ?))",
+            [old or datetime.min] * 2,
+        )
+    )[0]
     if newest is None:
         return old
     upto = min(hour_of(now - SETTLE), hour_of(newest))
@@ -107,10 +111,13 @@ def advance(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> date
 
 def _first_start(con: duckdb.DuckDBPyConnection, at: datetime | None) -> datetime | None:
     """The first start of a line at or after ``at`` (None: ever)."""
-    return one(con.execute(
-        "SELECT least((SELECT min(t_start) FROM text_spans WHERE t_start >= ?),"
-        " (SELECT min(t_start) FROM transcripts WHERE t_start >= ?))", [at or datetime.min] * 2,
-    ))[0]
+    return one(
+        con.execute(
+            "SELECT least((SELECT min(t_start) FROM text_spans WHERE t_start >= ?),"
+            " (SELECT min(t_start) FROM transcripts WHERE t_start >= ?))",
+            [at or datetime.min] * 2,
+        )
+    )[0]
 
 
 def refresh_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> int:
@@ -125,7 +132,7 @@ def refresh_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> int:
     left = stale
     while left:  # a stretch at a time, as advance() does
         some = [h for h in left if h < left[0] + STRETCH]
-        left = left[len(some):]
+        left = left[len(some) :]
         rows = _Slice.starting(some[0], some[-1] + HOUR)
         _insert(con, _Slice(rows.t, [*rows.conds, listed.format("date_trunc('hour', t_start)")], [*rows.params, some]))
     return len(stale)
@@ -137,20 +144,23 @@ def _delete(con: duckdb.DuckDBPyConnection, conds: list[str], params: list) -> N
         con.execute(f"DELETE FROM {table}{where(conds)}", params)
 
 
-def _insert(con: duckdb.DuckDBPyConnection, rows: "_Slice") -> None:
+def _insert(con: duckdb.DuckDBPyConnection, rows: _Slice) -> None:
     """Insert the summaries of ``rows`` (all the rows that began in some whole hours, at their start)."""
-    con.execute(f'INSERT INTO hour_seen (hour, app, "window", seconds, lines, first_line) {_seen_sql(rows)}',
-                rows.params)
+    con.execute(
+        f'INSERT INTO hour_seen (hour, app, "window", seconds, lines, first_line) {_seen_sql(rows)}', rows.params
+    )
     con.execute(f"INSERT INTO hour_heard (hour, source, minutes) {_heard_sql(rows)}", rows.params)
     for kind, table in _TABLES:
         con.execute(
             "INSERT INTO hour_totals (hour, kind, lines, tokens, first, last)"
             f" SELECT date_trunc('hour', t_start) AS h, '{kind}', count(*), coalesce(sum(tokens), 0),"
-            f" min(t_start), max(t_start) FROM {table}{where(rows.conds)} GROUP BY h", rows.params,
+            f" min(t_start), max(t_start) FROM {table}{where(rows.conds)} GROUP BY h",
+            rows.params,
         )
 
 
 # -- reads: summaries for whole past hours, rows for the rest ----------------------------------
+
 
 @dataclass(frozen=True)
 class _Slice:
@@ -163,8 +173,14 @@ class _Slice:
     params: list = field(default_factory=list)
 
     @classmethod
-    def of(cls, since: datetime | None, until: datetime | None, *, start_from: datetime | None = None,
-           start_before: datetime | None = None) -> "_Slice":
+    def of(
+        cls,
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        start_from: datetime | None = None,
+        start_before: datetime | None = None,
+    ) -> _Slice:
         """Rows overlapping [since, until), those begun before ``since`` counted at it, and
         optionally only those that began in [start_from, start_before)."""
         conds, params = time_range(since, until, "t_start", "t_end")
@@ -175,7 +191,7 @@ class _Slice:
         return cls("greatest(t_start, ?)", conds, [utc_naive(since), *params])
 
     @classmethod
-    def starting(cls, start_from: datetime | None, start_before: datetime | None) -> "_Slice":
+    def starting(cls, start_from: datetime | None, start_before: datetime | None) -> _Slice:
         """Rows that began in [start_from, start_before), at their start."""
         return cls("t_start", *_bounds("t_start", start_from, start_before))
 
@@ -197,7 +213,7 @@ class _Plan:
     tail: _Slice | None
 
     @classmethod
-    def of(cls, con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None) -> "_Plan | None":
+    def of(cls, con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None) -> _Plan | None:
         """None when no whole summarised hour lies in the range."""
         upto = watermark(con)
         if upto is None:
@@ -220,8 +236,9 @@ class _Plan:
         return [s for s in (self.head, self.tail) if s is not None]
 
 
-def token_costs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None, *,
-                cached: bool = True) -> list[HourCost]:
+def token_costs(
+    con: duckdb.DuckDBPyConnection, since: datetime | None, until: datetime | None, *, cached: bool = True
+) -> list[HourCost]:
     """See ``Reader.token_costs``."""
     plan = _Plan.of(con, since, until) if cached else None
     if plan is None:
@@ -230,28 +247,37 @@ def token_costs(con: duckdb.DuckDBPyConnection, since: datetime | None, until: d
     for rows in plan.live():
         out.update(_costs(con, rows))
     cond, params = plan.hours()
-    for hour, n in con.execute(f"SELECT hour, sum(lines + tokens) FROM hour_totals{cond} GROUP BY hour",
-                               params).fetchall():
+    for hour, n in con.execute(
+        f"SELECT hour, sum(lines + tokens) FROM hour_totals{cond} GROUP BY hour", params
+    ).fetchall():
         out[hour] = int(n)
     return [HourCost(*c) for c in sorted(out.items())]
 
 
-def outline_rows(con: duckdb.DuckDBPyConnection, since: datetime | None, upto: datetime | None, *,
-                 cached: bool = True) -> dict:
+def outline_rows(
+    con: duckdb.DuckDBPyConnection, since: datetime | None, upto: datetime | None, *, cached: bool = True
+) -> dict:
     """See ``Reader.outline_rows``."""
     plan = _Plan.of(con, since, upto) if cached else None
     if plan is None:
         return _outline(_outline_part(con, _Slice.of(since, upto)))
     parts = [] if plan.head is None else [_outline_part(con, plan.head)]
     cond, params = plan.hours()
-    parts.append({
-        "seen": con.execute(f'SELECT hour, app, "window", seconds, lines, first_line FROM hour_seen{cond}'
-                            ' ORDER BY hour, app, "window"', params).fetchall(),
-        "heard": con.execute(f"SELECT hour, source, minutes FROM hour_heard{cond} ORDER BY hour, source",
-                             params).fetchall(),
-        "totals": con.execute(f"SELECT sum(lines), sum(tokens), min(first), max(last) FROM hour_totals{cond}",
-                              params).fetchall(),
-    })
+    parts.append(
+        {
+            "seen": con.execute(
+                f'SELECT hour, app, "window", seconds, lines, first_line FROM hour_seen{cond}'
+                ' ORDER BY hour, app, "window"',
+                params,
+            ).fetchall(),
+            "heard": con.execute(
+                f"SELECT hour, source, minutes FROM hour_heard{cond} ORDER BY hour, source", params
+            ).fetchall(),
+            "totals": con.execute(
+                f"SELECT sum(lines), sum(tokens), min(first), max(last) FROM hour_totals{cond}", params
+            ).fetchall(),
+        }
+    )
     if plan.tail is not None:
         parts.append(_outline_part(con, plan.tail))
     return _outline({k: [row for part in parts for row in part[k]] for k in ("seen", "heard", "totals")})
@@ -265,8 +291,9 @@ def outline_totals(con: duckdb.DuckDBPyConnection, since: datetime | None, upto:
         return _outline({"seen": [], "heard": [], "totals": _totals(con, _Slice.of(since, upto))})["totals"]
     parts = [row for rows in plan.live() for row in _totals(con, rows)]
     cond, params = plan.hours()
-    parts += con.execute(f"SELECT sum(lines), sum(tokens), min(first), max(last) FROM hour_totals{cond}",
-                         params).fetchall()
+    parts += con.execute(
+        f"SELECT sum(lines), sum(tokens), min(first), max(last) FROM hour_totals{cond}", params
+    ).fetchall()
     return _outline({"seen": [], "heard": [], "totals": parts})["totals"]
 
 
@@ -288,12 +315,14 @@ def _outline(parts: dict) -> dict:
 
 # -- the SQL over rows, shared by live reads and the summaries ----------------------------------
 
+
 def _costs(con, rows: _Slice) -> dict[datetime, int]:
     out: dict[datetime, int] = {}
     for _, table in _TABLES:
         for hour, n in con.execute(
             f"SELECT date_trunc('hour', {rows.t}) AS h, sum(coalesce(tokens, 0) + 1) FROM {table}"
-            f"{where(rows.conds)} GROUP BY h", rows.params,
+            f"{where(rows.conds)} GROUP BY h",
+            rows.params,
         ).fetchall():
             out[hour] = out.get(hour, 0) + int(n)
     return out
@@ -321,8 +350,10 @@ def _seen_sql(rows: _Slice) -> str:
 
 
 def _heard_sql(rows: _Slice) -> str:
-    return (f"SELECT date_trunc('hour', t)::TIMESTAMP AS b, source, count(DISTINCT date_trunc('minute', t)) "
-            f"FROM (SELECT {rows.t} AS t, source FROM transcripts{where(rows.conds)}) GROUP BY ALL ORDER BY b, source")
+    return (
+        f"SELECT date_trunc('hour', t)::TIMESTAMP AS b, source, count(DISTINCT date_trunc('minute', t)) "
+        f"FROM (SELECT {rows.t} AS t, source FROM transcripts{where(rows.conds)}) GROUP BY ALL ORDER BY b, source"
+    )
 
 
 def _seen(con, rows: _Slice) -> list[tuple]:
@@ -335,6 +366,11 @@ def _heard(con, rows: _Slice) -> list[tuple]:
 
 def _totals(con, rows: _Slice) -> list[tuple]:
     """``(lines, stored tokens, first, last)`` of each table's rows."""
-    return [con.execute(f"SELECT count(*), coalesce(sum(tokens), 0), min(t), max(t) "
-                        f"FROM (SELECT {rows.t} AS t, tokens FROM {table}{where(rows.conds)})",
-                        rows.params).fetchone() for _, table in _TABLES]
+    return [
+        con.execute(
+            f"SELECT count(*), coalesce(sum(tokens), 0), min(t), max(t) "
+            f"FROM (SELECT {rows.t} AS t, tokens FROM {table}{where(rows.conds)})",
+            rows.params,
+        ).fetchone()
+        for _, table in _TABLES
+    ]

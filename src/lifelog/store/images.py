@@ -63,8 +63,11 @@ class _Monitor:
     scenes: list[_Shown] = field(default_factory=list)
 
     def usable(self, shown: _Shown) -> bool:
-        return (shown.depth < CHAIN_FRAMES and shown.cost <= CHAIN_BYTES * self.intra_bytes
-                and self.last.index + 1 - shown.index <= SCENE_SPAN)
+        return (
+            shown.depth < CHAIN_FRAMES
+            and shown.cost <= CHAIN_BYTES * self.intra_bytes
+            and self.last.index + 1 - shown.index <= SCENE_SPAN
+        )
 
 
 class FrameImages:
@@ -74,8 +77,16 @@ class FrameImages:
         self.sealer = Sealer(root)  # AES-GCM on every file's bytes when the timeline is encrypted
 
     # -- writing ---------------------------------------------------------------------------
-    def save(self, frame_name: str, ts_day: str, image: np.ndarray, *, monitor: int | None = None,
-             region: Box | None = None, size: tuple[int, int] | None = None) -> str:
+    def save(
+        self,
+        frame_name: str,
+        ts_day: str,
+        image: np.ndarray,
+        *,
+        monitor: int | None = None,
+        region: Box | None = None,
+        size: tuple[int, int] | None = None,
+    ) -> str:
         """Store ``image`` (the frame's changed ``region`` of a ``size`` = (width, height)
         monitor) atomically; returns the reference kept in the frames table. Without a region
         and size it is stored alone in the old format."""
@@ -90,8 +101,9 @@ class FrameImages:
         data = codec.dumps(frame)
         make_private_dir(self.root / ts_day)
         self._write(ref, data)
-        self._remember(monitor, state, _Shown(ref, screen, 1, len(data), 0) if screen is not None else None,
-                       frame, base, switched)
+        self._remember(
+            monitor, state, _Shown(ref, screen, 1, len(data), 0) if screen is not None else None, frame, base, switched
+        )
         return ref
 
     def _known(self, monitor, size: tuple[int, int], ref: str) -> _Monitor | None:
@@ -127,8 +139,15 @@ class FrameImages:
         frame = codec.encode(best, screen)
         return frame, screen, (base if frame.kind == "delta" else None), switched
 
-    def _remember(self, monitor, state: _Monitor | None, shown: _Shown | None, frame: codec.Frame,
-                  base: _Shown | None, switched: bool) -> None:
+    def _remember(
+        self,
+        monitor,
+        state: _Monitor | None,
+        shown: _Shown | None,
+        frame: codec.Frame,
+        base: _Shown | None,
+        switched: bool,
+    ) -> None:
         if shown is None:
             self._state.pop(monitor, None)
             return
@@ -228,7 +247,7 @@ class FrameImages:
         left, top, right, bottom = frame.region
         pixels = _legacy_image(data).copy()
         for bl, bt, br, bb in boxes:
-            pixels[max(0, bt - top): max(0, bb - top), max(0, bl - left): max(0, br - left)] = 0
+            pixels[max(0, bt - top) : max(0, bb - top), max(0, bl - left) : max(0, br - left)] = 0
         self._write(frame.image_ref, codec.webp(pixels))
 
     def delete_many(self, refs: list[str]) -> None:

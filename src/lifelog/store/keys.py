@@ -66,8 +66,17 @@ def wrap(data_key: bytes, passphrase: str) -> dict:
     """The key file's contents: ``data_key`` sealed by a scrypt key of ``passphrase``."""
     salt, nonce = os.urandom(16), os.urandom(12)
     wrapped = AESGCM(_kek(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)).encrypt(nonce, data_key, _WRAP_AAD)
-    return {"version": 1, "kdf": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
-            "salt": _b64(salt), "cipher": "aes-256-gcm", "nonce": _b64(nonce), "wrapped": _b64(wrapped)}
+    return {
+        "version": 1,
+        "kdf": "scrypt",
+        "n": SCRYPT_N,
+        "r": SCRYPT_R,
+        "p": SCRYPT_P,
+        "salt": _b64(salt),
+        "cipher": "aes-256-gcm",
+        "nonce": _b64(nonce),
+        "wrapped": _b64(wrapped),
+    }
 
 
 def unwrap(record: dict, passphrase: str, where: Path) -> bytes:
@@ -76,11 +85,15 @@ def unwrap(record: dict, passphrase: str, where: Path) -> bytes:
         kek = _kek(passphrase, base64.b64decode(record["salt"]), int(record["n"]), int(record["r"]), int(record["p"]))
         return AESGCM(kek).decrypt(base64.b64decode(record["nonce"]), base64.b64decode(record["wrapped"]), _WRAP_AAD)
     except InvalidTag:
-        raise PassphraseError(f"Wrong passphrase for the encrypted timeline {where.parent}: nothing was "
-                              f"changed. Check LIFELOG_PASSPHRASE and try again.") from None
+        raise PassphraseError(
+            f"Wrong passphrase for the encrypted timeline {where.parent}: nothing was "
+            f"changed. Check LIFELOG_PASSPHRASE and try again."
+        ) from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise PassphraseError(f"The key file {where} is damaged ({type(exc).__name__}); restore it from a "
-                              "backup: without it the timeline cannot be read.") from None
+        raise PassphraseError(
+            f"The key file {where} is damaged ({type(exc).__name__}); restore it from a "
+            "backup: without it the timeline cannot be read."
+        ) from None
 
 
 def read_record(data_dir: Path) -> dict:
@@ -88,8 +101,10 @@ def read_record(data_dir: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PassphraseError(f"Cannot read the key file {path} ({exc.__class__.__name__}); restore it "
-                              "from a backup: without it the timeline cannot be read.") from None
+        raise PassphraseError(
+            f"Cannot read the key file {path} ({exc.__class__.__name__}); restore it "
+            "from a backup: without it the timeline cannot be read."
+        ) from None
 
 
 def write_record(data_dir: Path, record: dict) -> None:

@@ -48,10 +48,15 @@ log = logging.getLogger(__name__)
 WHOLE_ROWS = 250_000  # a changed table this small is copied again whole under the lock (a year of hour_seen: ~105k)
 _QUERY_LOG = "QueryLog"
 _WRITE = re.compile(
-    r'\b(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)\s+'
-    r'((?:"?\w+"?\.)*"?\w+"?)', re.IGNORECASE)
-_DDL = re.compile(r'\b(CREATE|DROP|ALTER)\b(.*?)\b(?:TABLE|SEQUENCE|VIEW|INDEX|SCHEMA|MACRO|TYPE)\b'
-                  r'(?:\s+IF\s+(?:NOT\s+)?EXISTS)?\s+((?:"?\w+"?\.)*"?\w+"?)', re.IGNORECASE | re.DOTALL)
+    r"\b(INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)\s+"
+    r'((?:"?\w+"?\.)*"?\w+"?)',
+    re.IGNORECASE,
+)
+_DDL = re.compile(
+    r"\b(CREATE|DROP|ALTER)\b(.*?)\b(?:TABLE|SEQUENCE|VIEW|INDEX|SCHEMA|MACRO|TYPE)\b"
+    r'(?:\s+IF\s+(?:NOT\s+)?EXISTS)?\s+((?:"?\w+"?\.)*"?\w+"?)',
+    re.IGNORECASE | re.DOTALL,
+)
 _OPEN_SPAN_UPDATE = "t_end = greatest(t_end, ?)"  # Writer.close_spans / Writer._set_end: open spans only
 _MINE = ("COPY FROM DATABASE", "CHECKPOINT", "ATTACH", "DETACH", "USE ", "CALL ")
 
@@ -74,10 +79,15 @@ def mark(cur: duckdb.DuckDBPyConnection) -> Marks:
     """In ``cur``'s open transaction (the snapshot), the marks of every table; switches the
     query log on (under the write lock, so no write is half logged)."""
     marks = Marks()
-    for (table,) in cur.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                                " AND schema_name = 'main' AND NOT temporary").fetchall():
-        id_type = cur.execute("SELECT data_type FROM duckdb_columns() WHERE database_name = current_database()"
-                              " AND schema_name = 'main' AND table_name = ? AND column_name = 'id'", [table]).fetchall()
+    for (table,) in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        " AND schema_name = 'main' AND NOT temporary"
+    ).fetchall():
+        id_type = cur.execute(
+            "SELECT data_type FROM duckdb_columns() WHERE database_name = current_database()"
+            " AND schema_name = 'main' AND table_name = ? AND column_name = 'id'",
+            [table],
+        ).fetchall()
         if id_type and id_type[0][0] in ("BIGINT", "INTEGER"):  # a sequence's ids (recordings' are text)
             n, top = one(cur.execute(f'SELECT count(*), coalesce(max(id), 0) FROM "{table}"'))
             marks.max_id[table] = top
@@ -103,8 +113,12 @@ def stop_logging(con: duckdb.DuckDBPyConnection) -> None:
 
 def logged(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The statements run since :func:`mark`, oldest first."""
-    return [r[0] for r in con.execute(
-        f"SELECT message FROM duckdb_logs WHERE type = '{_QUERY_LOG}' ORDER BY timestamp").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT message FROM duckdb_logs WHERE type = '{_QUERY_LOG}' ORDER BY timestamp"
+        ).fetchall()
+    ]
 
 
 def plan(statements: list[str], marks: Marks) -> dict[str, str]:
@@ -184,16 +198,20 @@ def catch_up(cur: duckdb.DuckDBPyConnection, source: str, fresh: str, needs: dic
             cur.execute(f"INSERT INTO {new} BY NAME SELECT * FROM {live}")
     _advance_sequences(cur, source, fresh)
     for table in needs:
-        live, copied = (one(cur.execute(f'SELECT count(*) FROM {db}.main."{table}"'))[0]
-                        for db in (f'"{source}"', fresh))
+        live, copied = (
+            one(cur.execute(f'SELECT count(*) FROM {db}.main."{table}"'))[0] for db in (f'"{source}"', fresh)
+        )
         if live != copied:
             raise Stale(f"{table} has {live:,} rows but its copy {copied:,}")
 
 
 def _advance_sequences(cur: duckdb.DuckDBPyConnection, source: str, fresh: str) -> None:
     """Each of ``fresh``'s sequences past the value its live one has reached."""
-    live = dict(cur.execute("SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name = ?",
-                            [source]).fetchall())
+    live = dict(
+        cur.execute(
+            "SELECT sequence_name, last_value FROM duckdb_sequences() WHERE database_name = ?", [source]
+        ).fetchall()
+    )
     for name, reached in live.items():
         if reached is None:
             continue

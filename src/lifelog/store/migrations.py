@@ -15,13 +15,12 @@ single writer keeps them unique; time filters use DuckDB's zonemaps.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
-from lifelog.store.sql import one
-
 from lifelog.errors import StoreError
+from lifelog.store.sql import one
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
@@ -46,10 +45,12 @@ def latest_version(migrations: dict[int, Migration] | None = None) -> int:
 
 def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     """The highest applied version, 0 for an empty record, None if never migrated."""
-    exists = one(con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'schema_migrations'"
-    ))[0]
+    exists = one(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'schema_migrations'"
+        )
+    )[0]
     if not exists:
         return None
     return one(con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations"))[0]
@@ -76,7 +77,7 @@ def apply(con: duckdb.DuckDBPyConnection, migrations: dict[int, Migration] | Non
             fn(con)
             con.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                [version, fn.__name__, datetime.now(timezone.utc).replace(tzinfo=None)],
+                [version, fn.__name__, datetime.now(UTC).replace(tzinfo=None)],
             )
             con.commit()
         except Exception as exc:

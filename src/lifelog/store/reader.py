@@ -17,12 +17,11 @@ from lifelog.models import (
     TextSpan,
     Transcript,
 )
-from lifelog.store import embeddings, hours
+from lifelog.store import embeddings, hours, search_index
 from lifelog.store import search as _search
-from lifelog.store import search_index
+from lifelog.store.embeddings import ChunkHit
 from lifelog.store.exchange import RowStream
 from lifelog.store.rows import HeardInStretch, HeardRow, HourCost, SeenInStretch, SeenRow, Totals, named
-from lifelog.store.embeddings import ChunkHit
 from lifelog.store.sql import (
     SPAN_COLUMNS,
     SPANS,
@@ -42,8 +41,13 @@ FRAME_COLUMNS = (
 )
 AUDIO_CHUNK_COLUMNS = "id, t_start, t_end, source, audio_ref, voiced_s, source_key"
 RECORDING_COUNTERS = (
-    "frames_seen", "frames_kept", "frames_skipped", "ocr_failures",
-    "audio_chunks", "audio_voiced_ms", "audio_silent_ms",
+    "frames_seen",
+    "frames_kept",
+    "frames_skipped",
+    "ocr_failures",
+    "audio_chunks",
+    "audio_voiced_ms",
+    "audio_silent_ms",
 )
 RECORDING_COLUMNS = ("id", "started", "ended", "fps", *RECORDING_COUNTERS)
 SHOWN_TEXT = "coalesce(lead, '') || text"  # a span as shown: indentation, blank line or heading mark first
@@ -60,26 +64,36 @@ class Reader:
         """Spans visible at some time in [since, until), in a deterministic on-screen order."""
         conds, params = time_range(since, until, "t_start", "t_end")
         rows = self._con.execute(
-            f"SELECT {SPAN_COLUMNS} FROM text_spans{where(conds)} "
-            'ORDER BY t_start, monitor, ord, top, "left", id',
+            f'SELECT {SPAN_COLUMNS} FROM text_spans{where(conds)} ORDER BY t_start, monitor, ord, top, "left", id',
             params,
         ).fetchall()
         return [span_from_row(r) for r in rows]
 
     # -- context windows: rows without objects, costs and outlines by query -----------------
-    def seen_rows(self, since: datetime | None, until: datetime | None, *,
-                  start_from: datetime | None = None) -> list[SeenRow]:
+    def seen_rows(
+        self, since: datetime | None, until: datetime | None, *, start_from: datetime | None = None
+    ) -> list[SeenRow]:
         """The spans visible in [since, until) in on-screen order (``t``: their start), or with
         ``start_from`` only those that began at or after it. Windows read ``seen_columns``;
         these rows are the plain reading tests hold the columns to."""
         conds, params = self._starting(since, until, start_from, "t_start", "t_end")
-        return named(SeenRow, self._con.execute(
-            f'SELECT t_start, monitor, app, "window", {SHOWN_TEXT}, tokens FROM text_spans{where(conds)} '
-            'ORDER BY t_start, monitor, ord, top, "left", id', params,
-        ).fetchall())
+        return named(
+            SeenRow,
+            self._con.execute(
+                f'SELECT t_start, monitor, app, "window", {SHOWN_TEXT}, tokens FROM text_spans{where(conds)} '
+                'ORDER BY t_start, monitor, ord, top, "left", id',
+                params,
+            ).fetchall(),
+        )
 
-    def seen_columns(self, since: datetime | None, until: datetime | None, *,
-                     start_from: datetime | None = None, before: datetime | None = None) -> dict:
+    def seen_columns(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        start_from: datetime | None = None,
+        before: datetime | None = None,
+    ) -> dict:
         """The rows of ``seen_rows`` as numpy columns, strings apart: a window's tail is read
         this way, with no Python object per row and each distinct string fetched once.
 
@@ -99,23 +113,32 @@ class Reader:
         clamped = list(params)
         t = self._clamped(since if start_from is None else None, clamped)
         rows = self._con.execute(
-            f"SELECT {t} AS t, monitor, tokens, hash(monitor, app, \"window\", ltrim({SHOWN_TEXT}, chr(10))) AS key, "
-            f"length(ltrim({SHOWN_TEXT}, chr(10))) AS chars, hash(app, \"window\") AS place, "
+            f'SELECT {t} AS t, monitor, tokens, hash(monitor, app, "window", ltrim({SHOWN_TEXT}, chr(10))) AS key, '
+            f'length(ltrim({SHOWN_TEXT}, chr(10))) AS chars, hash(app, "window") AS place, '
             f"hash({SHOWN_TEXT}) AS text FROM text_spans{where(conds)} "
-            'ORDER BY t_start, monitor, ord, top, "left", id', clamped,
+            'ORDER BY t_start, monitor, ord, top, "left", id',
+            clamped,
         ).fetchnumpy()
         texts = self._con.execute(
             f"SELECT hash({SHOWN_TEXT}) AS text, any_value({SHOWN_TEXT}) AS shown FROM text_spans{where(conds)} "
-            "GROUP BY 1", params,
+            "GROUP BY 1",
+            params,
         ).fetchnumpy()
         places = self._con.execute(
             f'SELECT hash(app, "window") AS place, any_value(app) AS app, any_value("window") AS "window" '
-            f"FROM text_spans{where(conds)} GROUP BY 1", params,
+            f"FROM text_spans{where(conds)} GROUP BY 1",
+            params,
         ).fetchnumpy()
         return {"rows": rows, "texts": texts, "places": places}
 
-    def heard_columns(self, since: datetime | None, until: datetime | None, *,
-                      start_from: datetime | None = None, before: datetime | None = None) -> list[HeardRow]:
+    def heard_columns(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        start_from: datetime | None = None,
+        before: datetime | None = None,
+    ) -> list[HeardRow]:
         """The transcripts heard in [since, until) (``t``: their start), or with ``start_from``
         those that began at or after it; ``before`` bounds the starts as in ``seen_columns``
         (speech is sparse: rows, not columns)."""
@@ -123,18 +146,27 @@ class Reader:
         if before is not None:
             conds.append("t_start < ?")
             params.append(utc_naive(before))
-        return named(HeardRow, self._con.execute(
-            f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
-            params,
-        ).fetchall())
+        return named(
+            HeardRow,
+            self._con.execute(
+                f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
+                params,
+            ).fetchall(),
+        )
 
     def seen_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[SeenInStretch]:
         """For each stretch (by its index in ``stretches``), the spans visible in it, a span begun
         earlier placed at the stretch's start, by time, then on-screen order. A span in several
         stretches is in each."""
-        return named(SeenInStretch, self._within(
-            "text_spans", f'monitor, app, "window", {SHOWN_TEXT}, tokens', 'monitor, t_start, ord, top, "left", id',
-            stretches))
+        return named(
+            SeenInStretch,
+            self._within(
+                "text_spans",
+                f'monitor, app, "window", {SHOWN_TEXT}, tokens',
+                'monitor, t_start, ord, top, "left", id',
+                stretches,
+            ),
+        )
 
     def heard_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[HeardInStretch]:
         """The same for speech."""
@@ -150,9 +182,13 @@ class Reader:
             " JOIN (SELECT unnest(range(len(?::TIMESTAMP[]))) AS i, unnest(?::TIMESTAMP[]) AS a,"
             " unnest(?::TIMESTAMP[]) AS b) r ON s.t_end >= r.a AND s.t_start < r.b"
             f" WHERE s.t_end >= ? AND s.t_start < ? ORDER BY t, {order}, r.i",
-            [[utc_naive(a) for a, _ in stretches], [utc_naive(a) for a, _ in stretches],
-             [utc_naive(b) for _, b in stretches],
-             utc_naive(min(a for a, _ in stretches)), utc_naive(max(b for _, b in stretches))],
+            [
+                [utc_naive(a) for a, _ in stretches],
+                [utc_naive(a) for a, _ in stretches],
+                [utc_naive(b) for _, b in stretches],
+                utc_naive(min(a for a, _ in stretches)),
+                utc_naive(max(b for _, b in stretches)),
+            ],
         ).fetchall()
 
     def token_costs(self, since: datetime | None, until: datetime | None) -> list[HourCost]:
@@ -227,8 +263,9 @@ class Reader:
             params,
         ).fetchall()
         return [
-            AudioChunkRecord(t_start=t0, t_end=t1, source=src, audio_ref=ref, voiced_s=voiced, id=id_,
-                             source_key=key or "")
+            AudioChunkRecord(
+                t_start=t0, t_end=t1, source=src, audio_ref=ref, voiced_s=voiced, id=id_, source_key=key or ""
+            )
             for id_, t0, t1, src, ref, voiced, key in rows
         ]
 
@@ -271,7 +308,13 @@ class Reader:
         restricts the search to ``("seen",)`` (spans) or ``("heard",)`` (transcripts).
         """
         return _search.search(
-            self._con, query, since=since, until=until, app=app, limit=limit, kinds=tuple(kinds),
+            self._con,
+            query,
+            since=since,
+            until=until,
+            app=app,
+            limit=limit,
+            kinds=tuple(kinds),
         )
 
     def recordings(self) -> list[dict]:
@@ -281,8 +324,8 @@ class Reader:
         return [dict(zip(RECORDING_COLUMNS, r)) for r in rows]
 
     def stats(self) -> StoreStats:
-        (frames, keyframes, ocr_failed, spans, open_spans, events, transcripts, chunks, voiced,
-         first, last) = one(self._con.execute("""
+        (frames, keyframes, ocr_failed, spans, open_spans, events, transcripts, chunks, voiced, first, last) = one(
+            self._con.execute("""
             SELECT (SELECT count(*) FROM frames),
                    (SELECT count(*) FROM frames WHERE keyframe),
                    (SELECT count(*) FROM frames WHERE ocr_failed),
@@ -296,24 +339,42 @@ class Reader:
                          (SELECT min(t_start) FROM transcripts)),
                    greatest((SELECT max(ts) FROM frames), (SELECT max(t_end) FROM text_spans),
                             (SELECT max(t_end) FROM transcripts))
-        """))
+        """)
+        )
         sums = ", ".join(f"coalesce(sum({c}), 0)" for c in RECORDING_COUNTERS)  # fixed names
         recordings, *totals = one(self._con.execute(f"SELECT count(*), {sums} FROM recordings"))
         counters = {"recordings": recordings, **dict(zip(RECORDING_COUNTERS, (int(v) for v in totals)))}
         counters.update(
-            events=events, open_spans=open_spans,
+            events=events,
+            open_spans=open_spans,
             unindexed_spans=search_index.unindexed(self._con, SPANS),
             unindexed_transcripts=search_index.unindexed(self._con, TRANSCRIPTS),
         )
         return StoreStats(
-            frames=frames, keyframes=keyframes, ocr_failures=ocr_failed, text_spans=spans,
-            transcripts=transcripts, audio_chunks=chunks, audio_voiced_s=float(voiced),
-            first_ts=first, last_ts=last, db_bytes=self._db_bytes(), counters=counters,
+            frames=frames,
+            keyframes=keyframes,
+            ocr_failures=ocr_failed,
+            text_spans=spans,
+            transcripts=transcripts,
+            audio_chunks=chunks,
+            audio_voiced_s=float(voiced),
+            first_ts=first,
+            last_ts=last,
+            db_bytes=self._db_bytes(),
+            counters=counters,
         )
 
     # -- semantic search: vectors of minutes of the timeline (store/embeddings.py) -----------
-    def nearest_chunks(self, query_vector, *, since: datetime | None = None, until: datetime | None = None,
-                       k: int = 20, model: str | None = None, kind: str | None = None) -> list[ChunkHit]:
+    def nearest_chunks(
+        self,
+        query_vector,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        k: int = 20,
+        model: str | None = None,
+        kind: str | None = None,
+    ) -> list[ChunkHit]:
         """The ``k`` embedded chunks overlapping [since, until) most similar to ``query_vector``
         (normalised, from ``model``), best first."""
         return embeddings.nearest(self._con, query_vector, since=since, until=until, k=k, model=model, kind=kind)
@@ -339,10 +400,36 @@ class Reader:
 
 
 def _frame_from_row(row: tuple) -> FrameRecord:
-    (id_, ts, monitor, width, height, app, window, image_ref,
-     left, top, right, bottom, keyframe, ocr_ms, ocr_failed, source_key) = row
+    (
+        id_,
+        ts,
+        monitor,
+        width,
+        height,
+        app,
+        window,
+        image_ref,
+        left,
+        top,
+        right,
+        bottom,
+        keyframe,
+        ocr_ms,
+        ocr_failed,
+        source_key,
+    ) = row
     return FrameRecord(
-        ts=ts, monitor=monitor, width=width, height=height, app=app, window=window,
-        image_ref=image_ref, region=(left, top, right, bottom), keyframe=keyframe,
-        ocr_ms=ocr_ms, ocr_failed=ocr_failed, id=id_, source_key=source_key or "",
+        ts=ts,
+        monitor=monitor,
+        width=width,
+        height=height,
+        app=app,
+        window=window,
+        image_ref=image_ref,
+        region=(left, top, right, bottom),
+        keyframe=keyframe,
+        ocr_ms=ocr_ms,
+        ocr_failed=ocr_failed,
+        id=id_,
+        source_key=source_key or "",
     )

@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lifelog.paths import Paths
@@ -52,11 +52,15 @@ class Policy:
     budget: int = 0  # bytes; 0: no budget
 
     @classmethod
-    def from_settings(cls, settings) -> "Policy":
+    def from_settings(cls, settings) -> Policy:
         from lifelog.config import parse_age
 
-        return cls(parse_age(settings.keep_images), parse_age(settings.keep_audio), parse_age(settings.keep_text),
-                   settings.storage_max_bytes)
+        return cls(
+            parse_age(settings.keep_images),
+            parse_age(settings.keep_audio),
+            parse_age(settings.keep_text),
+            settings.storage_max_bytes,
+        )
 
 
 @dataclass
@@ -121,11 +125,18 @@ def _audio(paths: Paths) -> _Kind:
     return _Kind("audio_chunks", "t_start", "audio_ref", paths.audio)
 
 
-def run_pass(store, paths: Paths, policy: Policy, *, now: datetime | None = None,
-             sizes: usage.FolderSizes | None = None, should_stop: Callable[[], bool] = lambda: False) -> Report:
+def run_pass(
+    store,
+    paths: Paths,
+    policy: Policy,
+    *,
+    now: datetime | None = None,
+    sizes: usage.FolderSizes | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Report:
     """One retention pass over ``store`` (an owner's or a short-lived one); see the module."""
     t0 = time.monotonic()
-    now = utc_naive(now) if now is not None else datetime.now(timezone.utc).replace(tzinfo=None)
+    now = utc_naive(now) if now is not None else datetime.now(UTC).replace(tzinfo=None)
     sizes = sizes or usage.FolderSizes()
     report = Report(at=now.isoformat() + "Z", budget=policy.budget)
     frames, audio = _frames(paths), _audio(paths)
@@ -155,8 +166,12 @@ def _fit_budget(store, paths, budget, used, report, frames, audio, should_stop) 
         if used <= budget or should_stop():
             return used
         n, freed = thin_day(store, frames, day, should_stop)
-        report.images, report.thinned, report.bytes_freed, used = (report.images + n, report.thinned + n,
-                                                                    report.bytes_freed + freed, used - freed)
+        report.images, report.thinned, report.bytes_freed, used = (
+            report.images + n,
+            report.thinned + n,
+            report.bytes_freed + freed,
+            used - freed,
+        )
     for kind, field_ in ((frames, "images"), (audio, "audio")):
         for day in _days(store, kind, protect):
             if used <= budget or should_stop():
@@ -184,10 +199,13 @@ def db_used_bytes(store) -> int | None:
 
 # -- files: frame images and audio -----------------------------------------------------------
 
+
 def drop_files(store, kind: _Kind, before: datetime, should_stop=lambda: False) -> tuple[int, int]:
     """Remove every file of ``kind`` whose row is older than ``before``; ``(files, bytes)``."""
-    sql = (f"SELECT id, {kind.ref} FROM {kind.table} WHERE {kind.ref} <> '' AND {kind.ts} < ?"
-           f" ORDER BY {kind.ts}, id LIMIT ?")
+    sql = (
+        f"SELECT id, {kind.ref} FROM {kind.table} WHERE {kind.ref} <> '' AND {kind.ts} < ?"
+        f" ORDER BY {kind.ts}, id LIMIT ?"
+    )
     return _drop_slices(store, kind, sql, [utc_naive(before)], should_stop)
 
 
@@ -195,9 +213,11 @@ def thin_day(store, frames: _Kind, day: datetime, should_stop=lambda: False) -> 
     """Keep, of ``day``'s frame images, only the first keyframe of each :data:`THIN_EVERY` per
     monitor (a keyframe rebuilds its screen alone); ``(files, bytes)`` removed."""
     minutes = int(THIN_EVERY.total_seconds() // 60)
-    sql = ("SELECT id, image_ref FROM (SELECT id, ts, image_ref, keyframe, row_number() OVER (PARTITION BY monitor,"
-           f" time_bucket(INTERVAL {minutes} MINUTE, ts), keyframe ORDER BY ts, id) AS n FROM frames"
-           " WHERE image_ref <> '' AND ts >= ? AND ts < ?) WHERE NOT (keyframe AND n = 1) ORDER BY ts, id LIMIT ?")
+    sql = (
+        "SELECT id, image_ref FROM (SELECT id, ts, image_ref, keyframe, row_number() OVER (PARTITION BY monitor,"
+        f" time_bucket(INTERVAL {minutes} MINUTE, ts), keyframe ORDER BY ts, id) AS n FROM frames"
+        " WHERE image_ref <> '' AND ts >= ? AND ts < ?) WHERE NOT (keyframe AND n = 1) ORDER BY ts, id LIMIT ?"
+    )
     return _drop_slices(store, frames, sql, [day, day + DAY], should_stop)
 
 
@@ -239,8 +259,11 @@ def _clear_journal(store) -> None:
 def _days(store, kind: _Kind, before: datetime) -> list[datetime]:
     """The days (UTC) before ``before`` that still hold files of ``kind``, oldest first."""
     with store.read() as r:
-        rows = r._con.execute(f"SELECT DISTINCT date_trunc('day', {kind.ts})::TIMESTAMP AS d FROM {kind.table}"
-                              f" WHERE {kind.ref} <> '' AND {kind.ts} < ? ORDER BY d", [before]).fetchall()
+        rows = r._con.execute(
+            f"SELECT DISTINCT date_trunc('day', {kind.ts})::TIMESTAMP AS d FROM {kind.table}"
+            f" WHERE {kind.ref} <> '' AND {kind.ts} < ? ORDER BY d",
+            [before],
+        ).fetchall()
     return [row[0] for row in rows]
 
 
@@ -248,11 +271,13 @@ def _newest_day(store) -> datetime | None:
     with store.read() as r:
         newest = r._con.execute(
             "SELECT greatest((SELECT max(ts) FROM frames), (SELECT max(t_start) FROM text_spans),"
-            " (SELECT max(t_start) FROM transcripts), (SELECT max(t_start) FROM audio_chunks))").fetchone()[0]
+            " (SELECT max(t_start) FROM transcripts), (SELECT max(t_start) FROM audio_chunks))"
+        ).fetchone()[0]
     return None if newest is None else newest.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # -- text ------------------------------------------------------------------------------------
+
 
 def drop_text(store, before: datetime, should_stop=lambda: False) -> tuple[int, int]:
     """Delete the spans and transcripts that began before ``before`` and before the hour
@@ -278,11 +303,17 @@ def _delete_rows(store, corpus, before: datetime, extra: str, should_stop) -> in
     while not should_stop():
         with store.write() as w:
             con = w._con
-            hi = con.execute(f"SELECT t_start FROM {corpus.table} WHERE t_start < ?{extra} ORDER BY t_start"
-                             " LIMIT 1 OFFSET ?", [before, TEXT_SLICE_ROWS]).fetchone()
+            hi = con.execute(
+                f"SELECT t_start FROM {corpus.table} WHERE t_start < ?{extra} ORDER BY t_start LIMIT 1 OFFSET ?",
+                [before, TEXT_SLICE_ROWS],
+            ).fetchone()
             hi = before if hi is None else hi[0] + timedelta(microseconds=1)
-            kept = [r[0] for r in con.execute(  # rows of the slice that stay (open spans)
-                f"SELECT id FROM {corpus.table} WHERE t_start < ? AND NOT (true{extra})", [hi]).fetchall()]
+            kept = [
+                r[0]
+                for r in con.execute(  # rows of the slice that stay (open spans)
+                    f"SELECT id FROM {corpus.table} WHERE t_start < ? AND NOT (true{extra})", [hi]
+                ).fetchall()
+            ]
             n = _remove_postings(con, corpus, hi, kept)
             deleted = con.execute(f"DELETE FROM {corpus.table} WHERE t_start < ?{extra}", [hi]).fetchone()[0]
         done += deleted
@@ -300,11 +331,15 @@ def _remove_postings(con, corpus, before: datetime, kept: list[int]) -> int:
     docs, length = con.execute(
         f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
         f" (SELECT doc, len, t_start FROM {corpus.postings} UNION ALL SELECT doc, len, t_start FROM {corpus.tail})"
-        f" WHERE {cond} GROUP BY doc)", [before, keep]).fetchone()
+        f" WHERE {cond} GROUP BY doc)",
+        [before, keep],
+    ).fetchone()
     for table in (corpus.postings, corpus.tail):
         con.execute(f"DELETE FROM {table} WHERE {cond}", [before, keep])
-    con.execute("UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
-                [docs, int(length), corpus.table])
+    con.execute(
+        "UPDATE search_stats SET docs = docs - ?, total_len = total_len - ? WHERE corpus = ?",
+        [docs, int(length), corpus.table],
+    )
     return docs
 
 
@@ -315,11 +350,15 @@ def _text_for_budget(store, paths, excess: int, protect: datetime, report: Repor
         if r._db_path is None:
             return 0
         con = r._con
-        lines = con.execute("SELECT (SELECT count(*) FROM text_spans) + (SELECT count(*) FROM transcripts)").fetchone()[0]
+        lines = con.execute("SELECT (SELECT count(*) FROM text_spans) + (SELECT count(*) FROM transcripts)").fetchone()[
+            0
+        ]
         per_hour = con.execute(
             "SELECT h, sum(n) FROM (SELECT date_trunc('hour', t_start) AS h, count(*) AS n FROM text_spans GROUP BY h"
             " UNION ALL SELECT date_trunc('hour', t_start), count(*) FROM transcripts GROUP BY 1)"
-            " WHERE h < ? GROUP BY h ORDER BY h", [protect]).fetchall()
+            " WHERE h < ? GROUP BY h ORDER BY h",
+            [protect],
+        ).fetchall()
     if not lines or not per_hour:
         return 0
     per_line = (db_used_bytes(store) or 0) / lines

@@ -114,8 +114,10 @@ def swap_in(tmp: Path, db_path: Path) -> None:
     """Rename the copy over the database (its connection closed) and make the rename durable."""
     if wal_path(db_path).exists():
         clean_leftovers(db_path)
-        raise StoreError(f"The lifelog database {db_path} still has a WAL after closing; the rewrite was "
-                         "abandoned and the database is unchanged. Run the forget again.")
+        raise StoreError(
+            f"The lifelog database {db_path} still has a WAL after closing; the rewrite was "
+            "abandoned and the database is unchanged. Run the forget again."
+        )
     os.replace(tmp, db_path)
     _fsync(db_path.parent)
 
@@ -214,8 +216,7 @@ def rewrite_store(store, *, meanwhile=None) -> None:
         try:
             return _rewrite_live(store, meanwhile)
         except live_copy.Stale as exc:
-            log.info("writes during the copy of %s cannot be caught up briefly (%s): copying again",
-                     store.db_path, exc)
+            log.info("writes during the copy of %s cannot be caught up briefly (%s): copying again", store.db_path, exc)
     with store._swap.swapping(), store._connection(read_only=False) as con:
         try:
             replace_with_copy(con, store.db_path, close=db.close, secret=store.secret())
@@ -275,24 +276,34 @@ def _rewrite_live(store, meanwhile=None) -> None:
         try:
             if wal_path(tmp).exists():
                 clean_leftovers(store.db_path)
-                raise StoreError(f"Rewriting the lifelog database {store.db_path} left a WAL behind; nothing "
-                                 "was swapped.")
+                raise StoreError(
+                    f"Rewriting the lifelog database {store.db_path} left a WAL behind; nothing was swapped."
+                )
             _fsync(tmp)
             db.close(con)
             swap_in(tmp, store.db_path)
             step("swap")
         finally:
             store._owned = _reopen_owned(store)  # the new file, or the old one if the swap failed
-        log.info("rewrote %s: writes held %.2f s (catching up %s: %.2f s)", store.db_path,
-                 time.monotonic() - held, ", ".join(sorted(needs)) or "nothing", caught_up - held)
+        log.info(
+            "rewrote %s: writes held %.2f s (catching up %s: %.2f s)",
+            store.db_path,
+            time.monotonic() - held,
+            ", ".join(sorted(needs)) or "nothing",
+            caught_up - held,
+        )
 
 
 def _abandon(cur: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     """Undo what a live rewrite set up: its transaction, the query log, the copy."""
     from lifelog.store import live_copy
 
-    for undo in (cur.rollback, lambda: live_copy.stop_logging(cur),
-                 lambda: cur.execute(f"DETACH DATABASE IF EXISTS {FRESH}"), cur.close):
+    for undo in (
+        cur.rollback,
+        lambda: live_copy.stop_logging(cur),
+        lambda: cur.execute(f"DETACH DATABASE IF EXISTS {FRESH}"),
+        cur.close,
+    ):
         try:
             undo()
         except duckdb.Error:
@@ -305,8 +316,9 @@ def _reopen_owned(store) -> duckdb.DuckDBPyConnection:
     from lifelog.store import db
     from lifelog.store.db import OWNER_MEMORY_LIMIT
 
-    con = db.connect(store.db_path, read_only=False, timeout=store.busy_timeout, secret=store.secret(),
-                     own_instance=True)
+    con = db.connect(
+        store.db_path, read_only=False, timeout=store.busy_timeout, secret=store.secret(), own_instance=True
+    )
     con.execute(f"SET memory_limit = '{OWNER_MEMORY_LIMIT}'")
     spill = str(store.db_path.parent / "tmp").replace("'", "''")
     con.execute(f"SET temp_directory = '{spill}'")

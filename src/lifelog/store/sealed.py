@@ -46,16 +46,16 @@ def unseal(blob: bytes, file_key: bytes | None, where: Path | str = "a file") ->
     if not is_sealed(blob):
         return blob
     if file_key is None:
-        raise PassphraseError(f"{where} is sealed but its timeline has no key file: restore lifelog.key "
-                              "from a backup.")
+        raise PassphraseError(f"{where} is sealed but its timeline has no key file: restore lifelog.key from a backup.")
     if blob[len(MAGIC)] != VERSION:
         raise PassphraseError(f"{where} is sealed with format {blob[len(MAGIC)]}; upgrade lifelog to read it.")
     header = blob[:HEADER_LEN]
     try:
         return AESGCM(file_key).decrypt(header[-_NONCE:], blob[HEADER_LEN:], header)
     except InvalidTag:
-        raise PassphraseError(f"{where} does not open with this timeline's key (damaged, or from another "
-                              "timeline).") from None
+        raise PassphraseError(
+            f"{where} does not open with this timeline's key (damaged, or from another timeline)."
+        ) from None
 
 
 class Sealer:

@@ -107,8 +107,10 @@ def search(
     ranked: list[tuple] = []  # (tier, score, t_start, id, order, corpus)
     for order, corpus in enumerate(corpora):
         filters = _Filters(con, corpus, parsed, utc_naive(since), utc_naive(until), app)
-        ranked += [(tier, score, t_start, doc, order, corpus)
-                   for tier, doc, t_start, score in _search_corpus(con, corpus, parsed, filters, limit)]
+        ranked += [
+            (tier, score, t_start, doc, order, corpus)
+            for tier, doc, t_start, score in _search_corpus(con, corpus, parsed, filters, limit)
+        ]
     ranked.sort(key=lambda h: (h[0], -h[1], -_seconds(h[2]), -h[3], h[4]))
     return _hits(con, ranked[:limit])
 
@@ -138,7 +140,7 @@ def _rows(con, corpus: Corpus, ids: list[int], columns: str, conds: str = "", pa
     one = f"SELECT {columns} FROM {corpus.table} WHERE id = {{}}{conds}"
     rows = []
     for start in range(0, len(ids), 200):  # DuckDB's expression depth limit
-        chunk = ids[start:start + 200]
+        chunk = ids[start : start + 200]
         rows += con.execute(" UNION ALL ".join(one.format(int(i)) for i in chunk), list(params) * len(chunk)).fetchall()
     return rows
 
@@ -164,8 +166,12 @@ class _Filters:
         self.texts = [*parsed.phrases, *parsed.chars]
         self.apps: list[int] | None = None
         if app:
-            self.apps = [r[0] for r in con.execute(
-                "SELECT id FROM search_apps WHERE strpos(lower(app), lower(?)) > 0", [app]).fetchall()]
+            self.apps = [
+                r[0]
+                for r in con.execute(
+                    "SELECT id FROM search_apps WHERE strpos(lower(app), lower(?)) > 0", [app]
+                ).fetchall()
+            ]
 
     @property
     def nothing(self) -> bool:
@@ -187,8 +193,9 @@ class _Filters:
             conds.append(f"{t} < ?")
             params.append(self.until)
         if self.since is not None:
-            conds.append(f"({t} >= ? OR {doc} IN (SELECT id FROM {self.corpus.table}"
-                         " WHERE t_end >= ? AND t_start < ?))")
+            conds.append(
+                f"({t} >= ? OR {doc} IN (SELECT id FROM {self.corpus.table} WHERE t_end >= ? AND t_start < ?))"
+            )
             params += [self.since] * 3
         return where(conds), params
 
@@ -203,8 +210,16 @@ CHECK_MAX = 512
 """Candidates checked by id at most; past that the row conditions run as a join."""
 
 
-def _take(con, corpus: Corpus, filters: _Filters, ranked_sql: str, doc: str, params: list, limit: int,
-          runs: tuple[str, ...] = ()) -> list:
+def _take(
+    con,
+    corpus: Corpus,
+    filters: _Filters,
+    ranked_sql: str,
+    doc: str,
+    params: list,
+    limit: int,
+    runs: tuple[str, ...] = (),
+) -> list:
     """The first ``limit`` rows of ``ranked_sql`` (``(doc, t_start, score)``, ordered, no LIMIT)
     whose rows pass the row conditions. Those are checked on a page of the best candidates at
     a time, by id; a filter that keeps few rows ends in one join instead."""
@@ -220,8 +235,10 @@ def _take(con, corpus: Corpus, filters: _Filters, ranked_sql: str, doc: str, par
             return kept[:limit]
         offset, page = offset + page, page * 2
     conds, _ = filters.row_sql(runs, row="r.")
-    joined = (f"SELECT q.* FROM ({ranked_sql}) AS q JOIN {corpus.table} AS r ON r.id = q.{doc}"
-              f" WHERE {' AND '.join(conds)} ORDER BY q.score DESC, q.t_start DESC, q.doc DESC LIMIT ?")
+    joined = (
+        f"SELECT q.* FROM ({ranked_sql}) AS q JOIN {corpus.table} AS r ON r.id = q.{doc}"
+        f" WHERE {' AND '.join(conds)} ORDER BY q.score DESC, q.t_start DESC, q.doc DESC LIMIT ?"
+    )
     return con.execute(joined, [*params, *row_params, limit]).fetchall()
 
 
@@ -255,9 +272,10 @@ def _search_corpus(con, corpus: Corpus, parsed: ParsedQuery, filters: _Filters, 
         # (a row holding every quoted phrase holds each of their terms: when those are all
         # the terms, no partial match can pass the phrase check)
         exclude = [doc for doc, _, _ in complete]
-        ranked += [(1, doc, t_start, score)
-                   for doc, t_start, score in _partial(con, corpus, found, weight, filters, exclude,
-                                                       limit - len(complete))]
+        ranked += [
+            (1, doc, t_start, score)
+            for doc, t_start, score in _partial(con, corpus, found, weight, filters, exclude, limit - len(complete))
+        ]
     return ranked
 
 
@@ -286,8 +304,10 @@ class _Weight:
 def _postings(corpus: Corpus, term: int, columns: str, cond: str = "") -> str:
     """One term's postings. Always ``term = <id>``: DuckDB prunes by zonemap for an equality,
     while ``term IN (...)`` only narrows to the range between the smallest and largest id."""
-    return (f"(SELECT {columns} FROM {corpus.postings} WHERE term = {int(term)}{cond}"
-            f" UNION ALL SELECT {columns} FROM {corpus.tail} WHERE term = {int(term)}{cond})")
+    return (
+        f"(SELECT {columns} FROM {corpus.postings} WHERE term = {int(term)}{cond}"
+        f" UNION ALL SELECT {columns} FROM {corpus.tail} WHERE term = {int(term)}{cond})"
+    )
 
 
 def _complete(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: _Filters, runs, limit) -> list:
@@ -299,13 +319,16 @@ def _complete(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters:
         sources.append(f"JOIN {_postings(corpus, term.id, 'doc, tf')} AS p{n} ON p{n}.doc = p0.doc")
         score.append(f"{term.idf!r} * {weight.sql(f'p{n}.tf', 'p0.len')}")
     cond, params = filters.sql("p0.doc", "p0.t_start")
-    sql = (f"SELECT p0.doc AS doc, p0.t_start AS t_start, {' + '.join(score)} AS score FROM {' '.join(sources)}{cond}"
-           " ORDER BY score DESC, t_start DESC, doc DESC")
+    sql = (
+        f"SELECT p0.doc AS doc, p0.t_start AS t_start, {' + '.join(score)} AS score FROM {' '.join(sources)}{cond}"
+        " ORDER BY score DESC, t_start DESC, doc DESC"
+    )
     return _take(con, corpus, filters, sql, "doc", params, limit, runs)
 
 
-def _partial(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: _Filters,
-             exclude: list[int], limit: int) -> list:
+def _partial(
+    con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: _Filters, exclude: list[int], limit: int
+) -> list:
     """``(doc, t_start, score)`` of the best rows holding some terms, not in ``exclude``.
 
     MaxScore: candidates are the rows holding one of the rarest terms; a commoner term joins
@@ -315,17 +338,21 @@ def _partial(con, corpus: Corpus, found: list[_Term], weight: _Weight, filters: 
     each = " UNION ALL ".join(
         f"SELECT doc, t_start, {t.idf!r} * {weight.sql('tf', 'len')} AS w"
         f" FROM {_postings(corpus, t.id, 'doc, tf, len, t_start', filters.app_sql())}"
-        for t in found)
+        for t in found
+    )
     cond, params = filters.sql("doc", "t_start", exclude=exclude)
     rows: list = []
     for essential in range(1, len(found) + 1):
         postings = f"({each})"
         if essential < len(found):
-            candidates = " UNION ALL ".join(f"SELECT doc FROM {_postings(corpus, t.id, 'doc', filters.app_sql())}"
-                                            for t in found[:essential])
+            candidates = " UNION ALL ".join(
+                f"SELECT doc FROM {_postings(corpus, t.id, 'doc', filters.app_sql())}" for t in found[:essential]
+            )
             postings = f"(SELECT * FROM ({each}) WHERE doc IN ({candidates}))"
-        sql = (f"SELECT doc, t_start, score FROM (SELECT doc, max(t_start) AS t_start, sum(w) AS score"
-               f" FROM {postings} GROUP BY doc){cond} ORDER BY score DESC, t_start DESC, doc DESC")
+        sql = (
+            f"SELECT doc, t_start, score FROM (SELECT doc, max(t_start) AS t_start, sum(w) AS score"
+            f" FROM {postings} GROUP BY doc){cond} ORDER BY score DESC, t_start DESC, doc DESC"
+        )
         rows = _take(con, corpus, filters, sql, "doc", params, limit)
         rest = sum(t.idf for t in found[essential:]) * weight.bound
         if len(rows) == limit and rows[-1][2] >= rest:

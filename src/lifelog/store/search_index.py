@@ -84,17 +84,13 @@ def add(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: Iterable[tuple], k
 
 def merge_tail(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> None:
     """Move the tail into a new sorted run."""
-    con.execute(
-        f"INSERT INTO {corpus.postings} SELECT {POSTING_COLUMNS} FROM {corpus.tail} ORDER BY term, doc"
-    )
+    con.execute(f"INSERT INTO {corpus.postings} SELECT {POSTING_COLUMNS} FROM {corpus.tail} ORDER BY term, doc")
     con.execute(f"DELETE FROM {corpus.tail}")
 
 
 def stats(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> tuple[int, int, int]:
     """``(docs, total_len, max_id)`` of ``corpus``'s index."""
-    row = con.execute(
-        "SELECT docs, total_len, max_id FROM search_stats WHERE corpus = ?", [corpus.table]
-    ).fetchone()
+    row = con.execute("SELECT docs, total_len, max_id FROM search_stats WHERE corpus = ?", [corpus.table]).fetchone()
     return row if row else (0, 0, 0)
 
 
@@ -112,7 +108,8 @@ def catch_up(con: duckdb.DuckDBPyConnection, corpus: Corpus, *, min_rows: int = 
     if waiting == 0 or waiting < min_rows:
         return 0
     rows = con.execute(
-        f"SELECT {_ROW_COLUMNS[corpus.table]} FROM {corpus.table} WHERE id > ? ORDER BY id LIMIT ?", [max_id, CATCH_UP_ROWS]
+        f"SELECT {_ROW_COLUMNS[corpus.table]} FROM {corpus.table} WHERE id > ? ORDER BY id LIMIT ?",
+        [max_id, CATCH_UP_ROWS],
     ).fetchall()
     add(con, corpus, rows)
     return len(rows)
@@ -155,12 +152,14 @@ def remove_range(con: duckdb.DuckDBPyConnection, corpus: Corpus, lo: int, hi: in
 
 
 def _remove_where(con: duckdb.DuckDBPyConnection, corpus: Corpus, cond: str, params: list) -> None:
-    docs, length = one(con.execute(
-        f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
-        f" (SELECT doc, len FROM {corpus.postings} UNION ALL SELECT doc, len FROM {corpus.tail})"
-        f" WHERE {cond} GROUP BY doc)",
-        params,
-    ))
+    docs, length = one(
+        con.execute(
+            f"SELECT count(*), coalesce(sum(len), 0) FROM (SELECT doc, any_value(len) AS len FROM"
+            f" (SELECT doc, len FROM {corpus.postings} UNION ALL SELECT doc, len FROM {corpus.tail})"
+            f" WHERE {cond} GROUP BY doc)",
+            params,
+        )
+    )
     for table in (corpus.postings, corpus.tail):
         con.execute(f"DELETE FROM {table} WHERE {cond}", params)
     con.execute(
@@ -178,14 +177,22 @@ def _append(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list[tuple], k
 def app_ids(con: duckdb.DuckDBPyConnection, names: set[str | None]) -> dict[str | None, int]:
     """Each app name's number in ``search_apps``, numbering new names (None and '' -> 0)."""
     present = {n for n in names if n}
-    known: dict[str | None, int] = dict(con.execute(
-        "SELECT app, id FROM search_apps WHERE list_contains(from_json(?, '[\"VARCHAR\"]'), app)",
-        [to_json_param(sorted(present))],
-    ).fetchall()) if present else {}
+    known: dict[str | None, int] = (
+        dict(
+            con.execute(
+                "SELECT app, id FROM search_apps WHERE list_contains(from_json(?, '[\"VARCHAR\"]'), app)",
+                [to_json_param(sorted(present))],
+            ).fetchall()
+        )
+        if present
+        else {}
+    )
     for name in sorted(present - set(known)):
-        known[name] = one(con.execute(
-            "INSERT INTO search_apps SELECT coalesce(max(id), 0) + 1, ? FROM search_apps RETURNING id", [name]
-        ))[0]
+        known[name] = one(
+            con.execute(
+                "INSERT INTO search_apps SELECT coalesce(max(id), 0) + 1, ? FROM search_apps RETURNING id", [name]
+            )
+        )[0]
     return {None: 0, "": 0, **known}
 
 
@@ -220,9 +227,12 @@ def _postings(rows: list[tuple], apps: dict[str | None, int], known: dict | None
         return np.repeat(np.array(values, dtype=dtype), repeat)
 
     return {
-        "term": np.array(term_ids, dtype=np.int64), "doc": each([r[0] for r in rows], np.int64),
-        "tf": np.array(tfs, dtype=np.uint16), "len": each(lens, np.uint16),
-        "t_start": each([r[2] for r in rows], "datetime64[us]"), "app": each([apps[r[3]] for r in rows], np.int32),
+        "term": np.array(term_ids, dtype=np.int64),
+        "doc": each([r[0] for r in rows], np.int64),
+        "tf": np.array(tfs, dtype=np.uint16),
+        "len": each(lens, np.uint16),
+        "t_start": each([r[2] for r in rows], "datetime64[us]"),
+        "app": each([apps[r[3]] for r in rows], np.int32),
         "total": total,
     }
 
@@ -237,9 +247,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, postings: dict, *, order
     # Read by DuckDB's replacement scan (this local variable's name in the SQL), not
     # con.register(): a registered object stays referenced until the transaction ends, so one
     # long transaction (an import, migration 4) would keep every batch's arrays in memory.
-    _lifelog_new_postings = {k: postings[k] for k in _ARRAYS}  # noqa: F841
-    con.execute(f"INSERT INTO {table} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings"
-                + (" ORDER BY term, doc" if order else ""))
+    _lifelog_new_postings = {k: postings[k] for k in _ARRAYS}
+    con.execute(
+        f"INSERT INTO {table} SELECT {POSTING_COLUMNS} FROM _lifelog_new_postings"
+        + (" ORDER BY term, doc" if order else "")
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, corpus: Corpus, rows: list, total: int) -> None:

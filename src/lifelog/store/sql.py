@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, overload
 
 import duckdb
@@ -16,6 +16,7 @@ from lifelog.models import TextSpan, Transcript
 
 SPAN_COLUMNS = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id'
 TRANSCRIPT_COLUMNS = "id, t_start, t_end, source, engine, text, tokens, chunk_id, language"
+
 
 @dataclass(frozen=True)
 class Corpus:
@@ -52,7 +53,7 @@ def utc_naive(ts: datetime | None) -> datetime | None:
     """Timestamps are stored as naive UTC; convert an aware one, pass a naive one through."""
     if ts is None or ts.tzinfo is None:
         return ts
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def one(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
@@ -105,16 +106,31 @@ def where(conds: list[str]) -> str:
 def span_from_row(row: tuple) -> TextSpan:
     id_, t_start, t_end, monitor, app, window, text, top, left, frame_id = row[:10]
     return TextSpan(
-        t_start=t_start, t_end=t_end, monitor=monitor, app=app, window=window, text=text,
-        top=top, left=left, frame_id=frame_id, id=id_,
+        t_start=t_start,
+        t_end=t_end,
+        monitor=monitor,
+        app=app,
+        window=window,
+        text=text,
+        top=top,
+        left=left,
+        frame_id=frame_id,
+        id=id_,
     )
 
 
 def transcript_from_row(row: tuple) -> Transcript:
     id_, t_start, t_end, source, engine, text, tokens, chunk_id, language = row[:9]
     return Transcript(
-        t_start=t_start, t_end=t_end, source=source, engine=engine, text=text,
-        tokens=tokens, chunk_id=chunk_id, id=id_, language=language or "",
+        t_start=t_start,
+        t_end=t_end,
+        source=source,
+        engine=engine,
+        text=text,
+        tokens=tokens,
+        chunk_id=chunk_id,
+        id=id_,
+        language=language or "",
     )
 
 

@@ -48,12 +48,13 @@ class Store:
         self._swap = rewrite.SwapGate()  # the owner's reads, and a forget's swap of the file (rewrite.py)
 
     @classmethod
-    def open_owner(cls, db_path: Path, *, busy_timeout: float = 30.0) -> "Store":
+    def open_owner(cls, db_path: Path, *, busy_timeout: float = 30.0) -> Store:
         """Open the file once and keep it: this process owns the timeline until ``close()``."""
         store = cls(db_path, busy_timeout=busy_timeout)
         create_private_db(store.db_path, store.secret())
-        store._owned = connect(store.db_path, read_only=False, timeout=busy_timeout, secret=store.secret(),
-                               own_instance=True)
+        store._owned = connect(
+            store.db_path, read_only=False, timeout=busy_timeout, secret=store.secret(), own_instance=True
+        )
         try:
             # A connection held for days must not keep growing DuckDB's buffer pool toward its
             # default (80% of RAM): bounded, it spills to temporary files under the data folder.
@@ -103,8 +104,10 @@ class Store:
         if crypt.is_encrypted_file(self.db_path) or (not self._db_exists() and keys.is_encrypted(data_dir)):
             key = keys.data_key(data_dir)
             if key is None:
-                raise PassphraseError(f"The lifelog database {self.db_path} is encrypted but its key file "
-                                      f"{keys.key_path(data_dir)} is missing: restore it from a backup.")
+                raise PassphraseError(
+                    f"The lifelog database {self.db_path} is encrypted but its key file "
+                    f"{keys.key_path(data_dir)} is missing: restore it from a backup."
+                )
             return keys.db_secret(key)
         return None
 
@@ -209,8 +212,10 @@ class Store:
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._owned is not None:  # only writes come here: one at a time
             if not self._write_lock.acquire(timeout=self.busy_timeout):
-                raise StoreBusy(f"Another write kept the lifelog database {self.db_path} busy for more "
-                                f"than {self.busy_timeout:g} s.")
+                raise StoreBusy(
+                    f"Another write kept the lifelog database {self.db_path} busy for more "
+                    f"than {self.busy_timeout:g} s."
+                )
             try:
                 yield self._owned
             finally:

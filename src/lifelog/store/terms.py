@@ -86,7 +86,7 @@ def minimal_stem(word: str) -> str:
 
 
 def _bigrams(run: str) -> list[str]:
-    return [run[i:i + 2] for i in range(len(run) - 1)]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
 def terms(text: str) -> list[str]:

@@ -37,33 +37,51 @@ def backfill_spans(con: duckdb.DuckDBPyConnection, batch: int = 100_000) -> int:
     """Count the lines whose ``tokens`` is NULL (stored before counts were kept, or written by a
     path that does not count), each distinct text once, then set them in ONE update (many
     updates of one column in a transaction are far slower). Returns the rows updated."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _texts AS "
-                "SELECT row_number() OVER () AS n, text FROM (SELECT DISTINCT text FROM text_spans WHERE tokens IS NULL)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _texts AS "
+        "SELECT row_number() OVER () AS n, text FROM (SELECT DISTINCT text FROM text_spans WHERE tokens IS NULL)"
+    )
     con.execute("CREATE OR REPLACE TEMP TABLE _counts (text VARCHAR, tokens INTEGER)")
     try:
         done = 0
         while True:
-            texts = [r[0] for r in con.execute(
-                "SELECT text FROM _texts WHERE n > ? AND n <= ? ORDER BY n", [done, done + batch]).fetchall()]
+            texts = [
+                r[0]
+                for r in con.execute(
+                    "SELECT text FROM _texts WHERE n > ? AND n <= ? ORDER BY n", [done, done + batch]
+                ).fetchall()
+            ]
             if not texts:
                 break
             # Columns read by DuckDB's replacement scan (this local variable's name in the SQL):
             # a list parameter binds slowly (20k strings: seconds), and con.register() would keep
             # each batch referenced until the migration's transaction ends.
-            _lifelog_token_batch = {"text": np.array(texts, dtype=object),  # noqa: F841
-                                    "tokens": np.array(count_many(texts), dtype=np.int32)}
+            _lifelog_token_batch = {
+                "text": np.array(texts, dtype=object),
+                "tokens": np.array(count_many(texts), dtype=np.int32),
+            }
             con.execute("INSERT INTO _counts SELECT text, tokens FROM _lifelog_token_batch")
             done += len(texts)
         if not done:
             return 0
         upto = hours.watermark(con)  # summarised hours whose lines gain a count are recomputed
-        stale = {r[0] for r in con.execute(
-            "SELECT DISTINCT date_trunc('hour', t_start) FROM text_spans WHERE tokens IS NULL AND t_start < ?",
-            [upto]).fetchall()} if upto else set()
-        updated = one(con.execute(
-            "UPDATE text_spans SET tokens = c.tokens FROM _counts c "
-            "WHERE text_spans.tokens IS NULL AND text_spans.text = c.text"
-        ))[0]
+        stale = (
+            {
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT date_trunc('hour', t_start) FROM text_spans WHERE tokens IS NULL AND t_start < ?",
+                    [upto],
+                ).fetchall()
+            }
+            if upto
+            else set()
+        )
+        updated = one(
+            con.execute(
+                "UPDATE text_spans SET tokens = c.tokens FROM _counts c "
+                "WHERE text_spans.tokens IS NULL AND text_spans.text = c.text"
+            )
+        )[0]
         hours.refresh_hours(con, stale)
         return updated
     finally:

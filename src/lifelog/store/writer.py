@@ -14,8 +14,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
-from lifelog.store import embeddings, hours, search_index, tokens
-from lifelog.store import exchange
+from lifelog.store import embeddings, exchange, hours, search_index, tokens
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -56,14 +55,30 @@ class Writer(Reader):
 
     def add_frame(self, frame: FrameRecord) -> int:
         left, top, right, bottom = frame.region
-        return one(self._con.execute(
-            "INSERT INTO frames (ts, monitor, width, height, app, \"window\", image_ref,"
-            " region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed, source_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [utc_naive(frame.ts), frame.monitor, frame.width, frame.height, frame.app, frame.window,
-             frame.image_ref, left, top, right, bottom, frame.keyframe, frame.ocr_ms, frame.ocr_failed,
-             frame.source_key],
-        ))[0]
+        return one(
+            self._con.execute(
+                'INSERT INTO frames (ts, monitor, width, height, app, "window", image_ref,'
+                " region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed, source_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    utc_naive(frame.ts),
+                    frame.monitor,
+                    frame.width,
+                    frame.height,
+                    frame.app,
+                    frame.window,
+                    frame.image_ref,
+                    left,
+                    top,
+                    right,
+                    bottom,
+                    frame.keyframe,
+                    frame.ocr_ms,
+                    frame.ocr_failed,
+                    frame.source_key,
+                ],
+            )
+        )[0]
 
     def stored_keys(self, table: str, keys: list[str], since: datetime, until: datetime) -> set[str]:
         """Which of ``keys`` (spool file names) rows of ``table`` (``frames`` or
@@ -141,29 +156,47 @@ class Writer(Reader):
         crashed = one(self._con.execute("SELECT count(*) FROM recordings WHERE ended IS NULL"))[0]
         if not crashed:
             return None
-        last = one(self._con.execute(
-            "SELECT greatest((SELECT max(ts) FROM frames), (SELECT max(ts) FROM events),"
-            " (SELECT max(t_end) FROM audio_chunks), (SELECT max(started) FROM recordings WHERE ended IS NULL))"
-        ))[0]
+        last = one(
+            self._con.execute(
+                "SELECT greatest((SELECT max(ts) FROM frames), (SELECT max(ts) FROM events),"
+                " (SELECT max(t_end) FROM audio_chunks), (SELECT max(started) FROM recordings WHERE ended IS NULL))"
+            )
+        )[0]
         self._con.execute("UPDATE recordings SET ended = ? WHERE ended IS NULL", [last])
         return last
 
     def add_audio_chunk(self, chunk: AudioChunkRecord) -> int:
         """Store one stretch of voiced audio; returns its id (for its transcripts' chunk_id)."""
-        return one(self._con.execute(
-            "INSERT INTO audio_chunks (t_start, t_end, source, audio_ref, voiced_s, source_key)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [utc_naive(chunk.t_start), utc_naive(chunk.t_end), chunk.source, chunk.audio_ref, chunk.voiced_s,
-             chunk.source_key],
-        ))[0]
+        return one(
+            self._con.execute(
+                "INSERT INTO audio_chunks (t_start, t_end, source, audio_ref, voiced_s, source_key)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [
+                    utc_naive(chunk.t_start),
+                    utc_naive(chunk.t_end),
+                    chunk.source,
+                    chunk.audio_ref,
+                    chunk.voiced_s,
+                    chunk.source_key,
+                ],
+            )
+        )[0]
 
     def add_transcripts(self, rows: list[Transcript]) -> int:
         """Store text heard, all rows in one statement (one JSON parameter); returns how many."""
         if not rows:
             return 0
         payload = [
-            {"t_start": t.t_start, "t_end": t.t_end, "source": t.source, "engine": t.engine,
-             "text": t.text, "tokens": t.tokens, "chunk_id": t.chunk_id, "language": t.language}
+            {
+                "t_start": t.t_start,
+                "t_end": t.t_end,
+                "source": t.source,
+                "engine": t.engine,
+                "text": t.text,
+                "tokens": t.tokens,
+                "chunk_id": t.chunk_id,
+                "language": t.language,
+            }
             for t in rows
         ]
         created = self._con.execute(
@@ -266,7 +299,8 @@ class Writer(Reader):
         """
         spans = min_new_spans is not None and search_index.catch_up(self._con, SPANS, min_rows=min_new_spans)
         heard = min_new_transcripts is not None and search_index.catch_up(
-            self._con, TRANSCRIPTS, min_rows=min_new_transcripts)
+            self._con, TRANSCRIPTS, min_rows=min_new_transcripts
+        )
         return bool(spans or heard)
 
     # -- helpers -----------------------------------------------------------------------
@@ -293,15 +327,24 @@ class Writer(Reader):
             return []
         counts = tokens.count_many([line.text for line in lines])
         rows = [
-            {"t": ts, "monitor": monitor, "app": app if line.app is None else line.app,
-             "window": window if line.window is None else line.window, "text": line.text,
-             "top": line.box[1], "left": line.box[0], "frame_id": frame_id, "tokens": n,
-             "ord": line.ord, "lead": line.lead}
+            {
+                "t": ts,
+                "monitor": monitor,
+                "app": app if line.app is None else line.app,
+                "window": window if line.window is None else line.window,
+                "text": line.text,
+                "top": line.box[1],
+                "left": line.box[0],
+                "frame_id": frame_id,
+                "tokens": n,
+                "ord": line.ord,
+                "lead": line.lead,
+            }
             for line, n in zip(lines, counts)
         ]
         created = self._con.execute(
             'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text, top, "left", frame_id, tokens,'
-            ' ord, lead)'
+            " ord, lead)"
             ' SELECT t, t, monitor, app, "window", text, top, "left", frame_id, tokens, ord, lead'
             f" FROM (SELECT unnest(from_json(?, '{_NEW_SPANS_TYPE}'), recursive := true))"
             ' RETURNING id, text, top, "left", app',

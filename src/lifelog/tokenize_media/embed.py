@@ -104,7 +104,7 @@ class E5Small(_Derived):
 
         size = -(-len(cut) // n)
         with ThreadPoolExecutor(n, thread_name_prefix="lifelog-embed") as pool:  # ctypes lets go of the GIL
-            parts = list(pool.map(lambda i: self._encode(cut[i:i + size], query), range(0, len(cut), size)))
+            parts = list(pool.map(lambda i: self._encode(cut[i : i + size], query), range(0, len(cut), size)))
         return np.concatenate(parts)
 
     def _encode(self, texts: list[str], query: bool) -> np.ndarray:
@@ -122,7 +122,7 @@ class E5Small(_Derived):
         the model's). A long text is first cut to ``CHARS_PER_TOKEN`` characters a token, so
         a dense minute is not tokenized whole several times."""
         limit = min(max_tokens or self.max_tokens, self.max_tokens)
-        text = text[:limit * CHARS_PER_TOKEN]
+        text = text[: limit * CHARS_PER_TOKEN]
         n = self.tokens(text, query=query)
         while n > limit:
             keep = max(1, int(len(text) * limit / n * 0.97))
@@ -176,8 +176,10 @@ def embedding_unavailable(id: str = DEFAULT) -> str | None:
 
     cls, package = _EMBEDDERS[id]
     if importlib.util.find_spec(package) is None:
-        return (f"Semantic search needs the {package} package, which is not installed. "
-                f"Install it with: pip install 'lifelog[{EXTRA}]'")
+        return (
+            f"Semantic search needs the {package} package, which is not installed. "
+            f"Install it with: pip install 'lifelog[{EXTRA}]'"
+        )
     missing = _missing_cpu_flags()
     if missing:
         return f"Semantic search ({id}) needs a CPU with {' and '.join(missing)}; this one lacks them."

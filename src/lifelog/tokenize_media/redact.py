@@ -23,7 +23,14 @@ import numpy as np
 
 from lifelog.models import Box, OcrLine
 from lifelog.tokenize_media.secret_patterns import (  # noqa: F401 (IBAN_LENGTHS, iban_ok, luhn_ok: re-exported)
-    ANY_HINT, BUILTIN, IBAN_LENGTHS, KEY_END, KEY_LINE, Pattern, iban_ok, luhn_ok,
+    ANY_HINT,
+    BUILTIN,
+    IBAN_LENGTHS,
+    KEY_END,
+    KEY_LINE,
+    Pattern,
+    iban_ok,
+    luhn_ok,
 )
 
 MARKER = "[redacted: {}]"
@@ -37,11 +44,16 @@ def marker(name: str) -> str:
 
 # -- the redactor -------------------------------------------------------------------------
 
+
 class Redactor:
     """Replaces secrets in text: ``redact(text) -> (text, names of what was redacted)``."""
 
-    def __init__(self, patterns: tuple[Pattern, ...] = BUILTIN, extra: dict[str, str] | None = None,
-                 excluded_titles: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        patterns: tuple[Pattern, ...] = BUILTIN,
+        extra: dict[str, str] | None = None,
+        excluded_titles: tuple[str, ...] = (),
+    ) -> None:
         self.patterns = patterns
         # a screen line that shows an excluded title (a taskbar button, an Alt-Tab list, a tab
         # strip) goes whole: the window is blanked at capture, but its title is shown elsewhere
@@ -51,12 +63,15 @@ class Redactor:
         self._extra = [(name, re.compile(regex)) for name, regex in (extra or {}).items()]
 
     @classmethod
-    def from_settings(cls, settings) -> "Redactor":
+    def from_settings(cls, settings) -> Redactor:
         """The built-ins less ``redact_disable``, plus ``redact_patterns`` (settings already
         validated: names known, regexes compile); screen lines showing an ``exclude_titles``
         title are taken out whole."""
-        return _cached(tuple(settings.redact_disable), tuple(sorted(settings.redact_patterns.items())),
-                       tuple(settings.exclude_titles))
+        return _cached(
+            tuple(settings.redact_disable),
+            tuple(sorted(settings.redact_patterns.items())),
+            tuple(settings.exclude_titles),
+        )
 
     def redact(self, text: str) -> tuple[str, list[str]]:
         if not text:
@@ -100,8 +115,10 @@ class Redactor:
     def redact_ocr(self, lines: list[OcrLine]) -> tuple[list[OcrLine], list[Box]]:
         """A frame's OCR lines (reading order) redacted, their window titles too, and the boxes
         of the lines that held a secret (to black out in the stored image)."""
-        texts = [(marker(EXCLUDED), [EXCLUDED]) if any(t.search(line.text) for t in self._excluded) else done
-                 for line, done in zip(lines, self.redact_lines([line.text for line in lines]))]
+        texts = [
+            (marker(EXCLUDED), [EXCLUDED]) if any(t.search(line.text) for t in self._excluded) else done
+            for line, done in zip(lines, self.redact_lines([line.text for line in lines]))
+        ]
         titles: dict[str, str] = {}
         out, boxes = [], []
         for line, (text, names) in zip(lines, texts):
@@ -131,7 +148,7 @@ class Redactor:
         found.append(p.name)
         base = m.start()
         whole = m.group(0)
-        return whole[:start - base] + marker(p.name) + whole[end - base:]
+        return whole[: start - base] + marker(p.name) + whole[end - base :]
 
 
 def _replace_extra(m: re.Match, name: str, found: list[str]) -> str:
@@ -141,11 +158,13 @@ def _replace_extra(m: re.Match, name: str, found: list[str]) -> str:
     if start == end:
         return m.group(0)
     found.append(name)
-    return m.group(0)[:start - m.start()] + marker(name) + m.group(0)[end - m.start():]
+    return m.group(0)[: start - m.start()] + marker(name) + m.group(0)[end - m.start() :]
 
 
 @functools.lru_cache(maxsize=8)
-def _cached(disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...], excluded_titles: tuple[str, ...] = ()) -> Redactor:
+def _cached(
+    disabled: tuple[str, ...], extra: tuple[tuple[str, str], ...], excluded_titles: tuple[str, ...] = ()
+) -> Redactor:
     return Redactor(tuple(p for p in BUILTIN if p.name not in disabled), dict(extra), excluded_titles)
 
 
@@ -160,7 +179,7 @@ def black_out(image: np.ndarray, region: Box, boxes: list[Box], pad: int = BOX_P
         if x0 < x1 and y0 < y1:
             if out is image:
                 out = image.copy()
-            out[y0 - top:y1 - top, x0 - left:x1 - left] = 0
+            out[y0 - top : y1 - top, x0 - left : x1 - left] = 0
     return out
 
 

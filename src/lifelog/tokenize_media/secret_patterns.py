@@ -37,12 +37,13 @@ secret. Patterns that match keys go on over a space where OCR split a key in two
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lifelog.config import REDACT_PATTERN_NAMES
 
 # -- validators --------------------------------------------------------------------------
+
 
 def luhn_ok(digits: str) -> bool:
     """The Luhn checksum every payment card number passes."""
@@ -57,12 +58,18 @@ def luhn_ok(digits: str) -> bool:
 
 # IBAN lengths by country (SWIFT's IBAN registry).
 IBAN_LENGTHS = dict(
-    (c, int(n)) for c, n in (item.split(":") for item in (
-        "AD:24 AE:23 AL:28 AT:20 AZ:28 BA:20 BE:16 BG:22 BH:22 BR:29 BY:28 CH:21 CR:22 CY:28 CZ:24 DE:22 "
-        "DK:18 DO:28 EE:20 EG:29 ES:24 FI:18 FO:18 FR:27 GB:22 GE:22 GI:23 GL:18 GR:27 GT:28 HR:21 HU:28 "
-        "IE:22 IL:23 IQ:23 IS:26 IT:27 JO:30 KW:30 KZ:20 LB:28 LC:32 LI:21 LT:20 LU:20 LV:21 MC:27 MD:24 "
-        "ME:22 MK:19 MR:27 MT:31 MU:30 NL:18 NO:15 PK:24 PL:28 PS:29 PT:25 QA:29 RO:24 RS:22 SA:24 SC:31 "
-        "SE:24 SI:19 SK:24 SM:27 ST:25 SV:28 TL:23 TN:24 TR:26 UA:29 VA:22 VG:24 XK:20").split()))
+    (c, int(n))
+    for c, n in (
+        item.split(":")
+        for item in (
+            "AD:24 AE:23 AL:28 AT:20 AZ:28 BA:20 BE:16 BG:22 BH:22 BR:29 BY:28 CH:21 CR:22 CY:28 CZ:24 DE:22 "
+            "DK:18 DO:28 EE:20 EG:29 ES:24 FI:18 FO:18 FR:27 GB:22 GE:22 GI:23 GL:18 GR:27 GT:28 HR:21 HU:28 "
+            "IE:22 IL:23 IQ:23 IS:26 IT:27 JO:30 KW:30 KZ:20 LB:28 LC:32 LI:21 LT:20 LU:20 LV:21 MC:27 MD:24 "
+            "ME:22 MK:19 MR:27 MT:31 MU:30 NL:18 NO:15 PK:24 PL:28 PS:29 PT:25 QA:29 RO:24 RS:22 SA:24 SC:31 "
+            "SE:24 SI:19 SK:24 SM:27 ST:25 SV:28 TL:23 TN:24 TR:26 UA:29 VA:22 VG:24 XK:20"
+        ).split()
+    )
+)
 
 
 def iban_ok(text: str) -> bool:
@@ -76,11 +83,13 @@ def iban_ok(text: str) -> bool:
 
 _CARD_PREFIX = re.compile(r"4|5[1-5]|2[2-7]|3[47]|3[068]|6|35")
 _ARITHMETIC = set("([{,=*/+-^<>%)]}")
-_NOT_A_PASSWORD = frozenset("""
+_NOT_A_PASSWORD = frozenset(
+    """
 none null nil true false undefined str string bytes int bool dict list any optional self cls lambda
 required optional hidden yes no input getpass prompt env environ value default changeme redacted
 the and one not for are was must should will can see set use has have with from that this your you our its
-""".split())
+""".split()
+)
 _CALL = re.compile(r"[A-Za-z_][\w.]*[(\[]")  # code: pwd = os.getcwd(), secret = keys[0], Optional[str]
 _ATTRIBUTE = re.compile(r"[A-Za-z_]\w*\.[A-Za-z_][\w.]*")  # code: args.password
 _ANNOTATION = re.compile(r"\s*[=|]")  # what follows the value of "password: str = None"
@@ -95,7 +104,7 @@ def _card(m: re.Match, secret: str) -> bool:
         return False
     if len(digits) < len(secret):  # grouped as printed (4 4 4 4, 4 6 5), not a row of small numbers
         return all(len(group) >= 3 for group in re.split(r"[ \-]+", secret))
-    before, after = m.string[:m.start()].rstrip()[-1:], m.string[m.end():].lstrip()[:1]
+    before, after = m.string[: m.start()].rstrip()[-1:], m.string[m.end() :].lstrip()[:1]
     return not (before and before in _ARITHMETIC or after and after in _ARITHMETIC)
 
 
@@ -126,13 +135,13 @@ def _iban(m: re.Match, secret: str) -> bool:
 def _password(m: re.Match, secret: str) -> bool:
     """A value next to a password label, not code that names one (``password=None``,
     ``password=self.password``, ``pwd = os.getcwd()``) or a placeholder (``${PASSWORD}``, ``****``)."""
-    after, before = m.string[m.end():m.end() + 1], m.string[max(0, m.start() - 7):m.start()].lower()
+    after, before = m.string[m.end() : m.end() + 1], m.string[max(0, m.start() - 7) : m.start()].lower()
     if after in ("(", ".", "[") or secret.startswith(_PLACEHOLDER_START) or _CALL.match(secret):
         return False
     if _ANNOTATION.match(m.string, m.end()) or before.endswith("param "):
         return False  # a type annotation (password: Optional[str] = None) or a docstring's :param password:
-    label = m.group(0)[:m.group(0).rfind(secret)]
-    if "=" in label and (after == "," or m.string[:m.start()].rstrip().endswith(",")):
+    label = m.group(0)[: m.group(0).rfind(secret)]
+    if "=" in label and (after == "," or m.string[: m.start()].rstrip().endswith(",")):
         return False  # code: user, password = a, b / f(x, pwd=y, z)
     low = secret.lower().rstrip(")]},:")
     if low in _NOT_A_PASSWORD or set(low) <= set("*•·x-_."):
@@ -142,18 +151,25 @@ def _password(m: re.Match, secret: str) -> bool:
     return not _ATTRIBUTE.fullmatch(secret)  # attribute access: args.password
 
 
-_NOT_SAID = frozenset("""
+_NOT_SAID = frozenset(
+    """
 required incorrect invalid wrong too case correct expired changed reset weak strong empty missing needed
 saved stored shown hidden encrypted hashed protected sent set being also still now only different same
 used unknown blank long short secure insecure correct case-sensitive displayed visible masked generated
-""".split())
+""".split()
+)
 
 
 def _spoken_password(m: re.Match, secret: str) -> bool:
     """``password is X`` where X is a password, not how a form describes one (``is required``)."""
     low = secret.lower().rstrip(")]},:")
-    return not (low in _NOT_SAID or low in _NOT_A_PASSWORD or secret.startswith(_PLACEHOLDER_START)
-                or _CALL.match(secret) or _ATTRIBUTE.fullmatch(secret.rstrip(")]},:")))
+    return not (
+        low in _NOT_SAID
+        or low in _NOT_A_PASSWORD
+        or secret.startswith(_PLACEHOLDER_START)
+        or _CALL.match(secret)
+        or _ATTRIBUTE.fullmatch(secret.rstrip(")]},:"))
+    )
 
 
 def _connection(m: re.Match, secret: str) -> bool:
@@ -192,47 +208,92 @@ _DASH = r" ?- ?"  # a dash OCR set apart
 _PW_LABEL = r"(?i:password|passwd|passwort|passphrase|pwd|secret|contraseña|mot de passe|пароль)|密码|口令"
 
 BUILTIN: tuple[Pattern, ...] = (
-    Pattern("private-key", r"-{3,}\s*BEGIN\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}"
-                           r"[\s\S]*?(?:-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}|\Z)",
-            hint=_has("PRIVATE")),
+    Pattern(
+        "private-key",
+        r"-{3,}\s*BEGIN\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}"
+        r"[\s\S]*?(?:-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY(?:\s+BLOCK)?\s*-{3,}|\Z)",
+        hint=_has("PRIVATE"),
+    ),
     Pattern("aws-key", _B + r"(?:AKIA|ASIA)(?: ?[A-Z0-9]){16}" + _E, hint=_has("AKIA", "ASIA")),
-    Pattern("aws-key", r"(?i:aws_?secret(?:_?access)?_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
-                       r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])", hint=_has("secret", lower=True)),
+    Pattern(
+        "aws-key",
+        r"(?i:aws_?secret(?:_?access)?_?key|secret_?access_?key)[\"']?\s*[:=]\s*[\"']?"
+        r"(?P<secret>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+        hint=_has("secret", lower=True),
+    ),
     Pattern("gcp-key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _MORE + _E, hint=_has("AIza")),
-    Pattern("anthropic-key", _B + r"sk" + _DASH + r"ant" + _DASH + r"(?:[a-z]{3}\d\d" + _DASH + r")?[A-Za-z0-9_\-]{20,}"
-            + _MORE, hint=_has("sk-ant", "sk -ant", "sk- ant")),
-    Pattern("openai-key", _B + r"sk" + _DASH + r"(?:(?:proj|svcacct|admin)" + _DASH + r")?"
-                          r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _MORE,
-            hint=_has("sk-", "sk -")),
-    Pattern("github-token", _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})" + _MORE + _E,
-            hint=_has("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
+    Pattern(
+        "anthropic-key",
+        _B + r"sk" + _DASH + r"ant" + _DASH + r"(?:[a-z]{3}\d\d" + _DASH + r")?[A-Za-z0-9_\-]{20,}" + _MORE,
+        hint=_has("sk-ant", "sk -ant", "sk- ant"),
+    ),
+    Pattern(
+        "openai-key",
+        _B + r"sk" + _DASH + r"(?:(?:proj|svcacct|admin)" + _DASH + r")?"
+        r"(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{20,}" + _MORE,
+        hint=_has("sk-", "sk -"),
+    ),
+    Pattern(
+        "github-token",
+        _B + r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})" + _MORE + _E,
+        hint=_has("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
     Pattern("gitlab-token", _B + r"glpat" + _DASH + r"[A-Za-z0-9_\-]{20,}" + _MORE, hint=_has("glpat")),
     Pattern("slack-token", _B + r"xox[abprs]" + _DASH + r"[A-Za-z0-9\-]{10,}" + _MORE, hint=_has("xox")),
     Pattern("jwt", _B + r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}", hint=_has("eyJ")),
-    Pattern("bearer-token", r"(?i:\bbearer\s+|\bauthorization\s*[:=]\s*[\"']?(?:basic|token)\s+)"
-                            r"(?P<secret>(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{16,}=*)",
-            hint=lambda text, low, digits: digits > 0 and ("bearer" in low or "authoriz" in low)),
-    Pattern("connection-string", r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@]+:(?P<secret>[^\s:/@]+)@[^\s/@]",
-            _connection, hint=lambda text, low, digits: "://" in text and "@" in text),
+    Pattern(
+        "bearer-token",
+        r"(?i:\bbearer\s+|\bauthorization\s*[:=]\s*[\"']?(?:basic|token)\s+)"
+        r"(?P<secret>(?=[A-Za-z0-9\-._~+/]*\d)[A-Za-z0-9\-._~+/]{16,}=*)",
+        hint=lambda text, low, digits: digits > 0 and ("bearer" in low or "authoriz" in low),
+    ),
+    Pattern(
+        "connection-string",
+        r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:/@]+:(?P<secret>[^\s:/@]+)@[^\s/@]",
+        _connection,
+        hint=lambda text, low, digits: "://" in text and "@" in text,
+    ),
     # said aloud, a digit at a time, Whisper writes "4.5-3-9, 1-4-8-8, ..." or "4 5 3 9 ...": any
     # spacing (first: the printed form below would take the run and refuse its one-digit groups)
-    Pattern("card-number", r"(?<![\w.\-])(?P<secret>\d(?:[ \-.,]{0,3}\d){12,18})(?![ \-.,]{0,3}\d)(?![\w])",
-            _card_said, hint=lambda text, low, digits: digits >= 13 and ("-" in text or any(w in low for w in _CARD_WORDS))),
-    Pattern("card-number", r"(?<![\w.\-])(?P<secret>\d(?:[ \-]{0,2}\d){12,18})(?![ \-]?\d)(?![\w.])", _card,
-            hint=lambda text, low, digits: digits >= 13),
-    Pattern("iban", r"\b(?P<secret>[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b", _iban,
-            hint=lambda text, low, digits: digits >= 6),
-    Pattern("password", r"(?<![\w:/])(?:[A-Za-z0-9]+[_\-.])*(?:" + _PW_LABEL + r")[\"']?\s*[:=：＝](?!=)\s*"
-                        r"[\"'`]?(?P<secret>[^\s\"'`,;]{3,})", _password,
-            hint=_has("pass", "pwd", "secret", "密码", "口令", "contraseña", "пароль", lower=True)),
+    Pattern(
+        "card-number",
+        r"(?<![\w.\-])(?P<secret>\d(?:[ \-.,]{0,3}\d){12,18})(?![ \-.,]{0,3}\d)(?![\w])",
+        _card_said,
+        hint=lambda text, low, digits: digits >= 13 and ("-" in text or any(w in low for w in _CARD_WORDS)),
+    ),
+    Pattern(
+        "card-number",
+        r"(?<![\w.\-])(?P<secret>\d(?:[ \-]{0,2}\d){12,18})(?![ \-]?\d)(?![\w.])",
+        _card,
+        hint=lambda text, low, digits: digits >= 13,
+    ),
+    Pattern(
+        "iban",
+        r"\b(?P<secret>[A-Z]{2}\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b",
+        _iban,
+        hint=lambda text, low, digits: digits >= 6,
+    ),
+    Pattern(
+        "password",
+        r"(?<![\w:/])(?:[A-Za-z0-9]+[_\-.])*(?:" + _PW_LABEL + r")[\"']?\s*[:=：＝](?!=)\s*"
+        r"[\"'`]?(?P<secret>[^\s\"'`,;]{3,})",
+        _password,
+        hint=_has("pass", "pwd", "secret", "密码", "口令", "contraseña", "пароль", lower=True),
+    ),
     # said aloud, or written as a sentence: "the wifi password is tangerine"
-    Pattern("password", r"(?i:\b(?:password|passphrase|passcode)\s+is\s+)(?P<secret>[^\s\"'`,;]{2,}[^\s\"'`,;.!?])",
-            _spoken_password, hint=_has("pass", lower=True)),
+    Pattern(
+        "password",
+        r"(?i:\b(?:password|passphrase|passcode)\s+is\s+)(?P<secret>[^\s\"'`,;]{2,}[^\s\"'`,;.!?])",
+        _spoken_password,
+        hint=_has("pass", lower=True),
+    ),
 )
 assert {p.name for p in BUILTIN} == set(REDACT_PATTERN_NAMES), "config.REDACT_PATTERN_NAMES is out of date"
 
 # Every hint above that a line with fewer than 6 digits can pass, as one search of its lower case.
-ANY_HINT = re.compile("private|akia|asia|aiza|sk ?-|gh[pousr]_|github_pat_|glpat|xox|eyj|://|secret|pass|pwd|"
-                      "bearer|authoriz|contraseña|пароль|密码|口令")
+ANY_HINT = re.compile(
+    "private|akia|asia|aiza|sk ?-|gh[pousr]_|github_pat_|glpat|xox|eyj|://|secret|pass|pwd|"
+    "bearer|authoriz|contraseña|пароль|密码|口令"
+)
 KEY_LINE = re.compile(r"^\s*[A-Za-z0-9+/=\s]{16,}$")  # a base64 line of a private-key block
 KEY_END = re.compile(r"-{3,}\s*END\s+(?:[A-Z0-9]+\s+)*PRIVATE\s+KEY")

@@ -136,8 +136,21 @@ _TABLE: dict[str, tuple[str, int, str | None, int | None]] = {
     "deepseek-r1-distill-llama": ("llama3", 131_072, None, None),
 }
 
-FAMILIES = ("gpt-4o", "gpt-4.1", "o1/o3/o4-mini", "gpt-5", "gpt-4", "gpt-3.5-turbo", "claude-*", "gemini-*", "gemma3",
-            "llama3.x", "qwen2.5/qwen3", "mistral*/mixtral/codestral", "deepseek-chat/-reasoner/-v3/-r1")
+FAMILIES = (
+    "gpt-4o",
+    "gpt-4.1",
+    "o1/o3/o4-mini",
+    "gpt-5",
+    "gpt-4",
+    "gpt-3.5-turbo",
+    "claude-*",
+    "gemini-*",
+    "gemma3",
+    "llama3.x",
+    "qwen2.5/qwen3",
+    "mistral*/mixtral/codestral",
+    "deepseek-chat/-reasoner/-v3/-r1",
+)
 
 
 def normalise(name: str) -> str:
@@ -154,7 +167,8 @@ def resolve(name: str) -> Target:
     if match is None:
         raise UsageError(
             f"Unknown model {name!r}. Known families: {', '.join(FAMILIES)}. Or name a tokenizer "
-            f"and a budget directly: --tokenizer {'|'.join(t for t in tokenizer_ids() if not t.startswith('gpt-'))} --budget 32k.")
+            f"and a budget directly: --tokenizer {'|'.join(t for t in tokenizer_ids() if not t.startswith('gpt-'))} --budget 32k."
+        )
     tokenizer, context, provider, max_input = _TABLE[match]
     return Target(name, match, tokenizer, context, provider, max_input)
 
@@ -178,12 +192,15 @@ class Choice:
         usable = target.usable_budget() if target else None
         if target is None or usable is None or self.budget <= usable:
             return None
-        return (f"note: a budget of {self.budget:,} is above what {target.model} can take with room for an "
-                f"answer ({usable:,} of its {target.context:,}-token context).")
+        return (
+            f"note: a budget of {self.budget:,} is above what {target.model} can take with room for an "
+            f"answer ({usable:,} of its {target.context:,}-token context)."
+        )
 
 
-def choose(settings: Settings, *, model: str | None = None, tokenizer: str | None = None,
-           budget: int | None = None) -> Choice:
+def choose(
+    settings: Settings, *, model: str | None = None, tokenizer: str | None = None, budget: int | None = None
+) -> Choice:
     """Tokenizer and budget for a window. The tokenizer: ``tokenizer``, else the model's, else
     ``settings.tokenizer``. The budget: ``budget`` (the flag), else the usable context of a model
     named on the command line, else ``budget`` from config/environment, else the usable context of
@@ -223,13 +240,19 @@ def image_tokens(target: Target, width: int, height: int, *, detail: str = "high
         return anthropic_image_tokens(width, height)
     if target.provider == "google":
         return gemini_image_tokens(width, height)
-    raise UsageError(f"lifelog has no image rate for {target.name!r}: images are counted for OpenAI, "
-                     "Anthropic and Google models.")
+    raise UsageError(
+        f"lifelog has no image rate for {target.name!r}: images are counted for OpenAI, Anthropic and Google models."
+    )
 
 
 # OpenAI's small models count 32-px patches (at most 1,536) times a multiplier.
-_OPENAI_PATCH_MODELS = {"gpt-4.1-mini": 1.62, "gpt-5-mini": 1.62, "gpt-4.1-nano": 2.46, "gpt-5-nano": 2.46,
-                        "o4-mini": 1.72}
+_OPENAI_PATCH_MODELS = {
+    "gpt-4.1-mini": 1.62,
+    "gpt-5-mini": 1.62,
+    "gpt-4.1-nano": 2.46,
+    "gpt-5-nano": 2.46,
+    "o4-mini": 1.72,
+}
 
 
 def openai_image_tokens(width: int, height: int, *, detail: str = "high", model: str = "gpt-4o") -> int:

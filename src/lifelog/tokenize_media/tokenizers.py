@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from lifelog.errors import UnknownEngine
 
@@ -55,7 +55,7 @@ _APPROX_BASES = ("cl100k_base", "qwen3")
 _EXTRA_WHITESPACE = re.compile(r"\s{2,}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _encoding(name: str):
     import quicktok
 
@@ -97,7 +97,7 @@ def split_at_headings(text: str, parts: int) -> list[str]:
         cut = text.find("\n#", start + size)
         if cut < 0:
             break
-        out.append(text[start:cut + 1])
+        out.append(text[start : cut + 1])
         start = cut + 1
     out.append(text[start:])
     return out
@@ -132,7 +132,7 @@ def tokenizer_ids() -> list[str]:
     return sorted([*_ENCODINGS, *_APPROX])
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_tokenizer(tokenizer_id: str = DEFAULT_TOKENIZER) -> Tokenizer | ApproxTokenizer:
     key = tokenizer_id.lower()
     if key in _APPROX:

@@ -21,14 +21,14 @@ from pathlib import Path
 
 from lifelog.errors import EngineError, UnknownEngine
 from lifelog.paths import Paths
+from lifelog.tokenize_media.asr import weights
 from lifelog.tokenize_media.asr.audio_io import decode_audio
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE, AsrEngine, Segment, fixed_language
-from lifelog.tokenize_media.asr import weights
 from lifelog.tokenize_media.asr.hygiene import absolute_span, clean, dedupe_overlap, shift_segments
 from lifelog.tokenize_media.asr.languages import check_language
-from lifelog.tokenize_media.asr.weights import BUNDLED_MODEL, check_model
 from lifelog.tokenize_media.asr.speech import transcribe_speech
 from lifelog.tokenize_media.asr.vad import energy_regions, speech_regions
+from lifelog.tokenize_media.asr.weights import BUNDLED_MODEL, check_model
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,14 @@ def asr_ids() -> list[str]:
     return [DEFAULT] + sorted(set(_ENGINES) - {DEFAULT})
 
 
-def get_asr(id: str = DEFAULT, *, model: str | None = None, model_path: str | None = None, device: str = "auto",
-            language: str | None = None) -> AsrEngine:
+def get_asr(
+    id: str = DEFAULT,
+    *,
+    model: str | None = None,
+    model_path: str | None = None,
+    device: str = "auto",
+    language: str | None = None,
+) -> AsrEngine:
     """The engine ``id``, loaded once, on ``model`` (tiny.en, base, small or a path; default the
     bundled tiny.en; ``model_path`` is its older name), ``device`` auto/cpu/cuda, in ``language``
     (a Whisper code or name; None: detected per call). Bad settings raise ConfigError (exit 2)."""
@@ -99,8 +105,11 @@ def get_asr(id: str = DEFAULT, *, model: str | None = None, model_path: str | No
 
 def settings_options(settings) -> dict:
     """``get_asr``'s model and language arguments for the configuration."""
-    return {"model": None if settings.asr_model_path else settings.asr_model,
-            "model_path": settings.asr_model_path or None, "language": settings.asr_language or None}
+    return {
+        "model": None if settings.asr_model_path else settings.asr_model,
+        "model_path": settings.asr_model_path or None,
+        "language": settings.asr_language or None,
+    }
 
 
 def asr_from_settings(settings, device: str = "auto") -> AsrEngine:

@@ -30,8 +30,13 @@ class OpenAIWhisperEngine(AsrEngine):
 
     id = "openai-whisper"
 
-    def __init__(self, model_path: str | None = None, device: str = "auto", beam_size: int = DEFAULT_BEAM,
-                 language: str | None = None):
+    def __init__(
+        self,
+        model_path: str | None = None,
+        device: str = "auto",
+        beam_size: int = DEFAULT_BEAM,
+        language: str | None = None,
+    ):
         quiet_dependencies()
         import torch
         import whisper
@@ -74,7 +79,9 @@ class OpenAIWhisperEngine(AsrEngine):
         mel = whisper.log_mel_spectrogram(samples, self._model.dims.n_mels, padding=whisper.audio.N_SAMPLES)
         segment = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(self._model.device)
         with torch.no_grad():
-            _, probs = self._model.detect_language(segment.to(torch.float16 if self.device == "cuda" else torch.float32))
+            _, probs = self._model.detect_language(
+                segment.to(torch.float16 if self.device == "cuda" else torch.float32)
+            )
         language = max(probs, key=probs.get)
         return language, float(probs[language])
 

@@ -18,7 +18,7 @@ convert a line in ~1.5 µs (the pure-Python reimplementation takes ~60 µs).
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 
 from lifelog.config import CHINESE_SCRIPTS as SCRIPTS
 from lifelog.errors import ConfigError
@@ -38,7 +38,7 @@ def converter(script: str):
     return _opencc(_OPENCC_CONFIG[script]).convert
 
 
-@lru_cache(maxsize=None)
+@cache
 def _opencc(config: str):
     try:
         import opencc

@@ -59,8 +59,9 @@ def join_regions(audio: np.ndarray, regions: list[Region], rate: int = SAMPLE_RA
     return np.concatenate(pieces[:-1]), SpeechMap(list(regions), joined)
 
 
-def transcribe_speech(engine: AsrEngine, audio: np.ndarray, use_vad_model: bool = True,
-                      script: str = "as-heard") -> list[Segment]:
+def transcribe_speech(
+    engine: AsrEngine, audio: np.ndarray, use_vad_model: bool = True, script: str = "as-heard"
+) -> list[Segment]:
     """Clean segments of the speech in ``audio``, timed in seconds from its start, Chinese ones
     written in ``script`` (``chinese_script``); [] for silence."""
     audio = as_samples(audio)

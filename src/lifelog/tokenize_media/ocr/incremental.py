@@ -146,8 +146,9 @@ class ScreenReader:
                 self.cache.put(keys[i], result)
             stats["rec_ms"] += (time.perf_counter() - start) * 1000
         floor = self.engine.min_score
-        return [OcrLine(r[0], box, r[1]) for box, r in zip(boxes, results)
-                if r is not None and r[0] and r[1] >= floor]  # (every r is filled in by now)
+        return [
+            OcrLine(r[0], box, r[1]) for box, r in zip(boxes, results) if r is not None and r[0] and r[1] >= floor
+        ]  # (every r is filled in by now)
 
 
 def _empty_stats() -> dict[str, Any]:

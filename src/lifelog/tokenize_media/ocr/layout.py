@@ -60,8 +60,9 @@ class Layout:
         self._ink.clear()
         self._origins.clear()
 
-    def arrange(self, image: np.ndarray, lines: list[OcrLine], windows: list[VisibleWindow] | None = None
-                ) -> list[OcrLine]:
+    def arrange(
+        self, image: np.ndarray, lines: list[OcrLine], windows: list[VisibleWindow] | None = None
+    ) -> list[OcrLine]:
         """``lines`` of ``image`` as rows in reading order, each with ``ord``, ``lead``, and with a
         window list its window's ``app`` and ``window`` ('' for a line outside every window)."""
         windows = windows or []
@@ -76,8 +77,14 @@ class Layout:
         return out
 
     # -- one window ----------------------------------------------------------------------
-    def _window(self, image: np.ndarray, lines: list[OcrLine], win: VisibleWindow | None,
-                named: tuple[str | None, str | None], first_ord: int) -> list[OcrLine]:
+    def _window(
+        self,
+        image: np.ndarray,
+        lines: list[OcrLine],
+        win: VisibleWindow | None,
+        named: tuple[str | None, str | None],
+        first_ord: int,
+    ) -> list[OcrLine]:
         inks = [self._measure(image, _clip(line.box, win.box) if win else line.box, line.text) for line in lines]
         # across, the ink: the detector pads a box by up to a character each side, which can
         # close a gutter between two columns of text that fills them (Chinese does)
@@ -97,10 +104,17 @@ class Layout:
                     lead = " " * column_of(row_inks[0].left, origin, grid)
                 else:
                     lead = "# " if _is_heading(row_inks, text, body) else ""
-                out.append(OcrLine(
-                    text, _union([m.box for m in members]), min(m.score for m in members),
-                    ord=first_ord + len(out), lead=("\n" if j == 0 and n > 0 else "") + lead,
-                    app=named[0], window=named[1]))
+                out.append(
+                    OcrLine(
+                        text,
+                        _union([m.box for m in members]),
+                        min(m.score for m in members),
+                        ord=first_ord + len(out),
+                        lead=("\n" if j == 0 and n > 0 else "") + lead,
+                        app=named[0],
+                        window=named[1],
+                    )
+                )
         return out
 
     def _measure(self, image: np.ndarray, box: Box, text: str) -> Ink:

@@ -73,6 +73,6 @@ def _fused_session(path: Path, options, onnxruntime):
         return onnxruntime.InferenceSession(model, sess_options=options, providers=providers())
     except ImportError as exc:
         log.warning("%s: graph rewrite skipped (%s); install `onnx` for faster OCR", path.name, exc)
-    except Exception as exc:  # noqa: BLE001 - any failure means: run the model as shipped
+    except Exception as exc:
         log.warning("%s: graph rewrite failed (%s: %s); using the original model", path.name, type(exc).__name__, exc)
     return None

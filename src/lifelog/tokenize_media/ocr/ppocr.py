@@ -168,8 +168,10 @@ def _charset(session, path: Path) -> list[str]:
     """Class index to text: blank, the model's own characters, then space (the last class)."""
     meta = session.get_modelmeta().custom_metadata_map
     if "character" not in meta:
-        raise EngineError(f"{path} has no 'character' metadata (the model's characters, one per line), so its "
-                          "output cannot be read: use a PP-OCR recognition model exported with it (as RapidOCR's are).")
+        raise EngineError(
+            f"{path} has no 'character' metadata (the model's characters, one per line), so its "
+            "output cannot be read: use a PP-OCR recognition model exported with it (as RapidOCR's are)."
+        )
     return ["", *meta["character"].splitlines(), " "]
 
 

@@ -55,8 +55,9 @@ class Block:
         return [i for row in self.rows for i in row]
 
 
-def xy_cut(boxes: list[Box], image: np.ndarray | None = None, *, separate_all: bool = False,
-           left: int | None = None) -> list[Block]:
+def xy_cut(
+    boxes: list[Box], image: np.ndarray | None = None, *, separate_all: bool = False, left: int | None = None
+) -> list[Block]:
     """Blocks of ``boxes`` in reading order. ``image`` (the frame, RGB) lets a drawn edge in a
     gutter separate panes; ``separate_all`` takes every gutter (for windows, which never share
     rows); ``left`` is where the region's column begins (default: its leftmost box)."""
@@ -193,8 +194,11 @@ def _line_gap(boxes: np.ndarray, height: float) -> float:
     if len(boxes) < 2:
         return 0.0
     left, top, right, bottom = boxes.T
-    below = (top[None, :] >= top[:, None] + 0.5 * height) & (left[None, :] < right[:, None]) & (
-        right[None, :] > left[:, None])
+    below = (
+        (top[None, :] >= top[:, None] + 0.5 * height)
+        & (left[None, :] < right[:, None])
+        & (right[None, :] > left[:, None])
+    )
     dist = np.where(below, top[None, :] - bottom[:, None], np.iinfo(np.int64).max).min(axis=1)
     found = dist[below.any(axis=1)]
     return max(0.0, float(np.median(found))) if found.size else 0.0
