@@ -190,7 +190,12 @@ class RemoteTimeline(Timeline):
         if self._con.sock is not None:
             self._con.sock.settimeout(timeout)
         try:
-            self._con.request(method, f"/v{PROTOCOL}{path}", body=data, headers=headers)
+            try:
+                self._con.request(method, f"/v{PROTOCOL}{path}", body=data, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                if raw is None or self._con.sock is None:
+                    raise
+                # the owner refused an upload before reading all of it (over import_max): its answer says why
             resp = self._con.getresponse()
         except TimeoutError:
             self._con.close()
