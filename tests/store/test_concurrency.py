@@ -16,8 +16,10 @@ from tests.store.timeline_helpers import at, observe, worker
 def test_reads_and_writes_from_separate_processes_all_succeed(store, db_path, tmp_path):
     stop = tmp_path / "stop"
     readers = [(worker("reader", str(db_path), str(stop), str(tmp_path / f"r{n}.json")), n) for n in range(2)]
-    # a batch every 0.25 s: 4-8 times the recorder's pace
-    writer = worker("writer", str(db_path), "5", "0.25", str(tmp_path / "w.json"))
+    for proc, _ in readers:  # both read before the writer starts, so their reads overlap its writes
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+    # 20 batches, one every 0.25 s: 4-8 times the recorder's pace
+    writer = worker("writer", str(db_path), "20", "0.25", str(tmp_path / "w.json"))
     try:
         assert writer.wait(timeout=120) == 0, writer.stderr.read()
     finally:
@@ -27,7 +29,7 @@ def test_reads_and_writes_from_separate_processes_all_succeed(store, db_path, tm
     written = json.loads((tmp_path / "w.json").read_text())
     reports = [json.loads((tmp_path / f"r{n}.json").read_text()) for _, n in readers]
 
-    assert written["batches"] >= 5
+    assert written["batches"] == 20
     for report in reports:
         assert report["errors"] == []
         assert report["reads"] >= 5

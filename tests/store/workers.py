@@ -1,7 +1,8 @@
 """Worker processes for the cross-process store tests (run as a script, not collected).
 
-workers.py writer DB SECONDS PERIOD OUT.json  write a batch every PERIOD s for SECONDS, report it
-workers.py reader DB STOP_FILE OUT.json read (search, spans, stats) until STOP_FILE exists
+workers.py writer DB BATCHES PERIOD OUT.json  write BATCHES batches, one every PERIOD s, report them
+workers.py reader DB STOP_FILE OUT.json read (search, spans, stats) until STOP_FILE exists and it
+                                        has read 5 times; says "ready" after its first read
 workers.py hold DB SECONDS              hold a read-write connection open for SECONDS
 """
 
@@ -22,12 +23,12 @@ from lifelog.store import Store
 T0 = datetime(2026, 3, 2, 9, 0, 0)
 
 
-def writer(db: str, seconds: str, period: str, out: str) -> None:
+def writer(db: str, batches: str, period: str, out: str) -> None:
+    """A count of batches, not a duration: on a loaded machine a batch may take a second."""
     store = Store(Path(db))
     totals = {"batches": 0, "frames": 0, "new_spans": 0, "events": 0, "batch_ms": []}
-    deadline = time.monotonic() + float(seconds)
     i = 0
-    while time.monotonic() < deadline:
+    while totals["batches"] < int(batches):
         started = time.perf_counter()
         with store.write() as w:
             for _ in range(2):  # two frames a batch, as tokenize_media would at 2 fps
@@ -67,7 +68,7 @@ def writer(db: str, seconds: str, period: str, out: str) -> None:
 def reader(db: str, stop_file: str, out: str) -> None:
     store = Store(Path(db))
     report = {"reads": 0, "errors": [], "read_ms": []}
-    while not Path(stop_file).exists():
+    while not Path(stop_file).exists() or report["reads"] < 5:
         started = time.perf_counter()
         try:
             with store.read() as r:
@@ -75,6 +76,8 @@ def reader(db: str, stop_file: str, out: str) -> None:
                 r.spans_between(T0, T0 + timedelta(hours=1))
                 r.stats()
             report["reads"] += 1
+            if report["reads"] == 1:
+                print("ready", flush=True)
             report["read_ms"].append((time.perf_counter() - started) * 1000)
         except Exception:
             report["errors"].append(traceback.format_exc())
