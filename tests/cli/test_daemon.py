@@ -146,7 +146,8 @@ def test_a_client_of_another_protocol_is_told(daemon, env, home):
 def test_kill_9_of_the_daemon_tree_then_restart(daemon, env, home):
     ticker = _ticker(env)
     try:
-        time.sleep(8)
+        wait_for(lambda: lifelog_json("search", "ticket", env=env), timeout=120, what="the ticker's text stored")
+        time.sleep(2)  # frames keep coming: some are spooled and not yet stored when the kill comes
         os.killpg(daemon["pid"], signal.SIGKILL)  # the whole process group: owner and capture
         wait_for(lambda: not _alive(daemon["pid"]), timeout=10, what="the killed daemon to be gone")
         left = {p.name for p in (home / "spool").glob("*.png")}
