@@ -15,6 +15,7 @@ from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.pulse import PrivatePulse
 from tests.support.sections import heard_sections
 from tests.support.speech import speak, word_accuracy
+from tests.support.wait import wait_for
 
 SYSTEM_SAY = "Remember to send the weekly report before the team meeting on Friday."
 MIC_SAY = "Please send the signed contract to the legal team tomorrow."
@@ -45,7 +46,8 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tm
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(10)  # engines loaded, capture running
+    wait_for(lambda: pulse.recording_streams() >= 2, timeout=60, what="system and mic capture", process=rec)
+    time.sleep(1)
     pulse.play(system_wav, to="system")
     time.sleep(2)
     screen.close_windows()
@@ -129,13 +131,14 @@ def test_sound_server_dying_mid_recording_does_not_stop_the_screen(screen, env, 
     page.write_text("before the sound server died\n")
     screen.show_text(page, title="before")
     rec = subprocess.Popen(
-        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "16s", "--json"],
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "24s", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(7)
+    wait_for(lambda: pulse.recording_streams() >= 1, timeout=60, what="audio capture", process=rec)
+    time.sleep(2)
     pulse.proc.kill()  # the headset is gone, and the whole sound server with it
     time.sleep(2)
     screen.close_windows()

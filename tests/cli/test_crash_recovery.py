@@ -115,6 +115,8 @@ def test_kill_9_at_random_moments_stores_every_frame_once_and_whole(screen, env,
     try:
         for _ in range(12):
             rec = _record(env, "--no-audio")
+            # random moments once capture runs (a loaded machine may take seconds to get there)
+            wait_for(lambda rec=rec: _children(rec.pid), timeout=90, what="the screen capture process", process=rec)
             time.sleep(rng.uniform(0.5, 7.0))
             kids = _children(rec.pid)
             rec.kill()

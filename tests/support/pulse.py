@@ -57,6 +57,11 @@ class PrivatePulse:
         sink = {"system": "vsink", "mic": "micsink"}[to]
         subprocess.run(["paplay", f"--device={sink}", str(wav)], env=self.env, check=True, timeout=60)
 
+    def recording_streams(self) -> int:
+        """How many streams are recording now (lifelog's capture of the system output and the mic)."""
+        listed = self._pactl("list", "short", "source-outputs")
+        return len(listed.stdout.splitlines()) if listed.returncode == 0 else 0
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(5)
