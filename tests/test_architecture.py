@@ -199,9 +199,8 @@ def test_the_import_reader_sees_deferred_relative_and_private_imports(tmp_path):
 
 # -- every exception in errors.py -----------------------------------------------------------------
 # A class is an exception when one of its bases names one (``...Error``, ``...Exception``, or a
-# lifelog exception). Known exception, to go: store/live_copy.py's ``Stale`` (that file is being
-# rewritten in another change; its class moves to errors.py with it).
-EXCEPTIONS_ELSEWHERE = {"store/live_copy.py: Stale"}
+# lifelog exception).
+EXCEPTIONS_ELSEWHERE: set[str] = set()
 
 
 def _exception_names() -> set[str]:

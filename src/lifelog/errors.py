@@ -33,7 +33,8 @@ message and an exit code. Messages say what happened, where, and what to do next
 
 Two more are ``ValueError``\ s that never reach a user as such: ``BadLine`` (one line of a JSONL
 file; the reader turns it into a UsageError naming the file and line) and ``Ct2FormatError``
-(a CTranslate2 ``model.bin`` that cannot be read; the weights check reports it).
+(a CTranslate2 ``model.bin`` that cannot be read; the weights check reports it). ``Stale`` is
+internal to the owner's live rewrite of the database file (``store/live_copy.py``).
 """
 
 from __future__ import annotations
@@ -168,3 +169,9 @@ class BadLine(ValueError):
 
 class Ct2FormatError(ValueError):
     """``model.bin`` is truncated, of an unknown version or otherwise unreadable."""
+
+
+class Stale(Exception):
+    """A live rewrite's copy cannot be caught up under a short lock (``store/live_copy.py``): what
+    was written during the copy changed more than new rows. Never reaches a user: the rewrite
+    makes another copy, and the last try holds writes for the whole copy."""

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from lifelog.errors import Stale
 from lifelog.store import Store, live_copy, rewrite
 from lifelog.store.forget import Selection, forget_in
 from tests.store.timeline_helpers import SRC, at, frame, line
@@ -113,7 +114,7 @@ def test_the_plan_names_what_changed_and_refuses_what_it_cannot_carry():
         "CREATE TABLE new_one (a INTEGER)",
     ):
         big = live_copy.Marks(**{**marks.__dict__, "rows": {**marks.rows, "text_spans": 10**6}})
-        with pytest.raises(live_copy.Stale):
+        with pytest.raises(Stale):
             live_copy.plan([stale], big)
 
 

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from lifelog.errors import Stale
 from lifelog.store import crypt
 from lifelog.store.sql import CORPORA, one
 
@@ -59,10 +60,6 @@ _DDL = re.compile(
 )
 _OPEN_SPAN_UPDATE = "t_end = greatest(t_end, ?)"  # Writer.close_spans / Writer._set_end: open spans only
 _MINE = ("COPY FROM DATABASE", "CHECKPOINT", "ATTACH", "DETACH", "USE ", "CALL ")
-
-
-class Stale(Exception):
-    """What was written during the copy cannot be caught up under a short lock."""
 
 
 @dataclass

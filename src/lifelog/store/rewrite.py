@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from lifelog.errors import StoreError
+from lifelog.errors import Stale, StoreError
 from lifelog.paths import atomic_private_file
 from lifelog.store import crypt
 from lifelog.store.db import create_private_db
@@ -204,7 +204,7 @@ def rewrite_store(store, *, meanwhile=None) -> None:
     in flight finished and new reads and writes held until its connection is open on the new
     file (``store._swap``, its write lock). ``meanwhile`` (tests) runs once each copy is made,
     before the lock is taken to catch up: writes it makes land in the copy's delta."""
-    from lifelog.store import db, live_copy
+    from lifelog.store import db
 
     if store._owned is None:
         with db.process_guard(store.db_path, store.busy_timeout):
@@ -215,7 +215,7 @@ def rewrite_store(store, *, meanwhile=None) -> None:
     for _ in range(LIVE_TRIES):
         try:
             return _rewrite_live(store, meanwhile)
-        except live_copy.Stale as exc:
+        except Stale as exc:
             log.info("writes during the copy of %s cannot be caught up briefly (%s): copying again", store.db_path, exc)
     with store._swap.swapping(), store._connection(read_only=False) as con:
         try:
