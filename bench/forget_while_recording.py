@@ -1,6 +1,7 @@
 """Recording while the owner forgets a day of a large timeline (issue 16 part 1).
 
     .venv/bin/python bench/forget_while_recording.py --dir /tmp/forget [--days 30] [--day 15]
+    .venv/bin/python bench/forget_while_recording.py --quick    # a 2-day timeline: the smoke run
 
 The timeline is ``bench/forget.py``'s (``gen_timeline.py`` into ``DIR/base``, reused when an
 earlier run left it; ``--base`` names another one built the same way). A fresh copy of it is
@@ -28,9 +29,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
-
+import common
 import context_scale
 from import_while_recording import RecorderLike
 
@@ -95,12 +94,16 @@ def forget_while_writing(db: Path, sel: Selection) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", type=Path, required=True)
+    ap.add_argument("--dir", type=Path, help="keep (or reuse) the timeline here (required without --quick)")
     ap.add_argument("--base", type=Path, default=None, help="a timeline gen_timeline.py built (its gen.json)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--day", type=int, default=None, help="which day to forget (default: the middle one)")
-    args = ap.parse_args(argv)
+    args = common.parse(
+        ap, quick={"days": 2, "day": 1, "dir": lambda: common.scratch("forget_while_recording")}, argv=argv
+    )
+    if args.dir is None:
+        ap.error("--dir is required")
     logging.basicConfig(level=logging.WARNING, format="# %(name)s: %(message)s")
     logging.getLogger("lifelog.store.rewrite").setLevel(logging.INFO)  # a copy made again says so
     meta = timeline(args)

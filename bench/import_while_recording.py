@@ -1,6 +1,7 @@
 """Recording while a large lifelog JSONL file is imported through the owner (issue 16 part 1).
 
     .venv/bin/python bench/import_while_recording.py [--spans 1000000] [--mode writer|record] [--dir DIR]
+    .venv/bin/python bench/import_while_recording.py --quick    # writer mode, 2,000 spans: the smoke run
 
 The file (``bench/jsonl_rates.py``'s: ``--spans`` spans, a transcript per 25, an event per
 1,000; 1,041,000 rows for a million) is generated once into ``--dir`` and reused. Then the real
@@ -34,9 +35,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "src"), str(ROOT), str(ROOT / "bench")]
-os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
+import common
+
+# the CLI this starts imports this checkout's lifelog, as the bench does
+os.environ["PYTHONPATH"] = os.pathsep.join([str(common.SRC), os.environ.get("PYTHONPATH", "")])
 
 FRAME_S = 0.5
 LINES = 35
@@ -46,7 +48,7 @@ def generated(folder: Path, spans: int) -> Path:
     src = folder / f"generated-{spans}.jsonl"
     if not src.exists():
         subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "jsonl_rates.py"), "--spans", str(spans), "--generate-to", str(src)],
+            [sys.executable, str(common.BENCH / "jsonl_rates.py"), "--spans", str(spans), "--generate-to", str(src)],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -150,7 +152,7 @@ def writer_mode(src: Path, folder: Path) -> dict:
         "writes": len(during),
         "fps": sum(wrote is not None for _, wrote in during) / (t1 - t0),
         "longest_wait_s": waits[-1] if waits else 0.0,
-        "p99_wait_s": waits[int(0.99 * (len(waits) - 1))],
+        "p99_wait_s": waits[int(0.99 * (len(waits) - 1))] if waits else 0.0,
         "over_1s": sum(w > 1.0 for w in waits),
         "gave_up": sum(wrote is None for _, wrote in during),
     }
@@ -230,7 +232,9 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "lifelog-import-bench")
     ap.add_argument("--idle", type=float, default=30, help="record mode: seconds measured before the import")
     ap.add_argument("--warmup", type=float, default=30, help="record mode: seconds of recording first")
-    a = ap.parse_args()
+    a = common.parse(
+        ap, quick={"spans": 2_000, "mode": "writer", "dir": lambda: common.scratch("import_while_recording")}
+    )
     a.dir.mkdir(parents=True, exist_ok=True)
     src = generated(a.dir, a.spans)
     rows = sum(json.loads(src.open().readline())["rows"].values())

@@ -20,10 +20,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 LIBRARIES = {"common.py"}  # imported by the benches, not run
 # Benches that have no quick run yet, each with why: the list may only shrink.
-NO_QUICK_YET: dict[str, str] = {
-    "import_while_recording.py": "issue 16's figures, written apart (to take bench/common.py and --quick next)",
-    "forget_while_recording.py": "issue 16's figures, written apart (to take bench/common.py and --quick next)",
-}
+NO_QUICK_YET: dict[str, str] = {}
 BENCHES = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 # Quick runs over ~10 s each (measured on 2 cores): run with LIFELOG_BENCH_SMOKE=all.
 HEAVY = {
@@ -36,7 +33,9 @@ HEAVY = {
     "embed_quality.py",
     "embed_rate.py",
     "encryption.py",
+    "forget_while_recording.py",
     "frame_storage.py",
+    "import_while_recording.py",
     "jsonl_rates.py",
     "layout_cost.py",
     "needles.py",
