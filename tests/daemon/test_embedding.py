@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 
 from lifelog.daemon.embedding import EMBED_NICE, EmbedWorker
+from lifelog.daemon.owner import embedder_waits
+from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.timespec import utcnow
 from lifelog.tokenize_media.embed import DEFAULT, embedding_unavailable, get_embedder
@@ -72,6 +74,13 @@ def test_the_worker_waits_while_the_recorder_is_behind(owner):
     finally:
         worker.stop()
     assert worker.embedded == 0 and backlog(owner) == 3
+
+
+def test_the_owner_keeps_the_embedder_waiting_while_its_file_is_rewritten(owner, tmp_path):
+    paths = Paths(tmp_path / "home").ensure()
+    assert not embedder_waits(owner, paths)  # an empty spool, no rewrite: it may run
+    owner.rewriting = True  # as rewrite_store sets it for a forget (tests/store/test_live_rewrite.py)
+    assert embedder_waits(owner, paths)
 
 
 def test_without_the_model_the_worker_says_why_and_does_nothing(owner, monkeypatch):

@@ -45,10 +45,12 @@ def test_writes_during_the_copy_are_in_the_file_swapped_in(owner, db_path):
     live: list[dict] = []
 
     def meanwhile():
+        assert owner.rewriting  # the background embedder waits (daemon/owner.py: embedder_waits)
         write_meanwhile(owner, 0)
         live.append(_tables(owner))
 
     rewrite.rewrite_store(owner, meanwhile=meanwhile)
+    assert not owner.rewriting
     assert len(live) == 1  # caught up on the first copy
     assert _tables(owner) == live[0]
     assert bytes_of(db_path, "zebrafinch") == 0

@@ -58,7 +58,7 @@ def owned_recording(
             lower_this_thread()  # OCR and ASR (loaded and run from here) yield to capture and the user
             recorder.preflight(screen=role != "daemon")  # a daemon waits for a screen; `record` needs one now
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)
-            embedder = EmbedWorker(store, busy=lambda: len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW).start()
+            embedder = EmbedWorker(store, busy=lambda: embedder_waits(store, paths)).start()
             summariser = HourSummariser(store).start()
             keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max
             try:
@@ -80,3 +80,10 @@ def clean_leftovers(paths: Paths) -> int:
     owner calls it once it holds the lock. (The spool, frame and audio folders are the
     pipeline's, cleaned as it takes the spool; a dead owner's socket is replaced at bind.)"""
     return sum(clean_stale_temporaries(folder) for folder in (paths.data, paths.config_dir) if folder.is_dir())
+
+
+def embedder_waits(store: Store, paths: Paths) -> bool:
+    """The background embedder skips a pass while the recorder is behind (frames waiting for
+    OCR) or the file is being rewritten (a forget): its vectors would make the rewrite's copy
+    stale, and a stale copy is made again, at last under the write lock."""
+    return store.rewriting or len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW

@@ -212,16 +212,22 @@ def rewrite_store(store, *, meanwhile=None) -> None:
             con = db.connect(store.db_path, read_only=False, timeout=store.busy_timeout, secret=secret)
             replace_with_copy(con, store.db_path, close=db.close, secret=secret)
         return
-    for _ in range(LIVE_TRIES):
-        try:
-            return _rewrite_live(store, meanwhile)
-        except Stale as exc:
-            log.info("writes during the copy of %s cannot be caught up briefly (%s): copying again", store.db_path, exc)
-    with store._swap.swapping(), store._connection(read_only=False) as con:
-        try:
-            replace_with_copy(con, store.db_path, close=db.close, secret=store.secret())
-        finally:
-            store._owned = _reopen_owned(store)  # the new file, or the old one if the copy failed
+    store.rewriting = True
+    try:
+        for _ in range(LIVE_TRIES):
+            try:
+                return _rewrite_live(store, meanwhile)
+            except Stale as exc:
+                log.info(
+                    "writes during the copy of %s cannot be caught up briefly (%s): copying again", store.db_path, exc
+                )
+        with store._swap.swapping(), store._connection(read_only=False) as con:
+            try:
+                replace_with_copy(con, store.db_path, close=db.close, secret=store.secret())
+            finally:
+                store._owned = _reopen_owned(store)  # the new file, or the old one if the copy failed
+    finally:
+        store.rewriting = False
 
 
 def _rewrite_live(store, meanwhile=None) -> None:

@@ -46,6 +46,9 @@ class Store:
         self._owned: duckdb.DuckDBPyConnection | None = None  # the owner's one connection
         self._write_lock = threading.Lock()
         self._swap = rewrite.SwapGate()  # the owner's reads, and a forget's swap of the file (rewrite.py)
+        # True while the owner rewrites its file: background writers whose changes the copy could
+        # not catch up briefly (the embedder's vectors) wait, so the rewrite never needs the lock long
+        self.rewriting = False
 
     @classmethod
     def open_owner(cls, db_path: Path, *, busy_timeout: float = 30.0) -> Store:
