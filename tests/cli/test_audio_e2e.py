@@ -33,7 +33,7 @@ def env(screen, home, pulse):
     return {**pulse.env, "DISPLAY": screen.display, "LIFELOG_HOME": str(home)}
 
 
-def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tmp_path):
+def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, home, pulse, tmp_path):
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
     first.write_text("Quarterly planning board\nalpha milestone checklist\n")
     second.write_text("Vendor contract tracker\nomega renewal deadline\n")
@@ -46,7 +46,12 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, pulse, tm
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_for(lambda: pulse.recording_streams() >= 2, timeout=60, what="system and mic capture", process=rec)
+    wait_for(
+        lambda: pulse.recording_streams() >= 2 and any((home / "frames").glob("*/*")),
+        timeout=90,
+        what="system and mic capture and the first screen stored",
+        process=rec,
+    )
     time.sleep(1)
     pulse.play(system_wav, to="system")
     time.sleep(2)
@@ -126,7 +131,7 @@ def test_import_wav_then_corrupt_file_fails_cleanly(home, tmp_path):
     assert lifelog_json("status", env=env)["transcripts"] == before["transcripts"]
 
 
-def test_sound_server_dying_mid_recording_does_not_stop_the_screen(screen, env, pulse, tmp_path):
+def test_sound_server_dying_mid_recording_does_not_stop_the_screen(screen, env, home, pulse, tmp_path):
     page = tmp_path / "page.txt"
     page.write_text("before the sound server died\n")
     screen.show_text(page, title="before")
@@ -137,8 +142,13 @@ def test_sound_server_dying_mid_recording_does_not_stop_the_screen(screen, env, 
         stderr=subprocess.PIPE,
         text=True,
     )
-    wait_for(lambda: pulse.recording_streams() >= 1, timeout=60, what="audio capture", process=rec)
-    time.sleep(2)
+    wait_for(
+        lambda: pulse.recording_streams() >= 1 and any((home / "frames").glob("*/*")),
+        timeout=90,
+        what="audio capture and the first screen stored",
+        process=rec,
+    )
+    time.sleep(1)
     pulse.proc.kill()  # the headset is gone, and the whole sound server with it
     time.sleep(2)
     screen.close_windows()
