@@ -23,11 +23,12 @@ from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline, chunk_for_import
 from lifelog.daemon.ownership import OwnerLock
 from lifelog.errors import UsageError
-from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.models import OcrLine, Transcript
 from lifelog.paths import Paths
 from lifelog.store import Store
 from tests.cli.helpers import lifelog
 from tests.support.fake_openai import ANSWER, PIECES, FakeOpenAI
+from tests.support.writes import show
 
 KEY = "sk-test-not-a-real-key-123"
 QUESTION = "what did Dana say about the budget?"
@@ -41,23 +42,9 @@ def home(tmp_path):
     store.migrate()
     t0 = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
     with store.write() as w:
-        fid = w.add_frame(
-            FrameRecord(
-                ts=t0,
-                monitor=1,
-                width=1920,
-                height=1080,
-                app="firefox",
-                window="Budget 2027",
-                image_ref="",
-                region=(0, 0, 1920, 1080),
-                keyframe=True,
-            )
-        )
-        w.observe_lines(
-            fid,
+        show(
+            w,
             t0,
-            1,
             "firefox",
             "Budget 2027",
             [OcrLine("Invoice 4821", (10, 10, 400, 30)), OcrLine("Total due: 1,250.00 EUR", (10, 40, 400, 60))],

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lifelog.models import FrameRecord, OcrLine
+from lifelog.models import OcrLine
 from lifelog.replay.blocks import build_blocks
 from lifelog.replay.context import build_context
 from lifelog.store import Store
+from tests.support.writes import show
 
 T0 = datetime(2026, 11, 24, 9, 0, 0)
 
@@ -36,20 +37,7 @@ def test_a_frame_read_in_layout_order_renders_as_shown(tmp_path):
         for i, (text, lead, app, title) in enumerate(read)
     ]
     with store.write() as w:
-        fid = w.add_frame(
-            FrameRecord(
-                ts=T0,
-                monitor=1,
-                width=1920,
-                height=1080,
-                app="XTerm",
-                window="ledger.py",
-                image_ref="",
-                region=(0, 0, 1920, 1080),
-                keyframe=True,
-            )
-        )
-        w.observe_lines(fid, T0, 1, "XTerm", "ledger.py", lines)
+        show(w, T0, "XTerm", "ledger.py", lines)
     with store.read() as r:
         blocks = build_blocks(r.seen_rows(None, None))
         window = build_context(r, since=None, until=None, budget=4000).text

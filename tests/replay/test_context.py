@@ -9,31 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from lifelog.errors import BudgetError, UsageError
-from lifelog.models import FrameRecord, OcrLine
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
+from tests.support.writes import show
 
 T0 = datetime(2026, 11, 24, 9, 0, 0)
-
-
-def _frame(w, ts, app, title, lines, monitor=1):
-    fid = w.add_frame(
-        FrameRecord(
-            ts=ts,
-            monitor=monitor,
-            width=1920,
-            height=1080,
-            app=app,
-            window=title,
-            image_ref="",
-            region=(0, 0, 1920, 1080),
-            keyframe=True,
-        )
-    )
-    w.observe_lines(
-        fid, ts, monitor, app, title, [OcrLine(text, (10, 30 * i, 900, 30 * i + 20)) for i, text in enumerate(lines)]
-    )
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +22,10 @@ def store(tmp_path_factory):
     s = Store(tmp_path_factory.mktemp("ctx") / "t.duckdb")
     s.migrate()
     with s.write() as w:
-        _frame(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
-        _frame(w, T0 + timedelta(seconds=1), "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
-        _frame(w, T0 + timedelta(seconds=30), "XTerm", "bash", ["$ make test", "12 passed"])
-        _frame(
+        show(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
+        show(w, T0 + timedelta(seconds=1), "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
+        show(w, T0 + timedelta(seconds=30), "XTerm", "bash", ["$ make test", "12 passed"])
+        show(
             w,
             T0 + timedelta(seconds=90),
             "firefox",
@@ -52,7 +33,7 @@ def store(tmp_path_factory):
             ["Invoice 4821", "Total due: 1,250.00 EUR", "Paid on 2 December"],
         )
         for i in range(200):  # a long scrolling log later on
-            _frame(
+            show(
                 w,
                 T0 + timedelta(minutes=5, seconds=i),
                 "XTerm",
@@ -143,12 +124,10 @@ def test_a_cut_window_keeps_every_line_of_the_stretch_it_covers(tmp_path):
     one stays (it was on screen during the window's own time range)."""
     s = Store(tmp_path / "t.duckdb")
     with s.write() as w:
-        _frame(w, T0, "firefox", "Runbook", ["Deploy key rotates on Fridays", "Step 1: drain the node"])
+        show(w, T0, "firefox", "Runbook", ["Deploy key rotates on Fridays", "Step 1: drain the node"])
         for i in range(300):  # a long log in between pushes the first showing out of a small window
-            _frame(
-                w, T0 + timedelta(seconds=10 + i), "XTerm", "tail -f app.log", [f"request {i} served in {i % 17} ms"]
-            )
-        _frame(
+            show(w, T0 + timedelta(seconds=10 + i), "XTerm", "tail -f app.log", [f"request {i} served in {i % 17} ms"])
+        show(
             w,
             T0 + timedelta(minutes=20),
             "firefox",
@@ -169,7 +148,7 @@ def test_the_omission_marker_names_both_days(tmp_path):
     with s.write() as w:
         for day in range(3):
             for i in range(40):
-                _frame(
+                show(
                     w,
                     T0 + timedelta(days=day, seconds=i),
                     "XTerm",
@@ -202,12 +181,12 @@ def test_new_activity_only_appends_to_a_window_that_fits(tmp_path):
     earlier window as a byte prefix (a provider's prompt cache reuses it)."""
     s = Store(tmp_path / "t.duckdb")
     with s.write() as w:
-        _frame(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
-        _frame(w, T0 + timedelta(seconds=20), "XTerm", "bash", ["$ make test"])
+        show(w, T0, "firefox", "Invoices", ["Invoice 4821", "Total due: 1,250.00 EUR"])
+        show(w, T0 + timedelta(seconds=20), "XTerm", "bash", ["$ make test"])
     before = _ctx(s, until=T0 + timedelta(hours=2)).text
     with s.write() as w:
-        _frame(w, T0 + timedelta(seconds=40), "XTerm", "bash", ["$ make test", "12 passed"])
-        _frame(w, T0 + timedelta(minutes=5), "firefox", "Invoices", ["Invoice 4821", "Paid on 2 December"])
+        show(w, T0 + timedelta(seconds=40), "XTerm", "bash", ["$ make test", "12 passed"])
+        show(w, T0 + timedelta(minutes=5), "firefox", "Invoices", ["Invoice 4821", "Paid on 2 December"])
         w.close_spans(T0 + timedelta(minutes=6))
     after = _ctx(s, until=T0 + timedelta(hours=2)).text
     assert after.startswith(before) and len(after) > len(before)
@@ -231,7 +210,7 @@ def cjk_store(tmp_path_factory):
     with s.write() as w:
         for i in range(240):
             ts = T0 + timedelta(minutes=i)
-            _frame(
+            show(
                 w,
                 ts,
                 "chromium",

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.models import OcrLine, Transcript
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 from tests.support.facts import DAYS, FACTS, QUERIES, T0, WINDOWS, WORDS, at, plant
+from tests.support.writes import show
 
 
 @pytest.fixture(scope="module")
@@ -118,24 +119,10 @@ def test_meaning_finds_what_shares_no_word_with_the_question(tmp_path):
         for day in range(3):
             for i, topic in enumerate(topics):
                 ts = at(day, i, 0)
-                fid = w.add_frame(
-                    FrameRecord(
-                        ts=ts,
-                        monitor=1,
-                        width=1920,
-                        height=1080,
-                        app="Slack",
-                        window="#team",
-                        image_ref="",
-                        region=(0, 0, 1920, 1080),
-                        keyframe=True,
-                    )
-                )
                 text = topic if (day, i) == (1, 4) else f"{topics[(i + day) % 4]} (day {day})"
-                w.observe_lines(
-                    fid,
+                show(
+                    w,
                     ts,
-                    1,
                     "Slack",
                     "#team",
                     [OcrLine(text, (10, 10, 900, 30)), OcrLine(f"padding line {day} {i} " * 8, (10, 40, 900, 60))],
@@ -232,27 +219,7 @@ def plant_many(s: Store, days: int = 2) -> Store:
                     lines = [f"{filler(rng.randint(3, 6))} {day}.{hour}.{minute}.{i}" for i in range(10)]
                     if kind == "seen":
                         lines.insert(5, text)
-                    fid = w.add_frame(
-                        FrameRecord(
-                            ts=ts,
-                            monitor=1,
-                            width=1920,
-                            height=1080,
-                            app=app,
-                            window=title,
-                            image_ref="",
-                            region=(0, 0, 1920, 1080),
-                            keyframe=True,
-                        )
-                    )
-                    w.observe_lines(
-                        fid,
-                        ts,
-                        1,
-                        app,
-                        title,
-                        [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)],
-                    )
+                    show(w, ts, app, title, lines)
         w.close_spans(at(days, 0, 0))
     return s
 
@@ -280,27 +247,7 @@ def test_a_widening_that_would_fill_the_window_is_left_out_and_the_budget_used(t
         for minute in range(180):
             ts = T0 + timedelta(minutes=minute)
             lines = [" ".join(rng.choice(WORDS) for _ in range(8)) for _ in range(60)]
-            fid = w.add_frame(
-                FrameRecord(
-                    ts=ts,
-                    monitor=1,
-                    width=1920,
-                    height=1080,
-                    app="code",
-                    window="billing.py",
-                    image_ref="",
-                    region=(0, 0, 1920, 1080),
-                    keyframe=True,
-                )
-            )
-            w.observe_lines(
-                fid,
-                ts,
-                1,
-                "code",
-                "billing.py",
-                [OcrLine(t, (10, 15 * i, 900, 15 * i + 12)) for i, t in enumerate(lines)],
-            )
+            show(w, ts, "code", "billing.py", [OcrLine(t, (10, 15 * i, 900, 15 * i + 12)) for i, t in enumerate(lines)])
         w.close_spans(T0 + timedelta(minutes=180))
     with s.read() as r:
         w = build_context(

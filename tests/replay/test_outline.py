@@ -9,30 +9,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.models import Transcript
 from lifelog.replay.context import build_context
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
+from tests.support.writes import show
 
 T0 = datetime(2026, 11, 2, 9, 0, 0)
 WINDOWS = [("firefox", "Invoices — Billing"), ("XTerm", "bash: deploy"), ("code", "app.py")]
-
-
-def _frame(w, ts, app, title, lines):
-    fid = w.add_frame(
-        FrameRecord(
-            ts=ts,
-            monitor=1,
-            width=1920,
-            height=1080,
-            app=app,
-            window=title,
-            image_ref="",
-            region=(0, 0, 1920, 1080),
-            keyframe=True,
-        )
-    )
-    w.observe_lines(fid, ts, 1, app, title, [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)])
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +29,7 @@ def store(tmp_path_factory):
                 for minute in range(0, 60, 6):
                     ts = T0 + timedelta(days=day, hours=hour, minutes=minute)
                     app, title = WINDOWS[(hour + minute // 20) % 3]
-                    _frame(
+                    show(
                         w,
                         ts,
                         app,

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.models import OcrLine, Transcript
 from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.fit import Lines
 from lifelog.replay.outline import Outliner
 from lifelog.replay.tail import Tail
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
+from tests.support.writes import show
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
 WINDOWS = [("firefox", "Docs"), ("XTerm", "bash"), ("code", "app.py"), ("code", "util.py"), ("", "")]
@@ -44,20 +45,7 @@ def store(tmp_path_factory):
                         text = rng.choice(["the same line again", "menu: File Edit View", text])
                     lead = rng.choice(["", "", "", "\n", "    ", "# "])
                     lines.append(OcrLine(text, (10, 30 * i, 900, 30 * i + 20), ord=i, lead=lead))
-                fid = w.add_frame(
-                    FrameRecord(
-                        ts=ts,
-                        monitor=monitor,
-                        width=1920,
-                        height=1080,
-                        app=app,
-                        window=title,
-                        image_ref="",
-                        region=(0, 0, 1920, 1080),
-                        keyframe=True,
-                    )
-                )
-                w.observe_lines(fid, ts, monitor, app, title, lines)
+                show(w, ts, app, title, lines, monitor)
             if step % 37 == 0:
                 w.add_transcripts(
                     [

@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from lifelog.models import FrameRecord, OcrLine, Transcript
+from lifelog.models import Transcript
 from lifelog.store import Store
+from tests.support.writes import show
 
 T0 = datetime(2026, 10, 1, 9, 0, 0)
 DAYS = 10
@@ -73,26 +74,6 @@ def plant(s: Store, days: int = DAYS) -> Store:
                                     )
                                 ]
                             )
-                    fid = w.add_frame(
-                        FrameRecord(
-                            ts=ts,
-                            monitor=1,
-                            width=1920,
-                            height=1080,
-                            app=app,
-                            window=title,
-                            image_ref="",
-                            region=(0, 0, 1920, 1080),
-                            keyframe=True,
-                        )
-                    )
-                    w.observe_lines(
-                        fid,
-                        ts,
-                        1,
-                        app,
-                        title,
-                        [OcrLine(t, (10, 30 * i, 900, 30 * i + 20)) for i, t in enumerate(lines)],
-                    )
+                    show(w, ts, app, title, lines)
         w.close_spans(at(days, 0, 0))
     return s
