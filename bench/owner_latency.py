@@ -328,7 +328,7 @@ def report(r: dict, args) -> None:
     print(f"| window | {r['ctx_note']} |")
     print(f"\n### (e) capture while clients read, {args.hammer:g} s windows\n")
     print(
-        "| window | achieved fps (late ticks) | status fps_achieved (since start) | owner CPU % | capture CPU % "
+        "| window | achieved fps (late ticks) | status fps_achieved (ticks run of those scheduled) | owner CPU % | capture CPU % "
         "| shed | client calls (fails) | client search p50 / p95 ms | client context p50 / p95 ms |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
