@@ -112,6 +112,12 @@ class FilesUnavailable(LifelogError):
     (``spool.transient``: out of file descriptors, EIO, ...): the file stays in the spool."""
 
 
+class NothingStored(LifelogError):
+    """Nothing in the timeline answers what was asked (a screen before the first one stored)."""
+
+    http_status = 404
+
+
 class OwnerBusy(LifelogError):
     """The owner is building as many windows as its memory allows and the queue is full, or
     this request waited its longest; nothing was done for it."""

@@ -161,3 +161,11 @@ class StoreStats:
     db_bytes: int = 0
     frame_bytes: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A screen as sent: PNG bytes and what it shows (``meta``: time, monitor, app, window, size)."""
+
+    png: bytes
+    meta: dict

@@ -107,8 +107,9 @@ UPLOAD = Kind("file", ())  # a path here; on the wire, the request's body
 @dataclass(frozen=True)
 class Result:
     """What a call answers: ``json`` (a JSON value), ``stream`` (a context window: its text
-    streamed, its count as JSON in ``header``) or ``file`` (a lifelog JSONL file streamed, rows
-    per kind as JSON in ``header``)."""
+    streamed, its count as JSON in ``header``), ``file`` (a lifelog JSONL file streamed, rows
+    per kind as JSON in ``header``) or ``image`` (a picture's bytes, what it shows as JSON in
+    ``header``)."""
 
     kind: str
     media: str = "application/json"
@@ -118,6 +119,7 @@ class Result:
 JSON = Result("json")
 STREAM = Result("stream", "text/plain; charset=utf-8", "Lifelog-Window")
 FILE = Result("file", MEDIA_TYPE, "Lifelog-Export")
+IMAGE = Result("image", "image/png", "Lifelog-Frame")  # a screen: PNG bytes, what it shows as JSON in the header
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,29 @@ CALLS: dict[str, Call] = {
             "/pause",
             "Pause recording; the recorder's state.",
             (Param("seconds", NUMBER, "For this many seconds; none: until resumed.", None),),
+            positional=1,
+        ),
+        Call(
+            "now",
+            "GET",
+            "/now",
+            "What is on screen now (the lines of the last screen stored, by window) and a small window of the last minutes.",
+            (
+                Param("minutes", INT, "How many minutes back the recent window reaches, 1 to 1440.", 5),
+                Param("budget", INT, "The most tokens of the recent window, 1 to 100,000.", 2000),
+            ),
+        ),
+        Call(
+            "frame",
+            "GET",
+            "/frame",
+            "The screen as it looked at a moment (the last one stored at or before it), as a PNG.",
+            (
+                Param("at", TIME, "The moment (UTC)."),
+                Param("monitor", INT, "This monitor only (0 is the first); none: whichever changed last.", None),
+                Param("width", INT, "Scaled down to at most this many pixels wide, 64 to 4096.", 1280),
+            ),
+            result=IMAGE,
             positional=1,
         ),
         Call("resume", "POST", "/resume", "Resume recording; the recorder's state."),

@@ -25,6 +25,7 @@ from lifelog.api.protocol import HEADER, OWNER_LOCK, PROTOCOL, socket_path
 from lifelog.api.timeline import Timeline, Window
 from lifelog.api.timeline_file import Export
 from lifelog.errors import OwnerError
+from lifelog.models import Picture
 from lifelog.paths import Paths
 
 CONNECT_TIMEOUT_S = 5.0  # how long a health check waits before calling the owner hung
@@ -161,6 +162,14 @@ class RemoteTimeline(Timeline):
 
         return Export(rows, chunks(), close)
 
+    def _image(self, resp: http.client.HTTPResponse, call: Call) -> Picture:
+        meta = self._json(resp.getheader(call.result.header) or "", f"its picture's {call.result.header} header")
+        try:
+            return Picture(resp.read(), meta)
+        except (OSError, http.client.HTTPException) as exc:
+            self._con.close()
+            raise OwnerError(self._who(f"sent a picture that cannot be read ({exc}).")) from None
+
     def close(self) -> None:
         self._con.close()
 
@@ -251,6 +260,7 @@ _READERS = {  # an answer, by the kind of the call's result
     "json": lambda remote, resp, call: remote._json(resp.read()),
     "stream": RemoteTimeline._window,
     "file": RemoteTimeline._file,
+    "image": RemoteTimeline._image,
 }
 
 

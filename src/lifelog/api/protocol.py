@@ -34,6 +34,13 @@ stops for 10 s (``guard.py``).
                                     slices, all taken back if one fails; the import report
     POST /v1/forget {since, until, app, title, matching, dry_run}   forget it everywhere (or say
                                     what would go): the report, with the data folder's bytes before/after
+    GET  /v1/now?minutes=&budget=   {"at", "last_screen_at", "recorder", "screens": [{monitor, app, window,
+                                    seen_at, lines, more_lines}], "recent": {minutes, tokens, budget, text}}:
+                                    the last screens' lines and a window of the last minutes (5, 2,000 tokens)
+    GET  /v1/frame?at=&monitor=&width=   the screen at or before ``at`` as image/png, at most width
+                                    pixels wide (1280); what it shows in the Lifelog-Frame header
+                                    {ts, monitor, app, window, width, height, screen_width, screen_height};
+                                    404 when no screen is stored by then
     POST /v1/pause {seconds|null}   POST /v1/resume {}   POST /v1/stop {}   the recorder's state
 
 Times are ISO-8601 UTC. A field left out takes its default (``calls.py``); a client
@@ -47,7 +54,8 @@ call its owner does not list or a parameter newer than the owner's version of th
 for a restart of the owner (``lifelog daemon restart``). An owner from before per-call versions
 (no ``calls`` in its health) is taken to answer version 1 of every call; one from before a call
 answers 404, and the client says the same. (History: ``/export`` and ``/import-jsonl`` came
-within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02.)
+within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02, ``/now`` and ``/frame``
+on 2026-12-03.)
 
 The socket lives in the data folder, which is 0700, and is itself 0600: only the user can
 connect. There is no TCP port.

@@ -35,6 +35,7 @@ from lifelog.api.timeline import LocalTimeline, Window
 from lifelog.api.timeline_file import Export
 from lifelog.api.upload import save_upload
 from lifelog.errors import LifelogError, UsageError
+from lifelog.models import Picture
 from lifelog.paths import Paths
 from lifelog.replay.context import check_budget
 
@@ -209,10 +210,16 @@ def file_response(call: Call, export: Export) -> Response:
     )
 
 
+def image_response(call: Call, picture: Picture) -> Response:
+    """The picture's bytes, what it shows as JSON in the result's header."""
+    return Response(picture.png, media_type=call.result.media, headers={call.result.header: json.dumps(picture.meta)})
+
+
 RESPONSES: dict[str, Callable[[Call, Any], Response]] = {
     "json": json_response,
     "stream": window_response,
     "file": file_response,
+    "image": image_response,
 }
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lifelog.api.calls import CALLS, Call
 from lifelog.api.jsonl import BadLine, check_detail
 from lifelog.errors import NotRunning, UsageError
-from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.models import AudioChunkRecord, Picture, Transcript
 from lifelog.paths import Paths
 
 if TYPE_CHECKING:  # DuckDB is a 50 ms import: a client of the owner never needs it
@@ -174,6 +174,23 @@ class LocalTimeline(Timeline):
             m.images,
             notice=w.note,
         )
+
+    def answer_now(self, *, minutes: int, budget: int) -> dict:
+        """The screens last stored with their lines, and a small window of the last minutes."""
+        from lifelog.replay.glance import now
+        from lifelog.timespec import utcnow
+
+        with self.store.read() as reader:
+            recorder = self.controls.info() if self.controls else None
+            return now(reader, at=utcnow(), minutes=minutes, budget=budget, recorder=recorder)
+
+    def answer_frame(self, *, at: datetime, monitor: int | None, width: int) -> Picture:
+        """The screen at ``at`` (the last stored at or before it), rebuilt, scaled, as PNG."""
+        from lifelog.replay.glance import screen_at
+        from lifelog.store.images import FrameImages
+
+        with self.store.read() as reader:
+            return screen_at(reader, FrameImages(self.paths.frames), at=at, monitor=monitor, width=width)
 
     def answer_status(self) -> dict:
         from lifelog.api.status import gather

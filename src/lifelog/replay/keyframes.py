@@ -105,7 +105,7 @@ def render(reader, images, target: Target, chosen: list[list[FrameRecord]]) -> l
     shots = []
     for candidates in chosen:
         for f in candidates:
-            screen = _screen(reader, images, f)
+            screen = rebuild(reader, images, f)
             if screen is None:
                 continue
             w, h = send_size(target, f.width, f.height)
@@ -116,7 +116,7 @@ def render(reader, images, target: Target, chosen: list[list[FrameRecord]]) -> l
     return shots
 
 
-def _screen(reader, images, f: FrameRecord) -> np.ndarray | None:
+def rebuild(reader, images, f: FrameRecord) -> np.ndarray | None:
     """The whole monitor as it looked at frame ``f`` (``f`` included), or None."""
     chain = reader.screen_before(f.monitor, f.ts + timedelta(microseconds=1), f.width, f.height)
     if not chain or any(not c.image_ref for c in chain):
