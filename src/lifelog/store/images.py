@@ -216,11 +216,14 @@ class FrameImages:
         start = max((i for i, f in enumerate(frames) if f.keyframe), default=0)
         prev = ""
         for f in frames[start:]:
-            canvas = self._next_screen(canvas, prev, f)
+            canvas = self.next_screen(canvas, prev, f)
             prev = f.image_ref
         return canvas
 
-    def _next_screen(self, canvas: np.ndarray, prev: str, f: FrameRecord) -> np.ndarray:
+    def next_screen(self, canvas: np.ndarray, prev: str, f: FrameRecord) -> np.ndarray:
+        """The screen after frame ``f``, given ``canvas``: the screen after the frame before it on
+        that monitor (``prev``, its reference); ``canvas`` may be changed in place. A replay walks
+        a monitor's frames with it, decoding each file once."""
         data = self._read(f.image_ref)
         if not codec.is_compact(data):
             left, top, right, bottom = f.region
