@@ -15,6 +15,7 @@ from lifelog.paths import Paths
 from lifelog.spool.audio import Chunk, write_chunk
 from lifelog.store import Store
 from lifelog.tokenize_media.asr import get_asr
+from tests.support.rows import audio_chunks_between, transcripts_between
 from tests.support.speech import asr_require
 
 T0 = datetime(2026, 11, 24, 10, 0, 0)
@@ -37,7 +38,7 @@ def _drain(paths, store):
 
 def _heard(store):
     with store.read() as r:
-        return r.audio_chunks_between(None, None), r.transcripts_between(None, None)
+        return audio_chunks_between(r, None, None), transcripts_between(r, None, None)
 
 
 def test_a_chunk_replayed_after_its_commit_is_stored_once(setup, tmp_path):

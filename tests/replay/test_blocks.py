@@ -9,6 +9,7 @@ from lifelog.models import OcrLine
 from lifelog.replay.blocks import build_blocks
 from lifelog.replay.context import build_context
 from lifelog.store import Store
+from tests.support.rows import seen_rows
 from tests.support.writes import show
 
 T0 = datetime(2026, 11, 24, 9, 0, 0)
@@ -39,7 +40,7 @@ def test_a_frame_read_in_layout_order_renders_as_shown(tmp_path):
     with store.write() as w:
         show(w, T0, "XTerm", "ledger.py", lines)
     with store.read() as r:
-        blocks = build_blocks(r.seen_rows(None, None))
+        blocks = build_blocks(seen_rows(r, None, None))
         window = build_context(r, since=None, until=None, budget=4000).text
     assert [(b.app, b.window, b.lines) for b in blocks] == [
         ("firefox", "Notes", ["# Release notes", "\nFaster startup on older phones.", "\nThree crashes fixed."]),

@@ -19,6 +19,7 @@ from lifelog.replay.outline import Outliner
 from lifelog.replay.tail import Tail
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
+from tests.support.rows import seen_rows
 from tests.support.writes import show
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
@@ -66,7 +67,7 @@ def store(tmp_path_factory):
 
 def _reference(reader, since, until, tok) -> tuple[Lines, list[tuple]]:
     """The block-by-block reading: rows as tuples, blocks as objects."""
-    seen, heard = reader.seen_rows(since, until), reader.heard_columns(since, until)
+    seen, heard = seen_rows(reader, since, until), reader.heard_columns(since, until)
     blocks = merge_chronological(
         build_blocks(seen, since), transcript_blocks(heard, since), event_blocks(reader.events_between(since, until))
     )

@@ -11,6 +11,7 @@ import pytest
 from lifelog.store import Store
 from lifelog.store.tokens import count_many
 from tests.store.timeline_helpers import T0, at, observe, said
+from tests.support.rows import seen_rows, transcripts_between
 
 
 def _all(store: Store, since=None, until=None, batch=None):
@@ -91,8 +92,8 @@ def test_merged_rows_are_closed_and_searchable(store, db_path):
         assert {h.kind for h in hits} == {"seen", "heard"}
         assert r.stats().counters["open_spans"] == 0
         # counted in o200k as the recorder counts what it writes
-        assert r.transcripts_between(None, None)[0].tokens == count_many(["call Dana about the invoice"])[0] > 0
-        assert [row.tokens for row in r.seen_rows(None, None)] == count_many(["quarterly invoice 4821"])
+        assert transcripts_between(r, None, None)[0].tokens == count_many(["call Dana about the invoice"])[0] > 0
+        assert [row.tokens for row in seen_rows(r, None, None)] == count_many(["quarterly invoice 4821"])
 
 
 def test_an_event_the_recorder_writes_with_nan_is_stored_as_strict_json(store):

@@ -10,6 +10,7 @@ from lifelog.store import rewrite
 from lifelog.store.forget import Selection, forget_in
 from tests.store.timeline_helpers import T0, at, frame, line
 from tests.support.forgettable import KEPT, SECRET, bytes_of, plant
+from tests.support.rows import audio_chunks_between, transcripts_between
 
 
 def _first_hour_lines(reader) -> int:
@@ -34,8 +35,8 @@ def test_forget_matching_leaves_no_byte_and_keeps_the_rest(store, db_path):
         frames = {f.id for f in r.frames_between(None, None)}
         assert frames == {ids["other"], ids["after"], ids["later"]}  # the frames that may have shown the line went
         assert [s.text for s in r.spans_between(None, None)] == [KEPT, "a later hour"]
-        assert [t.text for t in r.transcripts_between(None, None)] == [f"about the {KEPT}"]
-        assert [c.audio_ref for c in r.audio_chunks_between(None, None)] == ["day/kept.ogg"]
+        assert [t.text for t in transcripts_between(r, None, None)] == [f"about the {KEPT}"]
+        assert [c.audio_ref for c in audio_chunks_between(r, None, None)] == ["day/kept.ogg"]
         assert r.search("zebrafinch") == [] and len(r.search("quokka")) == 2
         assert [e["detail"] for e in r.events_between(None, None)] == [{}]
         outline = r.outline_rows(None, None)
@@ -72,7 +73,7 @@ def test_forget_a_time_range_leaves_a_gap_that_says_so(store):
     assert report.transcripts == 2 and report.audio_chunks == 2 and report.events == 1
     assert report.lines == 2  # both lines were on screen then
     with store.read() as r:
-        assert r.transcripts_between(None, None) == []
+        assert transcripts_between(r, None, None) == []
         events = r.events_between(None, None)
     assert [(e["kind"], e["detail"]["reason"]) for e in events] == [("gap", "forgotten")]
     assert events[0]["ts"] == at(15)

@@ -14,6 +14,7 @@ from lifelog.models import Transcript
 from lifelog.store import Store, migrations
 from lifelog.store.db import create_private_db
 from tests.store.timeline_helpers import at, line
+from tests.support.rows import audio_chunks_between, transcripts_between
 
 EXPECTED_SCHEMA = {
     "frames": [
@@ -253,8 +254,8 @@ def test_read_on_a_fresh_home_returns_nothing_and_creates_nothing(db_path):
         assert r.frames_between(None, None) == []
         assert r.events_between(None, None) == []
         assert r.search("anything") == []
-        assert r.transcripts_between(None, None) == []
-        assert r.audio_chunks_between(None, None) == []
+        assert transcripts_between(r, None, None) == []
+        assert audio_chunks_between(r, None, None) == []
         assert r.recordings() == []
         assert r.stats().frames == 0 and r.stats().transcripts == 0
     assert not db_path.exists()
@@ -339,7 +340,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
         w.add_transcripts([Transcript(at(1), at(3), "mic", "faster-whisper", "budget review at noon")])
         assert w.observe_lines(None, at(6), 0, "Firefox", "Inbox", [line("paid")]) == (1, 0)
     with store.read() as r:
-        assert [t.text for t in r.transcripts_between(None, None)] == ["budget review at noon"]
+        assert [t.text for t in transcripts_between(r, None, None)] == ["budget review at noon"]
         counters = r.stats().counters
         assert (counters["audio_chunks"], counters["audio_voiced_ms"], counters["audio_silent_ms"]) == (3, 4200, 0)
         assert r.search("budget")[0].kind == "heard"
@@ -374,7 +375,7 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
     with store.write() as w:
         w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
     with store.read() as r:
-        assert [(t.text, t.language) for t in r.transcripts_between(None, None)] == [
+        assert [(t.text, t.language) for t in transcripts_between(r, None, None)] == [
             ("budget review at noon", ""),
             ("富士康在印度工厂", "zh"),
         ]

@@ -9,6 +9,7 @@ import pytest
 from lifelog.errors import UsageError
 from tests.store.search_reference import bm25_scores
 from tests.store.timeline_helpers import at, observe, said
+from tests.support.rows import transcripts_between
 from tests.support.search_words import HOSTILE, WORDS
 
 FILLER = [w for w in WORDS if w not in ("budget", "review")]
@@ -38,7 +39,7 @@ def test_a_spoken_phrase_is_found_as_heard_and_ranked_among_seen_hits(store):
         w.add_transcripts([said(201, 203, "okay the budget review"), said(204, 210, LONG_HEARD)])
     with store.read() as r:
         hits = r.search("budget review")
-        heard_texts = {t.id: t.text for t in r.transcripts_between(None, None)}
+        heard_texts = {t.id: t.text for t in transcripts_between(r, None, None)}
     assert describe(hits) == [  # short lines beat long ones, whichever way they reached us
         ("seen", "budget review"),
         ("heard", "okay the budget review"),

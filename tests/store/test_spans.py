@@ -8,6 +8,7 @@ import pytest
 
 from lifelog.errors import StoreError
 from tests.store.timeline_helpers import at, line, observe, open_flags
+from tests.support.rows import seen_rows
 
 
 def spans(store):
@@ -166,7 +167,7 @@ def test_lines_keep_their_own_window_reading_order_and_lead(store):
             "deploy started",
             "focused default",
         ]
-        assert [(row.app, row.window, row.text) for row in r.seen_rows(None, None)] == [
+        assert [(row.app, row.window, row.text) for row in seen_rows(r, None, None)] == [
             ("XTerm", "ledger.py", "def load(self):"),
             ("XTerm", "ledger.py", "    return rows"),
             ("XTerm", "deploy log", "\ndeploy started"),

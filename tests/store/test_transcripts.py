@@ -9,6 +9,7 @@ import pytest
 
 from lifelog.models import AudioChunkRecord
 from tests.store.timeline_helpers import T0, at, observe, said
+from tests.support.rows import audio_chunks_between, transcripts_between
 
 
 def chunk(start: float, end: float, source: str = "mic", voiced_s: float = 1.0) -> AudioChunkRecord:
@@ -26,8 +27,8 @@ def test_transcripts_and_chunks_round_trip(store):
         assert w.add_transcripts(rows) == 2
         assert w.add_transcripts([]) == 0
     with store.read() as r:
-        got = r.transcripts_between(None, None)
-        chunks = r.audio_chunks_between(None, None)
+        got = transcripts_between(r, None, None)
+        chunks = audio_chunks_between(r, None, None)
     assert [dataclasses.replace(t, id=None) for t in got] == rows
     assert len({t.id for t in got}) == 2 and all(t.id for t in got)
     assert got[1].text == odd and got[1].tokens == len(odd.split())
@@ -45,8 +46,8 @@ def test_aware_times_are_stored_as_naive_utc(store):
         w.add_transcripts([dataclasses.replace(said(0, 2, "hello"), t_start=ahead(T0), t_end=ahead(at(2)))])
         w.add_audio_chunk(dataclasses.replace(chunk(0, 2), t_start=ahead(T0), t_end=ahead(at(2))))
     with store.read() as r:
-        (t,) = r.transcripts_between(None, None)
-        (c,) = r.audio_chunks_between(None, None)
+        (t,) = transcripts_between(r, None, None)
+        (c,) = audio_chunks_between(r, None, None)
     assert (t.t_start, t.t_end) == (T0, at(2)) and t.t_start.tzinfo is None
     assert (c.t_start, c.t_end) == (T0, at(2))
 
@@ -57,14 +58,14 @@ def test_transcripts_between_overlaps_the_range_in_a_deterministic_order(store):
         w.add_transcripts([said(5, 10, "system talk", source="system"), said(5, 7, "mic talk")])
         w.add_transcripts([said(5, 6, "mic talk again")])  # same start and source: by id
     with store.read() as r:
-        everything = [t.text for t in r.transcripts_between(None, None)]
+        everything = [t.text for t in transcripts_between(r, None, None)]
         assert everything == ["first words", "mic talk", "mic talk again", "system talk", "late mic"]
-        assert [t.text for t in r.transcripts_between(at(4), at(5))] == ["first words"]  # ended at 4
-        assert [t.text for t in r.transcripts_between(at(10), at(10.5))] == ["system talk", "late mic"]
-        assert [t.text for t in r.transcripts_between(at(6.5), at(8))] == ["mic talk", "system talk"]
-        assert [t.text for t in r.transcripts_between(None, at(5))] == ["first words"]  # until excludes 5
-        assert [t.text for t in r.transcripts_between(at(11), None)] == ["late mic"]
-        assert r.transcripts_between(at(13), at(20)) == []
+        assert [t.text for t in transcripts_between(r, at(4), at(5))] == ["first words"]  # ended at 4
+        assert [t.text for t in transcripts_between(r, at(10), at(10.5))] == ["system talk", "late mic"]
+        assert [t.text for t in transcripts_between(r, at(6.5), at(8))] == ["mic talk", "system talk"]
+        assert [t.text for t in transcripts_between(r, None, at(5))] == ["first words"]  # until excludes 5
+        assert [t.text for t in transcripts_between(r, at(11), None)] == ["late mic"]
+        assert transcripts_between(r, at(13), at(20)) == []
 
 
 def test_audio_chunks_between_overlaps_the_range(store):
@@ -73,13 +74,13 @@ def test_audio_chunks_between_overlaps_the_range(store):
         w.add_audio_chunk(chunk(0, 30))
         w.add_audio_chunk(chunk(30, 45))
     with store.read() as r:
-        assert [(c.source, c.t_start) for c in r.audio_chunks_between(None, None)] == [
+        assert [(c.source, c.t_start) for c in audio_chunks_between(r, None, None)] == [
             ("mic", at(0)),
             ("mic", at(30)),
             ("system", at(30)),
         ]
-        assert [c.audio_ref for c in r.audio_chunks_between(at(50), at(70))] == ["system/30.ogg"]
-        assert [c.audio_ref for c in r.audio_chunks_between(None, at(30))] == ["mic/0.ogg"]
+        assert [c.audio_ref for c in audio_chunks_between(r, at(50), at(70))] == ["system/30.ogg"]
+        assert [c.audio_ref for c in audio_chunks_between(r, None, at(30))] == ["mic/0.ogg"]
 
 
 def test_stats_count_text_heard_and_sum_audio_counters(store):
@@ -129,10 +130,10 @@ def test_a_failed_write_leaves_no_transcripts(store):
     with pytest.raises(RuntimeError, match="next file"), store.write() as w:
         chunk_id = w.add_audio_chunk(chunk(10, 40))
         assert w.add_transcripts([said(10, 12, "half imported", chunk_id=chunk_id)] * 3) == 3
-        assert len(w.transcripts_between(None, None)) == 4  # visible inside the transaction
+        assert len(transcripts_between(w, None, None)) == 4  # visible inside the transaction
         raise RuntimeError("import failed on the next file")
     with store.read() as r:
-        assert [t.text for t in r.transcripts_between(None, None)] == ["kept from an earlier batch"]
-        assert r.audio_chunks_between(None, None) == []
+        assert [t.text for t in transcripts_between(r, None, None)] == ["kept from an earlier batch"]
+        assert audio_chunks_between(r, None, None) == []
         assert r.search("half imported") == []
         assert (r.stats().transcripts, r.stats().audio_chunks) == (1, 0)

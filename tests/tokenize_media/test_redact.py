@@ -18,6 +18,7 @@ import pytest
 from lifelog.config import REDACT_PATTERN_NAMES, Settings
 from lifelog.errors import ConfigError
 from lifelog.tokenize_media.redact import BUILTIN, Redactor, black_out, default, iban_ok, luhn_ok
+from tests.support.rows import transcripts_between
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -343,7 +344,7 @@ def test_a_password_heard_while_recording_is_stored_redacted(pipeline_home, asr_
     )
     AudioPipeline(store, paths, engine=get_asr("faster-whisper"), redactor=Redactor.from_settings(settings)).drain()
     with store.read() as r:
-        heard = " ".join(t.text for t in r.transcripts_between(None, None))
+        heard = " ".join(t.text for t in transcripts_between(r, None, None))
     assert "password is [redacted: password]" in heard and "Friday" in heard and "tangerine" not in heard.lower(), heard
 
 
@@ -371,5 +372,5 @@ def test_a_card_number_said_digit_by_digit_is_stored_redacted(pipeline_home, asr
     write_chunk(paths.audio_spool, Chunk("mic", datetime(2026, 11, 24, 10), (samples * 32767).astype(np.int16)))
     AudioPipeline(store, paths, engine=engine, redactor=default()).drain()
     with store.read() as r:
-        heard = " ".join(t.text for t in r.transcripts_between(None, None))
+        heard = " ".join(t.text for t in transcripts_between(r, None, None))
     assert "[redacted: card-number]" in heard and card not in re.sub(r"\D", "", heard), heard

@@ -289,11 +289,6 @@ def _patch_rects(predicted: np.ndarray, screen: np.ndarray) -> list[Box]:
     return rects
 
 
-def patched_area(frame: Frame) -> int:
-    """Pixels stored as patches: what a frame costs, roughly."""
-    return sum(op[3] * op[4] for op in frame.ops if op[0] == "patch")
-
-
 # -- blanking ---------------------------------------------------------------------------------
 def blank(frame: Frame, boxes: list[Box]) -> Frame:
     """``frame`` with ``boxes`` (screen coordinates) black: its own patch pixels there are

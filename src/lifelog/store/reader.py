@@ -10,27 +10,23 @@ from pathlib import Path
 import duckdb
 
 from lifelog.models import (
-    AudioChunkRecord,
     FrameRecord,
     SearchHit,
     StoreStats,
     TextSpan,
-    Transcript,
 )
 from lifelog.store import embeddings, hours, search_index
 from lifelog.store import search as _search
 from lifelog.store.embeddings import ChunkHit
 from lifelog.store.exchange import RowStream
-from lifelog.store.rows import HeardInStretch, HeardRow, HourCost, SeenInStretch, SeenRow, Totals, named
+from lifelog.store.rows import HeardInStretch, HeardRow, HourCost, SeenInStretch, Totals, named
 from lifelog.store.sql import (
     SPAN_COLUMNS,
     SPANS,
-    TRANSCRIPT_COLUMNS,
     TRANSCRIPTS,
     one,
     span_from_row,
     time_range,
-    transcript_from_row,
     utc_naive,
     where,
 )
@@ -39,7 +35,6 @@ FRAME_COLUMNS = (
     'id, ts, monitor, width, height, app, "window", image_ref, '
     "region_left, region_top, region_right, region_bottom, keyframe, ocr_ms, ocr_failed, source_key"
 )
-AUDIO_CHUNK_COLUMNS = "id, t_start, t_end, source, audio_ref, voiced_s, source_key"
 RECORDING_COUNTERS = (
     "frames_seen",
     "frames_kept",
@@ -60,6 +55,12 @@ class Reader:
         self._con = con
         self._db_path = db_path
 
+    def query(self, sql: str, params: list | tuple = ()) -> list[tuple]:
+        """The rows of one query on this view's connection, for tests and checks that read the
+        tables directly (``tests/support/rows.py``). lifelog's own reads are the methods here:
+        its SQL lives in ``store/``, so code outside it does not call this."""
+        return self._con.execute(sql, list(params)).fetchall()
+
     def spans_between(self, since: datetime | None, until: datetime | None) -> list[TextSpan]:
         """Spans visible at some time in [since, until), in a deterministic on-screen order."""
         conds, params = time_range(since, until, "t_start", "t_end")
@@ -70,22 +71,6 @@ class Reader:
         return [span_from_row(r) for r in rows]
 
     # -- context windows: rows without objects, costs and outlines by query -----------------
-    def seen_rows(
-        self, since: datetime | None, until: datetime | None, *, start_from: datetime | None = None
-    ) -> list[SeenRow]:
-        """The spans visible in [since, until) in on-screen order (``t``: their start), or with
-        ``start_from`` only those that began at or after it. Windows read ``seen_columns``;
-        these rows are the plain reading tests hold the columns to."""
-        conds, params = self._starting(since, until, start_from, "t_start", "t_end")
-        return named(
-            SeenRow,
-            self._con.execute(
-                f'SELECT t_start, monitor, app, "window", {SHOWN_TEXT}, tokens FROM text_spans{where(conds)} '
-                'ORDER BY t_start, monitor, ord, top, "left", id',
-                params,
-            ).fetchall(),
-        )
-
     def seen_columns(
         self,
         since: datetime | None,
@@ -94,7 +79,8 @@ class Reader:
         start_from: datetime | None = None,
         before: datetime | None = None,
     ) -> dict:
-        """The rows of ``seen_rows`` as numpy columns, strings apart: a window's tail is read
+        """The spans visible in [since, until) in on-screen order (or with ``start_from`` only
+        those that began at or after it) as numpy columns, strings apart: a window's tail is read
         this way, with no Python object per row and each distinct string fetched once.
 
         - ``rows``: ``t`` (begun before ``since``: at ``since``), ``monitor``, ``tokens``,
@@ -245,29 +231,6 @@ class Reader:
             f"SELECT {FRAME_COLUMNS} FROM frames{where(conds)} ORDER BY ts, monitor, id", params
         ).fetchall()
         return [_frame_from_row(r) for r in rows]
-
-    def transcripts_between(self, since: datetime | None, until: datetime | None) -> list[Transcript]:
-        """Text heard at some time in [since, until), by start time, then source, then id."""
-        conds, params = time_range(since, until, "t_start", "t_end")
-        rows = self._con.execute(
-            f"SELECT {TRANSCRIPT_COLUMNS} FROM transcripts{where(conds)} ORDER BY t_start, source, id",
-            params,
-        ).fetchall()
-        return [transcript_from_row(r) for r in rows]
-
-    def audio_chunks_between(self, since: datetime | None, until: datetime | None) -> list[AudioChunkRecord]:
-        """Voiced audio overlapping [since, until), by start time, then source, then id."""
-        conds, params = time_range(since, until, "t_start", "t_end")
-        rows = self._con.execute(
-            f"SELECT {AUDIO_CHUNK_COLUMNS} FROM audio_chunks{where(conds)} ORDER BY t_start, source, id",
-            params,
-        ).fetchall()
-        return [
-            AudioChunkRecord(
-                t_start=t0, t_end=t1, source=src, audio_ref=ref, voiced_s=voiced, id=id_, source_key=key or ""
-            )
-            for id_, t0, t1, src, ref, voiced, key in rows
-        ]
 
     def screen_before(self, monitor: int, ts: datetime, width: int, height: int) -> list[FrameRecord]:
         """The stored frames that rebuild what ``monitor`` showed just before ``ts``: its last
