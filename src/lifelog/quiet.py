@@ -30,6 +30,8 @@ QUIET_ENV = {
     "HF_HUB_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "DO_NOT_TRACK": "1",
+    "OTEL_SDK_DISABLED": "true",  # the MCP SDK traces through OpenTelemetry when an SDK is installed
+    "OTEL_TRACES_EXPORTER": "none",
 }
 
 

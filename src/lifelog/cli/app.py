@@ -40,7 +40,21 @@ def _root(
 
 
 def _register() -> None:
-    from lifelog.cli import ask, config, daemon, doctor, encrypt, export, forget, importing, index, read, record
+    from lifelog.cli import (
+        ask,
+        config,
+        daemon,
+        doctor,
+        encrypt,
+        export,
+        forget,
+        importing,
+        index,
+        mcp,
+        read,
+        record,
+        replay,
+    )
 
     record.register(app)
     daemon.register(app)
@@ -53,6 +67,8 @@ def _register() -> None:
     config.register(app)
     encrypt.register(app)
     forget.register(app)
+    replay.register(app)
+    mcp.register(app)
 
 
 _register()
