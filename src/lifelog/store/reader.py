@@ -243,6 +243,19 @@ class Reader:
         ).fetchall()
         return [_frame_from_row(r) for r in rows]
 
+    def frame_at(self, at: datetime, monitor: int | None = None) -> FrameRecord | None:
+        """The last frame with an image stored at or before ``at`` (on ``monitor``, or on any),
+        or None."""
+        conds: list[str] = ["ts <= ?", "image_ref <> ''"]
+        params: list[object] = [utc_naive(at)]
+        if monitor is not None:
+            conds.append("monitor = ?")
+            params.append(monitor)
+        row = self._con.execute(
+            f"SELECT {FRAME_COLUMNS} FROM frames{where(conds)} ORDER BY ts DESC, id DESC LIMIT 1", params
+        ).fetchone()
+        return _frame_from_row(row) if row else None
+
     def events_between(self, since: datetime | None, until: datetime | None) -> list[dict]:
         conds, params = time_range(since, until, "ts", "ts")
         rows = self._con.execute(
