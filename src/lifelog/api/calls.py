@@ -120,6 +120,7 @@ JSON = Result("json")
 STREAM = Result("stream", "text/plain; charset=utf-8", "Lifelog-Window")
 FILE = Result("file", MEDIA_TYPE, "Lifelog-Export")
 IMAGE = Result("image", "image/png", "Lifelog-Frame")  # a screen: PNG bytes, what it shows as JSON in the header
+PAGE = Result("file", "text/html; charset=utf-8", "Lifelog-Replay")  # a file too: a replay page, its counts in the header
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,25 @@ CALLS: dict[str, Call] = {
             ),
             result=IMAGE,
             positional=1,
+        ),
+        Call(
+            "replay",
+            "GET",
+            "/replay",
+            "The range as one self-contained HTML page: its frames on a time scrubber, the text on screen "
+            "at each, what was heard, the gaps.",
+            (
+                _SINCE,
+                _UNTIL,
+                Param(
+                    "every",
+                    INT,
+                    "At most one frame per this many seconds per monitor; none: every change (one per 10 s "
+                    "past 600 frames).",
+                    None,
+                ),
+            ),
+            result=PAGE,
         ),
         Call("resume", "POST", "/resume", "Resume recording; the recorder's state."),
         Call("stop", "POST", "/stop", "Stop the owner; the recorder's last state."),

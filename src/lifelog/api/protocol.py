@@ -41,6 +41,9 @@ stops for 10 s (``guard.py``).
                                     pixels wide (1280); what it shows in the Lifelog-Frame header
                                     {ts, monitor, app, window, width, height, screen_width, screen_height};
                                     404 when no screen is stored by then
+    GET  /v1/replay?since=&until=&every=   the range as one self-contained HTML page (text/html),
+                                    streamed as it is built; its counts in the Lifelog-Replay header
+                                    {frames, frames_in_range, every_s, seen, heard, gaps}
     POST /v1/pause {seconds|null}   POST /v1/resume {}   POST /v1/stop {}   the recorder's state
 
 Times are ISO-8601 UTC. A field left out takes its default (``calls.py``); a client

@@ -230,6 +230,15 @@ class LocalTimeline(Timeline):
 
         return export_jsonl(self.store, since, until)
 
+    def answer_replay(self, *, since, until, every) -> Export:
+        """The range as a self-contained HTML page, streamed as it is built (``replay/html.py``)."""
+        from lifelog.api.timeline_file import Export
+        from lifelog.replay.html import open_page
+        from lifelog.store.images import FrameImages
+
+        page = open_page(self.store, FrameImages(self.paths.frames), since, until, every)
+        return Export(page.counts, page.chunks, page.close)
+
     def answer_import_jsonl(self, *, path: Path, name: str) -> dict:
         """Merge a lifelog JSONL file in, all or nothing, skipping rows already stored."""
         from lifelog.api.timeline_file import import_jsonl
