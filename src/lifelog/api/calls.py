@@ -221,6 +221,17 @@ CALLS: dict[str, Call] = {
             positional=1,
         ),
         Call(
+            "activity",
+            "GET",
+            "/activity",
+            "Where the time went: active minutes per app and hour (or day), text coverage, frames, tokens, gaps.",
+            (
+                _SINCE,
+                _UNTIL,
+                Param("utc_offset", INT, "Minutes east of UTC at which hours and days are cut (the reader's zone).", 0),
+            ),
+        ),
+        Call(
             "context",
             "POST",
             "/context",

@@ -18,6 +18,10 @@ stops for 10 s (``guard.py``).
     GET  /v1/health                 {"protocol", "version", "calls": {call: version}, "pid", "role", "started"}
     GET  /v1/status                 the status dict (timeline counts, spool, the owner's recorder)
     GET  /v1/search?q=&since=&until=&app=&limit=   [hit, ...] best first (limit 1 to 1000, default 20)
+    GET  /v1/activity?since=&until=&utc_offset=   where the time went: active minutes per app and
+                                    hour (day, week or month for longer ranges; cut utc_offset minutes
+                                    east of UTC, default 0), text coverage, frames, tokens, gaps by
+                                    reason, as one JSON object (shape: ``replay/activity.py``)
     POST /v1/context {since, until, budget, format, tokenizer, model, images, query}
                                     the window's bytes, streamed; its count in the Lifelog-Window header
                                     (format "markdown" by default, tokenizer "o200k"; "messages": a chat
@@ -57,8 +61,8 @@ call its owner does not list or a parameter newer than the owner's version of th
 for a restart of the owner (``lifelog daemon restart``). An owner from before per-call versions
 (no ``calls`` in its health) is taken to answer version 1 of every call; one from before a call
 answers 404, and the client says the same. (History: ``/export`` and ``/import-jsonl`` came
-within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02, ``/now`` and ``/frame``
-on 2026-12-03.)
+within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02, ``/now``, ``/frame`` and
+``/activity`` on 2026-12-03.)
 
 The socket lives in the data folder, which is 0700, and is itself 0600: only the user can
 connect. There is no TCP port.

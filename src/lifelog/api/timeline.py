@@ -124,6 +124,21 @@ class LocalTimeline(Timeline):
 
         return [hit_json(h) for h in find(self.store, query, since=since, until=until, app=app, limit=limit)]
 
+    def answer_activity(self, *, since, until, utc_offset: int) -> dict:
+        """Active minutes per app and bucket, text coverage, frames, tokens and gaps of [since,
+        until), as JSON (``replay/activity.py`` documents its shape)."""
+        from lifelog.replay.activity import activity_json, check_range
+        from lifelog.store.activity import read
+        from lifelog.store.sql import utc_naive
+        from lifelog.timespec import utcnow
+
+        since, until = utc_naive(since), utc_naive(until)
+        check_range(since, until, utc_offset)
+        now = utcnow()
+        with self.store.read() as reader:
+            rows = read(reader, since, until, offset=utc_offset, now=now)
+        return activity_json(rows, since, until, utc_offset, now)
+
     def answer_context(self, *, since, until, budget, fmt, tokenizer, model, images, query) -> Window:
         """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``
         keyframes (UsageError for images in another format or for a model without an image rate);

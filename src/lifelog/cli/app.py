@@ -54,6 +54,7 @@ def _register() -> None:
         read,
         record,
         replay,
+        timeline,
     )
 
     record.register(app)
@@ -61,6 +62,7 @@ def _register() -> None:
     importing.register(app)
     export.register(app)
     read.register(app)
+    timeline.register(app)
     index.register(app)
     ask.register(app)
     doctor.register(app)
