@@ -132,9 +132,20 @@ def day_log(chunks: Iterable[bytes], since: datetime | None = None) -> tuple[str
     before ``since`` are placed at ``since`` (they were on screen when the range starts)."""
     log = DayLog(since=since)
     for line in stream_lines(chunks):
-        try:
-            kind, row = parse_row(json.loads(line))
-        except (BadLine, ValueError) as exc:
-            raise LifelogError(f"The export stream holds a bad row: {exc}.") from None
-        log.add(kind, row)
+        log.add(*_row(line))
     return log.render(), len(log.entries)
+
+
+def _row(line: bytes) -> tuple[str, tuple]:
+    """A line as ``(kind, row)``; a span stored ending before it starts (which an import would
+    refuse) is shown at its start."""
+    try:
+        obj = json.loads(line)
+        try:
+            return parse_row(obj)
+        except BadLine:
+            if not isinstance(obj, dict) or "t_start" not in obj:
+                raise
+            return parse_row({**obj, "t_end": obj["t_start"]})
+    except (BadLine, ValueError) as exc:
+        raise LifelogError(f"The export stream holds a bad row: {exc}.") from None
