@@ -38,6 +38,7 @@ HEAVY = {
     "import_while_recording.py",
     "jsonl_rates.py",
     "layout_cost.py",
+    "mcp_latency.py",
     "needles.py",
     "ocr_speed.py",
     "owner_latency.py",
