@@ -11,7 +11,7 @@ import pytest
 
 from lifelog.api.timeline import LocalTimeline
 from lifelog.errors import UsageError
-from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.models import AudioChunkRecord, OcrLine, Transcript
 from lifelog.paths import Paths
 from lifelog.store import Store
 from lifelog.tokenize_media.tokenizers import get_tokenizer
@@ -173,3 +173,22 @@ def test_speech_only_from_a_file_is_active_and_heard(tmp_path):
     totals = LocalTimeline(Paths(tmp_path / "home"), store).activity(since=DAY)["totals"]
     assert (totals["active_minutes"], totals["sound_minutes"], totals["heard_minutes"]) == (3, 2, 3)
     assert (totals["screen_minutes"], totals["frames"], totals["text_coverage"]["speech"]) == (0, 0, 1.0)
+
+
+def test_lines_without_frames_count_as_screen_minutes_of_their_app(tmp_path):
+    store = Store(Paths(tmp_path / "home").ensure().db)  # a timeline imported from JSONL: lines, no frames
+    with store.write() as w:
+        for i in range(3):
+            w.observe_lines(
+                None, AT + timedelta(minutes=i), 1, "Slack", "#general", [OcrLine(f"message {i}", (0, 0, 9, 9))]
+            )
+        w.close_spans(AT + timedelta(minutes=3))
+    got = LocalTimeline(Paths(tmp_path / "home"), store).activity(since=DAY)
+    totals = got["totals"]
+    assert (totals["active_minutes"], totals["screen_minutes"], totals["seen_minutes"], totals["frames"]) == (
+        3,
+        3,
+        3,
+        0,
+    )
+    assert got["apps"] == [{"app": "Slack", "minutes": 3}]

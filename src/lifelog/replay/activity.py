@@ -37,12 +37,12 @@ TOP_APPS = 12
 MAX_OFFSET = 18 * 60  # minutes: the widest UTC offset in use is +14:00
 COUNTS = ("active", "screen", "sound", "seen", "heard", "unread")
 DEFINITIONS = {
-    "active_minutes": "minutes in which the screen changed (a frame was kept), sound was kept or speech transcribed",
-    "screen_minutes": "active minutes with at least one kept frame",
+    "active_minutes": "minutes in which the screen changed (a frame kept, a line appeared), sound was kept or speech heard",
+    "screen_minutes": "active minutes with a kept frame or a line of text that appeared",
     "sound_minutes": "active minutes overlapped by kept sound",
     "seen_minutes": "active minutes during which text read from the screen was visible",
     "heard_minutes": "active minutes overlapped by transcribed speech",
-    "unread_minutes": "minutes with kept frames but no text read from the screen (no text, or OCR not reading)",
+    "unread_minutes": "screen minutes with no text read from the screen visible (no text shown, or OCR not reading)",
     "apps": "each active minute counts for the app in front on most of its frames (else the last one seen)",
     "text_coverage": "seen_minutes and heard_minutes as shares of active_minutes",
     "tokens": "o200k tokens of the lines seen and heard that began in the range",
