@@ -33,6 +33,7 @@ HEAVY = {
     "embed_quality.py",
     "embed_rate.py",
     "encryption.py",
+    "export_formats.py",
     "forget_while_recording.py",
     "frame_storage.py",
     "import_while_recording.py",

@@ -92,7 +92,9 @@ def test_the_day_log_lists_each_line_once_and_caps_a_long_stay():
     t = datetime(2026, 11, 29, 10, 0)
     rows = [_seen(t + timedelta(seconds=i), f"line {i % (MAX_LINES + 5)}") for i in range(3 * (MAX_LINES + 5))]
     rows.append(("heard", (t + timedelta(minutes=5), t + timedelta(minutes=6), "mic", "whisper", "<b>hello</b>")))
+    rows.append(("seen", (t + timedelta(minutes=7), t, 0, "Code", "notes", "ends before it starts", 0, 0)))
     text, _ = day_log(_stream(rows))
     assert text.count("  - line 0\n") == 1
     assert "  - … 5 more lines (`lifelog context` shows them all)" in text
     assert "heard (microphone): &lt;b>hello&lt;/b>" in text
+    assert "- 10:07 **Code** · notes\n  - ends before it starts\n" in text  # stored so: shown, not refused
