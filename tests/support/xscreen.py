@@ -85,9 +85,10 @@ class XScreen:
                     raise
         raise AssertionError("unreachable")
 
-    def show_page(self, path: Path, *, title: str, profile: Path) -> subprocess.Popen:
+    def show_page(self, path: Path, *, title: str, profile: Path, flags: tuple[str, ...] = ()) -> subprocess.Popen:
         """Chromium showing the local HTML file ``path`` (whose <title> is ``title``) over the
-        whole screen; returns once the page has drawn. ``profile``: a private folder."""
+        whole screen; returns once the page has drawn. ``profile``: a private folder; ``flags``:
+        more of Chromium's command-line switches."""
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         if browser is None:
             raise RuntimeError("Chromium is not installed: run `bash scripts/test.sh`, which installs it.")
@@ -107,6 +108,7 @@ class XScreen:
                 f"--user-data-dir={profile}",
                 f"--window-size={self.width},{self.height}",
                 "--window-position=0,0",
+                *flags,
                 path.resolve().as_uri(),
             ],
             env=self.env,
