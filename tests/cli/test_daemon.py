@@ -111,10 +111,14 @@ def test_pause_resume_and_the_gap_in_context(daemon, env, home):
     assert "Paused until" in lifelog("pause", "10m", env=env).stderr
     owner = _owner_once(env, capturing=False, what="capture to pause")
     assert owner["gap"]["reason"] == "paused" and owner["paused_until_s"] > 500
+    going = lifelog_json("timeline", "--since", "10m", env=env)["ongoing_gap"]  # stored only when it ends
+    assert going["reason"] == "paused" and going["seconds"] >= 0
     lifelog("resume", env=env)
     _owner_once(env, capturing=True, what="capture to resume")
     ctx = lifelog("context", "--since", "10m", env=env).stdout
     assert "· paused]" in ctx and "[gap " in ctx
+    where = lifelog_json("timeline", "--since", "10m", env=env)
+    assert [g["reason"] for g in where["gaps"]] == ["paused"] and where["ongoing_gap"] is None
     bad = lifelog("pause", "soon", env=env, check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     remote = find_owner(Paths(home))

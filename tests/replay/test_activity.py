@@ -118,6 +118,7 @@ def test_the_answer_is_plain_json_with_every_documented_key(timeline):
         "other_apps",
         "buckets",
         "gaps",
+        "ongoing_gap",
     }
     counts = {"active", "screen", "sound", "seen", "heard", "unread"}
     common = {f"{c}_minutes" for c in counts} | {"frames", "tokens_seen", "tokens_heard", "text_coverage"}
@@ -126,6 +127,7 @@ def test_the_answer_is_plain_json_with_every_documented_key(timeline):
     assert set(got["gaps"][0]) == {"reason", "count", "seconds", "open", "frames_shed"}
     assert (got["since"], got["until"]) == ("2026-11-30T08:30:00Z", "2026-11-30T12:00:00Z")
     assert (got["first"], got["last"]) == ("2026-11-30T09:00:05Z", "2026-11-30T10:05:30Z")
+    assert got["ongoing_gap"] is None  # no recorder runs
 
 
 def test_a_range_without_activity_is_zeros_and_its_gaps(timeline):

@@ -137,7 +137,8 @@ class LocalTimeline(Timeline):
         now = utcnow()
         with self.store.read() as reader:
             rows = read(reader, since, until, offset=utc_offset, now=now)
-        return activity_json(rows, since, until, utc_offset, now)
+        ongoing = self.controls.info().get("gap") if self.controls else None  # a pause is stored when it ends
+        return activity_json(rows, since, until, utc_offset, now, ongoing)
 
     def answer_context(self, *, since, until, budget, fmt, tokenizer, model, images, query) -> Window:
         """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``

@@ -49,7 +49,7 @@ def timeline(
         print_json(data)
         return
     totals = data["totals"]
-    if not totals["active_minutes"] and not data["gaps"]:
+    if not totals["active_minutes"] and not data["gaps"] and not data["ongoing_gap"]:
         err.print(
             f"Nothing was recorded {_span(data)}. Record with `lifelog daemon start` or `lifelog record`.",
             highlight=False,
@@ -60,8 +60,8 @@ def timeline(
         out.print(_activity_table(data))
         for line in _coverage_lines(totals):
             out.print(line, markup=False)
-    if data["gaps"]:
-        out.print(_gap_table(data["gaps"]))
+    if data["gaps"] or data["ongoing_gap"]:
+        out.print(_gap_table(data["gaps"], data["ongoing_gap"]))
 
 
 def _local_offset() -> int:
@@ -137,7 +137,7 @@ def _coverage_lines(totals: dict) -> list[str]:
     return lines
 
 
-def _gap_table(gaps: list[dict]) -> Table:
+def _gap_table(gaps: list[dict], ongoing: dict | None) -> Table:
     table = Table(title="Gaps", title_justify="left", box=None, header_style="bold", pad_edge=False)
     table.add_column("Reason")
     table.add_column("Gaps", justify="right")
@@ -151,6 +151,9 @@ def _gap_table(gaps: list[dict]) -> Table:
         time = _duration(g["seconds"] / 60) if g["seconds"] or not g["open"] else "–"
         cells = [reason, str(g["count"]), time]
         table.add_row(*cells, *([str(g["open"] or "")] if unended else []))
+    if ongoing:
+        reason = REASONS.get(ongoing["reason"], ongoing["reason"]) + " (going on now)"
+        table.add_row(reason, "1", _duration(ongoing["seconds"] / 60), *([""] if unended else []))
     return table
 
 

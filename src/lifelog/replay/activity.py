@@ -17,11 +17,14 @@ places, null where there is nothing to share)::
      "buckets": [{"start", <the counts of totals but ocr_failures>, "text_coverage",
                   "apps": {app: minutes} (apps of "apps" only), "other_apps_minutes"}, ...]
                                                  buckets with activity or tokens, in time order
-     "gaps": [{"reason", "count", "seconds", "open", "frames_shed"}, ...]}   longest first
+     "gaps": [{"reason", "count", "seconds", "open", "frames_shed"}, ...]   longest first
+     "ongoing_gap": {"reason", "since", "seconds"} or null}   a gap of the running owner's recorder
+                                                 going on now (a pause), not stored until it ends
 
 An active minute, seen, heard and unread are defined in ``store/activity.py``; text coverage is
 the share of active minutes that are seen (screen) and heard (speech). A gap still going on (a
-pause not yet resumed) is stored, and counted, when it ends. ``apps`` uses "" for frames whose
+pause not yet resumed) is stored, and counted in ``gaps``, when it ends; till then the owner says
+it (``ongoing_gap``: its seconds within the range). ``apps`` uses "" for frames whose
 window was unknown.
 """
 
@@ -47,6 +50,7 @@ DEFINITIONS = {
     "text_coverage": "seen_minutes and heard_minutes as shares of active_minutes",
     "tokens": "o200k tokens of the lines seen and heard that began in the range",
     "gaps": "stretches not recorded, by reason, seconds within the range",
+    "ongoing_gap": "a stretch not being recorded now (a pause), stored when it ends",
 }
 
 
@@ -61,9 +65,15 @@ def check_range(since: datetime | None, until: datetime | None, utc_offset: int)
 
 
 def activity_json(
-    rows: ActivityRows, since: datetime | None, until: datetime | None, utc_offset: int, now: datetime
+    rows: ActivityRows,
+    since: datetime | None,
+    until: datetime | None,
+    utc_offset: int,
+    now: datetime,
+    ongoing: dict | None = None,
 ) -> dict:
-    """The answer for [since, until) from the store's counts."""
+    """The answer for [since, until) from the store's counts; ``ongoing``: the recorder's gap
+    going on now (``{"since": ISO, "reason"}``, as the owner's status says), if any."""
     top, others = _top_apps(rows.minutes)
     named = {a for a, _ in top}
     totals = _counts(rows.minutes)
@@ -93,7 +103,21 @@ def activity_json(
             }
             for g in rows.gaps
         ],
+        "ongoing_gap": _ongoing(ongoing, since, until, now),
     }
+
+
+def _ongoing(gap: dict | None, since: datetime | None, until: datetime | None, now: datetime) -> dict | None:
+    """The gap going on now, with its seconds within the range; None when there is none or it
+    began after the range."""
+    if not gap:
+        return None
+    began = datetime.fromisoformat(str(gap["since"]).removesuffix("Z"))
+    end = min(until or now, now)
+    if began >= end:
+        return None
+    seconds = (end - max(began, since or began)).total_seconds()
+    return {"reason": str(gap["reason"]).split(" (")[0], "since": _iso(began), "seconds": round(max(seconds, 0.0), 1)}
 
 
 def _top_apps(minutes: list[MinuteRow]) -> tuple[list[tuple[str, int]], dict[str, int]]:
