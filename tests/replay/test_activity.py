@@ -159,6 +159,7 @@ def test_apps_past_the_twelfth_are_counted_together(tmp_path):
         (AT, AT, 0, "ends"),
         (AT, AT - timedelta(hours=1), 0, "before it starts"),
         (AT, None, 24 * 60, "utc_offset 1440"),
+        (datetime(9000, 1, 1), None, 0, "in the future"),
     ],
 )
 def test_a_range_that_cannot_be_counted_is_one_line(timeline, since, until, offset, message):

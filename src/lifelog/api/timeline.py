@@ -133,8 +133,8 @@ class LocalTimeline(Timeline):
         from lifelog.timespec import utcnow
 
         since, until = utc_naive(since), utc_naive(until)
-        check_range(since, until, utc_offset)
         now = utcnow()
+        check_range(since, until, utc_offset, now)
         with self.store.read() as reader:
             rows = read(reader, since, until, offset=utc_offset, now=now)
         ongoing = self.controls.info().get("gap") if self.controls else None  # a pause is stored when it ends

@@ -54,10 +54,12 @@ DEFINITIONS = {
 }
 
 
-def check_range(since: datetime | None, until: datetime | None, utc_offset: int) -> None:
-    """One line for a range or offset that cannot be counted."""
+def check_range(since: datetime | None, until: datetime | None, utc_offset: int, now: datetime) -> None:
+    """One line for a range or offset that cannot be counted (times naive UTC)."""
     if since is not None and until is not None and until <= since:
         raise UsageError(f"The range ends ({until:%Y-%m-%d %H:%M:%S}) before it starts ({since:%Y-%m-%d %H:%M:%S}).")
+    if since is not None and until is None and since >= now:
+        raise UsageError(f"The range starts ({since:%Y-%m-%d %H:%M:%S} UTC) in the future: give an earlier start.")
     if not -MAX_OFFSET <= utc_offset <= MAX_OFFSET:
         raise UsageError(
             f"utc_offset {utc_offset} is not a time zone's: give minutes from -{MAX_OFFSET} to {MAX_OFFSET}."
