@@ -17,14 +17,16 @@ from lifelog.api.jsonl import KINDS, check_header, parse_row
 from lifelog.errors import BadLine, LifelogError
 
 # How lifelog writes each kind's line (jsonl.row_line): its day is the 10 characters after this.
-_PREFIXES = tuple(
-    (kind, prefix, len(prefix))
+_PREFIXES = {
+    ord(kind[0]): (kind, prefix, len(prefix))
     for kind, prefix in (
         ("seen", b'{"type":"seen","t_start":"'),
         ("heard", b'{"type":"heard","t_start":"'),
         ("event", b'{"type":"event","ts":"'),
     )
-)
+}
+_TYPE = b'{"type":"'
+_days: dict[bytes, date] = {}  # 2026-11-29 as bytes -> the date: one parse per day, not per line
 
 
 def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -52,12 +54,17 @@ def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 def kind_and_day(line: bytes) -> tuple[str, date]:
     """``("seen", 2026-11-29)`` for a row line."""
-    for kind, prefix, n in _PREFIXES:
-        if line.startswith(prefix) and line[n + 10 : n + 11] == b"T":
+    known = _PREFIXES.get(line[9]) if line.startswith(_TYPE) and len(line) > 40 else None
+    if known and line.startswith(known[1]) and line[known[2] + 10] == 84:  # 84: "T"
+        key = line[known[2] : known[2] + 10]
+        day = _days.get(key)
+        if day is None:
             try:
-                return kind, date.fromisoformat(line[n : n + 10].decode("ascii"))
+                day = _days[key] = date.fromisoformat(key.decode("ascii"))
             except ValueError:
-                break
+                day = None
+        if day is not None:
+            return known[0], day
     try:
         kind, row = parse_row(_decode(line))
     except BadLine as exc:

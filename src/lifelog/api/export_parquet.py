@@ -99,7 +99,8 @@ def export_parquet(chunks: Iterable[bytes], target: Target, first: date | None, 
 
 def _one_day(writer, staging: Path, manifest: dict, target: Target, day: date, rows, report: Report) -> None:
     name = day.isoformat()
-    digests = {kind: _digest(rows[kind], target) for kind in KINDS}
+    data = {kind: b"\n".join(rows[kind]) + b"\n" if rows[kind] else b"" for kind in KINDS}
+    digests = {kind: _digest(data[kind], target) for kind in KINDS}
     final = target.folder / f"day={name}"
     known = manifest["days"].get(name)
     if known and {k: known[k]["sha256"] for k in KINDS} == digests and _complete(final):
@@ -110,7 +111,7 @@ def _one_day(writer, staging: Path, manifest: dict, target: Target, day: date, r
     entry = {}
     for kind in KINDS:
         lines = new / f"{kind}.jsonl"
-        lines.write_bytes(b"\n".join(rows[kind]) + (b"\n" if rows[kind] else b""))
+        lines.write_bytes(data[kind])
         parquet = new / FILES[kind]
         count = writer.write(kind, lines, parquet, target.person, target.machine)
         lines.unlink()
@@ -136,11 +137,10 @@ def _remove_emptied(folder: Path, manifest: dict, seen: set[str], first, last, r
         report.removed.append(name)
 
 
-def _digest(lines: list[bytes], target: Target) -> str:
+def _digest(data: bytes, target: Target) -> str:
+    """The hash of a day's lines of one kind, as these columns show them."""
     h = hashlib.sha256(f"{SCHEMA_VERSION}\0{target.person}\0{target.machine}\0".encode())
-    for line in lines:
-        h.update(line)
-        h.update(b"\n")
+    h.update(data)
     return h.hexdigest()
 
 
