@@ -47,11 +47,11 @@ class MinuteRow:
     bucket: datetime
     app: str
     active: int
-    screen: int  # minutes with a kept frame
+    screen: int  # minutes in which the screen changed (a kept frame, a line that appeared)
     sound: int  # minutes with sound kept
     seen: int  # minutes with text from the screen visible
     heard: int  # minutes with a transcript
-    unread: int  # minutes with a kept frame and no text from the screen
+    unread: int  # screen minutes without text from the screen visible
     frames: int  # frames kept
 
 
