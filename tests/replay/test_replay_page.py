@@ -122,6 +122,18 @@ def test_a_range_without_screens_is_one_clear_error(rec):
         _page(rec, T0 + timedelta(minutes=20), T0 + timedelta(minutes=30))
 
 
+@pytest.mark.parametrize(
+    ("since", "until", "says"),
+    [
+        (None, UNTIL, "A replay needs a start: give --since"),
+        (UNTIL - timedelta(days=8), UNTIL, "A replay covers at most 7 days"),
+    ],
+)
+def test_a_range_without_a_start_or_over_a_week_is_refused_before_reading(rec, since, until, says):
+    with pytest.raises(UsageError, match=says):
+        _page(rec, since, until)
+
+
 def _frames(n: int, step_s: float, monitors=(1,)) -> list[FrameRecord]:
     return [
         FrameRecord(T0 + timedelta(seconds=i * step_s), m, 1920, 1080, "app", "w", "", (0, 0, 1, 1), False, id=i)

@@ -30,6 +30,7 @@ from PIL import Image
 from lifelog.errors import UsageError
 from lifelog.models import FrameRecord, TextSpan
 from lifelog.replay import scrub
+from lifelog.timespec import utcnow
 
 MAX_WIDTH = 1280  # pixels: wide enough to read a screen's text, a third of a 1080p screen's bytes
 QUALITY = 70  # WebP quality: text stays legible, flat areas cost little
@@ -77,6 +78,7 @@ def open_page(store, images, since: datetime | None, until: datetime | None, eve
 
 
 def _start(reader, images, since, until, every) -> tuple[dict[str, int], str, Iterator[bytes]]:
+    scrub.check_range(since, until, utcnow())
     frames = reader.frames_between(since, until)
     if not frames:
         raise UsageError(f"No screens were recorded {_range(since, until)}: nothing to replay. Try a wider range.")
@@ -85,7 +87,7 @@ def _start(reader, images, since, until, every) -> tuple[dict[str, int], str, It
     heard = reader.heard_columns(since, until)
     gaps = scrub.gaps(reader.events_between(since, until), frames, since, until)
     data = {
-        "since": _iso(since or frames[0].ts),
+        "since": _iso(since),
         "until": _iso(until or frames[-1].ts),
         "note": plan.note(),
         "heard": [[_iso(h.t), h.source, h.text] for h in heard],
@@ -97,12 +99,10 @@ def _start(reader, images, since, until, every) -> tuple[dict[str, int], str, It
     return counts, plan.note(), _body(reader, images, frames, plan.chosen, data)
 
 
-def _range(since: datetime | None, until: datetime | None) -> str:
-    if since and until:
+def _range(since: datetime, until: datetime | None) -> str:
+    if until:
         return f"between {since:%Y-%m-%d %H:%M:%S} and {until:%Y-%m-%d %H:%M:%S} UTC"
-    if since:
-        return f"since {since:%Y-%m-%d %H:%M:%S} UTC"
-    return f"before {until:%Y-%m-%d %H:%M:%S} UTC" if until else "in this timeline"
+    return f"since {since:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _iso(at: datetime) -> str:

@@ -29,6 +29,7 @@ FULL_FRAMES = 600  # a range with up to this many frames keeps every change
 AUTO_EVERY_S = 10.0  # a longer one: at most one frame per this many seconds per monitor
 MAX_FRAMES = 1200  # more than this after sampling is refused (about 1.5 frames a minute for 12 hours)
 IDLE_GAP_S = 300.0  # no frame for this long is shown as a gap on the scrubber
+MAX_RANGE = timedelta(days=7)  # a longer range is refused before its frames are read (the owner's memory)
 EVERY_CHOICES = (10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 
 
@@ -63,6 +64,18 @@ def duration(seconds: float) -> str:
     if seconds < 3600 or seconds % 3600:
         return f"{seconds / 60:g} min"
     return f"{seconds / 3600:g} h"
+
+
+def check_range(since: datetime | None, until: datetime | None, now: datetime) -> None:
+    """UsageError for a range without a start or longer than ``MAX_RANGE``: its frames are read
+    into memory before sampling, so their number must stay bounded."""
+    if since is None:
+        raise UsageError("A replay needs a start: give --since (e.g. --since 9:00 --until 10:30).")
+    if (until or now) - since > MAX_RANGE:
+        raise UsageError(
+            f"A replay covers at most {MAX_RANGE.days} days: give a shorter range "
+            "(one replay per day, e.g. --since 2026-11-24 --until 2026-11-25)."
+        )
 
 
 def choose(frames: list[FrameRecord], every: float | None) -> Plan:
