@@ -1,7 +1,7 @@
 """MCP ``search``, ``context``, ``now`` and ``frame`` latency through the owner (issue 18), side by
 side with the socket alone and with the CLI.
 
-    .venv/bin/python bench/mcp_latency.py [--seed-spans 20000] [--calls 20] [--cli-runs 8] [--starts 5]
+    .venv/bin/python bench/mcp_latency.py [--seed-spans 20000] [--calls 15] [--cli-runs 5] [--starts 3]
 
 The last hour of a fresh LIFELOG_HOME is seeded with ``--seed-spans`` text spans (``seeded_hour``),
 then the real ``lifelog daemon start`` records a private Xvfb screen where an xterm prints
@@ -15,7 +15,11 @@ b. the same calls through ``RemoteTimeline`` in this process: on one kept-alive 
    socket's own cost), and with ``find_owner`` per call (what the server does for each tool call);
 c. ``lifelog search --json`` and ``lifelog context --since 1h --budget 20000`` as a user runs them,
    a new process each time (``--cli-runs``);
-d. the MCP session's start-up: spawn ``lifelog mcp`` + initialize + list_tools (``--starts``).
+d. the MCP session's start-up: spawn ``lifelog mcp`` + initialize + list_tools (``--starts``, and
+   the kept session's own); and its CPU seconds, which load disturbs less than wall time: a
+   ``lifelog mcp`` that starts and ends at once, the SDK's import alone, the interpreter alone.
+
+CPU of the ``lifelog mcp`` process is also summed over each case's calls (``/proc``, in clock ticks).
 
 The paths of (a) and (b) take turns call by call, so load on the shared machine falls on both.
 Figures are p50 / p95 in milliseconds; the result size is what the MCP tool returned.
@@ -60,8 +64,16 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
-def ms(xs: list[float]) -> str:
-    return f"{1000 * pct(xs, 0.5):,.1f} / {1000 * pct(xs, 0.95):,.1f}" if xs else "–"
+def ms(xs: list[float | None]) -> str:
+    """p50 / p95 in ms of the calls that answered, and how many failed (None)."""
+    ok = [x for x in xs if x is not None]
+    failed = f" ({len(xs) - len(ok)} failed)" if len(ok) < len(xs) else ""
+    return (f"{1000 * pct(ok, 0.5):,.1f} / {1000 * pct(ok, 0.95):,.1f}" if ok else "–") + failed
+
+
+def ms_p50(xs: list[float | None]) -> str:
+    ok = [x for x in xs if x is not None]
+    return f"{1000 * pct(ok, 0.5):,.0f}" if ok else "–"
 
 
 def utcnow() -> datetime:
@@ -102,32 +114,54 @@ def content_bytes(result) -> int:
     return sum(len((c.text if c.type == "text" else c.data).encode()) for c in result.content)
 
 
-async def mcp_call(session, case: Case, i: int) -> tuple[float, object]:
+def mcp_server_pid() -> int:
+    """The ``lifelog mcp`` this process spawned (its child)."""
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            if b"\0mcp" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return int(pid)
+    raise RuntimeError("no lifelog mcp child")
+
+
+async def mcp_call(session, case: Case, i: int) -> tuple[float | None, object]:
+    """Seconds of one tool call (None when it answered a tool error: said on stderr), its result."""
     t = time.perf_counter()
     result = await session.call_tool(case.tool, case.mcp_args(i))
     dt = time.perf_counter() - t
     if result.is_error:
-        raise RuntimeError(f"{case.tool}: {result.content[0].text}")
+        say(f"MCP {case.tool} failed: {result.content[0].text}")
+        return None, result
     return dt, result
 
 
-def remote_call(timeline, case: Case, i: int) -> float:
-    t = time.perf_counter()
-    getattr(timeline, case.tool)(**case.call_args(i))
-    return time.perf_counter() - t
-
-
-def fresh_call(paths, case: Case, i: int) -> float:
-    """``find_owner`` then the call then close: what ``lifelog mcp`` does for each tool call."""
-    from lifelog.api.client import find_owner
+def remote_call(timeline, case: Case, i: int) -> float | None:
+    """Seconds of one call on ``timeline`` (None when lifelog refused it: said on stderr)."""
+    from lifelog.errors import LifelogError
 
     t = time.perf_counter()
-    timeline = find_owner(paths)
     try:
         getattr(timeline, case.tool)(**case.call_args(i))
+    except LifelogError as exc:
+        say(f"{case.tool} failed: {exc}")
+        return None
+    return time.perf_counter() - t
+
+
+def fresh_call(paths, case: Case, i: int) -> float | None:
+    """``find_owner`` then the call then close: what ``lifelog mcp`` does for each tool call."""
+    from lifelog.api.client import find_owner
+    from lifelog.errors import LifelogError
+
+    t = time.perf_counter()
+    try:
+        timeline = find_owner(paths)
+    except LifelogError as exc:
+        say(f"find_owner failed: {exc}")
+        return None
+    try:
+        return None if remote_call(timeline, case, i) is None else time.perf_counter() - t
     finally:
         timeline.close()
-    return time.perf_counter() - t
 
 
 async def opened(session, started: float) -> dict[str, float]:
@@ -160,44 +194,82 @@ async def kept_session(params, paths, cases: list[Case], calls: int) -> dict:
 
     from lifelog.api.client import find_owner
 
-    r: dict = {c.label: {"mcp": [], "kept": [], "fresh": []} for c in cases}
+    r: dict = {c.label: {"mcp": [], "server_cpu": 0.0, "kept": [], "fresh": []} for c in cases}
     start: dict[str, float] = {}
     remote = find_owner(paths)
     t = time.perf_counter()
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         start = await opened(session, t)  # one more start-up
+        server = mcp_server_pid()
         for case in cases:  # a first call each, apart: the server imports what the tool needs
-            r[case.label]["first"], result = await mcp_call(session, case, 0)
-            r[case.label]["bytes"] = content_bytes(result)
-            r[case.label]["meta"] = result.structured_content
+            r[case.label]["first"], _ = await mcp_call(session, case, 0)
             remote_call(remote, case, 0)
         for i in range(calls):
             for case in cases:
-                r[case.label]["mcp"].append((await mcp_call(session, case, i))[0])
+                cpu = common.cpu_seconds(server)
+                dt, result = await mcp_call(session, case, i)
+                r[case.label]["server_cpu"] += common.cpu_seconds(server) - cpu
+                r[case.label]["mcp"].append(dt)
+                if dt is not None:  # what an answer carries
+                    r[case.label].update(bytes=content_bytes(result), meta=result.structured_content)
                 r[case.label]["kept"].append(remote_call(remote, case, i))
                 r[case.label]["fresh"].append(fresh_call(paths, case, i))
     remote.close()
     return {"start": start, "cases": r}
 
 
+def process(argv: list[str], env: dict, **kw) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall and CPU seconds of one process run to its end (stdin empty), and how it ended."""
+    cpu, t = common.children_cpu_seconds(), time.perf_counter()
+    proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, **kw)
+    return time.perf_counter() - t, common.children_cpu_seconds() - cpu, proc
+
+
 def cli(args: list[str], env: dict, **kw) -> tuple[float, subprocess.CompletedProcess]:
-    t = time.perf_counter()
-    proc = subprocess.run([str(BIN / "lifelog"), *args], env=env, capture_output=True, **kw)
-    return time.perf_counter() - t, proc
+    wall, _, proc = process([str(BIN / "lifelog"), *args], env, **kw)
+    return wall, proc
 
 
-def cli_runs(env: dict, runs: int) -> dict[str, list[float]]:
+def runs_of(argv: list[str], env: dict, runs: int) -> dict[str, list[float | None]]:
+    """Wall and CPU seconds of ``runs`` runs of ``argv`` (None for a run that failed: its last
+    line of stderr is said)."""
+    out: dict[str, list[float | None]] = {"wall": [], "cpu": []}
+    for _ in range(runs):
+        wall, cpu, proc = process(argv, env)
+        if proc.returncode:
+            say(f"{' '.join(argv[1:])} failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
+        out["wall"].append(wall if proc.returncode == 0 else None)
+        out["cpu"].append(cpu if proc.returncode == 0 else None)
+    return out
+
+
+def cli_runs(env: dict, runs: int) -> dict[str, dict[str, list[float | None]]]:
     """``lifelog search --json`` (the queries in turn) and a 20k window, a new process each."""
-    out: dict[str, list[float]] = {"search": [], "context": []}
+    out: dict[str, dict[str, list[float | None]]] = {
+        "search": {"wall": [], "cpu": []},
+        "context": {"wall": [], "cpu": []},
+    }
     for i in range(runs):
         for key, argv in (
             ("search", ["search", QUERIES[i % len(QUERIES)], "--json"]),
             ("context", ["context", "--since", "1h", "--budget", "20000"]),
         ):
-            dt, proc = cli(argv, env)
-            assert proc.returncode == 0, proc.stderr
-            out[key].append(dt)
+            one = runs_of([str(BIN / "lifelog"), *argv], env, 1)
+            out[key]["wall"] += one["wall"]
+            out[key]["cpu"] += one["cpu"]
     return out
+
+
+def start_cpu(env: dict, runs: int) -> dict[str, dict[str, list[float | None]]]:
+    """What a start costs apart from the load: ``lifelog mcp`` that starts and ends at once (stdin
+    empty), the SDK's import alone, and the interpreter alone."""
+    return {
+        "`lifelog mcp` started and closed at once (stdin empty)": runs_of([str(BIN / "lifelog"), "mcp"], env, runs),
+        "`python -c 'import mcp.server.lowlevel, mcp.server.stdio'`": runs_of(
+            [sys.executable, "-c", "import mcp.server.lowlevel, mcp.server.stdio"], env, runs
+        ),
+        "`python -c pass`": runs_of([sys.executable, "-c", "pass"], env, runs),
+    }
 
 
 def wait_for_frame(paths, timeout: float = 120) -> float:
@@ -221,9 +293,9 @@ def wait_for_frame(paths, timeout: float = 120) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed-spans", type=int, default=20_000, help="text spans seeded over the last hour")
-    ap.add_argument("--calls", type=int, default=20, help="calls of each case through MCP and the socket")
-    ap.add_argument("--cli-runs", type=int, default=8, help="runs of each CLI command")
-    ap.add_argument("--starts", type=int, default=5, help="MCP sessions started for the start-up time")
+    ap.add_argument("--calls", type=int, default=15, help="calls of each case through MCP and the socket")
+    ap.add_argument("--cli-runs", type=int, default=5, help="runs of each CLI command")
+    ap.add_argument("--starts", type=int, default=3, help="MCP sessions started for the start-up time")
     ap.add_argument("--tick", type=float, default=0.3, help="seconds between the xterm's lines")
     quick = {"seed_spans": 300, "calls": 2, "cli_runs": 1, "starts": 1, "tick": 5}  # few frames to drain at stop
     args = common.parse(ap, quick=quick)
@@ -270,6 +342,7 @@ def main() -> None:
         say(f"daemon started in {dt:.1f} s; (d) MCP start-up")
         with common.timed() as t:
             r["starts"] = anyio.run(start_ups, params, args.starts - 1)  # the kept session is one more
+            r["start_cpu"] = start_cpu(env, args.starts)
         say(f"{t['wall']:.1f} s; (c) the CLI")
         with common.timed() as t:
             r["cli"] = cli_runs(env, args.cli_runs)
@@ -294,14 +367,17 @@ def say(message: str) -> None:
 
 def report(r: dict, cases: list[Case], args) -> None:
     cli_of = {cases[0].label: r["cli"]["search"], cases[1].label: r["cli"]["context"]}
+    none: dict[str, list[float]] = {"wall": [], "cpu": []}
     print(f"\n### (a–c) per call, p50 / p95 ms, {args.calls} calls each (the first MCP call apart)\n")
     header = [
         "call",
         "MCP, one session kept open",
         "MCP first call",
+        "MCP server CPU ms per call (mean)",
         "RemoteTimeline, kept-alive connection",
         "RemoteTimeline, find_owner per call",
         f"CLI, new process ({args.cli_runs} runs)",
+        "CLI CPU ms p50",
         "MCP result bytes",
     ]
     rows = []
@@ -311,16 +387,20 @@ def report(r: dict, cases: list[Case], args) -> None:
             [
                 case.label,
                 ms(c["mcp"]),
-                f"{1000 * c['first']:,.1f}",
+                ms_p50([c["first"]]),
+                f"{1000 * c['server_cpu'] / len(c['mcp']):,.1f}",
                 ms(c["kept"]),
                 ms(c["fresh"]),
-                ms(cli_of.get(case.label, [])),
-                c["bytes"],
+                ms(cli_of.get(case.label, none)["wall"]),
+                ms_p50(cli_of.get(case.label, none)["cpu"]),
+                c.get("bytes", "–"),
             ]
         )
     print(common.table(header, rows))
     for case in cases[1:3]:
-        meta = r["calls"]["cases"][case.label]["meta"]
+        meta = r["calls"]["cases"][case.label].get("meta")
+        if not meta:
+            continue
         print(f"\n{case.label}: {meta['tokens']:,} tokens ({meta['tokenizer']}), {meta['lines']:,} lines", end="")
         print(f", {meta['omitted_lines']:,} older lines left out" if meta.get("omitted_lines") else "")
     s = [*r["starts"], r["calls"]["start"]]
@@ -331,6 +411,9 @@ def report(r: dict, cases: list[Case], args) -> None:
         ["total", ms([x["total"] for x in s])],
     ]
     print(common.table(["step", "p50 / p95 ms"], rows))
+    print(f"\nThe same start-up apart from the load, {args.starts} runs each:\n")
+    rows = [[name, ms(x["wall"]), ms_p50(x["cpu"])] for name, x in r["start_cpu"].items()]
+    print(common.table(["process", "wall p50 / p95 ms", "CPU ms p50"], rows))
 
 
 if __name__ == "__main__":
