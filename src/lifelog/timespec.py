@@ -20,6 +20,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def local_offset() -> int:
+    """This machine's offset from UTC now, in minutes east."""
+    delta = datetime.now().astimezone().utcoffset() or timedelta(0)
+    return int(delta.total_seconds() // 60)
+
+
 def parse_duration(spec: str) -> timedelta:
     """``90s``/``10m``/``2h``/``3d`` as a timedelta."""
     m = _AGO.match(spec.strip().lower())

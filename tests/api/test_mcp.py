@@ -25,7 +25,7 @@ def recorded(tmp_path_factory):
     home = tmp_path_factory.mktemp("mcp") / "home"
     rec = record(home)
     rec.store.close()
-    return rec, {**os.environ, "LIFELOG_HOME": str(home)}
+    return rec, {**os.environ, "LIFELOG_HOME": str(home), "TZ": "Asia/Shanghai"}  # local hours are not UTC ones
 
 
 def test_tools_are_listed_with_schemas_from_the_calls(recorded):
@@ -70,6 +70,7 @@ def test_each_tool_answers_what_the_cli_answers(recorded):
         lifelog("context", "--since", SINCE, "--until", UNTIL, "--budget", "3000", "-f", "json", env=env).stdout
     )
     assert as_json(activity) == lifelog_json("timeline", "--since", SINCE, "--until", UNTIL, env=env)
+    assert as_json(activity)["utc_offset_minutes"] == 480  # hours cut in the user's zone, as the CLI cuts them
 
     glance = as_json(now)
     assert glance["last_screen_at"] == f"{T0 + timedelta(minutes=72):%Y-%m-%dT%H:%M:%S}Z"

@@ -37,7 +37,7 @@ from lifelog.config import Settings
 from lifelog.errors import LifelogError, UsageError
 from lifelog.models import Picture
 from lifelog.paths import Paths
-from lifelog.timespec import parse_range, parse_time
+from lifelog.timespec import local_offset, parse_range, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Tool:
     guide: str
     defaults: dict[str, Any] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    implied: dict[str, Callable[[], Any]] = field(default_factory=dict)  # set as the CLI sets them, not asked
 
     @property
     def declared(self) -> Call:
@@ -90,7 +91,9 @@ TOOLS: dict[str, Tool] = {
             "activity",
             ("since", "until"),
             "Where the time went: active minutes per app and per hour, gaps (paused, recorder down, excluded), frames "
-            "kept, tokens, and how much of the active time has text from the screen and from speech.",
+            "kept, tokens, and how much of the active time has text from the screen and from speech. Hours and "
+            "days are this machine's local ones, as `lifelog timeline` shows them.",
+            implied={"utc_offset": local_offset},
         ),
         Tool(
             "now",
@@ -165,7 +168,7 @@ def arguments(tool: Tool, given: dict[str, Any] | None) -> dict:
         args["since"], args["until"] = parse_range(since, until)
     if "at" in args:
         args["at"] = parse_time(args["at"])
-    return args
+    return args | {name: make() for name, make in tool.implied.items()}
 
 
 def _required(tool: Tool, p: Param) -> bool:

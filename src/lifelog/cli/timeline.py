@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lifelog.cli.common import JsonOpt, Runtime, UntilOpt, err, out, print_json
-from lifelog.timespec import parse_range
+from lifelog.timespec import local_offset, parse_range
 
 APP_COLUMNS = 5  # apps with a column of their own; the rest share "other"
 UNREAD_WARN = 0.2  # warn when this share of the minutes with screen changes had no text read
@@ -39,7 +39,7 @@ def timeline(
     Example: lifelog timeline --since 30d --json
     """
     start, end = parse_range(since, until)
-    offset = _local_offset()
+    offset = local_offset()  # where hours and days are cut
     tl = Runtime.load().timeline()
     try:
         data = tl.activity(since=start, until=end, utc_offset=offset)
@@ -62,12 +62,6 @@ def timeline(
             out.print(line, markup=False)
     if data["gaps"] or data["ongoing_gap"]:
         out.print(_gap_table(data["gaps"], data["ongoing_gap"]))
-
-
-def _local_offset() -> int:
-    """This machine's offset from UTC now, in minutes: where hours and days are cut."""
-    delta = datetime.now().astimezone().utcoffset() or timedelta(0)
-    return int(delta.total_seconds() // 60)
 
 
 def _local(iso: str, offset: int) -> datetime:
