@@ -139,8 +139,8 @@ def test_export_a_range_and_audio_still_needs_its_start(tmp_path):
     wav.write_bytes(b"RIFF")
     proc = lifelog("import", str(wav), env=_env(home), check=False)
     assert proc.returncode == 2 and "Importing talk.wav needs --at" in proc.stderr
-    proc = lifelog("export", "--format", "parquet", env=_env(home), check=False)
-    assert proc.returncode == 2 and "Unknown export format 'parquet'. Valid: jsonl." in proc.stderr
+    proc = lifelog("export", "--format", "csv", env=_env(home), check=False)
+    assert proc.returncode == 2 and "Unknown export format 'csv'. Valid: jsonl, parquet, markdown." in proc.stderr
 
 
 @pytest.fixture
