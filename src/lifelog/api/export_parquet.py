@@ -85,7 +85,7 @@ def export_parquet(chunks: Iterable[bytes], target: Target, first: date | None, 
         staging = _staging(folder)
         seen: set[str] = set()
         try:
-            with ParquetWriter() as writer:
+            with ParquetWriter(staging) as writer:
                 for day, rows in days(chunks):
                     if first and day < first:
                         continue

@@ -58,11 +58,11 @@ class ParquetWriter:
     """An in-memory DuckDB that turns JSONL files of one kind into Parquet files. Close it
     when done (or use it as a context manager)."""
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, spill: Path) -> None:
+        """``spill``: where DuckDB may spill a large day (an in-memory database would use ``./.tmp``)."""
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ text is read and shown in UTC
-        if threads:
-            self._con.execute(f"SET threads = {int(threads)}")
+        self._con.execute(f"SET temp_directory = {_literal(spill)}")
 
     def write(self, kind: str, jsonl: Path, parquet: Path, person: str, machine: str) -> int:
         """Write the ``kind`` rows of ``jsonl`` (lifelog JSONL row lines, no header) to
