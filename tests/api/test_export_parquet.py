@@ -4,7 +4,9 @@ Markdown day log keeps stays short."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -12,7 +14,7 @@ import pytest
 
 from lifelog.api import jsonl
 from lifelog.api.export_markdown import MAX_LINES, day_log
-from lifelog.api.export_parquet import MANIFEST, Target, export_parquet, prepare
+from lifelog.api.export_parquet import LOCK, MANIFEST, Target, export_parquet, prepare
 from lifelog.errors import UsageError
 
 DAY1 = datetime(2026, 11, 29, 23, 59)
@@ -98,3 +100,17 @@ def test_the_day_log_lists_each_line_once_and_caps_a_long_stay():
     assert "  - … 5 more lines (`lifelog context` shows them all)" in text
     assert "heard (microphone): &lt;b>hello&lt;/b>" in text
     assert "- 10:07 **Code** · notes\n  - ends before it starts\n" in text  # stored so: shown, not refused
+
+
+def test_one_export_at_a_time_per_folder(tmp_path):
+    out = tmp_path / "out"
+    prepare(out)
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running export holds it
+        with pytest.raises(UsageError, match="Another export is writing into"):
+            export_parquet(_stream(_two_days()), Target(out, "me", "box"), None, None)
+    finally:
+        os.close(fd)
+    assert not list(out.glob("day=*"))
+    assert export_parquet(_stream(_two_days()), Target(out, "me", "box"), None, None)["days_written"]
