@@ -25,6 +25,7 @@ bench puts its own checkout's ``src`` first on the path, and the CLI it starts i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -72,6 +73,101 @@ def finished(proc: subprocess.Popen) -> dict:
     return json.loads(out)[0]
 
 
+class Holds:
+    """Every write transaction's hold of the owner's write lock (``--holds``): how long, in which
+    thread, the time spent in each Writer step named in ``STEPS`` (the rest is begin and commit),
+    and whether the commit folded the WAL into the file (the WAL shrank). Wraps the owner's
+    ``Store`` and ``Writer`` in this process only; the code they run is unchanged."""
+
+    STEPS = ("merge_staged", "make_index_room", "finish", "add_frame", "observe_lines")
+
+    def __init__(self, store) -> None:
+        from lifelog.store.writer import Writer
+
+        self.rows: list[dict] = []  # {"thread", "start", "held", "steps", "wal_before", "wal_after"}
+        self.local = threading.local()
+        self.wal = Path(str(store.db_path) + ".wal")
+        connection = store._connection
+
+        @contextlib.contextmanager
+        def timed(*, read_only: bool):
+            with connection(read_only=read_only) as con:
+                hold = {"thread": threading.current_thread().name, "start": time.monotonic(), "steps": {}}
+                hold["wal_before"] = self._wal_size()
+                self.local.hold = hold
+                try:
+                    yield con
+                finally:
+                    hold["wal_after"] = self._wal_size()
+                    hold["held"] = time.monotonic() - hold["start"]
+                    self.local.hold = None
+                    self.rows.append(hold)
+
+        store._connection = timed
+        for name in self.STEPS:
+            setattr(Writer, name, self._step(name, getattr(Writer, name)))
+
+    def _wal_size(self) -> int:
+        try:
+            return self.wal.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _step(self, name: str, method):
+        def timed(writer, *args, **kwargs):
+            started = time.monotonic()
+            try:
+                return method(writer, *args, **kwargs)
+            finally:
+                hold = getattr(self.local, "hold", None)
+                if hold is not None:
+                    hold["steps"][name] = hold["steps"].get(name, 0.0) + time.monotonic() - started
+
+        return timed
+
+    def report(self, t0: float, t1: float, waits: list[tuple[float, float]]) -> str:
+        """The longest holds during ``[t0, t1]``, each with its steps; then the holds that
+        overlapped each wait over 1 s of ``waits`` (``(asked, waited)``)."""
+        during = [h for h in self.rows if t0 <= h["start"] <= t1]
+        lines = [f"# {len(during)} write holds during the import; the 12 longest:"]
+        lines += [self._line(h, t0) for h in sorted(during, key=lambda h: -h["held"])[:12]]
+        for name in (*self.STEPS, "commit"):
+            times = sorted(self._part(h, name) for h in during if name == "commit" or name in h["steps"])
+            if times:
+                lines.append(
+                    f"#   {name}: n {len(times)}, max {times[-1]:.2f} s, p99 {times[int(0.99 * (len(times) - 1))]:.2f} s,"
+                    f" over 0.5 s {sum(t > 0.5 for t in times)}"
+                )
+        folds = [h for h in during if h["wal_after"] < h["wal_before"]]
+        if folds:
+            lines.append(
+                f"#   commits that folded the WAL into the file: {len(folds)}, longest hold of those"
+                f" {max(h['held'] for h in folds):.2f} s"
+            )
+        for asked, waited in waits:
+            if waited > 1.0:
+                lines.append(f"# a wait of {waited:.2f} s at +{asked - t0:.1f} s, behind:")
+                lines += [
+                    "#   " + self._line(h, t0)
+                    for h in during
+                    if h["start"] < asked + waited and h["start"] + h["held"] > asked and h["thread"] != "recorder"
+                ]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _part(hold: dict, name: str) -> float:
+        return hold["held"] - sum(hold["steps"].values()) if name == "commit" else hold["steps"][name]
+
+    def _line(self, hold: dict, t0: float) -> str:
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in hold["steps"].items()) or "no transaction: a CHECKPOINT"
+        fold = " WAL folded" if hold["wal_after"] < hold["wal_before"] else ""
+        return (
+            f"#   +{hold['start'] - t0:7.1f} s {hold['thread'][:12]:12} held {hold['held']:.2f} s ({steps},"
+            f" commit {self._part(hold, 'commit'):.2f}; WAL {hold['wal_before'] / 2**20:.1f}"
+            f" -> {hold['wal_after'] / 2**20:.1f} MiB{fold})"
+        )
+
+
 # -- writer mode -------------------------------------------------------------------------
 
 
@@ -79,7 +175,7 @@ class RecorderLike(threading.Thread):
     """Writes a frame and its lines every FRAME_S, each in one transaction, timing the wait."""
 
     def __init__(self, store) -> None:
-        super().__init__(daemon=True)
+        super().__init__(daemon=True, name="recorder")
         self.store, self.stop, self.log = store, threading.Event(), []  # (asked, waited, wrote or None)
 
     def run(self) -> None:
@@ -119,7 +215,7 @@ class RecorderLike(threading.Thread):
             time.sleep(max(0.0, due - time.monotonic()))
 
 
-def writer_mode(src: Path, folder: Path) -> dict:
+def writer_mode(src: Path, folder: Path, holds: bool = False) -> dict:
     from lifelog.api.server import OwnerServer
     from lifelog.api.timeline import LocalTimeline
     from lifelog.daemon.ownership import OwnerLock
@@ -131,6 +227,7 @@ def writer_mode(src: Path, folder: Path) -> dict:
     lock = OwnerLock(paths, "bench")
     store = Store.open_owner(paths.db)
     server = OwnerServer(paths, LocalTimeline(paths, store), lock.info).start()
+    timed = Holds(store) if holds else None
     writer = RecorderLike(store)
     writer.start()
     try:
@@ -146,6 +243,8 @@ def writer_mode(src: Path, folder: Path) -> dict:
         lock.release()
     during = [(waited, wrote) for asked, waited, wrote in writer.log if t0 <= asked <= t1]
     waits = sorted(w for w, _ in during)
+    if timed is not None:
+        print(timed.report(t0, t1, [(a, w) for a, w, _ in writer.log if t0 <= a <= t1]), file=sys.stderr)
     return {
         "import_s": t1 - t0,
         "report": report,
@@ -230,6 +329,7 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--mode", choices=("writer", "record"), default="writer")
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "lifelog-import-bench")
+    ap.add_argument("--holds", action="store_true", help="writer mode: time every write's hold of the lock, by step")
     ap.add_argument("--idle", type=float, default=30, help="record mode: seconds measured before the import")
     ap.add_argument("--warmup", type=float, default=30, help="record mode: seconds of recording first")
     a = common.parse(
@@ -244,7 +344,7 @@ def main() -> None:
         flush=True,
     )
     if a.mode == "writer":
-        r = writer_mode(src, a.dir)
+        r = writer_mode(src, a.dir, a.holds)
         print(
             f"| {rows:,} rows imported in {r['import_s']:.1f} s | writes {r['writes']} | committed fps "
             f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
