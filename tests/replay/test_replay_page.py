@@ -117,6 +117,24 @@ def test_same_screen_twice_is_one_image(rec, tmp_path):
     assert [f["i"] for f in _data(html)["frames"]] == [0, 1]
 
 
+def test_text_that_looks_like_markup_stays_text_and_a_frame_without_its_image_says_so(pipeline_home):
+    from lifelog.store.images import FrameImages
+    from tests.support.writes import show
+
+    paths, store = pipeline_home
+    evil = ["</script><img src=x onerror=alert(1)>", "<!-- <script>", "line\u2028two"]
+    with store.write() as w:
+        show(w, T0, "</script>", "<b>title</b>", evil)  # stored without an image
+        w.close_spans(T0 + timedelta(minutes=1))
+    page = open_page(store, FrameImages(paths.frames), T0 - timedelta(minutes=1), T0 + timedelta(minutes=2), None)
+    html = b"".join(page.chunks).decode("utf-8")
+    page.close()
+    data = _data(html)
+    assert _texts(data, data["frames"][0]) == evil and data["frames"][0]["a"] == "</script>"
+    assert data["frames"][0]["i"] == -1 and 'class="shot"' not in html
+    assert html.count("</script>") == 2  # the data's and the page script's own: no text closed an element
+
+
 def test_a_range_without_screens_is_one_clear_error(rec):
     with pytest.raises(UsageError, match="No screens were recorded between .* nothing to replay"):
         _page(rec, T0 + timedelta(minutes=20), T0 + timedelta(minutes=30))
