@@ -120,7 +120,8 @@ JSON = Result("json")
 STREAM = Result("stream", "text/plain; charset=utf-8", "Lifelog-Window")
 FILE = Result("file", MEDIA_TYPE, "Lifelog-Export")
 IMAGE = Result("image", "image/png", "Lifelog-Frame")  # a screen: PNG bytes, what it shows as JSON in the header
-PAGE = Result("file", "text/html; charset=utf-8", "Lifelog-Replay")  # a file too: a replay page, its counts in the header
+# a file too: a replay page, its counts in the header
+PAGE = Result("file", "text/html; charset=utf-8", "Lifelog-Replay")
 
 
 @dataclass(frozen=True)
