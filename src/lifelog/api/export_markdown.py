@@ -25,6 +25,7 @@ from lifelog.replay.blocks import BLOCK_GAP, HEARD_FROM, gap_label
 TITLE = "# Day log (lifelog; times UTC)"
 MAX_LINES = 20  # new lines listed per stay in a window; the rest are counted
 EVENT_LABELS = {"record_start": "recording started", "record_stop": "recording stopped", "import": "imported recording"}
+_decode = json.JSONDecoder().decode
 _MARKUP_START = re.compile(r"^(?:[#>+*|-]|\d+[.)])")
 
 
@@ -137,8 +138,35 @@ def day_log(chunks: Iterable[bytes], since: datetime | None = None) -> tuple[str
 
 
 def _row(line: bytes) -> tuple[str, tuple]:
-    """A line as ``(kind, row)``; a span stored ending before it starts (which an import would
-    refuse) is shown at its start."""
+    """A line as ``(kind, row)`` (``store.exchange``'s tuple, as far as the day log reads it): a
+    seen or heard line as lifelog writes it read directly, any other through the format's own
+    reader; a span stored ending before it starts (which an import would refuse) is shown at its
+    start."""
+    try:
+        obj = _decode(line.decode("utf-8"))
+        kind = obj["type"]
+        if kind == "seen" and _texts(obj.get("app", ""), obj.get("window", ""), obj["text"]):
+            return kind, (_utc(obj["t_start"]), None, 0, obj.get("app", ""), obj.get("window", ""), obj["text"])
+        if kind == "heard" and _texts(obj["source"], obj["text"]):
+            return kind, (_utc(obj["t_start"]), None, obj["source"], "", obj["text"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    return _checked_row(line)
+
+
+def _texts(*values) -> bool:
+    return all(type(v) is str for v in values)
+
+
+def _utc(value: str) -> datetime:
+    """``2026-11-29T10:00:00.5Z`` (how lifelog writes times) as naive UTC; ValueError otherwise."""
+    ts = datetime.fromisoformat(value[:-1]) if value.endswith("Z") else None
+    if ts is None or ts.tzinfo is not None:
+        raise ValueError(value)
+    return ts
+
+
+def _checked_row(line: bytes) -> tuple[str, tuple]:
     try:
         obj = json.loads(line)
         try:
