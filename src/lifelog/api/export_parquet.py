@@ -102,8 +102,8 @@ def _one_day(writer, staging: Path, manifest: dict, target: Target, day: date, r
     data = {kind: b"\n".join(rows[kind]) + b"\n" if rows[kind] else b"" for kind in KINDS}
     digests = {kind: _digest(data[kind], target) for kind in KINDS}
     final = target.folder / f"day={name}"
-    known = manifest["days"].get(name)
-    if known and {k: known[k]["sha256"] for k in KINDS} == digests and _complete(final):
+    known = manifest["days"].get(name) or {}
+    if {k: (known.get(k) or {}).get("sha256") for k in KINDS} == digests and _complete(final):
         report.unchanged += 1
         return
     new = staging / f"day={name}"
