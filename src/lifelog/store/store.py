@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import duckdb
 from lifelog.errors import PassphraseError, StoreBusy, StoreError, StoreFull
 from lifelog.store import crypt, db, keys, migrations, rewrite
 from lifelog.store.db import OWNER_MEMORY_LIMIT, connect, connect_memory, create_private_db, process_guard
+from lifelog.store.fair_lock import FairLock
 from lifelog.store.reader import Reader
 from lifelog.store.writer import Writer
 
@@ -44,7 +44,7 @@ class Store:
         self.busy_timeout = busy_timeout
         self._schema_ready = False
         self._owned: duckdb.DuckDBPyConnection | None = None  # the owner's one connection
-        self._write_lock = threading.Lock()
+        self._write_lock = FairLock()  # first come, first served: no write waits behind a chain of another's
         self._swap = rewrite.SwapGate()  # the owner's reads, and a forget's swap of the file (rewrite.py)
         # True while the owner rewrites its file: background writers whose changes the copy could
         # not catch up briefly (the embedder's vectors) wait, so the rewrite never needs the lock long
