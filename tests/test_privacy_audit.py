@@ -5,7 +5,7 @@ This is what catches a dependency phoning home (ONNX Runtime's telemetry looks u
 mobile.events.data.microsoft.com and writes ~/.cache/Microsoft/DeveloperTools/.onnxruntime)
 or leaving caches in the user's home. The commands run for real: a recording of an xterm on
 a private Xvfb screen (OCR), an import of espeak-ng speech (VAD + Whisper), search, context,
-forget (which rewrites the database file).
+an MCP session (``lifelog mcp`` asked by the SDK's client), forget (which rewrites the database file).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.support.speech import speak
 
@@ -32,8 +35,16 @@ pytestmark = [
 PAGE = "Quarterly supplier report\nInvoice 4821 from Northwind Traders is overdue\n"
 SAID = "Please send the signed contract to the legal team tomorrow."
 # Switches a developer's shell may set: the audit must prove lifelog sets them itself.
-QUIETING_ENV = ("ORT_DISABLE_TELEMETRY", "HF_HUB_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "DO_NOT_TRACK")
+QUIETING_ENV = (
+    "ORT_DISABLE_TELEMETRY",
+    "HF_HUB_OFFLINE",
+    "HF_HUB_DISABLE_TELEMETRY",
+    "DO_NOT_TRACK",
+    "OTEL_SDK_DISABLED",
+    "OTEL_TRACES_EXPORTER",
+)
 
+STRACE = ("-ff", "-qq", "-y", "-e", "trace=%network,%file", "-e", "signal=none")  # one trace file per process
 INET = re.compile(r"AF_INET6?\b")
 CALL = re.compile(r"^(\w+)\((.*)\)\s+=\s+(.*)$")
 PATH_ARG = re.compile(r'(?:(?:AT_FDCWD|\d+)<([^>]*)>,\s*)?"((?:[^"\\]|\\.)*)"')
@@ -104,10 +115,14 @@ def test_commands_open_no_inet_socket_and_write_only_inside_lifelog_home(strace_
         out, trace = _traced(args, env, cwd=home, trace_dir=tmp_path / f"trace{i}")
         outputs[args[0]] = out
         problems += [f"lifelog {args[0]}: {p}" for p in _violations(trace, home, data)]
+        if args[0] == "context":  # an agent's session over the same (encrypted) timeline
+            outputs["mcp"], trace = _traced_mcp(env, tmp_path / "trace-mcp")
+            problems += [f"lifelog mcp: {p}" for p in _violations(trace, home, data)]
 
     # the commands really ran the models: otherwise the audit would prove nothing
     assert "Northwind" in outputs["search"], outputs["search"]
     assert "contract" in outputs["context"].lower(), outputs["context"]
+    assert "Northwind" in outputs["mcp"], outputs["mcp"]
     assert json.loads(outputs["index"])["embedded"] > 0, outputs["index"]
     assert outputs["forget"].startswith("Forgot "), outputs["forget"]
     assert json.loads(outputs["encrypt"])["database"] == "encrypted", outputs["encrypt"]
@@ -120,13 +135,7 @@ def _traced(args: tuple[str, ...], env: dict, cwd: Path, trace_dir: Path) -> tup
     trace_dir.mkdir()
     cmd = [
         "strace",
-        "-ff",
-        "-qq",
-        "-y",
-        "-e",
-        "trace=%network,%file",
-        "-e",
-        "signal=none",
+        *STRACE,
         "-o",
         str(trace_dir / "t"),
         sys.executable,
@@ -137,6 +146,26 @@ def _traced(args: tuple[str, ...], env: dict, cwd: Path, trace_dir: Path) -> tup
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, f"lifelog {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
     return proc.stdout, sorted(trace_dir.iterdir())
+
+
+def _traced_mcp(env: dict, trace_dir: Path) -> tuple[str, list[Path]]:
+    """``lifelog mcp`` under strace, asked by a real MCP client to search and build a window."""
+    trace_dir.mkdir()
+    server = StdioServerParameters(
+        command="strace",
+        args=[*STRACE, "-o", str(trace_dir / "t"), sys.executable, "-m", "lifelog.cli.app", "mcp"],
+        env=env,
+        cwd=env["HOME"],
+    )
+
+    async def run():
+        async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            found = await session.call_tool("search", {"query": "northwind"})
+            window = await session.call_tool("context", {"since": "2h", "budget": 4000})
+            return "".join(c.text for r in (found, window) for c in r.content if c.type == "text")
+
+    return anyio.run(run), sorted(trace_dir.iterdir())
 
 
 def _violations(traces: list[Path], home: Path, data: Path) -> list[str]:
