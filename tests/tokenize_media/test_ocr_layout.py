@@ -247,3 +247,43 @@ def test_cells_and_grid():
     line = canvas.text(100, 100, "ink")
     ink = measure(canvas.pixels, line.box)
     assert line.box[0] < ink.left and ink.right < line.box[2]
+
+
+def test_monospace_rows_are_rebuilt_cell_by_cell_from_the_pixels():
+    """What the recogniser gets wrong on code, put right by the cells the ink fills: merged
+    underscores, collapsed and inserted spaces, a comma read as a period, a row of quotes."""
+    shown = [
+        "class Shelf:",
+        '    """A shelf."""',
+        "    def __init__(self, rows):",
+        "        self._rows  =  rows   # two spaces, then three",
+        "        self.__all__ = ['a', 'b']",
+        '    """',
+    ]
+    misread = [
+        "class Shelf:",
+        '"""A shelf."""',
+        "def _init_(self, rows) :",
+        "self. _rows = rows # two spaces. then three",
+        "self._all_ = ['a' , 'b']",
+        "11",
+    ]
+    canvas = Canvas()
+    lines = []
+    for i, (text, read) in enumerate(zip(shown, misread)):
+        drawn = canvas.text(
+            40 + round(CELL * (len(text) - len(text.lstrip()))),
+            40 + 24 * i,
+            text.strip(),
+            name="DejaVuSansMono.ttf",
+            size=16,
+        )
+        lines.append(OcrLine(read, drawn.box))
+    for i in range(6):  # enough monospace rows for the grid to be seen
+        text = f"    value_{i} = compute({i}, limit={10 * i})"
+        drawn = canvas.text(40 + round(CELL * 4), 40 + 24 * (6 + i), text.strip(), name="DejaVuSansMono.ttf", size=16)
+        lines.append(drawn)
+    out = Layout().arrange(canvas.pixels, lines)
+    assert [line.lead.lstrip("\n") + line.text for line in out][: len(shown)] == shown
+    before = Layout(by_cell=False).arrange(canvas.pixels, lines)
+    assert [line.lead.lstrip("\n") + line.text for line in before][: len(shown)] != shown

@@ -13,6 +13,11 @@ frame after it, decides how they are read:
 3. **Rows.** The boxes of one row of a block become one line. Monospace text keeps its
    indentation (from the character grid, ``shown.py``) and the spaces between its boxes;
    rows of clearly larger proportional text are headings.
+4. **Cells.** Where a block's ink shows a clean grid (the gaps between glyphs line up), each
+   row's characters are dealt out to the cells that hold ink, so every space, underscore and
+   quote is where the pixels put it (``shown.place``): what the recogniser collapses, merges or
+   inserts on code is put right. A row whose characters and inked cells do not pair up keeps
+   the text as read.
 
 Each output line says its place in reading order on the frame (``ord``) and what goes before
 its text when shown (``lead``): a newline where a new block begins after another (a blank line
@@ -31,11 +36,29 @@ measured once per line and cached by its columns, height and text); ``bench/layo
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import numpy as np
 
 from lifelog.models import Box, OcrLine, VisibleWindow
-from lifelog.tokenize_media.ocr.shown import Ink, cell_width, cells, column_of, join_row, measure, on_grid, same_cell
+from lifelog.tokenize_media.ocr.shown import (
+    MAX_GAP_INK,
+    MAX_GAP_INK_UNSURE,
+    Grid,
+    Ink,
+    cell_width,
+    cells,
+    column_of,
+    fit_grid,
+    ink_height,
+    ink_mask,
+    join_row,
+    measure,
+    on_grid,
+    place,
+    row_cells,
+    same_cell,
+)
 from lifelog.tokenize_media.ocr.xycut import Block, xy_cut
 
 HEADING_HEIGHT = 1.2
@@ -52,7 +75,11 @@ _INK_CACHE = 8192
 class Layout:
     """Layout state for ONE monitor (origins remembered per window, ink per line); not thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, by_cell: bool = True) -> None:
+        """``by_cell``: place each character of monospace text in its cell as the pixels show
+        (``shown.place``); False keeps the text as read, spaced by the gaps between its boxes
+        (the behaviour before, kept so ``bench/code_exact.py`` can compare the two)."""
+        self.by_cell = by_cell
         self._ink: dict[tuple, tuple[int, int, int, int]] = {}
         self._origins: dict[tuple, list[tuple[float, float]]] = {}
 
@@ -93,14 +120,20 @@ class Layout:
         sizes = [(ink.width, cells(line.text)) for line, ink in zip(lines, inks)]
         whole = cell_width(sizes)
         grids = [whole or cell_width([sizes[i] for i in b.indices]) for b in blocks]
+        fits = [_fit_block(image, b, lines, grid, sizes) if self.by_cell else None for b, grid in zip(blocks, grids)]
+        grids = [fit.grid.cell if fit else grid for fit, grid in zip(fits, grids)]
         origins = self._origins_of((win.app, win.box) if win else None, blocks, grids, inks)
         body = _body_size([row for b, g in zip(blocks, grids) if not g for row in b.rows], lines, inks)
         out: list[OcrLine] = []
         for n, (block, grid, origin) in enumerate(zip(blocks, grids, origins)):
+            fit = fits[n]
+            placed = _on_grid(fit, block, lines, origin) if fit else {}
             for j, row in enumerate(block.rows):
                 members, row_inks = [lines[i] for i in row], [inks[i] for i in row]
                 text = join_row([m.text for m in members], row_inks, grid)
-                if grid:
+                if j in placed:
+                    lead, text = placed[j]
+                elif grid:
                     lead = " " * column_of(row_inks[0].left, origin, grid)
                 else:
                     lead = "# " if _is_heading(row_inks, text, body) else ""
@@ -161,6 +194,102 @@ class Layout:
             match = [o for bound, cell, o in resolved if grid and bound == b.column_left and same_cell(cell, grid)]
             out.append(match[0] if match else 0.0)
         return out
+
+
+@dataclass
+class _Fit:
+    """A block's grid as its ink shows it, with each row's ink mask (column 0 at ``x0``)."""
+
+    grid: Grid
+    masks: list[np.ndarray]
+    x0: int
+
+
+def _fit_block(
+    image: np.ndarray, block: Block, lines: list[OcrLine], cell: float | None, sizes: list[tuple[int, int]]
+) -> _Fit | None:
+    """The grid of a block's ink near ``cell`` (from its text's lengths), or, with no ``cell``,
+    near the median cell of its long lines when the ink shows a clean grid there (the text was
+    misread too much for its lengths to tell); None when the block is not on a grid."""
+    guess = cell or cell_width([sizes[i] for i in block.indices], share=0.0)
+    if guess is None:
+        return None
+    bands = _bands(block, lines)
+    x0 = min(lines[i].box[0] for row in block.rows for i in row)
+    x1 = max(lines[i].box[2] for row in block.rows for i in row)
+    profile = np.zeros(max(1, x1 - x0), dtype=np.int64)
+    inked_rows = np.zeros_like(profile)
+    masks = []
+    for row, (top, bottom) in zip(block.rows, bands):
+        mask = ink_mask(image, (x0, top, x1, bottom))
+        # only the row's own boxes (and a cell either side, which a box may cut): not ink
+        # that lies outside every box of the row, such as a line the detector missed
+        left = round(min(lines[i].box[0] for i in row) - x0 - guess)
+        right = round(max(lines[i].box[2] for i in row) - x0 + guess)
+        mask[:, : max(0, left)] = False
+        mask[:, max(0, right) :] = False
+        mask = _own_rows(mask)
+        masks.append(mask)
+        profile[: mask.shape[1]] += mask.sum(axis=0)
+        inked_rows[: mask.shape[1]] += mask.any(axis=0)
+    if len(masks) >= 4:  # a line down every row (a border, a pane's edge) is not text
+        profile[inked_rows >= 0.9 * len(masks)] = 0
+    grid = fit_grid(profile, x0, guess, MAX_GAP_INK if cell else MAX_GAP_INK_UNSURE)
+    return _Fit(grid, masks, x0) if grid else None
+
+
+def _on_grid(fit: _Fit, block: Block, lines: list[OcrLine], origin: float) -> dict[int, tuple[str, str]]:
+    """``(lead, text)`` of the block's rows whose characters could be placed cell by cell on
+    its grid (``shown.place``), by row number; rows that could not are left out (they keep the
+    text as read)."""
+    grid = fit.grid
+    height = statistics.median(ink_height(mask) for mask in fit.masks)
+    out = {}
+    for j, (row, mask) in enumerate(zip(block.rows, fit.masks)):
+        first, cells = row_cells(mask, fit.x0, grid, height)
+        text = place(" ".join(lines[i].text for i in row), cells)
+        if text:
+            out[j] = (" " * column_of(grid.phase + first * grid.cell + 1, origin, grid.cell), text)
+    return out
+
+
+def _own_rows(mask: np.ndarray) -> np.ndarray:
+    """The row's mask without ink that reaches in from the rows above and below: a run of
+    inked pixel rows that touches the top or bottom edge and is apart from the run nearest the
+    middle (tightly set text, such as a 6x13 bitmap font, leaves a blank pixel row between
+    lines, and boxes reach across it). An underscore below its letters stays: it is inside."""
+    inked = np.asarray(mask.any(axis=1))
+    rows = np.flatnonzero(inked)
+    if rows.size == 0:
+        return mask
+    middle = mask.shape[0] // 2
+    start = int(rows[np.abs(rows - middle).argmin()])
+    top, bottom = start, start
+    while top > 0 and inked[top - 1]:
+        top -= 1
+    while bottom + 1 < inked.size and inked[bottom + 1]:
+        bottom += 1
+    kept = mask.copy()
+    if inked[0] and top > 0:
+        kept[: int(np.flatnonzero(~inked)[0])] = False
+    if inked[-1] and bottom < inked.size - 1:
+        kept[int(np.flatnonzero(~inked)[-1]) + 1 :] = False
+    return kept
+
+
+def _bands(block: Block, lines: list[OcrLine]) -> list[tuple[int, int]]:
+    """Each row's pixel rows: its boxes' extent, cut halfway to the rows above and below where
+    the detector's padding overlaps them (tightly set terminal text)."""
+    spans = [(min(lines[i].box[1] for i in row), max(lines[i].box[3] for i in row)) for row in block.rows]
+    centres = [(t + b) / 2 for t, b in spans]
+    out = []
+    for j, (top, bottom) in enumerate(spans):
+        if j > 0 and spans[j - 1][1] > top:
+            top = max(top, round((centres[j - 1] + centres[j]) / 2))
+        if j + 1 < len(spans) and spans[j + 1][0] < bottom:
+            bottom = min(bottom, round((centres[j] + centres[j + 1]) / 2))
+        out.append((top, max(top + 1, bottom)))
+    return out
 
 
 def _window_of(box: Box, windows: list[VisibleWindow]) -> int:

@@ -22,7 +22,16 @@ from lifelog.quiet import quiet_dependencies
 from lifelog.tokenize_media.ocr.base import OcrEngine, reading_order
 from lifelog.tokenize_media.ocr.ctc import decode
 from lifelog.tokenize_media.ocr.onnx import CUDA, model_dir, open_session, providers
-from lifelog.tokenize_media.ocr.prep import content_box, det_input, rec_input, stack, valid_steps, width_groups
+from lifelog.tokenize_media.ocr.prep import (
+    SMALL_PITCH,
+    content_box,
+    det_input,
+    line_pitch,
+    rec_input,
+    stack,
+    valid_steps,
+    width_groups,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,10 @@ class PpOcrV4(OcrEngine):
     None picks 0.2 on CUDA). ``workers`` parallel recognition calls (None: one per core).
     ``fuse_graphs`` runs both models on their load-time rewritten graphs (see ``graph``): the
     same arithmetic in fewer nodes, about a third less CPU time for recognition and a quarter
-    less for detection; False runs the models as shipped.
+    less for detection; False runs the models as shipped. ``small_text_scale``: small text
+    (lines closer than ``prep.SMALL_PITCH`` pixels, such as xterm's default 6x13 font) is
+    detected at this scale instead, since at ``det_scale`` its lines merge (None: never).
+    ``sharp_upscale`` scales lines up to ``rec_height`` with Lanczos (see ``prep.rec_input``).
     """
 
     id = "ppocr-v4"
@@ -59,6 +71,8 @@ class PpOcrV4(OcrEngine):
         min_score: float = 0.5,
         fuse_graphs: bool = True,
         rec_model: str | None = None,
+        small_text_scale: float | None = 1.5,
+        sharp_upscale: bool = True,
     ) -> None:
         quiet_dependencies()  # importing rapidocr imports onnxruntime
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DBPostProcess
@@ -74,6 +88,8 @@ class PpOcrV4(OcrEngine):
         self._charset = _charset(self._rec, rec_path)
         self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, use_dilation=True)
         self.det_scale = det_scale
+        self.small_text_scale = small_text_scale
+        self.sharp_upscale = sharp_upscale
         self.space_threshold = space_threshold
         self.rec_pad = rec_pad if rec_pad is not None else (0.2 if CUDA in self.providers else 0.0)
         self.min_score = min_score
@@ -94,12 +110,22 @@ class PpOcrV4(OcrEngine):
         if region is None:
             return []
         left, top, right, bottom = region
-        boxes = self._detect_all(image[top:bottom, left:right])
+        content = image[top:bottom, left:right]
+        boxes = self._detect_all(content, self._scale_for(content))
         return reading_order([(l + left, t + top, r + left, b + top) for l, t, r, b in boxes])
 
-    def _detect_all(self, image: np.ndarray) -> list[Box]:
+    def _scale_for(self, content: np.ndarray) -> float:
+        """``det_scale``, or ``small_text_scale`` for small text: lines set closer than
+        ``SMALL_PITCH`` pixels (found in ~10 ms) would merge at ``det_scale``."""
+        if self.small_text_scale and self.small_text_scale > self.det_scale:
+            pitch = line_pitch(content)
+            if pitch is not None and pitch < SMALL_PITCH:
+                return self.small_text_scale
+        return self.det_scale
+
+    def _detect_all(self, image: np.ndarray, scale: float) -> list[Box]:
         h, w = image.shape[:2]
-        tensor, shape = det_input(image, self.det_scale)
+        tensor, shape = det_input(image, scale)
         pred = self._det.run(None, {"x": tensor})[0]
         quads, _ = self._post(pred, shape)
         boxes = [_quad_to_box(q, w, h) for q in quads]
@@ -112,7 +138,7 @@ class PpOcrV4(OcrEngine):
         time and lose spaces (FIELD-NOTES), and parallel single-threaded calls kept both
         cores busy better than ORT's intra-op threads (2.6 s vs 3.3 s on a text page).
         """
-        inputs = [rec_input(c, self.rec_height) for c in crops]
+        inputs = [rec_input(c, self.rec_height, self.sharp_upscale) for c in crops]
         groups = width_groups([x.shape[2] for x in inputs], self.rec_pad)
         groups.sort(key=lambda g: -inputs[g[-1]].shape[2])  # widest first: less idle time at the end
         mapper = self._pool.map if self._pool else map

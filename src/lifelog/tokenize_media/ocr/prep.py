@@ -73,11 +73,17 @@ def _round_up(n: int) -> int:
     return int(math.ceil(n / DET_STRIDE) * DET_STRIDE)
 
 
-def rec_input(crop: np.ndarray, height: int) -> np.ndarray:
-    """One crop as a ``3xHxW`` float tensor: BGR, aspect ratio kept, in [-1, 1]."""
+def rec_input(crop: np.ndarray, height: int, sharp: bool = True) -> np.ndarray:
+    """One crop as a ``3xHxW`` float tensor: BGR, aspect ratio kept, in [-1, 1].
+
+    A line at most half of ``height`` is scaled up with Lanczos (``sharp``) rather than
+    bilinear interpolation: small text, above all a terminal's bitmap font, keeps its strokes
+    apart (xterm's 6x13 font: 60 % of code lines read right ignoring spaces, against 37 %).
+    Larger lines gained nothing from it."""
     h, w = crop.shape[:2]
     width = max(8, math.ceil(height * w / max(h, 1)))
-    resized = cv2.resize(np.ascontiguousarray(crop[:, :, ::-1]), (width, height), interpolation=cv2.INTER_LINEAR)
+    how = cv2.INTER_LANCZOS4 if sharp and 2 * h <= height else cv2.INTER_LINEAR
+    resized = cv2.resize(np.ascontiguousarray(crop[:, :, ::-1]), (width, height), interpolation=how)
     return (resized.astype(np.float32) * (2 / 255.0) - 1.0).transpose(2, 0, 1)
 
 
@@ -107,3 +113,31 @@ def stack(tensors: list[np.ndarray], height: int) -> np.ndarray:
 def valid_steps(width: int, batch_width: int, steps: int) -> int:
     """Time steps that belong to a crop padded from ``width`` to ``batch_width``."""
     return steps if width >= batch_width else max(1, math.ceil(steps * width / batch_width))
+
+
+SMALL_PITCH = 17
+"""Text set at a line pitch below this many pixels is small (xterm's default 6x13 font: 13)."""
+
+
+def line_pitch(image: np.ndarray) -> int | None:
+    """The distance in pixels between text lines that repeat down ``image`` (a terminal, an
+    editor, a page of prose): the strongest peak of the autocorrelation of ink per pixel row;
+    None when no pitch stands out (little text, or lines of many sizes)."""
+    sample = cv2.cvtColor(np.ascontiguousarray(image[:, ::4]), cv2.COLOR_RGB2GRAY)
+    background = int(np.bincount(sample.ravel(), minlength=256).argmax())  # the commonest grey
+    rows = (cv2.absdiff(sample, np.full_like(sample, background)) > INK_TOLERANCE).sum(axis=1).astype(np.float64)
+    if rows.size < 64:
+        return None
+    rows[rows > 0.6 * sample.shape[1]] = 0  # a rule or a window's edge across is no text line
+    rows -= rows.mean()
+    energy = float(rows @ rows)
+    if energy == 0:
+        return None
+    corr = np.array([rows[:-lag] @ rows[lag:] for lag in range(1, min(80, rows.size // 4))]) / energy
+    # lag i + 1 at index i; no text is set closer than 8 pixels
+    peaks = [i for i in range(7, corr.size - 1) if corr[i - 1] < corr[i] >= corr[i + 1]]
+    if not peaks:
+        return None
+    top = max(corr[i] for i in peaks)
+    first = min(i for i in peaks if corr[i] >= 0.35 * top)  # the pitch, not a multiple of it
+    return first + 1 if corr[first] >= 0.15 else None

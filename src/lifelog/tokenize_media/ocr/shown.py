@@ -79,15 +79,16 @@ def cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def cell_width(samples: list[tuple[int, int]]) -> float | None:
+def cell_width(samples: list[tuple[int, int]], share: float = FIT_SHARE) -> float | None:
     """The cell width of monospace text from ``(ink width, cells)`` of its lines, or None when
-    the lines are too few or too short to tell, or do not share one grid (proportional text)."""
+    the lines are too few or too short to tell, or fewer than ``share`` of them fit one grid
+    (proportional text)."""
     long = [w / (n - 0.25) for w, n in samples if n >= MIN_LONG and w > 0]
     if len(long) < 3:
         return None
     cell = statistics.median(long)
     judged = [abs(w - cell * (n - 0.25)) <= FIT_CELLS * cell for w, n in samples if n >= 4]
-    return cell if sum(judged) >= FIT_SHARE * len(judged) else None
+    return cell if sum(judged) >= share * len(judged) else None
 
 
 def same_cell(a: float, b: float) -> bool:
@@ -111,3 +112,218 @@ def join_row(texts: list[str], inks: list[Ink], cell: float | None) -> str:
         gap = inks[k].left - inks[k - 1].right
         out += " " * (max(1, round(gap / cell)) if cell else 1) + texts[k]
     return out
+
+
+# -- text placed on the grid -------------------------------------------------------------
+# The recogniser reads characters well but not the spaces between them: it collapses runs of
+# spaces, adds one before "[" or after ".", and merges "__" into one "_" (underscores touch, so
+# CTC sees one glyph). On a grid the pixels say which cells hold ink, so a row's text is its
+# characters (spaces dropped) dealt out to its inked cells in order, and every empty cell is a
+# space. Underscores and dashes are told by their ink alone (a bar across the cell at the
+# bottom, or a thin one in the middle), so a run of them has exactly as many as it has cells.
+
+REFINE_SPAN = 0.06
+"""The cell width from text lengths is refined within this share of it, from the ink itself."""
+MAX_GAP_INK = 0.35
+"""On a grid, the pixel columns between cells hold at most this share of the average ink..."""
+MAX_GAP_INK_UNSURE = 0.15
+"""...and at most this share where the text's lengths did not already say it is monospace
+(misread text, such as a tiny bitmap font, fits no grid by its lengths)."""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A cell grid in frame pixels: cell ``k`` spans ``[phase + k*cell, phase + (k+1)*cell)``."""
+
+    cell: float
+    phase: float
+
+    def column(self, x: float) -> int:
+        """The cell that pixel column ``x`` falls in."""
+        return int(np.floor((x - self.phase) / self.cell))
+
+
+def ink_mask(image: np.ndarray, box: Box) -> np.ndarray:
+    """Ink pixels of ``box`` (unlike its background: the median colour of its top and bottom
+    rows, which a window's edge in a corner does not sway), as a bool array."""
+    left, top, right, bottom = box
+    crop = image[top:bottom, left:right]
+    ink = np.zeros(crop.shape[:2], dtype=bool)
+    background = np.median(crop[[0, -1]].reshape(-1, crop.shape[2]), axis=0) if crop.size else []
+    for c, bg in enumerate(int(v) for v in background):
+        channel = crop[:, :, c]
+        ink |= (channel < bg - INK) | (channel > bg + INK)
+    return ink
+
+
+def fit_grid(profile: np.ndarray, x0: int, cell: float, most: float = MAX_GAP_INK) -> Grid | None:
+    """The grid whose cell boundaries fall where ``profile`` (ink per pixel column, starting at
+    frame column ``x0``) has least ink, searched within ``REFINE_SPAN`` of ``cell``; None when
+    no width leaves boundaries clearly emptier than the rest (the text is not on a grid).
+
+    Each candidate width folds the profile into bins of at least a pixel; on the true width the
+    gaps between glyphs pile into two nearly empty bins, while a width off by 1/n of a pixel
+    smears them over n cells. Of the widths that tie (a few hundredths of a pixel), the middle."""
+    xs = np.flatnonzero(profile)
+    if xs.size == 0:
+        return None
+    weights = profile[xs].astype(np.float64)
+    positions = xs.astype(np.float64)
+    bins = max(4, int(cell * (1 - REFINE_SPAN)))
+    gap = 2 if bins >= 10 else 1  # glyphs leave a pixel or two between them (one in small fonts)
+    widths = np.linspace(cell * (1 - REFINE_SPAN), cell * (1 + REFINE_SPAN), 121)
+    scores, phases = [], []
+    for c in widths:
+        folded = np.bincount((positions % c / c * bins).astype(int) % bins, weights, bins)
+        gaps = folded + np.roll(folded, -1) if gap == 2 else folded
+        low = int(gaps.argmin())
+        scores.append(gaps[low] / (gap * folded.mean()))
+        phases.append((low + gap / 2) / bins * c)
+    best = min(scores)
+    if best > most:
+        return None
+    ties = [i for i, score in enumerate(scores) if score <= best + 0.02]
+    pick = ties[len(ties) // 2]
+    return Grid(float(widths[pick]), x0 + phases[pick])
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The ink of one cell of a row: ``kind`` is ``" "`` (none), ``"_"`` (an underscore: a bar
+    across the cell at the bottom), ``"-"`` (a dash: a thin bar in the middle), ``"'"`` (a quote:
+    ink only at the top, ``strokes`` of it) or ``"x"`` (any other glyph); ``top`` and ``bottom``
+    are its inked rows, counted from the top of the row's ink (bottom exclusive)."""
+
+    kind: str
+    top: int = 0
+    bottom: int = 0
+    strokes: int = 0
+    slant: float = 0.0
+    """How far left the ink's bottom row lies of its top row, in pixels (a comma's tail)."""
+
+
+def ink_height(ink: np.ndarray) -> int:
+    """Rows from the top of a mask's ink to its bottom."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    return int(rows[-1]) - int(rows[0]) + 1 if rows.size else 0
+
+
+def row_cells(ink: np.ndarray, x0: int, grid: Grid, height: float) -> tuple[int, list[Cell]]:
+    """The first cell of a row's ink and its cells from there to its last inked one.
+    ``ink``: the row's ink mask, whose column 0 is frame column ``x0``; ``height``: the ink
+    height of a full row of this text (a row of quotes alone is not as tall)."""
+    cols = np.flatnonzero(ink.any(axis=0))
+    if cols.size == 0:
+        return 0, []
+    rows = np.flatnonzero(ink.any(axis=1))
+    ink = ink[rows[0] :]
+    first, last = grid.column(x0 + cols[0]), grid.column(x0 + cols[-1])
+    out = []
+    for k in range(first, last + 1):
+        a = int(np.ceil(grid.phase + k * grid.cell)) - x0
+        b = int(np.floor(grid.phase + (k + 1) * grid.cell)) - x0
+        out.append(_cell(ink[:, max(0, a) : max(0, b)], height))
+    return first, out
+
+
+def _cell(part: np.ndarray, height: float) -> Cell:
+    if part.size == 0 or np.count_nonzero(part) <= 2:  # nothing, or a neighbour's edge bleeding in
+        return Cell(" ")
+    rows = np.flatnonzero(part.any(axis=1))
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    span = bottom - top
+    inked = np.asarray(part.any(axis=0))
+    cover = inked.mean()
+    strokes = int(inked[0]) + int(np.count_nonzero(inked[1:] & ~inked[:-1]))
+    thin = span <= max(2, round(0.12 * height))
+    if thin and cover >= 0.75 and bottom >= 0.8 * height:
+        kind = "_"
+    elif thin and cover >= 0.5 and 0.3 * height <= (top + bottom) / 2 <= 0.75 * height:
+        kind = "-"
+    elif bottom <= 0.45 * height and span >= 0.2 * height and strokes <= 2:
+        kind = "'"
+    else:
+        kind = "x"
+    cols = np.arange(part.shape[1])
+    slant = float(cols[part[top]].mean() - cols[part[bottom - 1]].mean())
+    return Cell(kind, top, bottom, strokes, slant)
+
+
+QUOTES = "'\"‘’“”′″"
+"""What the recogniser may read a straight quote as."""
+
+
+def place(text: str, cells: list[Cell]) -> str | None:
+    """``text``'s characters dealt out to the inked cells of a row, in order, spaces where cells
+    are empty; None when the characters and the cells cannot be matched one to one.
+
+    Underscores and dashes come from the ink where the text and the cells disagree only in them
+    (``_init_`` over the cells of ``__init__``, ``--`` over a run of 40 dashes), and so does a
+    row of nothing but quotes (``\"\"\"`` read as ``11``); see ``by_ink`` for what else the ink
+    settles."""
+    chars = [c for c in text if not c.isspace()]
+    inked = [i for i, c in enumerate(cells) if c.kind != " "]
+    if inked and all(cells[i].kind == "'" for i in inked):
+        chars = ['"' if cells[i].strokes == 2 else "'" for i in inked]
+    out = [" "] * len(cells)
+    if len(chars) == len(inked):
+        for i, c in zip(inked, chars):
+            out[i] = c
+        return by_ink(out, cells)
+    for kind, like in (("_", "_"), ("-", "-—–"), ("'", QUOTES)):
+        rest = [c for c in chars if c not in like]
+        others = [i for i in inked if cells[i].kind != kind]
+        if len(rest) == len(others) and len(others) < len(inked):
+            for i in inked:
+                out[i] = kind
+            for i, c in zip(others, rest):
+                out[i] = c
+            return by_ink(out, cells)
+    return None
+
+
+_X_HEIGHT = "aemnru"
+"""Lowercase letters that have no capital of the same shape: their top is the x-height."""
+_CAP_HEIGHT = "ABDEFGHJKLMNPQRTUY23456789bdhkl"
+"""Characters whose top is the capital height."""
+_TWO_CASES = "cosvwxzCOSVWXZ"
+"""Letters whose capital differs only in size: the ink's top says which was shown."""
+_BASE = "acemnorsuvwxzABCDEFGHIKLMNORSTUVWXZ"
+"""Characters that sit on the baseline (no descender)."""
+
+
+def by_ink(chars: list[str], cells: list[Cell]) -> str:
+    """Characters placed on a row's cells, corrected where the cell's ink decides:
+    ``_`` on an underscore cell, a quote by its strokes on a quote cell, the case of a letter
+    whose capital has the same shape (``o``/``O``, ``s``/``S``, ``x``/``X``) by how high it
+    reaches, and ``.``/``,`` or ``:``/``;`` by whether it goes below the baseline."""
+    tops: dict[str, list[int]] = {"x": [], "cap": []}
+    bottoms: list[int] = []
+    for c, cell in zip(chars, cells):
+        if c in _X_HEIGHT:
+            tops["x"].append(cell.top)
+        elif c in _CAP_HEIGHT:
+            tops["cap"].append(cell.top)
+        if c in _BASE:
+            bottoms.append(cell.bottom)
+    x_top = statistics.median(tops["x"]) if tops["x"] else None
+    cap_top = statistics.median(tops["cap"]) if tops["cap"] else None
+    baseline = statistics.median(bottoms) if len(bottoms) >= 3 else None
+    out = []
+    for c, cell in zip(chars, cells):
+        if cell.kind == "_":
+            c = "_"
+        elif cell.kind == "'" and c in QUOTES + "'":
+            c = '"' if cell.strokes == 2 else "'"
+        elif c in _TWO_CASES and x_top is not None and cap_top is not None and cap_top < x_top:
+            c = c.lower() if abs(cell.top - x_top) < abs(cell.top - cap_top) else c.upper()
+        elif c in ".," and baseline is not None:
+            # a comma's tail goes below the baseline, or (in a bitmap font) bends to the left
+            low = x_top is not None and cell.bottom >= baseline + max(1.5, 0.15 * (baseline - x_top))
+            c = "," if low or cell.slant >= 0.75 else "."
+        elif c in ":;" and baseline is not None and x_top is not None:
+            # a semicolon's tail goes further below than a colon's dot (which, in a bitmap
+            # font, may sit a pixel low)
+            c = ";" if cell.bottom >= baseline + max(1.5, 0.15 * (baseline - x_top)) else ":"
+        out.append(c)
+    return "".join(out)
