@@ -39,7 +39,7 @@ def lifelog(*args: str, env: dict) -> subprocess.CompletedProcess:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=5)
-    args = common.parse(ap, quick={"minutes": 0.1})
+    args = common.parse(ap, quick={"minutes": 0.05})
     screen = XScreen()
     home = Path(tempfile.mkdtemp()) / "home"
     env = {**screen.env, "LIFELOG_HOME": str(home)}

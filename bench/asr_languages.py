@@ -61,7 +61,7 @@ def score(language: str, segments: list, reference: str) -> tuple[float, str]:
 
 
 def bench(args, work: Path) -> None:
-    text = " ".join(SENTENCES)
+    text = " ".join(SENTENCES[: args.sentences])
     speech = speech_samples(text, work)
     languages = {
         "English": ([place(speech, at=0.5, total=speech.size / SAMPLE_RATE + 1.0)], text),
@@ -74,7 +74,7 @@ def bench(args, work: Path) -> None:
     )
     engines = {}
     for engine_id in args.engines.split(","):
-        for model in MODELS:
+        for model in args.models.split(","):
             engine, took = load(engine_id, model)
             engines[(engine_id, model)] = engine
             print(
@@ -114,7 +114,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engines", default="faster-whisper", help="comma-separated engine ids")
-    args = common.parse(parser, quick={"runs": 1})
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated Whisper models")
+    parser.add_argument("--sentences", type=int, default=len(SENTENCES), help="how many English sentences to speak")
+    args = common.parse(parser, quick={"runs": 1, "models": "tiny.en", "sentences": 1})
     with tempfile.TemporaryDirectory(prefix="asr-languages-") as tmp:
         os.environ.setdefault("LIFELOG_HOME", str(Path(tmp) / "home"))  # the assembled models go here
         bench(args, Path(tmp))

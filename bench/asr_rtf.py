@@ -112,7 +112,7 @@ def measure(label: str, goal_id: str, factory, audio, text: str, runs: int) -> d
 
 
 def bench(args, work: Path) -> None:
-    text = " ".join(SENTENCES)
+    text = " ".join(SENTENCES[: args.sentences])
     speech = speech_samples(text, work)
     audio = place(speech, at=0.5, total=speech.size / SAMPLE_RATE + 1.0)
     seconds = audio.size / SAMPLE_RATE
@@ -136,7 +136,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--all", action="store_true", help="also time openai-whisper with beam search (slow)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where every engine runs")
-    args = common.parse(parser, quick={"runs": 1})
+    parser.add_argument("--sentences", type=int, default=len(SENTENCES), help="how many of the sentences to speak")
+    args = common.parse(parser, quick={"runs": 1, "sentences": 1})
     with tempfile.TemporaryDirectory(prefix="asr-bench-") as tmp:
         os.environ.setdefault("LIFELOG_HOME", str(Path(tmp) / "home"))  # the converted checkpoint goes here
         bench(args, Path(tmp))

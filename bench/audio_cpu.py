@@ -49,8 +49,12 @@ def steady_cpu(env: dict, short: float, long: float, *extra: str) -> float:
     return 100 * (cpu_long - cpu_short) / (long - short)
 
 
-def speech_storage(env: dict, pulse: PrivatePulse, seconds: float) -> tuple[float, float]:
-    text = " ".join(["The quarterly budget review covers hiring, travel and the new data center."] * 4)
+def speech_storage(
+    env: dict, pulse: PrivatePulse, seconds: float, settle: float = 8, repeat: int = 4
+) -> tuple[float, float]:
+    """Audio bytes and voiced seconds stored while speech (the sentence ``repeat`` times) plays
+    from ``settle`` s after the recorder starts until 6 s before it stops."""
+    text = " ".join(["The quarterly budget review covers hiring, travel and the new data center."] * repeat)
     wav = Path(tempfile.mkdtemp()) / "talk.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
     home = Path(tempfile.mkdtemp()) / "home"
@@ -61,8 +65,8 @@ def speech_storage(env: dict, pulse: PrivatePulse, seconds: float) -> tuple[floa
         stdout=subprocess.PIPE,
         text=True,
     )
-    time.sleep(8)
-    deadline = time.monotonic() + seconds - 14
+    time.sleep(settle)
+    deadline = time.monotonic() + seconds - settle - 6
     while time.monotonic() < deadline:
         pulse.play(wav, to="system")
     rec.communicate(timeout=600)
@@ -83,13 +87,15 @@ def main() -> None:
     ap.add_argument("--short", type=float, default=20)
     ap.add_argument("--long", type=float, default=80)
     ap.add_argument("--speech", type=float, default=90, help="seconds of recording while speech plays")
-    args = common.parse(ap, quick={"short": 3, "long": 6, "speech": 22})
+    ap.add_argument("--settle", type=float, default=8, help="seconds from the recorder's start to the first speech")
+    ap.add_argument("--repeat", type=int, default=4, help="times the sentence is said in one clip")
+    args = common.parse(ap, quick={"short": 1, "long": 2, "speech": 10, "settle": 3, "repeat": 1})
     screen, pulse = XScreen(), PrivatePulse()
     env = {**pulse.env, "DISPLAY": screen.display}
     try:
         silent_audio = steady_cpu(env, args.short, args.long)
         no_audio = steady_cpu(env, args.short, args.long, "--no-audio")
-        audio_bytes, voiced_s = speech_storage(env, pulse, args.speech)
+        audio_bytes, voiced_s = speech_storage(env, pulse, args.speech, args.settle, args.repeat)
     finally:
         pulse.stop()
         screen.stop()

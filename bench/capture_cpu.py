@@ -28,9 +28,9 @@ from tests.support.xscreen import XScreen
 cpu_seconds = common.cpu_seconds
 
 
-def run_capture(seconds: float, spool: Path) -> tuple[float, dict]:
+def run_capture(seconds: float, spool: Path, settle: float = 3.0) -> tuple[float, dict]:
     cap = CaptureProcess.start(spool, CaptureSettings(fps=2.0))
-    time.sleep(3.0)  # spawn + first keyframe; not steady state
+    time.sleep(settle)  # spawn + first keyframe; not steady state
     c0, g0, t0 = cpu_seconds(cap.process.pid), cap.counts()["grabs"], time.monotonic()
     time.sleep(seconds)
     c1, counts, t1 = cpu_seconds(cap.process.pid), cap.counts(), time.monotonic()
@@ -64,7 +64,9 @@ def ocr_forever(stop) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=60)
-    args = common.parse(ap, quick={"seconds": 2})
+    ap.add_argument("--settle", type=float, default=3.0, help="seconds from spawn to the first measured tick")
+    ap.add_argument("--ocr-warmup", type=float, default=8.0, help="seconds for the OCR load to start before measuring")
+    args = common.parse(ap, quick={"seconds": 2, "settle": 3, "ocr_warmup": 2})
     screen = XScreen()
     os.environ["DISPLAY"] = screen.display
     text = Path(tempfile.mkdtemp()) / "page.txt"
@@ -72,7 +74,7 @@ def main() -> None:
     try:
         screen.show_text(text, title="static")
         with tempfile.TemporaryDirectory() as d:
-            static_cpu, static = run_capture(args.seconds, Path(d))
+            static_cpu, static = run_capture(args.seconds, Path(d), args.settle)
         screen.close_windows()
         ticker = subprocess.Popen(
             [
@@ -92,9 +94,9 @@ def main() -> None:
         stop = ctx.Event()
         ocr = ctx.Process(target=ocr_forever, args=(stop,))
         ocr.start()
-        time.sleep(8)  # engine loaded and busy
+        time.sleep(args.ocr_warmup)  # engine loaded and busy
         with tempfile.TemporaryDirectory() as d:
-            busy_cpu, busy = run_capture(args.seconds, Path(d))
+            busy_cpu, busy = run_capture(args.seconds, Path(d), args.settle)
         stop.set()
         ocr.join(60)
         ticker.terminate()

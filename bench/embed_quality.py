@@ -79,12 +79,12 @@ def ranks(embedder, vectors: np.ndarray, needles: dict[int, int]) -> list[int]:
 
 
 def _needles_day() -> Path:
-    """Two generated days with the needles planted (``gen_timeline``), for the quick run."""
+    """A generated day with the needles planted (``gen_timeline``), for the quick run."""
     import gen_timeline
 
     folder = common.scratch("embed_quality")
     if not (folder / "lifelog.duckdb").exists():
-        gen_timeline.build(folder, 2, plants=gen_timeline.plant_needles(2).plants)
+        gen_timeline.build(folder, 1, plants=gen_timeline.plant_needles(1).plants)
     return folder / "lifelog.duckdb"
 
 
@@ -94,7 +94,10 @@ def main() -> None:
     ap.add_argument("--random", type=int, default=300)
     ap.add_argument("--cuts", default="256,384")
     ap.add_argument("--facts", type=int, default=len(FACTS), help="rank the first N facts' needles (all 10)")
-    args = common.parse(ap, quick={"random": 3, "cuts": "256", "facts": 1, "db": lambda: _needles_day()})
+    ap.add_argument("--before-cut", type=int, default=512, help="tokens the text before version 2 was cut at")
+    args = common.parse(
+        ap, quick={"random": 2, "cuts": "64", "before_cut": 64, "facts": 1, "db": lambda: _needles_day()}
+    )
     if args.db is None:
         ap.error("--db is required")
     from lifelog.tokenize_media.embed import get_embedder
@@ -102,7 +105,9 @@ def main() -> None:
     embedder = get_embedder()
     con = duckdb.connect(str(args.db), read_only=True)
     chunks, needles = pool(con, args.random, args.facts)
-    ways = [("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512)]
+    ways = [
+        (f"before: every row, cut at {args.before_cut}", [whole_minute_text(con, c) for c in chunks], args.before_cut)
+    ]
     ways += [(f"distinct lines, cut at {cut}", [c.text for c in chunks], int(cut)) for cut in args.cuts.split(",")]
     print(f"# {len(chunks)} chunks in the pool ({sum(c.kind == SEEN for c in chunks)} seen)\n")
     print("| chunk text | CPU s / chunk | ranks of the 10 needles | top-1 | top-5 | MRR |")

@@ -319,7 +319,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=int, default=60, help="minutes of activity (an hour)")
     ap.add_argument("--nearest", default="100000,200000", help="chunk counts for the nearest-neighbour timing")
     args = common.parse(
-        ap, quick={"rows": 2_000, "lines": 10, "windows": 1, "sources": 1, "minutes": 3, "nearest": "2000"}
+        ap, quick={"rows": 2_000, "lines": 10, "windows": 1, "sources": 1, "minutes": 2, "nearest": "2000"}
     )
     from lifelog.tokenize_media.embed import get_embedder
 

@@ -328,7 +328,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=5)
     ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--text", action="store_true", help="also OCR the corpus into a timeline (slow)")
-    args = common.parse(ap, quick={"minutes": 0.1})
+    args = common.parse(ap, quick={"minutes": 0.05})
     corpus = args.corpus or Path(tempfile.mkdtemp(prefix="frame-corpus."))
     spool = corpus / "spool"
     if not spool.is_dir() or not any(spool.glob("*.png")):

@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30, help="length of each window")
     ap.add_argument("--warmup", type=float, default=30, help="seconds of recording before measuring")
     ap.add_argument("--seed-spans", type=int, default=20000, help="text spans seeded over the last hour")
-    args = common.parse(ap, quick={"clients": 2, "procs": 1, "seconds": 2, "warmup": 2, "seed_spans": 500})
+    args = common.parse(ap, quick={"clients": 2, "procs": 1, "seconds": 1, "warmup": 1, "seed_spans": 500})
 
     home = Path(tempfile.mkdtemp(prefix="owner_load.")) / "home"
     os.environ.update(LIFELOG_HOME=str(home), LIFELOG_AUDIO_SOURCE="none")

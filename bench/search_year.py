@@ -120,9 +120,9 @@ def lines(n: int, rng, vocab, han) -> list[str]:
     return out
 
 
-def generate(con, days: int, per_day: int, seed: int = 1) -> None:
+def generate(con, days: int, per_day: int, seed: int = 1, words: int = 60000) -> None:
     rng = np.random.default_rng(seed)
-    vocab = vocabulary(60000, rng)
+    vocab = vocabulary(words, rng)
     han = np.array([chr(c) for c in rng.choice(np.arange(0x4E00, 0x9FA5), 3500, replace=False)], dtype=object)
     base = np.datetime64(START) + np.timedelta64(9, "h")
     for d0 in range(0, days, 30):
@@ -149,12 +149,12 @@ def generate(con, days: int, per_day: int, seed: int = 1) -> None:
         log(f"  generated days {d0}-{d0 + nd - 1}")
 
 
-def build_v3(db: Path, days: int, per_day: int) -> None:
+def build_v3(db: Path, days: int, per_day: int, words: int = 60000) -> None:
     create_private_db(db)
     con = duckdb.connect(str(db))
     try:
         migrations.apply(con, {v: migrations.MIGRATIONS[v] for v in (1, 2, 3)})
-        generate(con, days, per_day)
+        generate(con, days, per_day, words=words)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -414,7 +414,11 @@ def main() -> None:
     ap.add_argument(
         "--reuse", action="store_true", help="use the timeline already in --dir (no generation, no migration)"
     )
-    args = common.parse(ap, quick={"days": 2, "per_day": 2_000, "fts_rows": 2_000, "no_tantivy": True})
+    ap.add_argument("--words", type=int, default=60000, help="vocabulary of the generated lines")
+    ap.add_argument("--batches", type=int, default=60, help="write batches timed for the index upkeep")
+    args = common.parse(
+        ap, quick={"days": 2, "per_day": 2_000, "fts_rows": 2_000, "no_tantivy": True, "words": 3000, "batches": 5}
+    )
     folder = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-search-year-"))
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "lifelog.duckdb"
@@ -430,7 +434,7 @@ def run(args, folder: Path, db: Path) -> None:
     if not (args.reuse and db.exists()):
         log(f"generating {args.days} days x {args.per_day} spans into {db}")
         t = time.perf_counter()
-        build_v3(db, args.days, args.per_day)
+        build_v3(db, args.days, args.per_day, args.words)
         gen_s, v3_mib = time.perf_counter() - t, db.stat().st_size / 2**20
     shutil.rmtree(folder / "tantivy", ignore_errors=True)
     log("migration 4 (one-time index of every row)")
@@ -456,9 +460,9 @@ def run(args, folder: Path, db: Path) -> None:
         }
         phrased = search_latency(store, {"quoted": [f'"{q}"' for q in mix["words of a line"]]})["quoted"]
         log("write batches")
-        typical = upkeep(store, last, new_lines=5)
-        worst = upkeep(store, last + timedelta(days=1), new_lines=35)
-        fresh_ms = time_to_searchable(store, last + timedelta(days=2))
+        typical = upkeep(store, last, new_lines=5, n=args.batches)
+        worst = upkeep(store, last + timedelta(days=1), new_lines=35, n=args.batches)
+        fresh_ms = time_to_searchable(store, last + timedelta(days=2), n=max(1, args.batches // 6))
         with store.read() as r:
             tail_now = r._con.execute("SELECT count(*) FROM text_spans_postings_tail").fetchone()[0]
         t = time.perf_counter()
@@ -514,7 +518,10 @@ def run(args, folder: Path, db: Path) -> None:
     print(
         f"| tail -> sorted run ({tail_now:,} postings; happens every {search_index.TAIL_MAX:,}) | {merge_ms:.0f} ms |"
     )
-    print(f"| from the start of a write batch until a search finds its text (median of 10) | **{fresh_ms:.0f} ms** |")
+    print(
+        f"| from the start of a write batch until a search finds its text (median of {max(1, args.batches // 6)}) "
+        f"| **{fresh_ms:.0f} ms** |"
+    )
     print(f"| migration 4: one-time index of {spans:,} spans + {heard:,} transcripts | {migrate_s:.0f} s |")
     print(f"| postings after it: sorted runs + tail (spans) | {runs:,} + {tail:,} |")
     print(f"| index size (postings tables' blocks) | **{index_mib:,.0f} MiB** |")

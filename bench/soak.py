@@ -238,7 +238,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=5, help="minutes before the RSS baseline")
     ap.add_argument("--flip", type=float, default=60, help="seconds between full-screen pages")
     ap.add_argument("--jsonl", default=None, help="write every sample here")
-    args = common.parse(ap, quick={"minutes": 0.2, "sample": 3, "warmup": 0.05, "flip": 5})
+    args = common.parse(ap, quick={"minutes": 0.1, "sample": 2, "warmup": 0.05, "flip": 3})
     samples, started, stop_s = run(args)
     report(samples, started, stop_s, args)
 

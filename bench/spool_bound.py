@@ -143,7 +143,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60, help="recording time per case before SIGINT")
     ap.add_argument("--runs", type=int, default=1, help="runs per case (interleaved)")
     ap.add_argument("--drain-cap", type=float, default=900, help="longest wait for the final drain, seconds")
-    args = common.parse(ap, quick={"seconds": 3, "drain_cap": 15})
+    args = common.parse(ap, quick={"seconds": 1.5, "drain_cap": 5})
     screen = XScreen()
     term = subprocess.Popen(
         [
