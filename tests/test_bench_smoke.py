@@ -3,8 +3,8 @@ prints something, so a change that breaks a bench fails here rather than on the 
 wanted. Figures from a quick run mean nothing; the real runs and their figures are in
 BENCHMARKS.md.
 
-The suite runs the light benches (about a minute in all on 2 cores); the heavy ones (recordings
-on Xvfb, Whisper, full-page OCR, owners under load: several minutes) run with
+The suite runs every bench but those in HEAVY, each listed with why (full-page OCR timed, five
+Whisper configurations, owners under load: several minutes in all); those run with
 ``LIFELOG_BENCH_SMOKE=all``, e.g. ``LIFELOG_BENCH_SMOKE=all .venv/bin/python -m pytest
 tests/test_bench_smoke.py``."""
 
@@ -22,31 +22,25 @@ LIBRARIES = {"common.py"}  # imported by the benches, not run
 # Benches that have no quick run yet, each with why: the list may only shrink.
 NO_QUICK_YET: dict[str, str] = {}
 BENCHES = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
-# Quick runs over ~10 s each (measured on 2 cores): run with LIFELOG_BENCH_SMOKE=all.
-HEAVY = {
-    "activity.py",
-    "asr_languages.py",
-    "asr_rtf.py",
-    "audio_cpu.py",
-    "capture_cpu.py",
-    "embed_models.py",
-    "embed_quality.py",
-    "embed_rate.py",
-    "encryption.py",
-    "export_formats.py",
-    "forget_while_recording.py",
-    "frame_storage.py",
-    "import_while_recording.py",
-    "jsonl_rates.py",
-    "layout_cost.py",
-    "mcp_latency.py",
-    "needles.py",
-    "ocr_speed.py",
-    "owner_latency.py",
-    "owner_load.py",
-    "owner_memory.py",
-    "soak.py",
-    "spool_bound.py",
+# Benches whose quick run still costs too much for every run of the suite, each with why (CPU
+# seconds of the quick run, its children included, measured on the 2-core VM): they run with
+# LIFELOG_BENCH_SMOKE=all. Shrink a bench's --quick and take it off; the list may only shrink.
+HEAVY: dict[str, str] = {
+    "asr_rtf.py": "loads five Whisper configurations, openai-whisper on torch among them (25 CPU s on one sentence)",
+    "audio_cpu.py": "five `lifelog record` runs with audio, each loading OCR, VAD and Whisper (21 CPU s + 16 s)",
+    "code_exact.py": "xterm and Chromium on Xvfb, each screen read by full-page OCR twice, then timed A/B",
+    "encryption.py": "1M-token windows in child processes over a plain and an encrypted copy (14 CPU s)",
+    "export_formats.py": "JSONL, Parquet and Markdown exports through the CLI on a generated timeline (~20 s)",
+    "import_while_recording.py": "a recorder on Xvfb plus an import through its owner",
+    "jsonl_rates.py": "seven CLI processes and an owner, each paying lifelog's start-up (21 CPU s)",
+    "layout_cost.py": "full-page OCR of 1920x1080 pages is what it times (20 CPU s at one run)",
+    "mcp_latency.py": "the real daemon on Xvfb, an MCP session and CLI processes",
+    "needles.py": "a needle timeline migrated and indexed, then context windows per fact (20 CPU s)",
+    "ocr_speed.py": "four OCR engines on full 1920x1080 pages, raw RapidOCR 18 CPU s a page (94 CPU s)",
+    "owner_latency.py": "the real daemon needs ~10 s of recording before its text is searchable, then CLI runs",
+    "owner_load.py": "an owner recording on Xvfb under client processes (44 CPU s)",
+    "owner_memory.py": "an owner serving 1M-token windows to client processes (29 CPU s)",
+    "soak.py": "the real daemon on Xvfb; its stop drains every kept frame through OCR (~70 s at load 11)",
 }
 ALL = os.environ.get("LIFELOG_BENCH_SMOKE") == "all"
 
