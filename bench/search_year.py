@@ -416,8 +416,18 @@ def main() -> None:
     )
     ap.add_argument("--words", type=int, default=60000, help="vocabulary of the generated lines")
     ap.add_argument("--batches", type=int, default=60, help="write batches timed for the index upkeep")
+    ap.add_argument("--queries", type=int, default=None, help="at most this many queries of each kind (all: 10-20)")
     args = common.parse(
-        ap, quick={"days": 2, "per_day": 2_000, "fts_rows": 2_000, "no_tantivy": True, "words": 3000, "batches": 5}
+        ap,
+        quick={
+            "days": 2,
+            "per_day": 2_000,
+            "fts_rows": 2_000,
+            "no_tantivy": True,
+            "words": 3000,
+            "batches": 5,
+            "queries": 3,
+        },
     )
     folder = args.dir or Path(tempfile.mkdtemp(prefix="lifelog-search-year-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -449,7 +459,7 @@ def run(args, folder: Path, db: Path) -> None:
                 r._con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("text_spans_postings", "text_spans_postings_tail")
             )
-            mix = query_mix(r._con, np.random.default_rng(5))
+            mix = {kind: qs[: args.queries] for kind, qs in query_mix(r._con, np.random.default_rng(5)).items()}
         log("searching")
         search_latency(store, {"warm-up": mix["rare word"][:5]})
         latency = search_latency(store, mix)
