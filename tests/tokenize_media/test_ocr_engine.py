@@ -124,3 +124,19 @@ def test_another_recognition_model_from_a_path(tmp_path, engine):
     assert load_settings(None, env={"LIFELOG_OCR_REC_MODEL": str(mine)}).ocr_options() == {"rec_model": str(mine)}
     with pytest.raises(ConfigError, match="ocr_rec_model = .*no such file"):
         load_settings(None, env={"LIFELOG_OCR_REC_MODEL": str(tmp_path / "nope.onnx")})
+
+
+def test_line_pitch_tells_small_text_and_has_no_answer_without_lines():
+    from lifelog.tokenize_media.ocr.prep import SMALL_PITCH, line_pitch
+
+    assert line_pitch(text_page().image) == pytest.approx(text_page().line_height, abs=1)
+    assert line_pitch(code_page().image) >= SMALL_PITCH
+    rows = np.full((400, 600, 3), 255, np.uint8)
+    for top in range(10, 390, 13):  # a bitmap terminal's 13 px rows of glyph-like ink
+        rows[top + 3 : top + 11, 20:580:3] = 0
+    assert line_pitch(rows) == 13
+    assert line_pitch(np.full((300, 300, 3), 255, np.uint8)) is None
+    assert line_pitch(np.random.default_rng(0).integers(0, 255, (300, 300, 3), dtype=np.uint8)) is None
+    band = np.full((120, 800, 3), 255, np.uint8)
+    band[50:60, 10:700] = 0  # one line in a strip: no pitch, and no error
+    assert line_pitch(band) is None

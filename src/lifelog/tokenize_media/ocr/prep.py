@@ -139,5 +139,7 @@ def line_pitch(image: np.ndarray) -> int | None:
     if not peaks:
         return None
     top = max(corr[i] for i in peaks)
+    if top < 0.15:
+        return None
     first = min(i for i in peaks if corr[i] >= 0.35 * top)  # the pitch, not a multiple of it
     return first + 1 if corr[first] >= 0.15 else None
