@@ -82,15 +82,7 @@ def test_a_writer_commits_between_the_slices_of_an_import(owner_store, tmp_path)
     assert not list(owner_store.db_path.parent.glob(".import-*"))
 
 
-@pytest.mark.parametrize("fold_every_slice", [False, True])
-def test_a_failure_mid_way_takes_back_every_slice_and_a_rerun_adds_it_all(
-    owner_store, tmp_path, monkeypatch, fold_every_slice
-):
-    """Also when the slices were folded from the WAL into the file between them."""
-    from lifelog.api import import_slices
-
-    if fold_every_slice:
-        monkeypatch.setattr(import_slices, "IMPORT_WAL_MAX", 1)
+def test_a_failure_mid_way_takes_back_every_slice_and_a_rerun_adds_it_all(owner_store, tmp_path):
     src = tmp_path / "day.jsonl"
     counts = write_export(src, 5000)
     with owner_store.write() as w:  # a part of the file is there already: taking back keeps it

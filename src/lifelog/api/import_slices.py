@@ -4,13 +4,9 @@ never wait long behind it, and each file stays all or nothing.
 The rows of a checked file are staged (parsed, redacted, token-counted: ``exchange.stage``)
 outside any transaction, then merged a slice at a time, each slice its own write transaction
 held for about :data:`SLICE_S` (its size adapts to what the last one took); the recorder's
-batches go in between. DuckDB folds its WAL into the file inside the commit that takes it
-past 16 MB, holding writes for the whole fold (1-3.5 s under load on a 1M-row import): the
-import folds it itself whenever it passed :data:`IMPORT_WAL_MAX`, in a hold of its own
-(``Store.fold_wal``), so each fold is short. Before a slice commits, the ids it inserted are
-noted in an undo journal beside the database (``.import-*.undo``, fsynced): while a slice
-holds the write lock nobody else inserts, so each table's ``lo..hi`` holds that slice's rows
-only.
+batches go in between. Before a slice commits, the ids it inserted are noted in an undo
+journal beside the database (``.import-*.undo``, fsynced): while a slice holds the write lock
+nobody else inserts, so each table's ``lo..hi`` holds that slice's rows only.
 
 If a slice fails, the slices before it are taken back (a slice a transaction) and the journal
 removed. If the process dies, the next owner start, or the next import, takes them back
@@ -45,7 +41,6 @@ MIN_SLICE_ROWS = 200
 MAX_SLICE_ROWS = 5_000  # more, and a commit that folds the WAL into the file (0.3-0.8 s) comes on top
 WHOLE_CHUNK_ROWS = 20_000  # rows per statement in one transaction (no owner)
 IMPORT_TAIL_MAX = 250_000  # postings in the search tail before an import moves it into a run
-IMPORT_WAL_MAX = 2 * 2**20  # WAL bytes before an import folds it into the file, in a hold of its own
 
 
 class SliceSize:
@@ -114,12 +109,9 @@ def _publish_whole(store: Store, slices: Iterator[tuple[str, list[tuple]]], size
 
 def _merge_slice(store: Store, journal: Journal, kind: str, rows: list[tuple], size: SliceSize) -> int:
     staged = stage(kind, rows)  # the costly part, before taking the write lock
-    store.fold_wal(IMPORT_WAL_MAX)
     if "terms" in staged:  # the search tail moved into a run first, on its own, while it is short
         with store.write() as w:
-            moved = w.make_index_room(kind, sum(len(staged["terms"][t][0]) for t in staged["text"]), IMPORT_TAIL_MAX)
-        if moved:
-            store.fold_wal(IMPORT_WAL_MAX)
+            w.make_index_room(kind, sum(len(staged["terms"][t][0]) for t in staged["text"]), IMPORT_TAIL_MAX)
     started = time.monotonic()
     with store.write() as w:
         ids = w.merge_staged(kind, staged)

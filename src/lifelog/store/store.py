@@ -100,33 +100,6 @@ class Store:
                 except duckdb.Error as exc:
                     log.warning("closing %s failed: %s", self.db_path, exc)
 
-    def fold_wal(self, over: int) -> bool:
-        """Fold the WAL into the file now, in a hold of the write lock of its own, if it has
-        grown past ``over`` bytes (the owner only); True if it did.
-
-        DuckDB folds it by itself in the commit that takes it past 16 MB, and that commit holds
-        the lock for the whole fold (1-3.5 s under load during a 1M-row import): a long import
-        folds it early and often instead, so no fold holds writes long."""
-        if self._owned is None or self._wal_bytes() < over:
-            return False
-        with self._connection(read_only=False) as con:
-            if self._wal_bytes() < over:  # another write folded it meanwhile
-                return False
-            cur = crypt.cursor(con)
-            try:
-                cur.execute("CHECKPOINT")
-            except duckdb.Error as exc:
-                raise _write_error(exc)(f"Folding the WAL of {self.db_path} into the file failed: {exc}") from exc
-            finally:
-                cur.close()
-        return True
-
-    def _wal_bytes(self) -> int:
-        try:
-            return self.db_path.with_name(self.db_path.name + ".wal").stat().st_size
-        except FileNotFoundError:
-            return 0
-
     def secret(self) -> str | None:
         """DuckDB's ENCRYPTION_KEY for this file, None for a plaintext one (``keys.py``): the
         file's header decides; a file yet to be made is encrypted when the timeline is."""
