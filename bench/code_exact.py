@@ -1,0 +1,153 @@
+"""Exact lines of real code read from a real screen, before and after reading it cell by cell.
+
+    .venv/bin/python bench/code_exact.py [--chunks 8] [--runs 3]
+
+On a private Xvfb screen, chunks of the Python standard library's own code are shown in an
+xterm with a TrueType font (DejaVu Sans Mono 13), in an xterm with its default 6x13 bitmap
+font, and in a Chromium ``<pre>`` (DejaVu Sans Mono 14 px); a manual page (``man ls``) in
+the bitmap xterm. Each screenshot is read twice on the same pixels:
+
+* **before**: the engine and layout as they were (``small_text_scale=None``,
+  ``sharp_upscale=False``, ``Layout(by_cell=False)``),
+* **after**: the defaults (small text detected again at a larger scale and scaled up sharply;
+  monospace text placed cell by cell, ``shown.place``).
+
+Prints the share of non-blank lines that come back exactly (every character and space,
+indentation relative to the shared one), the manual page's word recall, and the OCR time of
+a new 1080p page (``bench/ocr_speed.py``'s prose page, and a bitmap-font screen) for both,
+runs interleaved A/B so that load on a shared machine hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import common
+
+ROOT = common.ROOT
+
+from lifelog.tokenize_media.ocr.layout import Layout
+from lifelog.tokenize_media.ocr.ppocr import PpOcrV4
+from tests.support.code_screens import (
+    ROWS,
+    code,
+    exact_lines,
+    in_pre,
+    in_xterm,
+    manual_page,
+    shown_text,
+    word_recall,
+)
+from tests.support.pages import text_page
+from tests.support.xscreen import XScreen
+
+
+def engines() -> dict[str, tuple[PpOcrV4, bool]]:
+    """The engine and whether layout places text cell by cell, before and after."""
+    return {
+        "before": (PpOcrV4(small_text_scale=None, sharp_upscale=False), False),
+        "after": (PpOcrV4(), True),
+    }
+
+
+def read(engine: PpOcrV4, by_cell: bool, image) -> list[str]:
+    return shown_text(Layout(by_cell=by_cell).arrange(image, engine.recognize(image)))
+
+
+def screens(chunks: int, with_pre: bool) -> dict[str, list]:
+    """Screenshots with the lines on them, by kind; the X screen is gone when this returns."""
+    screen = XScreen()
+    shots: dict[str, list] = {"terminal, TrueType": [], "terminal, bitmap 6x13": [], "browser <pre>": []}
+    try:
+        for k in range(chunks):
+            shots["terminal, TrueType"].append(
+                in_xterm(screen, code(k, ROWS["truetype"]), font="truetype", title=f"tt{k}")
+            )
+            screen.close_windows()
+            shots["terminal, bitmap 6x13"].append(
+                in_xterm(screen, code(k, ROWS["bitmap"]), font="bitmap", title=f"bm{k}")
+            )
+            screen.close_windows()
+            if with_pre:
+                profile = Path(tempfile.mkdtemp(prefix="lifelog-bench-chromium-"))
+                shots["browser <pre>"].append(in_pre(screen, code(k, ROWS["pre"]), title=f"pre{k}", profile=profile))
+                screen.close_windows()
+        shots["manual page, bitmap 6x13"] = [in_xterm(screen, manual_page(), font="bitmap", title="man")]
+        screen.close_windows()
+    finally:
+        screen.stop()
+    return shots
+
+
+def exactness(shots: dict[str, list], models: dict) -> list[list]:
+    rows = []
+    for kind, shown in shots.items():
+        if not shown:
+            continue
+        cells = [kind]
+        for engine, by_cell in models.values():
+            if kind.startswith("manual"):
+                cells.append(
+                    f"{statistics.mean(word_recall(s.lines, read(engine, by_cell, s.image)) for s in shown):.3f}"
+                )
+                continue
+            right = total = 0
+            for s in shown:
+                r, t, _ = exact_lines(s.lines, read(engine, by_cell, s.image))
+                right, total = right + r, total + t
+            cells.append(f"{right}/{total} = {right / total:.1%}")
+        rows.append(cells)
+    return rows
+
+
+def timing(image, models: dict, runs: int) -> list[float]:
+    """Median seconds to read ``image`` as a new page (recognise + layout), per model."""
+    times: list[list[float]] = [[] for _ in models]
+    for engine, by_cell in models.values():
+        read(engine, by_cell, image)  # warm-up
+    for _ in range(runs):
+        for k, (engine, by_cell) in enumerate(models.values()):
+            start = time.perf_counter()
+            read(engine, by_cell, image)
+            times[k].append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=len(ROWS) and 8, help="code screens per kind")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per page and model")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium <pre> screens")
+    args = common.parse(parser, quick={"chunks": 1, "runs": 1})
+    load = os.getloadavg()[0]
+    shots = screens(args.chunks, not args.no_browser)
+    models = engines()
+    print(
+        f"Exact lines of standard-library code on a 1920x1080 Xvfb screen, {args.chunks} screen(s) per kind, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}\n"
+    )
+    print(common.table(["shown in", "before", "after"], exactness(shots, models)))
+    page = text_page().image
+    bitmap = shots["terminal, bitmap 6x13"][0].image
+    prose = timing(page, models, args.runs)
+    small = timing(bitmap, models, args.runs)
+    print(f"\nOCR + layout of a new page, median of {args.runs} interleaved runs (load {load:.1f}):\n")
+    print(
+        common.table(
+            ["page", "before s", "after s", "after / before"],
+            [
+                ["prose page (bench/ocr_speed.py)", f"{prose[0]:.2f}", f"{prose[1]:.2f}", f"{prose[1] / prose[0]:.2f}"],
+                ["terminal, bitmap 6x13", f"{small[0]:.2f}", f"{small[1]:.2f}", f"{small[1] / small[0]:.2f}"],
+            ],
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
