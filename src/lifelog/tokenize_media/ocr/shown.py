@@ -149,7 +149,7 @@ def ink_mask(image: np.ndarray, box: Box) -> np.ndarray:
     left, top, right, bottom = box
     crop = image[top:bottom, left:right]
     ink = np.zeros(crop.shape[:2], dtype=bool)
-    background = np.median(crop[[0, -1]].reshape(-1, crop.shape[2]), axis=0) if crop.size else []
+    background = np.median(crop[[0, -1], ::4].reshape(-1, crop.shape[2]), axis=0) if crop.size else []
     for c, bg in enumerate(int(v) for v in background):
         channel = crop[:, :, c]
         ink |= (channel < bg - INK) | (channel > bg + INK)
@@ -171,20 +171,33 @@ def fit_grid(profile: np.ndarray, x0: int, cell: float, most: float = MAX_GAP_IN
     positions = xs.astype(np.float64)
     bins = max(4, int(cell * (1 - REFINE_SPAN)))
     gap = 2 if bins >= 10 else 1  # glyphs leave a pixel or two between them (one in small fonts)
-    widths = np.linspace(cell * (1 - REFINE_SPAN), cell * (1 + REFINE_SPAN), 121)
-    scores, phases = [], []
-    for c in widths:
-        folded = np.bincount((positions % c / c * bins).astype(int) % bins, weights, bins)
-        gaps = folded + np.roll(folded, -1) if gap == 2 else folded
-        low = int(gaps.argmin())
-        scores.append(gaps[low] / (gap * folded.mean()))
-        phases.append((low + gap / 2) / bins * c)
+    coarse = _gap_scores(
+        positions, weights, np.linspace(cell * (1 - REFINE_SPAN), cell * (1 + REFINE_SPAN), 25), bins, gap
+    )
+    near = float(coarse[1][int(np.argmin(coarse[0]))])
+    widths = np.linspace(near * (1 - REFINE_SPAN / 10), near * (1 + REFINE_SPAN / 10), 41)
+    scores, phases = _gap_scores(positions, weights, widths, bins, gap)[0::2]
     best = min(scores)
     if best > most:
         return None
     ties = [i for i, score in enumerate(scores) if score <= best + 0.02]
     pick = ties[len(ties) // 2]
     return Grid(float(widths[pick]), x0 + phases[pick])
+
+
+def _gap_scores(
+    positions: np.ndarray, weights: np.ndarray, widths: np.ndarray, bins: int, gap: int
+) -> tuple[list[float], np.ndarray, list[float]]:
+    """For each candidate cell width: the ink in its emptiest ``gap`` bins as a share of the
+    average, the widths, and where that gap falls (the phase of the cell boundaries)."""
+    # every width at once: the bin of each inked column under each width, in one bincount
+    index = (positions[None, :] % widths[:, None] / widths[:, None] * bins).astype(np.int64) % bins
+    index += np.arange(widths.size)[:, None] * bins
+    folded = np.bincount(index.ravel(), np.tile(weights, widths.size), widths.size * bins).reshape(-1, bins)
+    gaps = folded + np.roll(folded, -1, axis=1) if gap == 2 else folded
+    lows = gaps.argmin(axis=1)
+    scores = (gaps[np.arange(widths.size), lows] / (gap * folded.mean(axis=1))).tolist()
+    return scores, widths, ((lows + gap / 2) / bins * widths).tolist()
 
 
 @dataclass(frozen=True)
@@ -211,30 +224,40 @@ def ink_height(ink: np.ndarray) -> int:
 def row_cells(ink: np.ndarray, x0: int, grid: Grid, height: float) -> tuple[int, list[Cell]]:
     """The first cell of a row's ink and its cells from there to its last inked one.
     ``ink``: the row's ink mask, whose column 0 is frame column ``x0``; ``height``: the ink
-    height of a full row of this text (a row of quotes alone is not as tall)."""
-    cols = np.flatnonzero(ink.any(axis=0))
+    height of a full row of this text (a row of quotes alone is not as tall).
+
+    Per pixel column first (numpy), then per cell over a handful of columns in plain Python:
+    a screen has thousands of cells, and numpy's overhead on arrays this small is most of it."""
+    counts = ink.sum(axis=0)
+    cols = np.flatnonzero(counts)
     if cols.size == 0:
         return 0, []
     rows = np.flatnonzero(ink.any(axis=1))
     ink = ink[rows[0] :]
+    h = ink.shape[0]
+    inked = counts > 0
+    tops = np.where(inked, ink.argmax(axis=0), h).tolist()
+    bottoms = np.where(inked, h - ink[::-1].argmax(axis=0), 0).tolist()
+    count = counts.tolist()
     first, last = grid.column(x0 + cols[0]), grid.column(x0 + cols[-1])
+    width = ink.shape[1]
     out = []
     for k in range(first, last + 1):
-        a = int(np.ceil(grid.phase + k * grid.cell)) - x0
-        b = int(np.floor(grid.phase + (k + 1) * grid.cell)) - x0
-        out.append(_cell(ink[:, max(0, a) : max(0, b)], height))
+        a = max(0, min(width, int(np.ceil(grid.phase + k * grid.cell)) - x0))
+        b = max(0, min(width, int(np.floor(grid.phase + (k + 1) * grid.cell)) - x0))
+        out.append(_cell(ink, a, b, count, tops, bottoms, height))
     return first, out
 
 
-def _cell(part: np.ndarray, height: float) -> Cell:
-    if part.size == 0 or np.count_nonzero(part) <= 2:  # nothing, or a neighbour's edge bleeding in
+def _cell(ink: np.ndarray, a: int, b: int, count: list, tops: list, bottoms: list, height: float) -> Cell:
+    """The cell over pixel columns ``a:b`` of a row's ink."""
+    if b <= a or sum(count[a:b]) <= 2:  # nothing, or a neighbour's edge bleeding in
         return Cell(" ")
-    rows = np.flatnonzero(part.any(axis=1))
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    used = [x for x in range(a, b) if count[x]]
+    top, bottom = min(tops[x] for x in used), max(bottoms[x] for x in used)
     span = bottom - top
-    inked = np.asarray(part.any(axis=0))
-    cover = inked.mean()
-    strokes = int(inked[0]) + int(np.count_nonzero(inked[1:] & ~inked[:-1]))
+    cover = len(used) / (b - a)
+    strokes = sum(1 for x in used if x == a or not count[x - 1])
     thin = span <= max(2, round(0.12 * height))
     if thin and cover >= 0.75 and bottom >= 0.8 * height:
         kind = "_"
@@ -244,8 +267,11 @@ def _cell(part: np.ndarray, height: float) -> Cell:
         kind = "'"
     else:
         kind = "x"
-    cols = np.arange(part.shape[1])
-    slant = float(cols[part[top]].mean() - cols[part[bottom - 1]].mean())
+    slant = 0.0
+    if span <= 0.5 * height:  # small enough to be a comma: where its top and bottom rows lie
+        on_top = [x for x in used if ink[top, x]]
+        on_bottom = [x for x in used if ink[bottom - 1, x]]
+        slant = sum(on_top) / len(on_top) - sum(on_bottom) / len(on_bottom)
     return Cell(kind, top, bottom, strokes, slant)
 
 
