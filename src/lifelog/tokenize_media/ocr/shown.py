@@ -296,16 +296,25 @@ def place(text: str, cells: list[Cell]) -> str | None:
         for i, c in zip(inked, chars):
             out[i] = c
         return by_ink(out, cells)
-    for kind, like in (("_", "_"), ("-", "-—–"), ("'", QUOTES)):
+    for kinds in _TOLD_BY_INK:
+        like = "".join(_READ_AS[k] for k in kinds)
         rest = [c for c in chars if c not in like]
-        others = [i for i in inked if cells[i].kind != kind]
+        others = [i for i in inked if cells[i].kind not in kinds]
         if len(rest) == len(others) and len(others) < len(inked):
             for i in inked:
-                out[i] = kind
+                out[i] = cells[i].kind
             for i, c in zip(others, rest):
                 out[i] = c
             return by_ink(out, cells)
     return None
+
+
+_READ_AS = {"_": "_—–·", "-": "-—–", "'": QUOTES}
+"""What the recogniser reads the glyphs the ink alone tells as: a run of underscores often
+comes back as one, or as a dash (``__`` as ``—``)."""
+_TOLD_BY_INK = ("_", "-", "'", "_-", "_'", "_-'")
+"""The kinds of cell to fill from the ink when the rest of a row pairs up without them,
+fewest first."""
 
 
 _X_HEIGHT = "aemnru"
