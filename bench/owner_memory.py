@@ -1,7 +1,7 @@
 """The owner's memory under the heaviest requests (issue 16): its peak RSS per request, and
 with many clients asking for large windows at once.
 
-    .venv/bin/python bench/owner_memory.py [--dir DIR] [--days 30] [--clients 10] [--seed 1]
+    .venv/bin/python bench/owner_memory.py [--dir DIR] [--days 30] [--clients 10] [--seed 1] [--no-fresh-owners]
 
 Builds (``gen_timeline.py``, through ``context_scale.timeline``) or reuses ``DIR/d{days}``,
 brings its hour summaries up to its last hour, then for each case starts a fresh owner on it
@@ -172,31 +172,52 @@ def cases(home: Path, clients: int) -> list[tuple[str, callable]]:
     ]
 
 
+def measure(rows: list[tuple], pid: int, name: str, run) -> None:
+    """One case against owner ``pid``: its result, wall seconds and the owner's memory (peak since
+    just before) appended to ``rows``; the owner's memory at start first, before the first case."""
+    log(name)
+    if not rows:
+        rows.append(("owner started, one 8k window answered", "", 0.0, common.memory_mb(pid)))
+    common.reset_peak(pid)
+    t = time.perf_counter()
+    result = run()
+    rows.append((name, result, time.perf_counter() - t, common.memory_mb(pid)))
+    log(f"  {result}; {rows[-1][3]}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", type=Path, help="keep (or reuse) the timeline here")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--fresh-owners",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a fresh owner per case (the default; without, one owner answers every case and peaks may carry over)",
+    )
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
-    args = common.parse(ap, quick={"days": 1, "clients": 2, "dir": lambda: common.scratch("owner_memory")}, argv=argv)
+    args = common.parse(
+        ap,
+        quick={"days": 1, "clients": 2, "fresh_owners": False, "dir": lambda: common.scratch("owner_memory")},
+        argv=argv,
+    )
     if args.serve:
         return serve(args.serve)
     root = args.dir or Path(context_scale.tempfile.mkdtemp(prefix="owner_memory."))
     meta = context_scale.timeline(root / f"d{args.days}", args.days, args.seed)
     context_scale.summarised(meta)
     home = Path(meta["db"]).parent
-    rows = []
-    for name, run in cases(home, args.clients):
-        log(name)
+    rows: list[tuple] = []
+    if args.fresh_owners:
+        for name, run in cases(home, args.clients):
+            with Owner(home) as pid:
+                measure(rows, pid, name, run)
+    else:
         with Owner(home) as pid:
-            if not rows:
-                rows.append(("owner started, one 8k window answered", "", 0.0, common.memory_mb(pid)))
-            common.reset_peak(pid)
-            t = time.perf_counter()
-            result = run()
-            rows.append((name, result, time.perf_counter() - t, common.memory_mb(pid)))
-        log(f"  {result}; {rows[-1][3]}")
+            for name, run in cases(home, args.clients):
+                measure(rows, pid, name, run)
     print(
         f"Owner peak RSS per request, {meta['days']} days ({meta['spans']:,} spans), "
         f"{os.cpu_count()} CPUs, {datetime.now().date()}\n"
