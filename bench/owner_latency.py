@@ -276,6 +276,8 @@ def main() -> None:
         cli(["daemon", "stop"], env, timeout=600)
         r["stop_s"] = time.perf_counter() - t
     finally:
+        if "stop_s" not in r:  # a step failed: stop the daemon too, or it outlives the bench
+            cli(["daemon", "stop"], env, timeout=600)
         ticker.terminate()
         screen.stop()
 
