@@ -29,17 +29,12 @@ HEAVY: dict[str, str] = {
     "asr_rtf.py": "loads five Whisper configurations, openai-whisper on torch among them (25 CPU s on one sentence)",
     "audio_cpu.py": "five `lifelog record` runs with audio, each loading OCR, VAD and Whisper (21 CPU s + 16 s)",
     "code_exact.py": "xterm and Chromium on Xvfb, each screen read by full-page OCR twice, then timed A/B",
-    "encryption.py": "1M-token windows in child processes over a plain and an encrypted copy (14 CPU s)",
-    "export_formats.py": "JSONL, Parquet and Markdown exports through the CLI on a generated timeline (~20 s)",
     "import_while_recording.py": "a recorder on Xvfb plus an import through its owner",
-    "jsonl_rates.py": "seven CLI processes and an owner, each paying lifelog's start-up (21 CPU s)",
     "layout_cost.py": "full-page OCR of 1920x1080 pages is what it times (20 CPU s at one run)",
     "mcp_latency.py": "the real daemon on Xvfb, an MCP session and CLI processes",
-    "needles.py": "a needle timeline migrated and indexed, then context windows per fact (20 CPU s)",
     "ocr_speed.py": "four OCR engines on full 1920x1080 pages, raw RapidOCR 18 CPU s a page (94 CPU s)",
-    "owner_latency.py": "the real daemon needs ~10 s of recording before its text is searchable, then CLI runs",
+    "owner_latency.py": "the real daemon records until OCR has stored the ticker (10-40 s under load), then CLI runs",
     "owner_load.py": "an owner recording on Xvfb under client processes (44 CPU s)",
-    "owner_memory.py": "an owner serving 1M-token windows to client processes (29 CPU s)",
     "soak.py": "the real daemon on Xvfb; its stop drains every kept frame through OCR (~70 s at load 11)",
 }
 ALL = os.environ.get("LIFELOG_BENCH_SMOKE") == "all"
