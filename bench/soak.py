@@ -103,6 +103,7 @@ def run(args) -> tuple[list[dict], dict, float]:
     samples: list[dict] = []
     page = None
     out = open(args.jsonl, "w") if args.jsonl else None
+    stop_s = None
     try:
         started = json.loads(
             subprocess.run(
@@ -148,6 +149,8 @@ def run(args) -> tuple[list[dict], dict, float]:
         subprocess.run([str(BIN / "lifelog"), "daemon", "stop"], env=env, capture_output=True, timeout=900)
         stop_s = time.perf_counter() - t
     finally:
+        if stop_s is None:  # a step failed: stop the daemon too, or it outlives the bench
+            subprocess.run([str(BIN / "lifelog"), "daemon", "stop"], env=env, capture_output=True, timeout=900)
         for p in (page, ticker):
             if p is not None and p.poll() is None:
                 p.terminate()
