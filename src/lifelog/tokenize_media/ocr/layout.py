@@ -35,6 +35,7 @@ measured once per line and cached by its columns, height and text); ``bench/layo
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -70,6 +71,8 @@ MAX_ORIGINS = 32
 MAX_WINDOWS = 256
 """...and for this many windows (a moved window is a new one)."""
 _INK_CACHE = 8192
+MEMO_ROWS = 1024
+"""Rows whose ink and placed text are remembered (see ``_Memo``)."""
 
 
 class Layout:
@@ -80,10 +83,12 @@ class Layout:
         (``shown.place``); False keeps the text as read, spaced by the gaps between its boxes
         (the behaviour before, kept so ``bench/code_exact.py`` can compare the two)."""
         self.by_cell = by_cell
+        self._memo = _Memo()
         self._ink: dict[tuple, tuple[int, int, int, int]] = {}
         self._origins: dict[tuple, list[tuple[float, float]]] = {}
 
     def reset(self) -> None:
+        self._memo.clear()
         self._ink.clear()
         self._origins.clear()
 
@@ -120,14 +125,17 @@ class Layout:
         sizes = [(ink.width, cells(line.text)) for line, ink in zip(lines, inks)]
         whole = cell_width(sizes)
         grids = [whole or cell_width([sizes[i] for i in b.indices]) for b in blocks]
-        fits = [_fit_block(image, b, lines, grid, sizes) if self.by_cell else None for b, grid in zip(blocks, grids)]
+        fits = [
+            _fit_block(image, b, lines, grid, sizes, self._memo) if self.by_cell else None
+            for b, grid in zip(blocks, grids)
+        ]
         grids = [fit.grid.cell if fit else grid for fit, grid in zip(fits, grids)]
         origins = self._origins_of((win.app, win.box) if win else None, blocks, grids, inks)
         body = _body_size([row for b, g in zip(blocks, grids) if not g for row in b.rows], lines, inks)
         out: list[OcrLine] = []
         for n, (block, grid, origin) in enumerate(zip(blocks, grids, origins)):
             fit = fits[n]
-            placed = _on_grid(fit, block, lines, origin) if fit else {}
+            placed = _on_grid(fit, block, lines, origin, self._memo) if fit else {}
             for j, row in enumerate(block.rows):
                 members, row_inks = [lines[i] for i in row], [inks[i] for i in row]
                 text = join_row([m.text for m in members], row_inks, grid)
@@ -197,16 +205,48 @@ class Layout:
 
 
 @dataclass
+class _Row:
+    """A row's own ink: its mask (see ``_row_ink``), whose column 0 is frame column ``left``."""
+
+    left: int
+    mask: np.ndarray
+    height: int
+
+
+@dataclass
 class _Fit:
-    """A block's grid as its ink shows it, with each row's ink mask (column 0 at ``x0``)."""
+    """A block's grid as its ink shows it, with each row's ink and memo key."""
 
     grid: Grid
-    masks: list[np.ndarray]
-    x0: int
+    rows: list[_Row]
+    keys: list[tuple]
+
+
+class _Memo:
+    """Rows' ink and placed text remembered across frames: a row that scrolled or stayed has the
+    same text, the same boxes across and the same band around it, so the same pixels."""
+
+    def __init__(self) -> None:
+        self.ink: dict[tuple, _Row] = {}
+        self.placed: dict[tuple, tuple[int, str | None]] = {}
+
+    def clear(self) -> None:
+        self.ink.clear()
+        self.placed.clear()
+
+    def remember(self, table: dict, key: tuple, value) -> None:
+        if len(table) >= MEMO_ROWS:
+            del table[next(iter(table))]  # the row remembered longest ago
+        table[key] = value
 
 
 def _fit_block(
-    image: np.ndarray, block: Block, lines: list[OcrLine], cell: float | None, sizes: list[tuple[int, int]]
+    image: np.ndarray,
+    block: Block,
+    lines: list[OcrLine],
+    cell: float | None,
+    sizes: list[tuple[int, int]],
+    memo: _Memo,
 ) -> _Fit | None:
     """The grid of a block's ink near ``cell`` (from its text's lengths), or, with no ``cell``,
     near the median cell of its long lines when the ink shows a clean grid there (the text was
@@ -214,40 +254,64 @@ def _fit_block(
     guess = cell or cell_width([sizes[i] for i in block.indices], share=0.0)
     if guess is None:
         return None
-    bands = _bands(block, lines)
     x0 = min(lines[i].box[0] for row in block.rows for i in row)
     x1 = max(lines[i].box[2] for row in block.rows for i in row)
-    profile = np.zeros(max(1, x1 - x0), dtype=np.int64)
+    profile = np.zeros(max(1, x1 - x0 + 2 * math.ceil(guess) + 2), dtype=np.int64)
     inked_rows = np.zeros_like(profile)
-    masks = []
-    for row, (top, bottom) in zip(block.rows, bands):
-        mask = ink_mask(image, (x0, top, x1, bottom))
-        # only the row's own boxes (and a cell either side, which a box may cut): not ink
-        # that lies outside every box of the row, such as a line the detector missed
-        left = round(min(lines[i].box[0] for i in row) - x0 - guess)
-        right = round(max(lines[i].box[2] for i in row) - x0 + guess)
-        mask[:, : max(0, left)] = False
-        mask[:, max(0, right) :] = False
-        mask = _own_rows(mask)
-        masks.append(mask)
-        profile[: mask.shape[1]] += mask.sum(axis=0)
-        inked_rows[: mask.shape[1]] += mask.any(axis=0)
-    if len(masks) >= 4:  # a line down every row (a border, a pane's edge) is not text
-        profile[inked_rows >= 0.9 * len(masks)] = 0
-    grid = fit_grid(profile, x0, guess, MAX_GAP_INK if cell else MAX_GAP_INK_UNSURE)
-    return _Fit(grid, masks, x0) if grid else None
+    start = x0 - math.ceil(guess) - 1  # frame column of profile[0]
+    rows, keys = [], []
+    for row, band in zip(block.rows, _bands(block, lines)):
+        key = _row_key(row, lines, band, guess)
+        ink = memo.ink.get(key)
+        if ink is None:
+            ink = _row_ink(image, row, lines, band, guess, (x0, x1))
+            memo.remember(memo.ink, key, ink)
+        rows.append(ink)
+        keys.append(key)
+        at = ink.left - start
+        profile[at : at + ink.mask.shape[1]] += ink.mask.sum(axis=0)
+        inked_rows[at : at + ink.mask.shape[1]] += ink.mask.any(axis=0)
+    if len(rows) >= 4:  # a line down every row (a border, a pane's edge) is not text
+        profile[inked_rows >= 0.9 * len(rows)] = 0
+    grid = fit_grid(profile, start, guess, MAX_GAP_INK if cell else MAX_GAP_INK_UNSURE)
+    return _Fit(grid, rows, keys) if grid else None
 
 
-def _on_grid(fit: _Fit, block: Block, lines: list[OcrLine], origin: float) -> dict[int, tuple[str, str]]:
+def _row_key(row: list[int], lines: list[OcrLine], band: tuple[int, int], guess: float) -> tuple:
+    """What a row's ink depends on, apart from where it is down the frame."""
+    boxes = [lines[i].box for i in row]
+    top = min(b[1] for b in boxes)
+    across = tuple((b[0], b[2], b[1] - top, b[3] - top) for b in boxes)
+    return (tuple(lines[i].text for i in row), across, band[0] - top, band[1] - top, round(guess, 2))
+
+
+def _row_ink(
+    image: np.ndarray, row: list[int], lines: list[OcrLine], band: tuple[int, int], guess: float, span: tuple[int, int]
+) -> _Row:
+    """The ink of a row's band across its own boxes and a cell either side (a box may cut a
+    glyph) within the block's extent ``span`` (left, right), not ink outside every box of the
+    row (such as a line the detector missed); its background from the band's edges across it."""
+    left = max(span[0], math.floor(min(lines[i].box[0] for i in row) - guess))
+    right = min(span[1], math.ceil(max(lines[i].box[2] for i in row) + guess))
+    mask = _own_rows(ink_mask(image, (left, band[0], max(left + 1, right), band[1]), span))
+    return _Row(left, mask, ink_height(mask))
+
+
+def _on_grid(fit: _Fit, block: Block, lines: list[OcrLine], origin: float, memo: _Memo) -> dict[int, tuple[str, str]]:
     """``(lead, text)`` of the block's rows whose characters could be placed cell by cell on
     its grid (``shown.place``), by row number; rows that could not are left out (they keep the
     text as read)."""
     grid = fit.grid
-    height = statistics.median(ink_height(mask) for mask in fit.masks)
+    height = statistics.median(ink.height for ink in fit.rows)
     out = {}
-    for j, (row, mask) in enumerate(zip(block.rows, fit.masks)):
-        first, cells = row_cells(mask, fit.x0, grid, height)
-        text = place(" ".join(lines[i].text for i in row), cells)
+    for j, (row, ink, key) in enumerate(zip(block.rows, fit.rows, fit.keys)):
+        at = (key, round(grid.cell, 3), round(grid.phase % grid.cell, 2), height)
+        done = memo.placed.get(at)
+        if done is None:
+            first, cells = row_cells(ink.mask, ink.left, grid, height)
+            done = (first, place(" ".join(lines[i].text for i in row), cells))
+            memo.remember(memo.placed, at, done)
+        first, text = done
         if text:
             out[j] = (" " * column_of(grid.phase + first * grid.cell + 1, origin, grid.cell), text)
     return out

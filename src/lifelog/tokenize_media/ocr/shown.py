@@ -143,13 +143,16 @@ class Grid:
         return int(np.floor((x - self.phase) / self.cell))
 
 
-def ink_mask(image: np.ndarray, box: Box) -> np.ndarray:
+def ink_mask(image: np.ndarray, box: Box, span: tuple[int, int] | None = None) -> np.ndarray:
     """Ink pixels of ``box`` (unlike its background: the median colour of its top and bottom
-    rows, which a window's edge in a corner does not sway), as a bool array."""
+    rows, across ``span`` (left, right) when given, which a window's edge in a corner does not
+    sway), as a bool array."""
     left, top, right, bottom = box
     crop = image[top:bottom, left:right]
     ink = np.zeros(crop.shape[:2], dtype=bool)
-    background = np.median(crop[[0, -1], ::4].reshape(-1, crop.shape[2]), axis=0) if crop.size else []
+    a, b = span or (left, right)
+    edges = image[[top, bottom - 1], a:b:4] if crop.size else crop
+    background = np.median(edges.reshape(-1, crop.shape[2]), axis=0) if crop.size else []
     for c, bg in enumerate(int(v) for v in background):
         channel = crop[:, :, c]
         ink |= (channel < bg - INK) | (channel > bg + INK)
