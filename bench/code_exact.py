@@ -119,6 +119,22 @@ def timing(image, models: dict, runs: int) -> list[float]:
     return [statistics.median(t) for t in times]
 
 
+def layout_ms(image, engine: PpOcrV4, runs: int) -> tuple[float, float]:
+    """Fastest milliseconds of layout alone on ``image``'s lines (read once), without and with
+    cell placement: what every kept frame pays on top of reading it."""
+    lines = engine.recognize(image)
+    out = []
+    for by_cell in (False, True):
+        layout = Layout(by_cell=by_cell)
+        times = []
+        for _ in range(max(3, runs)):
+            start = time.perf_counter()
+            layout.arrange(image, lines)
+            times.append(time.perf_counter() - start)
+        out.append(min(times) * 1000)
+    return out[0], out[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=len(ROWS) and 8, help="code screens per kind")
@@ -147,6 +163,13 @@ def main() -> None:
             ],
         )
     )
+    after = models["after"][0]
+    rows = []
+    for kind in ("terminal, TrueType", "terminal, bitmap 6x13"):
+        plain, placed = layout_ms(shots[kind][0].image, after, args.runs)
+        rows.append([kind, f"{plain:.1f}", f"{placed:.1f}"])
+    print("\nLayout alone per frame (fastest run, ms): text as read vs placed cell by cell:\n")
+    print(common.table(["screen", "as read", "cell by cell"], rows))
 
 
 if __name__ == "__main__":
