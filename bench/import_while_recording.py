@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import_while_recording.py [--spans 1000000] [--mode writer|record] [--dir DIR]
     .venv/bin/python bench/import_while_recording.py --quick    # writer mode, 2,000 spans: the smoke run
+    .venv/bin/python bench/import_while_recording.py --holds    # and every hold of the write lock, by step
 
 The file (``bench/jsonl_rates.py``'s: ``--spans`` spans, a transcript per 25, an event per
 1,000; 1,041,000 rows for a million) is generated once into ``--dir`` and reused. Then the real
@@ -12,7 +13,9 @@ The file (``bench/jsonl_rates.py``'s: ``--spans`` spans, a transcript per 25, an
   (2 fps) a frame and its 35 lines (5 new each time) in one transaction. Over the import: how
   long its writes waited for the write lock (longest, p99, how many over 1 s), writes that gave
   up (``StoreBusy`` after ``busy_timeout_s``, 30 s: their frames would wait in the spool), and the
-  rate its frames were committed at.
+  rate its frames were committed at. ``--holds`` times every hold of the owner's write lock
+  (``Holds``) and names the holds behind each wait over 1 s; ``--duckdb-threads`` sets the owner's
+  DuckDB threads (its checkpoints run as tasks on them).
 * ``record``: the real ``lifelog record --no-audio`` on a private Xvfb screen showing an xterm
   ticker (``bench/owner_latency.py``); a window of ``--idle`` seconds before the import, then the
   import: capture fps from the recorder's late ticks, frames shed, frames waiting for OCR.
@@ -215,7 +218,7 @@ class RecorderLike(threading.Thread):
             time.sleep(max(0.0, due - time.monotonic()))
 
 
-def writer_mode(src: Path, folder: Path, holds: bool = False) -> dict:
+def writer_mode(src: Path, folder: Path, holds: bool = False, threads: int | None = None) -> dict:
     from lifelog.api.server import OwnerServer
     from lifelog.api.timeline import LocalTimeline
     from lifelog.daemon.ownership import OwnerLock
@@ -226,6 +229,8 @@ def writer_mode(src: Path, folder: Path, holds: bool = False) -> dict:
     paths.ensure()
     lock = OwnerLock(paths, "bench")
     store = Store.open_owner(paths.db)
+    if threads:  # DuckDB's worker threads in the owner (its default: one per core)
+        store._owned.execute(f"SET threads = {int(threads)}")
     server = OwnerServer(paths, LocalTimeline(paths, store), lock.info).start()
     timed = Holds(store) if holds else None
     writer = RecorderLike(store)
@@ -329,6 +334,7 @@ def main() -> None:
     ap.add_argument("--spans", type=int, default=1_000_000)
     ap.add_argument("--mode", choices=("writer", "record"), default="writer")
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "lifelog-import-bench")
+    ap.add_argument("--duckdb-threads", type=int, help="writer mode: the owner's DuckDB threads")
     ap.add_argument("--holds", action="store_true", help="writer mode: time every write's hold of the lock, by step")
     ap.add_argument("--idle", type=float, default=30, help="record mode: seconds measured before the import")
     ap.add_argument("--warmup", type=float, default=30, help="record mode: seconds of recording first")
@@ -344,7 +350,7 @@ def main() -> None:
         flush=True,
     )
     if a.mode == "writer":
-        r = writer_mode(src, a.dir, a.holds)
+        r = writer_mode(src, a.dir, a.holds, a.duckdb_threads)
         print(
             f"| {rows:,} rows imported in {r['import_s']:.1f} s | writes {r['writes']} | committed fps "
             f"{r['fps']:.2f} | longest wait {r['longest_wait_s']:.2f} s | p99 {r['p99_wait_s']:.2f} s | "
