@@ -1,6 +1,6 @@
 """OCR speed and word recall, side by side: raw RapidOCR vs lifelog's ppocr-v4 engine and ScreenReader.
 
-    .venv/bin/python bench/ocr_speed.py [--runs 5] [--provider auto|cpu|cuda]
+    .venv/bin/python bench/ocr_speed.py [--runs 5] [--provider auto|cpu|cuda] [--no-warm-up]
 
 Pages are rendered with PIL (the same pages the tests use). Prints a Markdown table of
 medians over ``--runs`` runs; CPU seconds are this process's user+system time per run, which
@@ -70,23 +70,25 @@ def measure(fn, runs: int) -> tuple[float, float, float, object]:
     return statistics.median(walls), min(walls), statistics.median(cpus), result
 
 
-def raw_rapidocr(runs: int, page) -> tuple:
+def raw_rapidocr(runs: int, page, warm: bool = True) -> tuple:
     from rapidocr_onnxruntime import RapidOCR
 
     raw = RapidOCR()
     bgr = page.image[:, :, ::-1].copy()
-    raw(bgr)  # warm-up: first-run allocations are not what a long-running recorder pays
+    if warm:
+        raw(bgr)  # warm-up: first-run allocations are not what a long-running recorder pays
     *times, result = measure(lambda _: raw(bgr)[0] or [], runs)
     return (*times, word_scores(page.lines, [r[1] for r in result]))
 
 
-def ours_full(runs: int, page, engine) -> tuple:
-    engine.recognize(page.image)
+def ours_full(runs: int, page, engine, warm: bool = True) -> tuple:
+    if warm:
+        engine.recognize(page.image)
     *times, lines = measure(lambda _: engine.recognize(page.image), runs)
     return (*times, word_scores(page.lines, [line.text for line in lines]))
 
 
-def shipped_vs_fused(runs: int, page) -> tuple[tuple, tuple]:
+def shipped_vs_fused(runs: int, page, warm: bool = True) -> tuple[tuple, tuple]:
     """The models as shipped vs their load-time rewritten graphs, runs interleaved A/B so
     that load on a shared machine hits both alike."""
     from lifelog.tokenize_media.ocr.ppocr import PpOcrV4
@@ -95,7 +97,7 @@ def shipped_vs_fused(runs: int, page) -> tuple[tuple, tuple]:
     walls: list[list[float]] = [[], []]
     cpus: list[list[float]] = [[], []]
     texts: list[list[str]] = [[], []]
-    for engine in engines:
+    for engine in engines if warm else ():
         engine.recognize(page.image)
     for _ in range(runs):
         for k, engine in enumerate(engines):
@@ -172,20 +174,27 @@ def main() -> None:
         help="ONNX Runtime provider for lifelog's engine (auto: CUDA when onnxruntime-gpu has it); "
         "the raw RapidOCR row always runs on the CPU",
     )
-    args = common.parse(parser, quick={"runs": 1})
+    parser.add_argument(
+        "--warm-up",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read each full page once, untimed, before its timed runs (--quick: no)",
+    )
+    args = common.parse(parser, quick={"runs": 1, "warm_up": False})
     use_provider(args.provider)
     engine = get_engine()
     check_provider(args.provider, engine)
     light, dark, code = text_page(), text_page(DARK), code_page()
     load = os.getloadavg()[0]
-    shipped, fused = shipped_vs_fused(args.runs, light)
+    warm = args.warm_up
+    shipped, fused = shipped_vs_fused(args.runs, light, warm)
     rows = [
-        row("(a) raw `RapidOCR()` defaults, full page", raw_rapidocr(args.runs, light)),
+        row("(a) raw `RapidOCR()` defaults, full page", raw_rapidocr(args.runs, light, warm)),
         row("(b0) full new page, models as shipped (`fuse_graphs=False`)", shipped),
         row("(b0) full new page, graphs rewritten (`fuse_graphs=True`, default), A/B interleaved", fused),
-        row("(b) ppocr-v4 engine, full new page", ours_full(args.runs, light, engine)),
-        row("(b) ppocr-v4 engine, dark page", ours_full(args.runs, dark, engine)),
-        row("(b) ppocr-v4 engine, code page", ours_full(args.runs, code, engine)),
+        row("(b) ppocr-v4 engine, full new page", ours_full(args.runs, light, engine, warm)),
+        row("(b) ppocr-v4 engine, dark page", ours_full(args.runs, dark, engine, warm)),
+        row("(b) ppocr-v4 engine, code page", ours_full(args.runs, code, engine, warm)),
         row("(c) ScreenReader, scroll to lines seen before", scroll_seen(args.runs, engine)),
         row("(d) ScreenReader, one-line edit", one_line_edit(args.runs, engine)),
         row("(e) ScreenReader, unchanged frame", unchanged(args.runs, engine)),
