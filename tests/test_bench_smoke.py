@@ -29,12 +29,12 @@ HEAVY: dict[str, str] = {
     "asr_rtf.py": "loads five Whisper configurations, openai-whisper on torch among them (25 CPU s on one sentence)",
     "audio_cpu.py": "five `lifelog record` runs with audio, each loading OCR, VAD and Whisper (21 CPU s + 16 s)",
     "code_exact.py": "xterm and Chromium on Xvfb, each screen read by full-page OCR twice, then timed A/B",
-    "import_while_recording.py": "a recorder on Xvfb plus an import through its owner",
-    "layout_cost.py": "full-page OCR of 1920x1080 pages is what it times (20 CPU s at one run)",
+    "import_while_recording.py": "a recorder on Xvfb plus an import through its owner (13 CPU s, 64 s at load 16)",
+    "layout_cost.py": "full-page OCR of 1920x1080 pages is what it times (22 CPU s at one run)",
     "mcp_latency.py": "the real daemon on Xvfb, an MCP session and CLI processes",
-    "ocr_speed.py": "four OCR engines on full 1920x1080 pages, raw RapidOCR 18 CPU s a page (94 CPU s)",
+    "ocr_speed.py": "four OCR engines on full 1920x1080 pages, raw RapidOCR 20 CPU s a page (57 CPU s)",
     "owner_latency.py": "the real daemon records until OCR has stored the ticker (10-40 s under load), then CLI runs",
-    "owner_load.py": "an owner recording on Xvfb under client processes (44 CPU s)",
+    "owner_load.py": "an owner recording on Xvfb under client processes (25 CPU s)",
     "soak.py": "the real daemon on Xvfb; its stop drains every kept frame through OCR (~70 s at load 11)",
 }
 ALL = os.environ.get("LIFELOG_BENCH_SMOKE") == "all"
