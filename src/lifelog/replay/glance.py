@@ -37,11 +37,9 @@ def now(reader, *, at: datetime, minutes: int, budget: int, recorder: dict | Non
         raise UsageError(f"budget must be 1 to {MAX_NOW_BUDGET:,}, not {budget}.")
     screens, left = [], MAX_LINES
     last = reader.frame_at(at)
-    for monitor in sorted({last.monitor} | _other_monitors(reader, last)) if last else []:
-        frame = reader.frame_at(at, monitor)
-        if frame is None or last is None or frame.ts < last.ts - timedelta(minutes=minutes):
-            continue  # a monitor not shown for longer than the window is not "now"
-        for screen in _by_window(reader.spans_between(frame.ts, frame.ts + _TICK), monitor):
+    # every monitor shown within the window's minutes of the last screen: the others are not "now"
+    for frame in reader.last_frames(last.ts - timedelta(minutes=minutes), at) if last else []:
+        for screen in _by_window(reader.spans_between(frame.ts, frame.ts + _TICK), frame.monitor):
             shown = screen["lines"][: max(0, left)]
             left -= len(shown)
             screens.append(
@@ -62,11 +60,6 @@ def now(reader, *, at: datetime, minutes: int, budget: int, recorder: dict | Non
         "screens": screens,
         "recent": {"minutes": minutes, "tokens": window.tokens, "budget": budget, "text": window.text},
     }
-
-
-def _other_monitors(reader, last) -> set[int]:
-    """Monitors that showed something in the ten minutes before ``last`` (most setups: one)."""
-    return {f.monitor for f in reader.frames_between(last.ts - timedelta(minutes=10), last.ts + _TICK)}
 
 
 def _by_window(spans, monitor: int) -> list[dict]:

@@ -256,6 +256,15 @@ class Reader:
         ).fetchone()
         return _frame_from_row(row) if row else None
 
+    def last_frames(self, since: datetime, at: datetime) -> list[FrameRecord]:
+        """Each monitor's last frame with an image in [since, at], by monitor."""
+        rows = self._con.execute(
+            f"SELECT {FRAME_COLUMNS} FROM frames WHERE ts >= ? AND ts <= ? AND image_ref <> '' "
+            "QUALIFY row_number() OVER (PARTITION BY monitor ORDER BY ts DESC, id DESC) = 1 ORDER BY monitor",
+            [utc_naive(since), utc_naive(at)],
+        ).fetchall()
+        return [_frame_from_row(r) for r in rows]
+
     def events_between(self, since: datetime | None, until: datetime | None) -> list[dict]:
         conds, params = time_range(since, until, "ts", "ts")
         rows = self._con.execute(
