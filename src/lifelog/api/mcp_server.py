@@ -206,8 +206,6 @@ class Tools:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool {name!r}; the tools are: {', '.join(TOOLS)}.")
         try:
             args = arguments(tool, given)
-            if tool.call == "search" and not args["query"].strip():
-                raise UsageError("query is empty: give some words to look for.")
             if tool.call == "context":
                 args.update(self._model(args))
             timeline = self.opener(self.paths, self.settings)

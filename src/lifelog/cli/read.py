@@ -36,8 +36,6 @@ def search(
 
     Example: lifelog search "invoice 4821" --since 2h
     """
-    if not query.strip():
-        raise UsageError("Empty search query: give some words to look for.")
     start, end = parse_range(since, until)
     timeline = Runtime.load().timeline()
     try:

@@ -10,7 +10,10 @@ MAX_HITS = 1000  # results of one search: the hits are held in memory, so their 
 
 
 def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20) -> list[SearchHit]:
-    """The best ``limit`` hits; UsageError for a limit outside 1..MAX_HITS (before any read)."""
+    """The best ``limit`` hits; UsageError for an empty query or a limit outside 1..MAX_HITS
+    (before any read)."""
+    if not query.strip():
+        raise UsageError("Empty search query: give some words to look for.")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HITS:
         raise UsageError(f"Bad search limit {limit!r}: give 1 to {MAX_HITS}.")
     with store.read() as reader:
