@@ -211,3 +211,12 @@ def clean_stale_temporaries(folder: Path, older_than_s: float = 60.0) -> int:
                 p.unlink()
                 n += 1
     return n
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder (a rename in it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

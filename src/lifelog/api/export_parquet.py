@@ -32,7 +32,7 @@ from pathlib import Path
 from lifelog.api.export_days import days
 from lifelog.api.jsonl import KINDS
 from lifelog.errors import LifelogError, UsageError
-from lifelog.paths import atomic_private_file
+from lifelog.paths import atomic_private_file, fsync_path
 from lifelog.store.parquet import FILES, SCHEMA_VERSION, ParquetWriter
 
 MANIFEST = "_lifelog_export.json"  # "_" first: Spark and Hive readers skip it
@@ -159,15 +159,7 @@ def _swap_in(new: Path, final: Path, staging: Path) -> None:
         final.rename(old)
     new.rename(final)
     shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(final.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(final.parent)
 
 
 def _staging(folder: Path) -> Path:

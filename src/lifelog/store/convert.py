@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 
 from lifelog.errors import StoreError
-from lifelog.paths import Paths
+from lifelog.paths import Paths, fsync_path
 from lifelog.store import crypt, keys, sealed
 from lifelog.store.db import create_private_db
 from lifelog.store.rewrite import step, wal_path
@@ -108,7 +108,7 @@ def decrypt(paths: Paths, passphrase: str, progress: Callable[[str], None] = lam
         report["rows"] = _convert_db(paths.db, keys.db_secret(key), None)
         report["database"] = "decrypted"
     keys.key_path(paths.data).unlink()
-    _fsync(paths.data)
+    fsync_path(paths.data)
     keys.remember(paths.data, None)
     report["seconds"] = round(time.monotonic() - started, 2)
     return report
@@ -146,9 +146,9 @@ def _convert_db(db_path: Path, src_secret: str | None, dst_secret: str | None) -
         raise StoreError(
             f"Converting the lifelog database {db_path} left a WAL behind; nothing was changed. Run the command again."
         )
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, db_path)
-    _fsync(db_path.parent)
+    fsync_path(db_path.parent)
     _step("swap")
     return rows
 
@@ -196,11 +196,3 @@ def _convert_files(paths: Paths, file_key: bytes, *, to_sealed: bool) -> int:
             n += 1
             _step("file")
     return n
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

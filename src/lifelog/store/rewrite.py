@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 from lifelog.errors import Stale, StoreError
-from lifelog.paths import atomic_private_file
+from lifelog.paths import atomic_private_file, fsync_path
 from lifelog.store import crypt
 from lifelog.store.db import create_private_db
 from lifelog.store.sql import one
@@ -106,7 +106,7 @@ def copy_live(con: duckdb.DuckDBPyConnection, db_path: Path, secret: str | None 
     if wal_path(tmp).exists():
         clean_leftovers(db_path)
         raise StoreError(f"Rewriting the lifelog database {db_path} left a WAL behind; nothing was swapped.")
-    _fsync(tmp)
+    fsync_path(tmp)
     return tmp
 
 
@@ -119,7 +119,7 @@ def swap_in(tmp: Path, db_path: Path) -> None:
             "abandoned and the database is unchanged. Run the forget again."
         )
     os.replace(tmp, db_path)
-    _fsync(db_path.parent)
+    fsync_path(db_path.parent)
 
 
 def replace_with_copy(con: duckdb.DuckDBPyConnection, db_path: Path, close=None, secret: str | None = None) -> None:
@@ -148,14 +148,6 @@ def read_pending(db_path: Path) -> dict | None:
         return None
     except (OSError, ValueError):
         return {}
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class SwapGate:
@@ -285,7 +277,7 @@ def _rewrite_live(store, meanwhile=None) -> None:
                 raise StoreError(
                     f"Rewriting the lifelog database {store.db_path} left a WAL behind; nothing was swapped."
                 )
-            _fsync(tmp)
+            fsync_path(tmp)
             db.close(con)
             swap_in(tmp, store.db_path)
             step("swap")
