@@ -50,9 +50,14 @@ class XScreen:
     def show_text(self, path: Path, *, geometry: str = "160x50+0+0", title: str = "notes") -> subprocess.Popen:
         """An xterm (black on white, DejaVu Sans Mono) printing ``path`` and staying open.
 
-        An xterm that exits before it maps is started once more: on a loaded CI machine one
-        has exited with status 1 (its stderr is now in the error if it happens twice)."""
-        for attempt in (1, 2):
+        An xterm that exits before it maps is started again, a second later, up to three times:
+        on a loaded machine one has exited with status 1, and once two in a row could not open
+        a display that was up (its stderr is in the error if it happens every time)."""
+        for attempt in (1, 2, 3):
+            if attempt > 1:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"Xvfb {self.display} exited (status {self.proc.returncode})")
+                time.sleep(1.0)
             proc = subprocess.Popen(
                 [
                     "xterm",
@@ -81,7 +86,7 @@ class XScreen:
                 self._focus(title, proc)
                 return proc
             except ProgramExited:
-                if attempt == 2:
+                if attempt == 3:
                     raise
         raise AssertionError("unreachable")
 
