@@ -28,8 +28,12 @@ class XScreen:
         if not shutil.which("Xvfb"):
             raise RuntimeError("Xvfb is not installed: run `bash scripts/test.sh`, which installs it.")
         r, w = os.pipe()
+        # -noreset: by default an X server resets when its last client leaves, and refuses
+        # connections while it does; a test's xterm or xdotool arriving just as another client
+        # left then fails with "Can't open display" (4-7 of 240 connections in a loop of four
+        # concurrent clients without it, none with it).
         self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(w), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+            ["Xvfb", "-displayfd", str(w), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "-noreset"],
             pass_fds=(w,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -50,9 +54,9 @@ class XScreen:
     def show_text(self, path: Path, *, geometry: str = "160x50+0+0", title: str = "notes") -> subprocess.Popen:
         """An xterm (black on white, DejaVu Sans Mono) printing ``path`` and staying open.
 
-        An xterm that exits before it maps is started again, a second later, up to three times:
-        on a loaded machine one has exited with status 1, and once two in a row could not open
-        a display that was up (its stderr is in the error if it happens every time)."""
+        An xterm that exits before it maps is started again, a second later, up to three times
+        (its stderr is in the error if it happens every time). Two in a row once could not open
+        a display that was up: the server was resetting (now started with -noreset)."""
         for attempt in (1, 2, 3):
             if attempt > 1:
                 if self.proc.poll() is not None:
