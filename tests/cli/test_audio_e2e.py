@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,8 +40,10 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, home, pul
     second.write_text("Vendor contract tracker\nomega renewal deadline\n")
     system_wav, mic_wav = speak(SYSTEM_SAY, tmp_path / "sys.wav"), speak(MIC_SAY, tmp_path / "mic.wav")
     screen.show_text(first, title="planning")
+    # stopped by Ctrl-C once both have played, not after a fixed time: on a loaded machine the
+    # capture can take most of 30 s to start, and the second speech came after the end (CI)
     rec = subprocess.Popen(
-        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "30s", "--json"],
+        [sys.executable, "-m", "lifelog.cli.app", "record", "--duration", "300s", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -59,6 +62,8 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, home, pul
     screen.show_text(second, title="contracts")
     time.sleep(2)
     pulse.play(mic_wav, to="mic")
+    time.sleep(3)  # the last speech ends in silence, so the voice detector closes it
+    rec.send_signal(signal.SIGINT)
     out, err = rec.communicate(timeout=400)
     assert rec.returncode == 0, err
     summary = json.loads(out)
