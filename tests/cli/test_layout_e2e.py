@@ -96,7 +96,13 @@ def test_two_windows_side_by_side_each_under_their_own_app_and_title(screen, env
     screen.place("deploy log", 980, 40)
     record(env)
     window = lifelog("context", "--since", "10m", env=env).stdout
-    seen = [(header, lines) for header, lines in blocks(window) if " · seen · " in header]
+    seen, above = [], ""
+    for header, lines in blocks(window):
+        if header.endswith(" · same window"):  # a block of the window of the block just above
+            seen.append((above, lines))
+        elif " · seen · " in header:
+            seen.append((header, lines))
+        above = header if " · seen · " in header else above if header.endswith(" · same window") else ""
     for title, text in (("invoices - vim", INVOICES), ("deploy log", DEPLOY)):
         mine = " ".join(line for header, lines in seen if header.endswith(f"XTerm — {title}") for line in lines)
         others = " ".join(line for header, lines in seen if not header.endswith(title) for line in lines)

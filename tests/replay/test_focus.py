@@ -254,3 +254,73 @@ def test_a_widening_that_would_fill_the_window_is_left_out_and_the_budget_used(t
             r, since=T0, until=T0 + timedelta(minutes=180), budget=2000, query="deploy budget", semantic=False
         )
     assert 1800 <= w.tokens <= 2000
+
+
+def _rows(texts: list[str], t=T0, window="chat", start_id=0):
+    from lifelog.store.rows import SeenInStretch
+
+    return [SeenInStretch(0, t, start_id + i, 1, "Signal", window, text, 5) for i, text in enumerate(texts)]
+
+
+def test_a_matched_line_brings_its_whole_unit_and_only_it():
+    from lifelog.replay.focus import _around_matches, units
+
+    message = ["\nDana: the budget review", "moves to Thursday, room 4", "bring the Q3 numbers", "and the slides"]
+    rows = _rows(["\nPriya: lunch?", "noon works", *message, "\nPriya: ok", "see you"])
+    assert units(rows) == [(0, 2), (2, 6), (6, 8)]
+    kept = _around_matches(rows, [frozenset({rows[4].id})])  # "bring the Q3 numbers" matched
+    assert [r.text for r in kept] == message
+    # a line that appeared at another moment, or in another window, starts a unit of its own
+    later = _rows(["and one more thing"], t=T0 + timedelta(seconds=30), start_id=100)
+    other = _rows(["a line in another window"], window="notes", start_id=200)
+    assert units([*rows[:2], *later, *other]) == [(0, 2), (2, 3), (3, 4)]
+
+
+def test_a_unit_too_long_to_go_in_whole_keeps_the_lines_around_the_match():
+    from lifelog.replay.focus import MATCH_CONTEXT, UNIT_LINES, _around_matches
+
+    rows = _rows([f"log line {i}" for i in range(UNIT_LINES + 10)])
+    kept = _around_matches(rows, [frozenset({rows[20].id})])
+    assert [r.id for r in kept] == list(range(20 - MATCH_CONTEXT, 20 + MATCH_CONTEXT + 1))
+
+
+def test_question_words_do_not_decide_the_ranking():
+    from lifelog.replay.rank import asked_for
+
+    assert asked_for("What tv shows did Paola watch?") == "tv shows Paola watch?"
+    assert asked_for("Who is it?") == "Who is it?"  # nothing else left: as written
+    assert asked_for('what did "we decide"') == 'what did "we decide"'  # a quoted phrase: as written
+    assert asked_for("who moved the budget review meeting") == "moved the budget review meeting"
+
+
+def test_questions_answered_in_the_window_are_not_called_weak(store):
+    for query in QUERIES.values():
+        w = _ctx(store, 4000, query)
+        assert "weak evidence" not in w.text and w.omitted.weak is None
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json", "xml"])
+def test_weak_evidence_is_said_before_the_outline(store, fmt):
+    query = "budget flamingo giraffe zebra"
+    w = _ctx(store, 4000, query, fmt)
+    assert w.omitted.weak is not None
+    assert (w.omitted.weak.best, w.omitted.weak.asked, w.omitted.weak.missing) == (
+        1,
+        4,
+        ("flamingo", "giraffe", "zebra"),
+    )
+    assert w.tokens == get_tokenizer("o200k").count(w.text) <= 4000
+    if fmt == "markdown":
+        head = w.text.split("\n## ")[0]
+        assert (
+            "[weak evidence: no moment shown holds more than 1 of the 4 words asked about; nowhere in it: flamingo, giraffe, zebra."
+            in head
+        )
+    elif fmt == "json":
+        assert json.loads(w.text)["omitted"]["weak"] == {
+            "best": 1,
+            "asked": 4,
+            "missing": ["flamingo", "giraffe", "zebra"],
+        }
+    else:
+        assert 'weak_best="1" weak_of="4" weak_missing="flamingo giraffe zebra"' in w.text

@@ -3,9 +3,10 @@
 The timeline is ranked in *chunks*, one minute of one window seen or of one audio source heard
 (``rank.py``).
 
-Each ranked chunk goes in alone: the lines seen that the words matched, with two lines either
-side and their window's header (a dense minute of one window costs up to ~4k tokens, its
-matches ~100), or one source's speech in that minute; and after every four (per part of the
+Each ranked chunk goes in alone: the units seen that hold the lines the words matched, whole (a
+chat message, a paragraph, a command with its output: :func:`units`), with their window's header
+(a dense minute of one window costs up to ~4k tokens, its matches ~100), or one source's speech
+in that minute; and after every four (per part of the
 question) the next best is widened to its whole minute, every window and source, and two
 minutes either side, so an answer spread over what was seen and heard around it comes along
 (unless that alone would take over half the budget); stretches that overlap merge.
@@ -18,6 +19,7 @@ and settled by exact counts of the rendered text, like the cut of a window witho
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -25,17 +27,19 @@ from typing import Generic, Protocol, TypeVar
 import numpy as np
 
 from lifelog.replay import render
-from lifelog.replay.blocks import build_blocks, event_blocks, merge_chronological, transcript_blocks
+from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
-from lifelog.replay.rank import Ranked, query_parts
-from lifelog.replay.render import Omission
+from lifelog.replay.rank import Ranked, asked_for, query_parts
+from lifelog.replay.render import Omission, Weak
+from lifelog.store import terms
 from lifelog.store.rows import HeardInStretch, HeardRow, SeenInStretch, SeenRow
 
 NEIGHBOURS = timedelta(minutes=2)
 WIDEN_AFTER = 4  # minutes that go in alone before the next best one is widened
 MINUTE = timedelta(minutes=1)
-MATCH_CONTEXT = 2  # lines either side of a matched line that come with it at first
+MATCH_CONTEXT = 2  # lines either side of a matched line in a unit too long to go in whole
+UNIT_LINES = 24  # the longest unit that goes in whole with a line it holds
 WIDEN_SHARE = 0.5  # the most of the budget one widened stretch may take
 OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
 
@@ -83,8 +87,8 @@ def _by_priority(
 ) -> tuple[list[tuple[datetime, datetime]], list[tuple], list[frozenset]]:
     """The stretches in the order they go in as the budget allows, the chunk each is limited to
     (``()``: every window and source) and the lines it is limited to (empty: all): each ranked
-    chunk alone, as the lines the words matched and MATCH_CONTEXT lines either side of them
-    (or all its lines when none matched: speech, or a chunk found by meaning), and, after every
+    chunk alone, as the units holding the lines the words matched (or all its lines when none
+    matched: speech, or a chunk found by meaning), and, after every
     ``every`` of them, the next best one widened to its minute's every window and source and
     its neighbours in time. A dense minute of one window costs up to ~4k tokens, of a whole
     screen and its neighbours 10-18k, so breadth first (many answers), with context for the
@@ -124,20 +128,44 @@ def _affordable(stretches, chunks, seen: list[SeenInStretch], heard: list[HeardI
 
 
 def _around_matches(rows: list[SeenInStretch], lines: list[frozenset]) -> list[SeenInStretch]:
-    """Of seen rows in window order, for a stretch limited to matched lines, those lines and
-    MATCH_CONTEXT rows either side of each among the stretch's rows."""
+    """Of seen rows in window order, for a stretch limited to matched lines, the whole units
+    (:func:`units`) that hold them; a unit longer than UNIT_LINES keeps only MATCH_CONTEXT rows
+    either side of each matched line in it."""
     at: dict[int, list[int]] = {}
     for p, r in enumerate(rows):
         at.setdefault(r.stretch, []).append(p)
     keep = []
     for stretch, positions in at.items():
-        hits = [j for j, p in enumerate(positions) if rows[p].id in lines[stretch]]
-        if not hits:
+        hit = [rows[p].id in lines[stretch] for p in positions]
+        if not any(hit):
             keep += positions
             continue
-        near = {j + d for j in hits for d in range(-MATCH_CONTEXT, MATCH_CONTEXT + 1)}
-        keep += [p for j, p in enumerate(positions) if j in near]
+        for start, end in units([rows[p] for p in positions]):
+            hits = [j for j in range(start, end) if hit[j]]
+            if not hits:
+                continue
+            if end - start <= UNIT_LINES:
+                keep += positions[start:end]
+            else:
+                near = {j + d for j in hits for d in range(-MATCH_CONTEXT, MATCH_CONTEXT + 1)}
+                keep += [positions[j] for j in range(start, end) if j in near]
     return [rows[p] for p in sorted(keep)]
+
+
+def units(rows: Sequence[SeenInStretch]) -> list[tuple[int, int]]:
+    """``[start, end)`` of each unit among rows of one stretch in window order: what a person
+    reads as one thing, a chat message, a paragraph, a command with its output. The layout marks
+    where one begins (a blank line before it: its text starts with a newline); a unit also ends
+    where the window changes or where the next line appeared at another moment."""
+    bounds = [
+        j
+        for j, r in enumerate(rows)
+        if j == 0
+        or r.text.startswith("\n")
+        or (r.t, r.monitor, r.app, r.window)
+        != (rows[j - 1].t, rows[j - 1].monitor, rows[j - 1].app, rows[j - 1].window)
+    ]
+    return list(zip(bounds, [*bounds[1:], len(rows)]))
 
 
 def _in_chunk(chunk: tuple, row: SeenInStretch | HeardInStretch) -> bool:
@@ -242,6 +270,8 @@ class _Picker:
         lines = Lines(detail, self.tok)
         blocks = sorted(self.outline + lines.regroup(lines.shown(0)), key=lambda b: (b.ts, b.kind != "outline"))
         omitted = self._omission(seen_rows, heard_rows, len(chosen))
+        if omitted is not None:
+            omitted = dataclasses.replace(omitted, weak=weak_evidence(self.query, detail))
         if self.fmt == "json":
             text = json_counted(blocks, omitted, self.tok, self.budget, self.since, self.until)[0]
         else:
@@ -277,6 +307,23 @@ class _Picker:
             lines=len(shown),
             omitted=omitted,
         )
+
+
+def weak_evidence(query: str, blocks: list[Block]) -> Weak | None:
+    """Whether the blocks shown in full answer ``query`` weakly: the best of them holds fewer
+    than half of the words it asks about (``rank.asked_for``; at least one when it asks about
+    one), and which of those words none holds; None when the evidence is not weak."""
+    words = [(w, set(terms.terms(w))) for w in dict.fromkeys(asked_for(query).split())]
+    words = [(w, t) for w, t in words if t]
+    if not words:
+        return None
+    held = [set(terms.terms("\n".join(b.lines))) for b in blocks if b.kind in ("seen", "heard")]
+    best = max((sum(bool(t & h) for _, t in words) for h in held), default=0)
+    if 2 * best >= len(words) and best > 0:
+        return None
+    everywhere = set().union(*held) if held else set()
+    missing = tuple(w.strip("?!.,;:'\"()") for w, t in words if not t & everywhere)
+    return Weak(best, len(words), missing)
 
 
 def _minute(ts: datetime) -> datetime:

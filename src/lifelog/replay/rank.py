@@ -5,7 +5,8 @@ Two rankings are fused by reciprocal rank (each chunk scores the sum of ``1 / (6
 the lists it is in): BM25 over the lines seen and, apart (the scores of two tables do not
 compare), over the speech heard (the search index; a chunk ranks by its best line, a line shown
 again in later minutes counts once) and, where an embedding model is installed, the cosine
-similarity of the chunks' vectors to the question (``replay/semantic.py``). Chunks whose lines
+similarity of the chunks' vectors to the question (``replay/semantic.py``), counting half when
+some line holds every word the question asks about and double when none does. Chunks whose lines
 hold the question's words next to each other, in order ("database password"), come before
 those where the same words lie scattered. A question about several things is ranked part by
 part and the parts take turns, so each part's best chunks come first.
@@ -23,9 +24,14 @@ from lifelog.store import terms
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
 PART_LINES = 200  # lines searched for each part of a question about several things
 RRF_K = 60
-# The embedding list counts half: its top hit is often only loosely about the question (at 32k
-# over 3 generated days, equal weight dropped per-question recall from 10/10 to 6/10).
+# The embedding list counts half when some line holds every word the question asks about: its
+# top hit is then often only loosely about the question (at 32k over 3 generated days, equal
+# weight dropped per-question recall of planted facts from 10/10 to 6/10). When no line does,
+# the words are a weak guide and meaning leads: real questions about real conversations mostly
+# share few words with their answers (bench/conversations.py, 75 REALTALK questions: evidence
+# recall at 8k 0.75 with half weight, 0.82 equal, 0.84 double).
 SEMANTIC_WEIGHT = 0.5
+SEMANTIC_WEIGHT_WORDS_MISSING = 2.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,26 @@ def query_parts(query: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+# Words that shape a question but are not what it asks about. Left in, they decide the ranking:
+# the search puts lines holding every word of the query first, and the lines of a chat that
+# hold "what", "did" and "you" are other questions.
+QUESTION_WORDS = frozenset(
+    "what when where who whom whose which why how did do does done was were am is are been being "
+    "has have had can could would should shall will ever you your yours i me my mine we us our "
+    "he him his she her hers they them their it its about any some both tell remember recall".split()
+)
+
+
+def asked_for(query: str) -> str:
+    """The words of a question that say what it asks about: its question words ("what",
+    "did", "you") left out, unless nothing else is left; a query with a quoted phrase is
+    taken as written."""
+    if '"' in query:
+        return query
+    kept = [w for w in query.split() if w.strip("?!.,;:'\"()").lower() not in QUESTION_WORDS]
+    return " ".join(kept) if terms.terms(" ".join(kept)) else query
+
+
 def _rankings(
     reader, query: str, since, until, semantic: bool, limit: int
 ) -> tuple[list[tuple[float, list[tuple]]], dict[tuple, int], dict[tuple, set[int]]]:
@@ -98,9 +124,11 @@ def _rankings(
     lists: list[tuple[float, list[tuple]]] = []
     near: dict[tuple, int] = {}
     lines: dict[tuple, set[int]] = {}
-    query_terms = terms.terms(query)
+    words = asked_for(query)
+    query_terms = terms.terms(words)
+    complete = False  # some line holds every word asked about
     for kind in ("seen", "heard"):
-        hits = reader.search(query, since=since, until=until, limit=limit, kinds=(kind,))
+        hits = reader.search(words, since=since, until=until, limit=limit, kinds=(kind,))
         texts: dict[str, SearchHit] = {}
         for h in hits:
             texts.setdefault((h.span or h.transcript).text, h)
@@ -111,13 +139,13 @@ def _rankings(
             keys.append(_key(h))
             near[keys[-1]] = max(near.get(keys[-1], 0), _nearness(query_terms, text))
         lists.append((1.0, list(dict.fromkeys(keys))))
+        complete = complete or any(set(query_terms) <= set(terms.terms(text)) for text in list(texts)[:3])
     if semantic:
         from lifelog.replay.semantic import semantic_hits
 
         hits = semantic_hits(reader, query, since=since, until=until, k=limit) or []
-        lists.append(
-            (SEMANTIC_WEIGHT, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in hits])
-        )
+        weight = SEMANTIC_WEIGHT if complete else SEMANTIC_WEIGHT_WORDS_MISSING
+        lists.append((weight, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in hits]))
     return lists, near, lines
 
 

@@ -24,6 +24,7 @@ class Omission:
     outline: str = ""  # "hour" or "day" when the omitted stretch is shown as an outline
     focus: str = ""  # the query whose best matches are shown in full (context --query)
     stretches: int = 0  # how many stretches around them
+    weak: Weak | None = None  # the best of them holds few of the words asked about
 
     def describe(self) -> str:
         end = f"{self.end:%H:%M:%S}" if self.end.date() == self.start.date() else f"{self.end:%Y-%m-%d %H:%M:%S}"
@@ -34,10 +35,31 @@ class Omission:
                 f"shown in full: {self.stretches:,} stretch{'' if self.stretches == 1 else 'es'} "
                 f"around the best matches for {json.dumps(self.focus, ensure_ascii=False)}; "
             )
-        return (
+        said = (
             f"[… {picked}left out to fit the token budget: {self.lines:,} lines, "
             f"~{self.tokens:,} tokens, {self.start:%Y-%m-%d %H:%M:%S}–{end} UTC{shown.get(self.outline, '')}]"
         )
+        return said + ("\n" + self.weak.describe() if self.weak else "")
+
+
+@dataclass(frozen=True)
+class Weak:
+    """Weak evidence for a question: no block shown in full holds more than ``best`` of the
+    ``asked`` words it asks about; ``missing``: those no block shown holds at all."""
+
+    best: int
+    asked: int
+    missing: tuple[str, ...]
+
+    def describe(self) -> str:
+        missing = f"; nowhere in it: {', '.join(self.missing)}" if self.missing else ""
+        return (
+            f"[weak evidence: no moment shown holds more than {self.best} of the {self.asked} words asked "
+            f"about{missing}. The answer may not be in this range.]"
+        )
+
+    def as_dict(self) -> dict:
+        return {"best": self.best, "asked": self.asked, "missing": list(self.missing)}
 
 
 def header(block: Block) -> str:
@@ -57,15 +79,23 @@ def header(block: Block) -> str:
 
 
 def markdown(blocks: list[Block], omitted: Omission | None) -> str:
+    """A block seen in the same window as the block just above it (same day) says only its time
+    and "same window": the app and title again cost ~8 tokens a block, a fifth of a small
+    window made of chat messages."""
     out = [TITLE]
     if omitted:
         out.append(omitted.describe())
     day = None
+    above: Block | None = None
     for b in blocks:
         if b.ts.date() != day:
             day = b.ts.date()
             out.append(f"## {day:%Y-%m-%d}")
-        out.append(header(b) if b.kind == "event" else header(b) + "\n" + "\n".join(b.lines))
+            above = None
+        same = b.kind == "seen" and above is not None and above.kind == "seen" and above.key == b.key
+        head = f"### {b.ts:%H:%M:%S} · same window" if same else header(b)
+        out.append(head if b.kind == "event" else head + "\n" + "\n".join(b.lines))
+        above = b
     if not blocks and not omitted:
         out.append("(nothing recorded in this range)")
     return "\n\n".join(out) + "\n"
@@ -100,6 +130,7 @@ def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
             "end": omitted.end.isoformat() + "Z",
             "outline": omitted.outline or None,
             **({"query": omitted.focus, "stretches": omitted.stretches} if omitted.focus else {}),
+            **({"weak": omitted.weak.as_dict()} if omitted.weak else {}),
         }
     )
     doc["blocks"] = [block_json(b) for b in blocks]
@@ -116,6 +147,12 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
             f'start="{omitted.start.isoformat()}Z" end="{omitted.end.isoformat()}Z" '
             f'outline="{omitted.outline or "none"}"'
             + (f' query={quoteattr(omitted.focus)} stretches="{omitted.stretches}"' if omitted.focus else "")
+            + (
+                f' weak_best="{omitted.weak.best}" weak_of="{omitted.weak.asked}"'
+                f" weak_missing={quoteattr(' '.join(omitted.weak.missing))}"
+                if omitted.weak
+                else ""
+            )
             + "/>"
         )
     for b in blocks:
