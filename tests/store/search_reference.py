@@ -19,9 +19,10 @@ K, B = 1.2, 0.75
 
 
 def _fold(text: str) -> str:
-    """DuckDB's strip_accents(lower(...)) closely enough for the texts the tests use."""
+    """DuckDB's strip_accents(lower(...)) closely enough for the texts the tests use, and Chinese
+    written Simplified (``terms.fold``), as search compares substrings."""
     decomposed = unicodedata.normalize("NFD", text.lower())
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return terms.fold(unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c))))
 
 
 def bm25_scores(texts: dict[int, str], query: str) -> dict[int, float]:

@@ -147,6 +147,7 @@ ALL_VERSIONS = [
     (7, "m007_transcript_language"),
     (8, "m008_span_layout"),
     (9, "m009_hour_summaries"),
+    (10, "m010_search_chinese_folded"),
 ]
 
 
@@ -312,7 +313,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert store.migrate() == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS
@@ -371,7 +372,7 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
     finally:
         con.close()
     store = Store(db_path)
-    assert store.migrate() == [7, 8, 9]
+    assert store.migrate() == [7, 8, 9, 10]
     with store.write() as w:
         w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
     with store.read() as r:

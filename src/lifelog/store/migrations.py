@@ -265,3 +265,14 @@ def m009_hour_summaries(con: duckdb.DuckDBPyConnection) -> None:
 
     hours.create_tables(con)
     hours.advance(con)
+
+
+@migration(10)
+def m010_search_chinese_folded(con: duckdb.DuckDBPyConnection) -> None:
+    """Search writes Traditional Chinese characters Simplified on both sides (``store/terms.py``),
+    so either script finds the other: the rows indexed before, that hold a Traditional
+    character, are indexed again (``search_index.refold``; a timeline without any: one scan,
+    nothing written)."""
+    from lifelog.store import search_index
+
+    search_index.refold(con)

@@ -22,6 +22,12 @@ with no index term (only stop words, or one CJK character) is answered by substr
 have no app). Every user value reaches DuckDB as a parameter; term ids and weights are
 numbers computed here.
 
+Chinese is one language in either script: terms are folded to Simplified on both sides
+(``terms.fold``), and so are the query's substrings (phrases, runs, lone characters); a
+stored text, never folded itself, is compared through SQL's ``translate`` of just the
+Traditional characters that fold to one of the substring's own, so ``"會議室"`` finds
+``会议室`` and the reverse.
+
 How it stays fast (measured on a generated year of 16M spans, see BENCHMARKS.md): each
 term's postings are found through zonemaps, one ``term = <id>`` scan per term; time and
 app filters apply to the postings; a complete match joins the terms' postings, rarest
@@ -63,27 +69,44 @@ BM25_K, BM25_B = 1.2, 0.75
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[^\W_]+")
 _CONTAINS = "strpos(strip_accents(lower({col})), strip_accents(lower(?))) > 0"
+_CONTAINS_FOLDED = "strpos(translate(strip_accents(lower({col})), ?, ?), strip_accents(lower(?))) > 0"
+
+
+def _contains(col: str, texts: Sequence[str]) -> tuple[list[str], list]:
+    """Conditions that column ``col`` holds each of ``texts`` (folded: ``terms.fold``), and
+    their params: a text with Chinese characters compares against ``col`` folded on the fly."""
+    conds: list[str] = []
+    params: list = []
+    for text in texts:
+        src, dst = terms.unfold(text)
+        if src:
+            conds.append(_CONTAINS_FOLDED.format(col=col))
+            params += [src, dst, text]
+        else:
+            conds.append(_CONTAINS.format(col=col))
+            params.append(text)
+    return conds, params
 
 
 @dataclass(frozen=True)
 class ParsedQuery:
     terms: tuple[str, ...]  # index terms (folded words, bigrams), first MAX_TERMS, no repeats
-    phrases: tuple[str, ...]  # quoted phrases, whitespace-normalised: substrings of every hit
+    phrases: tuple[str, ...]  # quoted phrases, whitespace-normalised, folded: substrings of every hit
     runs: tuple[str, ...] = ()  # no-space runs of 3+ characters: substrings of complete matches
     chars: tuple[str, ...] = ()  # lone no-space characters: substrings of every hit
-    words: tuple[str, ...] = ()  # the query's words as typed (lower case): the substring fallback
+    words: tuple[str, ...] = ()  # the query's words as typed (lower case, folded): the substring fallback
 
 
 def parse_query(text: str) -> ParsedQuery:
     text = text or ""
-    phrases = [" ".join(p.lower().split()) for p in _PHRASE.findall(text)]
+    phrases = [terms.fold(" ".join(p.lower().split())) for p in _PHRASE.findall(text)]
     phrases = [p for p in dict.fromkeys(phrases) if len(_WORD.findall(p)) > 1 or terms.phrase_runs(p)]
     return ParsedQuery(
         terms=tuple(dict.fromkeys(terms.terms(text)))[:MAX_TERMS],
         phrases=tuple(phrases[:MAX_TERMS]),
         runs=tuple(dict.fromkeys(terms.phrase_runs(text)))[:MAX_TERMS],
         chars=tuple(dict.fromkeys(terms.single_chars(text)))[:MAX_TERMS],
-        words=tuple(dict.fromkeys(_WORD.findall(text.lower())))[:MAX_TERMS],
+        words=tuple(dict.fromkeys(_WORD.findall(terms.fold(text.lower()))))[:MAX_TERMS],
     )
 
 
@@ -201,8 +224,7 @@ class _Filters:
 
     def row_sql(self, runs: tuple[str, ...] = (), row: str = "") -> tuple[list[str], list]:
         """Conditions on the row's text (its columns prefixed with ``row``) and their params."""
-        texts = [*self.texts, *runs]
-        return [_CONTAINS.format(col=f"{row}text")] * len(texts), texts
+        return _contains(f"{row}text", [*self.texts, *runs])
 
 
 CHECK_PAGE = 64
@@ -366,7 +388,7 @@ def _substring_matches(con, corpus: Corpus, parsed: ParsedQuery, filters: _Filte
     if filters.app:
         conds.append("strpos(lower(app), lower(?)) > 0")
         params.append(filters.app)
-    texts = [*parsed.words, *parsed.phrases]
-    conds += [_CONTAINS.format(col="text")] * len(texts)
+    texts, text_params = _contains("text", [*parsed.words, *parsed.phrases])
+    conds += texts
     sql = f"SELECT id, t_start FROM {corpus.table}{where(conds)} ORDER BY t_start DESC, id DESC LIMIT ?"
-    return con.execute(sql, [*params, *texts, limit]).fetchall()
+    return con.execute(sql, [*params, *text_params, limit]).fetchall()

@@ -25,7 +25,8 @@ stats row is ever updated.
 Rows reach the index through :func:`add` (``Writer`` calls it for every span and
 transcript it inserts); :func:`catch_up` indexes rows that were stored some other way, in
 id order, a bounded number per call; migration 4 calls :func:`backfill` once for the rows
-that existed before it. To remove rows (``forget``), call :func:`remove` with their ids (:func:`remove_range` for an
+that existed before it; migration 10 calls :func:`refold` once, for the rows indexed before
+Chinese was folded to Simplified (``terms.fold``). To remove rows (``forget``), call :func:`remove` with their ids (:func:`remove_range` for an
 import's range of ids).
 """
 
@@ -38,7 +39,7 @@ import duckdb
 import numpy as np
 
 from lifelog.store.sql import CORPORA, SPANS, TRANSCRIPTS, Corpus, ids_filter, ids_params, one, to_json_param
-from lifelog.store.terms import term_id, terms
+from lifelog.store.terms import FOLD, term_id, terms
 
 TAIL_MAX = 1_000_000
 """Postings in a tail before it becomes a sorted run: scanning a full tail costs ~2 ms a
@@ -138,6 +139,62 @@ def backfill(con: duckdb.DuckDBPyConnection) -> None:
                 pending = []
         if pending:
             _insert(con, corpus.tail, _concat(pending))
+
+
+_COMPATIBILITY = r"\x{2E80}-\x{2FDF}\x{3200}-\x{33FF}\x{F900}-\x{FAFF}\x{1F200}-\x{1F2FF}\x{2F800}-\x{2FA1F}"
+"""Blocks whose characters NFKC may turn into a Traditional one (Kangxi radicals, enclosed
+and compatibility ideographs): a row holding one is indexed again too, to be safe."""
+
+
+def refold(con: duckdb.DuckDBPyConnection) -> int:
+    """Index again the rows indexed before Chinese was folded to Simplified (migration 10):
+    those holding a Traditional character (``terms.FOLD``). Returns how many.
+
+    One regular-expression scan of each table finds them (an English-only timeline has none,
+    and nothing is written); their postings are deleted in one statement per table and made
+    again, as :func:`backfill` makes them. Folding changes characters, not how many terms a
+    row has, so the document counts and lengths in ``search_stats`` stay as they are. Safe to
+    run again: a row indexed folded is indexed the same way a second time.
+    """
+    pattern = f"[{''.join(sorted(chr(c) for c in FOLD))}{_COMPATIBILITY}]"  # CJK ideographs: nothing to quote
+    done = 0
+    for corpus in CORPORA:
+        max_id = stats(con, corpus)[2]
+        ids = np.array(
+            [
+                r[0]
+                for r in con.execute(
+                    f"SELECT id FROM {corpus.table} WHERE id <= ? AND regexp_matches(text, '{pattern}') ORDER BY id",
+                    [max_id],
+                ).fetchall()
+            ],
+            dtype=np.int64,
+        )
+        if not len(ids):
+            continue
+        done += len(ids)
+        _lifelog_refold_ids = {"id": ids}  # read by DuckDB's replacement scan, see _insert
+        for table in (corpus.postings, corpus.tail):
+            con.execute(f"DELETE FROM {table} WHERE doc IN (SELECT id FROM _lifelog_refold_ids)")
+        pending: list[dict] = []
+        for start in range(0, len(ids), BACKFILL_CHUNK):
+            chunk = ids[start : start + BACKFILL_CHUNK]
+            _lifelog_refold_ids = {"id": chunk}
+            rows = con.execute(
+                f"SELECT {_ROW_COLUMNS[corpus.table]} FROM {corpus.table} WHERE id BETWEEN ? AND ?"
+                " AND id IN (SELECT id FROM _lifelog_refold_ids) ORDER BY id",
+                [int(chunk[0]), int(chunk[-1])],
+            ).fetchall()
+            if rows:
+                pending.append(_postings(rows, app_ids(con, {r[3] for r in rows})))
+            if sum(len(p["term"]) for p in pending) >= TAIL_MAX:
+                _insert(con, corpus.postings, _concat(pending), order=True)
+                pending = []
+        if pending:
+            _insert(con, corpus.tail, _concat(pending))
+            if one(con.execute(f"SELECT count(*) FROM {corpus.tail}"))[0] >= TAIL_MAX:
+                merge_tail(con, corpus)
+    return done
 
 
 def remove(con: duckdb.DuckDBPyConnection, corpus: Corpus, ids: list[int]) -> None:

@@ -14,6 +14,10 @@ A line becomes terms like this:
   does: ``会議室`` -> ``会議``, ``議室``. A phrase of 2 characters is then one term; a longer
   one is all its bigrams plus a substring check (:func:`phrase_runs`). A lone character
   between other scripts makes no term (a 1-character query is answered by substring).
+* Traditional Chinese characters are written Simplified (:func:`fold`: ``會議`` -> ``会议``), by
+  a fixed one-to-one table (``ts_fold.txt``, OpenCC's own character data), so a query in
+  either script finds text in either, and the terms are the same whether or not OpenCC is
+  installed. Only the terms are folded: what is shown stays as stored.
 
 Terms are stored as 64-bit ids (:func:`term_id`: the first 8 bytes of their BLAKE2b hash):
 the index needs no dictionary to look a term up, and holds no readable words.
@@ -25,6 +29,7 @@ import hashlib
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 
 NO_SPACE_RANGES = (
     "\u0e00-\u0eff"  # Thai, Lao
@@ -50,8 +55,49 @@ STOP_WORDS = frozenset(
 """Lucene's ``EnglishAnalyzer.ENGLISH_STOP_WORDS_SET``."""
 
 
+def _fold_table() -> dict[int, int]:
+    text = resources.files("lifelog.store").joinpath("ts_fold.txt").read_text(encoding="utf-8")
+    pairs = [line for line in text.splitlines() if line and not line.startswith("#")]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("ts_fold.txt: every line must be one Traditional and one Simplified character")
+    return {ord(pair[0]): ord(pair[1]) for pair in pairs}
+
+
+FOLD = _fold_table()
+"""Traditional -> Simplified, code point to code point, for ``str.translate`` (~4,100 pairs,
+every one a CJK ideograph; folding a folded text changes nothing)."""
+
+
+def _sources() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for src, dst in FOLD.items():
+        out[chr(dst)] = out.get(chr(dst), "") + chr(src)
+    return out
+
+
+_SOURCES = _sources()
+"""Simplified -> every Traditional character that folds to it (``会`` -> ``會``)."""
+
+
+def fold(text: str) -> str:
+    """``text`` with its Traditional Chinese characters written Simplified (``語音識別`` ->
+    ``语音识别``); everything else as it is."""
+    return text if text.isascii() else text.translate(FOLD)
+
+
+def unfold(text: str) -> tuple[str, str]:
+    """For a folded ``text``: the characters that fold to one of its characters, and what each
+    folds to (two strings of one length, for SQL's ``translate``: a stored text so translated
+    holds ``text`` wherever the stored text folded would). Empty for text with nothing to fold."""
+    if text.isascii():
+        return "", ""
+    found = [(c, _SOURCES[c]) for c in dict.fromkeys(text) if c in _SOURCES]
+    return "".join(src for _, src in found), "".join(c * len(src) for c, src in found)
+
+
 def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC, lower case, Chinese folded to Simplified (:func:`fold`)."""
+    return fold(unicodedata.normalize("NFKC", text).lower())
 
 
 @lru_cache(maxsize=65536)
