@@ -84,8 +84,9 @@ def main() -> None:
     con.execute("CHECKPOINT")
     spans, first, last = con.execute("SELECT count(*), min(t_start), max(t_start) FROM text_spans").fetchone()
     t = time.perf_counter()
-    assert migrations.apply(con) == [9]
+    assert migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v <= 9}) == [9]
     migrate_s = time.perf_counter() - t
+    migrations.apply(con)  # the migrations after 9, untimed
     at_migration = hours.watermark(con)
     con.begin()
     t = time.perf_counter()
