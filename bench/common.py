@@ -5,6 +5,7 @@ process, a quick mode for the smoke run, and results as Markdown tables.
     args = common.parse(parser, quick={"spans": 2_000})   # --quick: tiny sizes, whole path
     folder = common.scratch("jsonl_rates")     # $LIFELOG_BENCH_SCRATCH/jsonl_rates or a temp folder
     before = common.cpu_seconds(pid)           # user + system CPU seconds of a process
+    with common.busy_loops(3): ...             # three processes spinning beside the measurement
     print(common.table(["case", "s"], [["import", 1.23]]))
 
 Importing this module puts ``src/``, the repository root and ``bench/generators/`` on
@@ -105,6 +106,21 @@ def timed() -> Iterator[dict]:
         yield out
     finally:
         out["wall"], out["cpu"] = time.perf_counter() - wall, cpu_seconds() - cpu
+
+
+@contextmanager
+def busy_loops(n: int) -> Iterator[None]:
+    """``n`` processes that spin on the CPU while the block runs: the other work of a desktop,
+    the same in every run (``--busy N`` of the benches that take it)."""
+    import subprocess
+
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
 
 
 def _cell(value) -> str:

@@ -3,6 +3,7 @@
     .venv/bin/python bench/import_while_recording.py [--spans 1000000] [--mode writer|record] [--dir DIR]
     .venv/bin/python bench/import_while_recording.py --quick    # writer mode, 2,000 spans: the smoke run
     .venv/bin/python bench/import_while_recording.py --holds    # and every hold of the write lock, by step
+    .venv/bin/python bench/import_while_recording.py --busy 3   # three processes spinning beside it
 
 The file (``bench/jsonl_rates.py``'s: ``--spans`` spans, a transcript per 25, an event per
 1,000; 1,041,000 rows for a million) is generated once into ``--dir`` and reused. Then the real
@@ -338,6 +339,7 @@ def main() -> None:
     ap.add_argument("--holds", action="store_true", help="writer mode: time every write's hold of the lock, by step")
     ap.add_argument("--idle", type=float, default=30, help="record mode: seconds measured before the import")
     ap.add_argument("--warmup", type=float, default=30, help="record mode: seconds of recording first")
+    ap.add_argument("--busy", type=int, default=0, help="processes spinning on the CPU beside the run")
     a = common.parse(
         ap, quick={"spans": 2_000, "mode": "writer", "dir": lambda: common.scratch("import_while_recording")}
     )
@@ -349,6 +351,12 @@ def main() -> None:
         file=sys.stderr,
         flush=True,
     )
+    with common.busy_loops(a.busy):
+        report(a, rows, src)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def report(a: argparse.Namespace, rows: int, src: Path) -> None:
     if a.mode == "writer":
         r = writer_mode(src, a.dir, a.holds, a.duckdb_threads)
         print(
@@ -364,7 +372,6 @@ def main() -> None:
                 f"| {name} | {w['dt']:.0f} s | capture fps {w['fps']:.2f} ({w['late']} late) | shed {w['shed']} | "
                 f"backlog {w['backlog']} | owner CPU {w['owner_cpu']:.0f} % |"
             )
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
