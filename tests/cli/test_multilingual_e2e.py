@@ -1,6 +1,7 @@
-"""Speech in every language through the real command: real Mandarin recordings and English
-speech imported with Whisper base, then found by `context`, `search` and `export`; bad ASR
-settings refused in one line before anything is written."""
+"""Speech in every language through the real command, with the default settings: real Mandarin
+recordings and English speech imported (Whisper base, chosen by ``asr_model = auto``; the
+Chinese script from the locale), then found by `context`, `search` and `export` in either
+script; bad ASR settings refused in one line before anything is written."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from tests.cli.helpers import lifelog, lifelog_json
 from tests.support.sections import heard_sections
 from tests.support.speech import have_espeak, speak, word_accuracy
-from tests.support.speech_zh import MANDARIN, char_recall, mandarin_clip, needs_base, to_simplified
+from tests.support.speech_zh import MANDARIN, char_recall, mandarin_clip, needs_base, to_simplified, to_traditional
 
 ENGLISH = "Please send the signed contract to the legal team tomorrow."
 AT, SINCE, UNTIL = "2026-11-20T14:00:00+00:00", "2026-11-20T13:59:00+00:00", "2026-11-20T14:10:00+00:00"
@@ -24,7 +25,7 @@ def test_mandarin_and_english_recordings_are_heard_found_and_in_one_script(home,
     needs_base()
     if not have_espeak():
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    env = {**os.environ, "LIFELOG_HOME": str(home), "LIFELOG_ASR_MODEL": "base", "LIFELOG_CHINESE_SCRIPT": "simplified"}
+    env = {**os.environ, "LIFELOG_HOME": str(home), "LANGUAGE": "", "LC_ALL": "", "LANG": "zh_CN.UTF-8"}  # defaults
     clips = [str(mandarin_clip(name)) for name in MANDARIN]
     report = lifelog_json("import", *clips, str(speak(ENGLISH, tmp_path / "contract.wav")), "--at", AT, env=env)
     assert [r["transcripts"] >= 1 for r in report] == [True, True, True]
@@ -37,9 +38,10 @@ def test_mandarin_and_english_recordings_are_heard_found_and_in_one_script(home,
     assert word_accuracy(ENGLISH, " ".join(line for line in heard if not HANZI.search(line))) >= 0.8, ctx
 
     for phrase in ("印度工厂", "漏洞免费"):  # four characters from inside a line (Whisper wrote 工廠, 免費)
-        hits = lifelog_json("search", phrase, env=env)
-        assert hits and hits[0]["source"] == "heard" and phrase in hits[0]["text"], (phrase, hits)
-        assert hits[0]["language"] == "zh"
+        for query in (phrase, to_traditional(phrase)):  # either script finds the Simplified the locale asked for
+            hits = lifelog_json("search", query, env=env)
+            assert hits and hits[0]["source"] == "heard" and phrase in hits[0]["text"], (query, hits)
+            assert hits[0]["language"] == "zh"
     (hit,) = lifelog_json("search", "legal team", env=env)
     assert hit["language"] == "en"
 
@@ -48,13 +50,25 @@ def test_mandarin_and_english_recordings_are_heard_found_and_in_one_script(home,
     assert {r["language"] for r in rows if r["type"] == "heard"} == {"zh", "en"}
 
 
+def test_a_taiwanese_locale_keeps_traditional_and_simplified_finds_it(home):
+    needs_base()
+    env = {**os.environ, "LIFELOG_HOME": str(home), "LANGUAGE": "", "LC_ALL": "", "LANG": "zh_TW.UTF-8"}
+    lifelog_json("import", str(mandarin_clip("kfc.wav")), "--at", AT, env=env)
+    (hit,) = lifelog_json("search", "漏洞免费", env=env)  # as a mainland user would type it
+    assert hit["source"] == "heard" and "漏洞免費" in hit["text"] and hit["text"] == to_traditional(hit["text"]), hit
+
+
 @pytest.mark.parametrize(
     "setting,value,says",
     [
         ("ASR_MODEL", "small", "asr_model = 'small'"),
-        ("ASR_MODEL", "bsae", "asr_model = 'bsae' is not a Whisper model lifelog knows (tiny.en, base, small)"),
+        ("ASR_MODEL", "bsae", "asr_model = 'bsae' is not a Whisper model lifelog knows (auto, tiny.en, base, small)"),
         ("ASR_LANGUAGE", "klingon", "asr_language = 'klingon' is not a language Whisper knows"),
-        ("CHINESE_SCRIPT", "pinyin", "chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"),
+        (
+            "CHINESE_SCRIPT",
+            "pinyin",
+            "chinese_script = 'pinyin': must be one of auto, as-heard, simplified, traditional",
+        ),
     ],
 )
 def test_bad_asr_settings_stop_an_import_before_anything_is_written(home, setting, value, says):

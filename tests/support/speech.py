@@ -97,3 +97,13 @@ def asr_require(id: str) -> None:
 
 
 needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is not installed (apt-get install espeak-ng)")
+
+
+SPEECH_EN = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "speech-en"
+# What is said in the real English clip (its README: Whisper tiny.en transcribes it exactly).
+REAL_ENGLISH = {
+    "test-2.mp3": "The New York Times from July 21st, 1969. This isn't just newsprint and ink. This is the moment "
+    "when humanity's oldest dream became front-page reality. Men walk on moon declares the bold headline across "
+    "America's newspaper of record. For over a century, the New York Times has documented our nation's most "
+    "pivotal moments, but rarely has any story matched the cosmic significance of this one.",
+}

@@ -53,3 +53,7 @@ def char_recall(reference: str, heard: str) -> float:
 
 def to_simplified(text: str) -> str:
     return converter("simplified")(text)
+
+
+def to_traditional(text: str) -> str:
+    return converter("traditional")(text)

