@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 Box = tuple[int, int, int, int]
 """Axis-aligned box in full-frame pixel coordinates: (left, top, right, bottom), right/bottom exclusive."""
@@ -69,6 +70,8 @@ class OcrLine:
     lead: str = ""
     app: str | None = None
     window: str | None = None
+    glyphs: Any = field(default=None, compare=False, repr=False)
+    """Where the recogniser read each character (``ocr.ctc.Glyphs``), for layout; None when unknown."""
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lifelog.tokenize_media.ocr.ctc import decode, fix_digits, normalize
 
@@ -70,3 +71,28 @@ def test_full_width_punctuation_stays_beside_chinese_only():
     assert normalize("total（x）： 1，2") == "total(x): 1,2"
     assert normalize("请在 GitHub 上查看，谢谢") == "请在 GitHub 上查看，谢谢"
     assert normalize("中 文 字") == "中文字"
+
+
+def test_read_says_where_each_character_was_read_and_what_else_was_seen():
+    from lifelog.tokenize_media.ocr.ctc import Reading, ascii_classes, read
+
+    probs = table([(1, 0), (1, 0), (0, 0), (0, 0.5), (2, 0), (0, 0)])
+    probs[2, 4] = 0.3  # a "(" the blank outweighed at step 2
+    reading = read(probs, CHARSET, 0.03, 0.1, ascii_classes(CHARSET))
+    assert reading == ("a b", reading[1]) and isinstance(reading, Reading)
+    glyphs = reading.glyphs
+    assert glyphs.at == (0.1, 0.45), "the middle of each character's steps, spaces left out"
+    assert glyphs.alt[2] == "(" and glyphs.alt_p[2] == pytest.approx(0.3)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(reading)).glyphs == glyphs, "a cache may pickle it"
+
+
+def test_read_gives_no_positions_when_normalising_changes_the_count():
+    from lifelog.tokenize_media.ocr.ctc import ascii_classes, read
+
+    charset = ["", "a", "…", " "]
+    probs = np.zeros((3, 4), np.float32)
+    probs[[0, 1, 2], [1, 0, 2]] = 1
+    reading = read(probs, charset, 0.03, 0.1, ascii_classes(charset))
+    assert reading[0] == "a..." and reading.glyphs is None

@@ -287,3 +287,23 @@ def test_monospace_rows_are_rebuilt_cell_by_cell_from_the_pixels():
     assert [line.lead.lstrip("\n") + line.text for line in out][: len(shown)] == shown
     before = Layout(by_cell=False).arrange(canvas.pixels, lines)
     assert [line.lead.lstrip("\n") + line.text for line in before][: len(shown)] != shown
+
+
+def test_characters_that_do_not_pair_with_cells_go_where_they_were_read():
+    from lifelog.tokenize_media.ocr.shown import Cell, Where, place
+
+    x, _ = Cell("x", 2, 10), Cell(" ")
+    row = [x, x, x, _, x, x, x]  # "abc def" on the grid
+    steps = [(k + 0.5, "z", 0.01) for k in range(7)]
+    # "e" dropped: without positions the row cannot be placed; with them, its cell gets
+    # what the model saw there
+    seen = [(p, "e" if k == 5 else c, 0.4 if k == 5 else q) for k, (p, c, q) in enumerate(steps)]
+    assert place("abc df", row) is None
+    assert place("abc df", row, Where([0.5, 1.4, 2.6, 4.5, 6.4], seen)) == "abc def"
+    # a doubled character (two read in one cell) is left out
+    assert place("abcc def", row, Where([0.5, 1.5, 2.3, 2.7, 4.5, 5.5, 6.5], steps)) == "abc def"
+    # the same count, but one dropped and another read in a blank cell: by position
+    fill = [(p, "f" if k == 6 else c, 0.5 if k == 6 else q) for k, (p, c, q) in enumerate(steps)]
+    assert place("abc,de", row, Where([0.5, 1.5, 2.5, 3.4, 4.5, 5.5], fill)) == "abc def"
+    # nothing seen in a dropped character's cell: kept as read
+    assert place("abc df", row, Where([0.5, 1.4, 2.6, 4.5, 6.4], steps)) is None

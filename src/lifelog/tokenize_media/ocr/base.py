@@ -42,7 +42,9 @@ class OcrEngine(ABC):
         crops = [crop(image, box) for box in boxes]
         results = self.read_lines(crops)
         return [
-            OcrLine(text, box, score) for box, (text, score) in zip(boxes, results) if text and score >= self.min_score
+            OcrLine(r[0], box, r[1], glyphs=getattr(r, "glyphs", None))
+            for box, r in zip(boxes, results)
+            if r[0] and r[1] >= self.min_score
         ]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,6 +67,64 @@ def decode(probs: np.ndarray, charset: list[str], space_threshold: float = 0.03)
         pieces.append(char)
     score = float(probs[steps, best[steps]].mean())
     return fix_digits(normalize("".join(pieces))), score
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """Where the recogniser read a line's characters, in fractions of the line crop's width:
+    layout places each character in the cell of a character grid its position falls in, and
+    fills a cell whose character was dropped with what the model saw there."""
+
+    at: tuple[float, ...]
+    """The centre of each non-space character of the text, in order (the middle of the time
+    steps that emitted it)."""
+    step: float
+    """The width of one time step."""
+    alt: str
+    """At each time step, the likeliest printable ASCII character other than a space..."""
+    alt_p: tuple[float, ...]
+    """...and its probability."""
+
+
+class Reading(tuple):
+    """A line's ``(text, score)``, with where its characters were read (``glyphs``, None when
+    unknown) as an attribute: still the plain pair that engines return and caches keep."""
+
+    glyphs: Glyphs | None
+
+    def __new__(cls, text: str, score: float, glyphs: Glyphs | None = None) -> Reading:
+        self = super().__new__(cls, (text, score))
+        self.glyphs = glyphs
+        return self
+
+    def __getnewargs__(self) -> tuple:
+        return (self[0], self[1], self.glyphs)
+
+
+def ascii_classes(charset: list[str]) -> np.ndarray:
+    """The class indices of the printable ASCII characters other than a space."""
+    return np.array([i for i, c in enumerate(charset) if len(c) == 1 and "!" <= c <= "~"], dtype=np.int64)
+
+
+def read(probs: np.ndarray, charset: list[str], space_threshold: float, step: float, alternates: np.ndarray) -> Reading:
+    """``decode`` with the glyphs: ``step`` is one time step's share of the crop's width,
+    ``alternates`` the classes ``Glyphs.alt`` is chosen from (``ascii_classes``)."""
+    text, score = decode(probs, charset, space_threshold)
+    best = probs.argmax(axis=1)
+    steps = _emitted_steps(best)
+    space_class = probs.shape[1] - 1
+    ends = np.append(np.flatnonzero(best[1:] != best[:-1]) + 1, best.size)
+    at = tuple(
+        (float(s + ends[np.searchsorted(ends, s, side="right")]) / 2) * step
+        for s in steps.tolist()
+        if best[s] != space_class
+    )
+    if len(at) != sum(1 for c in text if not c.isspace()) or alternates.size == 0:
+        return Reading(text, score)  # normalising changed the characters' count: positions unknown
+    picked = probs[:, alternates]
+    top = picked.argmax(axis=1)
+    alt = "".join(charset[i] for i in alternates[top].tolist())
+    return Reading(text, score, Glyphs(at, step, alt, tuple(picked[np.arange(top.size), top].tolist())))
 
 
 def _emitted_steps(best: np.ndarray) -> np.ndarray:

@@ -147,7 +147,9 @@ class ScreenReader:
             stats["rec_ms"] += (time.perf_counter() - start) * 1000
         floor = self.engine.min_score
         return [
-            OcrLine(r[0], box, r[1]) for box, r in zip(boxes, results) if r is not None and r[0] and r[1] >= floor
+            OcrLine(r[0], box, r[1], glyphs=getattr(r, "glyphs", None))
+            for box, r in zip(boxes, results)
+            if r is not None and r[0] and r[1] >= floor
         ]  # (every r is filled in by now)
 
 

@@ -16,8 +16,10 @@ frame after it, decides how they are read:
 4. **Cells.** Where a block's ink shows a clean grid (the gaps between glyphs line up), each
    row's characters are dealt out to the cells that hold ink, so every space, underscore and
    quote is where the pixels put it (``shown.place``): what the recogniser collapses, merges or
-   inserts on code is put right. A row whose characters and inked cells do not pair up keeps
-   the text as read.
+   inserts on code is put right. Where a row's characters and inked cells differ in number,
+   each character goes to the cell it was read in (the recogniser's CTC time step says where),
+   and a cell whose character was dropped gets what the model saw there; a row that still
+   does not pair up keeps the text as read.
 
 Each output line says its place in reading order on the frame (``ord``) and what goes before
 its text when shown (``lead``): a newline where a new block begins after another (a blank line
@@ -47,6 +49,7 @@ from lifelog.tokenize_media.ocr.shown import (
     MAX_GAP_INK_UNSURE,
     Grid,
     Ink,
+    Where,
     cell_width,
     cells,
     column_of,
@@ -78,11 +81,14 @@ MEMO_ROWS = 1024
 class Layout:
     """Layout state for ONE monitor (origins remembered per window, ink per line); not thread-safe."""
 
-    def __init__(self, *, by_cell: bool = True) -> None:
+    def __init__(self, *, by_cell: bool = True, by_position: bool = True) -> None:
         """``by_cell``: place each character of monospace text in its cell as the pixels show
         (``shown.place``); False keeps the text as read, spaced by the gaps between its boxes
-        (the behaviour before, kept so ``bench/code_exact.py`` can compare the two)."""
+        (the behaviour before, kept so ``bench/code_exact.py`` can compare the two).
+        ``by_position``: where a row's characters and inked cells differ in number, place each
+        by where the recogniser read it (``OcrLine.glyphs``); False keeps such a row as read."""
         self.by_cell = by_cell
+        self.by_position = by_position
         self._memo = _Memo()
         self._ink: dict[tuple, tuple[int, int, int, int]] = {}
         self._origins: dict[tuple, list[tuple[float, float]]] = {}
@@ -135,7 +141,7 @@ class Layout:
         out: list[OcrLine] = []
         for n, (block, grid, origin) in enumerate(zip(blocks, grids, origins)):
             fit = fits[n]
-            placed = _on_grid(fit, block, lines, origin, self._memo) if fit else {}
+            placed = _on_grid(fit, block, lines, origin, self._memo, self.by_position) if fit else {}
             for j, row in enumerate(block.rows):
                 members, row_inks = [lines[i] for i in row], [inks[i] for i in row]
                 text = join_row([m.text for m in members], row_inks, grid)
@@ -297,7 +303,9 @@ def _row_ink(
     return _Row(left, mask, ink_height(mask))
 
 
-def _on_grid(fit: _Fit, block: Block, lines: list[OcrLine], origin: float, memo: _Memo) -> dict[int, tuple[str, str]]:
+def _on_grid(
+    fit: _Fit, block: Block, lines: list[OcrLine], origin: float, memo: _Memo, by_position: bool = True
+) -> dict[int, tuple[str, str]]:
     """``(lead, text)`` of the block's rows whose characters could be placed cell by cell on
     its grid (``shown.place``), by row number; rows that could not are left out (they keep the
     text as read)."""
@@ -309,12 +317,32 @@ def _on_grid(fit: _Fit, block: Block, lines: list[OcrLine], origin: float, memo:
         done = memo.placed.get(at)
         if done is None:
             first, cells = row_cells(ink.mask, ink.left, grid, height)
-            done = (first, place(" ".join(lines[i].text for i in row), cells))
+            where = _where(row, lines, grid, first) if by_position else None
+            done = (first, place(" ".join(lines[i].text for i in row), cells, where))
             memo.remember(memo.placed, at, done)
         first, text = done
         if text:
             out[j] = (" " * column_of(grid.phase + first * grid.cell + 1, origin, grid.cell), text)
     return out
+
+
+def _where(row: list[int], lines: list[OcrLine], grid: Grid, first: int) -> Where | None:
+    """Where the recogniser read a row's characters, in cells from its cell ``first``; None
+    when a line of it does not say (``ctc.Glyphs``)."""
+    at: list[float] = []
+    alt: list[tuple[float, str, float]] = []
+    for i in row:
+        glyphs = lines[i].glyphs
+        if glyphs is None:
+            return None
+        left, width = lines[i].box[0], lines[i].box[2] - lines[i].box[0]
+        start = (left - grid.phase) / grid.cell - first
+        scale = width / grid.cell
+        at += [start + f * scale for f in glyphs.at]
+        alt += [
+            (start + (k + 0.5) * glyphs.step * scale, c, p) for k, (c, p) in enumerate(zip(glyphs.alt, glyphs.alt_p))
+        ]
+    return Where(at, alt)
 
 
 def _own_rows(mask: np.ndarray) -> np.ndarray:

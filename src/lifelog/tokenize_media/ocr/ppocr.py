@@ -20,7 +20,7 @@ from lifelog.errors import EngineError
 from lifelog.models import Box
 from lifelog.quiet import quiet_dependencies
 from lifelog.tokenize_media.ocr.base import OcrEngine, reading_order
-from lifelog.tokenize_media.ocr.ctc import decode
+from lifelog.tokenize_media.ocr.ctc import Reading, ascii_classes, read
 from lifelog.tokenize_media.ocr.onnx import CUDA, model_dir, open_session, providers
 from lifelog.tokenize_media.ocr.prep import (
     SMALL_PITCH,
@@ -86,6 +86,7 @@ class PpOcrV4(OcrEngine):
         self.providers = self._rec.get_providers()
         self.rec_height = rec_height
         self._charset = _charset(self._rec, rec_path)
+        self._ascii = ascii_classes(self._charset)
         self._post = DBPostProcess(thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, use_dilation=True)
         self.det_scale = det_scale
         self.small_text_scale = small_text_scale
@@ -131,7 +132,7 @@ class PpOcrV4(OcrEngine):
         boxes = [_quad_to_box(q, w, h) for q in quads]
         return [b for b in boxes if b[2] - b[0] > 3 and b[3] - b[1] > 3]
 
-    def read_lines(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    def read_lines(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:  # each a ctc.Reading
         """Recognise crops one call per (nearly) equal width group, widest first, in parallel.
 
         On CPU each crop is its own call: padded batches cost every line the widest one's
@@ -148,12 +149,19 @@ class PpOcrV4(OcrEngine):
                 results[i] = result
         return results
 
-    def _read_group(self, inputs: list[np.ndarray], group: list[int]) -> list[tuple[str, float]]:
+    def _read_group(self, inputs: list[np.ndarray], group: list[int]) -> list[Reading]:
+        """Each crop's reading, with where its characters are (``ctc.Glyphs``): a time step is
+        ``batch width / steps`` input pixels, of an input ``inputs[i].shape[2]`` wide."""
         batch = stack([inputs[i] for i in group], self.rec_height)
         probs = self._rec.run(None, {"x": batch})[0]
+        stride = batch.shape[3] / probs.shape[1]
         return [
-            decode(
-                p[: valid_steps(inputs[i].shape[2], batch.shape[3], p.shape[0])], self._charset, self.space_threshold
+            read(
+                p[: valid_steps(inputs[i].shape[2], batch.shape[3], p.shape[0])],
+                self._charset,
+                self.space_threshold,
+                stride / inputs[i].shape[2],
+                self._ascii,
             )
             for i, p in zip(group, probs)
         ]

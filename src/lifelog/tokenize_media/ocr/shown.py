@@ -14,6 +14,7 @@ line's box starts closer to its glyph than a long line's, which would misplace i
 
 from __future__ import annotations
 
+import math
 import statistics
 import unicodedata
 from dataclasses import dataclass
@@ -278,13 +279,45 @@ def _cell(ink: np.ndarray, a: int, b: int, count: list, tops: list, bottoms: lis
     return Cell(kind, top, bottom, strokes, slant)
 
 
+def _dot(cell: Cell, x_top: float | None, baseline: float | None) -> bool:
+    """Whether a cell's ink is a dot on the baseline: in the lower half of the x-height."""
+    return (
+        x_top is not None
+        and baseline is not None
+        and cell.top >= (x_top + baseline) / 2
+        and cell.bottom >= baseline - 1
+    )
+
+
 QUOTES = "'\"‘’“”′″"
 """What the recogniser may read a straight quote as."""
 
 
-def place(text: str, cells: list[Cell]) -> str | None:
+@dataclass(frozen=True)
+class Where:
+    """Where the recogniser read a row's characters, in cells from the row's first cell (cell
+    ``k`` spans ``[k, k + 1)``): ``at``, each non-space character of its text; ``alt``, at each
+    time step, ``(position, the likeliest printable character there, its probability)``."""
+
+    at: list[float]
+    alt: list[tuple[float, str, float]]
+
+
+SKIP = 0.9
+"""What leaving a character or an inked cell unpaired costs, in cells of distance: a
+character read more than this far from a cell is sooner an extra one than that cell's."""
+MIN_ALT = 0.02
+"""A cell whose character was dropped is filled with what the model saw there when it gave
+it at least this probability."""
+
+
+def place(text: str, cells: list[Cell], where: Where | None = None) -> str | None:
     """``text``'s characters dealt out to the inked cells of a row, in order, spaces where cells
     are empty; None when the characters and the cells cannot be matched one to one.
+
+    Where characters and inked cells differ in number and the recogniser's positions are known
+    (``where``), each character goes to the cell it was read in (``by_position``): a dropped
+    character's cell gets what the model saw there, a doubled one is left out.
 
     Underscores and dashes come from the ink where the text and the cells disagree only in them
     (``_init_`` over the cells of ``__init__``, ``--`` over a run of 40 dashes), and so does a
@@ -295,10 +328,14 @@ def place(text: str, cells: list[Cell]) -> str | None:
     if inked and all(cells[i].kind == "'" for i in inked):
         chars = ['"' if cells[i].strokes == 2 else "'" for i in inked]
     out = [" "] * len(cells)
-    if len(chars) == len(inked):
+    if len(chars) == len(inked) and (where is None or _in_step(where.at, inked)):
         for i, c in zip(inked, chars):
             out[i] = c
         return by_ink(out, cells)
+    if where is not None and len(where.at) == len(chars):
+        shown = by_position(chars, where, cells, inked)
+        if shown is not None:
+            return by_ink(shown, cells)
     for kinds in _TOLD_BY_INK:
         like = "".join(_READ_AS[k] for k in kinds)
         rest = [c for c in chars if c not in like]
@@ -310,6 +347,72 @@ def place(text: str, cells: list[Cell]) -> str | None:
                 out[i] = c
             return by_ink(out, cells)
     return None
+
+
+def by_position(chars: list[str], where: Where, cells: list[Cell], inked: list[int]) -> list[str] | None:
+    """Characters paired with inked cells by where they were read: the pairing, in order, whose
+    distances plus ``SKIP`` for each character or cell left out is least (dynamic programming);
+    a cell left out gets its glyph from the ink (underscore, dash, quote) or else the model's
+    likeliest character there; None when that is not clear, or too much is left out."""
+    n, m = len(chars), len(inked)
+    centres = [k + 0.5 for k in inked]
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    move = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if i == 0 and j == 0:
+                cost[0][0] = 0.0
+                continue
+            best, how = inf, 0
+            if i and j:
+                best, how = cost[i - 1][j - 1] + abs(where.at[i - 1] - centres[j - 1]), 1
+            if i and cost[i - 1][j] + SKIP < best:
+                best, how = cost[i - 1][j] + SKIP, 2
+            if j and cost[i][j - 1] + SKIP < best:
+                best, how = cost[i][j - 1] + SKIP, 3
+            cost[i][j], move[i][j] = best, how
+    out = [" "] * len(cells)
+    missing = []
+    i, j = n, m
+    while i or j:
+        how = move[i][j]
+        if how == 1:
+            out[inked[j - 1]] = chars[i - 1]
+            i, j = i - 1, j - 1
+        elif how == 2:
+            i -= 1
+            k = math.floor(where.at[i])
+            if chars[i] in _FAINT and 0 <= k < len(cells) and cells[k].kind == " " and out[k] == " ":
+                out[k] = chars[i]  # a mark too small to count as ink in its cell (a bitmap font's ')
+                n -= 1
+        else:
+            missing.append(inked[j - 1])
+            j -= 1
+    if len(missing) > max(1, m // 8) or n - (m - len(missing)) > max(1, m // 8):
+        return None
+    for k in missing:
+        kind = cells[k].kind
+        if kind != "x":
+            out[k] = kind
+            continue
+        seen = [(p, c) for x, c, p in where.alt if k <= x < k + 1]
+        if not seen or max(seen)[0] < MIN_ALT:
+            return None
+        out[k] = max(seen)[1]
+    return out
+
+
+def _in_step(at: list[float], inked: list[int]) -> bool:
+    """Whether characters read at ``at`` pair up in order with the inked cells ``inked``, each
+    within ``STRAY`` of its cell's centre (else one was dropped and another read extra)."""
+    return all(abs(x - k - 0.5) <= STRAY for x, k in zip(at, inked))
+
+
+STRAY = 0.75
+"""How far from its cell's centre a character may have been read (99 % are within 0.4)."""
+_FAINT = "'`"
+"""Marks a small bitmap font draws with too few pixels for its cell to count as inked."""
 
 
 _READ_AS = {"_": "_—–·", "-": "-—–", "'": QUOTES}
@@ -355,6 +458,8 @@ def by_ink(chars: list[str], cells: list[Cell]) -> str:
             c = '"' if cell.strokes == 2 else "'"
         elif c in _TWO_CASES and x_top is not None and cap_top is not None and cap_top < x_top:
             c = c.lower() if abs(cell.top - x_top) < abs(cell.top - cap_top) else c.upper()
+        elif c in "-·" and cell.kind == "x" and _dot(cell, x_top, baseline):
+            c = "," if cell.slant >= 0.75 else "."  # a dot on the baseline read as a middle dot or dash
         elif c in ".," and baseline is not None:
             # a comma's tail goes below the baseline, or (in a bitmap font) bends to the left
             low = x_top is not None and cell.bottom >= baseline + max(1.5, 0.15 * (baseline - x_top))
