@@ -307,3 +307,13 @@ def test_characters_that_do_not_pair_with_cells_go_where_they_were_read():
     assert place("abc,de", row, Where([0.5, 1.5, 2.5, 3.4, 4.5, 5.5], fill)) == "abc def"
     # nothing seen in a dropped character's cell: kept as read
     assert place("abc df", row, Where([0.5, 1.4, 2.6, 4.5, 6.4], steps)) is None
+
+
+def test_a_double_quote_is_two_strokes_even_when_antialiasing_joins_them():
+    from lifelog.tokenize_media.ocr.shown import Grid, row_cells
+
+    mask = np.zeros((16, 16), dtype=bool)
+    for x, rows in ((1, 4), (2, 3), (3, 4), (4, 4), (10, 1), (11, 4), (12, 1)):  # '"' then "'"
+        mask[1 : 1 + rows, x] = True
+    _, cells = row_cells(mask[:, 1:], 1, Grid(8.0, 0.0), 16)
+    assert [(c.kind, c.strokes) for c in cells] == [("'", 2), ("'", 1)]

@@ -261,7 +261,10 @@ def _cell(ink: np.ndarray, a: int, b: int, count: list, tops: list, bottoms: lis
     top, bottom = min(tops[x] for x in used), max(bottoms[x] for x in used)
     span = bottom - top
     cover = len(used) / (b - a)
-    strokes = sum(1 for x in used if x == a or not count[x - 1])
+    # strokes: one more than the valleys in the ink per column (an antialiased font may
+    # leave a few pixels between the two strokes of a '"', so not only empty columns)
+    profile = [v for x, v in enumerate(count[used[0] : used[-1] + 1]) if not x or v != count[used[0] + x - 1]]
+    strokes = 1 + sum(1 for i in range(1, len(profile) - 1) if profile[i - 1] > profile[i] < profile[i + 1])
     thin = span <= max(2, round(0.12 * height))
     if thin and cover >= 0.75 and bottom >= 0.8 * height:
         kind = "_"
