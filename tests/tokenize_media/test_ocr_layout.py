@@ -317,3 +317,13 @@ def test_a_double_quote_is_two_strokes_even_when_antialiasing_joins_them():
         mask[1 : 1 + rows, x] = True
     _, cells = row_cells(mask[:, 1:], 1, Grid(8.0, 0.0), 16)
     assert [(c.kind, c.strokes) for c in cells] == [("'", 2), ("'", 1)]
+
+
+def test_a_block_too_short_to_tell_its_cell_borrows_its_windows():
+    from lifelog.tokenize_media.ocr.layout import _lend_cells
+
+    code = [(int(8.4 * (n - 0.25)), n) for n in (42, 55)]  # two rows between blank lines
+    prose = [(500, 42), (380, 55)]  # 12 and 7 px a character: no monospace cell fits
+    assert _lend_cells([8.4, None, 8.43, None], [[], code, [], prose]) == [8.4, 8.415, 8.43, None], "the median"
+    assert _lend_cells([8.4, None, 12.0], [[], code, []]) == [8.4, None, 12.0], "no cell shared"
+    assert _lend_cells([None, None], [code, code]) == [None, None], "none to lend"

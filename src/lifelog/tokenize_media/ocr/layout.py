@@ -45,6 +45,7 @@ import numpy as np
 
 from lifelog.models import Box, OcrLine, VisibleWindow
 from lifelog.tokenize_media.ocr.shown import (
+    FIT_CELLS,
     MAX_GAP_INK,
     MAX_GAP_INK_UNSURE,
     Grid,
@@ -131,10 +132,12 @@ class Layout:
         sizes = [(ink.width, cells(line.text)) for line, ink in zip(lines, inks)]
         whole = cell_width(sizes)
         grids = [whole or cell_width([sizes[i] for i in b.indices]) for b in blocks]
+        lent = _lend_cells(grids, [[sizes[i] for i in b.indices] for b in blocks]) if self.by_cell else grids
         fits = [
-            _fit_block(image, b, lines, grid, sizes, self._memo) if self.by_cell else None
-            for b, grid in zip(blocks, grids)
+            _fit_block(image, b, lines, cell, sizes, self._memo, sure=grid is not None) if self.by_cell else None
+            for b, grid, cell in zip(blocks, grids, lent)
         ]
+        # a lent cell stands only where the block's ink shows that grid
         grids = [fit.grid.cell if fit else grid for fit, grid in zip(fits, grids)]
         origins = self._origins_of((win.app, win.box) if win else None, blocks, grids, inks)
         body = _body_size([row for b, g in zip(blocks, grids) if not g for row in b.rows], lines, inks)
@@ -253,10 +256,12 @@ def _fit_block(
     cell: float | None,
     sizes: list[tuple[int, int]],
     memo: _Memo,
+    sure: bool = True,
 ) -> _Fit | None:
     """The grid of a block's ink near ``cell`` (from its text's lengths), or, with no ``cell``,
     near the median cell of its long lines when the ink shows a clean grid there (the text was
-    misread too much for its lengths to tell); None when the block is not on a grid."""
+    misread too much for its lengths to tell, or ``cell`` was lent by other blocks: not
+    ``sure``); None when the block is not on a grid."""
     guess = cell or cell_width([sizes[i] for i in block.indices], share=0.0)
     if guess is None:
         return None
@@ -279,7 +284,7 @@ def _fit_block(
         inked_rows[at : at + ink.mask.shape[1]] += ink.mask.any(axis=0)
     if len(rows) >= 4:  # a line down every row (a border, a pane's edge) is not text
         profile[inked_rows >= 0.9 * len(rows)] = 0
-    grid = fit_grid(profile, start, guess, MAX_GAP_INK if cell else MAX_GAP_INK_UNSURE)
+    grid = fit_grid(profile, start, guess, MAX_GAP_INK if cell and sure else MAX_GAP_INK_UNSURE)
     return _Fit(grid, rows, keys) if grid else None
 
 
@@ -323,6 +328,23 @@ def _on_grid(
         first, text = done
         if text:
             out[j] = (" " * column_of(grid.phase + first * grid.cell + 1, origin, grid.cell), text)
+    return out
+
+
+def _lend_cells(grids: list[float | None], sizes: list[list[tuple[int, int]]]) -> list[float | None]:
+    """Each block's cell width, a block too short to tell its own (two rows of code between
+    blank lines) taking the one its window's other blocks share when half its lines fit it
+    (the caller keeps it only where the block's ink shows that grid)."""
+    known = [g for g in grids if g]
+    if not known or len(known) == len(grids):
+        return grids
+    cell = statistics.median(known)
+    if not all(same_cell(g, cell) for g in known):
+        return grids
+    out = []
+    for grid, block in zip(grids, sizes):
+        judged = [abs(w - cell * (n - 0.25)) <= FIT_CELLS * cell for w, n in block if n >= 4]
+        out.append(grid or (cell if judged and sum(judged) >= 0.5 * len(judged) else None))
     return out
 
 
