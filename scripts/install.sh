@@ -24,9 +24,9 @@ done
 sudo_cmd=""
 [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 
-pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins"
+pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins grim"  # grim: Wayland screens (wlroots)
 if [ "$want_test" = 1 ]; then
-  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace"
+  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace sway foot"
 fi
 missing=""
 for p in $pkgs; do

@@ -176,12 +176,16 @@ def test_kill_9_of_the_daemon_tree_then_restart(daemon, env, home):
 
 def test_the_systemd_unit(tmp_path, home):
     env = {**os.environ, "LIFELOG_HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env |= {"DISPLAY": ":7", "WAYLAND_DISPLAY": "wayland-7"}  # the installing shell's, not the session's
     proc = lifelog("daemon", "install", "--no-start", env=env)
     unit = tmp_path / "config" / "systemd" / "user" / "lifelog.service"
     assert str(unit) in proc.stderr
     text = unit.read_text()
     assert "Type=notify" in text and "KillMode=mixed" in text and f"LIFELOG_HOME={home}" in text
     assert f"ExecStart={sys.executable} -m lifelog.cli.app daemon run" in text
+    # bound to the desktop session: started with it, stopped with it, the display from it
+    assert "PartOf=graphical-session.target" in text and "WantedBy=graphical-session.target" in text
+    assert "DISPLAY" not in text and "wayland-7" not in text
     if shutil.which("systemd-analyze"):
         check = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True)
         assert "lifelog.service" not in check.stderr or check.returncode == 0, check.stderr

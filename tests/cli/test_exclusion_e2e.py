@@ -22,10 +22,8 @@ import pytest
 from lifelog.capture.window import X11WindowSource
 from lifelog.config import PRIVATE_BROWSING_TITLES
 from lifelog.paths import Paths
-from lifelog.store import Store
-from lifelog.store.images import FrameImages
 from tests.cli.helpers import lifelog, lifelog_json
-from tests.support.wait import wait_for
+from tests.support.recording import assert_black, wait_for_frames
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.skipif(shutil.which("xdotool") is None, reason="xdotool is not installed")]
 
@@ -113,14 +111,6 @@ def window_id(screen, title: str) -> str:
     ).stdout.split()[0]
 
 
-def wait_for_frames(env: dict, rec: subprocess.Popen, n: int) -> None:
-    def stored() -> bool:
-        status = lifelog("status", "--json", env=env, check=False, timeout=60)
-        return status.returncode == 0 and json.loads(status.stdout).get("frames_stored", 0) >= n
-
-    wait_for(stored, timeout=180, what=f"the recorder to store {n} frames", interval=1, process=rec)
-
-
 def wait_for_hearing(env: dict, rec: subprocess.Popen, pulse, wav: Path) -> None:
     """Play ``wav`` until the recorder has transcribed something: its audio source is open."""
     deadline = time.monotonic() + 180
@@ -186,21 +176,6 @@ def test_excluded_windows_never_reach_disk(screen, env, tmp_path, home):
     ctx = lifelog("context", "--since", "10m", env=env).stdout
     assert "· excluded window]" in ctx and "Northwind" in ctx
     assert_black(Paths(home), excluded)
-
-
-def assert_black(paths: Paths, boxes: list[tuple[int, int, int, int]]) -> None:
-    """Every stored screen is black inside each excluded window's rectangle."""
-    with Store(paths.db).read() as r:
-        frames = [f for f in r.frames_between(None, None) if f.monitor == 1]
-    assert frames
-    images = FrameImages(paths.frames)
-    for i in range(len(frames)):
-        screen = images.reconstruct(frames[: i + 1])
-        assert screen.max() > 0, "the ordinary window shows"
-        for left, top, right, bottom in boxes:
-            assert not screen[top:bottom, left:right].any(), (
-                f"frame {i}: excluded box {(left, top, right, bottom)} not black"
-            )
 
 
 HEARD = "Remember to send the weekly report before the team meeting on Friday."

@@ -18,7 +18,7 @@ def _check(name: str, fn) -> dict:
 
 
 def _screen():
-    from lifelog.capture.screen import open_grabber
+    from lifelog.capture.desktop import describe, open_grabber
 
     g = open_grabber()
     try:
@@ -26,11 +26,12 @@ def _screen():
     finally:
         g.close()
     sizes = ", ".join(f"#{m.index} {m.width}x{m.height}" for m in mons)
-    return "ok", f"{len(mons)} monitor(s): {sizes}"
+    return "ok", f"{len(mons)} monitor(s): {sizes}; {describe()}"
 
 
 def _window():
-    from lifelog.capture.window import NoWindowSource, open_window_source
+    from lifelog.capture.desktop import open_window_source
+    from lifelog.capture.window import NoWindowSource
 
     src = open_window_source()
     if isinstance(src, NoWindowSource):

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from lifelog.capture.desktop import open_window_source
 from lifelog.capture.exclude import Matcher, excluded_ids
-from lifelog.capture.window import WindowSource, open_window_source
+from lifelog.capture.window import WindowSource
 from lifelog.spool.audio import RATE, Chunk
 from lifelog.spool.gaps import SpooledGap, write_gap
 from lifelog.timespec import utcnow

@@ -36,9 +36,10 @@ from PIL import Image
 
 from lifelog import spool
 from lifelog.capture.change import ChangeDetector
-from lifelog.capture.screen import Grabber, Monitor, Shot, open_grabber, select_monitors
+from lifelog.capture.desktop import open_grabber, open_window_source
+from lifelog.capture.screen import Grabber, Monitor, Shot, select_monitors
 from lifelog.capture.screen_gate import ScreenGate
-from lifelog.capture.window import WindowSource, open_window_source
+from lifelog.capture.window import WindowSource
 from lifelog.errors import CaptureUnavailable
 from lifelog.models import Box, SpooledFrame, VisibleWindow, WindowInfo
 from lifelog.timespec import utcnow

@@ -40,11 +40,12 @@ class Grabber(Protocol):
 class MssGrabber:
     """Grabs through mss (X11, macOS, Windows). Create it in the thread that uses it."""
 
-    def __init__(self) -> None:
+    def __init__(self, display: str | None = None) -> None:
         try:
             import mss
 
-            self._mss = mss.MSS() if hasattr(mss, "MSS") else mss.mss()
+            # display None: $DISPLAY
+            self._mss = mss.MSS(display=display) if hasattr(mss, "MSS") else mss.mss(display=display)
         except Exception as exc:  # mss raises ScreenShotError or a ctypes/X error
             raise CaptureUnavailable(
                 f"Cannot capture the screen: {_first_line(exc)}. Check DISPLAY and screen-recording permission."
@@ -62,18 +63,6 @@ class MssGrabber:
 
     def close(self) -> None:
         self._mss.close()
-
-
-def open_grabber() -> MssGrabber:
-    """The platform grabber, or CaptureUnavailable with a message a person can act on."""
-    grabber = MssGrabber()
-    try:
-        if not grabber.monitors():
-            raise CaptureUnavailable("No monitor found to capture.")
-    except CaptureUnavailable:
-        grabber.close()
-        raise
-    return grabber
 
 
 def select_monitors(all_monitors: list[Monitor], wanted: int | None) -> list[Monitor]:

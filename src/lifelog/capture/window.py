@@ -18,8 +18,6 @@ implemented yet: their frames carry the focused window only.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -248,13 +246,3 @@ class X11WindowSource:
 
     def close(self) -> None:
         self._d.close()
-
-
-def open_window_source() -> WindowSource:
-    """The best source for this platform; never raises."""
-    if sys.platform.startswith("linux") and os.environ.get("DISPLAY"):
-        try:
-            return X11WindowSource()
-        except Exception as exc:
-            log.warning("cannot read the active window (X11): %s", exc)
-    return NoWindowSource()

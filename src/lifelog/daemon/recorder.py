@@ -23,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lifelog.api.timeline import Controls
-from lifelog.capture.screen import open_grabber, select_monitors
+from lifelog.capture.desktop import open_grabber
+from lifelog.capture.screen import select_monitors
 from lifelog.config import Settings
 from lifelog.daemon.supervisor import Gap, NormalPriority, Supervisor
 from lifelog.errors import StoreBusy, StoreFull

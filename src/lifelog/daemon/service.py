@@ -205,11 +205,18 @@ def unit_path() -> Path:
 
 def unit_text(env: dict[str, str]) -> str:
     """The systemd user unit: Type=notify (ready once the socket answers), SIGTERM to the
-    owner only (KillMode=mixed: it stops its capture processes and drains), restart on failure."""
-    keep = {k: env[k] for k in ("LIFELOG_HOME", "DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY") if env.get(k)}
+    owner only (KillMode=mixed: it stops its capture processes and drains), restart on failure.
+
+    It belongs to the desktop session: started with ``graphical-session.target`` (so the
+    session has already given the user manager its ``DISPLAY`` or ``WAYLAND_DISPLAY``), stopped
+    with it (``PartOf``), and started again by the next session, X11 or Wayland alike. The
+    display variables come from the user manager's environment at each start, never from the
+    shell that ran ``daemon install``; only ``LIFELOG_HOME`` is kept from there."""
+    keep = {k: env[k] for k in ("LIFELOG_HOME",) if env.get(k)}
     lines = [
         "[Unit]",
         "Description=lifelog: record the screen and audio into a private, searchable timeline",
+        "PartOf=graphical-session.target",
         "After=graphical-session.target",
         "",
         "[Service]",
@@ -224,7 +231,7 @@ def unit_text(env: dict[str, str]) -> str:
         "UMask=0077",
         "",
         "[Install]",
-        "WantedBy=default.target",
+        "WantedBy=graphical-session.target",
         "",
     ]
     return "\n".join(lines)

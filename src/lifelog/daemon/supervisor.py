@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from lifelog.capture.audio import AudioSettings
+from lifelog.capture.desktop import open_grabber
 from lifelog.capture.loop import CaptureSettings
 from lifelog.capture.process import CaptureProcess
-from lifelog.capture.screen import open_grabber
 from lifelog.config import Settings
 from lifelog.daemon.disk import LOW_DISK, DiskGuard
 from lifelog.errors import LifelogError
