@@ -39,7 +39,11 @@ def test_set_unset_and_show_keep_the_rest_of_the_file(home, env):
     [
         ("fsp", "3", "unknown setting 'fsp'. Known: ask_api_key_env"),
         ("fps", "fast", "fps = 'fast' is not a valid float"),
-        ("chinese_script", "pinyin", "chinese_script = 'pinyin': must be one of auto, as-heard, simplified, traditional"),
+        (
+            "chinese_script",
+            "pinyin",
+            "chinese_script = 'pinyin': must be one of auto, as-heard, simplified, traditional",
+        ),
         ("asr_language", "klingon", "asr_language = 'klingon' is not a language Whisper knows"),
         ("asr_model", "small", "asr_model = 'small'"),
         ("asr_model", "bsae", "'bsae' is not a Whisper model lifelog knows"),
