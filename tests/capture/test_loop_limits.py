@@ -140,3 +140,31 @@ def test_a_lost_screen_ends_capture_with_the_reason(tmp_path):
     with pytest.raises(CaptureUnavailable, match=r"could not be captured for 5 s \(XGetImage\(\) failed\)"):
         loop.tick()
     assert counters[COUNTERS.index("kept")] == 2
+
+
+class BlackScreen(Screen):
+    """A screen that goes all black from the 3rd grab to the 5th, and again from the 8th."""
+
+    def grab(self, monitor):
+        shot = super().grab(monitor)
+        if 3 <= self.n <= 5 or self.n >= 8:
+            return Shot(bytearray(np.full((H, W, 4), [0, 0, 0, 255], np.uint8).tobytes()), W, H)
+        return shot
+
+
+class ShownWindows(Windows):
+    def visible(self):
+        from lifelog.models import VisibleWindow
+
+        return [VisibleWindow("foot", "notes", (0, 0, W, H))]
+
+
+def test_a_black_screen_with_windows_open_is_said_once_each_time(tmp_path, caplog):
+    clock = Clock()
+    loop, _ = _loop(tmp_path, BlackScreen(), clock, windows=ShownWindows())
+    with caplog.at_level("WARNING", logger="lifelog.capture.loop"):
+        for _ in range(9):
+            loop.tick()
+            clock.advance(0.5)
+    said = [r.getMessage() for r in caplog.records if "all black" in r.getMessage()]
+    assert len(said) == 2 and "1 window(s) are open on it (foot)" in said[0], said

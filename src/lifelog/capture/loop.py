@@ -74,6 +74,7 @@ class _MonitorState:
     last_keyframe: float = float("-inf")
     shed_from: datetime | None = None  # first change not spooled since the last kept frame
     shed_frames: int = 0
+    black: bool = False  # the last change showed a screen all black while windows were open
 
 
 class SpoolBacklog:
@@ -168,10 +169,28 @@ class CaptureLoop:
         if seen is not None:
             window = self.gate.named(window, seen)
         shedding = self._shedding()
+        for mon, shot, _ in changed:
+            self._notice_black(mon, shot, on_monitor(visible, mon))
         return sum(
             self._keep(ts, mon, shot, region, window, shedding, on_monitor(visible, mon))
             for mon, shot, region in changed
         )
+
+    def _notice_black(self, mon: Monitor, shot: Shot, windows: list[VisibleWindow]) -> None:
+        """Say once, when it begins, that a monitor's screen is all black while windows are open
+        on it: what a grab through the wrong path gives (XWayland under a Wayland session, a
+        compositor that hands out empty buffers), never a silent black recording."""
+        state = self._state[mon.index]
+        black = bool(windows) and not np.frombuffer(shot.raw, np.uint8).reshape(-1, 4)[:, :3].any()
+        if black and not state.black:
+            log.warning(
+                "monitor %d: the screen grabbed is all black while %d window(s) are open on it (%s); "
+                "check the capture path with `lifelog doctor`",
+                mon.index,
+                len(windows),
+                ", ".join(sorted({w.app or w.title for w in windows}))[:200],
+            )
+        state.black = black
 
     def _grab_all(self) -> tuple[list[tuple[Monitor, Shot]], list[Exception]]:
         shots, failures = [], []
