@@ -181,7 +181,7 @@ class CaptureLoop:
         on it: what a grab through the wrong path gives (XWayland under a Wayland session, a
         compositor that hands out empty buffers), never a silent black recording."""
         state = self._state[mon.index]
-        black = bool(windows) and not np.frombuffer(shot.raw, np.uint8).reshape(-1, 4)[:, :3].any()
+        black = bool(windows) and all_black(shot)
         if black and not state.black:
             log.warning(
                 "monitor %d: the screen grabbed is all black while %d window(s) are open on it (%s); "
@@ -308,6 +308,13 @@ def on_monitor(windows: list[VisibleWindow], mon: Monitor) -> list[VisibleWindow
         if box[0] < mon.width and box[1] < mon.height and box[2] > 0 and box[3] > 0:
             out.append(VisibleWindow(w.app, w.title, box))
     return out
+
+
+def all_black(shot: Shot) -> bool:
+    """Whether every pixel of a BGRA shot is black: a sparse sample first (a screen with anything
+    on it answers in microseconds), then every pixel."""
+    bgr = np.frombuffer(shot.raw, np.uint8).reshape(-1, 4)[:, :3]
+    return not bgr[::997].any() and not bgr.any()
 
 
 def crop_rgb(shot: Shot, region: Box) -> Image.Image:
