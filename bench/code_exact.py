@@ -11,8 +11,10 @@ the bitmap xterm. Each screenshot is read twice on the same pixels:
   ``sharp_upscale=False``, ``Layout(by_cell=False)``),
 * **cells**: small text detected again at a larger scale and scaled up sharply, monospace text
   placed cell by cell (``shown.place``), but a row whose characters and inked cells differ in
-  number kept as read (``Layout(by_position=False)``),
-* **after**: the defaults (such a row placed by where the recogniser read each character).
+  number kept as read, and no glyph read by what the same pixels were read as elsewhere
+  (``Layout(by_position=False, by_shape=False)``),
+* **after**: the defaults (such a row placed by where the recogniser read each character; a
+  glyph misread once read as the same pixels are in most cells).
 
 Prints the share of non-blank lines that come back exactly (every character and space,
 indentation relative to the shared one), the manual page's word recall, and the OCR time of
@@ -55,7 +57,7 @@ def engines() -> dict[str, tuple[PpOcrV4, dict]]:
     after = PpOcrV4()
     return {
         "before": (PpOcrV4(small_text_scale=None, sharp_upscale=False), {"by_cell": False}),
-        "cells": (after, {"by_position": False}),
+        "cells": (after, {"by_position": False, "by_shape": False}),
         "after": (after, {}),
     }
 

@@ -327,3 +327,19 @@ def test_a_block_too_short_to_tell_its_cell_borrows_its_windows():
     assert _lend_cells([8.4, None, 8.43, None], [[], code, [], prose]) == [8.4, 8.415, 8.43, None], "the median"
     assert _lend_cells([8.4, None, 12.0], [[], code, []]) == [8.4, None, 12.0], "no cell shared"
     assert _lend_cells([None, None], [code, code]) == [None, None], "none to lend"
+
+
+def test_a_glyph_misread_once_is_read_as_the_same_pixels_are_elsewhere():
+    from lifelog.tokenize_media.ocr.layout import _by_shape
+
+    w, e, i = b"w", b"e", b"I"  # cell shapes (keys of their ink); l and I drawn alike
+    rows = [
+        {0: ("", "wew", [w, e, w]), 1: ("  ", "ue", [w, e])},  # w read as u once
+        {0: ("", "lI", [i, i]), 1: ("", "lI", [i, i]), 2: ("", "w w", [w, None, w])},  # I, l alike
+    ]
+    _by_shape(rows)
+    assert rows[0][1][:2] == ("  ", "we")
+    assert [r[1] for r in rows[1].values()] == ["lI", "lI", "w w"], "read otherwise twice: kept"
+    still = [{0: ("", "ue", [w, e])}]
+    _by_shape(still)
+    assert still[0][0][1] == "ue", "one cell is no majority"

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,7 @@ from lifelog.tokenize_media.ocr.shown import (
     Grid,
     Ink,
     Where,
+    cell_shapes,
     cell_width,
     cells,
     column_of,
@@ -82,14 +84,17 @@ MEMO_ROWS = 1024
 class Layout:
     """Layout state for ONE monitor (origins remembered per window, ink per line); not thread-safe."""
 
-    def __init__(self, *, by_cell: bool = True, by_position: bool = True) -> None:
+    def __init__(self, *, by_cell: bool = True, by_position: bool = True, by_shape: bool = True) -> None:
         """``by_cell``: place each character of monospace text in its cell as the pixels show
         (``shown.place``); False keeps the text as read, spaced by the gaps between its boxes
         (the behaviour before, kept so ``bench/code_exact.py`` can compare the two).
         ``by_position``: where a row's characters and inked cells differ in number, place each
-        by where the recogniser read it (``OcrLine.glyphs``); False keeps such a row as read."""
+        by where the recogniser read it (``OcrLine.glyphs``); False keeps such a row as read.
+        ``by_shape``: a glyph drawn the same in many cells of a window is read the same in all
+        of them, as most of them were read (``_by_shape``)."""
         self.by_cell = by_cell
         self.by_position = by_position
+        self.by_shape = by_shape
         self._memo = _Memo()
         self._ink: dict[tuple, tuple[int, int, int, int]] = {}
         self._origins: dict[tuple, list[tuple[float, float]]] = {}
@@ -142,9 +147,14 @@ class Layout:
         origins = self._origins_of((win.app, win.box) if win else None, blocks, grids, inks)
         body = _body_size([row for b, g in zip(blocks, grids) if not g for row in b.rows], lines, inks)
         out: list[OcrLine] = []
+        on_grid = [
+            _on_grid(fit, block, lines, origin, self._memo, self.by_position) if fit else {}
+            for fit, block, origin in zip(fits, blocks, origins)
+        ]
+        if self.by_shape:
+            _by_shape(on_grid)
         for n, (block, grid, origin) in enumerate(zip(blocks, grids, origins)):
-            fit = fits[n]
-            placed = _on_grid(fit, block, lines, origin, self._memo, self.by_position) if fit else {}
+            placed = {j: lead_text[:2] for j, lead_text in on_grid[n].items()}
             for j, row in enumerate(block.rows):
                 members, row_inks = [lines[i] for i in row], [inks[i] for i in row]
                 text = join_row([m.text for m in members], row_inks, grid)
@@ -237,7 +247,7 @@ class _Memo:
 
     def __init__(self) -> None:
         self.ink: dict[tuple, _Row] = {}
-        self.placed: dict[tuple, tuple[int, str | None]] = {}
+        self.placed: dict[tuple, tuple[int, str | None, list[bytes | None]]] = {}
 
     def clear(self) -> None:
         self.ink.clear()
@@ -310,10 +320,10 @@ def _row_ink(
 
 def _on_grid(
     fit: _Fit, block: Block, lines: list[OcrLine], origin: float, memo: _Memo, by_position: bool = True
-) -> dict[int, tuple[str, str]]:
-    """``(lead, text)`` of the block's rows whose characters could be placed cell by cell on
-    its grid (``shown.place``), by row number; rows that could not are left out (they keep the
-    text as read)."""
+) -> dict[int, tuple[str, str, list[bytes | None]]]:
+    """``(lead, text, the shape of each cell's ink)`` of the block's rows whose characters could
+    be placed cell by cell on its grid (``shown.place``), by row number; rows that could not
+    are left out (they keep the text as read)."""
     grid = fit.grid
     height = statistics.median(ink.height for ink in fit.rows)
     out = {}
@@ -323,12 +333,47 @@ def _on_grid(
         if done is None:
             first, cells = row_cells(ink.mask, ink.left, grid, height)
             where = _where(row, lines, grid, first) if by_position else None
-            done = (first, place(" ".join(lines[i].text for i in row), cells, where))
+            text = place(" ".join(lines[i].text for i in row), cells, where)
+            done = (first, text, cell_shapes(ink.mask, ink.left, grid, first, cells) if text else [])
             memo.remember(memo.placed, at, done)
-        first, text = done
+        first, text, shapes = done
         if text:
-            out[j] = (" " * column_of(grid.phase + first * grid.cell + 1, origin, grid.cell), text)
+            out[j] = (" " * column_of(grid.phase + first * grid.cell + 1, origin, grid.cell), text, shapes)
     return out
+
+
+BY_SHAPE = 3
+"""A glyph drawn the same, pixel for pixel, in at least this many cells of a window read as
+one character is that character where it was read otherwise only once (two characters a
+font draws alike, such as ``l`` and ``I``, are each read so more than once)."""
+
+
+def _by_shape(on_grid: list[dict[int, tuple[str, str, list[bytes | None]]]]) -> None:
+    """Rewrite, in place, characters that the recogniser read otherwise than the same glyph
+    elsewhere on the window (a bitmap font draws each character the same in every cell:
+    ``w`` read as ``u`` in one word and as ``w`` in five)."""
+    votes: dict[bytes, Counter] = {}
+    for placed in on_grid:
+        for _, text, shapes in placed.values():
+            if len(text) == len(shapes):
+                for c, shape in zip(text, shapes):
+                    if shape is not None and not c.isspace():
+                        votes.setdefault(shape, Counter())[c] += 1
+    settled = {}
+    for shape, counts in votes.items():
+        best, n = counts.most_common(1)[0]
+        if n >= BY_SHAPE and any(k == 1 for k in counts.values()):
+            settled[shape] = (best, counts)
+    if not settled:
+        return
+    for placed in on_grid:
+        for j, (lead, text, shapes) in placed.items():
+            if len(text) == len(shapes) and any(s in settled for s in shapes):
+                fixed = [
+                    settled[s][0] if s in settled and settled[s][1][c] == 1 and not c.isspace() else c
+                    for c, s in zip(text, shapes)
+                ]
+                placed[j] = (lead, "".join(fixed), shapes)
 
 
 def _lend_cells(grids: list[float | None], sizes: list[list[tuple[int, int]]]) -> list[float | None]:

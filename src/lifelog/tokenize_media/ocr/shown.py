@@ -292,6 +292,33 @@ def _dot(cell: Cell, x_top: float | None, baseline: float | None) -> bool:
     )
 
 
+def cell_shapes(ink: np.ndarray, x0: int, grid: Grid, first: int, cells: list[Cell]) -> list[bytes | None]:
+    """The ink of each of a row's cells (those of ``row_cells``) as a key that two cells share
+    when their glyphs are the same pixels at the same height on the row (rows aligned on their
+    baseline, the commonest bottom of their glyphs); None for an empty cell, and for all where
+    the cell is not a whole number of pixels wide (an antialiased glyph then falls on the
+    pixels differently from cell to cell)."""
+    if abs(grid.cell - round(grid.cell)) > 0.02 or not cells:
+        return [None] * len(cells)
+    rows = np.flatnonzero(ink.any(axis=1))
+    bottoms = [c.bottom for c in cells if c.kind == "x"]
+    if rows.size == 0 or not bottoms:
+        return [None] * len(cells)
+    baseline = int(rows[0]) + statistics.mode(bottoms)
+    pad = ink.shape[0]
+    tall = np.pad(ink, ((pad, pad), (0, 0)))[baseline : baseline + pad + pad // 2]
+    width = ink.shape[1]
+    out: list[bytes | None] = []
+    for k, cell in enumerate(cells, start=first):
+        a = int(np.ceil(grid.phase + k * grid.cell)) - x0
+        b = a + round(grid.cell)
+        if cell.kind == " " or a < 0 or b > width:
+            out.append(None)
+        else:
+            out.append(np.packbits(tall[:, a:b]).tobytes() + bytes([b - a]))
+    return out
+
+
 QUOTES = "'\"‘’“”′″"
 """What the recogniser may read a straight quote as."""
 
