@@ -19,7 +19,8 @@ frame after it, decides how they are read:
    inserts on code is put right. Where a row's characters and inked cells differ in number,
    each character goes to the cell it was read in (the recogniser's CTC time step says where),
    and a cell whose character was dropped gets what the model saw there; a row that still
-   does not pair up keeps the text as read.
+   does not pair up keeps the text as read. On a whole-pixel grid (a terminal), a glyph
+   misread once is read as the same pixels were in most other cells of the window.
 
 Each output line says its place in reading order on the frame (``ord``) and what goes before
 its text when shown (``lead``): a newline where a new block begins after another (a blank line
