@@ -85,6 +85,10 @@ SECRETS = [
         "4.5-3-9, 1-4-8-8, 0-3-4-3, 6-4-6-7",
     ),
     ("card-number", "The current number is 453 9148803436467", "453 9148803436467"),
+    # Whisper base doubled digits (19 ones: fails Luhn) or tiny.en wrote 22 of them
+    ("card-number", "My card number is 4111111111111111111", "4111111111111111111"),
+    ("card-number", "card 4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 8 (one digit misheard)", "4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 8"),
+    ("card-number", "My card number is 4,111,111,111,111,111,111,111.", "4,111,111,111,111,111,111,111"),
     ("iban", "IBAN DE89 3704 0044 0532 0130 00 for rent", "DE89 3704 0044 0532 0130 00"),
     ("iban", "to GB82WEST12345698765432 by Friday", "GB82WEST12345698765432"),
     ("password", "password: hunter2", "hunter2"),
@@ -174,7 +178,6 @@ def test_look_alikes_that_fail_their_checks_are_kept():
         "Your password is incorrect.",
         "The password is required",
         "if password is None:",
-        "card 4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 8 (fails Luhn)",
         "digits = [4, 5, 3, 9, 1, 4, 8, 8, 0, 3, 4, 3, 6, 4, 6, 7]",
         "4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7",
         "releases 2024-01-15, 2024-02-01, 2024-03-11 by number",

@@ -20,7 +20,9 @@ connection-string  the password of ``scheme://user:password@host``
 card-number        13-19 digits (spaces or dashes between them allowed, as OCR reads them)
                    with a card network's first digits, that pass the Luhn check; in a
                    sentence about a card or a number, single digits too, however spaced
-                   (a number said aloud digit by digit: ``4.5-3-9, 1-4-8-8, ...``)
+                   (a number said aloud digit by digit: ``4.5-3-9, 1-4-8-8, ...``); in a
+                   sentence naming a card, 13-24 such digits even failing Luhn (speech
+                   recognisers double or drop digits said aloud)
 iban               country code, check digits and account, of that country's length,
                    passing the mod-97 check
 password           a value shown next to a password/passwd/pwd/passphrase/secret/密码 label
@@ -108,23 +110,37 @@ def _card(m: re.Match, secret: str) -> bool:
     return not (before and before in _ARITHMETIC or after and after in _ARITHMETIC)
 
 
-_CARD_WORDS = ("card", "visa", "master", "amex", "credit", "debit", "number")
+_CARD_NAMED = ("card", "visa", "master", "amex", "credit", "debit")
+_CARD_WORDS = (*_CARD_NAMED, "number")
 
 
 def _card_said(m: re.Match, secret: str) -> bool:
     """13-19 digits of a card network that pass Luhn, however they are spaced, in a sentence
     about a card or a number; without such a word (Whisper heard "card" as "current") only
-    digits said one by one and written with dashes (``4.5-3-9, 1-4-8-8``)."""
+    digits said one by one and written with dashes (``4.5-3-9, 1-4-8-8``).
+
+    In a sentence naming a card, 13-24 digits of a card network written as a recogniser writes
+    a number said aloud (one run, thousands with commas, or digit by digit) whether or not they
+    pass Luhn: recognisers double or drop digits said aloud (Whisper base heard "4111 1111 1111
+    1111" as 19 ones, tiny.en as "4,111,111,..."), and what is left is still most of the card.
+    Digits in printed groups (a card, an IBAN's tail) must pass Luhn."""
     digits = re.sub(r"\D", "", secret)
-    if not (13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_ok(digits)):
+    if not (13 <= len(digits) <= 24 and _CARD_PREFIX.match(digits)):
         return False
-    if any(w in m.string.lower() for w in _CARD_WORDS):
+    low = m.string.lower()
+    if any(w in low for w in _CARD_NAMED) and _AS_HEARD.fullmatch(secret):
+        return True
+    if not (len(digits) <= 19 and luhn_ok(digits)):
+        return False
+    if any(w in low for w in _CARD_WORDS):
         return True
     if "-" in secret and all(len(group) == 1 for group in re.split(r"[ \-.,]+", secret)):
         return True
     return _PRINTED.fullmatch(secret) is not None and _card(m, secret)  # what the printed form would take
 
 
+# how a recogniser writes a number said aloud: one run, thousands with commas, or digit by digit
+_AS_HEARD = re.compile(r"\d+|\d{1,3}(?:,\d{3})+|\d(?:[ \-.,]{1,3}\d)+")
 _PRINTED = re.compile(r"\d(?:[ \-]{0,2}\d)+")
 
 
@@ -257,7 +273,7 @@ BUILTIN: tuple[Pattern, ...] = (
     # spacing (first: the printed form below would take the run and refuse its one-digit groups)
     Pattern(
         "card-number",
-        r"(?<![\w.\-])(?P<secret>\d(?:[ \-.,]{0,3}\d){12,18})(?![ \-.,]{0,3}\d)(?![\w])",
+        r"(?<![\w.\-])(?P<secret>\d(?:[ \-.,]{0,3}\d){12,23})(?![ \-.,]{0,3}\d)(?![\w])",
         _card_said,
         hint=lambda text, low, digits: digits >= 13 and ("-" in text or any(w in low for w in _CARD_WORDS)),
     ),
