@@ -191,6 +191,7 @@ class Settings:
     asr_model_path: str = ""  # the older name of asr_model for a path (CTranslate2 folder or .pt); "" = asr_model
     asr_language: str = ""  # a Whisper language code (zh, en, ja, ...); "" = detected in each chunk
     chinese_script: str = "auto"  # Chinese transcripts: auto (from the locale), as-heard, simplified, traditional
+    speakers: bool = True  # tell voices apart (CAM++ embeddings, kept local): who said each line
     spool_max_frames: int = 20  # frames waiting for OCR beyond which capture sheds changes (capture/loop.py)
     # Privacy and storage (README "Privacy"). Lists and tables may be given as JSON text.
     exclude_apps: tuple[str, ...] = ()  # apps (WM_CLASS, any case) never recorded: their windows are blanked

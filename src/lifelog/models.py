@@ -122,6 +122,17 @@ class Transcript:
     chunk_id: int | None = None
     id: int | None = None
     language: str = ""  # Whisper's code of the language heard (zh, en, ...); "" when not known
+    speaker: str = ""  # who spoke, as shown: a voice's name, "me", or "Speaker N"; "" when not told
+    heard_as: int | None = None  # before it is stored: its speaker's index in the recording's voices
+
+
+@dataclass(frozen=True)
+class HeardVoice:
+    """A voice told apart in one recording or chunk (``speakers.diarize``), before it is matched
+    to the voices already known: its unit-length 192-dim centroid and how long it spoke."""
+
+    centroid: list[float]
+    seconds: float
 
 
 @dataclass

@@ -49,6 +49,7 @@ def test_lines_written_read_back_to_the_same_rows(tmp_path):
                 "faster-whisper",
                 "Remember the report.",
                 "",
+                "Dana",
             ),
         ),
         (
@@ -60,6 +61,7 @@ def test_lines_written_read_back_to_the_same_rows(tmp_path):
                 "faster-whisper",
                 "富士康在印度工厂",
                 "zh",
+                "",
             ),
         ),
         ("event", (datetime(2026, 11, 24, 10, 30), "pause", json.dumps({"seconds": 1800}))),

@@ -79,9 +79,9 @@ def test_speech_is_transcribed_into_the_timeline_in_order(screen, env, home, pul
     # in time order relative to the screen text
     assert (
         ctx.index("alpha milestone")
-        < ctx.index("heard (system audio)")
+        < ctx.index("heard · system audio")
         < ctx.index("omega renewal")
-        < ctx.index("heard (microphone)")
+        < ctx.index("heard · microphone")
     ), ctx
 
     hits = lifelog_json("search", "weekly report", env=env)
@@ -123,7 +123,7 @@ def test_import_wav_then_corrupt_file_fails_cleanly(home, tmp_path):
     ctx = lifelog(
         "context", "--since", "2026-11-20T13:59:00+00:00", "--until", "2026-11-20T14:10:00+00:00", env=env
     ).stdout
-    assert "### 14:00:0" in ctx and "heard (imported recording)" in ctx
+    assert "### 14:00:0" in ctx and "heard · imported recording" in ctx
     body = " ".join(b for _, b in heard_sections(ctx))
     assert word_accuracy(SYSTEM_SAY + " " + MIC_SAY, body) >= 0.8, ctx
     before = lifelog_json("status", env=env)

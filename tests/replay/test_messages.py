@@ -209,7 +209,7 @@ def test_a_budget_below_the_framing_is_one_clear_error(rec):
 def test_cut_points_follow_headers_and_pass_over_lookalike_text():
     text = (
         f"{TITLE}\n\n## 2026-11-24\n\n### 09:00:00 · seen · a\nx\n### 09:30:00 · seen · fake\n\n"
-        "### 09:10–10:00 · outline\n\n### 10:00:05 · heard (microphone)\nhi\n\n"
+        "### 09:10–10:00 · outline\n\n### 10:00:05 · heard · microphone\nhi\n\n"
         "### 09:59:00 · seen · out of order\n\n## 2026-11-25\n\n### 08:00:00 · seen · b\ny\n"
     )
     at = lambda h, m, s=0, d=24: datetime(2026, 11, d, h, m, s)  # noqa: E731

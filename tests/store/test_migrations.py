@@ -86,6 +86,15 @@ EXPECTED_SCHEMA = {
         ("tokens", "INTEGER"),
         ("chunk_id", "BIGINT"),
         ("language", "VARCHAR"),
+        ("speaker", "BIGINT"),
+    ],
+    "voices": [
+        ("id", "BIGINT"),
+        ("name", "VARCHAR"),
+        ("centroid", "FLOAT[192]"),
+        ("seconds", "DOUBLE"),
+        ("first_heard", "TIMESTAMP"),
+        ("last_heard", "TIMESTAMP"),
     ],
     "chunk_vectors": [
         ("chunk_start", "TIMESTAMP"),
@@ -136,7 +145,14 @@ EXPECTED_SCHEMA = {
         )
     },
 }
-SEQUENCES = {"frames_id_seq", "text_spans_id_seq", "events_id_seq", "audio_chunks_id_seq", "transcripts_id_seq"}
+SEQUENCES = {
+    "frames_id_seq",
+    "text_spans_id_seq",
+    "events_id_seq",
+    "audio_chunks_id_seq",
+    "transcripts_id_seq",
+    "voices_id_seq",
+}
 ALL_VERSIONS = [
     (1, "m001_initial"),
     (2, "m002_audio"),
@@ -148,6 +164,7 @@ ALL_VERSIONS = [
     (8, "m008_span_layout"),
     (9, "m009_hour_summaries"),
     (10, "m010_search_chinese_folded"),
+    (11, "m011_voices"),
 ]
 
 
@@ -313,7 +330,7 @@ def test_a_version_1_database_upgrades_to_the_latest_and_keeps_its_data(db_path)
     freeze_at_version_1(db_path)
     assert versions(db_path) == [(1, "m001_initial")]
     store = Store(db_path)
-    assert store.migrate() == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert store.migrate() == list(range(2, migrations.latest_version() + 1))
     assert schema(db_path) == EXPECTED_SCHEMA
     assert sequences(db_path) == SEQUENCES
     assert versions(db_path) == ALL_VERSIONS
@@ -372,7 +389,7 @@ def test_transcripts_from_before_languages_read_as_unknown(db_path):
     finally:
         con.close()
     store = Store(db_path)
-    assert store.migrate() == [7, 8, 9, 10]
+    assert store.migrate() == list(range(7, migrations.latest_version() + 1))
     with store.write() as w:
         w.add_transcripts([Transcript(at(3), at(5), "file", "faster-whisper", "富士康在印度工厂", language="zh")])
     with store.read() as r:

@@ -24,6 +24,7 @@ taking the declared parameters (``tests/api/test_calls.py`` checks both agree), 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from typing import Any
 
 from lifelog.api.jsonl import MEDIA_TYPE
 from lifelog.errors import UsageError
-from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.models import AudioChunkRecord, HeardVoice, Transcript
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER
 
 DEFAULT_FORMAT = "markdown"
@@ -101,6 +102,19 @@ TRANSCRIPTS = Kind(
     take=lambda rows: [_record(Transcript)(r) for r in rows],
 )
 CHUNK = Kind("audio chunk", (dict,), send=_plain, take=_record(AudioChunkRecord))
+
+
+def _voices(values: list) -> list[HeardVoice]:
+    try:
+        voices = [HeardVoice([float(x) for x in v["centroid"]], float(v["seconds"])) for v in values]
+    except (TypeError, KeyError, ValueError):
+        raise UsageError("Bad request: a voice is {centroid: [192 numbers], seconds: number}.") from None
+    if any(len(v.centroid) != 192 or not all(math.isfinite(x) for x in v.centroid) for v in voices):
+        raise UsageError("Bad request: a voice's centroid is 192 finite numbers.")
+    return voices
+
+
+VOICES = Kind("list of voices", (list,), send=lambda voices: [asdict(v) for v in voices], take=_voices)
 UPLOAD = Kind("file", ())  # a path here; on the wire, the request's body
 
 
@@ -218,6 +232,7 @@ CALLS: dict[str, Call] = {
                 _UNTIL,
                 Param("app", TEXT, "Only what this app showed (any case).", None),
                 Param("limit", INT, "At most this many hits, 1 to 1000.", 20),
+                Param("speaker", TEXT, "Only what this voice said (its name, or Speaker N).", None, since=2),
             ),
             positional=1,
         ),
@@ -265,10 +280,24 @@ CALLS: dict[str, Call] = {
                 Param("rows", TRANSCRIPTS, "The transcripts, with absolute times.", wire="transcripts"),
                 Param("chunk", CHUNK, "The recording as an audio chunk (its times and voiced seconds)."),
                 Param("file", TEXT, "The recording's file name, for the import event.", ""),
+                Param("voices", VOICES, "The voices told apart in it (transcripts' heard_as index them).", [], since=2),
             ),
             positional=2,
             body_cap=64 * 1024 * 1024,
         ),  # a long recording's transcripts
+        Call("speakers", "GET", "/speakers", "The voices heard: label, name, seconds of speech, first and last heard."),
+        Call(
+            "name_speaker",
+            "POST",
+            "/speakers/name",
+            "Name a voice: what it said, and will say, is shown under the name.",
+            (
+                Param("speaker", TEXT, "The voice: its number, Speaker N, or its name."),
+                Param("name", TEXT, "The name to give it."),
+            ),
+            positional=2,
+            since=2,
+        ),
         Call(
             "record_event",
             "POST",

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from lifelog.api.export_days import lines as stream_lines
 from lifelog.api.jsonl import parse_row
 from lifelog.errors import BadLine, LifelogError
-from lifelog.replay.blocks import BLOCK_GAP, HEARD_FROM, gap_label
+from lifelog.replay.blocks import BLOCK_GAP, SPEAKER_SEP, gap_label, heard_from
 
 TITLE = "# Day log (lifelog; times UTC)"
 MAX_LINES = 20  # new lines listed per stay in a window; the rest are counted
@@ -76,10 +76,12 @@ class DayLog:
 
     def _heard(self, ts: datetime, row: tuple) -> None:
         source, text = row[2], " ".join(row[4].split())
+        if len(row) > 6 and row[6]:
+            source = f"{source}{SPEAKER_SEP}{row[6]}"
         key = ("heard", ts.date(), ts.hour, source)
         last = self.entries[-1] if self.entries else None
         if last is None or last.key != key or last.last is None or ts - last.last > BLOCK_GAP:
-            last = Entry(ts, "heard", f"heard ({HEARD_FROM.get(source, plain(source))})", key=key)
+            last = Entry(ts, "heard", f"heard ({plain(heard_from(source))})", key=key)
             self.entries.append(last)
         last.last = ts
         if text:

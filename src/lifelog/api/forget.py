@@ -70,6 +70,7 @@ def forget(paths: Paths, store: Store, sel: Selection, *, dry_run: bool = False)
         "events": report.events,
         "vectors": report.vectors,
         "hours_resummarised": report.hours,
+        "voices": report.voices,
         "spool_files": len(spooled),
         "bytes_before": before,
         "bytes_after": folder_bytes(paths.data),

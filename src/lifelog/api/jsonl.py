@@ -26,7 +26,8 @@ Rows (``*`` = required; the others default as shown):
 * ``heard``: a stretch of speech. ``t_start``\\*, ``t_end``\\*, ``source``\\* (``mic``,
   ``system``, ``file``, ...), ``text``\\*, ``engine`` (the ASR engine, ""), ``language``
   (Whisper's code of the language heard, ``zh``, ``en``, ...: ISO 639-1 where one exists;
-  written only when known, "").
+  written only when known, ""), ``speaker`` (who spoke: a voice's name, ``me``, or ``Speaker
+  N``; written only when told, ""; merged, a name becomes a voice of that name).
 * ``event``: something that happened at one moment (``record_start``, ``pause``, ``gap``,
   ``ask``, ...). ``ts``\\*, ``kind``\\* (string), ``detail`` (an object, ``{}``).
 
@@ -116,6 +117,7 @@ def row_line(kind: str, row: tuple) -> str:
     elif kind == "heard":
         t_start, t_end, source, engine, text, *rest = row
         language = rest[0] if rest else ""
+        speaker = rest[1] if len(rest) > 1 else ""
         obj = {
             "type": kind,
             "t_start": iso(t_start),
@@ -123,6 +125,7 @@ def row_line(kind: str, row: tuple) -> str:
             "source": source,
             "engine": engine,
             **({"language": language} if language else {}),
+            **({"speaker": speaker} if speaker else {}),
             "text": text,
         }
     else:
@@ -306,6 +309,7 @@ _FIELDS = {
         ("engine", _str, ""),
         ("text", _str, _REQUIRED),
         ("language", _str, ""),
+        ("speaker", _str, ""),
     ),
     "event": (("ts", _time, _REQUIRED), ("kind", _str, _REQUIRED), ("detail", _detail, None)),
 }

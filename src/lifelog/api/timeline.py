@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lifelog.api.calls import CALLS, Call
 from lifelog.api.jsonl import BadLine, check_detail
 from lifelog.errors import NotRunning, UsageError
-from lifelog.models import AudioChunkRecord, Picture, Transcript
+from lifelog.models import AudioChunkRecord, HeardVoice, Picture, Transcript
 from lifelog.paths import Paths
 
 if TYPE_CHECKING:  # DuckDB is a 50 ms import: a client of the owner never needs it
@@ -119,10 +119,19 @@ class LocalTimeline(Timeline):
     def answer(self, call: Call, args: dict) -> Any:
         return getattr(self, f"answer_{call.name}")(**args)
 
-    def answer_search(self, *, query, since, until, app, limit) -> list[dict]:
+    def answer_search(self, *, query, since, until, app, limit, speaker) -> list[dict]:
         from lifelog.replay.search import find, hit_json
 
-        return [hit_json(h) for h in find(self.store, query, since=since, until=until, app=app, limit=limit)]
+        hits = find(self.store, query, since=since, until=until, app=app, limit=limit, speaker=speaker)
+        return [hit_json(h) for h in hits]
+
+    def answer_speakers(self) -> list[dict]:
+        with self.store.read() as reader:
+            return reader.speakers()
+
+    def answer_name_speaker(self, *, speaker: str, name: str) -> dict:
+        with self.store.write() as w:
+            return w.name_voice(speaker, name)
 
     def answer_activity(self, *, since, until, utc_offset: int) -> dict:
         """Active minutes per app and bucket, text coverage, frames, tokens and gaps of [since,
@@ -215,13 +224,17 @@ class LocalTimeline(Timeline):
         data["owner"] = self.controls.info() if self.controls else None
         return data
 
-    def answer_import_transcripts(self, *, rows: list[Transcript], chunk: AudioChunkRecord, file: str) -> dict:
+    def answer_import_transcripts(
+        self, *, rows: list[Transcript], chunk: AudioChunkRecord, file: str, voices: list[HeardVoice]
+    ) -> dict:
         """Store one imported recording in ONE transaction: all of it or nothing."""
+        if any(r.heard_as is not None and not 0 <= r.heard_as < len(voices) for r in rows):
+            raise UsageError(f"Bad request: a transcript's heard_as is not one of the {len(voices)} voices given.")
         with self.store.write() as w:
             chunk_id = w.add_audio_chunk(chunk)
             for r in rows:
                 r.chunk_id = chunk_id
-            w.add_transcripts(rows)
+            w.add_transcripts(rows, w.add_voices(voices, "file", chunk.t_start) if voices else None)
             w.add_event(
                 chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1), "transcripts": len(rows)}
             )

@@ -54,6 +54,7 @@ def _register() -> None:
         read,
         record,
         replay,
+        speakers,
         timeline,
     )
 
@@ -70,6 +71,7 @@ def _register() -> None:
     encrypt.register(app)
     forget.register(app)
     replay.register(app)
+    speakers.register(app)
     mcp.register(app)
 
 

@@ -99,17 +99,18 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
     for f in files:
         with progress_bar(f"Transcribing {f.name}") as bar:
             task = bar.add_task("asr", total=None)
-            rows, seconds = transcribe_recording(
+            rows, seconds, voices = transcribe_recording(
                 f,
                 start,
                 engine=engine,
                 script=rt.settings.chinese_script,
                 redactor=Redactor.from_settings(rt.settings),
                 progress=functools.partial(_advance, bar, task),
+                speakers=rt.settings.speakers,
             )
         timeline = rt.timeline()  # the owner, if one runs, stores it; else this process does
         try:
-            timeline.import_transcripts(rows, chunk_for_import(start, seconds), file=f.name)
+            timeline.import_transcripts(rows, chunk_for_import(start, seconds), file=f.name, voices=voices)
         finally:
             timeline.close()
         report.append(
@@ -119,11 +120,13 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
                 "seconds": round(seconds, 1),
                 "transcripts": len(rows),
                 "words": sum(word_count(r.text) for r in rows),
+                "speakers": len(voices),
             }
         )
         start += timedelta(seconds=seconds)
         if not quiet:
-            err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words.")
+            told = f", {len(voices)} speaker{'' if len(voices) == 1 else 's'}" if rt.settings.speakers else ""
+            err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words{told}.")
     return report
 
 

@@ -30,16 +30,19 @@ def search(
     until: str | None = UntilOpt,
     app_name: str | None = typer.Option(None, "--app", help="Only text seen in this app (e.g. XTerm, firefox)."),
     limit: int = typer.Option(20, "--limit", min=1, max=MAX_HITS, help="At most this many results."),
+    speaker: str | None = typer.Option(
+        None, "--speaker", help="Only what this voice said: its name (or part of it), or Speaker N."
+    ),
     json_out: bool = JsonOpt,
 ) -> None:
     """Find the moments words were seen on screen or heard, best matches first.
 
-    Example: lifelog search "invoice 4821" --since 2h
+    Example: lifelog search "invoice 4821" --since 2h; lifelog search budget --speaker Dana
     """
     start, end = parse_range(since, until)
     timeline = Runtime.load().timeline()
     try:
-        hits = timeline.search(query, since=start, until=end, app=app_name, limit=limit)
+        hits = timeline.search(query, since=start, until=end, app=app_name, limit=limit, speaker=speaker)
     finally:
         timeline.close()
     if json_out:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from lifelog.errors import StoreBusy
-from lifelog.models import AudioChunkRecord, Transcript
+from lifelog.models import AudioChunkRecord, HeardVoice, Transcript
 from lifelog.paths import Paths, make_private_dir
 from lifelog.spool import transient
 from lifelog.spool.audio import pending_chunks, read_chunk
 from lifelog.store import Store
 from lifelog.store.audio_files import AudioFiles
+from lifelog.tokenize_media.asr.speaker_turns import Turn
 from lifelog.tokenize_media.redact import Redactor
 from lifelog.tokenize_media.redact import default as default_redactor
 from lifelog.tokenize_media.tokenizers import get_tokenizer
@@ -48,10 +49,18 @@ class AudioStats:
 
 
 def transcripts_for(
-    segments, start: datetime, source: str, engine_id: str, tokenizer: str = "o200k", redactor: Redactor | None = None
+    segments,
+    start: datetime,
+    source: str,
+    engine_id: str,
+    tokenizer: str = "o200k",
+    redactor: Redactor | None = None,
+    turns: Sequence[Turn] = (),
+    offset: float = 0.0,
 ) -> list[Transcript]:
     """Whisper segments (seconds from ``start``) as timeline transcripts with token counts,
-    secrets heard replaced by their markers (``redact.py``)."""
+    secrets heard replaced by their markers (``redact.py``), each with the speaker whose
+    ``turns`` (seconds from ``start - offset``) it overlaps most."""
     redactor = redactor or default_redactor()
     texts = [redactor.redact(s.text.strip())[0] for s in segments]
     counts = get_tokenizer(tokenizer).count_many(texts)
@@ -64,10 +73,36 @@ def transcripts_for(
             text=text,
             tokens=n,
             language=s.language,
+            heard_as=speaker_of(turns, offset + s.start, offset + max(s.end, s.start)),
         )
         for s, text, n in zip(segments, texts, counts)
         if text
     ]
+
+
+def speaker_of(turns: Sequence[Turn], start: float, end: float) -> int | None:
+    """The speaker of the turn that overlaps [start, end] most, else the nearest turn's (a
+    segment's times are Whisper's guess and may fall in a pause); None without turns."""
+    if not turns:
+        return None
+    best = max(turns, key=lambda t: (min(end, t.end) - max(start, t.start), -abs(t.start - start)))
+    return best.speaker
+
+
+def tell_speakers(samples: np.ndarray, enabled: bool = True) -> tuple[list[Turn], list[HeardVoice]]:
+    """Who spoke when in 16 kHz ``samples`` (``speakers.diarize``) and each voice found; none
+    when disabled or when it fails (logged: the transcripts are stored without speakers)."""
+    if not enabled or not len(samples):
+        return [], []
+    from lifelog.tokenize_media.asr.speakers import diarize
+
+    try:
+        found = diarize(samples)
+    except Exception as exc:
+        log.error("cannot tell speakers apart: %s", exc)
+        return [], []
+    voices = [HeardVoice([float(x) for x in c], s) for c, s in zip(found.centroids, found.seconds)]
+    return found.turns, voices
 
 
 class AudioPipeline:
@@ -83,8 +118,10 @@ class AudioPipeline:
         language: str | None = None,
         script: str = "as-heard",
         redactor: Redactor | None = None,
+        speakers: bool = True,
     ) -> None:
         self.store = store
+        self.speakers = speakers
         self.paths = paths
         self.files = AudioFiles(paths.audio)
         self._engine = engine
@@ -109,6 +146,7 @@ class AudioPipeline:
             engine_id=settings.asr_engine,
             script=settings.chinese_script,
             redactor=Redactor.from_settings(settings),
+            speakers=settings.speakers,
             **settings_options(settings),
         )
 
@@ -165,8 +203,9 @@ class AudioPipeline:
             log.error("ASR failed on %s: %s", path.name, exc)
             stats.failures += 1
             segments = []
+        turns, voices = tell_speakers(samples, self.speakers) if segments else ([], [])
         stats.asr_s += time.perf_counter() - t
-        rows = transcripts_for(segments, start, source, self.engine.id, redactor=self.redactor)
+        rows = transcripts_for(segments, start, source, self.engine.id, redactor=self.redactor, turns=turns)
         ref = self._save_audio(path, start, samples) if rows else ""
         seconds = len(samples) / RATE
         chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds, source_key=path.name)
@@ -179,7 +218,7 @@ class AudioPipeline:
                     chunk_id = w.add_audio_chunk(chunk)
                     for r in rows:
                         r.chunk_id = chunk_id
-                    w.add_transcripts(rows)
+                    w.add_transcripts(rows, w.add_voices(voices, source, start) if rows else None)
         except StoreBusy as exc:
             log.warning("store busy, audio chunk %s stays in the spool: %s", path.name, exc)
             return False
@@ -221,22 +260,26 @@ def transcribe_recording(
     script: str = "as-heard",
     progress: Callable[[int, int], None] | None = None,
     redactor: Redactor | None = None,
-) -> tuple[list[Transcript], float]:
+    speakers: bool = True,
+) -> tuple[list[Transcript], float, list[HeardVoice]]:
     """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times,
-    the language detected in each piece of about 30 s, Chinese in ``script``) and its length in
-    seconds. Storing them is the caller's one transaction."""
+    the language detected in each piece of about 30 s, Chinese in ``script``, each with its
+    speaker's index in the voices told apart over the whole recording), its length in seconds
+    and those voices. Storing them is the caller's one transaction."""
     from lifelog.tokenize_media.asr import transcribe_speech
     from lifelog.tokenize_media.asr.audio_io import decode_audio
 
     audio = decode_audio(path)
     bounds = piece_bounds(audio)
+    turns, voices = tell_speakers(audio, speakers)
     rows: list[Transcript] = []
     for i, (lo, hi) in enumerate(bounds):
         segments = transcribe_speech(engine, audio[int(lo * RATE) : int(hi * RATE)], script=script)
-        rows += transcripts_for(segments, at + timedelta(seconds=lo), "file", engine.id, redactor=redactor)
+        start = at + timedelta(seconds=lo)
+        rows += transcripts_for(segments, start, "file", engine.id, redactor=redactor, turns=turns, offset=lo)
         if progress:
             progress(i + 1, len(bounds))
-    return rows, len(audio) / RATE
+    return rows, len(audio) / RATE, voices
 
 
 def piece_bounds(audio: np.ndarray, max_s: float = IMPORT_PIECE_S) -> list[tuple[float, float]]:

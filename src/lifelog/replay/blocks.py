@@ -16,6 +16,16 @@ from lifelog.store.rows import HeardRow, SeenRow
 
 BLOCK_GAP = timedelta(seconds=60)
 HEARD_FROM = {"mic": "microphone", "system": "system audio", "file": "imported recording"}
+SPEAKER_SEP = " · "  # a heard row's source as read for a window: "system · Dana" (``store/voices.py``)
+
+
+def heard_from(source: str, speaker: str = "") -> str:
+    """Where speech came from, for people: ``system audio · Dana``; ``source`` may carry the
+    speaker already (``system · Dana``, as windows read it)."""
+    source, _, told = source.partition(SPEAKER_SEP)
+    speaker = speaker or told
+    where = HEARD_FROM.get(source, source)
+    return f"{where}{SPEAKER_SEP}{speaker}" if speaker else where
 
 
 @dataclass

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from lifelog.replay.blocks import HEARD_FROM, Block
+from lifelog.replay.blocks import Block, heard_from
 
 TOP_WINDOWS = 6  # windows named per outline block; the rest are counted
 FOCUS_CAP = 300.0  # seconds: a window counts as in use until the next change, at most this long
@@ -70,7 +70,7 @@ class Tally:
         if len(ranked) > TOP_WINDOWS:
             rest = sum(self.lines[k] for k in ranked[TOP_WINDOWS:])
             parts.append(f"{len(ranked) - TOP_WINDOWS} more windows, {rest} lines")
-        parts += [f"heard ({HEARD_FROM.get(src, src)}) in {n} min" for src, n in sorted(self.heard.items())]
+        parts += [f"heard ({heard_from(src)}) in {n} min" for src, n in sorted(self.heard.items())]
         parts += self.events
         return Block(self.start, 0, "", "", ["; ".join(parts) or "nothing shown"], kind="outline", source=self.per)
 

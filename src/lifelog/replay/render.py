@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
-from lifelog.replay.blocks import HEARD_FROM, Block
+from lifelog.replay.blocks import HEARD_FROM, SPEAKER_SEP, Block, heard_from
 
 TITLE = "# Computer activity (lifelog; times UTC)"
 
@@ -72,7 +72,7 @@ def header(block: Block) -> str:
     if block.kind == "asked":
         return f"### {block.ts:%H:%M:%S} · asked {block.source or 'a model'}"
     if block.kind == "heard":
-        return f"### {block.ts:%H:%M:%S} · heard ({HEARD_FROM.get(block.source, block.source)})"
+        return f"### {block.ts:%H:%M:%S} · heard · {heard_from(block.source)}"
     where = " — ".join(p for p in (block.app, block.window) if p) or "unknown window"
     screen = f" · screen {block.monitor}" if block.monitor > 1 else ""
     return f"### {block.ts:%H:%M:%S} · seen · {where}{screen}"
@@ -107,7 +107,9 @@ def block_json(b: Block) -> dict:
     if b.kind == "event":
         return {"time": b.ts.isoformat() + "Z", "kind": "event", "event": b.lines[0]}
     if b.kind in ("heard", "asked"):
-        return {"time": b.ts.isoformat() + "Z", "kind": "heard", "source": b.source, "lines": b.lines}
+        where, _, speaker = b.source.partition(SPEAKER_SEP)
+        told = {"speaker": speaker} if speaker else {}
+        return {"time": b.ts.isoformat() + "Z", "kind": "heard", "source": where, **told, "lines": b.lines}
     return {
         "time": b.ts.isoformat() + "Z",
         "kind": b.kind,
@@ -162,7 +164,8 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
         elif b.kind == "event":
             out.append(f"<event {when}>{escape(b.lines[0])}</event>")
         elif b.kind in ("heard", "asked"):
-            source = quoteattr(HEARD_FROM.get(b.source, b.source))
+            where, _, speaker = b.source.partition(SPEAKER_SEP)
+            source = quoteattr(HEARD_FROM.get(where, where)) + (f" speaker={quoteattr(speaker)}" if speaker else "")
             out.append(f"<{b.kind} {when} source={source}>\n" + escape("\n".join(b.lines)) + f"\n</{b.kind}>")
         else:
             attrs = f'{when} app={quoteattr(b.app)} window={quoteattr(b.window)} monitor="{b.monitor}"'

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from lifelog.errors import UsageError
 from lifelog.models import SearchHit
-from lifelog.replay.blocks import HEARD_FROM
+from lifelog.replay.blocks import heard_from
 
 MAX_HITS = 1000  # results of one search: the hits are held in memory, so their number is bounded
 
 
-def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20) -> list[SearchHit]:
+def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20, speaker=None) -> list[SearchHit]:
     """The best ``limit`` hits; UsageError for an empty query or a limit outside 1..MAX_HITS
     (before any read)."""
     if not query.strip():
@@ -17,7 +17,7 @@ def find(store, query: str, *, since=None, until=None, app=None, limit: int = 20
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HITS:
         raise UsageError(f"Bad search limit {limit!r}: give 1 to {MAX_HITS}.")
     with store.read() as reader:
-        return reader.search(query, since=since, until=until, app=app, limit=limit)
+        return reader.search(query, since=since, until=until, app=app, limit=limit, speaker=speaker)
 
 
 def hit_json(hit: SearchHit) -> dict:
@@ -31,6 +31,7 @@ def hit_json(hit: SearchHit) -> dict:
             "audio": t.source,
             "engine": t.engine,
             **({"language": t.language} if t.language else {}),
+            **({"speaker": t.speaker} if t.speaker else {}),
             "text": t.text,
         }
     s = hit.span
@@ -50,6 +51,6 @@ def hit_line(hit: dict) -> str:
     """One line for a person, from a hit as ``hit_json`` gives it (what the facade returns)."""
     when = hit["start"][:19].replace("T", " ") + "Z"
     if hit["source"] == "heard":
-        return f"{when}  heard [{HEARD_FROM.get(hit['audio'], hit['audio'])}]  {hit['text']}"
+        return f"{when}  heard [{heard_from(hit['audio'], hit.get('speaker', ''))}]  {hit['text']}"
     where = " — ".join(p for p in (hit["app"], hit["window"]) if p) or "unknown window"
     return f"{when}  seen  [{where}]  {hit['text']}"

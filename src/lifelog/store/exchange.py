@@ -4,8 +4,8 @@ from one snapshot; rows from elsewhere merged in without duplicates.
 The line format these rows travel in is ``lifelog.api.jsonl``'s; here they are plain tuples:
 
 * ``seen``:  ``(t_start, t_end, monitor, app, window, text, top, left)``
-* ``heard``: ``(t_start, t_end, source, engine, text, language)`` (``language`` may be left
-  off when merging: "")
+* ``heard``: ``(t_start, t_end, source, engine, text, language, speaker)`` (``language`` and
+  ``speaker``, a voice's label, may be left off when merging: "")
 * ``event``: ``(ts, kind, detail)``, ``detail`` the stored JSON text or None
 
 A row's natural key says whether it is already there: a span by ``(t_start, monitor, app,
@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from lifelog.store import search_index, tokens
+from lifelog.store import search_index, tokens, voices
 from lifelog.store.sql import SPANS, TRANSCRIPTS, one, time_range, utc_naive, where
 
 KINDS = ("seen", "heard", "event")
@@ -63,7 +63,8 @@ _TABLES = {
         "transcripts",
         "t_start",
         "t_end",
-        "t_start, t_end, source, engine, text, coalesce(language, '')",
+        "t_start, t_end, source, engine, text, coalesce(language, ''),"
+        " coalesce((SELECT coalesce(v.name, 'Speaker ' || v.id) FROM voices v WHERE v.id = transcripts.speaker), '')",
         "t_start, source, text, t_end, engine, id",
     ),
     "event": _Table("events", "ts", "ts", "ts, kind, detail", "ts, kind, detail NULLS FIRST, id"),
@@ -157,6 +158,9 @@ def merge_staged(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, *, h
     times = staged["ts" if kind == "event" else "t_start"]
     # read by DuckDB's replacement scan, not con.register(): see search_index._insert
     _lifelog_merge = {k: v for k, v in staged.items() if k != "terms"}
+    if kind == "heard":  # a speaker's label names a voice of this timeline, made if it has none yet
+        ids = {label: voices.by_label(con, label, create=True) for label in set(staged["speaker"]) if label}
+        _lifelog_merge["speaker"] = np.array([ids.get(label, -1) for label in staged["speaker"]], dtype=np.int64)
     created = con.execute(_MERGE_SQL[kind], [times.min().item(), times.max().item()]).fetchall()
     if kind != "event":
         search_index.add(con, SPANS if kind == "seen" else TRANSCRIPTS, created, staged["terms"])
@@ -205,6 +209,7 @@ def stage(kind: str, rows: list[tuple]) -> Staged:
     elif kind == "heard":
         t_start, t_end, source, engine, text = cols[:5]
         language = [row[5] if len(row) > 5 else "" for row in rows]
+        speaker = [row[6] if len(row) > 6 else "" for row in rows]
         staged = {
             "t_start": _times(t_start),
             "t_end": _times(t_end),
@@ -212,6 +217,7 @@ def stage(kind: str, rows: list[tuple]) -> Staged:
             "engine": _strings(engine),
             "text": _strings(text),
             "language": _strings(language),
+            "speaker": _strings(speaker),  # a label until merge_staged makes it the voice's id
             "tokens": np.array(tokens.count_many(list(text)), dtype=np.int32),
         }
     else:
@@ -280,6 +286,7 @@ _MERGE_SQL = {
         ["t_start", "source", "text"],
         "t_start",
         "id, text, t_start, NULL",
+        extra={"speaker": "nullif(s.speaker, -1)"},
     ),
     "event": _merge_sql("events", ["ts", "kind", "detail"], ["ts", "kind", "detail"], "ts", "id", nullable=("detail",)),
 }

@@ -37,7 +37,7 @@ from datetime import datetime
 import duckdb
 
 from lifelog.errors import UsageError
-from lifelog.store import hours
+from lifelog.store import hours, voices
 from lifelog.store.sql import CORPORA, utc_naive, where
 
 _TEMP = {
@@ -98,6 +98,7 @@ class Report:
     events: int = 0
     vectors: int = 0
     hours: int = 0
+    voices: int = 0  # voices none of whose speech is left, removed with their embeddings
     frame_refs: list[str] = field(default_factory=list)
     audio_refs: list[str] = field(default_factory=list)
 
@@ -125,6 +126,7 @@ def forget(
             _delete(con, sel)
             report.hours = hours.refresh_hours(con, _touched_hours(con))
             _drop_unused_apps(con)
+            report.voices = voices.prune(con)  # a voice's embedding goes with the last of its speech
         elif not apply:
             report.vectors = _count_vectors(con, sel)
         return report

@@ -276,3 +276,23 @@ def m010_search_chinese_folded(con: duckdb.DuckDBPyConnection) -> None:
     from lifelog.store import search_index
 
     search_index.refold(con)
+
+
+@migration(11)
+def m011_voices(con: duckdb.DuckDBPyConnection) -> None:
+    """Who spoke (``store/voices.py``): the voices heard, each a speaker embedding kept local
+    (its centroid, moved as more of it is heard), a name once the user gives one, how long and
+    when it was heard; each transcript's ``speaker`` is its voice (NULL: not told, as every row
+    from before)."""
+    con.execute("""
+        CREATE SEQUENCE voices_id_seq START 1;
+        CREATE TABLE voices (
+            id          BIGINT    NOT NULL DEFAULT nextval('voices_id_seq'),
+            name        VARCHAR,                  -- NULL until named; 'me' for the user's own
+            centroid    FLOAT[192],               -- unit-length CAM++ embedding; NULL for a name imported
+            seconds     DOUBLE    NOT NULL DEFAULT 0,
+            first_heard TIMESTAMP,
+            last_heard  TIMESTAMP
+        );
+        ALTER TABLE transcripts ADD COLUMN speaker BIGINT;
+    """)

@@ -38,6 +38,7 @@ _JSON_COLUMNS = {
         "source": "VARCHAR",
         "engine": "VARCHAR",
         "language": "VARCHAR",
+        "speaker": "VARCHAR",
         "text": "VARCHAR",
     },
     "event": {"ts": "TIMESTAMPTZ", "kind": "VARCHAR", "detail": "JSON"},
@@ -49,7 +50,8 @@ _SELECT = {
         'AS "window", coalesce(top, 0) AS top, coalesce("left", 0) AS "left", coalesce(ord, 0) AS ord, '
         "coalesce(lead, '') AS lead, text"
     ),
-    "heard": "t_start, t_end, source, coalesce(engine, '') AS engine, coalesce(language, '') AS language, text",
+    "heard": "t_start, t_end, source, coalesce(engine, '') AS engine, coalesce(language, '') AS language,"
+    " coalesce(speaker, '') AS speaker, text",
     "event": "ts, kind, coalesce(detail, '{}'::JSON) AS detail",
 }
 

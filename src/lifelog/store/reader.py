@@ -15,7 +15,7 @@ from lifelog.models import (
     StoreStats,
     TextSpan,
 )
-from lifelog.store import embeddings, hours, search_index
+from lifelog.store import embeddings, hours, search_index, voices
 from lifelog.store import search as _search
 from lifelog.store.embeddings import ChunkHit
 from lifelog.store.exchange import RowStream
@@ -135,7 +135,8 @@ class Reader:
         return named(
             HeardRow,
             self._con.execute(
-                f"SELECT t_start, source, text, tokens FROM transcripts{where(conds)} ORDER BY t_start, source, id",
+                f"SELECT t_start, {voices.heard_source()}, text, tokens FROM transcripts{where(conds)}"
+                " ORDER BY t_start, source, id",
                 params,
             ).fetchall(),
         )
@@ -156,7 +157,8 @@ class Reader:
 
     def heard_rows_within(self, stretches: list[tuple[datetime, datetime]]) -> list[HeardInStretch]:
         """The same for speech."""
-        return named(HeardInStretch, self._within("transcripts", "source, text, tokens", "source, id", stretches))
+        columns = f"{voices.heard_source('s.speaker')} AS source, text, tokens"
+        return named(HeardInStretch, self._within("transcripts", columns, "source, id", stretches))
 
     def _within(self, table: str, columns: str, order: str, stretches) -> list[tuple]:
         """``(stretch, t, id, *columns)`` rows."""
@@ -286,12 +288,19 @@ class Reader:
         app: str | None = None,
         limit: int = 20,
         kinds: tuple[str, ...] = ("seen", "heard"),
+        speaker: str | None = None,
     ) -> list[SearchHit]:
         """Full-text search over text seen and heard, one ranking; see ``store/search.py``.
 
-        ``app`` keeps spans of matching apps only, so it leaves out transcripts; ``kinds``
+        ``app`` keeps spans of matching apps only, so it leaves out transcripts; ``speaker``
+        keeps what that voice said (``voices.matching``), so it leaves out spans; ``kinds``
         restricts the search to ``("seen",)`` (spans) or ``("heard",)`` (transcripts).
         """
+        if speaker is not None:
+            said = voices.matching(self._con, speaker)
+            if not said:
+                return []
+            kinds = tuple(k for k in kinds if k == "heard")
         return _search.search(
             self._con,
             query,
@@ -300,7 +309,12 @@ class Reader:
             app=app,
             limit=limit,
             kinds=tuple(kinds),
+            speakers=said if speaker is not None else None,
         )
+
+    def speakers(self) -> list[dict]:
+        """The voices heard, most heard first (``store/voices.py``)."""
+        return voices.listing(self._con)
 
     def recordings(self) -> list[dict]:
         rows = self._con.execute(

@@ -119,6 +119,7 @@ def search(
     app: str | None,
     limit: int,
     kinds: tuple[str, ...] = KINDS,
+    speakers: list[int] | None = None,
 ) -> list[SearchHit]:
     unknown = set(kinds) - set(KINDS)
     if unknown:
@@ -129,7 +130,7 @@ def search(
         return []
     ranked: list[tuple] = []  # (tier, score, t_start, id, order, corpus)
     for order, corpus in enumerate(corpora):
-        filters = _Filters(con, corpus, parsed, utc_naive(since), utc_naive(until), app)
+        filters = _Filters(con, corpus, parsed, utc_naive(since), utc_naive(until), app, speakers)
         ranked += [
             (tier, score, t_start, doc, order, corpus)
             for tier, doc, t_start, score in _search_corpus(con, corpus, parsed, filters, limit)
@@ -184,8 +185,9 @@ class _Filters:
     a page at a time (:func:`_take`).
     """
 
-    def __init__(self, con, corpus: Corpus, parsed: ParsedQuery, since, until, app):
+    def __init__(self, con, corpus: Corpus, parsed: ParsedQuery, since, until, app, speakers=None):
         self.corpus, self.since, self.until, self.app = corpus, since, until, app
+        self.speakers: list[int] | None = speakers  # transcripts of these voices only
         self.texts = [*parsed.phrases, *parsed.chars]
         self.apps: list[int] | None = None
         if app:
@@ -223,8 +225,12 @@ class _Filters:
         return where(conds), params
 
     def row_sql(self, runs: tuple[str, ...] = (), row: str = "") -> tuple[list[str], list]:
-        """Conditions on the row's text (its columns prefixed with ``row``) and their params."""
-        return _contains(f"{row}text", [*self.texts, *runs])
+        """Conditions on the row's text and speaker (its columns prefixed with ``row``) and
+        their params."""
+        conds, params = _contains(f"{row}text", [*self.texts, *runs])
+        if self.speakers is not None:
+            conds.append(f"{row}speaker IN ({_ints(self.speakers)})")
+        return conds, params
 
 
 CHECK_PAGE = 64
@@ -388,6 +394,8 @@ def _substring_matches(con, corpus: Corpus, parsed: ParsedQuery, filters: _Filte
     if filters.app:
         conds.append("strpos(lower(app), lower(?)) > 0")
         params.append(filters.app)
+    if filters.speakers is not None:
+        conds.append(f"speaker IN ({_ints(filters.speakers)})")
     texts, text_params = _contains("text", [*parsed.words, *parsed.phrases])
     conds += texts
     sql = f"SELECT id, t_start FROM {corpus.table}{where(conds)} ORDER BY t_start DESC, id DESC LIMIT ?"

@@ -15,7 +15,10 @@ import duckdb
 from lifelog.models import TextSpan, Transcript
 
 SPAN_COLUMNS = 'id, t_start, t_end, monitor, app, "window", text, top, "left", frame_id'
-TRANSCRIPT_COLUMNS = "id, t_start, t_end, source, engine, text, tokens, chunk_id, language"
+TRANSCRIPT_COLUMNS = (
+    "id, t_start, t_end, source, engine, text, tokens, chunk_id, language,"
+    " (SELECT coalesce(v.name, 'Speaker ' || v.id) FROM voices v WHERE v.id = transcripts.speaker)"
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def span_from_row(row: tuple) -> TextSpan:
 
 
 def transcript_from_row(row: tuple) -> Transcript:
-    id_, t_start, t_end, source, engine, text, tokens, chunk_id, language = row[:9]
+    id_, t_start, t_end, source, engine, text, tokens, chunk_id, language, speaker = row[:10]
     return Transcript(
         t_start=t_start,
         t_end=t_end,
@@ -131,6 +134,7 @@ def transcript_from_row(row: tuple) -> Transcript:
         chunk_id=chunk_id,
         id=id_,
         language=language or "",
+        speaker=speaker or "",
     )
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 
 from lifelog.errors import StoreError
-from lifelog.models import AudioChunkRecord, FrameRecord, OcrLine, Transcript
-from lifelog.store import embeddings, exchange, hours, search_index, tokens
+from lifelog.models import AudioChunkRecord, FrameRecord, HeardVoice, OcrLine, Transcript
+from lifelog.store import embeddings, exchange, hours, search_index, tokens, voices
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -33,7 +33,7 @@ _NEW_SPANS_TYPE = (
 )
 _NEW_TRANSCRIPTS_TYPE = (
     '[{"t_start": "TIMESTAMP", "t_end": "TIMESTAMP", "source": "VARCHAR", "engine": "VARCHAR",'
-    ' "text": "VARCHAR", "tokens": "INTEGER", "chunk_id": "BIGINT", "language": "VARCHAR"}]'
+    ' "text": "VARCHAR", "tokens": "INTEGER", "chunk_id": "BIGINT", "language": "VARCHAR", "speaker": "BIGINT"}]'
 )
 
 
@@ -182,10 +182,25 @@ class Writer(Reader):
             )
         )[0]
 
-    def add_transcripts(self, rows: list[Transcript]) -> int:
-        """Store text heard, all rows in one statement (one JSON parameter); returns how many."""
+    def add_voices(self, found: list[HeardVoice], source: str, at: datetime) -> list[int]:
+        """The voice id of each voice told apart in a chunk or recording (``store/voices.py``):
+        known voices matched, new ones added. Give them to ``add_transcripts``."""
+        return voices.assign(self._con, found, source, at)
+
+    def name_voice(self, speaker: str, name: str) -> dict:
+        """Name a voice (``voices.name``); UsageError for one not heard or a name taken."""
+        return voices.name(self._con, speaker, name)
+
+    def add_transcripts(self, rows: list[Transcript], voice_ids: list[int] | None = None) -> int:
+        """Store text heard, all rows in one statement (one JSON parameter); returns how many. A
+        row's speaker is ``voice_ids[row.heard_as]``, else the voice its ``speaker`` label names
+        (a row from another timeline: a name not known yet becomes a voice)."""
         if not rows:
             return 0
+        speakers: dict[str, int | None] = {}
+        for t in rows:
+            if t.heard_as is None and t.speaker and t.speaker not in speakers:
+                speakers[t.speaker] = voices.by_label(self._con, t.speaker, create=True)
         payload = [
             {
                 "t_start": t.t_start,
@@ -196,12 +211,15 @@ class Writer(Reader):
                 "tokens": t.tokens,
                 "chunk_id": t.chunk_id,
                 "language": t.language,
+                "speaker": voice_ids[t.heard_as]
+                if voice_ids is not None and t.heard_as is not None
+                else speakers.get(t.speaker),
             }
             for t in rows
         ]
         created = self._con.execute(
-            "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id, language)"
-            " SELECT t_start, t_end, source, engine, text, tokens, chunk_id, language"
+            "INSERT INTO transcripts (t_start, t_end, source, engine, text, tokens, chunk_id, language, speaker)"
+            " SELECT t_start, t_end, source, engine, text, tokens, chunk_id, language, speaker"
             f" FROM (SELECT unnest(from_json(?, '{_NEW_TRANSCRIPTS_TYPE}'), recursive := true))"
             " RETURNING id, text, t_start, NULL",
             [to_json_param(payload)],
