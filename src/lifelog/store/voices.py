@@ -28,9 +28,10 @@ WEIGHT_CAP_S = 600.0
 """A voice's centroid moves towards what is newly heard as if it had been heard for at most
 this long: it follows a voice that changes (a cold, another microphone) and never freezes."""
 MAX_NAME = 80
-MATCH = 0.7
-"""Least cosine between a speaker's centroid and a known voice's for them to be one voice
-(measured on real voices: the same voice in two recordings 0.87-0.89, two voices 0.45-0.58)."""
+MATCH = 0.65
+"""Least cosine between a speaker's centroid and a known voice's for them to be one voice, as
+``speaker_turns.SAME_VOICE`` inside one recording (measured on real voices: the same voice in
+two recordings 0.63-0.89, two voices 0.45-0.58)."""
 _UNNAMED = re.compile(r"(?i)speaker\s*(\d+)")
 
 
