@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.cli.helpers import lifelog, lifelog_json
+from tests.cli.helpers import lifelog
+from tests.cli.helpers import lifelog_json as _lifelog_json
 
 TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
 EN, ZH = TESTDATA / "speech-en" / "test-2.mp3", TESTDATA / "speech-zh" / "foxconn.wav"
@@ -23,6 +24,13 @@ KFC = TESTDATA / "speech-zh" / "kfc.wav"
 AT = datetime(2026, 11, 20, 14, 0)
 
 pytestmark = pytest.mark.skipif(not (EN.is_file() and ZH.is_file()), reason=f"needs the real speech in {TESTDATA}")
+
+
+def lifelog_json(*args: str, env: dict, raw: bool = False):
+    """``lifelog ... --json``; with ``raw``, the rows of a JSONL export (no --json)."""
+    if raw:
+        return [json.loads(line) for line in lifelog(*args, env=env).stdout.splitlines()[1:]]
+    return _lifelog_json(*args, env=env)
 
 
 def _write(path: Path, samples: np.ndarray) -> Path:
@@ -65,8 +73,7 @@ def test_two_real_voices_are_told_apart_named_and_kept_across_recordings(env, ho
 
     voices = lifelog_json("speakers", env=env)
     assert len(voices) == 2 and {v["speaker"] for v in voices} == {"Speaker 1", "Speaker 2"}, voices
-    rows = [json.loads(line) for line in lifelog("export", env=env).stdout.splitlines()[1:]]
-    heard = [h for h in rows if h["type"] == "heard"]
+    heard = [h for h in lifelog_json("export", env=env, raw=True) if h["type"] == "heard"]
     assert all(h.get("speaker") in ("Speaker 1", "Speaker 2") for h in heard), heard
 
     # speech time attributed right: each transcript's time inside each truth turn, by its speaker
@@ -102,6 +109,15 @@ def test_two_real_voices_are_told_apart_named_and_kept_across_recordings(env, ho
     taken = lifelog("speakers", "name", label["en"], "li wei", env=env, check=False)
     assert taken.returncode == 2 and "taken" in taken.stderr
     assert {v["speaker"] for v in lifelog_json("speakers", env=env)} == {"Li Wei", label["en"]}
+
+    # two voices in one recording are a call, named as its voices are now; a question naming
+    # one finds it
+    calls = [e for e in lifelog_json("export", env=env, raw=True) if e.get("kind") == "call"]
+    assert len(calls) == 1 and sorted(calls[0]["detail"]["speakers"]) == sorted(["Li Wei", label["en"]]), calls
+    day = ("--since", AT.isoformat() + "Z", "--until", (AT + timedelta(hours=1)).isoformat() + "Z")
+    assert "· call with " in lifelog("context", *day, env=env).stdout
+    asked = lifelog("context", *day, "--query", "the call with Li Wei", "--budget", "400", env=env).stdout
+    assert "call with" in asked and "· Li Wei" in asked, asked
 
     # the same Mandarin voice in a second recording is Li Wei from the start
     later = AT + timedelta(hours=2)

@@ -235,6 +235,8 @@ class LocalTimeline(Timeline):
             for r in rows:
                 r.chunk_id = chunk_id
             w.add_transcripts(rows, w.add_voices(voices, "file", chunk.t_start) if voices else None)
+            if voices:
+                w.mark_calls("file", chunk.t_start)
             w.add_event(
                 chunk.t_start, "import", {"file": file, "seconds": round(chunk.voiced_s, 1), "transcripts": len(rows)}
             )

@@ -219,6 +219,8 @@ class AudioPipeline:
                     for r in rows:
                         r.chunk_id = chunk_id
                     w.add_transcripts(rows, w.add_voices(voices, source, start) if rows else None)
+                    if voices:
+                        w.mark_calls(source, start)
         except StoreBusy as exc:
             log.warning("store busy, audio chunk %s stays in the spool: %s", path.name, exc)
             return False

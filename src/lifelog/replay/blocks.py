@@ -95,11 +95,30 @@ def event_blocks(events: list[dict]) -> list[Block]:
             detail = e.get("detail") or {}
             lines = [f"Q: {detail.get('question', '')}", *f"A: {detail.get('answer', '')}".splitlines()]
             out.append(Block(e["ts"], 0, "", "", lines, kind="asked", source=detail.get("model", "")))
+        elif e["kind"] == "call":
+            out.append(Block(e["ts"], 0, "", "", [call_label(e)], kind="event"))
         elif e["kind"] in labels or e["kind"] == "gap":
             out.append(
                 Block(e["ts"], 0, "", "", [gap_label(e) if e["kind"] == "gap" else labels[e["kind"]]], kind="event")
             )
     return out
+
+
+def call_label(event: dict) -> str:
+    """``call with Dana and Speaker 3 (14:02–14:47, 45 min, system audio)``: a stretch of
+    speech in which two or more voices spoke (``store/voices.py``)."""
+    detail = event.get("detail") or {}
+    speakers = list(detail.get("speakers") or ["unknown voices"])
+    who = ", ".join(speakers[:-1]) + " and " + speakers[-1] if len(speakers) > 1 else speakers[0]
+    until = str(detail.get("until") or "")[11:16]
+    try:
+        minutes = round(
+            (datetime.fromisoformat(str(detail["until"]).replace("Z", "")) - event["ts"]).total_seconds() / 60
+        )
+    except (KeyError, ValueError, TypeError):
+        minutes = 0
+    where = HEARD_FROM.get(detail.get("source", ""), detail.get("source", ""))
+    return f"call with {who} ({event['ts']:%H:%M}–{until}, {minutes} min, {where})"
 
 
 def gap_label(event: dict) -> str:

@@ -27,7 +27,14 @@ from typing import Generic, Protocol, TypeVar
 import numpy as np
 
 from lifelog.replay import render
-from lifelog.replay.blocks import Block, build_blocks, event_blocks, merge_chronological, transcript_blocks
+from lifelog.replay.blocks import (
+    SPEAKER_SEP,
+    Block,
+    build_blocks,
+    event_blocks,
+    merge_chronological,
+    transcript_blocks,
+)
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
 from lifelog.replay.outline import coarsen, tally_rows
 from lifelog.replay.rank import Ranked, asked_for, query_parts
@@ -175,7 +182,8 @@ def _in_chunk(chunk: tuple, row: SeenInStretch | HeardInStretch) -> bool:
     kind, monitor, app, window, source = chunk
     if isinstance(row, SeenInStretch):
         return kind == "seen" and (row.monitor, row.app, row.window) == (monitor, app, window)
-    return kind == "heard" and row.source == source
+    # a row's source carries its speaker ("system · Dana"); a chunk's is where it was heard
+    return kind == "heard" and row.source.partition(SPEAKER_SEP)[0] == source.partition(SPEAKER_SEP)[0]
 
 
 _Row = TypeVar("_Row", SeenRow, HeardRow, covariant=True)

@@ -140,6 +140,9 @@ def _rankings(
             near[keys[-1]] = max(near.get(keys[-1], 0), _nearness(query_terms, text))
         lists.append((1.0, list(dict.fromkeys(keys))))
         complete = complete or any(set(query_terms) <= set(terms.terms(text)) for text in list(texts)[:3])
+    said = reader.said_by({w.strip("?!.,;:'\"()").lower() for w in query.split()}, since, until, limit)
+    if said:  # a question naming a voice ("the call with Dana") is about what it said
+        lists.append((1.0, [(m, "heard", None, "", "", source) for m, source in said]))
     if semantic:
         from lifelog.replay.semantic import semantic_hits
 

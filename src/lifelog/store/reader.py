@@ -312,6 +312,21 @@ class Reader:
             speakers=said if speaker is not None else None,
         )
 
+    def said_by(self, words: set[str], since: datetime | None, until: datetime | None, limit: int) -> list[tuple]:
+        """``(minute, source)`` of the minutes in which a voice named by ``words`` (every word
+        of its name among them, lower case) spoke, most speech first: a question about "the
+        call with Dana" is about what Dana said."""
+        ids = voices.named_in(self._con, words)
+        if not ids:
+            return []
+        conds, params = time_range(since, until, "t_start", "t_end")
+        conds.append(f"speaker IN ({', '.join(str(int(i)) for i in ids)})")
+        return self._con.execute(
+            f"SELECT date_trunc('minute', t_start) AS m, source FROM transcripts{where(conds)}"
+            " GROUP BY ALL ORDER BY sum(epoch(t_end) - epoch(t_start)) DESC, m LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+
     def speakers(self) -> list[dict]:
         """The voices heard, most heard first (``store/voices.py``)."""
         return voices.listing(self._con)

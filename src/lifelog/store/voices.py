@@ -10,9 +10,10 @@ is clearly another known voice. A voice is shown by its name, else as ``Speaker 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -139,6 +140,13 @@ def matching(con: duckdb.DuckDBPyConnection, label: str) -> list[int]:
     return [r[0] for r in con.execute(sql, [label.strip()]).fetchall()]
 
 
+def named_in(con: duckdb.DuckDBPyConnection, words: set[str]) -> list[int]:
+    """The named voices (not ``me``) every word of whose name is among ``words`` (lower case):
+    "Dana" for "the call with Dana", "Dana Whitfield" only when both words are there."""
+    named = con.execute("SELECT id, name FROM voices WHERE name IS NOT NULL AND name <> ?", [ME]).fetchall()
+    return [vid for vid, n in named if set(n.lower().split()) <= words]
+
+
 def listing(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every voice with speech left in the timeline: id, label, name, seconds of speech, how many
     transcripts, first and last heard, from which sources; the most heard first."""
@@ -181,6 +189,7 @@ def name(con: duckdb.DuckDBPyConnection, speaker: str, new: str) -> dict:
     if taken is not None and taken != vid:
         raise UsageError(f"The name {new!r} is taken by another voice ({taken}); choose another.")
     con.execute("UPDATE voices SET name = ? WHERE id = ?", [new, vid])
+    _relabel_calls(con, heard[vid]["speaker"], new)
     return {**heard[vid], "speaker": new, "name": new, "was": heard[vid]["speaker"]}
 
 
@@ -192,3 +201,70 @@ def prune(con: duckdb.DuckDBPyConnection) -> int:
         " RETURNING id"
     ).fetchall()
     return len(gone)
+
+
+# -- calls --------------------------------------------------------------------------------
+
+CALL_SOURCES = ("system", "file")
+CALL_GAP_S = 180.0
+"""Seconds without speech from a source after which a call on it has ended."""
+CALL_MIN_VOICE_S = 5.0
+"""Seconds a voice must speak in a stretch to count as taking part in a call."""
+
+
+def mark_calls(con: duckdb.DuckDBPyConnection, source: str, at: datetime) -> dict | None:
+    """A stretch of speech from ``source`` (system audio or an imported recording) around
+    ``at`` in which two or more voices spoke is a call: one ``call`` event at its start, with
+    ``until``, the speakers (labels, most heard first) and its seconds of speech. Done again as
+    each chunk of the stretch is stored (the event is replaced); the call's detail, or None."""
+    if source not in CALL_SOURCES:
+        return None
+    lo, hi = utc_naive(at) - timedelta(hours=12), utc_naive(at) + timedelta(hours=12)
+    rows = con.execute(
+        "SELECT t_start, t_end, speaker FROM transcripts WHERE source = ? AND t_start BETWEEN ? AND ?"
+        " ORDER BY t_start, id",
+        [source, lo, hi],
+    ).fetchall()
+    stretches: list[list[tuple]] = []  # speech with no pause of CALL_GAP_S in it
+    ends: list[datetime] = []
+    for row in rows:
+        if not stretches or (row[0] - ends[-1]).total_seconds() > CALL_GAP_S:
+            stretches.append([])
+            ends.append(row[1])
+        stretches[-1].append(row)
+        ends[-1] = max(ends[-1], row[1])
+    found = next((i for i, end in enumerate(ends) if end >= utc_naive(at)), None)
+    if found is None:
+        return None
+    stretch, start, end = stretches[found], stretches[found][0][0], ends[found]
+    con.execute(
+        "DELETE FROM events WHERE kind = 'call' AND ts BETWEEN ? AND ? AND json_extract_string(detail, '$.source') = ?",
+        [start - timedelta(seconds=CALL_GAP_S), end, source],
+    )
+    spoke: dict[int, float] = {}
+    for t_start, t_end, speaker in stretch:
+        if speaker is not None:
+            spoke[speaker] = spoke.get(speaker, 0.0) + (t_end - t_start).total_seconds()
+    voices = sorted((v for v, s in spoke.items() if s >= CALL_MIN_VOICE_S), key=lambda v: -spoke[v])
+    if len(voices) < 2:
+        return None
+    labels = dict(con.execute(f"SELECT id, {LABEL.format(v='v')} FROM voices v").fetchall())
+    detail = {
+        "until": end.isoformat() + "Z",
+        "source": source,
+        "speakers": [labels[v] for v in voices],
+        "seconds": round(sum(spoke.values()), 1),
+    }
+    con.execute("INSERT INTO events (ts, kind, detail) VALUES (?, 'call', ?)", [start, json.dumps(detail)])
+    return detail
+
+
+def _relabel_calls(con: duckdb.DuckDBPyConnection, was: str, now: str) -> None:
+    """Calls name their speakers as they were labelled: a voice named afresh is renamed in them."""
+    for event_id, detail in con.execute(
+        "SELECT id, detail FROM events WHERE kind = 'call' AND detail IS NOT NULL"
+    ).fetchall():
+        data = json.loads(detail)
+        if was in data.get("speakers", []):
+            data["speakers"] = [now if s == was else s for s in data["speakers"]]
+            con.execute("UPDATE events SET detail = ? WHERE id = ?", [json.dumps(data), event_id])

@@ -187,6 +187,11 @@ class Writer(Reader):
         known voices matched, new ones added. Give them to ``add_transcripts``."""
         return voices.assign(self._con, found, source, at)
 
+    def mark_calls(self, source: str, at: datetime) -> dict | None:
+        """Mark the stretch of ``source``'s speech around ``at`` as a call when two or more
+        voices spoke in it (``voices.mark_calls``)."""
+        return voices.mark_calls(self._con, source, at)
+
     def name_voice(self, speaker: str, name: str) -> dict:
         """Name a voice (``voices.name``); UsageError for one not heard or a name taken."""
         return voices.name(self._con, speaker, name)
