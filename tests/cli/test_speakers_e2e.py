@@ -146,8 +146,8 @@ def test_two_real_voices_are_told_apart_named_and_kept_across_recordings(env, ho
 
 
 def test_one_voice_is_one_speaker_and_speakers_can_be_turned_off(env, tmp_path):
-    report = lifelog_json("import", str(EN), "--at", AT.isoformat() + "Z", env=env)
-    assert report[0]["speakers"] == 1
+    said = lifelog("import", str(EN), "--at", AT.isoformat() + "Z", env=env).stderr
+    assert "one speaker (" in said and "s of speech)" in said, said
     assert [v["speaker"] for v in lifelog_json("speakers", env=env)] == ["Speaker 1"]
     off = {**env, "LIFELOG_SPEAKERS": "false"}
     later = (AT + timedelta(hours=1)).isoformat() + "Z"
@@ -157,3 +157,9 @@ def test_one_voice_is_one_speaker_and_speakers_can_be_turned_off(env, tmp_path):
     assert hits and all("speaker" not in h for h in hits)
     proc = lifelog("search", "Times", "--speaker", "Nobody", env=env, check=False)
     assert proc.returncode == 1 and "No matches" in proc.stderr
+    tones = tmp_path / "tones.wav"  # music, no words: no speaker made up
+    t = np.arange(8 * 16000) / 16000
+    _write(tones, 0.3 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 660 * t))
+    report = lifelog_json("import", str(tones), "--at", (AT + timedelta(hours=3)).isoformat() + "Z", env=env)
+    assert report[0]["transcripts"] == 0 and report[0]["speakers"] == 0
+    assert [v["speaker"] for v in lifelog_json("speakers", env=env)] == ["Speaker 1"]

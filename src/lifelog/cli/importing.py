@@ -99,7 +99,7 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
     for f in files:
         with progress_bar(f"Transcribing {f.name}") as bar:
             task = bar.add_task("asr", total=None)
-            rows, seconds, voices = transcribe_recording(
+            rows, seconds, told = transcribe_recording(
                 f,
                 start,
                 engine=engine,
@@ -110,7 +110,7 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
             )
         timeline = rt.timeline()  # the owner, if one runs, stores it; else this process does
         try:
-            timeline.import_transcripts(rows, chunk_for_import(start, seconds), file=f.name, voices=voices)
+            timeline.import_transcripts(rows, chunk_for_import(start, seconds), file=f.name, voices=told.voices)
         finally:
             timeline.close()
         report.append(
@@ -120,13 +120,13 @@ def _import_audio(rt: Runtime, files: list[Path], start: datetime, quiet: bool) 
                 "seconds": round(seconds, 1),
                 "transcripts": len(rows),
                 "words": sum(word_count(r.text) for r in rows),
-                "speakers": len(voices),
+                "speakers": len(told.voices),
             }
         )
         start += timedelta(seconds=seconds)
         if not quiet:
-            told = f", {len(voices)} speaker{'' if len(voices) == 1 else 's'}" if rt.settings.speakers else ""
-            err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words{told}.")
+            who = f"; {told.note}" if told.note else ""
+            err.print(f"Imported {f.name}: {len(rows)} transcript segments, {report[-1]['words']} words{who}.")
     return report
 
 

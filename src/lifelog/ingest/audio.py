@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -89,20 +89,30 @@ def speaker_of(turns: Sequence[Turn], start: float, end: float) -> int | None:
     return best.speaker
 
 
-def tell_speakers(samples: np.ndarray, enabled: bool = True) -> tuple[list[Turn], list[HeardVoice]]:
-    """Who spoke when in 16 kHz ``samples`` (``speakers.diarize``) and each voice found; none
-    when disabled or when it fails (logged: the transcripts are stored without speakers)."""
+@dataclass
+class Told:
+    """Who spoke when in some audio (``tell_speakers``): the turns, each voice found, and one
+    line on it for people ("2 speakers in 34.0 s of speech", "one speaker: ... too little")."""
+
+    turns: list[Turn] = field(default_factory=list)
+    voices: list[HeardVoice] = field(default_factory=list)
+    note: str = ""
+
+
+def tell_speakers(samples: np.ndarray, enabled: bool = True) -> Told:
+    """Who spoke when in 16 kHz ``samples`` (``speakers.diarize``); nothing when disabled or
+    when it fails (logged: the transcripts are stored without speakers)."""
     if not enabled or not len(samples):
-        return [], []
+        return Told()
     from lifelog.tokenize_media.asr.speakers import diarize
 
     try:
         found = diarize(samples)
     except Exception as exc:
         log.error("cannot tell speakers apart: %s", exc)
-        return [], []
+        return Told(note=f"speakers not told apart: {exc}")
     voices = [HeardVoice([float(x) for x in c], s) for c, s in zip(found.centroids, found.seconds)]
-    return found.turns, voices
+    return Told(found.turns, voices, found.describe())
 
 
 class AudioPipeline:
@@ -203,9 +213,10 @@ class AudioPipeline:
             log.error("ASR failed on %s: %s", path.name, exc)
             stats.failures += 1
             segments = []
-        turns, voices = tell_speakers(samples, self.speakers) if segments else ([], [])
+        told = tell_speakers(samples, self.speakers) if segments else Told()
+        voices = told.voices
         stats.asr_s += time.perf_counter() - t
-        rows = transcripts_for(segments, start, source, self.engine.id, redactor=self.redactor, turns=turns)
+        rows = transcripts_for(segments, start, source, self.engine.id, redactor=self.redactor, turns=told.turns)
         ref = self._save_audio(path, start, samples) if rows else ""
         seconds = len(samples) / RATE
         chunk = AudioChunkRecord(start, start + timedelta(seconds=seconds), source, ref, seconds, source_key=path.name)
@@ -263,25 +274,25 @@ def transcribe_recording(
     progress: Callable[[int, int], None] | None = None,
     redactor: Redactor | None = None,
     speakers: bool = True,
-) -> tuple[list[Transcript], float, list[HeardVoice]]:
+) -> tuple[list[Transcript], float, Told]:
     """Transcribe an audio file recorded starting at ``at``: its transcripts (absolute times,
     the language detected in each piece of about 30 s, Chinese in ``script``, each with its
     speaker's index in the voices told apart over the whole recording), its length in seconds
-    and those voices. Storing them is the caller's one transaction."""
+    and who spoke. Storing them is the caller's one transaction."""
     from lifelog.tokenize_media.asr import transcribe_speech
     from lifelog.tokenize_media.asr.audio_io import decode_audio
 
     audio = decode_audio(path)
     bounds = piece_bounds(audio)
-    turns, voices = tell_speakers(audio, speakers)
+    told = tell_speakers(audio, speakers)
     rows: list[Transcript] = []
     for i, (lo, hi) in enumerate(bounds):
         segments = transcribe_speech(engine, audio[int(lo * RATE) : int(hi * RATE)], script=script)
         start = at + timedelta(seconds=lo)
-        rows += transcripts_for(segments, start, "file", engine.id, redactor=redactor, turns=turns, offset=lo)
+        rows += transcripts_for(segments, start, "file", engine.id, redactor=redactor, turns=told.turns, offset=lo)
         if progress:
             progress(i + 1, len(bounds))
-    return rows, len(audio) / RATE, voices
+    return rows, len(audio) / RATE, told if rows else Told()  # no words heard (music, noise): no voices
 
 
 def piece_bounds(audio: np.ndarray, max_s: float = IMPORT_PIECE_S) -> list[tuple[float, float]]:
