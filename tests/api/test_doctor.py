@@ -16,3 +16,12 @@ def test_the_tokenizer_check_passes_for_exact_and_approximate_tokenizers(tokeniz
     assert result["status"] == "ok", result
     assert result["detail"].startswith(f"{tokenizer} (") and named in result["detail"]
     assert "'hello world' = " in result["detail"]
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_speakers_check_loads_the_bundled_model_or_says_it_is_off(on):
+    from lifelog.api.doctor import _speakers
+
+    result = _check("speakers", lambda: _speakers(replace(Settings(), speakers=on)))
+    assert result["status"] == "ok", result
+    assert ("CAM++" in result["detail"] and "MB, bundled" in result["detail"]) if on else "off" in result["detail"]

@@ -95,6 +95,17 @@ def _asr(engine_id: str, settings: Settings):
     )
 
 
+def _speakers(settings: Settings):
+    """Whether speakers are told apart, and that the bundled speaker model loads."""
+    if not settings.speakers:
+        return "ok", "off (speakers = false): transcripts do not say who spoke"
+    from lifelog.tokenize_media.asr.speakers import get_embedder
+
+    embedder = get_embedder()
+    size = embedder.model.stat().st_size / 1e6
+    return "ok", f"CAM++ speaker embeddings ({size:.1f} MB, bundled, ONNX Runtime on CPU): who spoke is told"
+
+
 def _tokenizer(settings: Settings):
     from lifelog.tokenize_media.tokenizers import Tokenizer, get_tokenizer
 
@@ -130,6 +141,7 @@ def run_checks(paths: Paths, settings: Settings) -> list[dict]:
         _check("ocr", lambda: _ocr(settings)),
         _check("audio", lambda: _audio(settings)),
         *[_check(f"asr {name}", lambda name=name: _asr(name, settings)) for name in _asr_ids()],
+        _check("speakers", lambda: _speakers(settings)),
         _check("tokenizer", lambda: _tokenizer(settings)),
         _check("store", lambda: _store(paths, settings)),
     ]
