@@ -76,15 +76,18 @@ def main() -> None:
     con = duckdb.connect(str(db))
     con.execute(f"SET memory_limit = '{OWNER_MEMORY_LIMIT}'")
     con.execute(f"SET temp_directory = '{args.work / 'tmp'}'")
-    if (migrations.current_version(con) or 0) >= 9:  # summarised already: back to version 8 (the copy only)
+    if (migrations.current_version(con) or 0) >= 9:  # summarised already: undo 9 alone (the copy only)
         con.execute("DROP TABLE hour_seen; DROP TABLE hour_heard; DROP TABLE hour_totals")
-        con.execute("DELETE FROM schema_migrations WHERE version >= 9")
+        con.execute("DELETE FROM schema_migrations WHERE version = 9")
         con.execute("DELETE FROM meta WHERE key = ?", [hours.WATERMARK])
-    migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v < 9})
+        before = {v: fn for v, fn in migrations.MIGRATIONS.items() if v != 9}  # the later ones stay
+    else:
+        before = {v: fn for v, fn in migrations.MIGRATIONS.items() if v < 9}
+    migrations.apply(con, before)
     con.execute("CHECKPOINT")
     spans, first, last = con.execute("SELECT count(*), min(t_start), max(t_start) FROM text_spans").fetchone()
     t = time.perf_counter()
-    assert migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v <= 9}) == [9]
+    assert migrations.apply(con, {v: fn for v, fn in migrations.MIGRATIONS.items() if v in before or v == 9}) == [9]
     migrate_s = time.perf_counter() - t
     migrations.apply(con)  # the migrations after 9, untimed
     at_migration = hours.watermark(con)

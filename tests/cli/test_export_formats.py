@@ -60,7 +60,7 @@ def _parquet_rows(folder: Path | str, where: str = "") -> dict[str, list[tuple]]
     con.execute("SET TimeZone = 'UTC'")
     queries = {
         "seen": 't_start::TIMESTAMP, t_end::TIMESTAMP, monitor, app, "window", text, top, "left", ord, lead',
-        "heard": "t_start::TIMESTAMP, t_end::TIMESTAMP, source, engine, text, language",
+        "heard": "t_start::TIMESTAMP, t_end::TIMESTAMP, source, engine, text, language, speaker",
         "event": "ts::TIMESTAMP, kind, detail::VARCHAR",
     }
     files = {"seen": "seen", "heard": "heard", "event": "events"}
