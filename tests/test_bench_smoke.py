@@ -18,9 +18,12 @@ from tests.support.benches import BENCH, BENCHES, HEAVY, run_quick
 
 # Benches that have no quick run yet, each with why: the list may only shrink.
 NO_QUICK_YET: dict[str, str] = {}
-# Benches whose material nobody here made is not in the repository, and where they look for it.
-OUTSIDE_DATA: dict[str, Path] = {
-    "conversations.py": Path(os.environ.get("LIFELOG_REALTALK", BENCH.parents[1] / "shared" / "testdata" / "realtalk")),
+# Benches whose material nobody here made is not in the repository: where they look for it, and
+# the files they need there.
+TESTDATA = BENCH.parents[1] / "shared" / "testdata"
+OUTSIDE_DATA: dict[str, tuple[Path, str]] = {
+    "conversations.py": (Path(os.environ.get("LIFELOG_REALTALK", TESTDATA / "realtalk")), "*.json"),
+    "diarization.py": (TESTDATA, "speech-*/*.*"),
 }
 
 
@@ -35,8 +38,8 @@ def test_every_heavy_bench_exists():
 
 @pytest.mark.parametrize("name", [n for n in BENCHES if n not in NO_QUICK_YET and n not in HEAVY])
 def test_the_bench_runs_quick(name, tmp_path):
-    if name in OUTSIDE_DATA and not any(OUTSIDE_DATA[name].glob("*.json")):
-        pytest.skip(f"its material is not at {OUTSIDE_DATA[name]} (see the bench's docstring)")
+    if name in OUTSIDE_DATA and not any(OUTSIDE_DATA[name][0].glob(OUTSIDE_DATA[name][1])):
+        pytest.skip(f"its material is not at {OUTSIDE_DATA[name][0]} (see the bench's docstring)")
     run_quick(name, tmp_path, timeout_s=300)
 
 

@@ -9,7 +9,7 @@ other: 0.54 inside one English voice, 0.60 between it and a Mandarin one); clust
 to be a voice (a cough, a window straddling two voices) are folded into the nearest real one. Windows labelled alike and close in time become one turn. Matching a
 recording's speakers to the voices already known is ``store/voices.py``'s.
 
-numpy, plus scipy's hierarchical clustering (installed with the ``speakers`` extra).
+numpy, plus scipy's hierarchical clustering (installed with the ``audio`` extra).
 """
 
 from __future__ import annotations
