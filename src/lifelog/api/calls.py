@@ -299,6 +299,23 @@ CALLS: dict[str, Call] = {
             since=2,
         ),
         Call(
+            "digest",
+            "POST",
+            "/digest",
+            "Make the digests that are due (hours, then their days and weeks), newest first; the report.",
+            (
+                _SINCE,
+                Param("seconds", NUMBER, "Stop after about this many seconds (the rest stays due); none: all.", None),
+            ),
+        ),
+        Call(
+            "digests",
+            "GET",
+            "/digests",
+            "What happened, in short: the digests of hours, days and weeks that start in the range, by start.",
+            (_SINCE, _UNTIL, Param("level", TEXT, "hour, day or week; none: every level.", None)),
+        ),
+        Call(
             "record_event",
             "POST",
             "/event",

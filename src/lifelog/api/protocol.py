@@ -48,6 +48,14 @@ stops for 10 s (``guard.py``).
     GET  /v1/replay?since=&until=&every=   the range as one self-contained HTML page (text/html),
                                     streamed as it is built; its counts in the Lifelog-Replay header
                                     {frames, frames_in_range, every_s, seen, heard, gaps}
+    GET  /v1/speakers               [{id, speaker, name, seconds, transcripts, first, last, sources}, ...]
+                                    the voices heard, most heard first
+    POST /v1/speakers/name {speaker, name}   name a voice (its number, Speaker N or name); the voice
+    POST /v1/digest {since, seconds}   make the digests that are due (hours, then their days and
+                                    weeks, newest first), stopping after about ``seconds`` (none: all);
+                                    {"hours", "days", "weeks", "left", "seconds", "stopped"}
+    GET  /v1/digests?since=&until=&level=   [{level, start, end, text, sources, model, tokens,
+                                    made_at}, ...] the digests starting in the range, by start
     POST /v1/pause {seconds|null}   POST /v1/resume {}   POST /v1/stop {}   the recorder's state
 
 Times are ISO-8601 UTC. A field left out takes its default (``calls.py``); a client
@@ -56,13 +64,14 @@ sees it unless it is used.
 
 Versions per call. Within protocol 1 each call has a version of its own, which ``/health`` lists
 under ``calls``: the call's first version, raised by each parameter added to it. All calls are at
-version 1 except ``context`` (2: ``query``). A client refuses, in one line and before sending, a
+version 1 except ``context`` (2: ``query``), ``search`` (2: ``speaker``), ``import`` (2: ``voices``)
+and ``speakers/name`` (2). A client refuses, in one line and before sending, a
 call its owner does not list or a parameter newer than the owner's version of the call, and asks
 for a restart of the owner (``lifelog daemon restart``). An owner from before per-call versions
 (no ``calls`` in its health) is taken to answer version 1 of every call; one from before a call
 answers 404, and the client says the same. (History: ``/export`` and ``/import-jsonl`` came
 within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02, ``/now``, ``/frame`` and
-``/activity`` on 2026-12-03.)
+``/activity`` on 2026-12-03, ``/speakers`` and ``/digest(s)`` on 2026-12-04.)
 
 The socket lives in the data folder, which is 0700, and is itself 0600: only the user can
 connect. There is no TCP port.

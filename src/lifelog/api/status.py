@@ -21,6 +21,7 @@ def gather(paths: Paths, store) -> dict:
     with store.read() as reader:
         stats = reader.stats()
         chunks_pending = reader.embedding_backlog(EMBED_MODEL)
+        digests_due = reader.digest_backlog()
         last_pass = last_report(reader)
     c = stats.counters
     return {
@@ -41,6 +42,7 @@ def gather(paths: Paths, store) -> dict:
         "embedding_model": EMBED_MODEL,
         "embedding_backlog": chunks_pending,  # minutes of a window or a source not yet embedded
         "embedding_unavailable": embedding_unavailable(EMBED_MODEL),  # why not, or None
+        "digest_backlog": digests_due,  # summarised hours without a digest yet
         "first": stats.first_ts.isoformat() + "Z" if stats.first_ts else None,
         "last": stats.last_ts.isoformat() + "Z" if stats.last_ts else None,
         "db_bytes": stats.db_bytes,
@@ -89,6 +91,7 @@ def render_lines(d: dict) -> list[str]:
         f"Pending:       {d['pending_frames']:,} frames waiting for OCR, "
         f"{d['pending_audio_chunks']:,} audio chunks waiting for ASR",
         f"Embeddings:    {_embedding_line(d)}",
+        f"Digests:       {_digest_line(d)}",
         f"Time range:    {d['first'] or '-'} … {d['last'] or '-'}",
         *privacy_lines(d),
         *owner_lines(d.get("owner")),
@@ -140,6 +143,13 @@ def _retention_line(r: dict | None) -> str:
     )
     over = "; still over the budget with only the newest day left" if r.get("over_budget") else ""
     return f"last pass {r['at']} removed {what} ({size(r['bytes_freed'])}) in {r['seconds']:.1f} s{over}"
+
+
+def _digest_line(d: dict) -> str:
+    n = d.get("digest_backlog", 0)
+    if not n:
+        return "up to date"
+    return f"{n:,} hours waiting (made while you are idle; `lifelog digest` now)"
 
 
 def _embedding_line(d: dict) -> str:

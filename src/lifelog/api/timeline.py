@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -132,6 +134,26 @@ class LocalTimeline(Timeline):
     def answer_name_speaker(self, *, speaker: str, name: str) -> dict:
         with self.store.write() as w:
             return w.name_voice(speaker, name)
+
+    def answer_digest(self, *, since, seconds: float | None) -> dict:
+        """Catch up on digests (``replay/digest.py``), stopping after about ``seconds``."""
+        from lifelog.replay.digest import catch_up
+        from lifelog.store.sql import utc_naive
+
+        if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+            raise UsageError(f"Bad seconds {seconds!r}: give a positive number, or none to make every digest due.")
+        deadline = None if seconds is None else time.monotonic() + seconds
+        stop = None if deadline is None else (lambda: time.monotonic() > deadline)
+        return catch_up(self.store, since=utc_naive(since), stop=stop).json()
+
+    def answer_digests(self, *, since, until, level: str | None) -> list[dict]:
+        from lifelog.store.digests import LEVELS
+        from lifelog.store.sql import utc_naive
+
+        if level is not None and level not in LEVELS:
+            raise UsageError(f"Unknown digest level {level!r}. Valid: {', '.join(LEVELS)}.")
+        with self.store.read() as reader:
+            return [d.json() for d in reader.digests(utc_naive(since), utc_naive(until), level)]
 
     def answer_activity(self, *, since, until, utc_offset: int) -> dict:
         """Active minutes per app and bucket, text coverage, frames, tokens and gaps of [since,

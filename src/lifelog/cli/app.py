@@ -44,6 +44,7 @@ def _register() -> None:
         ask,
         config,
         daemon,
+        digest,
         doctor,
         encrypt,
         export,
@@ -64,6 +65,7 @@ def _register() -> None:
     export.register(app)
     read.register(app)
     timeline.register(app)
+    digest.register(app)
     index.register(app)
     ask.register(app)
     doctor.register(app)

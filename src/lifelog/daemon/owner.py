@@ -11,7 +11,7 @@ capture processes and the API server are started from a thread that keeps normal
 so capture holds its rate and answers stay quick while text recognition works. Chunks of
 the timeline are embedded for semantic search by a thread at the lowest priority
 (``daemon/embedding.py``); the hours that ended are summarised for outlines every few
-minutes (``daemon/hours.py``).
+minutes (``daemon/hours.py``) and digested while the user is idle (``daemon/digester.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from lifelog.api.import_slices import finish_pending as finish_importing
 from lifelog.api.server import OwnerServer
 from lifelog.api.timeline import LocalTimeline
 from lifelog.config import Settings
+from lifelog.daemon.digester import DigestWorker
 from lifelog.daemon.embedding import EmbedWorker
 from lifelog.daemon.hours import HourSummariser
 from lifelog.daemon.ownership import OwnerLock
@@ -60,11 +61,13 @@ def owned_recording(
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)
             embedder = EmbedWorker(store, busy=lambda: embedder_waits(store, paths)).start()
             summariser = HourSummariser(store).start()
+            digester = DigestWorker(store, busy=lambda: digester_waits(store, paths)).start()
             keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max
             try:
                 yield recorder
             finally:
                 keeper.stop()
+                digester.stop()
                 summariser.stop()
                 embedder.stop()
                 server.stop()
@@ -87,3 +90,9 @@ def embedder_waits(store: Store, paths: Paths) -> bool:
     OCR) or the file is being rewritten (a forget): its vectors would make the rewrite's copy
     stale, and a stale copy is made again, at last under the write lock."""
     return store.rewriting or len(pending(paths.spool)) >= EMBED_WHEN_SPOOL_BELOW
+
+
+def digester_waits(store: Store, paths: Paths) -> bool:
+    """The digester works only while the user is idle: no frame waits for OCR (frames are
+    spooled only when the screen changes) and no rewrite is under way."""
+    return store.rewriting or bool(pending(paths.spool))

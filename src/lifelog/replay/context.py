@@ -26,6 +26,7 @@ reading anything (``check_budget``), whatever the range, and the owner admits wi
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import numpy as np
@@ -34,17 +35,21 @@ from lifelog.errors import BudgetError, UsageError
 from lifelog.replay import render
 from lifelog.replay.blocks import Block, event_blocks
 from lifelog.replay.fit import ContextWindow, json_counted, smallest_fitting
-from lifelog.replay.outline import Outliner, Tally, coarsen, tally_rows
+from lifelog.replay.outline import PERIOD, Outliner, Tally, bucket_start, coarsen, digest_lines, tally_rows
 from lifelog.replay.tail import Tail, TailLines
 from lifelog.store.rows import HourCost, Totals
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 FORMATS = ("markdown", "json", "xml")
-OUTLINES = ("hour", "day", None)  # finest first; None: the marker alone
+OUTLINES = ("hour", "day", "week", None)  # finest first; None: the marker alone
 TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if repeats made them fit)
 FURTHER_MARGIN = 1.08  # reading further back aims at this many budgets shown (a short one reads again)
 MIN_OUTLINE_BLOCK = 12  # tokens: no outline block is smaller (its header alone takes 10-25)
-OUTLINE_TOKENS = {"hour": 250, "day": 600}  # a first guess at an outline block's tokens, when none is made yet
+OUTLINE_TOKENS = {
+    "hour": 250,
+    "day": 600,
+    "week": 1500,
+}  # a first guess at an outline block's tokens, when none is made yet
 MAX_BUDGET = 10_000_000  # tokens: the largest window (its memory grows with the budget, not the range)
 
 
@@ -135,8 +140,13 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
             break
         start = _read_further(tail, costs, start, limit, *tail.shown_once())
     older = _Older(reader, since, start) if start is not None else None
-    units = {"hour": len(costs), "day": len({c.hour.date() for c in costs})}
-    return _Fitter(lines, older, tok, budget, fmt, since, until, units).fit(floor)
+    digests = digest_lines(reader, since, until)
+    units = {
+        "hour": len(costs),
+        "day": len({c.hour.date() for c in costs}),
+        "week": len({bucket_start(c.hour, "week") for c in costs}),
+    }
+    return _Fitter(lines, older, tok, budget, fmt, since, until, units, digests).fit(floor)
 
 
 def _read_further(tail: Tail, costs, start: datetime, limit: float, shown: int, stored: int) -> datetime | None:
@@ -201,15 +211,17 @@ class _Fitter:
         since: datetime | None,
         until: datetime | None,
         units: dict[str, int],
+        digests: dict,
     ) -> None:
         self.lines, self.older, self.tok = lines, older, tok
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
         self._outliner: Outliner | None = None  # made when an outline is first needed
         self.units = units  # hours and days with activity: an outline has a block each
+        self.digests = digests  # (level, start) -> lines, of the periods that lie whole in the range
         self._older: dict[str | None, tuple] = {}  # per outline kind: tallies, blocks, tokens
         self._last: tuple | None = None  # (start, text, omitted, tokens) of the last window made
-        self._blocks: dict[int, tuple[Tally, Block]] = {}  # id -> (tally, its outline block)
+        self._blocks: dict[tuple[int, bool], tuple[Tally, Block]] = {}  # id -> (tally, its outline block)
         self._exact: dict[int, int] = {}  # start -> exact count, for the current outline kind
 
     def fit(self, floor: int) -> ContextWindow:
@@ -250,7 +262,9 @@ class _Fitter:
         kept = self.lines.regroup(self.lines.shown(start))
         omitted = self.omission(start)
         if self.per is not None and omitted is not None:
-            kept = self.outline(start) + kept
+            outline = self.outline(start)
+            omitted = dataclasses.replace(omitted, digests=any(b.kind == "digest" for b in outline))
+            kept = outline + kept
         if self.fmt == "json":
             text, tokens = json_counted(kept, omitted, self.tok, self.budget, self.since, self.until)
         else:
@@ -265,22 +279,27 @@ class _Fitter:
         older, older_blocks = self._older_outline()
         if self._outliner is None:
             self._outliner = self.lines.outliner()
-        recent = coarsen(self._outliner.prefix(start), self.per)
+        recent = coarsen(self._outliner.prefix(start), self.per, self._digests_before(self.lines.earliest_from(start)))
         if older and recent and older[-1].start == recent[0].start:
             return [*older_blocks[:-1], older[-1].merge(recent[0]).block(), *map(self._block, recent[1:])]
         return [*older_blocks, *map(self._block, recent)]
 
+    def _digests_before(self, cut: datetime | None) -> dict:
+        """The digests of the periods that end by ``cut`` (None: all of them)."""
+        return {k: v for k, v in self.digests.items() if cut is None or k[1] + PERIOD[k[0]] <= cut}
+
     def _block(self, tally: Tally) -> Block:
         """A tally's outline block; a whole hour's tally is the same object each time (the
-        outliner keeps it), so its block is made once."""
-        key = id(tally)
+        outliner keeps it), so its block is made once (twice when a digest covers it in some
+        windows: the digest's block, or the counts')."""
+        key = (id(tally), tally.digest is not None)
         if key not in self._blocks or self._blocks[key][0] is not tally:
             self._blocks[key] = (tally, tally.block())
         return self._blocks[key][1]
 
     def _older_outline(self) -> tuple[list[Tally], list[Block]]:
         if self.per not in self._older:
-            tallies = coarsen(self.older.hours, self.per) if self.older else []
+            tallies = coarsen(self.older.hours, self.per, self._digests_before(self.older.upto)) if self.older else []
             blocks = [t.block() for t in tallies]
             tokens = self.tok.count("\n".join(line for b in blocks for line in b.lines)) + 12 * len(blocks)
             self._older[self.per] = (tallies, blocks, tokens)

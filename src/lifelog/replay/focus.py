@@ -36,7 +36,7 @@ from lifelog.replay.blocks import (
     transcript_blocks,
 )
 from lifelog.replay.fit import ContextWindow, Lines, json_counted, smallest_fitting
-from lifelog.replay.outline import coarsen, tally_rows
+from lifelog.replay.outline import coarsen, digest_lines, tally_rows
 from lifelog.replay.rank import Ranked, asked_for, query_parts
 from lifelog.replay.render import Omission, Weak
 from lifelog.store import terms
@@ -228,8 +228,9 @@ def _outline(reader, since, until, budget: int, tok):
     rows = reader.outline_rows(since, until)
     totals = rows["totals"]
     hours = tally_rows(rows, event_blocks(reader.events_between(since, until)))
-    for per in ("hour", "day"):
-        blocks = [t.block() for t in coarsen(hours, per)]
+    digests = digest_lines(reader, since, until)
+    for per in ("hour", "day", "week"):
+        blocks = [t.block() for t in coarsen(hours, per, digests)]
         if tok.count(render.markdown(blocks, None)) <= OUTLINE_SHARE * budget:
             return per, blocks, totals
     return None, [], totals

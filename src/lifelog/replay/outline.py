@@ -1,9 +1,12 @@
 """Outlines: what does not fit at full detail is represented, not dropped in silence.
 
-An outline block stands for one hour (or, coarser, one day) of activity: the windows where the
+An outline block stands for one hour (or, coarser, one day or week) of activity: the windows where the
 time went, how many lines each showed and the first line shown there (usually a heading or the
 start of a new document); who spoke and for how long; gaps and recording starts and stops. It
-reads like a person's own notes of the day, at a few dozen tokens an hour.
+reads like a person's own notes of the day, at a few dozen tokens an hour. Where a digest
+covers an hour, day or week whole (``replay/digest.py``: where the time went, who spoke and the
+most salient lines, with their times), the block is that digest instead: what happened, not
+only where.
 
 A window's time counts from each moment it showed a change until the next change anywhere in
 the hour, at least one second and at most five minutes; a day is the sum of its hours. The same figures come from two
@@ -25,12 +28,13 @@ from lifelog.replay.blocks import Block, heard_from
 TOP_WINDOWS = 6  # windows named per outline block; the rest are counted
 FOCUS_CAP = 300.0  # seconds: a window counts as in use until the next change, at most this long
 FIRST_LINE_CHARS = 60
-PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
 
 
 def bucket_start(ts: datetime, per: str) -> datetime:
-    if per == "day":
-        return ts.replace(hour=0, minute=0, second=0, microsecond=0)
+    if per in ("day", "week"):
+        day = ts.replace(hour=0, minute=0, second=0, microsecond=0)
+        return day - timedelta(days=day.weekday()) if per == "week" else day
     return ts.replace(minute=0, second=0, microsecond=0)
 
 
@@ -45,6 +49,7 @@ class Tally:
     first: dict[tuple[str, str], str] = field(default_factory=dict)
     heard: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # source -> minutes
     events: list[str] = field(default_factory=list)
+    digest: list[str] | None = None  # its digest's lines (``replay/digest.py``), when one covers it whole
 
     def merge(self, later: Tally, per: str | None = None) -> Tally:
         """This tally followed by ``later`` (of the same hour, or the next hours of a day)."""
@@ -62,6 +67,8 @@ class Tally:
         return out
 
     def block(self) -> Block:
+        if self.digest:
+            return Block(self.start, 0, "", "", [*self.digest, *self.events], kind="digest", source=self.per)
         ranked = sorted(self.seconds, key=lambda k: (-self.seconds[k], k))
         parts = [
             f"{_where(k)} {_minutes(self.seconds[k])}, {self.lines[k]} lines: {_clip(self.first[k])}"
@@ -119,20 +126,27 @@ def tally_rows(rows: dict, events: list[Block]) -> list[Tally]:
     return [by[b] for b in sorted(by)]
 
 
-def per_day(hours: list[Tally]) -> list[Tally]:
-    """Hour tallies (time order) summed into day tallies."""
-    days: list[Tally] = []
+def per_period(hours: list[Tally], per: str = "day") -> list[Tally]:
+    """Hour tallies (time order) summed into day (or week) tallies."""
+    out: list[Tally] = []
     for t in hours:
-        day = bucket_start(t.start, "day")
-        if days and days[-1].start == day:
-            days[-1] = days[-1].merge(t, "day")
+        start = bucket_start(t.start, per)
+        if out and out[-1].start == start:
+            out[-1] = out[-1].merge(t, per)
         else:
-            days.append(Tally(day, "day").merge(t, "day"))
-    return days
+            out.append(Tally(start, per).merge(t, per))
+    return out
 
 
-def coarsen(hours: list[Tally], per: str | None) -> list[Tally]:
-    return per_day(hours) if per == "day" else hours
+def coarsen(hours: list[Tally], per: str | None, digests: dict | None = None) -> list[Tally]:
+    """The tallies by ``per`` (hour, day or week); with ``digests`` (``{(level, start): lines}``,
+    only of hours, days and weeks that lie whole in the range read), each tally a digest covers
+    is shown as that digest."""
+    tallies = per_period(hours, per) if per in ("day", "week") else hours
+    if digests is not None:
+        for t in tallies:
+            t.digest = digests.get((t.per, t.start))
+    return tallies
 
 
 class Outliner:
@@ -184,6 +198,25 @@ class Outliner:
             else:
                 out.append(self._tally(b, [i for i in idx if i < n]))
         return out
+
+
+def digest_lines(reader, since: datetime | None, upto: datetime | None) -> dict:
+    """``{(level, start): lines}`` of the digests that cover only time in [since, upto): one
+    that begins before ``since`` counts when nothing was recorded between its start and
+    ``since`` (a day digest for a range that starts at 09:00, the day's first line)."""
+    found = reader.digests(None if since is None else since - PERIOD["week"], upto)
+    quiet: dict[datetime, bool] = {}
+    out = {}
+    for d in found:
+        if upto is not None and d.end > upto or since is not None and d.end <= since:
+            continue
+        if since is not None and d.start < since:
+            if d.start not in quiet:
+                quiet[d.start] = reader.outline_totals(d.start, since)[0] == 0
+            if not quiet[d.start]:
+                continue
+        out[(d.level, d.start)] = d.text.split("\n")
+    return out
 
 
 def join(older: list[Tally], recent: list[Tally], per: str) -> list[Block]:

@@ -21,14 +21,17 @@ class Omission:
     tokens: int
     start: datetime
     end: datetime
-    outline: str = ""  # "hour" or "day" when the omitted stretch is shown as an outline
+    outline: str = ""  # "hour", "day" or "week" when the omitted stretch is shown as an outline
+    digests: bool = False  # some of the outline's blocks are digests
     focus: str = ""  # the query whose best matches are shown in full (context --query)
     stretches: int = 0  # how many stretches around them
     weak: Weak | None = None  # the best of them holds few of the words asked about
 
     def describe(self) -> str:
         end = f"{self.end:%H:%M:%S}" if self.end.date() == self.start.date() else f"{self.end:%Y-%m-%d %H:%M:%S}"
-        shown = {"hour": "; shown below as an outline per hour", "day": "; shown below as an outline per day"}
+        shown = {per: f"; shown below as an outline per {per}" for per in ("hour", "day", "week")}
+        if self.digests:
+            shown = {per: f"; shown below per {per}: digests of what happened, else an outline" for per in shown}
         picked = ""
         if self.focus:
             picked = (
@@ -63,10 +66,12 @@ class Weak:
 
 
 def header(block: Block) -> str:
-    if block.kind == "outline":
+    if block.kind in ("outline", "digest"):
+        if block.source == "week":
+            return f"### week of {block.ts:%Y-%m-%d} · {block.kind} of the week"
         if block.source == "day":
-            return f"### {block.ts:%Y-%m-%d} · outline of the day"
-        return f"### {block.ts:%H:%M}–{block.ts + timedelta(hours=1):%H:%M} · outline"
+            return f"### {block.ts:%Y-%m-%d} · {block.kind} of the day"
+        return f"### {block.ts:%H:%M}–{block.ts + timedelta(hours=1):%H:%M} · {block.kind}"
     if block.kind == "event":
         return f"### {block.ts:%H:%M:%S} · {block.lines[0]}"
     if block.kind == "asked":
@@ -104,6 +109,8 @@ def markdown(blocks: list[Block], omitted: Omission | None) -> str:
 def block_json(b: Block) -> dict:
     if b.kind == "outline":
         return {"time": b.ts.isoformat() + "Z", "kind": "outline", "per": b.source, "summary": b.lines[0]}
+    if b.kind == "digest":
+        return {"time": b.ts.isoformat() + "Z", "kind": "digest", "per": b.source, "lines": b.lines}
     if b.kind == "event":
         return {"time": b.ts.isoformat() + "Z", "kind": "event", "event": b.lines[0]}
     if b.kind in ("heard", "asked"):
@@ -131,6 +138,7 @@ def as_json(blocks: list[Block], omitted: Omission | None, meta: dict) -> str:
             "start": omitted.start.isoformat() + "Z",
             "end": omitted.end.isoformat() + "Z",
             "outline": omitted.outline or None,
+            **({"digests": True} if omitted.digests else {}),
             **({"query": omitted.focus, "stretches": omitted.stretches} if omitted.focus else {}),
             **({"weak": omitted.weak.as_dict()} if omitted.weak else {}),
         }
@@ -148,6 +156,7 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
             f'<omitted lines="{omitted.lines}" tokens="{omitted.tokens}" '
             f'start="{omitted.start.isoformat()}Z" end="{omitted.end.isoformat()}Z" '
             f'outline="{omitted.outline or "none"}"'
+            + (' digests="yes"' if omitted.digests else "")
             + (f' query={quoteattr(omitted.focus)} stretches="{omitted.stretches}"' if omitted.focus else "")
             + (
                 f' weak_best="{omitted.weak.best}" weak_of="{omitted.weak.asked}"'
@@ -161,6 +170,8 @@ def xml(blocks: list[Block], omitted: Omission | None) -> str:
         when = f'time="{b.ts.isoformat()}Z"'
         if b.kind == "outline":
             out.append(f'<outline {when} per="{b.source}">{escape(b.lines[0])}</outline>')
+        elif b.kind == "digest":
+            out.append(f'<digest {when} per="{b.source}">\n' + escape("\n".join(b.lines)) + "\n</digest>")
         elif b.kind == "event":
             out.append(f"<event {when}>{escape(b.lines[0])}</event>")
         elif b.kind in ("heard", "asked"):

@@ -132,6 +132,7 @@ class TailLines(Cuts):
         self._find_repeats(cols)
         self._describe(cols, t, starts, dict(zip(first_other.tolist(), other)), firsts, tail.tok)
         self._firsts: dict[str, np.ndarray] = {}
+        self._earliest: np.ndarray | None = None
 
     def _lay_out(
         self, t: np.ndarray, monitors: np.ndarray, starts: np.ndarray, other: list[Block]
@@ -282,6 +283,14 @@ class TailLines(Cuts):
     def first_time(self) -> datetime:
         return from_us(self.times[0])
 
+    def earliest_from(self, start: int) -> datetime | None:
+        """The earliest time among the lines from ``start`` on (None: there are none)."""
+        if start >= len(self.times):
+            return None
+        if self._earliest is None:
+            self._earliest = np.minimum.accumulate(self.times[::-1])[::-1]
+        return from_us(self._earliest[start])
+
     def latest_before(self, start: int) -> datetime:
         """The latest time among the first ``start`` lines."""
         return from_us(self.latest[start - 1])
@@ -328,10 +337,11 @@ class TailLines(Cuts):
         return t
 
     def units_before(self, start: int, per: str) -> int:
-        """How many hours (or days) the first ``start`` lines touch."""
+        """How many hours (or days, or weeks) the first ``start`` lines touch."""
         if per not in self._firsts:
-            unit = HOUR_US if per == "hour" else 24 * HOUR_US
-            self._firsts[per] = np.sort(np.unique(self.times // unit, return_index=True)[1])
+            unit = {"hour": HOUR_US, "day": 24 * HOUR_US, "week": 7 * 24 * HOUR_US}[per]
+            monday = 3 * 24 * HOUR_US if per == "week" else 0  # 1970-01-01 was a Thursday
+            self._firsts[per] = np.sort(np.unique((self.times + monday) // unit, return_index=True)[1])
         return int(np.searchsorted(self._firsts[per], start))
 
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from lifelog.store import digests
 from lifelog.store.rows import HourCost, Totals
 from lifelog.store.sql import meta_get, meta_set, one, time_range, utc_naive, where
 
@@ -129,6 +130,7 @@ def refresh_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> int:
         return 0
     listed = "list_contains(?::TIMESTAMP[], {})"
     _delete(con, [listed.format("hour")], [stale])
+    digests.drop_hours(con, stale)  # their text may hold what changed or went
     left = stale
     while left:  # a stretch at a time, as advance() does
         some = [h for h in left if h < left[0] + STRETCH]

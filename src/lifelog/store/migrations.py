@@ -296,3 +296,12 @@ def m011_voices(con: duckdb.DuckDBPyConnection) -> None:
         );
         ALTER TABLE transcripts ADD COLUMN speaker BIGINT;
     """)
+
+
+@migration(12)
+def m012_digests(con: duckdb.DuckDBPyConnection) -> None:
+    """Digests of hours, days and weeks (``store/digests.py``): made later, from the lines
+    stored (``lifelog digest``, or the owner when the machine is idle); none at first."""
+    from lifelog.store import digests
+
+    digests.create_table(con)

@@ -15,8 +15,9 @@ from lifelog.models import (
     StoreStats,
     TextSpan,
 )
-from lifelog.store import embeddings, hours, search_index, voices
+from lifelog.store import digests, embeddings, hours, search_index, voices
 from lifelog.store import search as _search
+from lifelog.store.digests import Digest, HourMaterial
 from lifelog.store.embeddings import ChunkHit
 from lifelog.store.exchange import RowStream
 from lifelog.store.rows import HeardInStretch, HeardRow, HourCost, SeenInStretch, Totals, named
@@ -330,6 +331,28 @@ class Reader:
     def speakers(self) -> list[dict]:
         """The voices heard, most heard first (``store/voices.py``)."""
         return voices.listing(self._con)
+
+    def digests(self, since: datetime | None, until: datetime | None, level: str | None = None) -> list[Digest]:
+        """The digests starting in [since, until), of ``level`` or every level (``store/digests.py``)."""
+        return digests.between(self._con, since, until, level)
+
+    def digests_due(self, since: datetime | None = None) -> list[tuple]:
+        """``(hour, basis)`` of the summarised hours whose digest is missing or stale, newest first."""
+        return digests.due_hours(self._con, hours.watermark(self._con), since)
+
+    def digest_material(self, hour: datetime, basis: str) -> HourMaterial:
+        return digests.material(self._con, hour, basis)
+
+    def digests_due_above(self, level: str, starts) -> list[tuple]:
+        """The days or weeks starting at ``starts`` whose digest is missing or stale (``digests.due_above``)."""
+        return digests.due_above(self._con, level, starts)
+
+    def digests_missing_above(self, level: str, since: datetime | None = None) -> list[datetime]:
+        return digests.missing_above(self._con, level, since)
+
+    def digest_backlog(self) -> int:
+        """Summarised hours waiting for a digest."""
+        return digests.backlog(self._con, hours.watermark(self._con))
 
     def recordings(self) -> list[dict]:
         rows = self._con.execute(

@@ -14,7 +14,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, HeardVoice, OcrLine, Transcript
-from lifelog.store import embeddings, exchange, hours, search_index, tokens, voices
+from lifelog.store import digests, embeddings, exchange, hours, search_index, tokens, voices
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -191,6 +191,17 @@ class Writer(Reader):
         """Mark the stretch of ``source``'s speech around ``at`` as a call when two or more
         voices spoke in it (``voices.mark_calls``)."""
         return voices.mark_calls(self._con, source, at)
+
+    def put_digests(self, made: list[digests.Digest]) -> int:
+        """Store digests made from what was read earlier; an hour's is skipped when the hour
+        changed since (its basis moved on: it is due again). Returns how many were stored."""
+        stored = 0
+        for d in made:
+            if d.level == "hour" and digests.hour_basis(self._con, d.start) != d.basis:
+                continue
+            digests.put(self._con, d)
+            stored += 1
+        return stored
 
     def name_voice(self, speaker: str, name: str) -> dict:
         """Name a voice (``voices.name``); UsageError for one not heard or a name taken."""
