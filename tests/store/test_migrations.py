@@ -96,6 +96,17 @@ EXPECTED_SCHEMA = {
         ("first_heard", "TIMESTAMP"),
         ("last_heard", "TIMESTAMP"),
     ],
+    "digests": [
+        ("level", "VARCHAR"),
+        ("start", "TIMESTAMP"),
+        ("end", "TIMESTAMP"),
+        ("text", "VARCHAR"),
+        ("sources", "VARCHAR"),
+        ("model", "VARCHAR"),
+        ("tokens", "INTEGER"),
+        ("basis", "VARCHAR"),
+        ("made_at", "TIMESTAMP"),
+    ],
     "chunk_vectors": [
         ("chunk_start", "TIMESTAMP"),
         ("kind", "VARCHAR"),
@@ -165,6 +176,7 @@ ALL_VERSIONS = [
     (9, "m009_hour_summaries"),
     (10, "m010_search_chinese_folded"),
     (11, "m011_voices"),
+    (12, "m012_digests"),
 ]
 
 

@@ -142,6 +142,8 @@ class LocalTimeline(Timeline):
 
         if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
             raise UsageError(f"Bad seconds {seconds!r}: give a positive number, or none to make every digest due.")
+        with self.store.write() as w:  # the hours that ended, summarised first (no owner may have)
+            w.summarise_hours()
         deadline = None if seconds is None else time.monotonic() + seconds
         stop = None if deadline is None else (lambda: time.monotonic() > deadline)
         return catch_up(self.store, since=utc_naive(since), stop=stop).json()

@@ -44,7 +44,8 @@ FORMATS = ("markdown", "json", "xml")
 OUTLINES = ("hour", "day", "week", None)  # finest first; None: the marker alone
 TAIL_BUDGETS = 1.3  # read lines worth this many budgets first (further back if repeats made them fit)
 FURTHER_MARGIN = 1.08  # reading further back aims at this many budgets shown (a short one reads again)
-MIN_OUTLINE_BLOCK = 12  # tokens: no outline block is smaller (its header alone takes 10-25)
+MIN_OUTLINE_BLOCK = {"hour": 12, "day": 12, "week": 60}  # tokens: no outline block is smaller (a header
+# alone takes 10-25; a week's names the week and its busiest windows)
 OUTLINE_TOKENS = {
     "hour": 250,
     "day": 600,
@@ -232,7 +233,9 @@ class _Fitter:
             for per in OUTLINES:  # the finest outline whose whole-range form fits
                 self.per = per
                 self._exact, self._last = {}, None
-                if per is None or (MIN_OUTLINE_BLOCK * self.units.get(per, 0) <= budget and self.count(n) <= budget):
+                if per is None or (
+                    MIN_OUTLINE_BLOCK[per] * self.units.get(per, 0) <= budget and self.count(n) <= budget
+                ):
                     break
             start = self.search(floor)
         text, omitted, tokens = self.counted(start)

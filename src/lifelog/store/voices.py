@@ -190,9 +190,6 @@ def name(con: duckdb.DuckDBPyConnection, speaker: str, new: str) -> dict:
         raise UsageError(f"The name {new!r} is taken by another voice ({taken}); choose another.")
     con.execute("UPDATE voices SET name = ? WHERE id = ?", [new, vid])
     _relabel_calls(con, heard[vid]["speaker"], new)
-    from lifelog.store import digests  # (digests read voices' labels)
-
-    digests.drop_hours(con, digests.voice_hours(con, vid))  # made again under the new name
     return {**heard[vid], "speaker": new, "name": new, "was": heard[vid]["speaker"]}
 
 

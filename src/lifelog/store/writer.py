@@ -204,8 +204,11 @@ class Writer(Reader):
         return stored
 
     def name_voice(self, speaker: str, name: str) -> dict:
-        """Name a voice (``voices.name``); UsageError for one not heard or a name taken."""
-        return voices.name(self._con, speaker, name)
+        """Name a voice (``voices.name``); UsageError for one not heard or a name taken. The
+        digests that named it otherwise go, to be made again under the new name."""
+        named = voices.name(self._con, speaker, name)
+        digests.drop_hours(self._con, digests.voice_hours(self._con, named["id"]))
+        return named
 
     def add_transcripts(self, rows: list[Transcript], voice_ids: list[int] | None = None) -> int:
         """Store text heard, all rows in one statement (one JSON parameter); returns how many. A
