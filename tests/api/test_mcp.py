@@ -35,7 +35,7 @@ def test_tools_are_listed_with_schemas_from_the_calls(recorded):
         return (await session.list_tools()).tools
 
     tools = {t.name: t for t in with_session(env, work)}
-    assert set(tools) == {"search", "context", "activity", "now", "frame"}
+    assert set(tools) == {"search", "context", "activity", "now", "frame", "digests"}
     assert tools["search"].input_schema["required"] == ["query"]
     assert tools["frame"].input_schema["required"] == ["at"]
     context = tools["context"].input_schema["properties"]
@@ -127,3 +127,19 @@ def test_bad_arguments_are_tool_errors_and_the_server_goes_on(recorded):
     assert "minutes must be 1 to 1440" in lines[10]
     assert unknown is not None and "Unknown tool 'delete_everything'" in str(unknown)
     assert "Invoice 4821" in text(after)
+
+
+def test_digests_answer_what_the_cli_answers(recorded):
+    _, env = recorded
+    lifelog("digest", env=env)  # the recorded hours, digested (last in this file: windows may use them)
+
+    async def work(session):
+        return (
+            await session.call_tool("digests", {"since": SINCE, "until": UNTIL, "level": "hour"}),
+            await session.call_tool("digests", {"level": "month"}),
+        )
+
+    hours, bad = with_session(env, work)
+    assert as_json(hours) == lifelog_json("digests", "--since", SINCE, "--until", UNTIL, "--level", "hour", env=env)
+    assert as_json(hours)[0]["start"] == "2026-11-24T09:00:00Z" and "Invoice 4821" in as_json(hours)[0]["text"]
+    assert bad.is_error and "Unknown digest level 'month'" in error(bad)

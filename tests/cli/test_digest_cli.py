@@ -64,7 +64,11 @@ def test_digest_then_read_the_digests_without_an_owner(tmp_path):
     assert [d["start"][11:16] for d in hours] == ["09:00", "10:00", "09:00", "10:00"]
     shown = lifelog("digests", "--since", "2026-11-01", env=_env(home)).stdout
     assert "## 2026-11-02 · day (" in shown and "## week of 2026-11-02 · week (" in shown
-    assert "- 10:00 [XTerm · bash: api] ERROR deploy 1 failed" in shown
+    # the same error an hour later, numbers aside: counted, not shown again
+    assert (
+        "- 09:00 [XTerm · bash: api] ERROR deploy 0 failed: database migration 000 timed out (+1 like it, to 10:00)"
+        in shown
+    )
     assert json.loads(lifelog("status", "--json", env=_env(home)).stdout)["digest_backlog"] == 0
 
 

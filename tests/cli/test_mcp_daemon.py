@@ -84,7 +84,7 @@ def test_every_tool_through_the_recording_owner(recording, env):
         )
 
     tools, (search, window, activity) = with_session(env, reads)
-    assert tools == {"search", "context", "activity", "now", "frame"}
+    assert tools == {"search", "context", "activity", "now", "frame", "digests"}
     assert as_json(search) == lifelog_json("search", "approved Dana", "--since", since, "--until", until, env=env)
     assert as_json(search)[0]["text"].startswith("invoice")
     assert text(window) == lifelog("context", "--since", since, "--until", until, "--budget", "4000", env=env).stdout

@@ -107,7 +107,8 @@ def test_days_and_weeks_are_made_from_their_hours_and_nothing_is_made_twice(stor
     catch_up(store)
     day = _digests(store, "day")[0]
     assert day.start == T0.replace(hour=0) and day.end == day.start + timedelta(days=1)
-    assert {"09:02", "10:02", "11:02"} <= set(re.findall(r"^- (\d\d:\d\d)", day.text, re.M))  # spread over hours
+    assert {"09", "10", "11"} <= set(re.findall(r"^- (\d\d):\d\d", day.text, re.M))  # spread over its hours
+    assert "- 09:02 [XTerm · bash: shop] FAILED tests/test_cart.py::test_cart_0" in day.text
     week = _digests(store, "week")[0]
     assert week.start == datetime(2026, 11, 2) and re.search(r"^- Tue \d\d:\d\d ", week.text, re.M)
     made = {(d.level, d.start): d.made_at for d in _digests(store)}

@@ -102,6 +102,13 @@ TOOLS: dict[str, Tool] = {
             "last minutes. Cheap; call it first to see what the user is doing.",
         ),
         Tool(
+            "digests",
+            ("since", "until", "level"),
+            "What happened, in short, over days to months: per hour, day or week, where the time went, who spoke "
+            "and the most telling lines with their times (made while the user is idle). Cheap; use it to find "
+            "the days worth a `context` call. Without `level`: days and weeks.",
+        ),
+        Tool(
             "frame",
             ("at", "monitor", "width"),
             "The screen as an image at a moment (the last one stored at or before it), for what text cannot say: "

@@ -12,10 +12,10 @@ Salient: a line's distinct content terms (``store/terms.py``: stemmed, Chinese a
 shared with the hour's other lines (what the hour was about), times how long it stayed on
 screen (what was read), twice for an outcome (an error, a test result, a merge, a decision,
 something sent) and one and a half times for speech. Left out before scoring: lines of fewer
-than three terms, a window's own title, text shown under three or more windows or staying on
+than three terms (two, when one is a number or an outcome: "Invoice 4821", "12 passed"), a window's own title, text shown under three or more windows or staying on
 screen while three windows took turns (menus, panels, tab bars), and terms in more than half of
-the hour's lines. Chosen greedily by score, no two alike (all but a quarter of their terms
-shared), at most half from one window, two of them for speech when there was any; shown in
+the hour's lines. Chosen greedily by score, no two alike (numbers aside, all but a fifth
+of their terms shared: the rest are counted, "(+3 like it, to 11:02)"), at most half from one window, two of them for speech when there was any; shown in
 time order.
 
 A day's digest is its hours' windows summed and the best of its hours' lines again (at most
@@ -70,9 +70,13 @@ class _Line:
     kind: str = "seen"
     terms: frozenset[str] = frozenset()
     score: float = 0.0
+    more: int = 0  # lines alike to it left out (the same error again, a counter that moved on)
+    last: datetime | None = None  # the last of them
 
     def source(self) -> dict:
         out = {"t": self.t.isoformat() + "Z", "kind": self.kind, "text": self.text, "score": round(self.score, 3)}
+        if self.more:
+            out["more"], out["last"] = self.more, (self.last or self.t).isoformat() + "Z"
         if self.kind == "heard":
             out["speaker"] = self.speaker
         else:
@@ -163,7 +167,7 @@ def _score(lines: list[_Line], titles: set[str]) -> None:
     kept = [
         x
         for x in lines
-        if len(x.terms) >= MIN_TERMS
+        if (len(x.terms) >= MIN_TERMS or len(x.terms) == 2 and _telling(x.text))
         and x.windows < CHROME_WINDOWS
         and x.text.casefold() not in titles
         and sum(c.isalnum() for c in x.text) >= 0.5 * len(x.text)
@@ -180,6 +184,11 @@ def _score(lines: list[_Line], titles: set[str]) -> None:
         central = sum(math.log1p(df[t]) for t in own) / math.sqrt(len(own))
         x.score = central * (1 + math.log1p(x.dwell / 20)) * (2.0 if OUTCOME.search(x.text) else 1.0)
         x.score *= 1.5 if x.kind == "heard" else 1.0
+
+
+def _telling(text: str) -> bool:
+    """A short line worth keeping: it holds a number (an invoice, a count) or an outcome."""
+    return any(c.isdigit() for c in text) or bool(OUTCOME.search(text))
 
 
 def _choose(
@@ -201,19 +210,41 @@ def _choose(
     taken: list = []
     count: dict = defaultdict(int)
     for x in sorted(lines, key=lambda x: (-score(x), when(x))):
-        if len(taken) == n:
-            break
-        if count[per(x)] >= cap or any(_alike(words(x), words(y)) for y in taken):
-            continue
-        taken.append(x)
-        count[per(x)] += 1
+        twin = next((y for y in taken if _alike(words(x), words(y))), None)
+        if twin is not None:
+            _one_more(twin, x, when)
+        elif len(taken) < n and count[per(x)] < cap:
+            taken.append(x)
+            count[per(x)] += 1
     return sorted(taken, key=when)
 
 
+def _one_more(twin, x, when: Callable) -> None:
+    """Note on a chosen line that ``x`` said the same again (``more``, and the ``last`` time)."""
+    more = 1 + (x.more if isinstance(x, _Line) else x.get("more", 0))
+    last = max(when(twin), when(x), _last(twin), _last(x))
+    if isinstance(twin, _Line):
+        twin.more, twin.last = twin.more + more, last
+    else:
+        twin["more"], twin["last"] = twin.get("more", 0) + more, last
+
+
+def _last(x):
+    return (x.last or x.t) if isinstance(x, _Line) else x.get("last", x["t"])
+
+
 def _alike(a: frozenset, b: frozenset) -> bool:
-    """Two lines say the same thing: at most a quarter of their terms (two, for short ones) not
-    shared (a line read again with a letter wrong; a counter that moved on)."""
-    return bool(a and b) and len(a ^ b) <= max(2, 0.25 * len(a | b))
+    """Two lines say the same thing: numbers aside (a counter that moved on, a log line's time),
+    the same words, or two words or more shared and at most a fifth of their terms (one, for
+    short ones) not (a line read again with a letter wrong)."""
+    a, b = _shape(a), _shape(b)
+    if not (a and b):
+        return False
+    return a == b or len((a & b) - {"#"}) >= 2 and len(a ^ b) <= max(1, 0.2 * len(a | b))
+
+
+def _shape(terms: frozenset) -> frozenset:
+    return frozenset("#" if any(c.isdigit() for c in t) else t for t in terms)
 
 
 def _heard_seconds(heard: list[tuple]) -> list[list]:
@@ -276,7 +307,16 @@ def _render(level: str, start: datetime, places: list, heard: list, lines: list[
         t = datetime.fromisoformat(line["t"].removesuffix("Z"))
         when = f"{t:%a %H:%M}" if level == "week" else f"{t:%H:%M}"
         who = line["speaker"] + ":" if line["kind"] == "heard" else f"[{_short(line['app'], line['window'])}]"
-        out.append(f"- {when} {who} {_clip(line['text'])}")
+        again = ""
+        if line.get("more"):
+            last = datetime.fromisoformat(line["last"].removesuffix("Z"))
+            again = (
+                f" (+{line['more']} like it, to {last:%a %H:%M}"
+                if level == "week"
+                else f" (+{line['more']} like it, to {last:%H:%M}"
+            )
+            again += ")"
+        out.append(f"- {when} {who} {_clip(line['text'])}{again}")
     return "\n".join(out) or "nothing to tell"
 
 
