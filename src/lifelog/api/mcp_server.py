@@ -106,7 +106,7 @@ TOOLS: dict[str, Tool] = {
             ("since", "until", "level"),
             "What happened, in short, over days to months: per hour, day or week, where the time went, who spoke "
             "and the most telling lines with their times (made while the user is idle). Cheap; use it to find "
-            "the days worth a `context` call. Without `level`: days and weeks.",
+            "the days worth a `context` call. `level`: hour, day or week (none: all three).",
         ),
         Tool(
             "frame",
