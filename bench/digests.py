@@ -71,9 +71,9 @@ def main() -> None:
                 w = build_context(r, since=since, until=until, budget=args.budget, semantic=False, **kw)
             return w, time.perf_counter() - t
 
-        before, before_s = window()
         with store.write() as w:
             w._con.execute("DELETE FROM digests")  # a fresh run on a reused timeline
+        before, before_s = window()
         with common.timed() as cost:
             report = catch_up(store)
         hours = report.hours or 1

@@ -54,6 +54,8 @@ OUTCOME = re.compile(
     re.IGNORECASE,
 )
 MODEL = "extractive"
+_ALNUM = re.compile(r"[^\W_]")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -69,6 +71,7 @@ class _Line:
     windows: int = 1
     kind: str = "seen"
     terms: frozenset[str] = frozenset()
+    shape: frozenset[str] = frozenset()  # terms, numbers as one (:func:`_shape`)
     score: float = 0.0
     more: int = 0  # lines alike to it left out (the same error again, a counter that moved on)
     last: datetime | None = None  # the last of them
@@ -92,8 +95,10 @@ def hour_digest(m: HourMaterial, tok=None) -> Digest:
     lines = _distinct(m)
     _score(lines, titles={" ".join(w.split()).casefold() for _, w, _ in m.places})
     scored = [x for x in lines if x.score > 0]
+    for x in scored:
+        x.shape = _shape(x.terms)
     said = _choose([x for x in scored if x.kind == "heard"], HEARD_LINES, per=lambda x: x.speaker)
-    rest = [x for x in scored if x.kind != "heard" and not any(_alike(x.terms, y.terms) for y in said)]
+    rest = [x for x in scored if x.kind != "heard" and not any(_alike(x.shape, y.shape) for y in said)]
     chosen = sorted(
         [*said, *_choose(rest, LINES["hour"] - len(said), per=lambda x: (x.app, x.window))], key=lambda x: x.t
     )
@@ -170,7 +175,7 @@ def _score(lines: list[_Line], titles: set[str]) -> None:
         if (len(x.terms) >= MIN_TERMS or len(x.terms) == 2 and _telling(x.text))
         and x.windows < CHROME_WINDOWS
         and x.text.casefold() not in titles
-        and sum(c.isalnum() for c in x.text) >= 0.5 * len(x.text)
+        and len(_ALNUM.findall(x.text)) >= 0.5 * len(x.text)
     ]
     df: dict[str, int] = defaultdict(int)
     for x in kept:
@@ -196,7 +201,7 @@ def _choose(
     n: int,
     per: Callable,
     score: Callable = lambda x: x.score,
-    words: Callable = lambda x: x.terms,
+    words: Callable = lambda x: x.shape,
     when: Callable = lambda x: x.t,
     spread: bool = False,
 ) -> list:
@@ -233,18 +238,18 @@ def _last(x):
     return (x.last or x.t) if isinstance(x, _Line) else x.get("last", x["t"])
 
 
-def _alike(a: frozenset, b: frozenset) -> bool:
+def _alike(a: frozenset, b: frozenset) -> bool:  # (of shapes: :func:`_shape`)
     """Two lines say the same thing: numbers aside (a counter that moved on, a log line's time),
     the same words, or two words or more shared and at most a fifth of their terms (one, for
     short ones) not (a line read again with a letter wrong)."""
-    a, b = _shape(a), _shape(b)
     if not (a and b):
         return False
     return a == b or len((a & b) - {"#"}) >= 2 and len(a ^ b) <= max(1, 0.2 * len(a | b))
 
 
 def _shape(terms: frozenset) -> frozenset:
-    return frozenset("#" if any(c.isdigit() for c in t) else t for t in terms)
+    """A line's terms with every number one and the same: what :func:`_alike` compares."""
+    return frozenset("#" if _DIGIT.search(t) else t for t in terms)
 
 
 def _heard_seconds(heard: list[tuple]) -> list[list]:
@@ -269,19 +274,19 @@ def above_digest(level: str, start: datetime, basis: str, parts: list[Digest], t
         for who, s in d.sources.get("heard", []):
             heard[who] += s
         for line in d.sources.get("lines", []):
-            candidates.append({**line, "part": i, "terms": frozenset(terms.terms(line["text"]))})
+            candidates.append({**line, "part": i, "shape": _shape(frozenset(terms.terms(line["text"])))})
     pick: dict[str, Any] = dict(
         score=lambda x: x["score"] * (1.5 if OUTCOME.search(x["text"]) else 1.0),
-        words=lambda x: x["terms"],
+        words=lambda x: x["shape"],
         when=lambda x: x["t"],
         spread=True,
     )
     said = _choose([x for x in candidates if x["kind"] == "heard"], HEARD_LINES, per=lambda x: x["part"], **pick)
-    rest = [x for x in candidates if x["kind"] != "heard" and not any(_alike(x["terms"], y["terms"]) for y in said)]
+    rest = [x for x in candidates if x["kind"] != "heard" and not any(_alike(x["shape"], y["shape"]) for y in said)]
     chosen = sorted(
         [*said, *_choose(rest, LINES[level] - len(said), per=lambda x: x["part"], **pick)], key=pick["when"]
     )
-    lines = [{k: v for k, v in x.items() if k not in ("part", "terms")} for x in chosen]
+    lines = [{k: v for k, v in x.items() if k not in ("part", "shape")} for x in chosen]
     places = [[a, w, round(s, 1)] for (a, w), s in sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))]
     voices = [[who, round(s, 1)] for who, s in sorted(heard.items(), key=lambda kv: (-kv[1], kv[0]))]
     text = _render(level, start, places, voices, lines)
