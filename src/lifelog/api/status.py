@@ -21,7 +21,7 @@ def gather(paths: Paths, store) -> dict:
     with store.read() as reader:
         stats = reader.stats()
         chunks_pending = reader.embedding_backlog(EMBED_MODEL)
-        digests_due = reader.digest_backlog()
+        digests_due = reader.digest_backlog(_digest_writer(paths))
         last_pass = last_report(reader)
     c = stats.counters
     return {
@@ -143,6 +143,15 @@ def _retention_line(r: dict | None) -> str:
     )
     over = "; still over the budget with only the newest day left" if r.get("over_budget") else ""
     return f"last pass {r['at']} removed {what} ({size(r['bytes_freed'])}) in {r['seconds']:.1f} s{over}"
+
+
+def _digest_writer(paths: Paths) -> str:
+    """The model digests are written by ("" extractive), as the settings say."""
+    try:
+        settings = load_settings(paths.config_file)
+    except LifelogError:
+        return ""
+    return settings.digest_model if settings.digest_base_url else ""
 
 
 def _digest_line(d: dict) -> str:

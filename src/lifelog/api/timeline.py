@@ -137,7 +137,9 @@ class LocalTimeline(Timeline):
 
     def answer_digest(self, *, since, seconds: float | None) -> dict:
         """Catch up on digests (``replay/digest.py``), stopping after about ``seconds``."""
+        from lifelog.config import load_settings
         from lifelog.replay.digest import catch_up
+        from lifelog.replay.digest_model import from_settings
         from lifelog.store.sql import utc_naive
 
         if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
@@ -146,7 +148,8 @@ class LocalTimeline(Timeline):
             w.summarise_hours()
         deadline = None if seconds is None else time.monotonic() + seconds
         stop = None if deadline is None else (lambda: time.monotonic() > deadline)
-        return catch_up(self.store, since=utc_naive(since), stop=stop).json()
+        model = from_settings(load_settings(self.paths.config_file))  # None: extractive
+        return catch_up(self.store, since=utc_naive(since), stop=stop, model=model).json()
 
     def answer_digests(self, *, since, until, level: str | None) -> list[dict]:
         from lifelog.store.digests import LEVELS

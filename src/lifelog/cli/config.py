@@ -36,6 +36,14 @@ def set_(
         check = lambda settings: _check_storage_max(settings, paths)  # noqa: E731
     settings = edit_config(paths.config_file, key, value, check=check)
     err.print(f"{key} = {getattr(settings, key)!r} in {paths.config_file}", markup=False)
+    if key == "digest_base_url" and settings.digest_base_url:
+        err.print(
+            f"Digests will be written by the model at {settings.digest_base_url}: each hour's most telling lines "
+            "(a few thousand tokens of what you saw and heard) are sent there. `lifelog config unset "
+            "digest_base_url` keeps them on this machine (extractive).",
+            markup=False,
+            highlight=False,
+        )
 
 
 @config_app.command("unset")

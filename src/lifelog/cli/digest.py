@@ -19,13 +19,13 @@ def digest(since: str | None = SinceOpt, json_out: bool = JsonOpt) -> None:
     """
     start, _ = parse_range(since, None)
     timeline = Runtime.load().timeline()
-    total = {"hours": 0, "days": 0, "weeks": 0, "left": 0, "seconds": 0.0}
+    total = {"hours": 0, "days": 0, "weeks": 0, "by_model": 0, "left": 0, "seconds": 0.0}
     try:
         with progress_bar("Digesting hours") as bar:
             task = bar.add_task("digest", total=None)
             while True:
                 report = timeline.digest(since=start, seconds=STEP_S)
-                for key in ("hours", "days", "weeks", "seconds"):
+                for key in ("hours", "days", "weeks", "by_model", "seconds"):
                     total[key] += report[key]
                 total["left"] = report["left"]
                 bar.update(task, completed=total["hours"], total=total["hours"] + report["left"])
@@ -41,7 +41,8 @@ def digest(since: str | None = SinceOpt, json_out: bool = JsonOpt) -> None:
     if not any(total[k] for k in ("hours", "days", "weeks")):
         err.print("Every digest is up to date (hours are digested once they are summarised, a few minutes after).")
     else:
-        err.print(f"Digested {made} in {total['seconds']:.1f} s.", highlight=False)
+        by = f" ({total['by_model']:,} written by the model)" if total["by_model"] else ""
+        err.print(f"Digested {made}{by} in {total['seconds']:.1f} s.", highlight=False)
     if total["left"]:
         err.print(f"{total['left']:,} hours still due: they changed while being digested; run it again.")
 

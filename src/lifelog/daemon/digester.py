@@ -7,7 +7,9 @@ spooled only when the screen changes) or the file is being rewritten. ``busy()``
 between hours (an hour takes ~0.1-0.3 s), so digesting stops within a second when the screen
 changes, and the next idle pass resumes where it stopped: what is made is kept, the rest is
 still due. It runs at nice 19, below capture, OCR, ASR and the API, and never holds the writer
-longer than one day's digests take to store.
+longer than one day's digests take to store. With ``digest_base_url`` and ``digest_model`` set,
+the digests are written by that model (``replay/digest_model.py``), each call made outside any
+transaction; a model that cannot be reached is tried again at the next pass.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from lifelog.daemon.background import Background
 from lifelog.daemon.supervisor import lower_this_thread
 from lifelog.errors import LifelogError
 from lifelog.replay.digest import Report, catch_up
+from lifelog.replay.digest_model import from_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,11 @@ class DigestWorker(Background):
 
     thread_name = "lifelog-digest"
 
-    def __init__(self, store, *, busy: Callable[[], bool] = lambda: False, interval_s: float = INTERVAL_S) -> None:
+    def __init__(
+        self, store, *, busy: Callable[[], bool] = lambda: False, interval_s: float = INTERVAL_S, settings=None
+    ) -> None:
         self.store = store
+        self.settings = settings  # digest_base_url / digest_model: written by that model, else extractive
         self.busy = busy
         self.interval_s = interval_s
         self.made = {"hours": 0, "days": 0, "weeks": 0}
@@ -59,8 +65,9 @@ class DigestWorker(Background):
         if self.busy():
             return None
         try:
-            report = catch_up(self.store, stop=lambda: self._stop.is_set() or self.busy())
-        except LifelogError as exc:  # a busy or failing store: try again next pass
+            model = from_settings(self.settings) if self.settings is not None else None
+            report = catch_up(self.store, stop=lambda: self._stop.is_set() or self.busy(), model=model)
+        except LifelogError as exc:  # a busy or failing store, a model down: try again next pass
             log.warning("digesting failed: %s", exc)
             return None
         except Exception:  # never fatal to the owner

@@ -61,7 +61,7 @@ def owned_recording(
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)
             embedder = EmbedWorker(store, busy=lambda: embedder_waits(store, paths)).start()
             summariser = HourSummariser(store).start()
-            digester = DigestWorker(store, busy=lambda: digester_waits(store, paths)).start()
+            digester = DigestWorker(store, busy=lambda: digester_waits(store, paths), settings=settings).start()
             keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max
             try:
                 yield recorder

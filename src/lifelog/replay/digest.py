@@ -32,10 +32,11 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from lifelog.replay.digest_model import INPUT_LINES, DigestModel
 from lifelog.store import terms
 from lifelog.store.digests import SPAN, Digest, HourMaterial, start_of
 from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
@@ -90,8 +91,9 @@ class _Line:
 # -- an hour -----------------------------------------------------------------------------------
 
 
-def hour_digest(m: HourMaterial, tok=None) -> Digest:
-    """The extractive digest of one hour's material."""
+def hour_digest(m: HourMaterial, tok=None, model: DigestModel | None = None) -> Digest:
+    """The digest of one hour's material: extractive, or written by ``model`` from the hour's
+    most salient lines (``digest_model.py``)."""
     lines = _distinct(m)
     _score(lines, titles={" ".join(w.split()).casefold() for _, w, _ in m.places})
     scored = [x for x in lines if x.score > 0]
@@ -105,7 +107,7 @@ def hour_digest(m: HourMaterial, tok=None) -> Digest:
     places = [[app, window, round(float(s), 1)] for app, window, s in m.places]
     heard = _heard_seconds(m.heard)
     text = _render("hour", m.hour, places, heard, [x.source() for x in chosen])
-    return Digest(
+    digest = Digest(
         "hour",
         m.hour,
         m.hour + SPAN["hour"],
@@ -115,6 +117,16 @@ def hour_digest(m: HourMaterial, tok=None) -> Digest:
         _count(text, tok),
         m.basis,
     )
+    if model is None:
+        return digest
+    given = sorted(sorted(scored, key=lambda x: -x.score)[:INPUT_LINES], key=lambda x: x.t)
+    return _by_model(model, digest, [_shown("hour", x.source()) for x in given], tok)
+
+
+def _by_model(model: DigestModel, digest: Digest, material: list[str], tok) -> Digest:
+    """``digest`` as ``model`` rewrites it from ``material``, counted, its basis naming the model."""
+    written = model.rewrite(digest, material)
+    return replace(written, tokens=_count(written.text, tok), basis=f"{digest.basis}|{model.id}")
 
 
 def _distinct(m: HourMaterial) -> list[_Line]:
@@ -262,9 +274,12 @@ def _heard_seconds(heard: list[tuple]) -> list[list]:
 # -- days and weeks ------------------------------------------------------------------------------
 
 
-def above_digest(level: str, start: datetime, basis: str, parts: list[Digest], tok=None) -> Digest:
+def above_digest(
+    level: str, start: datetime, basis: str, parts: list[Digest], tok=None, model: DigestModel | None = None
+) -> Digest:
     """A day's digest from its hours' (or a week's from its days'): their windows summed, the
-    best of their lines again, spread over the parts."""
+    best of their lines again, spread over the parts; with ``model``, written by it from the
+    parts' digests."""
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     heard: dict[str, float] = defaultdict(float)
     candidates = []
@@ -291,9 +306,15 @@ def above_digest(level: str, start: datetime, basis: str, parts: list[Digest], t
     voices = [[who, round(s, 1)] for who, s in sorted(heard.items(), key=lambda kv: (-kv[1], kv[0]))]
     text = _render(level, start, places, voices, lines)
     end = start + SPAN[level]
-    return Digest(
+    digest = Digest(
         level, start, end, text, {"lines": lines, "places": places, "heard": voices}, MODEL, _count(text, tok), basis
     )
+    if model is None:
+        return digest
+    below = {"day": "%H:%M", "week": "%a %Y-%m-%d"}[level]
+    material = [f"{d.start:{below}}:\n{d.text}" for d in parts]
+    written = _by_model(model, digest, material, tok)
+    return replace(written, basis=basis)  # (the basis of a day or week names its model already)
 
 
 # -- how it reads ---------------------------------------------------------------------------------
@@ -309,20 +330,20 @@ def _render(level: str, start: datetime, places: list, heard: list, lines: list[
         head.append("heard: " + ", ".join(f"{who} {_duration(s)}" for who, s in heard[:4]))
     out = [" · ".join(head)] if head else []
     for line in lines:
-        t = datetime.fromisoformat(line["t"].removesuffix("Z"))
-        when = f"{t:%a %H:%M}" if level == "week" else f"{t:%H:%M}"
-        who = line["speaker"] + ":" if line["kind"] == "heard" else f"[{_short(line['app'], line['window'])}]"
-        again = ""
-        if line.get("more"):
-            last = datetime.fromisoformat(line["last"].removesuffix("Z"))
-            again = (
-                f" (+{line['more']} like it, to {last:%a %H:%M}"
-                if level == "week"
-                else f" (+{line['more']} like it, to {last:%H:%M}"
-            )
-            again += ")"
-        out.append(f"- {when} {who} {_clip(line['text'])}{again}")
+        out.append(_shown(level, line))
     return "\n".join(out) or "nothing to tell"
+
+
+def _shown(level: str, line: dict) -> str:
+    """A chosen line as a digest shows it: its time, window or speaker, text, and how many like it."""
+    t = datetime.fromisoformat(line["t"].removesuffix("Z"))
+    when = f"{t:%a %H:%M}" if level == "week" else f"{t:%H:%M}"
+    who = line["speaker"] + ":" if line["kind"] == "heard" else f"[{_short(line['app'], line['window'])}]"
+    again = ""
+    if line.get("more"):
+        last = datetime.fromisoformat(line["last"].removesuffix("Z"))
+        again = f" (+{line['more']} like it, to {last:{'%a %H:%M' if level == 'week' else '%H:%M'}})"
+    return f"- {when} {who} {_clip(line['text'])}{again}"
 
 
 def _where(app: str, window: str) -> str:
@@ -362,6 +383,7 @@ class Report:
     days: int = 0
     weeks: int = 0
     left: int = 0  # hours still due (stopped, or changed while being digested)
+    by_model: int = 0  # of those made, written by the model (the rest: its answer held nothing grounded)
     seconds: float = 0.0
     stopped: bool = False
 
@@ -375,15 +397,18 @@ def catch_up(
     since: datetime | None = None,
     stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    model: DigestModel | None = None,
 ) -> Report:
     """Make the digests that are due (from ``since`` on), newest day first: the day's hours,
     then the day, then its week. ``stop`` is asked between hours; ``progress(done, total)``
-    is told the hours done."""
+    is told the hours done. With ``model``, it writes them (``digest_model.py``); digests by
+    another writer are due again."""
     began = time.perf_counter()
     report = Report()
     tok = get_tokenizer(DEFAULT_TOKENIZER)
+    writer = model.id if model else ""
     with store.read() as r:
-        due = r.digests_due(since)
+        due = r.digests_due(since, writer)
     days: dict[datetime, list[tuple]] = defaultdict(list)
     for hour, basis in due:
         days[start_of(hour, "day")].append((hour, basis))
@@ -399,30 +424,34 @@ def catch_up(
                 report.stopped = True
                 break
             with store.read() as r:
-                made.append(hour_digest(r.digest_material(hour, basis), tok))
+                material = r.digest_material(hour, basis)
+            made.append(hour_digest(material, tok, model))  # (a model is asked outside any transaction)
             done += 1
             if progress is not None:
                 progress(done, len(due))
         if made:
             with store.write() as w:
                 report.hours += w.put_digests(made)
+            report.by_model += sum(d.model != MODEL for d in made)
         if report.stopped:
             break
-        report.days += _above(store, "day", [day], tok)
+        report.days += _above(store, "day", [day], tok, model, report)
         weeks.add(start_of(day, "week"))
     if not report.stopped:
-        report.weeks += _above(store, "week", sorted(weeks), tok)
+        report.weeks += _above(store, "week", sorted(weeks), tok, model, report)
     with store.read() as r:
-        report.left = len(r.digests_due(since))
+        report.left = len(r.digests_due(since, writer))
     report.seconds = time.perf_counter() - began
     return report
 
 
-def _above(store, level: str, starts: list[datetime], tok) -> int:
+def _above(store, level: str, starts: list[datetime], tok, model: DigestModel | None, report: Report) -> int:
     with store.read() as r:
-        due = r.digests_due_above(level, starts)
+        due = r.digests_due_above(level, starts, model.id if model else "")
     if not due:
         return 0
-    made = [above_digest(level, start, basis, parts, tok) for start, basis, parts in due]
+    made = [above_digest(level, start, basis, parts, tok, model) for start, basis, parts in due]
     with store.write() as w:
-        return w.put_digests(made)
+        stored = w.put_digests(made)
+    report.by_model += sum(d.model != MODEL for d in made)
+    return stored

@@ -37,6 +37,7 @@ class Endpoint:
     api_key: str | None = field(default=None, repr=False)
     timeout_s: float = 600.0  # longest silence between bytes (a long prefill can take minutes)
     allow_insecure: bool = False  # send the key over plain http to another machine
+    max_tokens: int | None = None  # the longest answer asked for (None: the endpoint's own limit)
 
     def where(self) -> str:
         """The URL called, for messages (never the key, nor a query value named like a secret)."""
@@ -111,9 +112,10 @@ class ChatClient:
         return conn
 
     def _post(self, conn, messages) -> http.client.HTTPResponse:
-        body = json.dumps(
-            {"model": self.endpoint.model, "messages": messages, "stream": True}, ensure_ascii=False
-        ).encode("utf-8")
+        request = {"model": self.endpoint.model, "messages": messages, "stream": True}
+        if self.endpoint.max_tokens is not None:
+            request["max_tokens"] = self.endpoint.max_tokens
+        body = json.dumps(request, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream", "User-Agent": "lifelog"}
         if self.endpoint.api_key:
             headers["Authorization"] = f"Bearer {self.endpoint.api_key}"

@@ -110,9 +110,12 @@ def _exists(con: duckdb.DuckDBPyConnection) -> bool:
 # -- what is due ------------------------------------------------------------------------------
 
 
-def due_hours(con: duckdb.DuckDBPyConnection, upto: datetime | None, since: datetime | None = None) -> list[tuple]:
+def due_hours(
+    con: duckdb.DuckDBPyConnection, upto: datetime | None, since: datetime | None = None, writer: str = ""
+) -> list[tuple]:
     """``(hour, basis)`` of the summarised hours before ``upto`` (the watermark) from ``since``
-    on whose digest is missing or was made from something else, newest first."""
+    on whose digest is missing, was made from something else, or by another writer than
+    ``writer`` (a model's name; "" extractive), newest first."""
     if upto is None:
         return []
     conds, params = ["hour < ?"], [utc_naive(upto)]
@@ -122,8 +125,8 @@ def due_hours(con: duckdb.DuckDBPyConnection, upto: datetime | None, since: date
     return con.execute(
         f"WITH b AS (SELECT hour, {HOUR_BASIS} AS basis FROM hour_totals{where(conds)} GROUP BY hour)"
         " SELECT b.hour, b.basis FROM b LEFT JOIN digests d ON d.level = 'hour' AND d.start = b.hour"
-        " WHERE d.basis IS DISTINCT FROM b.basis ORDER BY b.hour DESC",
-        params,
+        " WHERE d.basis IS DISTINCT FROM b.basis || ? ORDER BY b.hour DESC",
+        [*params, suffix(writer)],
     ).fetchall()
 
 
@@ -132,9 +135,15 @@ def hour_basis(con: duckdb.DuckDBPyConnection, hour: datetime) -> str | None:
     return row[0] if row else None
 
 
-def backlog(con: duckdb.DuckDBPyConnection, upto: datetime | None) -> int:
+def backlog(con: duckdb.DuckDBPyConnection, upto: datetime | None, writer: str = "") -> int:
     """How many summarised hours wait for a digest (``lifelog status``)."""
-    return len(due_hours(con, upto)) if _exists(con) else 0
+    return len(due_hours(con, upto, writer=writer)) if _exists(con) else 0
+
+
+def suffix(writer: str) -> str:
+    """What a digest's basis ends with for ``writer``: a model's digests are due again when
+    the model changes, and all of them when digests turn extractive again."""
+    return f"|{writer}" if writer else ""
 
 
 def material(con: duckdb.DuckDBPyConnection, hour: datetime, basis: str) -> HourMaterial:
@@ -157,7 +166,7 @@ def material(con: duckdb.DuckDBPyConnection, hour: datetime, basis: str) -> Hour
     return HourMaterial(hour, basis, seen, heard, places)
 
 
-def due_above(con: duckdb.DuckDBPyConnection, level: str, starts: Iterable[datetime]) -> list[tuple]:
+def due_above(con: duckdb.DuckDBPyConnection, level: str, starts: Iterable[datetime], writer: str = "") -> list[tuple]:
     """For each ``level`` (day or week) range starting at one of ``starts``: ``(start, basis,
     digests below)`` where its digest is missing or its basis (the text of the digests one
     level below, in order) changed. The digests below are :class:`Digest`\\ s."""
@@ -167,7 +176,7 @@ def due_above(con: duckdb.DuckDBPyConnection, level: str, starts: Iterable[datet
         parts = between(con, start, start + SPAN[level], below)
         if not parts:
             continue
-        basis = _md5("\x1e".join(d.text for d in parts))
+        basis = _md5("\x1e".join(d.text for d in parts)) + suffix(writer)
         row = con.execute("SELECT basis FROM digests WHERE level = ? AND start = ?", [level, start]).fetchone()
         if row is None or row[0] != basis:
             out.append((start, basis, parts))

@@ -336,23 +336,24 @@ class Reader:
         """The digests starting in [since, until), of ``level`` or every level (``store/digests.py``)."""
         return digests.between(self._con, since, until, level)
 
-    def digests_due(self, since: datetime | None = None) -> list[tuple]:
-        """``(hour, basis)`` of the summarised hours whose digest is missing or stale, newest first."""
-        return digests.due_hours(self._con, hours.watermark(self._con), since)
+    def digests_due(self, since: datetime | None = None, writer: str = "") -> list[tuple]:
+        """``(hour, basis)`` of the summarised hours whose digest is missing or stale (or by
+        another writer than ``writer``, a model's name), newest first."""
+        return digests.due_hours(self._con, hours.watermark(self._con), since, writer)
 
     def digest_material(self, hour: datetime, basis: str) -> HourMaterial:
         return digests.material(self._con, hour, basis)
 
-    def digests_due_above(self, level: str, starts) -> list[tuple]:
+    def digests_due_above(self, level: str, starts, writer: str = "") -> list[tuple]:
         """The days or weeks starting at ``starts`` whose digest is missing or stale (``digests.due_above``)."""
-        return digests.due_above(self._con, level, starts)
+        return digests.due_above(self._con, level, starts, writer)
 
     def digests_missing_above(self, level: str, since: datetime | None = None) -> list[datetime]:
         return digests.missing_above(self._con, level, since)
 
-    def digest_backlog(self) -> int:
-        """Summarised hours waiting for a digest."""
-        return digests.backlog(self._con, hours.watermark(self._con))
+    def digest_backlog(self, writer: str = "") -> int:
+        """Summarised hours waiting for a digest (by ``writer``, a model's name; "" extractive)."""
+        return digests.backlog(self._con, hours.watermark(self._con), writer)
 
     def recordings(self) -> list[dict]:
         rows = self._con.execute(

@@ -197,7 +197,7 @@ class Writer(Reader):
         changed since (its basis moved on: it is due again). Returns how many were stored."""
         stored = 0
         for d in made:
-            if d.level == "hour" and digests.hour_basis(self._con, d.start) != d.basis:
+            if d.level == "hour" and digests.hour_basis(self._con, d.start) != d.basis.partition("|")[0]:
                 continue
             digests.put(self._con, d)
             stored += 1
