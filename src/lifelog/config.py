@@ -183,6 +183,7 @@ class Settings:
     ask_base_url: str = ""  # an OpenAI-compatible endpoint for `lifelog ask`, e.g. http://127.0.0.1:8080/v1
     ask_api_key_env: str = ""  # the environment variable holding its key (LIFELOG_ASK_API_KEY is read first)
     ask_timeout_s: float = 600.0  # longest wait for the endpoint's next bytes (a long prefill can take minutes)
+    ask_lessons: bool = True  # `lifelog ask` puts the lessons kept (`lifelog lessons`) first in its window
     # Digests written by a model (opt-in: each hour's most telling lines are sent there); "" = extractive
     digest_base_url: str = ""  # an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (llama.cpp's server)
     digest_model: str = ""  # the model to ask there (needed with digest_base_url)

@@ -62,7 +62,7 @@ def test_the_owner_says_each_calls_version_and_answers_a_newer_parameter(home):
     with serving(home):
         remote = find_owner(home)
         try:
-            assert remote.owner["calls"] == calls.versions() and remote.owner["calls"]["context"] == 2
+            assert remote.owner["calls"] == calls.versions() and remote.owner["calls"]["context"] == 3
             window = remote.context(budget=2000, query="what was on screen")
             assert window.tokens <= 2000
         finally:

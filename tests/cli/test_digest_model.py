@@ -135,3 +135,19 @@ def test_a_model_that_cannot_be_reached_is_one_line_and_changes_nothing(tmp_path
     assert _digests(home, _env(home)) == before
     missing = lifelog("digest", env=_env(home, digest_base_url="http://127.0.0.1:9/v1"), check=False)
     assert missing.returncode == 2 and "digest_model is not" in missing.stderr
+
+
+def test_a_real_model_reflects_on_the_digests_and_only_grounded_lessons_are_kept(server, tmp_path):
+    home = tmp_path / "home"
+    _recorded(home)
+    env = _env(home)
+    args = ("lessons", "reflect", "--since", "2026-11-02", "--until", "2026-11-03", "--json")
+    done = json.loads(lifelog(*args, "--base-url", server, "--model", "smollm2", env=env, timeout=600).stdout)
+    assert done["hours"] == 1
+    digest = json.loads(lifelog("digests", "--since", "2026-11-02", "--level", "hour", "--json", env=env).stdout)[0]
+    given = set(terms.terms(f"2026-11-02 09:00 UTC {digest['text']}"))
+    listed = json.loads(lifelog("lessons", "--json", env=env).stdout)
+    assert [x["id"] for x in listed] == [x["id"] for x in done["lessons"]]  # what was kept is what is listed
+    for lesson in listed:  # a tiny model may keep none: what it keeps is grounded and linked
+        own = set(terms.terms(lesson["text"]))
+        assert len(own & given) >= 0.5 * len(own) and lesson["model"] == "smollm2" and lesson["sources"]

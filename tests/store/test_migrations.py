@@ -107,6 +107,14 @@ EXPECTED_SCHEMA = {
         ("basis", "VARCHAR"),
         ("made_at", "TIMESTAMP"),
     ],
+    "lessons": [
+        ("id", "BIGINT"),
+        ("text", "VARCHAR"),
+        ("sources", "VARCHAR"),
+        ("model", "VARCHAR"),
+        ("created", "TIMESTAMP"),
+        ("updated", "TIMESTAMP"),
+    ],
     "chunk_vectors": [
         ("chunk_start", "TIMESTAMP"),
         ("kind", "VARCHAR"),
@@ -163,6 +171,7 @@ SEQUENCES = {
     "audio_chunks_id_seq",
     "transcripts_id_seq",
     "voices_id_seq",
+    "lessons_id_seq",
 }
 ALL_VERSIONS = [
     (1, "m001_initial"),
@@ -177,6 +186,7 @@ ALL_VERSIONS = [
     (10, "m010_search_chinese_folded"),
     (11, "m011_voices"),
     (12, "m012_digests"),
+    (13, "m013_lessons"),
 ]
 
 

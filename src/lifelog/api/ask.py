@@ -66,8 +66,10 @@ def ask(
     write: Callable[[str], None],
     clock: Callable[[], datetime] | None = None,
     redactor: Redactor | None = None,
+    lessons: bool = False,
 ) -> Answer:
-    """Build the window under what the budget leaves after the question, stream the answer into
+    """Build the window under what the budget leaves after the question (the lessons kept first,
+    with ``lessons``), stream the answer into
     ``write`` piece by piece, record the question and the answer (also a partial one cut by
     Ctrl-C) as an ``ask`` event at the time it was asked, secrets in them redacted (``redactor``,
     else the built-in patterns)."""
@@ -81,7 +83,13 @@ def ask(
         )
     # the question aims the window: a range that fits goes in whole, else full detail where it is answered
     window = timeline.context(
-        since=since, until=until, budget=budget, fmt="markdown", tokenizer=choice.tokenizer, query=question
+        since=since,
+        until=until,
+        budget=budget,
+        fmt="markdown",
+        tokenizer=choice.tokenizer,
+        query=question,
+        lessons=lessons and bool(timeline.lessons()),  # first in the window, a prefix caches reuse
     )
     started = time.monotonic()
     parts: list[str] = []

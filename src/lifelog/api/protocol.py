@@ -22,7 +22,7 @@ stops for 10 s (``guard.py``).
                                     hour (day, week or month for longer ranges; cut utc_offset minutes
                                     east of UTC, default 0), text coverage, frames, tokens, gaps by
                                     reason, as one JSON object (shape: ``replay/activity.py``)
-    POST /v1/context {since, until, budget, format, tokenizer, model, images, query}
+    POST /v1/context {since, until, budget, format, tokenizer, model, images, query, lessons}
                                     the window's bytes, streamed; its count in the Lifelog-Window header
                                     (format "markdown" by default, tokenizer "o200k"; "messages": a chat
                                     request for model, up to images keyframes; query (version 2): full
@@ -56,6 +56,9 @@ stops for 10 s (``guard.py``).
                                     {"hours", "days", "weeks", "left", "seconds", "stopped"}
     GET  /v1/digests?since=&until=&level=   [{level, start, end, text, sources, model, tokens,
                                     made_at}, ...] the digests starting in the range, by start
+    GET  /v1/lessons                [{id, text, sources, model, created, updated}, ...] in id order
+    POST /v1/lessons/add {text, sources: {moments: [...]}, model}   keep one; the lesson
+    POST /v1/lessons/edit {lesson, text}   POST /v1/lessons/remove {lesson}   the lesson
     POST /v1/pause {seconds|null}   POST /v1/resume {}   POST /v1/stop {}   the recorder's state
 
 Times are ISO-8601 UTC. A field left out takes its default (``calls.py``); a client
@@ -64,14 +67,14 @@ sees it unless it is used.
 
 Versions per call. Within protocol 1 each call has a version of its own, which ``/health`` lists
 under ``calls``: the call's first version, raised by each parameter added to it. All calls are at
-version 1 except ``context`` (2: ``query``), ``search`` (2: ``speaker``), ``import`` (2: ``voices``)
+version 1 except ``context`` (3: ``query`` 2, ``lessons`` 3), ``search`` (2: ``speaker``), ``import`` (2: ``voices``)
 and ``speakers/name`` (2). A client refuses, in one line and before sending, a
 call its owner does not list or a parameter newer than the owner's version of the call, and asks
 for a restart of the owner (``lifelog daemon restart``). An owner from before per-call versions
 (no ``calls`` in its health) is taken to answer version 1 of every call; one from before a call
 answers 404, and the client says the same. (History: ``/export`` and ``/import-jsonl`` came
 within version 1, ``query`` on 2026-11-29, ``/forget`` on 2026-12-02, ``/now``, ``/frame`` and
-``/activity`` on 2026-12-03, ``/speakers`` and ``/digest(s)`` on 2026-12-04.)
+``/activity`` on 2026-12-03, ``/speakers``, ``/digest(s)`` and ``/lessons`` on 2026-12-04.)
 
 The socket lives in the data folder, which is 0700, and is itself 0600: only the user can
 connect. There is no TCP port.

@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,10 +176,58 @@ class LocalTimeline(Timeline):
         ongoing = self.controls.info().get("gap") if self.controls else None  # a pause is stored when it ends
         return activity_json(rows, since, until, utc_offset, now, ongoing)
 
-    def answer_context(self, *, since, until, budget, fmt, tokenizer, model, images, query) -> Window:
+    def answer_lessons(self) -> list[dict]:
+        with self.store.read() as reader:
+            return reader.lessons()
+
+    def answer_add_lesson(self, *, text: str, sources: dict | None, model: str) -> dict:
+        moments = (sources or {}).get("moments", [])
+        if not isinstance(moments, list):
+            raise UsageError("Bad request: a lesson's sources are {'moments': [...]}.")
+        with self.store.write() as w:
+            return w.add_lesson(text, moments, model)
+
+    def answer_edit_lesson(self, *, lesson: int, text: str) -> dict:
+        with self.store.write() as w:
+            return w.edit_lesson(lesson, text)
+
+    def answer_remove_lesson(self, *, lesson: int) -> dict:
+        with self.store.write() as w:
+            return w.remove_lesson(lesson)
+
+    def answer_context(self, *, since, until, budget, fmt, tokenizer, model, images, query, lessons) -> Window:
         """A window in ``fmt``; ``messages`` is a chat request for ``model`` with up to ``images``
         keyframes (UsageError for images in another format or for a model without an image rate);
-        ``query`` puts full detail where it is answered (``replay/focus.py``)."""
+        ``query`` puts full detail where it is answered (``replay/focus.py``); ``lessons`` puts the
+        lessons kept first (markdown), inside the budget."""
+        if lessons:
+            return self._with_lessons(since, until, budget, fmt, tokenizer, query)
+        return self._context(since, until, budget, fmt, tokenizer, model, images, query)
+
+    def _with_lessons(self, since, until, budget, fmt, tokenizer, query) -> Window:
+        """The lessons' block, then a markdown window in what the budget leaves (made smaller
+        again in the rare case the joined text counts more than its parts)."""
+        from lifelog.store.lessons import block
+        from lifelog.tokenize_media.tokenizers import get_tokenizer
+
+        if fmt != "markdown":
+            raise UsageError(f"--lessons goes with markdown windows, not {fmt}.")
+        with self.store.read() as reader:
+            prefix = block(reader.lessons())
+        tok = get_tokenizer(tokenizer)
+        left = budget - tok.count(prefix)
+        for _ in range(3):
+            if left < 1:
+                raise UsageError(f"--budget {budget:,} leaves no room for a window after the lessons. Raise --budget.")
+            w = self._context(since, until, left, fmt, tokenizer, None, None, query)
+            text = prefix + w.text
+            tokens = tok.count(text)
+            if tokens <= budget:
+                return replace(w, text=text, tokens=tokens, budget=budget)
+            left -= tokens - budget
+        raise UsageError(f"--budget {budget:,} is too small for the lessons and a window. Raise --budget.")
+
+    def _context(self, since, until, budget, fmt, tokenizer, model, images, query) -> Window:
         from lifelog.replay.context import build_context, check_budget
         from lifelog.replay.messages import FORMAT, build_messages, check_request
 

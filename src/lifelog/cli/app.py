@@ -51,6 +51,7 @@ def _register() -> None:
         forget,
         importing,
         index,
+        lessons,
         mcp,
         read,
         record,
@@ -66,6 +67,7 @@ def _register() -> None:
     read.register(app)
     timeline.register(app)
     digest.register(app)
+    lessons.register(app)
     index.register(app)
     ask.register(app)
     doctor.register(app)

@@ -62,9 +62,9 @@ def ask(
         raise UsageError("Empty question: say what you want to know.")
     start, end = parse_range(since, until)
     rt = Runtime.load(ask_base_url=base_url, ask_api_key_env=api_key_env, model=model)
-    key = _api_key(rt.settings, flag=api_key_env)
+    key = key_of(rt.settings, flag=api_key_env)
     endpoint = Endpoint(
-        _base_url(rt.settings), _model(rt.settings), key, rt.settings.ask_timeout_s, allow_insecure=allow_insecure
+        base_url_of(rt.settings), model_of(rt.settings), key, rt.settings.ask_timeout_s, allow_insecure=allow_insecure
     )
     choice = choose(rt.settings, model=model, tokenizer=tokenizer, budget=budget)
     if choice.warning():
@@ -81,6 +81,7 @@ def ask(
             endpoint=endpoint,
             write=write,
             redactor=Redactor.from_settings(rt.settings),
+            lessons=rt.settings.ask_lessons,
         )
     finally:
         timeline.close()
@@ -108,7 +109,7 @@ def _stream_out(text: str) -> None:
     sys.stdout.flush()
 
 
-def _base_url(settings: Settings) -> str:
+def base_url_of(settings: Settings) -> str:
     if not settings.ask_base_url:
         raise ConfigError(
             "No model endpoint is set, and lifelog connects nowhere until told: pass --base-url "
@@ -118,13 +119,13 @@ def _base_url(settings: Settings) -> str:
     return settings.ask_base_url
 
 
-def _model(settings: Settings) -> str:
+def model_of(settings: Settings) -> str:
     if not settings.model:
         raise ConfigError("Name the model to ask: --model NAME, or model in config.toml or LIFELOG_MODEL.")
     return settings.model
 
 
-def _api_key(settings: Settings, flag: str | None) -> str | None:
+def key_of(settings: Settings, flag: str | None) -> str | None:
     """From the variable --api-key-env names, else LIFELOG_ASK_API_KEY, else the one ask_api_key_env
     names; no key is fine (local servers)."""
     if not flag and os.environ.get(KEY_ENV):

@@ -79,6 +79,11 @@ def context(
     model: str | None = ModelOpt,
     tokenizer: str | None = TokenizerOpt,
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the window to this file instead of stdout."),
+    lessons: bool = typer.Option(
+        False,
+        "--lessons",
+        help="The lessons kept (`lifelog lessons`) first, the same bytes every time (cache-friendly).",
+    ),
 ) -> None:
     """Build a context window of what was seen and heard, chronological, under a token budget.
 
@@ -87,6 +92,8 @@ def context(
     Example: lifelog context --since 30d --budget 32k --query "why did the deploy fail"
 
     Example: lifelog context --since 2h --model gpt-4o --format messages --images 8 > request.json
+
+    Example: lifelog context --lessons --query "how do we deploy" --budget 16k
     """
     from lifelog.replay.messages import check_request
     from lifelog.tokenize_media.targets import choose
@@ -108,6 +115,7 @@ def context(
             model=model or rt.settings.model or None,
             images=images,
             query=query,
+            lessons=lessons,
         )
     finally:
         timeline.close()

@@ -57,21 +57,21 @@ class DigestModel:
         # one user message: small local models follow an instruction there better than in a system one
         answer = self.client.complete([{"role": "user", "content": f"{SYSTEM}\n\n{prompt}"}])
         given = set(terms.terms(prompt))
-        bullets = [b for b in _bullets(answer) if _grounded(b, given)]
-        if not bullets:
+        kept = [b for b in bullets(answer) if grounded(b, given)]
+        if not kept:
             return extractive
-        text = "\n".join([head, *bullets] if head else bullets)
+        text = "\n".join([head, *kept] if head else kept)
         return replace(extractive, text=text, model=self.id)
 
 
-def _grounded(bullet: str, given: set[str]) -> bool:
+def grounded(bullet: str, given: set[str]) -> bool:
     """Whether at least half of a bullet's terms are in what the model was given: a line made
     up (a small model's habit) is left out, so a digest never says what was not seen or heard."""
     own = set(terms.terms(bullet))
     return bool(own) and len(own & given) >= GROUNDED * len(own)
 
 
-def _bullets(answer: str) -> list[str]:
+def bullets(answer: str) -> list[str]:
     """The answer's bullet lines ('- ', '* ', '• ' or '1. '), each on one line, at most
     ``MAX_BULLETS``; an answer without any marked line gives its lines (a heading ending in ':'
     left out), as small models often write them."""

@@ -305,3 +305,20 @@ def m012_digests(con: duckdb.DuckDBPyConnection) -> None:
     from lifelog.store import digests
 
     digests.create_table(con)
+
+
+@migration(13)
+def m013_lessons(con: duckdb.DuckDBPyConnection) -> None:
+    """Lessons (``store/lessons.py``): short notes a model keeps at the start of its context,
+    written by hand or by ``lessons reflect``, each with the moments it came from."""
+    con.execute("""
+        CREATE SEQUENCE lessons_id_seq START 1;
+        CREATE TABLE lessons (
+            id      BIGINT    NOT NULL DEFAULT nextval('lessons_id_seq'),
+            text    VARCHAR   NOT NULL,
+            sources VARCHAR   NOT NULL,   -- JSON: the moments it came from [{t, text, ...}]
+            model   VARCHAR   NOT NULL,   -- '' written by hand, else the model that reflected
+            created TIMESTAMP NOT NULL,
+            updated TIMESTAMP NOT NULL
+        );
+    """)

@@ -15,7 +15,7 @@ from lifelog.models import (
     StoreStats,
     TextSpan,
 )
-from lifelog.store import digests, embeddings, hours, search_index, voices
+from lifelog.store import digests, embeddings, hours, lessons, search_index, voices
 from lifelog.store import search as _search
 from lifelog.store.digests import Digest, HourMaterial
 from lifelog.store.embeddings import ChunkHit
@@ -354,6 +354,10 @@ class Reader:
     def digest_backlog(self, writer: str = "") -> int:
         """Summarised hours waiting for a digest (by ``writer``, a model's name; "" extractive)."""
         return digests.backlog(self._con, hours.watermark(self._con), writer)
+
+    def lessons(self) -> list[dict]:
+        """The lessons kept, in id order (``store/lessons.py``)."""
+        return lessons.listing(self._con)
 
     def recordings(self) -> list[dict]:
         rows = self._con.execute(

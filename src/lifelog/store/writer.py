@@ -14,7 +14,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, HeardVoice, OcrLine, Transcript
-from lifelog.store import digests, embeddings, exchange, hours, search_index, tokens, voices
+from lifelog.store import digests, embeddings, exchange, hours, lessons, search_index, tokens, voices
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -202,6 +202,16 @@ class Writer(Reader):
             digests.put(self._con, d)
             stored += 1
         return stored
+
+    def add_lesson(self, text: str, sources: list[dict] | None = None, model: str = "") -> dict:
+        """Keep a lesson (``store/lessons.py``); UsageError for an empty or overlong one."""
+        return lessons.add(self._con, text, sources, model)
+
+    def edit_lesson(self, lesson_id: int, text: str) -> dict:
+        return lessons.edit(self._con, lesson_id, text)
+
+    def remove_lesson(self, lesson_id: int) -> dict:
+        return lessons.remove(self._con, lesson_id)
 
     def name_voice(self, speaker: str, name: str) -> dict:
         """Name a voice (``voices.name``); UsageError for one not heard or a name taken. The
