@@ -6,44 +6,21 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from lifelog.paths import Paths
-from lifelog.store import Store
 from tests.api.serving import served
 from tests.cli.helpers import lifelog
-from tests.support.writes import show
-
-T0 = datetime(2026, 11, 2, 9, 0)
+from tests.support.deploys import deploys
 
 
 def _env(home: Path) -> dict:
     return {**os.environ, "LIFELOG_HOME": str(home), "LIFELOG_AUDIO_SOURCE": "none"}
 
 
-def _recorded(home: Path) -> None:
-    """Two days, two hours each of a terminal and a browser, and a line the next morning."""
-    with Store(home / "lifelog.duckdb").write() as w:
-        for day in range(2):
-            for hour in range(2):
-                start = T0 + timedelta(days=day, hours=hour)
-                k = day * 2 + hour
-                show(w, start, "XTerm", "bash: api", [f"ERROR deploy {k} failed: database migration 00{k} timed out"])
-                show(
-                    w,
-                    start + timedelta(minutes=20),
-                    "firefox",
-                    "Runbook",
-                    [f"Runbook step {k}: raise the lock timeout"],
-                )
-        show(w, T0 + timedelta(days=2), "XTerm", "bash: api", ["$ make deploy"])
-        w.close_spans(T0 + timedelta(days=2, minutes=1))
-
-
 def test_digest_then_read_the_digests_without_an_owner(tmp_path):
     home = tmp_path / "home"
-    _recorded(home)
+    deploys(home)
     made = lifelog("digest", "--json", env=_env(home))
     report = json.loads(made.stdout)
     assert (report["hours"], report["days"], report["weeks"], report["left"]) == (4, 2, 1, 0)
@@ -74,7 +51,7 @@ def test_digest_then_read_the_digests_without_an_owner(tmp_path):
 
 def test_digest_through_a_running_owner_and_bad_input(tmp_path):
     home = tmp_path / "home"
-    _recorded(home)
+    deploys(home)
     with served(Paths(home)):
         report = json.loads(lifelog("digest", "--since", "2026-11-03", "--json", env=_env(home)).stdout)
         assert (report["hours"], report["days"]) == (2, 1)  # the second day alone

@@ -14,7 +14,7 @@ from lifelog.paths import Paths
 from lifelog.tokenize_media.tokenizers import get_tokenizer
 from tests.api.serving import served
 from tests.cli.helpers import lifelog
-from tests.cli.test_digest_cli import _recorded
+from tests.support.deploys import deploys
 from tests.support.fake_openai import FakeOpenAI
 
 
@@ -29,7 +29,7 @@ def _lessons(env: dict) -> list[dict]:
 
 def test_lessons_are_kept_edited_removed_and_first_in_a_window(tmp_path):
     home = tmp_path / "home"
-    _recorded(home)
+    deploys(home)
     env = _env(home)
     assert "No lessons yet" in lifelog("lessons", env=env).stderr
     one = json.loads(lifelog("lessons", "add", "Run the migration dry-run before deploying", "--json", env=env).stdout)
@@ -70,7 +70,7 @@ def test_lessons_are_kept_edited_removed_and_first_in_a_window(tmp_path):
 
 def test_lessons_through_a_running_owner_and_in_ask(tmp_path):
     home = tmp_path / "home"
-    _recorded(home)
+    deploys(home)
     env = _env(home)
     with served(Paths(home)):
         lifelog("lessons", "add", "Check the lock timeout before deploying", env=env)
@@ -87,7 +87,7 @@ def test_lessons_through_a_running_owner_and_in_ask(tmp_path):
 
 def test_reflect_keeps_grounded_lessons_with_their_moments_and_drops_made_up_ones(tmp_path):
     home = tmp_path / "home"
-    _recorded(home)
+    deploys(home)
     env = _env(home)
     answer = (
         "Lessons:\n"
