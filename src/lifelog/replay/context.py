@@ -27,6 +27,7 @@ reading anything (``check_budget``), whatever the range, and the owner admits wi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -141,12 +142,12 @@ def _build_recent(reader, since, until, budget: int, fmt: str, tok) -> ContextWi
             break
         start = _read_further(tail, costs, start, limit, *tail.shown_once())
     older = _Older(reader, since, start) if start is not None else None
-    digests = digest_lines(reader, since, until)
     units = {
         "hour": len(costs),
         "day": len({c.hour.date() for c in costs}),
         "week": len({bucket_start(c.hour, "week") for c in costs}),
     }
+    digests = lambda: digest_lines(reader, since, until)  # noqa: E731 (read only when an outline is made)
     return _Fitter(lines, older, tok, budget, fmt, since, until, units, digests).fit(floor)
 
 
@@ -212,14 +213,15 @@ class _Fitter:
         since: datetime | None,
         until: datetime | None,
         units: dict[str, int],
-        digests: dict,
+        digests: Callable[[], dict],
     ) -> None:
         self.lines, self.older, self.tok = lines, older, tok
         self.budget, self.fmt, self.since, self.until = budget, fmt, since, until
         self.per: str | None = None
         self._outliner: Outliner | None = None  # made when an outline is first needed
         self.units = units  # hours and days with activity: an outline has a block each
-        self.digests = digests  # (level, start) -> lines, of the periods that lie whole in the range
+        self._read_digests = digests  # (level, start) -> lines, of the periods that lie whole in the range
+        self._digests: dict | None = None
         self._older: dict[str | None, tuple] = {}  # per outline kind: tallies, blocks, tokens
         self._last: tuple | None = None  # (start, text, omitted, tokens) of the last window made
         self._blocks: dict[tuple[int, bool], tuple[Tally, Block]] = {}  # id -> (tally, its outline block)
@@ -289,7 +291,9 @@ class _Fitter:
 
     def _digests_before(self, cut: datetime | None) -> dict:
         """The digests of the periods that end by ``cut`` (None: all of them)."""
-        return {k: v for k, v in self.digests.items() if cut is None or k[1] + PERIOD[k[0]] <= cut}
+        if self._digests is None:
+            self._digests = self._read_digests()
+        return {k: v for k, v in self._digests.items() if cut is None or k[1] + PERIOD[k[0]] <= cut}
 
     def _block(self, tally: Tally) -> Block:
         """A tally's outline block; a whole hour's tally is the same object each time (the

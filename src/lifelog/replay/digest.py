@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from lifelog.replay.blocks import heard_from
 from lifelog.replay.digest_model import INPUT_LINES, DigestModel
 from lifelog.store import terms
 from lifelog.store.digests import SPAN, Digest, HourMaterial, start_of
@@ -146,7 +147,7 @@ def _distinct(m: HourMaterial) -> list[_Line]:
         if not text:
             continue
         key = "\x00heard " + text.casefold()
-        line = by.setdefault(key, _Line(t0, text, speaker=speaker or _SOURCES.get(source, source), kind="heard"))
+        line = by.setdefault(key, _Line(t0, text, speaker=speaker or heard_from(source), kind="heard"))
         line.dwell += max(1.0, (t1 - t0).total_seconds())
     for key, line in by.items():
         line.windows = len(windows.get(key, ())) or 1
@@ -174,9 +175,6 @@ def _windows_during(seen: list[tuple]) -> list[set]:
                 break
         out.append(found)
     return out
-
-
-_SOURCES = {"mic": "me (mic)", "system": "system audio", "file": "a recording"}
 
 
 def _score(lines: list[_Line], titles: set[str]) -> None:
@@ -267,7 +265,7 @@ def _shape(terms: frozenset) -> frozenset:
 def _heard_seconds(heard: list[tuple]) -> list[list]:
     seconds: dict[str, float] = defaultdict(float)
     for t0, t1, source, speaker, _ in heard:
-        seconds[speaker or _SOURCES.get(source, source)] += max(0.0, (t1 - t0).total_seconds())
+        seconds[speaker or heard_from(source)] += max(0.0, (t1 - t0).total_seconds())
     return [[who, round(s, 1)] for who, s in sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 

@@ -21,21 +21,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from lifelog.replay.blocks import Block, heard_from
+from lifelog.store.digests import SPAN, start_of
 
 TOP_WINDOWS = 6  # windows named per outline block; the rest are counted
 FOCUS_CAP = 300.0  # seconds: a window counts as in use until the next change, at most this long
 FIRST_LINE_CHARS = 60
-PERIOD = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-
-
-def bucket_start(ts: datetime, per: str) -> datetime:
-    if per in ("day", "week"):
-        day = ts.replace(hour=0, minute=0, second=0, microsecond=0)
-        return day - timedelta(days=day.weekday()) if per == "week" else day
-    return ts.replace(minute=0, second=0, microsecond=0)
+PERIOD = SPAN  # an hour, a day, a week: the periods digests cover too
+bucket_start = start_of  # the start of the hour, day or week (Monday) holding a time
 
 
 @dataclass

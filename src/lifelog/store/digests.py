@@ -36,7 +36,6 @@ from lifelog.store.sql import utc_naive, where
 
 LEVELS = ("hour", "day", "week")
 SPAN = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
-TRUNC = {"hour": "hour", "day": "day", "week": "week"}  # DuckDB's date_trunc: a week starts on Monday
 HOUR_BASIS = (
     "md5(string_agg(kind || ':' || lines || ':' || tokens || ':' || coalesce(first::VARCHAR, '') || ':'"
     " || coalesce(last::VARCHAR, ''), ';' ORDER BY kind))"
@@ -262,23 +261,12 @@ def missing_above(con: duckdb.DuckDBPyConnection, level: str, since: datetime | 
     if since is not None:
         conds.append("start >= ?")
         params.append(start_of(since, level))
-    rows = con.execute(
-        f"SELECT DISTINCT date_trunc('{TRUNC[level]}', start) AS s FROM digests{where(conds)}"
+    rows = con.execute(  # (DuckDB's date_trunc starts a week on Monday, as start_of does)
+        f"SELECT DISTINCT date_trunc('{level}', start) AS s FROM digests{where(conds)}"
         " EXCEPT SELECT start FROM digests WHERE level = ? ORDER BY s",
         [*params, level],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def drop_orphans(con: duckdb.DuckDBPyConnection) -> int:
-    """Delete hour digests whose hour holds no line any more (and their days and weeks)."""
-    hours = [
-        r[0]
-        for r in con.execute(
-            "SELECT start FROM digests WHERE level = 'hour' AND start NOT IN (SELECT DISTINCT hour FROM hour_totals)"
-        ).fetchall()
-    ]
-    return drop_hours(con, hours)
 
 
 def voice_hours(con: duckdb.DuckDBPyConnection, voice_id: int) -> list[datetime]:
@@ -287,10 +275,3 @@ def voice_hours(con: duckdb.DuckDBPyConnection, voice_id: int) -> list[datetime]
         "SELECT DISTINCT date_trunc('hour', t_start) FROM transcripts WHERE speaker = ?", [voice_id]
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Digests stored per level."""
-    if not _exists(con):
-        return {}
-    return dict(con.execute("SELECT level, count(*) FROM digests GROUP BY level").fetchall())
