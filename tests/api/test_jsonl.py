@@ -15,6 +15,15 @@ from lifelog.errors import UsageError
 HEADER = '{"lifelog":"timeline","version":1}'
 SEEN = {"type": "seen", "t_start": "2026-11-24T10:01:40.5Z", "t_end": "2026-11-24T10:03:02Z", "text": "hi"}
 _EVENT = '{"type":"event","ts":"2026-11-24T10:00:00Z","kind":"gap","detail":{}}'
+DIGEST = {
+    "type": "digest",
+    "level": "hour",
+    "start": "2026-11-24T10:00:00Z",
+    "end": "2026-11-24T11:00:00Z",
+    "basis": "5f1c",
+    "text": "- 10:01 firefox: Weekly report",
+}
+LESSON = {"type": "lesson", "created": "2026-11-24T12:00:00Z", "text": "Send  the report\nby Friday."}
 
 
 def _read(tmp_path, *lines: str):
@@ -122,7 +131,17 @@ def test_defaults_zones_and_unknown_fields(tmp_path):
     [
         ('{"type":"seen",', "line 3 is not JSON (Expecting property name enclosed in double quotes at column 16)"),
         ("[1, 2]", "line 3 is not a JSON object but list"),
-        ('{"type":"frame"}', "line 3 has an unknown \"type\" 'frame' (seen, heard or event)"),
+        ('{"type":7}', 'line 3 has a bad "type" 7 (seen, heard, event, digest, lesson, or a later row type)'),
+        ('{"type":""}', "line 3 has a bad \"type\" ''"),
+        (json.dumps({**DIGEST, "level": "month"}), "line 3 has a bad \"level\": 'month' is not hour, day or week"),
+        (json.dumps({**DIGEST, "end": DIGEST["start"]}), "line 3 ends (end) where or before it starts (start)"),
+        (json.dumps({k: v for k, v in DIGEST.items() if k != "basis"}), 'line 3 is a digest row without "basis"'),
+        (json.dumps({**DIGEST, "sources": [1]}), 'line 3 has a bad "sources": [1] is not an object'),
+        (json.dumps({**LESSON, "text": " "}), 'line 3 has a bad "text": a lesson is 1 to 500 characters, not 0'),
+        (
+            json.dumps({**LESSON, "sources": {"t": 1}}),
+            "line 3 has a bad \"sources\": {'t': 1} is not a list of objects",
+        ),
         (json.dumps({**SEEN, "text": None}), 'line 3 has a bad "text": None is not a string'),
         (json.dumps({k: v for k, v in SEEN.items() if k != "t_end"}), 'line 3 is a seen row without "t_end"'),
         (
@@ -217,15 +236,16 @@ _JSON = st.recursive(
 )
 _ROWS = st.builds(
     lambda kind, fields, extra: {"type": kind, **fields, **extra},
-    st.sampled_from(["seen", "heard", "event", "frame", ""]),
+    st.sampled_from(["seen", "heard", "event", "digest", "lesson", "frame", ""]),
     st.fixed_dictionaries(
         {},
         optional={
             f: _ROW_VALUES
             for f in ("t_start", "t_end", "ts", "text", "kind", "source", "monitor", "top", "left", "ord", "lead")
+            + ("level", "start", "end", "basis", "created")
         },
     ),
-    st.fixed_dictionaries({}, optional={"detail": _JSON, "language": _ROW_VALUES}),
+    st.fixed_dictionaries({}, optional={"detail": _JSON, "language": _ROW_VALUES, "sources": _JSON}),
 )
 _LINES = st.one_of(
     _ROWS.map(lambda row: json.dumps(row, ensure_ascii=False).encode("utf-8", "surrogatepass")),
@@ -263,7 +283,8 @@ def test_any_line_is_a_row_or_one_line_naming_it(tmp_path, lines):
         assert len(message.splitlines()) == 1 and len(message) < 600 and message.endswith("Nothing was imported.")
     else:
         for kind, row in rows:
-            json.loads(jsonl.row_line(kind, row), parse_constant=lambda c: pytest.fail(f"{c} exported"))
+            if kind in jsonl.TYPES:  # (a type of a later lifelog is skipped)
+                json.loads(jsonl.row_line(kind, row), parse_constant=lambda c: pytest.fail(f"{c} exported"))
 
 
 def test_a_line_may_hold_up_to_1_mib_and_a_longer_one_is_named(tmp_path):
@@ -276,3 +297,33 @@ def test_a_line_may_hold_up_to_1_mib_and_a_longer_one_is_named(tmp_path):
         "Cannot import t.jsonl: line 3 is longer than 1,048,576 bytes (1 MiB), more than a row "
         "of text holds. Nothing was imported."
     )
+
+
+def test_digests_and_lessons_read_back_and_later_row_types_are_counted_and_skipped(tmp_path):
+    """Optional rows within version 1: digests and lessons read back to what they were written
+    from; a row of a type a later lifelog may add is counted (the header's count checked too)
+    and yields no row to store, so an older reader skips it."""
+    digest = (
+        "day",
+        datetime(2026, 11, 24),
+        datetime(2026, 11, 25),
+        "windows: firefox — Reports (2 min)\n- 10:01 firefox: Weekly report",
+        json.dumps({"lines": [{"t": "2026-11-24T10:01:00Z", "text": "Weekly report"}]}),
+        "smollm2",
+        "abc|smollm2",
+        datetime(2026, 11, 25, 0, 6),
+    )
+    lesson = (datetime(2026, 11, 24, 12), datetime(2026, 11, 24, 13), "Send the report by Friday.", None, "")
+    lines = [jsonl.row_line("digest", digest).strip(), jsonl.row_line("lesson", lesson).strip()]
+    assert json.loads(lines[1])["sources"] == [] and "made_at" in json.loads(lines[0])
+    later = json.dumps({"type": "bookmark", "at": "2026-11-24T10:00:00Z", "url": "https://example.org"})
+    head = '{"lifelog":"timeline","version":1,"rows":{"seen":1,"digest":1,"lesson":2,"bookmark":1}}'
+    (_, counts), read = _read(tmp_path, head, json.dumps(SEEN), *lines, later, json.dumps(LESSON))
+    assert counts == {"seen": 1, "heard": 0, "event": 0, "digest": 1, "lesson": 2, "bookmark": 1}
+    assert read[1][1:] == ("digest", digest) and read[2][1:] == ("lesson", lesson)
+    assert read[3][1:] == ("bookmark", ())
+    created = datetime(2026, 11, 24, 12)
+    assert read[4][1:] == ("lesson", (created, created, "Send the report by Friday.", None, ""))  # spaces folded
+    with pytest.raises(UsageError) as exc:
+        _read(tmp_path, head.replace('"bookmark":1', '"bookmark":2'), json.dumps(SEEN), *lines, later)
+    assert "promises 1 seen, 0 heard, 0 event, 2 bookmark, 1 digest, 2 lesson but it holds 1 seen" in str(exc.value)

@@ -52,8 +52,9 @@ def lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
             yield rest
 
 
-def kind_and_day(line: bytes) -> tuple[str, date]:
-    """``("seen", 2026-11-29)`` for a row line."""
+def kind_and_day(line: bytes) -> tuple[str, date | None]:
+    """``("seen", 2026-11-29)`` for a row line; ``(kind, None)`` for a row that is no line of the
+    timeline (a digest, a lesson, a type of a later lifelog)."""
     known = _PREFIXES.get(line[9]) if line.startswith(_TYPE) and len(line) > 40 else None
     if known and line.startswith(known[1]) and line[known[2] + 10] == 84:  # 84: "T"
         key = line[known[2] : known[2] + 10]
@@ -69,15 +70,18 @@ def kind_and_day(line: bytes) -> tuple[str, date]:
         kind, row = parse_row(_decode(line))
     except BadLine as exc:
         raise LifelogError(f"The export stream holds a bad row: it {exc}.") from None
-    return kind, row[0].date()
+    return kind, row[0].date() if kind in KINDS else None
 
 
 def days(chunks: Iterable[bytes]) -> Iterator[tuple[date, dict[str, list[bytes]]]]:
-    """``(day, {kind: lines})`` per UTC day with rows, in order."""
+    """``(day, {kind: lines})`` per UTC day with rows, in order (the timeline's lines: digests and
+    lessons are left out)."""
     current: date | None = None
     rows: dict[str, list[bytes]] = {k: [] for k in KINDS}
     for line in lines(chunks):
         kind, day = kind_and_day(line)
+        if day is None:
+            continue
         if day != current:
             if current is not None:
                 if day < current:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lifelog.api.export_days import lines as stream_lines
-from lifelog.api.jsonl import parse_row
+from lifelog.api.jsonl import KINDS, parse_row
 from lifelog.errors import BadLine, LifelogError
 from lifelog.replay.blocks import BLOCK_GAP, SPEAKER_SEP, gap_label, heard_from
 
@@ -135,7 +135,9 @@ def day_log(chunks: Iterable[bytes], since: datetime | None = None) -> tuple[str
     before ``since`` are placed at ``since`` (they were on screen when the range starts)."""
     log = DayLog(since=since)
     for line in stream_lines(chunks):
-        log.add(*_row(line))
+        kind, row = _row(line)
+        if kind in KINDS:  # (digests and lessons are no part of a day log)
+            log.add(kind, row)
     return log.render(), len(log.entries)
 
 

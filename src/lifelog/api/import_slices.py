@@ -13,6 +13,10 @@ removed. If the process dies, the next owner start, or the next import, takes th
 (:func:`take_back_abandoned`). A journal is flocked while its import runs, so a running
 import's is never touched. While an import runs, readers see its rows appear slice by slice;
 after it failed, none of them.
+
+The file's digests and lessons come last, a slice each. Lessons are journaled by id like lines.
+Digests are not: one is kept only where it matches the lines now stored (``store/memory.py``),
+and taking back lines drops the digests of their hours, as every change of a past hour does.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from lifelog.api.upload import UPLOAD_PREFIX
 from lifelog.store.exchange import KINDS, stage
+
+UNDONE = (*KINDS, "lesson")  # what a journal takes back (digests go with their hours' lines)
 
 if TYPE_CHECKING:
     from lifelog.store import Store
@@ -87,7 +93,13 @@ def publish(store: Store, slices: Iterator[tuple[str, list[tuple]]], size: Slice
     journal = Journal(store.db_path)
     try:
         for kind, rows in slices:
-            inserted[kind] += _merge_slice(store, journal, kind, rows, size)
+            if kind in KINDS:
+                inserted[kind] += _merge_slice(store, journal, kind, rows, size)
+                continue
+            with store.write() as w:
+                ids = _merge_memory(w, kind, rows, inserted)
+                if ids:
+                    journal.note(kind, ids)
     except BaseException:
         _take_back_after_failure(store, journal)
         raise
@@ -102,9 +114,25 @@ def _publish_whole(store: Store, slices: Iterator[tuple[str, list[tuple]]], size
     started = time.monotonic()
     with store.write() as w:
         for kind, rows in slices:
-            inserted[kind] += len(w.merge_staged(kind, stage(kind, rows)))
+            if kind in KINDS:
+                inserted[kind] += len(w.merge_staged(kind, stage(kind, rows)))
+            else:
+                _merge_memory(w, kind, rows, inserted)
     size.took(time.monotonic() - started, 0)
     return inserted
+
+
+def _merge_memory(w, kind: str, rows: list[tuple], inserted: dict[str, int]) -> list[int]:
+    """Merge the file's digests or lessons (``store/memory.py``), counted in ``inserted`` (stale
+    digests under ``stale``); the ids of the lessons inserted, to journal."""
+    if kind == "digest":
+        kept, stale = w.merge_digests(rows)
+        inserted["digest"] = inserted.get("digest", 0) + kept
+        inserted["stale"] = inserted.get("stale", 0) + stale
+        return []
+    ids = w.merge_lessons(rows)
+    inserted[kind] = inserted.get(kind, 0) + len(ids)
+    return ids
 
 
 def _merge_slice(store: Store, journal: Journal, kind: str, rows: list[tuple], size: SliceSize) -> int:
@@ -149,7 +177,7 @@ def _noted(path: Path) -> list[tuple[str, int, int]]:
             kind, lo, hi = json.loads(line)
         except ValueError:
             continue
-        if kind in KINDS and isinstance(lo, int) and isinstance(hi, int):
+        if kind in UNDONE and isinstance(lo, int) and isinstance(hi, int):
             slices.append((kind, lo, hi))
     return slices
 

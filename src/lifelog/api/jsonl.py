@@ -4,17 +4,20 @@ between machines (``lifelog export --format jsonl``, ``lifelog import FILE.jsonl
 Format version 1
 ----------------
 UTF-8, one JSON object per line, lines end with ``\\n``. The first line is a header; every
-other line is one row: text seen (``seen``), text heard (``heard``) or an event (``event``)::
+other line is one row: text seen (``seen``), text heard (``heard``) or an event (``event``),
+then, optional, the range's digests (``digest``) and lessons (``lesson``)::
 
     {"lifelog":"timeline","version":1,"exported":"2026-11-29T09:00:00Z","since":null,"until":null,"rows":{"seen":1,"heard":1,"event":1}}
     {"type":"seen","t_start":"2026-11-24T10:01:40.5Z","t_end":"2026-11-24T10:03:02Z","monitor":0,"app":"firefox","window":"Reports — Mozilla Firefox","top":112,"left":40,"text":"Weekly report: due Friday 15:00"}
     {"type":"heard","t_start":"2026-11-24T10:02:13Z","t_end":"2026-11-24T10:02:17.25Z","source":"system","engine":"faster-whisper","text":"Remember to send the weekly report."}
     {"type":"event","ts":"2026-11-24T10:30:00Z","kind":"pause","detail":{"seconds":1800}}
+    {"type":"digest","level":"hour","start":"2026-11-24T10:00:00Z","end":"2026-11-24T11:00:00Z","model":"extractive","basis":"5f1c…","made_at":"2026-11-24T11:06:00Z","text":"windows: firefox — Reports (2 min)\\n- 10:01 firefox: Weekly report: due Friday 15:00","sources":{"lines":[…]}}
+    {"type":"lesson","created":"2026-11-24T12:00:00Z","updated":"2026-11-24T12:00:00Z","model":"","text":"Send the weekly report before Friday 15:00.","sources":[]}
 
 Header: ``lifelog`` is ``"timeline"``; ``version`` the format version (an integer); then,
 optional, ``exported`` (when), ``since``/``until`` (the range asked for, null for open) and
-``rows`` (how many rows of each type follow: an importer refuses a file holding other counts,
-which is how a file cut short is caught).
+``rows`` (how many rows of each type follow, a type with none left out or 0: an importer refuses
+a file holding other counts, which is how a file cut short is caught).
 
 Rows (``*`` = required; the others default as shown):
 
@@ -30,13 +33,25 @@ Rows (``*`` = required; the others default as shown):
   N``; written only when told, ""; merged, a name becomes a voice of that name).
 * ``event``: something that happened at one moment (``record_start``, ``pause``, ``gap``,
   ``ask``, ...). ``ts``\\*, ``kind``\\* (string), ``detail`` (an object, ``{}``).
+* ``digest`` (optional): a short account of an hour, day or week (``replay/digest.py``).
+  ``level``\\* (``hour``, ``day``, ``week``), ``start``\\*, ``end``\\*, ``text``\\*, ``basis``\\* (an
+  opaque fingerprint of what it was made from), ``model`` (who wrote it, ``extractive``),
+  ``made_at`` (when; written when known), ``sources`` (an object: the lines chosen with their
+  moments, ``{}``).
+* ``lesson`` (optional): a note for next time (``lessons``). ``text``\\* (one line, at most 500
+  characters), ``created``\\*, ``updated`` (``created``), ``model`` (the model that wrote it, ""
+  by hand), ``sources`` (a list of objects: the moments it came from, ``[]``).
 
 Times are ISO-8601 with a zone; lifelog writes UTC with ``Z`` and microseconds when they are
 not zero. Integers are JSON integers. Rows come in time order (``t_start``/``ts``, then
-seen before heard before events, then by content), so the same timeline always gives the same
-lines; an importer takes them in any order. Blank lines are ignored, and so are fields an
-importer does not know: a later lifelog may add optional fields within version 1. Anything
-an older importer would misread gets a new version number, which this lifelog refuses by name.
+seen before heard before events, then by content), then the digests that start in the range (by
+start, hour before day before week) and the lessons made in it (by ``created``, then text), so
+the same timeline always gives the same lines; an importer takes them in any order. Blank lines
+are ignored, and so are fields and row types an importer does not know (a row whose ``type`` is
+another string is counted and skipped): a later lifelog may add optional fields and row types
+within version 1. Anything an older importer would misread gets a new version number, which
+this lifelog refuses by name. (lifelog before digests and lessons travelled refused unknown row
+types: it imports a file of this lifelog only without them.)
 
 Importing merges: a row already in the timeline (a span with the same ``t_start``, monitor,
 app, window, text and position; a transcript with the same ``t_start``, source and text; an
@@ -47,6 +62,15 @@ nothing: in one transaction, or through an owner in short slices that are all ta
 fails (``import_slices.py``). Not carried:
 frame images, audio, ids; imported spans are closed (a recorder never extends them), and
 transcripts' token counts are counted again on import.
+
+Digests and lessons merge after the file's lines. A lesson whose text (spaces folded) is kept
+already, or came earlier in the file, is skipped. A digest is a summary of what the timeline
+holds, so it is kept only where it still says what the merged timeline holds: its ``basis``
+must equal the one this timeline now has for its range (an hour's lines as merged; a day's or
+week's digests one level below as they now are) with its writer's mark, and no digest of its
+level and start that matches is there already; otherwise it is counted as stale and left out,
+and the digester makes that range's digest again from the lines. Two machines' exports of the
+same hours keep the first digest; an hour both machines recorded is digested anew.
 """
 
 from __future__ import annotations
@@ -61,7 +85,11 @@ from lifelog.errors import BadLine, UsageError
 
 FORMAT = "timeline"
 VERSION = 1
-KINDS = ("seen", "heard", "event")
+KINDS = ("seen", "heard", "event")  # the timeline's rows (what Parquet and Markdown exports carry)
+MEMORY = ("digest", "lesson")  # optional rows after them: what was made of the timeline
+TYPES = KINDS + MEMORY
+LEVELS = ("hour", "day", "week")  # a digest's (store/digests.py)
+LESSON_CHARS = 500  # a lesson's longest text (store/lessons.py)
 MEDIA_TYPE = "application/x-ndjson"
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -128,10 +156,37 @@ def row_line(kind: str, row: tuple) -> str:
             **({"speaker": speaker} if speaker else {}),
             "text": text,
         }
-    else:
+    elif kind == "event":
         ts, event_kind, detail = row
         obj = {"type": kind, "ts": iso(ts), "kind": event_kind, "detail": stored_detail(detail)}
+    else:
+        obj = _memory_obj(kind, row)
     return _encode(obj) + "\n"
+
+
+def _memory_obj(kind: str, row: tuple) -> dict:
+    if kind == "digest":
+        level, start, end, text, sources, model, basis, made_at = row
+        return {
+            "type": kind,
+            "level": level,
+            "start": iso(start),
+            "end": iso(end),
+            "model": model,
+            "basis": basis,
+            **({"made_at": iso(made_at)} if made_at else {}),
+            "text": text,
+            "sources": stored_detail(sources),
+        }
+    created, updated, text, sources, model = row
+    return {
+        "type": kind,
+        "created": iso(created),
+        "updated": iso(updated),
+        "model": model,
+        "text": text,
+        "sources": json.loads(sources, parse_constant=lambda _: None) if sources else [],
+    }
 
 
 def stored_detail(text: str | None) -> dict:
@@ -174,14 +229,16 @@ def read_rows(path, name: str) -> Iterator[tuple[int, str, tuple]]:
 
 
 def validate(path, name: str) -> tuple[dict, dict[str, int]]:
-    """Read the whole file once: its header and how many rows of each kind it holds.
-    Raises UsageError for the first bad line, or when the counts differ from the header's."""
+    """Read the whole file once: its header and how many rows of each type it holds (the
+    timeline's three always, others when there are any; a type this lifelog does not know is
+    counted too, and skipped on import). Raises UsageError for the first bad line, or when the
+    counts differ from the header's."""
     counts = dict.fromkeys(KINDS, 0)
     for _, kind, _ in read_rows(path, name):
-        counts[kind] += 1
+        counts[kind] = counts.get(kind, 0) + 1
     header = _read_header(path)
     promised = header.get("rows")
-    if promised is not None and {k: promised.get(k, 0) for k in KINDS} != counts:
+    if promised is not None and any(promised.get(k, 0) != counts.get(k, 0) for k in {*promised, *counts}):
         raise UsageError(
             f"Cannot import {name}: its header promises {_counted(promised)} but it holds {_counted(counts)}, so "
             "it is incomplete (cut short while it was written or copied) or was edited. Export it again. "
@@ -219,10 +276,8 @@ def check_header(obj) -> dict:
             "upgrade lifelog to import it"
         )
     rows = obj.get("rows")
-    if rows is not None and not (
-        isinstance(rows, dict) and all(k in KINDS and _is_int(v) and v >= 0 for k, v in rows.items())
-    ):
-        raise BadLine('has bad "rows" (an object of counts: seen, heard, event)')
+    if rows is not None and not (isinstance(rows, dict) and all(_is_int(v) and v >= 0 for v in rows.values())):
+        raise BadLine('has bad "rows" (an object of counts per type: seen, heard, event, ...)')
     return obj
 
 
@@ -289,6 +344,26 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _level(value, field: str) -> str:
+    if value in LEVELS:
+        return value
+    raise BadLine(f'has a bad "{field}": {_short(value)} is not {", ".join(LEVELS[:-1])} or {LEVELS[-1]}')
+
+
+def _lesson_text(value, field: str) -> str:
+    text = " ".join(_str(value, field).split())
+    if not text or len(text) > LESSON_CHARS:
+        raise BadLine(f'has a bad "{field}": a lesson is 1 to {LESSON_CHARS} characters, not {len(text)}')
+    return text
+
+
+def _moments(value, field: str) -> str | None:
+    if isinstance(value, list) and all(isinstance(x, dict) for x in value):
+        check_detail({"sources": value}, f'has a bad "{field}"')
+        return json.dumps(value, ensure_ascii=False) if value else None
+    raise BadLine(f'has a bad "{field}": {_short(value)} is not a list of objects')
+
+
 _FIELDS = {
     "seen": (
         ("t_start", _time, _REQUIRED),
@@ -312,6 +387,23 @@ _FIELDS = {
         ("speaker", _str, ""),
     ),
     "event": (("ts", _time, _REQUIRED), ("kind", _str, _REQUIRED), ("detail", _detail, None)),
+    "digest": (
+        ("level", _level, _REQUIRED),
+        ("start", _time, _REQUIRED),
+        ("end", _time, _REQUIRED),
+        ("text", _str, _REQUIRED),
+        ("sources", _detail, None),
+        ("model", _str, "extractive"),
+        ("basis", _str, _REQUIRED),
+        ("made_at", _time, None),
+    ),
+    "lesson": (
+        ("created", _time, _REQUIRED),
+        ("updated", _time, None),
+        ("text", _lesson_text, _REQUIRED),
+        ("sources", _moments, None),
+        ("model", _str, ""),
+    ),
 }
 
 
@@ -370,7 +462,9 @@ def _parse_row(obj) -> tuple[str, tuple]:
     if not isinstance(kind, str) or kind not in _FIELDS:
         if "lifelog" in obj:
             raise BadLine("is a second header (files joined together?): import each file on its own")
-        raise BadLine(f'has an unknown "type" {_short(kind)} (seen, heard or event)')
+        if isinstance(kind, str) and kind and _utf8(kind):
+            return kind, ()  # a type of a later lifelog: counted, and skipped on import
+        raise BadLine(f'has a bad "type" {_short(kind)} ({", ".join(TYPES)}, or a later row type)')
     fields = _FIELDS[kind]
     row: list[Any] = []
     for field, check, default in fields:
@@ -381,10 +475,14 @@ def _parse_row(obj) -> tuple[str, tuple]:
             row.append(default)
         else:
             row.append(check(value, field))
-    if kind != "event" and row[1] < row[0]:
+    if kind in ("seen", "heard") and row[1] < row[0]:
         raise BadLine("ends (t_end) before it starts (t_start)")
     if kind == "event" and not row[1]:
         raise BadLine('has an empty "kind"')
+    if kind == "digest" and row[2] <= row[1]:
+        raise BadLine("ends (end) where or before it starts (start)")
+    if kind == "lesson" and row[1] is None:
+        row[1] = row[0]  # never changed since it was made
     return kind, tuple(row)
 
 
@@ -408,4 +506,5 @@ def _is_int(value: object) -> TypeGuard[int]:
 
 
 def _counted(counts: dict) -> str:
-    return ", ".join(f"{counts.get(k, 0):,} {k}" for k in KINDS)
+    others = sorted(k for k in counts if k not in KINDS and counts[k])
+    return ", ".join(f"{counts.get(k, 0):,} {k}" for k in (*KINDS, *others))

@@ -186,8 +186,12 @@ def _midnight(ts: datetime) -> datetime:
 
 
 def per_kind(rows: dict[str, int]) -> str:
-    """``5 seen, 1 heard, 3 events``."""
-    return f"{rows['seen']:,} seen, {rows['heard']:,} heard, {rows['event']:,} event{'' if rows['event'] == 1 else 's'}"
+    """``5 seen, 1 heard, 3 events`` (``, 4 digests, 1 lesson`` when there are any)."""
+    said = f"{rows['seen']:,} seen, {rows['heard']:,} heard, {rows['event']:,} event{'' if rows['event'] == 1 else 's'}"
+    for kind in ("digest", "lesson"):
+        if rows.get(kind):
+            said += f", {rows[kind]:,} {kind}{'' if rows[kind] == 1 else 's'}"
+    return said
 
 
 def _to_file(path: Path, stream) -> bool:

@@ -78,11 +78,18 @@ def _import_jsonl(rt: Runtime, f: Path, quiet: bool) -> dict:
     if not quiet:
         from lifelog.cli.export import per_kind
 
-        read, new = sum(report["read"].values()), report["inserted"]
+        read, new, stale = sum(report["read"].values()), report["inserted"], report.get("stale_digests", 0)
+        skipped = sum(report.get("skipped", {}).values())
         err.print(
             f"Imported {f.name}: {read:,} rows read, {sum(new.values()):,} new ({per_kind(new)}), "
-            f"{read - sum(new.values()):,} already there; {report['seconds']:.1f} s "
-            f"({report['rows_per_s'] or 0:,} rows/s).",
+            f"{read - sum(new.values()) - stale:,} already there"
+            + (
+                f", {stale:,} digest{'' if stale == 1 else 's'} left out (made again from the lines here)"
+                if stale
+                else ""
+            )
+            + (f", {skipped:,} rows of types this lifelog does not know skipped" if skipped else "")
+            + f"; {report['seconds']:.1f} s ({report['rows_per_s'] or 0:,} rows/s).",
             markup=False,
         )
     return {"file": str(f), **{k: v for k, v in report.items() if k != "file"}}

@@ -175,15 +175,16 @@ def due_above(con: duckdb.DuckDBPyConnection, level: str, starts: Iterable[datet
         parts = between(con, start, start + SPAN[level], below)
         if not parts:
             continue
-        basis = _md5("\x1e".join(d.text for d in parts)) + suffix(writer)
+        basis = text_basis(parts) + suffix(writer)
         row = con.execute("SELECT basis FROM digests WHERE level = ? AND start = ?", [level, start]).fetchone()
         if row is None or row[0] != basis:
             out.append((start, basis, parts))
     return out
 
 
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()
+def text_basis(parts: list[Digest]) -> str:
+    """The basis of a day or week (without a writer's mark): the text of its digests one level below."""
+    return hashlib.md5("\x1e".join(d.text for d in parts).encode()).hexdigest()
 
 
 def start_of(ts: datetime, level: str) -> datetime:
@@ -197,8 +198,8 @@ def start_of(ts: datetime, level: str) -> datetime:
 # -- writing and reading ----------------------------------------------------------------------
 
 
-def put(con: duckdb.DuckDBPyConnection, digest: Digest) -> None:
-    """Store ``digest`` in place of the one of its level and start."""
+def put(con: duckdb.DuckDBPyConnection, digest: Digest, made_at: datetime | None = None) -> None:
+    """Store ``digest`` in place of the one of its level and start, made now (or at ``made_at``)."""
     con.execute("DELETE FROM digests WHERE level = ? AND start = ?", [digest.level, digest.start])
     con.execute(
         'INSERT INTO digests (level, start, "end", text, sources, model, tokens, basis, made_at)'
@@ -212,7 +213,7 @@ def put(con: duckdb.DuckDBPyConnection, digest: Digest) -> None:
             digest.model,
             digest.tokens,
             digest.basis,
-            datetime.now(UTC).replace(tzinfo=None),
+            made_at or datetime.now(UTC).replace(tzinfo=None),
         ],
     )
 

@@ -15,7 +15,7 @@ from lifelog.models import (
     StoreStats,
     TextSpan,
 )
-from lifelog.store import digests, embeddings, hours, lessons, search_index, voices
+from lifelog.store import digests, embeddings, hours, lessons, memory, search_index, voices
 from lifelog.store import search as _search
 from lifelog.store.digests import Digest, HourMaterial
 from lifelog.store.embeddings import ChunkHit
@@ -354,6 +354,12 @@ class Reader:
     def digest_backlog(self, writer: str = "") -> int:
         """Summarised hours waiting for a digest (by ``writer``, a model's name; "" extractive)."""
         return digests.backlog(self._con, hours.watermark(self._con), writer)
+
+    def memory_rows(self, since: datetime | None, until: datetime | None) -> list[tuple[str, tuple]]:
+        """The range's digests, then its lessons, as ``(kind, row)`` for an export (``store/memory.py``)."""
+        return [("digest", r) for r in memory.digest_rows(self._con, since, until)] + [
+            ("lesson", r) for r in memory.lesson_rows(self._con, since, until)
+        ]
 
     def lessons(self) -> list[dict]:
         """The lessons kept, in id order (``store/lessons.py``)."""

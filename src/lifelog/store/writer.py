@@ -14,7 +14,7 @@ import duckdb
 
 from lifelog.errors import StoreError
 from lifelog.models import AudioChunkRecord, FrameRecord, HeardVoice, OcrLine, Transcript
-from lifelog.store import digests, embeddings, exchange, hours, lessons, search_index, tokens, voices
+from lifelog.store import digests, embeddings, exchange, hours, lessons, memory, search_index, tokens, voices
 from lifelog.store.reader import RECORDING_COLUMNS, Reader
 from lifelog.store.sql import (
     SPANS,
@@ -269,7 +269,19 @@ class Writer(Reader):
 
     def remove_merged(self, kind: str, lo: int, hi: int) -> int:
         """Take back the ``kind`` rows with ids ``lo..hi`` that a merge inserted; how many went."""
+        if kind == "lesson":
+            return memory.remove_lessons(self._con, lo, hi)
         return exchange.remove_range(self._con, kind, lo, hi, hours=self._hours)
+
+    def merge_lessons(self, rows: list[tuple]) -> list[int]:
+        """Keep the lessons from elsewhere not kept yet (``store/memory.py``); the ids inserted."""
+        return memory.merge_lessons(self._con, rows)
+
+    def merge_digests(self, rows: list[tuple]) -> tuple[int, int]:
+        """Keep the digests from elsewhere that say what this timeline now holds (``store/memory.py``),
+        after the summaries of the hours this transaction changed; ``(kept, stale)``."""
+        self.finish()
+        return memory.merge_digests(self._con, rows)
 
     def make_index_room(self, kind: str, postings: int, tail_max: int = search_index.TAIL_MAX) -> bool:
         """Move the search tail of ``kind``'s rows (``seen`` or ``heard``) into a sorted run now
