@@ -35,14 +35,14 @@ def test_tools_are_listed_with_schemas_from_the_calls(recorded):
         return (await session.list_tools()).tools
 
     tools = {t.name: t for t in with_session(env, work)}
-    assert set(tools) == {"search", "context", "activity", "now", "frame", "digests"}
+    assert set(tools) == {"search", "context", "activity", "now", "frame", "digests", "lessons", "add_lesson"}
     assert tools["search"].input_schema["required"] == ["query"]
     assert tools["frame"].input_schema["required"] == ["at"]
     context = tools["context"].input_schema["properties"]
     assert set(context) == {"since", "until", "query", "budget", "model", "format"}
     assert context["budget"] == {"type": "integer", "description": context["budget"]["description"], "default": 20000}
     assert "yesterday" in context["since"]["description"]
-    assert all(t.annotations.read_only_hint for t in tools.values())
+    assert all(t.annotations.read_only_hint for name, t in tools.items() if name != "add_lesson")
     assert all(t.description and len(t.description) > 60 for t in tools.values())
 
 
@@ -143,3 +143,40 @@ def test_digests_answer_what_the_cli_answers(recorded):
     assert as_json(hours) == lifelog_json("digests", "--since", SINCE, "--until", UNTIL, "--level", "hour", env=env)
     assert as_json(hours)[0]["start"] == "2026-11-24T09:00:00Z" and "Invoice 4821" in as_json(hours)[0]["text"]
     assert bad.is_error and "Unknown digest level 'month'" in error(bad)
+
+
+def test_lessons_are_listed_and_an_agent_can_keep_one(recorded):
+    """``lessons`` lists what ``lifelog lessons`` lists; ``add_lesson`` (the one tool that writes:
+    it only adds) keeps a lesson the CLI then lists, named after the agent; a bad one is one line."""
+    _, env = recorded
+    lifelog("lessons", "add", "Ask Dana before changing the budget.", env=env)
+
+    async def work(session):
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        return (
+            tools,
+            await session.call_tool("lessons", {}),
+            await session.call_tool("add_lesson", {"text": "Invoice 4821 goes to   accounting, not Dana."}),
+            await session.call_tool("add_lesson", {"text": "Ship the parser on Thursday.", "model": "claude"}),
+            await session.call_tool("add_lesson", {"text": "   "}),
+            await session.call_tool("add_lesson", {}),
+            await session.call_tool("lessons", {}),
+        )
+
+    tools, before, added, named, empty, missing, after = with_session(env, work)
+    assert tools["add_lesson"].annotations.read_only_hint is False
+    assert tools["add_lesson"].annotations.destructive_hint is False
+    assert tools["lessons"].annotations.read_only_hint is True
+    assert tools["add_lesson"].input_schema["required"] == ["text"]
+    assert [x["text"] for x in as_json(before)] == ["Ask Dana before changing the budget."]
+    assert before.structured_content == {"results": as_json(before)}
+    assert as_json(added)["text"] == "Invoice 4821 goes to accounting, not Dana." and as_json(added)["model"] == "mcp"
+    assert as_json(named)["model"] == "claude"
+    assert "Empty lesson" in error(empty) and "text is required" in error(missing)
+    listed = lifelog_json("lessons", "--json", env=env)
+    assert as_json(after) == listed
+    assert [x["text"] for x in listed] == [
+        "Ask Dana before changing the budget.",
+        "Invoice 4821 goes to accounting, not Dana.",
+        "Ship the parser on Thursday.",
+    ]

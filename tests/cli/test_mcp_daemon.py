@@ -81,10 +81,12 @@ def test_every_tool_through_the_recording_owner(recording, env):
             await session.call_tool("search", {"query": "approved Dana", "since": since, "until": until}),
             await session.call_tool("context", {"since": since, "until": until, "budget": 4000}),
             await session.call_tool("activity", {"since": since, "until": until}),
+            await session.call_tool("add_lesson", {"text": "Get Dana's approval before sending an invoice."}),
         )
 
-    tools, (search, window, activity) = with_session(env, reads)
-    assert tools == {"search", "context", "activity", "now", "frame", "digests"}
+    tools, (search, window, activity, kept) = with_session(env, reads)
+    assert tools == {"search", "context", "activity", "now", "frame", "digests", "lessons", "add_lesson"}
+    assert lifelog_json("lessons", "--json", env=env) == [as_json(kept)]  # kept by the owner
     assert as_json(search) == lifelog_json("search", "approved Dana", "--since", since, "--until", until, env=env)
     assert as_json(search)[0]["text"].startswith("invoice")
     assert text(window) == lifelog("context", "--since", since, "--until", until, "--budget", "4000", env=env).stdout

@@ -3,7 +3,8 @@
 Each tool is one call of the facade (``calls.py``): its name, description and input schema come
 from the call's declaration; :data:`TOOLS` only says which calls are tools, which of their
 parameters an agent sees, and the few defaults that differ for an agent (a 20k window: the
-model's context is the caller's). Every tool is read-only.
+model's context is the caller's). Every tool is read-only but ``add_lesson``, which only adds
+a lesson (what an agent learned, kept first in later windows: ``lifelog lessons``).
 
 Each tool call opens the timeline the way every command does (``open_timeline``): through the
 running owner's socket, or, when none runs, from the file for that one call (so a daemon
@@ -60,6 +61,7 @@ class Tool:
     defaults: dict[str, Any] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     implied: dict[str, Callable[[], Any]] = field(default_factory=dict)  # set as the CLI sets them, not asked
+    writes: bool = False  # it adds to the timeline (never changes or removes what is there)
 
     @property
     def declared(self) -> Call:
@@ -109,6 +111,21 @@ TOOLS: dict[str, Tool] = {
             "the days worth a `context` call. `level`: hour, day or week (none: all three).",
         ),
         Tool(
+            "lessons",
+            (),
+            "Lessons kept from earlier work (by the user, `lifelog lessons reflect`, or agents): read them before "
+            "a task like one that went wrong before. Cheap.",
+        ),
+        Tool(
+            "add_lesson",
+            ("text", "model"),
+            "Keep a lesson for next time: one or two concrete sentences (the command, setting or number that "
+            "mattered), when something failed and what fixed it. It is shown first in later windows and listed by "
+            "`lessons`; it adds, never changes or removes.",
+            defaults={"model": "mcp"},
+            writes=True,
+        ),
+        Tool(
             "frame",
             ("at", "monitor", "width"),
             "The screen as an image at a moment (the last one stored at or before it), for what text cannot say: "
@@ -147,7 +164,9 @@ def tool_list() -> list[types.Tool]:
             name=name,
             description=f"{t.declared.doc} {t.guide}",
             input_schema=input_schema(t),
-            annotations=types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
+            annotations=types.ToolAnnotations(
+                read_only_hint=not t.writes, destructive_hint=False if t.writes else None, open_world_hint=False
+            ),
         )
         for name, t in TOOLS.items()
     ]
@@ -274,9 +293,10 @@ def build_server(tools: Tools) -> Server:
         "lifelog",
         version=__version__,
         instructions=(
-            "lifelog records this computer's screen and audio as text. Tools read that timeline (never change "
-            "it): `now` for the present, `search` to find moments, `context` for a token-budgeted window of a "
-            "range, `activity` for where the time went, `frame` for a screen as an image."
+            "lifelog records this computer's screen and audio as text. Tools read that timeline: `now` for the "
+            "present, `search` to find moments, `context` for a token-budgeted window of a range, `activity` for "
+            "where the time went, `digests` for what happened over days, `lessons` for what was learned, `frame` "
+            "for a screen as an image. `add_lesson` keeps a lesson; nothing else changes the timeline."
         ),
         on_list_tools=list_tools,
         on_call_tool=call_tool,

@@ -1,4 +1,4 @@
-"""``lifelog mcp``: the timeline's read-only tools for agents, over MCP on stdin/stdout."""
+"""``lifelog mcp``: the timeline's tools for agents, over MCP on stdin/stdout."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from lifelog.cli.common import Runtime
 
 
 def mcp() -> None:
-    """Serve the timeline to an agent as MCP tools over stdin/stdout (read-only): search,
-    context, activity, now, frame. Each call goes through the running daemon, or reads the
-    file when none runs. Configure it in the client (see the README), not in a terminal.
+    """Serve the timeline to an agent as MCP tools over stdin/stdout: search, context,
+    activity, now, digests, lessons, frame (read-only) and add_lesson. Each call goes
+    through the running daemon, or reads the file when none runs. Configure it in the
+    client (see the README), not in a terminal.
 
     Example: claude mcp add lifelog -- lifelog mcp
     """
