@@ -2,11 +2,11 @@
 while the user is idle, at the lowest priority, on one thread.
 
 Every ``interval_s`` the thread catches up on what is due, newest day first, unless ``busy()``
-says the user is at work: the screen changed (a frame waits in the spool for OCR: frames are
-spooled only when the screen changes) or the file is being rewritten. ``busy()`` is asked again
+says it is no sleep time (in the owner ``daemon/sleep_time.py``'s rule: capture and OCR first,
+always; on AC power any time; on battery only while the user is away). ``busy()`` is asked again
 between hours (an hour takes ~0.1-0.3 s), so digesting stops within a second when the screen
-changes, and the next idle pass resumes where it stopped: what is made is kept, the rest is
-still due. It runs at nice 19, below capture, OCR, ASR and the API, and never holds the writer
+changes or the user comes back, and the next pass resumes where it stopped: what is made is
+kept, the rest is still due. It runs at nice 19, below capture, OCR, ASR and the API, and never holds the writer
 longer than one day's digests take to store. With ``digest_base_url`` and ``digest_model`` set,
 the digests are written by that model (``replay/digest_model.py``), each call made outside any
 transaction; a model that cannot be reached is tried again at the next pass.
@@ -57,8 +57,13 @@ class DigestWorker(Background):
 
     def _run(self) -> None:
         lower_this_thread(DIGEST_NICE)
-        while not self._stop.wait(self.interval_s):
-            self.run_once()
+        try:
+            while not self._stop.wait(self.interval_s):
+                self.run_once()
+        finally:
+            close = getattr(self.busy, "close", None)  # (an X connection: closed by the thread that used it)
+            if close is not None:
+                close()
 
     def run_once(self) -> Report | None:
         """One pass: nothing while busy, else catch up until done or busy."""

@@ -30,6 +30,7 @@ from lifelog.daemon.hours import HourSummariser
 from lifelog.daemon.ownership import OwnerLock
 from lifelog.daemon.recorder import Recorder, StopSignals
 from lifelog.daemon.retention import RetentionWorker
+from lifelog.daemon.sleep_time import SleepTime
 from lifelog.daemon.supervisor import NormalPriority, lower_this_thread
 from lifelog.paths import Paths, clean_stale_temporaries
 from lifelog.spool import pending
@@ -61,7 +62,8 @@ def owned_recording(
             server = normal.run(OwnerServer(paths, LocalTimeline(paths, store, recorder.controls()), lock.info).start)
             embedder = EmbedWorker(store, busy=lambda: embedder_waits(store, paths)).start()
             summariser = HourSummariser(store).start()
-            digester = DigestWorker(store, busy=lambda: digester_waits(store, paths), settings=settings).start()
+            sleep_time = SleepTime(lambda: digester_waits(store, paths), spool=paths.spool)
+            digester = DigestWorker(store, busy=sleep_time, settings=settings).start()
             keeper = RetentionWorker(store, paths, settings).start()  # keep_* ages, storage_max
             try:
                 yield recorder
@@ -93,6 +95,7 @@ def embedder_waits(store: Store, paths: Paths) -> bool:
 
 
 def digester_waits(store: Store, paths: Paths) -> bool:
-    """The digester works only while the user is idle: no frame waits for OCR (frames are
-    spooled only when the screen changes) and no rewrite is under way."""
+    """The digester yields at once to capture and OCR: it waits while a frame waits for OCR
+    (frames are spooled only when the screen changes) or a rewrite is under way; the rest of
+    its rule (AC power, the user away) is ``daemon/sleep_time.py``'s."""
     return store.rewriting or bool(pending(paths.spool))
