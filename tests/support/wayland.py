@@ -81,9 +81,12 @@ class HeadlessSway:
             "XDG_SESSION_TYPE": "wayland",
         }
 
-    def _start(self, argv: list[str]) -> subprocess.Popen:
-        env_args = ["env", "-i", *(f"{k}={v}" for k, v in self._client_env.items())]
-        proc = subprocess.Popen([*self.as_user, *env_args, *argv], stdout=self._log, stderr=self._log)
+    def _start(self, argv: list[str], env: dict[str, str] | None = None, *, as_user: bool = True) -> subprocess.Popen:
+        """``argv`` with the clients' environment (plus ``env``), as the test user or, with ``as_user``
+        False, as the caller (as lifelog runs); stopped by ``stop``."""
+        env_args = ["env", "-i", *(f"{k}={v}" for k, v in {**self._client_env, **(env or {})}.items())]
+        user = self.as_user if as_user else []
+        proc = subprocess.Popen([*user, *env_args, *argv], stdout=self._log, stderr=self._log)
         self._procs.append(proc)
         return proc
 

@@ -117,7 +117,7 @@ class CaptureLoop:
         self.spool_dir = spool_dir
         self.settings = settings
         self.counters = counters
-        self.grabber = grabber or open_grabber()
+        self.grabber = grabber or open_grabber(fps=settings.fps)
         self.windows = windows or open_window_source()
         self.monitors: list[Monitor] = select_monitors(self.grabber.monitors(), settings.monitor)
         self._state = {m.index: _MonitorState() for m in self.monitors}

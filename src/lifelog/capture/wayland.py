@@ -8,8 +8,7 @@ compositors that offer ``wlr-screencopy``).
 An X11 session keeps mss and EWMH (``screen.py``, ``window.py``). A Wayland session never falls
 back to XWayland through ``DISPLAY``: XWayland shows only X clients, so a grab through it is
 black or stale where Wayland windows are. On a compositor without wlr-screencopy (GNOME, KDE
-Plasma) the desktop portal's ScreenCast is the way in; it is not built yet, and capture says so
-in one line.
+Plasma) the desktop portal's ScreenCast is the way in (``portal.py``).
 
 Sway's IPC (``$SWAYSOCK``): a message is ``i3-ipc``, the payload's length and the message type
 (two little-endian 32-bit numbers), then the JSON payload; the reply has the same header.
@@ -48,17 +47,30 @@ _HEADER = struct.Struct("<II")
 GET_TREE, GET_OUTPUTS = 4, 3
 
 
+WLROOTS = ("sway", "hyprland", "river", "wayfire", "labwc", "wlroots")  # offer wlr-screencopy to grim
+CAPTURE_PATHS = {"mss": "mss (X11)", "screencopy": "grim (wlr-screencopy)", "portal": "desktop portal (PipeWire)"}
+
+
 @dataclass(frozen=True)
 class Session:
     """The desktop session lifelog runs in: ``kind`` is ``x11``, ``wayland`` or ``none``;
-    ``compositor`` names a Wayland compositor whose IPC lifelog reads (``sway``) or is ""."""
+    ``compositor`` names a Wayland compositor whose ways lifelog knows (``sway``, ``hyprland``,
+    ``kwin``, ``gnome``, another wlroots one by its ``XDG_CURRENT_DESKTOP``) or is ""."""
 
     kind: str
     compositor: str = ""
 
     @property
+    def capture(self) -> str:
+        """How the screen is read: ``mss``, ``screencopy`` (wlroots), ``portal`` (GNOME, KDE) or ``none``;
+        an unknown Wayland compositor tries screencopy first, then the portal."""
+        if self.kind == "wayland":
+            return "portal" if self.compositor in ("kwin", "gnome") else "screencopy"
+        return "mss" if self.kind == "x11" else "none"
+
+    @property
     def capture_path(self) -> str:
-        return {"x11": "mss (X11)", "wayland": "grim (wlr-screencopy)"}.get(self.kind, "none")
+        return CAPTURE_PATHS.get(self.capture, "none")
 
 
 def session(environ: Mapping[str, str] = os.environ) -> Session:
@@ -73,8 +85,21 @@ def session(environ: Mapping[str, str] = os.environ) -> Session:
         kind = "wayland"
     else:
         kind = "x11" if x11 else "none"
-    compositor = "sway" if kind == "wayland" and (environ.get("SWAYSOCK") or environ.get("I3SOCK")) else ""
-    return Session(kind, compositor)
+    return Session(kind, compositor(environ) if kind == "wayland" else "")
+
+
+def compositor(environ: Mapping[str, str]) -> str:
+    """The Wayland compositor: its IPC's variable first, then ``XDG_CURRENT_DESKTOP``."""
+    if environ.get("SWAYSOCK") or environ.get("I3SOCK"):
+        return "sway"
+    if environ.get("HYPRLAND_INSTANCE_SIGNATURE"):
+        return "hyprland"
+    desktops = environ.get("XDG_CURRENT_DESKTOP", "").lower().split(":")
+    if "kde" in desktops:
+        return "kwin"
+    if "gnome" in desktops:
+        return "gnome"
+    return next((d for d in desktops if d in WLROOTS), "")
 
 
 class SwayIpc:
@@ -252,7 +277,8 @@ class ScreencopyGrabber:
             raise CaptureUnavailable(
                 "Cannot capture this Wayland screen through wlr-screencopy: "
                 f"{why[-1] if why else f'grim exited with {done.returncode}'}. GNOME and KDE Plasma do not offer it "
-                "(their portal path is not built yet); sway, Hyprland, river and Wayfire do."
+                "(LIFELOG_SCREEN_CAPTURE=portal reads them through the desktop portal); sway, Hyprland, river and "
+                "Wayfire do."
             )
         return ppm_to_shot(done.stdout)
 
