@@ -151,7 +151,9 @@ def _digest_writer(paths: Paths) -> str:
         settings = load_settings(paths.config_file)
     except LifelogError:
         return ""
-    return settings.digest_model if settings.digest_base_url else ""
+    from lifelog.replay.digest_model import writer_of
+
+    return writer_of(settings)
 
 
 def _digest_line(d: dict) -> str:

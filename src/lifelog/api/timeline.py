@@ -149,7 +149,11 @@ class LocalTimeline(Timeline):
         deadline = None if seconds is None else time.monotonic() + seconds
         stop = None if deadline is None else (lambda: time.monotonic() > deadline)
         model = from_settings(load_settings(self.paths.config_file))  # None: extractive
-        return catch_up(self.store, since=utc_naive(since), stop=stop, model=model).json()
+        try:
+            return catch_up(self.store, since=utc_naive(since), stop=stop, model=model).json()
+        finally:
+            if model is not None:
+                model.close()  # a local model's server: stopped
 
     def answer_digests(self, *, since, until, level: str | None) -> list[dict]:
         from lifelog.store.digests import LEVELS

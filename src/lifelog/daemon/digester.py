@@ -9,7 +9,9 @@ changes or the user comes back, and the next pass resumes where it stopped: what
 kept, the rest is still due. It runs at nice 19, below capture, OCR, ASR and the API, and never holds the writer
 longer than one day's digests take to store. With ``digest_base_url`` and ``digest_model`` set,
 the digests are written by that model (``replay/digest_model.py``), each call made outside any
-transaction; a model that cannot be reached is tried again at the next pass.
+transaction; a model that cannot be reached is tried again at the next pass. With
+``digest_model = local`` the model runs here, a child llama.cpp server at nice 19 on one thread,
+started when a pass first needs it and stopped when the pass ends (``replay/local_model.py``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class DigestWorker(Background):
         """One pass: nothing while busy, else catch up until done or busy."""
         if self.busy():
             return None
+        model = None
         try:
             model = from_settings(self.settings) if self.settings is not None else None
             report = catch_up(self.store, stop=lambda: self._stop.is_set() or self.busy(), model=model)
@@ -78,6 +81,9 @@ class DigestWorker(Background):
         except Exception:  # never fatal to the owner
             log.exception("digesting failed")
             return None
+        finally:
+            if model is not None:
+                model.close()  # a local model's server lives for one pass: its memory is not held between
         for key in self.made:
             self.made[key] += getattr(report, key)
         self.last = report

@@ -11,6 +11,10 @@ digest keeps the extractive head (where the time went, who spoke) and sources, s
 are still there to go back to; its ``model`` is the model's name. A bullet at least half of whose
 terms are not in what the model was given is dropped (made up), and a reply left with no bullet
 is not taken: the extractive digest stands.
+
+``digest_model = local`` (no ``digest_base_url``) runs the model on this machine instead: llama.cpp's
+server as a child at nice 19 on one thread, started when a pass first asks and stopped by
+:meth:`DigestModel.close` (``local_model.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import replace
 
 from lifelog.config import Settings
 from lifelog.errors import ConfigError
+from lifelog.replay import local_model
 from lifelog.replay.llm import ChatClient, Endpoint
 from lifelog.store import terms
 from lifelog.store.digests import Digest
@@ -41,10 +46,24 @@ SYSTEM = (
 class DigestModel:
     """Writes digests at an endpoint; :func:`from_settings` makes one when digests are set to."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, server: local_model.LocalServer | None = None) -> None:
         self.endpoint = replace(endpoint, max_tokens=endpoint.max_tokens or ANSWER_TOKENS)
-        self.client = ChatClient(self.endpoint)  # a bad URL fails here, before any work
+        self.server = server  # a local model: started at the first call, stopped by close()
+        self.client = None if server else ChatClient(self.endpoint)  # a bad URL fails here, before any work
         self.id = endpoint.model
+
+    def _chat(self) -> ChatClient:
+        if self.client is None:
+            assert self.server is not None
+            self.endpoint = replace(self.endpoint, base_url=self.server.start())
+            self.client = ChatClient(self.endpoint)
+        return self.client
+
+    def close(self) -> None:
+        """Stop the local model's server, if one was started (a later call starts it again)."""
+        if self.server is not None:
+            self.server.close()
+            self.client = None
 
     def rewrite(self, extractive: Digest, material: list[str]) -> Digest:
         """``extractive`` with its lines replaced by the model's account of ``material`` (the
@@ -55,7 +74,7 @@ class DigestModel:
             f"{what.capitalize()} from {extractive.start:%Y-%m-%d %H:%M} UTC. {head}\n\n" + "\n".join(material)
         ).strip()
         # one user message: small local models follow an instruction there better than in a system one
-        answer = self.client.complete([{"role": "user", "content": f"{SYSTEM}\n\n{prompt}"}])
+        answer = self._chat().complete([{"role": "user", "content": f"{SYSTEM}\n\n{prompt}"}])
         given = set(terms.terms(prompt))
         kept = [b for b in bullets(answer) if grounded(b, given)]
         if not kept:
@@ -93,7 +112,13 @@ def bullets(answer: str) -> list[str]:
 
 
 def from_settings(settings: Settings) -> DigestModel | None:
-    """The model digests are written by, or None: extractive (no ``digest_base_url``)."""
+    """The model digests are written by, or None: extractive (no ``digest_base_url``, and
+    ``digest_model`` not ``local``). Close it when done."""
+    if settings.digest_model == local_model.LOCAL and not settings.digest_base_url:
+        local_model.check_installed()
+        gguf = local_model.weights(settings.digest_gguf)
+        placeholder = Endpoint("http://127.0.0.1/v1", local_model.writer(gguf), timeout_s=settings.ask_timeout_s)
+        return DigestModel(placeholder, server=local_model.LocalServer(gguf))
     if not settings.digest_base_url:
         return None
     if not settings.digest_model:
@@ -109,6 +134,16 @@ def from_settings(settings: Settings) -> DigestModel | None:
             timeout_s=settings.ask_timeout_s,
         )
     )
+
+
+def writer_of(settings: Settings) -> str:
+    """The name of the writer the settings ask digests of ("" extractive), without starting anything."""
+    if settings.digest_model == local_model.LOCAL and not settings.digest_base_url:
+        try:
+            return local_model.writer(local_model.weights(settings.digest_gguf))
+        except ConfigError:
+            return local_model.LOCAL
+    return settings.digest_model if settings.digest_base_url else ""
 
 
 def _api_key(settings: Settings) -> str | None:
