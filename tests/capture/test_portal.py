@@ -8,9 +8,11 @@ DMA-BUF screencopy (no GPU here); what it does instead is tested as it is.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -164,3 +166,16 @@ def test_the_session_close_ends_the_cast(portal, tmp_path):
         return f'"id": {node},' not in dump
 
     wait_for(gone, timeout=20, what="the cast's PipeWire node to go")
+
+
+def test_doctor_checks_the_portal_without_a_dialog(portal, tmp_path):
+    portal.answer("grant")
+    before = portal.dialogs()
+    env = portal_env(portal, tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "lifelog.cli.app", "doctor", "--json"], env=env, capture_output=True, text=True
+    )
+    screen = next(c for c in json.loads(done.stdout) if c["name"] == "screen")
+    assert screen["status"] == "ok", screen
+    assert "ScreenCast v4" in screen["detail"] and "capture: desktop portal (PipeWire)" in screen["detail"]
+    assert portal.dialogs() == before

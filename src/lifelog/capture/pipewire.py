@@ -44,7 +44,7 @@ def pipeline(fd: int, node: int, out_fd: int, fps: float) -> list[str]:
     keepalive = max(100, int(1000 / fps))
     return [
         "-v",
-        "pipewiresrc", f"fd={fd}", f"path={node}", f"keepalive-time={keepalive}",
+        "pipewiresrc", f"fd={fd}", f"path={node}", "do-timestamp=true", f"keepalive-time={keepalive}",
         "!", f"video/x-raw,max-framerate={num}/{den}",
         "!", "videorate", "drop-only=true", f"max-rate={max(1, num // den)}",
         "!", "videoconvert", "!", "video/x-raw,format=BGRx",

@@ -256,6 +256,31 @@ class PortalGrabber:
         self._cast.close()
 
 
+def check(environ: Mapping[str, str]) -> str:
+    """What ``lifelog doctor`` says of the portal path, without starting a cast (no dialog):
+    GStreamer's PipeWire source, the portal's ScreenCast version and the grant kept."""
+    from jeepney import DBusAddress, Properties
+    from jeepney.io.blocking import open_dbus_connection
+
+    gstreamer(environ)
+    folder = data_folder(environ)
+    if (folder / DENIED_FILE).exists():
+        raise CaptureUnavailable(f"the screen cast was refused; delete {folder / DENIED_FILE} to be asked again")
+    conn = open_dbus_connection(bus_address(environ))
+    try:
+        reply = conn.send_and_get_reply(
+            Properties(DBusAddress(OBJECT, BUS_NAME, SCREENCAST)).get("version"), timeout=CALL_TIMEOUT_S
+        )
+    finally:
+        conn.close()
+    if reply.header.message_type.name == "error":
+        raise CaptureUnavailable(f"the desktop portal offers no screen cast ({_error(reply)})")
+    kept = "a grant is kept (no dialog at start)" if (folder / TOKEN_FILE).exists() else "the first start asks once"
+    return (
+        f"ScreenCast v{reply.body[0][1]}, GStreamer's pipewiresrc present; {kept}; the desktop shows its cast indicator"
+    )
+
+
 def data_folder(environ: Mapping[str, str]) -> Path:
     """The data folder of ``environ`` (``LIFELOG_HOME`` when set), where the restore token lives."""
     from lifelog.paths import Paths
