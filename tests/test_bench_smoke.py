@@ -23,6 +23,7 @@ NO_QUICK_YET: dict[str, str] = {}
 TESTDATA = BENCH.parents[1] / "shared" / "testdata"
 OUTSIDE_DATA: dict[str, tuple[Path, str]] = {
     "conversations.py": (Path(os.environ.get("LIFELOG_REALTALK", TESTDATA / "realtalk")), "*.json"),
+    "digest_events.py": (Path(os.environ.get("LIFELOG_REALTALK", TESTDATA / "realtalk")), "Chat_*.json"),
     "diarization.py": (TESTDATA, "speech-*/*.*"),
 }
 
