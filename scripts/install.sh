@@ -26,7 +26,7 @@ sudo_cmd=""
 [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 
 # grim: Wayland screens (wlroots); GStreamer's PipeWire source: the desktop portal's screen cast (GNOME, KDE)
-pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins grim gstreamer1.0-tools gstreamer1.0-pipewire"
+pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins grim gstreamer1.0-tools gstreamer1.0-pipewire gstreamer1.0-plugins-base"
 if [ "$want_test" = 1 ]; then
   pkgs="$pkgs g++ xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace sway foot xdg-desktop-portal xdg-desktop-portal-wlr pipewire pipewire-bin wireplumber"
 fi
