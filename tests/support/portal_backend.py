@@ -16,6 +16,7 @@ PipeWire video of the real sway screen (grim's frames through ``gst-launch-1.0 .
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -157,4 +158,12 @@ def find_node(name: str) -> int:
 
 
 if __name__ == "__main__":
-    Backend(sys.argv[1], Path(sys.argv[2])).serve()
+    backend = Backend(sys.argv[1], Path(sys.argv[2]))
+
+    def stop(_signum, _frame) -> None:  # the streams' producers go with the backend
+        for proc in backend.streams.values():
+            proc.terminate()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    backend.serve()

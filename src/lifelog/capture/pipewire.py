@@ -52,6 +52,15 @@ def pipeline(fd: int, node: int, out_fd: int, fps: float) -> list[str]:
     ]  # fmt: skip
 
 
+def _die_with_parent() -> None:
+    """In the gst-launch child before exec: SIGTERM when the capture process dies, even by SIGKILL
+    (PR_SET_PDEATHSIG), so no stream reader outlives the recorder."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 class PipeWireFrames:
     """The latest frame of one PipeWire stream. ``latest()`` raises CaptureUnavailable with
     GStreamer's own words once the stream has ended (the session was closed, the compositor or
@@ -67,6 +76,7 @@ class PipeWireFrames:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             os.close(read_end)
