@@ -85,18 +85,24 @@ class Chat:
         return {m.dia_id: m for m in self.messages}
 
 
-def load_chat(path: Path) -> Chat:
+def load_chat(path: Path, pace: float = 0) -> Chat:
+    """A conversation; with ``pace`` its messages are placed that many seconds apart from the
+    first of their session (a session read in one sitting, as a chat history scrolled through)."""
     d = json.loads(path.read_text())
     speakers = d["name"]
     messages: list[Message] = []
     last = None
     n = 1
     while f"session_{n}" in d:
+        begun = None
         for turn in d[f"session_{n}"]:
             text = " ".join((turn.get("clean_text") or "").split())
             if not text:
                 continue
             at = datetime.strptime(turn["date_time"], "%d.%m.%Y, %H:%M:%S")  # naive UTC, as the store keeps times
+            begun = begun or at
+            if pace:
+                at = begun + timedelta(seconds=pace * sum(1 for m in messages if m.at >= begun))
             if last is not None and at <= last:  # a few exports repeat a second: keep the order
                 at = last + timedelta(milliseconds=1)
             last = at
@@ -245,6 +251,12 @@ def main(argv: list[str] | None = None) -> None:
         default="bm25,embeddings",
         help="lifelog's rankings to run beside FTS5: bm25 (words alone), embeddings (words and meaning)",
     )
+    ap.add_argument(
+        "--pace",
+        type=float,
+        default=0,
+        help="seconds between the messages of a session (0: as sent); e.g. 5 for sessions read in one sitting",
+    )
     ap.add_argument("--dir", type=Path, help="keep (or reuse) the timelines here")
     args = common.parse(
         ap,
@@ -267,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     recall: dict[tuple, list[float]] = defaultdict(list)  # (mode, budget, type) -> per question
     times: dict[tuple, list[float]] = defaultdict(list)
     for n in wanted:
-        chat = load_chat(files[n])
+        chat = load_chat(files[n], args.pace)
         questions = chat.questions[: args.questions] if args.questions else chat.questions
         t = time.perf_counter()
         db = build_home(chat, root / chat.name, embed)

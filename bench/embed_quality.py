@@ -23,7 +23,7 @@ ROOT = common.ROOT
 
 import duckdb
 import numpy as np
-from embed_rate import whole_minute_text
+from embed_rate import distinct_lines_text, whole_minute_text
 from needle_facts import FACTS
 
 from lifelog.store.embeddings import _SOURCES, SEEN, _fill
@@ -70,10 +70,12 @@ def pool(con, n_random: int, n_facts: int = len(FACTS)) -> tuple[list, dict[int,
     return chunks, {i: index[k] for i, k in needles.items()}
 
 
-def ranks(embedder, vectors: np.ndarray, needles: dict[int, int]) -> list[int]:
+def ranks(embedder, vectors: np.ndarray, owner: list[int], needles: dict[int, int]) -> list[int]:
+    """Rank of each needle's chunk, a chunk scoring its best text (``owner``: each vector's chunk)."""
     out = []
     for i, fact in enumerate(FACTS[: len(needles)]):
-        scores = vectors @ embedder.query(fact.query)
+        scores = np.full(max(owner) + 1, -np.inf)
+        np.maximum.at(scores, owner, vectors @ embedder.query(fact.query))
         out.append(int((scores > scores[needles[i]]).sum()) + 1)
     return out
 
@@ -106,17 +108,22 @@ def main() -> None:
     con = duckdb.connect(str(args.db), read_only=True)
     chunks, needles = pool(con, args.random, args.facts)
     ways = [
-        (f"before: every row, cut at {args.before_cut}", [whole_minute_text(con, c) for c in chunks], args.before_cut)
+        (f"before: every row, cut at {args.before_cut}", [[whole_minute_text(con, c)] for c in chunks], args.before_cut)
     ]
-    ways += [(f"distinct lines, cut at {cut}", [c.text for c in chunks], int(cut)) for cut in args.cuts.split(",")]
+    ways += [
+        (f"distinct lines, cut at {cut}", [[distinct_lines_text(c)] for c in chunks], int(cut))
+        for cut in args.cuts.split(",")
+    ]
+    ways.append(("its parts (messages, paragraphs), each cut at 384", [[p.text for p in c.parts] for c in chunks], 384))
     print(f"# {len(chunks)} chunks in the pool ({sum(c.kind == SEEN for c in chunks)} seen)\n")
     print("| chunk text | CPU s / chunk | ranks of the 10 needles | top-1 | top-5 | MRR |")
     print("|---|---:|---|---:|---:|---:|")
-    for name, texts, cut in ways:
+    for name, per_chunk, cut in ways:
+        owner = [i for i, texts in enumerate(per_chunk) for _ in texts]
         t = time.process_time()
-        vectors = embedder.passages(texts, max_tokens=cut)
-        cpu = (time.process_time() - t) / len(texts)
-        r = ranks(embedder, vectors, needles)
+        vectors = embedder.passages([x for texts in per_chunk for x in texts], max_tokens=cut)
+        cpu = (time.process_time() - t) / len(per_chunk)
+        r = ranks(embedder, vectors, owner, needles)
         print(
             f"| {name} | {cpu:.2f} | {', '.join(map(str, r))} | {sum(x == 1 for x in r)}/{len(r)} "
             f"| {sum(x <= 5 for x in r)}/{len(r)} | {np.mean([1 / x for x in r]):.2f} |",

@@ -177,41 +177,45 @@ def whole_minute_text(con, chunk) -> str:
     seen = chunk.kind == embeddings.SEEN
     src = embeddings._SOURCES[0 if seen else 1]
     key = (chunk.monitor, chunk.app, chunk.window) if seen else (chunk.source,)
-    texts = [row[-1] for row in embeddings._minute_rows(con, src, chunk.chunk_start) if tuple(row[:-2]) == key]
+    texts = [row[-1].strip() for row in embeddings._minute_rows(con, src, chunk.chunk_start) if tuple(row[:-3]) == key]
     header = " — ".join(p for p in (chunk.app, chunk.window) if p) if seen else ""
     return (header + "\n" + "\n".join(texts) if seen else " ".join(texts)).strip()
 
 
+def distinct_lines_text(chunk) -> str:
+    """A chunk's text of version 2: its title and each distinct line once, as one text."""
+    return "\n".join(p.text for p in chunk.parts)
+
+
 def compare(con, embedder, limit: int, now: datetime) -> list[dict]:
-    """Before / now / now on two threads, taking turns on slices of 16 chunks (docstring)."""
+    """Before / version 2 / now / now on two threads, taking turns on slices of 16 chunks
+    (docstring). Each way embeds a list of texts per chunk: one, or its parts (version 3)."""
     chunks = embeddings.pending(con, limit, model=embedder.id, now=now).chunks
+    cap = embeddings.CHUNK_TOKENS
     ways = [
-        ("before: every row, cut at 512", [whole_minute_text(con, c) for c in chunks], 512, 1),
-        (
-            f"now: distinct lines, cut at {embeddings.CHUNK_TOKENS}",
-            [c.text for c in chunks],
-            embeddings.CHUNK_TOKENS,
-            1,
-        ),
-        ("now, 2 threads (lifelog index)", [c.text for c in chunks], embeddings.CHUNK_TOKENS, 2),
+        ("before: every row, cut at 512", [[whole_minute_text(con, c)] for c in chunks], 512, 1),
+        (f"version 2: distinct lines, cut at {cap}", [[distinct_lines_text(c)] for c in chunks], cap, 1),
+        ("now: its parts (messages, paragraphs)", [[p.text for p in c.parts] for c in chunks], cap, 1),
+        ("now, 2 threads (lifelog index)", [[p.text for p in c.parts] for c in chunks], cap, 2),
     ]
     out = [
         {
             "way": w,
-            "tokens": statistics.mean(embedder.tokens(t) for t in texts),
-            "cut": statistics.mean(embedder.tokens(embedder.truncate(t, max_tokens=cap)) for t in texts),
+            "texts": statistics.mean(len(t) for t in texts),
+            "tokens": statistics.mean(sum(embedder.tokens(x) for x in t) for t in texts),
+            "cut": statistics.mean(sum(embedder.tokens(embedder.truncate(x, max_tokens=c)) for x in t) for t in texts),
             "wall_s": 0.0,
             "cpu_s": 0.0,
         }
-        for w, texts, cap, _ in ways
+        for w, texts, c, _ in ways
     ]
     for i in range(0, len(chunks), 16):
         turn = (i // 16) % len(ways)
         for k in list(range(turn, len(ways))) + list(range(turn)):
-            _, texts, cap, workers = ways[k]
+            _, texts, c, workers = ways[k]
             embedder.workers = workers
             c0, t0 = cpu(), time.perf_counter()
-            embedder.passages(texts[i : i + 16], max_tokens=cap)
+            embedder.passages([x for t in texts[i : i + 16] for x in t], max_tokens=c)
             out[k]["wall_s"] += time.perf_counter() - t0
             out[k]["cpu_s"] += cpu() - c0
     embedder.workers = 1
@@ -221,11 +225,14 @@ def compare(con, embedder, limit: int, now: datetime) -> list[dict]:
 
 
 def print_compare(rows: list[dict]) -> None:
-    print("| chunk text | tokens in the text (mean) | tokens embedded (mean) | chunks/s wall | CPU s per chunk |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| chunk text | texts a chunk | tokens in them (mean) | tokens embedded (mean) | chunks/s wall "
+        "| CPU s per chunk |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['way']} | {r['tokens']:,.0f} | {r['cut']:.0f} | **{r['chunks'] / r['wall_s']:.2f}** "
+            f"| {r['way']} | {r['texts']:.1f} | {r['tokens']:,.0f} | {r['cut']:.0f} | **{r['chunks'] / r['wall_s']:.2f}** "
             f"| {r['cpu_s'] / r['chunks']:.2f} |"
         )
 
@@ -240,7 +247,8 @@ def nearest_latency(path: Path, n: int, runs: int = 7) -> dict:
         with store.write() as w:
             w._con.execute(
                 f"""
-                INSERT INTO chunk_vectors
+                INSERT INTO chunk_vectors (chunk_start, kind, monitor, app, "window", source, model, n_lines, last_id,
+                                           scale, vector)
                 SELECT TIMESTAMP '2025-11-01' + to_minutes((i * 525600 // {n})::BIGINT), 'seen', 0, 'app' || (i % 40),
                        'window ' || (i % 400), '', ?, 20, i, 0.008,
                        list_transform(range(384), x -> (floor(random() * 255) - 127)::TINYINT)::TINYINT[384]

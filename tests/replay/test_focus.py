@@ -324,3 +324,48 @@ def test_weak_evidence_is_said_before_the_outline(store, fmt):
         }
     else:
         assert 'weak_best="1" weak_of="4" weak_missing="flamingo giraffe zebra"' in w.text
+
+
+def test_meaning_brings_the_message_that_answers_not_the_minute_around_it(tmp_path):
+    """A chat read in one sitting puts dozens of messages in one minute of one window: the
+    message found by meaning comes whole (its two lines) without the minute's other messages."""
+    from lifelog.store.embeddings import embed_store
+    from lifelog.tokenize_media.embed import embedding_unavailable, get_embedder
+
+    if embedding_unavailable():
+        pytest.skip(embedding_unavailable())
+    filler = [
+        f"{who}: {text}"
+        for who, text in [
+            ("Dana", "did you see the new coffee machine on the third floor, it grinds beans"),
+            ("Omar", "the printer on our floor jammed again and ate half of my report"),
+            ("Dana", "my sister is visiting next month and wants to see the old town"),
+            ("Omar", "I started reading a long novel about a lighthouse keeper and his dog"),
+            ("Dana", "the gym downstairs changed its opening hours to six in the morning"),
+            ("Omar", "we should repaint the meeting room, the walls are grey and gloomy"),
+        ]
+        for _ in range(3)
+    ]
+    filler = [f"{line} ({n})" for n, line in enumerate(filler)]
+    answer = [
+        "Omar: I tried the new ramen place on King Street yesterday, the broth was",
+        "rich and the noodles hand-made",
+    ]
+    messages = [[line] for line in filler[:9]] + [answer] + [[line] for line in filler[9:]]
+    s = Store(tmp_path / "t.duckdb")
+    with s.write() as w:
+        lines, top = [], 100
+        for message in messages:
+            for j, text in enumerate(message):
+                lines.append(OcrLine(text, (40, top, 900, top + 18), ord=len(lines), lead="" if j else "\n"))
+                top += 20
+        show(w, at(0, 9, 0), "WhatsApp", "Omar", lines)
+        w.close_spans(at(0, 10, 0))
+    assert embed_store(s, get_embedder(), max_chunks=100, now=at(1, 0, 0)) == 1
+    with s.read() as r:
+        window = build_context(
+            r, since=T0, until=at(1, 0, 0), budget=250, query="which restaurant did he like?", semantic=True
+        )
+    shown = window.text.splitlines()
+    assert all(line in shown for line in answer), window.text
+    assert sum(line in shown for line in filler) <= len(filler) // 3, window.text  # not the minute

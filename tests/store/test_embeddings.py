@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import duckdb
 import pytest
 
+from lifelog.models import OcrLine
 from lifelog.store import Store, embeddings, migrations
 from lifelog.store.embeddings import HEARD, SEEN
 from lifelog.tokenize_media.embed import embedding_unavailable, get_embedder
@@ -80,19 +81,60 @@ def test_a_chunk_is_a_minute_of_one_window_or_one_source(store, embedder):
     assert backlog(store) == 6
     with store.read() as r:
         batch = embeddings.pending(r._con, 100, model=embedder.id, now=LATER)
-    texts = {(c.kind, c.chunk_start.minute, c.monitor, c.app, c.source): c.text for c in batch.chunks}
+    texts = {
+        (c.kind, c.chunk_start.minute, c.monitor, c.app, c.source): [p.text for p in c.parts] for c in batch.chunks
+    }
     assert texts == {
-        (SEEN, 0, 0, "Firefox", ""): "Firefox — Inbox\nInvoice 4821 is overdue\nPlease pay within 7 days",
-        (SEEN, 0, 0, "XTerm", ""): "XTerm — bash\nkubectl get pods",
-        (SEEN, 0, 1, "Firefox", ""): "Firefox — Inbox\nsecond monitor line",
-        (SEEN, 1, 0, "Firefox", ""): "Firefox — Inbox\nnext minute, same window",
-        (HEARD, 0, -1, "", "mic"): "shall we book the flights yes, Tuesday",
-        (HEARD, 0, -1, "", "system"): "system sound",
+        # short lines of one window go together: a part carries a topic
+        (SEEN, 0, 0, "Firefox", ""): ["Firefox — Inbox\nInvoice 4821 is overdue\nPlease pay within 7 days"],
+        (SEEN, 0, 0, "XTerm", ""): ["XTerm — bash\nkubectl get pods"],
+        (SEEN, 0, 1, "Firefox", ""): ["Firefox — Inbox\nsecond monitor line"],
+        (SEEN, 1, 0, "Firefox", ""): ["Firefox — Inbox\nnext minute, same window"],
+        (HEARD, 0, -1, "", "mic"): ["shall we book the flights yes, Tuesday"],
+        (HEARD, 0, -1, "", "system"): ["system sound"],
     }
     assert embed_all(store, embedder) == 6
     assert backlog(store) == 0
     assert len(rows(store)) == 6
     assert embed_all(store, embedder) == 0  # nothing pending: nothing embedded again
+
+
+CHAT = [  # one minute of a chat window: four messages, the second in two lines
+    "Dana: the flight to Lisbon leaves at 7:40 on Friday, gate B12, bring the passport",
+    "Omar: I tried the new ramen place on King Street yesterday, the broth was rich",
+    "and the noodles were made by hand in front of us, best I have had in years",
+    "Dana: the quarterly budget review moved to Thursday afternoon, room 4 upstairs",
+    "Omar: ok",
+]
+
+
+def chat_minute(w) -> dict[str, int]:
+    """The messages of CHAT seen at once, each a unit (a blank line before it); their line ids."""
+    ts = T + timedelta(seconds=10)
+    fid = w.add_frame(frame(ts, app="WhatsApp", window="Dana"))
+    lines = [
+        OcrLine(text, (40, 100 + 20 * i, 900, 118 + 20 * i), ord=i, lead="" if text.startswith("and ") else "\n")
+        for i, text in enumerate(CHAT)
+    ]
+    w.observe_lines(fid, ts, 0, "WhatsApp", "Dana", lines)
+    return dict(w._con.execute("SELECT text, id FROM text_spans").fetchall())
+
+
+def test_a_minute_of_messages_is_embedded_message_by_message_and_found_by_its_lines(store, embedder):
+    with store.write() as w:
+        ids = chat_minute(w)
+    embedder.texts.clear()
+    assert embed_all(store, embedder) == 1  # one chunk, stored as its parts
+    assert embedder.texts == [
+        "WhatsApp — Dana\n" + CHAT[0],
+        CHAT[1] + "\n" + CHAT[2],  # a message over two lines is one part
+        CHAT[3] + "\n" + CHAT[4],  # "ok" is too short to carry a topic alone: it goes with the one before
+    ]
+    with store.read() as r:
+        top = r.nearest_chunks(embedder.query("where did Omar eat noodles"), k=3)
+        assert [h.part for h in top][0] == 1
+        assert top[0].line_ids == (ids[CHAT[1]], ids[CHAT[2]])
+        assert {h.part for h in top} == {0, 1, 2}  # a chunk comes once for each of its parts
 
 
 def test_a_window_that_redraws_its_lines_is_embedded_with_each_line_once(store, embedder):
@@ -182,7 +224,7 @@ def test_a_batch_is_not_stored_when_another_embedder_moved_the_watermark(store, 
         stale = embeddings.pending(r._con, 10, model=embedder.id, now=LATER)
     embed_all(store, embedder)
     with store.write() as w:
-        assert embeddings.store_vectors(w._con, stale, embedder.passages([c.text for c in stale.chunks])) == 0
+        assert embeddings.store_vectors(w._con, stale, embedder.passages(stale.texts())) == 0
     assert len(rows(store)) == 1
 
 

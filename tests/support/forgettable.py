@@ -54,7 +54,7 @@ def plant(store) -> dict:
 def embed(store) -> None:
     with store.write() as w:
         batch = embeddings.pending(w._con, 100, model="test", now=T0 + timedelta(days=1))
-        embeddings.store_vectors(w._con, batch, [[0.5] + [0.0] * 383 for _ in batch.chunks])
+        embeddings.store_vectors(w._con, batch, [[0.5] + [0.0] * 383 for _ in batch.texts()])
 
 
 def bytes_of(db_path: Path, text: str) -> int:

@@ -48,7 +48,7 @@ MINUTE = timedelta(minutes=1)
 MATCH_CONTEXT = 2  # lines either side of a matched line in a unit too long to go in whole
 UNIT_LINES = 24  # the longest unit that goes in whole with a line it holds
 WIDEN_SHARE = 0.5  # the most of the budget one widened stretch may take
-OUTLINE_SHARE = 0.25  # the most of the budget an outline of the range may take
+OUTLINE_SHARE = 0.1  # the most of the budget an outline of the range may take (evidence first)
 
 
 def build_focused(

@@ -1,12 +1,15 @@
 """Ranking a timeline for a question (``context --query``, ``ask``).
 
-The timeline is ranked in *chunks*: one minute of one window seen or of one audio source heard.
+The timeline is ranked in *chunks*: one minute of one window seen or of one audio source heard,
+each limited to the lines that answer (the units holding them: ``focus.py``).
 Two rankings are fused by reciprocal rank (each chunk scores the sum of ``1 / (60 + rank)`` over
 the lists it is in): BM25 over the lines seen and, apart (the scores of two tables do not
 compare), over the speech heard (the search index; a chunk ranks by its best line, a line shown
 again in later minutes counts once) and, where an embedding model is installed, the cosine
-similarity of the chunks' vectors to the question (``replay/semantic.py``), counting half when
-some line holds every word the question asks about and double when none does. Chunks whose lines
+similarity of the question to the *parts* of chunks, each a message or paragraph
+(``store/embeddings.py``, ``replay/semantic.py``), counting half when some line holds every
+word the question asks about and double when none does. A chunk's best part fuses with its
+BM25 entry; its other parts that rank are entries of their own, limited to their lines. Chunks whose lines
 hold the question's words next to each other, in order ("database password"), come before
 those where the same words lie scattered. A question about several things is ranked part by
 part and the parts take turns, so each part's best chunks come first.
@@ -24,6 +27,10 @@ from lifelog.store import terms
 CANDIDATES = 120  # chunks ranked; the stretches around them are read line by line
 PART_LINES = 200  # lines searched for each part of a question about several things
 RRF_K = 60
+# The best lines the words matched in a chunk that it is limited to (with their units): a word
+# found everywhere (a name on every message of a chat) would otherwise bring the whole minute,
+# and a first chunk too big for a small window keeps every later one out.
+MATCHED_LINES = 3
 # The embedding list counts half when some line holds every word the question asks about: its
 # top hit is then often only loosely about the question (at 32k over 3 generated days, equal
 # weight dropped per-question recall of planted facts from 10/10 to 6/10). When no line does,
@@ -42,7 +49,7 @@ class Ranked:
     minute: datetime
     score: float
     chunk: tuple = ()
-    lines: frozenset = frozenset()  # ids of the lines seen that matched the words (none: all the chunk)
+    lines: frozenset = frozenset()  # ids of the lines seen that answer (matched, or a part's; none: all the chunk)
 
 
 def rank_minutes(
@@ -63,8 +70,8 @@ def rank_minutes(
     taken: set[tuple] = set()
     for i in range(max(map(len, turns))):
         for turn in turns:
-            if i < len(turn) and (turn[i].minute, turn[i].chunk) not in taken:
-                taken.add((turn[i].minute, turn[i].chunk))
+            if i < len(turn) and (turn[i].minute, turn[i].chunk, turn[i].lines) not in taken:
+                taken.add((turn[i].minute, turn[i].chunk, turn[i].lines))
                 ranked.append(Ranked(turn[i].minute, 1.0 / (RRF_K + len(ranked) + 1), turn[i].chunk, turn[i].lines))
     return ranked[:CANDIDATES]
 
@@ -79,7 +86,7 @@ def _fused(
         for rank, key in enumerate(ranking):
             scores[key] = scores.get(key, 0.0) + weight / (RRF_K + rank + 1)
     ordered = sorted(scores.items(), key=lambda kv: (-near.get(kv[0], 0), -kv[1], kv[0][0], repr(kv[0])))
-    return [Ranked(key[0], score, key[1:], frozenset(lines.get(key, ()))) for key, score in ordered]
+    return [Ranked(key[0], score, key[1:6], frozenset(lines.get(key, ()))) for key, score in ordered]
 
 
 _PARTS = re.compile(r"[;,?!\n，；？！、]| and | or ")
@@ -132,8 +139,9 @@ def _rankings(
         texts: dict[str, SearchHit] = {}
         for h in hits:
             texts.setdefault((h.span or h.transcript).text, h)
-            if h.span is not None:
-                lines.setdefault(_key(h), set()).add(h.span.id)
+            matched = lines.setdefault(_key(h), set()) if h.span is not None else None
+            if matched is not None and len(matched) < MATCHED_LINES:
+                matched.add(h.span.id)
         keys = []
         for text, h in texts.items():
             keys.append(_key(h))
@@ -148,8 +156,26 @@ def _rankings(
 
         hits = semantic_hits(reader, query, since=since, until=until, k=limit) or []
         weight = SEMANTIC_WEIGHT if complete else SEMANTIC_WEIGHT_WORDS_MISSING
-        lists.append((weight, [(_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source) for c in hits]))
+        lists.append((weight, _part_keys(hits, lines)))
     return lists, near, lines
+
+
+def _part_keys(hits, lines: dict[tuple, set[int]]) -> list[tuple]:
+    """Keys of semantic hits best first: a chunk's best part has the chunk's key (it fuses with
+    the chunk's BM25 entry, and the lines it holds join those the words matched); each further
+    part of it is its own entry (the key and the part's number), limited to its own lines."""
+    keys: list[tuple] = []
+    taken: set[tuple] = set()
+    for c in hits:
+        key: tuple = (_minute(c.chunk_start), c.kind, c.monitor, c.app, c.window, c.source)
+        if key in taken:
+            key = (*key, c.part)
+        else:
+            taken.add(key)
+        if c.line_ids:  # none: the whole chunk (speech, or a chunk embedded before parts)
+            lines.setdefault(key, set()).update(c.line_ids)
+        keys.append(key)
+    return keys
 
 
 def _key(hit) -> tuple:

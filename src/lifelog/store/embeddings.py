@@ -1,15 +1,18 @@
 """Vectors of timeline chunks for semantic search: what is pending, storing them, the nearest.
 
 A **chunk** is one minute of one window seen (monitor, app, window: the text spans whose
-``t_start`` falls in that minute) or one minute of one audio source heard (its transcripts),
-embedded as one text: lines, not single lines, carry a topic. The text (:func:`chunk_text`) is
-the window's title and each distinct line once, cut to ``CHUNK_TOKENS`` model tokens: a dense
-minute holds ~900 tokens (a scrolled chat shows most lines twice), and embedding 512 tokens
-costs 0.8 CPU s, 384 tokens 0.45, 256 tokens 0.3; at 256 the needles' chunks ranked worse
-among others (BENCHMARKS.md). ``chunk_vectors`` (migration 6) holds one row per chunk and
-model, with the highest span / transcript id it included; its ``model`` column holds
-:func:`vector_model` (the embedder's id and the chunk text's version), so a new definition of
-the text makes every chunk pending again.
+``t_start`` falls in that minute) or one minute of one audio source heard (its transcripts).
+A chunk seen is embedded in *parts*, each what a person reads as one thing (a chat message, a
+paragraph, a command with its output: the layout marks where one begins) with the ids of its
+lines, so a question is answered by the message that holds it, not by a minute that also holds
+twenty others (:func:`parts`: each distinct line once, units too short to carry a topic merged
+with the next, a long one cut at ``PART_CHARS``). Speech heard is embedded as one text per chunk
+(:func:`chunk_text`). Each text is cut to ``CHUNK_TOKENS`` model tokens: embedding 512 tokens
+costs 0.8 CPU s, 384 tokens 0.45, 256 tokens 0.3, 128 tokens 0.14 (BENCHMARKS.md).
+``chunk_vectors`` (migrations 6, 14) holds one row per part, chunk and model, with the highest
+span / transcript id the chunk included; its ``model`` column holds :func:`vector_model` (the
+embedder's id and the chunk text's version), so a new definition of the text makes every chunk
+pending again.
 
 Pending work is found from two watermarks per model in ``meta`` (``embed_span_id:<model>``,
 ``embed_transcript_id:<model>``, that same versioned model): every row at or below them is in
@@ -44,16 +47,30 @@ CHUNK = timedelta(seconds=60)
 SETTLE_S = 120.0  # a minute is embedded once it ended this long ago
 SCAN_ROWS = 100_000  # ids looked at past the watermark per batch: a huge backlog is read in slices
 DIM = 384  # chunk_vectors.vector is TINYINT[384] times scale (migration 6)
-CHUNK_TEXT = 2  # the version of chunk_text(); raise it whenever what is embedded changes
-CHUNK_TOKENS = 384  # model tokens embedded per chunk (prefix and specials included)
+CHUNK_TEXT = 3  # the version of parts() / chunk_text(); raise it whenever what is embedded changes
+CHUNK_TOKENS = 384  # model tokens embedded per text at most (prefix and specials included)
+PART_CHARS = 400  # a unit longer than this is embedded in pieces of about this many characters
+MIN_PART_CHARS = 60  # a shorter unit ("Hey!", a menu item) is embedded with the next one
+MAX_PARTS = 16  # parts embedded per chunk at most (a dense minute's first ~6k characters)
 SEEN, HEARD = "seen", "heard"
 
 _KEY_TYPE = (
     '[{"chunk_start": "TIMESTAMP", "kind": "VARCHAR", "monitor": "INTEGER", "app": "VARCHAR",'
     ' "window": "VARCHAR", "source": "VARCHAR"}]'
 )
-_ROW_TYPE = _KEY_TYPE[:-2] + ', "n_lines": "INTEGER", "last_id": "BIGINT", "scale": "FLOAT", "vector": "TINYINT[]"}]'
+_ROW_TYPE = _KEY_TYPE[:-2] + (
+    ', "part": "INTEGER", "line_ids": "BIGINT[]", "n_lines": "INTEGER", "last_id": "BIGINT",'
+    ' "scale": "FLOAT", "vector": "TINYINT[]"}]'
+)
 _KEY_COLS = 'chunk_start, kind, monitor, app, "window", source'
+
+
+@dataclass(frozen=True)
+class Part:
+    """A text embedded for a chunk and the ids of the lines seen it holds (none for speech)."""
+
+    text: str
+    line_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -64,7 +81,7 @@ class Chunk:
     app: str
     window: str
     source: str  # '' for seen
-    text: str = ""
+    parts: list[Part] = field(default_factory=list)
     n_lines: int = 0
     last_id: int = 0
 
@@ -82,6 +99,8 @@ class ChunkHit:
     window: str
     source: str  # '' for seen
     score: float  # cosine similarity to the query
+    part: int = 0  # which part of the chunk
+    line_ids: tuple[int, ...] = ()  # the lines seen the part holds (none: the whole chunk)
 
 
 @dataclass
@@ -94,6 +113,10 @@ class Pending:
 
     def advances(self) -> bool:
         return bool(self.chunks) or any(a != b for a, b in self.marks.values())
+
+    def texts(self) -> list[str]:
+        """Every part's text, chunk by chunk: what :func:`store_vectors` wants vectors of."""
+        return [p.text for c in self.chunks for p in c.parts]
 
 
 @dataclass(frozen=True)
@@ -152,11 +175,16 @@ def backlog(con: duckdb.DuckDBPyConnection, *, model: str, now: datetime | None 
 
 
 def store_vectors(con: duckdb.DuckDBPyConnection, batch: Pending, vectors) -> int:
-    """Replace the batch's chunks' vectors and move the watermarks, unless another embedder
-    moved them since the batch was read (then nothing is written: 0). Returns rows written."""
+    """Replace the batch's chunks' vectors (one per part, in the order of ``batch.texts()``) and
+    move the watermarks, unless another embedder moved them since the batch was read (then
+    nothing is written: 0). Returns how many chunks were stored."""
     for key, (start, _) in batch.marks.items():
         if int(meta_get(con, key) or 0) != start:
             return 0
+    parts = [(c, i, p) for c in batch.chunks for i, p in enumerate(c.parts)]
+    floats = _floats(vectors)
+    if len(floats) != len(parts):
+        raise ValueError(f"{len(floats)} vectors for {len(parts)} parts")
     rows = [
         {
             "chunk_start": c.chunk_start,
@@ -165,24 +193,26 @@ def store_vectors(con: duckdb.DuckDBPyConnection, batch: Pending, vectors) -> in
             "app": c.app,
             "window": c.window,
             "source": c.source,
+            "part": i,
+            "line_ids": list(p.line_ids),
             "n_lines": c.n_lines,
             "last_id": c.last_id,
             "scale": scale,
             "vector": q,
         }
-        for c, (scale, q) in zip(batch.chunks, map(quantize, _floats(vectors)))
+        for (c, i, p), (scale, q) in zip(parts, map(quantize, floats))
     ]
     if rows:
         _delete_keys(con, batch)
         con.execute(
-            f"INSERT INTO chunk_vectors ({_KEY_COLS}, model, n_lines, last_id, scale, vector)"
-            f" SELECT {_KEY_COLS}, ?, n_lines, last_id, scale, vector::TINYINT[{DIM}]"
+            f"INSERT INTO chunk_vectors ({_KEY_COLS}, part, line_ids, model, n_lines, last_id, scale, vector)"
+            f" SELECT {_KEY_COLS}, part, line_ids, ?, n_lines, last_id, scale, vector::TINYINT[{DIM}]"
             f" FROM (SELECT unnest(from_json(?, '{_ROW_TYPE}'), recursive := true))",
             [batch.model, to_json_param(rows)],
         )
     for key, (_, to) in batch.marks.items():
         meta_set(con, key, str(to))
-    return len(rows)
+    return len(batch.chunks)
 
 
 def embed_store(
@@ -204,7 +234,7 @@ def embed_store(
             work = reader.pending_chunks(min(batch, max_chunks - done), model=embedder.id, now=now)
         if not work.advances():
             break
-        vectors = embedder.passages([c.text for c in work.chunks], max_tokens=CHUNK_TOKENS)
+        vectors = embedder.passages(work.texts(), max_tokens=CHUNK_TOKENS)
         with store.write() as writer:
             stored = writer.store_vectors(work, vectors)
         done += stored
@@ -223,8 +253,9 @@ def nearest(
     model: str | None = None,
     kind: str | None = None,
 ) -> list[ChunkHit]:
-    """The ``k`` chunks overlapping [since, until) most similar to ``query_vector`` (a
-    normalised vector from the same model), best first. Vectors of an older chunk text count
+    """The ``k`` parts of chunks overlapping [since, until) most similar to ``query_vector`` (a
+    normalised vector from the same model), best first (a chunk may come more than once, for
+    several of its parts). Vectors of an older chunk text count
     until their chunk is re-embedded (it then has one row again), so an upgrade re-embedding a
     year oldest first leaves no hole in semantic search meanwhile."""
     conds: list[str] = ["true"]
@@ -242,15 +273,26 @@ def nearest(
         conds.append("kind = ?")
         params.append(kind)
     rows = con.execute(
-        f"SELECT {_KEY_COLS}, scale * array_inner_product(vector::FLOAT[{DIM}],"
+        f"SELECT {_KEY_COLS}, part, coalesce(line_ids, []), scale * array_inner_product(vector::FLOAT[{DIM}],"
         f" from_json(?, '[\"FLOAT\"]')::FLOAT[{DIM}]) AS score"
-        f" FROM chunk_vectors WHERE {' AND '.join(conds)} ORDER BY score DESC, chunk_start LIMIT ?",
+        f" FROM chunk_vectors WHERE {' AND '.join(conds)} ORDER BY score DESC, chunk_start, part LIMIT ?",
         # one JSON parameter: a bound list of 384 floats costs ~27 ms (see db.py on binding)
         [to_json_param(_floats([query_vector])[0]), *params, k],
     ).fetchall()
     return [
-        ChunkHit(start, start + CHUNK, kind_, monitor if kind_ == SEEN else None, app, window, source, float(score))
-        for start, kind_, monitor, app, window, source, score in rows
+        ChunkHit(
+            start,
+            start + CHUNK,
+            kind_,
+            monitor if kind_ == SEEN else None,
+            app,
+            window,
+            source,
+            float(score),
+            part,
+            tuple(ids),
+        )
+        for start, kind_, monitor, app, window, source, part, ids, score in rows
     ]
 
 
@@ -310,38 +352,93 @@ def _pending_keys(con, src: _Source, mark: int, cutoff: datetime, limit: int) ->
 def _fill(con, src: _Source, keys: list[tuple], model: str) -> list[Chunk]:
     """The chunks of ``keys`` with all their rows (old and new), less those stored unchanged."""
     chunks: dict[tuple, Chunk] = {}
-    lines: dict[tuple, list[str]] = {}
+    rows: dict[tuple, list[tuple]] = {}
     for minute in sorted({k[0] for k in keys}):
         wanted = {k for k in keys if k[0] == minute}
         for row in _minute_rows(con, src, minute):
-            key = (minute, *row[:-2])
+            key = (minute, *row[:-3])
             if key not in wanted:
                 continue
             if key not in chunks:
                 chunks[key] = _new_chunk(src, key)
-                lines[key] = [chunks[key].text] if chunks[key].text else []
+                rows[key] = []
             chunk = chunks[key]
             chunk.n_lines += 1
-            chunk.last_id = max(chunk.last_id, row[-2])
-            lines[key].append(row[-1])
+            chunk.last_id = max(chunk.last_id, row[-3])
+            rows[key].append(row[-3:])
     stored = _stored_last_ids(con, [c for c in chunks.values()], model)
     for key, c in chunks.items():
-        c.text = chunk_text(lines[key], src.kind)
-    return [c for c in chunks.values() if c.text and stored.get(c.key()) != (c.last_id, c.n_lines)]
+        if src.kind == SEEN:
+            c.parts = parts(rows[key], title=" — ".join(p for p in (c.app, c.window) if p))
+        else:
+            text = chunk_text([r[2] for r in rows[key]], src.kind)
+            c.parts = [Part(text)] if text else []
+    return [c for c in chunks.values() if c.parts and stored.get(c.key()) != (c.last_id, c.n_lines)]
+
+
+def parts(rows: list[tuple], *, title: str = "") -> list[Part]:
+    """The parts a chunk seen is embedded in, from its rows ``(id, t_start, text)`` in window
+    order: its units (a new one where the layout marks one, the text starting with a newline,
+    or where the next line appeared at another moment), each distinct line once; a unit shorter
+    than ``MIN_PART_CHARS`` goes with the next (the last with the one before), one longer than
+    ``PART_CHARS`` is cut at a line;
+    at most ``MAX_PARTS``. The window's title leads the first part (its topic, when it has one)."""
+    out: list[Part] = []
+    lines: list[str] = []
+    ids: list[int] = []
+    seen: set[str] = set()
+    size = 0
+
+    def close() -> None:
+        nonlocal size
+        if lines:
+            out.append(Part("\n".join(lines), tuple(ids)))
+        lines.clear()
+        ids.clear()
+        size = 0
+
+    last_t = None
+    for id_, t, raw in rows:
+        if len(out) == MAX_PARTS:
+            break
+        text = raw.strip()
+        new_unit = raw.startswith("\n") or (last_t is not None and t != last_t)
+        last_t = t
+        if new_unit and size >= MIN_PART_CHARS:
+            close()
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        if size and size + len(text) > PART_CHARS:
+            close()
+        if not out and not lines and title:
+            lines.append(title)
+        lines.append(text)
+        ids.append(id_)
+        size += len(text) + 1
+    if lines and size < MIN_PART_CHARS and out and len(out[-1].text) + size <= PART_CHARS:
+        last = out.pop()  # a short last unit has no next: it goes with the one before
+        lines[:0], ids[:0] = last.text.split("\n"), list(last.line_ids)
+    if len(out) < MAX_PARTS:
+        close()
+    return out
 
 
 def chunk_text(lines: list[str], kind: str) -> str:
-    """What is embedded for a chunk (version ``CHUNK_TEXT``): its lines in order, each distinct
-    line once (a window that scrolls or redraws shows the same lines again within a minute;
-    speech joined by spaces). The embedder then cuts it to ``CHUNK_TOKENS``."""
+    """What is embedded for a chunk of speech: its lines in order, each distinct line once,
+    joined by spaces. The embedder then cuts it to ``CHUNK_TOKENS``."""
     distinct = list(dict.fromkeys(line.strip() for line in lines))
     return ("\n" if kind == SEEN else " ").join(line for line in distinct if line)
 
 
 def _minute_rows(con, src: _Source, minute: datetime) -> list[tuple]:
-    order = 't_start, top, "left", id' if src.kind == SEEN else "t_start, id"
+    """``(*key_cols, id, t_start, text)`` of the rows begun in ``minute``, in window order; a
+    line seen with what goes before it when shown (a newline where a unit begins)."""
+    order, text = (
+        ('t_start, ord, top, "left", id', "coalesce(lead, '') || text") if src.kind == SEEN else ("t_start, id", "text")
+    )
     return con.execute(
-        f"SELECT {src.key_cols}, id, text FROM {src.table} WHERE t_start >= ? AND t_start < ? ORDER BY {order}",
+        f"SELECT {src.key_cols}, id, t_start, {text} FROM {src.table} WHERE t_start >= ? AND t_start < ? ORDER BY {order}",
         [minute, minute + CHUNK],
     ).fetchall()
 
@@ -349,8 +446,7 @@ def _minute_rows(con, src: _Source, minute: datetime) -> list[tuple]:
 def _new_chunk(src: _Source, key: tuple) -> Chunk:
     if src.kind == SEEN:
         minute, monitor, app, window = key
-        header = " — ".join(p for p in (app, window) if p)
-        return Chunk(minute, SEEN, monitor, app, window, "", text=header)
+        return Chunk(minute, SEEN, monitor, app, window, "")
     minute, source = key
     return Chunk(minute, HEARD, -1, "", "", source)
 

@@ -322,3 +322,13 @@ def m013_lessons(con: duckdb.DuckDBPyConnection) -> None:
             updated TIMESTAMP NOT NULL
         );
     """)
+
+
+@migration(14)
+def m014_chunk_vector_parts(con: duckdb.DuckDBPyConnection) -> None:
+    """Semantic search by what a person reads as one thing: a chunk seen is embedded in parts
+    (a message, a paragraph), each a row with its number and the ids of its lines
+    (``store/embeddings.py``). Rows from before are one part of their whole chunk (no ids); the
+    chunk text's new version makes them pending, and each serves until it is re-embedded."""
+    con.execute("ALTER TABLE chunk_vectors ADD COLUMN part INTEGER DEFAULT 0")
+    con.execute("ALTER TABLE chunk_vectors ADD COLUMN line_ids BIGINT[]")
