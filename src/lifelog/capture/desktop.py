@@ -4,7 +4,7 @@
     Wayland: sway                       grim (``wayland.ScreencopyGrabber``)   sway IPC (``wayland.SwayWindowSource``)
     Wayland: Hyprland                   grim                                   Hyprland IPC (``hyprland.py``)
     Wayland: other wlroots (river...)   grim, else the portal                  none
-    Wayland: KDE Plasma (KWin)          desktop portal (``portal.py``)         none yet
+    Wayland: KDE Plasma (KWin)          desktop portal (``portal.py``)         KWin scripting (``kwin.py``)
     Wayland: GNOME                      desktop portal                         none (no D-Bus interface lists windows)
     neither                             CaptureUnavailable, one line           no window source
 
@@ -89,6 +89,10 @@ def open_window_source(environ: Mapping[str, str] = os.environ) -> WindowSource:
             from lifelog.capture.hyprland import HyprlandWindowSource
 
             return HyprlandWindowSource(environ)
+        if current.compositor == "kwin":
+            from lifelog.capture.kwin import KWinWindowSource
+
+            return KWinWindowSource(environ)
         if current.kind == "x11" and sys.platform.startswith("linux"):
             return X11WindowSource(environ.get("DISPLAY"))
     except Exception as exc:
@@ -99,7 +103,7 @@ def open_window_source(environ: Mapping[str, str] = os.environ) -> WindowSource:
 WINDOW_SOURCES = {
     "sway": "sway IPC",
     "hyprland": "Hyprland IPC",
-    "kwin": "none (KWin's windows are not read yet)",
+    "kwin": "KWin scripting (D-Bus)",
     "gnome": "none (GNOME lists windows to no other program)",
 }
 
