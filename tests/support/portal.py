@@ -5,6 +5,7 @@ lifelog); sway and its clients stay with the test user.
 
     portal = PortalDesktop(sway, backend="test")   # portal_backend.py: real PipeWire video of sway
     portal = PortalDesktop(sway, backend="wlr")    # xdg-desktop-portal-wlr, chooser_type=none
+    portal = PortalDesktop(kwin)                   # on a HeadlessKWin: its screen through ScreenShot2
     portal.env                                     # sway.env plus the bus and XDG_CURRENT_DESKTOP
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from jeepney import message_bus
@@ -20,6 +22,9 @@ from jeepney.io.blocking import Proxy, open_dbus_connection
 
 from tests.support.wait import wait_for
 from tests.support.wayland import HeadlessSway
+
+if TYPE_CHECKING:
+    from tests.support.kwin import HeadlessKWin
 
 PROGRAMS = ("dbus-daemon", "pipewire", "wireplumber", "gst-launch-1.0", "pw-dump")
 FRONTEND = "/usr/libexec/xdg-desktop-portal"
@@ -50,7 +55,9 @@ def needs_portal() -> None:
 
 
 class PortalDesktop:
-    def __init__(self, sway: HeadlessSway, backend: str = "test", answer: str = "grant", pipewire: bool = True) -> None:
+    def __init__(
+        self, sway: HeadlessSway | HeadlessKWin, backend: str = "test", answer: str = "grant", pipewire: bool = True
+    ) -> None:
         needs_portal()
         self.sway = sway
         rt = sway.runtime
@@ -65,6 +72,9 @@ class PortalDesktop:
         wlr_config.write_text("[screencast]\nchooser_type=none\noutput_name=HEADLESS-1\n")
         self.answer(answer)
         desktop = "sway" if backend == "wlr" else "lifelogtest"
+        kwin = not isinstance(sway, HeadlessSway)
+        if kwin:  # KDE for lifelog (KWin's windows); the frontend finds no KDE backend and takes the test one
+            desktop = "KDE:lifelogtest"
         portals = {"test": self.state / "portals", "wlr": Path("/usr/share/xdg-desktop-portal/portals")}.get(backend)
         (self.state / "none").mkdir()
         self.env = {
@@ -79,8 +89,11 @@ class PortalDesktop:
             "XDG_DATA_HOME": str(rt / "data"),
             "XDG_DESKTOP_PORTAL_DIR": str(portals or self.state / "none"),  # "none": a frontend without backends
         }
-        self.bus = sway._start(["dbus-daemon", "--nofork", "--config-file", str(rt / "bus.conf")], stack, as_user=False)
-        wait_for(lambda: (rt / "bus").exists(), timeout=20, what="the session bus", process=self.bus)
+        if not kwin:  # KWin runs on its own bus, already there
+            self.bus = sway._start(
+                ["dbus-daemon", "--nofork", "--config-file", str(rt / "bus.conf")], stack, as_user=False
+            )
+            wait_for(lambda: (rt / "bus").exists(), timeout=20, what="the session bus", process=self.bus)
         if pipewire:
             pw = sway._start(["pipewire"], stack, as_user=False)
             wait_for(lambda: (rt / "pipewire-0").exists(), timeout=20, what="PipeWire", process=pw)
@@ -93,7 +106,8 @@ class PortalDesktop:
                 self.env["DBUS_SESSION_BUS_ADDRESS"],
                 str(self.state),
             ]
-            sway._start(argv, {**stack, "PYTHONPATH": str(Path(__file__).parents[2])}, as_user=False)
+            screen = {"LIFELOG_TEST_SCREEN": "kwin" if kwin else "grim"}
+            sway._start(argv, {**stack, **screen, "PYTHONPATH": str(Path(__file__).parents[2])}, as_user=False)
         elif backend == "wlr":
             sway._start([WLR, "-l", "DEBUG"], stack, as_user=False)
         if backend != "none":  # the backend owns its name before the frontend looks for it

@@ -5,7 +5,10 @@ buffers (src/screencast/screencast.c: "unable to receive a valid format from wlr
 which a headless sway on the pixman renderer never does. This backend stands where it would:
 the real frontend (xdg-desktop-portal 1.16) talks to it as to any backend, keeps its restore data
 in the real permission store, and hands lifelog a real PipeWire connection; the stream is real
-PipeWire video of the real sway screen (grim's frames through ``gst-launch-1.0 ... ! pipewiresink``).
+PipeWire video of the real sway screen (grim's frames through ``gst-launch-1.0 ... ! pipewiresink``)
+or, with ``LIFELOG_TEST_SCREEN=kwin``, of KWin's (its ScreenShot2 ``CaptureWorkspace`` over D-Bus,
+allowed to any caller by ``KWIN_SCREENSHOT_NO_PERMISSION_CHECKS=1``: xdg-desktop-portal-kde is not
+installed for tests).
 
     python portal_backend.py BUS_ADDRESS STATE_DIR
 
@@ -16,6 +19,7 @@ PipeWire video of the real sway screen (grim's frames through ``gst-launch-1.0 .
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -23,9 +27,11 @@ import threading
 import time
 from pathlib import Path
 
-from jeepney import MessageType, message_bus, new_error, new_method_return
+import numpy as np
+from jeepney import DBusAddress, MessageType, message_bus, new_error, new_method_call, new_method_return
 from jeepney.io.blocking import Proxy, open_dbus_connection
 
+from lifelog.capture.screen import Shot
 from lifelog.capture.wayland import ppm_to_shot
 
 NAME = "org.freedesktop.impl.portal.desktop.lifelogtest"
@@ -127,9 +133,32 @@ class Backend:
         return find_node(name), shot.width, shot.height
 
 
-def grab():
+def grab() -> Shot:
+    if os.environ.get("LIFELOG_TEST_SCREEN") == "kwin":
+        return kwin_shot()
     done = subprocess.run(["grim", "-t", "ppm", "-"], capture_output=True, check=True)
     return ppm_to_shot(done.stdout)
+
+
+def kwin_shot() -> Shot:
+    """KWin's whole workspace through ``org.kde.KWin.ScreenShot2.CaptureWorkspace``: the pixels
+    come down a pipe, their size and stride in the reply (format 6: 32-bit BGRA in memory)."""
+    read, write = os.pipe()
+    with open_dbus_connection(os.environ["DBUS_SESSION_BUS_ADDRESS"], enable_fds=True) as conn:
+        shot2 = DBusAddress("/org/kde/KWin/ScreenShot2", "org.kde.KWin", "org.kde.KWin.ScreenShot2")
+        call = new_method_call(shot2, "CaptureWorkspace", "a{sv}h", ({"native-resolution": ("b", True)}, write))
+        try:
+            reply = conn.send_and_get_reply(call, timeout=10)
+        finally:
+            os.close(write)  # KWin writes through its own copy, after the reply
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    if reply.header.message_type == MessageType.error:
+        raise OSError(f"ScreenShot2: {reply.body}")
+    info = {k: v[1] for k, v in reply.body[0].items()}
+    width, height, stride = int(info["width"]), int(info["height"]), int(info["stride"])
+    rows = np.frombuffer(data, np.uint8, height * stride).reshape(height, stride)
+    return Shot(bytearray(rows[:, : width * 4].tobytes()), width, height)
 
 
 def feed(proc: subprocess.Popen) -> None:
