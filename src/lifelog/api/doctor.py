@@ -39,6 +39,12 @@ def _window():
 
     src = open_window_source()
     if isinstance(src, NoWindowSource):
+        from lifelog.capture.desktop import session
+
+        if session().compositor == "gnome":
+            from lifelog.capture.gnome import install_hint
+
+            return "warn", f"no window source: {install_hint()}"
         return "warn", "no active-window source on this platform/session; frames carry no app or title"
     w = src.active()
     return "ok", f"{type(src).__name__}: focused app {w.app or '(none)'!r}, title {w.title or '(none)'!r}"

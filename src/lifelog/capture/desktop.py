@@ -5,7 +5,7 @@
     Wayland: Hyprland                   grim                                   Hyprland IPC (``hyprland.py``)
     Wayland: other wlroots (river...)   grim, else the portal                  none
     Wayland: KDE Plasma (KWin)          desktop portal (``portal.py``)         KWin scripting (``kwin.py``)
-    Wayland: GNOME                      desktop portal                         none (no D-Bus interface lists windows)
+    Wayland: GNOME                      desktop portal                         lifelog's Shell extension (``gnome.py``)
     neither                             CaptureUnavailable, one line           no window source
 
 ``LIFELOG_SCREEN_CAPTURE`` (``mss``, ``screencopy``, ``portal``; ``auto`` by default) picks the
@@ -93,6 +93,10 @@ def open_window_source(environ: Mapping[str, str] = os.environ) -> WindowSource:
             from lifelog.capture.kwin import KWinWindowSource
 
             return KWinWindowSource(environ)
+        if current.compositor == "gnome":
+            from lifelog.capture.gnome import GnomeWindowSource
+
+            return GnomeWindowSource(environ)
         if current.kind == "x11" and sys.platform.startswith("linux"):
             return X11WindowSource(environ.get("DISPLAY"))
     except Exception as exc:
@@ -104,7 +108,7 @@ WINDOW_SOURCES = {
     "sway": "sway IPC",
     "hyprland": "Hyprland IPC",
     "kwin": "KWin scripting (D-Bus)",
-    "gnome": "none (GNOME lists windows to no other program)",
+    "gnome": "lifelog's GNOME Shell extension (D-Bus), where enabled",
 }
 
 
