@@ -369,3 +369,40 @@ def test_meaning_brings_the_message_that_answers_not_the_minute_around_it(tmp_pa
     shown = window.text.splitlines()
     assert all(line in shown for line in answer), window.text
     assert sum(line in shown for line in filler) <= len(filler) // 3, window.text  # not the minute
+
+
+def test_stretches_of_one_window_close_in_time_share_a_header():
+    from datetime import datetime
+
+    from lifelog.replay.blocks import Block
+    from lifelog.replay.focus import join_stretches
+
+    t = datetime(2026, 3, 2, 22, 29, 0)
+    chat = ("WhatsApp", "Dana")
+    blocks = [
+        Block(t, 0, *chat, ["Dana: the flight leaves at 7:40"]),
+        Block(t + timedelta(minutes=4), 0, *chat, ["\nOmar: ok, I will bring the passports", "and the tickets"]),
+        Block(t + timedelta(minutes=5), 0, "XTerm", "bash", ["$ make test"]),
+        Block(t + timedelta(minutes=6), 0, *chat, ["Dana: see you at the gate"]),
+        Block(t + timedelta(minutes=40), 0, *chat, ["Dana: boarding now"]),
+        Block(t + timedelta(hours=3), 0, *chat, ["Omar: landed"]),  # the next day (UTC)
+    ]
+    joined = join_stretches(blocks)
+    assert [(b.ts, b.window, b.lines) for b in joined] == [
+        (
+            t,
+            "Dana",
+            [
+                "Dana: the flight leaves at 7:40",
+                "… 22:33:00",
+                "\nOmar: ok, I will bring the passports",
+                "and the tickets",
+            ],
+        ),
+        (t + timedelta(minutes=5), "bash", ["$ make test"]),
+        (t + timedelta(minutes=6), "Dana", ["Dana: see you at the gate"]),  # another window came between
+        (t + timedelta(minutes=40), "Dana", ["Dana: boarding now"]),  # over JOIN_WITHIN after the last
+        (t + timedelta(hours=3), "Dana", ["Omar: landed"]),
+    ]
+    assert all(len(b.times) in (0, len(b.lines)) for b in joined)
+    assert blocks[0].lines == ["Dana: the flight leaves at 7:40"]  # the blocks given are not changed

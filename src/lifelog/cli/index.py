@@ -16,9 +16,9 @@ def index(
 ) -> None:
     """Embed the timeline for semantic search (`context --query`) now.
 
-    Each minute of a window, and of an audio source, is embedded once it is 2 minutes old. A
-    running recorder does this in the background; this catches up at once, after `lifelog
-    process`, an import or an upgrade.
+    Each minute of a window (message by message, paragraph by paragraph), and of an audio
+    source, is embedded once it is 2 minutes old. A running recorder does this in the
+    background; this catches up at once, after `lifelog process`, an import or an upgrade.
 
     Example: lifelog index
     """

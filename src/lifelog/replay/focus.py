@@ -49,6 +49,7 @@ MATCH_CONTEXT = 2  # lines either side of a matched line in a unit too long to g
 UNIT_LINES = 24  # the longest unit that goes in whole with a line it holds
 WIDEN_SHARE = 0.5  # the most of the budget one widened stretch may take
 OUTLINE_SHARE = 0.1  # the most of the budget an outline of the range may take (evidence first)
+JOIN_WITHIN = timedelta(minutes=15)  # stretches of one window this close in time share one header
 
 
 def build_focused(
@@ -275,7 +276,9 @@ class _Picker:
         seen_rows, heard_rows = self.seen.take(k), self.heard.take(k)
         chosen = _union(self.stretches[:k])
         events = [e for e in self.events if _within(e["ts"], chosen)]
-        detail = merge_chronological(build_blocks(seen_rows), transcript_blocks(heard_rows), event_blocks(events))
+        detail = merge_chronological(
+            join_stretches(build_blocks(seen_rows)), transcript_blocks(heard_rows), event_blocks(events)
+        )
         lines = Lines(detail, self.tok)
         blocks = sorted(self.outline + lines.regroup(lines.shown(0)), key=lambda b: (b.ts, b.kind != "outline"))
         omitted = self._omission(seen_rows, heard_rows, len(chosen))
@@ -316,6 +319,29 @@ class _Picker:
             lines=len(shown),
             omitted=omitted,
         )
+
+
+def join_stretches(blocks: list[Block]) -> list[Block]:
+    """Blocks seen in one window on one day, each begun within JOIN_WITHIN of the one before,
+    as one block: its header once, and a line "… HH:MM:SS" where the next began (what lay
+    between is not shown; ~4 tokens instead of a header's ~10). A focused window is many short
+    stretches, messages and paragraphs of a few lines; a header for each took a fifth of a 2k
+    window of chat."""
+    out: list[Block] = []
+    for b in blocks:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.key == b.key
+            and last.ts.date() == b.ts.date()
+            and b.ts - last.times[-1] <= JOIN_WITHIN
+        ):
+            first = b.lines[0] if b.lines[0].startswith("\n") else "\n" + b.lines[0]
+            last.lines += [f"… {b.ts:%H:%M:%S}", first, *b.lines[1:]]
+            last.times += [b.ts, *(b.times or [b.ts] * len(b.lines))]
+            continue
+        out.append(dataclasses.replace(b, lines=list(b.lines), times=list(b.times or [b.ts] * len(b.lines))))
+    return out
 
 
 def weak_evidence(query: str, blocks: list[Block]) -> Weak | None:
