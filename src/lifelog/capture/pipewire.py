@@ -7,12 +7,16 @@ bindings, and a crash in PipeWire or GStreamer ends a child, never the recorder.
 
     pipewiresrc fd=N path=NODE keepalive-time=T
       ! video/x-raw,max-framerate=F      the compositor is asked for no more than the capture rate
-      ! videorate drop-only=true max-rate=F   what it sends beyond that is dropped before conversion
+      ! videorate max-rate=F ! video/x-raw,framerate=F   a steady F: beyond it dropped before
+                                         conversion, a gap filled with the last frame
       ! videoconvert ! video/x-raw,format=BGRx
       ! fdsink fd=M
 
 A screen cast sends a frame only when the screen changes; ``keepalive-time`` resends the last one
 after T ms of silence, so a change whose frame was dropped for coming too soon still arrives.
+The output rate is fixed because mutter (GNOME) streams at a variable rate (``framerate=0/1``)
+with buffers that carry no duration, on which GStreamer 1.22's ``videorate drop-only`` aborts
+(``assertion failed: (GST_BUFFER_DURATION_IS_VALID (outbuf))``).
 The frame size comes from the caps gst-launch prints (``-v``) for the sink before its first
 frame, and again before a frame of another size.
 """
@@ -46,7 +50,7 @@ def pipeline(fd: int, node: int, out_fd: int, fps: float) -> list[str]:
         "-v",
         "pipewiresrc", f"fd={fd}", f"path={node}", "do-timestamp=true", f"keepalive-time={keepalive}",
         "!", f"video/x-raw,max-framerate={num}/{den}",
-        "!", "videorate", "drop-only=true", f"max-rate={max(1, num // den)}",
+        "!", "videorate", f"max-rate={max(1, num // den)}", "!", f"video/x-raw,framerate={num}/{den}",
         "!", "videoconvert", "!", "video/x-raw,format=BGRx",
         "!", "fdsink", f"fd={out_fd}", "sync=false",
     ]  # fmt: skip
