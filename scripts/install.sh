@@ -29,7 +29,7 @@ sudo_cmd=""
 # grim: Wayland screens (wlroots); GStreamer's PipeWire source: the desktop portal's screen cast (GNOME, KDE)
 pkgs="libgl1 libglib2.0-0 libportaudio2 libasound2-plugins grim gstreamer1.0-tools gstreamer1.0-pipewire gstreamer1.0-plugins-base"
 if [ "$want_test" = 1 ]; then
-  pkgs="$pkgs g++ xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace sway foot xdg-desktop-portal xdg-desktop-portal-wlr pipewire pipewire-bin wireplumber kwin-wayland gnome-shell"
+  pkgs="$pkgs g++ xvfb xterm x11-utils x11-xserver-utils xdotool openbox chromium fonts-dejavu-core fonts-noto-cjk pulseaudio pulseaudio-utils espeak-ng sox strace sway foot xdg-desktop-portal xdg-desktop-portal-wlr pipewire pipewire-bin wireplumber kwin-wayland gnome-shell xdg-desktop-portal-gnome"
 fi
 missing=""
 for p in $pkgs; do
