@@ -306,3 +306,36 @@ def test_int8_vectors_keep_the_cosine_within_a_hundredth(embedder):
         scale, ints = embeddings.quantize([float(x) for x in v])
         assert all(-127 <= i <= 127 for i in ints)
         assert abs(scale * np.dot(ints, query) - float(np.dot(v, query))) < 0.01
+
+
+def test_migration_14_keeps_whole_minute_vectors_serving_until_their_parts_replace_them(db_path, embedder):
+    before_14 = {v: fn for v, fn in migrations.MIGRATIONS.items() if v < 14}
+    from lifelog.store.db import create_private_db
+
+    create_private_db(db_path)
+    con = duckdb.connect(str(db_path))
+    try:
+        migrations.apply(con, before_14)
+        con.execute(
+            'INSERT INTO text_spans (t_start, t_end, monitor, app, "window", text) VALUES'
+            " (?, ?, 0, 'Thunderbird', 'Inbox', 'Invoice 4821 is overdue')",
+            [T, T],
+        )
+        scale, ints = embeddings.quantize([float(x) for x in embedder.passages(["Invoice 4821 is overdue"])[0]])
+        con.execute(  # a vector of chunk text version 2, one per minute, as stored before parts
+            'INSERT INTO chunk_vectors (chunk_start, kind, monitor, app, "window", source, model, n_lines, last_id,'
+            " scale, vector) VALUES (?, 'seen', 0, 'Thunderbird', 'Inbox', '', ?, 1, 1, ?, ?::TINYINT[384])",
+            [T, f"{embedder.id}/text2-384", scale, ints],
+        )
+    finally:
+        con.close()
+    store = Store(db_path)
+    assert store.migrate()[0] == 14
+    with store.read() as r:
+        (hit,) = r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id)
+    assert (hit.app, hit.part, hit.line_ids) == ("Thunderbird", 0, ())  # the whole minute, as before
+    assert backlog(store) == 1
+    assert embed_all(store, embedder) == 1 and backlog(store) == 0
+    with store.read() as r:
+        (hit,) = r.nearest_chunks(embedder.query("unpaid bill"), k=5, model=embedder.id)
+        assert hit.line_ids == (r._con.execute("SELECT id FROM text_spans").fetchone()[0],)

@@ -127,6 +127,8 @@ EXPECTED_SCHEMA = {
         ("last_id", "BIGINT"),
         ("scale", "FLOAT"),
         ("vector", "TINYINT[384]"),
+        ("part", "INTEGER"),
+        ("line_ids", "BIGINT[]"),
     ],
     "hour_seen": [
         ("hour", "TIMESTAMP"),
@@ -187,6 +189,7 @@ ALL_VERSIONS = [
     (11, "m011_voices"),
     (12, "m012_digests"),
     (13, "m013_lessons"),
+    (14, "m014_chunk_vector_parts"),
 ]
 
 
