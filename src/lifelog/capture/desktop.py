@@ -3,7 +3,7 @@
     X11 session (DISPLAY)               mss (``screen.MssGrabber``)            EWMH (``window.X11WindowSource``)
     Wayland: sway                       grim (``wayland.ScreencopyGrabber``)   sway IPC (``wayland.SwayWindowSource``)
     Wayland: Hyprland                   grim                                   Hyprland IPC (``hyprland.py``)
-    Wayland: other wlroots (river...)   grim, else the portal                  none
+    Wayland: other wlroots (river...)   grim, else the portal                  wlr-foreign-toplevel (``toplevels.py``)
     Wayland: KDE Plasma (KWin)          desktop portal (``portal.py``)         KWin scripting (``kwin.py``)
     Wayland: GNOME                      desktop portal                         lifelog's Shell extension (``gnome.py``)
     neither                             CaptureUnavailable, one line           no window source
@@ -97,6 +97,10 @@ def open_window_source(environ: Mapping[str, str] = os.environ) -> WindowSource:
             from lifelog.capture.gnome import GnomeWindowSource
 
             return GnomeWindowSource(environ)
+        if current.kind == "wayland":
+            from lifelog.capture.toplevels import ForeignToplevelWindowSource
+
+            return ForeignToplevelWindowSource(environ)
         if current.kind == "x11" and sys.platform.startswith("linux"):
             return X11WindowSource(environ.get("DISPLAY"))
     except Exception as exc:
@@ -118,7 +122,9 @@ def describe(environ: Mapping[str, str] = os.environ) -> str:
     if current.kind == "x11":
         windows = "EWMH (X11)"
     else:
-        windows = WINDOW_SOURCES.get(current.compositor, "none (sway's and Hyprland's are read on Wayland)")
+        windows = WINDOW_SOURCES.get(
+            current.compositor, "wlr-foreign-toplevel where the compositor offers it (app and title, no geometry)"
+        )
     try:
         capture = CAPTURE_PATHS.get(capture_path(environ), "none")
     except CaptureUnavailable as exc:
