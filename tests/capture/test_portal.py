@@ -13,12 +13,14 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from lifelog.capture.desktop import describe, open_grabber
-from lifelog.capture.portal import DENIED_FILE, TOKEN_FILE, PortalGrabber, ScreenCast
+from lifelog.capture.portal import DENIED_FILE, TOKEN_FILE, WAIT_SLICE_S, PortalGrabber, ScreenCast
 from lifelog.capture.wayland import ScreencopyGrabber
 from lifelog.errors import CaptureUnavailable
 from tests.support.portal import PortalDesktop
@@ -90,6 +92,20 @@ def test_a_refusal_is_one_line_and_never_asked_again(portal, tmp_path):
         assert portal.dialogs() == before + 1
     finally:
         portal.answer("grant")
+
+
+def test_a_stop_while_the_dialog_is_open_is_heeded_at_once(portal, tmp_path):
+    portal.answer("none")  # the first start's dialog, left open
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()  # Ctrl-C a second later
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(CaptureUnavailable, match="Stopped while waiting for the desktop portal"):
+            open_grabber(portal_env(portal, tmp_path), should_stop=stop.is_set)
+    finally:
+        portal.answer("grant")
+    assert time.monotonic() - t0 < 1.0 + 3 * WAIT_SLICE_S + 2.0
+    assert not (tmp_path / DENIED_FILE).exists()  # not a refusal: the next start asks again
 
 
 def test_a_stream_that_ends_is_a_capture_error_not_a_hang(portal, tmp_path):

@@ -123,7 +123,7 @@ class PortalDesktop:
             conn.close()
 
     def answer(self, what: str) -> None:
-        """What the person says in the next dialog: ``grant`` or ``deny``."""
+        """What the person says in the next dialog: ``grant``, ``deny`` or ``none`` (it stays open)."""
         (self.state / "answer").write_text(what)
 
     def dialogs(self) -> int:

@@ -58,7 +58,8 @@ class Backend:
                 reply = getattr(self, f"on_{member}")(msg)
             except AttributeError:
                 reply = new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (str(member),))
-            self.conn.send(reply)
+            if reply is not None:  # None: the dialog stays open, nobody answers
+                self.conn.send(reply)
 
     def on_GetAll(self, msg):
         return new_method_return(msg, "a{sv}", (PROPS if msg.body[0] == IMPL else {},))
@@ -81,7 +82,10 @@ class Backend:
         if session not in self.restored:
             dialogs = self.state / "dialogs"
             dialogs.write_text(str(int(dialogs.read_text() or 0) + 1) if dialogs.exists() else "1")
-            if (self.state / "answer").read_text().strip() != "grant":
+            answer = (self.state / "answer").read_text().strip()
+            if answer == "none":
+                return None
+            if answer != "grant":
                 return new_method_return(msg, "ua{sv}", (1, {}))
         node, width, height = self.stream(session)
         results = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from lifelog.capture.screen import Grabber, MssGrabber
 from lifelog.capture.wayland import CAPTURE_PATHS, ScreencopyGrabber, Session, SwayWindowSource, session
@@ -41,16 +41,19 @@ def capture_path(environ: Mapping[str, str] = os.environ) -> str:
     return chosen
 
 
-def open_grabber(environ: Mapping[str, str] = os.environ, fps: float = 2.0) -> Grabber:
+def open_grabber(
+    environ: Mapping[str, str] = os.environ, fps: float = 2.0, should_stop: Callable[[], bool] = lambda: False
+) -> Grabber:
     """The grabber for this session, checked to see a monitor; CaptureUnavailable with a line a
-    person can act on otherwise. ``fps`` is the rate a streamed path (the portal) is asked for."""
+    person can act on otherwise. ``fps`` is the rate a streamed path (the portal) is asked for;
+    ``should_stop`` ends a wait for the desktop's permission dialog when it turns true."""
     path = capture_path(environ)
     if path == "none" and sys.platform.startswith("linux"):
         raise CaptureUnavailable(
             "Cannot capture the screen: neither DISPLAY (X11) nor WAYLAND_DISPLAY (Wayland) is set. "
             "Run lifelog inside the desktop session (or set DISPLAY=:0)."
         )
-    grabber = _open(path, environ, fps)
+    grabber = _open(path, environ, fps, should_stop)
     try:
         if not grabber.monitors():
             raise CaptureUnavailable("No monitor found to capture.")
@@ -60,11 +63,11 @@ def open_grabber(environ: Mapping[str, str] = os.environ, fps: float = 2.0) -> G
     return grabber
 
 
-def _open(path: str, environ: Mapping[str, str], fps: float) -> Grabber:
+def _open(path: str, environ: Mapping[str, str], fps: float, should_stop: Callable[[], bool]) -> Grabber:
     if path == "portal":
         from lifelog.capture.portal import PortalGrabber
 
-        return PortalGrabber(environ, fps)
+        return PortalGrabber(environ, fps, should_stop=should_stop)
     if path != "screencopy":
         return MssGrabber(environ.get("DISPLAY"))
     try:

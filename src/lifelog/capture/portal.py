@@ -31,7 +31,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,7 @@ SCREENCAST = "org.freedesktop.portal.ScreenCast"
 TOKEN_FILE, DENIED_FILE = "portal-restore-token", "portal-denied"
 CALL_TIMEOUT_S = 30.0
 DIALOG_TIMEOUT_S = 300.0  # the first start waits for a person to answer the desktop's dialog
+WAIT_SLICE_S = 0.25  # while waiting for an answer, how often a stop (Ctrl-C, SIGTERM) is looked at
 MONITORS, CURSOR_HIDDEN, PERSIST_UNTIL_REVOKED = 1, 1, 2
 GRANTED, REFUSED = 0, 1
 
@@ -79,11 +80,18 @@ class ScreenCast:
     """A started portal screen cast; ``streams`` are its monitors. Keep it open while capturing
     (the portal ends the cast when this connection closes)."""
 
-    def __init__(self, environ: Mapping[str, str], folder: Path, dialog_timeout_s: float = DIALOG_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        folder: Path,
+        dialog_timeout_s: float = DIALOG_TIMEOUT_S,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
         from jeepney import DBusAddress
         from jeepney.io.blocking import open_dbus_connection
 
         self.folder = folder
+        self._should_stop = should_stop
         denied = folder / DENIED_FILE
         if denied.exists():
             raise CaptureUnavailable(
@@ -140,6 +148,23 @@ class ScreenCast:
             raise CaptureUnavailable("The desktop portal started a screen cast with no monitor in it.")
         return streams
 
+    def _answer(self, responses, method: str, timeout: float) -> tuple[int, dict]:
+        """The Response to ``method``, waited for in slices so that a stop asked meanwhile (the
+        first start's dialog may stay open for minutes) is heeded within WAIT_SLICE_S."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._conn.recv_until_filtered(
+                    responses, timeout=max(0.0, min(WAIT_SLICE_S, deadline - time.monotonic()))
+                ).body
+            except TimeoutError as exc:
+                if self._should_stop():
+                    raise CaptureUnavailable(
+                        f"Stopped while waiting for the desktop portal to answer {method}."
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise CaptureUnavailable(f"The desktop portal did not answer {method} in {timeout:g} s.") from exc
+
     def _request(self, method: str, signature: str, body, timeout: float = CALL_TIMEOUT_S) -> dict:
         """Call ``method`` with a fresh handle token and wait for its Response signal's results."""
         from jeepney import MatchRule, message_bus, new_method_call
@@ -156,10 +181,7 @@ class ScreenCast:
             )
             if reply.header.message_type.name == "error":
                 raise CaptureUnavailable(f"The desktop portal refused {method}: {_error(reply)}.")
-            try:
-                code, results = self._conn.recv_until_filtered(responses, timeout=timeout).body
-            except TimeoutError as exc:
-                raise CaptureUnavailable(f"The desktop portal did not answer {method} in {timeout:g} s.") from exc
+            code, results = self._answer(responses, method, timeout)
         if code == REFUSED:
             write_private(self.folder / DENIED_FILE, time.strftime("%Y-%m-%d %H:%M"))
             raise CaptureUnavailable(
@@ -222,9 +244,15 @@ class PortalGrabber:
     """Each monitor of a portal screen cast, from its PipeWire stream at the capture rate.
     ``grab`` returns the newest frame (the stream sends one when the screen changes)."""
 
-    def __init__(self, environ: Mapping[str, str], fps: float = 2.0, folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        fps: float = 2.0,
+        folder: Path | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
         gst = gstreamer(environ)
-        self._cast = ScreenCast(environ, folder or data_folder(environ))
+        self._cast = ScreenCast(environ, folder or data_folder(environ), should_stop=should_stop)
         self._frames: dict[int, PipeWireFrames] = {}
         self._monitors: list[Monitor] = []
         try:

@@ -139,7 +139,7 @@ class Recorder:
         """Fail fast, in this process, when the screen cannot be captured or the ASR engine
         cannot load (a missing extra names its install command)."""
         if screen:
-            grabber = open_grabber()
+            grabber = open_grabber(should_stop=lambda: self.signals.stop)
             try:
                 select_monitors(grabber.monitors(), self.settings.monitor or None)
             finally:
