@@ -23,6 +23,14 @@ the text. For each day with events it reports, over all events:
   (mean over ``--seeds`` draws): what picking lines without salience gives at the same size;
 
 with the o200k tokens of each. Writes a Markdown table to stdout.
+
+    nice -n 19 .venv/bin/python bench/digest_events.py --model local [--gguf FILE] --chats 4 --days 1
+
+With ``--model local`` the same days are digested again by the local model, as ``digest_model =
+local`` runs it (llama.cpp's server at nice 19 on one thread; ``--gguf``, else the local-model
+extra's Qwen2.5-Coder-1.5B, else SmolLM2-135M), hours then days (no weeks: none is read), and
+its hour and day digests are two more columns, beside the extractive ones of the same days; with
+the CPU seconds the model took (the server's and this process's) per day.
 """
 
 from __future__ import annotations
@@ -43,7 +51,9 @@ from pathlib import Path
 import common
 
 from lifelog.api.timeline_file import import_jsonl
+from lifelog.config import Settings
 from lifelog.replay.digest import catch_up
+from lifelog.replay.digest_model import DigestModel, from_settings
 from lifelog.store import Store
 from lifelog.store.digests import start_of
 from lifelog.tokenize_media.tokenizers import get_tokenizer
@@ -124,9 +134,11 @@ def write_jsonl(messages: list[dict], other: str, path: Path) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [head, *rows]))
 
 
-def digest_chat(path: Path, folder: Path, max_days: int | None) -> tuple[dict, dict, dict, dict, set[str]]:
-    """Import and digest one chat; per day with events: its events, its chat lines, its day digest
-    text and its hour digests' text."""
+def digest_chat(
+    path: Path, folder: Path, max_days: int | None, model: DigestModel | None = None
+) -> tuple[dict, dict, dict[str, dict], set[str]]:
+    """Import and digest one chat; per day with events: its events, its chat lines, and the text
+    of its day digest and its hour digests (with ``model``: also of the model's)."""
     messages, events, names = load(path)
     if max_days is not None:
         keep = sorted(events)[:max_days]
@@ -144,18 +156,27 @@ def digest_chat(path: Path, folder: Path, max_days: int | None) -> tuple[dict, d
         lines: dict = defaultdict(list)
         for m in messages:
             lines[m["at"].date()].extend(m["lines"])
-        day_text, hour_text = {}, {}
-        with store.read() as r:
-            for day in events:
-                start = datetime(day.year, day.month, day.day)
-                found = r.digests(start, start + timedelta(days=1))
-                day_text[day] = "\n".join(
-                    d.text for d in found if d.level == "day" and d.start == start_of(start, "day")
-                )
-                hour_text[day] = "\n".join(d.text for d in found if d.level == "hour")
+        texts = _digest_texts(store, events, "")
+        if model is not None:
+            catch_up(store, model=model, weeks=False)  # (what a model keeps not, the extractive text stands)
+            texts |= _digest_texts(store, events, "model ")
     finally:
         store.close()
-    return events, lines, day_text, hour_text, names
+    return events, lines, texts, names
+
+
+def _digest_texts(store: Store, events: dict, prefix: str) -> dict[str, dict]:
+    """Per day: its day digest's text and its hour digests' together, under ``prefix``; counts the
+    digests a model wrote (not left extractive) in ``WRITTEN``."""
+    day_text, hour_text = {}, {}
+    with store.read() as r:
+        for day in events:
+            start = datetime(day.year, day.month, day.day)
+            found = r.digests(start, start + timedelta(days=1))
+            day_text[day] = "\n".join(d.text for d in found if d.level == "day" and d.start == start_of(start, "day"))
+            hour_text[day] = "\n".join(d.text for d in found if d.level == "hour")
+            WRITTEN.update(f"{d.level} {'model' if d.model != 'extractive' else 'extractive'}" for d in found)
+    return {f"{prefix}hour digests": hour_text, f"{prefix}day digest": day_text}
 
 
 def shown_lines(text: str) -> int:
@@ -168,7 +189,13 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=10, help="how many conversations (of 10)")
     parser.add_argument("--days", type=int, default=None, help="at most this many days with events per chat")
     parser.add_argument("--seeds", type=int, default=5, help="random draws for the baseline")
+    parser.add_argument("--model", choices=["local"], default=None, help="also digests by the local model")
+    parser.add_argument("--gguf", default="", help="with --model local: the .gguf to run (digest_gguf)")
     args = common.parse(parser, quick={"chats": 1, "days": 3, "seeds": 1})
+    if args.quick and args.model:
+        args.days = 1  # a model's quick run: one day's hours and the day
+    model = from_settings(Settings(digest_model="local", digest_gguf=args.gguf)) if args.model else None
+    columns = COLUMNS + (MODEL_COLUMNS if model else ())
     files = sorted(args.data.glob("Chat_*.json"), key=lambda p: int(p.stem.split("_")[1]))[: args.chats]
     if not files:
         raise SystemExit(f"No REALTALK Chat_*.json in {args.data}: see the docstring (--data).")
@@ -177,43 +204,55 @@ def main() -> None:
     rows = []
     totals = Counter()
     tokens: dict[str, list[int]] = defaultdict(list)
-    for path in files:
-        events, lines, day_text, hour_text, names = digest_chat(path, scratch / path.stem, args.days)
-        got = Counter()
-        for day, evs in sorted(events.items()):
-            full = "\n".join(lines[day])
-            texts = {"full day": full, "day digest": day_text[day], "hour digests": hour_text[day]}
-            tokens["full day"].append(tok.count(full))
-            tokens["day digest"].append(tok.count(day_text[day]))
-            tokens["hour digests"].append(tok.count(hour_text[day]))
-            k = shown_lines(day_text[day])
-            for e in evs:
-                words = stems(e, names)
-                got["events"] += 1
-                for name, text in texts.items():
-                    got[name] += mentioned(words, stems(text, names))
-                draws = [
-                    random.Random(f"{path.stem}{day}{s}").sample(lines[day], min(k, len(lines[day])))
-                    for s in range(args.seeds)
-                ]
-                got["random lines"] += statistics.mean(mentioned(words, stems("\n".join(d), names)) for d in draws)
-        totals.update(got)
-        rows.append([path.stem, len(events), got["events"], *(_pct(got[c], got["events"]) for c in COLUMNS)])
-        print(f"{path.stem}: {got['events']} events over {len(events)} days", file=sys.stderr, flush=True)
+    cpu, days = common.cpu_seconds() or 0.0, 0
+    try:
+        for path in files:
+            events, lines, digests, names = digest_chat(path, scratch / path.stem, args.days, model)
+            days += len(events)
+            got = Counter()
+            for day, evs in sorted(events.items()):
+                texts = {"full day": "\n".join(lines[day]), **{c: digests[c][day] for c in digests}}
+                for c, text in texts.items():
+                    tokens[c].append(tok.count(text))
+                k = shown_lines(texts["day digest"])
+                for e in evs:
+                    words = stems(e, names)
+                    got["events"] += 1
+                    for name, text in texts.items():
+                        got[name] += mentioned(words, stems(text, names))
+                    draws = [
+                        random.Random(f"{path.stem}{day}{s}").sample(lines[day], min(k, len(lines[day])))
+                        for s in range(args.seeds)
+                    ]
+                    got["random lines"] += statistics.mean(mentioned(words, stems("\n".join(d), names)) for d in draws)
+            totals.update(got)
+            rows.append([path.stem, len(events), got["events"], *(_pct(got[c], got["events"]) for c in columns)])
+            print(f"{path.stem}: {got['events']} events over {len(events)} days", file=sys.stderr, flush=True)
+        server = common.cpu_seconds(model.server.pid) if model and model.server and model.server.pid else None
+    finally:
+        if model is not None:
+            model.close()
     rows.append(
-        ["all", sum(r[1] for r in rows), totals["events"], *(_pct(totals[c], totals["events"]) for c in COLUMNS)]
+        ["all", sum(r[1] for r in rows), totals["events"], *(_pct(totals[c], totals["events"]) for c in columns)]
     )
-    print(common.table(["chat", "days", "events", *(f"{c} %" for c in COLUMNS)], rows))
+    print(common.table(["chat", "days", "events", *(f"{c} %" for c in columns)], rows))
     print()
-    print(
-        common.table(
-            ["text", "median tokens a day"],
-            [[c, int(statistics.median(tokens[c]))] for c in ("full day", "hour digests", "day digest")],
+    shown = ("full day", "hour digests", "day digest") + (MODEL_COLUMNS if model else ())
+    print(common.table(["text", "median tokens a day"], [[c, int(statistics.median(tokens[c]))] for c in shown]))
+    if model is not None:
+        mine = (common.cpu_seconds() or 0.0) - cpu
+        print(
+            f"\n{model.id} ({model.server.gguf if model.server else ''}): {server or 0:.0f} s CPU in its server, "
+            f"{mine:.0f} s in this process (extractive digests and import included), "
+            f"{((server or 0) + mine) / max(days, 1):.0f} s a day over {days} days; written by it: "
+            f"{WRITTEN['hour model']} hour and {WRITTEN['day model']} day digests (the rest kept extractive: "
+            "nothing it wrote was grounded)"
         )
-    )
 
 
 COLUMNS = ("full day", "hour digests", "day digest", "random lines")
+MODEL_COLUMNS = ("model hour digests", "model day digest")
+WRITTEN: Counter = Counter()  # digests of the days read, by level and writer
 
 
 def _pct(n: float, of: int) -> float:

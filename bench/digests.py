@@ -12,6 +12,14 @@ of this process (one thread) per digested hour. Tokens per day: the stored cost 
 digest, and a seventh of its week's. Windows over the whole range at ``--budget``, without and
 with digests: tokens, how many days are shown in full, as digests or as counts; and whether
 each needle's answer is in a window built for its question (``--query``, BM25), from any age.
+
+    nice -n 19 .venv/bin/python bench/digests.py --model local [--gguf FILE] [--hours 4] --days 2
+
+With ``--model local`` the ``--hours`` newest hours are written instead by the local model, as
+``digest_model = local`` runs it (llama.cpp's server, a child at nice 19 on one thread; the
+weights of ``--gguf``, else the local-model extra's Qwen2.5-Coder-1.5B, else SmolLM2-135M): CPU
+seconds of the server (its load apart) and of this process per digested hour, wall per hour, and
+how many hours kept the model's text (the rest: nothing it wrote was grounded).
 """
 
 from __future__ import annotations
@@ -28,9 +36,12 @@ import common
 import gen_timeline
 from needle_facts import plant_needles
 
+from lifelog.config import Settings
 from lifelog.replay.context import build_context
-from lifelog.replay.digest import catch_up
+from lifelog.replay.digest import catch_up, hour_digest
+from lifelog.replay.digest_model import from_settings
 from lifelog.store import Store
+from lifelog.tokenize_media.tokenizers import DEFAULT_TOKENIZER, get_tokenizer
 
 
 def _build(folder: Path, days: int) -> Path:
@@ -56,10 +67,16 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--budget", type=int, default=1_000_000)
     ap.add_argument("--dir", type=Path, default=None, help="where the timeline is built or found")
-    args = common.parse(ap, quick={"days": 2, "budget": 20_000})
+    ap.add_argument("--model", choices=["local"], default=None, help="hours written by the local model")
+    ap.add_argument("--gguf", default="", help="with --model local: the .gguf to run (digest_gguf)")
+    ap.add_argument("--hours", type=int, default=4, help="with --model local: how many hours it writes")
+    args = common.parse(ap, quick={"days": 2, "budget": 20_000, "hours": 1})
     db = _build(args.dir or common.scratch("digests"), args.days)
     store = Store.open_owner(db)
     try:
+        if args.model:
+            by_model(store, args.gguf, args.hours)
+            return
         with store.read() as r:
             first = r.token_costs(None, None)[0].hour
             last = r.token_costs(None, None)[-1].hour
@@ -125,6 +142,43 @@ def main() -> None:
         print(f"\nneedles found with --query (BM25), digests made: {found} of {len(facts)}")
     finally:
         store.close()
+
+
+def by_model(store: Store, gguf: str, hours: int) -> None:
+    """The newest ``hours`` hours written by the local model (``digest_model = local``), timed."""
+    model = from_settings(Settings(digest_model="local", digest_gguf=gguf))
+    assert model is not None and model.server is not None
+    tok = get_tokenizer(DEFAULT_TOKENIZER)
+    with store.read() as r:
+        due = sorted(r.digests_due(None, model.id), reverse=True)[:hours]
+    made = []
+    try:
+        with common.timed() as load:
+            model.server.start()  # (a chunked model is joined into the cache first, once)
+        pid = model.server.pid
+        loaded = common.cpu_seconds(pid) or 0.0
+        with common.timed() as cost:
+            for hour, basis in due:
+                with store.read() as r:
+                    material = r.digest_material(hour, basis)
+                made.append(hour_digest(material, tok, model))
+            server = (common.cpu_seconds(pid) or 0.0) - loaded
+    finally:
+        model.close()
+    n = len(made) or 1
+    print(
+        f"{model.id} ({model.server.gguf}): started in {load['wall']:.1f} s wall, {loaded:.1f} s CPU; "
+        f"{len(made)} hours digested, {sum(d.model == model.id for d in made)} kept the model's text\n"
+    )
+    rows = [
+        ["server (nice 19, one thread)", round(server / n, 1)],
+        ["this process", round(cost["cpu"] / n, 2)],
+        ["total", round((server + cost["cpu"]) / n, 1)],
+        ["wall", round(cost["wall"] / n, 1)],
+    ]
+    print(common.table(["per digested hour", "s"], rows))
+    for d in made[:2]:
+        print(f"\n{d.start:%Y-%m-%d %H:%M} ({d.model}, {d.tokens} tokens):\n{d.text}")
 
 
 if __name__ == "__main__":

@@ -117,6 +117,12 @@ def test_days_and_weeks_are_made_from_their_hours_and_nothing_is_made_twice(stor
     assert {(d.level, d.start): d.made_at for d in _digests(store)} == made
 
 
+def test_a_catch_up_without_weeks_leaves_them_due(store):
+    report = catch_up(store, weeks=False)  # (a bench that reads days)
+    assert report.hours and report.days and report.weeks == 0 and _digests(store, "week") == []
+    assert catch_up(store).weeks == 1  # still due
+
+
 def test_a_changed_hour_is_digested_again_with_its_day_and_week_alone(store):
     catch_up(store)
     before = {(d.level, d.start): d.text for d in _digests(store)}

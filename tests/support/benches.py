@@ -28,12 +28,12 @@ HEAVY: dict[str, str] = {
 BENCHES = sorted(p.name for p in BENCH.glob("*.py") if p.name not in LIBRARIES)
 
 
-def run_quick(name: str, tmp_path: Path, timeout_s: float) -> None:
-    """Run ``bench/NAME --quick`` with a home and scratch folder of its own under ``tmp_path``;
-    fail unless it exits 0 and prints something."""
+def run_quick(name: str, tmp_path: Path, timeout_s: float, *args: str) -> str:
+    """Run ``bench/NAME --quick [ARGS]`` with a home and scratch folder of its own under
+    ``tmp_path``; fail unless it exits 0 and prints something; its stdout."""
     env = {**os.environ, "LIFELOG_HOME": str(tmp_path / "home"), "LIFELOG_BENCH_SCRATCH": str(tmp_path / "scratch")}
     done = subprocess.run(
-        [sys.executable, str(BENCH / name), "--quick"],
+        [sys.executable, str(BENCH / name), "--quick", *args],
         cwd=BENCH.parent,
         env=env,
         capture_output=True,
@@ -42,3 +42,4 @@ def run_quick(name: str, tmp_path: Path, timeout_s: float) -> None:
     )
     assert done.returncode == 0, f"{name} --quick failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     assert (done.stdout + done.stderr).strip(), f"{name} --quick printed nothing"
+    return done.stdout

@@ -396,11 +396,12 @@ def catch_up(
     stop: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
     model: DigestModel | None = None,
+    weeks: bool = True,
 ) -> Report:
     """Make the digests that are due (from ``since`` on), newest day first: the day's hours,
-    then the day, then its week. ``stop`` is asked between hours; ``progress(done, total)``
-    is told the hours done. With ``model``, it writes them (``digest_model.py``); digests by
-    another writer are due again."""
+    then the day, then its week (not with ``weeks=False``: a bench that reads days). ``stop`` is
+    asked between hours; ``progress(done, total)`` is told the hours done. With ``model``, it
+    writes them (``digest_model.py``); digests by another writer are due again."""
     began = time.perf_counter()
     report = Report()
     tok = get_tokenizer(DEFAULT_TOKENIZER)
@@ -413,7 +414,7 @@ def catch_up(
     with store.read() as r:  # days and weeks left without a digest (a catch-up stopped half-way)
         for day in r.digests_missing_above("day", since):
             days.setdefault(day, [])
-        weeks = set(r.digests_missing_above("week", since))
+        due_weeks = set(r.digests_missing_above("week", since))
     done = 0
     for day in sorted(days, reverse=True):
         made = []
@@ -434,9 +435,9 @@ def catch_up(
         if report.stopped:
             break
         report.days += _above(store, "day", [day], tok, model, report)
-        weeks.add(start_of(day, "week"))
-    if not report.stopped:
-        report.weeks += _above(store, "week", sorted(weeks), tok, model, report)
+        due_weeks.add(start_of(day, "week"))
+    if weeks and not report.stopped:
+        report.weeks += _above(store, "week", sorted(due_weeks), tok, model, report)
     with store.read() as r:
         report.left = len(r.digests_due(since, writer))
     report.seconds = time.perf_counter() - began
