@@ -26,10 +26,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from lifelog.capture.kwin import shown, top_window
-from lifelog.capture.window import TopWindow
+from lifelog.capture.kwin import ReportedWindows
 from lifelog.errors import CaptureUnavailable
-from lifelog.models import VisibleWindow, WindowInfo
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +50,11 @@ def install_hint() -> str:
     )
 
 
-class GnomeWindowSource:
+class GnomeWindowSource(ReportedWindows):
     """GNOME's windows from lifelog's extension. Raises CaptureUnavailable when built without a
     session bus or without the extension enabled; never raises from a query."""
+
+    desktop = "GNOME"
 
     def __init__(self, environ: Mapping[str, str] = os.environ, timeout_s: float = TIMEOUT_S) -> None:
         from jeepney.io.blocking import open_dbus_connection
@@ -84,20 +84,6 @@ class GnomeWindowSource:
         if not isinstance(report, list):
             raise ValueError("lifelog's GNOME extension reported no list of windows")
         return report
-
-    def stack(self) -> list[TopWindow]:
-        try:
-            return [top_window(w) for w in shown(self.windows())]
-        except (OSError, ValueError, TimeoutError, KeyError, TypeError) as exc:
-            log.debug("GNOME's windows unknown: %s", exc)
-            return []
-
-    def visible(self) -> list[VisibleWindow]:
-        return [w.visible() for w in self.stack() if w.app or w.title]
-
-    def active(self) -> WindowInfo:
-        focused = next((w for w in self.stack() if w.focused), None)
-        return WindowInfo(focused.app or focused.instance, focused.title) if focused else WindowInfo()
 
     def close(self) -> None:
         self._conn.close()

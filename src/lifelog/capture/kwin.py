@@ -109,10 +109,36 @@ def shown(windows: Sequence[Mapping]) -> list[Mapping]:
     return sorted(drawn, key=lambda w: -int(w.get("order", 0)))
 
 
-class KWinWindowSource:
+class ReportedWindows:
+    """A window source whose desktop reports its windows as JSON (the KWin script's, the GNOME
+    extension's): subclasses give ``windows()`` and a ``desktop`` name for the log."""
+
+    desktop = ""
+
+    def windows(self) -> list[dict]:
+        raise NotImplementedError
+
+    def stack(self) -> list[TopWindow]:
+        try:
+            return [top_window(w) for w in shown(self.windows())]
+        except (OSError, ValueError, TimeoutError, KeyError, TypeError) as exc:
+            log.debug("%s's windows unknown: %s", self.desktop, exc)
+            return []
+
+    def visible(self) -> list[VisibleWindow]:
+        return [w.visible() for w in self.stack() if w.app or w.title]
+
+    def active(self) -> WindowInfo:
+        focused = next((w for w in self.stack() if w.focused), None)
+        return WindowInfo(focused.app or focused.instance, focused.title) if focused else WindowInfo()
+
+
+class KWinWindowSource(ReportedWindows):
     """KWin's windows with their rectangles and focus, read by a KWin script at each query.
     Raises CaptureUnavailable when built without a session bus or KWin's scripting; never raises
     from a query (a KWin that does not answer gives an unknown window and an empty list)."""
+
+    desktop = "KWin"
 
     def __init__(self, environ: Mapping[str, str] = os.environ, timeout_s: float = TIMEOUT_S) -> None:
         from jeepney.io.blocking import open_dbus_connection
@@ -184,20 +210,6 @@ class KWinWindowSource:
         if reply.header.message_type == MessageType.error:
             raise OSError(f"{method}: {reply.header.fields.get(4, 'error')} {' '.join(map(str, reply.body))}".strip())
         return tuple(reply.body)
-
-    def stack(self) -> list[TopWindow]:
-        try:
-            return [top_window(w) for w in shown(self.windows())]
-        except (OSError, ValueError, TimeoutError, KeyError, TypeError) as exc:
-            log.debug("KWin's windows unknown: %s", exc)
-            return []
-
-    def visible(self) -> list[VisibleWindow]:
-        return [w.visible() for w in self.stack() if w.app or w.title]
-
-    def active(self) -> WindowInfo:
-        focused = next((w for w in self.stack() if w.focused), None)
-        return WindowInfo(focused.app or focused.instance, focused.title) if focused else WindowInfo()
 
     def close(self) -> None:
         self._conn.close()
