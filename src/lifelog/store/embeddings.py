@@ -371,7 +371,7 @@ def _fill(con, src: _Source, keys: list[tuple], model: str) -> list[Chunk]:
         if src.kind == SEEN:
             c.parts = parts(rows[key], title=" — ".join(p for p in (c.app, c.window) if p))
         else:
-            text = chunk_text([r[2] for r in rows[key]], src.kind)
+            text = chunk_text([r[2] for r in rows[key]])
             c.parts = [Part(text)] if text else []
     return [c for c in chunks.values() if c.parts and stored.get(c.key()) != (c.last_id, c.n_lines)]
 
@@ -424,11 +424,10 @@ def parts(rows: list[tuple], *, title: str = "") -> list[Part]:
     return out
 
 
-def chunk_text(lines: list[str], kind: str) -> str:
+def chunk_text(lines: list[str]) -> str:
     """What is embedded for a chunk of speech: its lines in order, each distinct line once,
     joined by spaces. The embedder then cuts it to ``CHUNK_TOKENS``."""
-    distinct = list(dict.fromkeys(line.strip() for line in lines))
-    return ("\n" if kind == SEEN else " ").join(line for line in distinct if line)
+    return " ".join(line for line in dict.fromkeys(line.strip() for line in lines) if line)
 
 
 def _minute_rows(con, src: _Source, minute: datetime) -> list[tuple]:
